@@ -1,0 +1,1 @@
+# consoled build rules (included from the top Makefile.am)

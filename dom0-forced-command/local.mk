@@ -1,0 +1,1 @@
+# dom0-forced-command build rules (included from the top Makefile.am)

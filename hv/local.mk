@@ -1,0 +1,1 @@
+# hv build rules (included from the top Makefile.am)

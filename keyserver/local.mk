@@ -1,0 +1,1 @@
+# keyserver build rules (included from the top Makefile.am)

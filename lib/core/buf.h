@@ -1,0 +1,79 @@
+/*
+ * buf.h — the bounds-checked byte buffer.
+ *
+ * Every parser and serializer of wire data in SCCrypt goes through this type;
+ * it is the only code that does pointer arithmetic on bytes from a peer.
+ * Storage is always provided by the caller (no allocation), so the type works
+ * in the freestanding protocol core and in the hypervisor.
+ *
+ * Layout: [0, off) already read, [off, len) readable, [len, size) writable.
+ * Multi-byte integers: plain names are big-endian (network order, used on the
+ * client<->hv wire); *_le names are little-endian (used by the hv ops ABI).
+ * Every get/put either succeeds completely or fails and changes nothing.
+ */
+#ifndef SC_CORE_BUF_H
+#define SC_CORE_BUF_H
+
+#include "core/compat.h"
+
+struct sc_buf {
+	uint8_t		*data;
+	size_t		 size;		/* capacity of data */
+	size_t		 len;		/* end of valid bytes */
+	size_t		 off;		/* read position */
+	bool		 readonly;
+};
+
+/* Empty writable buffer over mem[0..cap). */
+void	sc_buf_init(struct sc_buf *b, void *mem, size_t cap);
+/* Read-only view of data[0..len). */
+void	sc_buf_init_ro(struct sc_buf *b, const void *data, size_t len);
+/* Forget all contents (off = len = 0). */
+void	sc_buf_reset(struct sc_buf *b);
+/* Move unread bytes to the front, making room for writes. */
+void	sc_buf_compact(struct sc_buf *b);
+
+size_t	sc_buf_avail(const struct sc_buf *b);	/* unread bytes */
+size_t	sc_buf_room(const struct sc_buf *b);	/* writable bytes */
+const uint8_t *sc_buf_rptr(const struct sc_buf *b);	/* start of unread bytes */
+
+/* Readers: SC_ERR_TRUNCATED if fewer bytes remain than needed. */
+int	sc_buf_get_u8(struct sc_buf *b, uint8_t *v) SC_WUR;
+int	sc_buf_get_u16(struct sc_buf *b, uint16_t *v) SC_WUR;
+int	sc_buf_get_u32(struct sc_buf *b, uint32_t *v) SC_WUR;
+int	sc_buf_get_u64(struct sc_buf *b, uint64_t *v) SC_WUR;
+int	sc_buf_get_u16_le(struct sc_buf *b, uint16_t *v) SC_WUR;
+int	sc_buf_get_u32_le(struct sc_buf *b, uint32_t *v) SC_WUR;
+int	sc_buf_get_u64_le(struct sc_buf *b, uint64_t *v) SC_WUR;
+int	sc_buf_get_bytes(struct sc_buf *b, void *dst, size_t n) SC_WUR;
+/* Point *p at the next n unread bytes (valid while b's storage is) and skip them. */
+int	sc_buf_get_view(struct sc_buf *b, size_t n, const uint8_t **p) SC_WUR;
+int	sc_buf_skip(struct sc_buf *b, size_t n) SC_WUR;
+/* Make sub a read-only view of the next n unread bytes and skip them in b. */
+int	sc_buf_get_sub(struct sc_buf *b, size_t n, struct sc_buf *sub) SC_WUR;
+/* u8-length-prefixed and u16-length-prefixed strings/blobs, with a maximum. */
+int	sc_buf_get_str8(struct sc_buf *b, const uint8_t **p, size_t *n, size_t max) SC_WUR;
+int	sc_buf_get_str16(struct sc_buf *b, const uint8_t **p, size_t *n, size_t max) SC_WUR;
+int	sc_buf_peek_u8(const struct sc_buf *b, uint8_t *v) SC_WUR;
+int	sc_buf_peek_u16(const struct sc_buf *b, uint16_t *v) SC_WUR;
+/* SC_ERR_FORMAT unless every byte has been read. */
+int	sc_buf_expect_end(const struct sc_buf *b) SC_WUR;
+
+/* Writers: SC_ERR_NOSPACE if the buffer cannot take the whole item. */
+int	sc_buf_put_u8(struct sc_buf *b, uint8_t v) SC_WUR;
+int	sc_buf_put_u16(struct sc_buf *b, uint16_t v) SC_WUR;
+int	sc_buf_put_u32(struct sc_buf *b, uint32_t v) SC_WUR;
+int	sc_buf_put_u64(struct sc_buf *b, uint64_t v) SC_WUR;
+int	sc_buf_put_u16_le(struct sc_buf *b, uint16_t v) SC_WUR;
+int	sc_buf_put_u32_le(struct sc_buf *b, uint32_t v) SC_WUR;
+int	sc_buf_put_u64_le(struct sc_buf *b, uint64_t v) SC_WUR;
+int	sc_buf_put_bytes(struct sc_buf *b, const void *src, size_t n) SC_WUR;
+int	sc_buf_put_str8(struct sc_buf *b, const void *src, size_t n) SC_WUR;
+int	sc_buf_put_str16(struct sc_buf *b, const void *src, size_t n) SC_WUR;
+/* Reserve n writable bytes at the end, returning where to write them. */
+int	sc_buf_reserve(struct sc_buf *b, size_t n, uint8_t **p) SC_WUR;
+/* Overwrite already-written bytes at absolute position pos (for length fields). */
+int	sc_buf_poke_u16(struct sc_buf *b, size_t pos, uint16_t v) SC_WUR;
+int	sc_buf_poke_u32_le(struct sc_buf *b, size_t pos, uint32_t v) SC_WUR;
+
+#endif /* SC_CORE_BUF_H */

@@ -1,0 +1,40 @@
+/*
+ * compat.h — the only header the freestanding protocol core includes.
+ *
+ * The protocol core (lib/core/) and the hypervisor core (hv/core/) are built
+ * both in user space and with -ffreestanding -nostdinc (and later inside Xen).
+ * They may use exactly what this header provides: fixed-width integers,
+ * size_t, bool, and byte-copy helpers.  No stdio, no malloc, no errno, no
+ * time, no locale.
+ */
+#ifndef SC_CORE_COMPAT_H
+#define SC_CORE_COMPAT_H
+
+/* These three are required of freestanding implementations (C11 §4). */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define SC_WUR		__attribute__((warn_unused_result))
+#define SC_UNUSED	__attribute__((unused))
+#define SC_ALIGNED(n)	__attribute__((aligned(n)))
+#define SC_NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+#define SC_MIN(a, b)	((a) < (b) ? (a) : (b))
+#define SC_MAX(a, b)	((a) > (b) ? (a) : (b))
+
+/*
+ * Byte copies.  In a hosted build and inside Xen the compiler lowers these to
+ * memcpy/memset/memmove, which both environments provide.  None of them is
+ * used to clear secrets: that is the crypto provider's memzero.
+ */
+#define sc_memcpy(d, s, n)	__builtin_memcpy((d), (s), (n))
+#define sc_memmove(d, s, n)	__builtin_memmove((d), (s), (n))
+#define sc_memset(d, c, n)	__builtin_memset((d), (c), (n))
+
+#ifdef SC_FREESTANDING
+void *memcpy(void *, const void *, size_t);
+void *memmove(void *, const void *, size_t);
+void *memset(void *, int, size_t);
+#endif
+
+#endif /* SC_CORE_COMPAT_H */

@@ -1,0 +1,1 @@
+# Noise engine, buffer, crypto provider and their tests (owner: noise work)

@@ -1,0 +1,1 @@
+# Frames, records, sealed blobs, ops header codec and their tests (owner: proto work)

@@ -1,0 +1,51 @@
+/*
+ * record.h — the record layer on top of a Noise transport.
+ *
+ * A record is type:u8 || payload, sealed as one Noise transport message (see
+ * wire.h).  Counters are strict and implicit: records must arrive exactly in
+ * order, once.  Rekeying is a record: sc_record_seal(SC_REC_REKEY) rekeys the
+ * send direction right after sealing it; sc_record_open() of a REKEY record
+ * rekeys the receive direction and reports SC_REC_REKEY so the caller can
+ * count it and otherwise ignore it.  The sender side also rekeys by itself
+ * after SC_REKEY_AFTER_RECORDS records (sc_record_need_rekey()).
+ */
+#ifndef SC_CORE_RECORD_H
+#define SC_CORE_RECORD_H
+
+#include "core/compat.h"
+#include "core/buf.h"
+#include "core/noise.h"
+#include "core/wire.h"
+
+struct sc_record_stats {
+	uint64_t	records_sent, records_recv;
+	uint64_t	bytes_sent, bytes_recv;	/* payload bytes */
+	uint64_t	rekeys_sent, rekeys_recv;
+};
+
+struct sc_record_layer {
+	struct sc_noise_transport t;
+	struct sc_record_stats	stats;
+	uint64_t	since_rekey_send;
+	bool		dead;		/* set by any authentication failure: nothing more is accepted */
+};
+
+/* Take over a transport (t is wiped). */
+void	sc_record_init(struct sc_record_layer *rl, struct sc_noise_transport *t);
+void	sc_record_wipe(struct sc_record_layer *rl);
+
+/* Append the ciphertext of one record (1 + len + 16 bytes) to out. */
+int	sc_record_seal(struct sc_record_layer *rl, uint8_t type,
+	    const uint8_t *payload, size_t len, struct sc_buf *out) SC_WUR;
+/*
+ * Authenticate and decrypt one record.  On success *type is set and the
+ * payload (at most SC_RECORD_PAYLOAD_MAX bytes) is appended to payload_out.
+ * Any failure (bad tag, replay, gap, unknown type, oversize) marks the layer
+ * dead and returns a negative code; no plaintext is produced.
+ */
+int	sc_record_open(struct sc_record_layer *rl, const uint8_t *ct, size_t len,
+	    uint8_t *type, struct sc_buf *payload_out) SC_WUR;
+/* True when the send side should emit SC_REC_REKEY before the next record. */
+bool	sc_record_need_rekey(const struct sc_record_layer *rl);
+
+#endif /* SC_CORE_RECORD_H */

@@ -1,0 +1,1 @@
+# User-space layer of libsccrypt and its tests (owner: user-lib work)

@@ -1,0 +1,1 @@
+# sccrypt-term build rules (included from the top Makefile.am)
