@@ -4,13 +4,14 @@
 noinst_LIBRARIES += lib/libsccrypt.a
 lib_libsccrypt_a_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 lib_libsccrypt_a_SOURCES = \
-	lib/core/compat.h lib/core/err.h lib/core/err.c \
+	lib/core/compat.h lib/core/err.h lib/core/err.c lib/core/buf.c lib/core/crypto.c \
+	lib/crypto_sodium.c \
 	lib/core/wire.h lib/core/crypto.h lib/core/buf.h lib/core/noise.h \
 	lib/core/record.h lib/core/frame.h lib/core/blob.h lib/core/ops.h \
 	lib/log.h lib/secmem.h lib/keys.h lib/cert.h lib/readpass.h lib/io.h
 
 # Sources of the protocol core, compiled freestanding by tests/freestanding-check.
-CORE_SRCS = lib/core/err.c
+CORE_SRCS = lib/core/err.c lib/core/buf.c lib/core/crypto.c
 
 # Every program links this.
 SC_LIBS = lib/libsccrypt.a $(SODIUM_LIBS)
