@@ -86,6 +86,12 @@ struct sc_hello_scanner {
 void	sc_hello_scanner_init(struct sc_hello_scanner *s);
 int	sc_hello_scan(struct sc_hello_scanner *s, const uint8_t *in, size_t len,
 	    uint8_t *out_clear, size_t *clear_len, size_t *consumed) SC_WUR;
+/*
+ * At EOF (or when giving up on the HELLO): release the held-back partial
+ * match (at most SC_HELLO_MAGIC_LEN bytes) into out_clear, reset the match
+ * and return its length.  Returns 0 once the magic has been found.
+ */
+size_t	sc_hello_scan_flush(struct sc_hello_scanner *s, uint8_t *out_clear);
 
 /* HELLO body (see wire.h). */
 struct sc_hello {

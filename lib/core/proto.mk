@@ -1,1 +1,3 @@
 # Frames, records, sealed blobs, ops header codec and their tests (owner: proto work)
+
+lib_libsccrypt_a_SOURCES += lib/core/frame.c
