@@ -126,4 +126,21 @@ struct sc_op_hdr {
 int	sc_op_hdr_get(struct sc_buf *b, struct sc_op_hdr *h) SC_WUR;
 int	sc_op_hdr_put(struct sc_buf *b, const struct sc_op_hdr *h) SC_WUR;
 
+/*
+ * Added by the hv work (docs/protocol/hv.md):
+ * SC_DOM_F_BROKEN  the guest corrupted its ring indices; ring ops fail with
+ *                  SC_ERR_CORRUPT until the platform resets the page.
+ * SC_OUT_F_CLOSED  (OUTPUT arg) the session has ended and this response
+ *                  carried its last records; its id is now invalid.
+ * SC_CAP_*         GET_INFO caps bits.
+ */
+#define SC_DOM_F_BROKEN		0x08
+#define SC_OUT_F_CLOSED		0x02
+#define SC_CAP_HISTORY		0x01	/* history buffer + replay */
+#define SC_CAP_VIEWER		0x02	/* read-only viewer sessions */
+#define SC_CAP_SYSRQ		0x04	/* BREAK records become hvc SysRq */
+#define SC_CAP_OWNER_CMD	0x08	/* ACL changes by owner commands */
+#define SC_CAP_RAW		0x10	/* RAW_INPUT/RAW_OUTPUT for unprotected domains */
+#define SC_CAP_TAKEOVER		0x20	/* a new writer replaces the old one */
+
 #endif /* SC_CORE_OPS_H */
