@@ -75,4 +75,94 @@ void	sc_hex_encode(const uint8_t *in, size_t len, char *out, size_t outsz);
 int	sc_uuid_parse(const char *s, uint8_t uuid[16]) __attribute__((warn_unused_result));
 void	sc_uuid_format(const uint8_t uuid[16], char out[37]);
 
+/* ---- Additions (user-space layer): see docs/protocol/files.md. ---- */
+
+/* Key-file blob: identifiers and limits (PROTOCOL.md §files). */
+#define SC_KEYFILE_MAGIC	"SCKF"
+#define SC_KEYFILE_VERSION	1
+#define SC_KEYFILE_KDF_NONE	0
+#define SC_KEYFILE_KDF_ARGON2ID	1	/* crypto_pwhash_ALG_ARGON2ID13 */
+#define SC_KEYFILE_AEAD_NONE	0	/* plain, with a BLAKE2b-128 checksum */
+#define SC_KEYFILE_AEAD_XCHACHA	1	/* XChaCha20-Poly1305-IETF */
+#define SC_KEYFILE_SECRET_MAX	4096	/* largest secret payload */
+#define SC_KEYFILE_MAX		16384	/* largest armored key file */
+#define SC_KEYFILE_COMMENT_MAX	255
+
+/* Parsed key-file header (nothing secret). */
+struct sc_keyfile_info {
+	int		kind;
+	int		kdf;
+	int		aead;
+	uint32_t	opslimit;
+	uint32_t	memlimit_kib;
+	char		comment[SC_KEYFILE_COMMENT_MAX + 1];
+};
+
+/*
+ * The in-memory forms of sc_keyfile_write/read (for fuzzing and tests).
+ * serialize: *out is the armored text, sc_secure_alloc'd (free with
+ * sc_secure_free), *outlen excludes the trailing NUL it carries.
+ * parse: data is the armored text; same errors as sc_keyfile_read except
+ * SC_ERR_PERM.  info: header only, no passphrase needed, no KDF run.
+ */
+int	sc_keyfile_serialize(int kind, const uint8_t *secret, size_t len,
+	    const char *passphrase, const char *comment, uint8_t **out,
+	    size_t *outlen) __attribute__((warn_unused_result));
+int	sc_keyfile_parse(const uint8_t *data, size_t len, int kind,
+	    const char *passphrase, uint8_t **secret, size_t *slen)
+	    __attribute__((warn_unused_result));
+int	sc_keyfile_info(const uint8_t *data, size_t len, struct sc_keyfile_info *info)
+	    __attribute__((warn_unused_result));
+/* Header of a key file on disk (same ownership/mode checks as sc_keyfile_read). */
+int	sc_keyfile_read_info(const char *path, struct sc_keyfile_info *info)
+	    __attribute__((warn_unused_result));
+
+/*
+ * VM file (kind SC_KEY_KIND_VM) payload:
+ *   uuid[16]  vm_secret[32]  disk_key:str8 (1..255)  name:str8 (1..255,
+ *   printable ASCII).  Keep struct sc_vmfile in sc_secure_alloc memory.
+ */
+#define SC_VM_SECRET_LEN	32
+#define SC_DISK_KEY_MAX		255
+#define SC_VM_NAME_MAX		255
+struct sc_vmfile {
+	uint8_t		uuid[16];
+	uint8_t		secret[SC_VM_SECRET_LEN];
+	uint8_t		disk_key[SC_DISK_KEY_MAX];
+	size_t		disk_key_len;
+	char		name[SC_VM_NAME_MAX + 1];
+};
+int	sc_vmfile_encode(const struct sc_vmfile *vm, uint8_t *out, size_t outsz,
+	    size_t *outlen) __attribute__((warn_unused_result));
+int	sc_vmfile_decode(const uint8_t *in, size_t len, struct sc_vmfile *vm)
+	    __attribute__((warn_unused_result));
+int	sc_vmfile_write(const char *path, const struct sc_vmfile *vm,
+	    const char *passphrase, const char *comment)
+	    __attribute__((warn_unused_result));
+/* *vm is sc_secure_alloc'd; free with sc_secure_free. */
+int	sc_vmfile_read(const char *path, const char *passphrase, struct sc_vmfile **vm)
+	    __attribute__((warn_unused_result));
+
+/*
+ * known_hvs: pinned hv keys (trust on first use), one entry per line
+ *   "<host> <vm|*> <fingerprint>"   ('#' comments and blank lines allowed).
+ * check: 0 if an entry for host (ASCII case-insensitive) and vm (or "*")
+ * carries hvkey's fingerprint; SC_ERR_MISMATCH if entries exist for them
+ * but none matches; SC_ERR_NOTFOUND if none exists (or no file);
+ * SC_ERR_FORMAT on a malformed line (fail closed).
+ * add: replace the entries for exactly (host, vm) by one with hvkey
+ * (atomic rewrite, mode 0600); vm may be "*".
+ */
+int	sc_known_hvs_check(const char *path, const char *host, const char *vm,
+	    const uint8_t hvkey[32]) __attribute__((warn_unused_result));
+int	sc_known_hvs_add(const char *path, const char *host, const char *vm,
+	    const uint8_t hvkey[32]) __attribute__((warn_unused_result));
+
+/* Base64 (standard alphabet, padded) of in; SC_ERR_NOSPACE if out is small. */
+int	sc_base64_encode(const uint8_t *in, size_t len, char *out, size_t outsz)
+	    __attribute__((warn_unused_result));
+/* Decode exactly outlen bytes from a padded base64 string (no whitespace). */
+int	sc_base64_decode(const char *b64, uint8_t *out, size_t outlen)
+	    __attribute__((warn_unused_result));
+
 #endif /* SC_KEYS_H */

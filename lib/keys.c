@@ -1,0 +1,1290 @@
+/*
+ * keys.c — secret key files, the keystore, public key text, fingerprints,
+ * VM files and the known_hvs pin file.  Normative format description:
+ * docs/protocol/files.md (PROTOCOL.md §files).
+ *
+ * Secret key file = text armor around a binary blob:
+ *
+ *   -----BEGIN SCCRYPT SECRET KEY-----
+ *   base64 (standard alphabet, padded), lines of 64 characters
+ *   -----END SCCRYPT SECRET KEY-----
+ *
+ *   blob (big-endian):
+ *     magic "SCKF"  version:u8 (1)  kind:u8  kdf:u8  aead:u8
+ *     opslimit:u32  memlimit_kib:u32
+ *     salt:str8  nonce:str8  check:str8  comment:str8
+ *     payload:str16 = body || tag[16]
+ *   AD = every byte before the payload body (including its length).
+ *
+ *   kdf argon2id / aead xchacha20poly1305-ietf:
+ *     Argon2id13(passphrase, salt[16], opslimit, memlimit_kib * 1024)
+ *       -> 48 bytes: key[32] || check[16]
+ *     check must equal the stored check (else SC_ERR_PASSPHRASE), then
+ *     body || tag = XChaCha20-Poly1305-IETF(key, nonce[24], AD, secret)
+ *     (a tag failure with a correct check means a corrupt file: SC_ERR_FORMAT).
+ *   kdf none / aead none (empty passphrase):
+ *     salt, nonce, check empty, limits 0, body = secret,
+ *     tag = BLAKE2b-128(AD || body): detects corruption, protects nothing.
+ *
+ * Every decrypted secret, every buffer holding armored or decoded key file
+ * bytes and every derived key lives in sc_secure_alloc memory and is wiped.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "core/err.h"
+#include "core/buf.h"
+#include "io.h"
+#include "keys.h"
+#include "secmem.h"
+
+#define KF_ARMOR_BEGIN		"-----BEGIN SCCRYPT SECRET KEY-----"
+#define KF_ARMOR_END		"-----END SCCRYPT SECRET KEY-----"
+#define KF_ARMOR_COLS		64
+#define KF_MAGIC_LEN		4
+#define KF_SALT_LEN		crypto_pwhash_argon2id_SALTBYTES	/* 16 */
+#define KF_NONCE_LEN		crypto_aead_xchacha20poly1305_ietf_NPUBBYTES	/* 24 */
+#define KF_KEY_LEN		crypto_aead_xchacha20poly1305_ietf_KEYBYTES	/* 32 */
+#define KF_CHECK_LEN		16
+#define KF_TAG_LEN		16	/* Poly1305 tag, or BLAKE2b-128 checksum */
+#define KF_DERIVED_LEN		(KF_KEY_LEN + KF_CHECK_LEN)
+/* Fixed part: magic, version, kind, kdf, aead, opslimit, memlimit_kib. */
+#define KF_FIXED_LEN		(KF_MAGIC_LEN + 4 + 4 + 4)
+/* Largest blob: fixed + 4 str8 + str16 payload. */
+#define KF_BLOB_MAX		(KF_FIXED_LEN + 4 * 256 + 2 + SC_KEYFILE_SECRET_MAX + KF_TAG_LEN)
+
+/*
+ * KDF limits.  Writing uses libsodium's INTERACTIVE limits (2 passes,
+ * 64 MiB), like signify/age-style tools, which keeps unlocking under a
+ * second on a laptop.  SCCRYPT_KDF_FAST=1 in the environment selects the
+ * minimum limits (1 pass, 8 KiB): for the test suite only, such files are
+ * trivially brute-forced.  Reading accepts any limits up to the maximums
+ * below, so a planted or corrupted file cannot make us allocate more than
+ * 1 GiB or run for minutes.
+ */
+#define KF_OPSLIMIT_DEFAULT	crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE
+#define KF_MEMLIMIT_DEFAULT	crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE
+#define KF_OPSLIMIT_MIN		crypto_pwhash_argon2id_OPSLIMIT_MIN
+#define KF_MEMLIMIT_MIN		crypto_pwhash_argon2id_MEMLIMIT_MIN
+#define KF_OPSLIMIT_MAX		32U
+#define KF_MEMLIMIT_MAX		crypto_pwhash_argon2id_MEMLIMIT_SENSITIVE	/* 1 GiB */
+
+#define PUBKEY_LEN		32
+#define PUBKEY_B64_LEN		44	/* padded base64 of 32 bytes */
+#define PUBFILE_MAX		4096
+#define KNOWN_HVS_MAX		(1024 * 1024)
+#define FP_PREFIX		"SC256:"
+#define FP_HASH_LEN		32
+
+/* ------------------------------------------------------------------ */
+/* Small text helpers                                                  */
+
+/* Bytes allowed in a comment: anything but ASCII control characters. */
+static int
+sc_comment_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len > SC_KEYFILE_COMMENT_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+/* One token of printable, non-space ASCII, 1..max bytes. */
+static int
+sc_token_ok(const char *s, size_t len, size_t max)
+{
+	size_t i;
+
+	if (len == 0 || len > max)
+		return 0;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+int
+sc_base64_encode(const uint8_t *in, size_t len, char *out, size_t outsz)
+{
+	if (out == NULL || (in == NULL && len > 0))
+		return SC_ERR_INVAL;
+	if (len > (SIZE_MAX / 4) - 4 ||
+	    outsz < sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL))
+		return SC_ERR_NOSPACE;
+	sodium_bin2base64(out, outsz, in, len, sodium_base64_VARIANT_ORIGINAL);
+	return 0;
+}
+
+int
+sc_base64_decode(const char *b64, uint8_t *out, size_t outlen)
+{
+	size_t n = 0;
+	const char *end = NULL;
+
+	if (b64 == NULL || out == NULL)
+		return SC_ERR_INVAL;
+	if (sodium_base642bin(out, outlen, b64, strlen(b64), NULL, &n, &end,
+	    sodium_base64_VARIANT_ORIGINAL) != 0 || n != outlen || *end != '\0')
+		return SC_ERR_FORMAT;
+	return 0;
+}
+
+int
+sc_hex_decode(const char *hex, uint8_t *out, size_t outlen)
+{
+	size_t n = 0;
+	const char *end = NULL;
+
+	if (hex == NULL || out == NULL)
+		return SC_ERR_INVAL;
+	if (strlen(hex) != outlen * 2)
+		return SC_ERR_FORMAT;
+	if (sodium_hex2bin(out, outlen, hex, outlen * 2, NULL, &n, &end) != 0 ||
+	    n != outlen || *end != '\0')
+		return SC_ERR_FORMAT;
+	return 0;
+}
+
+/* Lowercase hex; output cut at a whole byte if out is short; NUL-terminated. */
+void
+sc_hex_encode(const uint8_t *in, size_t len, char *out, size_t outsz)
+{
+	if (out == NULL || outsz == 0)
+		return;
+	if (len > (outsz - 1) / 2)
+		len = (outsz - 1) / 2;
+	sodium_bin2hex(out, len * 2 + 1, in, len);
+}
+
+int
+sc_uuid_parse(const char *s, uint8_t uuid[16])
+{
+	static const int groups[5] = { 8, 4, 4, 4, 12 };
+	char hex[33];
+	size_t i, o = 0, p = 0;
+	int g, r;
+
+	if (s == NULL || uuid == NULL)
+		return SC_ERR_INVAL;
+	if (strlen(s) != 36)
+		return SC_ERR_FORMAT;
+	for (g = 0; g < 5; g++) {
+		if (g > 0 && s[p++] != '-')
+			return SC_ERR_FORMAT;
+		for (i = 0; i < (size_t)groups[g]; i++, p++) {
+			unsigned char c = (unsigned char)s[p];
+			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+			    (c >= 'A' && c <= 'F')))
+				return SC_ERR_FORMAT;
+			hex[o++] = (char)c;
+		}
+	}
+	hex[o] = '\0';
+	r = sc_hex_decode(hex, uuid, 16);
+	return r;
+}
+
+void
+sc_uuid_format(const uint8_t uuid[16], char out[37])
+{
+	char hex[33];
+
+	sodium_bin2hex(hex, sizeof(hex), uuid, 16);
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s",
+	    hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
+/* "SC256:" + unpadded base64 (standard alphabet) of BLAKE2b-256(key). */
+void
+sc_fingerprint(const uint8_t *key, size_t len, char out[SC_FINGERPRINT_LEN])
+{
+	uint8_t h[FP_HASH_LEN];
+
+	crypto_generichash(h, sizeof(h), key, len, NULL, 0);
+	memcpy(out, FP_PREFIX, sizeof(FP_PREFIX));
+	sodium_bin2base64(out + sizeof(FP_PREFIX) - 1,
+	    SC_FINGERPRINT_LEN - (sizeof(FP_PREFIX) - 1), h, sizeof(h),
+	    sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+}
+
+/* ------------------------------------------------------------------ */
+/* Keystore directory                                                  */
+
+/* mkdir -p with mode 0700 for every directory we create. */
+static int
+sc_mkdir_p(char *path)
+{
+	char *p;
+	struct stat st;
+
+	for (p = path + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		{
+			char c = *p;
+
+			*p = '\0';
+			if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+				*p = c;
+				return errno == EACCES ? SC_ERR_PERM : SC_ERR_SYSTEM;
+			}
+			if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode)) {
+				*p = c;
+				return SC_ERR_TYPE;
+			}
+			*p = c;
+		}
+		if (*p == '\0')
+			break;
+		while (p[1] == '/')
+			p++;
+	}
+	return 0;
+}
+
+/*
+ * Resolve the keystore: $SCCRYPT_HOME, else $XDG_CONFIG_HOME/sccrypt (only
+ * if absolute, as the XDG spec requires), else $HOME/.config/sccrypt (HOME
+ * from the password database if unset).  With create, missing directories
+ * are made with mode 0700.  An existing keystore must be a directory owned
+ * by the caller and not writable by group or others (SC_ERR_PERM).
+ */
+int
+sc_keystore_dir(char *out, size_t outsz, int create)
+{
+	const char *env, *home;
+	struct passwd *pw;
+	struct stat st;
+	int n, r;
+
+	if (out == NULL || outsz == 0)
+		return SC_ERR_INVAL;
+	if ((env = getenv("SCCRYPT_HOME")) != NULL && env[0] != '\0')
+		n = snprintf(out, outsz, "%s", env);
+	else if ((env = getenv("XDG_CONFIG_HOME")) != NULL && env[0] == '/')
+		n = snprintf(out, outsz, "%s/sccrypt", env);
+	else {
+		if ((home = getenv("HOME")) == NULL || home[0] != '/') {
+			if ((pw = getpwuid(getuid())) == NULL || pw->pw_dir == NULL)
+				return SC_ERR_NOTFOUND;
+			home = pw->pw_dir;
+		}
+		n = snprintf(out, outsz, "%s/.config/sccrypt", home);
+	}
+	if (n < 0 || (size_t)n >= outsz)
+		return SC_ERR_NOSPACE;
+	/* Drop trailing slashes (but keep "/"). */
+	while (n > 1 && out[n - 1] == '/')
+		out[--n] = '\0';
+	if (stat(out, &st) == -1) {
+		if (errno != ENOENT)
+			return errno == EACCES ? SC_ERR_PERM : SC_ERR_SYSTEM;
+		if (!create)
+			return SC_ERR_NOTFOUND;
+		if ((r = sc_mkdir_p(out)) < 0)
+			return r;
+		if (stat(out, &st) == -1)
+			return SC_ERR_SYSTEM;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return SC_ERR_TYPE;
+	if (st.st_uid != geteuid() || (st.st_mode & 022) != 0)
+		return SC_ERR_PERM;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Key-file blob                                                       */
+
+struct kf_header {
+	uint8_t		kind, kdf, aead;
+	uint32_t	opslimit, memlimit_kib;
+	const uint8_t	*salt, *nonce, *check, *comment, *payload;
+	size_t		salt_len, nonce_len, check_len, comment_len, payload_len;
+	size_t		ad_len;		/* bytes before the payload body */
+};
+
+static int
+sc_kind_ok(int kind)
+{
+	return kind == SC_KEY_KIND_USER || kind == SC_KEY_KIND_VM ||
+	    kind == SC_KEY_KIND_SIGNING;
+}
+
+/* Length rules of each kind's secret. */
+static int
+sc_kind_len_ok(int kind, size_t len)
+{
+	switch (kind) {
+	case SC_KEY_KIND_USER:
+		return len == 32;
+	case SC_KEY_KIND_SIGNING:
+		return len == 64;
+	case SC_KEY_KIND_VM:
+		return len >= 16 + SC_VM_SECRET_LEN + 2 && len <= SC_KEYFILE_SECRET_MAX;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Strictly parse a blob: every field in range, the parameter combination
+ * one of the two defined ones, no trailing bytes.
+ */
+static int
+kf_parse_blob(const uint8_t *blob, size_t len, struct kf_header *h)
+{
+	struct sc_buf b;
+	const uint8_t *magic;
+	uint8_t version;
+	uint16_t plen;
+
+	memset(h, 0, sizeof(*h));
+	sc_buf_init_ro(&b, blob, len);
+	if (sc_buf_get_view(&b, KF_MAGIC_LEN, &magic) < 0 ||
+	    sc_buf_get_u8(&b, &version) < 0)
+		return SC_ERR_FORMAT;
+	if (memcmp(magic, SC_KEYFILE_MAGIC, KF_MAGIC_LEN) != 0)
+		return SC_ERR_FORMAT;
+	if (version != SC_KEYFILE_VERSION)
+		return SC_ERR_VERSION;
+	if (sc_buf_get_u8(&b, &h->kind) < 0 ||
+	    sc_buf_get_u8(&b, &h->kdf) < 0 ||
+	    sc_buf_get_u8(&b, &h->aead) < 0 ||
+	    sc_buf_get_u32(&b, &h->opslimit) < 0 ||
+	    sc_buf_get_u32(&b, &h->memlimit_kib) < 0 ||
+	    sc_buf_get_str8(&b, &h->salt, &h->salt_len, 255) < 0 ||
+	    sc_buf_get_str8(&b, &h->nonce, &h->nonce_len, 255) < 0 ||
+	    sc_buf_get_str8(&b, &h->check, &h->check_len, 255) < 0 ||
+	    sc_buf_get_str8(&b, &h->comment, &h->comment_len, 255) < 0 ||
+	    sc_buf_peek_u16(&b, &plen) < 0)
+		return SC_ERR_FORMAT;
+	h->ad_len = len - sc_buf_avail(&b) + 2;
+	if (sc_buf_get_str16(&b, &h->payload, &h->payload_len,
+	    SC_KEYFILE_SECRET_MAX + KF_TAG_LEN) < 0 ||
+	    sc_buf_expect_end(&b) < 0)
+		return SC_ERR_FORMAT;
+	if (!sc_kind_ok(h->kind))
+		return SC_ERR_TYPE;
+	if (!sc_comment_ok((const char *)h->comment, h->comment_len))
+		return SC_ERR_FORMAT;
+	if (h->payload_len <= KF_TAG_LEN ||
+	    !sc_kind_len_ok(h->kind, h->payload_len - KF_TAG_LEN))
+		return SC_ERR_FORMAT;
+	switch (h->kdf) {
+	case SC_KEYFILE_KDF_NONE:
+		if (h->aead != SC_KEYFILE_AEAD_NONE || h->opslimit != 0 ||
+		    h->memlimit_kib != 0 || h->salt_len != 0 ||
+		    h->nonce_len != 0 || h->check_len != 0)
+			return SC_ERR_FORMAT;
+		break;
+	case SC_KEYFILE_KDF_ARGON2ID:
+		if (h->aead != SC_KEYFILE_AEAD_XCHACHA ||
+		    h->opslimit < KF_OPSLIMIT_MIN || h->opslimit > KF_OPSLIMIT_MAX ||
+		    h->memlimit_kib < KF_MEMLIMIT_MIN / 1024 ||
+		    h->memlimit_kib > KF_MEMLIMIT_MAX / 1024 ||
+		    h->salt_len != KF_SALT_LEN || h->nonce_len != KF_NONCE_LEN ||
+		    h->check_len != KF_CHECK_LEN)
+			return SC_ERR_FORMAT;
+		break;
+	default:
+		return SC_ERR_UNSUPPORTED;
+	}
+	return 0;
+}
+
+static void
+kf_checksum(uint8_t tag[KF_TAG_LEN], const uint8_t *ad, size_t adlen,
+    const uint8_t *body, size_t bodylen)
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, KF_TAG_LEN);
+	crypto_generichash_update(&st, ad, adlen);
+	crypto_generichash_update(&st, body, bodylen);
+	crypto_generichash_final(&st, tag, KF_TAG_LEN);
+	sodium_memzero(&st, sizeof(st));
+}
+
+/* Argon2id into derived[KF_DERIVED_LEN] (secure memory). */
+static int
+kf_derive(uint8_t *derived, const char *passphrase, const uint8_t *salt,
+    uint32_t opslimit, uint32_t memlimit_kib)
+{
+	size_t plen = strlen(passphrase);
+
+	if (plen > crypto_pwhash_argon2id_PASSWD_MAX)
+		return SC_ERR_TOOLONG;
+	if (crypto_pwhash(derived, KF_DERIVED_LEN, passphrase, plen, salt,
+	    opslimit, (size_t)memlimit_kib * 1024,
+	    crypto_pwhash_ALG_ARGON2ID13) != 0)
+		return SC_ERR_ALLOC;	/* only fails when memory is short */
+	return 0;
+}
+
+/*
+ * Decode the armor of data[0..len) into a freshly sc_secure_alloc'd blob.
+ * Grammar: BEGIN line "\n", one or more base64 lines "\n" (each at most
+ * 76 characters), END line, optional final "\n".  Nothing else.
+ */
+static int
+kf_dearmor(const uint8_t *data, size_t len, uint8_t **blobp, size_t *bloblen)
+{
+	const size_t blen = sizeof(KF_ARMOR_BEGIN) - 1;
+	const size_t elen = sizeof(KF_ARMOR_END) - 1;
+	size_t i, start, end, linelen, n = 0;
+	char *b64 = NULL;
+	uint8_t *blob = NULL;
+	size_t o = 0;
+	const char *endp = NULL;
+	int r = SC_ERR_FORMAT;
+
+	*blobp = NULL;
+	*bloblen = 0;
+	if (len > SC_KEYFILE_MAX)
+		return SC_ERR_TOOLONG;
+	if (len < blen + 1 || memcmp(data, KF_ARMOR_BEGIN, blen) != 0 ||
+	    data[blen] != '\n')
+		return SC_ERR_FORMAT;
+	start = blen + 1;
+	/* The END line, with or without a final newline. */
+	end = len;
+	if (end > 0 && data[end - 1] == '\n')
+		end--;
+	if (end < start + elen + 1 || memcmp(data + end - elen, KF_ARMOR_END, elen) != 0 ||
+	    data[end - elen - 1] != '\n')
+		return SC_ERR_FORMAT;
+	end = end - elen;	/* base64 lines are data[start..end), each ending in \n */
+	if ((b64 = sc_secure_alloc(end - start + 1)) == NULL)
+		return SC_ERR_ALLOC;
+	linelen = 0;
+	for (i = start; i < end; i++) {
+		uint8_t c = data[i];
+
+		if (c == '\n') {
+			if (linelen == 0)
+				goto out;	/* empty line */
+			linelen = 0;
+			continue;
+		}
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '='))
+			goto out;
+		if (++linelen > 76)
+			goto out;
+		b64[o++] = (char)c;
+	}
+	b64[o] = '\0';
+	if (o == 0 || o % 4 != 0)
+		goto out;
+	if ((blob = sc_secure_alloc(o / 4 * 3)) == NULL) {
+		r = SC_ERR_ALLOC;
+		goto out;
+	}
+	if (sodium_base642bin(blob, o / 4 * 3, b64, o, NULL, &n, &endp,
+	    sodium_base64_VARIANT_ORIGINAL) != 0 || endp != b64 + o)
+		goto out;
+	*blobp = blob;
+	*bloblen = n;
+	blob = NULL;
+	r = 0;
+ out:
+	if (b64 != NULL)
+		sc_memzero(b64, end - start + 1);
+	sc_secure_free(b64);
+	sc_secure_free(blob);
+	return r;
+}
+
+int
+sc_keyfile_info(const uint8_t *data, size_t len, struct sc_keyfile_info *info)
+{
+	struct kf_header h;
+	uint8_t *blob = NULL;
+	size_t bloblen = 0;
+	int r;
+
+	if (data == NULL || info == NULL)
+		return SC_ERR_INVAL;
+	memset(info, 0, sizeof(*info));
+	if ((r = kf_dearmor(data, len, &blob, &bloblen)) < 0)
+		return r;
+	if ((r = kf_parse_blob(blob, bloblen, &h)) == 0) {
+		info->kind = h.kind;
+		info->kdf = h.kdf;
+		info->aead = h.aead;
+		info->opslimit = h.opslimit;
+		info->memlimit_kib = h.memlimit_kib;
+		memcpy(info->comment, h.comment, h.comment_len);
+		info->comment[h.comment_len] = '\0';
+	}
+	sc_secure_free(blob);
+	return r;
+}
+
+int
+sc_keyfile_parse(const uint8_t *data, size_t len, int kind,
+    const char *passphrase, uint8_t **secretp, size_t *slenp)
+{
+	struct kf_header h;
+	uint8_t *blob = NULL, *secret = NULL, *derived = NULL;
+	uint8_t tag[KF_TAG_LEN];
+	size_t bloblen = 0, bodylen;
+	unsigned long long mlen = 0;
+	int r;
+
+	if (data == NULL || secretp == NULL || slenp == NULL)
+		return SC_ERR_INVAL;
+	*secretp = NULL;
+	*slenp = 0;
+	if ((r = kf_dearmor(data, len, &blob, &bloblen)) < 0)
+		return r;
+	if ((r = kf_parse_blob(blob, bloblen, &h)) < 0)
+		goto out;
+	if (h.kind != kind) {
+		r = SC_ERR_TYPE;
+		goto out;
+	}
+	bodylen = h.payload_len - KF_TAG_LEN;
+	if ((secret = sc_secure_alloc(bodylen)) == NULL) {
+		r = SC_ERR_ALLOC;
+		goto out;
+	}
+	if (h.kdf == SC_KEYFILE_KDF_NONE) {
+		kf_checksum(tag, blob, h.ad_len, h.payload, bodylen);
+		if (sodium_memcmp(tag, h.payload + bodylen, KF_TAG_LEN) != 0) {
+			r = SC_ERR_FORMAT;
+			goto out;
+		}
+		memcpy(secret, h.payload, bodylen);
+	} else {
+		if (passphrase == NULL) {
+			r = SC_ERR_PASSPHRASE;
+			goto out;
+		}
+		if ((derived = sc_secure_alloc(KF_DERIVED_LEN)) == NULL) {
+			r = SC_ERR_ALLOC;
+			goto out;
+		}
+		if ((r = kf_derive(derived, passphrase, h.salt, h.opslimit,
+		    h.memlimit_kib)) < 0)
+			goto out;
+		if (sodium_memcmp(derived + KF_KEY_LEN, h.check, KF_CHECK_LEN) != 0) {
+			r = SC_ERR_PASSPHRASE;
+			goto out;
+		}
+		if (crypto_aead_xchacha20poly1305_ietf_decrypt(secret, &mlen,
+		    NULL, h.payload, h.payload_len, blob, h.ad_len, h.nonce,
+		    derived) != 0 || mlen != bodylen) {
+			r = SC_ERR_FORMAT;	/* right passphrase, damaged file */
+			goto out;
+		}
+	}
+	*secretp = secret;
+	*slenp = bodylen;
+	secret = NULL;
+	r = 0;
+ out:
+	sodium_memzero(tag, sizeof(tag));
+	sc_secure_free(derived);
+	sc_secure_free(secret);
+	sc_secure_free(blob);
+	return r;
+}
+
+/* Armor blob into a secure NUL-terminated text buffer. */
+static int
+kf_armor(const uint8_t *blob, size_t bloblen, uint8_t **outp, size_t *outlenp)
+{
+	size_t b64len = sodium_base64_ENCODED_LEN(bloblen, sodium_base64_VARIANT_ORIGINAL);
+	size_t cap, o = 0, i;
+	char *b64 = NULL;
+	uint8_t *out = NULL;
+	int r = SC_ERR_ALLOC;
+
+	cap = sizeof(KF_ARMOR_BEGIN) + b64len + b64len / KF_ARMOR_COLS + 1 +
+	    sizeof(KF_ARMOR_END) + 1;
+	if ((b64 = sc_secure_alloc(b64len)) == NULL ||
+	    (out = sc_secure_alloc(cap)) == NULL)
+		goto out;
+	sodium_bin2base64(b64, b64len, blob, bloblen, sodium_base64_VARIANT_ORIGINAL);
+	b64len = strlen(b64);
+	memcpy(out, KF_ARMOR_BEGIN "\n", sizeof(KF_ARMOR_BEGIN));
+	o = sizeof(KF_ARMOR_BEGIN);
+	for (i = 0; i < b64len; i += KF_ARMOR_COLS) {
+		size_t n = SC_MIN(KF_ARMOR_COLS, b64len - i);
+
+		memcpy(out + o, b64 + i, n);
+		o += n;
+		out[o++] = '\n';
+	}
+	memcpy(out + o, KF_ARMOR_END "\n", sizeof(KF_ARMOR_END) + 1);
+	o += sizeof(KF_ARMOR_END);
+	if (o >= cap) {
+		r = SC_ERR_INTERNAL;
+		goto out;
+	}
+	*outp = out;
+	*outlenp = o;
+	out = NULL;
+	r = 0;
+ out:
+	if (b64 != NULL)
+		sc_memzero(b64, b64len);
+	sc_secure_free(b64);
+	sc_secure_free(out);
+	return r;
+}
+
+/* SCCRYPT_KDF_FAST=1: minimum Argon2id limits, for the test suite only. */
+static void
+kf_limits(uint32_t *opslimit, uint32_t *memlimit_kib)
+{
+	const char *fast = getenv("SCCRYPT_KDF_FAST");
+
+	if (fast != NULL && strcmp(fast, "1") == 0) {
+		*opslimit = KF_OPSLIMIT_MIN;
+		*memlimit_kib = KF_MEMLIMIT_MIN / 1024;
+	} else {
+		*opslimit = KF_OPSLIMIT_DEFAULT;
+		*memlimit_kib = KF_MEMLIMIT_DEFAULT / 1024;
+	}
+}
+
+int
+sc_keyfile_serialize(int kind, const uint8_t *secret, size_t len,
+    const char *passphrase, const char *comment, uint8_t **outp, size_t *outlenp)
+{
+	struct sc_buf b;
+	uint8_t *blob = NULL, *derived = NULL, *body;
+	uint8_t salt[KF_SALT_LEN], nonce[KF_NONCE_LEN];
+	uint32_t ops = 0, mem = 0;
+	size_t clen, adlen;
+	unsigned long long ctlen = 0;
+	int encrypt, r;
+
+	if (secret == NULL || outp == NULL || outlenp == NULL)
+		return SC_ERR_INVAL;
+	*outp = NULL;
+	*outlenp = 0;
+	if (!sc_kind_ok(kind) || !sc_kind_len_ok(kind, len))
+		return SC_ERR_INVAL;
+	if (comment == NULL)
+		comment = "";
+	clen = strlen(comment);
+	if (!sc_comment_ok(comment, clen))
+		return SC_ERR_INVAL;
+	encrypt = passphrase != NULL && passphrase[0] != '\0';
+
+	if ((blob = sc_secure_alloc(KF_BLOB_MAX)) == NULL)
+		return SC_ERR_ALLOC;
+	sc_buf_init(&b, blob, KF_BLOB_MAX);
+	if (encrypt) {
+		kf_limits(&ops, &mem);
+		randombytes_buf(salt, sizeof(salt));
+		randombytes_buf(nonce, sizeof(nonce));
+		if ((derived = sc_secure_alloc(KF_DERIVED_LEN)) == NULL) {
+			r = SC_ERR_ALLOC;
+			goto out;
+		}
+		if ((r = kf_derive(derived, passphrase, salt, ops, mem)) < 0)
+			goto out;
+	}
+	r = SC_ERR_INTERNAL;	/* KF_BLOB_MAX fits every valid input */
+	if (sc_buf_put_bytes(&b, SC_KEYFILE_MAGIC, KF_MAGIC_LEN) < 0 ||
+	    sc_buf_put_u8(&b, SC_KEYFILE_VERSION) < 0 ||
+	    sc_buf_put_u8(&b, (uint8_t)kind) < 0 ||
+	    sc_buf_put_u8(&b, encrypt ? SC_KEYFILE_KDF_ARGON2ID : SC_KEYFILE_KDF_NONE) < 0 ||
+	    sc_buf_put_u8(&b, encrypt ? SC_KEYFILE_AEAD_XCHACHA : SC_KEYFILE_AEAD_NONE) < 0 ||
+	    sc_buf_put_u32(&b, ops) < 0 ||
+	    sc_buf_put_u32(&b, mem) < 0 ||
+	    sc_buf_put_str8(&b, salt, encrypt ? sizeof(salt) : 0) < 0 ||
+	    sc_buf_put_str8(&b, nonce, encrypt ? sizeof(nonce) : 0) < 0 ||
+	    sc_buf_put_str8(&b, derived != NULL ? derived + KF_KEY_LEN : salt,
+		encrypt ? KF_CHECK_LEN : 0) < 0 ||
+	    sc_buf_put_str8(&b, comment, clen) < 0 ||
+	    sc_buf_put_u16(&b, (uint16_t)(len + KF_TAG_LEN)) < 0)
+		goto out;
+	adlen = b.len;
+	if (sc_buf_reserve(&b, len + KF_TAG_LEN, &body) < 0)
+		goto out;
+	if (encrypt) {
+		if (crypto_aead_xchacha20poly1305_ietf_encrypt(body, &ctlen,
+		    secret, len, blob, adlen, NULL, nonce, derived) != 0 ||
+		    ctlen != len + KF_TAG_LEN)
+			goto out;
+	} else {
+		memcpy(body, secret, len);
+		kf_checksum(body + len, blob, adlen, body, len);
+	}
+	r = kf_armor(blob, b.len, outp, outlenp);
+ out:
+	sodium_memzero(salt, sizeof(salt));
+	sodium_memzero(nonce, sizeof(nonce));
+	sc_secure_free(derived);
+	sc_secure_free(blob);
+	return r;
+}
+
+int
+sc_keyfile_write(const char *path, int kind, const uint8_t *secret,
+    size_t len, const char *passphrase, const char *comment)
+{
+	uint8_t *text = NULL;
+	size_t tlen = 0;
+	int r;
+
+	if (path == NULL)
+		return SC_ERR_INVAL;
+	if ((r = sc_keyfile_serialize(kind, secret, len, passphrase, comment,
+	    &text, &tlen)) < 0)
+		return r;
+	r = sc_write_file_atomic(path, text, tlen, 0600);
+	sc_secure_free(text);
+	return r;
+}
+
+/*
+ * Open a secret file and read it whole into secure memory.  Like ssh, a
+ * file that is not a regular file owned by the effective user with no
+ * group/other permission bits is refused (SC_ERR_PERM) before reading.
+ */
+static int
+kf_read_secure(const char *path, uint8_t **datap, size_t *lenp)
+{
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t have = 0;
+	ssize_t rd;
+	int fd, r;
+
+	*datap = NULL;
+	*lenp = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+		return errno == ENOENT || errno == ENOTDIR ? SC_ERR_NOTFOUND :
+		    errno == EACCES ? SC_ERR_PERM : SC_ERR_SYSTEM;
+	if (fstat(fd, &st) == -1) {
+		r = SC_ERR_SYSTEM;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = SC_ERR_TYPE;
+		goto out;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+		r = SC_ERR_PERM;
+		goto out;
+	}
+	if (st.st_size > SC_KEYFILE_MAX) {
+		r = SC_ERR_TOOLONG;
+		goto out;
+	}
+	if ((buf = sc_secure_alloc(SC_KEYFILE_MAX + 1)) == NULL) {
+		r = SC_ERR_ALLOC;
+		goto out;
+	}
+	for (;;) {
+		rd = read(fd, buf + have, SC_KEYFILE_MAX + 1 - have);
+		if (rd < 0) {
+			if (errno == EINTR)
+				continue;
+			r = SC_ERR_SYSTEM;
+			goto out;
+		}
+		if (rd == 0)
+			break;
+		have += (size_t)rd;
+		if (have > SC_KEYFILE_MAX) {
+			r = SC_ERR_TOOLONG;
+			goto out;
+		}
+	}
+	*datap = buf;
+	*lenp = have;
+	buf = NULL;
+	r = 0;
+ out:
+	sc_secure_free(buf);
+	close(fd);
+	return r;
+}
+
+int
+sc_keyfile_read(const char *path, int kind, const char *passphrase,
+    uint8_t **secret, size_t *len)
+{
+	uint8_t *data = NULL;
+	size_t dlen = 0;
+	int r;
+
+	if (path == NULL || secret == NULL || len == NULL)
+		return SC_ERR_INVAL;
+	*secret = NULL;
+	*len = 0;
+	if ((r = kf_read_secure(path, &data, &dlen)) < 0)
+		return r;
+	r = sc_keyfile_parse(data, dlen, kind, passphrase, secret, len);
+	sc_secure_free(data);
+	return r;
+}
+
+int
+sc_keyfile_read_info(const char *path, struct sc_keyfile_info *info)
+{
+	uint8_t *data = NULL;
+	size_t dlen = 0;
+	int r;
+
+	if (path == NULL || info == NULL)
+		return SC_ERR_INVAL;
+	if ((r = kf_read_secure(path, &data, &dlen)) < 0)
+		return r;
+	r = sc_keyfile_info(data, dlen, info);
+	sc_secure_free(data);
+	return r;
+}
+
+int
+sc_keyfile_encrypted(const char *path)
+{
+	struct sc_keyfile_info info;
+	int r;
+
+	if ((r = sc_keyfile_read_info(path, &info)) < 0)
+		return r;
+	return info.kdf != SC_KEYFILE_KDF_NONE;
+}
+
+/* ------------------------------------------------------------------ */
+/* VM files                                                            */
+
+static int
+sc_vm_name_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > SC_VM_NAME_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+int
+sc_vmfile_encode(const struct sc_vmfile *vm, uint8_t *out, size_t outsz,
+    size_t *outlen)
+{
+	struct sc_buf b;
+	size_t nlen;
+
+	if (vm == NULL || out == NULL || outlen == NULL)
+		return SC_ERR_INVAL;
+	nlen = strnlen(vm->name, sizeof(vm->name));
+	if (vm->disk_key_len == 0 || vm->disk_key_len > SC_DISK_KEY_MAX ||
+	    nlen >= sizeof(vm->name) || !sc_vm_name_ok(vm->name, nlen))
+		return SC_ERR_INVAL;
+	sc_buf_init(&b, out, outsz);
+	if (sc_buf_put_bytes(&b, vm->uuid, sizeof(vm->uuid)) < 0 ||
+	    sc_buf_put_bytes(&b, vm->secret, sizeof(vm->secret)) < 0 ||
+	    sc_buf_put_str8(&b, vm->disk_key, vm->disk_key_len) < 0 ||
+	    sc_buf_put_str8(&b, vm->name, nlen) < 0) {
+		sc_memzero(out, outsz);
+		return SC_ERR_NOSPACE;
+	}
+	*outlen = b.len;
+	return 0;
+}
+
+int
+sc_vmfile_decode(const uint8_t *in, size_t len, struct sc_vmfile *vm)
+{
+	struct sc_buf b;
+	const uint8_t *dk, *name;
+	size_t dklen, nlen;
+
+	if (in == NULL || vm == NULL)
+		return SC_ERR_INVAL;
+	sc_buf_init_ro(&b, in, len);
+	if (sc_buf_get_bytes(&b, vm->uuid, sizeof(vm->uuid)) < 0 ||
+	    sc_buf_get_bytes(&b, vm->secret, sizeof(vm->secret)) < 0 ||
+	    sc_buf_get_str8(&b, &dk, &dklen, SC_DISK_KEY_MAX) < 0 ||
+	    sc_buf_get_str8(&b, &name, &nlen, SC_VM_NAME_MAX) < 0 ||
+	    sc_buf_expect_end(&b) < 0 || dklen == 0 ||
+	    !sc_vm_name_ok((const char *)name, nlen)) {
+		sc_memzero(vm, sizeof(*vm));
+		return SC_ERR_FORMAT;
+	}
+	memcpy(vm->disk_key, dk, dklen);
+	vm->disk_key_len = dklen;
+	memcpy(vm->name, name, nlen);
+	vm->name[nlen] = '\0';
+	return 0;
+}
+
+#define VMFILE_MAX	(16 + SC_VM_SECRET_LEN + 1 + SC_DISK_KEY_MAX + 1 + SC_VM_NAME_MAX)
+
+int
+sc_vmfile_write(const char *path, const struct sc_vmfile *vm,
+    const char *passphrase, const char *comment)
+{
+	uint8_t *buf;
+	size_t len = 0;
+	int r;
+
+	if ((buf = sc_secure_alloc(VMFILE_MAX)) == NULL)
+		return SC_ERR_ALLOC;
+	if ((r = sc_vmfile_encode(vm, buf, VMFILE_MAX, &len)) == 0)
+		r = sc_keyfile_write(path, SC_KEY_KIND_VM, buf, len, passphrase,
+		    comment);
+	sc_secure_free(buf);
+	return r;
+}
+
+int
+sc_vmfile_read(const char *path, const char *passphrase, struct sc_vmfile **vmp)
+{
+	struct sc_vmfile *vm = NULL;
+	uint8_t *secret = NULL;
+	size_t len = 0;
+	int r;
+
+	if (vmp == NULL)
+		return SC_ERR_INVAL;
+	*vmp = NULL;
+	if ((r = sc_keyfile_read(path, SC_KEY_KIND_VM, passphrase, &secret, &len)) < 0)
+		return r;
+	if ((vm = sc_secure_alloc(sizeof(*vm))) == NULL) {
+		r = SC_ERR_ALLOC;
+		goto out;
+	}
+	memset(vm, 0, sizeof(*vm));
+	if ((r = sc_vmfile_decode(secret, len, vm)) < 0)
+		goto out;
+	*vmp = vm;
+	vm = NULL;
+ out:
+	sc_secure_free(vm);
+	sc_secure_free(secret);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Public key text form                                                */
+
+static int
+sc_prefix_ok(const char *prefix)
+{
+	return prefix != NULL && (strcmp(prefix, SC_PUBKEY_PREFIX) == 0 ||
+	    strcmp(prefix, SC_KSKEY_PREFIX) == 0);
+}
+
+int
+sc_pubkey_format(const char *prefix, const uint8_t pk[32], const char *comment,
+    char *out, size_t outsz)
+{
+	char b64[PUBKEY_B64_LEN + 1];
+	int n;
+
+	if (!sc_prefix_ok(prefix) || pk == NULL || out == NULL)
+		return SC_ERR_INVAL;
+	if (comment == NULL)
+		comment = "";
+	if (!sc_comment_ok(comment, strlen(comment)))
+		return SC_ERR_INVAL;
+	sodium_bin2base64(b64, sizeof(b64), pk, PUBKEY_LEN,
+	    sodium_base64_VARIANT_ORIGINAL);
+	n = snprintf(out, outsz, "%s %s%s%s", prefix, b64,
+	    comment[0] != '\0' ? " " : "", comment);
+	if (n < 0 || (size_t)n >= outsz)
+		return SC_ERR_NOSPACE;
+	return 0;
+}
+
+/*
+ * Parse "PREFIX BASE64 [comment]" with an optional final "\n" or "\r\n".
+ * Fields are separated by spaces/tabs.  SC_ERR_TYPE if the line holds the
+ * other known kind of key, SC_ERR_FORMAT otherwise.
+ */
+int
+sc_pubkey_parse(const char *prefix, const char *line, uint8_t pk[32])
+{
+	char b64[PUBKEY_B64_LEN + 1];
+	const char *p, *tok;
+	size_t len, toklen, i;
+
+	if (!sc_prefix_ok(prefix) || line == NULL || pk == NULL)
+		return SC_ERR_INVAL;
+	len = strlen(line);
+	if (len > 0 && line[len - 1] == '\n')
+		len--;
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return SC_ERR_FORMAT;
+	}
+	p = line;
+	while (p < line + len && (*p == ' ' || *p == '\t'))
+		p++;
+	tok = p;
+	while (p < line + len && *p != ' ' && *p != '\t')
+		p++;
+	toklen = (size_t)(p - tok);
+	if (toklen != strlen(prefix) || memcmp(tok, prefix, toklen) != 0) {
+		if ((toklen == strlen(SC_PUBKEY_PREFIX) &&
+		    memcmp(tok, SC_PUBKEY_PREFIX, toklen) == 0) ||
+		    (toklen == strlen(SC_KSKEY_PREFIX) &&
+		    memcmp(tok, SC_KSKEY_PREFIX, toklen) == 0))
+			return SC_ERR_TYPE;
+		return SC_ERR_FORMAT;
+	}
+	if (p == line + len)
+		return SC_ERR_FORMAT;
+	while (p < line + len && (*p == ' ' || *p == '\t'))
+		p++;
+	tok = p;
+	while (p < line + len && *p != ' ' && *p != '\t')
+		p++;
+	toklen = (size_t)(p - tok);
+	if (toklen != PUBKEY_B64_LEN)
+		return SC_ERR_FORMAT;
+	memcpy(b64, tok, toklen);
+	b64[toklen] = '\0';
+	if (sc_base64_decode(b64, pk, PUBKEY_LEN) < 0)
+		return SC_ERR_FORMAT;
+	/* The rest (if any) is a free-form comment, already checked above. */
+	return 0;
+}
+
+int
+sc_pubkey_read_file(const char *prefix, const char *path, uint8_t pk[32])
+{
+	unsigned char *data = NULL;
+	size_t len = 0;
+	char *line, *nl, *save = NULL;
+	int r;
+
+	if (!sc_prefix_ok(prefix) || path == NULL || pk == NULL)
+		return SC_ERR_INVAL;
+	if ((r = sc_read_file(path, PUBFILE_MAX, &data, &len)) < 0)
+		return r;
+	if (memchr(data, '\0', len) != NULL) {
+		free(data);
+		return SC_ERR_FORMAT;
+	}
+	/* First line that is neither blank nor a '#' comment. */
+	r = SC_ERR_FORMAT;
+	for (line = (char *)data; line != NULL && *line != '\0'; line = save) {
+		if ((nl = strchr(line, '\n')) != NULL) {
+			*nl = '\0';
+			save = nl + 1;
+		} else
+			save = NULL;
+		{
+			const char *q = line;
+
+			while (*q == ' ' || *q == '\t' || *q == '\r')
+				q++;
+			if (*q == '\0' || *q == '#')
+				continue;
+		}
+		r = sc_pubkey_parse(prefix, line, pk);
+		break;
+	}
+	free(data);
+	return r;
+}
+
+int
+sc_pubkey_write_file(const char *prefix, const char *path, const uint8_t pk[32],
+    const char *comment)
+{
+	char line[PUBFILE_MAX];
+	size_t n;
+	int r;
+
+	if (path == NULL)
+		return SC_ERR_INVAL;
+	if ((r = sc_pubkey_format(prefix, pk, comment, line, sizeof(line) - 1)) < 0)
+		return r;
+	n = strlen(line);
+	line[n++] = '\n';
+	return sc_write_file_atomic(path, line, n, 0644);
+}
+
+/* ------------------------------------------------------------------ */
+/* known_hvs                                                           */
+
+struct khv_line {
+	const char	*host, *vm, *fp;
+	size_t		 hostlen, vmlen, fplen;
+};
+
+/* Split one line (no newline) into its three fields; 1 = entry, 0 = skip. */
+static int
+khv_split(const char *line, size_t len, struct khv_line *e)
+{
+	const char *p = line, *end = line + len, *f[3];
+	size_t fl[3];
+	int i;
+
+	if (len > 0 && line[len - 1] == '\r')
+		end--;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p == end || *p == '#')
+		return 0;
+	for (i = 0; i < 3; i++) {
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		f[i] = p;
+		while (p < end && *p != ' ' && *p != '\t')
+			p++;
+		fl[i] = (size_t)(p - f[i]);
+	}
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p != end)
+		return SC_ERR_FORMAT;
+	if (!sc_token_ok(f[0], fl[0], 255) || !sc_token_ok(f[1], fl[1], 255) ||
+	    fl[2] != sizeof(FP_PREFIX) - 1 + 43 ||
+	    memcmp(f[2], FP_PREFIX, sizeof(FP_PREFIX) - 1) != 0 ||
+	    !sc_token_ok(f[2], fl[2], 255))
+		return SC_ERR_FORMAT;
+	e->host = f[0];
+	e->hostlen = fl[0];
+	e->vm = f[1];
+	e->vmlen = fl[1];
+	e->fp = f[2];
+	e->fplen = fl[2];
+	return 1;
+}
+
+static int
+khv_args_ok(const char *host, const char *vm)
+{
+	return host != NULL && vm != NULL &&
+	    sc_token_ok(host, strlen(host), 255) && sc_token_ok(vm, strlen(vm), 255);
+}
+
+int
+sc_known_hvs_check(const char *path, const char *host, const char *vm,
+    const uint8_t hvkey[32])
+{
+	unsigned char *data = NULL;
+	size_t len = 0, off, llen;
+	char fp[SC_FINGERPRINT_LEN];
+	struct khv_line e;
+	int r, seen = 0, found = 0;
+
+	if (path == NULL || hvkey == NULL || !khv_args_ok(host, vm))
+		return SC_ERR_INVAL;
+	if ((r = sc_read_file(path, KNOWN_HVS_MAX, &data, &len)) < 0)
+		return r;
+	sc_fingerprint(hvkey, 32, fp);
+	for (off = 0; off < len; off += llen + 1) {
+		const char *line = (const char *)data + off;
+		const char *nl = memchr(line, '\n', len - off);
+
+		llen = nl != NULL ? (size_t)(nl - line) : len - off;
+		if (memchr(line, '\0', llen) != NULL) {
+			r = SC_ERR_FORMAT;
+			goto out;
+		}
+		if ((r = khv_split(line, llen, &e)) < 0)
+			goto out;
+		if (r == 0)
+			continue;
+		if (e.hostlen != strlen(host) || strncasecmp(e.host, host, e.hostlen) != 0)
+			continue;
+		if (!(e.vmlen == 1 && e.vm[0] == '*') &&
+		    (e.vmlen != strlen(vm) || memcmp(e.vm, vm, e.vmlen) != 0))
+			continue;
+		seen = 1;
+		if (e.fplen == strlen(fp) && memcmp(e.fp, fp, e.fplen) == 0)
+			found = 1;
+	}
+	r = found ? 0 : seen ? SC_ERR_MISMATCH : SC_ERR_NOTFOUND;
+ out:
+	free(data);
+	return r;
+}
+
+int
+sc_known_hvs_add(const char *path, const char *host, const char *vm,
+    const uint8_t hvkey[32])
+{
+	unsigned char *data = NULL;
+	char *out = NULL;
+	size_t len = 0, off, llen, o = 0, cap;
+	char fp[SC_FINGERPRINT_LEN];
+	struct khv_line e;
+	int r, n;
+
+	if (path == NULL || hvkey == NULL || !khv_args_ok(host, vm))
+		return SC_ERR_INVAL;
+	r = sc_read_file(path, KNOWN_HVS_MAX, &data, &len);
+	if (r == SC_ERR_NOTFOUND) {
+		data = NULL;
+		len = 0;
+	} else if (r < 0)
+		return r;
+	sc_fingerprint(hvkey, 32, fp);
+	cap = len + 1 + strlen(host) + strlen(vm) + strlen(fp) + 4;
+	if ((out = malloc(cap)) == NULL) {
+		r = SC_ERR_ALLOC;
+		goto out;
+	}
+	/* Copy every line except the entries for exactly (host, vm). */
+	for (off = 0; off < len; off += llen + 1) {
+		const char *line = (const char *)data + off;
+		const char *nl = memchr(line, '\n', len - off);
+
+		llen = nl != NULL ? (size_t)(nl - line) : len - off;
+		if (memchr(line, '\0', llen) != NULL) {
+			r = SC_ERR_FORMAT;
+			goto out;
+		}
+		if ((r = khv_split(line, llen, &e)) < 0)
+			goto out;
+		if (r == 1 && e.hostlen == strlen(host) &&
+		    strncasecmp(e.host, host, e.hostlen) == 0 &&
+		    e.vmlen == strlen(vm) && memcmp(e.vm, vm, e.vmlen) == 0)
+			continue;
+		memcpy(out + o, line, llen);
+		o += llen;
+		out[o++] = '\n';
+	}
+	n = snprintf(out + o, cap - o, "%s %s %s\n", host, vm, fp);
+	if (n < 0 || (size_t)n >= cap - o) {
+		r = SC_ERR_INTERNAL;
+		goto out;
+	}
+	o += (size_t)n;
+	r = sc_write_file_atomic(path, out, o, 0600);
+ out:
+	free(out);
+	free(data);
+	return r;
+}
