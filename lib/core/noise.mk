@@ -1,1 +1,11 @@
 # Noise engine, buffer, crypto provider and their tests (owner: noise work)
+
+lib_libsccrypt_a_SOURCES += lib/core/noise.c
+
+# Noise test-vector runner; make check replays the published vectors.
+check_PROGRAMS += tests/noise-vectors
+tests_noise_vectors_SOURCES = tests/noise-vectors.c
+tests_noise_vectors_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(JANSSON_CFLAGS)
+tests_noise_vectors_LDADD = $(SC_LIBS) $(JANSSON_LIBS)
+TESTS += tests/noise-vectors.sh
+dist_check_SCRIPTS += tests/noise-vectors.sh
