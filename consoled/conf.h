@@ -1,0 +1,98 @@
+/*
+ * conf.h — sccrypt.conf(5): the configuration of sccrypt-consoled, also read
+ * by sccrypt-console for the socket path.
+ *
+ * Format: one setting per line, "key = value"; "#" starts a comment line;
+ * blank lines are ignored; policy lines have the form "allow USER VM-GLOB".
+ * Unknown keys, duplicate keys and malformed lines are errors (with the line
+ * number; the line's content is never echoed).
+ */
+#ifndef SC_CONSOLED_CONF_H
+#define SC_CONSOLED_CONF_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/wire.h"
+
+#ifndef SC_DEFAULT_CONF
+#define SC_DEFAULT_CONF		"/etc/sccrypt/sccrypt.conf"
+#endif
+
+#define SC_CONF_LINE_MAX	1024
+#define SC_CONF_PATH_MAX	256	/* AF_UNIX paths must fit sun_path (108) */
+#define SC_CONF_RULES_MAX	1024
+#define SC_CONF_USER_MAX	32
+
+enum sc_backend_kind {
+	SC_BACKEND_SIM = 1,
+	SC_BACKEND_XEN,
+};
+
+struct sc_policy_rule {
+	char		user[SC_CONF_USER_MAX + 1];	/* name, decimal uid or "*" */
+	char		glob[SC_VMNAME_MAX + 1];	/* fnmatch(3) pattern over VM names */
+	bool		any_user;
+	bool		resolved;	/* uid is valid */
+	uid_t		uid;
+};
+
+struct sc_conf {
+	int		backend;			/* enum sc_backend_kind */
+	char		hv_socket[SC_CONF_PATH_MAX];
+	char		listen[SC_CONF_PATH_MAX];
+	unsigned	listen_mode;
+	char		listen_group[SC_CONF_USER_MAX + 1];
+	char		certificate[SC_CONF_PATH_MAX];
+	char		pid_file[SC_CONF_PATH_MAX];
+	char		log_dir[SC_CONF_PATH_MAX];	/* "" = no ciphertext log */
+	uint64_t	log_max_bytes;
+	unsigned	max_clients;
+	unsigned	max_clients_per_domain;
+	size_t		client_buffer;
+	uint64_t	input_rate;		/* bytes/s per client, 0 = unlimited */
+	unsigned	request_timeout;	/* s to send the request line */
+	unsigned	handshake_timeout;	/* s from HELLO to HS_INIT/PROTECT */
+	unsigned	stall_timeout;		/* s a client may leave output unread */
+	unsigned	raw_backlog;		/* bytes kept for unprotected domains */
+	int		log_level;
+	size_t		nrules;
+	struct sc_policy_rule rules[SC_CONF_RULES_MAX];
+};
+
+/* Limits enforced on the numeric settings (documented in sccrypt.conf(5)). */
+#define SC_CONF_CLIENT_BUFFER_MIN	32768
+#define SC_CONF_CLIENT_BUFFER_MAX	(4u << 20)
+#define SC_CONF_MAX_CLIENTS_MAX		4096
+
+/* Fill defaults. */
+void	sc_conf_defaults(struct sc_conf *c);
+/*
+ * Parse a configuration held in memory (for tests and fuzzing).  On error
+ * returns a negative SC_ERR_* and sets *errline (1-based) and *why (constant).
+ */
+int	sc_conf_parse(struct sc_conf *c, const char *text, size_t len,
+	    unsigned *errline, const char **why) __attribute__((warn_unused_result));
+/* Read and parse a file (at most 1 MiB). */
+int	sc_conf_load(struct sc_conf *c, const char *path, unsigned *errline,
+	    const char **why) __attribute__((warn_unused_result));
+/*
+ * Resolve user names of the rules to uids (getpwnam).  Names that do not
+ * exist stay unresolved and never match; returns how many did not resolve.
+ */
+unsigned sc_conf_resolve_users(struct sc_conf *c);
+/* Policy: may uid use VM vm?  Default deny. */
+bool	sc_policy_allows(const struct sc_conf *c, uid_t uid, const char *vm);
+
+/*
+ * For a program running with privileges it got from sudo: the file must be a
+ * regular file owned by root and not writable by group or others, and so
+ * must every directory above it (sticky root-owned directories such as /tmp
+ * excepted).  0 or SC_ERR_PERM / SC_ERR_SYSTEM.
+ */
+int	sc_conf_path_trusted(const char *path) __attribute__((warn_unused_result));
+
+#endif /* SC_CONSOLED_CONF_H */

@@ -1,0 +1,388 @@
+/*
+ * sccrypt-console — dom0 forced command / sudoers command for SCCrypt.
+ *
+ * Runs as sshd's command= / ForceCommand or through sudo.  It validates the
+ * user's command against a strict allowlist (cmdparse.c), asks
+ * sccrypt-consoled for a relay over its local socket, drops the privileges it
+ * got from sudo, puts its tty (if any) in raw mode and copies bytes both
+ * ways until either side ends.  It never runs a shell and never passes user
+ * text anywhere except, validated, in the one request line to consoled.
+ * Exit codes: sccrypt-console(8) and docs/protocol/dom0.md.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "log.h"
+#include "io.h"
+#include "cmdparse.h"
+#include "shim.h"
+#include "../consoled/conf.h"
+#include "../consoled/ctl.h"
+
+#define RELAY_BUF		16384
+#define REPLY_TIMEOUT_MS	30000
+#define DRAIN_TIMEOUT_MS	10000
+
+static struct termios saved_tio;
+static int tty_raw;
+static volatile sig_atomic_t got_signal;
+
+static void
+tty_restore(void)
+{
+	if (tty_raw) {
+		(void)tcsetattr(STDIN_FILENO, TCSADRAIN, &saved_tio);
+		tty_raw = 0;
+	}
+}
+
+static void
+on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static int
+tty_make_raw(void)
+{
+	struct termios tio;
+
+	if (!isatty(STDIN_FILENO))
+		return 0;
+	if (tcgetattr(STDIN_FILENO, &saved_tio) < 0)
+		return SC_ERR_SYSTEM;
+	tio = saved_tio;
+	cfmakeraw(&tio);
+	if (tcsetattr(STDIN_FILENO, TCSADRAIN, &tio) < 0)
+		return SC_ERR_SYSTEM;
+	tty_raw = 1;
+	return 0;
+}
+
+static __attribute__((noreturn, format(printf, 2, 3))) void
+fail(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	tty_restore();
+	fprintf(stderr, "sccrypt-console: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
+/* Strict decimal id from the environment (SUDO_UID/SUDO_GID). */
+static int
+env_id(const char *name, unsigned long *out)
+{
+	const char *s = getenv(name);
+	unsigned long v = 0;
+	size_t i, n;
+
+	if (s == NULL)
+		return SC_ERR_NOTFOUND;
+	n = strlen(s);
+	if (n == 0 || n > 10)
+		return SC_ERR_FORMAT;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return SC_ERR_FORMAT;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v >= 4294967295UL)
+		return SC_ERR_FORMAT;
+	*out = v;
+	return 0;
+}
+
+static int
+connect_consoled(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return SC_ERR_TOOLONG;
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return SC_ERR_SYSTEM;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return SC_ERR_SYSTEM;
+	}
+	return fd;
+}
+
+/* Read one reply line, byte by byte so nothing after it is consumed. */
+static int
+read_reply(int fd, struct sc_ctl_reply *rp)
+{
+	char line[SC_CTL_LINE_MAX];
+	size_t n = 0;
+	struct pollfd pfd;
+	ssize_t r;
+	unsigned long long deadline = sc_now_ms() + REPLY_TIMEOUT_MS;
+
+	while (n < sizeof(line)) {
+		unsigned long long now = sc_now_ms();
+		if (now >= deadline)
+			return SC_ERR_TIMEOUT;
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, (int)(deadline - now)) < 0) {
+			if (errno == EINTR && !got_signal)
+				continue;
+			return SC_ERR_SYSTEM;
+		}
+		if (got_signal)
+			return SC_ERR_CANCELLED;
+		r = read(fd, line + n, 1);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r < 0)
+			return SC_ERR_SYSTEM;
+		if (r == 0)
+			return SC_ERR_EOF;
+		if (line[n++] == '\n')
+			return sc_ctl_reply_parse(line, n, rp);
+	}
+	return SC_ERR_TOOLONG;
+}
+
+/*
+ * Copy stdin -> sock and sock -> stdout until EOF on either side.  Returns an
+ * exit status.
+ */
+static int
+relay(int sock)
+{
+	static unsigned char up[RELAY_BUF], down[RELAY_BUF];
+	size_t up_len = 0, down_len = 0, down_off = 0, up_off = 0;
+	bool in_eof = false, sock_eof = false;
+	unsigned long long drain_deadline = 0;
+	struct pollfd pfd[3];
+	ssize_t r;
+	int timeout;
+
+	for (;;) {
+		if (got_signal)
+			return 128 + (int)got_signal;
+		if (sock_eof && down_len == 0)
+			return SC_SHIM_EXIT_OK;
+		if (in_eof && up_len == 0 && drain_deadline == 0) {
+			/* Tell consoled we are done; keep reading its last bytes. */
+			(void)shutdown(sock, SHUT_WR);
+			drain_deadline = sc_now_ms() + DRAIN_TIMEOUT_MS;
+		}
+		timeout = -1;
+		if (drain_deadline != 0) {
+			unsigned long long now = sc_now_ms();
+			if (now >= drain_deadline)
+				return SC_SHIM_EXIT_OK;
+			timeout = (int)(drain_deadline - now);
+		}
+		pfd[0].fd = (!in_eof && up_len == 0) ? STDIN_FILENO : -1;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = down_len > 0 ? STDOUT_FILENO : -1;
+		pfd[1].events = POLLOUT;
+		pfd[2].fd = sock;
+		pfd[2].events = (up_len > 0 ? POLLOUT : 0) |
+		    ((!sock_eof && down_len == 0) ? POLLIN : 0);
+		if (poll(pfd, 3, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			return SC_SHIM_EXIT_IO;
+		}
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			r = read(STDIN_FILENO, up, sizeof(up));
+			if (r > 0) {
+				up_len = (size_t)r;
+				up_off = 0;
+			} else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+				in_eof = true;
+			}
+		}
+		if (pfd[2].revents & POLLOUT && up_len > 0) {
+			r = send(sock, up + up_off, up_len, MSG_NOSIGNAL);
+			if (r > 0) {
+				up_off += (size_t)r;
+				up_len -= (size_t)r;
+			} else if (r < 0 && errno != EINTR && errno != EAGAIN) {
+				/* consoled went away: what it sent is still readable. */
+				up_len = 0;
+				in_eof = true;
+			}
+		}
+		if (pfd[2].revents & (POLLIN | POLLHUP | POLLERR) && down_len == 0 &&
+		    !sock_eof) {
+			r = recv(sock, down, sizeof(down), 0);
+			if (r > 0) {
+				down_len = (size_t)r;
+				down_off = 0;
+			} else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+				sock_eof = true;
+			}
+		}
+		if (pfd[1].revents & (POLLOUT | POLLERR | POLLHUP) && down_len > 0) {
+			r = write(STDOUT_FILENO, down + down_off, down_len);
+			if (r > 0) {
+				down_off += (size_t)r;
+				down_len -= (size_t)r;
+			} else if (r < 0 && errno == EPIPE) {
+				return SC_SHIM_EXIT_OK;	/* the client went away */
+			} else if (r < 0 && errno != EINTR && errno != EAGAIN) {
+				return SC_SHIM_EXIT_IO;
+			}
+		}
+	}
+}
+
+static void
+usage_exit(const char *why)
+{
+	fail(SC_SHIM_EXIT_USAGE, "rejected: %s", why);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct sc_conf conf;
+	const char *progname, *conf_path = NULL, *why = NULL, *soc;
+	struct sc_shim_cmd cmd;
+	struct sc_ctl_request rq;
+	struct sc_ctl_reply rp;
+	struct sigaction sa;
+	char line[SC_CTL_LINE_MAX + 1];
+	size_t linelen;
+	unsigned long sudo_uid = 0, sudo_gid = 0;
+	unsigned errline;
+	bool sudo_mode;
+	int i, r, sock, status;
+
+	sc_log_init("sccrypt-console", SC_LOG_WARN, SC_LOG_TO_STDERR);
+	progname = argc > 0 && argv[0] != NULL ? argv[0] : "sccrypt-console";
+	if (strrchr(progname, '/') != NULL)
+		progname = strrchr(progname, '/') + 1;
+
+	/* Under sudo: privileges come from sudo, the text from the user. */
+	sudo_mode = geteuid() == 0 && getenv("SUDO_UID") != NULL;
+	if (sudo_mode) {
+		if (env_id("SUDO_UID", &sudo_uid) < 0 ||
+		    env_id("SUDO_GID", &sudo_gid) < 0)
+			fail(SC_SHIM_EXIT_CONFIG, "%s", "invalid SUDO_UID/SUDO_GID");
+	}
+
+	/* Administrator options: only "-f CONFIG", before the user's words. */
+	for (i = 1; i + 1 < argc && strcmp(argv[i], "-f") == 0; i += 2)
+		conf_path = argv[i + 1];
+
+	soc = getenv("SSH_ORIGINAL_COMMAND");
+	if (soc != NULL) {
+		if (i != argc)
+			fail(SC_SHIM_EXIT_CONFIG, "%s", "the forced command has "
+			    "arguments other than -f CONFIG; see sccrypt-console(8)");
+		r = sc_shim_parse_string(soc, strlen(soc), &cmd, &why);
+	} else {
+		r = sc_shim_parse_argv(progname, argc - i, argv + i, &cmd, &why);
+	}
+	if (r < 0)
+		usage_exit(why);
+	if (cmd.verb == SC_SHIM_VERSION) {
+		printf("sccrypt-console (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+		return SC_SHIM_EXIT_OK;
+	}
+
+	sc_conf_defaults(&conf);
+	if (conf_path != NULL && sudo_mode && sc_conf_path_trusted(conf_path) < 0)
+		fail(SC_SHIM_EXIT_CONFIG, "%s", "under sudo, -f needs a root-owned "
+		    "configuration file in root-owned directories");
+	if (conf_path == NULL && access(SC_DEFAULT_CONF, F_OK) == 0)
+		conf_path = SC_DEFAULT_CONF;
+	if (conf_path != NULL &&
+	    sc_conf_load(&conf, conf_path, &errline, &why) < 0) {
+		tty_restore();
+		fprintf(stderr, "sccrypt-console: configuration %s line %u: %s\n",
+		    conf_path, errline, why);
+		return SC_SHIM_EXIT_CONFIG;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGHUP, &sa, NULL);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((sock = connect_consoled(conf.listen)) < 0)
+		fail(SC_SHIM_EXIT_UNAVAILABLE, "cannot reach sccrypt-consoled: %s",
+		    strerror(errno));
+
+	memset(&rq, 0, sizeof(rq));
+	switch (cmd.verb) {
+	case SC_SHIM_CONSOLE:	rq.verb = SC_CTL_CONSOLE; break;
+	case SC_SHIM_AUTO:	rq.verb = SC_CTL_AUTO; break;
+	case SC_SHIM_PROTECT:	rq.verb = SC_CTL_PROTECT; break;
+	case SC_SHIM_INFO:	rq.verb = SC_CTL_INFO; break;
+	default:		fail(SC_SHIM_EXIT_INTERNAL, "%s", "bad verb");
+	}
+	snprintf(rq.vm, sizeof(rq.vm), "%s", cmd.vm);
+	rq.encoding = cmd.encoding;
+	if (sudo_mode) {
+		rq.has_as = 1;
+		rq.as_uid = (uid_t)sudo_uid;
+	}
+	if (sc_ctl_request_format(&rq, line, sizeof(line), &linelen) < 0 ||
+	    sc_write_all(sock, line, linelen) < 0)
+		fail(SC_SHIM_EXIT_UNAVAILABLE, "%s", "cannot send the request to "
+		    "sccrypt-consoled");
+
+	/* The connection is made: give back what sudo lent us. */
+	if (sudo_mode) {
+		gid_t g = (gid_t)sudo_gid;
+		if (setgroups(1, &g) < 0 || setgid(g) < 0 ||
+		    setuid((uid_t)sudo_uid) < 0 ||
+		    (sudo_uid != 0 && (setuid(0) == 0 || geteuid() == 0)))
+			fail(SC_SHIM_EXIT_INTERNAL, "%s", "cannot drop privileges");
+	}
+
+	if ((r = read_reply(sock, &rp)) < 0)
+		fail(SC_SHIM_EXIT_UNAVAILABLE, "no valid answer from "
+		    "sccrypt-consoled (%s)", sc_err(r));
+	if (rp.status != SC_CTL_OK) {
+		fprintf(stderr, "sccrypt-console: %s: %s\n", cmd.vm, rp.text);
+		return sc_shim_exit_status(rp.status);
+	}
+	if (rp.mode == SC_CTL_MODE_RAW)
+		fprintf(stderr, "sccrypt-console: WARNING: %s is not protected; "
+		    "this console is NOT encrypted (plaintext relay).\r\n", cmd.vm);
+
+	if (rp.mode != SC_CTL_MODE_TEXT && tty_make_raw() < 0)
+		fail(SC_SHIM_EXIT_IO, "cannot set raw mode on the terminal: %s",
+		    strerror(errno));
+	status = relay(sock);
+	tty_restore();
+	close(sock);
+	return status;
+}
