@@ -9,3 +9,11 @@ tests_noise_vectors_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(JANSSON_CFLAGS)
 tests_noise_vectors_LDADD = $(SC_LIBS) $(JANSSON_LIBS)
 TESTS += tests/noise-vectors.sh
 dist_check_SCRIPTS += tests/noise-vectors.sh
+
+# Unit tests
+check_PROGRAMS += tests/unit/test_buf
+tests_unit_test_buf_SOURCES = tests/unit/test_buf.c
+tests_unit_test_buf_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_buf_LDADD = $(TEST_LIBS)
+UNIT_TESTS += tests/unit/test_buf
+TESTS += tests/unit/test_buf
