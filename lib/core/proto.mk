@@ -10,3 +10,17 @@ tests_unit_test_frame_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_frame_LDADD = $(TEST_LIBS)
 UNIT_TESTS += tests/unit/test_frame
 TESTS += tests/unit/test_frame
+
+check_PROGRAMS += tests/unit/test_blob
+tests_unit_test_blob_SOURCES = tests/unit/test_blob.c
+tests_unit_test_blob_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_blob_LDADD = $(TEST_LIBS)
+UNIT_TESTS += tests/unit/test_blob
+TESTS += tests/unit/test_blob
+
+check_PROGRAMS += tests/unit/test_ops
+tests_unit_test_ops_SOURCES = tests/unit/test_ops.c
+tests_unit_test_ops_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_ops_LDADD = $(TEST_LIBS)
+UNIT_TESTS += tests/unit/test_ops
+TESTS += tests/unit/test_ops
