@@ -2,3 +2,12 @@
 
 lib_libsccrypt_a_SOURCES += lib/log.c lib/secmem.c lib/io.c lib/keys.c \
 	lib/cert.c lib/readpass.c
+
+if BUILD_UNIT_TESTS
+check_PROGRAMS += tests/unit/test_keys
+tests_unit_test_keys_SOURCES = tests/unit/test_keys.c
+tests_unit_test_keys_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_keys_LDADD = $(TEST_LIBS)
+UNIT_TESTS += tests/unit/test_keys
+TESTS += tests/unit/test_keys
+endif
