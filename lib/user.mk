@@ -11,3 +11,12 @@ tests_unit_test_keys_LDADD = $(TEST_LIBS)
 UNIT_TESTS += tests/unit/test_keys
 TESTS += tests/unit/test_keys
 endif
+
+if BUILD_UNIT_TESTS
+check_PROGRAMS += tests/unit/test_cert
+tests_unit_test_cert_SOURCES = tests/unit/test_cert.c
+tests_unit_test_cert_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_cert_LDADD = $(TEST_LIBS)
+UNIT_TESTS += tests/unit/test_cert
+TESTS += tests/unit/test_cert
+endif
