@@ -24,3 +24,10 @@ tests_unit_test_ops_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_ops_LDADD = $(TEST_LIBS)
 UNIT_TESTS += tests/unit/test_ops
 TESTS += tests/unit/test_ops
+
+check_PROGRAMS += tests/unit/test_record
+tests_unit_test_record_SOURCES = tests/unit/test_record.c
+tests_unit_test_record_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_record_LDADD = $(TEST_LIBS)
+UNIT_TESTS += tests/unit/test_record
+TESTS += tests/unit/test_record

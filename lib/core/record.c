@@ -30,8 +30,10 @@ sc_record_init(struct sc_record_layer *rl, struct sc_noise_transport *t)
 
 	sc_memset(rl, 0, sizeof(*rl));
 	sc_memcpy(&rl->t, t, sizeof(*t));
-	cp->memzero(t, sizeof(*t));
+	sc_noise_transport_wipe(t);
 	t->cp = cp;
+	if (cp == NULL)
+		rl->dead = true;	/* not a usable transport */
 }
 
 void
@@ -40,10 +42,9 @@ sc_record_wipe(struct sc_record_layer *rl)
 	const struct sc_crypto *cp = rl->t.cp;
 
 	sc_noise_transport_wipe(&rl->t);
-	if (cp != NULL)
-		cp->memzero(rl, sizeof(*rl));
-	else
-		sc_memset(rl, 0, sizeof(*rl));
+	sc_memset(&rl->stats, 0, sizeof(rl->stats));
+	rl->since_rekey_send = 0;
+	rl->t.cp = cp;
 	rl->dead = true;
 }
 
@@ -69,7 +70,7 @@ sc_record_seal(struct sc_record_layer *rl, uint8_t type,
 	size_t saved;
 	int r;
 
-	if (rl->dead)
+	if (rl->dead || cp == NULL)
 		return SC_ERR_STATE;
 	if (!record_type_known(type))
 		return SC_ERR_TYPE;
@@ -121,7 +122,7 @@ sc_record_open(struct sc_record_layer *rl, const uint8_t *ct, size_t len,
 	int r;
 
 	*type = 0;
-	if (rl->dead)
+	if (rl->dead || cp == NULL)
 		return SC_ERR_STATE;
 	if (len > 0 && ct == NULL)
 		return SC_ERR_INVAL;
