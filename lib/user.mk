@@ -20,3 +20,21 @@ tests_unit_test_cert_LDADD = $(TEST_LIBS)
 UNIT_TESTS += tests/unit/test_cert
 TESTS += tests/unit/test_cert
 endif
+
+if BUILD_UNIT_TESTS
+check_PROGRAMS += tests/unit/test_log
+tests_unit_test_log_SOURCES = tests/unit/test_log.c
+tests_unit_test_log_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_log_LDADD = $(TEST_LIBS)
+UNIT_TESTS += tests/unit/test_log
+TESTS += tests/unit/test_log
+endif
+
+if BUILD_UNIT_TESTS
+check_PROGRAMS += tests/unit/test_io
+tests_unit_test_io_SOURCES = tests/unit/test_io.c
+tests_unit_test_io_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_io_LDADD = $(TEST_LIBS)
+UNIT_TESTS += tests/unit/test_io
+TESTS += tests/unit/test_io
+endif
