@@ -1,0 +1,1629 @@
+/*
+ * hv.c — the hypervisor ring module (contract in hv.h, normative prose in
+ * docs/protocol/hv.md).
+ *
+ * Data flow of a protected domain:
+ *
+ *   INPUT items --reassemble--> record_open --> pending plaintext --> in ring
+ *   out ring --pump--> history buffer (positions [tail, head)) --> per-session
+ *   cursors --> DATA records sealed at OUTPUT time
+ *
+ * Control records the hv sends (PONG, NOTICE, OWNER_RESULT, CLOSE) are
+ * sealed when they arise and wait in the session's ctrlq; records built at
+ * OUTPUT time are only sealed while ctrlq is empty, so ciphertexts leave in
+ * the order of their Noise counters.
+ *
+ * Plaintext exists only in d->pending, d->hist and the scratch buffers, all
+ * inside the context; it leaves the core only into the guest's ring or
+ * sealed to a session.
+ */
+#include "core/compat.h"
+#include "core/err.h"
+#include "core/buf.h"
+#include "core/crypto.h"
+#include "core/noise.h"
+#include "core/record.h"
+#include "core/blob.h"
+#include "core/frame.h"
+#include "core/ops.h"
+#include "core/wire.h"
+#include "ring.h"
+#include "hv.h"
+
+#define PROLOGUE_LEN	(SC_PROTOCOL_ID_LEN + SC_UUID_LEN + SC_KEY_LEN)
+#define ITEM_OVERHEAD	(2 + 1 + SC_TAG_LEN)	/* len:u16le, type, tag */
+#define PING_MAX	64
+#define OWNER_CMD_LEN	(1 + SC_KEY_LEN + 1)
+#define HS1_FLAGS_KNOWN	(SC_HS1_F_VIEWER | SC_HS1_F_TAKEOVER)
+
+static size_t
+cstrlen(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] != '\0')
+		n++;
+	return n;
+}
+
+static bool
+name_eq(const char *a, const char *b, size_t blen)
+{
+	size_t i;
+
+	for (i = 0; i < blen; i++)
+		if (a[i] != b[i])
+			return false;
+	return a[blen] == '\0';
+}
+
+/* ------------------------------------------------------------------ */
+/* Lookup and events                                                   */
+
+static struct sc_hv_domain *
+dom_find(struct sc_hv *hv, uint32_t domid)
+{
+	unsigned i;
+
+	for (i = 0; i < SC_HV_MAX_DOMAINS; i++)
+		if (hv->dom[i].used && hv->dom[i].domid == domid)
+			return &hv->dom[i];
+	return NULL;
+}
+
+static int
+sess_find(const struct sc_hv_domain *d, uint32_t id)
+{
+	int i;
+
+	if (id == 0)
+		return -1;
+	for (i = 0; i < SC_HV_MAX_SESSIONS; i++)
+		if (d->sess[i].state != SC_HV_SESS_FREE && d->sess[i].id == id)
+			return i;
+	return -1;
+}
+
+static void
+ev(struct sc_hv *hv, const struct sc_hv_domain *d, uint32_t session,
+    uint32_t events)
+{
+	if (events != 0 && hv->pf.notify_dom0 != NULL)
+		hv->pf.notify_dom0(hv->pf.arg, d->domid, session, events);
+}
+
+static void
+guest_kick(struct sc_hv *hv, const struct sc_hv_domain *d)
+{
+	if (hv->pf.notify_guest != NULL)
+		hv->pf.notify_guest(hv->pf.arg, d->domid);
+}
+
+/* ------------------------------------------------------------------ */
+/* History buffer                                                      */
+
+static void
+hist_copy_out(const struct sc_hv_domain *d, uint64_t pos, uint8_t *dst, size_t n)
+{
+	size_t idx = (size_t)(pos % d->hist_size);
+	size_t first = SC_MIN(n, d->hist_size - idx);
+
+	sc_memcpy(dst, d->hist + idx, first);
+	if (n > first)
+		sc_memcpy(dst + first, d->hist, n - first);
+}
+
+/* n <= hist_size; the caller has checked that no needed byte is overwritten. */
+static void
+hist_append(struct sc_hv_domain *d, const uint8_t *src, size_t n)
+{
+	size_t idx = (size_t)(d->head % d->hist_size);
+	size_t first = SC_MIN(n, d->hist_size - idx);
+
+	sc_memcpy(d->hist + idx, src, first);
+	if (n > first)
+		sc_memcpy(d->hist, src + first, n - first);
+	d->head += n;
+	if (d->head - d->tail > d->hist_size)
+		d->tail = d->head - d->hist_size;
+}
+
+/* Output bytes produced while no writer was attached that no writer can
+ * get any more (reported in HS2 and STATUS). */
+static uint64_t
+dom_lost(const struct sc_hv_domain *d)
+{
+	if (!d->protected || !d->detached)
+		return 0;
+	if (d->options & SC_REG_OPT_HISTORY)
+		return d->tail > d->detach_pos ? d->tail - d->detach_pos : 0;
+	return d->head - d->detach_pos;
+}
+
+/* Lowest stream position the writer still needs; UINT64_MAX if no writer. */
+static uint64_t
+dom_floor(const struct sc_hv_domain *d)
+{
+	const struct sc_hv_session *s;
+	uint64_t f;
+
+	if (d->writer < 0)
+		return UINT64_MAX;
+	s = &d->sess[d->writer];
+	f = s->out_pos;
+	if (s->replay_active && s->replay_pos < f)
+		f = s->replay_pos;
+	return f;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sessions: sealing and closing                                       */
+
+/* Append { len:u16le ct } for one record to out, all or nothing. */
+static int
+seal_item(struct sc_hv *hv, struct sc_hv_session *s, uint8_t type,
+    const uint8_t *p, size_t n, struct sc_buf *out)
+{
+	struct sc_buf ct;
+	int r;
+
+	if (sc_buf_room(out) < ITEM_OVERHEAD + n)
+		return SC_ERR_NOSPACE;
+	sc_buf_init(&ct, hv->scratch_ct, sizeof(hv->scratch_ct));
+	if ((r = sc_record_seal(&s->rl, type, p, n, &ct)) != 0)
+		return r;
+	if ((r = sc_buf_put_u16_le(out, (uint16_t)ct.len)) != 0 ||
+	    (r = sc_buf_put_bytes(out, hv->scratch_ct, ct.len)) != 0)
+		return SC_ERR_INTERNAL;	/* room was checked */
+	return 0;
+}
+
+/* Bytes a record of payload n needs in an output, including a due REKEY. */
+static size_t
+item_need(const struct sc_hv_session *s, size_t n)
+{
+	return ITEM_OVERHEAD + n + (sc_record_need_rekey(&s->rl) ? ITEM_OVERHEAD : 0);
+}
+
+/* Seal one record (after a REKEY record if one is due). */
+static int
+sess_seal(struct sc_hv *hv, struct sc_hv_session *s, uint8_t type,
+    const uint8_t *p, size_t n, struct sc_buf *out)
+{
+	int r;
+
+	if (sc_buf_room(out) < item_need(s, n))
+		return SC_ERR_NOSPACE;
+	if (sc_record_need_rekey(&s->rl) &&
+	    (r = seal_item(hv, s, SC_REC_REKEY, NULL, 0, out)) != 0)
+		return r;
+	return seal_item(hv, s, type, p, n, out);
+}
+
+/* Queue a control record; only CLOSE may use the last SC_HV_CLOSE_RESERVE bytes. */
+static int
+sess_queue(struct sc_hv *hv, struct sc_hv_session *s, uint8_t type,
+    const uint8_t *p, size_t n)
+{
+	size_t cap = SC_HV_CTRLQ_SIZE;
+	struct sc_buf q;
+	int r;
+
+	if (type != SC_REC_CLOSE)
+		cap -= SC_HV_CLOSE_RESERVE;
+	if (s->ctrlq_len >= cap)
+		return SC_ERR_NOSPACE;
+	sc_buf_init(&q, s->ctrlq + s->ctrlq_len, cap - s->ctrlq_len);
+	if ((r = sess_seal(hv, s, type, p, n, &q)) != 0)
+		return r;
+	s->ctrlq_len += q.len;
+	return 0;
+}
+
+/* NOTICE: code:u16 value:u64 text:str8 */
+static int
+notice_build(uint8_t *mem, size_t cap, uint16_t code, uint64_t value,
+    const char *text, size_t *len)
+{
+	struct sc_buf b;
+	int r;
+
+	sc_buf_init(&b, mem, cap);
+	if ((r = sc_buf_put_u16(&b, code)) != 0 ||
+	    (r = sc_buf_put_u64(&b, value)) != 0 ||
+	    (r = sc_buf_put_str8(&b, text, cstrlen(text))) != 0)
+		return r;
+	*len = b.len;
+	return 0;
+}
+
+static int
+sess_notice(struct sc_hv *hv, struct sc_hv_session *s, uint16_t code,
+    uint64_t value, const char *text)
+{
+	uint8_t mem[2 + 8 + 1 + 255];
+	size_t n;
+	int r;
+
+	if ((r = notice_build(mem, sizeof(mem), code, value, text, &n)) != 0)
+		return r;
+	return sess_queue(hv, s, SC_REC_NOTICE, mem, n);
+}
+
+static void
+writer_detach(struct sc_hv_domain *d)
+{
+	if (d->writer < 0)
+		return;
+	d->detached = true;
+	d->detach_pos = d->sess[d->writer].out_pos;
+	d->writer = -1;
+}
+
+/* Forget a session at once (its CLOSE, if any, is not delivered). */
+static void
+sess_free(struct sc_hv *hv, struct sc_hv_domain *d, int idx, bool event)
+{
+	struct sc_hv_session *s = &d->sess[idx];
+	uint32_t id = s->id;
+
+	if (d->writer == idx)
+		writer_detach(d);
+	sc_record_wipe(&s->rl);
+	hv->cp->memzero(s, sizeof(*s));
+	if (event)
+		ev(hv, d, id, SC_EV_SESSION_CLOSED);
+}
+
+/*
+ * End a session from the hv side: queue CLOSE(reason, text), stop reading
+ * its input, release the writer role.  dom0 collects the CLOSE with OUTPUT
+ * (which then frees the slot) or discards it with the CLOSE op.
+ */
+static void
+sess_begin_close(struct sc_hv *hv, struct sc_hv_domain *d, int idx,
+    uint8_t reason, const char *text)
+{
+	struct sc_hv_session *s = &d->sess[idx];
+	uint8_t mem[1 + 1 + 255];
+	struct sc_buf b;
+
+	if (s->state != SC_HV_SESS_OPEN)
+		return;
+	sc_buf_init(&b, mem, sizeof(mem));
+	if (sc_buf_put_u8(&b, reason) != 0 ||
+	    sc_buf_put_str8(&b, text, cstrlen(text)) != 0 ||
+	    sess_queue(hv, s, SC_REC_CLOSE, mem, b.len) != 0) {
+		sess_free(hv, d, idx, true);
+		return;
+	}
+	if (d->writer == idx)
+		writer_detach(d);
+	s->state = SC_HV_SESS_CLOSING;
+	s->replay_active = false;
+	s->item_have = 0;
+	ev(hv, d, s->id, SC_EV_SESSION_CLOSED | SC_EV_OUTPUT);
+}
+
+/* The guest corrupted its ring: refuse ring work, end the sessions. */
+static void
+dom_mark_broken(struct sc_hv *hv, struct sc_hv_domain *d)
+{
+	int i;
+
+	d->broken = true;
+	for (i = 0; i < SC_HV_MAX_SESSIONS; i++)
+		sess_begin_close(hv, d, i, SC_CLOSE_SHUTDOWN,
+		    "guest console ring corrupt");
+}
+
+/* ------------------------------------------------------------------ */
+/* Ring plumbing                                                       */
+
+/* Move pending writer plaintext into the in ring. */
+static int
+dom_flush_input(struct sc_hv *hv, struct sc_hv_domain *d)
+{
+	size_t w;
+	int r;
+
+	if (d->pend_off == d->pend_len)
+		return 0;
+	if ((r = sc_ring_in_write(d->ring, d->pending + d->pend_off,
+	    d->pend_len - d->pend_off, &w)) != 0)
+		return r;
+	d->pend_off += w;
+	if (d->pend_off == d->pend_len) {
+		hv->cp->memzero(d->pending, d->pend_len);
+		d->pend_off = d->pend_len = 0;
+	}
+	if (w > 0)
+		guest_kick(hv, d);
+	return 0;
+}
+
+static bool
+dom_pending_empty(const struct sc_hv_domain *d)
+{
+	return d->pend_off == d->pend_len;
+}
+
+/*
+ * Drain the out ring of a protected domain into its history buffer, as far
+ * as the writer's unread output allows (with no writer the oldest bytes
+ * are overwritten: the guest never stalls).
+ */
+static int
+dom_pump(struct sc_hv *hv, struct sc_hv_domain *d, size_t *moved)
+{
+	uint64_t floor;
+	size_t room, got;
+	int r = 0;
+
+	*moved = 0;
+	if (!d->protected || d->broken)
+		return 0;
+	for (;;) {
+		floor = dom_floor(d);
+		if (floor == UINT64_MAX)
+			room = d->hist_size;
+		else
+			room = (size_t)(floor + d->hist_size - d->head);
+		room = SC_MIN(room, SC_RING_OUT_SIZE);
+		if (room == 0)
+			break;
+		if ((r = sc_ring_out_read(d->ring, hv->scratch_pt, room, &got)) != 0)
+			break;
+		if (got == 0)
+			break;
+		hist_append(d, hv->scratch_pt, got);
+		hv->cp->memzero(hv->scratch_pt, got);
+		*moved += got;
+	}
+	if (*moved > 0)
+		guest_kick(hv, d);
+	return r;
+}
+
+static bool
+sess_has_output(const struct sc_hv_domain *d, const struct sc_hv_session *s)
+{
+	if (s->state == SC_HV_SESS_FREE)
+		return false;
+	if (s->ctrlq_len > 0 || s->state == SC_HV_SESS_CLOSING)
+		return true;
+	return s->replay_active || s->out_pos < d->head;
+}
+
+static bool
+sess_ready(const struct sc_hv_domain *d, int idx)
+{
+	const struct sc_hv_session *s = &d->sess[idx];
+
+	if (SC_HV_CTRLQ_SIZE - s->ctrlq_len < SC_HV_CTRL_RESERVE)
+		return false;
+	if (idx == d->writer && !dom_pending_empty(d))
+		return false;
+	return true;
+}
+
+/* Tell dom0 to retry INPUT if it was told to wait and the hv can take more. */
+static void
+dom_maybe_unblock(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
+{
+	size_t space;
+
+	if (!d->in_blocked)
+		return;
+	if (d->protected) {
+		if (!dom_pending_empty(d))
+			return;
+		if (idx >= 0 && !sess_ready(d, idx))
+			return;
+	} else if (sc_ring_in_space(d->ring, &space) != 0 || space == 0)
+		return;
+	d->in_blocked = false;
+	ev(hv, d, 0, SC_EV_INPUT_SPACE);
+}
+
+/* ------------------------------------------------------------------ */
+/* Init, domains                                                       */
+
+int
+sc_hv_init(struct sc_hv *hv, const struct sc_crypto *cp,
+    const struct sc_hv_platform *pf, const uint8_t sk[SC_KEY_LEN],
+    uint32_t pcr_index, uint8_t *arena, size_t arena_len)
+{
+	const struct sc_noise_pattern *pat;
+	unsigned i;
+	int r;
+
+	if (hv == NULL || cp == NULL || pf == NULL || sk == NULL ||
+	    pf->check_disk_key == NULL || (arena == NULL && arena_len != 0))
+		return SC_ERR_INVAL;
+	if ((pat = sc_noise_pattern_lookup(SC_NOISE_PROTOCOL)) == NULL)
+		return SC_ERR_UNSUPPORTED;
+	cp->memzero(hv, sizeof(*hv));
+	hv->cp = cp;
+	hv->pf = *pf;
+	hv->pattern = pat;
+	hv->pcr_index = pcr_index;
+	hv->arena = arena;
+	hv->arena_len = arena_len;
+	hv->next_session = 1;
+	sc_memcpy(hv->sk, sk, SC_KEY_LEN);
+	if ((r = cp->x25519_base(hv->pk, hv->sk)) != 0) {
+		cp->memzero(hv, sizeof(*hv));
+		return r;
+	}
+	for (i = 0; i < SC_HV_MAX_DOMAINS; i++)
+		hv->dom[i].writer = -1;
+	return 0;
+}
+
+const uint8_t *
+sc_hv_pubkey(const struct sc_hv *hv)
+{
+	return hv->pk;
+}
+
+static void
+dom_clear(struct sc_hv *hv, struct sc_hv_domain *d)
+{
+	int i;
+
+	for (i = 0; i < SC_HV_MAX_SESSIONS; i++)
+		if (d->sess[i].state != SC_HV_SESS_FREE)
+			sess_free(hv, d, i, false);
+	if (d->hist != NULL)
+		hv->cp->memzero(d->hist, d->hist_max);
+	hv->cp->memzero(d, sizeof(*d));
+	d->writer = -1;
+}
+
+void
+sc_hv_wipe(struct sc_hv *hv)
+{
+	const struct sc_crypto *cp = hv->cp;
+	unsigned i;
+
+	if (cp == NULL)
+		return;
+	for (i = 0; i < SC_HV_MAX_DOMAINS; i++)
+		if (hv->dom[i].used)
+			dom_clear(hv, &hv->dom[i]);
+	sc_noise_hs_wipe(&hv->hs);
+	cp->memzero(hv, sizeof(*hv));
+}
+
+/* First fit in the arena, between the extents of the domains in use. */
+static int
+arena_alloc(struct sc_hv *hv, size_t size, size_t *off)
+{
+	size_t cand, best = SIZE_MAX;
+	unsigned i, j;
+	bool ok;
+
+	for (i = 0; i <= SC_HV_MAX_DOMAINS; i++) {
+		if (i == SC_HV_MAX_DOMAINS)
+			cand = 0;
+		else if (hv->dom[i].used)
+			cand = hv->dom[i].arena_off + hv->dom[i].hist_max;
+		else
+			continue;
+		if (cand > hv->arena_len || hv->arena_len - cand < size)
+			continue;
+		ok = true;
+		for (j = 0; j < SC_HV_MAX_DOMAINS && ok; j++) {
+			const struct sc_hv_domain *o = &hv->dom[j];
+			if (o->used && cand < o->arena_off + o->hist_max &&
+			    o->arena_off < cand + size)
+				ok = false;
+		}
+		if (ok && cand < best)
+			best = cand;
+	}
+	if (best == SIZE_MAX)
+		return SC_ERR_ALLOC;
+	*off = best;
+	return 0;
+}
+
+int
+sc_hv_domain_add(struct sc_hv *hv, uint32_t domid,
+    const uint8_t uuid[SC_UUID_LEN], const char *name,
+    struct xencons_interface *ring, size_t history_max)
+{
+	struct sc_hv_domain *d = NULL;
+	size_t namelen, off;
+	unsigned i;
+	int r;
+
+	if (uuid == NULL || name == NULL || ring == NULL)
+		return SC_ERR_INVAL;
+	namelen = cstrlen(name);
+	if (!sc_vmname_valid(name, namelen))
+		return SC_ERR_INVAL;
+	if (history_max == 0)
+		history_max = SC_HV_HISTORY_DEFAULT;
+	if (history_max < SC_HV_HISTORY_MIN)
+		return SC_ERR_INVAL;
+	for (i = 0; i < SC_HV_MAX_DOMAINS; i++) {
+		const struct sc_hv_domain *o = &hv->dom[i];
+		if (!o->used)
+			continue;
+		if (o->domid == domid ||
+		    hv->cp->memcmp_ct(o->uuid, uuid, SC_UUID_LEN) == 0 ||
+		    name_eq(o->name, name, namelen))
+			return SC_ERR_BUSY;
+	}
+	for (i = 0; i < SC_HV_MAX_DOMAINS && d == NULL; i++)
+		if (!hv->dom[i].used)
+			d = &hv->dom[i];
+	if (d == NULL)
+		return SC_ERR_ALLOC;
+	if ((r = arena_alloc(hv, history_max, &off)) != 0)
+		return r;
+	sc_memset(d, 0, sizeof(*d));
+	d->used = true;
+	d->running = true;
+	d->domid = domid;
+	sc_memcpy(d->uuid, uuid, SC_UUID_LEN);
+	sc_memcpy(d->name, name, namelen);
+	d->ring = ring;
+	d->arena_off = off;
+	d->hist = hv->arena + off;
+	d->hist_max = history_max;
+	d->hist_size = history_max;
+	d->writer = -1;
+	ev(hv, d, 0, SC_EV_DOMAIN_ADDED);
+	return 0;
+}
+
+int
+sc_hv_domain_remove(struct sc_hv *hv, uint32_t domid)
+{
+	struct sc_hv_domain *d = dom_find(hv, domid);
+	int i;
+
+	if (d == NULL)
+		return SC_ERR_NOTFOUND;
+	for (i = 0; i < SC_HV_MAX_SESSIONS; i++)
+		if (d->sess[i].state != SC_HV_SESS_FREE)
+			sess_free(hv, d, i, true);
+	ev(hv, d, 0, SC_EV_DOMAIN_GONE);
+	dom_clear(hv, d);
+	return 0;
+}
+
+int
+sc_hv_domain_set_running(struct sc_hv *hv, uint32_t domid, bool running)
+{
+	struct sc_hv_domain *d = dom_find(hv, domid);
+
+	if (d == NULL)
+		return SC_ERR_NOTFOUND;
+	d->running = running;
+	return 0;
+}
+
+int
+sc_hv_domain_ring_reset(struct sc_hv *hv, uint32_t domid)
+{
+	struct sc_hv_domain *d = dom_find(hv, domid);
+
+	if (d == NULL)
+		return SC_ERR_NOTFOUND;
+	d->broken = false;
+	return 0;
+}
+
+int
+sc_hv_guest_event(struct sc_hv *hv, uint32_t domid)
+{
+	struct sc_hv_domain *d = dom_find(hv, domid);
+	uint32_t events = 0;
+	size_t moved, avail;
+	int i, r;
+
+	if (d == NULL)
+		return SC_ERR_NOTFOUND;
+	if (d->broken)
+		return SC_ERR_CORRUPT;
+	if ((r = dom_flush_input(hv, d)) != 0)
+		goto corrupt;
+	if (d->protected) {
+		if ((r = dom_pump(hv, d, &moved)) != 0)
+			goto corrupt;
+		for (i = 0; i < SC_HV_MAX_SESSIONS; i++)
+			if (d->sess[i].state == SC_HV_SESS_OPEN &&
+			    sess_has_output(d, &d->sess[i]))
+				events |= SC_EV_OUTPUT;
+	} else {
+		if ((r = sc_ring_out_avail(d->ring, &avail)) != 0)
+			goto corrupt;
+		if (avail > 0)
+			events |= SC_EV_OUTPUT;
+	}
+	ev(hv, d, 0, events);
+	dom_maybe_unblock(hv, d, -1);
+	return 0;
+corrupt:
+	dom_mark_broken(hv, d);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Ops                                                                 */
+
+struct op_ctx {
+	struct sc_op_hdr	h;		/* request */
+	const uint8_t		*p;		/* request payload */
+	size_t			 n;
+	struct sc_buf		 out;		/* response payload */
+	uint32_t		 session;	/* response fields */
+	uint32_t		 arg;
+	bool			 keep_payload;	/* payload survives an error status */
+};
+
+static int
+need_fields(const struct op_ctx *o, bool domid, bool session, bool arg)
+{
+	if ((!domid && o->h.domid != 0) || (!session && o->h.session != 0) ||
+	    (!arg && o->h.arg != 0))
+		return SC_ERR_INVAL;
+	if (session && o->h.session == 0)
+		return SC_ERR_INVAL;
+	return 0;
+}
+
+static uint32_t
+dom_flags(const struct sc_hv_domain *d)
+{
+	uint32_t f = 0;
+
+	if (d->running)
+		f |= SC_DOM_F_RUNNING;
+	if (d->protected)
+		f |= SC_DOM_F_PROTECTED;
+	if (d->writer >= 0)
+		f |= SC_DOM_F_SESSION;
+	if (d->broken)
+		f |= SC_DOM_F_BROKEN;
+	return f;
+}
+
+static int
+op_get_info(struct sc_hv *hv, struct op_ctx *o)
+{
+	int r;
+
+	if ((r = need_fields(o, false, false, false)) != 0)
+		return r;
+	if (o->n != 0)
+		return SC_ERR_FORMAT;
+	if ((r = sc_buf_put_bytes(&o->out, hv->pk, SC_KEY_LEN)) != 0 ||
+	    (r = sc_buf_put_u32_le(&o->out, SC_OPS_VERSION)) != 0 ||
+	    (r = sc_buf_put_u32_le(&o->out, SC_HV_CAPS)) != 0 ||
+	    (r = sc_buf_put_u32_le(&o->out, SC_HV_MAX_DOMAINS)) != 0 ||
+	    (r = sc_buf_put_u32_le(&o->out, SC_HV_MAX_SESSIONS)) != 0 ||
+	    (r = sc_buf_put_u32_le(&o->out, hv->pcr_index)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+op_list(struct sc_hv *hv, struct op_ctx *o)
+{
+	uint8_t name[SC_VMNAME_MAX];
+	uint32_t count = 0;
+	unsigned i;
+	int r;
+
+	if ((r = need_fields(o, false, false, false)) != 0)
+		return r;
+	if (o->n != 0)
+		return SC_ERR_FORMAT;
+	for (i = 0; i < SC_HV_MAX_DOMAINS; i++) {
+		const struct sc_hv_domain *d = &hv->dom[i];
+		if (!d->used)
+			continue;
+		sc_memset(name, 0, sizeof(name));
+		sc_memcpy(name, d->name, cstrlen(d->name));
+		if ((r = sc_buf_put_u32_le(&o->out, d->domid)) != 0 ||
+		    (r = sc_buf_put_bytes(&o->out, d->uuid, SC_UUID_LEN)) != 0 ||
+		    (r = sc_buf_put_bytes(&o->out, name, sizeof(name))) != 0 ||
+		    (r = sc_buf_put_u32_le(&o->out, dom_flags(d))) != 0)
+			return r;
+		count++;
+	}
+	o->arg = count;
+	return 0;
+}
+
+static int
+op_status(struct sc_hv *hv, struct op_ctx *o)
+{
+	struct sc_hv_domain *d;
+	const struct xencons_interface *ring;
+	uint32_t sessions = 0;
+	int i, r;
+
+	if ((r = need_fields(o, true, false, false)) != 0)
+		return r;
+	if (o->n != 0)
+		return SC_ERR_FORMAT;
+	if ((d = dom_find(hv, o->h.domid)) == NULL)
+		return SC_ERR_NOTFOUND;
+	for (i = 0; i < SC_HV_MAX_SESSIONS; i++)
+		if (d->sess[i].state == SC_HV_SESS_OPEN)
+			sessions++;
+	ring = d->ring;
+	if ((r = sc_buf_put_u32_le(&o->out, dom_flags(d))) != 0 ||
+	    (r = sc_buf_put_u32_le(&o->out, sessions)) != 0 ||
+	    (r = sc_buf_put_u32_le(&o->out, d->protected ?
+	    (uint32_t)(d->head - d->tail) : 0)) != 0 ||
+	    (r = sc_buf_put_u32_le(&o->out, d->protected ?
+	    (uint32_t)d->hist_size : 0)) != 0 ||
+	    (r = sc_buf_put_u64_le(&o->out, dom_lost(d))) != 0 ||
+	    (r = sc_buf_put_u32_le(&o->out, SC_RING_LOAD(&ring->in_prod))) != 0 ||
+	    (r = sc_buf_put_u32_le(&o->out, SC_RING_LOAD(&ring->in_cons))) != 0 ||
+	    (r = sc_buf_put_u32_le(&o->out, SC_RING_LOAD(&ring->out_prod))) != 0 ||
+	    (r = sc_buf_put_u32_le(&o->out, SC_RING_LOAD(&ring->out_cons))) != 0)
+		return r;
+	return 0;
+}
+
+static int
+op_protect(struct sc_hv *hv, struct op_ctx *o)
+{
+	struct sc_registration *reg = &hv->reg;
+	struct sc_hv_domain *d;
+	uint8_t confirm[32];
+	size_t want;
+	bool was;
+	int i, r, st;
+
+	if ((r = need_fields(o, true, false, false)) != 0)
+		return r;
+	if ((d = dom_find(hv, o->h.domid)) == NULL)
+		return SC_ERR_NOTFOUND;
+	if (o->n > SC_BLOB_MAX)
+		return SC_ERR_TOOLONG;
+	if ((r = sc_blob_open(hv->cp, hv->sk, hv->pk, o->p, o->n, reg)) != 0)
+		return r;	/* reg is wiped */
+
+	if (hv->cp->memcmp_ct(reg->uuid, d->uuid, SC_UUID_LEN) != 0)
+		st = SC_ERR_MISMATCH;
+	else {
+		st = hv->pf.check_disk_key(hv->pf.arg, d->domid, d->uuid,
+		    reg->disk_key, reg->disk_key_len);
+		if (st > 0)
+			st = SC_ERR_INTERNAL;
+	}
+	if (st == 0) {
+		was = d->protected;
+		/* New credentials: sessions made with the old ones end. */
+		for (i = 0; i < SC_HV_MAX_SESSIONS; i++)
+			sess_begin_close(hv, d, i, SC_CLOSE_NORMAL,
+			    "domain credentials re-bound");
+		sc_memcpy(d->vm_secret, reg->vm_secret, SC_PSK_LEN);
+		d->options = reg->options;
+		d->acl_count = reg->acl_count;
+		hv->cp->memzero(d->acl, sizeof(d->acl));
+		sc_memcpy(d->acl, reg->acl, reg->acl_count * sizeof(reg->acl[0]));
+		want = reg->history_size ? reg->history_size : SC_HV_HISTORY_DEFAULT;
+		want = SC_MAX(want, (size_t)SC_HV_HISTORY_MIN);
+		want = SC_MIN(want, d->hist_max);
+		if (!was || want != d->hist_size) {
+			hv->cp->memzero(d->hist, d->hist_max);
+			d->hist_size = want;
+			d->tail = d->head;
+		}
+		if (!was) {
+			d->detached = true;
+			d->detach_pos = d->head;
+		}
+		d->protected = true;
+	}
+	if ((r = sc_blob_confirm(hv->cp, reg, hv->pk, st, confirm)) == 0 &&
+	    (r = sc_buf_put_bytes(&o->out, confirm, sizeof(confirm))) == 0)
+		o->keep_payload = true;
+	hv->cp->memzero(reg, sizeof(*reg));
+	if (st != 0)
+		return st;
+	return r;
+}
+
+/* Constant-time ACL lookup: index or -1. */
+static int
+acl_find(const struct sc_hv *hv, const struct sc_hv_domain *d, const uint8_t *pk)
+{
+	int found = -1;
+	unsigned i;
+
+	for (i = 0; i < d->acl_count; i++)
+		if (hv->cp->memcmp_ct(d->acl[i].pubkey, pk, SC_KEY_LEN) == 0)
+			found = (int)i;
+	return found;
+}
+
+static int
+sess_slot(const struct sc_hv_domain *d, bool reclaim)
+{
+	int i;
+
+	for (i = 0; i < SC_HV_MAX_SESSIONS; i++)
+		if (d->sess[i].state == SC_HV_SESS_FREE)
+			return i;
+	if (reclaim)
+		for (i = 0; i < SC_HV_MAX_SESSIONS; i++)
+			if (d->sess[i].state == SC_HV_SESS_CLOSING)
+				return i;
+	return -1;
+}
+
+static void
+sess_start_replay(struct sc_hv_domain *d, struct sc_hv_session *s, uint64_t wanted)
+{
+	uint64_t avail = 0, n;
+
+	if (d->options & SC_REG_OPT_HISTORY)
+		avail = d->head - d->tail;
+	n = SC_MIN(wanted, avail);
+	s->replay_active = true;
+	s->replay_pos = d->head - n;
+	s->replay_end = d->head;
+	s->replay_done = 0;
+}
+
+static int
+op_open(struct sc_hv *hv, struct op_ctx *o)
+{
+	uint8_t prologue[PROLOGUE_LEN], hs1[SC_HS1_PAYLOAD_LEN + 16];
+	uint8_t hs2[SC_HS2_PAYLOAD_LEN];
+	struct sc_noise_transport t;
+	struct sc_buf b, pb;
+	struct sc_hv_domain *d;
+	struct sc_hv_session *s;
+	const uint8_t *rs;
+	uint8_t version, flags;
+	uint32_t wanted, kept;
+	uint64_t lost;
+	bool viewer;
+	int aclidx, slot, old, r;
+	unsigned i;
+
+	sc_memset(&t, 0, sizeof(t));
+	if ((r = need_fields(o, true, false, false)) != 0)
+		return r;
+	if ((d = dom_find(hv, o->h.domid)) == NULL)
+		return SC_ERR_NOTFOUND;
+	if (!d->protected)
+		return SC_ERR_STATE;
+	if (d->broken)
+		return SC_ERR_CORRUPT;
+	if (o->n < SC_HS1_MSG_LEN)
+		return SC_ERR_TRUNCATED;
+	if (o->n > SC_HS1_MSG_LEN)
+		return SC_ERR_TOOLONG;
+	/* A message 1 seen before is a replay: refuse before any DH. */
+	for (i = 0; i < d->seen_count; i++)
+		if (hv->cp->memcmp_ct(d->seen[i], o->p, SC_KEY_LEN) == 0)
+			return SC_ERR_DECRYPT;
+	if (sess_slot(d, true) < 0)
+		return SC_ERR_LIMIT;
+
+	sc_buf_init(&b, prologue, sizeof(prologue));
+	if ((r = sc_buf_put_bytes(&b, SC_PROTOCOL_ID, SC_PROTOCOL_ID_LEN)) != 0 ||
+	    (r = sc_buf_put_bytes(&b, d->uuid, SC_UUID_LEN)) != 0 ||
+	    (r = sc_buf_put_bytes(&b, hv->pk, SC_KEY_LEN)) != 0)
+		return SC_ERR_INTERNAL;
+	if ((r = sc_noise_hs_init(&hv->hs, hv->cp, hv->pattern, false, prologue,
+	    sizeof(prologue), hv->sk, NULL, d->vm_secret, 1)) != 0)
+		goto out;
+	sc_buf_init(&pb, hs1, sizeof(hs1));
+	if ((r = sc_noise_hs_read(&hv->hs, o->p, o->n, &pb)) != 0)
+		goto out;
+	if ((rs = sc_noise_hs_remote_static(&hv->hs)) == NULL) {
+		r = SC_ERR_INTERNAL;
+		goto out;
+	}
+	if ((aclidx = acl_find(hv, d, rs)) < 0) {
+		r = SC_ERR_PERM;
+		goto out;
+	}
+	if ((r = sc_buf_get_u8(&pb, &version)) != 0 ||
+	    (r = sc_buf_get_u8(&pb, &flags)) != 0 ||
+	    (r = sc_buf_get_u32(&pb, &wanted)) != 0 ||
+	    (r = sc_buf_expect_end(&pb)) != 0) {
+		r = SC_ERR_FORMAT;
+		goto out;
+	}
+	if (version != SC_PROTOCOL_VERSION) {
+		r = SC_ERR_VERSION;
+		goto out;
+	}
+	if ((flags & ~HS1_FLAGS_KNOWN) != 0) {
+		r = SC_ERR_FORMAT;
+		goto out;
+	}
+	viewer = (flags & SC_HS1_F_VIEWER) != 0;
+	kept = 0;
+	if (d->options & SC_REG_OPT_HISTORY)
+		kept = (uint32_t)SC_MIN((uint64_t)wanted, d->head - d->tail);
+	lost = viewer ? 0 : dom_lost(d);
+
+	sc_buf_init(&b, hs2, sizeof(hs2));
+	if ((r = sc_buf_put_u8(&b, SC_PROTOCOL_VERSION)) != 0 ||
+	    (r = sc_buf_put_u8(&b,
+	    ((d->acl[aclidx].flags & SC_ACL_F_OWNER) ? SC_HS2_F_OWNER : 0) |
+	    (viewer ? SC_HS2_F_VIEWER : 0))) != 0 ||
+	    (r = sc_buf_put_u32(&b, kept)) != 0 ||
+	    (r = sc_buf_put_u64(&b, lost)) != 0) {
+		r = SC_ERR_INTERNAL;
+		goto out;
+	}
+	if ((r = sc_noise_hs_write(&hv->hs, hs2, b.len, &o->out)) != 0 ||
+	    (r = sc_noise_hs_split(&hv->hs, &t)) != 0) {
+		o->out.len = 0;
+		goto out;
+	}
+
+	/* Committed: the session exists from here on. */
+	slot = sess_slot(d, false);
+	if (slot < 0) {
+		slot = sess_slot(d, true);
+		sess_free(hv, d, slot, false);	/* its end was already signalled */
+	}
+	s = &d->sess[slot];
+	sc_memset(s, 0, sizeof(*s));
+	s->id = hv->next_session++;
+	if (hv->next_session == 0)
+		hv->next_session = 1;
+	s->state = SC_HV_SESS_OPEN;
+	s->viewer = viewer;
+	s->owner = (d->acl[aclidx].flags & SC_ACL_F_OWNER) != 0;
+	sc_memcpy(s->user_pk, d->acl[aclidx].pubkey, SC_KEY_LEN);
+	sc_record_init(&s->rl, &t);
+	s->out_pos = d->head;
+	if (kept > 0)
+		sess_start_replay(d, s, kept);
+	sc_memcpy(d->seen[d->seen_next], o->p, SC_KEY_LEN);
+	d->seen_next = (d->seen_next + 1) % SC_HV_SEEN_MAX;
+	if (d->seen_count < SC_HV_SEEN_MAX)
+		d->seen_count++;
+	if (!viewer) {
+		old = d->writer;
+		if (old >= 0) {
+			sess_begin_close(hv, d, old, SC_CLOSE_TAKEN_OVER,
+			    "another session of an authorised user took over");
+			(void)sess_notice(hv, s, SC_NOTICE_TAKEN_OVER, 0,
+			    "took over from another session");
+		}
+		d->writer = slot;
+		d->detached = false;
+		if (lost > 0)
+			(void)sess_notice(hv, s, SC_NOTICE_LOST_OUTPUT, lost,
+			    "console output lost while no session was attached");
+	}
+	o->session = s->id;
+	if (sess_has_output(d, s))
+		ev(hv, d, s->id, SC_EV_OUTPUT);
+	r = 0;
+out:
+	sc_noise_hs_wipe(&hv->hs);
+	hv->cp->memzero(&t, sizeof(t));
+	hv->cp->memzero(hs1, sizeof(hs1));
+	return r;
+}
+
+static int
+op_close(struct sc_hv *hv, struct op_ctx *o)
+{
+	struct sc_hv_domain *d;
+	int idx, r;
+
+	if ((r = need_fields(o, true, true, false)) != 0)
+		return r;
+	if (o->n != 0)
+		return SC_ERR_FORMAT;
+	if ((d = dom_find(hv, o->h.domid)) == NULL)
+		return SC_ERR_NOTFOUND;
+	if ((idx = sess_find(d, o->h.session)) < 0)
+		return SC_ERR_NOTFOUND;
+	sess_free(hv, d, idx, false);
+	dom_maybe_unblock(hv, d, -1);
+	return 0;
+}
+
+/* A well-authenticated record that breaks the rules ends the session. */
+static int
+sess_violation(struct sc_hv *hv, struct sc_hv_domain *d, int idx, int err,
+    const char *why)
+{
+	sess_begin_close(hv, d, idx, SC_CLOSE_PROTOCOL, why);
+	return err;
+}
+
+static int
+owner_result(struct sc_hv *hv, struct sc_hv_domain *d, struct sc_hv_session *s,
+    uint8_t cmd, int status)
+{
+	uint8_t mem[1 + 4 + 1 + SC_ACL_MAX * (SC_KEY_LEN + 1)];
+	struct sc_buf b;
+	unsigned i, count = status == 0 ? d->acl_count : 0;
+	int r;
+
+	sc_buf_init(&b, mem, sizeof(mem));
+	if ((r = sc_buf_put_u8(&b, cmd)) != 0 ||
+	    (r = sc_buf_put_u32(&b, (uint32_t)status)) != 0 ||
+	    (r = sc_buf_put_u8(&b, (uint8_t)count)) != 0)
+		return r;
+	for (i = 0; i < count; i++)
+		if ((r = sc_buf_put_bytes(&b, d->acl[i].pubkey, SC_KEY_LEN)) != 0 ||
+		    (r = sc_buf_put_u8(&b, d->acl[i].flags)) != 0)
+			return r;
+	return sess_queue(hv, s, SC_REC_OWNER_RESULT, mem, b.len);
+}
+
+static unsigned
+acl_owners(const struct sc_hv_domain *d)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < d->acl_count; i++)
+		if (d->acl[i].flags & SC_ACL_F_OWNER)
+			n++;
+	return n;
+}
+
+static int
+sess_owner_cmd(struct sc_hv *hv, struct sc_hv_domain *d, int idx,
+    const uint8_t *p, size_t n)
+{
+	static const uint8_t zero[SC_KEY_LEN];
+	struct sc_hv_session *s = &d->sess[idx];
+	uint8_t cmd, key[SC_KEY_LEN], flags;
+	struct sc_buf b;
+	int st = 0, k, i, r;
+	unsigned j;
+	bool removed = false, changed = false;
+
+	if (n != OWNER_CMD_LEN)
+		return sess_violation(hv, d, idx, SC_ERR_FORMAT,
+		    "malformed owner command");
+	sc_buf_init_ro(&b, p, n);
+	if (sc_buf_get_u8(&b, &cmd) != 0 ||
+	    sc_buf_get_bytes(&b, key, SC_KEY_LEN) != 0 ||
+	    sc_buf_get_u8(&b, &flags) != 0)
+		return SC_ERR_INTERNAL;
+	k = acl_find(hv, d, key);
+	if (!s->owner)
+		st = SC_ERR_PERM;
+	else if (cmd == SC_OWNER_ACL_ADD) {
+		if ((flags & ~SC_ACL_F_OWNER) != 0)
+			st = SC_ERR_FORMAT;
+		else if (hv->cp->memcmp_ct(key, zero, SC_KEY_LEN) == 0)
+			st = SC_ERR_BADKEY;
+		else if (k >= 0) {
+			if ((d->acl[k].flags & SC_ACL_F_OWNER) &&
+			    !(flags & SC_ACL_F_OWNER) && acl_owners(d) == 1)
+				st = SC_ERR_INVAL;	/* keep one owner */
+			else {
+				d->acl[k].flags = flags;
+				changed = true;
+			}
+		} else if (d->acl_count >= SC_ACL_MAX)
+			st = SC_ERR_LIMIT;
+		else {
+			sc_memcpy(d->acl[d->acl_count].pubkey, key, SC_KEY_LEN);
+			d->acl[d->acl_count].flags = flags;
+			d->acl_count++;
+			changed = true;
+		}
+	} else if (cmd == SC_OWNER_ACL_DEL) {
+		if (flags != 0)
+			st = SC_ERR_FORMAT;
+		else if (k < 0)
+			st = SC_ERR_NOTFOUND;
+		else if ((d->acl[k].flags & SC_ACL_F_OWNER) && acl_owners(d) == 1)
+			st = SC_ERR_INVAL;
+		else {
+			for (j = (unsigned)k; j + 1 < d->acl_count; j++)
+				d->acl[j] = d->acl[j + 1];
+			d->acl_count--;
+			hv->cp->memzero(&d->acl[d->acl_count], sizeof(d->acl[0]));
+			removed = changed = true;
+		}
+	} else if (cmd == SC_OWNER_ACL_LIST) {
+		if (flags != 0 || hv->cp->memcmp_ct(key, zero, SC_KEY_LEN) != 0)
+			st = SC_ERR_FORMAT;
+	} else
+		st = SC_ERR_TYPE;
+
+	if ((r = owner_result(hv, d, s, cmd, st)) != 0)
+		return r;
+	if (!changed)
+		return 0;
+	for (i = 0; i < SC_HV_MAX_SESSIONS; i++) {
+		struct sc_hv_session *o = &d->sess[i];
+		if (o->state != SC_HV_SESS_OPEN)
+			continue;
+		if (hv->cp->memcmp_ct(o->user_pk, key, SC_KEY_LEN) == 0) {
+			if (removed) {
+				sess_begin_close(hv, d, i, SC_CLOSE_ACL,
+				    "key removed from the domain's ACL");
+				continue;
+			}
+			o->owner = (flags & SC_ACL_F_OWNER) != 0;
+		}
+		if (i != idx)
+			(void)sess_notice(hv, o, SC_NOTICE_ACL_CHANGED,
+			    d->acl_count, "access list changed");
+	}
+	return 0;
+}
+
+/* Open and act on the record in s->item.  Nonzero ends the INPUT op. */
+static int
+sess_record(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
+{
+	struct sc_hv_session *s = &d->sess[idx];
+	struct sc_buf pb;
+	uint8_t type = 0, key;
+	size_t n;
+	uint32_t wanted;
+	int r = 0;
+
+	sc_buf_init(&pb, hv->scratch_pt, sizeof(hv->scratch_pt));
+	if ((r = sc_record_open(&s->rl, s->item + 2, s->item_have - 2, &type,
+	    &pb)) != 0) {
+		/* Tampered, replayed, reordered or truncated: this session dies. */
+		sess_free(hv, d, idx, true);
+		return r;
+	}
+	n = pb.len;
+	switch (type) {
+	case SC_REC_DATA:
+		if (s->viewer) {
+			r = sess_violation(hv, d, idx, SC_ERR_PERM,
+			    "viewer sessions are read-only");
+			break;
+		}
+		/* sess_ready() guaranteed an empty pending buffer. */
+		sc_memcpy(d->pending, hv->scratch_pt, n);
+		d->pend_off = 0;
+		d->pend_len = n;
+		break;
+	case SC_REC_BREAK:
+		if (s->viewer) {
+			r = sess_violation(hv, d, idx, SC_ERR_PERM,
+			    "viewer sessions are read-only");
+			break;
+		}
+		if (n != 1) {
+			r = sess_violation(hv, d, idx, SC_ERR_FORMAT,
+			    "malformed break record");
+			break;
+		}
+		key = hv->scratch_pt[0];
+		if (key == 0) {
+			r = sess_notice(hv, s, SC_NOTICE_SYSRQ, 0,
+			    "plain break is not supported on the hvc console");
+			break;
+		}
+		if (key < 0x21 || key > 0x7e) {
+			r = sess_violation(hv, d, idx, SC_ERR_FORMAT,
+			    "invalid SysRq key");
+			break;
+		}
+		d->pending[0] = SC_HVC_SYSRQ_CHAR;
+		d->pending[1] = key;
+		d->pend_off = 0;
+		d->pend_len = 2;
+		r = sess_notice(hv, s, SC_NOTICE_SYSRQ, key, "SysRq sent to the guest");
+		break;
+	case SC_REC_CLOSE:
+		/* reason:u8 text:str8 — the client is leaving; nothing to answer. */
+		sess_free(hv, d, idx, true);
+		break;
+	case SC_REC_PING:
+		if (n > PING_MAX) {
+			r = sess_violation(hv, d, idx, SC_ERR_TOOLONG,
+			    "oversized ping");
+			break;
+		}
+		r = sess_queue(hv, s, SC_REC_PONG, hv->scratch_pt, n);
+		break;
+	case SC_REC_PONG:
+	case SC_REC_REKEY:		/* the record layer rekeyed */
+		break;
+	case SC_REC_HISTORY_REQ:
+		if (n != 4) {
+			r = sess_violation(hv, d, idx, SC_ERR_FORMAT,
+			    "malformed history request");
+			break;
+		}
+		wanted = (uint32_t)hv->scratch_pt[0] << 24 |
+		    (uint32_t)hv->scratch_pt[1] << 16 |
+		    (uint32_t)hv->scratch_pt[2] << 8 | hv->scratch_pt[3];
+		sess_start_replay(d, s, wanted);
+		break;
+	case SC_REC_OWNER_CMD:
+		r = sess_owner_cmd(hv, d, idx, hv->scratch_pt, n);
+		break;
+	default:
+		r = sess_violation(hv, d, idx, SC_ERR_TYPE,
+		    "record type not accepted by the hypervisor");
+		break;
+	}
+	hv->cp->memzero(hv->scratch_pt, n);
+	return r;
+}
+
+static int
+op_input(struct sc_hv *hv, struct op_ctx *o)
+{
+	struct sc_hv_domain *d;
+	struct sc_hv_session *s;
+	size_t off = 0, need, take;
+	uint16_t ilen;
+	bool blocked = false;
+	int idx, r;
+
+	if ((r = need_fields(o, true, true, false)) != 0)
+		return r;
+	if ((d = dom_find(hv, o->h.domid)) == NULL)
+		return SC_ERR_NOTFOUND;
+	if ((idx = sess_find(d, o->h.session)) < 0)
+		return SC_ERR_NOTFOUND;
+	s = &d->sess[idx];
+	if (s->state != SC_HV_SESS_OPEN)
+		return SC_ERR_CLOSED;
+	if (d->broken)
+		return SC_ERR_CORRUPT;
+	if ((r = dom_flush_input(hv, d)) != 0) {
+		dom_mark_broken(hv, d);
+		return r;
+	}
+	while (s->state == SC_HV_SESS_OPEN) {
+		if (s->item_have < 2) {
+			if (off == o->n)
+				break;
+			s->item[s->item_have++] = o->p[off++];
+			if (s->item_have < 2)
+				continue;
+			ilen = (uint16_t)(s->item[0] | (uint16_t)s->item[1] << 8);
+			if (ilen < 1 + SC_TAG_LEN) {
+				r = sess_violation(hv, d, idx, SC_ERR_TRUNCATED,
+				    "record shorter than its tag");
+				break;
+			}
+			if (ilen > SC_RECORD_CT_MAX) {
+				r = sess_violation(hv, d, idx, SC_ERR_TOOLONG,
+				    "record over the size limit");
+				break;
+			}
+			continue;
+		}
+		ilen = (uint16_t)(s->item[0] | (uint16_t)s->item[1] << 8);
+		need = 2 + (size_t)ilen - s->item_have;
+		if (off == o->n)
+			break;
+		if (need > 1) {
+			/* Buffer all but the last byte; it is taken when we can act. */
+			take = SC_MIN(need - 1, o->n - off);
+			sc_memcpy(s->item + s->item_have, o->p + off, take);
+			s->item_have += take;
+			off += take;
+			continue;
+		}
+		if (!sess_ready(d, idx)) {
+			blocked = true;
+			break;
+		}
+		s->item[s->item_have++] = o->p[off++];
+		r = sess_record(hv, d, idx);
+		if (d->sess[idx].state != SC_HV_SESS_FREE && d->sess[idx].id == o->h.session)
+			s->item_have = 0;
+		if (r != 0)
+			break;
+		if ((r = dom_flush_input(hv, d)) != 0) {
+			dom_mark_broken(hv, d);
+			break;
+		}
+	}
+	o->arg = (uint32_t)off;
+	if (blocked || (r == 0 && off < o->n && s->state == SC_HV_SESS_OPEN))
+		d->in_blocked = true;
+	if (s->state != SC_HV_SESS_FREE && s->id == o->h.session && s->ctrlq_len > 0)
+		ev(hv, d, s->id, SC_EV_OUTPUT);
+	return r;
+}
+
+/* Put queued control records into out, whole ones, in order. */
+static void
+sess_emit_ctrlq(struct sc_hv_session *s, struct sc_buf *out)
+{
+	struct sc_buf q;
+	size_t used = 0, ilen;
+	uint16_t l;
+
+	sc_buf_init_ro(&q, s->ctrlq, s->ctrlq_len);
+	while (sc_buf_avail(&q) >= 2) {
+		if (sc_buf_peek_u16(&q, &l) != 0)
+			break;
+		/* peek_u16 is big-endian; items are little-endian. */
+		ilen = 2 + (size_t)(uint16_t)((l >> 8) | (l << 8));
+		if (sc_buf_room(out) < ilen ||
+		    sc_buf_put_bytes(out, sc_buf_rptr(&q), ilen) != 0 ||
+		    sc_buf_skip(&q, ilen) != 0)
+			break;
+		used += ilen;
+	}
+	if (used > 0) {
+		sc_memmove(s->ctrlq, s->ctrlq + used, s->ctrlq_len - used);
+		s->ctrlq_len -= used;
+	}
+}
+
+static int
+op_output(struct sc_hv *hv, struct op_ctx *o)
+{
+	struct sc_hv_domain *d;
+	struct sc_hv_session *s;
+	size_t max, n, moved, fit;
+	uint8_t nb[2 + 8 + 1 + 64];
+	bool more = false, closed = false;
+	uint64_t lost;
+	int idx, r;
+
+	if ((r = need_fields(o, true, true, true)) != 0)
+		return r;
+	if (o->n != 0)
+		return SC_ERR_FORMAT;
+	if ((d = dom_find(hv, o->h.domid)) == NULL)
+		return SC_ERR_NOTFOUND;
+	if ((idx = sess_find(d, o->h.session)) < 0)
+		return SC_ERR_NOTFOUND;
+	s = &d->sess[idx];
+	max = o->h.arg ? SC_MIN((size_t)o->h.arg, (size_t)SC_OP_PAYLOAD_MAX) :
+	    SC_OP_PAYLOAD_MAX;
+	if (o->out.size > max)
+		o->out.size = max;	/* nothing has been written yet */
+	if ((r = dom_pump(hv, d, &moved)) != 0)
+		dom_mark_broken(hv, d);
+	r = 0;
+
+	sess_emit_ctrlq(s, &o->out);
+	if (s->ctrlq_len > 0) {
+		more = true;
+		goto done;
+	}
+	if (s->state == SC_HV_SESS_CLOSING) {
+		sess_free(hv, d, idx, false);
+		closed = true;
+		goto done;
+	}
+	for (;;) {
+		fit = sc_buf_room(&o->out);
+		if (fit <= item_need(s, 0))
+			break;
+		fit -= item_need(s, 0);
+		if (s->replay_active) {
+			if (s->replay_pos < d->tail)
+				s->replay_pos = SC_MIN(d->tail, s->replay_end);
+			if (s->replay_pos < s->replay_end) {
+				n = (size_t)SC_MIN(s->replay_end - s->replay_pos,
+				    (uint64_t)(SC_RECORD_PAYLOAD_MAX - 1));
+				if (fit < 2)
+					break;
+				n = SC_MIN(n, fit - 1);
+				hv->scratch_pt[0] = s->replay_pos + n == s->replay_end;
+				hist_copy_out(d, s->replay_pos, hv->scratch_pt + 1, n);
+				r = sess_seal(hv, s, SC_REC_HISTORY, hv->scratch_pt,
+				    n + 1, &o->out);
+				hv->cp->memzero(hv->scratch_pt, n + 1);
+				if (r != 0)
+					break;
+				s->replay_pos += n;
+				s->replay_done += n;
+			} else {
+				if ((r = notice_build(nb, sizeof(nb),
+				    SC_NOTICE_HISTORY_END, s->replay_done,
+				    "end of history", &n)) != 0 ||
+				    (r = sess_seal(hv, s, SC_REC_NOTICE, nb, n,
+				    &o->out)) != 0)
+					break;
+				s->replay_active = false;
+			}
+		} else if (s->out_pos < d->tail) {
+			/* A viewer fell behind the history buffer. */
+			lost = d->tail - s->out_pos;
+			if ((r = notice_build(nb, sizeof(nb), SC_NOTICE_LOST_OUTPUT,
+			    lost, "console output lost", &n)) != 0 ||
+			    (r = sess_seal(hv, s, SC_REC_NOTICE, nb, n, &o->out)) != 0)
+				break;
+			s->out_pos = d->tail;
+		} else if (s->out_pos < d->head) {
+			n = (size_t)SC_MIN(d->head - s->out_pos,
+			    (uint64_t)SC_RECORD_PAYLOAD_MAX);
+			n = SC_MIN(n, fit);
+			hist_copy_out(d, s->out_pos, hv->scratch_pt, n);
+			r = sess_seal(hv, s, SC_REC_DATA, hv->scratch_pt, n, &o->out);
+			hv->cp->memzero(hv->scratch_pt, n);
+			if (r != 0)
+				break;
+			s->out_pos += n;
+			if (idx == d->writer && dom_pump(hv, d, &moved) != 0) {
+				dom_mark_broken(hv, d);
+				break;
+			}
+		} else
+			break;
+	}
+	if (r == SC_ERR_NOSPACE)
+		r = 0;
+	if (s->state != SC_HV_SESS_FREE) {
+		size_t avail = 0;
+		more = sess_has_output(d, s);
+		if (!more && idx == d->writer && !d->broken &&
+		    sc_ring_out_avail(d->ring, &avail) == 0 && avail > 0)
+			more = true;
+	}
+done:
+	o->arg = (more ? SC_OUT_F_MORE : 0) | (closed ? SC_OUT_F_CLOSED : 0);
+	if (!closed)
+		dom_maybe_unblock(hv, d, idx);
+	return r;
+}
+
+static int
+op_raw_input(struct sc_hv *hv, struct op_ctx *o)
+{
+	struct sc_hv_domain *d;
+	size_t w;
+	int r;
+
+	if ((r = need_fields(o, true, false, false)) != 0)
+		return r;
+	if ((d = dom_find(hv, o->h.domid)) == NULL)
+		return SC_ERR_NOTFOUND;
+	if (d->protected)
+		return SC_ERR_PROTECTED;
+	if (d->broken)
+		return SC_ERR_CORRUPT;
+	if ((r = sc_ring_in_write(d->ring, o->p, o->n, &w)) != 0) {
+		dom_mark_broken(hv, d);
+		return r;
+	}
+	if (w > 0)
+		guest_kick(hv, d);
+	if (w < o->n)
+		d->in_blocked = true;
+	o->arg = (uint32_t)w;
+	return 0;
+}
+
+static int
+op_raw_output(struct sc_hv *hv, struct op_ctx *o)
+{
+	struct sc_hv_domain *d;
+	size_t max, got, avail;
+	int r;
+
+	if ((r = need_fields(o, true, false, true)) != 0)
+		return r;
+	if (o->n != 0)
+		return SC_ERR_FORMAT;
+	if ((d = dom_find(hv, o->h.domid)) == NULL)
+		return SC_ERR_NOTFOUND;
+	if (d->protected)
+		return SC_ERR_PROTECTED;
+	if (d->broken)
+		return SC_ERR_CORRUPT;
+	max = o->h.arg ? SC_MIN((size_t)o->h.arg, (size_t)SC_OP_PAYLOAD_MAX) :
+	    SC_OP_PAYLOAD_MAX;
+	max = SC_MIN(max, sc_buf_room(&o->out));
+	max = SC_MIN(max, (size_t)SC_RING_OUT_SIZE);
+	if ((r = sc_ring_out_read(d->ring, hv->scratch_pt, max, &got)) != 0) {
+		dom_mark_broken(hv, d);
+		return r;
+	}
+	r = sc_buf_put_bytes(&o->out, hv->scratch_pt, got);
+	hv->cp->memzero(hv->scratch_pt, got);
+	if (r != 0)
+		return SC_ERR_INTERNAL;
+	if (got > 0)
+		guest_kick(hv, d);
+	o->arg = (sc_ring_out_avail(d->ring, &avail) == 0 && avail > 0) ?
+	    SC_OUT_F_MORE : 0;
+	return 0;
+}
+
+/* Header fields of a request that failed to parse, for the error reply. */
+static void
+peek_raw(const uint8_t *req, size_t len, struct sc_op_hdr *h)
+{
+	struct sc_buf b;
+	uint32_t x;
+
+	sc_memset(h, 0, sizeof(*h));
+	if (len < SC_OP_HDR_LEN)
+		return;
+	sc_buf_init_ro(&b, req, len);
+	if (sc_buf_skip(&b, 6) != 0 || sc_buf_get_u16_le(&b, &h->op) != 0 ||
+	    sc_buf_skip(&b, 4) != 0 || sc_buf_get_u32_le(&b, &h->domid) != 0 ||
+	    sc_buf_get_u32_le(&b, &h->session) != 0 ||
+	    sc_buf_skip(&b, 8) != 0 || sc_buf_get_u32_le(&b, &x) != 0)
+		return;
+	h->seq = x;
+}
+
+int
+sc_hv_dispatch(struct sc_hv *hv, const uint8_t *req, size_t len,
+    uint8_t *resp, size_t cap, size_t *resp_len)
+{
+	struct op_ctx o;
+	struct sc_op_hdr rh;
+	struct sc_buf in, hb;
+	int r;
+
+	if (resp_len != NULL)
+		*resp_len = 0;
+	if (hv == NULL || resp == NULL || resp_len == NULL || (req == NULL && len > 0))
+		return SC_ERR_INVAL;
+	if (cap < SC_OP_HDR_LEN)
+		return SC_ERR_NOSPACE;
+	sc_memset(&o, 0, sizeof(o));
+	sc_buf_init(&o.out, resp + SC_OP_HDR_LEN,
+	    SC_MIN(cap - SC_OP_HDR_LEN, (size_t)SC_OP_PAYLOAD_MAX));
+	sc_buf_init_ro(&in, req, len);
+	if ((r = sc_op_hdr_get(&in, &o.h)) != 0) {
+		peek_raw(req, len, &o.h);
+		goto respond;
+	}
+	o.p = sc_buf_rptr(&in);
+	o.n = sc_buf_avail(&in);
+	o.session = o.h.session;
+	if (o.n < o.h.len)
+		r = SC_ERR_TRUNCATED;
+	else if (o.n > o.h.len)
+		r = SC_ERR_FORMAT;
+	else if (o.h.status != 0)
+		r = SC_ERR_INVAL;
+	else {
+		switch (o.h.op) {
+		case SC_OP_GET_INFO:	r = op_get_info(hv, &o); break;
+		case SC_OP_LIST_DOMAINS: r = op_list(hv, &o); break;
+		case SC_OP_PROTECT:	r = op_protect(hv, &o); break;
+		case SC_OP_OPEN:	r = op_open(hv, &o); break;
+		case SC_OP_CLOSE:	r = op_close(hv, &o); break;
+		case SC_OP_INPUT:	r = op_input(hv, &o); break;
+		case SC_OP_OUTPUT:	r = op_output(hv, &o); break;
+		case SC_OP_STATUS:	r = op_status(hv, &o); break;
+		case SC_OP_RAW_INPUT:	r = op_raw_input(hv, &o); break;
+		case SC_OP_RAW_OUTPUT:	r = op_raw_output(hv, &o); break;
+		default:		r = SC_ERR_TYPE; break;
+		}
+	}
+respond:
+	if (r != 0 && !o.keep_payload)
+		o.out.len = 0;
+	sc_memset(&rh, 0, sizeof(rh));
+	rh.magic = SC_OPS_MAGIC;
+	rh.version = SC_OPS_VERSION;
+	rh.op = o.h.op;
+	rh.status = r;
+	rh.domid = o.h.domid;
+	rh.session = r == 0 ? o.session : o.h.session;
+	rh.arg = o.arg;
+	rh.len = (uint32_t)o.out.len;
+	rh.seq = o.h.seq;
+	sc_buf_init(&hb, resp, SC_OP_HDR_LEN);
+	if (sc_op_hdr_put(&hb, &rh) != 0)
+		return SC_ERR_INTERNAL;
+	*resp_len = SC_OP_HDR_LEN + o.out.len;
+	return 0;
+}
