@@ -17,3 +17,10 @@ tests_unit_test_buf_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_buf_LDADD = $(TEST_LIBS)
 UNIT_TESTS += tests/unit/test_buf
 TESTS += tests/unit/test_buf
+
+check_PROGRAMS += tests/unit/test_noise
+tests_unit_test_noise_SOURCES = tests/unit/test_noise.c
+tests_unit_test_noise_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_noise_LDADD = $(TEST_LIBS)
+UNIT_TESTS += tests/unit/test_noise
+TESTS += tests/unit/test_noise
