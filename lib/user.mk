@@ -38,3 +38,12 @@ tests_unit_test_io_LDADD = $(TEST_LIBS)
 UNIT_TESTS += tests/unit/test_io
 TESTS += tests/unit/test_io
 endif
+
+if BUILD_UNIT_TESTS
+check_PROGRAMS += tests/unit/test_readpass
+tests_unit_test_readpass_SOURCES = tests/unit/test_readpass.c
+tests_unit_test_readpass_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_readpass_LDADD = $(TEST_LIBS)
+UNIT_TESTS += tests/unit/test_readpass
+TESTS += tests/unit/test_readpass
+endif
