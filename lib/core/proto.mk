@@ -31,3 +31,27 @@ tests_unit_test_record_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_record_LDADD = $(TEST_LIBS)
 UNIT_TESTS += tests/unit/test_record
 TESTS += tests/unit/test_record
+
+# libFuzzer harnesses (built with --enable-fuzzing); seeds in tests/fuzz/corpus/NAME/
+fuzz_programs += tests/fuzz/fuzz_frame tests/fuzz/fuzz_hello tests/fuzz/fuzz_record \
+	tests/fuzz/fuzz_blob tests/fuzz/fuzz_ops
+tests_fuzz_fuzz_frame_SOURCES = tests/fuzz/fuzz_frame.c
+tests_fuzz_fuzz_frame_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_fuzz_fuzz_frame_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_frame_LDADD = $(SC_LIBS)
+tests_fuzz_fuzz_hello_SOURCES = tests/fuzz/fuzz_hello.c
+tests_fuzz_fuzz_hello_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_fuzz_fuzz_hello_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_hello_LDADD = $(SC_LIBS)
+tests_fuzz_fuzz_record_SOURCES = tests/fuzz/fuzz_record.c
+tests_fuzz_fuzz_record_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_fuzz_fuzz_record_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_record_LDADD = $(SC_LIBS)
+tests_fuzz_fuzz_blob_SOURCES = tests/fuzz/fuzz_blob.c
+tests_fuzz_fuzz_blob_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_fuzz_fuzz_blob_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_blob_LDADD = $(SC_LIBS)
+tests_fuzz_fuzz_ops_SOURCES = tests/fuzz/fuzz_ops.c
+tests_fuzz_fuzz_ops_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_fuzz_fuzz_ops_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_ops_LDADD = $(SC_LIBS)
