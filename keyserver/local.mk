@@ -1,1 +1,37 @@
 # keyserver build rules (included from the top Makefile.am)
+#
+# libkscommon: JSON bodies and shared tables, used by both programs.
+# libksserver: TPM quote checks, storage, signer, decisions (server side).
+
+KS_COMMON_SRCS = keyserver/ks.h keyserver/ks_util.c keyserver/ks_req.h keyserver/ks_req.c \
+	keyserver/at_http.h keyserver/at_http.c keyserver/at_hv.h keyserver/at_hv.c
+KS_SERVER_SRCS = keyserver/ks_tpm.h keyserver/ks_tpm.c \
+	keyserver/ks_store.h keyserver/ks_store_sqlite.c \
+	keyserver/ks_core.h keyserver/ks_core.c keyserver/ks_sign.c
+
+KS_SERVER_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(TSS2_CFLAGS) $(LIBCRYPTO_CFLAGS) \
+	$(SQLITE_CFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS)
+KS_SERVER_LIBS = keyserver/libksserver.a keyserver/libkscommon.a $(SC_LIBS) \
+	$(MHD_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS) $(TSS2_LIBS) $(LIBCRYPTO_LIBS) -lpthread
+
+if BUILD_ATTEST
+noinst_LIBRARIES += keyserver/libkscommon.a
+keyserver_libkscommon_a_SOURCES = $(KS_COMMON_SRCS)
+keyserver_libkscommon_a_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(JANSSON_CFLAGS)
+
+bin_PROGRAMS += keyserver/sccrypt-attest
+keyserver_sccrypt_attest_SOURCES = keyserver/at_main.c keyserver/at_tpm.h keyserver/at_tpm.c
+keyserver_sccrypt_attest_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(TSS2_CFLAGS) $(JANSSON_CFLAGS)
+keyserver_sccrypt_attest_LDADD = keyserver/libkscommon.a $(SC_LIBS) $(TSS2_LIBS) $(JANSSON_LIBS)
+endif
+
+if BUILD_KEYSERVER
+noinst_LIBRARIES += keyserver/libksserver.a
+keyserver_libksserver_a_SOURCES = $(KS_SERVER_SRCS)
+keyserver_libksserver_a_CFLAGS = $(KS_SERVER_CFLAGS)
+
+sbin_PROGRAMS += keyserver/sccrypt-keyserver
+keyserver_sccrypt_keyserver_SOURCES = keyserver/ks_main.c keyserver/ks_http.h keyserver/ks_http.c
+keyserver_sccrypt_keyserver_CFLAGS = $(KS_SERVER_CFLAGS)
+keyserver_sccrypt_keyserver_LDADD = $(KS_SERVER_LIBS)
+endif

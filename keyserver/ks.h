@@ -1,0 +1,70 @@
+/*
+ * ks.h — limits and result codes shared by sccrypt-keyserver and
+ * sccrypt-attest.  docs/protocol/keyserver.md is the normative prose form;
+ * every number here appears there.
+ */
+#ifndef SC_KS_H
+#define SC_KS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KS_API_PREFIX		"/v1"
+#define KS_DEFAULT_PORT		8740
+
+#define KS_NONCE_LEN		32	/* bytes; hex in JSON */
+#define KS_DIGEST_LEN		32	/* SHA-256 */
+#define KS_HV_PUBKEY_LEN	32	/* X25519 */
+#define KS_PCR_COUNT		24	/* PCR indices 0..23 */
+#define KS_HOST_MAX		253	/* host name: 1..253 of [A-Za-z0-9._-] */
+#define KS_QUOTE_MAX		1024	/* decoded TPM2B_ATTEST / TPMS_ATTEST */
+#define KS_SIG_MAX		1024	/* decoded TPMT_SIGNATURE */
+#define KS_AKPUB_MAX		2048	/* decoded TPM2B_PUBLIC or DER SPKI */
+#define KS_AKPEM_MAX		4096	/* PEM text of an AK public key */
+#define KS_SPKI_MAX		1024	/* stored DER SubjectPublicKeyInfo */
+#define KS_CERT_MAX		512	/* encoded VMM certificate (lib/cert.h) */
+#define KS_JSON_DEPTH_MAX	4	/* nesting of arrays/objects in a request */
+#define KS_JSON_KEYS_MAX	32	/* members of any object in a request */
+#define KS_BODY_MAX_DEFAULT	(64 * 1024)
+#define KS_TOKEN_LEN		32	/* operator token: 32 random bytes, 64 hex */
+
+/*
+ * Outcome of a request.  Each has a fixed HTTP status and JSON error code
+ * (ks_result_status/ks_result_code); KS_OK is success.
+ */
+enum ks_result {
+	KS_OK = 0,
+	KS_E_BAD_JSON,		/* 400 malformed_json */
+	KS_E_BAD_FIELD,		/* 400 invalid_field */
+	KS_E_TOO_LARGE,		/* 413 body_too_large */
+	KS_E_UNAUTHORIZED,	/* 401 unauthorized */
+	KS_E_NOT_FOUND,		/* 404 not_found (no such endpoint) */
+	KS_E_METHOD,		/* 405 method_not_allowed */
+	KS_E_UNKNOWN_HOST,	/* 404 unknown_host */
+	KS_E_HOST_EXISTS,	/* 409 host_exists */
+	KS_E_REVOKED,		/* 403 host_revoked */
+	KS_E_NO_CERT,		/* 404 no_certificate */
+	KS_E_NONCE,		/* 403 nonce_invalid: unknown or already used */
+	KS_E_NONCE_EXPIRED,	/* 403 nonce_expired */
+	KS_E_QUOTE_MALFORMED,	/* 400 quote_malformed */
+	KS_E_QUOTE_INVALID,	/* 403 quote_invalid: not TPM-generated / not a quote */
+	KS_E_SIG_MALFORMED,	/* 400 signature_malformed */
+	KS_E_SIG_UNSUPPORTED,	/* 400 signature_unsupported */
+	KS_E_SIG_INVALID,	/* 403 signature_invalid */
+	KS_E_PCR_SELECTION,	/* 403 pcr_selection_mismatch */
+	KS_E_PCR_DIGEST,	/* 403 pcr_digest_mismatch */
+	KS_E_PCR_POLICY,	/* 403 pcr_policy_mismatch */
+	KS_E_KEY_PCR,		/* 403 key_pcr_mismatch */
+	KS_E_AK_INVALID,	/* 400 ak_invalid */
+	KS_E_BUSY,		/* 503 busy */
+	KS_E_INTERNAL,		/* 500 internal */
+	KS_E__COUNT
+};
+
+int		 ks_result_status(int r);
+const char	*ks_result_code(int r);
+
+/* 1 if s (NUL-terminated) is a valid host name (KS_HOST_MAX, charset). */
+int	ks_host_valid(const char *s);
+
+#endif /* SC_KS_H */

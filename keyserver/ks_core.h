@@ -1,0 +1,86 @@
+/*
+ * ks_core.h — what the key server does, independent of HTTP: issue
+ * nonces, enroll/revoke hosts, check an attestation and issue a VMM
+ * certificate, hand out certificates.
+ *
+ * Every operation returns a ks_result (ks.h); KS_OK means success.  Failure
+ * texts in why[] never contain key material or input bytes.
+ */
+#ifndef SC_KS_CORE_H
+#define SC_KS_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cert.h"
+#include "ks.h"
+#include "ks_req.h"
+#include "ks_store.h"
+#include "ks_tpm.h"
+
+#define KS_CERT_LIFETIME_DEFAULT	(12 * 3600)	/* seconds */
+#define KS_NONCE_LIFETIME_DEFAULT	120		/* seconds */
+#define KS_NONCES_MAX_DEFAULT		4096
+
+/*
+ * The certificate signer.  In one process it holds the Ed25519 secret key
+ * in locked memory; with privilege separation it forwards to the signing
+ * process (ks_sign.c).  sign() builds and signs the certificate of c, whose
+ * signer field it fills in.
+ */
+struct ks_signer {
+	uint8_t	 pk[SC_ED25519_PK_LEN];
+	int	(*sign)(struct ks_signer *, struct sc_cert *c, uint8_t *out,
+		    size_t outsz, size_t *outlen);
+	void	(*close)(struct ks_signer *);
+	void	*impl;
+};
+
+/*
+ * Load the signing key from path, or generate one (and write it 0600) if
+ * the file does not exist; *created tells which.  Secret kept in
+ * sc_secure_alloc'd read-only memory.
+ */
+int	ks_signer_local(const char *path, struct ks_signer **out, int *created)
+	    __attribute__((warn_unused_result));
+/*
+ * Privilege-separated signer: fork a child that holds the key (loaded or
+ * created as above) and signs on request over a socketpair; the calling
+ * process never maps the secret.  *pid is the child.
+ */
+int	ks_signer_privsep(const char *path, struct ks_signer **out, int *created,
+	    int *pid) __attribute__((warn_unused_result));
+/* Generate a new key at path, moving an existing one to path.old. */
+int	ks_signer_rotate(const char *path, uint8_t pk[SC_ED25519_PK_LEN])
+	    __attribute__((warn_unused_result));
+
+struct ks_ctx {
+	struct ks_store		*store;
+	struct ks_signer	*signer;
+	uint64_t		 cert_lifetime;
+	uint64_t		 nonce_lifetime;
+	unsigned int		 max_nonces;
+};
+
+/* Details of an attestation, for the audit log (valid as far as parsed). */
+struct ks_attest_info {
+	int		 quote_parsed;
+	struct ks_quote	 quote;
+	uint64_t	 issued;
+	uint64_t	 expires;
+	int		 bad_pcr;	/* first PCR that failed the policy, or -1 */
+};
+
+int	ks_nonce_issue(struct ks_ctx *, uint64_t now, uint8_t nonce[KS_NONCE_LEN],
+	    uint64_t *expires);
+int	ks_enroll(struct ks_ctx *, const struct ks_enroll_req *, uint64_t now,
+	    struct ks_host *out, char why[KS_WHY_MAX]);
+int	ks_attest(struct ks_ctx *, const struct ks_attest_req *, uint64_t now,
+	    uint8_t *cert, size_t certsz, size_t *certlen,
+	    struct ks_attest_info *info, char why[KS_WHY_MAX]);
+int	ks_cert_fetch(struct ks_ctx *, const char *host, uint64_t now,
+	    uint8_t *cert, size_t certsz, size_t *certlen, uint64_t *expires);
+int	ks_revoke(struct ks_ctx *, const char *host, uint64_t now);
+int	ks_delete(struct ks_ctx *, const char *host);
+
+#endif /* SC_KS_CORE_H */

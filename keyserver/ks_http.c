@@ -1,0 +1,747 @@
+/*
+ * ks_http.c — HTTP/1.1 JSON API of sccrypt-keyserver over libmicrohttpd.
+ *
+ * Two daemons may run: the public TCP listener (operator endpoints need the
+ * bearer token there) and an optional unix-socket listener on which the
+ * socket's file permissions are the operator credential.  Limits on every
+ * request: body size (checked against Content-Length before reading, and
+ * again while reading chunked bodies), JSON nesting and field sizes
+ * (ks_req.c), connection count, per-IP connections and an inactivity
+ * timeout, so slow or hostile clients cannot tie the server up.
+ *
+ * Every attestation and every operator action leaves one "audit:" log line
+ * (never with key material, tokens or raw input).
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <sodium.h>
+
+#include "core/err.h"
+#include "keys.h"
+#include "log.h"
+#include "ks_http.h"
+
+#define HOSTS_PATH	KS_API_PREFIX "/hosts"
+#define ADDR_MAX	64
+
+struct ks_http {
+	struct ks_ctx		*ctx;
+	struct MHD_Daemon	*tcp;
+	struct MHD_Daemon	*local;
+	size_t			 max_body;
+	uint8_t			 token_hash[32];
+	int			 have_token;
+	char			*pubkey_json;	/* constant body of GET /v1/pubkey */
+	size_t			 pubkey_json_len;
+};
+
+/* One per daemon, so the handler knows where a request came in. */
+struct listener {
+	struct ks_http	*srv;
+	int		 local;		/* unix socket: operator by permission */
+};
+
+struct req {
+	char	*body;
+	size_t	 len;
+	size_t	 cap;
+	int	 too_large;
+	int	 started;
+};
+
+static struct listener tcp_listener, local_listener;
+
+void
+ks_token_hash(const char *token, size_t len, uint8_t out[32])
+{
+	crypto_generichash(out, 32, (const unsigned char *)token, len,
+	    (const unsigned char *)"sccrypt-ks-token", 16);
+}
+
+static void
+peer_addr(struct MHD_Connection *conn, int local, char out[ADDR_MAX])
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	snprintf(out, ADDR_MAX, "%s", local ? "local" : "?");
+	if (local)
+		return;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    out, ADDR_MAX);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+		    out, ADDR_MAX);
+}
+
+static enum MHD_Result
+send_body(struct MHD_Connection *conn, unsigned int status, char *body,
+    size_t len, const char *ctype)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	if (body == NULL)
+		return MHD_NO;
+	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		    "Bearer realm=\"sccrypt-keyserver\"");
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* Send j (consumed) as the JSON body. */
+static enum MHD_Result
+send_json(struct MHD_Connection *conn, unsigned int status, json_t *j)
+{
+	char *s;
+
+	if (j == NULL)
+		return MHD_NO;
+	s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (s == NULL)
+		return MHD_NO;
+	return send_body(conn, status, s, strlen(s), "application/json");
+}
+
+static enum MHD_Result
+send_error(struct MHD_Connection *conn, int result, const char *message)
+{
+	const char *msg = message != NULL && message[0] != '\0' ? message :
+	    ks_result_code(result);
+
+	return send_json(conn, (unsigned int)ks_result_status(result),
+	    json_pack("{s:s, s:s}", "error", ks_result_code(result),
+	    "message", msg));
+}
+
+static char *
+b64(const uint8_t *in, size_t len)
+{
+	size_t n = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+	char *s = malloc(n);
+
+	if (s != NULL)
+		sodium_bin2base64(s, n, in, len, sodium_base64_VARIANT_ORIGINAL);
+	return s;
+}
+
+static char *
+hex(const uint8_t *in, size_t len)
+{
+	char *s = malloc(2 * len + 1);
+
+	if (s != NULL)
+		sodium_bin2hex(s, 2 * len + 1, in, len);
+	return s;
+}
+
+static json_t *
+cert_json(const char *host, const uint8_t *cert, size_t len, uint64_t issued,
+    uint64_t expires, const uint8_t pcr_digest[32])
+{
+	char *c = b64(cert, len), *d = pcr_digest ? hex(pcr_digest, 32) : NULL;
+	json_t *j = NULL;
+
+	if (c == NULL)
+		goto out;
+	j = json_pack("{s:s, s:s, s:I}", "host", host, "certificate", c,
+	    "expires", (json_int_t)expires);
+	if (j != NULL && issued != 0)
+		json_object_set_new(j, "issued", json_integer((json_int_t)issued));
+	if (j != NULL && d != NULL)
+		json_object_set_new(j, "pcr_digest", json_string(d));
+ out:
+	free(c);
+	free(d);
+	return j;
+}
+
+static json_t *
+policy_json(const struct ks_policy *p)
+{
+	json_t *pcrs = json_object();
+	char key[4], *v;
+	unsigned int i;
+
+	if (pcrs == NULL)
+		return NULL;
+	for (i = 0; i < KS_PCR_COUNT; i++) {
+		if (!(p->pcr_mask & (1u << i)))
+			continue;
+		snprintf(key, sizeof(key), "%u", i);
+		if ((v = hex(p->pcrs[i], KS_DIGEST_LEN)) == NULL) {
+			json_decref(pcrs);
+			return NULL;
+		}
+		json_object_set_new(pcrs, key, json_string(v));
+		free(v);
+	}
+	return json_pack("{s:s, s:o, s:i}", "bank", "sha256", "pcrs", pcrs,
+	    "key_pcr", (int)p->key_pcr);
+}
+
+static json_t *
+host_json(const struct ks_host *h)
+{
+	char fp[SC_FINGERPRINT_LEN];
+	json_t *j;
+
+	sc_fingerprint(h->ak_spki, h->ak_spki_len, fp);
+	j = json_pack("{s:s, s:s, s:s, s:b, s:o, s:I, s:b}", "name", h->name,
+	    "ak", h->ak_desc, "ak_fingerprint", fp,
+	    "ak_restricted", h->ak_restricted, "policy", policy_json(&h->policy),
+	    "enrolled", (json_int_t)h->enrolled, "revoked", h->revoked);
+	if (j != NULL && h->revoked)
+		json_object_set_new(j, "revoked_at",
+		    json_integer((json_int_t)h->revoked_at));
+	return j;
+}
+
+/* ---- public endpoints ---- */
+
+static enum MHD_Result
+do_nonce(struct ks_http *srv, struct MHD_Connection *conn)
+{
+	uint8_t nonce[KS_NONCE_LEN];
+	struct ks_host *h;
+	const char *host;
+	uint64_t expires;
+	json_t *j, *pcrs;
+	char *n;
+	unsigned int i;
+	int r;
+
+	r = ks_nonce_issue(srv->ctx, (uint64_t)time(NULL), nonce, &expires);
+	if (r != KS_OK) {
+		sc_warn("audit: nonce refused: %s", ks_result_code(r));
+		return send_error(conn, r, r == KS_E_BUSY ?
+		    "too many outstanding nonces; retry later" : NULL);
+	}
+	if ((n = hex(nonce, sizeof(nonce))) == NULL)
+		return MHD_NO;
+	j = json_pack("{s:s, s:I}", "nonce", n, "expires", (json_int_t)expires);
+	free(n);
+	if (j == NULL)
+		return MHD_NO;
+	/* Tell a known, active host which PCRs its quote must cover. */
+	host = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "host");
+	if (host != NULL && ks_host_valid(host) &&
+	    (h = malloc(sizeof(*h))) != NULL) {
+		if (srv->ctx->store->host_get(srv->ctx->store, host, h) == 0 &&
+		    !h->revoked && (pcrs = json_array()) != NULL) {
+			for (i = 0; i < KS_PCR_COUNT; i++)
+				if (h->policy.pcr_mask & (1u << i))
+					json_array_append_new(pcrs, json_integer(i));
+			json_object_set_new(j, "pcrs", pcrs);
+			json_object_set_new(j, "key_pcr",
+			    json_integer(h->policy.key_pcr));
+		}
+		free(h);
+	}
+	return send_json(conn, MHD_HTTP_OK, j);
+}
+
+static enum MHD_Result
+do_attest(struct ks_http *srv, struct MHD_Connection *conn, struct req *rq,
+    const char *peer)
+{
+	struct ks_attest_req *ar;
+	struct ks_attest_info info;
+	struct ks_attest_log lg;
+	uint8_t cert[KS_CERT_MAX];
+	char why[KS_WHY_MAX], hostbuf[KS_HOST_MAX + 1];
+	size_t certlen = 0;
+	uint64_t now = (uint64_t)time(NULL);
+	enum MHD_Result ret;
+	int r;
+
+	if ((ar = malloc(sizeof(*ar))) == NULL)
+		return MHD_NO;
+	memset(&info, 0, sizeof(info));
+	r = ks_parse_attest(rq->body, rq->len, ar, why);
+	if (r == KS_OK)
+		r = ks_attest(srv->ctx, ar, now, cert, sizeof(cert), &certlen,
+		    &info, why);
+	snprintf(hostbuf, sizeof(hostbuf), "%s", ar->host[0] ? ar->host : "-");
+	if (r == KS_OK) {
+		sc_info("audit: attest host=%s peer=%s result=ok"
+		    " reset_count=%u restart_count=%u expires=%llu", hostbuf, peer,
+		    info.quote.reset_count, info.quote.restart_count,
+		    (unsigned long long)info.expires);
+		ret = send_json(conn, MHD_HTTP_OK, cert_json(hostbuf, cert,
+		    certlen, info.issued, info.expires, info.quote.pcr_digest));
+	} else {
+		sc_warn("audit: attest host=%s peer=%s result=%s reason=\"%s\"",
+		    hostbuf, peer, ks_result_code(r), why);
+		ret = send_error(conn, r, why);
+	}
+	/* Keep an audit record for enrolled hosts only (bounded table). */
+	if (ar->host[0] != '\0' && r != KS_E_UNKNOWN_HOST && r != KS_E_BAD_JSON &&
+	    r != KS_E_BAD_FIELD) {
+		memset(&lg, 0, sizeof(lg));
+		memcpy(lg.host, ar->host, sizeof(lg.host));
+		lg.time = now;
+		lg.result = r;
+		lg.reset_count = info.quote.reset_count;
+		lg.restart_count = info.quote.restart_count;
+		if (srv->ctx->store->log_attest(srv->ctx->store, &lg) < 0)
+			sc_warn("cannot record attestation of %s", hostbuf);
+	}
+	free(ar);
+	return ret;
+}
+
+static enum MHD_Result
+do_cert(struct ks_http *srv, struct MHD_Connection *conn, const char *host)
+{
+	uint8_t cert[KS_CERT_MAX];
+	size_t len;
+	uint64_t expires;
+	int r;
+
+	r = ks_cert_fetch(srv->ctx, host, (uint64_t)time(NULL), cert,
+	    sizeof(cert), &len, &expires);
+	if (r != KS_OK)
+		return send_error(conn, r, r == KS_E_NO_CERT ?
+		    "no valid certificate: the host has not attested recently" :
+		    r == KS_E_REVOKED ? "host has been revoked" : NULL);
+	return send_json(conn, MHD_HTTP_OK, cert_json(host, cert, len, 0,
+	    expires, NULL));
+}
+
+/* ---- operator endpoints ---- */
+
+static int
+operator_ok(struct ks_http *srv, struct MHD_Connection *conn, int local)
+{
+	static const char prefix[] = "Bearer ";
+	const char *auth;
+	uint8_t h[32];
+	int ok;
+
+	if (local)
+		return 1;
+	if (!srv->have_token)
+		return 0;
+	auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	if (auth == NULL || strncmp(auth, prefix, sizeof(prefix) - 1) != 0)
+		return 0;
+	auth += sizeof(prefix) - 1;
+	ks_token_hash(auth, strlen(auth), h);
+	ok = sodium_memcmp(h, srv->token_hash, sizeof(h)) == 0;
+	sodium_memzero(h, sizeof(h));
+	return ok;
+}
+
+static enum MHD_Result
+do_enroll(struct ks_http *srv, struct MHD_Connection *conn, struct req *rq,
+    const char *peer)
+{
+	struct ks_enroll_req *er;
+	struct ks_host *h;
+	char why[KS_WHY_MAX], pcrs[80], fp[SC_FINGERPRINT_LEN];
+	enum MHD_Result ret;
+	int r;
+
+	er = malloc(sizeof(*er));
+	h = malloc(sizeof(*h));
+	if (er == NULL || h == NULL) {
+		free(er);
+		free(h);
+		return MHD_NO;
+	}
+	r = ks_parse_enroll(rq->body, rq->len, er, why);
+	if (r == KS_OK)
+		r = ks_enroll(srv->ctx, er, (uint64_t)time(NULL), h, why);
+	if (r == KS_OK) {
+		sc_fingerprint(h->ak_spki, h->ak_spki_len, fp);
+		ks_pcr_list_format(h->policy.pcr_mask, pcrs, sizeof(pcrs));
+		sc_info("audit: enroll host=%s peer=%s ak=%s ak_fingerprint=%s"
+		    " pcrs=%s key_pcr=%u%s", h->name, peer, h->ak_desc, fp, pcrs,
+		    h->policy.key_pcr, h->ak_restricted ? "" :
+		    " (AK attributes not checkable from this format)");
+		ret = send_json(conn, MHD_HTTP_CREATED, host_json(h));
+	} else {
+		sc_warn("audit: enroll host=%s peer=%s result=%s reason=\"%s\"",
+		    er->name[0] ? er->name : "-", peer, ks_result_code(r), why);
+		ret = send_error(conn, r, why);
+	}
+	free(er);
+	free(h);
+	return ret;
+}
+
+static int
+list_cb(void *arg, const struct ks_host *h)
+{
+	json_t *j = host_json(h);
+
+	if (j == NULL)
+		return SC_ERR_ALLOC;
+	return json_array_append_new(arg, j) == 0 ? 0 : SC_ERR_ALLOC;
+}
+
+static enum MHD_Result
+do_list(struct ks_http *srv, struct MHD_Connection *conn)
+{
+	json_t *a = json_array();
+
+	if (a == NULL)
+		return MHD_NO;
+	if (srv->ctx->store->host_list(srv->ctx->store, list_cb, a) < 0) {
+		json_decref(a);
+		return send_error(conn, KS_E_INTERNAL, "storage error");
+	}
+	return send_json(conn, MHD_HTTP_OK, json_pack("{s:o}", "hosts", a));
+}
+
+static enum MHD_Result
+do_host_get(struct ks_http *srv, struct MHD_Connection *conn, const char *name)
+{
+	struct ks_host *h = malloc(sizeof(*h));
+	uint8_t cert[KS_CERT_MAX];
+	size_t len;
+	uint64_t expires;
+	json_t *j;
+	int r;
+
+	if (h == NULL)
+		return MHD_NO;
+	r = srv->ctx->store->host_get(srv->ctx->store, name, h);
+	if (r < 0) {
+		free(h);
+		return send_error(conn, r == SC_ERR_NOTFOUND ? KS_E_UNKNOWN_HOST :
+		    KS_E_INTERNAL, NULL);
+	}
+	j = host_json(h);
+	free(h);
+	if (j != NULL && srv->ctx->store->cert_get(srv->ctx->store, name, cert,
+	    sizeof(cert), &len, &expires) == 0)
+		json_object_set_new(j, "certificate_expires",
+		    json_integer((json_int_t)expires));
+	return send_json(conn, MHD_HTTP_OK, j);
+}
+
+static enum MHD_Result
+do_revoke(struct ks_http *srv, struct MHD_Connection *conn, const char *name,
+    int delete, const char *peer)
+{
+	int r = delete ? ks_delete(srv->ctx, name) :
+	    ks_revoke(srv->ctx, name, (uint64_t)time(NULL));
+
+	if (r != KS_OK) {
+		sc_warn("audit: %s host=%s peer=%s result=%s",
+		    delete ? "delete" : "revoke", name, peer, ks_result_code(r));
+		return send_error(conn, r, NULL);
+	}
+	sc_info("audit: %s host=%s peer=%s result=ok",
+	    delete ? "delete" : "revoke", name, peer);
+	return send_json(conn, MHD_HTTP_OK, json_pack("{s:s, s:s}", "name", name,
+	    "status", delete ? "deleted" : "revoked"));
+}
+
+/* ---- routing ---- */
+
+/* "/v1/hosts/NAME[/tail]": copy NAME, point *tail at "" or "/tail". */
+static int
+split_host(const char *url, char name[KS_HOST_MAX + 1], const char **tail)
+{
+	const char *p = url + sizeof(HOSTS_PATH);	/* after "/v1/hosts/" */
+	const char *slash = strchr(p, '/');
+	size_t n = slash ? (size_t)(slash - p) : strlen(p);
+
+	if (n == 0 || n > KS_HOST_MAX)
+		return -1;
+	memcpy(name, p, n);
+	name[n] = '\0';
+	*tail = slash ? slash : "";
+	return ks_host_valid(name) ? 0 : -1;
+}
+
+static enum MHD_Result
+method_not_allowed(struct MHD_Connection *conn, const char *allow)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	json_t *j;
+	char *s;
+
+	j = json_pack("{s:s, s:s}", "error", ks_result_code(KS_E_METHOD),
+	    "message", allow);
+	s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (s == NULL)
+		return MHD_NO;
+	resp = MHD_create_response_from_buffer(strlen(s), s,
+	    MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(s);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "application/json");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+	ret = MHD_queue_response(conn, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result
+route(struct listener *l, struct MHD_Connection *conn, const char *url,
+    const char *method, struct req *rq)
+{
+	struct ks_http *srv = l->srv;
+	char name[KS_HOST_MAX + 1], peer[ADDR_MAX];
+	const char *tail;
+	int get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+	int post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+	int del = strcmp(method, MHD_HTTP_METHOD_DELETE) == 0;
+
+	peer_addr(conn, l->local, peer);
+	if (rq->too_large) {
+		sc_warn("audit: request %s %s peer=%s refused: body over %zu bytes",
+		    method, strcmp(url, KS_API_PREFIX "/attest") == 0 ? url : "-",
+		    peer, srv->max_body);
+		return send_error(conn, KS_E_TOO_LARGE, "request body too large");
+	}
+
+	if (strcmp(url, KS_API_PREFIX "/nonce") == 0)
+		return get ? do_nonce(srv, conn) : method_not_allowed(conn, "GET");
+	if (strcmp(url, KS_API_PREFIX "/pubkey") == 0) {
+		if (!get)
+			return method_not_allowed(conn, "GET");
+		return send_body(conn, MHD_HTTP_OK,
+		    strdup(srv->pubkey_json), srv->pubkey_json_len,
+		    "application/json");
+	}
+	if (strcmp(url, KS_API_PREFIX "/attest") == 0)
+		return post ? do_attest(srv, conn, rq, peer) :
+		    method_not_allowed(conn, "POST");
+
+	if (strcmp(url, HOSTS_PATH) == 0) {
+		if (!get && !post)
+			return method_not_allowed(conn, "GET, POST");
+		if (!operator_ok(srv, conn, l->local)) {
+			sc_warn("audit: %s %s peer=%s refused: no operator"
+			    " credential", method, url, peer);
+			return send_error(conn, KS_E_UNAUTHORIZED,
+			    "operator token required");
+		}
+		return post ? do_enroll(srv, conn, rq, peer) : do_list(srv, conn);
+	}
+	if (strncmp(url, HOSTS_PATH "/", sizeof(HOSTS_PATH)) == 0) {
+		if (split_host(url, name, &tail) < 0)
+			return send_error(conn, KS_E_BAD_FIELD,
+			    "invalid host name in path");
+		if (strcmp(tail, "/certificate") == 0)
+			return get ? do_cert(srv, conn, name) :
+			    method_not_allowed(conn, "GET");
+		if (strcmp(tail, "") != 0 && strcmp(tail, "/revoke") != 0)
+			return send_error(conn, KS_E_NOT_FOUND, "no such endpoint");
+		if (tail[0] == '\0' && !get && !del)
+			return method_not_allowed(conn, "GET, DELETE");
+		if (tail[0] != '\0' && !post)
+			return method_not_allowed(conn, "POST");
+		if (!operator_ok(srv, conn, l->local)) {
+			sc_warn("audit: %s %s peer=%s refused: no operator"
+			    " credential", method, url, peer);
+			return send_error(conn, KS_E_UNAUTHORIZED,
+			    "operator token required");
+		}
+		if (tail[0] != '\0')
+			return do_revoke(srv, conn, name, 0, peer);
+		return del ? do_revoke(srv, conn, name, 1, peer) :
+		    do_host_get(srv, conn, name);
+	}
+	return send_error(conn, KS_E_NOT_FOUND, "no such endpoint");
+}
+
+static enum MHD_Result
+handler(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct listener *l = cls;
+	struct req *rq = *con_cls;
+	const char *cl;
+	unsigned long long n;
+	char *end, *nb;
+	size_t want;
+
+	if (rq == NULL) {
+		if ((rq = calloc(1, sizeof(*rq))) == NULL)
+			return MHD_NO;
+		*con_cls = rq;
+		/* Refuse an announced oversized body before reading any of it. */
+		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL) {
+			n = strtoull(cl, &end, 10);
+			if (*end == '\0' && n > l->srv->max_body) {
+				rq->too_large = 1;
+				rq->started = 1;
+				return route(l, conn, url, method, rq);
+			}
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		if (!rq->too_large) {
+			if (*upload_data_size > l->srv->max_body - rq->len) {
+				rq->too_large = 1;
+				free(rq->body);
+				rq->body = NULL;
+				rq->len = rq->cap = 0;
+			} else {
+				want = rq->len + *upload_data_size;
+				if (want > rq->cap) {
+					want = want < 4096 ? 4096 : want * 2;
+					if (want > l->srv->max_body)
+						want = l->srv->max_body;
+					if ((nb = realloc(rq->body, want)) == NULL)
+						return MHD_NO;
+					rq->body = nb;
+					rq->cap = want;
+				}
+				memcpy(rq->body + rq->len, upload_data,
+				    *upload_data_size);
+				rq->len += *upload_data_size;
+			}
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (rq->started)
+		return MHD_YES;		/* response already queued (early 413) */
+	rq->started = 1;
+	return route(l, conn, url, method, rq);
+}
+
+static void
+completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct req *rq = *con_cls;
+
+	if (rq != NULL) {
+		free(rq->body);
+		free(rq);
+		*con_cls = NULL;
+	}
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[256];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	buf[strcspn(buf, "\n")] = '\0';
+	sc_verbose("libmicrohttpd: %s", buf);
+}
+
+static struct MHD_Daemon *
+start_daemon(struct listener *l, const struct ks_http_cfg *cfg, int fd,
+    unsigned int per_ip)
+{
+	return MHD_start_daemon(MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD |
+	    MHD_USE_ERROR_LOG, 0, NULL, NULL, handler, l,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+	    MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
+	    MHD_OPTION_CONNECTION_LIMIT, cfg->max_conns,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+	    MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)KS_HTTP_CONN_MEMORY,
+	    MHD_OPTION_END);
+}
+
+int
+ks_http_start(struct ks_ctx *ctx, const struct ks_http_cfg *cfg,
+    struct ks_http **out)
+{
+	struct ks_http *srv;
+	char text[128], fp[SC_FINGERPRINT_LEN], *pk64;
+	json_t *j;
+
+	*out = NULL;
+	if ((srv = calloc(1, sizeof(*srv))) == NULL)
+		return SC_ERR_ALLOC;
+	srv->ctx = ctx;
+	srv->max_body = cfg->max_body;
+	if (cfg->token_hash != NULL) {
+		memcpy(srv->token_hash, cfg->token_hash, 32);
+		srv->have_token = 1;
+	}
+	if (sc_pubkey_format(SC_KSKEY_PREFIX, ctx->signer->pk, "keyserver",
+	    text, sizeof(text)) < 0 ||
+	    (pk64 = b64(ctx->signer->pk, SC_ED25519_PK_LEN)) == NULL)
+		goto fail;
+	sc_fingerprint(ctx->signer->pk, SC_ED25519_PK_LEN, fp);
+	j = json_pack("{s:s, s:s, s:s, s:s}", "algorithm", "ed25519",
+	    "public_key", pk64, "key", text, "fingerprint", fp);
+	free(pk64);
+	if (j == NULL || (srv->pubkey_json = json_dumps(j, JSON_COMPACT)) == NULL) {
+		json_decref(j);
+		goto fail;
+	}
+	json_decref(j);
+	srv->pubkey_json_len = strlen(srv->pubkey_json);
+
+	tcp_listener.srv = local_listener.srv = srv;
+	tcp_listener.local = 0;
+	local_listener.local = 1;
+	if (cfg->tcp_fd >= 0 && (srv->tcp = start_daemon(&tcp_listener, cfg,
+	    cfg->tcp_fd, cfg->per_ip)) == NULL)
+		goto fail;
+	if (cfg->unix_fd >= 0 && (srv->local = start_daemon(&local_listener, cfg,
+	    cfg->unix_fd, 0)) == NULL)
+		goto fail;
+	*out = srv;
+	return 0;
+ fail:
+	ks_http_stop(srv);
+	return SC_ERR_SYSTEM;
+}
+
+void
+ks_http_stop(struct ks_http *srv)
+{
+	if (srv == NULL)
+		return;
+	if (srv->tcp != NULL)
+		MHD_stop_daemon(srv->tcp);
+	if (srv->local != NULL)
+		MHD_stop_daemon(srv->local);
+	free(srv->pubkey_json);
+	sodium_memzero(srv->token_hash, sizeof(srv->token_hash));
+	free(srv);
+}

@@ -1,0 +1,482 @@
+/*
+ * sccrypt-keyserver — vouches for hypervisor keys after TPM attestation.
+ *
+ * Thin main: options, sockets, privileges, then the library (ks_*.c).
+ * See sccrypt-keyserver(8) and docs/protocol/keyserver.md.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "core/err.h"
+#include "io.h"
+#include "keys.h"
+#include "log.h"
+#include "secmem.h"
+#include "ks_http.h"
+
+#define DEFAULT_STATE_DIR	"/var/lib/sccrypt-keyserver"
+#define DEFAULT_LISTEN		"127.0.0.1:8740"
+#define TOKEN_FILE_MAX		1024
+#define TOKEN_MIN		16
+
+struct opts {
+	const char	*listen;
+	const char	*unix_path;
+	const char	*state_dir;
+	const char	*db;
+	const char	*key;
+	const char	*token;
+	const char	*user;
+	unsigned long	 cert_lifetime;
+	unsigned long	 nonce_lifetime;
+	unsigned long	 max_nonces;
+	unsigned long	 max_body;
+	unsigned long	 max_conns;
+	unsigned long	 per_ip;
+	unsigned long	 timeout;
+	unsigned long	 threads;
+	int		 privsep;
+	int		 print_pubkey;
+	int		 rotate;
+	int		 no_token;
+	int		 verbose;
+	int		 syslog;
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+"usage: sccrypt-keyserver [options]\n"
+"  -l, --listen ADDR:PORT        TCP listener (default " DEFAULT_LISTEN "; \"none\")\n"
+"  -S, --operator-socket PATH    unix socket for operator requests (mode 0600)\n"
+"  -s, --state-dir DIR           default " DEFAULT_STATE_DIR "\n"
+"      --db PATH                 SQLite database (default DIR/keyserver.db)\n"
+"      --signing-key PATH        Ed25519 key (default DIR/signing.key)\n"
+"      --token-file PATH         operator token (default DIR/operator.token)\n"
+"      --no-token                accept no operator token on TCP\n"
+"      --cert-lifetime SEC       certificate validity (default %d)\n"
+"      --nonce-lifetime SEC      nonce validity (default %d)\n"
+"      --max-nonces N            outstanding nonces (default %d)\n"
+"      --max-body BYTES          request body limit (default %d)\n"
+"      --max-connections N       (default %d)\n"
+"      --per-ip-connections N    (default %d, 0 = unlimited)\n"
+"      --timeout SEC             idle connection timeout (default %d)\n"
+"      --threads N               worker threads (default %d)\n"
+"      --no-privsep              keep the signing key in this process\n"
+"  -u, --user USER               drop privileges to USER after binding\n"
+"      --print-pubkey            print the signing public key and exit\n"
+"      --rotate-key              generate a new signing key and exit\n"
+"      --syslog                  log to syslog instead of stderr\n"
+"  -v, --verbose                 more logging (repeat for debug)\n"
+"  -h, --help                    this text\n",
+	    KS_CERT_LIFETIME_DEFAULT, KS_NONCE_LIFETIME_DEFAULT,
+	    KS_NONCES_MAX_DEFAULT, KS_BODY_MAX_DEFAULT, KS_HTTP_MAX_CONNS_DEFAULT,
+	    KS_HTTP_PER_IP_DEFAULT, KS_HTTP_TIMEOUT_DEFAULT,
+	    KS_HTTP_THREADS_DEFAULT);
+	exit(status);
+}
+
+static unsigned long
+num(const char *s, const char *what, unsigned long min, unsigned long max)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *s == '\0' || *end != '\0' || *s == '-' ||
+	    v < min || v > max)
+		sc_die(2, "%s must be a number %lu..%lu", what, min, max);
+	return v;
+}
+
+static char *
+join(const char *dir, const char *file)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s", dir, file) < 0)
+		sc_die(1, "out of memory");
+	return p;
+}
+
+/* "ADDR:PORT" or "[ADDR6]:PORT" -> listening socket. */
+static int
+tcp_listen(const char *spec)
+{
+	struct addrinfo hints, *res = NULL;
+	char host[256];
+	const char *colon, *port;
+	size_t hl;
+	int fd, one = 1, e;
+
+	if (spec[0] == '[') {
+		colon = strstr(spec, "]:");
+		if (colon == NULL)
+			return -1;
+		hl = (size_t)(colon - spec - 1);
+		port = colon + 2;
+		spec++;
+	} else {
+		colon = strrchr(spec, ':');
+		if (colon == NULL)
+			return -1;
+		hl = (size_t)(colon - spec);
+		port = colon + 1;
+	}
+	if (hl == 0 || hl >= sizeof(host))
+		return -1;
+	memcpy(host, spec, hl);
+	host[hl] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+	if ((e = getaddrinfo(host, port, &hints, &res)) != 0) {
+		sc_error("bad listen address %s:%s: %s", host, port,
+		    gai_strerror(e));
+		return -1;
+	}
+	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+		sc_error("cannot listen on %s:%s: %s", host, port, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+static int
+unix_listen(const char *path)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	mode_t old;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		sc_error("operator socket path too long");
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	/* Replace a stale socket, never any other kind of file. */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			sc_error("%s exists and is not a socket", path);
+			return -1;
+		}
+		unlink(path);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    listen(fd, 32) < 0) {
+		umask(old);
+		sc_error("cannot listen on %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	return fd;
+}
+
+/*
+ * Load the operator token (creating a random one, 0600, if the file does
+ * not exist) and keep only its hash.
+ */
+static int
+token_load(const char *path, uint8_t hash[32], int *created)
+{
+	uint8_t raw[KS_TOKEN_LEN];
+	char text[2 * KS_TOKEN_LEN + 2];
+	unsigned char *data = NULL;
+	struct stat st;
+	size_t len = 0;
+	int r;
+
+	*created = 0;
+	if (stat(path, &st) < 0 && errno == ENOENT) {
+		randombytes_buf(raw, sizeof(raw));
+		sodium_bin2hex(text, sizeof(text), raw, sizeof(raw));
+		sodium_memzero(raw, sizeof(raw));
+		len = strlen(text);
+		text[len] = '\n';
+		r = sc_write_file_atomic(path, text, len + 1, 0600);
+		ks_token_hash(text, len, hash);
+		sodium_memzero(text, sizeof(text));
+		*created = 1;
+		return r;
+	}
+	if (stat(path, &st) < 0)
+		return SC_ERR_SYSTEM;
+	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0 ||
+	    st.st_uid != geteuid())
+		return SC_ERR_PERM;
+	if ((r = sc_read_file(path, TOKEN_FILE_MAX, &data, &len)) < 0)
+		return r;
+	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r' ||
+	    data[len - 1] == ' ' || data[len - 1] == '\t'))
+		len--;
+	if (len < TOKEN_MIN || memchr(data, '\n', len) != NULL ||
+	    memchr(data, '\0', len) != NULL) {
+		sodium_memzero(data, len);
+		free(data);
+		return SC_ERR_FORMAT;
+	}
+	ks_token_hash((const char *)data, len, hash);
+	sodium_memzero(data, len);
+	free(data);
+	return 0;
+}
+
+static void
+drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if ((pw = getpwnam(user)) == NULL)
+		sc_die(1, "unknown user %s", user);
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 ||
+	    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+		sc_die(1, "cannot drop privileges to %s: %s", user,
+		    strerror(errno));
+	if (setuid(0) == 0)
+		sc_die(1, "privileges were not dropped");
+}
+
+static void
+print_pubkey(const uint8_t pk[32])
+{
+	char text[128], fp[SC_FINGERPRINT_LEN];
+
+	if (sc_pubkey_format(SC_KSKEY_PREFIX, pk, "keyserver", text,
+	    sizeof(text)) < 0)
+		sc_die(1, "cannot format public key");
+	sc_fingerprint(pk, 32, fp);
+	printf("%s\n", text);
+	fprintf(stderr, "fingerprint %s\n", fp);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "operator-socket", required_argument, NULL, 'S' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "db", required_argument, NULL, 1 },
+		{ "signing-key", required_argument, NULL, 2 },
+		{ "token-file", required_argument, NULL, 3 },
+		{ "cert-lifetime", required_argument, NULL, 4 },
+		{ "nonce-lifetime", required_argument, NULL, 5 },
+		{ "max-nonces", required_argument, NULL, 6 },
+		{ "max-body", required_argument, NULL, 7 },
+		{ "max-connections", required_argument, NULL, 8 },
+		{ "per-ip-connections", required_argument, NULL, 9 },
+		{ "timeout", required_argument, NULL, 10 },
+		{ "threads", required_argument, NULL, 11 },
+		{ "no-privsep", no_argument, NULL, 12 },
+		{ "print-pubkey", no_argument, NULL, 13 },
+		{ "rotate-key", no_argument, NULL, 14 },
+		{ "syslog", no_argument, NULL, 15 },
+		{ "no-token", no_argument, NULL, 16 },
+		{ "user", required_argument, NULL, 'u' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct opts o;
+	struct ks_ctx ctx;
+	struct ks_http_cfg cfg;
+	struct ks_http *http = NULL;
+	struct ks_store *store = NULL;
+	struct ks_signer *signer = NULL;
+	uint8_t token_hash[32], pk[32];
+	char fp[SC_FINGERPRINT_LEN];
+	sigset_t set;
+	int c, r, created = 0, signer_pid = 0, tcp_fd = -1, unix_fd = -1, sig;
+
+	memset(&o, 0, sizeof(o));
+	o.listen = DEFAULT_LISTEN;
+	o.state_dir = DEFAULT_STATE_DIR;
+	o.cert_lifetime = KS_CERT_LIFETIME_DEFAULT;
+	o.nonce_lifetime = KS_NONCE_LIFETIME_DEFAULT;
+	o.max_nonces = KS_NONCES_MAX_DEFAULT;
+	o.max_body = KS_BODY_MAX_DEFAULT;
+	o.max_conns = KS_HTTP_MAX_CONNS_DEFAULT;
+	o.per_ip = KS_HTTP_PER_IP_DEFAULT;
+	o.timeout = KS_HTTP_TIMEOUT_DEFAULT;
+	o.threads = KS_HTTP_THREADS_DEFAULT;
+	o.privsep = 1;
+
+	sc_log_init(argv[0], SC_LOG_INFO, SC_LOG_TO_STDERR);
+	while ((c = getopt_long(argc, argv, "l:S:s:u:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l': o.listen = optarg; break;
+		case 'S': o.unix_path = optarg; break;
+		case 's': o.state_dir = optarg; break;
+		case 'u': o.user = optarg; break;
+		case 1: o.db = optarg; break;
+		case 2: o.key = optarg; break;
+		case 3: o.token = optarg; break;
+		case 4: o.cert_lifetime = num(optarg, "--cert-lifetime", 60,
+		    366UL * 86400); break;
+		case 5: o.nonce_lifetime = num(optarg, "--nonce-lifetime", 1,
+		    3600); break;
+		case 6: o.max_nonces = num(optarg, "--max-nonces", 1, 1000000);
+		    break;
+		case 7: o.max_body = num(optarg, "--max-body", 1024, 1 << 20);
+		    break;
+		case 8: o.max_conns = num(optarg, "--max-connections", 1, 65536);
+		    break;
+		case 9: o.per_ip = num(optarg, "--per-ip-connections", 0, 65536);
+		    break;
+		case 10: o.timeout = num(optarg, "--timeout", 1, 3600); break;
+		case 11: o.threads = num(optarg, "--threads", 1, 256); break;
+		case 12: o.privsep = 0; break;
+		case 13: o.print_pubkey = 1; break;
+		case 14: o.rotate = 1; break;
+		case 15: o.syslog = 1; break;
+		case 16: o.no_token = 1; break;
+		case 'v': o.verbose++; break;
+		case 'h': usage(0);
+		default: usage(2);
+		}
+	}
+	if (optind != argc)
+		usage(2);
+	sc_log_init(argv[0], SC_LOG_INFO + o.verbose,
+	    o.syslog ? SC_LOG_TO_SYSLOG : SC_LOG_TO_STDERR);
+	if (sc_lib_init() < 0)
+		sc_die(1, "cannot initialise libsodium");
+	if (sc_disable_core_dumps() < 0)
+		sc_die(1, "cannot disable core dumps");
+	ks_tss2_quiet();
+	if (o.db == NULL)
+		o.db = join(o.state_dir, "keyserver.db");
+	if (o.key == NULL)
+		o.key = join(o.state_dir, "signing.key");
+	if (o.token == NULL)
+		o.token = join(o.state_dir, "operator.token");
+
+	if (o.rotate) {
+		if ((r = ks_signer_rotate(o.key, pk)) < 0)
+			sc_die(1, "cannot rotate %s: %s", o.key, sc_err(r));
+		sc_info("new signing key written to %s (previous kept as %s.old);"
+		    " restart the server and distribute the new public key", o.key,
+		    o.key);
+		print_pubkey(pk);
+		return 0;
+	}
+
+	/* Sockets first (may need root), then drop privileges at once. */
+	if (!o.print_pubkey) {
+		if (strcmp(o.listen, "none") != 0 &&
+		    (tcp_fd = tcp_listen(o.listen)) < 0)
+			sc_die(1, "cannot listen on %s", o.listen);
+		if (o.unix_path != NULL && (unix_fd = unix_listen(o.unix_path)) < 0)
+			sc_die(1, "cannot create operator socket %s", o.unix_path);
+		if (tcp_fd < 0 && unix_fd < 0)
+			sc_die(2, "nothing to listen on");
+	}
+	if (o.user != NULL)
+		drop_privileges(o.user);
+
+	r = o.privsep && !o.print_pubkey ?
+	    ks_signer_privsep(o.key, &signer, &created, &signer_pid) :
+	    ks_signer_local(o.key, &signer, &created);
+	if (r < 0)
+		sc_die(1, "signing key %s: %s", o.key, sc_err(r));
+	sc_fingerprint(signer->pk, sizeof(signer->pk), fp);
+	if (created)
+		sc_info("generated a new signing key %s (%s)", o.key, fp);
+	if (o.print_pubkey) {
+		print_pubkey(signer->pk);
+		signer->close(signer);
+		return 0;
+	}
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (!o.no_token) {
+		if ((r = token_load(o.token, token_hash, &created)) < 0)
+			sc_die(1, "operator token %s: %s%s", o.token, sc_err(r),
+			    r == SC_ERR_PERM ? " (must be a 0600 file owned by"
+			    " this user)" : "");
+		if (created)
+			sc_info("generated operator token in %s", o.token);
+		cfg.token_hash = token_hash;
+	}
+	if ((r = ks_store_sqlite_open(o.db, &store)) < 0)
+		sc_die(1, "database %s: %s", o.db, sc_err(r));
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.store = store;
+	ctx.signer = signer;
+	ctx.cert_lifetime = o.cert_lifetime;
+	ctx.nonce_lifetime = o.nonce_lifetime;
+	ctx.max_nonces = (unsigned int)o.max_nonces;
+
+	cfg.tcp_fd = tcp_fd;
+	cfg.unix_fd = unix_fd;
+	cfg.max_body = o.max_body;
+	cfg.max_conns = (unsigned int)o.max_conns;
+	cfg.per_ip = (unsigned int)o.per_ip;
+	cfg.timeout = (unsigned int)o.timeout;
+	cfg.threads = (unsigned int)o.threads;
+
+	/* Worker threads inherit this mask; the main thread waits for it. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((r = ks_http_start(&ctx, &cfg, &http)) < 0)
+		sc_die(1, "cannot start HTTP server: %s", sc_err(r));
+	sodium_memzero(token_hash, sizeof(token_hash));
+	sc_info("serving on %s%s%s; signing key %s%s; certificates valid %lus",
+	    tcp_fd >= 0 ? o.listen : "-", unix_fd >= 0 ? " and " : "",
+	    unix_fd >= 0 ? o.unix_path : "", fp,
+	    signer_pid ? " (separate signing process)" : "", o.cert_lifetime);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			sc_info("SIGHUP ignored: restart to reload keys or token");
+			continue;
+		}
+		break;
+	}
+	sc_info("shutting down");
+	ks_http_stop(http);
+	store->close(store);
+	signer->close(signer);
+	if (o.unix_path != NULL)
+		unlink(o.unix_path);
+	return 0;
+}

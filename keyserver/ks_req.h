@@ -1,0 +1,92 @@
+/*
+ * ks_req.h — JSON bodies of the key server API, parsed into fixed-size
+ * structs with every limit of docs/protocol/keyserver.md enforced.
+ *
+ * Parsers take untrusted bytes (len bytes, not necessarily NUL-terminated)
+ * and return KS_OK or a ks_result (KS_E_BAD_JSON, KS_E_BAD_FIELD); on error,
+ * why[] gets a short message built only from constant text and field names,
+ * never from the input, so it is safe to log and to return to the client.
+ */
+#ifndef SC_KS_REQ_H
+#define SC_KS_REQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ks.h"
+
+#define KS_WHY_MAX	160
+
+/* Golden PCR policy of a host (SHA-256 bank). */
+struct ks_policy {
+	uint32_t	pcr_mask;	/* boot PCRs checked against pcrs[] */
+	uint8_t		pcrs[KS_PCR_COUNT][KS_DIGEST_LEN];
+	unsigned int	key_pcr;	/* PCR the hv extends with H(hv key) */
+};
+
+/* POST /v1/hosts */
+struct ks_enroll_req {
+	char		name[KS_HOST_MAX + 1];
+	uint8_t		ak[KS_AKPEM_MAX];	/* PEM text, or decoded base64 */
+	size_t		ak_len;
+	struct ks_policy policy;
+};
+
+/* POST /v1/attest */
+struct ks_attest_req {
+	char		host[KS_HOST_MAX + 1];
+	uint8_t		quote[KS_QUOTE_MAX];
+	size_t		quote_len;
+	uint8_t		sig[KS_SIG_MAX];
+	size_t		sig_len;
+	uint32_t	pcr_mask;		/* PCR values posted */
+	uint8_t		pcrs[KS_PCR_COUNT][KS_DIGEST_LEN];
+	uint8_t		hv_pubkey[KS_HV_PUBKEY_LEN];
+};
+
+/* Response of GET /v1/nonce (read by sccrypt-attest). */
+struct ks_nonce_resp {
+	uint8_t		nonce[KS_NONCE_LEN];
+	uint64_t	expires;
+	int		have_policy;	/* host known: pcr_mask/key_pcr valid */
+	uint32_t	pcr_mask;
+	unsigned int	key_pcr;
+};
+
+/* Response of POST /v1/attest and GET /v1/hosts/NAME/certificate. */
+struct ks_cert_resp {
+	uint8_t		cert[KS_CERT_MAX];
+	size_t		cert_len;
+	uint64_t	expires;
+};
+
+/* Error body {"error": code, "message": text} (read by sccrypt-attest). */
+struct ks_error_resp {
+	char		code[48];
+	char		message[KS_WHY_MAX];	/* sanitised: printable ASCII */
+};
+
+int	ks_parse_enroll(const void *body, size_t len, struct ks_enroll_req *r,
+	    char why[KS_WHY_MAX]) __attribute__((warn_unused_result));
+int	ks_parse_attest(const void *body, size_t len, struct ks_attest_req *r,
+	    char why[KS_WHY_MAX]) __attribute__((warn_unused_result));
+int	ks_parse_nonce_resp(const void *body, size_t len, struct ks_nonce_resp *r,
+	    char why[KS_WHY_MAX]) __attribute__((warn_unused_result));
+int	ks_parse_cert_resp(const void *body, size_t len, struct ks_cert_resp *r,
+	    char why[KS_WHY_MAX]) __attribute__((warn_unused_result));
+int	ks_parse_error_resp(const void *body, size_t len, struct ks_error_resp *r)
+	    __attribute__((warn_unused_result));
+
+/*
+ * Maximum nesting depth of arrays/objects in body, counting strings
+ * correctly; -1 if the text is not even lexically balanced.  Checked before
+ * jansson sees the body, so deep nesting costs nothing.
+ */
+int	ks_json_depth(const void *body, size_t len);
+
+/* PCR index list "0,1,7" <-> mask. */
+int	ks_pcr_list_parse(const char *s, uint32_t *mask)
+	    __attribute__((warn_unused_result));
+void	ks_pcr_list_format(uint32_t mask, char *out, size_t outsz);
+
+#endif /* SC_KS_REQ_H */

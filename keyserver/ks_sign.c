@@ -1,0 +1,365 @@
+/*
+ * ks_sign.c — the key server's Ed25519 certificate signer.
+ *
+ * Local signer: the 64-byte secret lives in sc_secure_alloc'd (locked,
+ * guarded, read-only) memory for the life of the process.
+ *
+ * Privilege-separated signer (OpenSSH monitor style): a child process
+ * forked before anything talks to the network loads the key and answers
+ * signing requests over a SOCK_SEQPACKET socketpair; the network process
+ * never maps the secret, so a bug in HTTP/JSON/TPM parsing cannot leak it.
+ * The child signs only certificates it builds itself from the request
+ * fields (it never signs arbitrary bytes).  Requests, one packet each:
+ *
+ *   request:  host:str8 hv_pubkey[32] pcr_digest[32] issued:u64 expires:u64
+ *   response: status:u32 (0 or -SC_ERR_*) cert:str16
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "keys.h"
+#include "secmem.h"
+#include "ks_core.h"
+
+#define SIGN_REQ_MAX	(1 + 255 + 32 + 32 + 8 + 8)
+#define SIGN_RESP_MAX	(4 + 2 + KS_CERT_MAX)
+
+/* Load the key at path, or create it; *sk is sc_secure_alloc'd. */
+static int
+key_load_or_create(const char *path, uint8_t **skp, uint8_t pk[32],
+    int *created)
+{
+	uint8_t *sk = NULL;
+	size_t len = 0;
+	int r;
+
+	*skp = NULL;
+	*created = 0;
+	r = sc_keyfile_read(path, SC_KEY_KIND_SIGNING, NULL, &sk, &len);
+	if (r == SC_ERR_NOTFOUND) {
+		if ((sk = sc_secure_alloc(crypto_sign_SECRETKEYBYTES)) == NULL)
+			return SC_ERR_ALLOC;
+		crypto_sign_keypair(pk, sk);
+		r = sc_keyfile_write(path, SC_KEY_KIND_SIGNING, sk,
+		    crypto_sign_SECRETKEYBYTES, NULL, "sccrypt-keyserver");
+		if (r < 0) {
+			sc_secure_free(sk);
+			return r;
+		}
+		*created = 1;
+	} else if (r < 0) {
+		return r;
+	} else if (len != crypto_sign_SECRETKEYBYTES) {
+		sc_secure_free(sk);
+		return SC_ERR_FORMAT;
+	} else {
+		crypto_sign_ed25519_sk_to_pk(pk, sk);
+	}
+	(void)sc_secure_readonly(sk);
+	*skp = sk;
+	return 0;
+}
+
+static int
+sign_with(const uint8_t *sk, const uint8_t pk[32], struct sc_cert *c,
+    uint8_t *out, size_t outsz, size_t *outlen)
+{
+	memcpy(c->signer, pk, SC_ED25519_PK_LEN);
+	return sc_cert_sign(c, sk, out, outsz, outlen);
+}
+
+/* ---- local signer ---- */
+
+static int
+local_sign(struct ks_signer *s, struct sc_cert *c, uint8_t *out, size_t outsz,
+    size_t *outlen)
+{
+	return sign_with(s->impl, s->pk, c, out, outsz, outlen);
+}
+
+static void
+local_close(struct ks_signer *s)
+{
+	if (s == NULL)
+		return;
+	sc_secure_free(s->impl);
+	free(s);
+}
+
+int
+ks_signer_local(const char *path, struct ks_signer **out, int *created)
+{
+	struct ks_signer *s;
+	uint8_t *sk;
+	int r;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return SC_ERR_ALLOC;
+	if ((r = key_load_or_create(path, &sk, s->pk, created)) < 0) {
+		free(s);
+		return r;
+	}
+	s->impl = sk;
+	s->sign = local_sign;
+	s->close = local_close;
+	*out = s;
+	return 0;
+}
+
+/* ---- privilege-separated signer ---- */
+
+struct ps {
+	int		fd;
+	pid_t		pid;
+	pthread_mutex_t	lock;
+};
+
+static int
+encode_req(const struct sc_cert *c, uint8_t *buf, size_t bufsz, size_t *len)
+{
+	struct sc_buf b;
+	size_t hl = strnlen(c->host, sizeof(c->host));
+
+	sc_buf_init(&b, buf, bufsz);
+	if (hl == 0 || hl > 255 ||
+	    sc_buf_put_str8(&b, c->host, hl) < 0 ||
+	    sc_buf_put_bytes(&b, c->hv_pubkey, 32) < 0 ||
+	    sc_buf_put_bytes(&b, c->pcr_digest, 32) < 0 ||
+	    sc_buf_put_u64(&b, c->issued) < 0 ||
+	    sc_buf_put_u64(&b, c->expires) < 0)
+		return SC_ERR_INVAL;
+	*len = b.len;
+	return 0;
+}
+
+static int
+decode_req(const uint8_t *buf, size_t len, struct sc_cert *c)
+{
+	struct sc_buf b;
+	const uint8_t *host;
+	size_t hl;
+
+	memset(c, 0, sizeof(*c));
+	sc_buf_init_ro(&b, buf, len);
+	if (sc_buf_get_str8(&b, &host, &hl, 255) < 0 || hl == 0 ||
+	    sc_buf_get_bytes(&b, c->hv_pubkey, 32) < 0 ||
+	    sc_buf_get_bytes(&b, c->pcr_digest, 32) < 0 ||
+	    sc_buf_get_u64(&b, &c->issued) < 0 ||
+	    sc_buf_get_u64(&b, &c->expires) < 0 ||
+	    sc_buf_expect_end(&b) < 0)
+		return SC_ERR_FORMAT;
+	memcpy(c->host, host, hl);
+	c->host[hl] = '\0';
+	return 0;
+}
+
+/* The signing process: serve until the peer closes. */
+static void __attribute__((noreturn))
+signer_child(int fd, const char *path, int status_fd)
+{
+	uint8_t req[SIGN_REQ_MAX + 1], resp[SIGN_RESP_MAX], cert[KS_CERT_MAX];
+	uint8_t pk[32], *sk = NULL;
+	struct sc_buf b;
+	struct sc_cert c;
+	size_t certlen;
+	ssize_t n;
+	int32_t st;
+	int created = 0, r;
+
+	if (sc_disable_core_dumps() < 0)
+		_exit(1);
+	signal(SIGINT, SIG_IGN);	/* the parent decides when to stop */
+	r = key_load_or_create(path, &sk, pk, &created);
+	/* Startup report: status:u32 created:u8 pk[32]. */
+	sc_buf_init(&b, resp, sizeof(resp));
+	if (sc_buf_put_u32(&b, (uint32_t)r) < 0 ||
+	    sc_buf_put_u8(&b, (uint8_t)created) < 0 ||
+	    sc_buf_put_bytes(&b, pk, sizeof(pk)) < 0 ||
+	    send(status_fd, resp, b.len, MSG_NOSIGNAL) != (ssize_t)b.len || r < 0)
+		_exit(1);
+	for (;;) {
+		n = recv(fd, req, sizeof(req), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		certlen = 0;
+		if ((size_t)n > SIGN_REQ_MAX)
+			st = SC_ERR_TOOLONG;
+		else if ((st = decode_req(req, (size_t)n, &c)) == 0)
+			st = sign_with(sk, pk, &c, cert, sizeof(cert), &certlen);
+		sc_buf_init(&b, resp, sizeof(resp));
+		if (sc_buf_put_u32(&b, (uint32_t)st) < 0 ||
+		    sc_buf_put_str16(&b, cert, st == 0 ? certlen : 0) < 0)
+			break;
+		if (send(fd, resp, b.len, MSG_NOSIGNAL) != (ssize_t)b.len)
+			break;
+	}
+	sc_secure_free(sk);
+	_exit(0);
+}
+
+static int
+ps_sign(struct ks_signer *s, struct sc_cert *c, uint8_t *out, size_t outsz,
+    size_t *outlen)
+{
+	struct ps *p = s->impl;
+	uint8_t req[SIGN_REQ_MAX], resp[SIGN_RESP_MAX];
+	const uint8_t *cert;
+	struct sc_buf b;
+	uint32_t st;
+	size_t len, clen;
+	ssize_t n;
+	int r;
+
+	memcpy(c->signer, s->pk, SC_ED25519_PK_LEN);
+	if ((r = encode_req(c, req, sizeof(req), &len)) < 0)
+		return r;
+	pthread_mutex_lock(&p->lock);
+	if (send(p->fd, req, len, MSG_NOSIGNAL) != (ssize_t)len) {
+		pthread_mutex_unlock(&p->lock);
+		return SC_ERR_CLOSED;
+	}
+	do {
+		n = recv(p->fd, resp, sizeof(resp), 0);
+	} while (n < 0 && errno == EINTR);
+	pthread_mutex_unlock(&p->lock);
+	if (n <= 0)
+		return SC_ERR_CLOSED;
+	sc_buf_init_ro(&b, resp, (size_t)n);
+	if (sc_buf_get_u32(&b, &st) < 0 ||
+	    sc_buf_get_str16(&b, &cert, &clen, KS_CERT_MAX) < 0 ||
+	    sc_buf_expect_end(&b) < 0)
+		return SC_ERR_FORMAT;
+	if ((int32_t)st < 0)
+		return (int32_t)st;
+	if (clen > outsz)
+		return SC_ERR_NOSPACE;
+	memcpy(out, cert, clen);
+	*outlen = clen;
+	return 0;
+}
+
+static void
+ps_close(struct ks_signer *s)
+{
+	struct ps *p;
+
+	if (s == NULL)
+		return;
+	p = s->impl;
+	close(p->fd);		/* the child sees EOF and exits */
+	while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+	free(s);
+}
+
+int
+ks_signer_privsep(const char *path, struct ks_signer **out, int *created,
+    int *pid)
+{
+	struct ks_signer *s = NULL;
+	struct ps *p = NULL;
+	uint8_t report[4 + 1 + 32];
+	struct sc_buf b;
+	uint32_t st;
+	uint8_t cr;
+	int sv[2], r;
+	ssize_t n;
+	pid_t child;
+
+	*out = NULL;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return SC_ERR_SYSTEM;
+	child = fork();
+	if (child < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return SC_ERR_SYSTEM;
+	}
+	if (child == 0) {
+		close(sv[0]);
+		signer_child(sv[1], path, sv[1]);
+	}
+	close(sv[1]);
+	do {
+		n = recv(sv[0], report, sizeof(report), 0);
+	} while (n < 0 && errno == EINTR);
+	sc_buf_init_ro(&b, report, n > 0 ? (size_t)n : 0);
+	if (sc_buf_get_u32(&b, &st) < 0) {
+		r = SC_ERR_CLOSED;
+		goto fail;
+	}
+	if ((int32_t)st < 0) {
+		r = (int32_t)st;
+		goto fail;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (p = calloc(1, sizeof(*p))) == NULL) {
+		r = SC_ERR_ALLOC;
+		goto fail;
+	}
+	if (sc_buf_get_u8(&b, &cr) < 0 ||
+	    sc_buf_get_bytes(&b, s->pk, sizeof(s->pk)) < 0) {
+		r = SC_ERR_FORMAT;
+		goto fail;
+	}
+	p->fd = sv[0];
+	p->pid = child;
+	pthread_mutex_init(&p->lock, NULL);
+	s->impl = p;
+	s->sign = ps_sign;
+	s->close = ps_close;
+	*created = cr;
+	*pid = (int)child;
+	*out = s;
+	return 0;
+ fail:
+	free(p);
+	free(s);
+	close(sv[0]);
+	while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+		;
+	return r;
+}
+
+int
+ks_signer_rotate(const char *path, uint8_t pk[SC_ED25519_PK_LEN])
+{
+	char old[4096];
+	uint8_t *sk;
+	int r;
+
+	if (snprintf(old, sizeof(old), "%s.old", path) >= (int)sizeof(old))
+		return SC_ERR_TOOLONG;
+	if ((sk = sc_secure_alloc(crypto_sign_SECRETKEYBYTES)) == NULL)
+		return SC_ERR_ALLOC;
+	crypto_sign_keypair(pk, sk);
+	if (access(path, F_OK) == 0 && (link(path, old) < 0 &&
+	    (errno != EEXIST || (unlink(old) < 0 || link(path, old) < 0)))) {
+		sc_secure_free(sk);
+		return SC_ERR_SYSTEM;
+	}
+	/* Atomic replace: a crash leaves either the old or the new key. */
+	r = sc_keyfile_write(path, SC_KEY_KIND_SIGNING, sk,
+	    crypto_sign_SECRETKEYBYTES, NULL, "sccrypt-keyserver");
+	sc_secure_free(sk);
+	return r;
+}

@@ -1,0 +1,642 @@
+/*
+ * ks_store_sqlite.c — the embedded SQLite engine behind struct ks_store.
+ *
+ * One connection, WAL journal, a mutex around every operation (statements
+ * are cached and some operations are multi-statement transactions).  The
+ * schema is versioned in table schema_version; migrations[] upgrades an
+ * older database in one transaction at open, and a database newer than this
+ * program is refused.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "core/err.h"
+#include "ks_store.h"
+
+#define BUSY_TIMEOUT_MS	5000
+
+/* Migration N (1-based) brings the schema from version N-1 to N. */
+static const char *const migrations[] = {
+	/* 1: hosts, their current certificate, outstanding nonces. */
+	"CREATE TABLE hosts ("
+	"  name TEXT PRIMARY KEY,"
+	"  ak_spki BLOB NOT NULL,"
+	"  ak_desc TEXT NOT NULL,"
+	"  ak_restricted INTEGER NOT NULL,"
+	"  pcr_mask INTEGER NOT NULL,"
+	"  pcr_values BLOB NOT NULL,"
+	"  key_pcr INTEGER NOT NULL,"
+	"  enrolled INTEGER NOT NULL,"
+	"  revoked INTEGER NOT NULL DEFAULT 0,"
+	"  revoked_at INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE certs ("
+	"  host TEXT PRIMARY KEY REFERENCES hosts(name) ON DELETE CASCADE,"
+	"  cert BLOB NOT NULL,"
+	"  issued INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL);"
+	"CREATE TABLE nonces ("
+	"  nonce BLOB PRIMARY KEY,"
+	"  expires INTEGER NOT NULL);"
+	"CREATE INDEX nonces_expires ON nonces(expires);",
+	/* 2: audit trail of attestation outcomes. */
+	"CREATE TABLE attest_log ("
+	"  id INTEGER PRIMARY KEY,"
+	"  host TEXT NOT NULL,"
+	"  time INTEGER NOT NULL,"
+	"  result TEXT NOT NULL,"
+	"  reset_count INTEGER NOT NULL,"
+	"  restart_count INTEGER NOT NULL);"
+	"CREATE INDEX attest_log_host ON attest_log(host, time);",
+};
+
+enum {
+	Q_HOST_ADD, Q_HOST_GET, Q_HOST_DEL, Q_HOST_REVOKE, Q_CERT_DEL,
+	Q_HOST_LIST, Q_NONCE_PURGE, Q_NONCE_COUNT, Q_NONCE_PUT, Q_NONCE_TAKE,
+	Q_CERT_PUT, Q_CERT_GET, Q_LOG, Q__COUNT
+};
+
+static const char *const queries[Q__COUNT] = {
+	[Q_HOST_ADD] = "INSERT INTO hosts (name, ak_spki, ak_desc, ak_restricted,"
+	    " pcr_mask, pcr_values, key_pcr, enrolled) VALUES (?,?,?,?,?,?,?,?)",
+	[Q_HOST_GET] = "SELECT name, ak_spki, ak_desc, ak_restricted, pcr_mask,"
+	    " pcr_values, key_pcr, enrolled, revoked, revoked_at FROM hosts"
+	    " WHERE name = ?",
+	[Q_HOST_DEL] = "DELETE FROM hosts WHERE name = ?",
+	[Q_HOST_REVOKE] = "UPDATE hosts SET revoked = 1, revoked_at = ?"
+	    " WHERE name = ?",
+	[Q_CERT_DEL] = "DELETE FROM certs WHERE host = ?",
+	[Q_HOST_LIST] = "SELECT name, ak_spki, ak_desc, ak_restricted, pcr_mask,"
+	    " pcr_values, key_pcr, enrolled, revoked, revoked_at FROM hosts"
+	    " ORDER BY name",
+	[Q_NONCE_PURGE] = "DELETE FROM nonces WHERE expires <= ?",
+	[Q_NONCE_COUNT] = "SELECT count(*) FROM nonces",
+	[Q_NONCE_PUT] = "INSERT INTO nonces (nonce, expires) VALUES (?, ?)",
+	[Q_NONCE_TAKE] = "DELETE FROM nonces WHERE nonce = ? RETURNING expires",
+	[Q_CERT_PUT] = "INSERT OR REPLACE INTO certs (host, cert, issued, expires)"
+	    " VALUES (?,?,?,?)",
+	[Q_CERT_GET] = "SELECT cert, expires FROM certs WHERE host = ?",
+	[Q_LOG] = "INSERT INTO attest_log (host, time, result, reset_count,"
+	    " restart_count) VALUES (?,?,?,?,?)",
+};
+
+struct sq {
+	struct ks_store	 store;
+	sqlite3		*db;
+	sqlite3_stmt	*stmt[Q__COUNT];
+	pthread_mutex_t	 lock;
+};
+
+static int
+sq_err(int rc)
+{
+	switch (rc) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return SC_ERR_BUSY;
+	case SQLITE_NOMEM:
+		return SC_ERR_ALLOC;
+	case SQLITE_CONSTRAINT:
+		return SC_ERR_BUSY;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return SC_ERR_CORRUPT;
+	default:
+		return SC_ERR_SYSTEM;
+	}
+}
+
+/* Cached, reset statement q; NULL on failure.  Caller holds the lock. */
+static sqlite3_stmt *
+stmt(struct sq *s, int q)
+{
+	if (s->stmt[q] == NULL &&
+	    sqlite3_prepare_v3(s->db, queries[q], -1, SQLITE_PREPARE_PERSISTENT,
+	    &s->stmt[q], NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_reset(s->stmt[q]);
+	sqlite3_clear_bindings(s->stmt[q]);
+	return s->stmt[q];
+}
+
+static void
+done(sqlite3_stmt *st)
+{
+	if (st != NULL) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+}
+
+static int
+exec(struct sq *s, const char *sql)
+{
+	return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 :
+	    sq_err(sqlite3_errcode(s->db));
+}
+
+static int
+host_row(sqlite3_stmt *st, struct ks_host *h)
+{
+	const unsigned char *name = sqlite3_column_text(st, 0);
+	const unsigned char *desc = sqlite3_column_text(st, 2);
+	const void *spki = sqlite3_column_blob(st, 1);
+	int spki_len = sqlite3_column_bytes(st, 1);
+	const void *vals = sqlite3_column_blob(st, 5);
+	int vals_len = sqlite3_column_bytes(st, 5);
+	int64_t key_pcr = sqlite3_column_int64(st, 6);
+
+	memset(h, 0, sizeof(*h));
+	if (name == NULL || desc == NULL || spki == NULL ||
+	    strlen((const char *)name) > KS_HOST_MAX ||
+	    spki_len <= 0 || (size_t)spki_len > sizeof(h->ak_spki) ||
+	    vals_len != (int)sizeof(h->policy.pcrs) ||
+	    key_pcr < 0 || key_pcr >= KS_PCR_COUNT)
+		return SC_ERR_CORRUPT;
+	strcpy(h->name, (const char *)name);
+	memcpy(h->ak_spki, spki, (size_t)spki_len);
+	h->ak_spki_len = (size_t)spki_len;
+	snprintf(h->ak_desc, sizeof(h->ak_desc), "%s", (const char *)desc);
+	h->ak_restricted = sqlite3_column_int(st, 3) != 0;
+	h->policy.pcr_mask = (uint32_t)sqlite3_column_int64(st, 4) &
+	    ((1u << KS_PCR_COUNT) - 1);
+	memcpy(h->policy.pcrs, vals, sizeof(h->policy.pcrs));
+	h->policy.key_pcr = (unsigned int)key_pcr;
+	h->enrolled = (uint64_t)sqlite3_column_int64(st, 7);
+	h->revoked = sqlite3_column_int(st, 8) != 0;
+	h->revoked_at = (uint64_t)sqlite3_column_int64(st, 9);
+	return 0;
+}
+
+static int
+sq_host_add(struct ks_store *st_, const struct ks_host *h)
+{
+	struct sq *s = st_->impl;
+	sqlite3_stmt *st;
+	int rc, r;
+
+	pthread_mutex_lock(&s->lock);
+	if ((st = stmt(s, Q_HOST_ADD)) == NULL) {
+		r = SC_ERR_INTERNAL;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, h->name, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, h->ak_spki, (int)h->ak_spki_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, h->ak_desc, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, h->ak_restricted);
+	sqlite3_bind_int64(st, 5, h->policy.pcr_mask);
+	sqlite3_bind_blob(st, 6, h->policy.pcrs, sizeof(h->policy.pcrs),
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, h->policy.key_pcr);
+	sqlite3_bind_int64(st, 8, (int64_t)h->enrolled);
+	rc = sqlite3_step(st);
+	r = rc == SQLITE_DONE ? 0 : sq_err(rc);
+ out:
+	done(st);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+static int
+sq_host_get(struct ks_store *st_, const char *name, struct ks_host *h)
+{
+	struct sq *s = st_->impl;
+	sqlite3_stmt *st;
+	int rc, r;
+
+	pthread_mutex_lock(&s->lock);
+	if ((st = stmt(s, Q_HOST_GET)) == NULL) {
+		r = SC_ERR_INTERNAL;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		r = host_row(st, h);
+	else if (rc == SQLITE_DONE)
+		r = SC_ERR_NOTFOUND;
+	else
+		r = sq_err(rc);
+ out:
+	done(st);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/* Run q (bound to name, optional leading int64) in the open transaction. */
+static int
+step_name(struct sq *s, int q, int64_t *num, const char *name, int *changes)
+{
+	sqlite3_stmt *st;
+	int rc, i = 1;
+
+	if ((st = stmt(s, q)) == NULL)
+		return SC_ERR_INTERNAL;
+	if (num != NULL)
+		sqlite3_bind_int64(st, i++, *num);
+	sqlite3_bind_text(st, i, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	done(st);
+	if (rc != SQLITE_DONE)
+		return sq_err(rc);
+	if (changes != NULL)
+		*changes = sqlite3_changes(s->db);
+	return 0;
+}
+
+static int
+sq_host_delete(struct ks_store *st_, const char *name)
+{
+	struct sq *s = st_->impl;
+	int r, n = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if ((r = exec(s, "BEGIN IMMEDIATE")) < 0)
+		goto out;
+	if ((r = step_name(s, Q_CERT_DEL, NULL, name, NULL)) < 0 ||
+	    (r = step_name(s, Q_HOST_DEL, NULL, name, &n)) < 0) {
+		(void)exec(s, "ROLLBACK");
+		goto out;
+	}
+	if ((r = exec(s, "COMMIT")) < 0) {
+		(void)exec(s, "ROLLBACK");
+		goto out;
+	}
+	r = n > 0 ? 0 : SC_ERR_NOTFOUND;
+ out:
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+static int
+sq_host_revoke(struct ks_store *st_, const char *name, uint64_t now)
+{
+	struct sq *s = st_->impl;
+	int64_t t = (int64_t)now;
+	int r, n = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if ((r = exec(s, "BEGIN IMMEDIATE")) < 0)
+		goto out;
+	if ((r = step_name(s, Q_HOST_REVOKE, &t, name, &n)) < 0 ||
+	    (r = step_name(s, Q_CERT_DEL, NULL, name, NULL)) < 0) {
+		(void)exec(s, "ROLLBACK");
+		goto out;
+	}
+	if ((r = exec(s, "COMMIT")) < 0) {
+		(void)exec(s, "ROLLBACK");
+		goto out;
+	}
+	r = n > 0 ? 0 : SC_ERR_NOTFOUND;
+ out:
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+static int
+sq_host_list(struct ks_store *st_, int (*cb)(void *, const struct ks_host *),
+    void *arg)
+{
+	struct sq *s = st_->impl;
+	struct ks_host *h;
+	sqlite3_stmt *st;
+	int rc, r = 0;
+
+	if ((h = malloc(sizeof(*h))) == NULL)
+		return SC_ERR_ALLOC;
+	pthread_mutex_lock(&s->lock);
+	if ((st = stmt(s, Q_HOST_LIST)) == NULL) {
+		r = SC_ERR_INTERNAL;
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((r = host_row(st, h)) < 0 || (r = cb(arg, h)) < 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		r = sq_err(rc);
+ out:
+	done(st);
+	pthread_mutex_unlock(&s->lock);
+	free(h);
+	return r;
+}
+
+static int
+sq_nonce_put(struct ks_store *st_, const uint8_t nonce[KS_NONCE_LEN],
+    uint64_t expires, uint64_t now, unsigned int max_live)
+{
+	struct sq *s = st_->impl;
+	sqlite3_stmt *st;
+	int rc, r;
+
+	pthread_mutex_lock(&s->lock);
+	if ((r = exec(s, "BEGIN IMMEDIATE")) < 0)
+		goto out;
+	if ((st = stmt(s, Q_NONCE_PURGE)) == NULL) {
+		r = SC_ERR_INTERNAL;
+		goto rollback;
+	}
+	sqlite3_bind_int64(st, 1, (int64_t)now);
+	rc = sqlite3_step(st);
+	done(st);
+	if (rc != SQLITE_DONE) {
+		r = sq_err(rc);
+		goto rollback;
+	}
+	if ((st = stmt(s, Q_NONCE_COUNT)) == NULL) {
+		r = SC_ERR_INTERNAL;
+		goto rollback;
+	}
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		done(st);
+		r = sq_err(rc);
+		goto rollback;
+	}
+	if (sqlite3_column_int64(st, 0) >= (int64_t)max_live) {
+		done(st);
+		r = SC_ERR_LIMIT;
+		goto rollback;
+	}
+	done(st);
+	if ((st = stmt(s, Q_NONCE_PUT)) == NULL) {
+		r = SC_ERR_INTERNAL;
+		goto rollback;
+	}
+	sqlite3_bind_blob(st, 1, nonce, KS_NONCE_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)expires);
+	rc = sqlite3_step(st);
+	done(st);
+	if (rc != SQLITE_DONE) {
+		r = sq_err(rc);
+		goto rollback;
+	}
+	if ((r = exec(s, "COMMIT")) == 0)
+		goto out;
+ rollback:
+	(void)exec(s, "ROLLBACK");
+ out:
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+static int
+sq_nonce_take(struct ks_store *st_, const uint8_t *nonce, size_t len,
+    uint64_t now)
+{
+	struct sq *s = st_->impl;
+	sqlite3_stmt *st;
+	int64_t expires = 0;
+	int rc, r, found = 0;
+
+	if (len != KS_NONCE_LEN)
+		return SC_ERR_NOTFOUND;
+	pthread_mutex_lock(&s->lock);
+	if ((st = stmt(s, Q_NONCE_TAKE)) == NULL) {
+		r = SC_ERR_INTERNAL;
+		goto out;
+	}
+	sqlite3_bind_blob(st, 1, nonce, (int)len, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		expires = sqlite3_column_int64(st, 0);
+		found = 1;
+	}
+	if (rc != SQLITE_DONE)
+		r = sq_err(rc);
+	else if (!found)
+		r = SC_ERR_NOTFOUND;
+	else if ((uint64_t)expires <= now)
+		r = SC_ERR_EXPIRED;
+	else
+		r = 0;
+ out:
+	done(st);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+static int
+sq_cert_put(struct ks_store *st_, const char *host, const uint8_t *cert,
+    size_t len, uint64_t issued, uint64_t expires)
+{
+	struct sq *s = st_->impl;
+	sqlite3_stmt *st;
+	int rc, r;
+
+	pthread_mutex_lock(&s->lock);
+	if ((st = stmt(s, Q_CERT_PUT)) == NULL) {
+		r = SC_ERR_INTERNAL;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, cert, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (int64_t)issued);
+	sqlite3_bind_int64(st, 4, (int64_t)expires);
+	rc = sqlite3_step(st);
+	r = rc == SQLITE_DONE ? 0 : sq_err(rc);
+ out:
+	done(st);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+static int
+sq_cert_get(struct ks_store *st_, const char *host, uint8_t *out, size_t outsz,
+    size_t *len, uint64_t *expires)
+{
+	struct sq *s = st_->impl;
+	sqlite3_stmt *st;
+	const void *blob;
+	int rc, r, n;
+
+	pthread_mutex_lock(&s->lock);
+	if ((st = stmt(s, Q_CERT_GET)) == NULL) {
+		r = SC_ERR_INTERNAL;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		r = SC_ERR_NOTFOUND;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		r = sq_err(rc);
+		goto out;
+	}
+	blob = sqlite3_column_blob(st, 0);
+	n = sqlite3_column_bytes(st, 0);
+	if (blob == NULL || n <= 0) {
+		r = SC_ERR_CORRUPT;
+		goto out;
+	}
+	if ((size_t)n > outsz) {
+		r = SC_ERR_NOSPACE;
+		goto out;
+	}
+	memcpy(out, blob, (size_t)n);
+	*len = (size_t)n;
+	*expires = (uint64_t)sqlite3_column_int64(st, 1);
+	r = 0;
+ out:
+	done(st);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+static int
+sq_log_attest(struct ks_store *st_, const struct ks_attest_log *l)
+{
+	struct sq *s = st_->impl;
+	sqlite3_stmt *st;
+	int rc, r;
+
+	pthread_mutex_lock(&s->lock);
+	if ((st = stmt(s, Q_LOG)) == NULL) {
+		r = SC_ERR_INTERNAL;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, l->host, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)l->time);
+	sqlite3_bind_text(st, 3, ks_result_code(l->result), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, l->reset_count);
+	sqlite3_bind_int64(st, 5, l->restart_count);
+	rc = sqlite3_step(st);
+	r = rc == SQLITE_DONE ? 0 : sq_err(rc);
+ out:
+	done(st);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+static void
+sq_close(struct ks_store *st_)
+{
+	struct sq *s;
+	int i;
+
+	if (st_ == NULL)
+		return;
+	s = st_->impl;
+	for (i = 0; i < Q__COUNT; i++)
+		sqlite3_finalize(s->stmt[i]);
+	sqlite3_close(s->db);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+int
+ks_store_sqlite_schema_version(void)
+{
+	return (int)(sizeof(migrations) / sizeof(migrations[0]));
+}
+
+static int
+schema_version(struct sq *s, int *v)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*v = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT version FROM schema_version", -1,
+	    &st, NULL) != SQLITE_OK) {
+		/* No table yet: a new database. */
+		return 0;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : sq_err(rc);
+}
+
+static int
+migrate(struct sq *s)
+{
+	char sql[96];
+	int v, r, target = ks_store_sqlite_schema_version();
+
+	if ((r = exec(s, "BEGIN IMMEDIATE")) < 0)
+		return r;
+	if ((r = schema_version(s, &v)) < 0)
+		goto rollback;
+	if (v > target) {
+		r = SC_ERR_VERSION;
+		goto rollback;
+	}
+	if (v == 0 && (r = exec(s, "CREATE TABLE IF NOT EXISTS schema_version"
+	    " (version INTEGER NOT NULL);"
+	    "DELETE FROM schema_version;"
+	    "INSERT INTO schema_version VALUES (0)")) < 0)
+		goto rollback;
+	for (; v < target; v++) {
+		if ((r = exec(s, migrations[v])) < 0)
+			goto rollback;
+	}
+	snprintf(sql, sizeof(sql), "UPDATE schema_version SET version = %d",
+	    target);
+	if ((r = exec(s, sql)) < 0)
+		goto rollback;
+	return exec(s, "COMMIT");
+ rollback:
+	(void)exec(s, "ROLLBACK");
+	return r;
+}
+
+int
+ks_store_sqlite_open(const char *path, struct ks_store **out)
+{
+	struct sq *s;
+	int fd, r;
+
+	*out = NULL;
+	/* Create it 0600 ourselves; SQLite gives -wal/-shm the same mode. */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return errno == EACCES ? SC_ERR_PERM : SC_ERR_SYSTEM;
+	close(fd);
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return SC_ERR_ALLOC;
+	pthread_mutex_init(&s->lock, NULL);
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+		r = SC_ERR_SYSTEM;
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	if ((r = exec(s, "PRAGMA journal_mode=WAL")) < 0 ||
+	    (r = exec(s, "PRAGMA synchronous=NORMAL")) < 0 ||
+	    (r = exec(s, "PRAGMA foreign_keys=ON")) < 0 ||
+	    (r = migrate(s)) < 0)
+		goto fail;
+
+	s->store.impl = s;
+	s->store.host_add = sq_host_add;
+	s->store.host_get = sq_host_get;
+	s->store.host_delete = sq_host_delete;
+	s->store.host_revoke = sq_host_revoke;
+	s->store.host_list = sq_host_list;
+	s->store.nonce_put = sq_nonce_put;
+	s->store.nonce_take = sq_nonce_take;
+	s->store.cert_put = sq_cert_put;
+	s->store.cert_get = sq_cert_get;
+	s->store.log_attest = sq_log_attest;
+	s->store.close = sq_close;
+	*out = &s->store;
+	return 0;
+ fail:
+	sqlite3_close(s->db);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+	return r;
+}
