@@ -1,12 +1,30 @@
 # sccrypt-term build rules (included from the top Makefile.am).
 #
 # The program is split like tmux/mosh: escape.c (pure escape state machine),
-# session.c (protocol session, no I/O), policy.c (hv key trust), and the
-# terminal, transport, loop and verbs on top.
+# session.c (protocol session, no I/O), policy.c (hv key trust), term.c
+# (local terminal), transport*.c (pipe / pty / libssh), loop.c (the poll
+# loop joining them), cmdline.c (~C), verbs.c (subcommands), main.c.
 
 TERM_CORE_SRCS = sccrypt-term/escape.c sccrypt-term/escape.h
+TERM_PROTO_SRCS = sccrypt-term/session.c sccrypt-term/session.h \
+	sccrypt-term/policy.c sccrypt-term/policy.h sccrypt-term/keys_compat.h
 
 EXTRA_DIST += docs/protocol/client.md
+
+if BUILD_TERM
+bin_PROGRAMS += sccrypt-term/sccrypt-term
+sccrypt_term_sccrypt_term_SOURCES = sccrypt-term/main.c sccrypt-term/app.h \
+	sccrypt-term/verbs.c sccrypt-term/verbs.h \
+	sccrypt-term/loop.c sccrypt-term/cmdline.c \
+	sccrypt-term/term.c sccrypt-term/term.h \
+	sccrypt-term/prompt.c sccrypt-term/prompt.h \
+	sccrypt-term/transport.c sccrypt-term/transport_ssh.c sccrypt-term/transport.h \
+	$(TERM_CORE_SRCS) $(TERM_PROTO_SRCS)
+sccrypt_term_sccrypt_term_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(LIBSSH_CFLAGS) \
+	$(NCURSES_CFLAGS) $(READLINE_CFLAGS)
+sccrypt_term_sccrypt_term_LDADD = $(SC_LIBS) $(LIBSSH_LIBS) $(NCURSES_LIBS) \
+	$(READLINE_LIBS) $(LIBS)
+endif
 
 if BUILD_UNIT_TESTS
 check_PROGRAMS += tests/unit/test_term_escape

@@ -1,0 +1,95 @@
+/*
+ * app.h — sccrypt-term's program state, shared by main.c (options and
+ * verbs), loop.c (the interactive session) and cmdline.c (~C).
+ */
+#ifndef SCCRYPT_TERM_APP_H
+#define SCCRYPT_TERM_APP_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "keys_compat.h"
+#include "escape.h"
+#include "policy.h"
+#include "session.h"
+#include "transport.h"
+
+/* Exit codes (docs/protocol/client.md, sccrypt-term(1)). */
+#define EXIT_OK_		0
+#define EXIT_LOCAL		1
+#define EXIT_USAGE		2
+#define EXIT_TRANSPORT		3
+#define EXIT_VERIFY		4
+#define EXIT_PROTOCOL		5
+#define EXIT_RELAY		6
+
+enum app_mode {
+	MODE_SSH = 0,		/* built-in libssh transport */
+	MODE_PIPE,		/* --pipe [-- CMD...] */
+	MODE_WRAP,		/* --wrap VM -- CMD... */
+};
+
+/* What to do once the session is open, without a user at the keyboard. */
+enum app_batch {
+	BATCH_NONE = 0,
+	BATCH_ACL,		/* send one owner command, print the result */
+};
+
+struct app {
+	/* options */
+	enum app_mode	mode;
+	const char	*vmname;
+	const char	*dest;		/* [user@]host[:port] */
+	char		**cmd;		/* transport command (pipe/wrap) */
+	const char	*remote_cmd;	/* -c */
+	struct ssh_opts	ssh;
+	int		esc_char;
+	bool		quiet;
+	int		verbose;
+	bool		status_line;
+	uint32_t	history;
+	bool		viewer, takeover;
+	const char	*host;		/* --host */
+	const char	*trust_fp;
+	bool		strict_hv;
+	const char	*user_key_path;	/* --key */
+	char		keystore[PATH_MAX];
+
+	/* batch actions */
+	enum app_batch	batch;
+	uint8_t		batch_cmd;
+	uint8_t		batch_key[SC_KEY_LEN];
+	uint8_t		batch_flags;
+	int		batch_status;
+	bool		batch_done;
+
+	/* runtime */
+	struct transport tr;
+	struct sess	sess;
+	struct esc	esc;
+	struct policy	pol;
+	uint8_t		*user_sk;	/* sc_secure_alloc'd */
+	struct sc_vmfile *vm;		/* sc_secure_alloc'd */
+	bool		read_user;	/* the user's terminal is being read */
+	bool		interactive;
+	bool		quitting;
+	int		log_fd;
+	time_t		opened_at;
+	uint64_t	typed, shown;
+};
+
+/* loop.c */
+int	app_run_session(struct app *a, enum sess_mode mode,
+	    const struct sess_config *extra);
+void	app_info(struct app *a);
+int	app_exit_code(enum sess_exit x);
+const char *app_host_for_policy(const struct app *a);
+
+/* cmdline.c */
+void	app_cmdline(struct app *a);
+int	app_parse_pubkey_arg(const char *arg, uint8_t pk[SC_KEY_LEN])
+	    __attribute__((warn_unused_result));
+
+#endif /* SCCRYPT_TERM_APP_H */

@@ -1,0 +1,264 @@
+/*
+ * cmdline.c — the ~C command line (readline editing and history) and its
+ * verb table.  Runs in cooked mode with the session paused; no passphrase
+ * is ever read here.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <readline/history.h>
+#include <readline/readline.h>
+
+#include "app.h"
+#include "core/err.h"
+#include "log.h"
+#include "term.h"
+
+#define ARGS_MAX	8
+
+struct cmd {
+	const char	*name;
+	const char	*usage;
+	int		min_args, max_args;
+	void		(*fn)(struct app *a, int argc, char **argv);
+};
+
+static void
+say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+say(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(rl_outstream ? rl_outstream : stdout, "%s\n", line);
+	fflush(rl_outstream ? rl_outstream : stdout);
+}
+
+static void cmd_help(struct app *a, int argc, char **argv);
+
+static void
+cmd_history(struct app *a, int argc, char **argv)
+{
+	char *end;
+	unsigned long n = strtoul(argv[1], &end, 10);
+
+	if (*end != '\0' || n == 0 || n > 0xffffffffUL) {
+		say("history: N must be a positive number of bytes");
+		return;
+	}
+	if (sess_history_req(&a->sess, (uint32_t)n) < 0)
+		say("history: no encrypted session");
+	else
+		say("asked the hypervisor to replay up to %lu bytes", n);
+}
+
+static void
+cmd_log(struct app *a, int argc, char **argv)
+{
+	if (strcmp(argv[1], "off") == 0 && argc == 2) {
+		if (a->log_fd >= 0)
+			close(a->log_fd);
+		a->log_fd = -1;
+		say("console log off");
+		return;
+	}
+	if (strcmp(argv[1], "on") != 0 || argc != 3) {
+		say("usage: log on FILE | log off");
+		return;
+	}
+	if (a->log_fd >= 0)
+		close(a->log_fd);
+	a->log_fd = open(argv[2], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+	    O_NOFOLLOW, 0600);
+	if (a->log_fd < 0)
+		say("log: %s: %s", argv[2], strerror(errno));
+	else
+		say("logging decrypted console output to %s (mode 0600)", argv[2]);
+}
+
+static void
+cmd_rekey(struct app *a, int argc, char **argv)
+{
+	say(sess_rekey(&a->sess) < 0 ? "rekey: no encrypted session" :
+	    "rekeyed (send direction)");
+}
+
+static void
+cmd_status(struct app *a, int argc, char **argv)
+{
+	app_info(a);
+}
+
+static void
+cmd_break(struct app *a, int argc, char **argv)
+{
+	uint8_t key = argc > 1 ? (uint8_t)argv[1][0] : 0;
+
+	if (argc > 1 && strlen(argv[1]) != 1) {
+		say("break: the SysRq key is one character");
+		return;
+	}
+	say(sess_send_break(&a->sess, key) < 0 ? "break: no encrypted session" :
+	    "break sent");
+}
+
+int
+app_parse_pubkey_arg(const char *arg, uint8_t pk[SC_KEY_LEN])
+{
+	if (strncmp(arg, SC_PUBKEY_PREFIX " ", strlen(SC_PUBKEY_PREFIX) + 1) == 0)
+		return sc_pubkey_parse(SC_PUBKEY_PREFIX, arg, pk);
+	if (access(arg, R_OK) == 0)
+		return sc_pubkey_read_file(SC_PUBKEY_PREFIX, arg, pk);
+	/* bare base64 */
+	{
+		char line[256];
+
+		snprintf(line, sizeof(line), "%s %s", SC_PUBKEY_PREFIX, arg);
+		return sc_pubkey_parse(SC_PUBKEY_PREFIX, line, pk);
+	}
+}
+
+static void
+cmd_acl(struct app *a, int argc, char **argv)
+{
+	uint8_t key[SC_KEY_LEN];
+	uint8_t cmd, flags = 0;
+
+	if (strcmp(argv[1], "list") == 0 && argc == 2) {
+		if (sess_owner_cmd(&a->sess, SC_OWNER_ACL_LIST, NULL, 0) < 0)
+			say("acl: no encrypted session");
+		return;
+	}
+	if (argc < 3) {
+		say("usage: acl add KEY [owner] | acl del KEY | acl list");
+		return;
+	}
+	if (strcmp(argv[1], "add") == 0)
+		cmd = SC_OWNER_ACL_ADD;
+	else if (strcmp(argv[1], "del") == 0)
+		cmd = SC_OWNER_ACL_DEL;
+	else {
+		say("usage: acl add KEY [owner] | acl del KEY | acl list");
+		return;
+	}
+	if (argc == 4 && strcmp(argv[3], "owner") == 0 && cmd == SC_OWNER_ACL_ADD)
+		flags = SC_ACL_F_OWNER;
+	else if (argc == 4) {
+		say("usage: acl add KEY [owner] | acl del KEY | acl list");
+		return;
+	}
+	if (app_parse_pubkey_arg(argv[2], key) < 0) {
+		say("acl: '%s' is not a public key (sccrypt-x25519 BASE64, or a .pub file)",
+		    argv[2]);
+		return;
+	}
+	if (!(a->sess.hs2_flags & SC_HS2_F_OWNER))
+		say("note: the hypervisor did not mark this session as an owner's");
+	if (sess_owner_cmd(&a->sess, cmd, key, flags) < 0)
+		say("acl: no encrypted session");
+	else
+		say("sent; the hypervisor's answer will be shown");
+}
+
+static const struct cmd cmds[] = {
+	{ "help",	"help",				0, 0, cmd_help },
+	{ "history",	"history N  (replay the last N bytes of console output)", 1, 1, cmd_history },
+	{ "log",	"log on FILE | log off  (log decrypted output)", 1, 2, cmd_log },
+	{ "rekey",	"rekey",			0, 0, cmd_rekey },
+	{ "status",	"status  (same as ~#)",		0, 0, cmd_status },
+	{ "break",	"break [KEY]  (plain break or SysRq KEY)", 0, 1, cmd_break },
+	{ "acl",	"acl add KEY [owner] | acl del KEY | acl list  (owners)", 1, 3, cmd_acl },
+};
+
+static void
+cmd_help(struct app *a, int argc, char **argv)
+{
+	size_t i;
+
+	say("Commands:");
+	for (i = 0; i < SC_NELEM(cmds); i++)
+		say("  %s", cmds[i].usage);
+}
+
+/* Split on blanks; returns argc, or -1 if too many words. */
+static int
+split_words(char *line, char **argv)
+{
+	int argc = 0;
+	char *save = NULL, *w;
+
+	for (w = strtok_r(line, " \t", &save); w != NULL; w = strtok_r(NULL, " \t", &save)) {
+		if (argc == ARGS_MAX)
+			return -1;
+		argv[argc++] = w;
+	}
+	return argc;
+}
+
+void
+app_cmdline(struct app *a)
+{
+	static bool inited;
+	static FILE *in, *out;
+	bool was_raw = tty_is_raw();
+	char *line, *argv[ARGS_MAX];
+	int argc;
+	size_t i;
+
+	if (!inited) {
+		int fi = dup(tty_in()), fo = dup(tty_out());
+
+		in = fi >= 0 ? fdopen(fi, "r") : NULL;
+		out = fo >= 0 ? fdopen(fo, "w") : NULL;
+		if (in == NULL || out == NULL) {
+			tty_notice("no terminal for the command line");
+			return;
+		}
+		rl_instream = in;
+		rl_outstream = out;
+		rl_catch_signals = 0;
+		rl_catch_sigwinch = 0;
+		using_history();
+		stifle_history(100);
+		inited = true;
+	}
+	tty_restore();
+	tty_write("\r\n", 2);
+	line = readline("sccrypt> ");
+	if (line != NULL && line[0] != '\0') {
+		add_history(line);
+		argc = split_words(line, argv);
+		if (argc < 0)
+			say("too many words");
+		else if (argc > 0) {
+			for (i = 0; i < SC_NELEM(cmds); i++) {
+				if (strcmp(argv[0], cmds[i].name) != 0)
+					continue;
+				if (argc - 1 < cmds[i].min_args ||
+				    argc - 1 > cmds[i].max_args)
+					say("usage: %s", cmds[i].usage);
+				else
+					cmds[i].fn(a, argc, argv);
+				break;
+			}
+			if (i == SC_NELEM(cmds))
+				say("unknown command '%s' (try 'help')", argv[0]);
+		}
+	}
+	free(line);
+	if (was_raw)
+		(void)!tty_raw();
+	tty_status_redraw();
+}

@@ -1,0 +1,164 @@
+/*
+ * policy.c — trust decision for the hypervisor key (see policy.h).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "policy.h"
+
+const char *
+policy_how_name(enum policy_how how)
+{
+	switch (how) {
+	case POLICY_CERT:	return "VMM certificate";
+	case POLICY_FP:		return "--trust-hv-key";
+	case POLICY_KNOWN:	return "known_hvs";
+	case POLICY_TOFU:	return "accepted on first use";
+	case POLICY_NONE:	break;
+	}
+	return "not trusted";
+}
+
+/* Host names go into known_hvs fields and messages: keep them tame. */
+static bool
+host_ok(const char *h)
+{
+	size_t i;
+
+	if (h == NULL || h[0] == '\0' || strlen(h) > SC_HOSTNAME_MAX)
+		return false;
+	for (i = 0; h[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)h[i];
+
+		if (c <= 0x20 || c >= 0x7f || c == '#')
+			return false;
+	}
+	return true;
+}
+
+static const char *
+cert_reason(int err)
+{
+	switch (err) {
+	case SC_ERR_EXPIRED:	return "the VMM certificate has expired (or is not yet valid)";
+	case SC_ERR_SIGNATURE:	return "the VMM certificate's signature does not verify";
+	case SC_ERR_UNTRUSTED:	return "the VMM certificate is signed by a key server other than the pinned one";
+	case SC_ERR_MISMATCH:	return "the VMM certificate is for another host or another hypervisor key";
+	case SC_ERR_FORMAT:
+	case SC_ERR_TRUNCATED:
+	case SC_ERR_MAGIC:
+	case SC_ERR_VERSION:	return "the VMM certificate is malformed";
+	}
+	return "the VMM certificate is not valid";
+}
+
+int
+policy_verify(void *ctx, const struct sc_hello *h, char *msg, size_t msgsz)
+{
+	struct policy *p = ctx;
+	const char *khost = host_ok(p->host) ? p->host : "-";
+	const char *vm = h->vmname;
+	bool cert_checked = false;
+	const char *why_unchecked = NULL;
+	int kr, r;
+
+	p->how = POLICY_NONE;
+	p->cert_valid = false;
+	p->cert_err = 0;
+	sc_fingerprint(h->hv_pubkey, SC_KEY_LEN, p->fp);
+
+	/* 1. explicit fingerprint */
+	if (p->trust_fp != NULL) {
+		if (strcmp(p->trust_fp, p->fp) != 0) {
+			snprintf(msg, msgsz, "the hypervisor key %s does not match "
+			    "--trust-hv-key %s: refusing", p->fp, p->trust_fp);
+			return SC_ERR_MISMATCH;
+		}
+		p->how = POLICY_FP;
+		return 0;
+	}
+
+	/* 2. certificate */
+	if (h->cert_len > 0) {
+		if (!p->have_ks)
+			why_unchecked = "no key server key is pinned "
+			    "(sccrypt-term keyserver pin KEY)";
+		else if (!host_ok(p->host))
+			why_unchecked = "the host name is unknown (give --host NAME)";
+		else {
+			cert_checked = true;
+			r = sc_cert_verify(h->cert, h->cert_len, p->ks_pubkey,
+			    p->host, h->hv_pubkey, p->now, &p->cert);
+			if (r == 0) {
+				p->cert_valid = true;
+				p->how = POLICY_CERT;
+				return 0;
+			}
+			p->cert_err = r;
+		}
+	} else
+		why_unchecked = "dom0 sent no VMM certificate";
+
+	/* 3. known_hvs */
+	kr = p->known_hvs == NULL ? SC_ERR_NOTFOUND :
+	    sc_known_hvs_check(p->known_hvs, khost, vm, h->hv_pubkey);
+	if (kr == 0) {
+		p->how = POLICY_KNOWN;
+		return 0;
+	}
+	if (kr == SC_ERR_MISMATCH) {
+		snprintf(msg, msgsz,
+		    "WARNING: THE HYPERVISOR KEY FOR %s/%s HAS CHANGED! "
+		    "Someone could be impersonating the hypervisor. The key is "
+		    "now %s; %s pins another one.%s%s Refusing.",
+		    khost, vm, p->fp, p->known_hvs,
+		    cert_checked ? " Also: " : "",
+		    cert_checked ? cert_reason(p->cert_err) : "");
+		return SC_ERR_MISMATCH;
+	}
+	if (kr < 0 && kr != SC_ERR_NOTFOUND) {
+		snprintf(msg, msgsz, "cannot use %s: %s", p->known_hvs, sc_err(kr));
+		return kr;
+	}
+
+	/* 4. a certificate that was checked and failed */
+	if (cert_checked) {
+		snprintf(msg, msgsz, "%s (hv key %s): refusing", cert_reason(p->cert_err),
+		    p->fp);
+		return p->cert_err < 0 ? p->cert_err : SC_ERR_UNTRUSTED;
+	}
+
+	/* 5. trust on first use */
+	if (!p->strict && p->ask != NULL && p->known_hvs != NULL) {
+		char q[1024];
+
+		snprintf(q, sizeof(q),
+		    "The authenticity of the hypervisor of %s/%s can't be "
+		    "established: %s.\r\nHypervisor key fingerprint is %s.\r\n"
+		    "Are you sure you want to continue connecting (yes/no)? ",
+		    khost, vm, why_unchecked ? why_unchecked : "no certificate",
+		    p->fp);
+		r = p->ask(p->ask_ctx, q);
+		if (r == 1) {
+			if ((r = sc_known_hvs_add(p->known_hvs, khost, vm,
+			    h->hv_pubkey)) < 0) {
+				snprintf(msg, msgsz, "cannot add the key to %s",
+				    p->known_hvs);
+				return r;
+			}
+			p->how = POLICY_TOFU;
+			return 0;
+		}
+		if (r == 0) {
+			snprintf(msg, msgsz, "hypervisor key %s not accepted", p->fp);
+			return SC_ERR_CANCELLED;
+		}
+	}
+	snprintf(msg, msgsz, "cannot verify the hypervisor key %s: %s; "
+	    "refusing (use --trust-hv-key %s if you know it is right)",
+	    p->fp, why_unchecked ? why_unchecked : "no certificate", p->fp);
+	return SC_ERR_UNTRUSTED;
+}

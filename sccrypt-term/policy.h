@@ -1,0 +1,63 @@
+/*
+ * policy.h — whether sccrypt-term trusts the hypervisor key in a HELLO.
+ *
+ * Order of the decision (docs/protocol/client.md, "Certificate policy"):
+ *  1. --trust-hv-key FP given: the key's fingerprint must equal FP, else
+ *     refuse.  Equal: trusted, certificate or not.
+ *  2. A certificate in the HELLO, the key server key pinned and the host
+ *     known: sc_cert_verify (signature, host, hv key, expiry).  Valid:
+ *     trusted.
+ *  3. known_hvs: an entry for (host, VM) or (host, *) with this fingerprint:
+ *     trusted.  Entries for (host, VM) but none with this fingerprint: refuse
+ *     loudly (the key changed).
+ *  4. A certificate that failed step 2: refuse with the reason (a bad
+ *     certificate is never overridden by a prompt).
+ *  5. No certificate (or none checkable) and no entry: ask on the terminal
+ *     (trust on first use) unless strict; "yes" adds an entry.
+ */
+#ifndef SCCRYPT_TERM_POLICY_H
+#define SCCRYPT_TERM_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "keys_compat.h"
+#include "cert.h"
+#include "core/frame.h"
+
+enum policy_how {
+	POLICY_NONE = 0,
+	POLICY_CERT,		/* valid certificate */
+	POLICY_FP,		/* --trust-hv-key */
+	POLICY_KNOWN,		/* known_hvs entry */
+	POLICY_TOFU,		/* accepted at the prompt (entry added) */
+};
+
+struct policy {
+	const char	*host;		/* expected host name, or NULL */
+	const char	*vmname;
+	bool		have_ks;
+	uint8_t		ks_pubkey[32];
+	const char	*trust_fp;	/* --trust-hv-key, or NULL */
+	const char	*known_hvs;	/* path, or NULL */
+	bool		strict;		/* never prompt */
+	uint64_t	now;		/* unix seconds */
+	/* Ask a yes/no question: 1 yes, 0 no, negative: cannot ask. */
+	int		(*ask)(void *ctx, const char *question);
+	void		*ask_ctx;
+
+	/* Results */
+	enum policy_how	how;
+	char		fp[SC_FINGERPRINT_LEN];
+	bool		cert_valid;
+	struct sc_cert	cert;
+	int		cert_err;	/* sc_cert_verify's code, if it failed */
+};
+
+/* The sess_config.verify callback: ctx is a struct policy. */
+int	policy_verify(void *ctx, const struct sc_hello *h, char *msg, size_t msgsz);
+
+const char *policy_how_name(enum policy_how how);
+
+#endif /* SCCRYPT_TERM_POLICY_H */

@@ -1,0 +1,763 @@
+/*
+ * session.c — client side of the SCCrypt protocol (see session.h).
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/blob.h"
+#include "core/buf.h"
+#include "core/crypto.h"
+#include "core/err.h"
+#include "log.h"
+#include "secmem.h"
+#include "session.h"
+
+#define CLEAR_CHUNK	4096
+
+static void
+notice(struct sess *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+notice(struct sess *s, const char *fmt, ...)
+{
+	char line[SESS_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (s->sink.notice != NULL)
+		s->sink.notice(s->sink.ctx, line);
+}
+
+static int
+fail(struct sess *s, enum sess_exit cls, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Record the first failure; later ones do not overwrite it. */
+static int
+fail(struct sess *s, enum sess_exit cls, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->state == SESS_FAILED)
+		return s->err;
+	s->state = SESS_FAILED;
+	s->exit_class = cls;
+	s->err = err < 0 ? err : SC_ERR_INTERNAL;
+	va_start(ap, fmt);
+	vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
+	va_end(ap);
+	if (s->have_rl)
+		sc_record_wipe(&s->rl);
+	s->have_rl = false;
+	sc_noise_hs_wipe(&s->hs);
+	sc_memzero(s->typeahead, sizeof(s->typeahead));
+	s->typeahead_len = 0;
+	if (s->sink.event != NULL)
+		s->sink.event(s->sink.ctx, SESS_EV_FAILED);
+	return s->err;
+}
+
+static void
+done(struct sess *s)
+{
+	if (s->state == SESS_FAILED || s->state == SESS_DONE)
+		return;
+	s->state = SESS_DONE;
+	if (s->have_rl)
+		sc_record_wipe(&s->rl);
+	s->have_rl = false;
+	if (s->sink.event != NULL)
+		s->sink.event(s->sink.ctx, SESS_EV_CLOSED);
+}
+
+const char *
+sess_state_name(enum sess_state st)
+{
+	switch (st) {
+	case SESS_CLEAR:	return "clear";
+	case SESS_WAIT_HELLO:	return "hello";
+	case SESS_HANDSHAKE:	return "handshake";
+	case SESS_PROTECTING:	return "protecting";
+	case SESS_OPEN:		return "encrypted";
+	case SESS_DONE:		return "closed";
+	case SESS_FAILED:	return "failed";
+	}
+	return "?";
+}
+
+static const char *
+frame_name(uint8_t t)
+{
+	switch (t) {
+	case SC_FRAME_HELLO:		return "HELLO";
+	case SC_FRAME_HS_INIT:		return "HS_INIT";
+	case SC_FRAME_HS_RESP:		return "HS_RESP";
+	case SC_FRAME_RECORD:		return "RECORD";
+	case SC_FRAME_ERROR:		return "ERROR";
+	case SC_FRAME_PROTECT:		return "PROTECT";
+	case SC_FRAME_PROTECT_OK:	return "PROTECT_OK";
+	case SC_FRAME_BYE:		return "BYE";
+	}
+	return "unknown";
+}
+
+void
+sess_init(struct sess *s, const struct sess_config *cfg,
+    const struct sess_sink *sink)
+{
+	memset(s, 0, sizeof(*s));
+	s->cfg = *cfg;
+	s->sink = *sink;
+	s->state = SESS_CLEAR;
+	sc_hello_scanner_init(&s->scan);
+}
+
+void
+sess_wipe(struct sess *s)
+{
+	if (s->have_rl)
+		sc_record_wipe(&s->rl);
+	s->have_rl = false;
+	sc_noise_hs_wipe(&s->hs);
+	sc_memzero(s->typeahead, sizeof(s->typeahead));
+	sc_memzero(s->ptbuf, sizeof(s->ptbuf));
+	sc_memzero(s->recbuf, sizeof(s->recbuf));
+	s->typeahead_len = 0;
+}
+
+bool
+sess_is_open(const struct sess *s)
+{
+	return s->state == SESS_OPEN;
+}
+
+bool
+sess_in_clear(const struct sess *s)
+{
+	return s->state == SESS_CLEAR;
+}
+
+/* Encode one frame and hand it to the transport. */
+static int
+send_frame(struct sess *s, uint8_t type, const uint8_t *body, size_t len)
+{
+	struct sc_buf out;
+	int r;
+
+	sc_buf_init(&out, s->wirebuf, sizeof(s->wirebuf));
+	if ((r = sc_frame_encode(&out, s->encoding, type, body, len)) < 0)
+		return fail(s, SESS_X_LOCAL, r, "cannot encode a %s frame: %s",
+		    frame_name(type), sc_err(r));
+	if ((r = s->sink.to_wire(s->sink.ctx, out.data, out.len)) < 0)
+		return fail(s, SESS_X_TRANSPORT, r, "transport write failed: %s",
+		    sc_err(r));
+	return 0;
+}
+
+/* Seal one record (rekeying first when due) and send it. */
+static int
+send_record(struct sess *s, uint8_t type, const uint8_t *p, size_t len)
+{
+	struct sc_buf ct;
+	int r;
+
+	if (s->state != SESS_OPEN || !s->have_rl)
+		return SC_ERR_STATE;
+	if (type != SC_REC_REKEY && sc_record_need_rekey(&s->rl)) {
+		if ((r = send_record(s, SC_REC_REKEY, NULL, 0)) < 0)
+			return r;
+	}
+	sc_buf_init(&ct, s->recbuf, sizeof(s->recbuf));
+	if ((r = sc_record_seal(&s->rl, type, p, len, &ct)) < 0)
+		return fail(s, SESS_X_LOCAL, r, "cannot seal a record: %s",
+		    sc_err(r));
+	return send_frame(s, SC_FRAME_RECORD, ct.data, ct.len);
+}
+
+static int
+send_data(struct sess *s, const uint8_t *p, size_t len)
+{
+	int r;
+
+	while (len > 0) {
+		size_t n = SC_MIN(len, (size_t)SC_RECORD_PAYLOAD_MAX);
+
+		if ((r = send_record(s, SC_REC_DATA, p, n)) < 0)
+			return r;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int
+sess_parse_hs2(const uint8_t *p, size_t len, uint8_t *flags,
+    uint32_t *history_kept, uint64_t *lost)
+{
+	struct sc_buf b;
+	uint8_t version;
+	int r;
+
+	sc_buf_init_ro(&b, p, len);
+	if ((r = sc_buf_get_u8(&b, &version)) < 0 ||
+	    (r = sc_buf_get_u8(&b, flags)) < 0 ||
+	    (r = sc_buf_get_u32(&b, history_kept)) < 0 ||
+	    (r = sc_buf_get_u64(&b, lost)) < 0 ||
+	    (r = sc_buf_expect_end(&b)) < 0)
+		return r;
+	if (version != SC_PROTOCOL_VERSION)
+		return SC_ERR_VERSION;
+	return 0;
+}
+
+static int
+start_handshake(struct sess *s)
+{
+	const struct sc_noise_pattern *pat;
+	uint8_t prologue[SC_PROTOCOL_ID_LEN + SC_UUID_LEN + SC_KEY_LEN];
+	uint8_t hs1[SC_HS1_PAYLOAD_LEN];
+	uint8_t msg[SC_HS1_MSG_LEN + 16];
+	struct sc_buf pb, mb;
+	int r;
+
+	if (s->cfg.user_sk == NULL || s->cfg.psk == NULL)
+		return fail(s, SESS_X_LOCAL, SC_ERR_INVAL, "no user key or VM secret");
+	if ((pat = sc_noise_pattern_lookup(SC_NOISE_PROTOCOL)) == NULL)
+		return fail(s, SESS_X_LOCAL, SC_ERR_UNSUPPORTED,
+		    "%s is not supported by this build", SC_NOISE_PROTOCOL);
+	memcpy(prologue, SC_PROTOCOL_ID, SC_PROTOCOL_ID_LEN);
+	memcpy(prologue + SC_PROTOCOL_ID_LEN, s->hello.uuid, SC_UUID_LEN);
+	memcpy(prologue + SC_PROTOCOL_ID_LEN + SC_UUID_LEN, s->hello.hv_pubkey,
+	    SC_KEY_LEN);
+	r = sc_noise_hs_init(&s->hs, sc_crypto_sodium(), pat, true,
+	    prologue, sizeof(prologue), s->cfg.user_sk, s->hello.hv_pubkey,
+	    s->cfg.psk, 1);
+	if (r < 0)
+		return fail(s, SESS_X_VERIFY, r, "handshake setup failed: %s",
+		    sc_err(r));
+
+	sc_buf_init(&pb, hs1, sizeof(hs1));
+	if ((r = sc_buf_put_u8(&pb, SC_PROTOCOL_VERSION)) < 0 ||
+	    (r = sc_buf_put_u8(&pb, s->cfg.hs1_flags)) < 0 ||
+	    (r = sc_buf_put_u32(&pb, s->cfg.history_wanted)) < 0)
+		return fail(s, SESS_X_LOCAL, r, "HS1 payload: %s", sc_err(r));
+	sc_buf_init(&mb, msg, sizeof(msg));
+	if ((r = sc_noise_hs_write(&s->hs, pb.data, pb.len, &mb)) < 0)
+		return fail(s, SESS_X_VERIFY, r, "handshake message 1: %s",
+		    sc_err(r));
+	s->state = SESS_HANDSHAKE;
+	return send_frame(s, SC_FRAME_HS_INIT, mb.data, mb.len);
+}
+
+static int
+start_protect(struct sess *s)
+{
+	static uint8_t blob[SC_BLOB_MAX];
+	struct sc_buf b;
+	int r;
+
+	if (s->cfg.protect_build == NULL)
+		return fail(s, SESS_X_LOCAL, SC_ERR_INVAL, "nothing to protect");
+	sc_buf_init(&b, blob, sizeof(blob));
+	r = s->cfg.protect_build(s->cfg.protect_ctx, &s->hello, &b);
+	if (r < 0)
+		return fail(s, SESS_X_LOCAL, r, "cannot seal the registration: %s",
+		    sc_err(r));
+	s->state = SESS_PROTECTING;
+	r = send_frame(s, SC_FRAME_PROTECT, b.data, b.len);
+	memset(blob, 0, sizeof(blob));	/* ciphertext only; tidy */
+	return r;
+}
+
+static int
+on_hello(struct sess *s, struct sc_buf *body)
+{
+	char msg[SESS_MSG_MAX];
+	int r;
+
+	if ((r = sc_hello_parse(body, &s->hello)) < 0)
+		return fail(s, SESS_X_PROTOCOL, r, "malformed HELLO from dom0: %s",
+		    sc_err(r));
+	s->have_hello = true;
+	if (s->hello.version != SC_PROTOCOL_VERSION)
+		return fail(s, SESS_X_PROTOCOL, SC_ERR_VERSION,
+		    "dom0 speaks protocol version %u, this client %u",
+		    s->hello.version, SC_PROTOCOL_VERSION);
+	if (s->cfg.vmname != NULL && strcmp(s->cfg.vmname, s->hello.vmname) != 0)
+		return fail(s, SESS_X_VERIFY, SC_ERR_MISMATCH,
+		    "dom0 connected this session to VM \"%s\", not \"%s\": refusing",
+		    s->hello.vmname, s->cfg.vmname);
+	if (s->cfg.uuid != NULL &&
+	    sc_memeq_ct(s->cfg.uuid, s->hello.uuid, SC_UUID_LEN) != 0)
+		return fail(s, SESS_X_VERIFY, SC_ERR_MISMATCH,
+		    "the domain UUID in the HELLO is not the one of VM \"%s\": refusing",
+		    s->hello.vmname);
+	if (s->cfg.mode == SESS_MODE_CONSOLE &&
+	    !(s->hello.flags & SC_HELLO_F_PROTECTED))
+		return fail(s, SESS_X_VERIFY, SC_ERR_UNTRUSTED,
+		    "VM \"%s\" is not protected: its console would be in clear "
+		    "(bind it first with 'sccrypt-term vm protect %s')",
+		    s->hello.vmname, s->hello.vmname);
+	msg[0] = '\0';
+	if (s->cfg.verify == NULL)
+		return fail(s, SESS_X_VERIFY, SC_ERR_UNTRUSTED,
+		    "no way to verify the hypervisor key");
+	if ((r = s->cfg.verify(s->cfg.verify_ctx, &s->hello, msg, sizeof(msg))) < 0)
+		return fail(s, SESS_X_VERIFY, r, "%s", msg[0] ? msg :
+		    "hypervisor key not trusted");
+	if (s->cfg.mode == SESS_MODE_PROTECT)
+		return start_protect(s);
+	return start_handshake(s);
+}
+
+static int
+on_hs_resp(struct sess *s, const uint8_t *p, size_t len)
+{
+	struct sc_noise_transport t;
+	uint8_t pay[SC_HS2_PAYLOAD_LEN + 64];
+	struct sc_buf pb;
+	int r;
+
+	sc_buf_init(&pb, pay, sizeof(pay));
+	if ((r = sc_noise_hs_read(&s->hs, p, len, &pb)) < 0)
+		return fail(s, SESS_X_VERIFY, r,
+		    "handshake failed: the hypervisor's answer does not "
+		    "authenticate (wrong VM secret, key not in the VM's ACL, "
+		    "or tampered with)");
+	if (!sc_noise_hs_complete(&s->hs))
+		return fail(s, SESS_X_PROTOCOL, SC_ERR_STATE, "handshake incomplete");
+	if ((r = sess_parse_hs2(pb.data, pb.len, &s->hs2_flags,
+	    &s->history_kept, &s->lost_bytes)) < 0)
+		return fail(s, SESS_X_PROTOCOL, r, "bad handshake payload: %s",
+		    sc_err(r));
+	if ((r = sc_noise_hs_split(&s->hs, &t)) < 0)
+		return fail(s, SESS_X_LOCAL, r, "split: %s", sc_err(r));
+	sc_record_init(&s->rl, &t);
+	sc_noise_transport_wipe(&t);
+	s->have_rl = true;
+	s->state = SESS_OPEN;
+	if (s->sink.event != NULL)
+		s->sink.event(s->sink.ctx, SESS_EV_OPEN);
+	if (s->hs2_flags & SC_HS2_F_VIEWER)
+		notice(s, "read-only viewer: your keystrokes are not sent");
+	if (s->lost_bytes > 0)
+		notice(s, "%llu bytes of console output were lost while no "
+		    "session was attached", (unsigned long long)s->lost_bytes);
+	if (s->typeahead_len > 0) {
+		r = send_data(s, s->typeahead, s->typeahead_len);
+		sc_memzero(s->typeahead, sizeof(s->typeahead));
+		s->typeahead_len = 0;
+		if (r < 0)
+			return r;
+	}
+	if (s->typeahead_dropped > 0)
+		notice(s, "%llu typed-ahead bytes were discarded",
+		    (unsigned long long)s->typeahead_dropped);
+	return 0;
+}
+
+static void
+show_notice(struct sess *s, struct sc_buf *b)
+{
+	uint16_t code;
+	uint64_t value;
+	const uint8_t *tp;
+	size_t tn;
+	char text[4 * 255 + 1];
+
+	if (sc_buf_get_u16(b, &code) < 0 || sc_buf_get_u64(b, &value) < 0 ||
+	    sc_buf_get_str8(b, &tp, &tn, 255) < 0) {
+		notice(s, "malformed notice from the hypervisor");
+		return;
+	}
+	sc_sanitize(text, sizeof(text), tp, tn);
+	switch (code) {
+	case SC_NOTICE_LOST_OUTPUT:
+		notice(s, "%llu bytes of console output were lost%s%s",
+		    (unsigned long long)value, tn ? ": " : "", text);
+		break;
+	case SC_NOTICE_TAKEN_OVER:
+		notice(s, "session taken over by another client%s%s",
+		    tn ? ": " : "", text);
+		break;
+	case SC_NOTICE_ACL_CHANGED:
+		notice(s, "the VM's access list changed%s%s", tn ? ": " : "", text);
+		break;
+	case SC_NOTICE_HISTORY_END:
+		notice(s, "end of history replay (%llu bytes)",
+		    (unsigned long long)value);
+		break;
+	case SC_NOTICE_SYSRQ:
+		if (value >= 0x21 && value < 0x7f)
+			notice(s, "SysRq '%c' delivered", (char)value);
+		else
+			notice(s, "break delivered");
+		break;
+	default:
+		notice(s, "hypervisor notice %u (%llu)%s%s", code,
+		    (unsigned long long)value, tn ? ": " : "", text);
+		break;
+	}
+}
+
+static int
+on_owner_result(struct sess *s, struct sc_buf *b)
+{
+	uint32_t st;
+	uint8_t count;
+	unsigned i;
+
+	if (sc_buf_get_u8(b, &s->owner_cmd) < 0 || sc_buf_get_u32(b, &st) < 0 ||
+	    sc_buf_get_u8(b, &count) < 0 || count > SC_ACL_MAX)
+		return fail(s, SESS_X_PROTOCOL, SC_ERR_FORMAT,
+		    "malformed OWNER_RESULT record");
+	for (i = 0; i < count; i++)
+		if (sc_buf_get_bytes(b, s->owner_keys[i], SC_KEY_LEN + 1) < 0)
+			return fail(s, SESS_X_PROTOCOL, SC_ERR_FORMAT,
+			    "malformed OWNER_RESULT record");
+	if (sc_buf_expect_end(b) < 0)
+		return fail(s, SESS_X_PROTOCOL, SC_ERR_FORMAT,
+		    "malformed OWNER_RESULT record");
+	s->owner_status = (int32_t)st;
+	s->owner_count = count;
+	if (s->sink.event != NULL)
+		s->sink.event(s->sink.ctx, SESS_EV_OWNER_RESULT);
+	return 0;
+}
+
+static const char *
+close_reason(uint8_t r)
+{
+	switch (r) {
+	case SC_CLOSE_NORMAL:		return "closed by the hypervisor";
+	case SC_CLOSE_TAKEN_OVER:	return "taken over by another session";
+	case SC_CLOSE_PROTOCOL:		return "protocol violation reported by the hypervisor";
+	case SC_CLOSE_SHUTDOWN:		return "the domain or hypervisor is shutting down";
+	case SC_CLOSE_ACL:		return "your key was removed from the VM's access list";
+	}
+	return "closed (unknown reason)";
+}
+
+static int
+on_record(struct sess *s, const uint8_t *p, size_t len)
+{
+	struct sc_buf pt;
+	uint8_t type;
+	int r;
+
+	sc_buf_init(&pt, s->ptbuf, sizeof(s->ptbuf));
+	if ((r = sc_record_open(&s->rl, p, len, &type, &pt)) < 0)
+		return fail(s, SESS_X_TAMPER, r,
+		    "connection tampered with \xe2\x80\x94 session closed (%s)",
+		    sc_err(r));
+	switch (type) {
+	case SC_REC_DATA:
+		if (pt.len > 0)
+			s->sink.to_term(s->sink.ctx, pt.data, pt.len);
+		break;
+	case SC_REC_HISTORY: {
+		uint8_t last;
+
+		if (sc_buf_get_u8(&pt, &last) < 0)
+			return fail(s, SESS_X_PROTOCOL, SC_ERR_FORMAT,
+			    "malformed HISTORY record");
+		if (sc_buf_avail(&pt) > 0)
+			s->sink.to_term(s->sink.ctx, sc_buf_rptr(&pt),
+			    sc_buf_avail(&pt));
+		s->history_bytes_shown += sc_buf_avail(&pt);
+		break;
+	}
+	case SC_REC_NOTICE:
+		show_notice(s, &pt);
+		break;
+	case SC_REC_CLOSE: {
+		uint8_t reason = 0;
+		const uint8_t *tp = NULL;
+		size_t tn = 0;
+		char text[4 * 255 + 1];
+
+		if (sc_buf_get_u8(&pt, &reason) < 0 ||
+		    sc_buf_get_str8(&pt, &tp, &tn, 255) < 0)
+			tn = 0;
+		sc_sanitize(text, sizeof(text), tp, tn);
+		notice(s, "session %s%s%s", close_reason(reason),
+		    tn ? ": " : "", text);
+		if (reason == SC_CLOSE_PROTOCOL)
+			return fail(s, SESS_X_PROTOCOL, SC_ERR_CLOSED, "%s",
+			    close_reason(reason));
+		done(s);
+		break;
+	}
+	case SC_REC_PING:
+		if (pt.len > 64)
+			return fail(s, SESS_X_PROTOCOL, SC_ERR_TOOLONG, "oversized PING");
+		{
+			uint8_t echo[64];
+			size_t n = pt.len;
+
+			memcpy(echo, pt.data, n);
+			return send_record(s, SC_REC_PONG, echo, n);
+		}
+	case SC_REC_PONG:
+	case SC_REC_REKEY:
+		break;
+	case SC_REC_OWNER_RESULT:
+		return on_owner_result(s, &pt);
+	default:
+		return fail(s, SESS_X_PROTOCOL, SC_ERR_TYPE,
+		    "unexpected record type 0x%02x from the hypervisor", type);
+	}
+	return 0;
+}
+
+static int
+on_protect_ok(struct sess *s, struct sc_buf *b)
+{
+	uint32_t st;
+	uint8_t confirm[32];
+	int r;
+
+	if (sc_buf_get_u32(b, &st) < 0 || sc_buf_get_bytes(b, confirm, 32) < 0 ||
+	    sc_buf_expect_end(b) < 0)
+		return fail(s, SESS_X_PROTOCOL, SC_ERR_FORMAT,
+		    "malformed PROTECT_OK frame");
+	if (s->cfg.protect_check == NULL)
+		return fail(s, SESS_X_LOCAL, SC_ERR_INVAL, "no confirm check");
+	r = s->cfg.protect_check(s->cfg.protect_ctx, &s->hello, (int32_t)st,
+	    confirm);
+	if (r < 0)
+		return fail(s, SESS_X_VERIFY, r, "the PROTECT confirmation does "
+		    "not verify: the answer did not come from the hypervisor");
+	if ((int32_t)st < 0)
+		return fail(s, SESS_X_VERIFY, (int32_t)st,
+		    "the hypervisor refused the binding: %s", sc_err((int32_t)st));
+	done(s);
+	return 0;
+}
+
+static int
+on_frame(struct sess *s, const struct sc_frame *f)
+{
+	struct sc_buf body;
+
+	sc_buf_init_ro(&body, f->body, f->len);
+	if (f->type == SC_FRAME_ERROR) {
+		uint16_t code = 0;
+		char text[SC_ERRMSG_MAX + 1];
+
+		if (sc_errorframe_parse(&body, &code, text) < 0)
+			snprintf(text, sizeof(text), "(malformed ERROR frame)");
+		return fail(s, SESS_X_RELAY, SC_ERR_CLOSED,
+		    "dom0 relay: %s (code %u)", text, code);
+	}
+	if (f->type == SC_FRAME_BYE) {
+		if (s->state == SESS_OPEN)
+			notice(s, "the relay closed the connection");
+		return fail(s, SESS_X_TRANSPORT, SC_ERR_CLOSED,
+		    "the relay closed the connection (BYE) in state %s",
+		    sess_state_name(s->state));
+	}
+	switch (s->state) {
+	case SESS_WAIT_HELLO:
+		if (f->type == SC_FRAME_HELLO)
+			return on_hello(s, &body);
+		break;
+	case SESS_HANDSHAKE:
+		if (f->type == SC_FRAME_HS_RESP)
+			return on_hs_resp(s, f->body, f->len);
+		break;
+	case SESS_PROTECTING:
+		if (f->type == SC_FRAME_PROTECT_OK)
+			return on_protect_ok(s, &body);
+		break;
+	case SESS_OPEN:
+		if (f->type == SC_FRAME_RECORD)
+			return on_record(s, f->body, f->len);
+		break;
+	default:
+		break;
+	}
+	return fail(s, SESS_X_PROTOCOL, SC_ERR_TYPE,
+	    "unexpected %s frame from dom0 (state %s)", frame_name(f->type),
+	    sess_state_name(s->state));
+}
+
+int
+sess_from_wire(struct sess *s, const uint8_t *in, size_t len)
+{
+	int r;
+
+	while (len > 0) {
+		size_t consumed = 0;
+
+		if (s->state == SESS_FAILED)
+			return s->err;
+		if (s->state == SESS_DONE)
+			return 0;	/* trailing bytes after the end are ignored */
+		if (s->state == SESS_CLEAR) {
+			size_t chunk = SC_MIN(len, (size_t)CLEAR_CHUNK);
+			size_t clear_len = 0;
+
+			r = sc_hello_scan(&s->scan, in, chunk, s->clearbuf,
+			    &clear_len, &consumed);
+			if (clear_len > 0)
+				s->sink.to_term(s->sink.ctx, s->clearbuf, clear_len);
+			if (r < 0)
+				return fail(s, SESS_X_PROTOCOL, r,
+				    "bad HELLO announcement: %s", sc_err(r));
+			if (consumed > chunk)
+				return fail(s, SESS_X_LOCAL, SC_ERR_INTERNAL,
+				    "scanner overrun");
+			if (r == 1) {
+				s->encoding = s->scan.encoding;
+				if ((r = sc_frame_decoder_init(&s->dec,
+				    s->encoding)) < 0)
+					return fail(s, SESS_X_PROTOCOL, r,
+					    "unsupported encoding");
+				s->state = SESS_WAIT_HELLO;
+				if (s->sink.event != NULL)
+					s->sink.event(s->sink.ctx, SESS_EV_HELLO);
+			}
+		} else {
+			struct sc_frame f;
+
+			r = sc_frame_decode(&s->dec, in, len, &consumed, &f);
+			if (r < 0)
+				return fail(s, SESS_X_PROTOCOL, r,
+				    "malformed frame from dom0 (%s): session "
+				    "closed, nothing was sent to the VM", sc_err(r));
+			if (consumed > len)
+				return fail(s, SESS_X_LOCAL, SC_ERR_INTERNAL,
+				    "decoder overrun");
+			if (r == 1 && (r = on_frame(s, &f)) < 0)
+				return r;
+			if (r == 0 && consumed == 0)
+				break;
+		}
+		in += consumed;
+		len -= consumed;
+	}
+	return s->state == SESS_FAILED ? s->err : 0;
+}
+
+int
+sess_wire_eof(struct sess *s)
+{
+	switch (s->state) {
+	case SESS_DONE:
+		return 0;
+	case SESS_FAILED:
+		return s->err;
+	case SESS_CLEAR:
+		return fail(s, SESS_X_TRANSPORT, SC_ERR_EOF,
+		    "the connection closed before the console started");
+	case SESS_OPEN:
+		return fail(s, SESS_X_TRANSPORT, SC_ERR_EOF,
+		    "the connection to dom0 was lost%s",
+		    sc_frame_decoder_partial(&s->dec) ? " in the middle of a frame" : "");
+	default:
+		return fail(s, SESS_X_TRANSPORT, SC_ERR_EOF,
+		    "the connection closed during the %s phase",
+		    sess_state_name(s->state));
+	}
+}
+
+int
+sess_user_input(struct sess *s, const uint8_t *in, size_t len)
+{
+	int r;
+
+	switch (s->state) {
+	case SESS_CLEAR:
+		if (len == 0)
+			return 0;
+		if ((r = s->sink.to_wire(s->sink.ctx, in, len)) < 0)
+			return fail(s, SESS_X_TRANSPORT, r,
+			    "transport write failed: %s", sc_err(r));
+		return 0;
+	case SESS_WAIT_HELLO:
+	case SESS_HANDSHAKE:
+	case SESS_PROTECTING: {
+		size_t n = SC_MIN(len, sizeof(s->typeahead) - s->typeahead_len);
+
+		memcpy(s->typeahead + s->typeahead_len, in, n);
+		s->typeahead_len += n;
+		s->typeahead_dropped += len - n;
+		return 0;
+	}
+	case SESS_OPEN:
+		if (s->hs2_flags & SC_HS2_F_VIEWER)
+			return 0;
+		return send_data(s, in, len);
+	case SESS_DONE:
+		return 0;
+	case SESS_FAILED:
+		return s->err;
+	}
+	return SC_ERR_STATE;
+}
+
+int
+sess_send_break(struct sess *s, uint8_t key)
+{
+	return send_record(s, SC_REC_BREAK, &key, 1);
+}
+
+int
+sess_rekey(struct sess *s)
+{
+	return send_record(s, SC_REC_REKEY, NULL, 0);
+}
+
+int
+sess_history_req(struct sess *s, uint32_t bytes)
+{
+	uint8_t p[4];
+
+	p[0] = (uint8_t)(bytes >> 24);
+	p[1] = (uint8_t)(bytes >> 16);
+	p[2] = (uint8_t)(bytes >> 8);
+	p[3] = (uint8_t)bytes;
+	return send_record(s, SC_REC_HISTORY_REQ, p, sizeof(p));
+}
+
+int
+sess_owner_cmd(struct sess *s, uint8_t cmd, const uint8_t key[SC_KEY_LEN],
+    uint8_t flags)
+{
+	uint8_t p[1 + SC_KEY_LEN + 1];
+
+	p[0] = cmd;
+	if (key != NULL)
+		memcpy(p + 1, key, SC_KEY_LEN);
+	else
+		memset(p + 1, 0, SC_KEY_LEN);
+	p[1 + SC_KEY_LEN] = flags;
+	return send_record(s, SC_REC_OWNER_CMD, p, sizeof(p));
+}
+
+int
+sess_ping(struct sess *s)
+{
+	static const uint8_t ping[8] = "sccrypt";
+
+	return send_record(s, SC_REC_PING, ping, sizeof(ping));
+}
+
+int
+sess_close(struct sess *s)
+{
+	static const uint8_t bye[2] = { SC_CLOSE_NORMAL, 0 };
+	int r = 0;
+
+	if (s->state == SESS_OPEN)
+		r = send_record(s, SC_REC_CLOSE, bye, sizeof(bye));
+	if (r == 0)
+		done(s);
+	return r;
+}

@@ -1,0 +1,182 @@
+/*
+ * session.h — the client side of the SCCrypt protocol, without I/O.
+ *
+ * A session sees the bytes that arrive from the transport and the bytes the
+ * user types, and produces bytes for the user's terminal, bytes for the
+ * transport and local notices, through a sink.  It owns the clear phase
+ * (clear text passed through byte-exact until the HELLO magic), the HELLO,
+ * the trust decision (through a callback, see policy.h), the Noise IKpsk2
+ * initiator, and the record layer.  Terminal handling and transports live
+ * elsewhere (term.c, transport.c); this file is what the unit tests and the
+ * fuzzer drive.
+ *
+ * Invariants:
+ *  - once the HELLO magic has been seen, no user byte is ever written to the
+ *    transport except inside an authenticated, encrypted record;
+ *  - no byte of a record is shown unless the record authenticated; the first
+ *    failure ends the session (SESS_X_TAMPER).
+ */
+#ifndef SCCRYPT_TERM_SESSION_H
+#define SCCRYPT_TERM_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "core/frame.h"
+#include "core/noise.h"
+#include "core/record.h"
+#include "core/wire.h"
+
+/* What the session is for. */
+enum sess_mode {
+	SESS_MODE_CONSOLE = 0,	/* handshake, then an interactive console */
+	SESS_MODE_PROTECT,	/* send a PROTECT frame, wait for PROTECT_OK */
+};
+
+enum sess_state {
+	SESS_CLEAR = 0,		/* before the HELLO magic */
+	SESS_WAIT_HELLO,	/* magic seen, waiting for the HELLO frame */
+	SESS_HANDSHAKE,		/* HS_INIT sent, waiting for HS_RESP */
+	SESS_PROTECTING,	/* PROTECT sent, waiting for PROTECT_OK */
+	SESS_OPEN,		/* records both ways */
+	SESS_DONE,		/* orderly end (CLOSE, BYE, PROTECT_OK) */
+	SESS_FAILED,		/* error; see exit_class and errmsg */
+};
+
+/* Why a session ended: main maps these to exit codes (see main.c). */
+enum sess_exit {
+	SESS_X_OK = 0,
+	SESS_X_TRANSPORT,	/* transport closed before or during the session */
+	SESS_X_VERIFY,		/* hv key / certificate / handshake authentication */
+	SESS_X_PROTOCOL,	/* malformed frame, unexpected message */
+	SESS_X_TAMPER,		/* a record failed authentication */
+	SESS_X_RELAY,		/* dom0 sent an ERROR frame */
+	SESS_X_LOCAL,		/* a local problem (e.g. sealing failed) */
+};
+
+enum sess_event {
+	SESS_EV_HELLO = 1,	/* the magic was seen: switch the terminal to raw */
+	SESS_EV_OPEN,		/* handshake complete */
+	SESS_EV_CLOSED,		/* orderly end */
+	SESS_EV_FAILED,
+	SESS_EV_OWNER_RESULT,	/* an OWNER_RESULT record was shown */
+};
+
+#define SESS_TYPEAHEAD_MAX	4096	/* user bytes kept between HELLO and OPEN */
+#define SESS_MSG_MAX		512
+
+struct sess;
+
+struct sess_sink {
+	void	*ctx;
+	/* Bytes for the user's terminal: clear text, console output. */
+	void	(*to_term)(void *ctx, const uint8_t *p, size_t len);
+	/* Bytes for the transport.  Returns 0 or a negative SC_ERR_*. */
+	int	(*to_wire)(void *ctx, const uint8_t *p, size_t len);
+	/* A local notice (one line, no newline, printable). */
+	void	(*notice)(void *ctx, const char *text);
+	void	(*event)(void *ctx, enum sess_event ev);
+};
+
+struct sess_config {
+	enum sess_mode	mode;
+	const char	*vmname;	/* the VM the user asked for */
+	const uint8_t	*uuid;		/* expected domain UUID, or NULL */
+	const uint8_t	*user_sk;	/* SC_KEY_LEN, console mode */
+	const uint8_t	*psk;		/* SC_PSK_LEN (VM secret), console mode */
+	uint32_t	history_wanted;
+	uint8_t		hs1_flags;	/* SC_HS1_F_* */
+	/*
+	 * Decide whether the HELLO's hv key is trusted.  Returns 0 to go on,
+	 * or a negative SC_ERR_* after putting a reason into msg (msgsz).
+	 */
+	int	(*verify)(void *ctx, const struct sc_hello *h, char *msg, size_t msgsz);
+	void	*verify_ctx;
+	/*
+	 * Protect mode: build the sealed blob for h's hv key into out, and
+	 * check the PROTECT_OK confirm.  Both return 0 or SC_ERR_*.
+	 */
+	int	(*protect_build)(void *ctx, const struct sc_hello *h, struct sc_buf *out);
+	int	(*protect_check)(void *ctx, const struct sc_hello *h, int32_t status,
+		    const uint8_t confirm[32]);
+	void	*protect_ctx;
+};
+
+struct sess {
+	struct sess_config cfg;
+	struct sess_sink sink;
+	enum sess_state	state;
+	enum sess_exit	exit_class;
+	int		err;		/* SC_ERR_* of the failure */
+	char		errmsg[SESS_MSG_MAX];
+
+	struct sc_hello_scanner scan;
+	struct sc_frame_decoder	dec;
+	uint8_t		encoding;
+	struct sc_hello	hello;
+	bool		have_hello;
+
+	struct sc_noise_handshake hs;
+	struct sc_record_layer	rl;
+	bool		have_rl;
+	uint8_t		hs2_flags;
+	uint32_t	history_kept;
+	uint64_t	lost_bytes;
+	uint64_t	history_bytes_shown;
+
+	uint8_t		typeahead[SESS_TYPEAHEAD_MAX];
+	size_t		typeahead_len;
+	uint64_t	typeahead_dropped;
+
+	/* Last OWNER_RESULT, for the command line. */
+	uint8_t		owner_cmd;
+	int32_t		owner_status;
+	unsigned	owner_count;
+	uint8_t		owner_keys[SC_ACL_MAX][SC_KEY_LEN + 1];
+
+	uint8_t		wirebuf[SC_FRAME_ENC_MAX];
+	uint8_t		recbuf[SC_RECORD_CT_MAX + 64];
+	uint8_t		ptbuf[SC_RECORD_PAYLOAD_MAX + 64];
+	uint8_t		clearbuf[4096 + SC_HELLO_MAGIC_LEN];
+};
+
+/* cfg and sink are copied; pointers inside cfg must outlive s. */
+void	sess_init(struct sess *s, const struct sess_config *cfg,
+	    const struct sess_sink *sink);
+/* Wipe every secret in s. */
+void	sess_wipe(struct sess *s);
+
+/*
+ * Bytes from the transport.  Returns 0, or a negative code once the session
+ * has failed (s->state == SESS_FAILED, reason in s->errmsg).
+ */
+int	sess_from_wire(struct sess *s, const uint8_t *in, size_t len) SC_WUR;
+/* The transport reached EOF.  Returns 0 if that is an orderly end. */
+int	sess_wire_eof(struct sess *s) SC_WUR;
+/*
+ * Bytes the user typed (after escape processing).  In SESS_CLEAR they go to
+ * the transport as they are; after the HELLO they are held (up to
+ * SESS_TYPEAHEAD_MAX) until the session is open, then sent in records.
+ */
+int	sess_user_input(struct sess *s, const uint8_t *in, size_t len) SC_WUR;
+
+/* Records the user can ask for (SESS_OPEN only; SC_ERR_STATE otherwise). */
+int	sess_send_break(struct sess *s, uint8_t key) SC_WUR;
+int	sess_rekey(struct sess *s) SC_WUR;
+int	sess_history_req(struct sess *s, uint32_t bytes) SC_WUR;
+int	sess_owner_cmd(struct sess *s, uint8_t cmd, const uint8_t key[SC_KEY_LEN],
+	    uint8_t flags) SC_WUR;
+int	sess_ping(struct sess *s) SC_WUR;
+/* Orderly close: a CLOSE record if open, then SESS_DONE. */
+int	sess_close(struct sess *s) SC_WUR;
+
+bool	sess_is_open(const struct sess *s);
+bool	sess_in_clear(const struct sess *s);
+const char *sess_state_name(enum sess_state st);
+
+/* Parse the HS2 payload (exposed for tests). */
+int	sess_parse_hs2(const uint8_t *p, size_t len, uint8_t *flags,
+	    uint32_t *history_kept, uint64_t *lost) SC_WUR;
+
+#endif /* SCCRYPT_TERM_SESSION_H */

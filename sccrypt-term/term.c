@@ -1,0 +1,359 @@
+/*
+ * term.c — local terminal handling for sccrypt-term (see term.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curses.h>
+#include <term.h>
+
+#include "core/compat.h"
+#include "core/err.h"
+#include "term.h"
+
+#define SEQ_MAX		128
+
+static struct {
+	int		in, out;
+	bool		is_tty;
+	bool		have_saved;
+	struct termios	saved;
+	volatile sig_atomic_t raw;
+	int		sigpipe[2];
+	volatile sig_atomic_t pending;
+	volatile sig_atomic_t term_sig;
+	/* terminfo strings, prepared in advance */
+	bool		ti_ok;
+	char		rev[SEQ_MAX], sgr0[SEQ_MAX], el[SEQ_MAX];
+	char		sc[SEQ_MAX], rc[SEQ_MAX];
+	/* status line */
+	bool		status_on;
+	bool		status_drawn;
+	char		status_text[256];
+	int		rows, cols;
+	char		csr_reset[SEQ_MAX * 4];	/* async-safe copy for restore */
+	size_t		csr_reset_len;
+} T = { .in = -1, .out = -1, .sigpipe = { -1, -1 } };
+
+static void
+copy_cap(char *dst, const char *cap)
+{
+	const char *s = tigetstr(cap);
+
+	dst[0] = '\0';
+	if (s != NULL && s != (char *)-1 && strlen(s) < SEQ_MAX)
+		memcpy(dst, s, strlen(s) + 1);
+}
+
+static void
+raw_write(const void *p, size_t len)
+{
+	const char *c = p;
+
+	while (len > 0) {
+		ssize_t w = write(T.out, c, len);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				usleep(1000);
+				continue;
+			}
+			return;
+		}
+		c += w;
+		len -= (size_t)w;
+	}
+}
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+	char c = (char)sig;
+
+	switch (sig) {
+	case SIGWINCH:
+		T.pending |= TTY_SIG_WINCH;
+		break;
+	case SIGCHLD:
+		T.pending |= TTY_SIG_CHLD;
+		break;
+	default:
+		T.pending |= TTY_SIG_TERM;
+		if (T.term_sig == 0)
+			T.term_sig = sig;
+		break;
+	}
+	if (T.sigpipe[1] >= 0)
+		(void)!write(T.sigpipe[1], &c, 1);
+	errno = saved;
+}
+
+/* Fatal signals: restore the terminal, then die of the same signal. */
+static void
+on_fatal(int sig)
+{
+	tty_restore();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+atexit_restore(void)
+{
+	tty_restore();
+}
+
+int
+tty_init(int in_fd, int out_fd)
+{
+	struct sigaction sa;
+	static const int term_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	static const int fatal_sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+	size_t i;
+	int err;
+
+	T.in = in_fd;
+	T.out = out_fd;
+	T.is_tty = isatty(in_fd) && tcgetattr(in_fd, &T.saved) == 0;
+	T.have_saved = T.is_tty;
+	if (pipe(T.sigpipe) != 0)
+		return SC_ERR_SYSTEM;
+	for (i = 0; i < 2; i++) {
+		fcntl(T.sigpipe[i], F_SETFL, O_NONBLOCK);
+		fcntl(T.sigpipe[i], F_SETFD, FD_CLOEXEC);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	for (i = 0; i < SC_NELEM(term_sigs); i++)
+		sigaction(term_sigs[i], &sa, NULL);
+	sigaction(SIGWINCH, &sa, NULL);
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = on_fatal;
+	sa.sa_flags = SA_RESETHAND;
+	for (i = 0; i < SC_NELEM(fatal_sigs); i++)
+		sigaction(fatal_sigs[i], &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	atexit(atexit_restore);
+
+	if (isatty(out_fd) && setupterm(NULL, out_fd, &err) == OK) {
+		T.ti_ok = true;
+		copy_cap(T.rev, "rev");
+		copy_cap(T.sgr0, "sgr0");
+		copy_cap(T.el, "el");
+		copy_cap(T.sc, "sc");
+		copy_cap(T.rc, "rc");
+	}
+	return 0;
+}
+
+int tty_in(void) { return T.in; }
+int tty_out(void) { return T.out; }
+bool tty_is_tty(void) { return T.is_tty; }
+bool tty_is_raw(void) { return T.raw != 0; }
+int tty_sigfd(void) { return T.sigpipe[0]; }
+int tty_term_signal(void) { return T.term_sig; }
+
+const struct termios *
+tty_saved(void)
+{
+	return T.have_saved ? &T.saved : NULL;
+}
+
+int
+tty_winsize(struct winsize *ws)
+{
+	memset(ws, 0, sizeof(*ws));
+	if (ioctl(T.out, TIOCGWINSZ, ws) == 0 && ws->ws_row > 0)
+		return 0;
+	if (ioctl(T.in, TIOCGWINSZ, ws) == 0 && ws->ws_row > 0)
+		return 0;
+	return SC_ERR_SYSTEM;
+}
+
+int
+tty_raw(void)
+{
+	struct termios t;
+
+	if (!T.is_tty || T.raw)
+		return 0;
+	t = T.saved;
+	cfmakeraw(&t);
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	if (tcsetattr(T.in, TCSADRAIN, &t) != 0)
+		return SC_ERR_SYSTEM;
+	T.raw = 1;
+	return 0;
+}
+
+void
+tty_restore(void)
+{
+	if (T.csr_reset_len > 0) {
+		raw_write(T.csr_reset, T.csr_reset_len);
+		T.csr_reset_len = 0;
+	}
+	if (T.is_tty && T.raw) {
+		tcsetattr(T.in, TCSADRAIN, &T.saved);
+		T.raw = 0;
+	}
+}
+
+unsigned
+tty_take_signals(void)
+{
+	char buf[64];
+	unsigned p;
+
+	while (read(T.sigpipe[0], buf, sizeof(buf)) > 0)
+		;
+	p = (unsigned)T.pending;
+	T.pending = 0;
+	return p;
+}
+
+void
+tty_write(const void *p, size_t len)
+{
+	raw_write(p, len);
+}
+
+void
+tty_notice(const char *text)
+{
+	char line[1024];
+	int n;
+
+	n = snprintf(line, sizeof(line), "\r\n%s[sccrypt] %s%s\r\n",
+	    T.ti_ok ? T.rev : "", text, T.ti_ok ? T.sgr0 : "");
+	if (n > 0)
+		raw_write(line, SC_MIN((size_t)n, sizeof(line) - 1));
+}
+
+/* ---- status line ---- */
+
+static void
+status_geometry(void)
+{
+	struct winsize ws;
+
+	T.rows = T.cols = 0;
+	if (tty_winsize(&ws) == 0) {
+		T.rows = ws.ws_row;
+		T.cols = ws.ws_col;
+	}
+}
+
+static void
+put_tparm(const char *cap, int a, int b)
+{
+	const char *s = tigetstr(cap);
+	const char *p;
+
+	if (s == NULL || s == (char *)-1)
+		return;
+	p = tiparm(s, a, b);
+	if (p != NULL)
+		raw_write(p, strlen(p));
+}
+
+void
+tty_status_redraw(void)
+{
+	char text[512];
+	size_t n;
+
+	if (!T.status_on || !T.ti_ok)
+		return;
+	status_geometry();
+	if (T.rows < 3 || T.cols < 10)
+		return;
+	/* Scroll region: every row but the last belongs to the guest. */
+	raw_write(T.sc, strlen(T.sc));
+	put_tparm("csr", 0, T.rows - 2);
+	put_tparm("cup", T.rows - 1, 0);
+	snprintf(text, sizeof(text), " %s", T.status_text);
+	n = strlen(text);
+	if (n > (size_t)T.cols - 1)
+		n = (size_t)T.cols - 1;
+	raw_write(T.rev, strlen(T.rev));
+	raw_write(text, n);
+	raw_write(T.el, strlen(T.el));
+	raw_write(T.sgr0, strlen(T.sgr0));
+	raw_write(T.rc, strlen(T.rc));
+	T.status_drawn = true;
+	/* What restore must write to give the whole screen back:
+	 * sc, full-screen csr (which homes the cursor), clear the last row, rc.
+	 * Prepared now so that a signal handler can write it. */
+	{
+		const char *csr = tigetstr("csr"), *cup = tigetstr("cup");
+		char a[SEQ_MAX], b[SEQ_MAX], tmp[SEQ_MAX * 6];
+		const char *p;
+
+		a[0] = b[0] = '\0';
+		if (csr != NULL && csr != (char *)-1 &&
+		    (p = tiparm(csr, 0, T.rows - 1)) != NULL && strlen(p) < SEQ_MAX)
+			memcpy(a, p, strlen(p) + 1);
+		if (cup != NULL && cup != (char *)-1 &&
+		    (p = tiparm(cup, T.rows - 1, 0)) != NULL && strlen(p) < SEQ_MAX)
+			memcpy(b, p, strlen(p) + 1);
+		snprintf(tmp, sizeof(tmp), "%s%s%s%s%s", T.sc, a, b, T.el, T.rc);
+		if (a[0] != '\0' && strlen(tmp) < sizeof(T.csr_reset)) {
+			T.csr_reset_len = 0;
+			memcpy(T.csr_reset, tmp, strlen(tmp));
+			T.csr_reset_len = strlen(tmp);
+		}
+	}
+}
+
+void
+tty_status_enable(bool on)
+{
+	if (!on && T.status_on && T.status_drawn) {
+		size_t n = T.csr_reset_len;
+
+		T.csr_reset_len = 0;
+		raw_write(T.csr_reset, n);
+		T.status_drawn = false;
+	}
+	T.status_on = on && T.ti_ok && isatty(T.out);
+	if (T.status_on)
+		tty_status_redraw();
+}
+
+void
+tty_status_set(const char *text)
+{
+	snprintf(T.status_text, sizeof(T.status_text), "%s", text);
+	tty_status_redraw();
+}
+
+void
+tty_suspend(void)
+{
+	bool was_raw = T.raw != 0;
+	bool status = T.status_on;
+
+	tty_status_enable(false);
+	T.status_on = false;
+	tty_restore();
+	raise(SIGTSTP);		/* default action: stop until SIGCONT */
+	if (was_raw)
+		(void)!tty_raw();
+	if (status)
+		tty_status_enable(true);
+}

@@ -1,0 +1,60 @@
+/*
+ * term.h — the user's local terminal: raw mode, restoring it on every exit
+ * path, signals, notices and the optional status line.
+ *
+ * One terminal per process (signal handlers need a global).  Restoring is
+ * async-signal-safe: termios saved at tty_init, reset strings prepared in
+ * advance, written with write(2).
+ */
+#ifndef SCCRYPT_TERM_TERM_H
+#define SCCRYPT_TERM_TERM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <termios.h>
+#include <sys/ioctl.h>
+
+/* Flags set by signal handlers; the loop polls tty_sigfd(). */
+#define TTY_SIG_TERM	0x01	/* SIGINT, SIGTERM, SIGHUP */
+#define TTY_SIG_WINCH	0x02
+#define TTY_SIG_CHLD	0x04
+
+/*
+ * Use in_fd/out_fd as the user's terminal (either may be a non-tty: then
+ * raw mode and the status line are no-ops).  Installs signal handlers and an
+ * atexit restore.  Returns 0 or SC_ERR_*.
+ */
+int	tty_init(int in_fd, int out_fd) __attribute__((warn_unused_result));
+int	tty_in(void);
+int	tty_out(void);
+bool	tty_is_tty(void);
+const struct termios *tty_saved(void);	/* NULL if not a tty */
+int	tty_winsize(struct winsize *ws);
+
+int	tty_raw(void);
+/* Back to the saved mode (idempotent, async-signal-safe). */
+void	tty_restore(void);
+bool	tty_is_raw(void);
+
+/* Read end of the self-pipe that becomes readable when a signal arrives. */
+int	tty_sigfd(void);
+/* Fetch and clear the pending TTY_SIG_* flags (drains the pipe). */
+unsigned tty_take_signals(void);
+/* Signal that ended us, for re-raising after cleanup (0 if none). */
+int	tty_term_signal(void);
+
+/* Write all bytes to the terminal (blocking). */
+void	tty_write(const void *p, size_t len);
+/* A local notice on its own line: "[sccrypt] text", reverse video if possible. */
+void	tty_notice(const char *text);
+
+/* Status line in the bottom row (no-op without a capable terminal). */
+void	tty_status_enable(bool on);
+void	tty_status_set(const char *text);
+void	tty_status_redraw(void);
+
+/* Suspend (SIGTSTP-style): restore, stop, and re-enter the previous mode. */
+void	tty_suspend(void);
+
+#endif /* SCCRYPT_TERM_TERM_H */

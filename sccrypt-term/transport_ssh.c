@@ -1,0 +1,467 @@
+/*
+ * transport_ssh.c — the built-in SSH transport (libssh).
+ *
+ * The parent connects, checks the host key against known_hosts (ssh-style
+ * prompt or refusal), authenticates (agent, key files with a passphrase
+ * prompt, keyboard-interactive, password), opens a channel and runs the
+ * clear remote command.  Then a child process takes the session over and
+ * pumps bytes between the channel and a socketpair the loop polls; the
+ * parent never touches the libssh session again.  If libssh crashes, only
+ * the pump dies: the loop sees EOF and restores the terminal.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <libssh/callbacks.h>
+#include <libssh/libssh.h>
+
+#include "core/err.h"
+#include "io.h"
+#include "log.h"
+#include "prompt.h"
+#include "readpass.h"
+#include "secmem.h"
+#include "transport.h"
+
+struct pump {
+	int		sock;		/* our end of the data socketpair */
+	int		esock;		/* our end of the stderr socketpair */
+	bool		eof;		/* channel EOF or close */
+	bool		sock_eof;	/* loop closed its end */
+	int		exit_status;
+};
+
+static int
+on_channel_data(ssh_session s, ssh_channel ch, void *data, uint32_t len,
+    int is_stderr, void *userdata)
+{
+	struct pump *p = userdata;
+
+	if (sc_write_all(is_stderr ? p->esock : p->sock, data, len) < 0)
+		p->eof = true;
+	return (int)len;
+}
+
+static void
+on_channel_eof(ssh_session s, ssh_channel ch, void *userdata)
+{
+	((struct pump *)userdata)->eof = true;
+}
+
+static void
+on_channel_close(ssh_session s, ssh_channel ch, void *userdata)
+{
+	((struct pump *)userdata)->eof = true;
+}
+
+static void
+on_exit_status(ssh_session s, ssh_channel ch, int status, void *userdata)
+{
+	((struct pump *)userdata)->exit_status = status;
+}
+
+static ssh_channel pump_channel;
+
+static int
+on_sock(socket_t fd, int revents, void *userdata)
+{
+	struct pump *p = userdata;
+	uint8_t buf[16384];
+	ssize_t n;
+
+	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
+		return 0;
+	n = read(fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n <= 0) {
+		p->sock_eof = true;
+		ssh_channel_send_eof(pump_channel);
+		return 0;
+	}
+	if (ssh_channel_write(pump_channel, buf, (uint32_t)n) != n)
+		p->eof = true;
+	return 0;
+}
+
+/* The pump child: runs until either side ends. */
+static void __attribute__((noreturn))
+pump_run(ssh_session s, ssh_channel ch, struct pump *p)
+{
+	ssh_event ev;
+	bool watching = true;
+
+	signal(SIGINT, SIG_IGN);	/* the loop decides when we end */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGWINCH, SIG_IGN);
+	signal(SIGTSTP, SIG_IGN);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	pump_channel = ch;
+	if ((ev = ssh_event_new()) == NULL)
+		_exit(3);
+	if (ssh_event_add_session(ev, s) != SSH_OK ||
+	    ssh_event_add_fd(ev, p->sock, POLLIN, on_sock, p) != SSH_OK)
+		_exit(3);
+	while (!p->eof && ssh_channel_is_open(ch)) {
+		if (ssh_event_dopoll(ev, 1000) == SSH_ERROR)
+			break;
+		if (p->sock_eof && watching) {
+			ssh_event_remove_fd(ev, p->sock);
+			watching = false;
+		}
+	}
+	shutdown(p->sock, SHUT_RDWR);
+	ssh_event_free(ev);
+	if (ssh_channel_is_open(ch))
+		ssh_channel_close(ch);
+	ssh_disconnect(s);
+	_exit(0);
+}
+
+static int
+auth_cb(const char *prompt, char *buf, size_t len, int echo, int verify,
+    void *userdata)
+{
+	char *pass;
+	int err = 0;
+
+	if (echo)
+		return prompt_line(prompt, buf, len) == 0 ? 0 : -1;
+	if ((pass = sc_readpass(prompt, verify ? SC_RP_CONFIRM : 0, &err)) == NULL)
+		return -1;
+	if (strlen(pass) + 1 > len) {
+		sc_secure_free(pass);
+		return -1;
+	}
+	memcpy(buf, pass, strlen(pass) + 1);
+	sc_secure_free(pass);
+	return 0;
+}
+
+static int
+check_host_key(ssh_session s, const struct ssh_opts *o, const char *host,
+    char *msg, size_t msgsz)
+{
+	ssh_key key = NULL;
+	unsigned char *hash = NULL;
+	size_t hlen = 0;
+	char *fp = NULL, q[1024];
+	const char *type;
+	enum ssh_known_hosts_e st;
+	int r = SC_ERR_UNTRUSTED, a;
+
+	if (ssh_get_server_publickey(s, &key) != SSH_OK) {
+		snprintf(msg, msgsz, "cannot get the server's host key");
+		return SC_ERR_UNTRUSTED;
+	}
+	type = ssh_key_type_to_char(ssh_key_type(key));
+	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) == 0)
+		fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
+	st = ssh_session_is_known_server(s);
+	switch (st) {
+	case SSH_KNOWN_HOSTS_OK:
+		r = 0;
+		break;
+	case SSH_KNOWN_HOSTS_CHANGED:
+		snprintf(msg, msgsz,
+		    "WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! "
+		    "Someone could be eavesdropping on you right now "
+		    "(man-in-the-middle attack)! The %s host key for %s is now "
+		    "%s. Host key verification failed.", type ? type : "?",
+		    host, fp ? fp : "?");
+		break;
+	case SSH_KNOWN_HOSTS_OTHER:
+		snprintf(msg, msgsz,
+		    "WARNING: the host key for %s is of another type than the "
+		    "one in known_hosts; an attacker could be downgrading it. "
+		    "Host key verification failed.", host);
+		break;
+	case SSH_KNOWN_HOSTS_NOT_FOUND:
+	case SSH_KNOWN_HOSTS_UNKNOWN:
+		if (o->strict_host == 2) {
+			r = 0;
+			sc_warn("Warning: permanently added '%s' (%s) to the list "
+			    "of known hosts.", host, type ? type : "?");
+			if (ssh_session_update_known_hosts(s) != SSH_OK)
+				sc_warn("cannot update known_hosts");
+			break;
+		}
+		if (o->strict_host == 1 || o->batch) {
+			snprintf(msg, msgsz, "No %s host key is known for %s and "
+			    "you have requested strict checking. Host key "
+			    "verification failed.", type ? type : "?", host);
+			break;
+		}
+		snprintf(q, sizeof(q), "The authenticity of host '%s' can't be "
+		    "established.\n%s key fingerprint is %s.\nAre you sure you "
+		    "want to continue connecting (yes/no)? ", host,
+		    type ? type : "?", fp ? fp : "?");
+		a = prompt_yesno(q);
+		if (a == 1) {
+			r = 0;
+			if (ssh_session_update_known_hosts(s) != SSH_OK)
+				sc_warn("cannot update known_hosts: %s",
+				    ssh_get_error(s));
+			else
+				sc_warn("Warning: permanently added '%s' (%s) to "
+				    "the list of known hosts.", host, type ? type : "?");
+		} else
+			snprintf(msg, msgsz, "Host key verification failed.");
+		break;
+	case SSH_KNOWN_HOSTS_ERROR:
+	default:
+		snprintf(msg, msgsz, "known_hosts check failed: %s",
+		    ssh_get_error(s));
+		break;
+	}
+	if (fp != NULL)
+		ssh_string_free_char(fp);
+	if (hash != NULL)
+		ssh_clean_pubkey_hash(&hash);
+	ssh_key_free(key);
+	return r;
+}
+
+static int
+authenticate(ssh_session s, const struct ssh_opts *o, const char *user,
+    const char *host, char *msg, size_t msgsz)
+{
+	int methods, r, tries;
+
+	r = ssh_userauth_none(s, NULL);
+	if (r == SSH_AUTH_SUCCESS)
+		return 0;
+	if (r == SSH_AUTH_ERROR)
+		goto fail;
+	methods = ssh_userauth_list(s, NULL);
+	if (methods & SSH_AUTH_METHOD_PUBLICKEY) {
+		r = ssh_userauth_publickey_auto(s, NULL, NULL);
+		if (r == SSH_AUTH_SUCCESS)
+			return 0;
+		if (r == SSH_AUTH_ERROR)
+			goto fail;
+	}
+	if (o->batch)
+		goto denied;
+	if (methods & SSH_AUTH_METHOD_INTERACTIVE) {
+		for (tries = 0; tries < 3; tries++) {
+			r = ssh_userauth_kbdint(s, NULL, NULL);
+			while (r == SSH_AUTH_INFO) {
+				int i, n = ssh_userauth_kbdint_getnprompts(s);
+
+				for (i = 0; i < n; i++) {
+					char echo = 0;
+					const char *p = ssh_userauth_kbdint_getprompt(s,
+					    (unsigned)i, &echo);
+					char line[512];
+
+					if (echo) {
+						if (prompt_line(p, line, sizeof(line)) < 0)
+							goto denied;
+						ssh_userauth_kbdint_setanswer(s, (unsigned)i, line);
+					} else {
+						int err = 0;
+						char *pass = sc_readpass(p, 0, &err);
+
+						if (pass == NULL)
+							goto denied;
+						ssh_userauth_kbdint_setanswer(s, (unsigned)i, pass);
+						sc_secure_free(pass);
+					}
+				}
+				r = ssh_userauth_kbdint(s, NULL, NULL);
+			}
+			if (r == SSH_AUTH_SUCCESS)
+				return 0;
+			if (r == SSH_AUTH_ERROR)
+				goto fail;
+		}
+	}
+	if (methods & SSH_AUTH_METHOD_PASSWORD) {
+		for (tries = 0; tries < 3; tries++) {
+			char prompt[600];
+			int err = 0;
+			char *pass;
+
+			snprintf(prompt, sizeof(prompt), "%s@%s's password: ",
+			    user, host);
+			if ((pass = sc_readpass(prompt, 0, &err)) == NULL)
+				goto denied;
+			r = ssh_userauth_password(s, NULL, pass);
+			sc_secure_free(pass);
+			if (r == SSH_AUTH_SUCCESS)
+				return 0;
+			if (r == SSH_AUTH_ERROR)
+				goto fail;
+			fprintf(stderr, "Permission denied, please try again.\n");
+		}
+	}
+denied:
+	snprintf(msg, msgsz, "%s@%s: Permission denied (authentication failed)",
+	    user, host);
+	return SC_ERR_PERM;
+fail:
+	snprintf(msg, msgsz, "authentication error: %s", ssh_get_error(s));
+	return SC_ERR_SYSTEM;
+}
+
+int
+transport_ssh_start(struct transport *t, const struct ssh_opts *o,
+    const char *cmd, char *msg, size_t msgsz)
+{
+	ssh_session s;
+	ssh_channel ch = NULL;
+	static struct ssh_callbacks_struct cb;
+	static struct ssh_channel_callbacks_struct ccb;
+	static struct pump pump;
+	char user[256], host[256], *cuser = NULL;
+	int port = 0, dsock[2] = { -1, -1 }, esock[2] = { -1, -1 };
+	int r = SC_ERR_SYSTEM, verbosity;
+	pid_t pid;
+
+	memset(t, 0, sizeof(*t));
+	t->kind = TRANSPORT_SSH;
+	t->rfd = t->wfd = t->efd = -1;
+	t->pid = -1;
+	msg[0] = '\0';
+	if (transport_parse_dest(o->host, user, sizeof(user), host, sizeof(host),
+	    &port) < 0) {
+		snprintf(msg, msgsz, "bad destination '%s'", o->host);
+		return SC_ERR_INVAL;
+	}
+	snprintf(t->host, sizeof(t->host), "%s", host);
+	if ((s = ssh_new()) == NULL) {
+		snprintf(msg, msgsz, "out of memory");
+		return SC_ERR_ALLOC;
+	}
+	verbosity = o->verbose > 1 ? SSH_LOG_PROTOCOL : o->verbose ? SSH_LOG_WARN :
+	    SSH_LOG_NOLOG;
+	ssh_options_set(s, SSH_OPTIONS_LOG_VERBOSITY, &verbosity);
+	ssh_options_set(s, SSH_OPTIONS_HOST, host);
+	/* ssh(1) precedence: command line first, then the config file. */
+	if (user[0] != '\0')
+		ssh_options_set(s, SSH_OPTIONS_USER, user);
+	else if (o->user != NULL)
+		ssh_options_set(s, SSH_OPTIONS_USER, o->user);
+	if (port == 0)
+		port = o->port;
+	if (port != 0)
+		ssh_options_set(s, SSH_OPTIONS_PORT, &port);
+	if (o->identity != NULL)
+		ssh_options_set(s, SSH_OPTIONS_ADD_IDENTITY, o->identity);
+	if (o->known_hosts != NULL)
+		ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, o->known_hosts);
+	if (o->connect_timeout > 0) {
+		long to = o->connect_timeout;
+
+		ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &to);
+	}
+	if (ssh_options_parse_config(s, o->config) != 0) {
+		snprintf(msg, msgsz, "cannot parse ssh config %s",
+		    o->config ? o->config : "~/.ssh/config");
+		r = SC_ERR_FORMAT;
+		goto out;
+	}
+	memset(&cb, 0, sizeof(cb));
+	cb.auth_function = auth_cb;
+	ssh_callbacks_init(&cb);
+	ssh_set_callbacks(s, &cb);
+
+	if (ssh_connect(s) != SSH_OK) {
+		snprintf(msg, msgsz, "ssh: connect to %s: %s", host, ssh_get_error(s));
+		r = SC_ERR_SYSTEM;
+		goto out;
+	}
+	if ((r = check_host_key(s, o, host, msg, msgsz)) < 0)
+		goto out;
+	if (ssh_options_get(s, SSH_OPTIONS_USER, &cuser) != SSH_OK)
+		cuser = NULL;
+	r = authenticate(s, o, cuser ? cuser : "?", host, msg, msgsz);
+	if (cuser != NULL)
+		ssh_string_free_char(cuser);
+	if (r < 0)
+		goto out;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, dsock) != 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, esock) != 0) {
+		snprintf(msg, msgsz, "socketpair: %s", strerror(errno));
+		r = SC_ERR_SYSTEM;
+		goto out;
+	}
+	memset(&pump, 0, sizeof(pump));
+	pump.sock = dsock[1];
+	pump.esock = esock[1];
+	if ((ch = ssh_channel_new(s)) == NULL ||
+	    ssh_channel_open_session(ch) != SSH_OK) {
+		snprintf(msg, msgsz, "cannot open a session channel: %s",
+		    ssh_get_error(s));
+		r = SC_ERR_SYSTEM;
+		goto out;
+	}
+	memset(&ccb, 0, sizeof(ccb));
+	ccb.userdata = &pump;
+	ccb.channel_data_function = on_channel_data;
+	ccb.channel_eof_function = on_channel_eof;
+	ccb.channel_close_function = on_channel_close;
+	ccb.channel_exit_status_function = on_exit_status;
+	ssh_callbacks_init(&ccb);
+	ssh_set_channel_callbacks(ch, &ccb);
+	if (o->want_pty) {
+		struct winsize ws;
+		int cols = 80, rows = 24;
+
+		if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0) {
+			cols = ws.ws_col;
+			rows = ws.ws_row;
+		}
+		if (ssh_channel_request_pty_size(ch, o->term ? o->term : "xterm",
+		    cols, rows) != SSH_OK) {
+			snprintf(msg, msgsz, "pty request failed: %s", ssh_get_error(s));
+			r = SC_ERR_SYSTEM;
+			goto out;
+		}
+	}
+	if (ssh_channel_request_exec(ch, cmd) != SSH_OK) {
+		snprintf(msg, msgsz, "cannot run '%s': %s", cmd, ssh_get_error(s));
+		r = SC_ERR_SYSTEM;
+		goto out;
+	}
+	if ((pid = fork()) < 0) {
+		snprintf(msg, msgsz, "fork: %s", strerror(errno));
+		r = SC_ERR_SYSTEM;
+		goto out;
+	}
+	if (pid == 0) {
+		close(dsock[0]);
+		close(esock[0]);
+		pump_run(s, ch, &pump);
+	}
+	/* Parent: the child owns the session now.  Drop our copy of the
+	 * socket without telling the server anything. */
+	close(ssh_get_fd(s));
+	close(dsock[1]);
+	close(esock[1]);
+	t->pid = pid;
+	t->rfd = t->wfd = dsock[0];
+	t->efd = esock[0];
+	return 0;
+out:
+	if (dsock[0] >= 0) { close(dsock[0]); close(dsock[1]); }
+	if (esock[0] >= 0) { close(esock[0]); close(esock[1]); }
+	if (ch != NULL)
+		ssh_channel_free(ch);
+	ssh_disconnect(s);
+	ssh_free(s);
+	return r;
+}

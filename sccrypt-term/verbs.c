@@ -1,0 +1,850 @@
+/*
+ * verbs.c — subcommands of sccrypt-term (see sccrypt-term(1)).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <sodium.h>
+
+#include "app.h"
+#include "cert.h"
+#include "core/blob.h"
+#include "core/crypto.h"
+#include "core/err.h"
+#include "io.h"
+#include "log.h"
+#include "readpass.h"
+#include "secmem.h"
+#include "verbs.h"
+
+extern char **environ;
+
+static char known_hvs_path[PATH_MAX];
+
+static int
+path_in_store(const struct app *a, const char *name, char *out, size_t outsz)
+{
+	int n = snprintf(out, outsz, "%s/%s", a->keystore, name);
+
+	return (n < 0 || (size_t)n >= outsz) ? SC_ERR_TOOLONG : 0;
+}
+
+static int
+open_store(struct app *a, bool create)
+{
+	int r;
+
+	if (a->keystore[0] != '\0')
+		return 0;
+	if ((r = sc_keystore_dir(a->keystore, sizeof(a->keystore), create)) < 0) {
+		fprintf(stderr, "sccrypt-term: keystore: %s\n", sc_err(r));
+		return EXIT_LOCAL;
+	}
+	return 0;
+}
+
+/* Read a secret key file, asking for its passphrase if it has one. */
+static int
+read_secret(const char *path, int kind, const char *what, uint8_t **secret,
+    size_t *len)
+{
+	char prompt[PATH_MAX + 64], *pass = NULL;
+	int enc, r, err = 0, tries;
+
+	if ((enc = sc_keyfile_encrypted(path)) < 0)
+		return enc;
+	if (enc == 0)
+		return sc_keyfile_read(path, kind, NULL, secret, len);
+	for (tries = 0; tries < 3; tries++) {
+		snprintf(prompt, sizeof(prompt), "Enter passphrase for %s %s: ",
+		    what, path);
+		if ((pass = sc_readpass(prompt, 0, &err)) == NULL)
+			return err < 0 ? err : SC_ERR_CANCELLED;
+		r = sc_keyfile_read(path, kind, pass, secret, len);
+		sc_secure_free(pass);
+		if (r != SC_ERR_PASSPHRASE)
+			return r;
+		fprintf(stderr, "Bad passphrase, try again.\n");
+	}
+	return SC_ERR_PASSPHRASE;
+}
+
+static int
+read_vmfile(const char *path, struct sc_vmfile **vm)
+{
+	char prompt[PATH_MAX + 64], *pass = NULL;
+	int enc, r, err = 0, tries;
+
+	if ((enc = sc_keyfile_encrypted(path)) < 0)
+		return enc;
+	if (enc == 0)
+		return sc_vmfile_read(path, NULL, vm);
+	for (tries = 0; tries < 3; tries++) {
+		snprintf(prompt, sizeof(prompt), "Enter passphrase for VM file %s: ",
+		    path);
+		if ((pass = sc_readpass(prompt, 0, &err)) == NULL)
+			return err < 0 ? err : SC_ERR_CANCELLED;
+		r = sc_vmfile_read(path, pass, vm);
+		sc_secure_free(pass);
+		if (r != SC_ERR_PASSPHRASE)
+			return r;
+		fprintf(stderr, "Bad passphrase, try again.\n");
+	}
+	return SC_ERR_PASSPHRASE;
+}
+
+int
+app_load_keys(struct app *a, bool need_user)
+{
+	char path[PATH_MAX];
+	size_t len = 0;
+	int r;
+
+	if ((r = open_store(a, false)) != 0)
+		return r;
+	if (path_in_store(a, "known_hvs", known_hvs_path, sizeof(known_hvs_path)) == 0)
+		a->pol.known_hvs = known_hvs_path;
+	if (path_in_store(a, "keyserver.pub", path, sizeof(path)) == 0 &&
+	    access(path, F_OK) == 0) {
+		if ((r = sc_pubkey_read_file(SC_KSKEY_PREFIX, path,
+		    a->pol.ks_pubkey)) < 0) {
+			fprintf(stderr, "sccrypt-term: %s: %s\n", path, sc_err(r));
+			return EXIT_LOCAL;
+		}
+		a->pol.have_ks = true;
+	}
+	if (need_user) {
+		const char *kp = a->user_key_path;
+
+		if (kp == NULL) {
+			if (path_in_store(a, "id_x25519", path, sizeof(path)) < 0)
+				return EXIT_LOCAL;
+			kp = path;
+		}
+		r = read_secret(kp, SC_KEY_KIND_USER, "key", &a->user_sk, &len);
+		if (r < 0 || len != SC_KEY_LEN) {
+			fprintf(stderr, "sccrypt-term: cannot load your console key "
+			    "%s: %s%s\n", kp, r < 0 ? sc_err(r) : "wrong size",
+			    r == SC_ERR_NOTFOUND ? " (run 'sccrypt-term keygen')" : "");
+			sc_secure_free(a->user_sk);
+			a->user_sk = NULL;
+			return EXIT_LOCAL;
+		}
+	}
+	if (a->vmname != NULL) {
+		char name[PATH_MAX];
+
+		snprintf(name, sizeof(name), "vms/%s", a->vmname);
+		if (path_in_store(a, name, path, sizeof(path)) < 0)
+			return EXIT_LOCAL;
+		if ((r = read_vmfile(path, &a->vm)) < 0) {
+			fprintf(stderr, "sccrypt-term: cannot load the VM file %s: %s%s\n",
+			    path, sc_err(r), r == SC_ERR_NOTFOUND ?
+			    " (run 'sccrypt-term vm init')" : "");
+			return EXIT_LOCAL;
+		}
+	}
+	return 0;
+}
+
+void
+app_free_keys(struct app *a)
+{
+	sc_secure_free(a->user_sk);
+	a->user_sk = NULL;
+	sc_secure_free(a->vm);
+	a->vm = NULL;
+}
+
+/* A new passphrase (asked twice); "" means none.  *pass NULL with -N. */
+static int
+new_passphrase(bool none, char **pass)
+{
+	int err = 0;
+
+	*pass = NULL;
+	if (none)
+		return 0;
+	*pass = sc_readpass("Enter passphrase (empty for no passphrase): ",
+	    SC_RP_CONFIRM, &err);
+	if (*pass == NULL) {
+		fprintf(stderr, "sccrypt-term: %s\n", err == SC_ERR_MISMATCH ?
+		    "passphrases do not match" : sc_err(err ? err : SC_ERR_CANCELLED));
+		return EXIT_LOCAL;
+	}
+	return 0;
+}
+
+/* ---- keygen / pubkey ---- */
+
+int
+verb_keygen(struct app *a, int argc, char **argv)
+{
+	char path[PATH_MAX], pubpath[PATH_MAX + 8], line[256], fp[SC_FINGERPRINT_LEN];
+	const char *file = NULL, *comment = NULL;
+	bool nopass = false, force = false;
+	uint8_t *sk = NULL, pk[SC_KEY_LEN];
+	char *pass = NULL, host[128], defcomment[256];
+	int i, r, code = EXIT_LOCAL;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-f") == 0 && i + 1 < argc)
+			file = argv[++i];
+		else if (strcmp(argv[i], "-C") == 0 && i + 1 < argc)
+			comment = argv[++i];
+		else if (strcmp(argv[i], "-N") == 0)
+			nopass = true;
+		else if (strcmp(argv[i], "--force") == 0)
+			force = true;
+		else {
+			fprintf(stderr, "usage: sccrypt-term keygen [-f FILE] "
+			    "[-C COMMENT] [-N] [--force]\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (file == NULL) {
+		if ((r = open_store(a, true)) != 0)
+			return r;
+		if (path_in_store(a, "id_x25519", path, sizeof(path)) < 0)
+			return EXIT_LOCAL;
+	} else
+		snprintf(path, sizeof(path), "%s", file);
+	snprintf(pubpath, sizeof(pubpath), "%s.pub", path);
+	if (!force && access(path, F_OK) == 0) {
+		fprintf(stderr, "sccrypt-term: %s exists; use --force to replace it\n",
+		    path);
+		return EXIT_LOCAL;
+	}
+	if (comment == NULL) {
+		const char *u = getenv("USER");
+
+		if (gethostname(host, sizeof(host)) != 0)
+			snprintf(host, sizeof(host), "localhost");
+		host[sizeof(host) - 1] = '\0';
+		snprintf(defcomment, sizeof(defcomment), "%s@%s", u ? u : "user", host);
+		comment = defcomment;
+	}
+	if ((sk = sc_secure_alloc(SC_KEY_LEN)) == NULL)
+		return EXIT_LOCAL;
+	if ((r = sc_x25519_keypair(sc_crypto_sodium(), pk, sk)) < 0) {
+		fprintf(stderr, "sccrypt-term: key generation failed: %s\n", sc_err(r));
+		goto out;
+	}
+	if (new_passphrase(nopass, &pass) != 0)
+		goto out;
+	if ((r = sc_keyfile_write(path, SC_KEY_KIND_USER, sk, SC_KEY_LEN, pass,
+	    comment)) < 0) {
+		fprintf(stderr, "sccrypt-term: %s: %s\n", path, sc_err(r));
+		goto out;
+	}
+	if ((r = sc_pubkey_write_file(SC_PUBKEY_PREFIX, pubpath, pk, comment)) < 0) {
+		fprintf(stderr, "sccrypt-term: %s: %s\n", pubpath, sc_err(r));
+		goto out;
+	}
+	sc_fingerprint(pk, SC_KEY_LEN, fp);
+	if (sc_pubkey_format(SC_PUBKEY_PREFIX, pk, comment, line, sizeof(line)) < 0)
+		goto out;
+	printf("Your console key is in %s\nYour public key is in %s\n"
+	    "The key fingerprint is %s\n%s\n", path, pubpath, fp, line);
+	code = 0;
+out:
+	sc_secure_free(pass);
+	sc_secure_free(sk);
+	return code;
+}
+
+int
+verb_pubkey(struct app *a, int argc, char **argv)
+{
+	char path[PATH_MAX + 8], line[256];
+	uint8_t pk[SC_KEY_LEN];
+	int r;
+
+	if (argc == 3 && strcmp(argv[1], "-f") == 0)
+		snprintf(path, sizeof(path), "%s.pub", argv[2]);
+	else if (argc == 1) {
+		if ((r = open_store(a, false)) != 0)
+			return r;
+		if (path_in_store(a, "id_x25519.pub", path, sizeof(path)) < 0)
+			return EXIT_LOCAL;
+	} else {
+		fprintf(stderr, "usage: sccrypt-term pubkey [-f FILE]\n");
+		return EXIT_USAGE;
+	}
+	if ((r = sc_pubkey_read_file(SC_PUBKEY_PREFIX, path, pk)) < 0) {
+		fprintf(stderr, "sccrypt-term: %s: %s\n", path, sc_err(r));
+		return EXIT_LOCAL;
+	}
+	if (sc_pubkey_format(SC_PUBKEY_PREFIX, pk, NULL, line, sizeof(line)) < 0)
+		return EXIT_LOCAL;
+	printf("%s\n", line);
+	return 0;
+}
+
+/* ---- vm ---- */
+
+/* Import a LUKS2 volume key with cryptsetup (asks for the passphrase). */
+static int
+luks_volume_key(const char *image, uint8_t *key, size_t max, size_t *len)
+{
+	char dir[] = "/tmp/sccrypt-vk.XXXXXX", file[64];
+	char *argv[] = { "cryptsetup", "luksDump", "--dump-volume-key", "-q",
+	    "--volume-key-file", file, (char *)image, NULL };
+	unsigned char *data = NULL;
+	size_t n = 0;
+	pid_t pid;
+	int st, r;
+
+	if (mkdtemp(dir) == NULL)
+		return SC_ERR_SYSTEM;
+	snprintf(file, sizeof(file), "%s/vk", dir);
+	if (posix_spawnp(&pid, "cryptsetup", NULL, NULL, argv, environ) != 0) {
+		rmdir(dir);
+		return SC_ERR_SYSTEM;
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	r = (WIFEXITED(st) && WEXITSTATUS(st) == 0) ?
+	    sc_read_file(file, max, &data, &n) : SC_ERR_DISKKEY;
+	if (r == 0) {
+		memcpy(key, data, n);
+		*len = n;
+		sodium_memzero(data, n);
+	}
+	free(data);
+	unlink(file);
+	rmdir(dir);
+	return r;
+}
+
+static int
+vm_init(struct app *a, int argc, char **argv)
+{
+	const char *name, *uuid = NULL, *keyfile = NULL, *luks = NULL;
+	bool newkey = false, nopass = false, force = false;
+	struct sc_vmfile *vm = NULL;
+	char path[PATH_MAX], rel[PATH_MAX], *pass = NULL, uu[37];
+	int i, r, code = EXIT_LOCAL;
+
+	if (argc < 3)
+		goto usage;
+	name = argv[2];
+	for (i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "--uuid") == 0 && i + 1 < argc)
+			uuid = argv[++i];
+		else if (strcmp(argv[i], "--disk-key-file") == 0 && i + 1 < argc)
+			keyfile = argv[++i];
+		else if (strcmp(argv[i], "--luks") == 0 && i + 1 < argc)
+			luks = argv[++i];
+		else if (strcmp(argv[i], "--new-disk-key") == 0)
+			newkey = true;
+		else if (strcmp(argv[i], "-N") == 0)
+			nopass = true;
+		else if (strcmp(argv[i], "--force") == 0)
+			force = true;
+		else
+			goto usage;
+	}
+	if (uuid == NULL || (!!keyfile + !!luks + newkey) != 1)
+		goto usage;
+	if (!sc_vmname_valid(name, strlen(name))) {
+		fprintf(stderr, "sccrypt-term: invalid VM name '%s'\n", name);
+		return EXIT_USAGE;
+	}
+	if ((r = open_store(a, true)) != 0)
+		return r;
+	snprintf(rel, sizeof(rel), "vms");
+	if (path_in_store(a, rel, path, sizeof(path)) < 0)
+		return EXIT_LOCAL;
+	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "sccrypt-term: %s: %s\n", path, strerror(errno));
+		return EXIT_LOCAL;
+	}
+	snprintf(rel, sizeof(rel), "vms/%s", name);
+	if (path_in_store(a, rel, path, sizeof(path)) < 0)
+		return EXIT_LOCAL;
+	if (!force && access(path, F_OK) == 0) {
+		fprintf(stderr, "sccrypt-term: %s exists; use --force to replace it\n",
+		    path);
+		return EXIT_LOCAL;
+	}
+	if ((vm = sc_secure_alloc(sizeof(*vm))) == NULL)
+		return EXIT_LOCAL;
+	memset(vm, 0, sizeof(*vm));
+	if (sc_uuid_parse(uuid, vm->uuid) < 0) {
+		fprintf(stderr, "sccrypt-term: bad UUID '%s'\n", uuid);
+		code = EXIT_USAGE;
+		goto out;
+	}
+	snprintf(vm->name, sizeof(vm->name), "%s", name);
+	randombytes_buf(vm->secret, sizeof(vm->secret));
+	if (newkey) {
+		vm->disk_key_len = 64;
+		randombytes_buf(vm->disk_key, vm->disk_key_len);
+	} else if (keyfile != NULL) {
+		unsigned char *data = NULL;
+		size_t n = 0;
+
+		r = sc_read_file(keyfile, SC_VMFILE_DISK_KEY_MAX + 1, &data, &n);
+		if (r < 0 || n == 0 || n > SC_DISK_KEY_MAX) {
+			fprintf(stderr, "sccrypt-term: %s: %s\n", keyfile, r < 0 ?
+			    sc_err(r) : "a disk key must be 1..128 bytes (raw)");
+			if (data != NULL) {
+				sodium_memzero(data, n);
+				free(data);
+			}
+			goto out;
+		}
+		memcpy(vm->disk_key, data, n);
+		vm->disk_key_len = n;
+		sodium_memzero(data, n);
+		free(data);
+	} else {
+		if ((r = luks_volume_key(luks, vm->disk_key, SC_DISK_KEY_MAX,
+		    &vm->disk_key_len)) < 0) {
+			fprintf(stderr, "sccrypt-term: cannot read the volume key "
+			    "of %s: %s\n", luks, sc_err(r));
+			goto out;
+		}
+	}
+	if (new_passphrase(nopass, &pass) != 0)
+		goto out;
+	if ((r = sc_vmfile_write(path, vm, pass, name)) < 0) {
+		fprintf(stderr, "sccrypt-term: %s: %s\n", path, sc_err(r));
+		goto out;
+	}
+	sc_uuid_format(vm->uuid, uu);
+	printf("VM %s (%s) written to %s\n", name, uu, path);
+	if (newkey) {
+		char kp[PATH_MAX + 16];
+		int fd;
+
+		/* The owner needs the new key to create the LUKS2 volume. */
+		snprintf(kp, sizeof(kp), "%s.disk-key", path);
+		fd = open(kp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 || sc_write_all(fd, vm->disk_key, vm->disk_key_len) < 0) {
+			fprintf(stderr, "sccrypt-term: %s: %s\n", kp, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			goto out;
+		}
+		close(fd);
+		printf("New disk key in %s: create the volume with\n"
+		    "  cryptsetup luksFormat --type luks2 --volume-key-file %s "
+		    "--key-size %zu IMAGE\nthen delete the key file.\n", kp, kp,
+		    vm->disk_key_len * 8);
+	}
+	code = 0;
+out:
+	sc_secure_free(pass);
+	sc_secure_free(vm);
+	return code;
+usage:
+	fprintf(stderr, "usage: sccrypt-term vm init NAME --uuid UUID "
+	    "(--disk-key-file FILE | --luks IMAGE | --new-disk-key) [-N] [--force]\n");
+	return EXIT_USAGE;
+}
+
+static int
+vm_show(struct app *a, int argc, char **argv)
+{
+	char uu[37];
+	int r;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: sccrypt-term vm show NAME\n");
+		return EXIT_USAGE;
+	}
+	a->vmname = argv[2];
+	if (!sc_vmname_valid(a->vmname, strlen(a->vmname)))
+		return EXIT_USAGE;
+	if ((r = app_load_keys(a, false)) != 0)
+		return r;
+	sc_uuid_format(a->vm->uuid, uu);
+	printf("VM %s\n  uuid %s\n  disk key %zu bytes\n", a->vm->name, uu,
+	    a->vm->disk_key_len);
+	app_free_keys(a);
+	return 0;
+}
+
+/*
+ * The transport part of a verb's arguments: "-- COMMAND..." (pipe or wrap)
+ * or one DEST (libssh).  Sets a->mode/cmd/dest.
+ */
+static int
+verb_transport(struct app *a, int argc, char **argv, int i, bool protect,
+    char *remote, size_t remsz)
+{
+	if (i < argc && strcmp(argv[i], "--") == 0) {
+		if (i + 1 >= argc)
+			return EXIT_USAGE;
+		a->cmd = argv + i + 1;
+		if (a->mode == MODE_SSH)
+			a->mode = MODE_PIPE;
+	} else if (i + 1 == argc && a->mode == MODE_SSH) {
+		a->dest = argv[i];
+		a->ssh.host = a->dest;
+	} else if (i == argc && a->mode == MODE_PIPE) {
+		a->cmd = NULL;
+	} else
+		return EXIT_USAGE;
+	if (a->remote_cmd == NULL) {
+		snprintf(remote, remsz, "sccrypt-console %s%s",
+		    protect ? "--protect " : "", a->vmname);
+		a->remote_cmd = remote;
+	}
+	return 0;
+}
+
+struct protect_ctx {
+	struct sc_registration *reg;
+};
+
+static int
+protect_build(void *ctx, const struct sc_hello *h, struct sc_buf *out)
+{
+	struct protect_ctx *p = ctx;
+
+	return sc_blob_seal(sc_crypto_sodium(), p->reg, h->hv_pubkey, out);
+}
+
+static int
+protect_check(void *ctx, const struct sc_hello *h, int32_t status,
+    const uint8_t confirm[32])
+{
+	struct protect_ctx *p = ctx;
+	uint8_t expect[32];
+	int r;
+
+	if ((r = sc_blob_confirm(sc_crypto_sodium(), p->reg, h->hv_pubkey, status,
+	    expect)) < 0)
+		return r;
+	r = sc_memeq_ct(expect, confirm, sizeof(expect)) == 0 ? 0 : SC_ERR_DECRYPT;
+	sodium_memzero(expect, sizeof(expect));
+	return r;
+}
+
+static int
+vm_protect(struct app *a, int argc, char **argv)
+{
+	struct sc_registration *reg = NULL;
+	struct protect_ctx pc;
+	struct sess_config extra;
+	char path[PATH_MAX + 32], remote[256];
+	uint32_t history_size = 64 * 1024;
+	int i, r, code = EXIT_LOCAL;
+
+	if (argc < 3)
+		goto usage;
+	a->vmname = argv[2];
+	if (!sc_vmname_valid(a->vmname, strlen(a->vmname)))
+		goto usage;
+	if ((reg = sc_secure_alloc(sizeof(*reg))) == NULL)
+		return EXIT_LOCAL;
+	memset(reg, 0, sizeof(*reg));
+	/* Options, then the transport. */
+	for (i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "--acl") == 0 && i + 1 < argc) {
+			if (reg->acl_count + 1 >= SC_ACL_MAX) {
+				fprintf(stderr, "sccrypt-term: at most %d keys\n", SC_ACL_MAX);
+				goto out;
+			}
+			if (app_parse_pubkey_arg(argv[++i],
+			    reg->acl[1 + reg->acl_count].pubkey) < 0) {
+				fprintf(stderr, "sccrypt-term: '%s' is not a public key\n",
+				    argv[i]);
+				code = EXIT_USAGE;
+				goto out;
+			}
+			reg->acl_count++;
+		} else if (strcmp(argv[i], "--history-size") == 0 && i + 1 < argc) {
+			history_size = (uint32_t)strtoul(argv[++i], NULL, 10);
+		} else
+			break;
+	}
+	if (verb_transport(a, argc, argv, i, true, remote,
+	    sizeof(remote)) != 0)
+		goto usage_free;
+	if ((r = app_load_keys(a, false)) != 0) {
+		code = r;
+		goto out;
+	}
+	if (a->vm->disk_key_len == 0 || a->vm->disk_key_len > SC_DISK_KEY_MAX) {
+		fprintf(stderr, "sccrypt-term: the VM file has no usable disk key "
+		    "(1..%d bytes)\n", SC_DISK_KEY_MAX);
+		goto out;
+	}
+	/* ACL: the owner (this user) first, then --acl keys. */
+	if (a->user_key_path != NULL)
+		snprintf(path, sizeof(path), "%s.pub", a->user_key_path);
+	else
+		snprintf(path, sizeof(path), "%s/id_x25519.pub", a->keystore);
+	if ((r = sc_pubkey_read_file(SC_PUBKEY_PREFIX, path,
+	    reg->acl[0].pubkey)) < 0) {
+		fprintf(stderr, "sccrypt-term: %s: %s (run 'sccrypt-term keygen')\n",
+		    path, sc_err(r));
+		goto out;
+	}
+	reg->acl[0].flags = SC_ACL_F_OWNER;
+	reg->acl_count += 1;
+	memcpy(reg->uuid, a->vm->uuid, SC_UUID_LEN);
+	memcpy(reg->vm_secret, a->vm->secret, SC_PSK_LEN);
+	memcpy(reg->disk_key, a->vm->disk_key, a->vm->disk_key_len);
+	reg->disk_key_len = a->vm->disk_key_len;
+	reg->options = history_size > 0 ? SC_REG_OPT_HISTORY : 0;
+	reg->history_size = history_size;
+
+	pc.reg = reg;
+	memset(&extra, 0, sizeof(extra));
+	extra.protect_build = protect_build;
+	extra.protect_check = protect_check;
+	extra.protect_ctx = &pc;
+	code = app_run_session(a, SESS_MODE_PROTECT, &extra);
+	if (code == 0)
+		printf("VM %s is now protected: the hypervisor %s confirmed the "
+		    "binding (%s)\n", a->vmname, a->pol.fp,
+		    policy_how_name(a->pol.how));
+out:
+	sc_secure_free(reg);
+	app_free_keys(a);
+	return code;
+usage_free:
+	sc_secure_free(reg);
+usage:
+	fprintf(stderr, "usage: sccrypt-term [options] vm protect NAME "
+	    "[--acl KEY]... [--history-size N] (DEST | -- COMMAND...)\n");
+	return EXIT_USAGE;
+}
+
+static int
+vm_acl(struct app *a, int argc, char **argv)
+{
+	char remote[256];
+	int i, r;
+
+	/* vm acl NAME add KEY [owner] | del KEY | list  TRANSPORT */
+	if (argc < 4)
+		goto usage;
+	a->vmname = argv[2];
+	if (!sc_vmname_valid(a->vmname, strlen(a->vmname)))
+		goto usage;
+	i = 4;
+	if (strcmp(argv[3], "list") == 0) {
+		a->batch_cmd = SC_OWNER_ACL_LIST;
+	} else if (strcmp(argv[3], "add") == 0 || strcmp(argv[3], "del") == 0) {
+		a->batch_cmd = argv[3][0] == 'a' ? SC_OWNER_ACL_ADD : SC_OWNER_ACL_DEL;
+		if (argc < 5 || app_parse_pubkey_arg(argv[4], a->batch_key) < 0) {
+			fprintf(stderr, "sccrypt-term: need a public key "
+			    "(sccrypt-x25519 BASE64, or a .pub file)\n");
+			return EXIT_USAGE;
+		}
+		i = 5;
+		if (i < argc && strcmp(argv[i], "owner") == 0 &&
+		    a->batch_cmd == SC_OWNER_ACL_ADD) {
+			a->batch_flags = SC_ACL_F_OWNER;
+			i++;
+		}
+	} else
+		goto usage;
+	if (verb_transport(a, argc, argv, i, false, remote,
+	    sizeof(remote)) != 0)
+		goto usage;
+	a->batch = BATCH_ACL;
+	if ((r = app_load_keys(a, true)) != 0)
+		return r;
+	r = app_run_session(a, SESS_MODE_CONSOLE, NULL);
+	app_free_keys(a);
+	return r;
+usage:
+	fprintf(stderr, "usage: sccrypt-term [options] vm acl NAME "
+	    "(add KEY [owner] | del KEY | list) (DEST | -- COMMAND...)\n");
+	return EXIT_USAGE;
+}
+
+int
+verb_vm(struct app *a, int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "init") == 0)
+		return vm_init(a, argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "show") == 0)
+		return vm_show(a, argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "protect") == 0)
+		return vm_protect(a, argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "acl") == 0)
+		return vm_acl(a, argc, argv);
+	fprintf(stderr, "usage: sccrypt-term vm init|show|protect|acl ...\n");
+	return EXIT_USAGE;
+}
+
+/* ---- cert ---- */
+
+/* A certificate file: binary (starts with "SCC1") or base64 text. */
+static int
+read_cert(const char *path, uint8_t *out, size_t outsz, size_t *outlen)
+{
+	unsigned char *data = NULL;
+	size_t n = 0, bin = 0;
+	int r;
+
+	if ((r = sc_read_file(path, 4 * SC_CERT_MAX, &data, &n)) < 0)
+		return r;
+	if (n >= 4 && memcmp(data, SC_CERT_MAGIC, 4) == 0) {
+		if (n > outsz) {
+			free(data);
+			return SC_ERR_TOOLONG;
+		}
+		memcpy(out, data, n);
+		*outlen = n;
+		free(data);
+		return 0;
+	}
+	r = sodium_base642bin(out, outsz, (const char *)data, n, " \t\r\n", &bin,
+	    NULL, sodium_base64_VARIANT_ORIGINAL);
+	free(data);
+	if (r != 0)
+		return SC_ERR_FORMAT;
+	*outlen = bin;
+	return 0;
+}
+
+static void
+print_time(const char *label, uint64_t t)
+{
+	char buf[64];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) != NULL &&
+	    strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", &tm) > 0)
+		printf("  %-10s %s (%llu)\n", label, buf, (unsigned long long)t);
+	else
+		printf("  %-10s %llu\n", label, (unsigned long long)t);
+}
+
+int
+verb_cert(struct app *a, int argc, char **argv)
+{
+	uint8_t buf[SC_CERT_MAX];
+	struct sc_cert c;
+	char fp[SC_FINGERPRINT_LEN], hex[65], host[4 * 255 + 1];
+	size_t len = 0;
+	bool verify;
+	int i, r;
+
+	if (argc < 3 || (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "verify") != 0))
+		goto usage;
+	verify = strcmp(argv[1], "verify") == 0;
+	for (i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "--host") == 0 && i + 1 < argc)
+			a->host = argv[++i];
+		else
+			goto usage;
+	}
+	if ((r = read_cert(argv[2], buf, sizeof(buf), &len)) < 0) {
+		fprintf(stderr, "sccrypt-term: %s: %s\n", argv[2], sc_err(r));
+		return EXIT_LOCAL;
+	}
+	if ((r = sc_cert_parse(buf, len, &c)) < 0) {
+		fprintf(stderr, "sccrypt-term: %s: not a VMM certificate: %s\n",
+		    argv[2], sc_err(r));
+		return verify ? EXIT_VERIFY : EXIT_LOCAL;
+	}
+	if ((r = app_load_keys(a, false)) != 0)
+		return r;
+	sc_sanitize(host, sizeof(host), c.host, strlen(c.host));
+	printf("VMM certificate %s\n  host       %s\n", argv[2], host);
+	sc_fingerprint(c.hv_pubkey, 32, fp);
+	printf("  hv key     %s\n", fp);
+	sc_hex_encode(c.pcr_digest, 32, hex, sizeof(hex));
+	printf("  pcrs       %s\n", hex);
+	print_time("issued", c.issued);
+	print_time("expires", c.expires);
+	sc_fingerprint(c.signer, 32, fp);
+	printf("  signer     %s%s\n", fp, !a->pol.have_ks ? " (no key server pinned)" :
+	    sc_memeq_ct(c.signer, a->pol.ks_pubkey, 32) == 0 ? " (pinned key server)" :
+	    " (NOT the pinned key server)");
+	if (!verify)
+		return 0;
+	if (!a->pol.have_ks) {
+		fprintf(stderr, "sccrypt-term: no key server key pinned "
+		    "(sccrypt-term keyserver pin KEY)\n");
+		return EXIT_VERIFY;
+	}
+	r = sc_cert_verify(buf, len, a->pol.ks_pubkey, a->host, NULL,
+	    (uint64_t)time(NULL), &c);
+	if (r < 0) {
+		printf("INVALID: %s\n", r == SC_ERR_EXPIRED ? "expired or not yet valid" :
+		    r == SC_ERR_SIGNATURE ? "bad signature" :
+		    r == SC_ERR_UNTRUSTED ? "signed by another key server" :
+		    r == SC_ERR_MISMATCH ? "issued for another host" : sc_err(r));
+		return EXIT_VERIFY;
+	}
+	printf("valid%s%s\n", a->host ? " for host " : " (host not checked: give --host)",
+	    a->host ? a->host : "");
+	return 0;
+usage:
+	fprintf(stderr, "usage: sccrypt-term cert show FILE | cert verify FILE "
+	    "[--host HOST]\n");
+	return EXIT_USAGE;
+}
+
+/* ---- keyserver ---- */
+
+int
+verb_keyserver(struct app *a, int argc, char **argv)
+{
+	char path[PATH_MAX], line[256], fp[SC_FINGERPRINT_LEN];
+	uint8_t pk[32];
+	int r;
+
+	if (argc == 2 && strcmp(argv[1], "show") == 0) {
+		if ((r = app_load_keys(a, false)) != 0)
+			return r;
+		if (!a->pol.have_ks) {
+			fprintf(stderr, "sccrypt-term: no key server key pinned\n");
+			return EXIT_LOCAL;
+		}
+		sc_fingerprint(a->pol.ks_pubkey, 32, fp);
+		if (sc_pubkey_format(SC_KSKEY_PREFIX, a->pol.ks_pubkey, NULL, line,
+		    sizeof(line)) < 0)
+			return EXIT_LOCAL;
+		printf("%s\n%s\n", line, fp);
+		return 0;
+	}
+	if (argc != 3 || strcmp(argv[1], "pin") != 0) {
+		fprintf(stderr, "usage: sccrypt-term keyserver pin KEY|FILE | "
+		    "keyserver show\n");
+		return EXIT_USAGE;
+	}
+	if (strncmp(argv[2], SC_KSKEY_PREFIX " ", strlen(SC_KSKEY_PREFIX) + 1) == 0)
+		r = sc_pubkey_parse(SC_KSKEY_PREFIX, argv[2], pk);
+	else
+		r = sc_pubkey_read_file(SC_KSKEY_PREFIX, argv[2], pk);
+	if (r < 0) {
+		fprintf(stderr, "sccrypt-term: '%s' is not a key server key "
+		    "(\"%s BASE64\" or a file holding one): %s\n", argv[2],
+		    SC_KSKEY_PREFIX, sc_err(r));
+		return EXIT_USAGE;
+	}
+	if ((r = open_store(a, true)) != 0)
+		return r;
+	if (path_in_store(a, "keyserver.pub", path, sizeof(path)) < 0)
+		return EXIT_LOCAL;
+	if ((r = sc_pubkey_write_file(SC_KSKEY_PREFIX, path, pk, "pinned")) < 0) {
+		fprintf(stderr, "sccrypt-term: %s: %s\n", path, sc_err(r));
+		return EXIT_LOCAL;
+	}
+	sc_fingerprint(pk, 32, fp);
+	printf("pinned key server key %s in %s\n", fp, path);
+	return 0;
+}
