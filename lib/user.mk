@@ -47,3 +47,14 @@ tests_unit_test_readpass_LDADD = $(TEST_LIBS)
 UNIT_TESTS += tests/unit/test_readpass
 TESTS += tests/unit/test_readpass
 endif
+
+# libFuzzer harnesses: certificate parse+verify, key-file parsing.
+fuzz_programs += tests/fuzz/fuzz_cert tests/fuzz/fuzz_keyfile
+tests_fuzz_fuzz_cert_SOURCES = tests/fuzz/fuzz_cert.c
+tests_fuzz_fuzz_cert_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_fuzz_fuzz_cert_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_cert_LDADD = $(SC_LIBS)
+tests_fuzz_fuzz_keyfile_SOURCES = tests/fuzz/fuzz_keyfile.c
+tests_fuzz_fuzz_keyfile_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_fuzz_fuzz_keyfile_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_keyfile_LDADD = $(SC_LIBS)

@@ -64,9 +64,10 @@ test_fd_lines(void **state)
 {
 	char *p;
 	int err = 1, fd;
+	static const char input[] = "hunter2\nsecond\r\n\nlast-no-newline";
 
 	(void)state;
-	fd = feed("hunter2\nsecond\r\n\nlast-no-newline", 40);
+	fd = feed(input, sizeof(input) - 1);
 	p = sc_readpass("unused: ", 0, &err);
 	assert_non_null(p);
 	assert_int_equal(err, 0);
