@@ -1,1 +1,14 @@
 # consoled build rules (included from the top Makefile.am)
+# sccrypt-consoled: the dom0 relay daemon (owner: dom0 work)
+
+CONSOLED_CORE_SRCS = \
+	consoled/relay.c consoled/consoled.h \
+	consoled/backend_sim.c consoled/backend.h \
+	consoled/conf.c consoled/conf.h consoled/ctl.c consoled/ctl.h
+
+sbin_PROGRAMS += consoled/sccrypt-consoled
+consoled_sccrypt_consoled_SOURCES = consoled/main.c consoled/daemon.c \
+	consoled/daemon.h $(CONSOLED_CORE_SRCS)
+consoled_sccrypt_consoled_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) \
+	-DSC_DEFAULT_CONF='"$(sysconfdir)/sccrypt/sccrypt.conf"'
+consoled_sccrypt_consoled_LDADD = $(SC_LIBS)
