@@ -35,3 +35,7 @@ keyserver_sccrypt_keyserver_SOURCES = keyserver/ks_main.c keyserver/ks_http.h ke
 keyserver_sccrypt_keyserver_CFLAGS = $(KS_SERVER_CFLAGS)
 keyserver_sccrypt_keyserver_LDADD = $(KS_SERVER_LIBS)
 endif
+
+# Integration tests (skip themselves when a program or swtpm is missing).
+TESTS += tests/integration/ks-attest.sh
+dist_check_SCRIPTS += tests/integration/ks-attest.sh

@@ -1,0 +1,291 @@
+#!/bin/sh
+# ks-attest.sh — sccrypt-keyserver + sccrypt-attest against a real software
+# TPM (swtpm): enrollment -> attestation -> certificate -> client-side
+# verification, and every refusal (each with its JSON error, and no
+# certificate).  The hv's PCR extend is done with tpm2_pcrextend here;
+# ks-hvsim.sh covers sccrypt-hvsim doing it.
+. "$top_srcdir/tests/lib.sh"
+
+KS=$top_builddir/keyserver/sccrypt-keyserver
+AT=$top_builddir/keyserver/sccrypt-attest
+[ -x "$KS" ] && [ -x "$AT" ] || t_skip "keyserver/attest not built"
+for p in swtpm curl python3 tpm2_pcrextend sha256sum; do
+	command -v $p >/dev/null 2>&1 || t_skip "$p not installed"
+done
+
+# ---- a software TPM ----
+# The swtpm TCTI expects the control port right after the TPM port.
+TPMPORT=$(python3 - <<'PY'
+import socket
+for _ in range(100):
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 1)); print(p); break
+    except OSError:
+        pass
+    finally:
+        a.close(); b.close()
+PY
+)
+CTRLPORT=$((TPMPORT + 1))
+mkdir -p "$T_TMP/tpm"
+t_bg swtpm socket --tpm2 --server type=tcp,port=$TPMPORT \
+	--ctrl type=tcp,port=$CTRLPORT --tpmstate dir="$T_TMP/tpm" \
+	--flags not-need-init,startup-clear
+TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$TPMPORT"
+export TPM2TOOLS_TCTI
+t_wait 100 tpm2_pcrread sha256:0 >/dev/null || t_fail "swtpm did not start"
+
+# ---- the key server ----
+KSPORT=$(t_free_port)
+URL=http://127.0.0.1:$KSPORT
+mkdir -p "$T_TMP/ks"
+chmod 700 "$T_TMP/ks"
+start_ks() {
+	t_bg "$KS" -s "$T_TMP/ks" -l 127.0.0.1:$KSPORT -S "$T_TMP/ks/op.sock" \
+		--max-body 16384 "$@" 2>>"$T_TMP/ks.log"
+	KSPID=$!
+	t_wait 100 curl -sf -m 2 "$URL/v1/pubkey" -o /dev/null ||
+		{ cat "$T_TMP/ks.log" >&2; t_fail "key server did not start"; }
+}
+start_ks
+TOKEN=$(cat "$T_TMP/ks/operator.token")
+[ "$(stat -c %a "$T_TMP/ks/operator.token")" = 600 ] || t_fail "token file mode"
+[ "$(stat -c %a "$T_TMP/ks/signing.key")" = 600 ] || t_fail "signing key mode"
+curl -sf -m 5 "$URL/v1/pubkey" |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])' \
+	>"$T_TMP/ks.pub"
+grep -q '^sccrypt-ed25519 ' "$T_TMP/ks.pub" || t_fail "pubkey text form"
+t_pass "key server up, key and token created 0600"
+
+# ---- helpers ----
+# req METHOD PATH [curl args...]: status in $ST, body in $T_TMP/resp
+req() {
+	m=$1; p=$2; shift 2
+	ST=$(curl -s -m 10 -o "$T_TMP/resp" -w '%{http_code}' -X "$m" "$@" "$URL$p")
+}
+op() { req "$@" -H "Authorization: Bearer $TOKEN"; }
+expect() {	# expect STATUS [ERRORCODE] what
+	st=$1; code=$2; what=$3
+	[ "$ST" = "$st" ] || { cat "$T_TMP/resp" >&2; t_fail "$what: HTTP $ST, want $st"; }
+	if [ -n "$code" ]; then
+		grep -q "\"error\":\"$code\"" "$T_TMP/resp" ||
+			{ cat "$T_TMP/resp" >&2; t_fail "$what: want error $code"; }
+		grep -q '"message":"' "$T_TMP/resp" || t_fail "$what: no message"
+		! grep -q '"certificate":' "$T_TMP/resp" || t_fail "$what: certificate in a refusal"
+	fi
+	t_pass "$what"
+}
+attest_post() { req POST /v1/attest --data-binary @"$1"; }
+# mkreq FILE HOST [agent args...]: a fresh, correctly quoted request
+mkreq() {
+	f=$1; h=$2; shift 2
+	"$AT" -q -k "$URL" -n "$h" --hv-pubkey-file "$T_TMP/hv.key" \
+		--request-out "$f" "$@" || t_fail "agent could not build a request"
+}
+# jq-less edits of a request: python3 edit.py IN OUT EXPR
+cat >"$T_TMP/edit.py" <<'EOF'
+import base64, json, sys
+r = json.load(open(sys.argv[1]))
+b = lambda k: bytearray(base64.b64decode(r[k]))
+e = lambda k, v: base64.b64encode(bytes(v)).decode()
+what = sys.argv[3]
+if what == "flip-sig":
+    s = b("signature"); s[-5] ^= 1; r["signature"] = e("signature", s)
+elif what == "truncate-quote":
+    q = b("quote"); r["quote"] = e("quote", q[:len(q) // 2])
+elif what == "garbage-quote":
+    r["quote"] = base64.b64encode(bytes(range(200))).decode()
+elif what == "bad-pcr-value":
+    r["pcrs"]["1"] = "ab" * 32
+elif what == "drop-pcr":
+    del r["pcrs"]["1"]
+elif what == "magic":
+    q = b("quote"); q[2] ^= 0xff; r["quote"] = e("quote", q)
+json.dump(r, open(sys.argv[2], "w"))
+EOF
+edit() { python3 "$T_TMP/edit.py" "$@" || t_fail "edit $3"; }
+
+# ---- AK provisioning and the hv key measurement ----
+"$AT" -q --create-ak -n host1 >"$T_TMP/enroll.json" || t_fail "create AK"
+grep -q '"ak_public"' "$T_TMP/enroll.json" || t_fail "enrollment JSON"
+! "$AT" -q --create-ak -n host1 >/dev/null 2>&1 || t_fail "AK handle reused without --force"
+t_pass "AK created and persisted; handle protected"
+# A non-trivial boot chain: PCR 0 and 7 measured.
+tpm2_pcrextend 0:sha256=$(printf firmware | sha256sum | cut -d' ' -f1) >/dev/null
+tpm2_pcrextend 7:sha256=$(printf secureboot | sha256sum | cut -d' ' -f1) >/dev/null
+"$AT" -q --print-enrollment -n host1 >"$T_TMP/enroll.json" || t_fail "print enrollment"
+# The hv's key and its one extend into PCR 15 (what sccrypt-hvsim does at boot).
+head -c 32 /dev/urandom >"$T_TMP/hv.key"
+tpm2_pcrextend 15:sha256=$(sha256sum <"$T_TMP/hv.key" | cut -d' ' -f1) >/dev/null
+head -c 32 /dev/urandom >"$T_TMP/dom0.key"
+
+# ---- operator credential ----
+req POST /v1/hosts --data-binary @"$T_TMP/enroll.json"
+expect 401 unauthorized "enroll without a token is refused"
+req POST /v1/hosts --data-binary @"$T_TMP/enroll.json" -H "Authorization: Bearer 0000$TOKEN"
+expect 401 unauthorized "enroll with a wrong token is refused"
+req GET /v1/hosts -H "Authorization: Basic $TOKEN"
+expect 401 unauthorized "list with a non-bearer credential is refused"
+op POST /v1/hosts --data-binary @"$T_TMP/enroll.json"
+expect 201 "" "enroll with the token"
+grep -q '"ak":"ecc-p256"' "$T_TMP/resp" || t_fail "enrolled AK type"
+op POST /v1/hosts --data-binary @"$T_TMP/enroll.json"
+expect 409 host_exists "second enrollment of the same name"
+# A host whose golden PCR 0 is not what this TPM measured.
+python3 - "$T_TMP/enroll.json" "$T_TMP/enroll-bad.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1])); r["name"] = "host-badpolicy"
+r["policy"]["pcrs"]["0"] = "11" * 32
+json.dump(r, open(sys.argv[2], "w"))
+EOF
+ST=$(curl -s -m 10 -o "$T_TMP/resp" -w '%{http_code}' --unix-socket "$T_TMP/ks/op.sock" \
+	--data-binary @"$T_TMP/enroll-bad.json" http://localhost/v1/hosts)
+expect 201 "" "enroll over the operator unix socket without a token"
+
+# ---- refusals: each spends its nonce, none yields a certificate ----
+R=$T_TMP/req.json
+mkreq "$R" host1 --nonce $(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+attest_post "$R"; expect 403 nonce_invalid "quote over a nonce the server never issued"
+
+mkreq "$R" host-badpolicy
+attest_post "$R"; expect 403 pcr_policy_mismatch "PCR 0 differs from the golden policy"
+
+"$AT" -q -k "$URL" -n host1 --hv-pubkey-file "$T_TMP/dom0.key" --request-out "$R" ||
+	t_fail "request with dom0's key"
+attest_post "$R"; expect 403 key_pcr_mismatch "dom0 substitutes its own hv key"
+
+mkreq "$R" nosuchhost --pcrs 0,1,2,3,4,5,6,7 --key-pcr 15
+attest_post "$R"; expect 404 unknown_host "unknown host"
+
+mkreq "$R" host1; edit "$R" "$R.x" flip-sig
+attest_post "$R.x"; expect 403 signature_invalid "signature with one bit flipped"
+
+mkreq "$R" host1; edit "$R" "$R.x" truncate-quote
+attest_post "$R.x"; expect 400 quote_malformed "truncated quote"
+edit "$R" "$R.x" garbage-quote
+attest_post "$R.x"; expect 400 quote_malformed "garbage quote"
+
+mkreq "$R" host1; edit "$R" "$R.x" magic
+attest_post "$R.x"; expect 403 quote_invalid "quote without TPM_GENERATED magic"
+
+mkreq "$R" host1; edit "$R" "$R.x" bad-pcr-value
+attest_post "$R.x"; expect 403 pcr_digest_mismatch "posted PCR value not the quoted one"
+
+mkreq "$R" host1; edit "$R" "$R.x" drop-pcr
+attest_post "$R.x"; expect 403 pcr_selection_mismatch "posted PCRs differ from the quote's"
+
+mkreq "$R" host1 --pcrs 0,7
+attest_post "$R"; expect 403 pcr_selection_mismatch "quote over fewer PCRs than the policy"
+
+python3 -c 'import sys; sys.stdout.write("{\"host\":\"" + "a" * 40000 + "\"}")' >"$T_TMP/big.json"
+attest_post "$T_TMP/big.json"; expect 413 body_too_large "oversized body"
+python3 -c 'import sys; sys.stdout.write("x" * 20000)' |
+	curl -s -m 10 -o "$T_TMP/resp" -w '%{http_code}' -H 'Transfer-Encoding: chunked' \
+	--data-binary @- "$URL/v1/attest" >"$T_TMP/st"; ST=$(cat "$T_TMP/st")
+expect 413 body_too_large "oversized chunked body"
+printf '{"host": "host1", "quote": ' >"$T_TMP/bad.json"
+attest_post "$T_TMP/bad.json"; expect 400 malformed_json "truncated JSON"
+printf '{"host":"host1","quote":"QQ==","quote":"QQ=="}' >"$T_TMP/bad.json"
+attest_post "$T_TMP/bad.json"; expect 400 malformed_json "duplicate keys"
+python3 -c 'import sys; sys.stdout.write("[" * 50 + "]" * 50)' >"$T_TMP/bad.json"
+attest_post "$T_TMP/bad.json"; expect 400 malformed_json "deep nesting"
+printf '{"host":"../etc","quote":"QQ==","signature":"QQ==","pcrs":{"0":"00"},"hv_pubkey":"00"}' >"$T_TMP/bad.json"
+attest_post "$T_TMP/bad.json"; expect 400 invalid_field "invalid host name"
+printf '{"host":"host1","extra":1}' >"$T_TMP/bad.json"
+attest_post "$T_TMP/bad.json"; expect 400 invalid_field "unknown member"
+
+req GET /v1/hosts/host1/certificate
+expect 404 no_certificate "no certificate after all the refusals"
+
+# The agent itself: refused attestation leaves no certificate file.
+! "$AT" -q -k "$URL" -n host1 --hv-pubkey-file "$T_TMP/dom0.key" \
+	-o "$T_TMP/cert.bad" -K "$T_TMP/ks.pub" 2>"$T_TMP/agent.err" ||
+	t_fail "agent succeeded with dom0's key"
+grep -q key_pcr_mismatch "$T_TMP/agent.err" || t_fail "agent did not report the error"
+[ ! -e "$T_TMP/cert.bad" ] || t_fail "agent stored a certificate after a refusal"
+t_pass "agent reports the refusal and stores nothing"
+
+# ---- success ----
+mkreq "$R" host1
+attest_post "$R"; expect 200 "" "valid attestation"
+grep -q '"certificate":"' "$T_TMP/resp" || t_fail "no certificate in the answer"
+attest_post "$R"; expect 403 nonce_invalid "replayed attestation"
+
+"$AT" -q -k "$URL" -n host1 --hv-pubkey-file "$T_TMP/hv.key" \
+	-o "$T_TMP/cert" -K "$T_TMP/ks.pub" || t_fail "agent attestation"
+[ -s "$T_TMP/cert" ] || t_fail "no certificate file"
+"$AT" -q --verify-cert "$T_TMP/cert" -K "$T_TMP/ks.pub" -n host1 \
+	--hv-pubkey-file "$T_TMP/hv.key" >"$T_TMP/verify.out" ||
+	t_fail "sc_cert_verify rejects the certificate"
+grep -q "^host host1$" "$T_TMP/verify.out" || t_fail "certificate host"
+grep -q "^hv_pubkey $(od -An -tx1 "$T_TMP/hv.key" | tr -d ' \n')$" "$T_TMP/verify.out" ||
+	t_fail "certificate hv key"
+! "$AT" -q --verify-cert "$T_TMP/cert" -K "$T_TMP/ks.pub" -n host1 \
+	--hv-pubkey-file "$T_TMP/dom0.key" >/dev/null 2>&1 ||
+	t_fail "certificate verified for another hv key"
+! "$AT" -q --verify-cert "$T_TMP/cert" -K "$T_TMP/ks.pub" -n host2 >/dev/null 2>&1 ||
+	t_fail "certificate verified for another host"
+t_pass "end to end: certificate verifies with sc_cert_verify (host, hv key, pinned signer)"
+
+req GET /v1/hosts/host1/certificate
+expect 200 "" "certificate fetch"
+python3 - "$T_TMP/resp" "$T_TMP/cert" <<'EOF' || t_fail "fetched certificate differs from the stored one"
+import base64, json, sys
+c = base64.b64decode(json.load(open(sys.argv[1]))["certificate"])
+sys.exit(0 if c == open(sys.argv[2], "rb").read() else 1)
+EOF
+t_pass "fetched certificate is the agent's"
+
+# ---- RSA attestation keys (RSASSA and RSAPSS) ----
+for alg in rsa rsapss; do
+	case $alg in rsa) h=0x81010003 ;; *) h=0x81010004 ;; esac
+	"$AT" -q --create-ak --ak-alg $alg --ak-handle $h -n host-$alg \
+		>"$T_TMP/enroll-$alg.json" || t_fail "create $alg AK"
+	op POST /v1/hosts --data-binary @"$T_TMP/enroll-$alg.json"
+	expect 201 "" "enroll host-$alg"
+	grep -q '"ak":"rsa-2048"' "$T_TMP/resp" || t_fail "rsa AK type"
+	"$AT" -q -k "$URL" -n host-$alg --ak-handle $h --hv-pubkey-file "$T_TMP/hv.key" \
+		-o "$T_TMP/cert-$alg" -K "$T_TMP/ks.pub" || t_fail "attest with $alg AK"
+	t_pass "attestation with an $alg AK"
+done
+
+# ---- listing, revocation, deletion ----
+op GET /v1/hosts
+expect 200 "" "list hosts"
+for h in host1 host-badpolicy host-rsa host-rsapss; do
+	grep -q "\"name\":\"$h\"" "$T_TMP/resp" || t_fail "list lacks $h"
+done
+op POST /v1/hosts/host1/revoke
+expect 200 "" "revoke host1"
+req GET /v1/hosts/host1/certificate
+expect 403 host_revoked "revoked host's certificate is refused"
+mkreq "$R" host1
+attest_post "$R"; expect 403 host_revoked "revoked host cannot attest"
+op GET /v1/hosts/host1
+grep -q '"revoked":true' "$T_TMP/resp" || t_fail "host1 not shown revoked"
+op DELETE /v1/hosts/host-rsa
+expect 200 "" "delete host-rsa"
+req GET /v1/hosts/host-rsa/certificate
+expect 404 unknown_host "deleted host is unknown"
+req PUT /v1/attest
+expect 405 method_not_allowed "wrong method"
+req GET /v1/nothing
+expect 404 not_found "unknown endpoint"
+
+# ---- restart: same key, same database ----
+PK1=$(cat "$T_TMP/ks.pub")
+kill "$KSPID"; wait "$KSPID" 2>/dev/null || true
+start_ks --no-privsep
+curl -sf -m 5 "$URL/v1/pubkey" | grep -q "$(echo "$PK1" | cut -d' ' -f2)" ||
+	t_fail "signing key changed across a restart"
+req GET /v1/hosts/host-rsapss/certificate
+expect 200 "" "certificates survive a restart"
+
+# Logs never carry the token or the signing key.
+! grep -q "$TOKEN" "$T_TMP/ks.log" || t_fail "token in the log"
+grep -q "audit: attest host=host1 .*result=key_pcr_mismatch" "$T_TMP/ks.log" ||
+	t_fail "no audit line for a refusal"
+t_pass "audit lines present, no secrets in the log"
+exit 0
