@@ -11,12 +11,13 @@ hv_libsccrypt_hv_a_CPPFLAGS = $(HV_CPPFLAGS)
 hv_libsccrypt_hv_a_CFLAGS = $(AM_CFLAGS)
 hv_libsccrypt_hv_a_SOURCES = \
 	hv/core/xen_console_compat.h hv/core/ring.h hv/core/ring.c \
-	hv/core/hv.h hv/core/hv.c
+	hv/core/hv.h hv/core/hv.c \
+	hv/client/hvclient.h hv/client/hvclient.c
 # tests/freestanding-check checks each object's undefined symbols on its own,
 # so cross-file references (hv.c -> ring.c, record.c, blob.c) fail it; until
 # it resolves them across the set, tests/integration/hv-freestanding.sh does
 # the check for hv/core together with lib/core.
-HV_FREESTANDING_SRCS = hv/core/ring.c hv/core/hv.c
+HV_FREESTANDING_SRCS = hv/core/ring.c hv/core/hv.c hv/client/hvclient.c
 
 HV_LIBS = hv/libsccrypt-hv.a $(SC_LIBS)
 
@@ -34,3 +35,13 @@ tests_unit_test_hv_ring_LDADD = $(HV_LIBS) $(CMOCKA_LIBS)
 
 TESTS += tests/integration/hv-freestanding.sh
 dist_check_SCRIPTS += tests/integration/hv-freestanding.sh
+
+if BUILD_UNIT_TESTS
+check_PROGRAMS += tests/unit/test_hv_ops
+UNIT_TESTS += tests/unit/test_hv_ops
+TESTS += tests/unit/test_hv_ops
+endif
+tests_unit_test_hv_ops_SOURCES = tests/unit/test_hv_ops.c
+tests_unit_test_hv_ops_CPPFLAGS = $(HV_CPPFLAGS)
+tests_unit_test_hv_ops_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_hv_ops_LDADD = $(HV_LIBS) $(CMOCKA_LIBS)

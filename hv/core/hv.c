@@ -402,7 +402,8 @@ sess_ready(const struct sc_hv_domain *d, int idx)
 
 	if (SC_HV_CTRLQ_SIZE - s->ctrlq_len < SC_HV_CTRL_RESERVE)
 		return false;
-	if (idx == d->writer && !dom_pending_empty(d))
+	/* A writer candidate may become the writer with this very record. */
+	if (!s->viewer && !dom_pending_empty(d))
 		return false;
 	return true;
 }
@@ -891,7 +892,7 @@ op_open(struct sc_hv *hv, struct op_ctx *o)
 	uint32_t wanted, kept;
 	uint64_t lost;
 	bool viewer;
-	int aclidx, slot, old, r;
+	int aclidx, slot, r;
 	unsigned i;
 
 	sc_memset(&t, 0, sizeof(t));
@@ -993,20 +994,14 @@ op_open(struct sc_hv *hv, struct op_ctx *o)
 	d->seen_next = (d->seen_next + 1) % SC_HV_SEEN_MAX;
 	if (d->seen_count < SC_HV_SEEN_MAX)
 		d->seen_count++;
-	if (!viewer) {
-		old = d->writer;
-		if (old >= 0) {
-			sess_begin_close(hv, d, old, SC_CLOSE_TAKEN_OVER,
-			    "another session of an authorised user took over");
-			(void)sess_notice(hv, s, SC_NOTICE_TAKEN_OVER, 0,
-			    "took over from another session");
-		}
-		d->writer = slot;
-		d->detached = false;
-		if (lost > 0)
-			(void)sess_notice(hv, s, SC_NOTICE_LOST_OUTPUT, lost,
-			    "console output lost while no session was attached");
-	}
+	/*
+	 * IKpsk2 mixes the psk only into message 2, so message 1 does not
+	 * prove the initiator knows the VM secret.  A writer therefore takes
+	 * over when its first record authenticates (sess_confirm), not here.
+	 */
+	if (!viewer && lost > 0)
+		(void)sess_notice(hv, s, SC_NOTICE_LOST_OUTPUT, lost,
+		    "console output lost while no session was attached");
 	o->session = s->id;
 	if (sess_has_output(d, s))
 		ev(hv, d, s->id, SC_EV_OUTPUT);
@@ -1165,6 +1160,37 @@ sess_owner_cmd(struct sc_hv *hv, struct sc_hv_domain *d, int idx,
 	return 0;
 }
 
+/*
+ * First authenticated record of a writer session: the client holds the VM
+ * secret, so it becomes the domain's writer, replacing the previous one.
+ */
+static void
+sess_confirm(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
+{
+	struct sc_hv_session *s = &d->sess[idx];
+	int old = d->writer;
+
+	s->confirmed = true;
+	if (s->viewer)
+		return;
+	if (old >= 0 && old != idx) {
+		sess_begin_close(hv, d, old, SC_CLOSE_TAKEN_OVER,
+		    "another session of an authorised user took over");
+		(void)sess_notice(hv, s, SC_NOTICE_TAKEN_OVER, 0,
+		    "took over from another session");
+	}
+	/* As a candidate it could fall behind like a viewer; a writer may not. */
+	if (s->out_pos < d->tail) {
+		(void)sess_notice(hv, s, SC_NOTICE_LOST_OUTPUT,
+		    d->tail - s->out_pos, "console output lost");
+		s->out_pos = d->tail;
+	}
+	if (s->replay_active && s->replay_pos < d->tail)
+		s->replay_pos = SC_MIN(d->tail, s->replay_end);
+	d->writer = idx;
+	d->detached = false;
+}
+
 /* Open and act on the record in s->item.  Nonzero ends the INPUT op. */
 static int
 sess_record(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
@@ -1184,6 +1210,8 @@ sess_record(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
 		return r;
 	}
 	n = pb.len;
+	if (!s->confirmed)
+		sess_confirm(hv, d, idx);
 	switch (type) {
 	case SC_REC_DATA:
 		if (s->viewer) {

@@ -71,6 +71,7 @@ struct sc_hv_session {
 	uint8_t		state;
 	bool		viewer;
 	bool		owner;
+	bool		confirmed;	/* a valid record arrived: the peer has the psk */
 	uint8_t		user_pk[SC_KEY_LEN];
 	struct sc_record_layer rl;
 	uint64_t	out_pos;	/* next live output byte to deliver */

@@ -8,7 +8,7 @@ set -eu
 : "${CC:?}" "${FREESTANDING_CFLAGS:?}" "${top_srcdir:?}"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-srcs="hv/core/ring.c hv/core/hv.c lib/core/err.c lib/core/buf.c lib/core/crypto.c
+srcs="hv/core/ring.c hv/core/hv.c hv/client/hvclient.c lib/core/err.c lib/core/buf.c lib/core/crypto.c
       lib/core/noise.c lib/core/record.c lib/core/blob.c lib/core/frame.c lib/core/ops.c"
 for src in $srcs; do
 	# shellcheck disable=SC2086

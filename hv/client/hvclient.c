@@ -1,0 +1,179 @@
+/*
+ * hvclient.c — client side of the hv ops ABI (see hvclient.h).
+ */
+#include "core/compat.h"
+#include "core/err.h"
+#include "core/buf.h"
+#include "core/crypto.h"
+#include "core/noise.h"
+#include "core/record.h"
+#include "core/ops.h"
+#include "core/wire.h"
+#include "hvclient.h"
+
+int
+sc_hvc_op_build(struct sc_buf *out, uint16_t op, uint32_t domid,
+    uint32_t session, uint32_t arg, uint32_t seq, const uint8_t *payload,
+    size_t len)
+{
+	struct sc_op_hdr h;
+	int r;
+
+	if (len > SC_OP_PAYLOAD_MAX)
+		return SC_ERR_TOOLONG;
+	if (sc_buf_room(out) < SC_OP_HDR_LEN + len)
+		return SC_ERR_NOSPACE;
+	sc_memset(&h, 0, sizeof(h));
+	h.magic = SC_OPS_MAGIC;
+	h.version = SC_OPS_VERSION;
+	h.op = op;
+	h.domid = domid;
+	h.session = session;
+	h.arg = arg;
+	h.len = (uint32_t)len;
+	h.seq = seq;
+	if ((r = sc_op_hdr_put(out, &h)) != 0)
+		return r;
+	if (len > 0 && (r = sc_buf_put_bytes(out, payload, len)) != 0)
+		return r;
+	return 0;
+}
+
+int
+sc_hvc_op_parse(const uint8_t *pkt, size_t len, struct sc_op_hdr *h,
+    const uint8_t **payload)
+{
+	struct sc_buf b;
+	int r;
+
+	sc_buf_init_ro(&b, pkt, len);
+	if ((r = sc_op_hdr_get(&b, h)) != 0)
+		return r;
+	if (sc_buf_avail(&b) != h->len)
+		return sc_buf_avail(&b) < h->len ? SC_ERR_TRUNCATED : SC_ERR_FORMAT;
+	*payload = sc_buf_rptr(&b);
+	return 0;
+}
+
+int
+sc_hvc_hs1(struct sc_hvc_session *s, const struct sc_crypto *cp,
+    const uint8_t uuid[SC_UUID_LEN], const uint8_t hv_pk[SC_KEY_LEN],
+    const uint8_t user_sk[SC_KEY_LEN], const uint8_t vm_secret[SC_PSK_LEN],
+    uint8_t flags, uint32_t history_wanted, struct sc_buf *msg1)
+{
+	const struct sc_noise_pattern *pat;
+	uint8_t prologue[SC_PROTOCOL_ID_LEN + SC_UUID_LEN + SC_KEY_LEN];
+	uint8_t pl[SC_HS1_PAYLOAD_LEN];
+	struct sc_buf b;
+	int r;
+
+	sc_memset(s, 0, sizeof(*s));
+	s->cp = cp;
+	if ((pat = sc_noise_pattern_lookup(SC_NOISE_PROTOCOL)) == NULL)
+		return SC_ERR_UNSUPPORTED;
+	sc_buf_init(&b, prologue, sizeof(prologue));
+	if ((r = sc_buf_put_bytes(&b, SC_PROTOCOL_ID, SC_PROTOCOL_ID_LEN)) != 0 ||
+	    (r = sc_buf_put_bytes(&b, uuid, SC_UUID_LEN)) != 0 ||
+	    (r = sc_buf_put_bytes(&b, hv_pk, SC_KEY_LEN)) != 0)
+		return r;
+	sc_buf_init(&b, pl, sizeof(pl));
+	if ((r = sc_buf_put_u8(&b, SC_PROTOCOL_VERSION)) != 0 ||
+	    (r = sc_buf_put_u8(&b, flags)) != 0 ||
+	    (r = sc_buf_put_u32(&b, history_wanted)) != 0)
+		return r;
+	if ((r = sc_noise_hs_init(&s->hs, cp, pat, true, prologue,
+	    sizeof(prologue), user_sk, hv_pk, vm_secret, 1)) != 0)
+		return r;
+	return sc_noise_hs_write(&s->hs, pl, sizeof(pl), msg1);
+}
+
+int
+sc_hvc_hs2(struct sc_hvc_session *s, const uint8_t *msg2, size_t len)
+{
+	struct sc_noise_transport t;
+	uint8_t plmem[SC_HS2_PAYLOAD_LEN + 16], version;
+	struct sc_buf pl;
+	int r;
+
+	sc_memset(&t, 0, sizeof(t));
+	sc_buf_init(&pl, plmem, sizeof(plmem));
+	if ((r = sc_noise_hs_read(&s->hs, msg2, len, &pl)) != 0)
+		goto out;
+	if ((r = sc_buf_get_u8(&pl, &version)) != 0 ||
+	    (r = sc_buf_get_u8(&pl, &s->hs2_flags)) != 0 ||
+	    (r = sc_buf_get_u32(&pl, &s->history_kept)) != 0 ||
+	    (r = sc_buf_get_u64(&pl, &s->lost_bytes)) != 0 ||
+	    (r = sc_buf_expect_end(&pl)) != 0) {
+		r = SC_ERR_FORMAT;
+		goto out;
+	}
+	if (version != SC_PROTOCOL_VERSION) {
+		r = SC_ERR_VERSION;
+		goto out;
+	}
+	if (!sc_noise_hs_complete(&s->hs)) {
+		r = SC_ERR_STATE;
+		goto out;
+	}
+	if ((r = sc_noise_hs_split(&s->hs, &t)) != 0)
+		goto out;
+	sc_record_init(&s->rl, &t);
+	s->established = true;
+out:
+	sc_noise_hs_wipe(&s->hs);
+	s->cp->memzero(&t, sizeof(t));
+	return r;
+}
+
+int
+sc_hvc_seal(struct sc_hvc_session *s, uint8_t type, const uint8_t *p,
+    size_t n, struct sc_buf *items)
+{
+	uint8_t ct[SC_RECORD_CT_MAX];
+	struct sc_buf c;
+	int r;
+
+	if (!s->established)
+		return SC_ERR_STATE;
+	if (sc_buf_room(items) < 2 + 1 + n + SC_TAG_LEN)
+		return SC_ERR_NOSPACE;
+	sc_buf_init(&c, ct, sizeof(ct));
+	if ((r = sc_record_seal(&s->rl, type, p, n, &c)) != 0)
+		return r;
+	if ((r = sc_buf_put_u16_le(items, (uint16_t)c.len)) != 0 ||
+	    (r = sc_buf_put_bytes(items, ct, c.len)) != 0)
+		return r;
+	return 0;
+}
+
+int
+sc_hvc_open_item(struct sc_hvc_session *s, struct sc_buf *items,
+    uint8_t *type, struct sc_buf *pl)
+{
+	const uint8_t *ct;
+	uint16_t len;
+	int r;
+
+	if (!s->established)
+		return SC_ERR_STATE;
+	if (sc_buf_avail(items) == 0)
+		return 0;
+	if ((r = sc_buf_get_u16_le(items, &len)) != 0 ||
+	    (r = sc_buf_get_view(items, len, &ct)) != 0)
+		return r;
+	if ((r = sc_record_open(&s->rl, ct, len, type, pl)) != 0)
+		return r;
+	return 1;
+}
+
+void
+sc_hvc_wipe(struct sc_hvc_session *s)
+{
+	const struct sc_crypto *cp = s->cp;
+
+	sc_noise_hs_wipe(&s->hs);
+	if (s->established)
+		sc_record_wipe(&s->rl);
+	if (cp != NULL)
+		cp->memzero(s, sizeof(*s));
+}

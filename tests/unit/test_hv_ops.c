@@ -1,0 +1,1163 @@
+/*
+ * test_hv_ops.c — the hv ops dispatcher end to end: real Noise handshakes
+ * (lib/core), real records, real rings, with the test playing dom0, the
+ * tenant's client and the guest.
+ *
+ * Every rejection test checks the exact error and then shows that another
+ * domain's session (and, where it applies, the same domain's session) still
+ * works: bad input from dom0 affects only what it targeted.
+ */
+#define _GNU_SOURCE 1
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/err.h"
+#include "core/buf.h"
+#include "core/crypto.h"
+#include "core/blob.h"
+#include "core/ops.h"
+#include "core/wire.h"
+#include "hv/core/hv.h"
+#include "hv/client/hvclient.h"
+
+#define D1	1	/* protected in most tests */
+#define D2	2	/* a second protected domain: must keep working */
+#define D3	7	/* unprotected (RAW baseline) */
+#define ARENA	(256 * 1024)
+
+struct fx {
+	struct sc_hv		*hv;
+	uint8_t			*arena;
+	const struct sc_crypto	*cp;
+	struct xencons_interface ring[3];
+	uint8_t			 uuid[3][SC_UUID_LEN];
+	uint8_t			 disk[3][32];
+	uint8_t			 secret[3][SC_PSK_LEN];
+	uint8_t			 owner_sk[32], owner_pk[32];
+	uint8_t			 user_sk[32], user_pk[32];	/* in ACL, not owner */
+	uint8_t			 other_sk[32], other_pk[32];	/* not in ACL */
+	/* Events seen. */
+	uint32_t		 events[8];
+	uint32_t		 closed_ids[16];
+	unsigned		 nclosed;
+	unsigned		 kicks;
+	uint32_t		 seq;
+	uint8_t			 resp[SC_OP_MAX];
+	struct sc_op_hdr	 rh;
+	const uint8_t		*rp;
+};
+
+static int
+dom_index(uint32_t domid)
+{
+	return domid == D1 ? 0 : domid == D2 ? 1 : 2;
+}
+
+static int
+hook_disk(void *arg, uint32_t domid, const uint8_t uuid[16], const uint8_t *key,
+    size_t len)
+{
+	struct fx *f = arg;
+	int i = dom_index(domid);
+
+	if (memcmp(uuid, f->uuid[i], 16) != 0)
+		return SC_ERR_INTERNAL;
+	if (len != 32 || memcmp(key, f->disk[i], 32) != 0)
+		return SC_ERR_DISKKEY;
+	return 0;
+}
+
+static void
+hook_guest(void *arg, uint32_t domid)
+{
+	struct fx *f = arg;
+
+	(void)domid;
+	f->kicks++;
+}
+
+static void
+hook_dom0(void *arg, uint32_t domid, uint32_t session, uint32_t events)
+{
+	struct fx *f = arg;
+
+	f->events[domid & 7] |= events;
+	if ((events & SC_EV_SESSION_CLOSED) && f->nclosed < 16)
+		f->closed_ids[f->nclosed++] = session;
+}
+
+static int
+setup(void **state)
+{
+	struct sc_hv_platform pf;
+	struct fx *f = calloc(1, sizeof(*f));
+	uint8_t sk[32];
+	int i;
+
+	assert_non_null(f);
+	f->cp = sc_crypto_sodium();
+	f->hv = calloc(1, sizeof(*f->hv));
+	f->arena = calloc(1, ARENA);
+	assert_non_null(f->hv);
+	assert_non_null(f->arena);
+	for (i = 0; i < 3; i++) {
+		f->cp->random(f->uuid[i], 16);
+		f->cp->random(f->disk[i], 32);
+		f->cp->random(f->secret[i], 32);
+		sc_ring_reset(&f->ring[i]);
+	}
+	assert_int_equal(sc_x25519_keypair(f->cp, f->owner_pk, f->owner_sk), 0);
+	assert_int_equal(sc_x25519_keypair(f->cp, f->user_pk, f->user_sk), 0);
+	assert_int_equal(sc_x25519_keypair(f->cp, f->other_pk, f->other_sk), 0);
+	memset(&pf, 0, sizeof(pf));
+	pf.arg = f;
+	pf.check_disk_key = hook_disk;
+	pf.notify_guest = hook_guest;
+	pf.notify_dom0 = hook_dom0;
+	f->cp->random(sk, 32);
+	assert_int_equal(sc_hv_init(f->hv, f->cp, &pf, sk, 15, f->arena, ARENA), 0);
+	assert_int_equal(sc_hv_domain_add(f->hv, D1, f->uuid[0], "vm1", &f->ring[0], 0), 0);
+	assert_int_equal(sc_hv_domain_add(f->hv, D2, f->uuid[1], "vm2", &f->ring[1], 8192), 0);
+	assert_int_equal(sc_hv_domain_add(f->hv, D3, f->uuid[2], "plain", &f->ring[2], 0), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	sc_hv_wipe(f->hv);
+	free(f->hv);
+	free(f->arena);
+	free(f);
+	return 0;
+}
+
+/* Run one op; returns the response status.  f->rh / f->rp hold the answer. */
+static int
+op_full(struct fx *f, uint16_t op, uint32_t domid, uint32_t session,
+    uint32_t arg, const void *p, size_t n, size_t cap)
+{
+	uint8_t req[SC_OP_MAX + 64];
+	struct sc_buf b;
+	size_t rlen;
+
+	sc_buf_init(&b, req, sizeof(req));
+	assert_int_equal(sc_hvc_op_build(&b, op, domid, session, arg, ++f->seq, p, n), 0);
+	assert_int_equal(sc_hv_dispatch(f->hv, req, b.len, f->resp, cap, &rlen), 0);
+	assert_int_equal(sc_hvc_op_parse(f->resp, rlen, &f->rh, &f->rp), 0);
+	assert_int_equal(f->rh.seq, f->seq);
+	assert_int_equal(f->rh.op, op);
+	if (f->rh.status != 0 && op != SC_OP_PROTECT)
+		assert_int_equal(f->rh.len, 0);
+	return f->rh.status;
+}
+
+static int
+op(struct fx *f, uint16_t o, uint32_t domid, uint32_t session, uint32_t arg,
+    const void *p, size_t n)
+{
+	return op_full(f, o, domid, session, arg, p, n, sizeof(f->resp));
+}
+
+struct acl_spec {
+	const uint8_t	*pk;
+	uint8_t		 flags;
+};
+
+static int
+protect_ex(struct fx *f, uint32_t domid, const uint8_t *uuid, const uint8_t *disk,
+    size_t disklen, uint32_t options, uint32_t hist, const struct acl_spec *acl,
+    unsigned nacl, const uint8_t *hv_pk)
+{
+	struct sc_registration reg;
+	uint8_t blob[SC_BLOB_MAX], confirm[32];
+	struct sc_buf b;
+	unsigned i;
+	int st, i_dom = dom_index(domid);
+
+	memset(&reg, 0, sizeof(reg));
+	memcpy(reg.uuid, uuid, 16);
+	memcpy(reg.vm_secret, f->secret[i_dom], 32);
+	memcpy(reg.disk_key, disk, disklen);
+	reg.disk_key_len = disklen;
+	reg.options = options;
+	reg.history_size = hist;
+	reg.acl_count = nacl;
+	for (i = 0; i < nacl; i++) {
+		memcpy(reg.acl[i].pubkey, acl[i].pk, 32);
+		reg.acl[i].flags = acl[i].flags;
+	}
+	sc_buf_init(&b, blob, sizeof(blob));
+	assert_int_equal(sc_blob_seal(f->cp, &reg, hv_pk ? hv_pk : sc_hv_pubkey(f->hv), &b), 0);
+	st = op(f, SC_OP_PROTECT, domid, 0, 0, blob, b.len);
+	if (f->rh.len == 32) {
+		/* The answer is authenticated with the VM secret, status included. */
+		assert_int_equal(sc_blob_confirm(f->cp, &reg, sc_hv_pubkey(f->hv), st,
+		    confirm), 0);
+		assert_memory_equal(confirm, f->rp, 32);
+	}
+	return st;
+}
+
+static int
+protect(struct fx *f, uint32_t domid, uint32_t options, uint32_t hist)
+{
+	struct acl_spec acl[2] = {
+		{ f->owner_pk, SC_ACL_F_OWNER }, { f->user_pk, 0 },
+	};
+	int i = dom_index(domid);
+
+	return protect_ex(f, domid, f->uuid[i], f->disk[i], 32, options, hist,
+	    acl, 2, NULL);
+}
+
+static int
+open_ex(struct fx *f, uint32_t domid, const uint8_t *uuid, const uint8_t *hv_pk,
+    const uint8_t *user_sk, const uint8_t *secret, uint8_t flags, uint32_t hist,
+    struct sc_hvc_session *cs, uint32_t *sid, uint8_t *msg1_copy)
+{
+	uint8_t msg1[256];
+	struct sc_buf b;
+	int st;
+
+	sc_buf_init(&b, msg1, sizeof(msg1));
+	assert_int_equal(sc_hvc_hs1(cs, f->cp, uuid, hv_pk, user_sk, secret, flags,
+	    hist, &b), 0);
+	assert_int_equal(b.len, SC_HS1_MSG_LEN);
+	if (msg1_copy != NULL)
+		memcpy(msg1_copy, msg1, b.len);
+	st = op(f, SC_OP_OPEN, domid, 0, 0, msg1, b.len);
+	if (st != 0)
+		return st;
+	assert_int_not_equal(f->rh.session, 0);
+	assert_int_equal(f->rh.len, SC_HS2_MSG_LEN);
+	*sid = f->rh.session;
+	/* The client's own verdict (IKpsk2 checks the psk in message 2). */
+	return sc_hvc_hs2(cs, f->rp, f->rh.len);
+}
+
+static int
+open_s(struct fx *f, uint32_t domid, const uint8_t *user_sk, uint8_t flags,
+    uint32_t hist, struct sc_hvc_session *cs, uint32_t *sid)
+{
+	int i = dom_index(domid);
+
+	return open_ex(f, domid, f->uuid[i], sc_hv_pubkey(f->hv), user_sk,
+	    f->secret[i], flags, hist, cs, sid, NULL);
+}
+
+/* Send one record as an INPUT op; returns status, *consumed if wanted. */
+static int
+send_rec(struct fx *f, uint32_t domid, uint32_t sid, struct sc_hvc_session *cs,
+    uint8_t type, const void *p, size_t n)
+{
+	uint8_t items[SC_RECORD_CT_MAX + 2];
+	struct sc_buf b;
+	int st;
+
+	sc_buf_init(&b, items, sizeof(items));
+	assert_int_equal(sc_hvc_seal(cs, type, p, n, &b), 0);
+	st = op(f, SC_OP_INPUT, domid, sid, 0, items, b.len);
+	if (st == 0)
+		assert_int_equal(f->rh.arg, b.len);
+	return st;
+}
+
+struct rx {
+	uint8_t		data[65536];
+	size_t		ndata;
+	uint8_t		hist[65536];
+	size_t		nhist;
+	bool		hist_last;
+	uint8_t		types[256];
+	unsigned	ntypes;
+	uint16_t	notice_code[16];
+	uint64_t	notice_val[16];
+	unsigned	nnotice;
+	uint8_t		close_reason;
+	bool		got_close;
+	bool		closed_flag;
+	uint8_t		last_pl[SC_RECORD_PAYLOAD_MAX];
+	size_t		last_len;
+};
+
+/* OUTPUT until nothing more; collect what the records say. */
+static void
+recv_all(struct fx *f, uint32_t domid, uint32_t sid, struct sc_hvc_session *cs,
+    struct rx *rx, uint32_t max)
+{
+	uint8_t plm[SC_RECORD_PAYLOAD_MAX];
+	struct sc_buf items, pl, nb;
+	uint8_t type;
+	uint16_t code;
+	uint64_t val;
+	int r, rounds = 0;
+
+	do {
+		assert_int_equal(op(f, SC_OP_OUTPUT, domid, sid, max, NULL, 0), 0);
+		if (max)
+			assert_true(f->rh.len <= max);
+		sc_buf_init_ro(&items, f->rp, f->rh.len);
+		for (;;) {
+			sc_buf_init(&pl, plm, sizeof(plm));
+			r = sc_hvc_open_item(cs, &items, &type, &pl);
+			assert_true(r >= 0);
+			if (r == 0)
+				break;
+			if (rx->ntypes < sizeof(rx->types))
+				rx->types[rx->ntypes++] = type;
+			memcpy(rx->last_pl, plm, pl.len);
+			rx->last_len = pl.len;
+			switch (type) {
+			case SC_REC_DATA:
+				assert_true(rx->ndata + pl.len <= sizeof(rx->data));
+				memcpy(rx->data + rx->ndata, plm, pl.len);
+				rx->ndata += pl.len;
+				break;
+			case SC_REC_HISTORY:
+				assert_true(pl.len >= 1);
+				memcpy(rx->hist + rx->nhist, plm + 1, pl.len - 1);
+				rx->nhist += pl.len - 1;
+				rx->hist_last = plm[0] == 1;
+				break;
+			case SC_REC_NOTICE:
+				sc_buf_init_ro(&nb, plm, pl.len);
+				assert_int_equal(sc_buf_get_u16(&nb, &code), 0);
+				assert_int_equal(sc_buf_get_u64(&nb, &val), 0);
+				if (rx->nnotice < 16) {
+					rx->notice_code[rx->nnotice] = code;
+					rx->notice_val[rx->nnotice++] = val;
+				}
+				break;
+			case SC_REC_CLOSE:
+				rx->got_close = true;
+				rx->close_reason = plm[0];
+				break;
+			}
+		}
+		if (f->rh.arg & SC_OUT_F_CLOSED)
+			rx->closed_flag = true;
+		assert_true(++rounds < 1000);
+	} while ((f->rh.arg & SC_OUT_F_MORE) && !(f->rh.arg & SC_OUT_F_CLOSED));
+}
+
+static size_t
+guest_read(struct fx *f, uint32_t domid, uint8_t *buf, size_t cap)
+{
+	size_t got;
+
+	assert_int_equal(sc_ring_guest_in_read(&f->ring[dom_index(domid)], buf, cap, &got), 0);
+	return got;
+}
+
+static size_t
+guest_write(struct fx *f, uint32_t domid, const void *p, size_t n)
+{
+	size_t w;
+
+	assert_int_equal(sc_ring_guest_out_write(&f->ring[dom_index(domid)], p, n, &w), 0);
+	assert_int_equal(sc_hv_guest_event(f->hv, domid), 0);
+	return w;
+}
+
+static bool
+has_notice(const struct rx *rx, uint16_t code, uint64_t *val)
+{
+	unsigned i;
+
+	for (i = 0; i < rx->nnotice; i++)
+		if (rx->notice_code[i] == code) {
+			if (val)
+				*val = rx->notice_val[i];
+			return true;
+		}
+	return false;
+}
+
+/* A full round trip on a domain's writer session: input and output. */
+static void
+roundtrip(struct fx *f, uint32_t domid, uint32_t sid, struct sc_hvc_session *cs,
+    const char *tag)
+{
+	uint8_t buf[256];
+	static struct rx rx;
+	size_t n;
+
+	assert_int_equal(send_rec(f, domid, sid, cs, SC_REC_DATA, tag, strlen(tag)), 0);
+	n = guest_read(f, domid, buf, sizeof(buf));
+	assert_int_equal(n, strlen(tag));
+	assert_memory_equal(buf, tag, n);
+	assert_int_equal(guest_write(f, domid, tag, strlen(tag)), strlen(tag));
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, domid, sid, cs, &rx, 0);
+	assert_int_equal(rx.ndata, strlen(tag));
+	assert_memory_equal(rx.data, tag, rx.ndata);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void
+test_info_list_status(void **state)
+{
+	struct fx *f = *state;
+	struct sc_buf b;
+	uint32_t v, flags;
+	uint8_t pk[32], name[64];
+
+	assert_int_equal(op(f, SC_OP_GET_INFO, 0, 0, 0, NULL, 0), 0);
+	assert_int_equal(f->rh.len, 32 + 5 * 4);
+	sc_buf_init_ro(&b, f->rp, f->rh.len);
+	assert_int_equal(sc_buf_get_bytes(&b, pk, 32), 0);
+	assert_memory_equal(pk, sc_hv_pubkey(f->hv), 32);
+	assert_int_equal(sc_buf_get_u32_le(&b, &v), 0);
+	assert_int_equal(v, SC_OPS_VERSION);
+	assert_int_equal(sc_buf_get_u32_le(&b, &v), 0);
+	assert_int_equal(v, SC_HV_CAPS);
+	assert_int_equal(sc_buf_get_u32_le(&b, &v), 0);
+	assert_int_equal(v, SC_HV_MAX_DOMAINS);
+	assert_int_equal(sc_buf_get_u32_le(&b, &v), 0);
+	assert_int_equal(v, SC_HV_MAX_SESSIONS);
+	assert_int_equal(sc_buf_get_u32_le(&b, &v), 0);
+	assert_int_equal(v, 15);
+
+	assert_int_equal(protect(f, D1, SC_REG_OPT_HISTORY, 0), 0);
+	assert_int_equal(op(f, SC_OP_LIST_DOMAINS, 0, 0, 0, NULL, 0), 0);
+	assert_int_equal(f->rh.arg, 3);
+	assert_int_equal(f->rh.len, 3 * SC_OP_DOMAIN_ENTRY_LEN);
+	sc_buf_init_ro(&b, f->rp, f->rh.len);
+	assert_int_equal(sc_buf_get_u32_le(&b, &v), 0);
+	assert_int_equal(v, D1);
+	assert_int_equal(sc_buf_skip(&b, 16), 0);
+	assert_int_equal(sc_buf_get_bytes(&b, name, 64), 0);
+	assert_string_equal((char *)name, "vm1");
+	assert_int_equal(sc_buf_get_u32_le(&b, &flags), 0);
+	assert_int_equal(flags, SC_DOM_F_RUNNING | SC_DOM_F_PROTECTED);
+
+	assert_int_equal(op(f, SC_OP_STATUS, D1, 0, 0, NULL, 0), 0);
+	assert_int_equal(f->rh.len, 4 * 4 + 8 + 4 * 4);
+	sc_buf_init_ro(&b, f->rp, f->rh.len);
+	assert_int_equal(sc_buf_get_u32_le(&b, &flags), 0);
+	assert_int_equal(flags, SC_DOM_F_RUNNING | SC_DOM_F_PROTECTED);
+	assert_int_equal(sc_buf_get_u32_le(&b, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(sc_buf_get_u32_le(&b, &v), 0);	/* history used */
+	assert_int_equal(v, 0);
+	assert_int_equal(sc_buf_get_u32_le(&b, &v), 0);	/* history size */
+	assert_int_equal(v, SC_HV_HISTORY_DEFAULT);
+	assert_int_equal(op(f, SC_OP_STATUS, 99, 0, 0, NULL, 0), SC_ERR_NOTFOUND);
+}
+
+/* Header and field validation: every bad request is refused and changes nothing. */
+static void
+test_bad_headers(void **state)
+{
+	struct fx *f = *state;
+	struct sc_hvc_session cs;
+	uint8_t req[SC_OP_MAX + 16], resp[64];
+	struct sc_buf b;
+	struct sc_op_hdr h;
+	const uint8_t *p;
+	size_t rlen;
+	uint32_t sid;
+
+	assert_int_equal(protect(f, D1, 0, 0), 0);
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &cs, &sid), 0);
+
+	/* Short packet, bad magic, bad version, len mismatch, status set. */
+	sc_buf_init(&b, req, sizeof(req));
+	assert_int_equal(sc_hvc_op_build(&b, SC_OP_GET_INFO, 0, 0, 0, 5, NULL, 0), 0);
+	assert_int_equal(sc_hv_dispatch(f->hv, req, 31, f->resp, sizeof(f->resp), &rlen), 0);
+	assert_int_equal(sc_hvc_op_parse(f->resp, rlen, &h, &p), 0);
+	assert_int_equal(h.status, SC_ERR_TRUNCATED);
+	req[0] ^= 1;
+	assert_int_equal(sc_hv_dispatch(f->hv, req, 32, f->resp, sizeof(f->resp), &rlen), 0);
+	assert_int_equal(sc_hvc_op_parse(f->resp, rlen, &h, &p), 0);
+	assert_int_equal(h.status, SC_ERR_MAGIC);
+	assert_int_equal(h.seq, 5);	/* echoed even for a bad header */
+	req[0] ^= 1;
+	req[4] = 2;
+	assert_int_equal(sc_hv_dispatch(f->hv, req, 32, f->resp, sizeof(f->resp), &rlen), 0);
+	assert_int_equal(sc_hvc_op_parse(f->resp, rlen, &h, &p), 0);
+	assert_int_equal(h.status, SC_ERR_VERSION);
+	req[4] = SC_OPS_VERSION;
+	req[24] = 4;			/* len 4, but no payload */
+	assert_int_equal(sc_hv_dispatch(f->hv, req, 32, f->resp, sizeof(f->resp), &rlen), 0);
+	assert_int_equal(sc_hvc_op_parse(f->resp, rlen, &h, &p), 0);
+	assert_int_equal(h.status, SC_ERR_TRUNCATED);
+	req[24] = 0;
+	req[32] = 'x';			/* trailing byte */
+	assert_int_equal(sc_hv_dispatch(f->hv, req, 33, f->resp, sizeof(f->resp), &rlen), 0);
+	assert_int_equal(sc_hvc_op_parse(f->resp, rlen, &h, &p), 0);
+	assert_int_equal(h.status, SC_ERR_FORMAT);
+	req[8] = 0xff;			/* status in a request */
+	assert_int_equal(sc_hv_dispatch(f->hv, req, 32, f->resp, sizeof(f->resp), &rlen), 0);
+	assert_int_equal(sc_hvc_op_parse(f->resp, rlen, &h, &p), 0);
+	assert_int_equal(h.status, SC_ERR_INVAL);
+	/* Oversize: len over SC_OP_PAYLOAD_MAX. */
+	sc_buf_init(&b, req, sizeof(req));
+	assert_int_equal(sc_hvc_op_build(&b, SC_OP_RAW_INPUT, D3, 0, 0, 6, NULL, 0), 0);
+	req[24] = 0x01; req[25] = 0x80; req[26] = 0; req[27] = 0;	/* 32769 */
+	memset(req + 32, 'A', SC_OP_PAYLOAD_MAX + 1);
+	assert_int_equal(sc_hv_dispatch(f->hv, req, 32 + SC_OP_PAYLOAD_MAX + 1,
+	    f->resp, sizeof(f->resp), &rlen), 0);
+	assert_int_equal(sc_hvc_op_parse(f->resp, rlen, &h, &p), 0);
+	assert_int_equal(h.status, SC_ERR_TOOLONG);
+	/* Response buffer too small for a header. */
+	assert_int_equal(sc_hv_dispatch(f->hv, req, 32, resp, 31, &rlen), SC_ERR_NOSPACE);
+
+	/* Fields an op does not use must be zero; unknown ops refused. */
+	assert_int_equal(op(f, SC_OP_GET_INFO, 1, 0, 0, NULL, 0), SC_ERR_INVAL);
+	assert_int_equal(op(f, SC_OP_GET_INFO, 0, 1, 0, NULL, 0), SC_ERR_INVAL);
+	assert_int_equal(op(f, SC_OP_GET_INFO, 0, 0, 1, NULL, 0), SC_ERR_INVAL);
+	assert_int_equal(op(f, SC_OP_GET_INFO, 0, 0, 0, "x", 1), SC_ERR_FORMAT);
+	assert_int_equal(op(f, SC_OP_STATUS, D1, sid, 0, NULL, 0), SC_ERR_INVAL);
+	assert_int_equal(op(f, SC_OP_CLOSE, D1, 0, 0, NULL, 0), SC_ERR_INVAL);
+	assert_int_equal(op(f, SC_OP_INPUT, D1, sid, 3, NULL, 0), SC_ERR_INVAL);
+	assert_int_equal(op(f, SC_OP_EVENT, D1, 0, 0, NULL, 0), SC_ERR_TYPE);
+	assert_int_equal(op(f, 0, 0, 0, 0, NULL, 0), SC_ERR_TYPE);
+	assert_int_equal(op(f, 200, 0, 0, 0, NULL, 0), SC_ERR_TYPE);
+	assert_int_equal(op(f, SC_OP_INPUT, D1, sid + 100, 0, NULL, 0), SC_ERR_NOTFOUND);
+	assert_int_equal(op(f, SC_OP_OUTPUT, D2, sid, 0, NULL, 0), SC_ERR_NOTFOUND);
+	/* RAW ops are refused on a protected domain; unprotected has no sessions. */
+	assert_int_equal(op(f, SC_OP_RAW_INPUT, D1, 0, 0, "ls\n", 3), SC_ERR_PROTECTED);
+	assert_int_equal(op(f, SC_OP_RAW_OUTPUT, D1, 0, 0, NULL, 0), SC_ERR_PROTECTED);
+	assert_int_equal(op(f, SC_OP_OPEN, D3, 0, 0, req, SC_HS1_MSG_LEN), SC_ERR_STATE);
+
+	/* After all that the session still works. */
+	roundtrip(f, D1, sid, &cs, "still here\n");
+	sc_hvc_wipe(&cs);
+}
+
+static void
+test_protect_rejections(void **state)
+{
+	struct fx *f = *state;
+	struct acl_spec acl[1] = { { NULL, SC_ACL_F_OWNER } };
+	uint8_t wrong_disk[32], other_pk[32], other_sk[32], garbage[200];
+	struct sc_hvc_session cs2;
+	uint32_t sid2;
+	uint32_t flags;
+
+	acl[0].pk = f->owner_pk;
+	/* Domain 2 is protected and in session throughout. */
+	assert_int_equal(protect(f, D2, 0, 0), 0);
+	assert_int_equal(open_s(f, D2, f->owner_sk, 0, 0, &cs2, &sid2), 0);
+
+	memcpy(wrong_disk, f->disk[0], 32);
+	wrong_disk[5] ^= 0x40;
+	assert_int_equal(protect_ex(f, D1, f->uuid[0], wrong_disk, 32, 0, 0, acl, 1,
+	    NULL), SC_ERR_DISKKEY);
+	assert_int_equal(f->rh.len, 32);		/* a confirm of the failure */
+	/* Blob for another domain's UUID (even with that domain's disk key). */
+	assert_int_equal(protect_ex(f, D1, f->uuid[1], f->disk[1], 32, 0, 0, acl, 1,
+	    NULL), SC_ERR_MISMATCH);
+	/* Sealed to another hv key. */
+	assert_int_equal(sc_x25519_keypair(f->cp, other_pk, other_sk), 0);
+	assert_int_equal(protect_ex(f, D1, f->uuid[0], f->disk[0], 32, 0, 0, acl, 1,
+	    other_pk), SC_ERR_DECRYPT);
+	/* Garbage and truncated blobs. */
+	memset(garbage, 0x41, sizeof(garbage));
+	assert_true(op(f, SC_OP_PROTECT, D1, 0, 0, garbage, sizeof(garbage)) < 0);
+	assert_int_equal(op(f, SC_OP_PROTECT, D1, 0, 0, garbage, 10), SC_ERR_TRUNCATED);
+	assert_int_equal(op(f, SC_OP_PROTECT, D1, 0, 0, NULL, 0), SC_ERR_TRUNCATED);
+	assert_int_equal(op(f, SC_OP_PROTECT, 55, 0, 0, garbage, 100), SC_ERR_NOTFOUND);
+	/* None of that protected D1. */
+	assert_int_equal(op(f, SC_OP_STATUS, D1, 0, 0, NULL, 0), 0);
+	memcpy(&flags, f->rp, 4);
+	assert_int_equal(flags & SC_DOM_F_PROTECTED, 0);
+	assert_int_equal(op(f, SC_OP_RAW_INPUT, D1, 0, 0, "x", 1), 0);
+
+	/* Re-binding a protected domain needs the disk key again. */
+	memcpy(wrong_disk, f->disk[1], 32);
+	wrong_disk[0] ^= 1;
+	assert_int_equal(protect_ex(f, D2, f->uuid[1], wrong_disk, 32, 0, 0, acl, 1,
+	    NULL), SC_ERR_DISKKEY);
+	roundtrip(f, D2, sid2, &cs2, "d2 unaffected\n");
+	sc_hvc_wipe(&cs2);
+}
+
+static void
+test_session_roundtrip_and_raw(void **state)
+{
+	struct fx *f = *state;
+	struct sc_hvc_session cs;
+	uint8_t buf[64];
+	uint32_t sid;
+	size_t n;
+
+	assert_int_equal(protect(f, D1, SC_REG_OPT_HISTORY, 0), 0);
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &cs, &sid), 0);
+	assert_int_equal(cs.hs2_flags, SC_HS2_F_OWNER);
+	assert_true(f->events[D1] == 0 || (f->events[D1] & SC_EV_SESSION_CLOSED) == 0);
+	roundtrip(f, D1, sid, &cs, "echo $((6*7))\n");
+	/* Output is never plaintext: the OUTPUT payload does not contain it. */
+	assert_int_equal(guest_write(f, D1, "SECRET-42", 9), 9);
+	assert_true(f->events[D1] & SC_EV_OUTPUT);
+	assert_int_equal(op(f, SC_OP_OUTPUT, D1, sid, 0, NULL, 0), 0);
+	assert_true(f->rh.len > 9);
+	assert_null(memmem(f->rp, f->rh.len, "SECRET", 6));
+	assert_null(memmem(f->resp, sizeof(f->resp), "SECRET", 6));
+
+	/* Unprotected domain: RAW in both directions is plaintext. */
+	assert_int_equal(op(f, SC_OP_RAW_INPUT, D3, 0, 0, "plain\n", 6), 0);
+	assert_int_equal(f->rh.arg, 6);
+	n = guest_read(f, D3, buf, sizeof(buf));
+	assert_int_equal(n, 6);
+	assert_memory_equal(buf, "plain\n", 6);
+	assert_int_equal(guest_write(f, D3, "out!", 4), 4);
+	assert_true(f->events[D3] & SC_EV_OUTPUT);
+	assert_int_equal(op(f, SC_OP_RAW_OUTPUT, D3, 0, 0, NULL, 0), 0);
+	assert_int_equal(f->rh.len, 4);
+	assert_memory_equal(f->rp, "out!", 4);
+	/* CLOSE, then the id is gone. */
+	assert_int_equal(op(f, SC_OP_CLOSE, D1, sid, 0, NULL, 0), 0);
+	assert_int_equal(op(f, SC_OP_INPUT, D1, sid, 0, NULL, 0), SC_ERR_NOTFOUND);
+	sc_hvc_wipe(&cs);
+}
+
+static void
+test_handshake_rejections(void **state)
+{
+	struct fx *f = *state;
+	struct sc_hvc_session cs, cs2, tmp;
+	uint8_t msg1[SC_HS1_MSG_LEN], bad_secret[32], other_hv[32], x[32], forged[34];
+	uint32_t sid, sid2;
+
+	assert_int_equal(protect(f, D1, 0, 0), 0);
+	assert_int_equal(protect(f, D2, 0, 0), 0);
+	assert_int_equal(open_s(f, D2, f->owner_sk, 0, 0, &cs2, &sid2), 0);
+
+	/* Key not in the ACL. */
+	assert_int_equal(open_s(f, D1, f->other_sk, 0, 0, &tmp, &sid), SC_ERR_PERM);
+	sc_hvc_wipe(&tmp);
+	/*
+	 * Wrong VM secret (psk): IKpsk2 mixes the psk into message 2 only, so
+	 * the hv answers, the client cannot read the answer, and the would-be
+	 * writer never proves itself: it takes nothing over.
+	 */
+	assert_int_equal(open_s(f, D2, f->owner_sk, 0, 0, &cs, &sid), 0);
+	memcpy(bad_secret, f->secret[1], 32);
+	bad_secret[31] ^= 0x80;
+	assert_int_equal(open_ex(f, D2, f->uuid[1], sc_hv_pubkey(f->hv), f->owner_sk,
+	    bad_secret, SC_HS1_F_TAKEOVER, 0, &tmp, &sid, NULL), SC_ERR_DECRYPT);
+	sc_hvc_wipe(&tmp);
+	roundtrip(f, D2, sid2, &cs2, "d2 writer kept\n");
+	/* ...and a record forged without the secret kills only the intruder. */
+	memset(forged, 'A', sizeof(forged));
+	forged[0] = 32;
+	forged[1] = 0;
+	assert_int_equal(op(f, SC_OP_INPUT, D2, sid, 0, forged, sizeof(forged)),
+	    SC_ERR_DECRYPT);
+	roundtrip(f, D2, sid2, &cs2, "d2 writer still kept\n");
+	sc_hvc_wipe(&cs);
+	/* Wrong prologue: another domain's UUID (handshake spliced onto D1). */
+	assert_int_equal(open_ex(f, D1, f->uuid[1], sc_hv_pubkey(f->hv), f->owner_sk,
+	    f->secret[0], 0, 0, &tmp, &sid, NULL), SC_ERR_DECRYPT);
+	sc_hvc_wipe(&tmp);
+	/* Wrong hv key in the prologue / as the responder static. */
+	assert_int_equal(sc_x25519_keypair(f->cp, other_hv, x), 0);
+	assert_true(open_ex(f, D1, f->uuid[0], other_hv, f->owner_sk, f->secret[0],
+	    0, 0, &tmp, &sid, NULL) == SC_ERR_DECRYPT);
+	sc_hvc_wipe(&tmp);
+	/* Truncated and oversize message 1. */
+	memset(msg1, 7, sizeof(msg1));
+	assert_int_equal(op(f, SC_OP_OPEN, D1, 0, 0, msg1, SC_HS1_MSG_LEN - 1), SC_ERR_TRUNCATED);
+	assert_int_equal(op(f, SC_OP_OPEN, D1, 0, 0, f->resp, SC_HS1_MSG_LEN + 1), SC_ERR_TOOLONG);
+	/* A valid one, then its replay. */
+	assert_int_equal(open_ex(f, D1, f->uuid[0], sc_hv_pubkey(f->hv), f->owner_sk,
+	    f->secret[0], 0, 0, &cs, &sid, msg1), 0);
+	assert_int_equal(op(f, SC_OP_OPEN, D1, 0, 0, msg1, sizeof(msg1)), SC_ERR_DECRYPT);
+	/* The replay took nothing over: the original session still works. */
+	roundtrip(f, D1, sid, &cs, "not taken over\n");
+	/* Bit flips in message 1. */
+	msg1[40] ^= 1;
+	assert_int_equal(op(f, SC_OP_OPEN, D1, 0, 0, msg1, sizeof(msg1)), SC_ERR_DECRYPT);
+	roundtrip(f, D2, sid2, &cs2, "d2 fine\n");
+	sc_hvc_wipe(&cs);
+	sc_hvc_wipe(&cs2);
+}
+
+static void
+test_record_rejections(void **state)
+{
+	struct fx *f = *state;
+	struct sc_hvc_session cs, cs2;
+	uint8_t items[256], saved[256], buf[64];
+	struct sc_buf b;
+	uint32_t sid, sid2;
+	size_t n, i;
+
+	assert_int_equal(protect(f, D1, 0, 0), 0);
+	assert_int_equal(protect(f, D2, 0, 0), 0);
+	assert_int_equal(open_s(f, D2, f->owner_sk, 0, 0, &cs2, &sid2), 0);
+
+	/* Tampered record: rejected, the session ends, nothing reaches the guest. */
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &cs, &sid), 0);
+	sc_buf_init(&b, items, sizeof(items));
+	assert_int_equal(sc_hvc_seal(&cs, SC_REC_DATA, (const uint8_t *)"rm -rf /\n", 9, &b), 0);
+	items[5] ^= 0x01;
+	assert_int_equal(op(f, SC_OP_INPUT, D1, sid, 0, items, b.len), SC_ERR_DECRYPT);
+	assert_int_equal(guest_read(f, D1, buf, sizeof(buf)), 0);
+	assert_int_equal(op(f, SC_OP_INPUT, D1, sid, 0, NULL, 0), SC_ERR_NOTFOUND);
+	assert_true(f->events[D1] & SC_EV_SESSION_CLOSED);
+	sc_hvc_wipe(&cs);
+
+	/* Replayed record. */
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &cs, &sid), 0);
+	sc_buf_init(&b, items, sizeof(items));
+	assert_int_equal(sc_hvc_seal(&cs, SC_REC_DATA, (const uint8_t *)"ls\n", 3, &b), 0);
+	memcpy(saved, items, b.len);
+	assert_int_equal(op(f, SC_OP_INPUT, D1, sid, 0, items, b.len), 0);
+	assert_int_equal(op(f, SC_OP_INPUT, D1, sid, 0, saved, b.len), SC_ERR_DECRYPT);
+	n = guest_read(f, D1, buf, sizeof(buf));
+	assert_int_equal(n, 3);			/* once, not twice */
+	sc_hvc_wipe(&cs);
+
+	/* Item shorter than a tag; item longer than the limit. */
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &cs, &sid), 0);
+	items[0] = 10; items[1] = 0;
+	assert_int_equal(op(f, SC_OP_INPUT, D1, sid, 0, items, 2), SC_ERR_TRUNCATED);
+	assert_int_equal(op(f, SC_OP_INPUT, D1, sid, 0, NULL, 0), SC_ERR_CLOSED);
+	sc_hvc_wipe(&cs);
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &cs, &sid), 0);
+	items[0] = 0xff; items[1] = 0xff;
+	assert_int_equal(op(f, SC_OP_INPUT, D1, sid, 0, items, 2), SC_ERR_TOOLONG);
+	sc_hvc_wipe(&cs);
+
+	/* Truncated ciphertext: the item claims more than it carries, then the
+	 * next item's bytes complete it — authentication fails. */
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &cs, &sid), 0);
+	sc_buf_init(&b, items, sizeof(items));
+	assert_int_equal(sc_hvc_seal(&cs, SC_REC_DATA, (const uint8_t *)"abc", 3, &b), 0);
+	items[0] += 5;
+	assert_int_equal(op(f, SC_OP_INPUT, D1, sid, 0, items, b.len), 0);
+	assert_int_equal(f->rh.arg, b.len);	/* buffered, waiting for 5 more */
+	assert_int_equal(op(f, SC_OP_INPUT, D1, sid, 0, "12345", 5), SC_ERR_DECRYPT);
+	assert_int_equal(guest_read(f, D1, buf, sizeof(buf)), 0);
+	sc_hvc_wipe(&cs);
+
+	/* A record split into 1-byte INPUT ops is reassembled. */
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &cs, &sid), 0);
+	sc_buf_init(&b, items, sizeof(items));
+	assert_int_equal(sc_hvc_seal(&cs, SC_REC_DATA, (const uint8_t *)"split\n", 6, &b), 0);
+	assert_int_equal(sc_hvc_seal(&cs, SC_REC_DATA, (const uint8_t *)"two\n", 4, &b), 0);
+	for (i = 0; i < b.len; i++) {
+		assert_int_equal(op(f, SC_OP_INPUT, D1, sid, 0, items + i, 1), 0);
+		assert_int_equal(f->rh.arg, 1);
+	}
+	n = guest_read(f, D1, buf, sizeof(buf));
+	assert_int_equal(n, 10);
+	assert_memory_equal(buf, "split\ntwo\n", 10);
+	/* An hv->client record type from the client is a protocol violation. */
+	assert_int_equal(send_rec(f, D1, sid, &cs, SC_REC_NOTICE, "xx", 2), SC_ERR_TYPE);
+	sc_hvc_wipe(&cs);
+
+	roundtrip(f, D2, sid2, &cs2, "d2 still fine\n");
+	sc_hvc_wipe(&cs2);
+}
+
+/* More input than the in ring holds: back-pressure, nothing lost or doubled. */
+static void
+test_backpressure(void **state)
+{
+	struct fx *f = *state;
+	struct sc_hvc_session cs;
+	static uint8_t stream[20000], got[20000], items[30000];
+	struct sc_buf b;
+	size_t off = 0, ngot = 0, n, i, rounds = 0;
+	uint32_t sid;
+
+	assert_int_equal(protect(f, D1, 0, 0), 0);
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &cs, &sid), 0);
+	for (i = 0; i < sizeof(stream); i++)
+		stream[i] = (uint8_t)(i * 31 + (i >> 8));
+	/* Records of odd sizes up to the payload maximum. */
+	sc_buf_init(&b, items, sizeof(items));
+	for (i = 0; i < sizeof(stream); ) {
+		n = SC_MIN((size_t)(1 + (i * 7) % SC_RECORD_PAYLOAD_MAX), sizeof(stream) - i);
+		assert_int_equal(sc_hvc_seal(&cs, SC_REC_DATA, stream + i, n, &b), 0);
+		i += n;
+	}
+	while (off < b.len || ngot < sizeof(stream)) {
+		if (off < b.len) {
+			f->events[D1] = 0;
+			assert_int_equal(op(f, SC_OP_INPUT, D1, sid, 0, items + off,
+			    SC_MIN(b.len - off, (size_t)3000)), 0);
+			off += f->rh.arg;
+		}
+		/* The guest reads a little, then signals. */
+		n = guest_read(f, D1, got + ngot, SC_MIN((size_t)300, sizeof(got) - ngot));
+		ngot += n;
+		assert_int_equal(sc_hv_guest_event(f->hv, D1), 0);
+		assert_true(++rounds < 10000);
+	}
+	assert_int_equal(ngot, sizeof(stream));
+	assert_memory_equal(got, stream, sizeof(stream));
+	assert_int_equal(guest_read(f, D1, got, 10), 0);
+	sc_hvc_wipe(&cs);
+}
+
+static void
+test_blocked_then_event(void **state)
+{
+	struct fx *f = *state;
+	struct sc_hvc_session cs;
+	uint8_t big[1500], items[4000], buf[2048];
+	struct sc_buf b;
+	uint32_t sid;
+	size_t n;
+
+	memset(big, 'q', sizeof(big));
+	assert_int_equal(protect(f, D1, 0, 0), 0);
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &cs, &sid), 0);
+	sc_buf_init(&b, items, sizeof(items));
+	assert_int_equal(sc_hvc_seal(&cs, SC_REC_DATA, big, sizeof(big), &b), 0);
+	assert_int_equal(sc_hvc_seal(&cs, SC_REC_DATA, (const uint8_t *)"Z", 1, &b), 0);
+	/* First record is accepted (1024 to the ring, 476 pending); the second
+	 * is held back by all but its last byte. */
+	assert_int_equal(op(f, SC_OP_INPUT, D1, sid, 0, items, b.len), 0);
+	assert_int_equal(f->rh.arg, b.len - 1);
+	f->events[D1] = 0;
+	n = guest_read(f, D1, buf, sizeof(buf));
+	assert_int_equal(n, 1024);
+	assert_int_equal(sc_hv_guest_event(f->hv, D1), 0);
+	assert_true(f->events[D1] & SC_EV_INPUT_SPACE);
+	assert_int_equal(op(f, SC_OP_INPUT, D1, sid, 0, items + b.len - 1, 1), 0);
+	assert_int_equal(f->rh.arg, 1);
+	n = guest_read(f, D1, buf, sizeof(buf));
+	assert_int_equal(n, 477);
+	assert_int_equal(buf[476], 'Z');
+	sc_hvc_wipe(&cs);
+}
+
+static void
+test_history(void **state)
+{
+	struct fx *f = *state;
+	struct sc_hvc_session cs, cs2;
+	static struct rx rx;
+	static uint8_t out[20000];
+	uint8_t req[4] = { 0, 0, 0, 50 };
+	uint32_t sid, sid2;
+	uint64_t v;
+	size_t i, w;
+
+	for (i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)('a' + i % 26);
+	/* D1: history kept.  Guest writes 100 bytes with nobody attached. */
+	assert_int_equal(protect(f, D1, SC_REG_OPT_HISTORY, 0), 0);
+	assert_int_equal(guest_write(f, D1, out, 100), 100);
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 1000, &cs, &sid), 0);
+	assert_int_equal(cs.history_kept, 100);
+	assert_int_equal(cs.lost_bytes, 0);
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D1, sid, &cs, &rx, 0);
+	assert_int_equal(rx.nhist, 100);
+	assert_true(rx.hist_last);
+	assert_memory_equal(rx.hist, out, 100);
+	assert_true(has_notice(&rx, SC_NOTICE_HISTORY_END, &v));
+	assert_int_equal(v, 100);
+	assert_int_equal(rx.ndata, 0);
+	/* HISTORY_REQ replays the last N bytes. */
+	assert_int_equal(send_rec(f, D1, sid, &cs, SC_REC_HISTORY_REQ, req, 4), 0);
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D1, sid, &cs, &rx, 0);
+	assert_int_equal(rx.nhist, 50);
+	assert_memory_equal(rx.hist, out + 50, 50);
+	sc_hvc_wipe(&cs);
+
+	/* D2: 8 KiB buffer; 20000 bytes while detached overflow it. */
+	assert_int_equal(protect(f, D2, SC_REG_OPT_HISTORY, 0), 0);
+	for (i = 0; i < sizeof(out); i += w)
+		w = guest_write(f, D2, out + i, sizeof(out) - i);
+	assert_int_equal(open_s(f, D2, f->owner_sk, 0, 100000, &cs2, &sid2), 0);
+	assert_int_equal(cs2.history_kept, 8192);
+	assert_int_equal(cs2.lost_bytes, 20000 - 8192);
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D2, sid2, &cs2, &rx, 1000);		/* small OUTPUTs */
+	assert_int_equal(rx.nhist, 8192);
+	assert_memory_equal(rx.hist, out + 20000 - 8192, 8192);
+	assert_true(has_notice(&rx, SC_NOTICE_LOST_OUTPUT, &v));
+	assert_int_equal(v, 20000 - 8192);
+	/* Live output after the replay comes as DATA, all of it, in order,
+	 * even far more than the buffer (the writer back-pressures the guest). */
+	for (i = 0; i < sizeof(out); ) {
+		i += guest_write(f, D2, out + i, sizeof(out) - i);
+		memset(&rx, 0, sizeof(rx));
+		recv_all(f, D2, sid2, &cs2, &rx, 0);
+		assert_memory_equal(rx.data, out + i - rx.ndata, rx.ndata);
+	}
+	sc_hvc_wipe(&cs2);
+}
+
+static void
+test_no_history_option(void **state)
+{
+	struct fx *f = *state;
+	struct sc_hvc_session cs;
+	uint32_t sid;
+
+	assert_int_equal(protect(f, D1, 0, 0), 0);
+	assert_int_equal(guest_write(f, D1, "while away", 10), 10);
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 1000, &cs, &sid), 0);
+	assert_int_equal(cs.history_kept, 0);
+	assert_int_equal(cs.lost_bytes, 10);
+	sc_hvc_wipe(&cs);
+}
+
+static void
+test_takeover_and_viewer(void **state)
+{
+	struct fx *f = *state;
+	struct sc_hvc_session a, b, v;
+	static struct rx rx;
+	uint32_t sa, sb, sv;
+
+	assert_int_equal(protect(f, D1, SC_REG_OPT_HISTORY, 0), 0);
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &a, &sa), 0);
+	assert_int_equal(open_s(f, D1, f->user_sk, SC_HS1_F_VIEWER, 0, &v, &sv), 0);
+	assert_int_equal(v.hs2_flags, SC_HS2_F_VIEWER);
+	/* Output reaches writer and viewer. */
+	assert_int_equal(guest_write(f, D1, "both see this", 13), 13);
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D1, sv, &v, &rx, 0);
+	assert_int_equal(rx.ndata, 13);
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D1, sa, &a, &rx, 0);
+	assert_int_equal(rx.ndata, 13);
+	/* A viewer may not type: the session ends, nothing reaches the guest. */
+	assert_int_equal(send_rec(f, D1, sv, &v, SC_REC_DATA, "x", 1), SC_ERR_PERM);
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D1, sv, &v, &rx, 0);
+	assert_true(rx.got_close);
+	assert_int_equal(rx.close_reason, SC_CLOSE_PROTOCOL);
+	assert_true(rx.closed_flag);
+	assert_int_equal(op(f, SC_OP_OUTPUT, D1, sv, 0, NULL, 0), SC_ERR_NOTFOUND);
+	/* A second writer takes over with its first record; the first is told. */
+	f->nclosed = 0;
+	assert_int_equal(open_s(f, D1, f->user_sk, SC_HS1_F_TAKEOVER, 0, &b, &sb), 0);
+	assert_int_equal(f->nclosed, 0);
+	roundtrip(f, D1, sa, &a, "old writer until the new one proves itself\n");
+	assert_int_equal(send_rec(f, D1, sb, &b, SC_REC_PING, "", 0), 0);
+	assert_int_equal(f->nclosed, 1);
+	assert_int_equal(f->closed_ids[0], sa);
+	assert_int_equal(send_rec(f, D1, sa, &a, SC_REC_DATA, "late", 4), SC_ERR_CLOSED);
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D1, sa, &a, &rx, 0);
+	assert_true(rx.got_close);
+	assert_int_equal(rx.close_reason, SC_CLOSE_TAKEN_OVER);
+	assert_true(rx.closed_flag);
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D1, sb, &b, &rx, 0);
+	assert_true(has_notice(&rx, SC_NOTICE_TAKEN_OVER, NULL));
+	roundtrip(f, D1, sb, &b, "new writer\n");
+	sc_hvc_wipe(&a);
+	sc_hvc_wipe(&b);
+	sc_hvc_wipe(&v);
+}
+
+static void
+test_break_ping_close(void **state)
+{
+	struct fx *f = *state;
+	struct sc_hvc_session cs;
+	static struct rx rx;
+	uint8_t buf[16], key = 'h', zero = 0, bad = 0x07;
+	uint64_t v;
+	uint32_t sid;
+
+	assert_int_equal(protect(f, D1, 0, 0), 0);
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &cs, &sid), 0);
+	assert_int_equal(send_rec(f, D1, sid, &cs, SC_REC_BREAK, &key, 1), 0);
+	assert_int_equal(guest_read(f, D1, buf, sizeof(buf)), 2);
+	assert_int_equal(buf[0], SC_HVC_SYSRQ_CHAR);
+	assert_int_equal(buf[1], 'h');
+	assert_int_equal(send_rec(f, D1, sid, &cs, SC_REC_BREAK, &zero, 1), 0);
+	assert_int_equal(guest_read(f, D1, buf, sizeof(buf)), 0);
+	assert_int_equal(send_rec(f, D1, sid, &cs, SC_REC_PING, "hello", 5), 0);
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D1, sid, &cs, &rx, 0);
+	assert_true(has_notice(&rx, SC_NOTICE_SYSRQ, &v));
+	assert_int_equal(v, 'h');
+	assert_int_equal(rx.types[rx.ntypes - 1], SC_REC_PONG);
+	assert_int_equal(rx.last_len, 5);
+	assert_memory_equal(rx.last_pl, "hello", 5);
+	/* Invalid SysRq key: protocol violation. */
+	assert_int_equal(send_rec(f, D1, sid, &cs, SC_REC_BREAK, &bad, 1), SC_ERR_FORMAT);
+	sc_hvc_wipe(&cs);
+	/* Client CLOSE ends the session. */
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &cs, &sid), 0);
+	assert_int_equal(send_rec(f, D1, sid, &cs, SC_REC_CLOSE, "\0\0", 2), 0);
+	assert_int_equal(op(f, SC_OP_OUTPUT, D1, sid, 0, NULL, 0), SC_ERR_NOTFOUND);
+	sc_hvc_wipe(&cs);
+}
+
+static void
+owner_cmd(struct fx *f, uint32_t domid, uint32_t sid, struct sc_hvc_session *cs,
+    uint8_t cmd, const uint8_t *key, uint8_t flags, int32_t want_status,
+    unsigned want_count)
+{
+	static struct rx rx;
+	uint8_t p[34];
+	uint32_t st;
+
+	memset(p, 0, sizeof(p));
+	p[0] = cmd;
+	if (key)
+		memcpy(p + 1, key, 32);
+	p[33] = flags;
+	assert_int_equal(send_rec(f, domid, sid, cs, SC_REC_OWNER_CMD, p, sizeof(p)), 0);
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, domid, sid, cs, &rx, 0);
+	assert_int_equal(rx.types[0], SC_REC_OWNER_RESULT);
+	/* last_pl is the last record; find the result as the first one. */
+	assert_true(rx.ntypes >= 1);
+	if (rx.ntypes == 1) {
+		assert_int_equal(rx.last_pl[0], cmd);
+		st = (uint32_t)rx.last_pl[1] << 24 | rx.last_pl[2] << 16 |
+		    rx.last_pl[3] << 8 | rx.last_pl[4];
+		assert_int_equal((int32_t)st, want_status);
+		assert_int_equal(rx.last_pl[5], want_count);
+		assert_int_equal(rx.last_len, 6 + want_count * 33);
+	}
+}
+
+static void
+test_owner_commands(void **state)
+{
+	struct fx *f = *state;
+	struct sc_hvc_session o, u, x;
+	static struct rx rx;
+	uint32_t so, su, sx;
+
+	assert_int_equal(protect(f, D1, 0, 0), 0);
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &o, &so), 0);
+	assert_int_equal(open_s(f, D1, f->user_sk, SC_HS1_F_VIEWER, 0, &u, &su), 0);
+	assert_int_equal(u.hs2_flags, SC_HS2_F_VIEWER);	/* not an owner */
+	owner_cmd(f, D1, so, &o, SC_OWNER_ACL_LIST, NULL, 0, 0, 2);
+	/* Non-owner: refused, ACL unchanged. */
+	owner_cmd(f, D1, su, &u, SC_OWNER_ACL_ADD, f->other_pk, 0, SC_ERR_PERM, 0);
+	assert_int_equal(open_s(f, D1, f->other_sk, 0, 0, &x, &sx), SC_ERR_PERM);
+	sc_hvc_wipe(&x);
+	/* Owner adds the third key: it can now open a session. */
+	owner_cmd(f, D1, so, &o, SC_OWNER_ACL_ADD, f->other_pk, 0, 0, 3);
+	assert_int_equal(open_s(f, D1, f->other_sk, SC_HS1_F_VIEWER, 0, &x, &sx), 0);
+	/* Removing the last owner is refused; unknown key is NOTFOUND. */
+	owner_cmd(f, D1, so, &o, SC_OWNER_ACL_DEL, f->owner_pk, 0, SC_ERR_INVAL, 0);
+	owner_cmd(f, D1, so, &o, SC_OWNER_ACL_DEL, f->disk[0], 0, SC_ERR_NOTFOUND, 0);
+	/* Removing a key closes its sessions. */
+	f->nclosed = 0;
+	owner_cmd(f, D1, so, &o, SC_OWNER_ACL_DEL, f->other_pk, 0, 0, 2);
+	assert_int_equal(f->nclosed, 1);
+	assert_int_equal(f->closed_ids[0], sx);
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D1, sx, &x, &rx, 0);
+	assert_true(rx.got_close);
+	assert_int_equal(rx.close_reason, SC_CLOSE_ACL);
+	assert_int_equal(open_s(f, D1, f->other_sk, 0, 0, &x, &sx), SC_ERR_PERM);
+	/* The other viewer was told the ACL changed. */
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D1, su, &u, &rx, 0);
+	assert_true(has_notice(&rx, SC_NOTICE_ACL_CHANGED, NULL));
+	roundtrip(f, D1, so, &o, "owner ok\n");
+	sc_hvc_wipe(&o);
+	sc_hvc_wipe(&u);
+	sc_hvc_wipe(&x);
+}
+
+static void
+test_corrupt_ring(void **state)
+{
+	struct fx *f = *state;
+	struct sc_hvc_session cs, cs2;
+	static struct rx rx;
+	uint32_t sid, sid2, flags;
+
+	assert_int_equal(protect(f, D1, 0, 0), 0);
+	assert_int_equal(protect(f, D2, 0, 0), 0);
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &cs, &sid), 0);
+	assert_int_equal(open_s(f, D2, f->owner_sk, 0, 0, &cs2, &sid2), 0);
+	/* The guest of D1 scribbles over its indices. */
+	f->ring[0].out_prod = f->ring[0].out_cons + 5000;
+	assert_int_equal(sc_hv_guest_event(f->hv, D1), SC_ERR_CORRUPT);
+	assert_int_equal(op(f, SC_OP_STATUS, D1, 0, 0, NULL, 0), 0);
+	memcpy(&flags, f->rp, 4);
+	assert_true(flags & SC_DOM_F_BROKEN);
+	assert_int_equal(send_rec(f, D1, sid, &cs, SC_REC_DATA, "x", 1), SC_ERR_CLOSED);
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D1, sid, &cs, &rx, 0);
+	assert_true(rx.got_close);
+	assert_int_equal(rx.close_reason, SC_CLOSE_SHUTDOWN);
+	/* D3 (unprotected) with a corrupt in ring: RAW_INPUT refused, no crash. */
+	f->ring[2].in_prod = f->ring[2].in_cons - 1;
+	assert_int_equal(op(f, SC_OP_RAW_INPUT, D3, 0, 0, "x", 1), SC_ERR_CORRUPT);
+	assert_int_equal(op(f, SC_OP_RAW_OUTPUT, D3, 0, 0, NULL, 0), SC_ERR_CORRUPT);
+	/* Others unaffected; a ring reset (guest reboot) restores D1. */
+	roundtrip(f, D2, sid2, &cs2, "d2 alive\n");
+	sc_ring_reset(&f->ring[0]);
+	assert_int_equal(sc_hv_domain_ring_reset(f->hv, D1), 0);
+	sc_hvc_wipe(&cs);
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &cs, &sid), 0);
+	roundtrip(f, D1, sid, &cs, "d1 back\n");
+	sc_hvc_wipe(&cs);
+	sc_hvc_wipe(&cs2);
+}
+
+static void
+test_domains_and_arena(void **state)
+{
+	struct fx *f = *state;
+	static struct xencons_interface r[4];
+	uint8_t u[16];
+
+	memset(u, 9, sizeof(u));
+	assert_int_equal(sc_hv_domain_add(f->hv, D1, u, "again", &r[0], 0), SC_ERR_BUSY);
+	assert_int_equal(sc_hv_domain_add(f->hv, 20, f->uuid[0], "again", &r[0], 0), SC_ERR_BUSY);
+	assert_int_equal(sc_hv_domain_add(f->hv, 20, u, "vm1", &r[0], 0), SC_ERR_BUSY);
+	assert_int_equal(sc_hv_domain_add(f->hv, 20, u, "-bad", &r[0], 0), SC_ERR_INVAL);
+	assert_int_equal(sc_hv_domain_add(f->hv, 20, u, "small", &r[0], 100), SC_ERR_INVAL);
+	/* Arena: 256 KiB - (64 + 8 + 64) KiB used = 120 KiB free. */
+	assert_int_equal(sc_hv_domain_add(f->hv, 20, u, "huge", &r[0], 200 * 1024), SC_ERR_ALLOC);
+	assert_int_equal(sc_hv_domain_add(f->hv, 20, u, "fits", &r[0], 120 * 1024), 0);
+	u[0] = 1;
+	assert_int_equal(sc_hv_domain_add(f->hv, 21, u, "full", &r[1], 4096), SC_ERR_ALLOC);
+	/* Removing frees the space for reuse. */
+	assert_int_equal(sc_hv_domain_remove(f->hv, D2), 0);
+	assert_true(f->events[D2] & SC_EV_DOMAIN_GONE);
+	assert_int_equal(sc_hv_domain_add(f->hv, 21, u, "reuse", &r[1], 8192), 0);
+	assert_int_equal(sc_hv_domain_remove(f->hv, 99), SC_ERR_NOTFOUND);
+	assert_int_equal(op(f, SC_OP_LIST_DOMAINS, 0, 0, 0, NULL, 0), 0);
+	assert_int_equal(f->rh.arg, 4);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_info_list_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_headers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_protect_rejections, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_roundtrip_and_raw, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handshake_rejections, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_rejections, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blocked_then_event, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_history_option, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_takeover_and_viewer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_break_ping_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_owner_commands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_ring, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_domains_and_arena, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
