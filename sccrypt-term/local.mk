@@ -33,6 +33,13 @@ tests_unit_test_term_escape_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_term_escape_LDADD = $(TEST_LIBS)
 UNIT_TESTS += tests/unit/test_term_escape
 TESTS += tests/unit/test_term_escape
+
+check_PROGRAMS += tests/unit/test_term_session
+tests_unit_test_term_session_SOURCES = tests/unit/test_term_session.c $(TERM_PROTO_SRCS)
+tests_unit_test_term_session_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_term_session_LDADD = $(TEST_LIBS)
+UNIT_TESTS += tests/unit/test_term_session
+TESTS += tests/unit/test_term_session
 endif
 
 fuzz_programs += tests/fuzz/fuzz_term_escape

@@ -653,9 +653,15 @@ sess_wire_eof(struct sess *s)
 		return 0;
 	case SESS_FAILED:
 		return s->err;
-	case SESS_CLEAR:
+	case SESS_CLEAR: {
+		/* A held-back partial magic was clear text after all. */
+		size_t n = sc_hello_scan_flush(&s->scan, s->clearbuf);
+
+		if (n > 0)
+			s->sink.to_term(s->sink.ctx, s->clearbuf, n);
 		return fail(s, SESS_X_TRANSPORT, SC_ERR_EOF,
 		    "the connection closed before the console started");
+	}
 	case SESS_OPEN:
 		return fail(s, SESS_X_TRANSPORT, SC_ERR_EOF,
 		    "the connection to dom0 was lost%s",

@@ -1,0 +1,803 @@
+/*
+ * test_term_session.c — sccrypt-term's protocol session and certificate
+ * policy, against a fake dom0 + hv built from the real protocol core (Noise
+ * responder, frames, records, sealed blobs) and real VMM certificates.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <sodium.h>
+
+#include "../../sccrypt-term/keys_compat.h"
+#include "../../sccrypt-term/policy.h"
+#include "../../sccrypt-term/session.h"
+#include "cert.h"
+#include "core/blob.h"
+#include "core/crypto.h"
+#include "core/err.h"
+#include "core/frame.h"
+#include "core/noise.h"
+#include "core/record.h"
+#include "secmem.h"
+
+#define HOST	"dom0.example"
+#define VM	"vm1"
+
+/* ---- the fake dom0 + hypervisor ---- */
+
+struct fake {
+	uint8_t		hv_sk[32], hv_pk[32];
+	uint8_t		ks_sk[64], ks_pk[32];
+	uint8_t		pinned[32];	/* what the client pins */
+	uint8_t		user_sk[32], user_pk[32];
+	uint8_t		psk[32], hv_psk[32];
+	uint8_t		uuid[16];
+	struct sc_noise_handshake hs;
+	struct sc_record_layer rl;
+	bool		open;
+	struct sc_frame_decoder dec;
+	bool		dec_ready;
+	uint8_t		hs1_flags;
+	uint32_t	hs1_history;
+	/* what the client sent */
+	uint8_t		wire[65536];
+	size_t		wire_len;
+	size_t		wire_seen;	/* bytes already decoded by the hv */
+	size_t		clear_wire_len;	/* bytes the client sent before the magic */
+	uint8_t		rx_data[65536];	/* decrypted DATA from the client */
+	size_t		rx_len;
+	uint8_t		rx_types[64];
+	size_t		rx_n;
+	uint8_t		blob[SC_BLOB_MAX];
+	size_t		blob_len;
+	bool		got_protect;
+};
+
+struct capture {
+	uint8_t		term[65536];
+	size_t		term_len;
+	char		notices[4096];
+	int		events[32];
+	size_t		nevents;
+	bool		saw_hello;
+};
+
+static struct fake F;
+static struct capture C;
+static struct sess S;
+static struct policy P;
+static char known_path[256];
+static char tmpdir[128];
+
+static void
+cap_term(void *ctx, const uint8_t *p, size_t len)
+{
+	assert_true(C.term_len + len <= sizeof(C.term));
+	memcpy(C.term + C.term_len, p, len);
+	C.term_len += len;
+}
+
+static int
+cap_wire(void *ctx, const uint8_t *p, size_t len)
+{
+	assert_true(F.wire_len + len <= sizeof(F.wire));
+	memcpy(F.wire + F.wire_len, p, len);
+	F.wire_len += len;
+	if (!C.saw_hello)
+		F.clear_wire_len = F.wire_len;
+	return 0;
+}
+
+static void
+cap_notice(void *ctx, const char *text)
+{
+	strncat(C.notices, text, sizeof(C.notices) - strlen(C.notices) - 2);
+	strcat(C.notices, "\n");
+}
+
+static void
+cap_event(void *ctx, enum sess_event ev)
+{
+	if (ev == SESS_EV_HELLO)
+		C.saw_hello = true;
+	if (C.nevents < 32)
+		C.events[C.nevents++] = (int)ev;
+}
+
+static const struct sess_sink sink = { NULL, cap_term, cap_wire, cap_notice, cap_event };
+
+static int
+ask_yes(void *ctx, const char *q)
+{
+	(*(int *)ctx)++;
+	return 1;
+}
+
+static void
+make_cert(uint8_t *out, size_t *len, const char *host, const uint8_t hv_pk[32],
+    int64_t issued_off, int64_t expires_off)
+{
+	struct sc_cert c;
+	uint64_t now = (uint64_t)time(NULL);
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.host, sizeof(c.host), "%s", host);
+	memcpy(c.hv_pubkey, hv_pk, 32);
+	memset(c.pcr_digest, 0x5a, 32);
+	c.issued = now + (uint64_t)issued_off;
+	c.expires = now + (uint64_t)expires_off;
+	memcpy(c.signer, F.ks_pk, 32);
+	assert_int_equal(sc_cert_sign(&c, F.ks_sk, out, SC_CERT_MAX, len), 0);
+}
+
+/* Bytes dom0 sends: magic + HELLO frame (binary encoding). */
+static size_t
+hello_bytes(uint8_t *out, size_t cap, uint8_t flags, const char *vm,
+    const uint8_t hv_pk[32], const uint8_t *cert, size_t cert_len)
+{
+	struct sc_hello h;
+	uint8_t body[SC_FRAME_BODY_MAX];
+	struct sc_buf bb, ob;
+
+	memset(&h, 0, sizeof(h));
+	h.version = SC_PROTOCOL_VERSION;
+	h.flags = flags;
+	snprintf(h.vmname, sizeof(h.vmname), "%s", vm);
+	memcpy(h.uuid, F.uuid, 16);
+	memcpy(h.hv_pubkey, hv_pk, 32);
+	h.history_bytes = 65536;
+	if (cert_len > 0)
+		memcpy(h.cert, cert, cert_len);
+	h.cert_len = cert_len;
+	sc_buf_init(&bb, body, sizeof(body));
+	assert_int_equal(sc_hello_encode(&h, &bb), 0);
+	sc_buf_init(&ob, out, cap);
+	assert_int_equal(sc_frame_put_magic(&ob, SC_ENCODING_BINARY), 0);
+	assert_int_equal(sc_frame_encode(&ob, SC_ENCODING_BINARY, SC_FRAME_HELLO,
+	    bb.data, bb.len), 0);
+	return ob.len;
+}
+
+static size_t
+frame_bytes(uint8_t *out, size_t cap, uint8_t type, const uint8_t *body, size_t len)
+{
+	struct sc_buf ob;
+
+	sc_buf_init(&ob, out, cap);
+	assert_int_equal(sc_frame_encode(&ob, SC_ENCODING_BINARY, type, body, len), 0);
+	return ob.len;
+}
+
+/* The hv side: decode the client's frames sent since last time and act. */
+static void
+hv_pump(void)
+{
+	struct sc_frame f;
+	size_t consumed;
+	int r;
+
+	if (!F.dec_ready) {
+		assert_int_equal(sc_frame_decoder_init(&F.dec, SC_ENCODING_BINARY), 0);
+		F.dec_ready = true;
+		F.wire_seen = F.clear_wire_len;
+	}
+	while (F.wire_seen < F.wire_len) {
+		r = sc_frame_decode(&F.dec, F.wire + F.wire_seen,
+		    F.wire_len - F.wire_seen, &consumed, &f);
+		assert_true(r >= 0);
+		F.wire_seen += consumed;
+		if (r == 0)
+			break;
+		if (f.type == SC_FRAME_HS_INIT) {
+			const struct sc_noise_pattern *pat =
+			    sc_noise_pattern_lookup(SC_NOISE_PROTOCOL);
+			uint8_t prologue[9 + 16 + 32], pay[64], msg[256];
+			struct sc_buf pb, mb;
+			struct sc_noise_transport t;
+
+			memcpy(prologue, SC_PROTOCOL_ID, 9);
+			memcpy(prologue + 9, F.uuid, 16);
+			memcpy(prologue + 25, F.hv_pk, 32);
+			assert_int_equal(sc_noise_hs_init(&F.hs, sc_crypto_sodium(),
+			    pat, false, prologue, sizeof(prologue), F.hv_sk, NULL,
+			    F.hv_psk, 1), 0);
+			sc_buf_init(&pb, pay, sizeof(pay));
+			r = sc_noise_hs_read(&F.hs, f.body, f.len, &pb);
+			assert_int_equal(r, 0);
+			assert_int_equal(pb.len, SC_HS1_PAYLOAD_LEN);
+			F.hs1_flags = pay[1];
+			F.hs1_history = ((uint32_t)pay[2] << 24) | ((uint32_t)pay[3] << 16) |
+			    ((uint32_t)pay[4] << 8) | pay[5];
+			assert_memory_equal(sc_noise_hs_remote_static(&F.hs), F.user_pk, 32);
+			uint8_t hs2[SC_HS2_PAYLOAD_LEN] = { 1, SC_HS2_F_OWNER, 0, 1, 0, 0,
+			    0, 0, 0, 0, 0, 0, 0, 7 };	/* lost 7 bytes */
+			sc_buf_init(&mb, msg, sizeof(msg));
+			assert_int_equal(sc_noise_hs_write(&F.hs, hs2, sizeof(hs2), &mb), 0);
+			assert_int_equal(sc_noise_hs_split(&F.hs, &t), 0);
+			sc_record_init(&F.rl, &t);
+			F.open = true;
+			/* deliver HS_RESP later via hv_send_hs2 */
+			memcpy(F.blob, mb.data, mb.len);	/* reuse as a stash */
+			F.blob_len = mb.len;
+		} else if (f.type == SC_FRAME_RECORD) {
+			uint8_t pt[SC_RECORD_PAYLOAD_MAX + 16], type;
+			struct sc_buf pb;
+
+			sc_buf_init(&pb, pt, sizeof(pt));
+			assert_int_equal(sc_record_open(&F.rl, f.body, f.len, &type, &pb), 0);
+			if (F.rx_n < sizeof(F.rx_types))
+				F.rx_types[F.rx_n++] = type;
+			if (type == SC_REC_DATA) {
+				assert_true(F.rx_len + pb.len <= sizeof(F.rx_data));
+				memcpy(F.rx_data + F.rx_len, pb.data, pb.len);
+				F.rx_len += pb.len;
+			}
+		} else if (f.type == SC_FRAME_PROTECT) {
+			assert_true(f.len <= sizeof(F.blob));
+			memcpy(F.blob, f.body, f.len);
+			F.blob_len = f.len;
+			F.got_protect = true;
+		} else {
+			fail_msg("unexpected frame type %u from the client", f.type);
+		}
+	}
+}
+
+/* Feed bytes to the client in chunks of `chunk` (0: all at once). */
+static int
+to_client(const uint8_t *p, size_t len, size_t chunk)
+{
+	size_t off = 0;
+	int r = 0;
+
+	while (off < len) {
+		size_t n = chunk ? SC_MIN(chunk, len - off) : len - off;
+
+		r = sess_from_wire(&S, p + off, n);
+		if (r < 0)
+			return r;
+		off += n;
+	}
+	return r;
+}
+
+static int
+hv_send_hs2(void)
+{
+	uint8_t out[1024];
+	size_t n = frame_bytes(out, sizeof(out), SC_FRAME_HS_RESP, F.blob, F.blob_len);
+
+	return to_client(out, n, 0);
+}
+
+static size_t
+hv_record(uint8_t *out, size_t cap, uint8_t type, const void *p, size_t len)
+{
+	uint8_t ct[SC_RECORD_CT_MAX];
+	struct sc_buf cb;
+
+	sc_buf_init(&cb, ct, sizeof(ct));
+	assert_int_equal(sc_record_seal(&F.rl, type, p, len, &cb), 0);
+	return frame_bytes(out, cap, SC_FRAME_RECORD, cb.data, cb.len);
+}
+
+static void
+setup_session(enum sess_mode mode, const char *host)
+{
+	struct sess_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.mode = mode;
+	cfg.vmname = VM;
+	cfg.uuid = F.uuid;
+	cfg.user_sk = F.user_sk;
+	cfg.psk = F.psk;
+	cfg.history_wanted = 1234;
+	cfg.hs1_flags = SC_HS1_F_TAKEOVER;
+	cfg.verify = policy_verify;
+	cfg.verify_ctx = &P;
+	P.host = host;
+	P.vmname = VM;
+	P.now = (uint64_t)time(NULL);
+	P.known_hvs = known_path;
+	P.have_ks = true;
+	memcpy(P.ks_pubkey, F.pinned, 32);
+	sess_init(&S, &cfg, &sink);
+}
+
+static int
+setup(void **state)
+{
+	memset(&F, 0, sizeof(F));
+	memset(&C, 0, sizeof(C));
+	memset(&P, 0, sizeof(P));
+	P.strict = true;
+	assert_int_equal(sc_x25519_keypair(sc_crypto_sodium(), F.hv_pk, F.hv_sk), 0);
+	assert_int_equal(sc_x25519_keypair(sc_crypto_sodium(), F.user_pk, F.user_sk), 0);
+	crypto_sign_keypair(F.ks_pk, F.ks_sk);
+	memcpy(F.pinned, F.ks_pk, 32);
+	randombytes_buf(F.psk, 32);
+	memcpy(F.hv_psk, F.psk, 32);
+	randombytes_buf(F.uuid, 16);
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_term_session.XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	snprintf(known_path, sizeof(known_path), "%s/known_hvs", tmpdir);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	sess_wipe(&S);
+	unlink(known_path);
+	rmdir(tmpdir);
+	return 0;
+}
+
+/* Connect with a valid certificate and open the session. */
+static void
+open_session(void)
+{
+	uint8_t cert[SC_CERT_MAX], buf[4096];
+	size_t cl, n;
+
+	setup_session(SESS_MODE_CONSOLE, HOST);
+	make_cert(cert, &cl, HOST, F.hv_pk, -10, 3600);
+	n = hello_bytes(buf, sizeof(buf), SC_HELLO_F_PROTECTED, VM, F.hv_pk, cert, cl);
+	assert_int_equal(to_client(buf, n, 0), 0);
+	assert_int_equal(S.state, SESS_HANDSHAKE);
+	hv_pump();
+	assert_true(F.open);
+	assert_int_equal(hv_send_hs2(), 0);
+	assert_int_equal(S.state, SESS_OPEN);
+	assert_int_equal(P.how, POLICY_CERT);
+}
+
+/* ---- tests ---- */
+
+static void
+test_clear_text_byte_exact_any_chunking(void **state)
+{
+	static const char clear[] = "login banner\r\n\r\n:SCCR not quite\r\n:SCCRYPT:X"
+	    "\r\n:SCC\r\n\r\n:SCCRYPT:";	/* ends right at a real magic */
+	uint8_t all[4096], cert[SC_CERT_MAX];
+	size_t cl, n, hn, chunk;
+
+	for (chunk = 0; chunk <= 13; chunk++) {
+		memset(&C, 0, sizeof(C));
+		setup_session(SESS_MODE_CONSOLE, HOST);
+		make_cert(cert, &cl, HOST, F.hv_pk, -10, 3600);
+		n = sizeof(clear) - 1 - SC_HELLO_MAGIC_LEN;
+		memcpy(all, clear, n);
+		hn = hello_bytes(all + n, sizeof(all) - n, SC_HELLO_F_PROTECTED, VM,
+		    F.hv_pk, cert, cl);
+		assert_int_equal(to_client(all, n + hn, chunk), 0);
+		/* everything before the magic, exactly */
+		assert_int_equal(C.term_len, n);
+		assert_memory_equal(C.term, clear, n);
+		assert_int_equal(S.state, SESS_HANDSHAKE);
+		sess_wipe(&S);
+		F.wire_len = 0;
+	}
+}
+
+static void
+test_clear_tail_released_at_eof(void **state)
+{
+	static const char clear[] = "bye\r\n:SCCRY";
+
+	setup_session(SESS_MODE_CONSOLE, HOST);
+	assert_int_equal(to_client((const uint8_t *)clear, strlen(clear), 1), 0);
+	assert_true(sess_wire_eof(&S) < 0);
+	assert_int_equal(S.exit_class, SESS_X_TRANSPORT);
+	assert_int_equal(C.term_len, strlen(clear));
+	assert_memory_equal(C.term, clear, strlen(clear));
+}
+
+static void
+test_keystrokes_never_clear_after_hello(void **state)
+{
+	static const uint8_t secret[] = "hunter2-SECRET-KEYSTROKES";
+	uint8_t buf[4096], cert[SC_CERT_MAX];
+	size_t n, cl, i;
+
+	setup_session(SESS_MODE_CONSOLE, HOST);
+	/* clear phase: typed bytes go to dom0 as they are (sudo prompt) */
+	assert_int_equal(sess_user_input(&S, (const uint8_t *)"pw\r", 3), 0);
+	assert_int_equal(F.wire_len, 3);
+	assert_memory_equal(F.wire, "pw\r", 3);
+	/* the magic arrives alone: from here on nothing clear */
+	n = hello_bytes(buf, sizeof(buf), SC_HELLO_F_PROTECTED, VM, F.hv_pk, NULL, 0);
+	assert_int_equal(to_client(buf, SC_HELLO_MAGIC_LEN + 1, 0), 0);
+	assert_int_equal(S.state, SESS_WAIT_HELLO);
+	assert_int_equal(sess_user_input(&S, secret, sizeof(secret) - 1), 0);
+	assert_int_equal(F.wire_len, 3);
+	make_cert(cert, &cl, HOST, F.hv_pk, -10, 3600);
+	n = hello_bytes(buf, sizeof(buf), SC_HELLO_F_PROTECTED, VM, F.hv_pk, cert, cl);
+	assert_int_equal(to_client(buf + SC_HELLO_MAGIC_LEN + 1,
+	    n - SC_HELLO_MAGIC_LEN - 1, 0), 0);
+	assert_int_equal(sess_user_input(&S, secret, sizeof(secret) - 1), 0);
+	hv_pump();
+	assert_int_equal(hv_send_hs2(), 0);
+	assert_int_equal(S.state, SESS_OPEN);
+	hv_pump();
+	/* the typed-ahead bytes arrived, encrypted, in order */
+	assert_int_equal(F.rx_len, 2 * (sizeof(secret) - 1));
+	assert_memory_equal(F.rx_data, secret, sizeof(secret) - 1);
+	/* and never appear in clear on the wire */
+	for (i = 0; i + sizeof(secret) - 1 <= F.wire_len; i++)
+		assert_true(memcmp(F.wire + i, secret, sizeof(secret) - 1) != 0);
+	assert_int_equal(F.hs1_flags, SC_HS1_F_TAKEOVER);
+	assert_int_equal(F.hs1_history, 1234);
+	assert_non_null(strstr(C.notices, "7 bytes of console output were lost"));
+}
+
+static void
+test_records_both_ways(void **state)
+{
+	uint8_t buf[8192], big[10000];
+	size_t n;
+
+	open_session();
+	n = hv_record(buf, sizeof(buf), SC_REC_DATA, "guest$ ", 7);
+	assert_int_equal(to_client(buf, n, 3), 0);
+	assert_int_equal(C.term_len, 7);
+	assert_memory_equal(C.term, "guest$ ", 7);
+	/* a large paste is split into records and arrives whole */
+	for (n = 0; n < sizeof(big); n++)
+		big[n] = (uint8_t)(n * 7 + 3);
+	assert_int_equal(sess_user_input(&S, big, sizeof(big)), 0);
+	hv_pump();
+	assert_int_equal(F.rx_len, sizeof(big));
+	assert_memory_equal(F.rx_data, big, sizeof(big));
+	/* break, rekey, history request, ping answered */
+	assert_int_equal(sess_send_break(&S, 'h'), 0);
+	assert_int_equal(sess_rekey(&S), 0);
+	assert_int_equal(sess_history_req(&S, 100), 0);
+	hv_pump();
+	n = hv_record(buf, sizeof(buf), SC_REC_PING, "abc", 3);
+	assert_int_equal(to_client(buf, n, 0), 0);
+	hv_pump();
+	assert_int_equal(F.rx_types[F.rx_n - 1], SC_REC_PONG);
+	/* a notice and an orderly close */
+	{
+		uint8_t np[64] = { 0, SC_NOTICE_TAKEN_OVER, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+
+		n = hv_record(buf, sizeof(buf), SC_REC_NOTICE, np, 11);
+		assert_int_equal(to_client(buf, n, 0), 0);
+		assert_non_null(strstr(C.notices, "taken over"));
+	}
+	{
+		uint8_t cp[2] = { SC_CLOSE_SHUTDOWN, 0 };
+
+		n = hv_record(buf, sizeof(buf), SC_REC_CLOSE, cp, 2);
+		assert_int_equal(to_client(buf, n, 0), 0);
+		assert_int_equal(S.state, SESS_DONE);
+		assert_int_equal(sess_wire_eof(&S), 0);
+	}
+}
+
+static void
+tamper_case(int how)
+{
+	uint8_t r1[8192], r2[8192];
+	size_t n1, n2, before;
+	int r;
+
+	open_session();
+	n1 = hv_record(r1, sizeof(r1), SC_REC_DATA, "first", 5);
+	n2 = hv_record(r2, sizeof(r2), SC_REC_DATA, "FORGED", 6);
+	assert_int_equal(to_client(r1, n1, 0), 0);
+	before = C.term_len;
+	switch (how) {
+	case 0:	/* bit flip in the second record's ciphertext */
+		r2[n2 - 3] ^= 0x04;
+		r = to_client(r2, n2, 0);
+		break;
+	case 1:	/* replay of the first record */
+		r = to_client(r1, n1, 0);
+		break;
+	default: /* gap: a third record without the second */
+		n2 = hv_record(r2, sizeof(r2), SC_REC_DATA, "third", 5);
+		r = to_client(r2, n2, 0);
+		break;
+	}
+	assert_true(r < 0);
+	assert_int_equal(S.state, SESS_FAILED);
+	assert_int_equal(S.exit_class, SESS_X_TAMPER);
+	assert_non_null(strstr(S.errmsg, "connection tampered with"));
+	assert_int_equal(C.term_len, before);	/* nothing forged shown */
+	/* dead for good: even a valid-looking record is ignored */
+	assert_true(sess_from_wire(&S, r1, n1) < 0);
+	assert_int_equal(C.term_len, before);
+	/* and the user's keys no longer go anywhere */
+	before = F.wire_len;
+	assert_true(sess_user_input(&S, (const uint8_t *)"x", 1) < 0);
+	assert_int_equal(F.wire_len, before);
+}
+
+static void test_tamper_bitflip(void **state) { tamper_case(0); }
+static void test_tamper_replay(void **state) { tamper_case(1); }
+static void test_tamper_gap(void **state) { tamper_case(2); }
+
+static int
+hello_with(const char *host, const uint8_t *cert, size_t cl, const uint8_t hv_pk[32],
+    const char *vm, uint8_t flags)
+{
+	uint8_t buf[4096];
+	size_t n;
+
+	setup_session(SESS_MODE_CONSOLE, host);
+	n = hello_bytes(buf, sizeof(buf), flags, vm, hv_pk, cert, cl);
+	return to_client(buf, n, 0);
+}
+
+static void
+test_cert_refusals(void **state)
+{
+	uint8_t cert[SC_CERT_MAX], other_pk[32], other_sk[32];
+	size_t cl;
+
+	/* expired */
+	make_cert(cert, &cl, HOST, F.hv_pk, -7200, -3600);
+	assert_true(hello_with(HOST, cert, cl, F.hv_pk, VM, SC_HELLO_F_PROTECTED) < 0);
+	assert_int_equal(S.exit_class, SESS_X_VERIFY);
+	assert_non_null(strstr(S.errmsg, "expired"));
+	assert_int_equal(F.wire_len, 0);	/* no handshake message sent */
+
+	/* issued for another host */
+	make_cert(cert, &cl, "other.example", F.hv_pk, -10, 3600);
+	assert_true(hello_with(HOST, cert, cl, F.hv_pk, VM, SC_HELLO_F_PROTECTED) < 0);
+	assert_non_null(strstr(S.errmsg, "another host"));
+
+	/* a fake dom0's own key in the HELLO, with the real certificate */
+	assert_int_equal(sc_x25519_keypair(sc_crypto_sodium(), other_pk, other_sk), 0);
+	make_cert(cert, &cl, HOST, F.hv_pk, -10, 3600);
+	assert_true(hello_with(HOST, cert, cl, other_pk, VM, SC_HELLO_F_PROTECTED) < 0);
+	assert_int_equal(S.exit_class, SESS_X_VERIFY);
+
+	/* a certificate signed by another key server */
+	{
+		uint8_t ks2_pk[32], ks2_sk[64];
+
+		crypto_sign_keypair(ks2_pk, ks2_sk);
+		memcpy(F.ks_pk, ks2_pk, 32);
+		memcpy(F.ks_sk, ks2_sk, 64);
+		make_cert(cert, &cl, HOST, F.hv_pk, -10, 3600);
+		assert_true(hello_with(HOST, cert, cl, F.hv_pk, VM,
+		    SC_HELLO_F_PROTECTED) < 0);
+		assert_int_equal(S.exit_class, SESS_X_VERIFY);
+	}
+
+	/* no certificate, strict: refused with the fingerprint to trust */
+	assert_true(hello_with(HOST, NULL, 0, F.hv_pk, VM, SC_HELLO_F_PROTECTED) < 0);
+	assert_non_null(strstr(S.errmsg, "--trust-hv-key"));
+	assert_int_equal(F.wire_len, 0);
+}
+
+static void
+test_hello_checks(void **state)
+{
+	uint8_t cert[SC_CERT_MAX], buf[256];
+	size_t cl, n;
+
+	make_cert(cert, &cl, HOST, F.hv_pk, -10, 3600);
+	/* dom0 routes us to another VM */
+	assert_true(hello_with(HOST, cert, cl, F.hv_pk, "vm2", SC_HELLO_F_PROTECTED) < 0);
+	assert_int_equal(S.exit_class, SESS_X_VERIFY);
+	assert_non_null(strstr(S.errmsg, "vm2"));
+	/* unprotected domain: console would be clear */
+	assert_true(hello_with(HOST, cert, cl, F.hv_pk, VM, 0) < 0);
+	assert_non_null(strstr(S.errmsg, "not protected"));
+	/* an ERROR frame from the relay */
+	setup_session(SESS_MODE_CONSOLE, HOST);
+	{
+		uint8_t body[256];
+		struct sc_buf bb;
+
+		sc_buf_init(&bb, body, sizeof(body));
+		assert_int_equal(sc_errorframe_encode(19, "no such VM\x1b[2J", &bb), 0);
+		n = hello_bytes(buf, sizeof(buf), 0, VM, F.hv_pk, NULL, 0);
+		assert_true(to_client(buf, SC_HELLO_MAGIC_LEN + 1, 0) == 0);
+		n = frame_bytes(buf, sizeof(buf), SC_FRAME_ERROR, bb.data, bb.len);
+		assert_true(to_client(buf, n, 0) < 0);
+		assert_int_equal(S.exit_class, SESS_X_RELAY);
+		assert_non_null(strstr(S.errmsg, "no such VM"));
+		assert_null(strchr(S.errmsg, 0x1b));
+	}
+	/* garbage after the magic */
+	setup_session(SESS_MODE_CONSOLE, HOST);
+	memcpy(buf, SC_HELLO_MAGIC "B", SC_HELLO_MAGIC_LEN + 1);
+	memcpy(buf + SC_HELLO_MAGIC_LEN + 1, "\x7f\xff\xff", 3);
+	assert_true(to_client(buf, SC_HELLO_MAGIC_LEN + 4, 0) < 0);
+	assert_int_equal(S.exit_class, SESS_X_PROTOCOL);
+	/* a record before the handshake */
+	setup_session(SESS_MODE_CONSOLE, HOST);
+	memcpy(buf, SC_HELLO_MAGIC "B", SC_HELLO_MAGIC_LEN + 1);
+	n = frame_bytes(buf + SC_HELLO_MAGIC_LEN + 1, sizeof(buf) - 12,
+	    SC_FRAME_RECORD, (const uint8_t *)"xxxxxxxxxxxxxxxxxxxx", 20);
+	assert_true(to_client(buf, SC_HELLO_MAGIC_LEN + 1 + n, 0) < 0);
+	assert_int_equal(S.exit_class, SESS_X_PROTOCOL);
+}
+
+static void
+test_wrong_vm_secret(void **state)
+{
+	uint8_t cert[SC_CERT_MAX], buf[4096], junk[SC_HS2_MSG_LEN];
+	size_t cl, n;
+
+	F.hv_psk[0] ^= 1;	/* the hv holds another secret */
+	make_cert(cert, &cl, HOST, F.hv_pk, -10, 3600);
+	assert_int_equal(hello_with(HOST, cert, cl, F.hv_pk, VM, SC_HELLO_F_PROTECTED), 0);
+	hv_pump();
+	/* psk2: the psk enters with message 2, so only the client can tell */
+	assert_true(hv_send_hs2() < 0);
+	assert_int_equal(S.exit_class, SESS_X_VERIFY);
+	assert_non_null(strstr(S.errmsg, "handshake failed"));
+	assert_int_equal(S.state, SESS_FAILED);
+
+	/* dom0 makes up an answer */
+	F.hv_psk[0] ^= 1;
+	assert_int_equal(hello_with(HOST, cert, cl, F.hv_pk, VM, SC_HELLO_F_PROTECTED), 0);
+	randombytes_buf(junk, sizeof(junk));
+	n = frame_bytes(buf, sizeof(buf), SC_FRAME_HS_RESP, junk, sizeof(junk));
+	assert_true(to_client(buf, n, 0) < 0);
+	assert_int_equal(S.exit_class, SESS_X_VERIFY);
+	assert_non_null(strstr(S.errmsg, "handshake failed"));
+}
+
+static void
+test_known_hvs_and_trust_fp(void **state)
+{
+	char fp[SC_FINGERPRINT_LEN];
+	uint8_t other_pk[32], other_sk[32];
+	int asked = 0;
+
+	sc_fingerprint(F.hv_pk, 32, fp);
+	/* --trust-hv-key with the right fingerprint */
+	P.trust_fp = fp;
+	assert_int_equal(hello_with(HOST, NULL, 0, F.hv_pk, VM, SC_HELLO_F_PROTECTED), 0);
+	assert_int_equal(P.how, POLICY_FP);
+	/* ... and with another key */
+	assert_int_equal(sc_x25519_keypair(sc_crypto_sodium(), other_pk, other_sk), 0);
+	assert_true(hello_with(HOST, NULL, 0, other_pk, VM, SC_HELLO_F_PROTECTED) < 0);
+	assert_non_null(strstr(S.errmsg, "does not match"));
+	P.trust_fp = NULL;
+
+	/* TOFU: first use asks, yes adds an entry */
+	P.strict = false;
+	P.ask = ask_yes;
+	P.ask_ctx = &asked;
+	assert_int_equal(hello_with(HOST, NULL, 0, F.hv_pk, VM, SC_HELLO_F_PROTECTED), 0);
+	assert_int_equal(asked, 1);
+	assert_int_equal(P.how, POLICY_TOFU);
+	/* second use: known, no question */
+	assert_int_equal(hello_with(HOST, NULL, 0, F.hv_pk, VM, SC_HELLO_F_PROTECTED), 0);
+	assert_int_equal(asked, 1);
+	assert_int_equal(P.how, POLICY_KNOWN);
+	/* a different key now: loud refusal, no question */
+	assert_true(hello_with(HOST, NULL, 0, other_pk, VM, SC_HELLO_F_PROTECTED) < 0);
+	assert_int_equal(asked, 1);
+	assert_non_null(strstr(S.errmsg, "HAS CHANGED"));
+	assert_int_equal(S.exit_class, SESS_X_VERIFY);
+	/* a bad certificate is never overridden by the prompt */
+	{
+		uint8_t cert[SC_CERT_MAX];
+		size_t cl;
+
+		make_cert(cert, &cl, HOST, other_pk, -7200, -3600);
+		assert_true(hello_with("h2.example", cert, cl, other_pk, VM,
+		    SC_HELLO_F_PROTECTED) < 0);
+		assert_int_equal(asked, 1);
+	}
+}
+
+static int
+protect_build(void *ctx, const struct sc_hello *h, struct sc_buf *out)
+{
+	return sc_blob_seal(sc_crypto_sodium(), ctx, h->hv_pubkey, out);
+}
+
+static int
+protect_check(void *ctx, const struct sc_hello *h, int32_t st, const uint8_t c[32])
+{
+	uint8_t e[32];
+
+	assert_int_equal(sc_blob_confirm(sc_crypto_sodium(), ctx, h->hv_pubkey, st, e), 0);
+	return sc_memeq_ct(e, c, 32) == 0 ? 0 : SC_ERR_DECRYPT;
+}
+
+static void
+protect_case(bool forge)
+{
+	static struct sc_registration reg, opened;
+	struct sess_config cfg;
+	uint8_t cert[SC_CERT_MAX], buf[4096], body[36];
+	size_t cl, n;
+
+	memset(&reg, 0, sizeof(reg));
+	memcpy(reg.uuid, F.uuid, 16);
+	memcpy(reg.vm_secret, F.psk, 32);
+	memset(reg.disk_key, 0x42, 64);
+	reg.disk_key_len = 64;
+	reg.acl_count = 1;
+	memcpy(reg.acl[0].pubkey, F.user_pk, 32);
+	reg.acl[0].flags = SC_ACL_F_OWNER;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.mode = SESS_MODE_PROTECT;
+	cfg.vmname = VM;
+	cfg.verify = policy_verify;
+	cfg.verify_ctx = &P;
+	cfg.protect_build = protect_build;
+	cfg.protect_check = protect_check;
+	cfg.protect_ctx = &reg;
+	P.host = HOST;
+	P.now = (uint64_t)time(NULL);
+	P.have_ks = true;
+	memcpy(P.ks_pubkey, F.ks_pk, 32);
+	sess_init(&S, &cfg, &sink);
+	make_cert(cert, &cl, HOST, F.hv_pk, -10, 3600);
+	/* an unprotected domain is fine for PROTECT */
+	n = hello_bytes(buf, sizeof(buf), 0, VM, F.hv_pk, cert, cl);
+	assert_int_equal(to_client(buf, n, 0), 0);
+	assert_int_equal(S.state, SESS_PROTECTING);
+	hv_pump();
+	assert_true(F.got_protect);
+	/* only the hv can open it */
+	assert_int_equal(sc_blob_open(sc_crypto_sodium(), F.hv_sk, F.hv_pk, F.blob,
+	    F.blob_len, &opened), 0);
+	assert_memory_equal(opened.vm_secret, F.psk, 32);
+	assert_memory_equal(opened.uuid, F.uuid, 16);
+	/* PROTECT_OK: status 0 + confirm */
+	body[0] = body[1] = body[2] = body[3] = 0;
+	assert_int_equal(sc_blob_confirm(sc_crypto_sodium(), &opened, F.hv_pk, 0,
+	    body + 4), 0);
+	if (forge)
+		body[10] ^= 1;
+	n = frame_bytes(buf, sizeof(buf), SC_FRAME_PROTECT_OK, body, sizeof(body));
+	if (forge) {
+		assert_true(to_client(buf, n, 0) < 0);
+		assert_int_equal(S.exit_class, SESS_X_VERIFY);
+	} else {
+		assert_int_equal(to_client(buf, n, 0), 0);
+		assert_int_equal(S.state, SESS_DONE);
+	}
+	sodium_memzero(&opened, sizeof(opened));
+}
+
+static void test_protect_ok(void **state) { protect_case(false); }
+static void test_protect_forged_confirm(void **state) { protect_case(true); }
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_clear_text_byte_exact_any_chunking, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clear_tail_released_at_eof, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keystrokes_never_clear_after_hello, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_records_both_ways, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_bitflip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_replay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_gap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cert_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hello_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_vm_secret, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_known_hvs_and_trust_fp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_protect_ok, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_protect_forged_confirm, setup, teardown),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
