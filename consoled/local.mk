@@ -12,3 +12,14 @@ consoled_sccrypt_consoled_SOURCES = consoled/main.c consoled/daemon.c \
 consoled_sccrypt_consoled_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) \
 	-DSC_DEFAULT_CONF='"$(sysconfdir)/sccrypt/sccrypt.conf"'
 consoled_sccrypt_consoled_LDADD = $(SC_LIBS)
+
+if BUILD_UNIT_TESTS
+check_PROGRAMS += tests/unit/test_consoled_relay
+UNIT_TESTS += tests/unit/test_consoled_relay
+TESTS += tests/unit/test_consoled_relay
+endif
+tests_unit_test_consoled_relay_SOURCES = tests/unit/test_consoled_relay.c \
+	tests/unit/test_consoled_fakehv.c tests/unit/test_consoled_fakehv.h \
+	$(CONSOLED_CORE_SRCS)
+tests_unit_test_consoled_relay_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/consoled
+tests_unit_test_consoled_relay_LDADD = $(TEST_LIBS)

@@ -358,8 +358,11 @@ sc_cd_rescan(struct sc_cd *cd)
 		if (d != NULL && (memcmp(d->uuid, list[j].uuid, SC_UUID_LEN) != 0 ||
 		    strcmp(d->name, list[j].name) != 0)) {
 			/* The domid was reused or renamed: a different domain. */
+			sc_info("domain %u %s was replaced", d->domid, d->name);
 			domain_gone(cd, d);
+			memset(d, 0, sizeof(*d));
 			d->domid = UINT32_MAX;
+			d->log_fd = -1;
 			d = NULL;
 		}
 		if (d == NULL) {

@@ -1,0 +1,821 @@
+/*
+ * test_consoled_relay — sccrypt-consoled's relay core against a fake
+ * hypervisor: request handling and policy, HELLO contents, handshake and
+ * record relay in both directions, input back-pressure, bounded output for
+ * a client that stops reading, takeover, malformed input, EOF mid-frame,
+ * unprotected domains (plaintext relay, PROTECT), hypervisor loss, domains
+ * disappearing and the ciphertext-only log.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/frame.h"
+#include "consoled.h"
+#include "test_consoled_fakehv.h"
+
+static struct sc_conf *conf;
+static struct sc_backend bk;
+static struct sc_cd cd;
+static unsigned long long fake_now = 1000000;
+
+/*
+ * What the client has written that consoled has not read yet (the socket's
+ * buffer): consoled reads from it only as far as its read budget allows.
+ */
+static uint8_t wire[1 << 20];
+static size_t wire_len;
+static struct sc_cd_client *wire_owner;
+
+
+static unsigned long long
+clock_fn(void)
+{
+	return fake_now;
+}
+
+static int
+setup(void **state)
+{
+	const char *why;
+	unsigned line;
+	static const char text[] =
+	    "allow 1000 vm*\n"
+	    "allow 1000 plain\n"
+	    "allow 0 *\n";
+
+	(void)state;
+	fake_reset();
+	fake_add_domain(1, "vm1", true);
+	fake_add_domain(2, "vm2", true);
+	fake_add_domain(3, "plain", false);
+	conf = calloc(1, sizeof(*conf));
+	sc_conf_defaults(conf);
+	assert_int_equal(sc_conf_parse(conf, text, strlen(text), &line, &why), 0);
+	conf->certificate[0] = '\0';
+	conf->input_rate = 0;
+	assert_int_equal(sc_conf_resolve_users(conf), 0);
+	memset(&bk, 0, sizeof(bk));
+	bk.ops = &fake_backend_ops;
+	assert_int_equal(sc_cd_init(&cd, conf, &bk), 0);
+	cd.now = clock_fn;
+	assert_int_equal(bk.ops->open(&bk, conf), 0);
+	assert_int_equal(sc_cd_backend_up(&cd), 0);
+	assert_int_equal(cd.ndoms, 3);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	wire_owner = NULL;
+	wire_len = 0;
+	sc_cd_free(&cd);
+	free(conf);
+	return 0;
+}
+
+
+static void
+feed(struct sc_cd_client *c)
+{
+	size_t k;
+
+	while (wire_owner == c && wire_len > 0 && !c->dead) {
+		k = sc_cd_client_read_budget(&cd, c);
+		if (k == 0)
+			return;
+		k = SC_MIN(k, wire_len);
+		memcpy(c->in + c->in_len, wire, k);
+		c->in_len += k;
+		memmove(wire, wire + k, wire_len - k);
+		wire_len -= k;
+		sc_cd_client_input(&cd, c, k);
+	}
+}
+
+static void
+pump(void)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		sc_cd_events(&cd);
+		sc_cd_service(&cd);
+		if (wire_owner != NULL)
+			feed(wire_owner);
+	}
+}
+
+static void
+send_bytes(struct sc_cd_client *c, const void *p, size_t n)
+{
+	if (wire_owner != c) {
+		wire_len = 0;
+		wire_owner = c;
+	}
+	assert_true(wire_len + n <= sizeof(wire));
+	memcpy(wire + wire_len, p, n);
+	wire_len += n;
+	feed(c);
+}
+
+static void
+send_frame(struct sc_cd_client *c, uint8_t type, const void *body, size_t len)
+{
+	static uint8_t mem[SC_FRAME_ENC_MAX];
+	struct sc_buf b;
+
+	sc_buf_init(&b, mem, sizeof(mem));
+	assert_int_equal(sc_frame_encode(&b, c->encoding, type, body, len), 0);
+	send_bytes(c, mem, b.len);
+}
+
+/* Take the status line from the client's output. */
+static void
+take_line(struct sc_cd_client *c, char *line, size_t max)
+{
+	const uint8_t *p = sc_buf_rptr(&c->out);
+	size_t n = sc_buf_avail(&c->out), i;
+
+	for (i = 0; i < n && i + 1 < max; i++) {
+		line[i] = (char)p[i];
+		if (p[i] == '\n') {
+			line[i + 1] = '\0';
+			sc_cd_client_wrote(&cd, c, i + 1);
+			return;
+		}
+	}
+	fail_msg("no line in client output (%zu bytes)", n);
+}
+
+static void
+take_magic(struct sc_cd_client *c)
+{
+	assert_true(sc_buf_avail(&c->out) >= SC_HELLO_MAGIC_LEN + 1);
+	assert_memory_equal(sc_buf_rptr(&c->out), SC_HELLO_MAGIC, SC_HELLO_MAGIC_LEN);
+	assert_int_equal(sc_buf_rptr(&c->out)[SC_HELLO_MAGIC_LEN], c->encoding);
+	sc_cd_client_wrote(&cd, c, SC_HELLO_MAGIC_LEN + 1);
+}
+
+struct rx {
+	struct sc_frame_decoder dec;
+	uint8_t		type;
+	uint8_t		body[SC_FRAME_BODY_MAX];
+	size_t		len;
+};
+
+/* Next frame from the client's output; returns false if none is complete. */
+static bool
+next_frame(struct sc_cd_client *c, struct rx *rx)
+{
+	struct sc_frame f;
+	size_t used;
+	int r;
+
+	while (sc_buf_avail(&c->out) > 0) {
+		r = sc_frame_decode(&rx->dec, sc_buf_rptr(&c->out), sc_buf_avail(&c->out),
+		    &used, &f);
+		assert_true(r >= 0);
+		if (r == 1) {
+			rx->type = f.type;
+			rx->len = f.len;
+			memcpy(rx->body, f.body, f.len);
+		}
+		sc_cd_client_wrote(&cd, c, used);
+		if (r == 1)
+			return true;
+	}
+	return false;
+}
+
+static struct sc_cd_client *
+open_framed(uid_t uid, const char *vm, char enc, struct rx *rx)
+{
+	struct sc_cd_client *c = sc_cd_client_new(&cd, -1, uid, 1);
+	char req[128], line[128];
+
+	snprintf(req, sizeof(req), "SCCRYPT/1 console %s %c\n", vm, enc);
+	send_bytes(c, req, strlen(req));
+	take_line(c, line, sizeof(line));
+	assert_string_equal(line, "OK framed\n");
+	take_magic(c);
+	assert_int_equal(sc_frame_decoder_init(&rx->dec, (uint8_t)enc), 0);
+	assert_true(next_frame(c, rx));
+	assert_int_equal(rx->type, SC_FRAME_HELLO);
+	assert_int_equal(c->state, SC_CD_FRAMED);
+	return c;
+}
+
+static struct sc_cd_client *
+open_session(uid_t uid, const char *vm, struct rx *rx)
+{
+	struct sc_cd_client *c = open_framed(uid, vm, 'B', rx);
+
+	send_frame(c, SC_FRAME_HS_INIT, "hs1-bytes", 9);
+	assert_true(next_frame(c, rx));
+	assert_int_equal(rx->type, SC_FRAME_HS_RESP);
+	assert_int_equal(rx->len, 13);
+	assert_memory_equal(rx->body, "HS2:hs1-bytes", 13);
+	assert_int_equal(c->state, SC_CD_SESSION);
+	assert_true(c->session != 0);
+	return c;
+}
+
+static void
+reap(void)
+{
+	struct sc_cd_client *c, *n;
+
+	for (c = cd.clients; c != NULL; c = n) {
+		n = c->next;
+		if (c->dead) {
+			if (wire_owner == c)
+				wire_owner = NULL;
+			sc_cd_client_free(&cd, c);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void
+test_requests_and_policy(void **state)
+{
+	struct sc_cd_client *c;
+	char line[256];
+	static const struct {
+		uid_t uid;
+		const char *req;
+		const char *want;
+	} cases[] = {
+		{ 1000, "hello\n", "ERR usage" },
+		{ 1000, "SCCRYPT/1 console vm1\n", "ERR usage" },
+		{ 1000, "SCCRYPT/1 console ../vm1 B\n", "ERR usage" },
+		{ 1000, "SCCRYPT/1 shell vm1 B\n", "ERR usage" },
+		{ 1000, "SCCRYPT/2 console vm1 B\n", "ERR usage" },
+		{ 1000, "SCCRYPT/1  console vm1 B\n", "ERR usage" },
+		{ 1000, "SCCRYPT/1 console vm1 B as=0\n", "ERR usage" },	/* not root */
+		{ 1000, "SCCRYPT/1 console secret B\n", "ERR perm" },
+		{ 1001, "SCCRYPT/1 console vm1 B\n", "ERR perm" },
+		{ 0, "SCCRYPT/1 console vm1 B as=1001\n", "ERR perm" },	/* sudo by 1001 */
+		{ 1000, "SCCRYPT/1 console vm9 B\n", "ERR nodomain" },
+		{ 0, "SCCRYPT/1 console vm1 B as=1000\n", "OK framed" },
+		{ 1000, "SCCRYPT/1 console vm1 A\n", "OK framed" },
+		{ 1000, "SCCRYPT/1 auto plain B\n", "OK raw" },
+		{ 1000, "SCCRYPT/1 info vm1 B\n", "OK text" },
+		{ 1001, "SCCRYPT/1 pubkey - B\n", "OK text" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < SC_NELEM(cases); i++) {
+		c = sc_cd_client_new(&cd, -1, cases[i].uid, 1);
+		send_bytes(c, cases[i].req, strlen(cases[i].req));
+		take_line(c, line, sizeof(line));
+		if (strncmp(line, cases[i].want, strlen(cases[i].want)) != 0)
+			fail_msg("case %zu: got %s", i, line);
+		if (strncmp(line, "ERR", 3) == 0)
+			assert_int_equal(c->state, SC_CD_CLOSING);
+		if (i == 12)
+			assert_int_equal(c->encoding, SC_ENCODING_ARMOR);
+		if (i == 14) {
+			take_line(c, line, sizeof(line));
+			assert_non_null(strstr(line, "vm=vm1 domid=1 "));
+			assert_non_null(strstr(line, "protected=yes"));
+		}
+		if (i == 15) {
+			take_line(c, line, sizeof(line));
+			assert_int_equal(strlen(line), 65);
+			assert_memory_equal(line, "42424242", 8);
+		}
+		c->dead = true;
+		reap();
+	}
+	/* An over-long request line is refused without waiting for '\n'. */
+	c = sc_cd_client_new(&cd, -1, 1000, 1);
+	memset(line, 'a', sizeof(line));
+	send_bytes(c, line, SC_CTL_LINE_MAX);
+	take_line(c, line, sizeof(line));
+	assert_memory_equal(line, "ERR usage", 9);
+	/* A silent client is dropped at request_timeout. */
+	c = sc_cd_client_new(&cd, -1, 1000, 1);
+	fake_now += (unsigned long long)conf->request_timeout * 1000 + 1;
+	(void)sc_cd_tick(&cd);
+	take_line(c, line, sizeof(line));
+	assert_memory_equal(line, "ERR usage request timeout", 25);
+	assert_true(c->dead);
+	reap();
+}
+
+static void
+test_hello(void **state)
+{
+	struct rx rx;
+	struct sc_buf b;
+	static struct sc_hello h;
+	struct sc_cd_client *c;
+	char path[] = "/tmp/sccrypt-test-cert.XXXXXX";
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "CERTIFICATE-BYTES", 17), 17);
+	close(fd);
+	snprintf(conf->certificate, sizeof(conf->certificate), "%s", path);
+	fakehv.history_used = 777;
+	c = open_framed(1000, "vm2", 'B', &rx);
+	unlink(path);
+	sc_buf_init_ro(&b, rx.body, rx.len);
+	assert_int_equal(sc_hello_parse(&b, &h), 0);
+	assert_int_equal(h.version, SC_PROTOCOL_VERSION);
+	assert_true(h.flags & SC_HELLO_F_PROTECTED);
+	assert_string_equal(h.vmname, "vm2");
+	assert_int_equal(h.uuid[0], 2);
+	assert_int_equal(h.hv_pubkey[31], 0x42);
+	assert_int_equal(h.history_bytes, 777);
+	assert_int_equal(h.cert_len, 17);
+	assert_memory_equal(h.cert, "CERTIFICATE-BYTES", 17);
+	(void)c;
+}
+
+static void
+test_session_relay(void **state)
+{
+	struct rx rx;
+	struct sc_cd_client *c;
+	struct fake_sess *s;
+	uint8_t rec[SC_RECORD_CT_MAX];
+	size_t i;
+
+	(void)state;
+	c = open_session(1000, "vm1", &rx);
+	s = fake_session(c->session);
+	assert_non_null(s);
+	/* Records in: each becomes one {len:u16le ct} item, in order. */
+	for (i = 0; i < sizeof(rec); i++)
+		rec[i] = (uint8_t)i;
+	send_frame(c, SC_FRAME_RECORD, "abc", 3);
+	send_frame(c, SC_FRAME_RECORD, rec, sizeof(rec));
+	pump();
+	assert_int_equal(s->input_len, 2 + 3 + 2 + sizeof(rec));
+	assert_memory_equal(s->input, "\x03\x00" "abc", 5);
+	assert_int_equal(s->input[5] | (s->input[6] << 8), (int)sizeof(rec));
+	assert_memory_equal(s->input + 7, rec, sizeof(rec));
+	/* Records out. */
+	fake_queue_output(&bk, c->session, (const uint8_t *)"out-1", 5);
+	fake_queue_output(&bk, c->session, rec, sizeof(rec));
+	pump();
+	assert_true(next_frame(c, &rx));
+	assert_int_equal(rx.type, SC_FRAME_RECORD);
+	assert_int_equal(rx.len, 5);
+	assert_memory_equal(rx.body, "out-1", 5);
+	assert_true(next_frame(c, &rx));
+	assert_int_equal(rx.len, sizeof(rec));
+	assert_memory_equal(rx.body, rec, sizeof(rec));
+	assert_false(next_frame(c, &rx));
+	/* Oversized record: protocol error, session closed at the hv. */
+	{
+		static uint8_t big[SC_RECORD_CT_MAX + 1];
+		unsigned closes = fakehv.ops[SC_OP_CLOSE];
+		send_frame(c, SC_FRAME_RECORD, big, sizeof(big));
+		assert_true(next_frame(c, &rx));
+		assert_int_equal(rx.type, SC_FRAME_ERROR);
+		assert_true(next_frame(c, &rx));
+		assert_int_equal(rx.type, SC_FRAME_BYE);
+		assert_int_equal(fakehv.ops[SC_OP_CLOSE], closes + 1);
+		assert_true(c->dead);
+	}
+}
+
+static void
+test_input_backpressure(void **state)
+{
+	struct rx rx;
+	struct sc_cd_client *c;
+	struct fake_sess *s;
+	uint8_t want[4096];
+	size_t wl = 0, i;
+	char rec[64];
+
+	(void)state;
+	c = open_session(1000, "vm1", &rx);
+	s = fake_session(c->session);
+	fakehv.ring_space = 10;		/* the guest reads slowly */
+	for (i = 0; i < 40; i++) {
+		int n = snprintf(rec, sizeof(rec), "keystroke-record-%02zu", i);
+		want[wl++] = (uint8_t)n;
+		want[wl++] = 0;
+		memcpy(want + wl, rec, (size_t)n);
+		wl += (size_t)n;
+		send_frame(c, SC_FRAME_RECORD, rec, (size_t)n);
+	}
+	assert_int_equal(s->input_len, 10);
+	assert_true(c->input_blocked);
+	/* While blocked, consoled reads nothing more from this client. */
+	assert_int_equal(sc_cd_client_read_budget(&cd, c), 0);
+	/* The guest makes room a little at a time; INPUT_SPACE resumes. */
+	for (i = 0; i < 1000 && s->input_len < wl; i++) {
+		fakehv.ring_space = 7;
+		sc_bk_push_event(&bk, 1, 0, SC_EV_INPUT_SPACE);
+		pump();
+	}
+	assert_int_equal(s->input_len, wl);
+	assert_memory_equal(s->input, want, wl);	/* nothing lost or duplicated */
+	assert_true(cd.stats.input_retries > 0);
+	/* Without an event, the retry timer still gets input through. */
+	fakehv.ring_space = 0;
+	send_frame(c, SC_FRAME_RECORD, "late", 4);
+	assert_true(c->input_blocked);
+	fakehv.ring_space = 100;
+	fake_now += 1001;
+	(void)sc_cd_tick(&cd);
+	pump();
+	assert_int_equal(s->input_len, wl + 6);
+}
+
+static void
+test_slow_reader_bounded(void **state)
+{
+	struct rx rx, rx2;
+	struct sc_cd_client *c, *other;
+	struct fake_sess *s;
+	uint8_t rec[4000];
+	size_t i, closes;
+
+	(void)state;
+	c = open_session(1000, "vm1", &rx);
+	other = open_session(1000, "vm2", &rx2);
+	s = fake_session(c->session);
+	memset(rec, 'x', sizeof(rec));
+	/* The hv has far more output than the client buffer holds. */
+	for (i = 0; i < 16; i++)
+		fake_queue_output(&bk, c->session, rec, sizeof(rec));
+	for (i = 0; i < 10; i++)
+		pump();
+	/* consoled stopped pulling: the client buffer stays within its bound. */
+	assert_true(sc_buf_avail(&c->out) <= conf->client_buffer);
+	assert_true(s->outq_len > 0);
+	/* The other domain's session is unaffected. */
+	fake_queue_output(&bk, other->session, (const uint8_t *)"hello", 5);
+	pump();
+	assert_true(next_frame(other, &rx2));
+	assert_memory_equal(rx2.body, "hello", 5);
+	/* Draining resumes pulling. */
+	while (next_frame(c, &rx))
+		pump();
+	assert_int_equal(s->outq_len, 0);
+	/* A client that reads nothing for stall_timeout is dropped. */
+	fake_queue_output(&bk, c->session, rec, sizeof(rec));
+	pump();
+	assert_true(sc_buf_avail(&c->out) > 0);
+	closes = fakehv.ops[SC_OP_CLOSE];
+	(void)sc_cd_tick(&cd);
+	fake_now += (unsigned long long)conf->stall_timeout * 1000 + 1;
+	(void)sc_cd_tick(&cd);
+	assert_true(c->dead);
+	assert_int_equal(fakehv.ops[SC_OP_CLOSE], closes + 1);
+	assert_int_equal(cd.stats.clients_dropped_stall, 1);
+	assert_false(other->dead);
+}
+
+static void
+test_takeover(void **state)
+{
+	struct rx rxa, rxb;
+	struct sc_cd_client *a, *b;
+
+	(void)state;
+	a = open_session(1000, "vm1", &rxa);
+	b = open_session(1000, "vm1", &rxb);
+	pump();
+	/* The old client gets the hv's CLOSE record, then BYE, then the end. */
+	assert_true(next_frame(a, &rxa));
+	assert_int_equal(rxa.type, SC_FRAME_RECORD);
+	assert_memory_equal(rxa.body, "CLOSE-RECORD", 12);
+	assert_true(next_frame(a, &rxa));
+	assert_int_equal(rxa.type, SC_FRAME_BYE);
+	assert_true(a->dead);
+	assert_int_equal(b->state, SC_CD_SESSION);
+	fake_queue_output(&bk, b->session, (const uint8_t *)"new", 3);
+	pump();
+	assert_true(next_frame(b, &rxb));
+	assert_memory_equal(rxb.body, "new", 3);
+}
+
+static void
+test_malformed_input(void **state)
+{
+	struct rx rx, rx2;
+	struct sc_cd_client *c, *other;
+	static const uint8_t junk[] = { 0x99, 0x00, 0x01, 0x00 };	/* unknown type */
+	static const uint8_t toolong[] = { SC_FRAME_RECORD, 0xff, 0xff };
+
+	(void)state;
+	other = open_session(1000, "vm2", &rx2);
+	c = open_session(1000, "vm1", &rx);
+	send_bytes(c, junk, sizeof(junk));
+	assert_true(next_frame(c, &rx));
+	assert_int_equal(rx.type, SC_FRAME_ERROR);
+	assert_true(next_frame(c, &rx));
+	assert_int_equal(rx.type, SC_FRAME_BYE);
+	assert_int_equal(c->state, SC_CD_CLOSING);
+	assert_int_equal(cd.stats.protocol_errors, 1);
+
+	c = open_session(1000, "vm1", &rx);
+	send_bytes(c, toolong, sizeof(toolong));
+	assert_int_equal(c->state, SC_CD_CLOSING);
+
+	/* Record before the handshake, server-only frames from the client. */
+	c = open_framed(1000, "vm1", 'B', &rx);
+	send_frame(c, SC_FRAME_RECORD, "x", 1);
+	assert_int_equal(c->state, SC_CD_CLOSING);
+	c = open_framed(1000, "vm1", 'B', &rx);
+	send_frame(c, SC_FRAME_HELLO, "x", 1);
+	assert_int_equal(c->state, SC_CD_CLOSING);
+	c = open_session(1000, "vm1", &rx);
+	send_frame(c, SC_FRAME_HS_INIT, "again", 5);
+	assert_int_equal(c->state, SC_CD_CLOSING);
+
+	/* Armored garbage. */
+	c = open_framed(1000, "vm1", 'A', &rx);
+	send_bytes(c, "!!!!\n", 5);
+	assert_int_equal(c->state, SC_CD_CLOSING);
+
+	/* The bystander is unaffected. */
+	assert_int_equal(other->state, SC_CD_SESSION);
+	fake_queue_output(&bk, other->session, (const uint8_t *)"still", 5);
+	pump();
+	assert_true(next_frame(other, &rx2));
+	assert_memory_equal(rx2.body, "still", 5);
+}
+
+static void
+test_eof_mid_frame(void **state)
+{
+	struct rx rx;
+	struct sc_cd_client *c;
+	struct fake_sess *s;
+	static uint8_t mem[64];
+	struct sc_buf b;
+	unsigned closes;
+
+	(void)state;
+	c = open_session(1000, "vm1", &rx);
+	s = fake_session(c->session);
+	sc_buf_init(&b, mem, sizeof(mem));
+	assert_int_equal(sc_frame_encode(&b, 'B', SC_FRAME_RECORD, (const uint8_t *)"partial-record", 14), 0);
+	closes = fakehv.ops[SC_OP_CLOSE];
+	send_bytes(c, mem, b.len - 4);		/* cut inside the body */
+	sc_cd_client_eof(&cd, c);
+	assert_int_equal(s->input_len, 0);	/* nothing half-delivered */
+	assert_int_equal(fakehv.ops[SC_OP_CLOSE], closes + 1);
+	assert_int_equal(c->state, SC_CD_CLOSING);
+
+	/* EOF with accepted input still queued: delivered first, then closed. */
+	c = open_session(1000, "vm1", &rx);
+	s = fake_session(c->session);
+	fakehv.ring_space = 3;
+	send_frame(c, SC_FRAME_RECORD, "queued", 6);
+	sc_cd_client_eof(&cd, c);
+	assert_int_equal(c->state, SC_CD_SESSION);
+	fakehv.ring_space = 100;
+	sc_bk_push_event(&bk, 1, 0, SC_EV_INPUT_SPACE);
+	pump();
+	assert_int_equal(s->input_len, 8);
+	assert_int_equal(c->state, SC_CD_CLOSING);
+
+	/* BYE from the client: orderly close. */
+	c = open_session(1000, "vm1", &rx);
+	closes = fakehv.ops[SC_OP_CLOSE];
+	send_frame(c, SC_FRAME_BYE, NULL, 0);
+	pump();
+	assert_int_equal(c->state, SC_CD_CLOSING);
+	assert_int_equal(fakehv.ops[SC_OP_CLOSE], closes + 1);
+	assert_true(next_frame(c, &rx));
+	assert_int_equal(rx.type, SC_FRAME_BYE);
+}
+
+static void
+test_handshake_refused(void **state)
+{
+	struct rx rx;
+	struct sc_cd_client *c;
+	uint16_t code;
+	char text[SC_ERRMSG_MAX + 1];
+	struct sc_buf b;
+
+	(void)state;
+	fakehv.open_refuse = true;
+	c = open_framed(1000, "vm1", 'B', &rx);
+	send_frame(c, SC_FRAME_HS_INIT, "hs1", 3);
+	assert_true(next_frame(c, &rx));
+	assert_int_equal(rx.type, SC_FRAME_ERROR);
+	sc_buf_init_ro(&b, rx.body, rx.len);
+	assert_int_equal(sc_errorframe_parse(&b, &code, text), 0);
+	assert_int_equal(code, -SC_ERR_PERM);
+	assert_int_equal(c->state, SC_CD_CLOSING);
+	/* Handshake timeout. */
+	fakehv.open_refuse = false;
+	c = open_framed(1000, "vm1", 'B', &rx);
+	fake_now += (unsigned long long)conf->handshake_timeout * 1000 + 1;
+	(void)sc_cd_tick(&cd);
+	assert_true(next_frame(c, &rx));
+	assert_int_equal(rx.type, SC_FRAME_ERROR);
+	assert_int_equal(c->state, SC_CD_CLOSING);
+}
+
+static void
+test_unprotected(void **state)
+{
+	struct rx rx;
+	struct sc_cd_client *c, *c2;
+	char line[64];
+	static struct sc_hello h;
+	struct sc_buf b;
+	uint8_t blob[100];
+
+	(void)state;
+	/* Output written while nobody is attached is kept (bounded backlog). */
+	memcpy(fakehv.raw_out, "boot messages\n", 14);
+	fakehv.raw_out_len = 14;
+	sc_bk_push_event(&bk, 3, 0, SC_EV_OUTPUT);
+	pump();
+	assert_int_equal(fakehv.raw_out_len, 0);
+
+	c = sc_cd_client_new(&cd, -1, 1000, 1);
+	send_bytes(c, "SCCRYPT/1 auto plain B\n", 23);
+	take_line(c, line, sizeof(line));
+	assert_string_equal(line, "OK raw\n");
+	assert_int_equal(sc_buf_avail(&c->out), 14);
+	assert_memory_equal(sc_buf_rptr(&c->out), "boot messages\n", 14);
+	sc_cd_client_wrote(&cd, c, 14);
+	send_bytes(c, "ls\r", 3);
+	pump();
+	assert_int_equal(fakehv.raw_in_len, 3);
+	memcpy(fakehv.raw_out, "file\r\n", 6);
+	fakehv.raw_out_len = 6;
+	sc_bk_push_event(&bk, 3, 0, SC_EV_OUTPUT);
+	pump();
+	assert_int_equal(sc_buf_avail(&c->out), 6);
+	/* A second plaintext client takes over. */
+	c2 = sc_cd_client_new(&cd, -1, 1000, 1);
+	send_bytes(c2, "SCCRYPT/1 auto plain B\n", 23);
+	assert_int_equal(c->state, SC_CD_CLOSING);
+
+	/* Framed on an unprotected domain: HELLO without PROTECTED; HS refused. */
+	c = open_framed(1000, "plain", 'B', &rx);
+	sc_buf_init_ro(&b, rx.body, rx.len);
+	assert_int_equal(sc_hello_parse(&b, &h), 0);
+	assert_false(h.flags & SC_HELLO_F_PROTECTED);
+	send_frame(c, SC_FRAME_HS_INIT, "x", 1);
+	assert_true(next_frame(c, &rx));
+	assert_int_equal(rx.type, SC_FRAME_ERROR);
+
+	/* PROTECT is relayed; PROTECT_OK carries the status and confirm. */
+	c = open_framed(1000, "plain", 'B', &rx);
+	memset(blob, 7, sizeof(blob));
+	send_frame(c, SC_FRAME_PROTECT, blob, sizeof(blob));
+	assert_true(next_frame(c, &rx));
+	assert_int_equal(rx.type, SC_FRAME_PROTECT_OK);
+	assert_int_equal(rx.len, 36);
+	assert_memory_equal(rx.body, "\0\0\0\0", 4);
+	assert_int_equal(rx.body[4], 0xaa);
+	/* Now protected: the same connection may handshake. */
+	send_frame(c, SC_FRAME_HS_INIT, "hs1", 3);
+	assert_true(next_frame(c, &rx));
+	assert_int_equal(rx.type, SC_FRAME_HS_RESP);
+	/* ... and the plaintext client is refused from now on. */
+	pump();
+	c2->dead = true;
+	reap();
+	c2 = sc_cd_client_new(&cd, -1, 1000, 1);
+	send_bytes(c2, "SCCRYPT/1 auto plain B\n", 23);
+	take_line(c2, line, sizeof(line));
+	assert_string_equal(line, "OK framed\n");
+}
+
+static void
+test_backend_loss(void **state)
+{
+	struct rx rx, rx2;
+	struct sc_cd_client *a, *b;
+	char line[64];
+
+	(void)state;
+	a = open_session(1000, "vm1", &rx);
+	b = open_framed(1000, "vm2", 'B', &rx2);
+	fakehv.fail_transport = true;
+	send_frame(a, SC_FRAME_RECORD, "x", 1);
+	assert_false(cd.bk_up);
+	assert_true(next_frame(a, &rx));
+	assert_int_equal(rx.type, SC_FRAME_ERROR);
+	assert_true(next_frame(b, &rx2));
+	assert_int_equal(rx2.type, SC_FRAME_ERROR);
+	assert_int_equal(a->state, SC_CD_CLOSING);
+	assert_int_equal(b->state, SC_CD_CLOSING);
+	/* New requests are told the hypervisor is unreachable. */
+	a = sc_cd_client_new(&cd, -1, 1000, 1);
+	send_bytes(a, "SCCRYPT/1 console vm1 B\n", 24);
+	take_line(a, line, sizeof(line));
+	assert_memory_equal(line, "ERR unavailable", 15);
+	/* Reconnect. */
+	fakehv.fail_transport = false;
+	assert_int_equal(bk.ops->open(&bk, conf), 0);
+	assert_int_equal(sc_cd_backend_up(&cd), 0);
+	a = open_session(1000, "vm1", &rx);
+	(void)a;
+}
+
+static void
+test_domain_gone(void **state)
+{
+	struct rx rx;
+	struct sc_cd_client *c;
+
+	(void)state;
+	c = open_session(1000, "vm2", &rx);
+	fakehv.ndoms = 1;		/* vm2 and plain disappear */
+	sc_bk_push_event(&bk, 2, 0, SC_EV_DOMAIN_GONE);
+	pump();
+	assert_int_equal(c->state, SC_CD_CLOSING);
+	assert_null(sc_cd_domain_by_name(&cd, "vm2"));
+	assert_non_null(sc_cd_domain_by_name(&cd, "vm1"));
+	/* Same domid, new UUID: a different domain; old clients go. */
+	c = open_session(1000, "vm1", &rx);
+	memset(fakehv.doms[0].uuid, 0x77, 16);
+	sc_bk_push_event(&bk, 1, 0, SC_EV_DOMAIN_ADDED);
+	pump();
+	assert_int_equal(c->state, SC_CD_CLOSING);
+	assert_int_equal(sc_cd_domain_by_name(&cd, "vm1")->uuid[0], 0x77);
+}
+
+static void
+test_ciphertext_log(void **state)
+{
+	struct rx rx;
+	struct sc_cd_client *c;
+	char dir[] = "/tmp/sccrypt-test-log.XXXXXX", path[128];
+	unsigned char *data = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(conf->log_dir, sizeof(conf->log_dir), "%s", dir);
+	c = open_session(1000, "vm1", &rx);
+	send_frame(c, SC_FRAME_RECORD, "CIPHER-IN", 9);
+	fake_queue_output(&bk, c->session, (const uint8_t *)"CIPHER-OUT", 10);
+	pump();
+	sc_cd_free(&cd);		/* closes the log */
+	snprintf(path, sizeof(path), "%s/vm1.sclog", dir);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	data = malloc(4096);
+	len = fread(data, 1, 4096, f);
+	fclose(f);
+	assert_int_equal(len, (11 + 9) + (11 + 10));
+	assert_int_equal(data[0], 'I');
+	assert_int_equal(data[9] << 8 | data[10], 9);
+	assert_memory_equal(data + 11, "CIPHER-IN", 9);
+	assert_int_equal(data[20], 'O');
+	assert_memory_equal(data + 31, "CIPHER-OUT", 10);
+	free(data);
+	unlink(path);
+	rmdir(dir);
+	/* teardown frees again: re-init an empty core */
+	assert_int_equal(sc_cd_init(&cd, conf, &bk), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_requests_and_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hello, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_relay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_input_backpressure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_reader_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_takeover, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_eof_mid_frame, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handshake_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unprotected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backend_loss, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_domain_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ciphertext_log, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
