@@ -39,3 +39,15 @@ endif
 # Integration tests (skip themselves when a program or swtpm is missing).
 TESTS += tests/integration/ks-attest.sh
 dist_check_SCRIPTS += tests/integration/ks-attest.sh
+
+# Unit tests (cmocka).
+if BUILD_KEYSERVER
+if BUILD_UNIT_TESTS
+check_PROGRAMS += tests/unit/test_ks_core
+tests_unit_test_ks_core_SOURCES = tests/unit/test_ks_core.c
+tests_unit_test_ks_core_CFLAGS = $(TEST_CFLAGS) $(KS_SERVER_CFLAGS) -I$(top_srcdir)/keyserver
+tests_unit_test_ks_core_LDADD = $(KS_SERVER_LIBS) $(CMOCKA_LIBS)
+UNIT_TESTS += tests/unit/test_ks_core
+TESTS += tests/unit/test_ks_core
+endif
+endif
