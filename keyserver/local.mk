@@ -49,5 +49,23 @@ tests_unit_test_ks_core_CFLAGS = $(TEST_CFLAGS) $(KS_SERVER_CFLAGS) -I$(top_srcd
 tests_unit_test_ks_core_LDADD = $(KS_SERVER_LIBS) $(CMOCKA_LIBS)
 UNIT_TESTS += tests/unit/test_ks_core
 TESTS += tests/unit/test_ks_core
+
+check_PROGRAMS += tests/unit/test_ks_store
+tests_unit_test_ks_store_SOURCES = tests/unit/test_ks_store.c
+tests_unit_test_ks_store_CFLAGS = $(TEST_CFLAGS) $(KS_SERVER_CFLAGS) -I$(top_srcdir)/keyserver
+tests_unit_test_ks_store_LDADD = $(KS_SERVER_LIBS) $(CMOCKA_LIBS)
+UNIT_TESTS += tests/unit/test_ks_store
+TESTS += tests/unit/test_ks_store
+endif
+endif
+
+if BUILD_ATTEST
+if BUILD_UNIT_TESTS
+check_PROGRAMS += tests/unit/test_ks_req
+tests_unit_test_ks_req_SOURCES = tests/unit/test_ks_req.c
+tests_unit_test_ks_req_CFLAGS = $(TEST_CFLAGS) $(JANSSON_CFLAGS) -I$(top_srcdir)/keyserver
+tests_unit_test_ks_req_LDADD = keyserver/libkscommon.a $(SC_LIBS) $(JANSSON_LIBS) $(CMOCKA_LIBS)
+UNIT_TESTS += tests/unit/test_ks_req
+TESTS += tests/unit/test_ks_req
 endif
 endif

@@ -1,0 +1,472 @@
+/*
+ * test_ks_req.c — parsing of everything the key server and its agent read
+ * from the network: JSON request/response bodies (ks_req.c), the agent's
+ * HTTP response parser and URL parser (at_http.c), the hv GET_INFO answer
+ * (at_hv.c), host names and the result table (ks_util.c).
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/ops.h"
+#include "secmem.h"
+#include "ks.h"
+#include "ks_req.h"
+#include "at_http.h"
+#include "at_hv.h"
+
+#define H64	"0000000000000000000000000000000000000000000000000000000000000000"
+#define A64	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+static char why[KS_WHY_MAX];
+
+static int
+attest_str(const char *s, struct ks_attest_req *r)
+{
+	return ks_parse_attest(s, strlen(s), r, why);
+}
+
+static int
+enroll_str(const char *s, struct ks_enroll_req *r)
+{
+	return ks_parse_enroll(s, strlen(s), r, why);
+}
+
+static void
+test_json_depth(void **state)
+{
+	(void)state;
+	assert_int_equal(ks_json_depth("{}", 2), 1);
+	assert_int_equal(ks_json_depth("{\"a\":[{}]}", 10), 3);
+	assert_int_equal(ks_json_depth("{\"a\":\"[[[[{{{\"}", 15), 1);
+	assert_int_equal(ks_json_depth("{\"a\":\"\\\"[[\"}", 12), 1);
+	assert_int_equal(ks_json_depth("{", 1), -1);
+	assert_int_equal(ks_json_depth("}", 1), -1);
+	assert_int_equal(ks_json_depth("{\"a", 3), -1);
+	assert_int_equal(ks_json_depth("", 0), 0);
+}
+
+static void
+test_attest_ok(void **state)
+{
+	struct ks_attest_req *r = malloc(sizeof(*r));
+
+	(void)state;
+	assert_int_equal(attest_str("{\"host\":\"h-1.example_x\",\"quote\":\"AAEC\","
+	    "\"signature\":\"/w==\",\"bank\":\"sha256\",\"pcrs\":{\"0\":\"" A64
+	    "\",\"23\":\"" H64 "\"},\"hv_pubkey\":\"" A64 "\"}", r), KS_OK);
+	assert_string_equal(r->host, "h-1.example_x");
+	assert_int_equal(r->quote_len, 3);
+	assert_int_equal(r->quote[2], 2);
+	assert_int_equal(r->sig_len, 1);
+	assert_int_equal(r->sig[0], 0xff);
+	assert_int_equal(r->pcr_mask, (1u << 0) | (1u << 23));
+	assert_int_equal(r->pcrs[0][31], 0xaa);
+	assert_int_equal(r->hv_pubkey[0], 0xaa);
+	free(r);
+}
+
+static void
+test_attest_bad(void **state)
+{
+	static const struct {
+		const char	*body;
+		int		 want;
+	} cases[] = {
+		{ "", KS_E_BAD_JSON },
+		{ "[]", KS_E_BAD_JSON },
+		{ "\"x\"", KS_E_BAD_JSON },
+		{ "{", KS_E_BAD_JSON },
+		{ "{\"host\":\"a\",}", KS_E_BAD_JSON },
+		{ "{\"host\":\"a\",\"host\":\"b\"}", KS_E_BAD_JSON },
+		{ "{\"a\":[[[[[1]]]]]}", KS_E_BAD_JSON },
+		{ "{\"host\":\"a\\u0000b\"}", KS_E_BAD_JSON },
+		{ "{}", KS_E_BAD_FIELD },
+		{ "{\"host\":\"a\",\"zzz\":1}", KS_E_BAD_FIELD },
+		{ "{\"host\":1}", KS_E_BAD_FIELD },
+		{ "{\"host\":\"\"}", KS_E_BAD_FIELD },
+		{ "{\"host\":\"../x\"}", KS_E_BAD_FIELD },
+		{ "{\"host\":\".x\"}", KS_E_BAD_FIELD },
+		{ "{\"host\":\"a b\"}", KS_E_BAD_FIELD },
+		{ "{\"host\":\"a\",\"quote\":\"!!\",\"signature\":\"AA==\"}", KS_E_BAD_FIELD },
+		{ "{\"host\":\"a\",\"quote\":\"AA=\",\"signature\":\"AA==\"}", KS_E_BAD_FIELD },
+		{ "{\"host\":\"a\",\"quote\":\"\",\"signature\":\"AA==\"}", KS_E_BAD_FIELD },
+		{ "{\"host\":\"a\",\"quote\":\"AA==\",\"signature\":\"AA==\",\"bank\":\"sha1\","
+		  "\"pcrs\":{\"0\":\"" H64 "\"},\"hv_pubkey\":\"" H64 "\"}", KS_E_BAD_FIELD },
+		{ "{\"host\":\"a\",\"quote\":\"AA==\",\"signature\":\"AA==\","
+		  "\"pcrs\":{},\"hv_pubkey\":\"" H64 "\"}", KS_E_BAD_FIELD },
+		{ "{\"host\":\"a\",\"quote\":\"AA==\",\"signature\":\"AA==\","
+		  "\"pcrs\":{\"24\":\"" H64 "\"},\"hv_pubkey\":\"" H64 "\"}", KS_E_BAD_FIELD },
+		{ "{\"host\":\"a\",\"quote\":\"AA==\",\"signature\":\"AA==\","
+		  "\"pcrs\":{\"07\":\"" H64 "\"},\"hv_pubkey\":\"" H64 "\"}", KS_E_BAD_FIELD },
+		{ "{\"host\":\"a\",\"quote\":\"AA==\",\"signature\":\"AA==\","
+		  "\"pcrs\":{\"-1\":\"" H64 "\"},\"hv_pubkey\":\"" H64 "\"}", KS_E_BAD_FIELD },
+		{ "{\"host\":\"a\",\"quote\":\"AA==\",\"signature\":\"AA==\","
+		  "\"pcrs\":{\"1\":\"00\"},\"hv_pubkey\":\"" H64 "\"}", KS_E_BAD_FIELD },
+		{ "{\"host\":\"a\",\"quote\":\"AA==\",\"signature\":\"AA==\","
+		  "\"pcrs\":{\"1\":\"" H64 "00\"},\"hv_pubkey\":\"" H64 "\"}", KS_E_BAD_FIELD },
+		{ "{\"host\":\"a\",\"quote\":\"AA==\",\"signature\":\"AA==\","
+		  "\"pcrs\":{\"1\":\"" H64 "\"},\"hv_pubkey\":\"zz" H64 "\"}", KS_E_BAD_FIELD },
+		{ "{\"host\":\"a\",\"quote\":\"AA==\",\"signature\":\"AA==\","
+		  "\"pcrs\":[1],\"hv_pubkey\":\"" H64 "\"}", KS_E_BAD_FIELD },
+		{ "{\"host\":\"a\",\"quote\":\"AA==\",\"signature\":\"AA==\","
+		  "\"pcrs\":{\"1\":\"" H64 "\"}}", KS_E_BAD_FIELD },
+	};
+	struct ks_attest_req *r = malloc(sizeof(*r));
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < SC_NELEM(cases); i++) {
+		int got = attest_str(cases[i].body, r);
+
+		if (got != cases[i].want)
+			fail_msg("case %zu: got %d want %d (%s)", i, got,
+			    cases[i].want, why);
+		assert_true(why[0] != '\0');
+	}
+	free(r);
+}
+
+static void
+test_attest_limits(void **state)
+{
+	struct ks_attest_req *r = malloc(sizeof(*r));
+	size_t qlen, n;
+	char *big, *b64;
+	uint8_t *raw;
+	int i;
+
+	(void)state;
+	/* Quote of exactly KS_QUOTE_MAX bytes passes, one more fails. */
+	for (i = 0; i < 2; i++) {
+		qlen = KS_QUOTE_MAX + (size_t)i;
+		raw = calloc(1, qlen);
+		n = sodium_base64_ENCODED_LEN(qlen, sodium_base64_VARIANT_ORIGINAL);
+		b64 = malloc(n);
+		sodium_bin2base64(b64, n, raw, qlen, sodium_base64_VARIANT_ORIGINAL);
+		big = malloc(n + 512);
+		snprintf(big, n + 512, "{\"host\":\"a\",\"quote\":\"%s\",\"signature\":"
+		    "\"AA==\",\"pcrs\":{\"1\":\"" H64 "\"},\"hv_pubkey\":\"" H64
+		    "\"}", b64);
+		assert_int_equal(attest_str(big, r), i == 0 ? KS_OK : KS_E_BAD_FIELD);
+		free(raw);
+		free(b64);
+		free(big);
+	}
+	/* Host of KS_HOST_MAX characters passes, one more fails. */
+	big = malloc(KS_HOST_MAX + 64);
+	for (i = 0; i < 2; i++) {
+		n = (size_t)snprintf(big, KS_HOST_MAX + 64, "{\"host\":\"");
+		memset(big + n, 'h', KS_HOST_MAX + (size_t)i);
+		strcpy(big + n + KS_HOST_MAX + i, "\"}");
+		assert_int_equal(attest_str(big, r), KS_E_BAD_FIELD);
+		/* At the limit the host passes and the quote is missing. */
+		assert_non_null(strstr(why, i == 0 ? "'quote'" : "'host'"));
+	}
+	free(big);
+	free(r);
+}
+
+static void
+test_enroll(void **state)
+{
+	struct ks_enroll_req *r = malloc(sizeof(*r));
+	static const char pem[] = "-----BEGIN PUBLIC KEY-----\\nMFkw\\n"
+	    "-----END PUBLIC KEY-----\\n";
+
+	(void)state;
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	    "\"policy\":{\"bank\":\"sha256\",\"pcrs\":{\"0\":\"" A64 "\","
+	    "\"7\":\"" H64 "\"},\"key_pcr\":15}}", r), KS_OK);
+	assert_string_equal(r->name, "h");
+	assert_int_equal(r->ak_len, 3);
+	assert_int_equal(r->policy.pcr_mask, 0x81);
+	assert_int_equal(r->policy.key_pcr, 15);
+	assert_int_equal(r->policy.pcrs[0][0], 0xaa);
+	/* Empty boot policy is allowed (key PCR only). */
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	    "\"policy\":{\"pcrs\":{},\"key_pcr\":0}}", r), KS_OK);
+	/* PEM is passed through as text. */
+	{
+		char body[512];
+
+		snprintf(body, sizeof(body), "{\"name\":\"h\",\"ak_public\":\"%s\","
+		    "\"policy\":{\"pcrs\":{},\"key_pcr\":15}}", pem);
+		assert_int_equal(enroll_str(body, r), KS_OK);
+		assert_int_equal(r->ak_len, strlen("-----BEGIN PUBLIC KEY-----\nMFkw\n"
+		    "-----END PUBLIC KEY-----\n"));
+		assert_memory_equal(r->ak, "-----BEGIN PUBLIC KEY-----\n", 27);
+	}
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	    "\"policy\":{\"pcrs\":{\"15\":\"" H64 "\"},\"key_pcr\":15}}", r),
+	    KS_E_BAD_FIELD);
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	    "\"policy\":{\"pcrs\":{},\"key_pcr\":24}}", r), KS_E_BAD_FIELD);
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	    "\"policy\":{\"pcrs\":{},\"key_pcr\":-1}}", r), KS_E_BAD_FIELD);
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	    "\"policy\":{\"pcrs\":{},\"key_pcr\":\"15\"}}", r), KS_E_BAD_FIELD);
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	    "\"policy\":{\"pcrs\":{}}}", r), KS_E_BAD_FIELD);
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	    "\"policy\":{\"pcrs\":{},\"key_pcr\":1,\"x\":1}}", r), KS_E_BAD_FIELD);
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	    "\"policy\":[]}", r), KS_E_BAD_FIELD);
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":5,"
+	    "\"policy\":{\"pcrs\":{},\"key_pcr\":1}}", r), KS_E_BAD_FIELD);
+	assert_int_equal(enroll_str("{\"name\":\"h/x\",\"ak_public\":\"AAEC\","
+	    "\"policy\":{\"pcrs\":{},\"key_pcr\":1}}", r), KS_E_BAD_FIELD);
+	free(r);
+}
+
+static void
+test_responses(void **state)
+{
+	struct ks_nonce_resp nr;
+	struct ks_cert_resp cr;
+	struct ks_error_resp er;
+	const char *s;
+
+	(void)state;
+	s = "{\"nonce\":\"" A64 "\",\"expires\":1700000000}";
+	assert_int_equal(ks_parse_nonce_resp(s, strlen(s), &nr, why), KS_OK);
+	assert_int_equal(nr.have_policy, 0);
+	assert_int_equal(nr.expires, 1700000000);
+	s = "{\"nonce\":\"" A64 "\",\"expires\":1,\"pcrs\":[0,7],\"key_pcr\":15}";
+	assert_int_equal(ks_parse_nonce_resp(s, strlen(s), &nr, why), KS_OK);
+	assert_int_equal(nr.have_policy, 1);
+	assert_int_equal(nr.pcr_mask, 0x81);
+	assert_int_equal(nr.key_pcr, 15);
+	s = "{\"nonce\":\"" A64 "\",\"expires\":1,\"pcrs\":[0,24],\"key_pcr\":15}";
+	assert_int_equal(ks_parse_nonce_resp(s, strlen(s), &nr, why), KS_E_BAD_FIELD);
+	s = "{\"nonce\":\"abcd\",\"expires\":1}";
+	assert_int_equal(ks_parse_nonce_resp(s, strlen(s), &nr, why), KS_E_BAD_FIELD);
+
+	s = "{\"host\":\"h\",\"certificate\":\"U0NDMQ==\",\"expires\":5}";
+	assert_int_equal(ks_parse_cert_resp(s, strlen(s), &cr, why), KS_OK);
+	assert_int_equal(cr.cert_len, 4);
+	assert_memory_equal(cr.cert, "SCC1", 4);
+	s = "{\"certificate\":\"U0NDMQ==\"}";
+	assert_int_equal(ks_parse_cert_resp(s, strlen(s), &cr, why), KS_E_BAD_FIELD);
+
+	/* Error messages from the server are reduced to printable ASCII. */
+	s = "{\"error\":\"nonce_invalid\",\"message\":\"bad\\u001b[2Jthing\"}";
+	assert_int_equal(ks_parse_error_resp(s, strlen(s), &er), KS_OK);
+	assert_string_equal(er.code, "nonce_invalid");
+	assert_string_equal(er.message, "bad?[2Jthing");
+	s = "{\"message\":\"x\"}";
+	assert_int_not_equal(ks_parse_error_resp(s, strlen(s), &er), KS_OK);
+}
+
+static void
+test_pcr_list_host_results(void **state)
+{
+	uint32_t m;
+	char out[80];
+	int i;
+
+	(void)state;
+	assert_int_equal(ks_pcr_list_parse("0,1,7,23", &m), 0);
+	assert_int_equal(m, 0x800083);
+	ks_pcr_list_format(m, out, sizeof(out));
+	assert_string_equal(out, "0,1,7,23");
+	assert_int_equal(ks_pcr_list_parse("24", &m), -1);
+	assert_int_equal(ks_pcr_list_parse("1,", &m), -1);
+	assert_int_equal(ks_pcr_list_parse("-1", &m), -1);
+	assert_int_equal(ks_pcr_list_parse("", &m), -1);
+	assert_int_equal(ks_pcr_list_parse("1;2", &m), -1);
+
+	assert_true(ks_host_valid("a"));
+	assert_true(ks_host_valid("dom0-1.rack_7.example"));
+	assert_false(ks_host_valid(""));
+	assert_false(ks_host_valid("."));
+	assert_false(ks_host_valid(".."));
+	assert_false(ks_host_valid("-x"));
+	assert_false(ks_host_valid("a/b"));
+	assert_false(ks_host_valid("a%2f"));
+	assert_false(ks_host_valid("\xc3\xa9"));
+
+	/* Every result has a status and a distinct code. */
+	for (i = 0; i < KS_E__COUNT; i++) {
+		int j;
+
+		assert_true(ks_result_status(i) >= 200 && ks_result_status(i) < 600);
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(ks_result_code(i), ks_result_code(j));
+	}
+	assert_int_equal(ks_result_status(KS_E_TOO_LARGE), 413);
+	assert_int_equal(ks_result_status(-5), 500);
+	assert_string_equal(ks_result_code(999), "internal");
+}
+
+static int
+http(const char *s, int *status, const uint8_t **body, size_t *len)
+{
+	return at_http_parse_response((const uint8_t *)s, strlen(s), status,
+	    body, len);
+}
+
+static void
+test_http_response(void **state)
+{
+	const uint8_t *body;
+	size_t len;
+	int st;
+
+	(void)state;
+	assert_int_equal(http("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+	    "Content-Type: application/json\r\n\r\n{}", &st, &body, &len), 0);
+	assert_int_equal(st, 200);
+	assert_int_equal(len, 2);
+	assert_memory_equal(body, "{}", 2);
+	/* No Content-Length: up to EOF. */
+	assert_int_equal(http("HTTP/1.0 403 Forbidden\r\n\r\nabc", &st, &body,
+	    &len), 0);
+	assert_int_equal(st, 403);
+	assert_int_equal(len, 3);
+	/* Extra bytes after Content-Length are ignored; fewer are truncated. */
+	assert_int_equal(http("HTTP/1.1 200 OK\r\ncontent-length:1\r\n\r\nxy",
+	    &st, &body, &len), 0);
+	assert_int_equal(len, 1);
+	assert_int_equal(http("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nxy",
+	    &st, &body, &len), SC_ERR_TRUNCATED);
+	assert_int_equal(http("HTTP/1.1 200 OK\r\nContent-Length: 5", &st, &body,
+	    &len), SC_ERR_TRUNCATED);
+	assert_int_equal(http("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+	    &st, &body, &len), SC_ERR_FORMAT);
+	assert_int_equal(http("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n"
+	    "Content-Length: 1\r\n\r\nx", &st, &body, &len), SC_ERR_FORMAT);
+	assert_int_equal(http("HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n"
+	    "\r\n", &st, &body, &len), SC_ERR_FORMAT);
+	assert_int_equal(http("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+	    "\r\n0\r\n\r\n", &st, &body, &len), SC_ERR_UNSUPPORTED);
+	assert_int_equal(http("HTTP/2 200 OK\r\n\r\n", &st, &body, &len),
+	    SC_ERR_FORMAT);
+	assert_int_equal(http("HTTP/1.1 2000 OK\r\n\r\n", &st, &body, &len),
+	    SC_ERR_FORMAT);
+	assert_int_equal(http("HTTP/1.1 099 OK\r\n\r\n", &st, &body, &len),
+	    SC_ERR_FORMAT);
+	assert_int_equal(http("HTTP/1.1 200 OK\r\nNoColon\r\n\r\n", &st, &body,
+	    &len), SC_ERR_FORMAT);
+	assert_int_equal(http("HTTP/1.1 200 OK\n\n", &st, &body, &len),
+	    SC_ERR_TRUNCATED);
+	assert_int_equal(http("", &st, &body, &len), SC_ERR_TRUNCATED);
+}
+
+static void
+test_url(void **state)
+{
+	struct at_url u;
+
+	(void)state;
+	assert_int_equal(at_url_parse("http://127.0.0.1:8740", &u), 0);
+	assert_string_equal(u.host, "127.0.0.1");
+	assert_string_equal(u.port, "8740");
+	assert_string_equal(u.prefix, "");
+	assert_int_equal(at_url_parse("http://ks.example/api/", &u), 0);
+	assert_string_equal(u.host, "ks.example");
+	assert_string_equal(u.port, "80");
+	assert_string_equal(u.prefix, "/api");
+	assert_int_equal(at_url_parse("http://[::1]:99/", &u), 0);
+	assert_string_equal(u.host, "::1");
+	assert_string_equal(u.port, "99");
+	assert_int_equal(at_url_parse("https://x", &u), SC_ERR_UNSUPPORTED);
+	assert_int_equal(at_url_parse("http://:80", &u), SC_ERR_FORMAT);
+	assert_int_equal(at_url_parse("http://x:", &u), SC_ERR_FORMAT);
+	assert_int_equal(at_url_parse("http://x:8a", &u), SC_ERR_FORMAT);
+	assert_int_equal(at_url_parse("http://[::1", &u), SC_ERR_FORMAT);
+	assert_int_equal(at_url_parse("http://x/a?b", &u), SC_ERR_FORMAT);
+}
+
+static size_t
+op_packet(uint8_t *buf, size_t bufsz, uint16_t op, int32_t status,
+    uint32_t seq, const uint8_t *payload, uint32_t plen)
+{
+	struct sc_op_hdr h;
+	struct sc_buf b;
+
+	memset(&h, 0, sizeof(h));
+	h.magic = SC_OPS_MAGIC;
+	h.version = SC_OPS_VERSION;
+	h.op = op;
+	h.status = status;
+	h.seq = seq;
+	h.len = plen;
+	sc_buf_init(&b, buf, bufsz);
+	assert_int_equal(sc_op_hdr_put(&b, &h), 0);
+	assert_int_equal(sc_buf_put_bytes(&b, payload, plen), 0);
+	return b.len;
+}
+
+static void
+test_hv_info(void **state)
+{
+	uint8_t pl[52], pkt[128], pk[32];
+	uint32_t pcr = 0;
+	struct sc_buf b;
+	size_t n;
+	int skip;
+	const uint32_t seq = 0x61747374u;
+
+	(void)state;
+	sc_buf_init(&b, pl, sizeof(pl));
+	memset(pk, 0x42, sizeof(pk));
+	assert_int_equal(sc_buf_put_bytes(&b, pk, 32), 0);
+	assert_int_equal(sc_buf_put_u32_le(&b, 1), 0);
+	assert_int_equal(sc_buf_put_u32_le(&b, 0x3f), 0);
+	assert_int_equal(sc_buf_put_u32_le(&b, 16), 0);
+	assert_int_equal(sc_buf_put_u32_le(&b, 64), 0);
+	assert_int_equal(sc_buf_put_u32_le(&b, 15), 0);
+
+	memset(pk, 0, sizeof(pk));
+	n = op_packet(pkt, sizeof(pkt), SC_OP_GET_INFO, 0, seq, pl, 52);
+	assert_int_equal(at_hv_parse_info(pkt, n, pk, &pcr, &skip), 0);
+	assert_int_equal(skip, 0);
+	assert_int_equal(pcr, 15);
+	assert_int_equal(pk[31], 0x42);
+	/* Events and other requests' answers are skipped. */
+	n = op_packet(pkt, sizeof(pkt), SC_OP_EVENT, 0, 0, NULL, 0);
+	assert_int_equal(at_hv_parse_info(pkt, n, pk, &pcr, &skip), 0);
+	assert_int_equal(skip, 1);
+	/* Short payload, error status, truncated packet, bad magic. */
+	n = op_packet(pkt, sizeof(pkt), SC_OP_GET_INFO, 0, seq, pl, 40);
+	assert_int_equal(at_hv_parse_info(pkt, n, pk, &pcr, &skip), SC_ERR_FORMAT);
+	n = op_packet(pkt, sizeof(pkt), SC_OP_GET_INFO, SC_ERR_BUSY, seq, NULL, 0);
+	assert_int_equal(at_hv_parse_info(pkt, n, pk, &pcr, &skip), SC_ERR_BUSY);
+	n = op_packet(pkt, sizeof(pkt), SC_OP_GET_INFO, 0, seq, pl, 52);
+	assert_true(at_hv_parse_info(pkt, n - 1, pk, &pcr, &skip) < 0);
+	pkt[0] ^= 1;
+	assert_true(at_hv_parse_info(pkt, n, pk, &pcr, &skip) < 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_depth),
+		cmocka_unit_test(test_attest_ok),
+		cmocka_unit_test(test_attest_bad),
+		cmocka_unit_test(test_attest_limits),
+		cmocka_unit_test(test_enroll),
+		cmocka_unit_test(test_responses),
+		cmocka_unit_test(test_pcr_list_host_results),
+		cmocka_unit_test(test_http_response),
+		cmocka_unit_test(test_url),
+		cmocka_unit_test(test_hv_info),
+	};
+
+	if (sc_lib_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

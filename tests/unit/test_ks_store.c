@@ -1,0 +1,333 @@
+/*
+ * test_ks_store.c — the SQLite engine behind struct ks_store: file mode,
+ * WAL, schema versioning and migrations, hosts, nonces, certificates,
+ * persistence across reopen, concurrent use from several threads.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "core/err.h"
+#include "secmem.h"
+#include "ks_store.h"
+
+static char tmpdir[128], dbpath[256];
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "%s/test_ks_store.XXXXXX",
+	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(tmpdir));
+	snprintf(dbpath, sizeof(dbpath), "%s/ks.db", tmpdir);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[300];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	assert_int_equal(system(cmd), 0);
+	return 0;
+}
+
+static void
+mkhost(struct ks_host *h, const char *name)
+{
+	unsigned int i;
+
+	memset(h, 0, sizeof(*h));
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	h->ak_spki_len = 91;
+	for (i = 0; i < h->ak_spki_len; i++)
+		h->ak_spki[i] = (uint8_t)(i * 7);
+	snprintf(h->ak_desc, sizeof(h->ak_desc), "ecc-p256");
+	h->ak_restricted = 1;
+	h->policy.pcr_mask = 0x81;
+	memset(h->policy.pcrs[0], 0xa0, 32);
+	memset(h->policy.pcrs[7], 0xa7, 32);
+	h->policy.key_pcr = 15;
+	h->enrolled = 1700000000;
+}
+
+static int
+count_cb(void *arg, const struct ks_host *h)
+{
+	int *n = arg;
+
+	(void)h;
+	(*n)++;
+	return 0;
+}
+
+static void
+test_hosts_and_certs(void **state)
+{
+	struct ks_store *s;
+	struct ks_host h, g;
+	uint8_t cert[64], out[64];
+	size_t len;
+	uint64_t exp;
+	struct stat st;
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(ks_store_sqlite_open(dbpath, &s), 0);
+	assert_int_equal(stat(dbpath, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+
+	mkhost(&h, "b-host");
+	assert_int_equal(s->host_add(s, &h), 0);
+	assert_int_equal(s->host_add(s, &h), SC_ERR_BUSY);
+	mkhost(&h, "a-host");
+	assert_int_equal(s->host_add(s, &h), 0);
+	assert_int_equal(s->host_get(s, "a-host", &g), 0);
+	assert_string_equal(g.name, "a-host");
+	assert_int_equal(g.ak_spki_len, 91);
+	assert_memory_equal(g.ak_spki, h.ak_spki, 91);
+	assert_string_equal(g.ak_desc, "ecc-p256");
+	assert_int_equal(g.ak_restricted, 1);
+	assert_int_equal(g.policy.pcr_mask, 0x81);
+	assert_memory_equal(g.policy.pcrs, h.policy.pcrs, sizeof(h.policy.pcrs));
+	assert_int_equal(g.policy.key_pcr, 15);
+	assert_int_equal(g.enrolled, 1700000000);
+	assert_int_equal(g.revoked, 0);
+	assert_int_equal(s->host_get(s, "nobody", &g), SC_ERR_NOTFOUND);
+	assert_int_equal(s->host_list(s, count_cb, &n), 0);
+	assert_int_equal(n, 2);
+
+	memset(cert, 0x33, sizeof(cert));
+	assert_int_equal(s->cert_get(s, "a-host", out, sizeof(out), &len, &exp),
+	    SC_ERR_NOTFOUND);
+	assert_int_equal(s->cert_put(s, "a-host", cert, 40, 10, 20), 0);
+	cert[0] = 0x44;
+	assert_int_equal(s->cert_put(s, "a-host", cert, 50, 11, 21), 0);
+	assert_int_equal(s->cert_get(s, "a-host", out, sizeof(out), &len, &exp), 0);
+	assert_int_equal(len, 50);
+	assert_int_equal(exp, 21);
+	assert_int_equal(out[0], 0x44);
+	assert_int_equal(s->cert_get(s, "a-host", out, 10, &len, &exp),
+	    SC_ERR_NOSPACE);
+	/* Certificates only for enrolled hosts. */
+	assert_true(s->cert_put(s, "nobody", cert, 40, 10, 20) < 0);
+
+	/* Revocation drops the certificate and survives a reopen. */
+	assert_int_equal(s->host_revoke(s, "a-host", 1700000500), 0);
+	assert_int_equal(s->host_revoke(s, "nobody", 1), SC_ERR_NOTFOUND);
+	assert_int_equal(s->cert_get(s, "a-host", out, sizeof(out), &len, &exp),
+	    SC_ERR_NOTFOUND);
+	assert_int_equal(s->cert_put(s, "b-host", cert, 40, 10, 20), 0);
+	s->close(s);
+
+	assert_int_equal(ks_store_sqlite_open(dbpath, &s), 0);
+	assert_int_equal(s->host_get(s, "a-host", &g), 0);
+	assert_int_equal(g.revoked, 1);
+	assert_int_equal(g.revoked_at, 1700000500);
+	assert_int_equal(s->cert_get(s, "b-host", out, sizeof(out), &len, &exp), 0);
+	assert_int_equal(s->host_delete(s, "b-host"), 0);
+	assert_int_equal(s->host_delete(s, "b-host"), SC_ERR_NOTFOUND);
+	assert_int_equal(s->cert_get(s, "b-host", out, sizeof(out), &len, &exp),
+	    SC_ERR_NOTFOUND);
+	s->close(s);
+}
+
+static void
+test_nonces(void **state)
+{
+	struct ks_store *s;
+	uint8_t n1[32], n2[32], n3[32];
+
+	(void)state;
+	randombytes_buf(n1, 32);
+	randombytes_buf(n2, 32);
+	randombytes_buf(n3, 32);
+	assert_int_equal(ks_store_sqlite_open(dbpath, &s), 0);
+	assert_int_equal(s->nonce_put(s, n1, 110, 100, 2), 0);
+	assert_int_equal(s->nonce_put(s, n2, 200, 100, 2), 0);
+	assert_int_equal(s->nonce_put(s, n3, 200, 100, 2), SC_ERR_LIMIT);
+	assert_int_equal(s->nonce_put(s, n1, 200, 100, 3), SC_ERR_BUSY);
+	/* Single use. */
+	assert_int_equal(s->nonce_take(s, n2, 32, 150), 0);
+	assert_int_equal(s->nonce_take(s, n2, 32, 150), SC_ERR_NOTFOUND);
+	/* Expired: refused, and gone. */
+	assert_int_equal(s->nonce_take(s, n1, 32, 110), SC_ERR_EXPIRED);
+	assert_int_equal(s->nonce_take(s, n1, 32, 100), SC_ERR_NOTFOUND);
+	assert_int_equal(s->nonce_take(s, n3, 32, 100), SC_ERR_NOTFOUND);
+	assert_int_equal(s->nonce_take(s, n3, 16, 100), SC_ERR_NOTFOUND);
+	/* Expired nonces do not count against the limit. */
+	assert_int_equal(s->nonce_put(s, n1, 300, 250, 1), 0);
+	assert_int_equal(s->nonce_put(s, n2, 400, 310, 1), 0);
+	/* Outstanding nonces survive a restart. */
+	s->close(s);
+	assert_int_equal(ks_store_sqlite_open(dbpath, &s), 0);
+	assert_int_equal(s->nonce_take(s, n2, 32, 320), 0);
+	s->close(s);
+}
+
+static void
+test_schema(void **state)
+{
+	struct ks_store *s;
+	struct ks_attest_log lg;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	char wal[300];
+	struct stat sb;
+
+	(void)state;
+	assert_int_equal(ks_store_sqlite_schema_version(), 2);
+	/* A version-1 database (as the first release wrote it) is migrated. */
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	    "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+	    "INSERT INTO schema_version VALUES (1);"
+	    "CREATE TABLE hosts (name TEXT PRIMARY KEY, ak_spki BLOB NOT NULL,"
+	    " ak_desc TEXT NOT NULL, ak_restricted INTEGER NOT NULL,"
+	    " pcr_mask INTEGER NOT NULL, pcr_values BLOB NOT NULL,"
+	    " key_pcr INTEGER NOT NULL, enrolled INTEGER NOT NULL,"
+	    " revoked INTEGER NOT NULL DEFAULT 0,"
+	    " revoked_at INTEGER NOT NULL DEFAULT 0);"
+	    "CREATE TABLE certs (host TEXT PRIMARY KEY REFERENCES hosts(name)"
+	    " ON DELETE CASCADE, cert BLOB NOT NULL, issued INTEGER NOT NULL,"
+	    " expires INTEGER NOT NULL);"
+	    "CREATE TABLE nonces (nonce BLOB PRIMARY KEY,"
+	    " expires INTEGER NOT NULL);", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(chmod(dbpath, 0600), 0);
+	assert_int_equal(ks_store_sqlite_open(dbpath, &s), 0);
+	memset(&lg, 0, sizeof(lg));
+	snprintf(lg.host, sizeof(lg.host), "h");
+	lg.time = 5;
+	lg.result = KS_E_KEY_PCR;
+	assert_int_equal(s->log_attest(s, &lg), 0);
+	s->close(s);
+	snprintf(wal, sizeof(wal), "%s-wal", dbpath);
+
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT version FROM"
+	    " schema_version", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 2);
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT result FROM attest_log",
+	    -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0),
+	    "key_pcr_mismatch");
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	/* A database from a newer program is refused, not damaged. */
+	assert_int_equal(sqlite3_exec(db, "UPDATE schema_version SET version = 99",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(ks_store_sqlite_open(dbpath, &s), SC_ERR_VERSION);
+	(void)stat(wal, &sb);
+	/* Not a database at all. */
+	assert_int_equal(truncate(dbpath, 0), 0);
+	{
+		FILE *f = fopen(dbpath, "w");
+
+		assert_non_null(f);
+		fputs("this is not an SQLite database, just some text......."
+		    "..........................................................",
+		    f);
+		fclose(f);
+	}
+	unlink(wal);
+	assert_true(ks_store_sqlite_open(dbpath, &s) < 0);
+}
+
+struct worker {
+	struct ks_store	*s;
+	int		 id;
+	int		 ok;
+};
+
+static void *
+worker(void *arg)
+{
+	struct worker *w = arg;
+	uint8_t n[32], cert[32], out[32];
+	size_t len;
+	uint64_t exp;
+	char name[32];
+	int i;
+
+	snprintf(name, sizeof(name), "host%d", w->id);
+	for (i = 0; i < 200; i++) {
+		randombytes_buf(n, sizeof(n));
+		memset(cert, i & 0xff, sizeof(cert));
+		if (w->s->nonce_put(w->s, n, 1000, 10, 100000) != 0 ||
+		    w->s->nonce_take(w->s, n, 32, 11) != 0 ||
+		    w->s->cert_put(w->s, name, cert, sizeof(cert), 10, 1000) != 0 ||
+		    w->s->cert_get(w->s, name, out, sizeof(out), &len, &exp) != 0 ||
+		    out[0] != (i & 0xff))
+			return NULL;
+	}
+	w->ok = 1;
+	return NULL;
+}
+
+static void
+test_threads(void **state)
+{
+	struct ks_store *s;
+	struct ks_host h;
+	pthread_t t[4];
+	struct worker w[4];
+	char name[32];
+	int i;
+
+	(void)state;
+	assert_int_equal(ks_store_sqlite_open(dbpath, &s), 0);
+	for (i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "host%d", i);
+		mkhost(&h, name);
+		assert_int_equal(s->host_add(s, &h), 0);
+		w[i].s = s;
+		w[i].id = i;
+		w[i].ok = 0;
+		assert_int_equal(pthread_create(&t[i], NULL, worker, &w[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(w[i].ok, 1);
+	}
+	s->close(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_hosts_and_certs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nonces, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+	};
+
+	if (sc_lib_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
