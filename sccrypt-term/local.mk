@@ -47,3 +47,9 @@ tests_fuzz_fuzz_term_escape_SOURCES = tests/fuzz/fuzz_term_escape.c $(TERM_CORE_
 tests_fuzz_fuzz_term_escape_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_fuzz_fuzz_term_escape_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_term_escape_LDADD = $(SC_LIBS)
+
+fuzz_programs += tests/fuzz/fuzz_term_session
+tests_fuzz_fuzz_term_session_SOURCES = tests/fuzz/fuzz_term_session.c $(TERM_PROTO_SRCS)
+tests_fuzz_fuzz_term_session_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_fuzz_fuzz_term_session_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_term_session_LDADD = $(SC_LIBS)
