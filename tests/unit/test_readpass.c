@@ -149,13 +149,15 @@ run_no_tty(int flags, const char *input, char *res, size_t ressz)
 
 	assert_int_equal(pipe(in), 0);
 	assert_int_equal(pipe(out), 0);
+	/* Queue the input first: the child may exit without reading it. */
+	assert_int_equal(write(in[1], input, strlen(input)), (ssize_t)strlen(input));
+	close(in[1]);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		char *p;
 		int err = 0;
 
-		close(in[1]);
 		close(out[0]);
 		if (setsid() == -1 || dup2(in[0], 0) != 0 ||
 		    freopen("/dev/null", "w", stderr) == NULL)
@@ -171,8 +173,6 @@ run_no_tty(int flags, const char *input, char *res, size_t ressz)
 	}
 	close(in[0]);
 	close(out[1]);
-	assert_int_equal(write(in[1], input, strlen(input)), (ssize_t)strlen(input));
-	close(in[1]);
 	n = read(out[0], res, ressz - 1);
 	assert_true(n > 0);
 	res[n] = '\0';
