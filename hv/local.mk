@@ -45,3 +45,11 @@ tests_unit_test_hv_ops_SOURCES = tests/unit/test_hv_ops.c
 tests_unit_test_hv_ops_CPPFLAGS = $(HV_CPPFLAGS)
 tests_unit_test_hv_ops_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_hv_ops_LDADD = $(HV_LIBS) $(CMOCKA_LIBS)
+
+# libFuzzer harness over the ops dispatcher
+fuzz_programs += tests/fuzz/fuzz_hv_dispatch
+tests_fuzz_fuzz_hv_dispatch_SOURCES = tests/fuzz/fuzz_hv_dispatch.c
+tests_fuzz_fuzz_hv_dispatch_CPPFLAGS = $(HV_CPPFLAGS)
+tests_fuzz_fuzz_hv_dispatch_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_fuzz_fuzz_hv_dispatch_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_hv_dispatch_LDADD = $(HV_LIBS)
