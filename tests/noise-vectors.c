@@ -43,6 +43,9 @@ struct result {
 	char	reason[256];
 };
 
+static bool fail(struct result *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static bool
 fail(struct result *res, const char *fmt, ...)
 {

@@ -24,3 +24,13 @@ tests_unit_test_noise_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_noise_LDADD = $(TEST_LIBS)
 UNIT_TESTS += tests/unit/test_noise
 TESTS += tests/unit/test_noise
+
+# libFuzzer harness: handshake messages and transport messages from a peer.
+fuzz_programs += tests/fuzz/fuzz_noise_read
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_noise_read
+endif
+tests_fuzz_fuzz_noise_read_SOURCES = tests/fuzz/fuzz_noise_read.c
+tests_fuzz_fuzz_noise_read_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_fuzz_fuzz_noise_read_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_noise_read_LDADD = $(SC_LIBS)
