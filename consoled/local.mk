@@ -23,3 +23,16 @@ tests_unit_test_consoled_relay_SOURCES = tests/unit/test_consoled_relay.c \
 	$(CONSOLED_CORE_SRCS)
 tests_unit_test_consoled_relay_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/consoled
 tests_unit_test_consoled_relay_LDADD = $(TEST_LIBS)
+
+fuzz_programs += tests/fuzz/fuzz_consoled_client tests/fuzz/fuzz_consoled_conf
+tests_fuzz_fuzz_consoled_client_SOURCES = tests/fuzz/fuzz_consoled_client.c \
+	tests/unit/test_consoled_fakehv.c tests/unit/test_consoled_fakehv.h \
+	$(CONSOLED_CORE_SRCS)
+tests_fuzz_fuzz_consoled_client_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/consoled
+tests_fuzz_fuzz_consoled_client_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_consoled_client_LDADD = $(SC_LIBS)
+tests_fuzz_fuzz_consoled_conf_SOURCES = tests/fuzz/fuzz_consoled_conf.c \
+	consoled/conf.c consoled/ctl.c
+tests_fuzz_fuzz_consoled_conf_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/consoled
+tests_fuzz_fuzz_consoled_conf_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_consoled_conf_LDADD = $(SC_LIBS)
