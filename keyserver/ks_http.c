@@ -657,7 +657,8 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 }
 
-static void
+/* libmicrohttpd hands us its own printf format (MHD_LogCallback). */
+static void __attribute__((format(printf, 2, 0)))
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char buf[256];

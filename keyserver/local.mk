@@ -69,3 +69,23 @@ UNIT_TESTS += tests/unit/test_ks_req
 TESTS += tests/unit/test_ks_req
 endif
 endif
+
+# libFuzzer harnesses (built with --enable-fuzzing; see fuzz-smoke).
+if BUILD_ATTEST
+fuzz_programs += tests/fuzz/fuzz_ks_request tests/fuzz/fuzz_ks_http
+tests_fuzz_fuzz_ks_request_SOURCES = tests/fuzz/fuzz_ks_request.c
+tests_fuzz_fuzz_ks_request_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(JANSSON_CFLAGS) -I$(top_srcdir)/keyserver
+tests_fuzz_fuzz_ks_request_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_ks_request_LDADD = keyserver/libkscommon.a $(SC_LIBS) $(JANSSON_LIBS)
+tests_fuzz_fuzz_ks_http_SOURCES = tests/fuzz/fuzz_ks_http.c
+tests_fuzz_fuzz_ks_http_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/keyserver
+tests_fuzz_fuzz_ks_http_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_ks_http_LDADD = keyserver/libkscommon.a $(SC_LIBS) $(JANSSON_LIBS)
+endif
+if BUILD_KEYSERVER
+fuzz_programs += tests/fuzz/fuzz_ks_quote
+tests_fuzz_fuzz_ks_quote_SOURCES = tests/fuzz/fuzz_ks_quote.c
+tests_fuzz_fuzz_ks_quote_CFLAGS = $(KS_SERVER_CFLAGS) -I$(top_srcdir)/keyserver
+tests_fuzz_fuzz_ks_quote_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_ks_quote_LDADD = $(KS_SERVER_LIBS)
+endif

@@ -1,0 +1,97 @@
+/*
+ * fuzz_ks_request.c — libFuzzer harness for every JSON body the key server
+ * and sccrypt-attest parse (keyserver/ks_req.c): enroll and attest
+ * requests, nonce, certificate and error responses.
+ *
+ * Input: selector byte, then the body.  Invariants: a parsed request only
+ * holds values within the documented limits (valid host name, PCR indices
+ * below 24, key PCR not in the policy, decoded sizes within bounds); the
+ * error text is always a NUL-terminated string; parsing is deterministic.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ks.h"
+#include "ks_req.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+check_why(const char *why)
+{
+	if (memchr(why, '\0', KS_WHY_MAX) == NULL)
+		abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct ks_attest_req ar, ar2;
+	static struct ks_enroll_req er;
+	struct ks_nonce_resp nr;
+	struct ks_cert_resp cr;
+	struct ks_error_resp xr;
+	char why[KS_WHY_MAX];
+	const uint8_t *body;
+	size_t len;
+	int r, r2;
+
+	if (size < 1)
+		return 0;
+	body = data + 1;
+	len = size - 1;
+	(void)ks_json_depth(body, len);
+	switch (data[0] % 5) {
+	case 0:
+		r = ks_parse_attest(body, len, &ar, why);
+		check_why(why);
+		if (r == KS_OK) {
+			if (!ks_host_valid(ar.host) || ar.quote_len == 0 ||
+			    ar.quote_len > KS_QUOTE_MAX || ar.sig_len == 0 ||
+			    ar.sig_len > KS_SIG_MAX || ar.pcr_mask == 0 ||
+			    (ar.pcr_mask >> KS_PCR_COUNT) != 0)
+				abort();
+		}
+		r2 = ks_parse_attest(body, len, &ar2, why);
+		if (r != r2 || (r == KS_OK && memcmp(&ar, &ar2, sizeof(ar)) != 0))
+			abort();
+		break;
+	case 1:
+		r = ks_parse_enroll(body, len, &er, why);
+		check_why(why);
+		if (r == KS_OK) {
+			if (!ks_host_valid(er.name) || er.ak_len == 0 ||
+			    er.ak_len > sizeof(er.ak) ||
+			    er.policy.key_pcr >= KS_PCR_COUNT ||
+			    (er.policy.pcr_mask >> KS_PCR_COUNT) != 0 ||
+			    (er.policy.pcr_mask & (1u << er.policy.key_pcr)))
+				abort();
+		}
+		break;
+	case 2:
+		if (ks_parse_nonce_resp(body, len, &nr, why) == KS_OK &&
+		    (nr.key_pcr >= KS_PCR_COUNT || (nr.pcr_mask >> KS_PCR_COUNT)))
+			abort();
+		check_why(why);
+		break;
+	case 3:
+		if (ks_parse_cert_resp(body, len, &cr, why) == KS_OK &&
+		    (cr.cert_len == 0 || cr.cert_len > KS_CERT_MAX))
+			abort();
+		check_why(why);
+		break;
+	case 4:
+		if (ks_parse_error_resp(body, len, &xr) == KS_OK) {
+			size_t i;
+
+			for (i = 0; xr.message[i] != '\0'; i++)
+				if (xr.message[i] < 0x20 || xr.message[i] > 0x7e)
+					abort();
+		}
+		break;
+	}
+	return 0;
+}
