@@ -24,6 +24,12 @@ sccrypt_term_sccrypt_term_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(LIBSSH_CFLAGS
 	$(NCURSES_CFLAGS) $(READLINE_CFLAGS)
 sccrypt_term_sccrypt_term_LDADD = $(SC_LIBS) $(LIBSSH_LIBS) $(NCURSES_LIBS) \
 	$(READLINE_LIBS) $(LIBS)
+
+# Test scaffolding: dom0 + hv for one session on stdin/stdout (never installed).
+check_PROGRAMS += sccrypt-term/term-testpeer
+sccrypt_term_term_testpeer_SOURCES = sccrypt-term/testpeer.c sccrypt-term/keys_compat.h
+sccrypt_term_term_testpeer_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+sccrypt_term_term_testpeer_LDADD = $(SC_LIBS) $(LIBS)
 endif
 
 if BUILD_UNIT_TESTS
