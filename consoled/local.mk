@@ -36,3 +36,9 @@ tests_fuzz_fuzz_consoled_conf_SOURCES = tests/fuzz/fuzz_consoled_conf.c \
 tests_fuzz_fuzz_consoled_conf_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/consoled
 tests_fuzz_fuzz_consoled_conf_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_consoled_conf_LDADD = $(SC_LIBS)
+
+# sc-probe: scripted test client (integration tests, attack tests)
+check_PROGRAMS += tests/helpers/sc-probe
+tests_helpers_sc_probe_SOURCES = tests/helpers/sc-probe.c
+tests_helpers_sc_probe_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_helpers_sc_probe_LDADD = $(SC_LIBS)
