@@ -89,3 +89,8 @@ tests_fuzz_fuzz_ks_quote_CFLAGS = $(KS_SERVER_CFLAGS) -I$(top_srcdir)/keyserver
 tests_fuzz_fuzz_ks_quote_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_ks_quote_LDADD = $(KS_SERVER_LIBS)
 endif
+
+# Manual pages and example systemd units (installed by packagers).
+dist_man_MANS += man/sccrypt-keyserver.8 man/sccrypt-attest.8
+EXTRA_DIST += keyserver/sccrypt-keyserver.service keyserver/sccrypt-attest.service \
+	keyserver/sccrypt-attest.timer
