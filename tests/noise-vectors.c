@@ -154,7 +154,12 @@ get_psks(json_t *v, const char *side, uint8_t *out, unsigned *n,
 	return true;
 }
 
-/* The vector's protocol name into name[len]; false if it has none. */
+/*
+ * The vector's protocol name into name[len]; false if it has none.
+ * "protocol_name", else the older "name" (as is: e.g. noise-c's rev. 30
+ * "NoisePSK_..." vectors stay unsupported), else built from "pattern",
+ * "dh", "cipher" and "hash".
+ */
 static bool
 vector_name(json_t *v, char *name, size_t len)
 {
@@ -163,7 +168,7 @@ vector_name(json_t *v, char *name, size_t len)
 
 	if (pn == NULL)
 		pn = json_string_value(json_object_get(v, "name"));
-	if (pn != NULL && strncmp(pn, "Noise_", 6) == 0) {
+	if (pn != NULL) {
 		snprintf(name, len, "%s", pn);
 		return true;
 	}
@@ -173,10 +178,6 @@ vector_name(json_t *v, char *name, size_t len)
 	ha = json_string_value(json_object_get(v, "hash"));
 	if (p != NULL && dh != NULL && ci != NULL && ha != NULL) {
 		snprintf(name, len, "Noise_%s_%s_%s_%s", p, dh, ci, ha);
-		return true;
-	}
-	if (pn != NULL) {
-		snprintf(name, len, "%s", pn);
 		return true;
 	}
 	return false;
