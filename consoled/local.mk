@@ -13,6 +13,26 @@ consoled_sccrypt_consoled_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) \
 	-DSC_DEFAULT_CONF='"$(sysconfdir)/sccrypt/sccrypt.conf"'
 consoled_sccrypt_consoled_LDADD = $(SC_LIBS)
 
+# The Xen backend: only where libxen-dev is available.
+if BUILD_XEN_BACKEND
+consoled_sccrypt_consoled_SOURCES += consoled/backend_xen.c consoled/backend_xen.h \
+	consoled/backend_xen_sys.c
+consoled_sccrypt_consoled_CFLAGS += $(XEN_CFLAGS) -DSC_WITH_XEN_BACKEND
+consoled_sccrypt_consoled_LDADD += $(XEN_LIBS)
+
+if BUILD_UNIT_TESTS
+check_PROGRAMS += tests/unit/test_consoled_xen
+UNIT_TESTS += tests/unit/test_consoled_xen
+TESTS += tests/unit/test_consoled_xen
+endif
+endif
+tests_unit_test_consoled_xen_SOURCES = tests/unit/test_consoled_xen.c \
+	consoled/backend_xen.c consoled/backend_xen.h consoled/backend_xen_sys.c \
+	$(CONSOLED_CORE_SRCS)
+tests_unit_test_consoled_xen_CFLAGS = $(TEST_CFLAGS) $(XEN_CFLAGS) \
+	-I$(top_srcdir)/consoled -DSC_WITH_XEN_BACKEND
+tests_unit_test_consoled_xen_LDADD = $(TEST_LIBS) $(XEN_LIBS)
+
 if BUILD_UNIT_TESTS
 check_PROGRAMS += tests/unit/test_consoled_relay
 UNIT_TESTS += tests/unit/test_consoled_relay
