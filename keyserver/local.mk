@@ -94,3 +94,12 @@ endif
 dist_man_MANS += man/sccrypt-keyserver.8 man/sccrypt-attest.8
 EXTRA_DIST += keyserver/sccrypt-keyserver.service keyserver/sccrypt-attest.service \
 	keyserver/sccrypt-attest.timer
+
+# Benchmark (tests/bench/keyserver/run.sh; not part of make check).
+if BUILD_KEYSERVER
+noinst_PROGRAMS += tests/bench/keyserver/ks-load
+tests_bench_keyserver_ks_load_SOURCES = tests/bench/keyserver/ks-load.c
+tests_bench_keyserver_ks_load_CFLAGS = $(KS_SERVER_CFLAGS) -I$(top_srcdir)/keyserver
+tests_bench_keyserver_ks_load_LDADD = $(KS_SERVER_LIBS)
+endif
+dist_noinst_SCRIPTS += tests/bench/keyserver/run.sh
