@@ -62,3 +62,6 @@ check_PROGRAMS += tests/helpers/sc-probe
 tests_helpers_sc_probe_SOURCES = tests/helpers/sc-probe.c
 tests_helpers_sc_probe_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_helpers_sc_probe_LDADD = $(SC_LIBS)
+
+dist_man_MANS += man/sccrypt-consoled.8 man/sccrypt-console.8 man/sccrypt.conf.5
+EXTRA_DIST += consoled/sccrypt-consoled.service
