@@ -65,3 +65,7 @@ tests_helpers_sc_probe_LDADD = $(SC_LIBS)
 
 dist_man_MANS += man/sccrypt-consoled.8 man/sccrypt-console.8 man/sccrypt.conf.5
 EXTRA_DIST += consoled/sccrypt-consoled.service
+
+# Integration tests (shell)
+TESTS += tests/integration/dom0-shim-reject.sh
+dist_check_SCRIPTS += tests/integration/dom0-shim-reject.sh
