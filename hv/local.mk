@@ -53,3 +53,21 @@ tests_fuzz_fuzz_hv_dispatch_CPPFLAGS = $(HV_CPPFLAGS)
 tests_fuzz_fuzz_hv_dispatch_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_fuzz_fuzz_hv_dispatch_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_hv_dispatch_LDADD = $(HV_LIBS)
+
+# sccrypt-hvsim: the simulated VMM
+if BUILD_HVSIM
+sbin_PROGRAMS += hv/sim/sccrypt-hvsim
+endif
+hv_sim_sccrypt_hvsim_SOURCES = hv/sim/main.c hv/sim/conf.c hv/sim/conf.h \
+	hv/sim/guest.c hv/sim/guest.h hv/sim/platform.c hv/sim/platform.h
+hv_sim_sccrypt_hvsim_CPPFLAGS = $(HV_CPPFLAGS)
+hv_sim_sccrypt_hvsim_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(TSS2_CFLAGS) $(CRYPTSETUP_CFLAGS)
+hv_sim_sccrypt_hvsim_LDADD = $(HV_LIBS) $(TSS2_LIBS) $(CRYPTSETUP_LIBS)
+
+# sc-hvctl: test/admin client of the ops socket (info, list, status,
+# protect, scripted sessions, raw I/O)
+noinst_PROGRAMS += tests/helpers/sc-hvctl
+tests_helpers_sc_hvctl_SOURCES = tests/helpers/sc-hvctl.c
+tests_helpers_sc_hvctl_CPPFLAGS = $(HV_CPPFLAGS)
+tests_helpers_sc_hvctl_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_helpers_sc_hvctl_LDADD = $(HV_LIBS)
