@@ -15,6 +15,7 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
@@ -315,17 +316,22 @@ ks_ak_import(const uint8_t *in, size_t len, uint8_t *spki, size_t spkisz,
 			return SC_ERR_ALLOC;
 		pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
 		BIO_free(bio);
-		if (pkey == NULL)
+		if (pkey == NULL) {
+			ERR_clear_error();
 			return SC_ERR_FORMAT;
+		}
 	} else if (((size_t)in[0] << 8 | in[1]) + 2 == len) {
-		if ((r = pkey_from_tpm2b_public(in, len, &pkey)) < 0)
+		if ((r = pkey_from_tpm2b_public(in, len, &pkey)) < 0) {
+			ERR_clear_error();
 			return r;
+		}
 		*restricted = 1;
 	} else {
 		p = in;
 		pkey = d2i_PUBKEY(NULL, &p, (long)len);
 		if (pkey == NULL || p != in + len) {
 			EVP_PKEY_free(pkey);
+			ERR_clear_error();
 			return SC_ERR_FORMAT;
 		}
 	}
@@ -348,6 +354,7 @@ ks_ak_import(const uint8_t *in, size_t len, uint8_t *spki, size_t spkisz,
 	r = 0;
  out:
 	EVP_PKEY_free(pkey);
+	ERR_clear_error();	/* failures leave nothing behind in this thread */
 	return r;
 }
 
@@ -423,8 +430,10 @@ ks_sig_verify(const uint8_t *spki, size_t spkilen, const uint8_t *sig,
 		return SC_ERR_UNSUPPORTED;
 	}
 
-	if ((pkey = d2i_PUBKEY(NULL, &p, (long)spkilen)) == NULL)
+	if ((pkey = d2i_PUBKEY(NULL, &p, (long)spkilen)) == NULL) {
+		ERR_clear_error();
 		return SC_ERR_BADKEY;
+	}
 	if (EVP_PKEY_get_base_id(pkey) != keytype) {
 		r = SC_ERR_MISMATCH;
 		goto out;
@@ -458,6 +467,7 @@ ks_sig_verify(const uint8_t *spki, size_t spkilen, const uint8_t *sig,
 	OPENSSL_free(der);
 	EVP_MD_CTX_free(md);
 	EVP_PKEY_free(pkey);
+	ERR_clear_error();
 	return r;
 }
 
