@@ -1,7 +1,7 @@
 /*
  * fuzz_keyfile.c — libFuzzer harness for everything read from the keystore:
  * armored secret key files (with and without passphrase), VM file payloads,
- * public key lines, UUIDs.
+ * public key lines and files, known_hvs files, UUIDs.
  *
  * Encrypted inputs are decrypted with the passphrase "fuzz" (the corpus in
  * tests/fuzz/corpus/fuzz_keyfile is written with it and SCCRYPT_KDF_FAST=1),
@@ -11,10 +11,13 @@
  */
 #include "config.h"
 
+#include <sys/mman.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "core/err.h"
 #include "keys.h"
@@ -87,6 +90,35 @@ try_kind(const uint8_t *data, size_t size, int kind, const struct sc_keyfile_inf
 		abort();
 }
 
+/*
+ * The file readers (known_hvs, public key files) on an in-memory file:
+ * a memfd reached through /proc/self/fd.  Invariant: a known_hvs check
+ * succeeds only if the key's fingerprint is in the file.
+ */
+static void
+known_hvs_and_pubfile(const uint8_t *data, size_t size, const char *text)
+{
+	static const uint8_t zero[32];
+	char path[64], fp[SC_FINGERPRINT_LEN];
+	uint8_t pk[32];
+	int fd;
+
+	if ((fd = memfd_create("fuzz", MFD_CLOEXEC)) == -1)
+		return;
+	if (write(fd, data, size) != (ssize_t)size) {
+		close(fd);
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	sc_fingerprint(zero, sizeof(zero), fp);
+	if (sc_known_hvs_check(path, "h1", "vm1", zero) == 0 &&
+	    (memchr(data, '\0', size) != NULL || strstr(text, fp) == NULL))
+		abort();
+	(void)sc_known_hvs_check(path, "dom0.example.net", "web", zero);
+	(void)sc_pubkey_read_file(SC_PUBKEY_PREFIX, path, pk);
+	close(fd);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -114,6 +146,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	(void)sc_pubkey_parse(SC_KSKEY_PREFIX, line, pk);
+	known_hvs_and_pubfile(data, size, line);
 	if (sc_uuid_parse(line, uuid) == 0) {
 		char u[37];
 
