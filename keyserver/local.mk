@@ -37,8 +37,8 @@ keyserver_sccrypt_keyserver_LDADD = $(KS_SERVER_LIBS)
 endif
 
 # Integration tests (skip themselves when a program or swtpm is missing).
-TESTS += tests/integration/ks-attest.sh
-dist_check_SCRIPTS += tests/integration/ks-attest.sh
+TESTS += tests/integration/ks-attest.sh tests/integration/ks-hvsim.sh
+dist_check_SCRIPTS += tests/integration/ks-attest.sh tests/integration/ks-hvsim.sh
 
 # Unit tests (cmocka).
 if BUILD_KEYSERVER
