@@ -69,3 +69,6 @@ EXTRA_DIST += consoled/sccrypt-consoled.service
 # Integration tests (shell)
 TESTS += tests/integration/dom0-shim-reject.sh
 dist_check_SCRIPTS += tests/integration/dom0-shim-reject.sh
+TESTS += tests/integration/dom0-sshd.sh
+dist_check_SCRIPTS += tests/integration/dom0-sshd.sh
+EXTRA_DIST += tests/integration/dom0-lib.sh

@@ -1,0 +1,76 @@
+# dom0-lib.sh — shared setup for the dom0 integration tests (source after
+# tests/lib.sh): a LUKS2 disk per domain made by cryptsetup, keys, a real
+# sccrypt-hvsim with N domains whose guests run /bin/sh, and sccrypt-consoled.
+
+HVSIM="$top_builddir/hv/sim/sccrypt-hvsim"
+CONSOLED="$top_builddir/consoled/sccrypt-consoled"
+SHIM="$top_builddir/dom0-forced-command/sccrypt-console"
+PROBE="$top_builddir/tests/helpers/sc-probe"
+
+dom0_need_stack() {
+	for p in "$HVSIM" "$CONSOLED" "$SHIM" "$PROBE"; do
+		[ -x "$p" ] || t_skip "$(basename "$p") not built"
+	done
+	command -v cryptsetup >/dev/null 2>&1 || t_skip "cryptsetup not installed"
+}
+
+hex32() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+
+# dom0_keys: a user console key and per-VM secrets (64 hex digits each).
+dom0_keys() {
+	hex32 >"$T_TMP/user.key"
+	chmod 600 "$T_TMP/user.key"
+}
+
+# dom0_make_disk FILE-PREFIX: LUKS2 image PREFIX.img whose volume key is
+# PREFIX.vk (raw bytes), and the VM secret PREFIX.secret.
+dom0_make_disk() {
+	head -c 64 /dev/urandom >"$1.vk"
+	truncate -s 20M "$1.img"
+	cryptsetup luksFormat --type luks2 --batch-mode --volume-key-file "$1.vk" \
+	    --key-size 512 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
+	    --key-file "$1.vk" "$1.img" >/dev/null 2>&1 ||
+	    t_fail "cryptsetup luksFormat failed"
+	hex32 >"$1.secret"
+}
+
+# dom0_start_hv NAME... : one domain per name (domid 1, 2, ...), each with
+# its own LUKS2 disk; names starting with "plain" get no disk (they can
+# never be protected: the unprotected baseline).
+dom0_start_hv() {
+	conf="$T_TMP/hvsim.conf"
+	printf 'socket = %s\nhistory = 65536\n' "$T_TMP/hv.sock" >"$conf"
+	id=0
+	for name in "$@"; do
+		id=$((id + 1))
+		printf '\n[domain %s]\ndomid = %d\nuuid = %s\ncommand = /bin/sh\n' \
+		    "$name" "$id" "$(cat /proc/sys/kernel/random/uuid)" >>"$conf"
+		case "$name" in
+		plain*) ;;
+		*)	dom0_make_disk "$T_TMP/$name"
+			printf 'disk = %s\n' "$T_TMP/$name.img" >>"$conf" ;;
+		esac
+	done
+	t_bg "$HVSIM" --foreground -f "$conf" 2>"$T_TMP/hvsim.log"
+	t_wait 100 test -S "$T_TMP/hv.sock" ||
+	    { cat "$T_TMP/hvsim.log" >&2; t_fail "sccrypt-hvsim did not start"; }
+}
+
+# dom0_start_consoled [extra config lines on stdin]
+dom0_start_consoled() {
+	{
+		printf 'backend = sim\nhv_socket = %s\nlisten = %s\n' \
+		    "$T_TMP/hv.sock" "$T_TMP/cd.sock"
+		printf 'pid_file = %s\ncertificate = %s\nlog_level = debug\n' \
+		    "$T_TMP/consoled.pid" "$T_TMP/vmm.cert"
+		cat
+	} >"$T_TMP/sccrypt.conf"
+	t_bg "$CONSOLED" -F -f "$T_TMP/sccrypt.conf" 2>"$T_TMP/consoled.log"
+	CONSOLED_PID=$!
+	t_wait 100 test -S "$T_TMP/cd.sock" ||
+	    { cat "$T_TMP/consoled.log" >&2; t_fail "sccrypt-consoled did not start"; }
+	t_wait 100 grep -q 'hypervisor (sim backend) key' "$T_TMP/consoled.log" ||
+	    { cat "$T_TMP/consoled.log" >&2; t_fail "consoled did not reach hvsim"; }
+}
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
