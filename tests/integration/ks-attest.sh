@@ -277,11 +277,36 @@ expect 404 not_found "unknown endpoint"
 # ---- restart: same key, same database ----
 PK1=$(cat "$T_TMP/ks.pub")
 kill "$KSPID"; wait "$KSPID" 2>/dev/null || true
-start_ks --no-privsep
+start_ks --no-privsep --per-ip-connections 2 --timeout 2
 curl -sf -m 5 "$URL/v1/pubkey" | grep -q "$(echo "$PK1" | cut -d' ' -f2)" ||
 	t_fail "signing key changed across a restart"
 req GET /v1/hosts/host-rsapss/certificate
 expect 200 "" "certificates survive a restart"
+
+# ---- slow clients cannot tie the server up ----
+# Two connections that never finish their request fill this address's
+# quota; a third is turned away; the idle timeout frees both.
+python3 - "$KSPORT" <<'EOF2' || t_fail "slow-client limits"
+import socket, sys, time, urllib.request
+port = int(sys.argv[1])
+slow = []
+for _ in range(2):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"GET /v1/pubkey HTTP/1.1\r\nHost: x\r\n")   # never ends
+    slow.append(s)
+time.sleep(0.3)
+try:
+    urllib.request.urlopen("http://127.0.0.1:%d/v1/pubkey" % port, timeout=2).read()
+    sys.exit("third connection from the same address was served")
+except Exception:
+    pass
+for s in slow:        # the server drops idle connections after --timeout
+    s.settimeout(6)
+    if s.recv(1) != b"":
+        sys.exit("slow connection got data")
+urllib.request.urlopen("http://127.0.0.1:%d/v1/pubkey" % port, timeout=5).read()
+EOF2
+t_pass "per-address connection limit and idle timeout"
 
 # Logs never carry the token or the signing key.
 ! grep -q "$TOKEN" "$T_TMP/ks.log" || t_fail "token in the log"
