@@ -99,7 +99,7 @@ rp_read_line(int fd, char *buf, int stop_on_signal)
 		}
 		buf[n++] = c;
 	}
-	c = 0;
+	sc_memzero(&c, sizeof(c));
 	if (n > 0 && buf[n - 1] == '\r')
 		n--;
 	buf[n] = '\0';

@@ -58,3 +58,12 @@ tests_fuzz_fuzz_keyfile_SOURCES = tests/fuzz/fuzz_keyfile.c
 tests_fuzz_fuzz_keyfile_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_fuzz_fuzz_keyfile_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_keyfile_LDADD = $(SC_LIBS)
+
+if BUILD_UNIT_TESTS
+check_PROGRAMS += tests/unit/test_secmem
+tests_unit_test_secmem_SOURCES = tests/unit/test_secmem.c
+tests_unit_test_secmem_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_secmem_LDADD = $(TEST_LIBS)
+UNIT_TESTS += tests/unit/test_secmem
+TESTS += tests/unit/test_secmem
+endif
