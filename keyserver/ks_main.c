@@ -316,7 +316,7 @@ main(int argc, char **argv)
 	struct ks_store *store = NULL;
 	struct ks_signer *signer = NULL;
 	uint8_t token_hash[32], pk[32];
-	char fp[SC_FINGERPRINT_LEN];
+	char fp[SC_FINGERPRINT_LEN], *owned[3] = { NULL, NULL, NULL };
 	sigset_t set;
 	int c, r, created = 0, signer_pid = 0, tcp_fd = -1, unix_fd = -1, sig;
 
@@ -377,11 +377,11 @@ main(int argc, char **argv)
 		sc_die(1, "cannot disable core dumps");
 	ks_tss2_quiet();
 	if (o.db == NULL)
-		o.db = join(o.state_dir, "keyserver.db");
+		o.db = owned[0] = join(o.state_dir, "keyserver.db");
 	if (o.key == NULL)
-		o.key = join(o.state_dir, "signing.key");
+		o.key = owned[1] = join(o.state_dir, "signing.key");
 	if (o.token == NULL)
-		o.token = join(o.state_dir, "operator.token");
+		o.token = owned[2] = join(o.state_dir, "operator.token");
 
 	if (o.rotate) {
 		if ((r = ks_signer_rotate(o.key, pk)) < 0)
@@ -478,5 +478,8 @@ main(int argc, char **argv)
 	signer->close(signer);
 	if (o.unix_path != NULL)
 		unlink(o.unix_path);
+	free(owned[0]);
+	free(owned[1]);
+	free(owned[2]);
 	return 0;
 }

@@ -313,4 +313,9 @@ t_pass "per-address connection limit and idle timeout"
 grep -q "audit: attest host=host1 .*result=key_pcr_mismatch" "$T_TMP/ks.log" ||
 	t_fail "no audit line for a refusal"
 t_pass "audit lines present, no secrets in the log"
+
+# A clean stop; in sanitizer builds, no report from the server.
+kill "$KSPID"; wait "$KSPID" 2>/dev/null || true
+! grep -q "Sanitizer" "$T_TMP/ks.log" || { cat "$T_TMP/ks.log" >&2; t_fail "sanitizer report"; }
+grep -q "shutting down" "$T_TMP/ks.log" || t_fail "no clean shutdown"
 exit 0
