@@ -71,3 +71,7 @@ tests_helpers_sc_hvctl_SOURCES = tests/helpers/sc-hvctl.c
 tests_helpers_sc_hvctl_CPPFLAGS = $(HV_CPPFLAGS)
 tests_helpers_sc_hvctl_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_helpers_sc_hvctl_LDADD = $(HV_LIBS)
+
+# Integration: hvsim + swtpm + LUKS2 + real shells
+TESTS += tests/integration/hv-roundtrip.sh
+dist_check_SCRIPTS += tests/integration/hv-roundtrip.sh
