@@ -1,0 +1,131 @@
+#!/bin/sh
+# crypto-diff.sh — build the hypervisor's crypto provider (hv/xen/crypto:
+# libsodium 1.0.18's reference code from Debian's source package, plus the
+# SCCrypt glue) with freestanding flags, check that it needs nothing from a
+# libc, and run
+#   1. tests/xen-lab/crypto-diff: RFC 7748 / RFC 8439 / RFC 7693+BLAKE2 KAT
+#      vectors, low-order point rejection, and a differential test against
+#      user-space libsodium on random inputs;
+#   2. tests/noise-vectors.c, compiled unchanged against this provider, on
+#      the published Noise vectors (tests/vectors/).
+# Prints a summary; exit 0 only if everything matched, 77 if the libsodium
+# source cannot be fetched here (see fetch-src.sh), 1 on any difference.
+#
+# usage: tests/xen-lab/crypto-diff.sh [-n ITERATIONS]
+# env:   CC (default cc), SCCRYPT_XEN_CACHE (download cache), KEEP=1 keeps
+#        the build directory.
+set -eu
+XL_PROG=crypto-diff
+. "$(dirname "$0")/common.sh"
+
+iters=2000
+while getopts n: opt; do
+	case $opt in
+	n) iters=$OPTARG ;;
+	*) echo "usage: $0 [-n ITERATIONS]" >&2; exit 2 ;;
+	esac
+done
+
+CC=${CC:-cc}
+top=$XL_TOP
+cdir=$top/hv/xen/crypto
+command -v pkg-config >/dev/null || xl_die "pkg-config is needed"
+pkg-config --exists libsodium || xl_skip "libsodium development files are not installed"
+
+rc=0
+srcdir=$("$top/tests/xen-lab/fetch-src.sh" libsodium "$(xl_libsodium_version)") || rc=$?
+[ "$rc" -eq 0 ] || exit "$rc"
+sodium=$srcdir/src/libsodium
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/crypto-diff.XXXXXX")
+cleanup() { [ "${KEEP:-0}" = 1 ] && xl_log "kept $work" || rm -rf "$work"; }
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# The defines from the header of sodium-files.
+defs=$(sed -n 's/^# defs: //p' "$cdir/sodium-files")
+arch_flags=
+case $(uname -m) in
+x86_64) arch_flags="-mno-red-zone -mno-sse -mno-mmx" ;;	# as in Xen
+esac
+# shellcheck disable=SC2086
+FREE="-ffreestanding -fno-builtin -nostdinc -isystem $($CC -print-file-name=include) \
+ -std=gnu11 -O2 -fno-strict-aliasing -fPIE $arch_flags $defs \
+ -I$cdir/shim -I$sodium/include/sodium -I$top/lib -I$cdir"
+
+mkdir -p "$work/obj"
+n=0
+for f in $(grep -v '^#' "$cdir/sodium-files" | grep .); do
+	[ -f "$sodium/$f" ] || xl_die "$sodium/$f missing from the source package"
+	# Third-party code: its warnings are shown, not fatal.
+	# shellcheck disable=SC2086
+	$CC $FREE -c "$sodium/$f" -o "$work/obj/sodium_$(basename "$f" .c).o" ||
+	    xl_die "cannot compile $f freestanding"
+	n=$((n + 1))
+done
+for f in sc_crypto_ref.c sodium_shim.c; do
+	# shellcheck disable=SC2086
+	$CC $FREE -Wall -Wextra -Werror -c "$cdir/$f" -o "$work/obj/$(basename "$f" .c).o" ||
+	    xl_die "cannot compile $f freestanding"
+done
+# Nothing may come from a libc header.
+for f in sc_crypto_ref.c sodium_shim.c; do
+	# shellcheck disable=SC2086
+	if $CC $FREE -M "$cdir/$f" | tr ' \\' '\n\n' | grep -E '^/usr/include'; then
+		xl_die "$f includes a libc header"
+	fi
+done
+
+# One relocatable object; only the provider's entry points stay global, so
+# the libsodium names inside cannot collide with the real libsodium.
+ld -r -o "$work/provider-all.o" "$work"/obj/*.o
+objcopy --keep-global-symbol=sc_crypto_ref --keep-global-symbol=sc_ref_rng_init \
+    --keep-global-symbol=sc_ref_rng_seeded "$work/provider-all.o" "$work/provider.o"
+undef=$(nm -u "$work/provider.o" | awk '{print $2}' | sort -u |
+    grep -vxE 'memcpy|memmove|memset|memcmp|sc_ref_fatal|_GLOBAL_OFFSET_TABLE_|__stack_chk_fail|__stack_chk_guard' || true)
+[ -z "$undef" ] || xl_die "the provider references external symbols:" $undef
+xl_log "provider: $n libsodium files + glue compiled freestanding ($CC); external symbols: $(nm -u "$work/provider.o" | awk '{print $2}' | sort -u | tr '\n' ' ')"
+
+# shellcheck disable=SC2046
+HOST="-std=gnu11 -O2 -Wall -Wextra -Werror -I$top/lib -I$cdir $(pkg-config --cflags libsodium)"
+# shellcheck disable=SC2086
+$CC $HOST -o "$work/crypto-diff" "$top/tests/xen-lab/crypto-diff.c" \
+    "$top/lib/core/crypto.c" "$work/provider.o" $(pkg-config --libs libsodium)
+
+fail=0
+"$work/crypto-diff" -n "$iters" >"$work/diff.out" 2>&1 || fail=1
+cat "$work/diff.out"
+tail -n 1 "$work/diff.out" | grep -Eq '^crypto-diff: [0-9]+ checks, 0 differences$' || fail=1
+
+# The Noise vectors through this provider.
+nv=skipped
+if pkg-config --exists jansson; then
+	# shellcheck disable=SC2046,SC2086
+	$CC $HOST $(pkg-config --cflags jansson) -Dsc_crypto_sodium=sc_xen_nv_provider \
+	    -o "$work/noise-vectors-xen" "$top/tests/noise-vectors.c" \
+	    "$top/tests/xen-lab/nv-provider.c" "$top/lib/core/noise.c" \
+	    "$top/lib/core/buf.c" "$top/lib/core/crypto.c" "$top/lib/core/err.c" \
+	    "$work/provider.o" $(pkg-config --libs jansson libsodium)
+	if "$work/noise-vectors-xen" "$top/tests/vectors/cacophony-25519-chachapoly-blake2b.json" \
+	    >"$work/nv.out" 2>&1 &&
+	    tail -n 1 "$work/nv.out" | grep -Eqx '[1-9][0-9]* passed, 0 failed, [0-9]+ skipped' &&
+	    grep -qx 'PASS Noise_IKpsk2_25519_ChaChaPoly_BLAKE2b' "$work/nv.out"; then
+		nv="ok ($(tail -n 1 "$work/nv.out"))"
+	else
+		grep -v '^PASS' "$work/nv.out" | tail -n 20
+		nv="FAILED ($(tail -n 1 "$work/nv.out"))"
+		fail=1
+	fi
+else
+	xl_log "jansson not installed: Noise vectors not run"
+fi
+
+echo "=== crypto-diff summary"
+echo "provider:       $n libsodium $(xl_libsodium_version) reference files, freestanding ($CC)"
+echo "KAT + diff:     $(tail -n 1 "$work/diff.out")"
+echo "noise vectors:  $nv"
+if [ "$fail" -ne 0 ]; then
+	echo "crypto-diff: FAILED"
+	exit 1
+fi
+echo "crypto-diff: all checks passed"
