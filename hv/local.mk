@@ -75,3 +75,5 @@ tests_helpers_sc_hvctl_LDADD = $(HV_LIBS)
 # Integration: hvsim + swtpm + LUKS2 + real shells
 TESTS += tests/integration/hv-roundtrip.sh
 dist_check_SCRIPTS += tests/integration/hv-roundtrip.sh
+
+dist_man_MANS += man/sccrypt-hvsim.8
