@@ -11,7 +11,8 @@ lib_libsccrypt_a_SOURCES = \
 	lib/log.h lib/secmem.h lib/keys.h lib/cert.h lib/readpass.h lib/io.h
 
 # Sources of the protocol core, compiled freestanding by tests/freestanding-check.
-CORE_SRCS = lib/core/err.c lib/core/buf.c lib/core/crypto.c
+CORE_SRCS = lib/core/err.c lib/core/buf.c lib/core/crypto.c lib/core/noise.c \
+	lib/core/frame.c lib/core/record.c lib/core/blob.c lib/core/ops.c
 
 # Every program links this.
 SC_LIBS = lib/libsccrypt.a $(SODIUM_LIBS)
