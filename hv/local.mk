@@ -77,3 +77,11 @@ TESTS += tests/integration/hv-roundtrip.sh
 dist_check_SCRIPTS += tests/integration/hv-roundtrip.sh
 
 dist_man_MANS += man/sccrypt-hvsim.8
+
+# libFuzzer harness for the hvsim configuration parser
+fuzz_programs += tests/fuzz/fuzz_hv_conf
+tests_fuzz_fuzz_hv_conf_SOURCES = tests/fuzz/fuzz_hv_conf.c hv/sim/conf.c hv/sim/conf.h
+tests_fuzz_fuzz_hv_conf_CPPFLAGS = $(HV_CPPFLAGS)
+tests_fuzz_fuzz_hv_conf_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_fuzz_fuzz_hv_conf_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_hv_conf_LDADD = $(SC_LIBS)

@@ -35,6 +35,9 @@ hvsim_conf_defaults(struct hvsim_conf *c)
 	c->history = 65536;
 }
 
+static int fail(char *, size_t, const char *, unsigned, int, const char *, ...)
+    __attribute__((format(printf, 6, 7)));
+
 static int
 fail(char *err, size_t errsz, const char *name, unsigned line, int code,
     const char *fmt, ...)
