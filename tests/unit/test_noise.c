@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 #include <sodium.h>
@@ -966,6 +967,107 @@ test_cipher_primitives(void **state)
 	sodium_memzero(&c, sizeof(c));
 }
 
+/*
+ * Any pattern of the table between two honest parties with random
+ * ephemerals: both sides must agree on h and on the transport keys.
+ * Returns the first error (the handshake's or the transport's).
+ */
+static int
+run_pattern(struct fixture *f, const char *name, const uint8_t *ipsks,
+    const uint8_t *rpsks)
+{
+	const struct sc_noise_pattern *p = sc_noise_pattern_lookup(name);
+	struct sc_noise_handshake *side[2] = { &f->ini, &f->resp };
+	uint8_t msg[512], pl[512];
+	struct sc_buf mb, pb;
+	unsigned need, npsks, turn;
+	int r;
+
+	assert_non_null(p);
+	need = sc_noise_pattern_needs(p);
+	npsks = sc_noise_pattern_psks(p);
+	assert_int_equal(sc_noise_hs_init(&f->ini, f->cp, p, true, f->prologue,
+	    PROLOGUE_LEN, (need & SC_NOISE_NEED_INIT_S) ? f->client_sk : NULL,
+	    (need & SC_NOISE_NEED_INIT_RS) ? f->hv_pk : NULL, ipsks, npsks), 0);
+	assert_int_equal(sc_noise_hs_init(&f->resp, f->cp, p, false, f->prologue,
+	    PROLOGUE_LEN, (need & SC_NOISE_NEED_RESP_S) ? f->hv_sk : NULL,
+	    (need & SC_NOISE_NEED_RESP_RS) ? f->client_pk : NULL, rpsks, npsks), 0);
+	for (turn = 0; !sc_noise_hs_complete(&f->ini); turn++) {
+		struct sc_noise_handshake *w = side[turn % 2], *rd = side[(turn + 1) % 2];
+
+		assert_true(turn < 4);
+		assert_true(sc_noise_hs_my_turn(w));
+		sc_buf_init(&mb, msg, sizeof(msg));
+		sc_buf_init(&pb, pl, sizeof(pl));
+		assert_int_equal(sc_noise_hs_write(w, (const uint8_t *)name,
+		    strlen(name), &mb), 0);
+		if ((r = sc_noise_hs_read(rd, msg, mb.len, &pb)) != 0) {
+			sc_noise_hs_wipe(&f->ini);
+			sc_noise_hs_wipe(&f->resp);
+			return r;
+		}
+		assert_int_equal(pb.len, strlen(name));
+		assert_memory_equal(pl, name, pb.len);
+	}
+	assert_true(sc_noise_hs_complete(&f->resp));
+	assert_memory_equal(sc_noise_hs_hash(&f->ini), sc_noise_hs_hash(&f->resp),
+	    SC_NOISE_HASHLEN);
+	/* Each side learned the other's static key when the pattern has one. */
+	if (need & SC_NOISE_NEED_INIT_S)
+		assert_memory_equal(sc_noise_hs_remote_static(&f->resp), f->client_pk, 32);
+	if (need & SC_NOISE_NEED_RESP_S)
+		assert_memory_equal(sc_noise_hs_remote_static(&f->ini), f->hv_pk, 32);
+	assert_int_equal(sc_noise_hs_split(&f->ini, &f->ti), 0);
+	assert_int_equal(sc_noise_hs_split(&f->resp, &f->tr), 0);
+	r = xfer(&f->ti, &f->tr, "ping", 4);
+	if (r == 0 && f->tr.send.has_key)
+		r = xfer(&f->tr, &f->ti, "pong", 4);
+	sc_noise_transport_wipe(&f->ti);
+	sc_noise_transport_wipe(&f->tr);
+	return r;
+}
+
+static void
+test_all_patterns(void **state)
+{
+	struct fixture *f = *state;
+	static const char *bases[] = {
+		"N", "K", "X", "NN", "NK", "NX", "KN", "KK", "KX", "XN", "XK", "XX",
+		"IN", "IK", "IX", "NK1", "NX1", "X1N", "X1K", "XK1", "X1K1", "X1X",
+		"XX1", "X1X1", "K1N", "K1K", "KK1", "K1K1", "K1X", "KX1", "K1X1",
+		"I1N", "I1K", "IK1", "I1K1", "I1X", "IX1", "I1X1",
+	};
+	static const char *mods[] = { "", "psk0", "psk1", "psk0+psk1", "psk1+psk2",
+	    "psk0+psk2+psk3" };
+	uint8_t psks[4 * 32], wrong[4 * 32];
+	char name[SC_NOISE_NAME_MAX + 1];
+	size_t i, j, k;
+	unsigned n;
+
+	randombytes_buf(psks, sizeof(psks));
+	for (i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+		for (j = 0; j < sizeof(mods) / sizeof(mods[0]); j++) {
+			snprintf(name, sizeof(name), "Noise_%s%s_25519_ChaChaPoly_BLAKE2b",
+			    bases[i], mods[j]);
+			if (sc_noise_pattern_lookup(name) == NULL) {
+				/* Only a psk position past the last message is refused. */
+				assert_true(strchr(name, '3') != NULL ||
+				    strlen(bases[i]) == 1);
+				continue;
+			}
+			assert_int_equal(run_pattern(f, name, psks, psks), 0);
+			/* Each psk matters: changing any one of them fails. */
+			n = sc_noise_pattern_psks(sc_noise_pattern_lookup(name));
+			for (k = 0; k < n; k++) {
+				memcpy(wrong, psks, sizeof(wrong));
+				wrong[k * 32 + 5] ^= 1;
+				assert_int_equal(run_pattern(f, name, psks, wrong),
+				    SC_ERR_DECRYPT);
+			}
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -990,6 +1092,7 @@ main(void)
 		cmocka_unit_test(test_wipe),
 		cmocka_unit_test(test_one_way_transport),
 		cmocka_unit_test(test_cipher_primitives),
+		cmocka_unit_test(test_all_patterns),
 	};
 
 	return cmocka_run_group_tests_name("noise", tests, setup, NULL);
