@@ -178,8 +178,13 @@ client_close(struct client *c, const char *why)
 	c->fd = -1;
 }
 
+/*
+ * Responses may wait up to SEND_WAIT_MS for room; events never wait: a
+ * client whose socket is full of unread events is not listening and is
+ * disconnected rather than stalling every domain.
+ */
 static int
-client_send(struct client *c, const void *p, size_t n)
+client_send(struct client *c, const void *p, size_t n, bool wait)
 {
 	struct pollfd pfd;
 	ssize_t w;
@@ -191,6 +196,10 @@ client_send(struct client *c, const void *p, size_t n)
 		if (w == -1 && errno == EINTR)
 			continue;
 		if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (!wait) {
+				client_close(c, "not reading its events");
+				return SC_ERR_AGAIN;
+			}
 			pfd.fd = c->fd;
 			pfd.events = POLLOUT;
 			if (poll(&pfd, 1, SEND_WAIT_MS) == 1)
@@ -234,7 +243,7 @@ flush_events(void)
 			continue;
 		for (j = 0; j < MAX_CLIENTS; j++)
 			if (S.cl[j].fd >= 0)
-				(void)client_send(&S.cl[j], pkt, sizeof(pkt));
+				(void)client_send(&S.cl[j], pkt, sizeof(pkt), false);
 	}
 	S.nev = 0;
 }
@@ -288,7 +297,7 @@ client_request(struct client *c)
 		return;
 	}
 	sodium_memzero(S.req, (size_t)n);
-	(void)client_send(c, S.resp, rlen);
+	(void)client_send(c, S.resp, rlen, true);
 }
 
 /* ---- domains ---- */
