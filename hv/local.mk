@@ -79,3 +79,13 @@ tests_fuzz_fuzz_hv_conf_CPPFLAGS = $(HV_CPPFLAGS)
 tests_fuzz_fuzz_hv_conf_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_fuzz_fuzz_hv_conf_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_hv_conf_LDADD = $(SC_LIBS)
+
+if BUILD_UNIT_TESTS
+check_PROGRAMS += tests/unit/test_hv_conf
+UNIT_TESTS += tests/unit/test_hv_conf
+TESTS += tests/unit/test_hv_conf
+endif
+tests_unit_test_hv_conf_SOURCES = tests/unit/test_hv_conf.c hv/sim/conf.c hv/sim/conf.h
+tests_unit_test_hv_conf_CPPFLAGS = $(HV_CPPFLAGS)
+tests_unit_test_hv_conf_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_hv_conf_LDADD = $(TEST_LIBS)

@@ -177,6 +177,15 @@ grep -q 'OPEN vm1: permission denied' stranger.err || { cat stranger.err >&2; t_
 grep -q 'handshake message 2: authentication failed' bad-secret.err || { cat bad-secret.err >&2; t_fail "wrong secret: unexpected error"; }
 t_pass "wrong VM secret and unknown user key refused"
 
+# --- The guest command is restarted when it exits. ---------------------------
+# (Like on a real tty, what was typed after `exit` dies with the old pty, so
+# wait for the restart before typing.)
+ctl session vm1 --user-key owner.key --vm-secret-file vm1-secret.key \
+    'send:exit\n' 'sleep:1500' 'send:echo RESTARTED_$((2+3))\n' 'expect:RESTARTED_5' \
+    > restart.out 2>restart.err || { cat restart.err >&2; t_fail "guest restart"; }
+grep -q 'console command exited' hvsim.log || t_fail "no restart logged"
+t_pass "guest command restarted after it exited"
+
 # --- Clean shutdown on SIGTERM. ----------------------------------------------
 kill -TERM "$HVPID"
 t_wait 100 sh -c "! kill -0 $HVPID 2>/dev/null" || t_fail "hvsim did not exit on SIGTERM"
