@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/wire.h"	/* SC_DISK_KEY_MAX, SC_UUID_LEN */
+
 #define SC_PUBKEY_PREFIX	"sccrypt-x25519"
 #define SC_KSKEY_PREFIX		"sccrypt-ed25519"
 #define SC_FINGERPRINT_LEN	64	/* buffer size for sc_fingerprint() */
@@ -119,16 +121,18 @@ int	sc_keyfile_read_info(const char *path, struct sc_keyfile_info *info)
 
 /*
  * VM file (kind SC_KEY_KIND_VM) payload:
- *   uuid[16]  vm_secret[32]  disk_key:str8 (1..255)  name:str8 (1..255,
- *   printable ASCII).  Keep struct sc_vmfile in sc_secure_alloc memory.
+ *   uuid[16]  vm_secret[32]  disk_key:str8 (1..SC_DISK_KEY_MAX)
+ *   name:str8 (1..255, printable ASCII).  Keep struct sc_vmfile in
+ *   sc_secure_alloc memory.  The disk key limit is the protocol's
+ *   (core/wire.h): a VM file holds only keys a registration blob can carry.
  */
 #define SC_VM_SECRET_LEN	32
-#define SC_DISK_KEY_MAX		255
+#define SC_VMFILE_DISK_KEY_MAX	SC_DISK_KEY_MAX
 #define SC_VM_NAME_MAX		255
 struct sc_vmfile {
 	uint8_t		uuid[16];
 	uint8_t		secret[SC_VM_SECRET_LEN];
-	uint8_t		disk_key[SC_DISK_KEY_MAX];
+	uint8_t		disk_key[SC_VMFILE_DISK_KEY_MAX];
 	size_t		disk_key_len;
 	char		name[SC_VM_NAME_MAX + 1];
 };

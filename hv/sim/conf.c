@@ -14,9 +14,6 @@
 
 #include "core/err.h"
 #include "core/frame.h"
-/* keys.h and core/wire.h disagree on SC_DISK_KEY_MAX (255 vs 128);
- * nothing here uses it. */
-#undef SC_DISK_KEY_MAX
 #include "keys.h"
 #include "io.h"
 #include "conf.h"

@@ -36,9 +36,6 @@
 #include "hv/core/hv.h"
 #include "log.h"
 #include "io.h"
-/* keys.h and core/wire.h disagree on SC_DISK_KEY_MAX (255 vs 128);
- * nothing here uses it. */
-#undef SC_DISK_KEY_MAX
 #include "keys.h"
 #include "secmem.h"
 #include "conf.h"

@@ -61,9 +61,6 @@
 #include "hv/client/hvclient.h"
 #include "io.h"
 #include "secmem.h"
-/* keys.h and core/wire.h disagree on SC_DISK_KEY_MAX (255 vs 128);
- * nothing here uses it. */
-#undef SC_DISK_KEY_MAX
 #include "keys.h"
 
 #define DEFAULT_SOCKET	"/run/sccrypt/hvsim.sock"
