@@ -72,7 +72,10 @@ struct app {
 	struct policy	pol;
 	uint8_t		*user_sk;	/* sc_secure_alloc'd */
 	struct sc_vmfile *vm;		/* sc_secure_alloc'd */
-	bool		read_user;	/* the user's terminal is being read */
+	bool		user_input;	/* there is a user side to read */
+	bool		read_user;	/* the user's side is being read */
+	bool		user_eof;	/* a non-terminal stdin ended */
+	unsigned long long last_output_ms;
 	bool		interactive;
 	bool		quitting;
 	int		log_fd;

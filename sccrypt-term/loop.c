@@ -31,6 +31,7 @@
 #define OUTQ_HIGH	(256 * 1024)
 #define READ_CHUNK	16384
 #define FLUSH_MS	3000
+#define EOF_LINGER_MS	1000
 
 /* The transport output queue (ciphertext and clear-phase bytes only). */
 static struct {
@@ -163,12 +164,17 @@ update_status(struct app *a)
 	tty_status_set(s);
 }
 
+/*
+ * Start reading the user's side.  A terminal goes raw; a non-terminal stdin
+ * (a script) is read as it is, and its EOF ends the session once the
+ * console has been quiet for EOF_LINGER_MS (there is no half-close).
+ */
 static void
 start_reading_user(struct app *a)
 {
-	if (!a->interactive || a->read_user)
+	if (a->read_user || a->user_eof || !a->user_input)
 		return;
-	if (tty_raw() < 0)
+	if (a->interactive && tty_raw() < 0)
 		sc_warn("cannot put the terminal in raw mode");
 	a->read_user = true;
 }
@@ -420,10 +426,9 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 		sc_error("cannot set up the terminal");
 		return EXIT_LOCAL;
 	}
-	a->interactive = uin >= 0 && tty_is_tty() && a->batch == BATCH_NONE &&
+	a->user_input = uin >= 0 && a->batch == BATCH_NONE &&
 	    mode == SESS_MODE_CONSOLE;
-	if (a->interactive && !isatty(uin))
-		a->interactive = false;
+	a->interactive = a->user_input && tty_is_tty() && isatty(uin);
 	esc_init(&a->esc, a->esc_char);
 
 	/* The transport.  Prompts (ssh) happen in cooked mode, before raw. */
@@ -484,6 +489,8 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 	update_status(a);
 	if (a->mode == MODE_WRAP || a->mode == MODE_SSH)
 		start_reading_user(a);
+	else if (!a->interactive && a->user_input && uin != STDIN_FILENO)
+		a->user_input = false;	/* no terminal behind /dev/tty */
 
 	while (!a->quitting) {
 		struct pollfd p[5];
@@ -505,7 +512,14 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 		}
 		if (wire_eof && a->tr.efd < 0)
 			break;
-		if (poll(p, (nfds_t)np, -1) < 0) {
+		if (a->user_eof && sess_is_open(&a->sess) &&
+		    outq_pending() == 0 &&
+		    sc_now_ms() >= a->last_output_ms + EOF_LINGER_MS) {
+			(void)!sess_close(&a->sess);
+			a->quitting = true;
+			continue;
+		}
+		if (poll(p, (nfds_t)np, a->user_eof ? 100 : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			sc_error("poll: %s", strerror(errno));
@@ -537,6 +551,7 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 			ssize_t n = read(a->tr.rfd, buf, sizeof(buf));
 
 			if (n > 0) {
+				a->last_output_ms = sc_now_ms();
 				(void)!sess_from_wire(&a->sess, buf, (size_t)n);
 			} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
 				/* EOF, or EIO from a pty whose child exited */
@@ -561,10 +576,15 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 			if (n > 0)
 				esc_feed(&a->esc, buf, (size_t)n, &esink);
 			else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-				/* the user's side ended: close like ~. */
 				a->read_user = false;
-				(void)!sess_close(&a->sess);
-				a->quitting = true;
+				if (a->interactive) {
+					/* the terminal went away: close like ~. */
+					(void)!sess_close(&a->sess);
+					a->quitting = true;
+				} else {
+					a->user_eof = true;
+					a->last_output_ms = sc_now_ms();
+				}
 			}
 		}
 		if (outq_pending() > 0 && outq_flush(a->tr.wfd) < 0) {

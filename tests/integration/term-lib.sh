@@ -1,0 +1,115 @@
+# tests/integration/term-lib.sh — shared setup for the sccrypt-term tests
+# (source after tests/lib.sh).  Provides:
+#   term_setup          keystore (user key, VM file, pinned key server) and
+#                       the test peer's keys, in $T_TMP
+#   term_peer_cmd ARGS  the command line of the dom0+hv stand-in
+#   term_sshd           an OpenSSH sshd on 127.0.0.1:$SSHD_PORT whose
+#                       authorized_keys runs $SSHD_FORCED (forced command)
+#   tmux_*              a private tmux server driving the real terminal
+# The stand-in (sccrypt-term/term-testpeer) is used until the hvsim +
+# consoled stack is available; the client is the real program either way.
+
+TERM_BIN=$top_builddir/sccrypt-term/sccrypt-term
+PEER_BIN=$top_builddir/sccrypt-term/term-testpeer
+[ -x "$TERM_BIN" ] || t_skip "sccrypt-term not built (libssh/ncurses/readline missing)"
+[ -x "$PEER_BIN" ] || t_skip "term-testpeer not built"
+
+VM=vm1
+VM_UUID=6f1c3c52-3d5c-4a8e-9a51-0b3e7d8b1234
+PEER_HOST=dom0.test
+export SCCRYPT_HOME=$T_TMP/ks
+
+term_setup() {
+	mkdir -p "$SCCRYPT_HOME" "$T_TMP/peer"
+	chmod 700 "$SCCRYPT_HOME"
+	"$TERM_BIN" keygen -N >/dev/null
+	head -c 64 /dev/urandom >"$T_TMP/disk.key"
+	"$TERM_BIN" vm init $VM --uuid $VM_UUID --disk-key-file "$T_TMP/disk.key" -N >/dev/null
+	"$PEER_BIN" init "$T_TMP/peer"
+	"$TERM_BIN" keyserver pin "$T_TMP/peer/ks.pub" >/dev/null
+}
+
+term_peer_cmd() {
+	echo "$PEER_BIN serve $T_TMP/peer $VM --keystore $SCCRYPT_HOME --pidfile $T_TMP/peer.pid $*"
+}
+
+# ---- tmux ----
+TMUX_SOCK=$T_TMP/tmux.sock
+tmux_() { tmux -S "$TMUX_SOCK" "$@"; }
+tmux_start() {	# tmux_start SCRIPT: run a shell script in a fresh pane
+	tmux_stop
+	tmux_ -f /dev/null new-session -d -x 120 -y 40 "TERM=tmux-256color sh $1"
+	tmux_ set-option -g remain-on-exit on >/dev/null
+}
+tmux_screen() { tmux_ capture-pane -p -S -200 2>/dev/null; }
+tmux_has() { tmux_screen | grep -q -- "$1"; }
+tmux_wait() {	# tmux_wait TEXT [tenths]
+	t_wait "${2:-100}" tmux_has "$1" || { tmux_screen | tail -25 >&2; t_fail "screen never showed '$1'"; }
+}
+tmux_stop() {
+	tmux_ kill-server 2>/dev/null || true
+	t_wait 30 sh -c "! tmux -S '$TMUX_SOCK' has-session 2>/dev/null" || true
+	rm -f "$TMUX_SOCK"
+}
+# The tmux server is not our child: stop it before lib.sh's cleanup.
+trap 'tmux_stop; t_cleanup' EXIT
+trap 'exit 1' INT TERM
+
+# A script for the pane: stty before, the command, its exit code, stty after.
+term_pane_script() {	# term_pane_script FILE CMD...
+	f=$1; shift
+	cat >"$f" <<EOS
+stty -a >"$T_TMP/stty.before"
+$*
+echo "rc=\$?" >"$T_TMP/rc"
+stty -a >"$T_TMP/stty.after"
+echo PANE-DONE
+sleep 600
+EOS
+}
+term_wait_rc() {
+	t_wait 150 test -s "$T_TMP/rc" || { tmux_screen | tail -20 >&2; t_fail "sccrypt-term did not exit"; }
+	sed 's/rc=//' "$T_TMP/rc"
+}
+term_check_stty() {	# the terminal must be exactly as before
+	t_wait 50 test -s "$T_TMP/stty.after" || t_fail "no stty after"
+	cmp -s "$T_TMP/stty.before" "$T_TMP/stty.after" ||
+		{ diff "$T_TMP/stty.before" "$T_TMP/stty.after" >&2; t_fail "terminal not restored ($1)"; }
+	rm -f "$T_TMP/stty.before" "$T_TMP/stty.after" "$T_TMP/rc"
+}
+
+# ---- sshd ----
+term_sshd() {	# needs SSHD_FORCED (the forced command)
+	command -v sshd >/dev/null 2>&1 || command -v /usr/sbin/sshd >/dev/null 2>&1 ||
+		t_skip "no sshd"
+	SSHD=$(command -v sshd || echo /usr/sbin/sshd)
+	SSHD_PORT=$(t_free_port)
+	d=$T_TMP/sshd
+	mkdir -p "$d"
+	ssh-keygen -q -t ed25519 -N '' -f "$d/host_key"
+	ssh-keygen -q -t ed25519 -N '' -f "$T_TMP/id_user"
+	printf 'command="%s",no-port-forwarding,no-agent-forwarding,no-X11-forwarding %s\n' \
+		"$SSHD_FORCED" "$(cat "$T_TMP/id_user.pub")" >"$d/authorized_keys"
+	chmod 600 "$d/authorized_keys"
+	[ "$(id -u)" = 0 ] && mkdir -p /run/sshd
+	cat >"$d/sshd_config" <<EOS
+ListenAddress 127.0.0.1
+Port $SSHD_PORT
+HostKey $d/host_key
+AuthorizedKeysFile $d/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin forced-commands-only
+StrictModes no
+UsePAM no
+PidFile $d/sshd.pid
+LogLevel ERROR
+EOS
+	t_bg "$SSHD" -D -e -f "$d/sshd_config"
+	t_wait 50 python3 -c "import socket; socket.create_connection(('127.0.0.1', $SSHD_PORT)).recv(4)" ||
+		t_fail "sshd did not start"
+	# known_hosts for both clients
+	printf '[127.0.0.1]:%s %s\n' "$SSHD_PORT" "$(cut -d' ' -f1,2 "$d/host_key.pub")" >"$T_TMP/known_hosts"
+	SSH_USER=$(id -un)
+}
