@@ -64,3 +64,6 @@ tests_fuzz_fuzz_term_session_LDADD = $(SC_LIBS)
 TESTS += tests/integration/term-tmux.sh tests/integration/term-ssh.sh
 dist_check_SCRIPTS += tests/integration/term-tmux.sh tests/integration/term-ssh.sh \
 	tests/integration/term-lib.sh
+
+# Man page
+dist_man_MANS += man/sccrypt-term.1
