@@ -19,7 +19,7 @@ noinst_LIBRARIES += keyserver/libkscommon.a
 keyserver_libkscommon_a_SOURCES = $(KS_COMMON_SRCS)
 keyserver_libkscommon_a_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(JANSSON_CFLAGS)
 
-bin_PROGRAMS += keyserver/sccrypt-attest
+sbin_PROGRAMS += keyserver/sccrypt-attest
 keyserver_sccrypt_attest_SOURCES = keyserver/at_main.c keyserver/at_tpm.h keyserver/at_tpm.c
 keyserver_sccrypt_attest_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(TSS2_CFLAGS) $(JANSSON_CFLAGS)
 keyserver_sccrypt_attest_LDADD = keyserver/libkscommon.a $(SC_LIBS) $(TSS2_LIBS) $(JANSSON_LIBS)
