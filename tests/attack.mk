@@ -1,0 +1,8 @@
+# The dom0 attack suite and the "nothing lost" tests (issue 7): a hostile
+# relay (tests/helpers/evil-relay) in the real stack, see docs/attacks.md.
+
+check_PROGRAMS += tests/helpers/evil-relay
+tests_helpers_evil_relay_SOURCES = tests/helpers/evil-relay.c
+tests_helpers_evil_relay_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_helpers_evil_relay_LDADD = $(SC_LIBS)
+
