@@ -61,8 +61,10 @@ tests_fuzz_fuzz_term_session_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_term_session_LDADD = $(SC_LIBS)
 
 # Integration tests (real tmux, OpenSSH sshd/ssh, socat on 127.0.0.1).
-TESTS += tests/integration/term-tmux.sh tests/integration/term-ssh.sh
+TESTS += tests/integration/term-tmux.sh tests/integration/term-ssh.sh \
+	tests/integration/term-stack.sh
 dist_check_SCRIPTS += tests/integration/term-tmux.sh tests/integration/term-ssh.sh \
+	tests/integration/term-stack.sh \
 	tests/integration/term-lib.sh
 
 # Man page
