@@ -72,3 +72,5 @@ dist_check_SCRIPTS += tests/integration/dom0-shim-reject.sh
 TESTS += tests/integration/dom0-sshd.sh
 dist_check_SCRIPTS += tests/integration/dom0-sshd.sh
 EXTRA_DIST += tests/integration/dom0-lib.sh
+TESTS += tests/integration/dom0-churn.sh
+dist_check_SCRIPTS += tests/integration/dom0-churn.sh

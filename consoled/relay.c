@@ -924,6 +924,8 @@ pull_output(struct sc_cd *cd, struct sc_cd_client *c)
 			log_ct(cd, c->dom, 'O', ct, l);
 		}
 		c->want_output = (resp.arg & SC_OUT_F_MORE) != 0;
+		sc_debug("client %llu: OUTPUT %u bytes, flags 0x%x, room %zu",
+		    (unsigned long long)c->id, resp.len, resp.arg, room);
 		if (resp.arg & SC_OUT_F_CLOSED) {
 			c->hv_closed = true;
 			c->want_output = false;
@@ -1273,6 +1275,8 @@ sc_cd_events(struct sc_cd *cd)
 		struct sc_bk_event *ev = &bk->evq[i];
 		struct sc_cd_domain *d;
 
+		sc_debug("event domid %u session %u bits 0x%x", ev->domid,
+		    ev->session, ev->bits);
 		if (ev->bits & (SC_EV_DOMAIN_ADDED | SC_EV_DOMAIN_GONE))
 			cd->need_rescan = true;
 		if ((d = domain_by_id(cd, ev->domid)) == NULL)

@@ -53,7 +53,7 @@
 #include "core/wire.h"
 #include "io.h"
 
-#define MAX_STEPS	64
+#define MAX_STEPS	512
 #define OUTBUF_MAX	(1 << 20)
 
 enum step_kind { ST_SEND, ST_SEND_RAW, ST_EXPECT, ST_SLEEP };
@@ -407,6 +407,26 @@ send_record(uint8_t type, const void *p, size_t len)
 
 static bool closed;
 
+/*
+ * Append console output.  The buffer is a window: when it would overflow,
+ * the older half is dropped (a match never needs more than one record of
+ * look-back), so arbitrarily long output can be searched.
+ */
+static void
+out_append(const uint8_t *p, size_t n)
+{
+	size_t drop;
+
+	if (output_len + n > sizeof(output)) {
+		drop = output_len - sizeof(output) / 2;
+		memmove(output, output + drop, output_len - drop);
+		output_len -= drop;
+		output_mark = output_mark > drop ? output_mark - drop : 0;
+	}
+	memcpy(output + output_len, p, n);
+	output_len += n;
+}
+
 /* Receive records for up to wait_ms; returns when something arrived. */
 static void
 pump(int wait_ms)
@@ -433,16 +453,11 @@ pump(int wait_ms)
 			die(1, "record failed to open (%s): tampered", sc_err(r));
 		switch (type) {
 		case SC_REC_DATA:
-			if (output_len + b.len <= sizeof(output)) {
-				memcpy(output + output_len, pt, b.len);
-				output_len += b.len;
-			}
+			out_append(pt, b.len);
 			break;
 		case SC_REC_HISTORY:
-			if (b.len >= 1 && output_len + b.len - 1 <= sizeof(output)) {
-				memcpy(output + output_len, pt + 1, b.len - 1);
-				output_len += b.len - 1;
-			}
+			if (b.len >= 1)
+				out_append(pt + 1, b.len - 1);
 			break;
 		case SC_REC_CLOSE:
 			printf("closed by the hv reason=%u\n", b.len > 0 ? pt[0] : 255);
