@@ -1,10 +1,21 @@
 # hv/xen: SCCrypt inside Xen 4.17 (included from the top Makefile.am).
 #
-# Nothing here is built by `make`: the hypervisor is built by
-# tests/xen-lab/build-xen.sh from Debian's xen source package plus
-# hv/xen/patches, and the crypto provider's differential test by
-# tests/xen-lab/crypto-diff.sh (both fetch third-party sources into a cache
-# outside the tree).  `make xen-crypto-diff` runs the latter.
+# The hypervisor itself is not built by `make`: tests/xen-lab/build-xen.sh
+# builds it from Debian's xen source package + hv/xen/patches, copying
+# lib/core, hv/core, hv/xen/crypto and hv/xen/glue into the Xen tree.  The
+# crypto provider's differential test is tests/xen-lab/crypto-diff.sh
+# (`make xen-crypto-diff`).  Both fetch third-party sources into a cache
+# outside the tree.  The Xen lab is tests/xen-lab/run.sh (not in make check).
+#
+# Built here: sccrypt-xenctl, the dom0 helper that attaches a domain's
+# console to the hypervisor (needs libxencall + libxenstore).
+
+if BUILD_XEN_BACKEND
+sbin_PROGRAMS += hv/xen/tools/sccrypt-xenctl
+endif
+hv_xen_tools_sccrypt_xenctl_SOURCES = hv/xen/tools/sccrypt-xenctl.c
+hv_xen_tools_sccrypt_xenctl_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(XEN_CFLAGS)
+hv_xen_tools_sccrypt_xenctl_LDADD = $(SC_LIBS) $(XEN_LIBS)
 
 EXTRA_DIST += \
 	hv/xen/crypto/sc_crypto_ref.h hv/xen/crypto/sc_crypto_ref.c \
@@ -12,12 +23,26 @@ EXTRA_DIST += \
 	hv/xen/crypto/shim/assert.h hv/xen/crypto/shim/limits.h \
 	hv/xen/crypto/shim/stdio.h hv/xen/crypto/shim/stdlib.h \
 	hv/xen/crypto/shim/string.h hv/xen/crypto/shim/sys/types.h \
+	hv/xen/crypto/shim/sc_xen_prelude.h \
+	hv/xen/glue/Makefile.xen hv/xen/glue/sccrypt.c \
+	hv/xen/glue/sc_xen_core.c hv/xen/glue/sc_xen_core.h \
+	hv/xen/patches/0001-sccrypt-the-sccrypt_op-hypercall-43-VIRQ_SCCRYPT-14-.patch \
+	hv/xen/patches/0002-xsm-sccrypt_op-hook.patch \
+	hv/xen/patches/0003-evtchn-let-Xen-take-over-a-domain-s-unbound-port-loo.patch \
+	hv/xen/patches/0004-gnttab-SCCrypt-protected-console-pages-are-neither-m.patch \
+	hv/xen/patches/0005-x86-no-foreign-mapping-of-SCCrypt-protected-console-.patch \
+	hv/xen/patches/0006-domain_kill-detach-the-domain-from-SCCrypt.patch \
 	tests/xen-lab/common.sh tests/xen-lab/crypto-diff.c \
-	tests/xen-lab/nv-provider.c
+	tests/xen-lab/nv-provider.c tests/xen-lab/sccrypt-xen-probe.c \
+	tests/xen-lab/dom0-init.sh
 
-dist_noinst_SCRIPTS += tests/xen-lab/fetch-src.sh tests/xen-lab/crypto-diff.sh
+dist_noinst_SCRIPTS += tests/xen-lab/fetch-src.sh tests/xen-lab/crypto-diff.sh \
+	tests/xen-lab/build-xen.sh tests/xen-lab/run.sh
 
 xen-crypto-diff:
 	CC='$(CC)' $(SHELL) $(top_srcdir)/tests/xen-lab/crypto-diff.sh
 
-.PHONY: xen-crypto-diff
+xen-build:
+	$(SHELL) $(top_srcdir)/tests/xen-lab/build-xen.sh
+
+.PHONY: xen-crypto-diff xen-build

@@ -57,6 +57,9 @@ const struct sc_crypto *sc_crypto_ref(void);
  * sodium_misuse(), a failed assert, random() before seeding).  Xen panics;
  * user space aborts.
  */
-void	sc_ref_fatal(const char *why) __attribute__((noreturn));
+#ifndef SC_REF_FATAL_DECLARED
+#define SC_REF_FATAL_DECLARED
+void	sc_ref_fatal(const char *why) __attribute__((__noreturn__));
+#endif
 
 #endif /* SC_XEN_CRYPTO_REF_H */

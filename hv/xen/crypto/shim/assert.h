@@ -6,7 +6,10 @@
 #ifndef SC_XEN_SHIM_ASSERT_H
 #define SC_XEN_SHIM_ASSERT_H
 
-void	sc_ref_fatal(const char *why) __attribute__((noreturn));
+#ifndef SC_REF_FATAL_DECLARED
+#define SC_REF_FATAL_DECLARED
+void	sc_ref_fatal(const char *why) __attribute__((__noreturn__));
+#endif
 #define assert(e)	((e) ? (void)0 : sc_ref_fatal("assertion failed: " #e))
 
 #endif

@@ -10,7 +10,10 @@
 
 #include <stddef.h>
 
-void	sc_ref_fatal(const char *why) __attribute__((noreturn));
+#ifndef SC_REF_FATAL_DECLARED
+#define SC_REF_FATAL_DECLARED
+void	sc_ref_fatal(const char *why) __attribute__((__noreturn__));
+#endif
 #define abort()	sc_ref_fatal("abort")
 
 #endif

@@ -1,0 +1,229 @@
+/*
+ * sc_xen_core.c — the core side of the Xen glue (see sc_xen_core.h):
+ * owns the struct sc_hv, the platform hooks and the queue of events for
+ * dom0.  Freestanding like hv/core: core headers only, compiled into Xen
+ * together with lib/core, hv/core and hv/xen/crypto.
+ */
+#include "core/compat.h"
+#include "core/err.h"
+#include "core/buf.h"
+#include "core/crypto.h"
+#include "core/ops.h"
+#include "hv/core/hv.h"
+#include "crypto/sc_crypto_ref.h"
+
+#include "sc_xen_core.h"
+
+_Static_assert(SC_XEN_OP_MAX == SC_OP_MAX, "op size");
+_Static_assert(SC_XEN_UUID_LEN == SC_UUID_LEN, "uuid size");
+_Static_assert(SC_XEN_KEY_LEN == SC_KEY_LEN, "key size");
+
+struct sc_xen_event {
+	uint32_t	domid;
+	uint32_t	session;
+	uint32_t	events;
+};
+
+struct sc_xen_core {
+	struct sc_hv	hv;
+	bool		disk_check;
+	/* FIFO of coalesced events: [head, head + count) modulo the size. */
+	struct sc_xen_event evq[SC_XEN_EVQ_SIZE];
+	unsigned	evq_head, evq_count;
+	bool		evq_lost;	/* a rescan event is owed */
+};
+
+void
+sc_ref_fatal(const char *why)
+{
+	sc_xen_fatal(why);
+}
+
+int
+sc_xen_core_seed(size_t (*fn)(void *arg, uint8_t *buf, size_t len), void *arg,
+    const void *extra, size_t extra_len)
+{
+	return sc_ref_rng_init(fn, arg, extra, extra_len);
+}
+
+size_t
+sc_xen_core_size(void)
+{
+	return sizeof(struct sc_xen_core);
+}
+
+static int
+xen_check_disk_key(void *arg, uint32_t domid, const uint8_t uuid[SC_UUID_LEN],
+    const uint8_t *key, size_t len)
+{
+	struct sc_xen_core *c = arg;
+
+	(void)uuid;
+	(void)key;
+	(void)len;
+	if (c->disk_check)
+		return SC_ERR_UNSUPPORTED;	/* no disk access in the hypervisor */
+	sc_xen_warn_unchecked_disk_key(domid);
+	return 0;
+}
+
+static void
+xen_notify_guest(void *arg, uint32_t domid)
+{
+	(void)arg;
+	sc_xen_notify_guest(domid);
+}
+
+/* Queue (or merge into a queued) event; raise the VIRQ if it is new. */
+static void
+xen_notify_dom0(void *arg, uint32_t domid, uint32_t session, uint32_t events)
+{
+	struct sc_xen_core *c = arg;
+	unsigned i, k;
+
+	if (events == 0)
+		return;
+	for (i = 0; i < c->evq_count; i++) {
+		k = (c->evq_head + i) % SC_XEN_EVQ_SIZE;
+		if (c->evq[k].domid == domid && c->evq[k].session == session) {
+			c->evq[k].events |= events;
+			sc_xen_raise_virq();
+			return;
+		}
+	}
+	if (c->evq_count == SC_XEN_EVQ_SIZE) {
+		c->evq_lost = true;
+	} else {
+		k = (c->evq_head + c->evq_count) % SC_XEN_EVQ_SIZE;
+		c->evq[k].domid = domid;
+		c->evq[k].session = session;
+		c->evq[k].events = events;
+		c->evq_count++;
+	}
+	sc_xen_raise_virq();
+}
+
+int
+sc_xen_core_init(struct sc_xen_core *c, uint8_t *arena, size_t arena_len,
+    bool disk_check)
+{
+	const struct sc_crypto *cp = sc_crypto_ref();
+	struct sc_hv_platform pf;
+	uint8_t sk[SC_KEY_LEN];
+	int r;
+
+	if (!sc_ref_rng_seeded())
+		return SC_ERR_STATE;
+	cp->memzero(c, sizeof(*c));
+	c->disk_check = disk_check;
+	sc_memset(&pf, 0, sizeof(pf));
+	pf.arg = c;
+	pf.check_disk_key = xen_check_disk_key;
+	pf.notify_guest = xen_notify_guest;
+	pf.notify_dom0 = xen_notify_dom0;
+	cp->random(sk, sizeof(sk));
+	r = sc_hv_init(&c->hv, cp, &pf, sk, SC_HV_NO_PCR, arena, arena_len);
+	cp->memzero(sk, sizeof(sk));
+	return r;
+}
+
+const uint8_t *
+sc_xen_core_pubkey(const struct sc_xen_core *c)
+{
+	return sc_hv_pubkey(&c->hv);
+}
+
+/* SC_OP_EVENT: hand out the oldest queued event. */
+static int
+core_event(struct sc_xen_core *c, const struct sc_op_hdr *h, uint8_t *resp,
+    size_t cap, size_t *resp_len)
+{
+	struct sc_op_hdr rh;
+	struct sc_buf b;
+	int r;
+
+	sc_memset(&rh, 0, sizeof(rh));
+	rh.magic = SC_OPS_MAGIC;
+	rh.version = SC_OPS_VERSION;
+	rh.op = SC_OP_EVENT;
+	rh.seq = h->seq;
+	if (h->len != 0 || h->status != 0) {
+		rh.status = SC_ERR_FORMAT;
+	} else if (c->evq_count > 0) {
+		const struct sc_xen_event *e = &c->evq[c->evq_head];
+
+		rh.domid = e->domid;
+		rh.session = e->session;
+		rh.arg = e->events;
+		c->evq_head = (c->evq_head + 1) % SC_XEN_EVQ_SIZE;
+		c->evq_count--;
+	} else if (c->evq_lost) {
+		/* Events were dropped: ask dom0 to rescan everything. */
+		rh.arg = SC_EV_DOMAIN_ADDED;
+		c->evq_lost = false;
+	} else {
+		rh.status = SC_ERR_AGAIN;
+	}
+	sc_buf_init(&b, resp, cap);
+	if ((r = sc_op_hdr_put(&b, &rh)) != 0)
+		return r;
+	*resp_len = SC_OP_HDR_LEN;
+	return 0;
+}
+
+int
+sc_xen_core_call(struct sc_xen_core *c, const uint8_t *req, size_t len,
+    uint8_t *resp, size_t cap, size_t *resp_len)
+{
+	struct sc_op_hdr h;
+	struct sc_buf b;
+
+	*resp_len = 0;
+	sc_buf_init_ro(&b, req, len);
+	if (sc_op_hdr_get(&b, &h) == 0 && h.op == SC_OP_EVENT &&
+	    len == SC_OP_HDR_LEN + (size_t)h.len)
+		return core_event(c, &h, resp, cap, resp_len);
+	return sc_hv_dispatch(&c->hv, req, len, resp, cap, resp_len);
+}
+
+int
+sc_xen_core_attach(struct sc_xen_core *c, uint32_t domid,
+    const uint8_t uuid[SC_XEN_UUID_LEN], const char *name, void *ring,
+    size_t history)
+{
+	int r;
+
+	if ((r = sc_hv_domain_add(&c->hv, domid, uuid, name,
+	    (struct xencons_interface *)ring, history)) != 0)
+		return r;
+	if ((r = sc_hv_domain_set_running(&c->hv, domid, true)) != 0) {
+		if (sc_hv_domain_remove(&c->hv, domid) != 0)
+			return SC_ERR_INTERNAL;
+		return r;
+	}
+	xen_notify_dom0(c, domid, 0, SC_EV_DOMAIN_ADDED);
+	return 0;
+}
+
+int
+sc_xen_core_detach(struct sc_xen_core *c, uint32_t domid)
+{
+	int r;
+
+	if ((r = sc_hv_domain_remove(&c->hv, domid)) != 0)
+		return r;
+	xen_notify_dom0(c, domid, 0, SC_EV_DOMAIN_GONE);
+	return 0;
+}
+
+int
+sc_xen_core_guest_event(struct sc_xen_core *c, uint32_t domid)
+{
+	return sc_hv_guest_event(&c->hv, domid);
+}
+
+unsigned
+sc_xen_core_pending_events(const struct sc_xen_core *c)
+{
+	return c->evq_count;
+}

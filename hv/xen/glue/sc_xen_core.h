@@ -1,0 +1,75 @@
+/*
+ * sc_xen_core.h — the seam between the Xen glue (sccrypt.c, built with
+ * Xen's headers) and the SCCrypt core (sc_xen_core.c, built like hv/core
+ * with only core headers).  Neither side sees the other's headers: this
+ * file uses nothing but uint8_t, uint32_t, size_t and bool, which the
+ * includer already has (Xen's <xen/types.h> or core/compat.h).
+ *
+ * Locking: the Xen side serialises every sc_xen_core_* call with one lock;
+ * the callbacks below are made with that lock held.
+ */
+#ifndef SC_XEN_CORE_H
+#define SC_XEN_CORE_H
+
+/* Event queue towards dom0 (coalesced per domain and session). */
+#define SC_XEN_EVQ_SIZE		512
+/* Largest request / response (core/ops.h SC_OP_MAX). */
+#define SC_XEN_OP_MAX		(32 + 32768)
+#define SC_XEN_UUID_LEN		16
+#define SC_XEN_NAME_MAX		63
+#define SC_XEN_KEY_LEN		32
+
+struct sc_xen_core;
+
+/*
+ * Seed the provider's random generator (hv/xen/crypto) from fn, an
+ * entropy source returning how many bytes of hardware entropy it wrote,
+ * plus extra[0..extra_len) (mixed in, not counted).  Fails (negative
+ * SC_ERR_*) if fn delivered too little: then there is no hv key.
+ */
+int	sc_xen_core_seed(size_t (*fn)(void *arg, uint8_t *buf, size_t len),
+	    void *arg, const void *extra, size_t extra_len);
+
+/* Bytes to allocate for a struct sc_xen_core (holds secrets). */
+size_t	sc_xen_core_size(void);
+
+/*
+ * Generate the hv static key with the provider's generator (which must be
+ * seeded: sc_ref_rng_init) and initialise the hv core with arena[0..len)
+ * for the history buffers.  disk_check: true = PROTECT requires the
+ * disk-key check, which the hypervisor cannot make (it has no access to
+ * the domain's disk), so every PROTECT fails with SC_ERR_UNSUPPORTED;
+ * false = the check is skipped (lab setting, see docs/xen.md).
+ * Returns 0 or a negative SC_ERR_* code.
+ */
+int	sc_xen_core_init(struct sc_xen_core *c, uint8_t *arena, size_t arena_len,
+	    bool disk_check);
+const uint8_t *sc_xen_core_pubkey(const struct sc_xen_core *c);
+
+/*
+ * One ops request req[0..len) -> response resp[0..cap), *resp_len bytes.
+ * SC_OP_EVENT requests are answered here from the event queue (one event
+ * per call, status SC_ERR_AGAIN when it is empty); every other op goes to
+ * sc_hv_dispatch.  Returns 0 when a response was written.
+ */
+int	sc_xen_core_call(struct sc_xen_core *c, const uint8_t *req, size_t len,
+	    uint8_t *resp, size_t cap, size_t *resp_len);
+
+/* Add / remove a domain whose console page is mapped at ring. */
+int	sc_xen_core_attach(struct sc_xen_core *c, uint32_t domid,
+	    const uint8_t uuid[SC_XEN_UUID_LEN], const char *name, void *ring,
+	    size_t history);
+int	sc_xen_core_detach(struct sc_xen_core *c, uint32_t domid);
+/* The guest signalled its console event channel. */
+int	sc_xen_core_guest_event(struct sc_xen_core *c, uint32_t domid);
+/* Events queued, not yet fetched (for tests and the debug key). */
+unsigned sc_xen_core_pending_events(const struct sc_xen_core *c);
+
+/* Supplied by the Xen side; called with the lock held. */
+void	sc_xen_notify_guest(uint32_t domid);
+void	sc_xen_raise_virq(void);
+void	sc_xen_warn_unchecked_disk_key(uint32_t domid);
+/* An unrecoverable misuse inside the crypto provider: panic. */
+void	sc_xen_fatal(const char *why) __attribute__((__noreturn__));
+
+#endif /* SC_XEN_CORE_H */
