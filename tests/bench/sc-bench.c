@@ -1,0 +1,1180 @@
+/*
+ * sc-bench — the measuring half of tests/bench/run (which sets up the real
+ * components and calls this).  Every time is CLOCK_MONOTONIC; every figure
+ * is printed as one "name value" line on stdout.
+ *
+ *   sc-bench rtt N LABEL CMD [LABEL CMD]...
+ *	Run each CMD (via /bin/sh -c) with pipes on its stdin and stdout: a
+ *	console client whose stdin is typed and whose stdout is the screen.
+ *	Type N keystrokes into each, interleaved (ABAB.., the order flipping
+ *	every round), alternately 'a' and DEL, and time each from the write
+ *	to the first byte of its echo ('a', or the '\b' of "\b \b").
+ *	Prints rtt_LABEL_us (median), rtt_p99_LABEL_us, rtt_min_LABEL_us,
+ *	rtt_mean_LABEL_us, rtt_samples_LABEL.
+ *
+ *   sc-bench tput ROUNDS FILE LABEL CMD [LABEL CMD]...
+ *	Same kind of clients (a shell at the other end).  Per round and
+ *	client (interleaved, order flipping): type "cat FILE; echo <marker>"
+ *	and time until the marker has arrived; at least FILE's size must
+ *	have arrived by then.  Prints tput_LABEL_MBps (median, MB = 10^6 B),
+ *	tput_min_LABEL_MBps, tput_max_LABEL_MBps.
+ *
+ *   sc-bench connect ROUNDS LABEL CMD
+ *	Start CMD ROUNDS times; time from fork to its first byte on stdout,
+ *	then SIGTERM it.  Prints connect_LABEL_ms (median) and
+ *	connect_max_LABEL_ms.
+ *
+ *   sc-bench load [options]
+ *	The many-sessions step: one process, one poll loop, N encrypted
+ *	sessions through the real dom0 shim (sccrypt-console, one process per
+ *	session as under sshd) to one consoled + hvsim, over libsccrypt's
+ *	frame/Noise/record code.  Binds N domains (PROTECT with the LUKS2
+ *	disk key), opens N sessions, then types into all of them at a fixed
+ *	rate and times every echo.  Options:
+ *	  --shim PATH --conf FILE   the shim and its sccrypt.conf
+ *	  --vm-prefix P --count N   domains P1..PN
+ *	  --disk-key FILE           raw LUKS2 volume key (all load domains)
+ *	  --pids P,Q                processes whose VmRSS is reported (hvsim, consoled)
+ *	  --interval MS             per-session keystroke interval (default 200)
+ *	  --seconds S               length of the typing phase (default 10)
+ *	  --parallel K              handshakes/binds in flight (default 16)
+ *	  --history H               history size asked for in the binding
+ *	Prints sessions, the load RTT median/p99, RSS before/after and the
+ *	growth per session.
+ *
+ * Exit status: 0 when the measurement worked, 1 when it failed (a client
+ * died, a timeout), 2 on usage errors.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "core/blob.h"
+#include "core/buf.h"
+#include "core/crypto.h"
+#include "core/err.h"
+#include "core/frame.h"
+#include "core/noise.h"
+#include "core/record.h"
+#include "core/wire.h"
+#include "io.h"
+
+#define MAX_CLIENTS	4
+#define RXBUF		(1u << 16)
+#define STEP_TIMEOUT_MS	20000
+#define DEL		0x7f
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "sc-bench: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	/* Our children are in our process group; the caller cleans up. */
+	exit(1);
+}
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of sorted v[0..n), p in (0, 100]. */
+static uint64_t
+pct(const uint64_t *v, size_t n, double p)
+{
+	size_t k;
+
+	if (n == 0)
+		return 0;
+	k = (size_t)((p / 100.0) * (double)n + 0.999999);
+	if (k < 1)
+		k = 1;
+	if (k > n)
+		k = n;
+	return v[k - 1];
+}
+
+static uint64_t
+median(uint64_t *v, size_t n)
+{
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_u64);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* ------------------------------------------------------------------ */
+/* Pipe clients                                                        */
+
+struct pclient {
+	const char	*label;
+	const char	*cmd;
+	pid_t		 pid;
+	int		 to, from;
+	uint8_t		 rx[RXBUF];
+	size_t		 rx_len;	/* bytes kept for matching */
+	uint64_t	 rx_total;	/* bytes received since the last mark */
+	uint64_t	*samples;
+	size_t		 nsamples;
+	bool		 eof_ok;	/* EOF ends reading instead of failing */
+	bool		 eof;
+};
+
+static void
+pc_spawn(struct pclient *c)
+{
+	int in[2], out[2];
+
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
+		die("pipe: %s", strerror(errno));
+	if ((c->pid = fork()) < 0)
+		die("fork: %s", strerror(errno));
+	if (c->pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		signal(SIGPIPE, SIG_DFL);
+		execl("/bin/sh", "sh", "-c", c->cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	c->to = in[1];
+	c->from = out[0];
+	c->rx_len = 0;
+	c->rx_total = 0;
+	if (sc_set_nonblock(c->from, 1) != 0)
+		die("nonblock: %s", strerror(errno));
+}
+
+static void
+pc_stop(struct pclient *c)
+{
+	int st, i;
+
+	if (c->pid <= 0)
+		return;
+	close(c->to);
+	kill(c->pid, SIGTERM);
+	for (i = 0; i < 300; i++) {
+		if (waitpid(c->pid, &st, WNOHANG) == c->pid)
+			break;
+		usleep(10000);
+	}
+	if (i == 300) {
+		kill(c->pid, SIGKILL);
+		(void)waitpid(c->pid, &st, 0);
+	}
+	close(c->from);
+	c->pid = -1;
+}
+
+static void
+pc_send(struct pclient *c, const void *p, size_t n)
+{
+	if (sc_write_all(c->to, p, n) != 0)
+		die("%s: write to the client failed", c->label);
+}
+
+/*
+ * Read what is there (waiting up to wait_ms for the first bytes).  Only the
+ * last RXBUF/2 bytes are kept for matching; everything is counted.
+ * Returns bytes read; dies on EOF.
+ */
+static size_t
+pc_read(struct pclient *c, int wait_ms)
+{
+	struct pollfd pfd = { .fd = c->from, .events = POLLIN };
+	size_t total = 0;
+	ssize_t r;
+
+	if (c->eof || poll(&pfd, 1, wait_ms) <= 0)
+		return 0;
+	for (;;) {
+		if (c->rx_len > RXBUF / 2) {
+			memmove(c->rx, c->rx + c->rx_len - RXBUF / 4, RXBUF / 4);
+			c->rx_len = RXBUF / 4;
+		}
+		r = read(c->from, c->rx + c->rx_len, RXBUF - c->rx_len);
+		if (r > 0) {
+			c->rx_len += (size_t)r;
+			c->rx_total += (uint64_t)r;
+			total += (size_t)r;
+			continue;
+		}
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			return total;
+		if (r == 0 && c->eof_ok) {
+			c->eof = true;
+			return total;
+		}
+		die("%s: the client ended (%s)", c->label,
+		    r == 0 ? "EOF" : strerror(errno));
+	}
+}
+
+/* Wait until pat appears in what arrived after the last mark. */
+static void
+pc_expect(struct pclient *c, const void *pat, size_t n, int timeout_ms)
+{
+	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000u;
+
+	for (;;) {
+		if (c->rx_len >= n && memmem(c->rx, c->rx_len, pat, n) != NULL)
+			return;
+		if (now_ns() >= deadline)
+			die("%s: timeout waiting for %zu bytes of expected output",
+			    c->label, n);
+		(void)pc_read(c, 50);
+	}
+}
+
+static void
+pc_mark(struct pclient *c)
+{
+	c->rx_len = 0;
+	c->rx_total = 0;
+}
+
+/* Drain until the client has been quiet for quiet_ms. */
+static void
+pc_quiet(struct pclient *c, int quiet_ms)
+{
+	while (pc_read(c, quiet_ms) > 0)
+		;
+	pc_mark(c);
+}
+
+/* Start and synchronise: a shell answers a marker command. */
+static void
+pc_start_shell(struct pclient *c, unsigned tag)
+{
+	char cmd[64], want[32];
+
+	pc_spawn(c);
+	snprintf(cmd, sizeof(cmd), "echo SCB-SY''NC-%u\n", tag);
+	snprintf(want, sizeof(want), "SCB-SYNC-%u", tag);
+	pc_send(c, cmd, strlen(cmd));
+	pc_expect(c, want, strlen(want), STEP_TIMEOUT_MS);
+	pc_quiet(c, 300);
+}
+
+static size_t
+parse_clients(int argc, char **argv, int i, struct pclient **out)
+{
+	struct pclient *cs;
+	size_t n = 0;
+
+	if ((argc - i) % 2 != 0 || argc - i < 2 || (argc - i) / 2 > MAX_CLIENTS)
+		die("LABEL CMD pairs expected (1..%d)", MAX_CLIENTS);
+	if ((cs = calloc((size_t)(argc - i) / 2, sizeof(*cs))) == NULL)
+		die("out of memory");
+	for (; i < argc; i += 2, n++) {
+		cs[n].label = argv[i];
+		cs[n].cmd = argv[i + 1];
+		cs[n].pid = -1;
+	}
+	*out = cs;
+	return n;
+}
+
+/* One keystroke: the round trip in nanoseconds. */
+static uint64_t
+keystroke(struct pclient *c, bool del)
+{
+	static const uint8_t erase_echo[] = { '\b' };
+	uint8_t key = del ? DEL : 'a';
+	const uint8_t *want = del ? erase_echo : (const uint8_t *)"a";
+	uint64_t t0, t1, deadline;
+	size_t i;
+
+	pc_mark(c);
+	t0 = now_ns();
+	pc_send(c, &key, 1);
+	deadline = t0 + (uint64_t)STEP_TIMEOUT_MS * 1000000u;
+	for (;;) {
+		/* Spin on poll with a zero-cost wake-up: block in poll. */
+		(void)pc_read(c, 1000);
+		t1 = now_ns();
+		for (i = 0; i < c->rx_len; i++)
+			if (c->rx[i] == want[0])
+				goto got;
+		if (t1 >= deadline)
+			die("%s: no echo for a keystroke", c->label);
+	}
+got:
+	/* The rest of the echo ("\b \b") must not count for the next one. */
+	if (del)
+		pc_expect(c, "\b \b", 3, STEP_TIMEOUT_MS);
+	return t1 - t0;
+}
+
+static void
+report_samples(const char *what, const char *label, uint64_t *s, size_t n)
+{
+	uint64_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sum += s[i];
+	printf("rtt_%s_us %.1f\n", label, (double)median(s, n) / 1000.0);
+	printf("rtt_p99_%s_us %.1f\n", label, (double)pct(s, n, 99) / 1000.0);
+	printf("rtt_min_%s_us %.1f\n", label, (double)s[0] / 1000.0);
+	printf("rtt_mean_%s_us %.1f\n", label, n ? (double)sum / (double)n / 1000.0 : 0);
+	printf("rtt_samples_%s %zu\n", label, n);
+	(void)what;
+}
+
+static int
+cmd_rtt(int argc, char **argv)
+{
+	struct pclient *cs;
+	size_t nc, k, r, rounds, warm = 50;
+	char *end;
+
+	if (argc < 5)
+		die("usage: sc-bench rtt N LABEL CMD [LABEL CMD]...");
+	rounds = strtoul(argv[2], &end, 10);
+	if (*end != '\0' || rounds < 2)
+		die("rtt: N must be a number >= 2");
+	nc = parse_clients(argc, argv, 3, &cs);
+	for (k = 0; k < nc; k++) {
+		pc_start_shell(&cs[k], (unsigned)k);
+		if ((cs[k].samples = calloc(rounds, sizeof(uint64_t))) == NULL)
+			die("out of memory");
+	}
+	/* Warm up every path (caches, branch predictors, TCP windows). */
+	for (r = 0; r < warm; r++)
+		for (k = 0; k < nc; k++)
+			(void)keystroke(&cs[k], r % 2);
+	for (r = 0; r < rounds; r++)
+		for (k = 0; k < nc; k++) {
+			/* ABAB, then BABA: neither always goes first. */
+			size_t j = (r / 2) % 2 ? nc - 1 - k : k;
+			cs[j].samples[cs[j].nsamples++] = keystroke(&cs[j], r % 2);
+		}
+	for (k = 0; k < nc; k++) {
+		report_samples("rtt", cs[k].label, cs[k].samples, cs[k].nsamples);
+		pc_stop(&cs[k]);
+	}
+	return 0;
+}
+
+static int
+cmd_tput(int argc, char **argv)
+{
+	struct pclient *cs;
+	struct stat_ { uint64_t v[64]; size_t n; } *res;
+	size_t nc, k, r, rounds, fsize;
+	unsigned tag = 1000;
+	const char *file;
+	FILE *f;
+	char *end;
+
+	if (argc < 6)
+		die("usage: sc-bench tput ROUNDS FILE LABEL CMD [LABEL CMD]...");
+	rounds = strtoul(argv[2], &end, 10);
+	if (*end != '\0' || rounds < 1 || rounds > 64)
+		die("tput: ROUNDS must be 1..64");
+	file = argv[3];
+	if ((f = fopen(file, "rb")) == NULL || fseek(f, 0, SEEK_END) != 0)
+		die("%s: %s", file, strerror(errno));
+	fsize = (size_t)ftell(f);
+	fclose(f);
+	nc = parse_clients(argc, argv, 4, &cs);
+	if ((res = calloc(nc, sizeof(*res))) == NULL)
+		die("out of memory");
+	for (k = 0; k < nc; k++)
+		pc_start_shell(&cs[k], (unsigned)k);
+	for (r = 0; r < rounds; r++)
+		for (k = 0; k < nc; k++) {
+			size_t j = r % 2 ? nc - 1 - k : k;
+			struct pclient *c = &cs[j];
+			char cmd[4200], want[64];
+			uint64_t t0, t1;
+
+			tag++;
+			snprintf(cmd, sizeof(cmd), "cat '%s'; echo SCB-E''ND-%u\n", file, tag);
+			snprintf(want, sizeof(want), "SCB-END-%u", tag);
+			pc_mark(c);
+			t0 = now_ns();
+			pc_send(c, cmd, strlen(cmd));
+			pc_expect(c, want, strlen(want), 600000);
+			t1 = now_ns();
+			if (c->rx_total < fsize)
+				die("%s: only %llu of %zu bytes arrived", c->label,
+				    (unsigned long long)c->rx_total, fsize);
+			/* bytes per microsecond = MB/s; kept as MB/s * 1000 */
+			res[j].v[res[j].n++] = (uint64_t)((double)fsize * 1e6 /
+			    (double)(t1 - t0));
+			pc_quiet(c, 200);
+		}
+	for (k = 0; k < nc; k++) {
+		uint64_t med = median(res[k].v, res[k].n);
+		printf("tput_%s_MBps %.2f\n", cs[k].label, (double)med / 1000.0);
+		printf("tput_min_%s_MBps %.2f\n", cs[k].label, (double)res[k].v[0] / 1000.0);
+		printf("tput_max_%s_MBps %.2f\n", cs[k].label,
+		    (double)res[k].v[res[k].n - 1] / 1000.0);
+		pc_stop(&cs[k]);
+	}
+	return 0;
+}
+
+static int
+cmd_connect(int argc, char **argv)
+{
+	struct pclient c;
+	uint64_t *v, t0;
+	size_t r, rounds;
+	char *end;
+
+	if (argc != 5)
+		die("usage: sc-bench connect ROUNDS LABEL CMD");
+	rounds = strtoul(argv[2], &end, 10);
+	if (*end != '\0' || rounds < 1)
+		die("connect: ROUNDS must be a number");
+	if ((v = calloc(rounds, sizeof(*v))) == NULL)
+		die("out of memory");
+	memset(&c, 0, sizeof(c));
+	c.label = argv[3];
+	c.cmd = argv[4];
+	c.eof_ok = true;
+	for (r = 0; r < rounds; r++) {
+		c.eof = false;
+		t0 = now_ns();
+		pc_spawn(&c);
+		while (pc_read(&c, 1000) == 0)
+			if (c.eof || now_ns() - t0 > (uint64_t)STEP_TIMEOUT_MS * 1000000u)
+				die("%s: nothing on the screen", c.label);
+		v[r] = now_ns() - t0;
+		pc_stop(&c);
+	}
+	printf("connect_%s_ms %.1f\n", c.label, (double)median(v, rounds) / 1e6);
+	printf("connect_max_%s_ms %.1f\n", c.label, (double)v[rounds - 1] / 1e6);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* load: many encrypted sessions in one process                        */
+
+enum ls_state {
+	LS_IDLE = 0, LS_CLEAR, LS_WAIT_HELLO, LS_WAIT_PROTECT, LS_WAIT_HS,
+	LS_OPEN, LS_BYE, LS_DONE, LS_FAILED,
+};
+
+enum ls_goal { LG_BIND, LG_OPEN };
+
+struct lsess {
+	unsigned	 idx;
+	char		 vm[SC_VMNAME_MAX + 1];
+	enum ls_state	 state;
+	enum ls_goal	 goal;
+	pid_t		 pid;
+	int		 to, from;
+	uint8_t		 enc;
+	struct sc_hello_scanner scan;
+	struct sc_frame_decoder *dec;
+	struct sc_noise_handshake *hs;
+	struct sc_record_layer rl;
+	struct sc_hello	*hello;
+	uint8_t		 psk[SC_PSK_LEN];
+	uint64_t	 t_start;
+	/* Typing. */
+	bool		 waiting;
+	bool		 next_del;
+	uint8_t		 want;
+	uint64_t	 t_sent, t_next;
+	unsigned	 keys;
+};
+
+static struct {
+	const char	*shim, *conf, *prefix, *disk_key_path;
+	unsigned	 count, interval_ms, seconds, parallel;
+	uint32_t	 history;
+	pid_t		 pids[4];
+	unsigned	 npids;
+	uint8_t		 disk_key[SC_DISK_KEY_MAX];
+	size_t		 disk_key_len;
+	uint8_t		 user_sk[32], user_pk[32];
+	const struct sc_crypto *cp;
+	struct lsess	*s;
+	bool		 measuring;
+	uint64_t	*samples;
+	size_t		 nsamples, maxsamples;
+	char		 first_error[256];
+	unsigned	 failures;
+} L = { .interval_ms = 200, .seconds = 10, .parallel = 16, .history = 2048 };
+
+static void __attribute__((format(printf, 2, 3)))
+ls_fail(struct lsess *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (L.first_error[0] == '\0') {
+		int n = snprintf(L.first_error, sizeof(L.first_error), "%s: ", s->vm);
+		va_start(ap, fmt);
+		vsnprintf(L.first_error + n, sizeof(L.first_error) - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	L.failures++;
+	s->state = LS_FAILED;
+	if (s->to >= 0)
+		close(s->to);
+	s->to = -1;
+}
+
+static void
+ls_send_frame(struct lsess *s, uint8_t type, const uint8_t *body, size_t len)
+{
+	static uint8_t mem[SC_FRAME_ENC_MAX];
+	struct sc_buf b;
+
+	sc_buf_init(&b, mem, sizeof(mem));
+	if (sc_frame_encode(&b, s->enc, type, body, len) < 0) {
+		ls_fail(s, "cannot encode a frame");
+		return;
+	}
+	/* The shim reads promptly; a short blocking write is fine here. */
+	if (sc_write_all(s->to, mem, b.len) != 0)
+		ls_fail(s, "write to the shim failed");
+}
+
+static void
+ls_send_record(struct lsess *s, uint8_t type, const void *p, size_t n)
+{
+	uint8_t ct[SC_RECORD_CT_MAX];
+	struct sc_buf b;
+
+	sc_buf_init(&b, ct, sizeof(ct));
+	if (sc_record_seal(&s->rl, type, p, n, &b) < 0) {
+		ls_fail(s, "seal failed");
+		return;
+	}
+	ls_send_frame(s, SC_FRAME_RECORD, ct, b.len);
+}
+
+static void
+ls_start(struct lsess *s, enum ls_goal goal)
+{
+	int in[2], out[2];
+
+	s->goal = goal;
+	s->t_start = now_ns();
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
+		die("pipe: %s", strerror(errno));
+	if ((s->pid = fork()) < 0)
+		die("fork: %s", strerror(errno));
+	if (s->pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		signal(SIGPIPE, SIG_DFL);
+		execl(L.shim, L.shim, "-f", L.conf, s->vm, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	s->to = in[1];
+	s->from = out[0];
+	if (sc_set_nonblock(s->from, 1) != 0)
+		die("nonblock: %s", strerror(errno));
+	sc_hello_scanner_init(&s->scan);
+	s->state = LS_CLEAR;
+}
+
+static void
+ls_hello(struct lsess *s, const struct sc_frame *f)
+{
+	static struct sc_registration reg;
+	static uint8_t blob[SC_BLOB_MAX];
+	uint8_t prologue[SC_PROTOCOL_ID_LEN + SC_UUID_LEN + SC_KEY_LEN];
+	uint8_t p1[SC_HS1_PAYLOAD_LEN], msg[256];
+	struct sc_buf b, pb;
+
+	sc_buf_init_ro(&b, f->body, f->len);
+	if (sc_hello_parse(&b, s->hello) < 0) {
+		ls_fail(s, "malformed HELLO");
+		return;
+	}
+	if (s->goal == LG_BIND) {
+		memset(&reg, 0, sizeof(reg));
+		memcpy(reg.uuid, s->hello->uuid, SC_UUID_LEN);
+		memcpy(reg.vm_secret, s->psk, SC_PSK_LEN);
+		memcpy(reg.disk_key, L.disk_key, L.disk_key_len);
+		reg.disk_key_len = L.disk_key_len;
+		reg.options = SC_REG_OPT_HISTORY;
+		reg.history_size = L.history;
+		reg.acl_count = 1;
+		memcpy(reg.acl[0].pubkey, L.user_pk, SC_KEY_LEN);
+		reg.acl[0].flags = SC_ACL_F_OWNER;
+		sc_buf_init(&b, blob, sizeof(blob));
+		if (sc_blob_seal(L.cp, &reg, s->hello->hv_pubkey, &b) < 0) {
+			ls_fail(s, "cannot seal the registration blob");
+			return;
+		}
+		ls_send_frame(s, SC_FRAME_PROTECT, blob, b.len);
+		if (s->state != LS_FAILED)
+			s->state = LS_WAIT_PROTECT;
+		return;
+	}
+	if (!(s->hello->flags & SC_HELLO_F_PROTECTED)) {
+		ls_fail(s, "domain is not protected");
+		return;
+	}
+	memcpy(prologue, SC_PROTOCOL_ID, SC_PROTOCOL_ID_LEN);
+	memcpy(prologue + SC_PROTOCOL_ID_LEN, s->hello->uuid, SC_UUID_LEN);
+	memcpy(prologue + SC_PROTOCOL_ID_LEN + SC_UUID_LEN, s->hello->hv_pubkey,
+	    SC_KEY_LEN);
+	if (sc_noise_hs_init(s->hs, L.cp, sc_noise_pattern_lookup(SC_NOISE_PROTOCOL),
+	    true, prologue, sizeof(prologue), L.user_sk, s->hello->hv_pubkey,
+	    s->psk, 1) < 0) {
+		ls_fail(s, "handshake init failed");
+		return;
+	}
+	sc_buf_init(&pb, p1, sizeof(p1));
+	sc_buf_init(&b, msg, sizeof(msg));
+	if (sc_buf_put_u8(&pb, SC_PROTOCOL_VERSION) < 0 ||
+	    sc_buf_put_u8(&pb, 0) < 0 || sc_buf_put_u32(&pb, 0) < 0 ||
+	    sc_noise_hs_write(s->hs, p1, pb.len, &b) < 0) {
+		ls_fail(s, "handshake write failed");
+		return;
+	}
+	ls_send_frame(s, SC_FRAME_HS_INIT, msg, b.len);
+	if (s->state != LS_FAILED)
+		s->state = LS_WAIT_HS;
+}
+
+static void
+ls_type(struct lsess *s)
+{
+	uint8_t key = s->next_del ? DEL : 'a';
+
+	s->want = s->next_del ? '\b' : 'a';
+	s->next_del = !s->next_del;
+	s->waiting = true;
+	s->t_sent = now_ns();
+	ls_send_record(s, SC_REC_DATA, &key, 1);
+}
+
+static void
+ls_frame(struct lsess *s, const struct sc_frame *f)
+{
+	static uint8_t pt[SC_RECORD_PAYLOAD_MAX];
+	struct sc_noise_transport t;
+	uint8_t p2[64], confirm[32], want[32], type;
+	char text[SC_ERRMSG_MAX + 1];
+	struct sc_buf b, pb;
+	uint32_t status;
+	uint16_t code;
+	size_t i;
+
+	if (f->type == SC_FRAME_ERROR) {
+		sc_buf_init_ro(&b, f->body, f->len);
+		if (sc_errorframe_parse(&b, &code, text) == 0)
+			ls_fail(s, "dom0 error %u: %s", code, text);
+		else
+			ls_fail(s, "malformed ERROR frame");
+		return;
+	}
+	switch (s->state) {
+	case LS_WAIT_HELLO:
+		if (f->type != SC_FRAME_HELLO)
+			break;
+		ls_hello(s, f);
+		return;
+	case LS_WAIT_PROTECT:
+		if (f->type != SC_FRAME_PROTECT_OK)
+			break;
+		sc_buf_init_ro(&b, f->body, f->len);
+		if (sc_buf_get_u32(&b, &status) < 0 ||
+		    sc_buf_get_bytes(&b, confirm, 32) < 0) {
+			ls_fail(s, "malformed PROTECT_OK");
+			return;
+		}
+		{
+			struct sc_registration reg;
+			memset(&reg, 0, sizeof(reg));
+			memcpy(reg.uuid, s->hello->uuid, SC_UUID_LEN);
+			memcpy(reg.vm_secret, s->psk, SC_PSK_LEN);
+			memcpy(reg.disk_key, L.disk_key, L.disk_key_len);
+			reg.disk_key_len = L.disk_key_len;
+			reg.options = SC_REG_OPT_HISTORY;
+			reg.history_size = L.history;
+			reg.acl_count = 1;
+			memcpy(reg.acl[0].pubkey, L.user_pk, SC_KEY_LEN);
+			reg.acl[0].flags = SC_ACL_F_OWNER;
+			if (sc_blob_confirm(L.cp, &reg, s->hello->hv_pubkey,
+			    (int32_t)status, want) < 0 ||
+			    sodium_memcmp(want, confirm, 32) != 0) {
+				ls_fail(s, "PROTECT_OK confirm does not verify");
+				return;
+			}
+			sodium_memzero(&reg, sizeof(reg));
+		}
+		if ((int32_t)status != 0) {
+			ls_fail(s, "PROTECT refused: %s", sc_err((int32_t)status));
+			return;
+		}
+		ls_send_frame(s, SC_FRAME_BYE, NULL, 0);
+		close(s->to);
+		s->to = -1;
+		s->state = LS_BYE;
+		return;
+	case LS_WAIT_HS:
+		if (f->type != SC_FRAME_HS_RESP)
+			break;
+		sc_buf_init(&pb, p2, sizeof(p2));
+		if (sc_noise_hs_read(s->hs, f->body, f->len, &pb) < 0 ||
+		    sc_noise_hs_split(s->hs, &t) < 0) {
+			ls_fail(s, "handshake failed");
+			return;
+		}
+		sc_noise_hs_wipe(s->hs);
+		sc_record_init(&s->rl, &t);
+		s->state = LS_OPEN;
+		/* The first record makes this session the domain's writer. */
+		ls_type(s);
+		return;
+	case LS_OPEN:
+		if (f->type == SC_FRAME_BYE) {
+			ls_fail(s, "dom0 said BYE");
+			return;
+		}
+		if (f->type != SC_FRAME_RECORD)
+			break;
+		sc_buf_init(&b, pt, sizeof(pt));
+		if (sc_record_open(&s->rl, f->body, f->len, &type, &b) < 0) {
+			ls_fail(s, "record failed to authenticate");
+			return;
+		}
+		if (type == SC_REC_CLOSE) {
+			ls_fail(s, "closed by the hypervisor");
+			return;
+		}
+		if (type != SC_REC_DATA || !s->waiting)
+			return;
+		for (i = 0; i < b.len; i++)
+			if (pt[i] == s->want) {
+				uint64_t tr = now_ns();
+				s->waiting = false;
+				s->keys++;
+				if (L.measuring && L.nsamples < L.maxsamples)
+					L.samples[L.nsamples++] = tr - s->t_sent;
+				break;
+			}
+		return;
+	default:
+		return;
+	}
+	ls_fail(s, "unexpected frame type %u", f->type);
+}
+
+static void
+ls_input(struct lsess *s)
+{
+	static uint8_t buf[16384], clear[16384 + SC_HELLO_MAGIC_LEN];
+	struct sc_frame f;
+	size_t off, used, cl;
+	ssize_t n;
+	int r;
+
+	for (;;) {
+		n = read(s->from, buf, sizeof(buf));
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			close(s->from);
+			s->from = -1;
+			if (s->to >= 0)
+				close(s->to);
+			s->to = -1;
+			if (s->state == LS_BYE)
+				s->state = LS_DONE;
+			else if (s->state != LS_FAILED)
+				ls_fail(s, "the shim ended");
+			return;
+		}
+		off = 0;
+		if (s->state == LS_CLEAR) {
+			r = sc_hello_scan(&s->scan, buf, (size_t)n, clear, &cl, &used);
+			if (r < 0) {
+				ls_fail(s, "HELLO scanner: %s", sc_err(r));
+				return;
+			}
+			if (r == 0)
+				continue;
+			s->enc = s->scan.encoding;
+			if (sc_frame_decoder_init(s->dec, s->enc) < 0) {
+				ls_fail(s, "bad encoding");
+				return;
+			}
+			s->state = LS_WAIT_HELLO;
+			off = used;
+		}
+		while (off < (size_t)n && s->state != LS_FAILED && s->state != LS_CLEAR) {
+			r = sc_frame_decode(s->dec, buf + off, (size_t)n - off, &used, &f);
+			off += used;
+			if (r < 0) {
+				ls_fail(s, "malformed frame: %s", sc_err(r));
+				return;
+			}
+			if (r == 1)
+				ls_frame(s, &f);
+		}
+	}
+}
+
+static void
+ls_reap(struct lsess *s)
+{
+	int st;
+
+	if (s->pid > 0 && waitpid(s->pid, &st, WNOHANG) == s->pid)
+		s->pid = -1;
+}
+
+static bool
+ls_busy(const struct lsess *s)
+{
+	return s->state == LS_CLEAR || s->state == LS_WAIT_HELLO ||
+	    s->state == LS_WAIT_PROTECT || s->state == LS_WAIT_HS ||
+	    s->state == LS_BYE || (s->state == LS_OPEN && s->waiting);
+}
+
+/*
+ * One poll round over every session with a shim; typing when due.
+ * Returns after at most max_ms.
+ */
+static void
+ls_poll(int max_ms, bool typing)
+{
+	static struct pollfd *pfd;
+	static unsigned *map;
+	uint64_t now = now_ns(), next = now + (uint64_t)max_ms * 1000000u;
+	unsigned i, n = 0;
+	int timeout;
+
+	if (pfd == NULL && ((pfd = calloc(L.count, sizeof(*pfd))) == NULL ||
+	    (map = calloc(L.count, sizeof(*map))) == NULL))
+		die("out of memory");
+	for (i = 0; i < L.count; i++) {
+		struct lsess *s = &L.s[i];
+		if (typing && s->state == LS_OPEN && !s->waiting) {
+			if (s->t_next <= now) {
+				s->t_next = (s->t_next ? s->t_next : now) +
+				    (uint64_t)L.interval_ms * 1000000u;
+				if (s->t_next < now)
+					s->t_next = now + (uint64_t)L.interval_ms * 1000000u;
+				ls_type(s);
+			} else if (s->t_next < next)
+				next = s->t_next;
+		}
+		if (s->from >= 0) {
+			pfd[n].fd = s->from;
+			pfd[n].events = POLLIN;
+			map[n++] = i;
+		}
+	}
+	now = now_ns();
+	timeout = next > now ? (int)((next - now + 999999) / 1000000) : 0;
+	if (poll(pfd, n, timeout) < 0 && errno != EINTR)
+		die("poll: %s", strerror(errno));
+	for (i = 0; i < n; i++)
+		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+			ls_input(&L.s[map[i]]);
+	for (i = 0; i < L.count; i++)
+		if (L.s[i].from < 0)
+			ls_reap(&L.s[i]);
+}
+
+/* Run sessions [0, count) towards goal, at most L.parallel starting at once. */
+static unsigned
+ls_phase(enum ls_goal goal)
+{
+	unsigned next = 0, busy, i, ok = 0;
+	uint64_t deadline = now_ns() + (uint64_t)L.count * 2000000000u + 30000000000u;
+
+	for (;;) {
+		busy = 0;
+		for (i = 0; i < next; i++)
+			if (ls_busy(&L.s[i]))
+				busy++;
+		while (busy < L.parallel && next < L.count) {
+			ls_start(&L.s[next++], goal);
+			busy++;
+		}
+		if (busy == 0 && next == L.count)
+			break;
+		if (now_ns() > deadline)
+			die("load: %s phase timed out", goal == LG_BIND ? "bind" : "open");
+		ls_poll(100, false);
+	}
+	for (i = 0; i < L.count; i++)
+		if ((goal == LG_BIND && L.s[i].state == LS_DONE) ||
+		    (goal == LG_OPEN && L.s[i].state == LS_OPEN))
+			ok++;
+	return ok;
+}
+
+static long
+rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static long
+rss_total(void)
+{
+	long t = 0, v;
+	unsigned i;
+
+	for (i = 0; i < L.npids; i++) {
+		if ((v = rss_kib(L.pids[i])) < 0)
+			die("load: process %ld is gone", (long)L.pids[i]);
+		t += v;
+	}
+	return t;
+}
+
+static void
+settle(unsigned ms)
+{
+	uint64_t until = now_ns() + (uint64_t)ms * 1000000u;
+
+	while (now_ns() < until)
+		ls_poll(50, false);
+}
+
+static int
+cmd_load(int argc, char **argv)
+{
+	unsigned i, bound, opened;
+	long rss0, rss1, rss2;
+	uint64_t t0, t1, until, opened_ns;
+	struct rlimit rl;
+	unsigned char *kd = NULL;
+	size_t kl = 0;
+	char *p, *end;
+	int a;
+
+	for (a = 2; a < argc; a++) {
+		const char *o = argv[a], *v = a + 1 < argc ? argv[a + 1] : NULL;
+		if (v == NULL)
+			die("load: %s needs a value", o);
+		a++;
+		if (strcmp(o, "--shim") == 0) L.shim = v;
+		else if (strcmp(o, "--conf") == 0) L.conf = v;
+		else if (strcmp(o, "--vm-prefix") == 0) L.prefix = v;
+		else if (strcmp(o, "--disk-key") == 0) L.disk_key_path = v;
+		else if (strcmp(o, "--count") == 0) L.count = (unsigned)strtoul(v, NULL, 10);
+		else if (strcmp(o, "--interval") == 0) L.interval_ms = (unsigned)strtoul(v, NULL, 10);
+		else if (strcmp(o, "--seconds") == 0) L.seconds = (unsigned)strtoul(v, NULL, 10);
+		else if (strcmp(o, "--parallel") == 0) L.parallel = (unsigned)strtoul(v, NULL, 10);
+		else if (strcmp(o, "--history") == 0) L.history = (uint32_t)strtoul(v, NULL, 10);
+		else if (strcmp(o, "--pids") == 0) {
+			char *dup = strdup(v), *save = NULL;
+			for (p = strtok_r(dup, ",", &save); p != NULL && L.npids < 4;
+			    p = strtok_r(NULL, ",", &save)) {
+				L.pids[L.npids++] = (pid_t)strtol(p, &end, 10);
+				if (*end != '\0')
+					die("load: bad pid list");
+			}
+			free(dup);
+		} else
+			die("load: unknown option %s", o);
+	}
+	if (L.shim == NULL || L.conf == NULL || L.prefix == NULL ||
+	    L.disk_key_path == NULL || L.count == 0 || L.parallel == 0 ||
+	    L.interval_ms == 0)
+		die("load: --shim, --conf, --vm-prefix, --disk-key and --count are required");
+	if (sc_read_file(L.disk_key_path, SC_DISK_KEY_MAX, &kd, &kl) != 0 ||
+	    kl == 0 || kl > SC_DISK_KEY_MAX)
+		die("load: cannot read the disk key %s", L.disk_key_path);
+	memcpy(L.disk_key, kd, kl);
+	L.disk_key_len = kl;
+	sodium_memzero(kd, kl);
+	free(kd);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 4 * (rlim_t)L.count + 64) {
+		rl.rlim_cur = SC_MIN(rl.rlim_max, 4 * (rlim_t)L.count + 64);
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	L.cp = sc_crypto_sodium();
+	randombytes_buf(L.user_sk, sizeof(L.user_sk));
+	if (L.cp->x25519_base(L.user_pk, L.user_sk) != 0)
+		die("load: key generation failed");
+	if ((L.s = calloc(L.count, sizeof(*L.s))) == NULL)
+		die("out of memory");
+	for (i = 0; i < L.count; i++) {
+		struct lsess *s = &L.s[i];
+		s->idx = i;
+		snprintf(s->vm, sizeof(s->vm), "%s%u", L.prefix, i + 1);
+		s->to = s->from = -1;
+		if ((s->dec = calloc(1, sizeof(*s->dec))) == NULL ||
+		    (s->hs = calloc(1, sizeof(*s->hs))) == NULL ||
+		    (s->hello = calloc(1, sizeof(*s->hello))) == NULL)
+			die("out of memory");
+		randombytes_buf(s->psk, sizeof(s->psk));
+	}
+
+	/* 1. Bind every domain (PROTECT: blob, LUKS2 disk-key check, confirm). */
+	t0 = now_ns();
+	bound = ls_phase(LG_BIND);
+	t1 = now_ns();
+	printf("load_bound %u\n", bound);
+	printf("load_bind_ms_per_domain %.1f\n",
+	    (double)(t1 - t0) / 1e6 / (bound ? bound : 1));
+	if (bound != L.count)
+		die("load: only %u of %u domains bound (%s)", bound, L.count,
+		    L.first_error);
+	for (i = 0; i < L.count; i++) {
+		L.s[i].state = LS_IDLE;
+		L.s[i].goal = LG_OPEN;
+	}
+	settle(1500);
+	rss0 = rss_total();
+
+	/* 2. Open every session and make it the writer (first keystroke). */
+	t0 = now_ns();
+	opened = ls_phase(LG_OPEN);
+	opened_ns = now_ns() - t0;
+	settle(1500);
+	rss1 = rss_total();
+	printf("sessions %u\n", opened);
+	printf("load_open_ms_per_session %.2f\n",
+	    (double)opened_ns / 1e6 / (opened ? opened : 1));
+	if (opened != L.count)
+		fprintf(stderr, "sc-bench: load: %u of %u sessions failed (first: %s)\n",
+		    L.count - opened, L.count, L.first_error);
+	printf("load_rss_before_kib %ld\n", rss0);
+	printf("load_rss_after_kib %ld\n", rss1);
+	printf("rss_kib_per_session %.1f\n",
+	    opened ? (double)(rss1 - rss0) / opened : 0.0);
+
+	/* 3. Everyone types, one key per interval each; time every echo. */
+	L.maxsamples = (size_t)L.count * (L.seconds * 1000u / L.interval_ms + 2);
+	if ((L.samples = calloc(L.maxsamples, sizeof(uint64_t))) == NULL)
+		die("out of memory");
+	for (i = 0; i < L.count; i++) {
+		/* Spread the sessions over the interval. */
+		L.s[i].t_next = now_ns() + (uint64_t)randombytes_uniform(L.interval_ms * 1000u) * 1000u;
+	}
+	L.measuring = true;
+	until = now_ns() + (uint64_t)L.seconds * 1000000000u;
+	while (now_ns() < until)
+		ls_poll(10, true);
+	L.measuring = false;
+	settle(500);
+	rss2 = rss_total();
+	{
+		uint64_t med;
+		qsort(L.samples, L.nsamples, sizeof(uint64_t), cmp_u64);
+		med = median(L.samples, L.nsamples);
+		printf("load_keys_per_s %.0f\n", (double)L.nsamples / L.seconds);
+		printf("load_rtt_us %.1f\n", (double)med / 1000.0);
+		printf("load_rtt_p99_us %.1f\n", (double)pct(L.samples, L.nsamples, 99) / 1000.0);
+		printf("load_rtt_max_us %.1f\n",
+		    L.nsamples ? (double)L.samples[L.nsamples - 1] / 1000.0 : 0.0);
+		printf("load_rtt_samples %zu\n", L.nsamples);
+	}
+	printf("load_rss_typing_kib %ld\n", rss2);
+	opened = 0;
+	for (i = 0; i < L.count; i++)
+		if (L.s[i].state == LS_OPEN)
+			opened++;
+	printf("load_sessions_at_end %u\n", opened);
+	fflush(stdout);
+
+	/* 4. Orderly end: BYE, close, reap. */
+	for (i = 0; i < L.count; i++) {
+		struct lsess *s = &L.s[i];
+		if (s->state == LS_OPEN) {
+			ls_send_record(s, SC_REC_CLOSE, "\0\0", 2);
+			ls_send_frame(s, SC_FRAME_BYE, NULL, 0);
+		}
+		if (s->to >= 0)
+			close(s->to);
+		s->to = -1;
+		if (s->state == LS_OPEN)
+			s->state = LS_BYE;
+	}
+	until = now_ns() + 10000000000u;
+	for (;;) {
+		bool any = false;
+		for (i = 0; i < L.count; i++)
+			if (L.s[i].pid > 0)
+				any = true;
+		if (!any || now_ns() > until)
+			break;
+		ls_poll(50, false);
+	}
+	for (i = 0; i < L.count; i++)
+		if (L.s[i].pid > 0) {
+			kill(L.s[i].pid, SIGKILL);
+			(void)waitpid(L.s[i].pid, NULL, 0);
+		}
+	sodium_memzero(L.user_sk, sizeof(L.user_sk));
+	if (opened != L.count)
+		fprintf(stderr, "sc-bench: load: %u sessions died during the typing phase "
+		    "(first error: %s)\n", L.count - opened, L.first_error);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	if (sodium_init() < 0)
+		die("sodium_init failed");
+	if (argc < 2)
+		die("usage: sc-bench rtt|tput|connect|load ...");
+	if (strcmp(argv[1], "rtt") == 0)
+		return cmd_rtt(argc, argv);
+	if (strcmp(argv[1], "tput") == 0)
+		return cmd_tput(argc, argv);
+	if (strcmp(argv[1], "connect") == 0)
+		return cmd_connect(argc, argv);
+	if (strcmp(argv[1], "load") == 0)
+		return cmd_load(argc, argv);
+	die("unknown mode %s", argv[1]);
+}
