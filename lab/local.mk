@@ -12,3 +12,7 @@ lab/sccrypt-lab: $(top_srcdir)/lab/sccrypt-lab.in Makefile
 	    -e 's|@PACKAGE_VERSION[@]|$(PACKAGE_VERSION)|g' \
 	    $(top_srcdir)/lab/sccrypt-lab.in >$@.tmp && \
 	chmod +x $@.tmp && mv $@.tmp $@
+
+TESTS += tests/integration/lab-tmux.sh
+dist_check_SCRIPTS += tests/integration/lab-tmux.sh
+EXTRA_DIST += tests/integration/lab-lib.sh

@@ -1,0 +1,131 @@
+#!/bin/sh
+# lab-tmux.sh — sccrypt-lab end to end, the way a user drives it:
+#   up in a temp dir (swtpm, hvsim with LUKS2 disks, key server + attestation,
+#   consoled, sshd with the forced command, VMs bound by the owner), status,
+#   an idempotent second up, `connect vm1` in tmux (log in at the guest's
+#   prompt, echo $((6*7)) -> 42, ~. restores the terminal), `snoop vm1`
+#   (live and --once) shows no plaintext of anything typed or printed,
+#   `plain plain1` works and its snoop shows the plaintext (the detector
+#   works), `down` leaves no process behind.
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/integration/lab-lib.sh"
+
+PW="pw-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+MARK="LABMARK$(od -An -N3 -tu4 /dev/urandom | tr -d ' ')"
+export SCCRYPT_LAB_GUEST_PASSWORD="$PW"
+
+# ---- up, status, idempotence ----------------------------------------------
+lab_up
+lab status >"$T_TMP/status" 2>&1 || { cat "$T_TMP/status" >&2; t_fail "status after up"; }
+for c in keyserver swtpm hvsim attest consoled sshd; do
+	grep -Eq "^$c +[0-9]+ +up " "$T_TMP/status" || { cat "$T_TMP/status" >&2; t_fail "status: $c"; }
+done
+for vm in vm1 vm2; do
+	grep -q "^$vm .*protected=yes" "$T_TMP/status" || { cat "$T_TMP/status" >&2; t_fail "$vm not protected"; }
+done
+grep -q '^plain1 .*protected=no' "$T_TMP/status" || t_fail "plain1 should be unprotected"
+grep -q 'valid for host lab-dom0' "$T_TMP/status" || t_fail "certificate not valid"
+grep -q 'expires: ' "$T_TMP/status" || t_fail "no certificate expiry"
+grep -q 'pinned key server' "$T_TMP/status" || t_fail "certificate not signed by the pinned key"
+t_pass "up: every component running, vm1/vm2 protected, certificate valid for lab-dom0"
+
+pids1=$(lab_pids | sort)
+lab up >"$T_TMP/up2" 2>&1 || { cat "$T_TMP/up2" >&2; t_fail "second up"; }
+grep -q 'all components already running' "$T_TMP/up2" || { cat "$T_TMP/up2" >&2; t_fail "second up restarted things"; }
+[ "$(lab_pids | sort)" = "$pids1" ] || t_fail "second up changed the processes"
+t_pass "up is idempotent"
+
+# ---- connect vm1 in tmux ---------------------------------------------------
+# snoop, live, while the session runs
+"$LAB_BIN" -d "$LAB_DIR" snoop vm1 >"$T_TMP/snoop-live" 2>&1 &
+SNOOP=$!
+T_PIDS="$T_PIDS $SNOOP"
+pane_script "$T_TMP/s1" "$LAB_BIN -d $LAB_DIR connect vm1"
+tmux_start "$T_TMP/s1"
+tmux_wait 'encrypted console to vm1'
+tmux_wait 'VMM certificate'
+# the guest was powered on after binding: its first prompt is in the
+# (encrypted) history
+tmux_wait 'vm1 login:'
+guest_login vm1 "$PW"
+tmux_ send-keys 'echo $((6*7))' Enter
+tmux_wait '^42'
+tmux_ send-keys "echo $MARK-\$((1000+337))" Enter
+tmux_wait "^$MARK-1337"
+tmux_ send-keys Enter '~.'
+[ "$(pane_rc)" = 0 ] || { tmux_screen | tail >&2; t_fail "connect: exit code"; }
+pane_check_stty "after ~."
+t_pass "connect vm1: login at the guest's prompt, echo \$((6*7)) -> 42, ~. restores the terminal"
+sleep 0.5
+kill "$SNOOP" 2>/dev/null || true
+wait "$SNOOP" 2>/dev/null || true
+
+# ---- what dom0 saw ---------------------------------------------------------
+grep -q 'vm1 client->dom0' "$T_TMP/snoop-live" || { cat "$T_TMP/snoop-live" >&2; t_fail "live snoop showed no input"; }
+grep -q 'vm1 dom0->client' "$T_TMP/snoop-live" || t_fail "live snoop showed no output"
+lab snoop --once vm1 >"$T_TMP/snoop-once" || t_fail "snoop --once"
+lab snoop --raw in --once vm1 >"$T_TMP/vm1.in"
+lab snoop --raw out --once vm1 >"$T_TMP/vm1.out"
+lab snoop --log --raw in --once vm1 >"$T_TMP/vm1.sclog"
+[ -s "$T_TMP/vm1.in" ] && [ -s "$T_TMP/vm1.out" ] && [ -s "$T_TMP/vm1.sclog" ] || t_fail "snoop recorded nothing"
+# The ASCII column of the dumps, joined, must not show the text either.
+no_text() {	# no_text WHAT FILE...
+	w=$1
+	shift
+	python3 - "$PW" "$MARK" "$@" <<'PY' || t_fail "plaintext in $w"
+import sys, re
+needles = [sys.argv[1], sys.argv[2], "$((6*7))", "demo@vm1", "login:", "Password"]
+for f in sys.argv[3:]:
+    data = open(f, "rb").read().decode("latin-1")
+    # od -z dumps: also search the ASCII column joined across lines
+    cols = "".join(m.group(1) for m in re.finditer(r">(.{1,16})<$", data, re.M))
+    for n in needles:
+        if n in data or n in cols:
+            sys.exit("found %r in %s" % (n, f))
+PY
+}
+no_text "the snoop of vm1" "$T_TMP/snoop-live" "$T_TMP/snoop-once" "$T_TMP/vm1.in" \
+    "$T_TMP/vm1.out" "$T_TMP/vm1.sclog"
+t_pass "snoop vm1 (live, dump, raw, consoled's log): no plaintext of what was typed or printed"
+
+# ---- plain plain1: the unprotected twin ------------------------------------
+pane_script "$T_TMP/s2" "$LAB_BIN -d $LAB_DIR plain plain1"
+tmux_start "$T_TMP/s2"
+tmux_wait 'NOT encrypted'
+guest_login plain1 "$PW"
+tmux_ send-keys "echo $MARK-\$((6*7))" Enter
+tmux_wait "^$MARK-42"
+tmux_ send-keys Enter '~.'
+pane_rc >/dev/null
+pane_check_stty "after plain ~."
+lab snoop --raw in --once plain1 >"$T_TMP/plain1.in"
+lab snoop --raw out --once plain1 >"$T_TMP/plain1.out"
+grep -aq "$PW" "$T_TMP/plain1.in" || t_fail "snoop plain1 does not show the typed password"
+grep -aqF "echo $MARK-\$((6*7))" "$T_TMP/plain1.in" || t_fail "snoop plain1 does not show the command"
+grep -aq "$MARK-42" "$T_TMP/plain1.out" || t_fail "snoop plain1 does not show the output"
+lab snoop --once plain1 >"$T_TMP/plain1.dump"
+python3 - "$T_TMP/plain1.dump" "$MARK-42" <<'PY' || t_fail "the snoop dump of plain1 does not show the output"
+import sys, re
+data = open(sys.argv[1]).read()
+cols = "".join(m.group(1) for m in re.finditer(r">(.{1,16})<$", data, re.M))
+sys.exit(0 if "plain1 login: " in cols and sys.argv[2] in cols else "not in the dump")
+PY
+t_pass "plain plain1 works; its snoop shows the password, the command and the output in clear"
+
+# ---- down -----------------------------------------------------------------
+lab status >/dev/null 2>&1 || t_fail "status before down"
+pids=$(lab_pids)
+[ "$(echo "$pids" | wc -w)" -ge 10 ] || t_fail "expected the lab's processes, found: $pids"
+lab -q down || t_fail "down"
+for p in $pids; do
+	st=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$p/status" 2>/dev/null) || true
+	if [ -n "$st" ] && [ "$st" != Z ]; then	# a zombie has ended
+		t_fail "process $p ($(cat "/proc/$p/cmdline" 2>/dev/null | tr '\0' ' ')) survived down"
+	fi
+done
+[ -z "$(lab_pids)" ] || t_fail "lab processes left: $(lab_pids)"
+for s in hv cd ks; do
+	[ ! -e "$LAB_DIR/run/$s.sock" ] || t_fail "socket $s.sock left behind"
+done
+if lab status >/dev/null 2>&1; then t_fail "status says up after down"; fi
+t_pass "down: all $(echo "$pids" | wc -w) processes gone, sockets removed"
