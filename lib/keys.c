@@ -900,7 +900,8 @@ sc_vmfile_encode(const struct sc_vmfile *vm, uint8_t *out, size_t outsz,
 	if (vm == NULL || out == NULL || outlen == NULL)
 		return SC_ERR_INVAL;
 	nlen = strnlen(vm->name, sizeof(vm->name));
-	if (vm->disk_key_len == 0 || vm->disk_key_len > SC_DISK_KEY_MAX ||
+	/* disk_key_len 0: a user's VM file (sessions only, cannot bind). */
+	if (vm->disk_key_len > SC_DISK_KEY_MAX ||
 	    nlen >= sizeof(vm->name) || !sc_vm_name_ok(vm->name, nlen))
 		return SC_ERR_INVAL;
 	sc_buf_init(&b, out, outsz);
@@ -929,7 +930,7 @@ sc_vmfile_decode(const uint8_t *in, size_t len, struct sc_vmfile *vm)
 	    sc_buf_get_bytes(&b, vm->secret, sizeof(vm->secret)) < 0 ||
 	    sc_buf_get_str8(&b, &dk, &dklen, SC_DISK_KEY_MAX) < 0 ||
 	    sc_buf_get_str8(&b, &name, &nlen, SC_VM_NAME_MAX) < 0 ||
-	    sc_buf_expect_end(&b) < 0 || dklen == 0 ||
+	    sc_buf_expect_end(&b) < 0 ||
 	    !sc_vm_name_ok((const char *)name, nlen)) {
 		sc_memzero(vm, sizeof(*vm));
 		return SC_ERR_FORMAT;

@@ -121,7 +121,8 @@ int	sc_keyfile_read_info(const char *path, struct sc_keyfile_info *info)
 
 /*
  * VM file (kind SC_KEY_KIND_VM) payload:
- *   uuid[16]  vm_secret[32]  disk_key:str8 (1..SC_DISK_KEY_MAX)
+ *   uuid[16]  vm_secret[32]  disk_key:str8 (0..SC_DISK_KEY_MAX; 0 = a
+ *   user's VM file without the disk key: it opens sessions, cannot bind)
  *   name:str8 (1..255, printable ASCII).  Keep struct sc_vmfile in
  *   sc_secure_alloc memory.  The disk key limit is the protocol's
  *   (core/wire.h): a VM file holds only keys a registration blob can carry.

@@ -106,8 +106,8 @@ cmd_break(struct app *a, int argc, char **argv)
 {
 	uint8_t key = argc > 1 ? (uint8_t)argv[1][0] : 0;
 
-	if (argc > 1 && strlen(argv[1]) != 1) {
-		say("break: the SysRq key is one character");
+	if (argc > 1 && (strlen(argv[1]) != 1 || !sess_break_key_ok(key))) {
+		say("break: the SysRq key is one printable character");
 		return;
 	}
 	say(sess_send_break(&a->sess, key) < 0 ? "break: no encrypted session" :

@@ -328,7 +328,10 @@ esc_command(void *ctx, enum esc_cmd cmd, uint8_t arg)
 		tty_notice("break cancelled");
 		break;
 	case ESC_CMD_BREAK:
-		if (sess_send_break(&a->sess, arg) < 0)
+		if (!sess_break_key_ok(arg))
+			tty_notice("not a SysRq key (a printable character, or "
+			    "Enter for a plain break): break not sent");
+		else if (sess_send_break(&a->sess, arg) < 0)
 			tty_notice("no encrypted session: break not sent");
 		break;
 	case ESC_CMD_REKEY:

@@ -345,9 +345,16 @@ on_hs_resp(struct sess *s, const uint8_t *p, size_t len)
 		s->sink.event(s->sink.ctx, SESS_EV_OPEN);
 	if (s->hs2_flags & SC_HS2_F_VIEWER)
 		notice(s, "read-only viewer: your keystrokes are not sent");
-	if (s->lost_bytes > 0)
+	if (s->lost_bytes > 0) {
 		notice(s, "%llu bytes of console output were lost while no "
 		    "session was attached", (unsigned long long)s->lost_bytes);
+		s->lost_pending = true;
+	}
+	/* --takeover: become the writer now (the hv hands the console to a
+	 * writer session with its first authenticated record). */
+	if ((s->cfg.hs1_flags & SC_HS1_F_TAKEOVER) &&
+	    !(s->hs2_flags & SC_HS2_F_VIEWER) && (r = sess_ping(s)) < 0)
+		return r;
 	if (s->typeahead_len > 0) {
 		r = send_data(s, s->typeahead, s->typeahead_len);
 		sc_memzero(s->typeahead, sizeof(s->typeahead));
@@ -378,12 +385,19 @@ show_notice(struct sess *s, struct sc_buf *b)
 	sc_sanitize(text, sizeof(text), tp, tn);
 	switch (code) {
 	case SC_NOTICE_LOST_OUTPUT:
+		/* The hv also queues the HS2 lost count as a notice: once. */
+		if (s->lost_pending && value == s->lost_bytes) {
+			s->lost_pending = false;
+			break;
+		}
+		s->lost_pending = false;
 		notice(s, "%llu bytes of console output were lost%s%s",
 		    (unsigned long long)value, tn ? ": " : "", text);
 		break;
 	case SC_NOTICE_TAKEN_OVER:
-		notice(s, "session taken over by another client%s%s",
-		    tn ? ": " : "", text);
+		/* Sent to the session that did the taking over. */
+		notice(s, "this session took the console over from another "
+		    "session%s%s", tn ? ": " : "", text);
 		break;
 	case SC_NOTICE_ACL_CHANGED:
 		notice(s, "the VM's access list changed%s%s", tn ? ": " : "", text);
@@ -540,6 +554,45 @@ on_protect_ok(struct sess *s, struct sc_buf *b)
 	return 0;
 }
 
+/*
+ * An ERROR frame ends the session.  It is not authenticated: dom0 wrote it,
+ * possibly relaying the hv's refusal of the handshake (docs/protocol/dom0.md:
+ * code = -SC_ERR_* of the OPEN op).  Refusals of the handshake that mean
+ * "this key or these credentials are not accepted" are reported as an
+ * authentication failure (exit 4); everything else as a relay error (exit
+ * 6).  The wording says that the reason is dom0's claim.
+ */
+static int
+on_error_frame(struct sess *s, uint16_t code, const char *text)
+{
+	int err = -(int)code;
+
+	if (s->state == SESS_HANDSHAKE) {
+		switch (err) {
+		case SC_ERR_PERM:
+			return fail(s, SESS_X_VERIFY, SC_ERR_PERM,
+			    "access denied: the hypervisor refused the handshake "
+			    "because your console key is not in the access list "
+			    "of VM \"%s\" (as reported by dom0, not authenticated: "
+			    "\"%s\", code %u); ask the VM's owner to add your key "
+			    "('sccrypt-term pubkey' prints it)",
+			    s->hello.vmname, text, code);
+		case SC_ERR_DECRYPT:
+		case SC_ERR_BADKEY:
+		case SC_ERR_UNTRUSTED:
+		case SC_ERR_MISMATCH:
+			return fail(s, SESS_X_VERIFY, err,
+			    "the hypervisor refused the handshake: it could not "
+			    "authenticate it (as reported by dom0, not "
+			    "authenticated: \"%s\", code %u)", text, code);
+		default:
+			break;
+		}
+	}
+	return fail(s, SESS_X_RELAY, SC_ERR_CLOSED,
+	    "dom0 relay (not authenticated): %s (code %u)", text, code);
+}
+
 static int
 on_frame(struct sess *s, const struct sc_frame *f)
 {
@@ -552,8 +605,7 @@ on_frame(struct sess *s, const struct sc_frame *f)
 
 		if (sc_errorframe_parse(&body, &code, text) < 0)
 			snprintf(text, sizeof(text), "(malformed ERROR frame)");
-		return fail(s, SESS_X_RELAY, SC_ERR_CLOSED,
-		    "dom0 relay: %s (code %u)", text, code);
+		return on_error_frame(s, code, text);
 	}
 	if (f->type == SC_FRAME_BYE) {
 		if (s->state == SESS_OPEN)
@@ -708,9 +760,18 @@ sess_user_input(struct sess *s, const uint8_t *in, size_t len)
 	return SC_ERR_STATE;
 }
 
+bool
+sess_break_key_ok(uint8_t key)
+{
+	return key == 0 || (key >= 0x21 && key <= 0x7e);
+}
+
 int
 sess_send_break(struct sess *s, uint8_t key)
 {
+	/* The hv ends the session on any other key (docs/protocol/hv.md). */
+	if (!sess_break_key_ok(key))
+		return SC_ERR_INVAL;
 	return send_record(s, SC_REC_BREAK, &key, 1);
 }
 

@@ -123,6 +123,7 @@ struct sess {
 	uint8_t		hs2_flags;
 	uint32_t	history_kept;
 	uint64_t	lost_bytes;
+	bool		lost_pending;	/* HS2's lost count shown, notice due */
 	uint64_t	history_bytes_shown;
 
 	uint8_t		typeahead[SESS_TYPEAHEAD_MAX];
@@ -162,6 +163,9 @@ int	sess_wire_eof(struct sess *s) SC_WUR;
 int	sess_user_input(struct sess *s, const uint8_t *in, size_t len) SC_WUR;
 
 /* Records the user can ask for (SESS_OPEN only; SC_ERR_STATE otherwise). */
+/* A SysRq key the hv accepts: 0 (plain break) or 0x21..0x7e. */
+bool	sess_break_key_ok(uint8_t key);
+/* SC_ERR_INVAL (nothing sent, session unchanged) for another key. */
 int	sess_send_break(struct sess *s, uint8_t key) SC_WUR;
 int	sess_rekey(struct sess *s) SC_WUR;
 int	sess_history_req(struct sess *s, uint32_t bytes) SC_WUR;

@@ -43,8 +43,10 @@ tmux_start() {	# tmux_start SCRIPT: run a shell script in a fresh pane
 }
 tmux_screen() { tmux_ capture-pane -p -S -200 2>/dev/null; }
 tmux_has() { tmux_screen | grep -q -- "$1"; }
+# The screen without trailing empty lines (for failure reports).
+tmux_dump() { tmux_screen | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' | tail -"${1:-30}" >&2; }
 tmux_wait() {	# tmux_wait TEXT [tenths]
-	t_wait "${2:-100}" tmux_has "$1" || { tmux_screen | tail -25 >&2; t_fail "screen never showed '$1'"; }
+	t_wait "${2:-100}" tmux_has "$1" || { tmux_dump; t_fail "screen never showed '$1'"; }
 }
 tmux_stop() {
 	tmux_ kill-server 2>/dev/null || true

@@ -781,13 +781,39 @@ test_vmfile(void **state)
 	assert_memory_equal(dec.secret, vm->secret, 32);
 	assert_int_equal(dec.disk_key_len, 15);
 	assert_string_equal(dec.name, "web-01");
-	/* Strict: trailing byte, truncation, empty disk key, bad name. */
+	/* Strict: trailing byte, truncation, bad name. */
 	assert_int_equal(sc_vmfile_decode(buf, len + 1, &dec), SC_ERR_FORMAT);
 	for (size_t i = 0; i < len; i++)
 		assert_int_equal(sc_vmfile_decode(buf, i, &dec), SC_ERR_FORMAT);
 	assert_int_equal(sc_vmfile_encode(vm, buf, 20, &len), SC_ERR_NOSPACE);
-	vm->disk_key_len = 0;
+	vm->disk_key_len = SC_DISK_KEY_MAX + 1;
 	assert_int_equal(sc_vmfile_encode(vm, buf, sizeof(buf), &len), SC_ERR_INVAL);
+	/* A disk key length byte over the limit does not decode. */
+	vm->disk_key_len = 15;
+	assert_int_equal(sc_vmfile_encode(vm, buf, sizeof(buf), &len), 0);
+	buf[48] = SC_DISK_KEY_MAX + 1;
+	assert_int_equal(sc_vmfile_decode(buf, len, &dec), SC_ERR_FORMAT);
+	/* A user's VM file: no disk key (sessions only, cannot bind). */
+	vm->disk_key_len = 0;
+	assert_int_equal(sc_vmfile_encode(vm, buf, sizeof(buf), &len), 0);
+	assert_int_equal(len, 16 + 32 + 1 + 1 + 6);
+	assert_int_equal(buf[48], 0);
+	memset(&dec, 0xa5, sizeof(dec));
+	assert_int_equal(sc_vmfile_decode(buf, len, &dec), 0);
+	assert_int_equal(dec.disk_key_len, 0);
+	assert_memory_equal(dec.secret, vm->secret, 32);
+	assert_string_equal(dec.name, "web-01");
+	for (size_t i = 0; i < len; i++)
+		assert_int_equal(sc_vmfile_decode(buf, i, &dec), SC_ERR_FORMAT);
+	path_in(path, sizeof(path), "vm-user");
+	assert_int_equal(sc_vmfile_write(path, vm, NULL, "web-01 user"), 0);
+	assert_int_equal(sc_vmfile_read(path, NULL, &rd), 0);
+	assert_non_null(rd);
+	assert_int_equal(rd->disk_key_len, 0);
+	assert_memory_equal(rd->secret, vm->secret, 32);
+	sc_secure_free(rd);
+	rd = NULL;
+	unlink(path);
 	vm->disk_key_len = 15;
 	vm->name[2] = '\x07';
 	assert_int_equal(sc_vmfile_encode(vm, buf, sizeof(buf), &len), SC_ERR_INVAL);

@@ -475,7 +475,7 @@ test_records_both_ways(void **state)
 
 		n = hv_record(buf, sizeof(buf), SC_REC_NOTICE, np, 11);
 		assert_int_equal(to_client(buf, n, 0), 0);
-		assert_non_null(strstr(C.notices, "taken over"));
+		assert_non_null(strstr(C.notices, "took the console over"));
 	}
 	{
 		uint8_t cp[2] = { SC_CLOSE_SHUTDOWN, 0 };
@@ -485,6 +485,127 @@ test_records_both_ways(void **state)
 		assert_int_equal(S.state, SESS_DONE);
 		assert_int_equal(sess_wire_eof(&S), 0);
 	}
+}
+
+/* --takeover: a PING right after the handshake makes the session the writer. */
+static void
+test_takeover_pings_at_once(void **state)
+{
+	open_session();
+	hv_pump();
+	assert_true(F.rx_n >= 1);
+	assert_int_equal(F.rx_types[0], SC_REC_PING);
+	assert_int_equal(F.rx_len, 0);
+	sess_wipe(&S);
+
+	/* without --takeover nothing is sent until the user types */
+	memset(&F.rx_types, 0, sizeof(F.rx_types));
+	F.rx_n = 0;
+	F.wire_len = F.wire_seen = F.clear_wire_len = 0;
+	F.dec_ready = false;
+	C.saw_hello = false;
+	setup_session(SESS_MODE_CONSOLE, HOST);
+	S.cfg.hs1_flags = 0;
+	{
+		uint8_t cert[SC_CERT_MAX], buf[4096];
+		size_t cl, n;
+
+		make_cert(cert, &cl, HOST, F.hv_pk, -10, 3600);
+		n = hello_bytes(buf, sizeof(buf), SC_HELLO_F_PROTECTED, VM,
+		    F.hv_pk, cert, cl);
+		assert_int_equal(to_client(buf, n, 0), 0);
+		hv_pump();
+		assert_int_equal(hv_send_hs2(), 0);
+		assert_int_equal(S.state, SESS_OPEN);
+		hv_pump();
+		assert_int_equal(F.rx_n, 0);
+	}
+}
+
+/* The HS2 lost count and the hv's LOST_OUTPUT notice for it: shown once. */
+static void
+test_lost_notice_once(void **state)
+{
+	uint8_t buf[1024], np[64];
+	size_t n;
+
+	open_session();
+	assert_non_null(strstr(C.notices, "7 bytes of console output were lost"));
+	memset(np, 0, sizeof(np));
+	np[1] = SC_NOTICE_LOST_OUTPUT;
+	np[9] = 7;		/* value 7 (u64 big-endian) */
+	np[10] = 0;		/* empty text */
+	C.notices[0] = '\0';
+	n = hv_record(buf, sizeof(buf), SC_REC_NOTICE, np, 11);
+	assert_int_equal(to_client(buf, n, 0), 0);
+	assert_null(strstr(C.notices, "lost"));
+	/* a later loss (a viewer falling behind) is shown */
+	np[9] = 9;
+	n = hv_record(buf, sizeof(buf), SC_REC_NOTICE, np, 11);
+	assert_int_equal(to_client(buf, n, 0), 0);
+	assert_non_null(strstr(C.notices, "9 bytes of console output were lost"));
+	assert_int_equal(C.term_len, 0);	/* never mixed with guest output */
+}
+
+/* Break keys the hv would end the session for are refused locally. */
+static void
+test_break_keys(void **state)
+{
+	size_t before;
+
+	open_session();
+	hv_pump();
+	before = F.rx_n;
+	assert_int_equal(sess_send_break(&S, ' '), SC_ERR_INVAL);
+	assert_int_equal(sess_send_break(&S, 0x7f), SC_ERR_INVAL);
+	assert_int_equal(sess_send_break(&S, 0x0f), SC_ERR_INVAL);
+	assert_int_equal(sess_send_break(&S, 0xc3), SC_ERR_INVAL);
+	hv_pump();
+	assert_int_equal(F.rx_n, before);
+	assert_int_equal(S.state, SESS_OPEN);
+	assert_int_equal(sess_send_break(&S, 's'), 0);
+	assert_int_equal(sess_send_break(&S, 0), 0);
+	hv_pump();
+	assert_int_equal(F.rx_n, before + 2);
+	assert_int_equal(F.rx_types[before], SC_REC_BREAK);
+}
+
+/* dom0's ERROR frame during the handshake: ACL refusal is exit class VERIFY. */
+static void
+error_in_handshake(uint16_t code, const char *text, enum sess_exit want,
+    const char *msg)
+{
+	uint8_t cert[SC_CERT_MAX], buf[4096], body[SC_ERRMSG_MAX + 8];
+	struct sc_buf bb;
+	size_t cl, n;
+
+	setup_session(SESS_MODE_CONSOLE, HOST);
+	make_cert(cert, &cl, HOST, F.hv_pk, -10, 3600);
+	n = hello_bytes(buf, sizeof(buf), SC_HELLO_F_PROTECTED, VM, F.hv_pk, cert, cl);
+	assert_int_equal(to_client(buf, n, 0), 0);
+	assert_int_equal(S.state, SESS_HANDSHAKE);
+	sc_buf_init(&bb, body, sizeof(body));
+	assert_int_equal(sc_errorframe_encode(code, text, &bb), 0);
+	n = frame_bytes(buf, sizeof(buf), SC_FRAME_ERROR, bb.data, bb.len);
+	assert_true(to_client(buf, n, 0) < 0);
+	assert_int_equal(S.state, SESS_FAILED);
+	assert_int_equal(S.exit_class, want);
+	assert_non_null(strstr(S.errmsg, msg));
+	assert_non_null(strstr(S.errmsg, "not authenticated"));
+	sess_wipe(&S);
+}
+
+static void
+test_error_frames(void **state)
+{
+	error_in_handshake((uint16_t)-SC_ERR_PERM, "permission denied",
+	    SESS_X_VERIFY, "not in the access list");
+	error_in_handshake((uint16_t)-SC_ERR_DECRYPT, "authentication failed",
+	    SESS_X_VERIFY, "could not authenticate");
+	error_in_handshake((uint16_t)-SC_ERR_LIMIT, "limit reached",
+	    SESS_X_RELAY, "limit reached");
+	error_in_handshake((uint16_t)-SC_ERR_NOTFOUND, "no such VM",
+	    SESS_X_RELAY, "no such VM");
 }
 
 static void
@@ -786,6 +907,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_clear_tail_released_at_eof, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keystrokes_never_clear_after_hello, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_records_both_ways, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_takeover_pings_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_notice_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_break_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_bitflip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_gap, setup, teardown),
