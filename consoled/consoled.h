@@ -113,6 +113,7 @@ struct sc_cd {
 	struct sc_cd_domain *doms;
 	size_t		ndoms, doms_cap;
 	bool		need_rescan;
+	unsigned long long last_miss_rescan;	/* rescans for unknown names: 1/s */
 	struct sc_cd_client *clients;
 	unsigned	nclients;
 	uint64_t	next_id;

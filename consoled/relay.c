@@ -632,7 +632,10 @@ handle_request(struct sc_cd *cd, struct sc_cd_client *c, const char *line, size_
 		reply(cd, c, SC_CTL_E_UNAVAILABLE, 0, "hypervisor not reachable");
 		return;
 	}
-	if ((d = sc_cd_domain_by_name(cd, rq.vm)) == NULL) {
+	if ((d = sc_cd_domain_by_name(cd, rq.vm)) == NULL &&
+	    now_ms(cd) >= cd->last_miss_rescan + 1000) {
+		/* Maybe new: look again, but at most once a second. */
+		cd->last_miss_rescan = now_ms(cd);
 		(void)sc_cd_rescan(cd);
 		if (c->dead || c->state == SC_CD_CLOSING)
 			return;
