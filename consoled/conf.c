@@ -65,7 +65,7 @@ sc_conf_defaults(struct sc_conf *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->backend = SC_BACKEND_SIM;
-	snprintf(c->hv_socket, sizeof(c->hv_socket), "/run/sccrypt/hv.sock");
+	snprintf(c->hv_socket, sizeof(c->hv_socket), "/run/sccrypt/hvsim.sock");
 	snprintf(c->listen, sizeof(c->listen), "/run/sccrypt/consoled.sock");
 	c->listen_mode = 0666;
 	snprintf(c->certificate, sizeof(c->certificate), "/var/lib/sccrypt/vmm.cert");
