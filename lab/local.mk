@@ -13,6 +13,6 @@ lab/sccrypt-lab: $(top_srcdir)/lab/sccrypt-lab.in Makefile
 	    $(top_srcdir)/lab/sccrypt-lab.in >$@.tmp && \
 	chmod +x $@.tmp && mv $@.tmp $@
 
-TESTS += tests/integration/lab-tmux.sh
-dist_check_SCRIPTS += tests/integration/lab-tmux.sh
+TESTS += tests/integration/lab-tmux.sh tests/integration/eavesdrop.sh
+dist_check_SCRIPTS += tests/integration/lab-tmux.sh tests/integration/eavesdrop.sh
 EXTRA_DIST += tests/integration/lab-lib.sh
