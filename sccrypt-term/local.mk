@@ -5,7 +5,8 @@
 # (local terminal), transport*.c (pipe / pty / libssh), loop.c (the poll
 # loop joining them), cmdline.c (~C), verbs.c (subcommands), main.c.
 
-TERM_CORE_SRCS = sccrypt-term/escape.c sccrypt-term/escape.h
+TERM_CORE_SRCS = sccrypt-term/escape.c sccrypt-term/escape.h \
+	sccrypt-term/screen.c sccrypt-term/screen.h
 TERM_PROTO_SRCS = sccrypt-term/session.c sccrypt-term/session.h \
 	sccrypt-term/policy.c sccrypt-term/policy.h sccrypt-term/keys_compat.h
 
@@ -40,6 +41,13 @@ tests_unit_test_term_escape_LDADD = $(TEST_LIBS)
 UNIT_TESTS += tests/unit/test_term_escape
 TESTS += tests/unit/test_term_escape
 
+check_PROGRAMS += tests/unit/test_term_screen
+tests_unit_test_term_screen_SOURCES = tests/unit/test_term_screen.c $(TERM_CORE_SRCS)
+tests_unit_test_term_screen_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_term_screen_LDADD = $(TEST_LIBS)
+UNIT_TESTS += tests/unit/test_term_screen
+TESTS += tests/unit/test_term_screen
+
 check_PROGRAMS += tests/unit/test_term_session
 tests_unit_test_term_session_SOURCES = tests/unit/test_term_session.c $(TERM_PROTO_SRCS)
 tests_unit_test_term_session_CFLAGS = $(TEST_CFLAGS)
@@ -53,6 +61,12 @@ tests_fuzz_fuzz_term_escape_SOURCES = tests/fuzz/fuzz_term_escape.c $(TERM_CORE_
 tests_fuzz_fuzz_term_escape_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_fuzz_fuzz_term_escape_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_term_escape_LDADD = $(SC_LIBS)
+
+fuzz_programs += tests/fuzz/fuzz_term_screen
+tests_fuzz_fuzz_term_screen_SOURCES = tests/fuzz/fuzz_term_screen.c $(TERM_CORE_SRCS)
+tests_fuzz_fuzz_term_screen_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_fuzz_fuzz_term_screen_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_term_screen_LDADD = $(SC_LIBS)
 
 fuzz_programs += tests/fuzz/fuzz_term_session
 tests_fuzz_fuzz_term_session_SOURCES = tests/fuzz/fuzz_term_session.c $(TERM_PROTO_SRCS)

@@ -133,7 +133,7 @@ sink_to_term(void *ctx, const uint8_t *p, size_t len)
 			tty_notice("console log write failed: logging stopped");
 		}
 	}
-	tty_write(p, len);
+	tty_guest_write(p, len);
 }
 
 static int

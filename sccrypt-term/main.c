@@ -33,6 +33,8 @@ usage(int code)
 "       sccrypt-term keygen [-f FILE] [-C COMMENT] [-N] [--force]\n"
 "       sccrypt-term pubkey [-f FILE]\n"
 "       sccrypt-term vm init NAME --uuid UUID (--disk-key-file F | --luks IMAGE | --new-disk-key) [-N]\n"
+"       sccrypt-term vm import NAME --uuid UUID --secret-file F [-N]\n"
+"       sccrypt-term vm export NAME --secret-file F\n"
 "       sccrypt-term vm show NAME\n"
 "       sccrypt-term [options] vm protect NAME [--acl KEY]... [--history-size N] (DEST | -- COMMAND...)\n"
 "       sccrypt-term [options] vm acl NAME add KEY [owner] | del KEY | list  (DEST | -- COMMAND...)\n"

@@ -16,6 +16,7 @@
 
 #include "core/compat.h"
 #include "core/err.h"
+#include "screen.h"
 #include "term.h"
 
 #define SEQ_MAX		128
@@ -38,9 +39,11 @@ static struct {
 	bool		status_drawn;
 	char		status_text[256];
 	int		rows, cols;
+	int		drawn_row;	/* row the status was last drawn in, or -1 */
+	struct scrf	scr;		/* guest output filter (screen.h) */
 	char		csr_reset[SEQ_MAX * 4];	/* async-safe copy for restore */
 	size_t		csr_reset_len;
-} T = { .in = -1, .out = -1, .sigpipe = { -1, -1 } };
+} T = { .in = -1, .out = -1, .sigpipe = { -1, -1 }, .drawn_row = -1 };
 
 static void
 copy_cap(char *dst, const char *cap)
@@ -276,15 +279,26 @@ tty_status_redraw(void)
 {
 	char text[512];
 	size_t n;
+	int top0, bot0;
 
 	if (!T.status_on || !T.ti_ok)
 		return;
 	status_geometry();
 	if (T.rows < 3 || T.cols < 10)
 		return;
-	/* Scroll region: every row but the last belongs to the guest. */
+	scrf_set_rows(&T.scr, T.rows);
+	/*
+	 * Scroll region: the guest's own region (if it set one), without the
+	 * last row, which is ours.  After a resize the old status row is
+	 * cleared if it is still on the screen.
+	 */
 	raw_write(T.sc, strlen(T.sc));
-	put_tparm("csr", 0, T.rows - 2);
+	if (T.drawn_row >= 0 && T.drawn_row != T.rows - 1 && T.drawn_row < T.rows) {
+		put_tparm("cup", T.drawn_row, 0);
+		raw_write(T.el, strlen(T.el));
+	}
+	scrf_region(&T.scr, &top0, &bot0);
+	put_tparm("csr", top0, bot0);
 	put_tparm("cup", T.rows - 1, 0);
 	snprintf(text, sizeof(text), " %s", T.status_text);
 	n = strlen(text);
@@ -296,6 +310,8 @@ tty_status_redraw(void)
 	raw_write(T.sgr0, strlen(T.sgr0));
 	raw_write(T.rc, strlen(T.rc));
 	T.status_drawn = true;
+	T.drawn_row = T.rows - 1;
+	T.scr.redraw = false;
 	/* What restore must write to give the whole screen back:
 	 * sc, full-screen csr (which homes the cursor), clear the last row, rc.
 	 * Prepared now so that a signal handler can write it. */
@@ -329,9 +345,32 @@ tty_status_enable(bool on)
 		T.csr_reset_len = 0;
 		raw_write(T.csr_reset, n);
 		T.status_drawn = false;
+		T.drawn_row = -1;
+	}
+	if (on && !T.status_on) {
+		status_geometry();
+		scrf_init(&T.scr, T.rows);
 	}
 	T.status_on = on && T.ti_ok && isatty(T.out);
 	if (T.status_on)
+		tty_status_redraw();
+}
+
+static void
+emit_raw(void *ctx, const uint8_t *p, size_t len)
+{
+	raw_write(p, len);
+}
+
+void
+tty_guest_write(const void *p, size_t len)
+{
+	if (!T.status_on || !T.status_drawn) {
+		raw_write(p, len);
+		return;
+	}
+	scrf_filter(&T.scr, p, len, emit_raw, NULL);
+	if (T.scr.redraw && scrf_can_draw(&T.scr))
 		tty_status_redraw();
 }
 

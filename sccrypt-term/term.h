@@ -46,6 +46,9 @@ int	tty_term_signal(void);
 
 /* Write all bytes to the terminal (blocking). */
 void	tty_write(const void *p, size_t len);
+/* Console output: as tty_write, but kept off the status line (screen.h)
+ * and the status redrawn when the output may have erased it. */
+void	tty_guest_write(const void *p, size_t len);
 /* A local notice on its own line: "[sccrypt] text", reverse video if possible. */
 void	tty_notice(const char *text);
 

@@ -6,10 +6,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #ifdef HAVE_PTY_H
 #include <pty.h>
@@ -26,7 +28,7 @@ transport_reset(struct transport *t, enum transport_kind kind)
 {
 	memset(t, 0, sizeof(*t));
 	t->kind = kind;
-	t->rfd = t->wfd = t->efd = -1;
+	t->rfd = t->wfd = t->efd = t->cfd = -1;
 	t->pid = -1;
 }
 
@@ -140,8 +142,21 @@ transport_set_raw(struct transport *t)
 void
 transport_winch(struct transport *t, const struct winsize *ws)
 {
-	if (t->kind == TRANSPORT_WRAP && ws != NULL)
+	uint8_t m[4];
+
+	if (ws == NULL)
+		return;
+	if (t->kind == TRANSPORT_WRAP)
 		ioctl(t->rfd, TIOCSWINSZ, ws);
+	else if (t->kind == TRANSPORT_SSH && t->cfd >= 0) {
+		/* rows:u16 cols:u16 (big-endian) to the pump, which owns the
+		 * libssh session; a full socket just drops this size. */
+		m[0] = (uint8_t)(ws->ws_row >> 8);
+		m[1] = (uint8_t)ws->ws_row;
+		m[2] = (uint8_t)(ws->ws_col >> 8);
+		m[3] = (uint8_t)ws->ws_col;
+		(void)!send(t->cfd, m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
 }
 
 bool
@@ -174,7 +189,9 @@ transport_close(struct transport *t)
 	}
 	if (t->efd >= 0)
 		close(t->efd);
-	t->rfd = t->wfd = t->efd = -1;
+	if (t->cfd >= 0)
+		close(t->cfd);
+	t->rfd = t->wfd = t->efd = t->cfd = -1;
 	if (t->pid > 0 && !t->reaped) {
 		/* Give the child a moment to see EOF, then insist. */
 		for (i = 0; i < 20 && !transport_reap(t); i++)

@@ -29,6 +29,7 @@ struct transport {
 	enum transport_kind kind;
 	int		rfd, wfd;	/* read from / write to dom0 */
 	int		efd;		/* remote stderr (clear), or -1 */
+	int		cfd;		/* ssh: window sizes to the pump, or -1 */
 	pid_t		pid;		/* child (command, or ssh pump), or -1 */
 	int		status;		/* wait status once reaped */
 	bool		reaped;
@@ -67,6 +68,8 @@ int	transport_ssh_start(struct transport *t, const struct ssh_opts *o,
 
 /* Wrap mode: put the pty in raw mode (the HELLO arrived). */
 void	transport_set_raw(struct transport *t);
+/* The user's window size changed: resize the wrap pty, or the remote pty of
+ * an ssh session that asked for one (-t). */
 void	transport_winch(struct transport *t, const struct winsize *ws);
 /* Reap the child without blocking; true if it has exited. */
 bool	transport_reap(struct transport *t);

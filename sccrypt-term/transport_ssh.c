@@ -36,6 +36,8 @@
 struct pump {
 	int		sock;		/* our end of the data socketpair */
 	int		esock;		/* our end of the stderr socketpair */
+	int		csock;		/* window sizes from the loop, or -1 */
+	bool		csock_eof;
 	bool		eof;		/* channel EOF or close */
 	bool		sock_eof;	/* loop closed its end */
 	int		exit_status;
@@ -94,6 +96,34 @@ on_sock(socket_t fd, int revents, void *userdata)
 	return 0;
 }
 
+/* A window size from the loop (rows:u16 cols:u16): resize the remote pty. */
+static int
+on_ctl(socket_t fd, int revents, void *userdata)
+{
+	struct pump *p = userdata;
+	uint8_t m[4 * 16];
+	ssize_t n;
+
+	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
+		return 0;
+	n = recv(fd, m, sizeof(m), MSG_DONTWAIT);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n <= 0) {
+		p->csock_eof = true;
+		return 0;
+	}
+	/* Several sizes may have queued up: the last whole one counts. */
+	if (n >= 4) {
+		const uint8_t *q = m + (n / 4 - 1) * 4;
+		int rows = (q[0] << 8) | q[1], cols = (q[2] << 8) | q[3];
+
+		if (rows > 0 && cols > 0)
+			(void)ssh_channel_change_pty_size(pump_channel, cols, rows);
+	}
+	return 0;
+}
+
 /* The pump child: runs until either side ends. */
 static void __attribute__((noreturn))
 pump_run(ssh_session s, ssh_channel ch, struct pump *p)
@@ -113,12 +143,20 @@ pump_run(ssh_session s, ssh_channel ch, struct pump *p)
 	if (ssh_event_add_session(ev, s) != SSH_OK ||
 	    ssh_event_add_fd(ev, p->sock, POLLIN, on_sock, p) != SSH_OK)
 		_exit(3);
+	if (p->csock >= 0 &&
+	    ssh_event_add_fd(ev, p->csock, POLLIN, on_ctl, p) != SSH_OK)
+		_exit(3);
 	while (!p->eof && ssh_channel_is_open(ch)) {
 		if (ssh_event_dopoll(ev, 1000) == SSH_ERROR)
 			break;
 		if (p->sock_eof && watching) {
 			ssh_event_remove_fd(ev, p->sock);
 			watching = false;
+		}
+		if (p->csock_eof && p->csock >= 0) {
+			ssh_event_remove_fd(ev, p->csock);
+			close(p->csock);
+			p->csock = -1;
 		}
 	}
 	shutdown(p->sock, SHUT_RDWR);
@@ -327,12 +365,13 @@ transport_ssh_start(struct transport *t, const struct ssh_opts *o,
 	static struct pump pump;
 	char user[256], host[256], *cuser = NULL;
 	int port = 0, dsock[2] = { -1, -1 }, esock[2] = { -1, -1 };
+	int csock[2] = { -1, -1 };
 	int r = SC_ERR_SYSTEM, verbosity;
 	pid_t pid;
 
 	memset(t, 0, sizeof(*t));
 	t->kind = TRANSPORT_SSH;
-	t->rfd = t->wfd = t->efd = -1;
+	t->rfd = t->wfd = t->efd = t->cfd = -1;
 	t->pid = -1;
 	msg[0] = '\0';
 	if (transport_parse_dest(o->host, user, sizeof(user), host, sizeof(host),
@@ -399,9 +438,16 @@ transport_ssh_start(struct transport *t, const struct ssh_opts *o,
 		r = SC_ERR_SYSTEM;
 		goto out;
 	}
+	if (o->want_pty &&
+	    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, csock) != 0) {
+		snprintf(msg, msgsz, "socketpair: %s", strerror(errno));
+		r = SC_ERR_SYSTEM;
+		goto out;
+	}
 	memset(&pump, 0, sizeof(pump));
 	pump.sock = dsock[1];
 	pump.esock = esock[1];
+	pump.csock = csock[1];
 	if ((ch = ssh_channel_new(s)) == NULL ||
 	    ssh_channel_open_session(ch) != SSH_OK) {
 		snprintf(msg, msgsz, "cannot open a session channel: %s",
@@ -445,6 +491,8 @@ transport_ssh_start(struct transport *t, const struct ssh_opts *o,
 	if (pid == 0) {
 		close(dsock[0]);
 		close(esock[0]);
+		if (csock[0] >= 0)
+			close(csock[0]);
 		pump_run(s, ch, &pump);
 	}
 	/* Parent: the child owns the session now.  Drop our copy of the
@@ -452,13 +500,17 @@ transport_ssh_start(struct transport *t, const struct ssh_opts *o,
 	close(ssh_get_fd(s));
 	close(dsock[1]);
 	close(esock[1]);
+	if (csock[1] >= 0)
+		close(csock[1]);
 	t->pid = pid;
 	t->rfd = t->wfd = dsock[0];
 	t->efd = esock[0];
+	t->cfd = csock[0];
 	return 0;
 out:
 	if (dsock[0] >= 0) { close(dsock[0]); close(dsock[1]); }
 	if (esock[0] >= 0) { close(esock[0]); close(esock[1]); }
+	if (csock[0] >= 0) { close(csock[0]); close(csock[1]); }
 	if (ch != NULL)
 		ssh_channel_free(ch);
 	ssh_disconnect(s);

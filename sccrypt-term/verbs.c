@@ -455,6 +455,182 @@ usage:
 	return EXIT_USAGE;
 }
 
+/* The vms/ directory of the keystore and the path of vms/NAME. */
+static int
+vm_path(struct app *a, const char *name, char *path, size_t pathsz)
+{
+	char rel[PATH_MAX];
+	int r;
+
+	if ((r = open_store(a, true)) != 0)
+		return r;
+	if (path_in_store(a, "vms", path, pathsz) < 0)
+		return EXIT_LOCAL;
+	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "sccrypt-term: %s: %s\n", path, strerror(errno));
+		return EXIT_LOCAL;
+	}
+	snprintf(rel, sizeof(rel), "vms/%s", name);
+	if (path_in_store(a, rel, path, pathsz) < 0)
+		return EXIT_LOCAL;
+	return 0;
+}
+
+/*
+ * A VM secret file: 64 hex digits (a trailing newline and blanks allowed),
+ * or exactly 32 raw bytes.
+ */
+static int
+read_secret_file(const char *path, uint8_t secret[SC_VM_SECRET_LEN])
+{
+	unsigned char *data = NULL;
+	char hex[2 * SC_VM_SECRET_LEN + 1];
+	size_t n = 0, i, h = 0;
+	int r;
+
+	if ((r = sc_read_file(path, 256, &data, &n)) < 0)
+		return r;
+	if (n == SC_VM_SECRET_LEN) {
+		memcpy(secret, data, n);
+		r = 0;
+		goto out;
+	}
+	r = SC_ERR_FORMAT;
+	for (i = 0; i < n; i++) {
+		if (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' ||
+		    data[i] == '\n')
+			continue;
+		if (h == sizeof(hex) - 1)
+			goto out;
+		hex[h++] = (char)data[i];
+	}
+	hex[h] = '\0';
+	r = sc_hex_decode(hex, secret, SC_VM_SECRET_LEN);
+	sodium_memzero(hex, sizeof(hex));
+out:
+	sodium_memzero(data, n);
+	free(data);
+	return r;
+}
+
+/* vm import NAME --uuid UUID --secret-file F [-N] [--force] */
+static int
+vm_import(struct app *a, int argc, char **argv)
+{
+	const char *name, *uuid = NULL, *sfile = NULL;
+	bool nopass = false, force = false;
+	struct sc_vmfile *vm = NULL;
+	char path[PATH_MAX], *pass = NULL, uu[37];
+	int i, r, code = EXIT_LOCAL;
+
+	if (argc < 3)
+		goto usage;
+	name = argv[2];
+	for (i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "--uuid") == 0 && i + 1 < argc)
+			uuid = argv[++i];
+		else if (strcmp(argv[i], "--secret-file") == 0 && i + 1 < argc)
+			sfile = argv[++i];
+		else if (strcmp(argv[i], "-N") == 0)
+			nopass = true;
+		else if (strcmp(argv[i], "--force") == 0)
+			force = true;
+		else
+			goto usage;
+	}
+	if (uuid == NULL || sfile == NULL)
+		goto usage;
+	if (!sc_vmname_valid(name, strlen(name))) {
+		fprintf(stderr, "sccrypt-term: invalid VM name '%s'\n", name);
+		return EXIT_USAGE;
+	}
+	if ((r = vm_path(a, name, path, sizeof(path))) != 0)
+		return r;
+	if (!force && access(path, F_OK) == 0) {
+		fprintf(stderr, "sccrypt-term: %s exists; use --force to replace it\n",
+		    path);
+		return EXIT_LOCAL;
+	}
+	if ((vm = sc_secure_alloc(sizeof(*vm))) == NULL)
+		return EXIT_LOCAL;
+	memset(vm, 0, sizeof(*vm));
+	if (sc_uuid_parse(uuid, vm->uuid) < 0) {
+		fprintf(stderr, "sccrypt-term: bad UUID '%s'\n", uuid);
+		code = EXIT_USAGE;
+		goto out;
+	}
+	if ((r = read_secret_file(sfile, vm->secret)) < 0) {
+		fprintf(stderr, "sccrypt-term: %s: %s (want the VM secret as 64 "
+		    "hex digits, from the owner's 'sccrypt-term vm export')\n",
+		    sfile, sc_err(r));
+		goto out;
+	}
+	snprintf(vm->name, sizeof(vm->name), "%s", name);
+	vm->disk_key_len = 0;		/* a user's file: sessions only */
+	if (new_passphrase(nopass, &pass) != 0)
+		goto out;
+	if ((r = sc_vmfile_write(path, vm, pass, name)) < 0) {
+		fprintf(stderr, "sccrypt-term: %s: %s\n", path, sc_err(r));
+		goto out;
+	}
+	sc_uuid_format(vm->uuid, uu);
+	printf("VM %s (%s) imported to %s (no disk key: sessions only)\n", name,
+	    uu, path);
+	code = 0;
+out:
+	sc_secure_free(pass);
+	sc_secure_free(vm);
+	return code;
+usage:
+	fprintf(stderr, "usage: sccrypt-term vm import NAME --uuid UUID "
+	    "--secret-file FILE [-N] [--force]\n");
+	return EXIT_USAGE;
+}
+
+/* vm export NAME --secret-file F: the VM secret for a user's 'vm import'. */
+static int
+vm_export(struct app *a, int argc, char **argv)
+{
+	char hex[2 * SC_VM_SECRET_LEN + 2], uu[37];
+	const char *out;
+	int fd, r, code = EXIT_LOCAL;
+
+	if (argc != 5 || strcmp(argv[3], "--secret-file") != 0) {
+		fprintf(stderr, "usage: sccrypt-term vm export NAME --secret-file FILE\n");
+		return EXIT_USAGE;
+	}
+	a->vmname = argv[2];
+	out = argv[4];
+	if (!sc_vmname_valid(a->vmname, strlen(a->vmname)))
+		return EXIT_USAGE;
+	if ((r = app_load_keys(a, false)) != 0)
+		return r;
+	fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "sccrypt-term: %s: %s\n", out, strerror(errno));
+		goto done;
+	}
+	sc_hex_encode(a->vm->secret, SC_VM_SECRET_LEN, hex, sizeof(hex) - 1);
+	strcat(hex, "\n");
+	r = sc_write_all(fd, hex, strlen(hex));
+	sodium_memzero(hex, sizeof(hex));
+	if (close(fd) != 0 || r < 0) {
+		fprintf(stderr, "sccrypt-term: %s: write failed\n", out);
+		unlink(out);
+		goto done;
+	}
+	sc_uuid_format(a->vm->uuid, uu);
+	printf("VM secret of %s written to %s (mode 0600).  Give it to the user "
+	    "over a trusted channel; they run\n  sccrypt-term vm import %s "
+	    "--uuid %s --secret-file FILE\nand you add their key with "
+	    "'sccrypt-term vm acl %s add KEY'.\n", a->vmname, out, a->vmname,
+	    uu, a->vmname);
+	code = 0;
+done:
+	app_free_keys(a);
+	return code;
+}
+
 static int
 vm_show(struct app *a, int argc, char **argv)
 {
@@ -471,8 +647,12 @@ vm_show(struct app *a, int argc, char **argv)
 	if ((r = app_load_keys(a, false)) != 0)
 		return r;
 	sc_uuid_format(a->vm->uuid, uu);
-	printf("VM %s\n  uuid %s\n  disk key %zu bytes\n", a->vm->name, uu,
-	    a->vm->disk_key_len);
+	if (a->vm->disk_key_len > 0)
+		printf("VM %s\n  uuid %s\n  disk key %zu bytes (owner: can bind "
+		    "the VM)\n", a->vm->name, uu, a->vm->disk_key_len);
+	else
+		printf("VM %s\n  uuid %s\n  disk key none (user's VM file: "
+		    "sessions only)\n", a->vm->name, uu);
 	app_free_keys(a);
 	return 0;
 }
@@ -579,7 +759,14 @@ vm_protect(struct app *a, int argc, char **argv)
 		code = r;
 		goto out;
 	}
-	if (a->vm->disk_key_len == 0 || a->vm->disk_key_len > SC_DISK_KEY_MAX) {
+	if (a->vm->disk_key_len == 0) {
+		fprintf(stderr, "sccrypt-term: the VM file of %s has no disk key "
+		    "(it was made with 'vm import' for a user): only the VM's "
+		    "owner, whose VM file holds the disk key ('vm init'), can "
+		    "bind the VM\n", a->vmname);
+		goto out;
+	}
+	if (a->vm->disk_key_len > SC_DISK_KEY_MAX) {
 		fprintf(stderr, "sccrypt-term: the VM file has no usable disk key "
 		    "(1..%d bytes)\n", SC_DISK_KEY_MAX);
 		goto out;
@@ -682,7 +869,11 @@ verb_vm(struct app *a, int argc, char **argv)
 		return vm_protect(a, argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "acl") == 0)
 		return vm_acl(a, argc, argv);
-	fprintf(stderr, "usage: sccrypt-term vm init|show|protect|acl ...\n");
+	if (argc >= 2 && strcmp(argv[1], "import") == 0)
+		return vm_import(a, argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "export") == 0)
+		return vm_export(a, argc, argv);
+	fprintf(stderr, "usage: sccrypt-term vm init|import|export|show|protect|acl ...\n");
 	return EXIT_USAGE;
 }
 

@@ -1,0 +1,217 @@
+/*
+ * test_term_screen.c — the status-line output filter of sccrypt-term
+ * (sccrypt-term/screen.c): guest output passes unchanged except scroll
+ * regions and absolute rows that would reach the status row; erasing and
+ * screen switches ask for a redraw; a saved cursor holds it back; any
+ * chunking gives the same bytes.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../sccrypt-term/screen.h"
+
+static char out[8192];
+static size_t out_len;
+
+static void
+cap(void *ctx, const uint8_t *p, size_t len)
+{
+	(void)ctx;
+	assert_true(out_len + len < sizeof(out));
+	memcpy(out + out_len, p, len);
+	out_len += len;
+	out[out_len] = '\0';
+}
+
+/* Filter s in chunks of `chunk` bytes (0: at once) with a fresh filter. */
+static const char *
+run(struct scrf *f, int rows, const char *s, size_t chunk)
+{
+	size_t len = strlen(s), off = 0;
+
+	scrf_init(f, rows);
+	out_len = 0;
+	out[0] = '\0';
+	while (off < len) {
+		size_t n = chunk ? (len - off < chunk ? len - off : chunk) : len - off;
+
+		scrf_filter(f, (const uint8_t *)s + off, n, cap, NULL);
+		off += n;
+	}
+	return out;
+}
+
+static void
+same_any_chunking(int rows, const char *in, const char *want)
+{
+	struct scrf f;
+	size_t c;
+
+	for (c = 0; c <= 7; c++)
+		assert_string_equal(run(&f, rows, in, c), want);
+}
+
+static void
+test_passthrough(void **state)
+{
+	static const char *const keep[] = {
+		"hello, world\r\n",
+		"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\r\n",
+		"\x1b[1;31mred\x1b[0m \x1b[?25l\x1b[?25h \x1b[2K \x1b[10;5H",
+		"\x1b]0;window title\x07 \x1b]2;x\x1b\\ \x1bP+q544e\x1b\\",
+		"\x1b(B\x1b)0\x1b=\x1b>\x1bM\x1b[?1;2;3$p",
+		"\x1b[38:2:1:2:3mcolon\x1b[m",	/* sub-parameters */
+		"\x1b[?6r\x1b[>4;2m",		/* private: not DECSTBM */
+		"\x1b[1\n;2H",			/* C0 inside: executed, unchanged */
+		"\x1b[1;2\x18tail",		/* CAN aborts */
+		"\x1b\x1b[0m",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		same_any_chunking(40, keep[i], keep[i]);
+	/* rows < 3: nothing is rewritten at all */
+	same_any_chunking(2, "\x1b[r\x1b[99;1H", "\x1b[r\x1b[99;1H");
+}
+
+static void
+test_scroll_region(void **state)
+{
+	struct scrf f;
+	int t, b;
+
+	(void)state;
+	same_any_chunking(40, "\x1b[r", "\x1b[1;39r");
+	same_any_chunking(40, "a\x1b[1;40rb", "a\x1b[1;39rb");
+	same_any_chunking(40, "\x1b[5;30r", "\x1b[5;30r");
+	same_any_chunking(40, "\x1b[;r", "\x1b[1;39r");
+	same_any_chunking(40, "\x1b[3r", "\x1b[3;39r");
+	/* the guest's region is remembered, clamped for redraws */
+	run(&f, 40, "\x1b[5;30r", 0);
+	scrf_region(&f, &t, &b);
+	assert_int_equal(t, 4);
+	assert_int_equal(b, 29);
+	run(&f, 40, "\x1b[r", 0);
+	scrf_region(&f, &t, &b);
+	assert_int_equal(t, 0);
+	assert_int_equal(b, 38);
+	run(&f, 40, "\x1b[2;60r", 0);
+	scrf_region(&f, &t, &b);
+	assert_int_equal(t, 1);
+	assert_int_equal(b, 38);
+	/* a resize re-clamps */
+	run(&f, 40, "\x1b[5;30r", 0);
+	scrf_set_rows(&f, 20);
+	scrf_region(&f, &t, &b);
+	assert_int_equal(t, 4);
+	assert_int_equal(b, 18);
+	/* RIS forgets it */
+	run(&f, 40, "\x1b[5;30r\x1b" "c", 0);
+	scrf_region(&f, &t, &b);
+	assert_int_equal(t, 0);
+	assert_int_equal(b, 38);
+}
+
+static void
+test_rows_clamped(void **state)
+{
+	(void)state;
+	same_any_chunking(40, "\x1b[45;3H", "\x1b[39;3H");
+	same_any_chunking(40, "\x1b[40f", "\x1b[39f");
+	same_any_chunking(40, "\x1b[99d", "\x1b[39d");
+	same_any_chunking(40, "\x1b[39;3H\x1b[1;1H\x1b[H", "\x1b[39;3H\x1b[1;1H\x1b[H");
+}
+
+static void
+test_redraw_and_saved_cursor(void **state)
+{
+	static const char *const erase[] = {
+		"\x1b[2J", "\x1b[J", "\x1b[0J", "\x1b[?2J", "\x1b" "c", "\x1b#8",
+		"\x1b[?1049h", "\x1b[?1049l", "\x1b[?47h", "\x1b[?1;1047h",
+	};
+	struct scrf f;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(erase) / sizeof(erase[0]); i++) {
+		run(&f, 40, erase[i], 1);
+		assert_true(f.redraw);
+		assert_true(scrf_can_draw(&f));
+	}
+	run(&f, 40, "\x1b[2K\x1b[1;1H\x1b[?25l", 0);
+	assert_false(f.redraw);
+	/* a saved cursor: no drawing until it is restored */
+	run(&f, 40, "\x1b" "7\x1b[2J", 0);
+	assert_true(f.redraw);
+	assert_false(scrf_can_draw(&f));
+	scrf_filter(&f, (const uint8_t *)"\x1b" "8", 2, cap, NULL);
+	assert_true(scrf_can_draw(&f));
+	run(&f, 40, "\x1b[s", 0);
+	assert_false(scrf_can_draw(&f));
+	scrf_filter(&f, (const uint8_t *)"\x1b[u", 3, cap, NULL);
+	assert_true(scrf_can_draw(&f));
+}
+
+static void
+test_idle(void **state)
+{
+	struct scrf f;
+
+	(void)state;
+	run(&f, 40, "abc", 0);
+	assert_true(scrf_idle(&f));
+	run(&f, 40, "\xe2\x82", 0);		/* inside a UTF-8 character */
+	assert_false(scrf_idle(&f));
+	scrf_filter(&f, (const uint8_t *)"\xac", 1, cap, NULL);
+	assert_true(scrf_idle(&f));
+	run(&f, 40, "\x1b[1;3", 0);		/* inside a CSI: held back */
+	assert_false(scrf_idle(&f));
+	assert_int_equal(out_len, 0);
+	scrf_filter(&f, (const uint8_t *)"1r", 2, cap, NULL);
+	assert_true(scrf_idle(&f));
+	assert_string_equal(out, "\x1b[1;31r");
+	run(&f, 40, "\x1b]0;t", 0);		/* inside an OSC string */
+	assert_false(scrf_idle(&f));
+	run(&f, 40, "\x1b", 0);			/* a lone ESC is held */
+	assert_false(scrf_idle(&f));
+	assert_int_equal(out_len, 0);
+	scrf_filter(&f, (const uint8_t *)"=", 1, cap, NULL);
+	assert_string_equal(out, "\x1b=");
+	assert_true(scrf_idle(&f));
+}
+
+static void
+test_long_sequence(void **state)
+{
+	char in[300], want[300];
+
+	(void)state;
+	/* longer than the buffer: passes through unchanged, even DECSTBM */
+	memcpy(in, "\x1b[", 2);
+	memset(in + 2, '1', 200);
+	memcpy(in + 202, ";2r", 4);
+	memcpy(want, in, sizeof(in));
+	same_any_chunking(40, in, want);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_passthrough),
+		cmocka_unit_test(test_scroll_region),
+		cmocka_unit_test(test_rows_clamped),
+		cmocka_unit_test(test_redraw_and_saved_cursor),
+		cmocka_unit_test(test_idle),
+		cmocka_unit_test(test_long_sequence),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
