@@ -6,3 +6,8 @@ tests_helpers_evil_relay_SOURCES = tests/helpers/evil-relay.c
 tests_helpers_evil_relay_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_helpers_evil_relay_LDADD = $(SC_LIBS)
 
+
+# Integration tests (the real attested stack; see the headers of the scripts)
+TESTS += tests/integration/attack-relay.sh tests/integration/nothing-lost.sh
+dist_check_SCRIPTS += tests/integration/attack-relay.sh \
+	tests/integration/nothing-lost.sh tests/integration/attack-lib.sh

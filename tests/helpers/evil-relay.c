@@ -325,6 +325,46 @@ emit_frame(int dir, uint8_t type, const uint8_t *body, size_t len)
 	emit_raw(dir, b.data, b.len);
 }
 
+/*
+ * Encode any header (type, length field) and body bytes, which the library
+ * encoder refuses to do for invalid frames: binary with the DLE stuffing of
+ * frame.h, or one armored line.
+ */
+static void
+emit_any(int dir, uint8_t type, uint16_t lenfield, const uint8_t *body,
+    size_t n)
+{
+	static uint8_t raw[SC_FRAME_HDR_LEN + 4096];
+	static uint8_t enc[2 * sizeof(raw) + 8];
+	size_t i, o = 0, rn;
+
+	if (n > sizeof(raw) - SC_FRAME_HDR_LEN)
+		n = sizeof(raw) - SC_FRAME_HDR_LEN;
+	raw[0] = type;
+	raw[1] = (uint8_t)(lenfield >> 8);
+	raw[2] = (uint8_t)lenfield;
+	memcpy(raw + SC_FRAME_HDR_LEN, body, n);
+	rn = SC_FRAME_HDR_LEN + n;
+	if (R.encoding == SC_ENCODING_ARMOR) {
+		sodium_bin2base64((char *)enc, sizeof(enc), raw, rn,
+		    sodium_base64_VARIANT_ORIGINAL);
+		o = strlen((char *)enc);
+		enc[o++] = '\n';
+	} else {
+		for (i = 0; i < rn; i++) {
+			uint8_t c = raw[i];
+
+			if (c == SC_DLE || c == 0x11 || c == 0x13 || c == 0x1d ||
+			    c == 0x7e) {
+				enc[o++] = SC_DLE;
+				c ^= SC_STUFF_XOR;
+			}
+			enc[o++] = c;
+		}
+	}
+	emit_raw(dir, enc, o);
+}
+
 /* ---- the attacks ---- */
 
 /*
@@ -372,23 +412,14 @@ inject(enum action act, int dir, unsigned long n)
 		emit_raw(dir, buf, n);
 		break;
 	case A_OVERSIZE:
-		/* A RECORD header announcing 0xffff bytes: no stuffing needed
-		 * for 04 ff ff; the filler is harmless printable text. */
-		if (R.encoding == SC_ENCODING_ARMOR) {
-			static const char hdr[] = "BP//";	/* base64(04 ff ff) */
-
-			emit_raw(dir, (const uint8_t *)hdr, 4);
-		} else {
-			static const uint8_t hdr[3] = { SC_FRAME_RECORD, 0xff, 0xff };
-
-			emit_raw(dir, hdr, 3);
-		}
+		/* A RECORD header announcing 0xffff bytes, then filler. */
 		memset(buf, 'A', sizeof(buf));
-		emit_raw(dir, buf, sizeof(buf));
+		emit_any(dir, SC_FRAME_RECORD, 0xffff, buf, sizeof(buf));
 		break;
 	case A_BADTYPE:
+		/* A well-formed frame of a type nobody knows. */
 		memset(buf, 'B', 32);
-		emit_frame(dir, 0x7f, buf, 32);
+		emit_any(dir, 0x7f, 32, buf, 32);
 		break;
 	case A_REPLAY: {
 		static struct saved sv;

@@ -160,23 +160,38 @@ if pid == 0:
         os.close(fd)
     os.execvp(argv[0], argv)
 os.close(s)
+with open(rc + ".pid", "w") as x:
+    x.write("%d\n" % pid)
+os.set_blocking(m, False)
 o = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
 f = os.open(fifo, os.O_RDONLY)
+pend = b""
 while True:
-    fds = [m] + ([f] if f >= 0 else [])
-    r, _, _ = select.select(fds, [], [], 0.5)
+    rd = [m] + ([f] if f >= 0 and len(pend) < (1 << 20) else [])
+    wr = [m] if pend else []
+    r, w, _ = select.select(rd, wr, [], 0.5)
     if f in r:
         d = os.read(f, 65536)
         if not d:
             os.close(f); f = -1
-            os.close(m)
-            break
-        while d:
-            n = os.write(m, d)
-            d = d[n:]
+        pend += d
+    if m in w and pend:
+        try:
+            n = os.write(m, pend)
+            pend = pend[n:]
+        except BlockingIOError:
+            pass
+        except OSError:
+            pend = b""
+    if f < 0 and not pend and m >= 0:
+        # the test closed the FIFO: hang up the terminal
+        os.close(m); m = -1
+        break
     if m in r:
         try:
             d = os.read(m, 65536)
+        except BlockingIOError:
+            continue
         except OSError as x:
             if x.errno != errno.EIO:
                 raise

@@ -1,0 +1,313 @@
+#!/bin/sh
+# attack-relay.sh — the dom0 attack suite (issue 7, docs/attacks.md).
+#
+# The real stack (swtpm, sccrypt-hvsim with LUKS2 disks, key server +
+# sccrypt-attest, sccrypt-consoled, the sccrypt-console shim) and the real
+# client (sccrypt-term --pipe on a pty).  A hostile relay,
+# tests/helpers/evil-relay, sits where dom0 sits for vm1's sessions and
+# attacks them live.  For every attack:
+#   - the client ends or refuses with the expected exit code and message;
+#   - vm1's guest received exactly the legitimately typed bytes (hvsim's
+#     per-guest input log), no forged, replayed or duplicated keystroke;
+#   - the relay's capture of both directions holds no plaintext;
+#   - a session on vm2 through the real stack, open the whole time, still
+#     round-trips; consoled and hvsim are still up.
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/integration/attack-lib.sh"
+atk_need
+me=$(id -u)
+
+# ---- the stack -------------------------------------------------------------
+dom0_keys
+atk_start_tpm
+atk_start_ks "$T_TMP/ks-main" main --cert-lifetime 60
+atk_enroll main $HOSTNAME_
+atk_start_hv vm1 vm2
+# A short-lived certificate first (it will have expired by the end), then
+# the key server with its default lifetime for the real one.
+atk_attest main $HOSTNAME_ "$T_TMP/short.cert"
+short_issued=$(date +%s)
+kill "$KSPID_main"; wait "$KSPID_main" 2>/dev/null || true
+atk_start_ks "$T_TMP/ks-main" main
+atk_attest main $HOSTNAME_ "$T_TMP/vmm.cert"
+# A certificate for the same hv key from a key server nobody pinned.
+atk_start_ks "$T_TMP/ks-other" other
+atk_enroll other $HOSTNAME_
+atk_attest other $HOSTNAME_ "$T_TMP/foreign.cert"
+# A certificate from the pinned key server for another host (the same
+# TPM enrolled a second time under another name).
+other_host=1
+if "$AT_BIN" -q --create-ak --ak-handle 0x81010077 -n hv9 >"$T_TMP/enroll-hv9.json" 2>"$T_TMP/hv9.err" &&
+    curl -sf -m 5 -H "Authorization: Bearer $(cat "$T_TMP/ks-main/operator.token")" \
+    --data-binary @"$T_TMP/enroll-hv9.json" "$KSURL_main/v1/hosts" >/dev/null &&
+    "$AT_BIN" -q -k "$KSURL_main" -n hv9 --ak-handle 0x81010077 -s "$T_TMP/hv.sock" \
+    -K "$T_TMP/main.pub" -o "$T_TMP/otherhost.cert" 2>>"$T_TMP/hv9.err"; then
+	:
+else
+	cat "$T_TMP/hv9.err" >&2
+	t_fail "cannot obtain a certificate for a second host name"
+fi
+dom0_start_consoled <<EOC
+allow $me vm1
+allow $me vm2
+EOC
+CDPID=$CONSOLED_PID
+atk_client_setup
+atk_bind vm1
+atk_bind vm2
+t_pass "stack up: hvsim key attested (PCR 15), certificates: valid, short-lived, foreign key server, other host"
+
+# ---- the bystander: vm2's session through the real stack --------------------
+cli_start b --pipe vm2 -- $(shim_cmd vm2)
+RT=0
+: >"$T_TMP/vm2.expect"
+rt_vm2() {	# a round trip on vm2; its input log must hold exactly what was typed
+	RT=$((RT + 1))
+	line="echo RT\$((7000+$RT))Z
+"
+	printf '%s' "$line" >>"$T_TMP/vm2.expect"
+	cli_type b "$line"
+	cli_wait b "RT$((7000 + RT))Z" 100
+	cmp -s "$T_TMP/vm2.expect" "$T_TMP/vm2.input" ||
+	    { od -c "$T_TMP/vm2.input" | tail -5 >&2; t_fail "vm2's input log differs from what was typed"; }
+}
+rt_vm2
+[ "$(cat "$T_TMP/b.rc" 2>/dev/null)" = "" ] || t_fail "vm2 session ended"
+
+stack_alive() {
+	kill -0 "$HVPID" 2>/dev/null || t_fail "sccrypt-hvsim died ($1)"
+	kill -0 "$CDPID" 2>/dev/null || t_fail "sccrypt-consoled died ($1)"
+	[ ! -e "$T_TMP/b.rc" ] || { cat "$T_TMP/b.err" >&2; t_fail "vm2's session ended ($1)"; }
+	rt_vm2
+}
+
+# ---- the attack harness -----------------------------------------------------
+: >"$T_TMP/table"
+N=0
+CTL=$T_TMP/relay.ctl
+mkfifo "$CTL"
+
+# victim_start [relay options]: a vm1 session through the evil relay.
+victim_start() {
+	N=$((N + 1))
+	LOGOFF=$(wc -c <"$T_TMP/vm1.input")
+	: >"$T_TMP/expect"
+	rm -f "$T_TMP/cap.c2s" "$T_TMP/cap.s2c"
+	: >"$T_TMP/relay.log"
+	cli_start a --pipe vm1 -- "$RELAY" --log "$T_TMP/relay.log" --ctl "$CTL" \
+	    --capture "$T_TMP/cap" "$@" -- $(shim_cmd vm1)
+}
+# a line typed at vm1; $1 = 1 if the guest must receive it; $2: more
+# shell after it (e.g. output that comes later, in another record)
+TYPED=0
+victim_type() {
+	TYPED=$((TYPED + 1))
+	line="echo MARK\$(($N*100+$TYPED))X${2:-}
+"
+	[ "$1" = 1 ] && printf '%s' "$line" >>"$T_TMP/expect"
+	cli_type a "$line"
+	LAST="MARK$((N * 100 + TYPED))X"
+}
+victim_rt() {	# a legitimate round trip
+	victim_type 1
+	cli_wait a "$LAST" 100
+	cli_quiet a	# the prompt too: the next record is the attacked one
+}
+relay_arm() {	# relay_arm "ACTION DIR [TYPE]": wait for the relay's ack
+	printf '%s\n' "$1" >"$CTL"
+	set -- $1
+	t_wait 50 grep -q "armed $1 $2\|did $1 $2" "$T_TMP/relay.log" ||
+	    { cat "$T_TMP/relay.log" >&2; t_fail "relay did not take '$1'"; }
+}
+# victim_end NAME RC REGEX EXPECTED-OUTCOME: check everything, add a row.
+# A failed check is recorded and the suite goes on (so one finding does not
+# hide the others); the test fails at the end if any check failed.
+: >"$T_TMP/failures"
+case_fail() {
+	echo "FAIL: $name: $*" >&2
+	printf '%s: %s\n' "$name" "$*" >>"$T_TMP/failures"
+	bad="$bad${bad:+; }$*"
+}
+victim_end() {
+	name=$1 want=$2 re=$3 outcome=$4 bad=
+	rc=$(cli_rc a 150)
+	cli_close a
+	if [ "$rc" != "$want" ]; then
+		echo "--- client stderr:" >&2; cat "$T_TMP/a.err" >&2
+		echo "--- relay log:" >&2; cat "$T_TMP/relay.log" >&2
+		tail -4 "$T_TMP/consoled.log" >&2
+		case_fail "client exit $rc, expected $want"
+	fi
+	if [ -n "$re" ] && ! grep -q -- "$re" "$T_TMP/a.err"; then
+		echo "--- client stderr:" >&2; cat "$T_TMP/a.err" >&2
+		case_fail "client message does not match '$re'"
+	fi
+	# the guest got exactly the legitimate keystrokes (give late ones time)
+	sleep 0.3
+	tail -c +$((LOGOFF + 1)) "$T_TMP/vm1.input" >"$T_TMP/got"
+	if ! cmp -s "$T_TMP/expect" "$T_TMP/got"; then
+		echo "--- expected:" >&2; od -c "$T_TMP/expect" >&2
+		echo "--- guest received:" >&2; od -c "$T_TMP/got" >&2
+		case_fail "the guest's input differs from the legitimate keystrokes"
+	fi
+	# dom0 learned nothing: no typed text, no output in the capture
+	for f in "$T_TMP/cap.c2s" "$T_TMP/cap.s2c"; do
+		[ -e "$f" ] || continue
+		if grep -a -q 'MARK\|RT\$\|echo ' "$f"; then
+			case_fail "plaintext in the relay's capture ($(basename "$f"))"
+		fi
+	done
+	stack_alive "$name"
+	msg=$(sed -n 's/^sccrypt-term: //p' "$T_TMP/a.err" | tail -1 | cut -c1-110)
+	printf '%s|%s|%sexit %s: %s|%s\n' "$name" "$outcome" "${bad:+FAIL ($bad) }" \
+	    "$rc" "$msg" "$(wc -c <"$T_TMP/got")" >>"$T_TMP/table"
+	[ -n "$bad" ] ||
+	    t_pass "$name: exit $rc, guest got only legitimate input, no plaintext at dom0, vm2 unaffected"
+}
+
+# ---- 0. baseline: the relay only forwards --------------------------------------
+victim_start
+victim_rt
+victim_rt
+cli_type a "~."
+victim_end "baseline (no attack)" 0 "" "session works through the relay"
+t_wait 50 grep -q "done: " "$T_TMP/relay.log" || t_fail "relay did not see the end"
+
+# ---- 1. input records (client -> hv) ------------------------------------------
+for act in flip drop truncate reorder; do
+	victim_start
+	victim_rt
+	relay_arm "$act c2s"
+	victim_type 0
+	if [ $act = reorder ] || [ $act = drop ]; then
+		# drop: only the next record shows the gap; reorder: the held
+		# record follows this one
+		sleep 0.3
+		victim_type 0
+	fi
+	victim_end "$act an input record" 5 "tamper\|protocol violation" \
+	    "the hv rejects the record; the session ends; nothing of it reaches the guest"
+done
+
+victim_start
+victim_rt
+relay_arm "dup c2s"
+victim_type 1	# the original is authentic and delivered once
+victim_end "duplicate an input record" 5 "tamper\|protocol violation" \
+    "the copy fails authentication; the keystrokes arrive once"
+
+# ---- 2. output records (hv -> client) --------------------------------------------
+for act in flip drop dup truncate reorder; do
+	victim_start
+	victim_rt
+	relay_arm "$act s2c"
+	# input is untouched: the guest runs it and answers in two records
+	victim_type 1 "; sleep 0.3; echo MARK-LATER"
+	victim_end "$act an output record" 5 "tampered with" \
+	    "the client detects it (exit 5) and shows nothing forged"
+done
+
+# ---- 3. replay of recorded input into a new session --------------------------------
+victim_start --record "$T_TMP/rec1"
+victim_rt
+victim_rt
+cli_type a "~."
+victim_end "record a session (for the replay)" 0 "" "normal session, recorded by dom0"
+victim_start --replay "$T_TMP/rec1"
+victim_rt
+relay_arm "replay c2s"
+victim_end "replay input records into a new session" 5 "tamper\|protocol violation" \
+    "old ciphertext fails under the new session keys; nothing replayed reaches the guest"
+# the recorded HS_INIT sent instead of the new one
+victim_start --replay "$T_TMP/rec1" --arm "replace c2s HS_INIT"
+victim_type 0
+victim_end "replay an old HS_INIT" 6 "dom0 relay: authentication failed" \
+    "the hv refuses a replayed message 1 (dom0 can only report it: unauthenticated ERROR); no session"
+
+# ---- 4. splicing: another VM -------------------------------------------------------
+# the shim for vm2 answers a client that asked for vm1
+victim_start_route() { N=$((N + 1)); LOGOFF=$(wc -c <"$T_TMP/vm1.input"); : >"$T_TMP/expect"
+	rm -f "$T_TMP/cap.c2s" "$T_TMP/cap.s2c"; : >"$T_TMP/relay.log"
+	cli_start a --pipe vm1 -- "$RELAY" --log "$T_TMP/relay.log" --ctl "$CTL" \
+	    --capture "$T_TMP/cap" "$@" -- $(shim_cmd vm2); }
+vm2off=$(wc -c <"$T_TMP/vm2.input")
+victim_start_route
+victim_type 0
+victim_end "route the session to another VM" 4 'connected this session to VM "vm2"' \
+    "the client refuses: the HELLO names another VM"
+victim_start_route --hello-vm vm1
+victim_type 0
+victim_end "route to another VM, HELLO renamed" 4 "UUID" \
+    "the client refuses: the domain UUID is not vm1's"
+victim_start_route --hello-vm vm1 --hello-uuid "$(atk_uuid vm1)"
+victim_type 0
+victim_end "route to another VM, HELLO forged (name + UUID)" 6 "dom0 relay: authentication failed" \
+    "the hv of vm2 refuses vm1's handshake (prologue UUID, psk); no session"
+# vm1's real HELLO, but the client's HS_INIT goes to vm2's shim
+victim_start --splice "$(shim_cmd vm2)"
+victim_type 0
+victim_end "splice vm1's HS_INIT onto vm2" 6 "dom0 relay: authentication failed" \
+    "vm2's hv refuses it (vm1's UUID is in the prologue); no session"
+tail -c +$((vm2off + 1)) "$T_TMP/vm2.input" | grep -q MARK &&
+    t_fail "vm2's guest received keystrokes meant for vm1"
+t_pass "vm2's guest received nothing meant for vm1"
+
+# ---- 5. HELLO and certificate substitution --------------------------------------------
+victim_start --hello-key random
+victim_type 0
+victim_end "substitute the relay's own hv key" 4 "another host or another hypervisor key" \
+    "the certificate does not cover the key: refused"
+victim_start --hello-key random --cert none
+victim_type 0
+victim_end "own hv key and no certificate" 4 "cannot verify the hypervisor key" \
+    "no certificate, strict: refused"
+victim_start --cert "$T_TMP/foreign.cert"
+victim_type 0
+victim_end "certificate from a foreign key server" 4 "key server other than the pinned" \
+    "refused: not signed by the pinned key server"
+victim_start --cert "$T_TMP/otherhost.cert"
+victim_type 0
+victim_end "certificate for another host" 4 "another host" \
+    "refused: the certificate names another host"
+
+# ---- 6. garbage and oversized frames ---------------------------------------------------
+for inj in "oversize s2c" "garbage s2c 300" "badtype s2c"; do
+	victim_start
+	victim_rt
+	relay_arm "$inj"
+	victim_end "inject $inj" 5 "malformed frame\|unexpected\|tamper" \
+	    "the client ends the session: nothing is sent to the VM"
+done
+for inj in "oversize c2s" "garbage c2s 300" "badtype c2s"; do
+	victim_start
+	victim_rt
+	relay_arm "$inj"
+	victim_type 0
+	victim_end "inject $inj" 6 "relay" \
+	    "consoled rejects the stream (ERROR, BYE); nothing reaches the guest"
+done
+# a session cut in the middle of an output frame
+victim_start
+victim_rt
+relay_arm "cut s2c"
+victim_type 1
+victim_end "cut the stream mid-frame" 3 "middle of a frame" \
+    "the client reports the truncated connection"
+
+# ---- 7. an expired certificate (issued at set-up, 60 s lifetime) ---------------------------
+while [ $(( $(date +%s) - short_issued )) -le 62 ]; do sleep 1; done
+victim_start --cert "$T_TMP/short.cert"
+victim_type 0
+victim_end "expired certificate" 4 "expired" "refused: the certificate has expired"
+
+# ---- the table --------------------------------------------------------------------------
+echo "attack | expected | observed | guest input bytes"
+cat "$T_TMP/table"
+cli_type b "~."
+[ "$(cli_rc b)" = 0 ] || t_fail "vm2's session did not end cleanly"
+t_pass "vm2's session survived $N attacks on vm1 and ends cleanly"
+if [ -s "$T_TMP/failures" ]; then
+	echo "failed checks:" >&2
+	cat "$T_TMP/failures" >&2
+	exit 1
+fi
