@@ -60,11 +60,22 @@ name_eq(const char *a, const char *b, size_t blen)
 /* ------------------------------------------------------------------ */
 /* Lookup and events                                                   */
 
+/* A domain lives at slot domid % SC_HV_MAX_DOMAINS when that was free. */
+static unsigned
+dom_home(uint32_t domid)
+{
+	return domid % SC_HV_MAX_DOMAINS;
+}
+
+/* Every op looks its domain up: try the home slot before scanning. */
 static struct sc_hv_domain *
 dom_find(struct sc_hv *hv, uint32_t domid)
 {
+	struct sc_hv_domain *h = &hv->dom[dom_home(domid)];
 	unsigned i;
 
+	if (h->used && h->domid == domid)
+		return h;
 	for (i = 0; i < SC_HV_MAX_DOMAINS; i++)
 		if (hv->dom[i].used && hv->dom[i].domid == domid)
 			return &hv->dom[i];
@@ -558,6 +569,8 @@ sc_hv_domain_add(struct sc_hv *hv, uint32_t domid,
 		    name_eq(o->name, name, namelen))
 			return SC_ERR_BUSY;
 	}
+	if (!hv->dom[dom_home(domid)].used)
+		d = &hv->dom[dom_home(domid)];
 	for (i = 0; i < SC_HV_MAX_DOMAINS && d == NULL; i++)
 		if (!hv->dom[i].used)
 			d = &hv->dom[i];

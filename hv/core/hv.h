@@ -28,7 +28,13 @@
 #include "ring.h"
 
 /* Compile-time maxima. */
-#define SC_HV_MAX_DOMAINS	64
+/*
+ * 256 domains: LIST_DOMAINS answers in one op of at most SC_OP_PAYLOAD_MAX
+ * bytes (SC_OP_DOMAIN_ENTRY_LEN each, so at most 372), and the context is
+ * one fixed allocation (about 40 KiB per domain, most of it the session
+ * buffers).
+ */
+#define SC_HV_MAX_DOMAINS	256
 #define SC_HV_MAX_SESSIONS	4	/* per domain: one writer + viewers */
 #define SC_HV_HISTORY_DEFAULT	65536	/* history buffer per domain */
 #define SC_HV_HISTORY_MIN	SC_RING_OUT_SIZE

@@ -25,7 +25,7 @@
 
 #include "core/wire.h"
 
-#define HVSIM_MAX_DOMAINS	16
+#define HVSIM_MAX_DOMAINS	256	/* SC_HV_MAX_DOMAINS */
 #define HVSIM_PATH_MAX		1024
 #define HVSIM_CMD_MAX		1024
 

@@ -32,7 +32,10 @@
  *	disk key), opens N sessions, then types into all of them at a fixed
  *	rate and times every echo.  Options:
  *	  --shim PATH --conf FILE   the shim and its sccrypt.conf
- *	  --vm-prefix P --count N   domains P1..PN
+ *	  --vm-prefix P --count N   domains P1..PN, one writer session each
+ *	  --viewers V               and V read-only viewer sessions each
+ *	                            (hvsim lists at most 256 domains: 500
+ *	                            sessions are 250 writers + 250 viewers)
  *	  --disk-key FILE           raw LUKS2 volume key (all load domains)
  *	  --pids P,Q                processes whose VmRSS is reported (hvsim, consoled)
  *	  --interval MS             per-session keystroke interval (default 200)
@@ -510,6 +513,7 @@ struct lsess {
 	uint8_t		 psk[SC_PSK_LEN];
 	uint64_t	 t_start;
 	/* Typing. */
+	bool		 viewer;	/* read-only: receives, never types */
 	bool		 waiting;
 	bool		 next_del;
 	uint8_t		 want;
@@ -519,7 +523,7 @@ struct lsess {
 
 static struct {
 	const char	*shim, *conf, *prefix, *disk_key_path;
-	unsigned	 count, interval_ms, seconds, parallel;
+	unsigned	 count, viewers, nsess, interval_ms, seconds, parallel;
 	uint32_t	 history;
 	pid_t		 pids[4];
 	unsigned	 npids;
@@ -663,7 +667,8 @@ ls_hello(struct lsess *s, const struct sc_frame *f)
 	sc_buf_init(&pb, p1, sizeof(p1));
 	sc_buf_init(&b, msg, sizeof(msg));
 	if (sc_buf_put_u8(&pb, SC_PROTOCOL_VERSION) < 0 ||
-	    sc_buf_put_u8(&pb, 0) < 0 || sc_buf_put_u32(&pb, 0) < 0 ||
+	    sc_buf_put_u8(&pb, s->viewer ? SC_HS1_F_VIEWER : 0) < 0 ||
+	    sc_buf_put_u32(&pb, 0) < 0 ||
 	    sc_noise_hs_write(s->hs, p1, pb.len, &b) < 0) {
 		ls_fail(s, "handshake write failed");
 		return;
@@ -762,7 +767,8 @@ ls_frame(struct lsess *s, const struct sc_frame *f)
 		sc_record_init(&s->rl, &t);
 		s->state = LS_OPEN;
 		/* The first record makes this session the domain's writer. */
-		ls_type(s);
+		if (!s->viewer)
+			ls_type(s);
 		return;
 	case LS_OPEN:
 		if (f->type == SC_FRAME_BYE) {
@@ -883,12 +889,12 @@ ls_poll(int max_ms, bool typing)
 	unsigned i, n = 0;
 	int timeout;
 
-	if (pfd == NULL && ((pfd = calloc(L.count, sizeof(*pfd))) == NULL ||
-	    (map = calloc(L.count, sizeof(*map))) == NULL))
+	if (pfd == NULL && ((pfd = calloc(L.nsess, sizeof(*pfd))) == NULL ||
+	    (map = calloc(L.nsess, sizeof(*map))) == NULL))
 		die("out of memory");
-	for (i = 0; i < L.count; i++) {
+	for (i = 0; i < L.nsess; i++) {
 		struct lsess *s = &L.s[i];
-		if (typing && s->state == LS_OPEN && !s->waiting) {
+		if (typing && s->state == LS_OPEN && !s->waiting && !s->viewer) {
 			if (s->t_next <= now) {
 				s->t_next = (s->t_next ? s->t_next : now) +
 				    (uint64_t)L.interval_ms * 1000000u;
@@ -911,34 +917,37 @@ ls_poll(int max_ms, bool typing)
 	for (i = 0; i < n; i++)
 		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
 			ls_input(&L.s[map[i]]);
-	for (i = 0; i < L.count; i++)
+	for (i = 0; i < L.nsess; i++)
 		if (L.s[i].from < 0)
 			ls_reap(&L.s[i]);
 }
 
-/* Run sessions [0, count) towards goal, at most L.parallel starting at once. */
+/*
+ * Bind the domains (sessions [0, count), the writers) or open every
+ * session (writers first, then viewers), at most L.parallel at once.
+ */
 static unsigned
 ls_phase(enum ls_goal goal)
 {
-	unsigned next = 0, busy, i, ok = 0;
-	uint64_t deadline = now_ns() + (uint64_t)L.count * 2000000000u + 30000000000u;
+	unsigned next = 0, busy, i, ok = 0, n = goal == LG_BIND ? L.count : L.nsess;
+	uint64_t deadline = now_ns() + (uint64_t)n * 2000000000u + 30000000000u;
 
 	for (;;) {
 		busy = 0;
 		for (i = 0; i < next; i++)
 			if (ls_busy(&L.s[i]))
 				busy++;
-		while (busy < L.parallel && next < L.count) {
+		while (busy < L.parallel && next < n) {
 			ls_start(&L.s[next++], goal);
 			busy++;
 		}
-		if (busy == 0 && next == L.count)
+		if (busy == 0 && next == n)
 			break;
 		if (now_ns() > deadline)
 			die("load: %s phase timed out", goal == LG_BIND ? "bind" : "open");
 		ls_poll(100, false);
 	}
-	for (i = 0; i < L.count; i++)
+	for (i = 0; i < n; i++)
 		if ((goal == LG_BIND && L.s[i].state == LS_DONE) ||
 		    (goal == LG_OPEN && L.s[i].state == LS_OPEN))
 			ok++;
@@ -1007,6 +1016,7 @@ cmd_load(int argc, char **argv)
 		else if (strcmp(o, "--vm-prefix") == 0) L.prefix = v;
 		else if (strcmp(o, "--disk-key") == 0) L.disk_key_path = v;
 		else if (strcmp(o, "--count") == 0) L.count = (unsigned)strtoul(v, NULL, 10);
+		else if (strcmp(o, "--viewers") == 0) L.viewers = (unsigned)strtoul(v, NULL, 10);
 		else if (strcmp(o, "--interval") == 0) L.interval_ms = (unsigned)strtoul(v, NULL, 10);
 		else if (strcmp(o, "--seconds") == 0) L.seconds = (unsigned)strtoul(v, NULL, 10);
 		else if (strcmp(o, "--parallel") == 0) L.parallel = (unsigned)strtoul(v, NULL, 10);
@@ -1025,7 +1035,7 @@ cmd_load(int argc, char **argv)
 	}
 	if (L.shim == NULL || L.conf == NULL || L.prefix == NULL ||
 	    L.disk_key_path == NULL || L.count == 0 || L.parallel == 0 ||
-	    L.interval_ms == 0)
+	    L.interval_ms == 0 || L.viewers > 3)
 		die("load: --shim, --conf, --vm-prefix, --disk-key and --count are required");
 	if (sc_read_file(L.disk_key_path, SC_DISK_KEY_MAX, &kd, &kl) != 0 ||
 	    kl == 0 || kl > SC_DISK_KEY_MAX)
@@ -1034,26 +1044,31 @@ cmd_load(int argc, char **argv)
 	L.disk_key_len = kl;
 	sodium_memzero(kd, kl);
 	free(kd);
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 4 * (rlim_t)L.count + 64) {
-		rl.rlim_cur = SC_MIN(rl.rlim_max, 4 * (rlim_t)L.count + 64);
+	L.nsess = L.count * (1 + L.viewers);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 4 * (rlim_t)L.nsess + 64) {
+		rl.rlim_cur = SC_MIN(rl.rlim_max, 4 * (rlim_t)L.nsess + 64);
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	L.cp = sc_crypto_sodium();
 	randombytes_buf(L.user_sk, sizeof(L.user_sk));
 	if (L.cp->x25519_base(L.user_pk, L.user_sk) != 0)
 		die("load: key generation failed");
-	if ((L.s = calloc(L.count, sizeof(*L.s))) == NULL)
+	if ((L.s = calloc(L.nsess, sizeof(*L.s))) == NULL)
 		die("out of memory");
-	for (i = 0; i < L.count; i++) {
+	for (i = 0; i < L.nsess; i++) {
 		struct lsess *s = &L.s[i];
 		s->idx = i;
-		snprintf(s->vm, sizeof(s->vm), "%s%u", L.prefix, i + 1);
+		s->viewer = i >= L.count;
+		snprintf(s->vm, sizeof(s->vm), "%s%u", L.prefix, i % L.count + 1);
 		s->to = s->from = -1;
 		if ((s->dec = calloc(1, sizeof(*s->dec))) == NULL ||
 		    (s->hs = calloc(1, sizeof(*s->hs))) == NULL ||
 		    (s->hello = calloc(1, sizeof(*s->hello))) == NULL)
 			die("out of memory");
-		randombytes_buf(s->psk, sizeof(s->psk));
+		if (s->viewer)
+			memcpy(s->psk, L.s[i % L.count].psk, sizeof(s->psk));
+		else
+			randombytes_buf(s->psk, sizeof(s->psk));
 	}
 
 	/* 1. Bind every domain (PROTECT: blob, LUKS2 disk-key check, confirm). */
@@ -1066,10 +1081,8 @@ cmd_load(int argc, char **argv)
 	if (bound != L.count)
 		die("load: only %u of %u domains bound (%s)", bound, L.count,
 		    L.first_error);
-	for (i = 0; i < L.count; i++) {
+	for (i = 0; i < L.count; i++)
 		L.s[i].state = LS_IDLE;
-		L.s[i].goal = LG_OPEN;
-	}
 	settle(1500);
 	rss0 = rss_total();
 
@@ -1082,9 +1095,11 @@ cmd_load(int argc, char **argv)
 	printf("sessions %u\n", opened);
 	printf("load_open_ms_per_session %.2f\n",
 	    (double)opened_ns / 1e6 / (opened ? opened : 1));
-	if (opened != L.count)
+	printf("load_domains %u\n", L.count);
+	printf("load_viewers_per_domain %u\n", L.viewers);
+	if (opened != L.nsess)
 		fprintf(stderr, "sc-bench: load: %u of %u sessions failed (first: %s)\n",
-		    L.count - opened, L.count, L.first_error);
+		    L.nsess - opened, L.nsess, L.first_error);
 	printf("load_rss_before_kib %ld\n", rss0);
 	printf("load_rss_after_kib %ld\n", rss1);
 	printf("rss_kib_per_session %.1f\n",
@@ -1094,7 +1109,7 @@ cmd_load(int argc, char **argv)
 	L.maxsamples = (size_t)L.count * (L.seconds * 1000u / L.interval_ms + 2);
 	if ((L.samples = calloc(L.maxsamples, sizeof(uint64_t))) == NULL)
 		die("out of memory");
-	for (i = 0; i < L.count; i++) {
+	for (i = 0; i < L.nsess; i++) {
 		/* Spread the sessions over the interval. */
 		L.s[i].t_next = now_ns() + (uint64_t)randombytes_uniform(L.interval_ms * 1000u) * 1000u;
 	}
@@ -1118,14 +1133,14 @@ cmd_load(int argc, char **argv)
 	}
 	printf("load_rss_typing_kib %ld\n", rss2);
 	opened = 0;
-	for (i = 0; i < L.count; i++)
+	for (i = 0; i < L.nsess; i++)
 		if (L.s[i].state == LS_OPEN)
 			opened++;
 	printf("load_sessions_at_end %u\n", opened);
 	fflush(stdout);
 
 	/* 4. Orderly end: BYE, close, reap. */
-	for (i = 0; i < L.count; i++) {
+	for (i = 0; i < L.nsess; i++) {
 		struct lsess *s = &L.s[i];
 		if (s->state == LS_OPEN) {
 			ls_send_record(s, SC_REC_CLOSE, "\0\0", 2);
@@ -1140,22 +1155,22 @@ cmd_load(int argc, char **argv)
 	until = now_ns() + 10000000000u;
 	for (;;) {
 		bool any = false;
-		for (i = 0; i < L.count; i++)
+		for (i = 0; i < L.nsess; i++)
 			if (L.s[i].pid > 0)
 				any = true;
 		if (!any || now_ns() > until)
 			break;
 		ls_poll(50, false);
 	}
-	for (i = 0; i < L.count; i++)
+	for (i = 0; i < L.nsess; i++)
 		if (L.s[i].pid > 0) {
 			kill(L.s[i].pid, SIGKILL);
 			(void)waitpid(L.s[i].pid, NULL, 0);
 		}
 	sodium_memzero(L.user_sk, sizeof(L.user_sk));
-	if (opened != L.count)
+	if (opened != L.nsess)
 		fprintf(stderr, "sc-bench: load: %u sessions died during the typing phase "
-		    "(first error: %s)\n", L.count - opened, L.first_error);
+		    "(first error: %s)\n", L.nsess - opened, L.first_error);
 	return 0;
 }
 
