@@ -1,8 +1,7 @@
 #!/bin/sh
 # dom0-churn: client churn against one sccrypt-consoled.  200 clients
-# connect to 14 protected domains (sccrypt-hvsim allows 16 domains; the
-# other two are the observer's and the stalled reader's), stream and
-# disconnect in four ways: orderly BYE
+# connect to 20 protected domains (plus the observer's and the stalled
+# reader's own domains), stream and disconnect in four ways: orderly BYE
 # after a round trip, a burst of output then exit, EOF right after the
 # HELLO, and vanishing in the middle of a frame (half a frame, then
 # SIGKILL of the transport).  Meanwhile an observer session on its own
@@ -16,7 +15,7 @@
 
 dom0_need_stack
 CLIENTS=${DOM0_CHURN_CLIENTS:-200}
-NDOM=${DOM0_CHURN_DOMAINS:-14}
+NDOM=${DOM0_CHURN_DOMAINS:-20}
 
 names=""
 i=1
