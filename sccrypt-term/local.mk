@@ -31,6 +31,12 @@ check_PROGRAMS += sccrypt-term/term-testpeer
 sccrypt_term_term_testpeer_SOURCES = sccrypt-term/testpeer.c sccrypt-term/keys_compat.h
 sccrypt_term_term_testpeer_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 sccrypt_term_term_testpeer_LDADD = $(SC_LIBS) $(LIBS)
+
+# Test scaffolding: re-sign a real VMM certificate with changed fields.
+check_PROGRAMS += sccrypt-term/term-certtool
+sccrypt_term_term_certtool_SOURCES = sccrypt-term/certtool.c
+sccrypt_term_term_certtool_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+sccrypt_term_term_certtool_LDADD = $(SC_LIBS) $(LIBS)
 endif
 
 if BUILD_UNIT_TESTS
@@ -75,11 +81,12 @@ tests_fuzz_fuzz_term_session_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_term_session_LDADD = $(SC_LIBS)
 
 # Integration tests (real tmux, OpenSSH sshd/ssh, socat on 127.0.0.1).
+# term-real-lib.sh: the attested real stack (reuses attack-lib.sh's steps).
 TESTS += tests/integration/term-tmux.sh tests/integration/term-ssh.sh \
-	tests/integration/term-stack.sh
+	tests/integration/term-stack.sh tests/integration/term-cert.sh
 dist_check_SCRIPTS += tests/integration/term-tmux.sh tests/integration/term-ssh.sh \
-	tests/integration/term-stack.sh \
-	tests/integration/term-lib.sh
+	tests/integration/term-stack.sh tests/integration/term-cert.sh \
+	tests/integration/term-lib.sh tests/integration/term-real-lib.sh
 
 # Man page
 dist_man_MANS += man/sccrypt-term.1

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "log.h"
 #include "policy.h"
 
 const char *
@@ -53,6 +54,61 @@ cert_reason(int err)
 	case SC_ERR_VERSION:	return "the VMM certificate is malformed";
 	}
 	return "the VMM certificate is not valid";
+}
+
+/*
+ * The reason a checked certificate failed, as precisely as the certificate
+ * allows: which host it names, which key, when it expired.  The certificate
+ * is parsed again (untrusted) only to word the refusal.
+ */
+static void
+cert_refusal(const struct policy *p, const struct sc_hello *h, char *msg,
+    size_t msgsz)
+{
+	struct sc_cert c;
+	char host[4 * 255 + 1], fp[SC_FINGERPRINT_LEN];
+
+	if (sc_cert_parse(h->cert, h->cert_len, &c) < 0) {
+		snprintf(msg, msgsz, "%s (hv key %s): refusing",
+		    cert_reason(p->cert_err), p->fp);
+		return;
+	}
+	sc_sanitize(host, sizeof(host), c.host, strlen(c.host));
+	switch (p->cert_err) {
+	case SC_ERR_MISMATCH:
+		if (strcmp(c.host, p->host) != 0) {
+			snprintf(msg, msgsz, "the VMM certificate is for another "
+			    "host: it names \"%s\", you are connecting to \"%s\" "
+			    "(hv key %s): refusing", host, p->host, p->fp);
+			return;
+		}
+		sc_fingerprint(c.hv_pubkey, SC_KEY_LEN, fp);
+		snprintf(msg, msgsz, "the hypervisor key %s that dom0 presented "
+		    "is not the one the VMM certificate for %s certifies (%s): "
+		    "refusing", p->fp, host, fp);
+		return;
+	case SC_ERR_EXPIRED:
+		if (p->now >= c.expires)
+			snprintf(msg, msgsz, "the VMM certificate for %s has "
+			    "expired (%llu s ago; hv key %s): refusing", host,
+			    (unsigned long long)(p->now - c.expires), p->fp);
+		else
+			snprintf(msg, msgsz, "the VMM certificate for %s is not "
+			    "valid yet (issued %llu s in the future; hv key %s): "
+			    "refusing", host,
+			    (unsigned long long)(c.issued - p->now), p->fp);
+		return;
+	case SC_ERR_UNTRUSTED:
+		sc_fingerprint(c.signer, 32, fp);
+		snprintf(msg, msgsz, "the VMM certificate is signed by a key "
+		    "server other than the pinned one (signer %s; hv key %s): "
+		    "refusing", fp, p->fp);
+		return;
+	default:
+		snprintf(msg, msgsz, "%s (hv key %s): refusing",
+		    cert_reason(p->cert_err), p->fp);
+		return;
+	}
 }
 
 int
@@ -126,8 +182,7 @@ policy_verify(void *ctx, const struct sc_hello *h, char *msg, size_t msgsz)
 
 	/* 4. a certificate that was checked and failed */
 	if (cert_checked) {
-		snprintf(msg, msgsz, "%s (hv key %s): refusing", cert_reason(p->cert_err),
-		    p->fp);
+		cert_refusal(p, h, msg, msgsz);
 		return p->cert_err < 0 ? p->cert_err : SC_ERR_UNTRUSTED;
 	}
 

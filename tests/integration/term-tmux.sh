@@ -87,7 +87,7 @@ refuse() {	# refuse WHAT EXPECTED-CODE TEXT ARGS...
 	t_pass "refused: $what"
 }
 refuse "expired certificate" 4 "expired" --cert expired
-refuse "HELLO with a key the certificate does not cover (fake dom0)" 4 "another host or another hypervisor key" --fake-key
+refuse "HELLO with a key the certificate does not cover (fake dom0)" 4 "is not the one the VMM certificate" --fake-key
 refuse "certificate for another host" 4 "another host" --host other.test
 refuse "no certificate, no terminal to ask" 4 "trust-hv-key" --cert none
 
