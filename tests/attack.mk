@@ -11,3 +11,5 @@ tests_helpers_evil_relay_LDADD = $(SC_LIBS)
 TESTS += tests/integration/attack-relay.sh tests/integration/nothing-lost.sh
 dist_check_SCRIPTS += tests/integration/attack-relay.sh \
 	tests/integration/nothing-lost.sh tests/integration/attack-lib.sh
+
+EXTRA_DIST += docs/attacks.md
