@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -44,6 +45,13 @@
 
 #define MAX_CLIENTS	16
 #define EVQ_MAX		256
+#define EPOLL_BATCH	64
+/* epoll data: what kind of fd, and its index. */
+#define EP_SIG		0u
+#define EP_LISTEN	1u
+#define EP_CLIENT	2u
+#define EP_DOM		3u
+#define EP_KEY(k, i)	((uint64_t)(k) << 32 | (uint32_t)(i))
 #define SEND_WAIT_MS	1000
 #define DEFAULT_CONF	"/etc/sccrypt/hvsim.conf"
 #define DEFAULT_SOCKET	"/run/sccrypt/hvsim.sock"
@@ -74,6 +82,7 @@ static struct sim {
 	size_t		 arena_len;
 	int		 lfd;
 	int		 sigfd;
+	int		 epfd;		/* every fd the main loop waits on */
 	int		 ready_fd;	/* daemon: tells the waiting parent we are up */
 	bool		 socket_made;
 	struct client	 cl[MAX_CLIENTS];
@@ -245,6 +254,18 @@ flush_events(void)
 	S.nev = 0;
 }
 
+/* Watch fd for input (closing it removes it again). */
+static int
+ep_add(int fd, uint64_t key)
+{
+	struct epoll_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.events = EPOLLIN;
+	e.data.u64 = key;
+	return epoll_ctl(S.epfd, EPOLL_CTL_ADD, fd, &e);
+}
+
 static void
 client_accept(void)
 {
@@ -262,6 +283,11 @@ client_accept(void)
 			break;
 	if (i == MAX_CLIENTS) {
 		sc_warn("ops socket: too many clients, refusing one");
+		close(fd);
+		return;
+	}
+	if (ep_add(fd, EP_KEY(EP_CLIENT, i)) != 0) {
+		sc_warn("ops socket: epoll: %s", strerror(errno));
 		close(fd);
 		return;
 	}
@@ -364,6 +390,7 @@ start_guests(int verbose)
 			/* The guest sees its own page and event channel, nothing else. */
 			close(sv[0]);
 			close(S.sigfd);
+			close(S.epfd);
 			if (S.ready_fd >= 0)
 				close(S.ready_fd);
 			for (j = 0; j < S.ndom; j++) {
@@ -585,70 +612,82 @@ shutdown_all(void)
 
 /* ---- main loop ---- */
 
+/*
+ * One epoll set holds the signalfd, the ops socket, the clients and every
+ * guest's event channel, so a wake-up costs the ready fds only, not a scan
+ * of all domains (a host with hundreds of domains and busy consoles).
+ */
 static int
 run(void)
 {
-	struct pollfd pfd[2 + MAX_CLIENTS + HVSIM_MAX_DOMAINS];
-	int cidx[MAX_CLIENTS], didx[HVSIM_MAX_DOMAINS];
+	struct epoll_event evs[EPOLL_BATCH];
 	struct signalfd_siginfo si;
-	unsigned n, i, nc, nd;
+	unsigned i, idx, kind;
+	int n, k;
 
-	for (;;) {
-		n = 0;
-		pfd[n].fd = S.sigfd;
-		pfd[n++].events = POLLIN;
-		pfd[n].fd = S.lfd;
-		pfd[n++].events = POLLIN;
-		nc = 0;
-		for (i = 0; i < MAX_CLIENTS; i++)
-			if (S.cl[i].fd >= 0) {
-				cidx[nc++] = (int)i;
-				pfd[n].fd = S.cl[i].fd;
-				pfd[n++].events = POLLIN;
-			}
-		nd = 0;
-		for (i = 0; i < S.ndom; i++)
-			if (S.dom[i].evfd >= 0) {
-				didx[nd++] = (int)i;
-				pfd[n].fd = S.dom[i].evfd;
-				pfd[n++].events = POLLIN;
-			}
-		if (poll(pfd, n, -1) == -1) {
-			if (errno == EINTR)
-				continue;
-			sc_error("poll: %s", strerror(errno));
+	if (ep_add(S.sigfd, EP_KEY(EP_SIG, 0)) != 0 ||
+	    ep_add(S.lfd, EP_KEY(EP_LISTEN, 0)) != 0) {
+		sc_error("epoll: %s", strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < S.ndom; i++)
+		if (S.dom[i].evfd >= 0 &&
+		    ep_add(S.dom[i].evfd, EP_KEY(EP_DOM, i)) != 0) {
+			sc_error("epoll: %s", strerror(errno));
 			return 1;
 		}
-		if (pfd[0].revents & POLLIN) {
-			while (read(S.sigfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo == SIGCHLD)
-					reap();
-				else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-					sc_info("signal %u: shutting down", si.ssi_signo);
-					return 0;
+	for (;;) {
+		if ((n = epoll_wait(S.epfd, evs, EPOLL_BATCH, -1)) == -1) {
+			if (errno == EINTR)
+				continue;
+			sc_error("epoll_wait: %s", strerror(errno));
+			return 1;
+		}
+		for (k = 0; k < n; k++) {
+			uint32_t re = evs[k].events;
+
+			kind = (unsigned)(evs[k].data.u64 >> 32);
+			idx = (unsigned)evs[k].data.u64;
+			switch (kind) {
+			case EP_SIG:
+				while (read(S.sigfd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGCHLD)
+						reap();
+					else if (si.ssi_signo == SIGTERM ||
+					    si.ssi_signo == SIGINT) {
+						sc_info("signal %u: shutting down",
+						    si.ssi_signo);
+						return 0;
+					}
 				}
+				break;
+			case EP_LISTEN:
+				client_accept();
+				break;
+			case EP_CLIENT: {
+				struct client *c = &S.cl[idx];
+				if (idx >= MAX_CLIENTS || c->fd < 0)
+					break;
+				if (re & EPOLLIN)
+					client_request(c);
+				else if (re & (EPOLLHUP | EPOLLERR))
+					client_close(c, "hangup");
+				break;
+			}
+			case EP_DOM: {
+				struct sim_dom *d = &S.dom[idx];
+				if (idx >= S.ndom || d->evfd < 0)
+					break;
+				if (re & EPOLLIN)
+					guest_event(d);
+				else if (re & (EPOLLHUP | EPOLLERR))
+					guest_gone(d, "event channel closed");
+				break;
+			}
+			default:
+				break;
 			}
 		}
-		for (i = 0; i < nd; i++) {
-			struct sim_dom *d = &S.dom[didx[i]];
-			short re = pfd[2 + nc + i].revents;
-			if (re & POLLIN)
-				guest_event(d);
-			else if (re & (POLLHUP | POLLERR))
-				guest_gone(d, "event channel closed");
-		}
-		for (i = 0; i < nc; i++) {
-			struct client *c = &S.cl[cidx[i]];
-			short re = pfd[2 + i].revents;
-			if (c->fd < 0)
-				continue;
-			if (re & POLLIN)
-				client_request(c);
-			else if (re & (POLLHUP | POLLERR))
-				client_close(c, "hangup");
-		}
-		if (pfd[1].revents & POLLIN)
-			client_accept();
 		flush_events();
 	}
 }
@@ -769,6 +808,8 @@ main(int argc, char **argv)
 		sc_die(1, "signalfd: %s", strerror(errno));
 	S.lfd = -1;
 	S.ready_fd = ready[1];
+	if ((S.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		sc_die(1, "epoll_create1: %s", strerror(errno));
 	for (i = 0; i < MAX_CLIENTS; i++)
 		S.cl[i].fd = -1;
 	S.ndom = S.conf.ndomains;

@@ -59,6 +59,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -532,6 +533,7 @@ static struct {
 	uint8_t		 user_sk[32], user_pk[32];
 	const struct sc_crypto *cp;
 	struct lsess	*s;
+	int		 ep;		/* epoll over the shims' output */
 	bool		 measuring;
 	uint64_t	*samples;
 	size_t		 nsamples, maxsamples;
@@ -611,6 +613,14 @@ ls_start(struct lsess *s, enum ls_goal goal)
 	s->from = out[0];
 	if (sc_set_nonblock(s->from, 1) != 0)
 		die("nonblock: %s", strerror(errno));
+	{
+		struct epoll_event e;
+		memset(&e, 0, sizeof(e));
+		e.events = EPOLLIN;
+		e.data.u32 = s->idx;
+		if (epoll_ctl(L.ep, EPOLL_CTL_ADD, s->from, &e) != 0)
+			die("epoll_ctl: %s", strerror(errno));
+	}
 	sc_hello_scanner_init(&s->scan);
 	s->state = LS_CLEAR;
 }
@@ -883,42 +893,36 @@ ls_busy(const struct lsess *s)
 static void
 ls_poll(int max_ms, bool typing)
 {
-	static struct pollfd *pfd;
-	static unsigned *map;
+	struct epoll_event evs[256];
 	uint64_t now = now_ns(), next = now + (uint64_t)max_ms * 1000000u;
-	unsigned i, n = 0;
-	int timeout;
+	unsigned i;
+	int n, k, timeout;
 
-	if (pfd == NULL && ((pfd = calloc(L.nsess, sizeof(*pfd))) == NULL ||
-	    (map = calloc(L.nsess, sizeof(*map))) == NULL))
-		die("out of memory");
-	for (i = 0; i < L.nsess; i++) {
+	for (i = 0; typing && i < L.nsess; i++) {
 		struct lsess *s = &L.s[i];
-		if (typing && s->state == LS_OPEN && !s->waiting && !s->viewer) {
-			if (s->t_next <= now) {
-				s->t_next = (s->t_next ? s->t_next : now) +
-				    (uint64_t)L.interval_ms * 1000000u;
-				if (s->t_next < now)
-					s->t_next = now + (uint64_t)L.interval_ms * 1000000u;
-				ls_type(s);
-			} else if (s->t_next < next)
-				next = s->t_next;
-		}
-		if (s->from >= 0) {
-			pfd[n].fd = s->from;
-			pfd[n].events = POLLIN;
-			map[n++] = i;
-		}
+		if (s->state != LS_OPEN || s->waiting || s->viewer)
+			continue;
+		if (s->t_next <= now) {
+			s->t_next += (uint64_t)L.interval_ms * 1000000u;
+			if (s->t_next < now)
+				s->t_next = now + (uint64_t)L.interval_ms * 1000000u;
+			ls_type(s);
+		} else if (s->t_next < next)
+			next = s->t_next;
 	}
 	now = now_ns();
 	timeout = next > now ? (int)((next - now + 999999) / 1000000) : 0;
-	if (poll(pfd, n, timeout) < 0 && errno != EINTR)
-		die("poll: %s", strerror(errno));
-	for (i = 0; i < n; i++)
-		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
-			ls_input(&L.s[map[i]]);
+	if ((n = epoll_wait(L.ep, evs, 256, timeout)) < 0 && errno != EINTR)
+		die("epoll_wait: %s", strerror(errno));
+	for (k = 0; k < n; k++) {
+		struct lsess *s = &L.s[evs[k].data.u32];
+		if (s->from >= 0)
+			ls_input(s);
+		if (s->from < 0)
+			ls_reap(s);
+	}
 	for (i = 0; i < L.nsess; i++)
-		if (L.s[i].from < 0)
+		if (L.s[i].from < 0 && L.s[i].pid > 0)
 			ls_reap(&L.s[i]);
 }
 
@@ -1049,6 +1053,8 @@ cmd_load(int argc, char **argv)
 		rl.rlim_cur = SC_MIN(rl.rlim_max, 4 * (rlim_t)L.nsess + 64);
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	if ((L.ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		die("epoll_create1: %s", strerror(errno));
 	L.cp = sc_crypto_sodium();
 	randombytes_buf(L.user_sk, sizeof(L.user_sk));
 	if (L.cp->x25519_base(L.user_pk, L.user_sk) != 0)
