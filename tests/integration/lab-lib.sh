@@ -25,7 +25,8 @@ lab_pids() {
 		p=${e#/proc/}
 		p=${p%/environ}
 		if grep -qz "^SCCRYPT_LAB_ID=$id\$" "$e" 2>/dev/null ||
-		    tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -q "sshd.* -f $LAB_DIR/dom0/sshd_config"; then
+		    tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -Eq \
+		    "^(sshd: )?[^ ]*(sccrypt-keyserver|sccrypt-hvsim|sccrypt-attest|sccrypt-consoled|swtpm|sshd|strace) .*$LAB_DIR/"; then
 			echo "$p"
 		fi
 	done
@@ -67,6 +68,7 @@ pane_script() {	# pane_script FILE CMD...
 	f=$1
 	shift
 	cat >"$f" <<EOS
+trap : INT	# like an interactive shell: Ctrl-] (SIGINT) ends only the client
 stty -a >"$T_TMP/stty.before"
 $*
 echo "rc=\$?" >"$T_TMP/rc"

@@ -95,7 +95,11 @@ tmux_wait 'NOT encrypted'
 guest_login plain1 "$PW"
 tmux_ send-keys "echo $MARK-\$((6*7))" Enter
 tmux_wait "^$MARK-42"
-tmux_ send-keys Enter '~.'
+if [ "$(id -u)" = 0 ]; then
+	tmux_ send-keys Enter '~.'	# ssh -tt
+else
+	tmux_ send-keys C-]		# no pty from an unprivileged sshd
+fi
 pane_rc >/dev/null
 pane_check_stty "after plain ~."
 lab snoop --raw in --once plain1 >"$T_TMP/plain1.in"
