@@ -116,6 +116,27 @@ sys.exit(0 if "plain1 login: " in cols and sys.argv[2] in cols else "not in the 
 PY
 t_pass "plain plain1 works; its snoop shows the password, the command and the output in clear"
 
+# ---- a dead hypervisor: up reboots it (TPM reset), re-attests, re-binds ----
+key1=$(sed -n 's/^vm1 .*hv-key=\([0-9a-f]*\).*/\1/p' "$T_TMP/status")
+kill "$(cat "$LAB_DIR/run/hvsim.pid")"
+t_wait 50 sh -c "! '$LAB_BIN' -d '$LAB_DIR' status >/dev/null 2>&1" || t_fail "status still up with hvsim dead"
+lab -q up || t_fail "up after hvsim died"
+lab status >"$T_TMP/status2" 2>&1 || { cat "$T_TMP/status2" >&2; t_fail "status after recovery"; }
+key2=$(sed -n 's/^vm1 .*hv-key=\([0-9a-f]*\).*/\1/p' "$T_TMP/status2")
+[ -n "$key2" ] && [ "$key1" != "$key2" ] || t_fail "no new hv key after the reboot"
+grep -q '^vm1 .*protected=yes' "$T_TMP/status2" || t_fail "vm1 not bound again"
+grep -q 'valid for host lab-dom0' "$T_TMP/status2" || t_fail "no valid certificate for the new key"
+pane_script "$T_TMP/s3" "$LAB_BIN -d $LAB_DIR connect vm1"
+tmux_start "$T_TMP/s3"
+tmux_wait 'vm1 login:'
+guest_login vm1 "$PW"
+tmux_ send-keys 'echo $((6*7))' Enter
+tmux_wait '^42'
+tmux_ send-keys Enter '~.'
+[ "$(pane_rc)" = 0 ] || t_fail "connect after recovery"
+tmux_stop
+t_pass "hvsim killed: up rebooted it (new key, TPM reset, attested, VMs bound again), connect works"
+
 # ---- down -----------------------------------------------------------------
 lab status >/dev/null 2>&1 || t_fail "status before down"
 pids=$(lab_pids)
