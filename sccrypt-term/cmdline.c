@@ -58,7 +58,12 @@ cmd_history(struct app *a, int argc, char **argv)
 		say("history: N must be a positive number of bytes");
 		return;
 	}
-	if (sess_history_req(&a->sess, (uint32_t)n) < 0)
+	/*
+	 * The PING makes the hv queue a PONG, and with it raise the output
+	 * event that gets dom0 to collect the replay at once (hvsim does not
+	 * raise one for a replay alone; it would wait for guest output).
+	 */
+	if (sess_history_req(&a->sess, (uint32_t)n) < 0 || sess_ping(&a->sess) < 0)
 		say("history: no encrypted session");
 	else
 		say("asked the hypervisor to replay up to %lu bytes", n);

@@ -315,6 +315,16 @@ on_hello(struct sess *s, struct sc_buf *body)
 	return start_handshake(s);
 }
 
+static void
+show_lost(struct sess *s)
+{
+	s->lost_deferred = false;
+	notice(s, "%llu bytes of console output were lost while no session "
+	    "was attached%s", (unsigned long long)s->lost_bytes,
+	    s->history_bytes_shown > 0 ? " (before the replayed history above)" :
+	    "");
+}
+
 static int
 on_hs_resp(struct sess *s, const uint8_t *p, size_t len)
 {
@@ -346,8 +356,11 @@ on_hs_resp(struct sess *s, const uint8_t *p, size_t len)
 	if (s->hs2_flags & SC_HS2_F_VIEWER)
 		notice(s, "read-only viewer: your keystrokes are not sent");
 	if (s->lost_bytes > 0) {
-		notice(s, "%llu bytes of console output were lost while no "
-		    "session was attached", (unsigned long long)s->lost_bytes);
+		/* With a replay coming, say it where the gap is: after it. */
+		if (s->history_kept > 0)
+			s->lost_deferred = true;
+		else
+			show_lost(s);
 		s->lost_pending = true;
 	}
 	/* --takeover: become the writer now (the hv hands the console to a
@@ -405,6 +418,8 @@ show_notice(struct sess *s, struct sc_buf *b)
 	case SC_NOTICE_HISTORY_END:
 		notice(s, "end of history replay (%llu bytes)",
 		    (unsigned long long)value);
+		if (s->lost_deferred)
+			show_lost(s);
 		break;
 	case SC_NOTICE_SYSRQ:
 		if (value >= 0x21 && value < 0x7f)
@@ -471,6 +486,8 @@ on_record(struct sess *s, const uint8_t *p, size_t len)
 		    sc_err(r));
 	switch (type) {
 	case SC_REC_DATA:
+		if (s->lost_deferred)	/* live output: the replay is over */
+			show_lost(s);
 		if (pt.len > 0)
 			s->sink.to_term(s->sink.ctx, pt.data, pt.len);
 		break;

@@ -124,6 +124,7 @@ struct sess {
 	uint32_t	history_kept;
 	uint64_t	lost_bytes;
 	bool		lost_pending;	/* HS2's lost count shown, notice due */
+	bool		lost_deferred;	/* HS2's lost count waits for the replay */
 	uint64_t	history_bytes_shown;
 
 	uint8_t		typeahead[SESS_TYPEAHEAD_MAX];
