@@ -23,7 +23,9 @@
  *             saved by --record in an earlier run (read from --replay FILE)
  * Immediate injections (ctl or --arm): "garbage DIR N" (N random bytes),
  * "oversize DIR" (a RECORD header announcing 65535 bytes, then filler),
- * "badtype DIR" (a well-formed frame of unknown type 0x7f), "replay DIR"
+ * "badtype DIR" (a well-formed frame of unknown type 0x7f), "bigrecord DIR"
+ * (RECORD frames that are valid frames but hold a record over the record
+ * size limit), "shortrecord DIR" (a record shorter than its tag), "replay DIR"
  * (every RECORD frame of DIR saved with --record in an earlier run, read
  * from --replay FILE, injected now).  --record FILE saves every frame, both
  * directions, as dir:u8 type:u8 len:u16be body.
@@ -67,7 +69,8 @@
 
 enum action {
 	A_FLIP = 1, A_DROP, A_DUP, A_REORDER, A_TRUNCATE, A_CUT,
-	A_GARBAGE, A_OVERSIZE, A_BADTYPE, A_REPLAY, A_REPLACE,
+	A_GARBAGE, A_OVERSIZE, A_BADTYPE, A_REPLAY, A_REPLACE, A_BIGREC,
+	A_SHORTREC,
 };
 
 struct armed {
@@ -141,7 +144,10 @@ logf_(const char *fmt, ...)
 	fflush(R.log);
 }
 
-static void __attribute__((noreturn))
+static void
+die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+static void
 die(const char *fmt, ...)
 {
 	va_list ap;
@@ -214,6 +220,8 @@ aname(enum action a)
 	case A_BADTYPE:		return "badtype";
 	case A_REPLAY:		return "replay";
 	case A_REPLACE:		return "replace";
+	case A_BIGREC:		return "bigrecord";
+	case A_SHORTREC:	return "shortrecord";
 	}
 	return "?";
 }
@@ -397,7 +405,7 @@ load_saved(int dir, uint8_t type, unsigned k, struct saved *sv)
 static void
 inject(enum action act, int dir, unsigned long n)
 {
-	uint8_t buf[4096];
+	static uint8_t buf[SC_FRAME_BODY_MAX];
 
 	if (!R.d[dir].framed)
 		logf_("note: injecting %s %s before the HELLO", aname(act), dname(dir));
@@ -413,8 +421,18 @@ inject(enum action act, int dir, unsigned long n)
 		break;
 	case A_OVERSIZE:
 		/* A RECORD header announcing 0xffff bytes, then filler. */
-		memset(buf, 'A', sizeof(buf));
-		emit_any(dir, SC_FRAME_RECORD, 0xffff, buf, sizeof(buf));
+		memset(buf, 'A', 4096);
+		emit_any(dir, SC_FRAME_RECORD, 0xffff, buf, 4096);
+		break;
+	case A_BIGREC:
+		/* A valid frame whose record is over SC_RECORD_CT_MAX. */
+		randombytes_buf(buf, SC_RECORD_CT_MAX + 1);
+		emit_frame(dir, SC_FRAME_RECORD, buf, SC_RECORD_CT_MAX + 1);
+		break;
+	case A_SHORTREC:
+		/* A valid frame whose record is shorter than its tag. */
+		randombytes_buf(buf, SC_TAG_LEN);
+		emit_frame(dir, SC_FRAME_RECORD, buf, SC_TAG_LEN);
 		break;
 	case A_BADTYPE:
 		/* A well-formed frame of a type nobody knows. */
@@ -466,6 +484,14 @@ arm(const char *line)
 	}
 	if (strcmp(a, "badtype") == 0) {
 		inject(A_BADTYPE, x.dir, 0);
+		return;
+	}
+	if (strcmp(a, "bigrecord") == 0) {
+		inject(A_BIGREC, x.dir, 0);
+		return;
+	}
+	if (strcmp(a, "shortrecord") == 0) {
+		inject(A_SHORTREC, x.dir, 0);
 		return;
 	}
 	if (strcmp(a, "replay") == 0) {

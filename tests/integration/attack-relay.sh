@@ -221,8 +221,8 @@ victim_end "replay input records into a new session" 5 "tamper\|protocol violati
 # the recorded HS_INIT sent instead of the new one
 victim_start --replay "$T_TMP/rec1" --arm "replace c2s HS_INIT"
 victim_type 0
-victim_end "replay an old HS_INIT" 6 "dom0 relay: authentication failed" \
-    "the hv refuses a replayed message 1 (dom0 can only report it: unauthenticated ERROR); no session"
+victim_end "replay an old HS_INIT" 4 "refused the handshake" \
+    "the hv refuses a replayed message 1; no session (the client says dom0 reported it, unauthenticated)"
 
 # ---- 4. splicing: another VM -------------------------------------------------------
 # the shim for vm2 answers a client that asked for vm1
@@ -241,12 +241,12 @@ victim_end "route to another VM, HELLO renamed" 4 "UUID" \
     "the client refuses: the domain UUID is not vm1's"
 victim_start_route --hello-vm vm1 --hello-uuid "$(atk_uuid vm1)"
 victim_type 0
-victim_end "route to another VM, HELLO forged (name + UUID)" 6 "dom0 relay: authentication failed" \
+victim_end "route to another VM, HELLO forged (name + UUID)" 4 "refused the handshake" \
     "the hv of vm2 refuses vm1's handshake (prologue UUID, psk); no session"
 # vm1's real HELLO, but the client's HS_INIT goes to vm2's shim
 victim_start --splice "$(shim_cmd vm2)"
 victim_type 0
-victim_end "splice vm1's HS_INIT onto vm2" 6 "dom0 relay: authentication failed" \
+victim_end "splice vm1's HS_INIT onto vm2" 4 "refused the handshake" \
     "vm2's hv refuses it (vm1's UUID is in the prologue); no session"
 tail -c +$((vm2off + 1)) "$T_TMP/vm2.input" | grep -q MARK &&
     t_fail "vm2's guest received keystrokes meant for vm1"
@@ -255,7 +255,7 @@ t_pass "vm2's guest received nothing meant for vm1"
 # ---- 5. HELLO and certificate substitution --------------------------------------------
 victim_start --hello-key random
 victim_type 0
-victim_end "substitute the relay's own hv key" 4 "another host or another hypervisor key" \
+victim_end "substitute the relay's own hv key" 4 "another hypervisor key\|not the one the VMM certificate" \
     "the certificate does not cover the key: refused"
 victim_start --hello-key random --cert none
 victim_type 0
@@ -278,6 +278,27 @@ for inj in "oversize s2c" "garbage s2c 300" "badtype s2c"; do
 	victim_end "inject $inj" 5 "malformed frame\|unexpected\|tamper" \
 	    "the client ends the session: nothing is sent to the VM"
 done
+for inj in "bigrecord s2c" "shortrecord s2c"; do
+	victim_start
+	victim_rt
+	relay_arm "$inj"
+	victim_end "inject $inj" 5 "tampered with" \
+	    "the record layer refuses it: tampering, the session ends"
+done
+# a record over the size limit: consoled refuses it before the hv
+victim_start
+victim_rt
+relay_arm "bigrecord c2s"
+victim_type 0
+victim_end "inject bigrecord c2s" 6 "record has a bad size" \
+    "consoled refuses it (ERROR, BYE); nothing reaches the guest"
+# a record shorter than its tag reaches the hv, which says so, sealed
+victim_start
+victim_rt
+relay_arm "shortrecord c2s"
+victim_type 0
+victim_end "inject shortrecord c2s" 5 "protocol violation" \
+    "the hv ends the session with an authenticated CLOSE; nothing reaches the guest"
 for inj in "oversize c2s" "garbage c2s 300" "badtype c2s"; do
 	victim_start
 	victim_rt
