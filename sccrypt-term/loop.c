@@ -159,7 +159,7 @@ update_status(struct app *a)
 	snprintf(s, sizeof(s), "sccrypt: %s%s%s | %s%s",
 	    a->vmname, app_host_for_policy(a) ? " @ " : "",
 	    app_host_for_policy(a) ? app_host_for_policy(a) : "",
-	    sess_is_open(&a->sess) ? "ENCRYPTED" : st,
+	    sess_is_open(&a->sess) ? "encrypted" : st,
 	    a->esc_char != ESC_NONE ? " | ~? help" : "");
 	tty_status_set(s);
 }
@@ -540,7 +540,7 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 
 				if (tty_winsize(&ws) == 0)
 					transport_winch(&a->tr, &ws);
-				tty_status_redraw();
+				tty_status_resized();
 			}
 		}
 		if (iw >= 0 && (p[iw].revents & (POLLOUT | POLLERR | POLLHUP))) {

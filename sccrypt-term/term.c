@@ -336,6 +336,39 @@ tty_status_redraw(void)
 	}
 }
 
+/*
+ * Make room for the status row without losing the cursor's line (apt's
+ * progress bar does the same): a line feed scrolls the screen if the cursor
+ * is on the last row, the region is set with the cursor saved, and the
+ * cursor goes back up to its line.  Used when the status line appears and
+ * after a resize, when the cursor may sit on the row the status now takes.
+ */
+static void
+status_reserve(void)
+{
+	int top0, bot0;
+
+	status_geometry();
+	if (T.rows < 3 || T.cols < 10)
+		return;
+	scrf_set_rows(&T.scr, T.rows);
+	scrf_region(&T.scr, &top0, &bot0);
+	raw_write("\n", 1);
+	raw_write(T.sc, strlen(T.sc));
+	put_tparm("csr", top0, bot0);
+	raw_write(T.rc, strlen(T.rc));
+	put_tparm("cuu", 1, 0);
+}
+
+void
+tty_status_resized(void)
+{
+	if (!T.status_on || !T.ti_ok)
+		return;
+	status_reserve();
+	tty_status_redraw();
+}
+
 void
 tty_status_enable(bool on)
 {
@@ -350,6 +383,10 @@ tty_status_enable(bool on)
 	if (on && !T.status_on) {
 		status_geometry();
 		scrf_init(&T.scr, T.rows);
+	}
+	if (on && !T.status_on && T.ti_ok && isatty(T.out)) {
+		T.status_on = true;
+		status_reserve();
 	}
 	T.status_on = on && T.ti_ok && isatty(T.out);
 	if (T.status_on)

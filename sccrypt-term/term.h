@@ -56,6 +56,8 @@ void	tty_notice(const char *text);
 void	tty_status_enable(bool on);
 void	tty_status_set(const char *text);
 void	tty_status_redraw(void);
+/* The window size changed: keep the cursor's line, move the status row. */
+void	tty_status_resized(void);
 
 /* Suspend (SIGTSTP-style): restore, stop, and re-enter the previous mode. */
 void	tty_suspend(void);

@@ -73,9 +73,12 @@ term_wait_rc() {
 	t_wait 150 test -s "$T_TMP/rc" || { tmux_screen | tail -20 >&2; t_fail "sccrypt-term did not exit"; }
 	sed 's/rc=//' "$T_TMP/rc"
 }
-term_check_stty() {	# the terminal must be exactly as before
+term_check_stty() {	# the terminal modes must be exactly as before (not its size)
 	t_wait 50 test -s "$T_TMP/stty.after" || t_fail "no stty after"
-	cmp -s "$T_TMP/stty.before" "$T_TMP/stty.after" ||
+	for f in before after; do
+		sed 's/rows [0-9]*; columns [0-9]*;//' "$T_TMP/stty.$f" >"$T_TMP/stty.$f.modes"
+	done
+	cmp -s "$T_TMP/stty.before.modes" "$T_TMP/stty.after.modes" ||
 		{ diff "$T_TMP/stty.before" "$T_TMP/stty.after" >&2; t_fail "terminal not restored ($1)"; }
 	rm -f "$T_TMP/stty.before" "$T_TMP/stty.after" "$T_TMP/rc"
 }
