@@ -173,7 +173,19 @@ for w in out["unprotected"][3]:
 ph, pn, _, _ = out["protected"]
 uh, un, ufound, _ = out["unprotected"]
 print("eavesdrop: protected %d hits / %d bytes; unprotected %d hits / %d bytes" % (ph, pn, uh, un))
-ok = ph == 0 and len(ufound) == len(secrets) and pn > 0 and un > 0 and truncated == 0
+# Every source must have seen the protected session: sshd's processes,
+# consoled (client socket + hv ops socket) and the tap.
+def source(key):
+    return "tap" if "/tap/" in key[1] else key[0].split(".")[0]
+seen = {}
+for key, data in streams["protected"].items():
+    seen[source(key)] = seen.get(source(key), 0) + len(data)
+print("detail protected bytes by source: %r" % seen, file=sys.stderr)
+missing = [x for x in ("sshd", "consoled", "tap") if seen.get(x, 0) == 0]
+if missing:
+    print("nothing captured from %r during the protected session" % missing, file=sys.stderr)
+ok = (ph == 0 and len(ufound) == len(secrets) and pn > 0 and un > 0 and truncated == 0
+      and not missing)
 if len(ufound) != len(secrets):
     print("the detector missed %r in the unprotected capture" %
           [s for s in secrets if s not in ufound], file=sys.stderr)
