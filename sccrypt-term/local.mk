@@ -84,10 +84,12 @@ tests_fuzz_fuzz_term_session_LDADD = $(SC_LIBS)
 # term-real-lib.sh: the attested real stack (reuses attack-lib.sh's steps).
 TESTS += tests/integration/term-tmux.sh tests/integration/term-ssh.sh \
 	tests/integration/term-stack.sh tests/integration/term-cert.sh \
-	tests/integration/term-session.sh tests/integration/term-status.sh
+	tests/integration/term-session.sh tests/integration/term-status.sh \
+	tests/integration/term-acl.sh
 dist_check_SCRIPTS += tests/integration/term-tmux.sh tests/integration/term-ssh.sh \
 	tests/integration/term-stack.sh tests/integration/term-cert.sh \
 	tests/integration/term-session.sh tests/integration/term-status.sh \
+	tests/integration/term-acl.sh \
 	tests/integration/term-lib.sh tests/integration/term-real-lib.sh
 
 # Man page

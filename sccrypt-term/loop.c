@@ -145,6 +145,13 @@ sink_to_wire(void *ctx, const uint8_t *p, size_t len)
 static void
 sink_notice(void *ctx, const char *text)
 {
+	struct app *a = ctx;
+
+	/* A subcommand's output is its result; notices go to stderr. */
+	if (a->batch != BATCH_NONE) {
+		fprintf(stderr, "sccrypt-term: %s\n", text);
+		return;
+	}
 	tty_notice(text);
 }
 
@@ -483,6 +490,7 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 	cfg.history_wanted = a->history;
 	cfg.hs1_flags = (a->viewer ? SC_HS1_F_VIEWER : 0) |
 	    (a->takeover ? SC_HS1_F_TAKEOVER : 0);
+	cfg.no_typing = a->batch != BATCH_NONE;
 	cfg.verify = policy_verify;
 	cfg.verify_ctx = &a->pol;
 	sess_init(&a->sess, &cfg, &sink);

@@ -353,7 +353,7 @@ on_hs_resp(struct sess *s, const uint8_t *p, size_t len)
 	s->state = SESS_OPEN;
 	if (s->sink.event != NULL)
 		s->sink.event(s->sink.ctx, SESS_EV_OPEN);
-	if (s->hs2_flags & SC_HS2_F_VIEWER)
+	if ((s->hs2_flags & SC_HS2_F_VIEWER) && !s->cfg.no_typing)
 		notice(s, "read-only viewer: your keystrokes are not sent");
 	if (s->lost_bytes > 0) {
 		/* With a replay coming, say it where the gap is: after it. */

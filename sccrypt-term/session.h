@@ -87,6 +87,7 @@ struct sess_config {
 	const uint8_t	*psk;		/* SC_PSK_LEN (VM secret), console mode */
 	uint32_t	history_wanted;
 	uint8_t		hs1_flags;	/* SC_HS1_F_* */
+	bool		no_typing;	/* nobody types (batch): no typing notices */
 	/*
 	 * Decide whether the HELLO's hv key is trusted.  Returns 0 to go on,
 	 * or a negative SC_ERR_* after putting a reason into msg (msgsz).

@@ -847,6 +847,13 @@ vm_acl(struct app *a, int argc, char **argv)
 	    sizeof(remote)) != 0)
 		goto usage;
 	a->batch = BATCH_ACL;
+	/*
+	 * A read-only session: owner commands do not need the writer role, and
+	 * the hv hands the console to a writer session with its first record,
+	 * which would end the session of whoever is at the console.
+	 */
+	a->viewer = true;
+	a->takeover = false;
 	if ((r = app_load_keys(a, true)) != 0)
 		return r;
 	r = app_run_session(a, SESS_MODE_CONSOLE, NULL);
