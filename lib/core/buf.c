@@ -335,3 +335,42 @@ sc_buf_poke_u32_le(struct sc_buf *b, size_t pos, uint32_t v)
 	store_le(b->data + pos, v, 4);
 	return 0;
 }
+
+/* ---- bulk scanning ---- */
+
+size_t
+sc_buf_span(const struct sc_buf *b, const uint8_t stop[256], size_t max)
+{
+	const uint8_t *p;
+	size_t n = SC_MIN(max, sc_buf_avail(b)), i = 0;
+
+	if (n == 0)
+		return 0;	/* data may be NULL for an empty buffer */
+	p = b->data + b->off;
+	/* Four bytes per step while none of them stops the span. */
+	while (n - i >= 4 && (stop[p[i]] | stop[p[i + 1]] | stop[p[i + 2]] |
+	    stop[p[i + 3]]) == 0)
+		i += 4;
+	while (i < n && stop[p[i]] == 0)
+		i++;
+	return i;
+}
+
+int
+sc_buf_copy_span(struct sc_buf *dst, struct sc_buf *src,
+    const uint8_t stop[256], size_t max, size_t *moved)
+{
+	size_t n;
+
+	*moved = 0;
+	n = sc_buf_span(src, stop, max);
+	if (sc_buf_room(dst) < n)
+		return SC_ERR_NOSPACE;
+	if (n > 0) {
+		sc_memmove(dst->data + dst->len, src->data + src->off, n);
+		dst->len += n;
+		src->off += n;
+	}
+	*moved = n;
+	return 0;
+}

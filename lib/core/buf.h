@@ -76,4 +76,20 @@ int	sc_buf_reserve(struct sc_buf *b, size_t n, uint8_t **p) SC_WUR;
 int	sc_buf_poke_u16(struct sc_buf *b, size_t pos, uint16_t v) SC_WUR;
 int	sc_buf_poke_u32_le(struct sc_buf *b, size_t pos, uint32_t v) SC_WUR;
 
+/*
+ * Bulk scanning for byte-oriented codecs (frame.c's DLE stuffing and base64).
+ * stop is a 256-entry table: byte c ends a span when stop[c] != 0.
+ *
+ * sc_buf_span: length of the span of unread bytes starting at the read
+ * position, at most max, that holds no stop byte.  Changes nothing.
+ */
+size_t	sc_buf_span(const struct sc_buf *b, const uint8_t stop[256], size_t max);
+/*
+ * Move that span (n = sc_buf_span(src, stop, max) bytes, possibly 0) from src
+ * to the end of dst: src's read position and dst's length advance by n, and
+ * *moved = n.  SC_ERR_NOSPACE if dst cannot take all n; then nothing changes.
+ */
+int	sc_buf_copy_span(struct sc_buf *dst, struct sc_buf *src,
+	    const uint8_t stop[256], size_t max, size_t *moved) SC_WUR;
+
 #endif /* SC_CORE_BUF_H */

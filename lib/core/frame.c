@@ -4,7 +4,21 @@
  * frame.h; the normative prose is docs/protocol/frames.md.
  *
  * Freestanding: no libc.  Input bytes are read through struct sc_buf; the
- * decoder's own fixed frame[] array is indexed only after a bounds check.
+ * decoder's own fixed frame[] array is indexed only after a bounds check, and
+ * bulk appends to it go through an sc_buf over it.
+ *
+ * Speed: the codec runs on every byte of console traffic, twice (encoded by
+ * one end, decoded by the other), so the body is handled in runs, not byte
+ * by byte.  Binary: a 256-entry table marks the stuffed bytes; the encoder
+ * appends each run of ordinary bytes with one bounds-checked copy
+ * (sc_buf_copy_span) and stuffs only the marked bytes; the decoder copies
+ * runs of ordinary body bytes into frame[] the same way, limited to the rest
+ * of the declared body, and takes the header, DLE escapes and errors one
+ * byte at a time as before.  Armor: table-driven base64 in blocks of whole
+ * quads.  The byte-at-a-time paths define the behaviour (errors, their
+ * positions, header checks before any body byte is stored); the run paths
+ * only ever take bytes that the byte path would have accepted in the same
+ * way, so both give identical results on any input and any chunking.
  */
 #include "core/compat.h"
 #include "core/err.h"
@@ -17,13 +31,71 @@ static const uint8_t	hello_magic[SC_HELLO_MAGIC_LEN] = SC_HELLO_MAGIC;
 static const char	b64_alphabet[64] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/* The DLE stuffing set (frame.h): nonzero for DLE, XON, XOFF, ^] and '~'. */
+static const uint8_t	stuff_tab[256] = {
+	[0x10] = 1, [0x11] = 1, [0x13] = 1, [0x1d] = 1, [0x7e] = 1,
+};
+
+/*
+ * Base64 character classes: 0..63 the value of an alphabet character, else
+ * one of the B64_* codes below.
+ */
+#define B64_PAD		0x40	/* '=' */
+#define B64_SKIP	0x41	/* '\r' and ' ', ignored */
+#define B64_EOL		0x42	/* '\n', ends a frame */
+#define B64_BAD		0xff	/* anything else */
+static const uint8_t	b64_dec[256] = {
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x42, 0xff, 0xff, 0x41, 0xff, 0xff,	/* 00 */
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* 10 */
+	0x41, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x3e, 0xff, 0xff, 0xff, 0x3f,	/* 20 */
+	0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0xff, 0xff, 0xff, 0x40, 0xff, 0xff,	/* 30 */
+	0xff, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e,	/* 40 */
+	0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0xff, 0xff, 0xff, 0xff, 0xff,	/* 50 */
+	0xff, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28,	/* 60 */
+	0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f, 0x30, 0x31, 0x32, 0x33, 0xff, 0xff, 0xff, 0xff, 0xff,	/* 70 */
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* 80 */
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* 90 */
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* a0 */
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* b0 */
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* c0 */
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* d0 */
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* e0 */
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* f0 */
+};
+/* Stop table for runs of plain base64 data: nonzero unless b64_dec[c] < 64. */
+static const uint8_t	b64_stop[256] = {
+	0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01,	/* 00 */
+	0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01,	/* 10 */
+	0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x00, 0x01, 0x01, 0x01, 0x00,	/* 20 */
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01,	/* 30 */
+	0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,	/* 40 */
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x01, 0x01, 0x01, 0x01,	/* 50 */
+	0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,	/* 60 */
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x01, 0x01, 0x01, 0x01,	/* 70 */
+	0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01,	/* 80 */
+	0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01,	/* 90 */
+	0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01,	/* a0 */
+	0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01,	/* b0 */
+	0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01,	/* c0 */
+	0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01,	/* d0 */
+	0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01,	/* e0 */
+	0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01,	/* f0 */
+};
+
+/*
+ * Armor bulk step: ARMOR_BLK_IN frame bytes <-> ARMOR_BLK_OUT characters
+ * (whole quads), through small local arrays.
+ */
+#define ARMOR_BLK_IN	192
+#define ARMOR_BLK_OUT	(ARMOR_BLK_IN / 3 * 4)
+
 /* ---- helpers ---- */
 
 /* Members of the DLE stuffing set (frame.h). */
 static bool
 stuffed(uint8_t c)
 {
-	return c == 0x10 || c == 0x11 || c == 0x13 || c == 0x1d || c == 0x7e;
+	return stuff_tab[c] != 0;
 }
 
 static bool
@@ -38,22 +110,6 @@ valid_encoding(uint8_t enc)
 	return enc == SC_ENCODING_BINARY || enc == SC_ENCODING_ARMOR;
 }
 
-/* Value of a base64 character, or -1. */
-static int
-b64_value(uint8_t c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
 
 bool
 sc_vmname_valid(const char *name, size_t len)
@@ -90,53 +146,77 @@ put_binary(struct sc_buf *out, uint8_t c)
 }
 
 /*
- * Armor: the frame's bytes go through a 3-byte group; every full group
- * becomes four characters.
+ * Binary: the header byte by byte, then the body as runs of bytes sent as
+ * they are (one bounds-checked copy each), each followed by at most one
+ * stuffed byte.
  */
-struct armor_enc {
-	uint8_t	grp[3];
-	unsigned n;
-};
-
 static int
-armor_flush(struct sc_buf *out, struct armor_enc *a)
+encode_binary(struct sc_buf *out, const uint8_t hdr[SC_FRAME_HDR_LEN],
+    struct sc_buf *in)
 {
-	uint32_t v;
-	uint8_t q[4];
+	size_t i, n;
+	uint8_t c;
 	int r;
 
-	if (a->n == 0)
-		return 0;
-	v = (uint32_t)a->grp[0] << 16;
-	if (a->n > 1)
-		v |= (uint32_t)a->grp[1] << 8;
-	if (a->n > 2)
-		v |= a->grp[2];
-	q[0] = (uint8_t)b64_alphabet[(v >> 18) & 0x3f];
-	q[1] = (uint8_t)b64_alphabet[(v >> 12) & 0x3f];
-	q[2] = a->n > 1 ? (uint8_t)b64_alphabet[(v >> 6) & 0x3f] : '=';
-	q[3] = a->n > 2 ? (uint8_t)b64_alphabet[v & 0x3f] : '=';
-	a->n = 0;
-	if ((r = sc_buf_put_bytes(out, q, sizeof(q))) != 0)
+	for (i = 0; i < SC_FRAME_HDR_LEN; i++)
+		if ((r = put_binary(out, hdr[i])) != 0)
+			return r;
+	for (;;) {
+		if ((r = sc_buf_copy_span(out, in, stuff_tab, SIZE_MAX, &n)) != 0)
+			return r;
+		if (sc_buf_get_u8(in, &c) != 0)
+			return 0;		/* end of the body */
+		if ((r = sc_buf_put_u16(out,
+		    (uint16_t)((SC_DLE << 8) | (c ^ SC_STUFF_XOR)))) != 0)
+			return r;
+	}
+}
+
+/*
+ * Base64 of in[i..i+n) (n = 1..3) as the quad out[o..o+4), '='-padded when
+ * n < 3.  The caller keeps i + n and o + 4 within the arrays.
+ */
+static void
+b64_encode_group(const uint8_t *in, size_t i, size_t n, uint8_t *out, size_t o)
+{
+	uint32_t v;
+
+	v = (uint32_t)in[i] << 16;
+	if (n > 1)
+		v |= (uint32_t)in[i + 1] << 8;
+	if (n > 2)
+		v |= in[i + 2];
+	out[o] = (uint8_t)b64_alphabet[(v >> 18) & 0x3f];
+	out[o + 1] = (uint8_t)b64_alphabet[(v >> 12) & 0x3f];
+	out[o + 2] = n > 1 ? (uint8_t)b64_alphabet[(v >> 6) & 0x3f] : '=';
+	out[o + 3] = n > 2 ? (uint8_t)b64_alphabet[v & 0x3f] : '=';
+}
+
+/*
+ * Armor: the header is exactly the first 3-byte group; the body follows in
+ * blocks of ARMOR_BLK_IN bytes (a multiple of 3, so only the last block can
+ * end in a padded quad), then the line end.
+ */
+static int
+encode_armor(struct sc_buf *out, const uint8_t hdr[SC_FRAME_HDR_LEN],
+    struct sc_buf *in)
+{
+	uint8_t blk[ARMOR_BLK_IN], q[ARMOR_BLK_OUT];
+	size_t n, i, o;
+	int r;
+
+	b64_encode_group(hdr, 0, SC_FRAME_HDR_LEN, q, 0);
+	if ((r = sc_buf_put_bytes(out, q, 4)) != 0)
 		return r;
-	return 0;
-}
-
-static int
-put_armor(struct sc_buf *out, struct armor_enc *a, uint8_t c)
-{
-	a->grp[a->n++] = c;
-	if (a->n == 3)
-		return armor_flush(out, a);
-	return 0;
-}
-
-static int
-put_encoded(struct sc_buf *out, uint8_t encoding, struct armor_enc *a, uint8_t c)
-{
-	if (encoding == SC_ENCODING_BINARY)
-		return put_binary(out, c);
-	return put_armor(out, a, c);
+	while ((n = SC_MIN(sc_buf_avail(in), sizeof(blk))) > 0) {
+		if (sc_buf_get_bytes(in, blk, n) != 0)
+			return SC_ERR_INTERNAL;
+		for (i = 0, o = 0; i < n; i += 3, o += 4)
+			b64_encode_group(blk, i, SC_MIN(n - i, 3), q, o);
+		if ((r = sc_buf_put_bytes(out, q, o)) != 0)
+			return r;
+	}
+	return sc_buf_put_u8(out, '\n');
 }
 
 /*
@@ -147,10 +227,9 @@ int
 sc_frame_encode(struct sc_buf *out, uint8_t encoding, uint8_t type,
     const uint8_t *body, size_t len)
 {
-	struct armor_enc a = { { 0, 0, 0 }, 0 };
+	uint8_t hdr[SC_FRAME_HDR_LEN];
 	struct sc_buf in;
 	size_t saved;
-	uint8_t c;
 	int r;
 
 	if (!valid_encoding(encoding))
@@ -164,24 +243,17 @@ sc_frame_encode(struct sc_buf *out, uint8_t encoding, uint8_t type,
 	if (out->readonly)
 		return SC_ERR_INVAL;
 
+	hdr[0] = type;
+	hdr[1] = (uint8_t)(len >> 8);
+	hdr[2] = (uint8_t)len;
 	saved = out->len;
 	sc_buf_init_ro(&in, body, len);
-	if ((r = put_encoded(out, encoding, &a, type)) != 0 ||
-	    (r = put_encoded(out, encoding, &a, (uint8_t)(len >> 8))) != 0 ||
-	    (r = put_encoded(out, encoding, &a, (uint8_t)len)) != 0)
-		goto fail;
-	while (sc_buf_get_u8(&in, &c) == 0) {
-		if ((r = put_encoded(out, encoding, &a, c)) != 0)
-			goto fail;
-	}
-	if (encoding == SC_ENCODING_ARMOR) {
-		if ((r = armor_flush(out, &a)) != 0 ||
-		    (r = sc_buf_put_u8(out, '\n')) != 0)
-			goto fail;
-	}
-	return 0;
-fail:
-	out->len = saved;
+	if (encoding == SC_ENCODING_BINARY)
+		r = encode_binary(out, hdr, &in);
+	else
+		r = encode_armor(out, hdr, &in);
+	if (r != 0)
+		out->len = saved;
 	return r;
 }
 
@@ -236,6 +308,44 @@ frame_complete(const struct sc_frame_decoder *d)
 }
 
 /*
+ * Body bytes the current frame still lacks: 0 until the header is complete
+ * (the header goes through push_byte alone) and once the body is.
+ */
+static size_t
+body_left(const struct sc_frame_decoder *d)
+{
+	size_t want;
+
+	if (d->have < SC_FRAME_HDR_LEN)
+		return 0;
+	want = SC_FRAME_HDR_LEN + cur_body_len(d);
+	return d->have < want ? want - d->have : 0;
+}
+
+/*
+ * A writable buffer over d->frame whose write position is d->have: bulk
+ * appends to the frame go through it (bounded by sizeof(d->frame)), then
+ * frame_writer_done() takes the new length back.
+ */
+static int
+frame_writer(struct sc_frame_decoder *d, struct sc_buf *fb)
+{
+	uint8_t *decoded;
+
+	sc_buf_init(fb, d->frame, sizeof(d->frame));
+	/* Step over the bytes already decoded; they are kept as they are. */
+	if (sc_buf_reserve(fb, d->have, &decoded) != 0)
+		return SC_ERR_INTERNAL;
+	return 0;
+}
+
+static void
+frame_writer_done(struct sc_frame_decoder *d, const struct sc_buf *fb)
+{
+	d->have = fb->len;
+}
+
+/*
  * Append one decoded frame byte.  The header is checked the moment its last
  * byte arrives, so a bad type or an oversize length fails before any body
  * byte is stored.  A byte past the declared end is an error (armor only:
@@ -278,15 +388,37 @@ decode_binary(struct sc_frame_decoder *d, uint8_t c)
 	return frame_complete(d) ? 1 : 0;
 }
 
+/*
+ * Binary, inside the body and not after a DLE: copy the run of ordinary
+ * bytes (none in the stuffing set) from in to the frame, at most up to the
+ * declared end.  decode_binary() would store each of them unchanged.
+ * Returns 1 when that completed the frame, else 0 (the next input byte, if
+ * any, is a DLE or a bad raw member of the set, for decode_binary()).
+ */
+static int
+decode_binary_run(struct sc_frame_decoder *d, struct sc_buf *in)
+{
+	struct sc_buf fb;
+	size_t n;
+	int r;
+
+	if ((r = frame_writer(d, &fb)) != 0)
+		return r;
+	if (sc_buf_copy_span(&fb, in, stuff_tab, body_left(d), &n) != 0)
+		return SC_ERR_INTERNAL;		/* body_left() fits frame[] */
+	frame_writer_done(d, &fb);
+	return frame_complete(d) ? 1 : 0;
+}
+
 /* Armor: a full quad of base64 characters (possibly padded) to bytes. */
 static int
 armor_quad(struct sc_frame_decoder *d)
 {
-	int v[4], i, nbytes, r;
-	uint32_t w;
+	uint32_t v[4], w;
+	int i, nbytes, r;
 
 	for (i = 0; i < 4; i++)
-		v[i] = d->b64_quad[i] == '=' ? 0 : b64_value(d->b64_quad[i]);
+		v[i] = d->b64_quad[i] == '=' ? 0 : b64_dec[d->b64_quad[i]];
 	if (d->b64_quad[0] == '=' || d->b64_quad[1] == '=')
 		return SC_ERR_FORMAT;
 	if (d->b64_quad[2] == '=') {
@@ -298,8 +430,7 @@ armor_quad(struct sc_frame_decoder *d)
 	} else {
 		nbytes = 3;
 	}
-	w = ((uint32_t)v[0] << 18) | ((uint32_t)v[1] << 12) |
-	    ((uint32_t)v[2] << 6) | (uint32_t)v[3];
+	w = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
 	/* Canonical encoding only: the bits padding drops must be zero. */
 	if ((nbytes == 1 && (w & 0xffff) != 0) ||
 	    (nbytes == 2 && (w & 0xff) != 0))
@@ -318,9 +449,11 @@ armor_quad(struct sc_frame_decoder *d)
 static int
 decode_armor(struct sc_frame_decoder *d, uint8_t c)
 {
-	if (c == '\r' || c == ' ')
+	uint8_t v = b64_dec[c];
+
+	if (v == B64_SKIP)
 		return 0;
-	if (c == '\n') {
+	if (v == B64_EOL) {
 		if (d->have == 0 && d->b64_n == 0 && !d->b64_pad_seen)
 			return 0;	/* empty line */
 		if (d->b64_n != 0 || !frame_complete(d))
@@ -328,11 +461,11 @@ decode_armor(struct sc_frame_decoder *d, uint8_t c)
 		d->b64_pad_seen = false;
 		return 1;
 	}
-	if (c == '=') {
+	if (v == B64_PAD) {
 		if (d->b64_n < 2)
 			return SC_ERR_FORMAT;
 		d->b64_pad_seen = true;
-	} else if (b64_value(c) < 0) {
+	} else if (v == B64_BAD) {
 		return SC_ERR_FORMAT;
 	} else if (d->b64_pad_seen) {
 		return SC_ERR_FORMAT;		/* data after padding */
@@ -344,6 +477,58 @@ decode_armor(struct sc_frame_decoder *d, uint8_t c)
 	if (d->b64_n == 4)
 		return armor_quad(d);
 	return 0;
+}
+
+/*
+ * Armor, inside the body at a quad boundary with no padding seen: decode
+ * whole quads of alphabet characters (no '=', '\r', ' ' or '\n' among them)
+ * that yield at most the body bytes still missing, a block at a time.
+ * decode_armor() would accept each of these quads and store the same bytes;
+ * everything else (the header quad, padding, ignored characters, line ends,
+ * data past the declared end, errors) is left to it.  Returns 0, or
+ * SC_ERR_INTERNAL if a checked step fails that cannot.
+ */
+static int
+decode_armor_run(struct sc_frame_decoder *d, struct sc_buf *in)
+{
+	uint8_t q[ARMOR_BLK_OUT], out[ARMOR_BLK_IN];
+	struct sc_buf fb;
+	size_t n, i, o;
+	uint32_t w;
+	int r;
+
+	n = sc_buf_span(in, b64_stop, SC_MIN(sizeof(q), body_left(d) / 3 * 4));
+	n -= n % 4;
+	if (n == 0)
+		return 0;
+	if (sc_buf_get_bytes(in, q, n) != 0)
+		return SC_ERR_INTERNAL;
+	for (i = 0, o = 0; i < n; i += 4, o += 3) {
+		w = ((uint32_t)b64_dec[q[i]] << 18) |
+		    ((uint32_t)b64_dec[q[i + 1]] << 12) |
+		    ((uint32_t)b64_dec[q[i + 2]] << 6) |
+		    (uint32_t)b64_dec[q[i + 3]];
+		out[o] = (uint8_t)(w >> 16);
+		out[o + 1] = (uint8_t)(w >> 8);
+		out[o + 2] = (uint8_t)w;
+	}
+	if ((r = frame_writer(d, &fb)) != 0)
+		return r;
+	if (sc_buf_put_bytes(&fb, out, o) != 0)
+		return SC_ERR_INTERNAL;		/* o <= body_left() */
+	frame_writer_done(d, &fb);
+	return 0;
+}
+
+/* True when the next input may go through a run path (see the top). */
+static bool
+run_possible(const struct sc_frame_decoder *d)
+{
+	if (body_left(d) == 0)
+		return false;
+	if (d->encoding == SC_ENCODING_BINARY)
+		return !d->in_escape;
+	return d->b64_n == 0 && !d->b64_pad_seen;
 }
 
 int
@@ -367,28 +552,51 @@ sc_frame_decode(struct sc_frame_decoder *d, const uint8_t *in, size_t len,
 		d->have = 0;
 	}
 	sc_buf_init_ro(&b, in, len);
-	while (sc_buf_get_u8(&b, &c) == 0) {
+	while (sc_buf_avail(&b) > 0) {
+		if (run_possible(d)) {
+			if (d->encoding == SC_ENCODING_BINARY)
+				r = decode_binary_run(d, &b);
+			else
+				r = decode_armor_run(d, &b);
+			if (r < 0) {
+				*consumed = b.off;
+				goto fail;
+			}
+			if (r == 1)
+				goto ready;
+			if (sc_buf_avail(&b) == 0)
+				break;
+		}
+		/* One byte: header, escapes, line structure, errors. */
+		if (sc_buf_get_u8(&b, &c) != 0) {
+			r = SC_ERR_INTERNAL;
+			*consumed = b.off;
+			goto fail;
+		}
 		if (d->encoding == SC_ENCODING_BINARY)
 			r = decode_binary(d, c);
 		else
 			r = decode_armor(d, c);
 		if (r < 0) {
 			*consumed = b.off - 1;
-			d->error = r;
-			d->have = 0;
-			return r;
+			goto fail;
 		}
-		if (r == 1) {
-			*consumed = b.off;
-			d->frame_ready = true;
-			f->type = d->frame[0];
-			f->len = (uint16_t)cur_body_len(d);
-			f->body = d->frame + SC_FRAME_HDR_LEN;
-			return 1;
-		}
+		if (r == 1)
+			goto ready;
 	}
 	*consumed = len;
 	return 0;
+ready:
+	*consumed = b.off;
+	d->frame_ready = true;
+	f->type = d->frame[0];
+	f->len = (uint16_t)cur_body_len(d);
+	f->body = d->frame + SC_FRAME_HDR_LEN;
+	return 1;
+fail:
+	d->error = r;
+	d->have = 0;
+	return r;
 }
 
 /* ---- HELLO scanner ---- */

@@ -5,3 +5,4 @@ tests_bench_sc_bench_SOURCES = tests/bench/sc-bench.c
 tests_bench_sc_bench_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_bench_sc_bench_LDADD = $(SC_LIBS)
 EXTRA_DIST += tests/bench/run
+include tests/bench/codec.mk
