@@ -84,20 +84,23 @@ term_check_stty() {	# the terminal modes must be exactly as before (not its size
 }
 
 # ---- sshd ----
+# SSHD_EXTRA: config lines put first (sshd takes the first value of a
+# keyword), e.g. "PasswordAuthentication yes".  SSHD_DIR: its directory.
 term_sshd() {	# needs SSHD_FORCED (the forced command)
 	command -v sshd >/dev/null 2>&1 || command -v /usr/sbin/sshd >/dev/null 2>&1 ||
 		t_skip "no sshd"
 	SSHD=$(command -v sshd || echo /usr/sbin/sshd)
 	SSHD_PORT=$(t_free_port)
-	d=$T_TMP/sshd
+	d=${SSHD_DIR:-$T_TMP/sshd}
 	mkdir -p "$d"
 	ssh-keygen -q -t ed25519 -N '' -f "$d/host_key"
-	ssh-keygen -q -t ed25519 -N '' -f "$T_TMP/id_user"
+	[ -e "$T_TMP/id_user" ] || ssh-keygen -q -t ed25519 -N '' -f "$T_TMP/id_user"
 	printf 'command="%s",no-port-forwarding,no-agent-forwarding,no-X11-forwarding %s\n' \
 		"$SSHD_FORCED" "$(cat "$T_TMP/id_user.pub")" >"$d/authorized_keys"
 	chmod 600 "$d/authorized_keys"
 	[ "$(id -u)" = 0 ] && mkdir -p /run/sshd
 	cat >"$d/sshd_config" <<EOS
+${SSHD_EXTRA:-}
 ListenAddress 127.0.0.1
 Port $SSHD_PORT
 HostKey $d/host_key
@@ -111,10 +114,10 @@ UsePAM no
 PidFile $d/sshd.pid
 LogLevel ERROR
 EOS
-	t_bg "$SSHD" -D -e -f "$d/sshd_config"
+	t_bg "$SSHD" -D -E "$d/sshd.log" -f "$d/sshd_config"
 	t_wait 50 python3 -c "import socket; socket.create_connection(('127.0.0.1', $SSHD_PORT)).recv(4)" ||
 		t_fail "sshd did not start"
 	# known_hosts for both clients
-	printf '[127.0.0.1]:%s %s\n' "$SSHD_PORT" "$(cut -d' ' -f1,2 "$d/host_key.pub")" >"$T_TMP/known_hosts"
+	printf '[127.0.0.1]:%s %s\n' "$SSHD_PORT" "$(cut -d' ' -f1,2 "$d/host_key.pub")" >>"$T_TMP/known_hosts"
 	SSH_USER=$(id -un)
 }

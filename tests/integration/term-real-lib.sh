@@ -7,7 +7,8 @@
 # client connects on the certificate alone (no --trust-hv-key).
 #
 #   treal_up VM...      the whole stack; the owner's keystore is
-#                       $T_TMP/home (SCCRYPT_HOME), every VM bound to it
+#                       $T_TMP/home (SCCRYPT_HOME), every VM bound to it;
+#                       $TREAL_POLICY: more consoled policy lines
 #   treal_pipe VM       "sccrypt-term -H hv1 --pipe VM -- <the shim>" with
 #                       extra options in $TREAL_OPTS
 #   treal_keystore DIR  a second user's keystore (key + pinned key server)
@@ -28,6 +29,7 @@ treal_up() {
 	atk_attest main "$TREAL_HOST" "$T_TMP/vmm.cert"
 	cp "$T_TMP/vmm.cert" "$T_TMP/good.cert"
 	for vm in "$@"; do echo "allow $ME $vm"; done >"$T_TMP/policy"
+	[ -z "${TREAL_POLICY:-}" ] || echo "$TREAL_POLICY" >>"$T_TMP/policy"
 	dom0_start_consoled <"$T_TMP/policy"	# not in a pipe: t_bg records it
 	atk_client_setup
 	for vm in "$@"; do atk_bind "$vm"; done
