@@ -173,9 +173,23 @@ encode_binary(struct sc_buf *out, const uint8_t hdr[SC_FRAME_HDR_LEN],
 }
 
 /*
- * Base64 of in[i..i+n) (n = 1..3) as the quad out[o..o+4), '='-padded when
- * n < 3.  The caller keeps i + n and o + 4 within the arrays.
+ * Base64 of in[i..i+3) as the quad out[o..o+4).  The caller keeps i + 3 and
+ * o + 4 within the arrays.
  */
+static inline void
+b64_encode3(const uint8_t *in, size_t i, uint8_t *out, size_t o)
+{
+	uint32_t v;
+
+	v = ((uint32_t)in[i] << 16) | ((uint32_t)in[i + 1] << 8) | in[i + 2];
+	out[o] = (uint8_t)b64_alphabet[v >> 18];
+	out[o + 1] = (uint8_t)b64_alphabet[(v >> 12) & 0x3f];
+	out[o + 2] = (uint8_t)b64_alphabet[(v >> 6) & 0x3f];
+	out[o + 3] = (uint8_t)b64_alphabet[v & 0x3f];
+}
+
+/* The same for the last group of a frame, in[i..i+n) with n = 1..3,
+ * '='-padded when n < 3. */
 static void
 b64_encode_group(const uint8_t *in, size_t i, size_t n, uint8_t *out, size_t o)
 {
@@ -205,14 +219,18 @@ encode_armor(struct sc_buf *out, const uint8_t hdr[SC_FRAME_HDR_LEN],
 	size_t n, i, o;
 	int r;
 
-	b64_encode_group(hdr, 0, SC_FRAME_HDR_LEN, q, 0);
+	b64_encode3(hdr, 0, q, 0);
 	if ((r = sc_buf_put_bytes(out, q, 4)) != 0)
 		return r;
 	while ((n = SC_MIN(sc_buf_avail(in), sizeof(blk))) > 0) {
 		if (sc_buf_get_bytes(in, blk, n) != 0)
 			return SC_ERR_INTERNAL;
-		for (i = 0, o = 0; i < n; i += 3, o += 4)
-			b64_encode_group(blk, i, SC_MIN(n - i, 3), q, o);
+		for (i = 0, o = 0; n - i >= 3; i += 3, o += 4)
+			b64_encode3(blk, i, q, o);
+		if (i < n) {
+			b64_encode_group(blk, i, n - i, q, o);
+			o += 4;
+		}
 		if ((r = sc_buf_put_bytes(out, q, o)) != 0)
 			return r;
 	}
@@ -389,23 +407,41 @@ decode_binary(struct sc_frame_decoder *d, uint8_t c)
 }
 
 /*
- * Binary, inside the body and not after a DLE: copy the run of ordinary
- * bytes (none in the stuffing set) from in to the frame, at most up to the
- * declared end.  decode_binary() would store each of them unchanged.
- * Returns 1 when that completed the frame, else 0 (the next input byte, if
- * any, is a DLE or a bad raw member of the set, for decode_binary()).
+ * Binary, inside the body and not after a DLE: copy runs of ordinary bytes
+ * (none in the stuffing set) from in to the frame, each followed by a valid
+ * DLE escape whose two bytes are both in, up to the declared end.
+ * decode_binary() would store exactly these bytes.  Returns 1 when that
+ * completed the frame, else 0: the input is used up, or its next byte is
+ * for decode_binary() (a DLE whose second byte is not in yet or is bad, or
+ * a raw member of the set), or SC_ERR_INTERNAL if a step that cannot fail
+ * does.
  */
 static int
 decode_binary_run(struct sc_frame_decoder *d, struct sc_buf *in)
 {
 	struct sc_buf fb;
-	size_t n;
+	size_t left, n;
+	uint16_t esc;
+	uint8_t c;
 	int r;
 
 	if ((r = frame_writer(d, &fb)) != 0)
 		return r;
-	if (sc_buf_copy_span(&fb, in, stuff_tab, body_left(d), &n) != 0)
-		return SC_ERR_INTERNAL;		/* body_left() fits frame[] */
+	left = body_left(d);
+	for (;;) {
+		/* left fits frame[]: a run cannot fail for room. */
+		if (sc_buf_copy_span(&fb, in, stuff_tab, left, &n) != 0)
+			return SC_ERR_INTERNAL;
+		left -= n;
+		if (left == 0 || sc_buf_peek_u16(in, &esc) != 0)
+			break;
+		c = (uint8_t)(esc ^ SC_STUFF_XOR);
+		if ((esc >> 8) != SC_DLE || !stuffed(c))
+			break;
+		if (sc_buf_skip(in, 2) != 0 || sc_buf_put_u8(&fb, c) != 0)
+			return SC_ERR_INTERNAL;
+		left--;
+	}
 	frame_writer_done(d, &fb);
 	return frame_complete(d) ? 1 : 0;
 }

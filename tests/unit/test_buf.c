@@ -3,13 +3,15 @@
  *
  * Every reader and writer at its boundaries: exact fit, one byte short,
  * length-prefixed strings at their maximum and truncated, read-only views
- * refusing writes, compact/reset, poke, sub-buffers.  Every failing call
- * must leave the buffer (struct and bytes) exactly as it was.
+ * refusing writes, compact/reset, poke, sub-buffers, span scanning and
+ * copying.  Every failing call must leave the buffer (struct and bytes)
+ * exactly as it was.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -533,6 +535,159 @@ test_huge_lengths(void **state)
 	same(&s, &b);
 }
 
+/* ---- bulk scanning: sc_buf_span, sc_buf_copy_span ---- */
+
+/* The obvious loop, to compare with. */
+static size_t
+naive_span(const uint8_t *p, size_t avail, const uint8_t stop[256], size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < avail && i < max; i++)
+		if (stop[p[i]] != 0)
+			break;
+	return i;
+}
+
+static void
+test_span(void **state)
+{
+	static const uint8_t none[256];
+	uint8_t all[256], some[256], src[40];
+	struct sc_buf b;
+	struct snap s;
+	size_t i, k, max;
+
+	(void)state;
+	memset(all, 1, sizeof(all));
+	memset(some, 0, sizeof(some));
+	some[0x10] = some[0x7e] = some[0xff] = 1;
+	/* Empty buffers, including one over NULL, and max 0. */
+	sc_buf_init_ro(&b, NULL, 0);
+	assert_int_equal(sc_buf_span(&b, none, SIZE_MAX), 0);
+	sc_buf_init(&b, src, sizeof(src));
+	assert_int_equal(sc_buf_span(&b, none, SIZE_MAX), 0);	/* nothing written */
+	for (i = 0; i < sizeof(src); i++)
+		src[i] = (uint8_t)(0x20 + i);
+	sc_buf_init_ro(&b, src, sizeof(src));
+	take(&s, &b);
+	assert_int_equal(sc_buf_span(&b, none, 0), 0);
+	assert_int_equal(sc_buf_span(&b, none, SIZE_MAX), sizeof(src));
+	assert_int_equal(sc_buf_span(&b, none, 7), 7);
+	assert_int_equal(sc_buf_span(&b, all, SIZE_MAX), 0);
+	same(&s, &b);			/* span never moves anything */
+	/* A stop byte at every position, seen from every read position and
+	 * with every max: the span ends right before it. */
+	for (k = 0; k < sizeof(src); k++) {
+		for (i = 0; i < sizeof(src); i++)
+			src[i] = (uint8_t)(0x20 + i);
+		src[k] = 0x7e;
+		for (i = 0; i <= sizeof(src); i++) {
+			for (max = 0; max <= sizeof(src) + 1; max++) {
+				sc_buf_init_ro(&b, src, sizeof(src));
+				assert_int_equal(sc_buf_skip(&b, i), 0);
+				assert_int_equal(sc_buf_span(&b, some, max),
+				    naive_span(src + i, sizeof(src) - i, some, max));
+				assert_int_equal(b.off, i);
+			}
+		}
+	}
+	/* Random data and random tables against the loop above. */
+	srand(7);
+	for (k = 0; k < 2000; k++) {
+		uint8_t tab[256];
+
+		for (i = 0; i < 256; i++)
+			tab[i] = (rand() % 16 == 0) ? (uint8_t)(1 + rand() % 255) : 0;
+		for (i = 0; i < sizeof(src); i++)
+			src[i] = (uint8_t)rand();
+		i = (size_t)rand() % (sizeof(src) + 1);
+		max = (size_t)rand() % (sizeof(src) + 4);
+		sc_buf_init_ro(&b, src, sizeof(src));
+		assert_int_equal(sc_buf_skip(&b, i), 0);
+		assert_int_equal(sc_buf_span(&b, tab, max),
+		    naive_span(src + i, sizeof(src) - i, tab, max));
+	}
+}
+
+static void
+test_copy_span(void **state)
+{
+	static const uint8_t none[256];
+	uint8_t stop[256], src[32], mem[16];
+	struct sc_buf in, out;
+	struct snap s_in, s_out;
+	size_t n, i;
+
+	(void)state;
+	memset(stop, 0, sizeof(stop));
+	stop['|'] = 1;
+	memcpy(src, "abc|defghij|klmnopqrstuvwxyz0123", sizeof(src));
+	sc_buf_init_ro(&in, src, sizeof(src));
+	sc_buf_init(&out, mem, sizeof(mem));
+	/* Moves the run before the stop byte; both sides advance. */
+	assert_int_equal(sc_buf_put_u8(&out, '>'), 0);
+	assert_int_equal(sc_buf_copy_span(&out, &in, stop, SIZE_MAX, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(in.off, 3);
+	assert_int_equal(out.len, 4);
+	assert_memory_equal(mem, ">abc", 4);
+	/* At a stop byte: nothing moves, n = 0. */
+	assert_int_equal(sc_buf_copy_span(&out, &in, stop, SIZE_MAX, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(in.off, 3);
+	assert_int_equal(out.len, 4);
+	assert_int_equal(sc_buf_skip(&in, 1), 0);
+	/* max limits the run. */
+	assert_int_equal(sc_buf_copy_span(&out, &in, stop, 2, &n), 0);
+	assert_int_equal(n, 2);
+	assert_memory_equal(mem, ">abcde", 6);
+	/* The rest of the run, "fghij", fits (6 + 5 = 11 <= 16). */
+	assert_int_equal(sc_buf_copy_span(&out, &in, stop, SIZE_MAX, &n), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(out.len, 11);
+	assert_int_equal(sc_buf_skip(&in, 1), 0);
+	/* The next run (20 bytes) does not fit: nothing changes. */
+	take(&s_in, &in);
+	take(&s_out, &out);
+	n = 99;
+	assert_int_equal(sc_buf_copy_span(&out, &in, stop, SIZE_MAX, &n),
+	    SC_ERR_NOSPACE);
+	assert_int_equal(n, 0);
+	same(&s_in, &in);
+	same(&s_out, &out);
+	/* ... but the part that fits can be asked for with max. */
+	assert_int_equal(sc_buf_copy_span(&out, &in, stop, sc_buf_room(&out), &n), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(sc_buf_room(&out), 0);
+	assert_memory_equal(mem, ">abcdefghijklmno", 16);
+	/* A read-only destination takes nothing (an empty run is fine). */
+	sc_buf_init_ro(&in, src, sizeof(src));
+	sc_buf_init_ro(&out, mem, sizeof(mem));
+	take(&s_out, &out);
+	assert_int_equal(sc_buf_copy_span(&out, &in, none, SIZE_MAX, &n),
+	    SC_ERR_NOSPACE);
+	assert_int_equal(in.off, 0);
+	same(&s_out, &out);
+	assert_int_equal(sc_buf_copy_span(&out, &in, stop, 0, &n), 0);
+	assert_int_equal(n, 0);
+	/* An empty source over NULL. */
+	sc_buf_init_ro(&in, NULL, 0);
+	sc_buf_init(&out, mem, sizeof(mem));
+	assert_int_equal(sc_buf_copy_span(&out, &in, none, SIZE_MAX, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(out.len, 0);
+	/* Whole buffer with no stop byte in it. */
+	for (i = 0; i < sizeof(src); i++)
+		src[i] = (uint8_t)i;
+	sc_buf_init_ro(&in, src, sizeof(src));
+	sc_buf_init(&out, mem, sizeof(mem));
+	assert_int_equal(sc_buf_copy_span(&out, &in, none, sizeof(mem), &n), 0);
+	assert_int_equal(n, sizeof(mem));
+	assert_memory_equal(mem, src, sizeof(mem));
+	assert_int_equal(sc_buf_avail(&in), sizeof(src) - sizeof(mem));
+}
+
 int
 main(void)
 {
@@ -548,6 +703,8 @@ main(void)
 		cmocka_unit_test(test_poke),
 		cmocka_unit_test(test_get_sub),
 		cmocka_unit_test(test_huge_lengths),
+		cmocka_unit_test(test_span),
+		cmocka_unit_test(test_copy_span),
 	};
 
 	return cmocka_run_group_tests_name("buf", tests, NULL, NULL);

@@ -1,7 +1,9 @@
 /*
  * test_frame.c — frame codec (both encodings), incremental decoding at every
  * split point, header checks before the body, malformed input, the HELLO
- * scanner, HELLO and ERROR bodies, VM name validation.
+ * scanner, HELLO and ERROR bodies, VM name validation; and the codec against
+ * a byte-at-a-time reference (identical encoded bytes; identical frames,
+ * errors and error positions under every chunking of the decoder input).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -622,6 +624,703 @@ test_armor_errors(void **state)
 	assert_int_equal(feed(&d, "x", 1, &used), SC_ERR_INVAL);
 }
 
+/* ---- the codec against a byte-at-a-time reference ---- */
+
+/*
+ * Reference codec, one byte at a time, written from docs/protocol/frames.md
+ * (the way the codec worked before it was made to handle runs of bytes).
+ * The real encoder must produce exactly its bytes; the real decoder must,
+ * on any input cut into chunks in any way, yield the same frames at the
+ * same offsets, fail with the same code at the same byte, and agree on
+ * whether a partial frame is held at the end.
+ */
+static const char ref_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static bool
+ref_stuffed(uint8_t c)
+{
+	return c == 0x10 || c == 0x11 || c == 0x13 || c == 0x1d || c == 0x7e;
+}
+
+static int
+ref_b64(uint8_t c)
+{
+	int i;
+
+	for (i = 0; i < 64; i++)
+		if ((uint8_t)ref_alphabet[i] == c)
+			return i;
+	return -1;
+}
+
+/* Encoded frame into out (room for SC_FRAME_ENC_MAX); returns its length. */
+static size_t
+ref_encode(uint8_t enc, uint8_t type, const uint8_t *body, size_t len,
+    uint8_t *out)
+{
+	static uint8_t fr[SC_FRAME_MAX];
+	size_t n, i, o = 0;
+	uint32_t v;
+
+	fr[0] = type;
+	fr[1] = (uint8_t)(len >> 8);
+	fr[2] = (uint8_t)len;
+	if (len > 0)
+		memcpy(fr + 3, body, len);
+	n = 3 + len;
+	if (enc == SC_ENCODING_BINARY) {
+		for (i = 0; i < n; i++) {
+			if (ref_stuffed(fr[i])) {
+				out[o++] = SC_DLE;
+				out[o++] = fr[i] ^ SC_STUFF_XOR;
+			} else {
+				out[o++] = fr[i];
+			}
+		}
+		return o;
+	}
+	for (i = 0; i < n; i += 3) {
+		v = (uint32_t)fr[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)fr[i + 1] << 8;
+		if (i + 2 < n)
+			v |= fr[i + 2];
+		out[o++] = (uint8_t)ref_alphabet[v >> 18];
+		out[o++] = (uint8_t)ref_alphabet[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? (uint8_t)ref_alphabet[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < n ? (uint8_t)ref_alphabet[v & 63] : '=';
+	}
+	out[o++] = '\n';
+	return o;
+}
+
+struct ref_dec {
+	uint8_t	enc;
+	bool	esc;		/* binary: after a DLE */
+	bool	pad;		/* armor: '=' seen in this line */
+	uint8_t	quad[4];
+	unsigned qn;
+	size_t	have;
+	uint8_t	frame[SC_FRAME_MAX];
+};
+
+static size_t
+ref_len(const struct ref_dec *r)
+{
+	return ((size_t)r->frame[1] << 8) | r->frame[2];
+}
+
+static bool
+ref_complete(const struct ref_dec *r)
+{
+	return r->have >= 3 && r->have == 3 + ref_len(r);
+}
+
+static int
+ref_push(struct ref_dec *r, uint8_t c)
+{
+	if (ref_complete(r))
+		return SC_ERR_TOOLONG;		/* armor: line too long */
+	assert_true(r->have < sizeof(r->frame));
+	r->frame[r->have++] = c;
+	if (r->have == 1 && (c < SC_FRAME_HELLO || c > SC_FRAME_BYE))
+		return SC_ERR_TYPE;
+	if (r->have == 3 && ref_len(r) > SC_FRAME_BODY_MAX)
+		return SC_ERR_TOOLONG;
+	return 0;
+}
+
+/* One input byte: negative error, 1 when it ended a frame, else 0. */
+static int
+ref_byte(struct ref_dec *r, uint8_t c)
+{
+	uint32_t w;
+	int v[4], i, nb, e;
+
+	if (r->enc == SC_ENCODING_BINARY) {
+		if (r->esc) {
+			r->esc = false;
+			c ^= SC_STUFF_XOR;
+			if (!ref_stuffed(c))
+				return SC_ERR_FORMAT;
+		} else if (c == SC_DLE) {
+			r->esc = true;
+			return 0;
+		} else if (ref_stuffed(c)) {
+			return SC_ERR_FORMAT;
+		}
+		if ((e = ref_push(r, c)) != 0)
+			return e;
+		return ref_complete(r) ? 1 : 0;
+	}
+	if (c == '\r' || c == ' ')
+		return 0;
+	if (c == '\n') {
+		if (r->have == 0 && r->qn == 0 && !r->pad)
+			return 0;			/* empty line */
+		if (r->qn != 0 || !ref_complete(r))
+			return SC_ERR_TRUNCATED;
+		r->pad = false;
+		return 1;
+	}
+	if (c == '=') {
+		if (r->qn < 2)
+			return SC_ERR_FORMAT;	/* '=' only as 3rd or 4th */
+		r->pad = true;
+	} else if (ref_b64(c) < 0 || r->pad) {
+		return SC_ERR_FORMAT;		/* bad char, data after '=' */
+	}
+	r->quad[r->qn++] = c;
+	if (r->qn < 4)
+		return 0;
+	r->qn = 0;
+	if (r->quad[2] == '=' && r->quad[3] != '=')
+		return SC_ERR_FORMAT;
+	nb = r->quad[2] == '=' ? 1 : r->quad[3] == '=' ? 2 : 3;
+	for (i = 0; i < 4; i++)
+		v[i] = r->quad[i] == '=' ? 0 : ref_b64(r->quad[i]);
+	w = ((uint32_t)v[0] << 18) | ((uint32_t)v[1] << 12) |
+	    ((uint32_t)v[2] << 6) | (uint32_t)v[3];
+	if ((nb == 1 && (w & 0xffff) != 0) || (nb == 2 && (w & 0xff) != 0))
+		return SC_ERR_FORMAT;		/* not canonical */
+	for (i = 0; i < nb; i++)
+		if ((e = ref_push(r, (uint8_t)(w >> (16 - 8 * i)))) != 0)
+			return e;
+	return 0;
+}
+
+/* What a decoder made of a stream. */
+#define RES_FRAMES_MAX	64
+struct dec_res {
+	int	nframes;
+	size_t	end[RES_FRAMES_MAX];	/* offset just past the frame's last byte */
+	uint8_t	type[RES_FRAMES_MAX];
+	size_t	len[RES_FRAMES_MAX];
+	uint64_t sum[RES_FRAMES_MAX];	/* FNV-1a of the body */
+	int	err;			/* 0 or the (sticky) error */
+	size_t	err_at;			/* offset of the byte it failed on */
+	bool	partial;		/* no error: a frame is incomplete at EOF */
+};
+
+static uint64_t
+fnv(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static void
+res_frame(struct dec_res *res, size_t end, uint8_t type, const uint8_t *body,
+    size_t len)
+{
+	assert_true(res->nframes < RES_FRAMES_MAX);
+	res->end[res->nframes] = end;
+	res->type[res->nframes] = type;
+	res->len[res->nframes] = len;
+	res->sum[res->nframes] = fnv(body, len);
+	res->nframes++;
+}
+
+static void
+ref_run(uint8_t enc, const uint8_t *in, size_t len, struct dec_res *res)
+{
+	static struct ref_dec r;
+	size_t i;
+	int e;
+
+	memset(res, 0, sizeof(*res));
+	r.enc = enc;
+	r.esc = r.pad = false;
+	r.qn = 0;
+	r.have = 0;
+	for (i = 0; i < len; i++) {
+		e = ref_byte(&r, in[i]);
+		if (e < 0) {
+			res->err = e;
+			res->err_at = i;
+			return;
+		}
+		if (e == 1) {
+			res_frame(res, i + 1, r.frame[0], r.frame + 3, ref_len(&r));
+			r.have = 0;
+		}
+	}
+	res->partial = r.have > 0 || r.esc || r.qn > 0 || r.pad;
+}
+
+/*
+ * Chunkings of the input: CUT_FIXED k-byte pieces; CUT_SPLIT two pieces cut
+ * at k; CUT_RANDOM pieces of 1..k bytes from a seeded generator; CUT_MASK
+ * a cut after byte i wherever bit i of k is set (all chunkings of a short
+ * input are the masks 0 .. 2^(len-1) - 1).
+ */
+enum cut_mode { CUT_FIXED, CUT_SPLIT, CUT_RANDOM, CUT_MASK };
+struct chunker {
+	enum cut_mode	mode;
+	size_t		k;
+	unsigned	seed;
+};
+
+static size_t
+next_chunk(struct chunker *ch, size_t pos, size_t left)
+{
+	size_t n;
+
+	switch (ch->mode) {
+	case CUT_FIXED:
+		n = ch->k;
+		break;
+	case CUT_SPLIT:
+		n = pos < ch->k ? ch->k - pos : left;
+		break;
+	case CUT_RANDOM:
+		n = 1 + (size_t)rand_r(&ch->seed) % ch->k;
+		break;
+	case CUT_MASK:
+	default:
+		for (n = 1; n < left && !(ch->k & ((size_t)1 << (pos + n - 1)));
+		    n++)
+			;
+		break;
+	}
+	if (n == 0 || n > left)
+		n = left;
+	return n;
+}
+
+static void
+real_run(uint8_t enc, const uint8_t *in, size_t len, struct chunker ch,
+    struct dec_res *res)
+{
+	static struct sc_frame_decoder d;
+	struct sc_frame f;
+	size_t pos = 0, n, used;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	assert_int_equal(sc_frame_decoder_init(&d, enc), 0);
+	while (pos < len) {
+		n = next_chunk(&ch, pos, len - pos);
+		while (n > 0) {
+			r = sc_frame_decode(&d, in + pos, n, &used, &f);
+			assert_true(used <= n);
+			if (r < 0) {
+				res->err = r;
+				res->err_at = pos + used;
+				/* Sticky: the same code, nothing consumed. */
+				assert_int_equal(sc_frame_decode(&d, in + pos,
+				    n, &used, &f), r);
+				assert_int_equal(used, 0);
+				return;
+			}
+			pos += used;
+			n -= used;
+			if (r == 1) {
+				assert_true(f.len <= SC_FRAME_BODY_MAX);
+				res_frame(res, pos, f.type, f.body, f.len);
+			} else {
+				assert_int_equal(r, 0);
+				assert_int_equal(n, 0);
+			}
+		}
+	}
+	res->partial = sc_frame_decoder_partial(&d);
+}
+
+static void
+same_res(const struct dec_res *a, const struct dec_res *b)
+{
+	int i;
+
+	assert_int_equal(a->nframes, b->nframes);
+	for (i = 0; i < a->nframes; i++) {
+		assert_int_equal(a->end[i], b->end[i]);
+		assert_int_equal(a->type[i], b->type[i]);
+		assert_int_equal(a->len[i], b->len[i]);
+		assert_true(a->sum[i] == b->sum[i]);
+	}
+	assert_int_equal(a->err, b->err);
+	assert_int_equal(a->err_at, b->err_at);
+	if (a->err == 0)
+		assert_int_equal(a->partial, b->partial);
+}
+
+/* Decode in[0..len) with the given chunking and compare with ref. */
+static void
+check_chunking(uint8_t enc, const uint8_t *in, size_t len,
+    const struct dec_res *ref, enum cut_mode mode, size_t k, unsigned seed)
+{
+	struct dec_res got;
+	struct chunker ch = { mode, k, seed };
+
+	real_run(enc, in, len, ch, &got);
+	same_res(ref, &got);
+}
+
+/*
+ * The decoder against the reference on in[0..len): every chunk size 1..len
+ * and every single cut when len <= every_max, else a spread of sizes; plus
+ * `nrandom` random chunkings.
+ */
+static void
+check_decoder(uint8_t enc, const uint8_t *in, size_t len, size_t every_max,
+    unsigned nrandom, unsigned seed)
+{
+	static const size_t sizes[] = { 1, 2, 3, 4, 5, 7, 8, 13, 63, 64, 65,
+	    255, 1000, 4096, 8195 };
+	struct dec_res ref;
+	size_t k;
+	unsigned i;
+
+	ref_run(enc, in, len, &ref);
+	check_chunking(enc, in, len, &ref, CUT_FIXED, len, 0);
+	if (len <= every_max) {
+		for (k = 1; k < len; k++) {
+			check_chunking(enc, in, len, &ref, CUT_FIXED, k, 0);
+			check_chunking(enc, in, len, &ref, CUT_SPLIT, k, 0);
+		}
+	} else {
+		for (i = 0; i < SC_NELEM(sizes); i++)
+			check_chunking(enc, in, len, &ref, CUT_FIXED, sizes[i], 0);
+	}
+	for (i = 0; i < nrandom; i++)
+		check_chunking(enc, in, len, &ref, CUT_RANDOM,
+		    i % 2 ? 16 : 700, seed + i);
+}
+
+/* Bodies of a few kinds: uniform (ciphertext), dense in stuffed bytes,
+ * one repeated value, printable text. */
+static void
+fill_body(uint8_t *body, size_t len, unsigned kind, unsigned *seed)
+{
+	uint8_t one = (uint8_t)rand_r(seed);
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		switch (kind % 4) {
+		case 0:
+			body[i] = (uint8_t)rand_r(seed);
+			break;
+		case 1:
+			body[i] = rand_r(seed) % 2 ? stuff_set[rand_r(seed) % 5] :
+			    (uint8_t)rand_r(seed);
+			break;
+		case 2:
+			body[i] = one;
+			break;
+		default:
+			body[i] = (uint8_t)(0x20 + rand_r(seed) % 0x5f);
+			break;
+		}
+	}
+}
+
+static void
+check_encode_same(uint8_t enc, uint8_t type, const uint8_t *body, size_t len,
+    uint8_t *out, uint8_t *want)
+{
+	struct sc_buf b;
+	size_t n;
+
+	n = ref_encode(enc, type, body, len, want);
+	assert_true(n <= (enc == SC_ENCODING_BINARY ? SC_FRAME_ENC_MAX_BINARY :
+	    SC_FRAME_ENC_MAX_ARMOR));
+	sc_buf_init(&b, out, SC_FRAME_ENC_MAX);
+	assert_int_equal(sc_frame_encode(&b, enc, type, body, len), 0);
+	assert_int_equal(b.len, n);
+	assert_memory_equal(out, want, n);
+}
+
+static void
+check_ref_encode(uint8_t enc)
+{
+	uint8_t *body = malloc(SC_FRAME_BODY_MAX), *out = malloc(SC_FRAME_ENC_MAX);
+	uint8_t *want = malloc(SC_FRAME_ENC_MAX);
+	struct sc_buf b;
+	unsigned seed = 11, i, a, c;
+	size_t len, n;
+	uint8_t type;
+
+	/* All 256 byte values, in every frame type; then at every offset
+	 * modulo 3 (armor groups) and with every byte alone. */
+	for (i = 0; i < 256; i++)
+		body[i] = (uint8_t)i;
+	for (type = SC_FRAME_HELLO; type <= SC_FRAME_BYE; type++)
+		check_encode_same(enc, type, body, 256, out, want);
+	for (i = 0; i < 3; i++)
+		check_encode_same(enc, SC_FRAME_RECORD, body + i, 256 - i, out, want);
+	for (i = 0; i < 256; i++)
+		check_encode_same(enc, SC_FRAME_RECORD, body + i, 1, out, want);
+	/* Every pair of byte values. */
+	for (a = 0; a < 256; a++) {
+		for (c = 0; c < 256; c++) {
+			body[0] = (uint8_t)a;
+			body[1] = (uint8_t)c;
+			check_encode_same(enc, SC_FRAME_RECORD, body, 2, out, want);
+		}
+	}
+	/* Lengths whose header bytes are stuffed, or not: 0..300, and
+	 * around 0x10xx, 0x11xx, 0x13xx, 0x1d00, 0x1fff, 0x2000. */
+	for (len = 0; len <= 300; len++) {
+		fill_body(body, len, (unsigned)len, &seed);
+		check_encode_same(enc, SC_FRAME_RECORD, body, len, out, want);
+	}
+	{
+		static const size_t lens[] = { 0x1010, 0x107e, 0x1110, 0x1311,
+		    0x1d1d, 0x1d00, 0x1fff, 0x2000 };
+
+		for (i = 0; i < SC_NELEM(lens); i++) {
+			fill_body(body, lens[i], i, &seed);
+			check_encode_same(enc, SC_FRAME_RECORD, body, lens[i],
+			    out, want);
+		}
+	}
+	/* Random lengths and contents. */
+	for (i = 0; i < 400; i++) {
+		len = (size_t)rand_r(&seed) % (SC_FRAME_BODY_MAX + 1);
+		if (i % 3 == 0)
+			len %= 64;
+		fill_body(body, len, i, &seed);
+		type = (uint8_t)(SC_FRAME_HELLO + rand_r(&seed) % SC_FRAME_BYE);
+		check_encode_same(enc, type, body, len, out, want);
+		/* All or nothing: one byte short fails and appends nothing
+		 * (after something already in the buffer); exact fits. */
+		n = ref_encode(enc, type, body, len, want);
+		sc_buf_init(&b, out, 5 + n - 1);
+		assert_int_equal(sc_buf_put_bytes(&b, "pre:", 4), 0);
+		assert_int_equal(sc_buf_put_u8(&b, ' '), 0);
+		assert_int_equal(sc_frame_encode(&b, enc, type, body, len),
+		    SC_ERR_NOSPACE);
+		assert_int_equal(b.len, 5);
+		sc_buf_init(&b, out, 5 + n);
+		assert_int_equal(sc_buf_put_bytes(&b, "pre: ", 5), 0);
+		assert_int_equal(sc_frame_encode(&b, enc, type, body, len), 0);
+		assert_int_equal(b.len, 5 + n);
+		assert_memory_equal(out + 5, want, n);
+	}
+	free(want);
+	free(out);
+	free(body);
+}
+
+static void
+test_ref_encode_binary(void **state)
+{
+	(void)state;
+	check_ref_encode(SC_ENCODING_BINARY);
+}
+
+static void
+test_ref_encode_armor(void **state)
+{
+	(void)state;
+	check_ref_encode(SC_ENCODING_ARMOR);
+}
+
+/* A stream of nframes random frames, reference-encoded; returns its length. */
+static size_t
+ref_stream(uint8_t enc, unsigned nframes, size_t maxlen, unsigned *seed,
+    uint8_t *out, size_t cap)
+{
+	static uint8_t body[SC_FRAME_BODY_MAX];
+	size_t len, n = 0;
+	unsigned i;
+
+	for (i = 0; i < nframes; i++) {
+		len = (size_t)rand_r(seed) % (maxlen + 1);
+		fill_body(body, len, (unsigned)rand_r(seed), seed);
+		assert_true(n + SC_FRAME_ENC_MAX <= cap);
+		n += ref_encode(enc, (uint8_t)(SC_FRAME_HELLO +
+		    rand_r(seed) % SC_FRAME_BYE), body, len, out + n);
+		/* Armor: ignored characters and empty lines between frames. */
+		if (enc == SC_ENCODING_ARMOR && rand_r(seed) % 4 == 0)
+			out[n++] = (uint8_t)"\r \n"[rand_r(seed) % 3];
+	}
+	return n;
+}
+
+static void
+check_ref_decode_valid(uint8_t enc)
+{
+	size_t cap = 8 * SC_FRAME_ENC_MAX, n;
+	uint8_t *s = malloc(cap);
+	unsigned seed = 5, i;
+
+	/* Small streams: every chunk size and every cut. */
+	for (i = 0; i < 60; i++) {
+		n = ref_stream(enc, 1 + i % 4, 80, &seed, s, cap);
+		check_decoder(enc, s, n, SIZE_MAX, 4, i);
+	}
+	/* Large frames, random lengths up to the maximum. */
+	for (i = 0; i < 40; i++) {
+		n = ref_stream(enc, 1 + i % 3, SC_FRAME_BODY_MAX, &seed, s, cap);
+		check_decoder(enc, s, n, 0, 6, i);
+	}
+	free(s);
+}
+
+static void
+test_ref_decode_valid_binary(void **state)
+{
+	(void)state;
+	check_ref_decode_valid(SC_ENCODING_BINARY);
+}
+
+static void
+test_ref_decode_valid_armor(void **state)
+{
+	(void)state;
+	check_ref_decode_valid(SC_ENCODING_ARMOR);
+}
+
+/* Bytes that matter to the decoders, for mutations. */
+static const uint8_t nasty[] = { 0x10, 0x11, 0x13, 0x1d, 0x7e, 0x30, 0x31,
+    0x33, 0x3d, 0x5e, 0x00, 0x20, 0x0d, 0x0a, '=', 'A', '/', '+', 0x04,
+    0x08, 0xff };
+
+static void
+check_ref_decode_mutated(uint8_t enc)
+{
+	size_t cap = 4 * SC_FRAME_ENC_MAX, n, at;
+	uint8_t *s = malloc(cap + 16);
+	unsigned seed = 9, i, m, nm;
+
+	for (i = 0; i < 3000; i++) {
+		n = ref_stream(enc, 1 + i % 3, i % 5 ? 40 : 3000, &seed, s, cap);
+		nm = 1 + (unsigned)rand_r(&seed) % 3;
+		for (m = 0; m < nm && n > 0; m++) {
+			at = (size_t)rand_r(&seed) % n;
+			switch (rand_r(&seed) % 5) {
+			case 0:		/* overwrite with a nasty byte */
+				s[at] = nasty[rand_r(&seed) % SC_NELEM(nasty)];
+				break;
+			case 1:		/* overwrite with anything */
+				s[at] = (uint8_t)rand_r(&seed);
+				break;
+			case 2:		/* insert a nasty byte */
+				memmove(s + at + 1, s + at, n - at);
+				s[at] = nasty[rand_r(&seed) % SC_NELEM(nasty)];
+				n++;
+				break;
+			case 3:		/* delete a byte */
+				memmove(s + at, s + at + 1, n - at - 1);
+				n--;
+				break;
+			default:	/* truncate */
+				n = at;
+				break;
+			}
+		}
+		check_decoder(enc, s, n, 200, 3, i);
+	}
+	free(s);
+}
+
+static void
+test_ref_decode_mutated_binary(void **state)
+{
+	(void)state;
+	check_ref_decode_mutated(SC_ENCODING_BINARY);
+}
+
+static void
+test_ref_decode_mutated_armor(void **state)
+{
+	(void)state;
+	check_ref_decode_mutated(SC_ENCODING_ARMOR);
+}
+
+/*
+ * Every pair of input bytes at the places where the run paths hand over
+ * to the byte path (binary: inside a body, after a run; armor: the data
+ * quad and the padding), fed whole, byte by byte and cut at each point
+ * around the pair.
+ */
+static void
+test_ref_decode_pairs(void **state)
+{
+	uint8_t in[16];
+	struct dec_res ref;
+	unsigned a, c;
+	size_t n, k;
+
+	(void)state;
+	for (a = 0; a < 256; a++) {
+		for (c = 0; c < 256; c++) {
+			/* Binary: RECORD of 3 bytes 'x' a c, then a BYE. */
+			memcpy(in, "\x04\x00\x03x", 4);
+			in[4] = (uint8_t)a;
+			in[5] = (uint8_t)c;
+			memcpy(in + 6, "yz\x08\x00\x00", 5);
+			n = 11;
+			ref_run(SC_ENCODING_BINARY, in, n, &ref);
+			for (k = 3; k <= 7; k++)
+				check_chunking(SC_ENCODING_BINARY, in, n, &ref,
+				    CUT_SPLIT, k, 0);
+			check_chunking(SC_ENCODING_BINARY, in, n, &ref,
+			    CUT_FIXED, 1, 0);
+			/* Armor: "BAAD" (RECORD, 3 bytes) "aG" a c "\n". */
+			memcpy(in, "BAADaG", 6);
+			in[6] = (uint8_t)a;
+			in[7] = (uint8_t)c;
+			memcpy(in + 8, "\nCAAA\n", 6);
+			n = 14;
+			ref_run(SC_ENCODING_ARMOR, in, n, &ref);
+			for (k = 4; k <= 9; k++)
+				check_chunking(SC_ENCODING_ARMOR, in, n, &ref,
+				    CUT_SPLIT, k, 0);
+			check_chunking(SC_ENCODING_ARMOR, in, n, &ref,
+			    CUT_FIXED, 1, 0);
+		}
+	}
+}
+
+/* Short streams, valid and not, under every one of their chunkings. */
+static void
+test_ref_decode_all_chunkings(void **state)
+{
+	static const struct {
+		uint8_t		enc;
+		const char	*in;
+		size_t		len;
+	} cases[] = {
+		{ 'B', "\x04\x00\x04\x10\x30\x10\x5e" "ab\x08\x00\x00", 12 },
+		{ 'B', "\x04\x00\x05" "a\x10\x31\x10\x33" "b\x10\x3d", 12 },
+		{ 'B', "\x10\x3e\x00\x02" "abc\x08\x00\x00", 10 },	/* 0x1e type */
+		{ 'B', "\x04\x00\x03" "ab\x10\x10\x08\x00\x00", 10 },	/* DLE DLE */
+		{ 'B', "\x04\x00\x03" "ab\x7e" "c\x08\x00", 9 },	/* raw '~' */
+		{ 'B', "\x04\x00\x06" "abc\x10", 8 },			/* partial */
+		{ 'B', "\x04\x20\x01" "abcdefg", 10 },			/* too long */
+		{ 'A', "BAADYWJj\nCAAA\n", 14 },
+		{ 'A', "BAACaGk=\r\n \nCA", 14 },
+		{ 'A', "BAABaQ==\nBAAC", 13 },
+		{ 'A', "BAACaGkAAAAA\n", 13 },			/* line too long */
+		{ 'A', "BAADYW=j\n", 9 },			/* data after '=' */
+		{ 'A', "BAACaGl=\n", 9 },			/* not canonical */
+		{ 'A', "BAAEYWJj\n", 9 },			/* line ends early */
+		{ 'A', "B AA DY WJ j\n", 13 },
+	};
+	struct dec_res ref;
+	size_t i, mask;
+
+	(void)state;
+	for (i = 0; i < SC_NELEM(cases); i++) {
+		const uint8_t *in = (const uint8_t *)cases[i].in;
+		size_t len = cases[i].len;
+
+		assert_true(len >= 1 && len <= 14);
+		ref_run(cases[i].enc, in, len, &ref);
+		for (mask = 0; mask < ((size_t)1 << (len - 1)); mask++)
+			check_chunking(cases[i].enc, in, len, &ref, CUT_MASK,
+			    mask, 0);
+	}
+}
+
 /* ---- HELLO scanner ---- */
 
 struct scan_result {
@@ -1076,6 +1775,14 @@ main(void)
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_bad_dle),
 		cmocka_unit_test(test_armor_errors),
+		cmocka_unit_test(test_ref_encode_binary),
+		cmocka_unit_test(test_ref_encode_armor),
+		cmocka_unit_test(test_ref_decode_valid_binary),
+		cmocka_unit_test(test_ref_decode_valid_armor),
+		cmocka_unit_test(test_ref_decode_mutated_binary),
+		cmocka_unit_test(test_ref_decode_mutated_armor),
+		cmocka_unit_test(test_ref_decode_pairs),
+		cmocka_unit_test(test_ref_decode_all_chunkings),
 		cmocka_unit_test(test_scanner),
 		cmocka_unit_test(test_scanner_chunk_end),
 		cmocka_unit_test(test_hello_roundtrip),
