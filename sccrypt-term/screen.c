@@ -76,6 +76,8 @@ parse_params(const uint8_t *p, size_t len, int v[PARAMS_MAX])
 		if (p[i] >= '0' && p[i] <= '9') {
 			if (v[n] < PARAM_CLAMP)
 				v[n] = v[n] * 10 + (p[i] - '0');
+			if (v[n] > PARAM_CLAMP)
+				v[n] = PARAM_CLAMP;
 		} else if (p[i] == ';') {
 			if (++n == PARAMS_MAX)
 				return -1;
@@ -315,6 +317,11 @@ scrf_filter(struct scrf *s, const uint8_t *in, size_t len, scrf_emit_fn emit,
 			break;
 		case ST_CSI:
 			if (c >= 0x40 && c <= 0x7e) {
+				if (!s->seq_overflow && s->seq_len == sizeof(s->seq)) {
+					/* no room for the final byte: as it is */
+					emit(ctx, s->seq, s->seq_len);
+					s->seq_overflow = true;
+				}
 				if (s->seq_overflow) {
 					/* passed through: c goes with the run */
 					s->seq_overflow = false;

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -133,7 +134,7 @@ static void
 test_redraw_and_saved_cursor(void **state)
 {
 	static const char *const erase[] = {
-		"\x1b[2J", "\x1b[J", "\x1b[0J", "\x1b[?2J", "\x1b" "c", "\x1b#8",
+		"\x1b[2J", "\x1b[J", "\x1b[0J", "\x1b[?2J", ("\x1b" "c"), "\x1b#8",
 		"\x1b[?1049h", "\x1b[?1049l", "\x1b[?47h", "\x1b[?1;1047h",
 	};
 	struct scrf f;
@@ -199,6 +200,17 @@ test_long_sequence(void **state)
 	memcpy(in + 202, ";2r", 4);
 	memcpy(want, in, sizeof(in));
 	same_any_chunking(40, in, want);
+	/* the final byte arriving when the buffer is exactly full (fuzzer) */
+	for (size_t n = SCR_SEQ_MAX - 4; n <= SCR_SEQ_MAX + 2; n++) {
+		memset(in, 0, sizeof(in));
+		memcpy(in, "\x1b[", 2);
+		memset(in + 2, '1', n - 2);
+		in[n] = 'r';
+		memcpy(want, in, sizeof(in));
+		if (n <= SCR_SEQ_MAX - 1)	/* fits: a DECSTBM, clamped */
+			snprintf(want, sizeof(want), "\x1b[%d;39r", 99999);
+		same_any_chunking(40, in, want);
+	}
 }
 
 int
