@@ -7,7 +7,9 @@
 #      vectors, low-order point rejection, and a differential test against
 #      user-space libsodium on random inputs;
 #   2. tests/noise-vectors.c, compiled unchanged against this provider, on
-#      the published Noise vectors (tests/vectors/).
+#      the published Noise vectors (tests/vectors/);
+#   3. tests/xen-lab/glue-test: the core side of the Xen glue
+#      (hv/xen/glue/sc_xen_core.c) with hv/core on this provider.
 # Prints a summary; exit 0 only if everything matched, 77 if the libsodium
 # source cannot be fetched here (see fetch-src.sh), 1 on any difference.
 #
@@ -120,10 +122,28 @@ else
 	xl_log "jansson not installed: Noise vectors not run"
 fi
 
+# The core side of the Xen glue on this provider.
+# shellcheck disable=SC2046,SC2086
+$CC $HOST -I"$top" -I"$top/hv/xen" -o "$work/glue-test" "$top/tests/xen-lab/glue-test.c" \
+    "$top/hv/xen/glue/sc_xen_core.c" "$top"/hv/core/ring.c "$top"/hv/core/hv.c \
+    "$top"/lib/core/err.c "$top"/lib/core/buf.c "$top"/lib/core/crypto.c \
+    "$top"/lib/core/noise.c "$top"/lib/core/record.c "$top"/lib/core/blob.c \
+    "$top"/lib/core/frame.c "$top"/lib/core/ops.c \
+    "$work/provider.o" $(pkg-config --libs libsodium)
+if "$work/glue-test" >"$work/glue.out" 2>&1 &&
+    tail -n 1 "$work/glue.out" | grep -Eq '^glue-test: [0-9]+ checks, 0 failed$'; then
+	glue="ok ($(tail -n 1 "$work/glue.out"))"
+else
+	cat "$work/glue.out"
+	glue="FAILED ($(tail -n 1 "$work/glue.out"))"
+	fail=1
+fi
+
 echo "=== crypto-diff summary"
 echo "provider:       $n libsodium $(xl_libsodium_version) reference files, freestanding ($CC)"
 echo "KAT + diff:     $(tail -n 1 "$work/diff.out")"
 echo "noise vectors:  $nv"
+echo "xen glue core:  $glue"
 if [ "$fail" -ne 0 ]; then
 	echo "crypto-diff: FAILED"
 	exit 1

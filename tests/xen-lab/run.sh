@@ -95,12 +95,36 @@ xen=$("$top/tests/xen-lab/build-xen.sh") || xl_die "hypervisor build failed"
 step "SCCrypt (host build + dom0 stage)"
 bld=$cache/sccrypt-build
 stage=$lab/stage
+# Fixes to other areas that the lab found and that are not in the tree yet
+# (tests/xen-lab/patches/*.patch) are applied to a copy of the tree, and
+# reported in the summary; a patch that is already in the tree is skipped.
+src=$top
+lab_patches=
+if ls "$top"/tests/xen-lab/patches/*.patch >/dev/null 2>&1; then
+	src=$cache/src
+	mkdir -p "$src"
+	(cd "$top" && tar --exclude=./build --exclude=./.git --exclude=./autom4te.cache -cf - .) |
+	    (cd "$src" && tar -xf -)
+	for p in "$top"/tests/xen-lab/patches/*.patch; do
+		if patch -d "$src" -p1 -R --dry-run -s -f <"$p" >/dev/null 2>&1; then
+			continue
+		fi
+		patch -d "$src" -p1 -s -f --no-backup-if-mismatch <"$p" ||
+		    xl_die "lab patch $(basename "$p") does not apply"
+		lab_patches="$lab_patches $(basename "$p")"
+	done
+	[ -z "$lab_patches" ] || xl_log "lab-local patches (not yet in the tree):$lab_patches"
+fi
 mkdir -p "$bld"
-if [ ! -f "$bld/Makefile" ]; then
+if [ ! -f "$bld/Makefile" ] || [ "$(cat "$bld/.src" 2>/dev/null)" != "$src" ]; then
+	rm -rf "$bld"
+	mkdir -p "$bld"
 	(cd "$top" && { [ -x configure ] || flock /tmp/sccrypt-autoreconf.lock autoreconf -fi; })
-	(cd "$bld" && "$top/configure" --prefix=/usr --sysconfdir=/etc \
+	[ -x "$src/configure" ] || cp -p "$top/configure" "$src/configure"
+	(cd "$bld" && "$src/configure" --prefix=/usr --sysconfdir=/etc \
 	    --localstatedir=/var >configure.out 2>&1) ||
 	    { tail -n 20 "$bld/configure.out"; xl_die "configure failed"; }
+	echo "$src" >"$bld/.src"
 fi
 (cd "$bld" && make -j"$(nproc)" >make.out 2>&1 &&
     make -j"$(nproc)" tests/helpers/evil-relay >>make.out 2>&1 &&
@@ -293,7 +317,7 @@ head -c 64 /dev/urandom >"$lab/domu1.diskkey"
 SHIM="$SSH sccrypt-console"
 
 set +e
-"$TERMBIN" --trust-hv-key "$fp" --pipe vm protect domu1 -- $SHIM --protect domu1 \
+timeout 300 "$TERMBIN" --trust-hv-key "$fp" --pipe vm protect domu1 -- $SHIM --protect domu1 \
     </dev/null >"$lab/protect.out" 2>"$lab/protect.err"
 rc=$?
 set -e
@@ -380,6 +404,7 @@ else
 fi
 
 echo "=== Xen lab summary ($(elapsed) s; hypervisor $xen)"
+[ -z "$lab_patches" ] || echo "NOTE: built with lab-local patches to other areas:$lab_patches"
 printf '%s' "$results"
 if printf '%s' "$results" | grep -q '^FAIL'; then
 	echo "xen-lab: FAILED"
