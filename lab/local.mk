@@ -1,7 +1,7 @@
 # sccrypt-lab: the whole simulated cloud on one machine (see lab/sccrypt-lab.in,
 # man/sccrypt-lab.1, docs/lab.md), its end-to-end tests and the demo.
 
-bin_SCRIPTS = lab/sccrypt-lab
+bin_SCRIPTS += lab/sccrypt-lab
 CLEANFILES += lab/sccrypt-lab
 EXTRA_DIST += lab/sccrypt-lab.in build-aux/demo
 dist_man_MANS += man/sccrypt-lab.1

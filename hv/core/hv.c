@@ -1218,8 +1218,13 @@ sess_record(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
 	sc_buf_init(&pb, hv->scratch_pt, sizeof(hv->scratch_pt));
 	if ((r = sc_record_open(&s->rl, s->item + 2, s->item_have - 2, &type,
 	    &pb)) != 0) {
-		/* Tampered, replayed, reordered or truncated: this session dies. */
-		sess_free(hv, d, idx, true);
+		/*
+		 * Tampered, replayed, reordered or truncated: this session
+		 * ends.  Its send direction still works, so the client gets
+		 * an authenticated CLOSE saying why, not just a hang-up.
+		 */
+		sess_begin_close(hv, d, idx, SC_CLOSE_PROTOCOL,
+		    "an input record failed authentication");
 		return r;
 	}
 	n = pb.len;

@@ -229,8 +229,11 @@ shutdown_guest(struct gst *g)
 	_exit(0);
 }
 
-/* in ring -> log -> SysRq filter -> inq. */
-static void
+/*
+ * in ring -> log -> SysRq filter -> inq.  Returns the bytes taken from the
+ * ring, or -1 if inq had no room (so the ring was not looked at).
+ */
+static ssize_t
 pump_in(struct gst *g)
 {
 	uint8_t buf[INQ_SIZE];
@@ -238,19 +241,19 @@ pump_in(struct gst *g)
 	ssize_t w;
 
 	if (g->master < 0)
-		return;
+		return 0;
 	if (g->inq_off == g->inq_len)
 		g->inq_off = g->inq_len = 0;
 	room = sizeof(g->inq) - g->inq_len;
 	if (room == 0)
-		return;
+		return -1;
 	if (sc_ring_guest_in_read(g->a->ring, buf, room, &got) != 0) {
 		sc_warn("guest %s: hypervisor wrote corrupt in-ring indices",
 		    g->a->conf->name);
-		return;
+		return 0;
 	}
 	if (got == 0)
-		return;
+		return 0;
 	if (g->logfd >= 0) {
 		w = write(g->logfd, buf, got);
 		if (w != (ssize_t)got)
@@ -270,6 +273,7 @@ pump_in(struct gst *g)
 		g->inq[g->inq_len++] = buf[i];
 	}
 	kick(g);		/* the hypervisor may have more for us now */
+	return (ssize_t)got;
 }
 
 static void
@@ -328,6 +332,7 @@ hvsim_guest_main(const struct hvsim_guest_args *a)
 	sigset_t set;
 	unsigned long long now;
 	uint8_t drain[256];
+	ssize_t n_in;
 	int status, timeout;
 	pid_t pid;
 
@@ -356,8 +361,18 @@ hvsim_guest_main(const struct hvsim_guest_args *a)
 	spawn(&g);
 
 	for (;;) {
-		pump_in(&g);
-		flush_inq(&g);
+		/*
+		 * Move input until the pty stops taking it (POLLOUT brings us
+		 * back) or the ring is empty.  The ring must be read again
+		 * after inq drains: its event may already have been consumed
+		 * while inq was full, and nothing else would wake us.
+		 */
+		for (;;) {
+			n_in = pump_in(&g);
+			flush_inq(&g);
+			if (g.inq_off < g.inq_len || n_in == 0)
+				break;
+		}
 		read_master(&g);
 		flush_outq(&g);
 

@@ -48,10 +48,19 @@ sc_record_wipe(struct sc_record_layer *rl)
 	rl->dead = true;
 }
 
+/* A cipher failure on the send side: the transport is unusable. */
 static int
 rl_fail(struct sc_record_layer *rl, int r)
 {
 	rl->dead = true;
+	return r;
+}
+
+/* A received record failed: open nothing more, but keep sealing. */
+static int
+rl_recv_fail(struct sc_record_layer *rl, int r)
+{
+	rl->recv_dead = true;
 	return r;
 }
 
@@ -122,15 +131,15 @@ sc_record_open(struct sc_record_layer *rl, const uint8_t *ct, size_t len,
 	int r;
 
 	*type = 0;
-	if (rl->dead || cp == NULL)
+	if (rl->dead || rl->recv_dead || cp == NULL)
 		return SC_ERR_STATE;
 	if (len > 0 && ct == NULL)
 		return SC_ERR_INVAL;
 	/* Sizes first: a record is at least a type byte and a tag. */
 	if (len < 1 + SC_TAG_LEN)
-		return rl_fail(rl, SC_ERR_TRUNCATED);
+		return rl_recv_fail(rl, SC_ERR_TRUNCATED);
 	if (len > SC_RECORD_CT_MAX)
-		return rl_fail(rl, SC_ERR_TOOLONG);
+		return rl_recv_fail(rl, SC_ERR_TOOLONG);
 	plen = len - SC_TAG_LEN - 1;
 	/* Refuse before decrypting, so the counter is not spent on a caller bug. */
 	if (sc_buf_room(payload_out) < plen)
@@ -138,30 +147,30 @@ sc_record_open(struct sc_record_layer *rl, const uint8_t *ct, size_t len,
 
 	sc_buf_init(&pt, ptmem, sizeof(ptmem));
 	if ((r = sc_noise_decrypt(&rl->t, ct, len, &pt)) != 0) {
-		r = rl_fail(rl, r);
+		r = rl_recv_fail(rl, r);
 		goto out;
 	}
 	if ((r = sc_buf_get_u8(&pt, &t)) != 0 || sc_buf_avail(&pt) != plen) {
-		r = rl_fail(rl, SC_ERR_INTERNAL);
+		r = rl_recv_fail(rl, SC_ERR_INTERNAL);
 		goto out;
 	}
 	if (!record_type_known(t)) {
-		r = rl_fail(rl, SC_ERR_TYPE);
+		r = rl_recv_fail(rl, SC_ERR_TYPE);
 		goto out;
 	}
 	if (t == SC_REC_REKEY) {
 		if (plen != 0) {
-			r = rl_fail(rl, SC_ERR_FORMAT);
+			r = rl_recv_fail(rl, SC_ERR_FORMAT);
 			goto out;
 		}
 		if ((r = sc_noise_rekey_recv(&rl->t)) != 0) {
-			r = rl_fail(rl, r);
+			r = rl_recv_fail(rl, r);
 			goto out;
 		}
 		rl->stats.rekeys_recv++;
 	}
 	if ((r = sc_buf_put_bytes(payload_out, sc_buf_rptr(&pt), plen)) != 0) {
-		r = rl_fail(rl, r);
+		r = rl_recv_fail(rl, r);
 		goto out;
 	}
 	rl->stats.records_recv++;

@@ -27,7 +27,8 @@ struct sc_record_layer {
 	struct sc_noise_transport t;
 	struct sc_record_stats	stats;
 	uint64_t	since_rekey_send;
-	bool		dead;		/* set by any authentication failure: nothing more is accepted */
+	bool		dead;		/* transport unusable: nothing is sealed or opened */
+	bool		recv_dead;	/* a received record failed: nothing more is opened */
 };
 
 /* Take over a transport (t is wiped). */
@@ -40,8 +41,11 @@ int	sc_record_seal(struct sc_record_layer *rl, uint8_t type,
 /*
  * Authenticate and decrypt one record.  On success *type is set and the
  * payload (at most SC_RECORD_PAYLOAD_MAX bytes) is appended to payload_out.
- * Any failure (bad tag, replay, gap, unknown type, oversize) marks the layer
- * dead and returns a negative code; no plaintext is produced.
+ * Any failure (bad tag, replay, gap, unknown type, oversize) marks the
+ * receive direction dead and returns a negative code; no plaintext is
+ * produced and no later record is opened.  The send direction stays usable,
+ * so the side that detected tampering can still tell its peer, with an
+ * authenticated CLOSE, why the session ends.
  */
 int	sc_record_open(struct sc_record_layer *rl, const uint8_t *ct, size_t len,
 	    uint8_t *type, struct sc_buf *payload_out) SC_WUR;

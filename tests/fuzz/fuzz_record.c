@@ -81,7 +81,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sc_buf_init(&pb, payload, sizeof(payload));
 		r = sc_record_open(&rl, item, n, &type, &pb);
 		if (r == 0) {
-			if (failed || rl.dead)
+			if (failed || rl.dead || rl.recv_dead)
 				abort();
 			if (type < SC_REC_DATA || type > SC_REC_REKEY ||
 			    pb.len > SC_RECORD_PAYLOAD_MAX ||
@@ -90,7 +90,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else if (r == SC_ERR_NOSPACE) {
 			abort();	/* the buffer always has room */
 		} else {
-			if (pb.len != 0 || !rl.dead)
+			if (pb.len != 0 || !rl.recv_dead)
 				abort();
 			if (failed && r != SC_ERR_STATE)
 				abort();

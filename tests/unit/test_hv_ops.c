@@ -688,6 +688,7 @@ test_handshake_rejections(void **state)
 static void
 test_record_rejections(void **state)
 {
+	static struct rx rx;
 	struct fx *f = *state;
 	struct sc_hvc_session cs, cs2;
 	uint8_t items[256], saved[256], buf[64];
@@ -699,15 +700,24 @@ test_record_rejections(void **state)
 	assert_int_equal(protect(f, D2, 0, 0), 0);
 	assert_int_equal(open_s(f, D2, f->owner_sk, 0, 0, &cs2, &sid2), 0);
 
-	/* Tampered record: rejected, the session ends, nothing reaches the guest. */
+	/*
+	 * Tampered record: rejected, the session ends, nothing reaches the
+	 * guest, and the client is told why with an authenticated CLOSE.
+	 */
 	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &cs, &sid), 0);
 	sc_buf_init(&b, items, sizeof(items));
 	assert_int_equal(sc_hvc_seal(&cs, SC_REC_DATA, (const uint8_t *)"rm -rf /\n", 9, &b), 0);
 	items[5] ^= 0x01;
 	assert_int_equal(op(f, SC_OP_INPUT, D1, sid, 0, items, b.len), SC_ERR_DECRYPT);
 	assert_int_equal(guest_read(f, D1, buf, sizeof(buf)), 0);
-	assert_int_equal(op(f, SC_OP_INPUT, D1, sid, 0, NULL, 0), SC_ERR_NOTFOUND);
+	assert_int_equal(op(f, SC_OP_INPUT, D1, sid, 0, NULL, 0), SC_ERR_CLOSED);
 	assert_true(f->events[D1] & SC_EV_SESSION_CLOSED);
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D1, sid, &cs, &rx, 0);
+	assert_true(rx.got_close);
+	assert_int_equal(rx.close_reason, SC_CLOSE_PROTOCOL);
+	assert_true(rx.closed_flag);
+	assert_int_equal(op(f, SC_OP_INPUT, D1, sid, 0, NULL, 0), SC_ERR_NOTFOUND);
 	sc_hvc_wipe(&cs);
 
 	/* Replayed record. */

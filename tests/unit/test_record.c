@@ -176,7 +176,10 @@ test_roundtrip(void **state)
 	free(p);
 }
 
-/* Expect ct to be rejected by a layer that is then dead for good. */
+/*
+ * Expect ct to be rejected by a layer whose receive side is then dead for
+ * good, while its send side can still deliver an authenticated CLOSE.
+ */
 static void
 expect_killed(struct pair *p, const uint8_t *ct, size_t len, int want)
 {
@@ -189,11 +192,20 @@ expect_killed(struct pair *p, const uint8_t *ct, size_t len, int want)
 		assert_int_equal(r, want);
 	else
 		assert_true(r < 0);
-	assert_true(p->h.dead);
+	assert_true(p->h.recv_dead);
+	assert_false(p->h.dead);
 	/* Even a perfectly good next record is refused now. */
 	n = seal(&p->c, SC_REC_DATA, "x", 1, good);
 	assert_int_equal(open_rec(&p->h, good, n, SC_REC_DATA, "x", 1), SC_ERR_STATE);
-	assert_false(sc_record_need_rekey(&p->h));
+	/* The detecting side can still seal a CLOSE saying why. */
+	{
+		struct sc_buf b;
+
+		sc_buf_init(&b, good, CT_CAP);
+		assert_int_equal(sc_record_seal(&p->h, SC_REC_CLOSE,
+		    (const uint8_t *)"\002", 1, &b), 0);
+		assert_int_equal(b.len, 1 + 1 + SC_TAG_LEN);
+	}
 }
 
 static void
