@@ -788,14 +788,50 @@ op_status(struct sc_hv *hv, struct op_ctx *o)
 	return 0;
 }
 
+/*
+ * The ephemeral public key of a sealed blob ("SCB1" version epk ...), or
+ * false if the blob is too short to hold one (sc_blob_open refuses it).
+ */
+static bool
+blob_epk(const uint8_t *blob, size_t len, uint8_t epk[SC_KEY_LEN])
+{
+	struct sc_buf b;
+
+	sc_buf_init_ro(&b, blob, len);
+	return sc_buf_skip(&b, SC_BLOB_HDR_LEN - SC_KEY_LEN) == 0 &&
+	    sc_buf_get_bytes(&b, epk, SC_KEY_LEN) == 0;
+}
+
+/* Has the hv accepted a blob with this ephemeral key before? */
+static bool
+blob_seen(const struct sc_hv *hv, const uint8_t epk[SC_KEY_LEN])
+{
+	bool seen = false;
+	unsigned i;
+
+	for (i = 0; i < hv->blob_seen_count; i++)
+		if (hv->cp->memcmp_ct(hv->blob_seen[i], epk, SC_KEY_LEN) == 0)
+			seen = true;
+	return seen;
+}
+
+static void
+blob_remember(struct sc_hv *hv, const uint8_t epk[SC_KEY_LEN])
+{
+	sc_memcpy(hv->blob_seen[hv->blob_seen_next], epk, SC_KEY_LEN);
+	hv->blob_seen_next = (hv->blob_seen_next + 1) % SC_HV_BLOBS_SEEN;
+	if (hv->blob_seen_count < SC_HV_BLOBS_SEEN)
+		hv->blob_seen_count++;
+}
+
 static int
 op_protect(struct sc_hv *hv, struct op_ctx *o)
 {
 	struct sc_registration *reg = &hv->reg;
 	struct sc_hv_domain *d;
-	uint8_t confirm[32];
+	uint8_t confirm[32], epk[SC_KEY_LEN];
 	size_t want;
-	bool was;
+	bool was, have_epk;
 	int i, r, st;
 
 	if ((r = need_fields(o, true, false, false)) != 0)
@@ -804,6 +840,15 @@ op_protect(struct sc_hv *hv, struct op_ctx *o)
 		return SC_ERR_NOTFOUND;
 	if (o->n > SC_BLOB_MAX)
 		return SC_ERR_TOOLONG;
+	/*
+	 * A blob accepted before is a replay by dom0 (the owner seals every
+	 * blob with a fresh ephemeral key): binding it again would restore
+	 * credentials the owner has since changed, e.g. an ACL entry removed
+	 * with ACL_DEL.  Refuse it before any DH, like a replayed message 1.
+	 */
+	have_epk = blob_epk(o->p, o->n, epk);
+	if (have_epk && blob_seen(hv, epk))
+		return SC_ERR_DECRYPT;
 	if ((r = sc_blob_open(hv->cp, hv->sk, hv->pk, o->p, o->n, reg)) != 0)
 		return r;	/* reg is wiped */
 
@@ -839,6 +884,8 @@ op_protect(struct sc_hv *hv, struct op_ctx *o)
 			d->detach_pos = d->head;
 		}
 		d->protected = true;
+		if (have_epk)
+			blob_remember(hv, epk);
 	}
 	if ((r = sc_blob_confirm(hv->cp, reg, hv->pk, st, confirm)) == 0 &&
 	    (r = sc_buf_put_bytes(&o->out, confirm, sizeof(confirm))) == 0)

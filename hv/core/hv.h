@@ -39,6 +39,7 @@
 #define SC_HV_HISTORY_DEFAULT	65536	/* history buffer per domain */
 #define SC_HV_HISTORY_MIN	SC_RING_OUT_SIZE
 #define SC_HV_SEEN_MAX		32	/* remembered handshake ephemerals per domain */
+#define SC_HV_BLOBS_SEEN	1024	/* remembered ephemerals of accepted PROTECT blobs */
 #define SC_HV_CTRLQ_SIZE	4096	/* per-session queue of sealed control records */
 #define SC_HV_CTRL_RESERVE	1024	/* room needed before a client record is processed */
 #define SC_HV_CLOSE_RESERVE	128	/* kept free for the CLOSE record */
@@ -137,6 +138,14 @@ struct sc_hv {
 	size_t		arena_len;
 	uint32_t	next_session;
 	struct sc_hv_domain dom[SC_HV_MAX_DOMAINS];
+	/*
+	 * Ephemeral keys of the registration blobs accepted since boot (for
+	 * any domain).  Every blob has a fresh one, so a blob whose key is
+	 * here is a replay by dom0 — e.g. of the original binding, to undo
+	 * an ACL_DEL the owner made since — and is refused.
+	 */
+	uint8_t		blob_seen[SC_HV_BLOBS_SEEN][SC_KEY_LEN];
+	unsigned	blob_seen_next, blob_seen_count;
 	/* Scratch (secrets are wiped after each use). */
 	struct sc_noise_handshake hs;
 	struct sc_registration reg;

@@ -1083,6 +1083,62 @@ test_owner_commands(void **state)
 	sc_hvc_wipe(&x);
 }
 
+/*
+ * dom0 keeps the owner's PROTECT blob and replays it after the owner removed
+ * a key with ACL_DEL: the hv must refuse it (the removed key stays out, the
+ * owner's session survives), while a freshly sealed blob still re-binds.
+ */
+static void
+test_protect_replay(void **state)
+{
+	struct fx *f = *state;
+	struct sc_registration reg;
+	struct sc_hvc_session o, u;
+	uint8_t blob[SC_BLOB_MAX];
+	struct sc_buf b;
+	uint32_t so, su;
+
+	memset(&reg, 0, sizeof(reg));
+	memcpy(reg.uuid, f->uuid[0], 16);
+	memcpy(reg.vm_secret, f->secret[0], 32);
+	memcpy(reg.disk_key, f->disk[0], 32);
+	reg.disk_key_len = 32;
+	reg.acl_count = 2;
+	memcpy(reg.acl[0].pubkey, f->owner_pk, 32);
+	reg.acl[0].flags = SC_ACL_F_OWNER;
+	memcpy(reg.acl[1].pubkey, f->user_pk, 32);
+	sc_buf_init(&b, blob, sizeof(blob));
+	assert_int_equal(sc_blob_seal(f->cp, &reg, sc_hv_pubkey(f->hv), &b), 0);
+	assert_int_equal(op(f, SC_OP_PROTECT, D1, 0, 0, blob, b.len), 0);
+	assert_int_equal(f->rh.len, 32);
+
+	/* The owner removes the user's key. */
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &o, &so), 0);
+	owner_cmd(f, D1, so, &o, SC_OWNER_ACL_DEL, f->user_pk, 0, 0, 1);
+	assert_int_equal(open_s(f, D1, f->user_sk, 0, 0, &u, &su), SC_ERR_PERM);
+	sc_hvc_wipe(&u);
+
+	/* dom0 replays the original blob: refused, nothing confirmed. */
+	f->nclosed = 0;
+	assert_int_equal(op(f, SC_OP_PROTECT, D1, 0, 0, blob, b.len), SC_ERR_DECRYPT);
+	assert_int_equal(f->rh.len, 0);
+	assert_int_equal(f->nclosed, 0);
+	assert_int_equal(open_s(f, D1, f->user_sk, 0, 0, &u, &su), SC_ERR_PERM);
+	sc_hvc_wipe(&u);
+	roundtrip(f, D1, so, &o, "still bound\n");
+	/* Not to another domain either (its UUID would not match anyway). */
+	assert_int_equal(op(f, SC_OP_PROTECT, D2, 0, 0, blob, b.len), SC_ERR_DECRYPT);
+
+	/* The owner can still re-bind with a new blob (same contents). */
+	b.len = 0;
+	assert_int_equal(sc_blob_seal(f->cp, &reg, sc_hv_pubkey(f->hv), &b), 0);
+	assert_int_equal(op(f, SC_OP_PROTECT, D1, 0, 0, blob, b.len), 0);
+	assert_int_equal(open_s(f, D1, f->user_sk, 0, 0, &u, &su), 0);
+	sc_hvc_wipe(&u);
+	sc_hvc_wipe(&o);
+	memset(&reg, 0, sizeof(reg));
+}
+
 static void
 test_corrupt_ring(void **state)
 {
@@ -1165,6 +1221,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_takeover_and_viewer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_break_ping_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_commands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_protect_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_ring, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_domains_and_arena, setup, teardown),
 	};
