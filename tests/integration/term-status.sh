@@ -80,6 +80,10 @@ if command -v vi >/dev/null 2>&1; then
 	seq "$first" $((first + 27)) | cmp -s - "$T_TMP/vi-rows" ||
 		{ tmux_dump 40; t_fail "vi's screen is corrupted"; }
 	tmux_ send-keys Escape ':q!' Enter
+	# vi flushes typeahead as it leaves: wait until it is gone (the guest
+	# is a local process of hvsim's)
+	vi_gone() { ! pgrep -f "[v]i -u NONE -i NONE $T_TMP/lines" >/dev/null; }
+	t_wait 100 vi_gone || t_fail "vi did not quit"
 	guest_run 'echo V$((4*4))I' V16I
 	wait_status "after vi"
 	t_pass "vi in the guest scrolls through a file with rows 1-28 intact and the status line untouched"
