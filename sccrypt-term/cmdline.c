@@ -110,13 +110,15 @@ static void
 cmd_break(struct app *a, int argc, char **argv)
 {
 	uint8_t key = argc > 1 ? (uint8_t)argv[1][0] : 0;
+	int r;
 
 	if (argc > 1 && (strlen(argv[1]) != 1 || !sess_break_key_ok(key))) {
 		say("break: the SysRq key is one printable character");
 		return;
 	}
-	say(sess_send_break(&a->sess, key) < 0 ? "break: no encrypted session" :
-	    "break sent");
+	r = sess_send_break(&a->sess, key);
+	say(r == SC_ERR_PERM ? "break: read-only viewer" :
+	    r < 0 ? "break: no encrypted session" : "break sent");
 }
 
 int

@@ -321,6 +321,7 @@ esc_command(void *ctx, enum esc_cmd cmd, uint8_t arg)
 {
 	struct app *a = ctx;
 	char help[1024];
+	int r;
 
 	switch (cmd) {
 	case ESC_CMD_DISCONNECT:
@@ -338,7 +339,9 @@ esc_command(void *ctx, enum esc_cmd cmd, uint8_t arg)
 		if (!sess_break_key_ok(arg))
 			tty_notice("not a SysRq key (a printable character, or "
 			    "Enter for a plain break): break not sent");
-		else if (sess_send_break(&a->sess, arg) < 0)
+		else if ((r = sess_send_break(&a->sess, arg)) == SC_ERR_PERM)
+			tty_notice("read-only viewer: break not sent");
+		else if (r < 0)
 			tty_notice("no encrypted session: break not sent");
 		break;
 	case ESC_CMD_REKEY:

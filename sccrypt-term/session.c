@@ -789,6 +789,9 @@ sess_send_break(struct sess *s, uint8_t key)
 	/* The hv ends the session on any other key (docs/protocol/hv.md). */
 	if (!sess_break_key_ok(key))
 		return SC_ERR_INVAL;
+	/* A viewer's break is a protocol violation for the hv. */
+	if (s->state == SESS_OPEN && (s->hs2_flags & SC_HS2_F_VIEWER))
+		return SC_ERR_PERM;
 	return send_record(s, SC_REC_BREAK, &key, 1);
 }
 

@@ -167,7 +167,8 @@ int	sess_user_input(struct sess *s, const uint8_t *in, size_t len) SC_WUR;
 /* Records the user can ask for (SESS_OPEN only; SC_ERR_STATE otherwise). */
 /* A SysRq key the hv accepts: 0 (plain break) or 0x21..0x7e. */
 bool	sess_break_key_ok(uint8_t key);
-/* SC_ERR_INVAL (nothing sent, session unchanged) for another key. */
+/* SC_ERR_INVAL (nothing sent, session unchanged) for another key,
+ * SC_ERR_PERM in a read-only (viewer) session. */
 int	sess_send_break(struct sess *s, uint8_t key) SC_WUR;
 int	sess_rekey(struct sess *s) SC_WUR;
 int	sess_history_req(struct sess *s, uint32_t bytes) SC_WUR;

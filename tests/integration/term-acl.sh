@@ -130,7 +130,15 @@ sleep 1
 guest_input vm1 | grep -q VIEWER-TYPED && t_fail "a viewer's keystrokes reached the guest"
 w own | grep -q VIEWER-TYPED && t_fail "a viewer's keystrokes showed up"
 w own | grep -q 'taken over' && t_fail "the viewer took the console over"
-t_pass "--viewer: the guest's output is shown, its keystrokes reach nothing, the writer keeps the console"
+# a viewer's ~B is refused locally (the hv would end the session for it)
+n0=$(guest_input vm1 | od -An -tx1 | tr -d ' \n' | grep -o 0f | wc -l)
+tmux_ send-keys -t main:view Enter '~B' s
+wwait view "read-only viewer: break not sent"
+tmux_ send-keys -t main:own 'echo O$((5+4))O' Enter
+wwait view O9O
+[ "$(guest_input vm1 | od -An -tx1 | tr -d ' \n' | grep -o 0f | wc -l)" = "$n0" ] ||
+	t_fail "a viewer's break reached the guest"
+t_pass "--viewer: the guest's output is shown, its keystrokes and breaks reach nothing, the writer keeps the console"
 
 tmux_ new-window -d -t main -n take \
 	"TERM=tmux-256color sh -c 'SCCRYPT_HOME=$USERB $TERM_BIN -H $TREAL_HOST --strict-hv-key --takeover --pipe vm1 -- $(shim_cmd vm1); echo rc=\$? >$T_TMP/take.rc; sleep 600'"

@@ -580,6 +580,13 @@ test_break_keys(void **state)
 	hv_pump();
 	assert_int_equal(F.rx_n, before + 2);
 	assert_int_equal(F.rx_types[before], SC_REC_BREAK);
+	/* a read-only session never sends one (the hv would end it) */
+	S.hs2_flags |= SC_HS2_F_VIEWER;
+	assert_int_equal(sess_send_break(&S, 's'), SC_ERR_PERM);
+	assert_int_equal(sess_user_input(&S, (const uint8_t *)"x", 1), 0);
+	hv_pump();
+	assert_int_equal(F.rx_n, before + 2);
+	assert_int_equal(S.state, SESS_OPEN);
 }
 
 /* dom0's ERROR frame during the handshake: ACL refusal is exit class VERIFY. */
