@@ -495,9 +495,24 @@ transport_ssh_start(struct transport *t, const struct ssh_opts *o,
 			close(csock[0]);
 		pump_run(s, ch, &pump);
 	}
-	/* Parent: the child owns the session now.  Drop our copy of the
-	 * socket without telling the server anything. */
-	close(ssh_get_fd(s));
+	/*
+	 * Parent: the child owns the session now.  Drop our copy without
+	 * telling the server anything: /dev/null takes the socket's descriptor
+	 * number, so freeing the session here closes only that.
+	 */
+	{
+		int fd = ssh_get_fd(s), nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		if (nul >= 0 && fd >= 0 && dup2(nul, fd) >= 0) {
+			close(nul);
+			ssh_free(s);
+		} else {
+			if (nul >= 0)
+				close(nul);
+			if (fd >= 0)
+				close(fd);	/* the session stays allocated */
+		}
+	}
 	close(dsock[1]);
 	close(esock[1]);
 	if (csock[1] >= 0)
