@@ -99,6 +99,22 @@ set_str(char *dst, size_t dstsz, const char *v)
 	return 0;
 }
 
+/* A login name as useradd(8) accepts it: [A-Za-z0-9._-], '-' not first. */
+static bool
+user_ok(const char *v)
+{
+	size_t i, n = strlen(v);
+
+	if (n == 0 || n > HVSIM_USER_MAX || v[0] == '-')
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+		    (v[i] >= '0' && v[i] <= '9') || v[i] == '.' || v[i] == '_' ||
+		    v[i] == '-'))
+			return false;
+	return true;
+}
+
 #define F(...)	fail(err, errsz, name, lineno, SC_ERR_FORMAT, __VA_ARGS__)
 
 int
@@ -200,6 +216,9 @@ hvsim_conf_parse(struct hvsim_conf *c, const char *text, size_t len,
 		} else if (strcmp(k, "input-log") == 0) {
 			if (set_str(d->input_log, sizeof(d->input_log), v) != 0)
 				return F("input-log: path expected");
+		} else if (strcmp(k, "user") == 0) {
+			if (!user_ok(v) || set_str(d->user, sizeof(d->user), v) != 0)
+				return F("user: login name expected");
 		} else
 			return F("unknown key '%s' in [domain %s]", k, d->name);
 	}

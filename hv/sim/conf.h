@@ -15,6 +15,7 @@
  *   command = /bin/bash -l
  *   history = 65536
  *   input-log = /var/log/sccrypt/vm1-input.log
+ *   user = vm1console
  */
 #ifndef SC_HVSIM_CONF_H
 #define SC_HVSIM_CONF_H
@@ -28,6 +29,7 @@
 #define HVSIM_MAX_DOMAINS	256	/* SC_HV_MAX_DOMAINS */
 #define HVSIM_PATH_MAX		1024
 #define HVSIM_CMD_MAX		1024
+#define HVSIM_USER_MAX		32	/* login name: [A-Za-z0-9._-], not '-' first */
 
 struct hvsim_domain_conf {
 	char		name[SC_VMNAME_MAX + 1];
@@ -37,6 +39,7 @@ struct hvsim_domain_conf {
 	char		command[HVSIM_CMD_MAX];		/* "" = the default */
 	size_t		history;			/* 0 = global default */
 	char		input_log[HVSIM_PATH_MAX];	/* "" = none */
+	char		user[HVSIM_USER_MAX + 1];	/* "" = hvsim's own user */
 };
 
 struct hvsim_conf {

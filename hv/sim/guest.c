@@ -13,8 +13,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <pty.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +55,11 @@ struct gst {
 	size_t		outq_len;
 	uint8_t		inq[INQ_SIZE];
 	size_t		inq_off, inq_len;
+	/* conf->user, resolved once: whom the command runs as. */
+	bool		switch_user;
+	uid_t		uid;
+	gid_t		gid;
+	char		home[HVSIM_PATH_MAX];
 };
 
 static void
@@ -127,9 +134,74 @@ sysrq(struct gst *g, uint8_t key)
 	sc_info("guest %s: SysRq request handled", g->a->conf->name);
 }
 
+/*
+ * Resolve conf->user.  Switching needs root; without root the user may
+ * only name ourselves.  0 or SC_ERR_*, with why set.
+ */
+static int
+resolve_user(struct gst *g, const char **why)
+{
+	const char *user = g->a->conf->user;
+	struct passwd *pw;
+
+	g->switch_user = false;
+	g->uid = geteuid();
+	g->gid = getegid();
+	g->home[0] = '\0';
+	if (user[0] == '\0')
+		return 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		*why = "no such user";
+		return SC_ERR_NOTFOUND;
+	}
+	if (pw->pw_uid != geteuid() && geteuid() != 0) {
+		*why = "running as another user needs root";
+		return SC_ERR_PERM;
+	}
+	g->switch_user = pw->pw_uid != geteuid();
+	g->uid = pw->pw_uid;
+	g->gid = pw->pw_gid;
+	if (pw->pw_dir != NULL && strlen(pw->pw_dir) < sizeof(g->home))
+		memcpy(g->home, pw->pw_dir, strlen(pw->pw_dir) + 1);
+	return 0;
+}
+
+/*
+ * In the command's process: become conf->user for good (supplementary
+ * groups, then gid, then uid) and make sure root cannot be regained.
+ * Returns false if any step failed; the caller must not exec then.
+ */
+static bool
+become_user(const struct gst *g)
+{
+	const char *user = g->a->conf->user;
+
+	if (!g->switch_user)
+		return true;
+	if (initgroups(user, g->gid) == -1 || setgid(g->gid) == -1 ||
+	    setuid(g->uid) == -1)
+		return false;
+	if (g->uid != 0 && (setuid(0) != -1 || seteuid(0) != -1))
+		return false;
+	if (g->gid != 0 && (setgid(0) != -1 || setegid(0) != -1))
+		return false;
+	if (getuid() != g->uid || geteuid() != g->uid ||
+	    getgid() != g->gid || getegid() != g->gid)
+		return false;
+	setenv("USER", user, 1);
+	setenv("LOGNAME", user, 1);
+	if (g->home[0] != '\0') {
+		setenv("HOME", g->home, 1);
+		if (chdir(g->home) == -1 && chdir("/") == -1)
+			return false;
+	}
+	return true;
+}
+
 static void
 spawn(struct gst *g)
 {
+	static const char refused[] = "hvsim: cannot switch to the console user\r\n";
 	const char *cmd = g->a->conf->command;
 	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
 	char line[HVSIM_CMD_MAX + 8];
@@ -137,8 +209,9 @@ spawn(struct gst *g)
 	pid_t pid;
 	int m;
 
+	/* login(1) needs root; any other user gets a login shell. */
 	if (cmd[0] == '\0')
-		cmd = geteuid() == 0 ? "/bin/login" : "/bin/sh -l";
+		cmd = g->uid == 0 ? "/bin/login" : "/bin/sh -l";
 	snprintf(line, sizeof(line), "exec %s", cmd);
 	pid = forkpty(&m, NULL, NULL, &ws);
 	if (pid == -1) {
@@ -152,6 +225,12 @@ spawn(struct gst *g)
 		signal(SIGPIPE, SIG_DFL);
 		closefrom(3);
 		setenv("TERM", "vt220", 1);
+		if (!become_user(g)) {
+			/* Never run the command with the privileges we kept. */
+			if (write(STDERR_FILENO, refused, sizeof(refused) - 1) < 0)
+				_exit(126);
+			_exit(126);
+		}
 		execl("/bin/sh", "sh", "-c", line, (char *)NULL);
 		_exit(127);
 	}
@@ -353,6 +432,13 @@ hvsim_guest_main(const struct hvsim_guest_args *a)
 		sc_die(1, "guest %s: signalfd: %s", a->conf->name, strerror(errno));
 	if (sc_set_nonblock(a->evfd, 1) != 0)
 		sc_die(1, "guest %s: cannot configure event channel", a->conf->name);
+	{
+		const char *why = "";
+
+		if (resolve_user(&g, &why) != 0)
+			sc_die(1, "guest %s: user %s: %s", a->conf->name,
+			    a->conf->user, why);
+	}
 	if (a->conf->input_log[0] != '\0' &&
 	    (g.logfd = open(a->conf->input_log, O_WRONLY | O_CREAT | O_APPEND |
 	    O_CLOEXEC | O_NOFOLLOW, 0600)) == -1)

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -771,6 +772,20 @@ main(int argc, char **argv)
 		S.conf.pcr = (unsigned)pcr;
 	if (S.conf.ndomains == 0)
 		sc_warn("%s: no [domain] sections", cfg);
+	/* A console user must exist, and switching to it needs root. */
+	for (i = 0; i < S.conf.ndomains; i++) {
+		const struct hvsim_domain_conf *dc = &S.conf.dom[i];
+		struct passwd *pw;
+
+		if (dc->user[0] == '\0')
+			continue;
+		if ((pw = getpwnam(dc->user)) == NULL)
+			sc_die(1, "domain %s: user %s: no such user", dc->name,
+			    dc->user);
+		if (pw->pw_uid != geteuid() && geteuid() != 0)
+			sc_die(1, "domain %s: user %s: running the console as "
+			    "another user needs root", dc->name, dc->user);
+	}
 
 	/* Daemon: the parent waits until we are ready (or failed). */
 	if (!foreground) {

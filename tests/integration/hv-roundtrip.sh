@@ -61,6 +61,13 @@ t_wait 100 env TPM2TOOLS_TCTI="$TCTI" tpm2_pcrread sha256:15 >/dev/null ||
     { cat swtpm.log >&2; t_fail "swtpm did not come up"; }
 
 # --- hvsim: one protected-to-be domain, one unprotected. ---------------------
+# A third runs its console as another user: nobody when we are root, else
+# ourselves (switching users needs root).
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	CONSOLE_USER=nobody
+else
+	CONSOLE_USER=$(id -un)
+fi
 cat > hvsim.conf <<EOF
 # sccrypt-hvsim test configuration
 history = 65536
@@ -75,6 +82,12 @@ input-log = $T_TMP/vm1-input.log
 domid = 7
 uuid = 0b1e8a4c-54de-4bc6-8a0c-2f9b7e3d1a55
 command = /bin/sh -i
+
+[domain asuser]
+domid = 8
+uuid = 0b1e8a4c-54de-4bc6-8a0c-2f9b7e3d1a56
+command = /bin/sh -i
+user = $CONSOLE_USER
 EOF
 SOCK=$T_TMP/ops.sock
 t_bg "$HVSIM" --foreground -v -f hvsim.conf -S "$SOCK" --tpm-tcti "$TCTI" \
@@ -151,6 +164,22 @@ ctl -D raw.bin raw plain 'send:echo RAWMARK_$((6*7))\n' 'expect:RAWMARK_42' > ra
 grep -q 'RAWMARK_42' raw.bin || t_fail "unprotected RAW traffic should show plaintext"
 grep -q 'RAWMARK_\$((6\*7))' raw.bin || t_fail "unprotected RAW input should show plaintext"
 t_pass "unprotected domain: RAW path is plaintext (baseline)"
+
+# --- user = NAME: the console command runs as that user, root is gone. -------
+want_uid=$(id -u "$CONSOLE_USER"); want_gid=$(id -g "$CONSOLE_USER")
+want_groups=$(id -G "$CONSOLE_USER")
+ctl raw asuser 'send:echo "U=$(id -u)/$(id -g)/$(id -G)/$(id -ru)"\n' \
+    "expect:U=$want_uid/$want_gid/$want_groups/$want_uid" \
+    > asuser.out 2>asuser.err || { cat asuser.err asuser.out >&2; t_fail "console user $CONSOLE_USER"; }
+if [ "$CONSOLE_USER" != "$(id -un)" ]; then
+	# Regaining root must be impossible: real, effective, saved and
+	# filesystem ids are all the user's.
+	ctl raw asuser 'send:grep -E "^(Uid|Gid):" /proc/self/status | tr -s "[:blank:]" " "\n' \
+	    "expect:Uid: $want_uid $want_uid $want_uid $want_uid" \
+	    "expect:Gid: $want_gid $want_gid $want_gid $want_gid" \
+	    > asuser2.out 2>asuser2.err || { cat asuser2.err asuser2.out >&2; t_fail "saved ids of $CONSOLE_USER"; }
+fi
+t_pass "user = $CONSOLE_USER: console command runs as that user"
 
 # --- SysRq through an authenticated BREAK record, and history replay. -------
 ctl session vm1 --user-key owner.key --vm-secret-file vm1-secret.key --history 4096 \

@@ -48,6 +48,7 @@ test_valid(void **state)
 	    "disk = /var/lib/vm1.img\n"
 	    "command = /bin/bash -l\n"
 	    "input-log = /tmp/in.log\n"
+	    "user = vm1-con_sole.x\n"
 	    "[domain b.2]\n"
 	    "uuid = 6f1c1f02-2b83-4b8f-9a51-0d3f6c2b9e12\n"
 	    "history = 8192\n"
@@ -65,6 +66,8 @@ test_valid(void **state)
 	assert_string_equal(c.dom[0].disk, "/var/lib/vm1.img");
 	assert_string_equal(c.dom[0].command, "/bin/bash -l");
 	assert_string_equal(c.dom[0].input_log, "/tmp/in.log");
+	assert_string_equal(c.dom[0].user, "vm1-con_sole.x");
+	assert_string_equal(c.dom[1].user, "");		/* hvsim's own user */
 	/* Automatic domids: the lowest free ones, skipping 2. */
 	assert_int_equal(c.dom[1].domid, 1);
 	assert_int_equal(c.dom[1].history, 8192);
@@ -128,6 +131,15 @@ test_errors(void **state)
 	bad("[domain a]\nbogus = 1\n", "unknown key 'bogus' in [domain a]", 2);
 	bad("[domain a]\ncommand =\n", "command", 2);
 	bad("novalue\n", "key = value", 1);
+	/* user: a login name, nothing a shell or getpwnam could misread. */
+	bad("[domain a]\nuser = -root\n", "user: login name", 2);
+	bad("[domain a]\nuser = a b\n", "user: login name", 2);
+	bad("[domain a]\nuser = a;id\n", "user: login name", 2);
+	bad("[domain a]\nuser = ../x\n", "user: login name", 2);
+	bad("[domain a]\nuser =\n", "user: login name", 2);
+	bad("[domain a]\nuser = abcdefghijabcdefghijabcdefghijabc\n",
+	    "user: login name", 2);
+	bad("user = nobody\n", "unknown key", 1);
 	assert_int_equal(hvsim_conf_parse(&c, "pcr = 1\0\n", 9, "t.conf", err,
 	    sizeof(err)), SC_ERR_FORMAT);
 	memset(longline, 'a', sizeof(longline) - 1);
