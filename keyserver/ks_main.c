@@ -260,11 +260,16 @@ drop_privileges(const char *user)
 
 	if ((pw = getpwnam(user)) == NULL)
 		sc_die(1, "unknown user %s", user);
+	/* Supplementary groups, then the group, then the user: in that order. */
 	if (initgroups(pw->pw_name, pw->pw_gid) < 0 ||
 	    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
 		sc_die(1, "cannot drop privileges to %s: %s", user,
 		    strerror(errno));
-	if (setuid(0) == 0)
+	/* Regaining root (user or group, real, effective or saved) must fail. */
+	if ((pw->pw_uid != 0 && (setuid(0) != -1 || seteuid(0) != -1)) ||
+	    (pw->pw_gid != 0 && (setgid(0) != -1 || setegid(0) != -1)) ||
+	    getuid() != pw->pw_uid || geteuid() != pw->pw_uid ||
+	    getgid() != pw->pw_gid || getegid() != pw->pw_gid)
 		sc_die(1, "privileges were not dropped");
 }
 
@@ -405,6 +410,9 @@ main(int argc, char **argv)
 	}
 	if (o.user != NULL)
 		drop_privileges(o.user);
+	else if (geteuid() == 0 && !o.print_pubkey)
+		sc_warn("running as root: use --user to serve the network "
+		    "without root privileges");
 
 	r = o.privsep && !o.print_pubkey ?
 	    ks_signer_privsep(o.key, &signer, &created, &signer_pid) :

@@ -37,6 +37,7 @@
 
 #define SIGN_REQ_MAX	(1 + 255 + 32 + 32 + 8 + 8)
 #define SIGN_RESP_MAX	(4 + 2 + KS_CERT_MAX)
+#define SIGNER_FD	3	/* the signer's end of the socketpair, in the child */
 
 /* Load the key at path, or create it; *sk is sc_secure_alloc'd. */
 static int
@@ -183,6 +184,17 @@ signer_child(int fd, const char *path, int status_fd)
 
 	if (sc_disable_core_dumps() < 0)
 		_exit(1);
+	/*
+	 * Keep only stdio and the socketpair: the listening sockets and
+	 * anything else the network process had open are not the signer's
+	 * business (and must not outlive the server in it).
+	 */
+	if (fd != SIGNER_FD) {
+		if (dup2(fd, SIGNER_FD) == -1)
+			_exit(1);
+		fd = status_fd = SIGNER_FD;
+	}
+	closefrom(SIGNER_FD + 1);
 	signal(SIGINT, SIG_IGN);	/* the parent decides when to stop */
 	r = key_load_or_create(path, &sk, pk, &created);
 	/* Startup report: status:u32 created:u8 pk[32]. */

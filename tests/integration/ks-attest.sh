@@ -59,6 +59,16 @@ curl -sf -m 5 "$URL/v1/pubkey" |
 grep -q '^sccrypt-ed25519 ' "$T_TMP/ks.pub" || t_fail "pubkey text form"
 t_pass "key server up, key and token created 0600"
 
+# The signing process holds its socketpair and nothing else from the
+# network process (no listening socket): stdio plus exactly one socket.
+SIGNER=$(cat /proc/$KSPID/task/*/children 2>/dev/null | tr -s ' ' '\n' | grep . | head -1)
+[ -n "$SIGNER" ] || t_fail "no signing process"
+nsock=$(ls -l /proc/$SIGNER/fd | grep -c 'socket:')
+nfd=$(ls /proc/$SIGNER/fd | wc -l)
+[ "$nsock" = 1 ] && [ "$nfd" -le 4 ] ||
+	{ ls -l /proc/$SIGNER/fd >&2; t_fail "signing process holds $nfd fds, $nsock sockets"; }
+t_pass "signing process keeps only its socketpair"
+
 # ---- helpers ----
 # req METHOD PATH [curl args...]: status in $ST, body in $T_TMP/resp
 req() {
