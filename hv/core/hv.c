@@ -1251,12 +1251,25 @@ sess_confirm(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
 	d->detached = false;
 }
 
+/* The length field of the item being reassembled (item_have >= 2). */
+static uint16_t
+item_len(const struct sc_hv_session *s)
+{
+	struct sc_buf b;
+	uint16_t ilen = 0;
+
+	sc_buf_init_ro(&b, s->item, s->item_have);
+	if (sc_buf_get_u16_le(&b, &ilen) != 0)
+		return 0;
+	return ilen;
+}
+
 /* Open and act on the record in s->item.  Nonzero ends the INPUT op. */
 static int
 sess_record(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
 {
 	struct sc_hv_session *s = &d->sess[idx];
-	struct sc_buf pb;
+	struct sc_buf pb, rb;
 	uint8_t type = 0, key;
 	size_t n;
 	uint32_t wanted;
@@ -1275,6 +1288,7 @@ sess_record(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
 		return r;
 	}
 	n = pb.len;
+	sc_buf_init_ro(&rb, hv->scratch_pt, n);	/* the payload, for parsing */
 	if (!s->confirmed)
 		sess_confirm(hv, d, idx);
 	switch (type) {
@@ -1295,12 +1309,11 @@ sess_record(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
 			    "viewer sessions are read-only");
 			break;
 		}
-		if (n != 1) {
+		if (sc_buf_get_u8(&rb, &key) != 0 || sc_buf_expect_end(&rb) != 0) {
 			r = sess_violation(hv, d, idx, SC_ERR_FORMAT,
 			    "malformed break record");
 			break;
 		}
-		key = hv->scratch_pt[0];
 		if (key == 0) {
 			r = sess_notice(hv, s, SC_NOTICE_SYSRQ, 0,
 			    "plain break is not supported on the hvc console");
@@ -1333,14 +1346,12 @@ sess_record(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
 	case SC_REC_REKEY:		/* the record layer rekeyed */
 		break;
 	case SC_REC_HISTORY_REQ:
-		if (n != 4) {
+		if (sc_buf_get_u32(&rb, &wanted) != 0 ||
+		    sc_buf_expect_end(&rb) != 0) {
 			r = sess_violation(hv, d, idx, SC_ERR_FORMAT,
 			    "malformed history request");
 			break;
 		}
-		wanted = (uint32_t)hv->scratch_pt[0] << 24 |
-		    (uint32_t)hv->scratch_pt[1] << 16 |
-		    (uint32_t)hv->scratch_pt[2] << 8 | hv->scratch_pt[3];
 		sess_start_replay(d, s, wanted);
 		break;
 	case SC_REC_OWNER_CMD:
@@ -1360,7 +1371,8 @@ op_input(struct sc_hv *hv, struct op_ctx *o)
 {
 	struct sc_hv_domain *d;
 	struct sc_hv_session *s;
-	size_t off = 0, need, take;
+	struct sc_buf in;
+	size_t need, take;
 	uint16_t ilen;
 	bool blocked = false;
 	int idx, r;
@@ -1371,6 +1383,8 @@ op_input(struct sc_hv *hv, struct op_ctx *o)
 		return SC_ERR_NOTFOUND;
 	if ((idx = sess_find(d, o->h.session)) < 0)
 		return SC_ERR_NOTFOUND;
+	/* dom0's items, consumed through the buffer (item_have bounds s->item). */
+	sc_buf_init_ro(&in, o->p, o->n);
 	s = &d->sess[idx];
 	if (s->state != SC_HV_SESS_OPEN)
 		return SC_ERR_CLOSED;
@@ -1382,12 +1396,11 @@ op_input(struct sc_hv *hv, struct op_ctx *o)
 	}
 	while (s->state == SC_HV_SESS_OPEN) {
 		if (s->item_have < 2) {
-			if (off == o->n)
+			if (sc_buf_get_u8(&in, &s->item[s->item_have]) != 0)
 				break;
-			s->item[s->item_have++] = o->p[off++];
-			if (s->item_have < 2)
+			if (++s->item_have < 2)
 				continue;
-			ilen = (uint16_t)(s->item[0] | (uint16_t)s->item[1] << 8);
+			ilen = item_len(s);
 			if (ilen < 1 + SC_TAG_LEN) {
 				r = sess_violation(hv, d, idx, SC_ERR_TRUNCATED,
 				    "record shorter than its tag");
@@ -1400,23 +1413,29 @@ op_input(struct sc_hv *hv, struct op_ctx *o)
 			}
 			continue;
 		}
-		ilen = (uint16_t)(s->item[0] | (uint16_t)s->item[1] << 8);
+		ilen = item_len(s);
 		need = 2 + (size_t)ilen - s->item_have;
-		if (off == o->n)
+		if (sc_buf_avail(&in) == 0)
 			break;
 		if (need > 1) {
 			/* Buffer all but the last byte; it is taken when we can act. */
-			take = SC_MIN(need - 1, o->n - off);
-			sc_memcpy(s->item + s->item_have, o->p + off, take);
+			take = SC_MIN(need - 1, sc_buf_avail(&in));
+			if (sc_buf_get_bytes(&in, s->item + s->item_have, take) != 0) {
+				r = SC_ERR_INTERNAL;
+				break;
+			}
 			s->item_have += take;
-			off += take;
 			continue;
 		}
 		if (!sess_ready(d, idx)) {
 			blocked = true;
 			break;
 		}
-		s->item[s->item_have++] = o->p[off++];
+		if (sc_buf_get_u8(&in, &s->item[s->item_have]) != 0) {
+			r = SC_ERR_INTERNAL;
+			break;
+		}
+		s->item_have++;
 		r = sess_record(hv, d, idx);
 		if (d->sess[idx].state != SC_HV_SESS_FREE && d->sess[idx].id == o->h.session)
 			s->item_have = 0;
@@ -1427,8 +1446,8 @@ op_input(struct sc_hv *hv, struct op_ctx *o)
 			break;
 		}
 	}
-	o->arg = (uint32_t)off;
-	if (blocked || (r == 0 && off < o->n && s->state == SC_HV_SESS_OPEN))
+	o->arg = (uint32_t)(o->n - sc_buf_avail(&in));
+	if (blocked || (r == 0 && sc_buf_avail(&in) > 0 && s->state == SC_HV_SESS_OPEN))
 		d->in_blocked = true;
 	if (s->state != SC_HV_SESS_FREE && s->id == o->h.session && s->ctrlq_len > 0)
 		ev(hv, d, s->id, SC_EV_OUTPUT);

@@ -1003,6 +1003,28 @@ test_break_ping_close(void **state)
 	/* Invalid SysRq key: protocol violation. */
 	assert_int_equal(send_rec(f, D1, sid, &cs, SC_REC_BREAK, &bad, 1), SC_ERR_FORMAT);
 	sc_hvc_wipe(&cs);
+	/* Payloads of the wrong size: protocol violations, nothing reaches the guest. */
+	{
+		static const struct { uint8_t type; size_t len; } wrong[] = {
+			{ SC_REC_BREAK, 0 }, { SC_REC_BREAK, 2 },
+			{ SC_REC_HISTORY_REQ, 0 }, { SC_REC_HISTORY_REQ, 3 },
+			{ SC_REC_HISTORY_REQ, 5 },
+		};
+		static const uint8_t pl[8] = { 'h', 'h', 0, 0, 0, 0, 0, 0 };
+		unsigned i;
+
+		for (i = 0; i < SC_NELEM(wrong); i++) {
+			assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &cs, &sid), 0);
+			assert_int_equal(send_rec(f, D1, sid, &cs, wrong[i].type, pl,
+			    wrong[i].len), SC_ERR_FORMAT);
+			memset(&rx, 0, sizeof(rx));
+			recv_all(f, D1, sid, &cs, &rx, 0);
+			assert_true(rx.got_close);
+			assert_int_equal(rx.close_reason, SC_CLOSE_PROTOCOL);
+			assert_int_equal(guest_read(f, D1, buf, sizeof(buf)), 0);
+			sc_hvc_wipe(&cs);
+		}
+	}
 	/* Client CLOSE ends the session. */
 	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &cs, &sid), 0);
 	assert_int_equal(send_rec(f, D1, sid, &cs, SC_REC_CLOSE, "\0\0", 2), 0);
