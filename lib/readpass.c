@@ -69,25 +69,28 @@ static int
 rp_read_line(int fd, char *buf, int stop_on_signal)
 {
 	size_t n = 0;
-	int toolong = 0, any = 0;
+	int toolong = 0, any = 0, err = 0;
 	ssize_t r;
-	char c;
+	char c = 0;
 	int i;
 
 	for (;;) {
 		if (stop_on_signal)
 			for (i = 1; i < NSIG; i++)
-				if (rp_signo[i])
-					return SC_ERR_CANCELLED;
+				if (rp_signo[i]) {
+					err = SC_ERR_CANCELLED;
+					goto out;
+				}
 		r = read(fd, &c, 1);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;	/* signals are checked at the top */
-			return SC_ERR_SYSTEM;
+			err = SC_ERR_SYSTEM;
+			goto out;
 		}
 		if (r == 0) {
 			if (!any)
-				return SC_ERR_EOF;
+				err = SC_ERR_EOF;
 			break;
 		}
 		any = 1;
@@ -99,15 +102,19 @@ rp_read_line(int fd, char *buf, int stop_on_signal)
 		}
 		buf[n++] = c;
 	}
-	sc_memzero(&c, sizeof(c));
-	if (n > 0 && buf[n - 1] == '\r')
-		n--;
-	buf[n] = '\0';
-	if (toolong) {
-		sc_memzero(buf, SC_PASS_MAX);
-		return SC_ERR_TOOLONG;
+	if (err == 0 && toolong)
+		err = SC_ERR_TOOLONG;
+	if (err == 0) {
+		if (n > 0 && buf[n - 1] == '\r')
+			n--;
+		buf[n] = '\0';
 	}
-	return 0;
+ out:
+	/* One exit: the last byte read is part of the passphrase. */
+	sc_memzero(&c, sizeof(c));
+	if (err != 0)
+		sc_memzero(buf, SC_PASS_MAX);
+	return err;
 }
 
 /* $SCCRYPT_PASSPHRASE_FD: 1 and *fd set if present and valid. */
