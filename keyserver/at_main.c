@@ -571,6 +571,9 @@ main(int argc, char **argv)
 	    o.syslog ? SC_LOG_TO_SYSLOG : SC_LOG_TO_STDERR);
 	if (sc_lib_init() < 0)
 		sc_die(1, "cannot initialise libsodium");
+	/* TPM session secrets and the AK's use must not end up in a core file. */
+	if (sc_disable_core_dumps() < 0)
+		sc_die(1, "cannot disable core dumps");
 	if (o.tcti == NULL && (o.tcti = getenv("TPM2TOOLS_TCTI")) == NULL)
 		o.tcti = getenv("TSS2_TCTI");
 	if (getenv("TSS2_LOG") == NULL)

@@ -131,6 +131,24 @@ head -c 32 /dev/urandom >"$T_TMP/hv.key"
 tpm2_pcrextend 15:sha256=$(sha256sum <"$T_TMP/hv.key" | cut -d' ' -f1) >/dev/null
 head -c 32 /dev/urandom >"$T_TMP/dom0.key"
 
+# The agent runs with core dumps off: a key server that accepts and never
+# answers keeps it waiting long enough to look at its limits.
+SILENT=$(t_free_port)
+t_bg python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4)
+c, _ = s.accept(); time.sleep(30)' "$SILENT"
+t_wait 50 python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1]))).close()' "$SILENT" ||
+	t_fail "silent server did not start"
+"$AT" -q -k "http://127.0.0.1:$SILENT" -n host1 --hv-pubkey-file "$T_TMP/hv.key" \
+	--cert-out "$T_TMP/silent.cert" --timeout 20 2>/dev/null &
+ATPID=$!
+t_wait 50 grep -Eq '^Max core file size +0 +0 ' /proc/$ATPID/limits ||
+	{ cat /proc/$ATPID/limits >&2; kill $ATPID; t_fail "sccrypt-attest may dump core"; }
+kill $ATPID; wait $ATPID 2>/dev/null || true
+t_pass "sccrypt-attest runs with core dumps off"
+
 # ---- operator credential ----
 req POST /v1/hosts --data-binary @"$T_TMP/enroll.json"
 expect 401 unauthorized "enroll without a token is refused"
