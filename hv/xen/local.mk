@@ -13,6 +13,7 @@
 if BUILD_XEN_BACKEND
 sbin_PROGRAMS += hv/xen/tools/sccrypt-xenctl
 endif
+dist_man_MANS += hv/xen/tools/sccrypt-xenctl.8
 hv_xen_tools_sccrypt_xenctl_SOURCES = hv/xen/tools/sccrypt-xenctl.c
 hv_xen_tools_sccrypt_xenctl_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(XEN_CFLAGS)
 hv_xen_tools_sccrypt_xenctl_LDADD = $(SC_LIBS) $(XEN_LIBS)
