@@ -161,7 +161,8 @@ sc_read_file(const char *path, size_t max, unsigned char **out, size_t *len)
 		return SC_ERR_INVAL;
 	*out = NULL;
 	*len = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+	/* O_NONBLOCK: a FIFO at path must be refused below, not block open(). */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1)
 		return sc_errno_code(errno);
 	if (fstat(fd, &st) == -1) {
 		r = sc_errno_code(errno);

@@ -779,7 +779,8 @@ kf_read_secure(const char *path, uint8_t **datap, size_t *lenp)
 
 	*datap = NULL;
 	*lenp = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+	/* O_NONBLOCK: a FIFO at path is refused below, it cannot block open(). */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1)
 		return errno == ENOENT || errno == ENOTDIR ? SC_ERR_NOTFOUND :
 		    errno == EACCES ? SC_ERR_PERM : SC_ERR_SYSTEM;
 	if (fstat(fd, &st) == -1) {

@@ -168,6 +168,13 @@ test_read_file_cap(void **state)
 	assert_int_equal(sc_read_file(path, 100, &data, &len), SC_ERR_NOTFOUND);
 	assert_int_equal(sc_read_file(tmpdir, 100, &data, &len), SC_ERR_TYPE);
 	assert_int_equal(sc_read_file("/dev/null", 100, &data, &len), SC_ERR_TYPE);
+	/* A FIFO planted where a file should be: refused, not waited on. */
+	path_in(path, sizeof(path), "fifo");
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10);	/* a hang kills the test */
+	assert_int_equal(sc_read_file(path, 100, &data, &len), SC_ERR_TYPE);
+	alarm(0);
+	unlink(path);
 }
 
 static void

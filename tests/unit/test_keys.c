@@ -524,6 +524,13 @@ test_permissions(void **state)
 	/* A directory is not a key file. */
 	assert_int_equal(sc_keyfile_read(tmpdir, SC_KEY_KIND_USER, NULL, &s, &len),
 	    SC_ERR_TYPE);
+	/* Nor is a FIFO: refused at once, never waited on. */
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10);	/* a hang kills the test */
+	assert_int_equal(sc_keyfile_read(path, SC_KEY_KIND_USER, NULL, &s, &len),
+	    SC_ERR_TYPE);
+	alarm(0);
+	unlink(path);
 	/* Writing replaces a loose file with a 0600 one. */
 	assert_int_equal(sc_write_file_atomic(path, "x", 1, 0644), 0);
 	assert_int_equal(sc_keyfile_write(path, SC_KEY_KIND_USER, key32, 32, NULL, NULL), 0);
