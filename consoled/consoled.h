@@ -8,6 +8,19 @@
  * sc_cd_service()/sc_cd_tick() every loop.  Unit tests and the fuzzer drive
  * the same functions with a fake backend.
  *
+ * Cost per wake-up is O(clients with work), not O(clients):
+ *   - ready list: clients whose progress() may advance (set by events,
+ *     input, freed output room, timers); sc_cd_service() runs only those,
+ *     and a domain ready list for the plaintext (RAW) drain;
+ *   - timer heap: one entry per client keyed by its earliest deadline
+ *     (request/handshake/flush deadline, stall timer, input-rate refill);
+ *     sc_cd_tick() pops only the due ones;
+ *   - changed list: clients whose wanted I/O (read budget, pending output)
+ *     or liveness may have changed, for the daemon to update its epoll set
+ *     and free the dead (sc_cd_next_changed());
+ *   - sc_cd_set_time(): the daemon reads the clock once per loop iteration
+ *     and every deadline of that iteration uses it.
+ *
  * Bounds (per client): SC_CD_IN_MAX bytes read but not yet decoded,
  * SC_CD_PEND_MAX bytes of input items not yet taken by the hv, and
  * conf->client_buffer bytes of output.  When a bound is reached the core
@@ -20,6 +33,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include <sys/types.h>
 
 #include "core/buf.h"
@@ -45,8 +59,11 @@ enum sc_cd_state {
 
 struct sc_cd_domain;
 
+#define SC_CD_NO_HEAP	((size_t)-1)
+
 struct sc_cd_client {
 	struct sc_cd_client *next;		/* all clients */
+	struct sc_cd_client **pprev;		/* &previous->next (O(1) unlink) */
 	struct sc_cd_client *dnext;		/* clients of dom */
 	struct sc_cd_domain *dom;
 	int		fd;
@@ -78,7 +95,23 @@ struct sc_cd_client {
 	unsigned long long tokens_ms;
 	bool		rd_eof;			/* the client sent EOF */
 	bool		dead;			/* to be freed by the daemon */
+
+	/* Scheduling (relay.c): see the comment at the top. */
+	TAILQ_ENTRY(sc_cd_client) rdy_link;	/* cd->ready */
+	TAILQ_ENTRY(sc_cd_client) tch_link;	/* cd->touched: timer to re-key */
+	TAILQ_ENTRY(sc_cd_client) chg_link;	/* cd->changed: for the daemon */
+	bool		on_ready, on_touched, on_changed;
+	size_t		hidx;			/* index in cd->heap or SC_CD_NO_HEAP */
+	unsigned long long tkey;		/* heap key: earliest timer */
+
+	/* Owned by the daemon (epoll registration). */
+	uint32_t	ep_events;		/* events registered */
+	bool		ep_in_set;		/* fd is in the epoll set */
+	bool		ep_hup;			/* EPOLLHUP/ERR was reported */
 };
+
+TAILQ_HEAD(sc_cd_clist, sc_cd_client);
+TAILQ_HEAD(sc_cd_dlist, sc_cd_domain);
 
 struct sc_cd_domain {
 	uint32_t	domid;
@@ -95,6 +128,8 @@ struct sc_cd_domain {
 	/* Ciphertext log (log_dir), -1 = not open. */
 	int		log_fd;
 	uint64_t	log_size;
+	TAILQ_ENTRY(sc_cd_domain) raw_link;	/* cd->rawq: RAW drain pending */
+	bool		raw_queued;
 };
 
 struct sc_cd_stats {
@@ -120,6 +155,14 @@ struct sc_cd {
 	uint8_t		*opbuf;			/* SC_OP_PAYLOAD_MAX scratch */
 	struct sc_cd_stats stats;
 	unsigned long long (*now)(void);	/* clock (tests substitute) */
+	unsigned long long t_now;		/* sc_cd_set_time() */
+	bool		t_fixed;
+	struct sc_cd_clist ready;		/* progress() may advance */
+	struct sc_cd_clist touched;		/* timers to re-key */
+	struct sc_cd_clist changed;		/* for the daemon */
+	struct sc_cd_dlist rawq;		/* unprotected domains to drain */
+	struct sc_cd_client **heap;		/* min-heap on tkey */
+	size_t		heap_len, heap_cap;
 };
 
 int	sc_cd_init(struct sc_cd *cd, struct sc_conf *conf, struct sc_backend *bk)
@@ -146,11 +189,29 @@ void	sc_cd_client_wrote(struct sc_cd *cd, struct sc_cd_client *c, size_t n);
 /* How many bytes the daemon may read for c now (0 = do not poll POLLIN). */
 size_t	sc_cd_client_read_budget(struct sc_cd *cd, struct sc_cd_client *c);
 
+/*
+ * Use t (ms, monotonic) as "now" until the next call; the daemon calls it
+ * once per loop iteration.  Without it every use reads cd->now or the clock.
+ */
+void	sc_cd_set_time(struct sc_cd *cd, unsigned long long t);
+/*
+ * Next client whose wanted I/O may have changed (read budget, pending
+ * output) or that died; it is taken off the list.  NULL when none.
+ */
+struct sc_cd_client *sc_cd_next_changed(struct sc_cd *cd);
+/* The daemon changed c (marked it dead, saw a hang-up): list it as changed. */
+void	sc_cd_client_changed(struct sc_cd *cd, struct sc_cd_client *c);
+/* True if sc_cd_service() has work queued (the daemon must not sleep). */
+bool	sc_cd_has_work(const struct sc_cd *cd);
+
 /* Handle the events queued in cd->bk->evq. */
 void	sc_cd_events(struct sc_cd *cd);
-/* Pull pending output, retry input; call once per loop. */
+/* Pull pending output, retry input for the clients on the ready list. */
 void	sc_cd_service(struct sc_cd *cd);
-/* Timeouts; returns ms until the next deadline (or -1). */
+/*
+ * Fire the due timers; returns ms until the next one (at most 1000; 0 when
+ * sc_cd_service() has work queued).
+ */
 int	sc_cd_tick(struct sc_cd *cd);
 
 struct sc_cd_domain *sc_cd_domain_by_name(struct sc_cd *cd, const char *name);

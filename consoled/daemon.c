@@ -1,21 +1,28 @@
 /*
- * daemon.c — the event loop of sccrypt-consoled (one thread, ppoll).
+ * daemon.c — the event loop of sccrypt-consoled (one thread, epoll).
  *
  * Owns every file descriptor: the listening socket, the backend's
  * descriptors and the client sockets; the relay core (relay.c) owns the
- * bytes.  Signals are blocked except inside ppoll, so SIGHUP (reload) and
- * SIGTERM (stop) are never lost between a check and the wait.
+ * bytes.  Signals are blocked except inside epoll_pwait, so SIGHUP (reload)
+ * and SIGTERM (stop) are never lost between a check and the wait.
+ *
+ * A wake-up costs O(clients with something to do): the epoll set keeps each
+ * client's wanted events, changed only for the clients the core lists as
+ * changed (sc_cd_next_changed()); the core keeps its own ready list and
+ * timer heap; the clock is read once per iteration (sc_cd_set_time()).
+ * Output is written as soon as it is queued; EPOLLOUT is asked for only
+ * when the socket did not take it all.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -27,7 +34,12 @@
 #include "consoled.h"
 #include "daemon.h"
 
+#define EP_BATCH	256
+
 static volatile sig_atomic_t sig_stop, sig_hup;
+
+/* epoll tags for the descriptors that are not clients */
+static char tag_listen, tag_backend;
 
 static void
 on_signal(int sig)
@@ -138,27 +150,45 @@ accept_clients(struct sc_cd *cd, int lfd)
 	}
 }
 
+/* Write what c has queued; errors other than "full" end the client. */
 static void
-client_io(struct sc_cd *cd, struct sc_cd_client *c, short revents)
+client_write(struct sc_cd *cd, struct sc_cd_client *c)
+{
+	ssize_t r;
+
+	if (sc_buf_avail(&c->out) == 0)
+		return;
+	r = send(c->fd, sc_buf_rptr(&c->out), sc_buf_avail(&c->out),
+	    MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (r > 0) {
+		sc_cd_client_wrote(cd, c, (size_t)r);
+	} else if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+	    errno != EINTR) {
+		c->dead = true;		/* client gone: free() closes the session */
+		sc_cd_client_changed(cd, c);
+	}
+}
+
+static void
+client_io(struct sc_cd *cd, struct sc_cd_client *c, uint32_t revents)
 {
 	size_t budget;
 	ssize_t r;
 
-	if (revents & POLLOUT && sc_buf_avail(&c->out) > 0) {
-		r = send(c->fd, sc_buf_rptr(&c->out), sc_buf_avail(&c->out),
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (r > 0) {
-			sc_cd_client_wrote(cd, c, (size_t)r);
-		} else if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != EINTR) {
-			c->dead = true;		/* client gone: free() closes the session */
-			return;
-		}
+	if (revents & (EPOLLHUP | EPOLLERR)) {
+		c->ep_hup = true;
+		sc_cd_client_changed(cd, c);
 	}
-	if (revents & (POLLIN | POLLHUP | POLLERR)) {
+	if (revents & EPOLLOUT) {
+		client_write(cd, c);
+		if (c->dead)
+			return;
+	}
+	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
 		budget = sc_cd_client_read_budget(cd, c);
 		if (budget == 0) {
-			if ((revents & (POLLHUP | POLLERR)) && !(revents & POLLIN))
+			if ((revents & (EPOLLHUP | EPOLLERR)) && !(revents & EPOLLIN) &&
+			    !c->rd_eof)
 				sc_cd_client_eof(cd, c);
 			return;
 		}
@@ -173,6 +203,59 @@ client_io(struct sc_cd *cd, struct sc_cd_client *c, short revents)
 	}
 }
 
+/*
+ * Bring the epoll set up to date for every client the core changed: free
+ * the dead, write queued output at once, and register the events each
+ * client wants (EPOLLIN while it has a read budget, EPOLLOUT while output
+ * is left).  A client that hung up and wants nothing leaves the set, or
+ * level-triggered EPOLLHUP would wake the loop forever.
+ */
+static void
+sync_clients(struct sc_cd *cd, int epfd)
+{
+	struct sc_cd_client *c;
+	struct epoll_event ev;
+	uint32_t want;
+
+	while ((c = sc_cd_next_changed(cd)) != NULL) {
+		if (!c->dead && !(c->ep_events & EPOLLOUT))
+			client_write(cd, c);	/* may list c again: fine */
+		if (c->dead) {
+			if (c->ep_in_set)
+				(void)epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+			close(c->fd);
+			sc_cd_client_free(cd, c);
+			continue;
+		}
+		want = 0;
+		if (sc_cd_client_read_budget(cd, c) > 0)
+			want |= EPOLLIN;
+		if (sc_buf_avail(&c->out) > 0)
+			want |= EPOLLOUT;
+		memset(&ev, 0, sizeof(ev));
+		ev.events = want;
+		ev.data.ptr = c;
+		if (!c->ep_in_set) {
+			if (want == 0 && c->ep_hup)
+				continue;
+			if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+				sc_warn("epoll: %s; dropping client", strerror(errno));
+				c->dead = true;
+				sc_cd_client_changed(cd, c);
+				continue;
+			}
+			c->ep_in_set = true;
+		} else if (want == 0 && c->ep_hup) {
+			(void)epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+			c->ep_in_set = false;
+		} else if (want != c->ep_events) {
+			(void)epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+		}
+		c->ep_events = want;
+	}
+}
+
+/* Shutdown: close and free every client marked dead. */
 static void
 reap(struct sc_cd *cd)
 {
@@ -220,20 +303,32 @@ reload(struct sc_conf *conf, const struct sc_daemon_opts *o)
 	sc_info("configuration reloaded (%zu allow rules)", conf->nrules);
 }
 
+static int
+ep_add(int epfd, int fd, void *tag)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = tag;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 &&
+	    (errno != EEXIST || epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) < 0))
+		return SC_ERR_SYSTEM;
+	return 0;
+}
+
 int
 sc_daemon_run(struct sc_conf *conf, const struct sc_daemon_opts *o)
 {
 	static struct sc_cd cd;
+	static struct epoll_event evs[EP_BATCH];
 	struct sc_backend *bk;
-	struct pollfd *pfd = NULL;
-	struct sc_cd_client **pc = NULL;
 	struct sigaction sa;
 	sigset_t block, orig;
-	struct timespec ts;
 	unsigned long long retry_at = 0, t;
-	size_t cap = 0, n, nbk, i;
-	int lfd, r, timeout, bkfds[SC_BK_FDS_MAX], status = 0;
-	bool warned = false;
+	size_t nbk = 0, i;
+	int lfd, epfd, r, n, timeout, bkfds[SC_BK_FDS_MAX], status = 0;
+	bool warned = false, bk_reg = false, listen_ready;
 
 	if ((bk = calloc(1, sizeof(*bk))) == NULL)
 		return 1;
@@ -248,6 +343,16 @@ sc_daemon_run(struct sc_conf *conf, const struct sc_daemon_opts *o)
 		return 1;
 	}
 	if ((lfd = listen_socket(conf)) < 0) {
+		sc_cd_free(&cd);
+		free(bk);
+		return 1;
+	}
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    ep_add(epfd, lfd, &tag_listen) < 0) {
+		sc_error("epoll: %s", strerror(errno));
+		if (epfd >= 0)
+			close(epfd);
+		close(lfd);
 		sc_cd_free(&cd);
 		free(bk);
 		return 1;
@@ -267,12 +372,13 @@ sc_daemon_run(struct sc_conf *conf, const struct sc_daemon_opts *o)
 	sigprocmask(SIG_BLOCK, &block, &orig);
 
 	sc_info("listening on %s (%s backend)", conf->listen, bk->ops->name);
+	t = sc_now_ms();
+	sc_cd_set_time(&cd, t);
 	while (!sig_stop) {
 		if (sig_hup) {
 			sig_hup = 0;
 			reload(conf, o);
 		}
-		t = sc_now_ms();
 		if (!cd.bk_up && t >= retry_at) {
 			r = bk->ops->open(bk, conf);
 			if (r == 0) {
@@ -292,78 +398,74 @@ sc_daemon_run(struct sc_conf *conf, const struct sc_daemon_opts *o)
 			if (!cd.bk_up)
 				retry_at = t + 1000;
 		}
-
-		n = 1 + SC_BK_FDS_MAX + cd.nclients;
-		if (n > cap) {
-			cap = n + 64;
-			free(pfd);
-			free(pc);
-			pfd = calloc(cap, sizeof(*pfd));
-			pc = calloc(cap, sizeof(*pc));
-			if (pfd == NULL || pc == NULL) {
-				sc_error("out of memory");
-				status = 1;
-				break;
+		/*
+		 * The backend's descriptors: registered once per connection;
+		 * closing them (backend down) took them out of the set.
+		 */
+		if (!cd.bk_up)
+			bk_reg = false;
+		else if (!bk_reg) {
+			nbk = bk->ops->pollfds(bk, bkfds, SC_BK_FDS_MAX);
+			for (i = 0; i < nbk; i++) {
+				if (ep_add(epfd, bkfds[i], &tag_backend) < 0) {
+					sc_error("epoll: %s", strerror(errno));
+					status = 1;
+					goto out;
+				}
 			}
+			bk_reg = true;
+			/* What arrived with the replies of GET_INFO/LIST_DOMAINS. */
+			sc_cd_events(&cd);
+			sc_cd_service(&cd);
 		}
-		n = 0;
-		pfd[n].fd = lfd;
-		pfd[n++].events = POLLIN;
-		nbk = cd.bk_up ? bk->ops->pollfds(bk, bkfds, SC_BK_FDS_MAX) : 0;
-		for (i = 0; i < nbk; i++) {
-			pfd[n].fd = bkfds[i];
-			pfd[n++].events = POLLIN;
-		}
-		for (struct sc_cd_client *c = cd.clients; c != NULL; c = c->next) {
-			short ev = 0;
 
-			if (c->dead)
-				continue;
-			if (sc_cd_client_read_budget(&cd, c) > 0)
-				ev |= POLLIN;
-			if (sc_buf_avail(&c->out) > 0)
-				ev |= POLLOUT;
-			pc[n] = c;
-			pfd[n].fd = c->fd;
-			pfd[n++].events = ev;
-		}
+		sync_clients(&cd, epfd);
 		timeout = sc_cd_tick(&cd);
-		if (!cd.bk_up) {
-			t = sc_now_ms();
-			if (retry_at > t && (int)(retry_at - t) < timeout)
-				timeout = (int)(retry_at - t);
-		}
-		ts.tv_sec = timeout / 1000;
-		ts.tv_nsec = (long)(timeout % 1000) * 1000000L;
-		r = ppoll(pfd, n, &ts, &orig);
-		if (r < 0) {
+		sync_clients(&cd, epfd);
+		if (sc_cd_has_work(&cd))
+			timeout = 0;
+		if (!cd.bk_up && retry_at > t && retry_at - t < (unsigned long long)timeout)
+			timeout = (int)(retry_at - t);
+		n = epoll_pwait(epfd, evs, EP_BATCH, timeout, &orig);
+		t = sc_now_ms();
+		sc_cd_set_time(&cd, t);
+		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			sc_error("poll: %s", strerror(errno));
+			sc_error("epoll_wait: %s", strerror(errno));
 			status = 1;
 			break;
 		}
-		for (i = 1; i < 1 + nbk && cd.bk_up; i++) {
-			if (pfd[i].revents == 0)
-				continue;
-			if ((r = bk->ops->dispatch(bk)) < 0)
+		/* The hypervisor first, then new clients, then client I/O. */
+		listen_ready = false;
+		for (i = 0; i < (size_t)n; i++) {
+			if (evs[i].data.ptr == &tag_listen)
+				listen_ready = true;
+			else if (evs[i].data.ptr == &tag_backend && cd.bk_up &&
+			    (r = bk->ops->dispatch(bk)) < 0)
 				sc_cd_backend_down(&cd, r);
 		}
 		if (cd.bk_up)
 			sc_cd_events(&cd);
-		if (pfd[0].revents & POLLIN)
+		if (listen_ready)
 			accept_clients(&cd, lfd);
-		for (i = 1 + nbk; i < n; i++)
-			if (pfd[i].revents != 0 && !pc[i]->dead)
-				client_io(&cd, pc[i], pfd[i].revents);
+		for (i = 0; i < (size_t)n; i++) {
+			struct sc_cd_client *c = evs[i].data.ptr;
+
+			if (c == (void *)&tag_listen || c == (void *)&tag_backend)
+				continue;
+			if (!c->dead)
+				client_io(&cd, c, evs[i].events);
+		}
 		if (cd.bk_up) {
 			sc_cd_events(&cd);
 			sc_cd_service(&cd);
 			sc_cd_events(&cd);
 		}
-		(void)sc_cd_tick(&cd);
-		reap(&cd);
+		/* Dead clients are freed here, after the last use of evs[]. */
+		sync_clients(&cd, epfd);
 	}
+out:
 	if (sig_stop)
 		sc_info("stopping on signal %d", (int)sig_stop);
 	for (struct sc_cd_client *c = cd.clients; c != NULL; c = c->next)
@@ -371,12 +473,11 @@ sc_daemon_run(struct sc_conf *conf, const struct sc_daemon_opts *o)
 	reap(&cd);
 	if (cd.bk_up)
 		bk->ops->close(bk);
+	close(epfd);
 	close(lfd);
 	(void)unlink(conf->listen);
 	sc_cd_free(&cd);
 	free(bk);
-	free(pfd);
-	free(pc);
 	sigprocmask(SIG_SETMASK, &orig, NULL);
 	return status;
 }

@@ -36,7 +36,241 @@
 static unsigned long long
 now_ms(struct sc_cd *cd)
 {
+	if (cd->t_fixed)
+		return cd->t_now;
 	return cd->now != NULL ? cd->now() : sc_now_ms();
+}
+
+void
+sc_cd_set_time(struct sc_cd *cd, unsigned long long t)
+{
+	cd->t_now = t;
+	cd->t_fixed = true;
+}
+
+/* ---- scheduling (see consoled.h) ----------------------------------------- */
+
+/* c's timers or wanted I/O may have changed: re-key and tell the daemon. */
+static void
+touch(struct sc_cd *cd, struct sc_cd_client *c)
+{
+	if (!c->on_touched) {
+		TAILQ_INSERT_TAIL(&cd->touched, c, tch_link);
+		c->on_touched = true;
+	}
+	if (!c->on_changed) {
+		TAILQ_INSERT_TAIL(&cd->changed, c, chg_link);
+		c->on_changed = true;
+	}
+}
+
+/* progress() may advance c: run it at the next sc_cd_service(). */
+static void
+make_ready(struct sc_cd *cd, struct sc_cd_client *c)
+{
+	touch(cd, c);
+	if (!c->on_ready && !c->dead) {
+		TAILQ_INSERT_TAIL(&cd->ready, c, rdy_link);
+		c->on_ready = true;
+	}
+}
+
+static void
+set_dead(struct sc_cd *cd, struct sc_cd_client *c)
+{
+	c->dead = true;
+	touch(cd, c);
+}
+
+/* An unprotected domain has (or may have) plaintext output to drain. */
+static void
+raw_ready(struct sc_cd *cd, struct sc_cd_domain *d)
+{
+	d->raw_want = true;
+	if (!d->raw_queued) {
+		TAILQ_INSERT_TAIL(&cd->rawq, d, raw_link);
+		d->raw_queued = true;
+	}
+}
+
+static void
+raw_unqueue(struct sc_cd *cd, struct sc_cd_domain *d)
+{
+	if (d->raw_queued) {
+		TAILQ_REMOVE(&cd->rawq, d, raw_link);
+		d->raw_queued = false;
+	}
+}
+
+void
+sc_cd_client_changed(struct sc_cd *cd, struct sc_cd_client *c)
+{
+	touch(cd, c);
+}
+
+struct sc_cd_client *
+sc_cd_next_changed(struct sc_cd *cd)
+{
+	struct sc_cd_client *c = TAILQ_FIRST(&cd->changed);
+
+	if (c != NULL) {
+		TAILQ_REMOVE(&cd->changed, c, chg_link);
+		c->on_changed = false;
+	}
+	return c;
+}
+
+bool
+sc_cd_has_work(const struct sc_cd *cd)
+{
+	return cd->bk_up && (!TAILQ_EMPTY(&cd->ready) || !TAILQ_EMPTY(&cd->rawq));
+}
+
+/*
+ * The timer heap: a binary min-heap of clients on tkey, each client at most
+ * once (c->hidx), so it never holds more than nclients entries.
+ */
+static void
+heap_set(struct sc_cd *cd, size_t i, struct sc_cd_client *c)
+{
+	cd->heap[i] = c;
+	c->hidx = i;
+}
+
+static void
+heap_up(struct sc_cd *cd, size_t i)
+{
+	struct sc_cd_client *c = cd->heap[i];
+	size_t p;
+
+	while (i > 0) {
+		p = (i - 1) / 2;
+		if (cd->heap[p]->tkey <= c->tkey)
+			break;
+		heap_set(cd, i, cd->heap[p]);
+		i = p;
+	}
+	heap_set(cd, i, c);
+}
+
+static void
+heap_down(struct sc_cd *cd, size_t i)
+{
+	struct sc_cd_client *c = cd->heap[i];
+	size_t l, m;
+
+	for (;;) {
+		l = 2 * i + 1;
+		if (l >= cd->heap_len)
+			break;
+		m = l;
+		if (l + 1 < cd->heap_len && cd->heap[l + 1]->tkey < cd->heap[l]->tkey)
+			m = l + 1;
+		if (cd->heap[m]->tkey >= c->tkey)
+			break;
+		heap_set(cd, i, cd->heap[m]);
+		i = m;
+	}
+	heap_set(cd, i, c);
+}
+
+static void
+heap_remove(struct sc_cd *cd, struct sc_cd_client *c)
+{
+	struct sc_cd_client *last;
+	size_t i = c->hidx;
+
+	if (i == SC_CD_NO_HEAP)
+		return;
+	c->hidx = SC_CD_NO_HEAP;
+	last = cd->heap[--cd->heap_len];
+	if (i < cd->heap_len) {
+		heap_set(cd, i, last);
+		heap_up(cd, i);
+		heap_down(cd, last->hidx);
+	}
+}
+
+/* Key c at key (0: no timer).  Room was reserved by sc_cd_client_new(). */
+static void
+heap_key(struct sc_cd *cd, struct sc_cd_client *c, unsigned long long key)
+{
+	unsigned long long old = c->tkey;
+
+	if (key == 0) {
+		heap_remove(cd, c);
+		return;
+	}
+	c->tkey = key;
+	if (c->hidx == SC_CD_NO_HEAP) {
+		heap_set(cd, cd->heap_len++, c);
+		heap_up(cd, c->hidx);
+	} else if (key < old) {
+		heap_up(cd, c->hidx);
+	} else if (key > old) {
+		heap_down(cd, c->hidx);
+	}
+}
+
+/* Refill c's input-rate bucket up to t. */
+static void
+refill(struct sc_cd *cd, struct sc_cd_client *c, unsigned long long t)
+{
+	double burst;
+
+	if (cd->conf->input_rate == 0 || t <= c->tokens_ms)
+		return;
+	burst = SC_MAX((double)cd->conf->input_rate, (double)SC_CD_IN_MAX);
+	c->tokens += (double)(t - c->tokens_ms) * (double)cd->conf->input_rate / 1000.0;
+	if (c->tokens > burst)
+		c->tokens = burst;
+	c->tokens_ms = t;
+}
+
+/*
+ * c's earliest timer at time t: its deadline, the end of its stall grace
+ * (output pending and not drained since stall_since), the refill of its
+ * input-rate bucket to one byte.  0 = none.
+ */
+static unsigned long long
+client_timer(struct sc_cd *cd, struct sc_cd_client *c, unsigned long long t)
+{
+	unsigned long long key = 0, k;
+
+	if (c->dead)
+		return 0;
+	if (sc_buf_avail(&c->out) > 0) {
+		if (c->stall_since == 0)
+			c->stall_since = t;
+		key = c->stall_since + (unsigned long long)cd->conf->stall_timeout * 1000;
+	}
+	if (c->deadline != 0 && (key == 0 || c->deadline < key))
+		key = c->deadline;
+	if (cd->conf->input_rate > 0 && !c->rd_eof && c->state != SC_CD_REQ &&
+	    c->state != SC_CD_CLOSING) {
+		refill(cd, c, t);
+		if (c->tokens < 1.0) {
+			k = t + 1 + (unsigned long long)((1.0 - c->tokens) * 1000.0 /
+			    (double)cd->conf->input_rate);
+			if (key == 0 || k < key)
+				key = k;
+		}
+	}
+	return key;
+}
+
+/* Re-key the timers of every touched client. */
+static void
+settle(struct sc_cd *cd)
+{
+	struct sc_cd_client *c;
+	unsigned long long t = now_ms(cd);
+
+	while ((c = TAILQ_FIRST(&cd->touched)) != NULL) {
+		TAILQ_REMOVE(&cd->touched, c, tch_link);
+		c->on_touched = false;
+		heap_key(cd, c, client_timer(cd, c, t));
+	}
 }
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -77,8 +311,9 @@ out_room(struct sc_cd_client *c)
 }
 
 static int
-out_put(struct sc_cd_client *c, const void *p, size_t n)
+out_put(struct sc_cd *cd, struct sc_cd_client *c, const void *p, size_t n)
 {
+	touch(cd, c);
 	if (out_room(c) < n)
 		return SC_ERR_NOSPACE;
 	sc_buf_compact(&c->out);
@@ -94,13 +329,14 @@ emit_frame(struct sc_cd *cd, struct sc_cd_client *c, uint8_t type,
 {
 	int r;
 
+	touch(cd, c);
 	(void)out_room(c);
 	if (sc_buf_room(&c->out) < SC_FRAME_ENC_MAX_BINARY)
 		sc_buf_compact(&c->out);
 	if ((r = sc_frame_encode(&c->out, c->encoding, type, body, len)) < 0) {
 		sc_warn("client %llu: output buffer full; dropped",
 		    (unsigned long long)c->id);
-		c->dead = true;
+		set_dead(cd, c);
 	}
 	return r;
 }
@@ -129,7 +365,7 @@ reply(struct sc_cd *cd, struct sc_cd_client *c, int status, int mode,
 	rp.mode = mode;
 	snprintf(rp.text, sizeof(rp.text), "%s", text != NULL ? text : "");
 	if (sc_ctl_reply_format(&rp, line, sizeof(line), &len) == 0)
-		(void)out_put(c, line, len);
+		(void)out_put(cd, c, line, len);
 	if (status != SC_CTL_OK)
 		client_close(cd, c, false);
 }
@@ -172,6 +408,7 @@ client_close(struct sc_cd *cd, struct sc_cd_client *c, bool bye)
 
 	if (c->state == SC_CD_CLOSING)
 		return;
+	touch(cd, c);
 	if (c->session != 0 && !c->hv_closed && c->dom != NULL && cd->bk_up) {
 		if (bk_call(cd, SC_OP_CLOSE, c->dom->domid, c->session, 0, NULL, 0,
 		    &resp) == 0 && resp.status < 0 && resp.status != SC_ERR_NOTFOUND)
@@ -187,7 +424,7 @@ client_close(struct sc_cd *cd, struct sc_cd_client *c, bool bye)
 	c->state = SC_CD_CLOSING;
 	c->deadline = now_ms(cd) + SC_CD_FLUSH_TIMEOUT_MS;
 	if (sc_buf_avail(&c->out) == 0)
-		c->dead = true;
+		set_dead(cd, c);
 }
 
 static void
@@ -258,7 +495,7 @@ log_ct(struct sc_cd *cd, struct sc_cd_domain *d, uint8_t dir, const uint8_t *ct,
 			return;
 	}
 	sc_buf_init(&e, mem, sizeof(mem));
-	if (sc_buf_put_u8(&e, dir) < 0 || sc_buf_put_u64(&e, sc_now_ms()) < 0 ||
+	if (sc_buf_put_u8(&e, dir) < 0 || sc_buf_put_u64(&e, now_ms(cd)) < 0 ||
 	    sc_buf_put_u16(&e, (uint16_t)len) < 0 || sc_buf_put_bytes(&e, ct, len) < 0)
 		return;
 	if (sc_write_all(d->log_fd, mem, e.len) < 0) {
@@ -325,6 +562,16 @@ domain_gone(struct sc_cd *cd, struct sc_cd_domain *d)
 	log_close(d);
 }
 
+/* Free a slot of the domain table (after domain_gone()). */
+static void
+domain_slot_free(struct sc_cd *cd, struct sc_cd_domain *d)
+{
+	raw_unqueue(cd, d);
+	memset(d, 0, sizeof(*d));
+	d->domid = UINT32_MAX;
+	d->log_fd = -1;
+}
+
 /*
  * The table is an array of structs that clients point into, so it never
  * moves: it is allocated once with room for SC_BK_DOMAINS_MAX entries, and
@@ -360,9 +607,7 @@ sc_cd_rescan(struct sc_cd *cd)
 			/* The domid was reused or renamed: a different domain. */
 			sc_info("domain %u %s was replaced", d->domid, d->name);
 			domain_gone(cd, d);
-			memset(d, 0, sizeof(*d));
-			d->domid = UINT32_MAX;
-			d->log_fd = -1;
+			domain_slot_free(cd, d);
 			d = NULL;
 		}
 		if (d == NULL) {
@@ -380,6 +625,7 @@ sc_cd_rescan(struct sc_cd *cd)
 				cd->ndoms++;
 			}
 			d = &cd->doms[i];
+			raw_unqueue(cd, d);
 			memset(d, 0, sizeof(*d));
 			d->log_fd = -1;
 			d->domid = list[j].domid;
@@ -389,7 +635,7 @@ sc_cd_rescan(struct sc_cd *cd)
 			    (list[j].flags & SC_DOM_F_PROTECTED) ? "protected" :
 			    "not protected");
 			if (!(list[j].flags & SC_DOM_F_PROTECTED))
-				d->raw_want = true;	/* drain what the guest wrote */
+				raw_ready(cd, d);	/* drain what the guest wrote */
 		}
 		d->flags = list[j].flags;
 		d->present = true;
@@ -403,9 +649,7 @@ sc_cd_rescan(struct sc_cd *cd)
 			continue;
 		sc_info("domain %u %s is gone", d->domid, d->name);
 		domain_gone(cd, d);
-		memset(d, 0, sizeof(*d));
-		d->domid = UINT32_MAX;
-		d->log_fd = -1;
+		domain_slot_free(cd, d);
 	}
 	while (cd->ndoms > 0 && cd->doms[cd->ndoms - 1].domid == UINT32_MAX)
 		cd->ndoms--;
@@ -490,7 +734,15 @@ sc_cd_backend_down(struct sc_cd *cd, int err)
 	}
 	for (i = 0; i < cd->ndoms; i++) {
 		free(cd->doms[i].backlog);
+		cd->doms[i].backlog = NULL;
 		log_close(&cd->doms[i]);
+		cd->doms[i].raw_queued = false;
+	}
+	TAILQ_INIT(&cd->rawq);
+	/* Every client is closing: nothing is left for progress(). */
+	while ((c = TAILQ_FIRST(&cd->ready)) != NULL) {
+		TAILQ_REMOVE(&cd->ready, c, rdy_link);
+		c->on_ready = false;
 	}
 	cd->ndoms = 0;
 	cd->bk->evq_len = 0;
@@ -537,11 +789,11 @@ send_hello(struct sc_cd *cd, struct sc_cd_client *c, uint32_t history)
 	reply(cd, c, SC_CTL_OK, SC_CTL_MODE_FRAMED, NULL);
 	if (sc_frame_put_magic(&c->out, c->encoding) < 0 ||
 	    emit_frame(cd, c, SC_FRAME_HELLO, mem, b.len) < 0) {
-		c->dead = true;
+		set_dead(cd, c);
 		return;
 	}
 	if (sc_frame_decoder_init(&c->dec, c->encoding) < 0) {
-		c->dead = true;
+		set_dead(cd, c);
 		return;
 	}
 	c->state = SC_CD_FRAMED;
@@ -552,7 +804,7 @@ static void
 send_text(struct sc_cd *cd, struct sc_cd_client *c, const char *text)
 {
 	reply(cd, c, SC_CTL_OK, SC_CTL_MODE_TEXT, NULL);
-	(void)out_put(c, text, strlen(text));
+	(void)out_put(cd, c, text, strlen(text));
 	client_close(cd, c, false);
 }
 
@@ -581,10 +833,10 @@ start_raw(struct sc_cd *cd, struct sc_cd_client *c, struct sc_cd_domain *d)
 	sc_info("client %llu (uid %u): PLAINTEXT relay for unprotected domain %s",
 	    (unsigned long long)c->id, (unsigned)c->uid, d->name);
 	if (d->backlog_len > 0) {
-		(void)out_put(c, d->backlog, d->backlog_len);
+		(void)out_put(cd, c, d->backlog, d->backlog_len);
 		d->backlog_len = 0;
 	}
-	d->raw_want = true;
+	raw_ready(cd, d);
 }
 
 static void
@@ -885,7 +1137,13 @@ process_raw(struct sc_cd *cd, struct sc_cd_client *c)
 
 /* ---- hv -> client -------------------------------------------------------- */
 
-static void
+/*
+ * Pull up to SC_CD_OUTPUT_ROUNDS OUTPUT ops for c.  Returns true when it
+ * stopped at that limit with more output pending, room for it and data in
+ * the last round (so another pass is sure to make progress); a client
+ * without room is resumed by sc_cd_client_wrote(), an idle one by events.
+ */
+static bool
 pull_output(struct sc_cd *cd, struct sc_cd_client *c)
 {
 	struct sc_op_hdr resp;
@@ -894,16 +1152,17 @@ pull_output(struct sc_cd *cd, struct sc_cd_client *c)
 	uint16_t l;
 	size_t room, arg;
 	int rounds;
+	bool got = false;
 
 	for (rounds = 0; c->want_output && c->state == SC_CD_SESSION && !c->dead &&
 	    rounds < SC_CD_OUTPUT_ROUNDS; rounds++) {
 		room = out_room(c);
 		if (room < SC_CD_CTRL_RESERVE + 3 * ITEM_MAX)
-			return;			/* the client must read first */
+			return false;		/* the client must read first */
 		arg = SC_MIN((size_t)SC_OP_PAYLOAD_MAX, (room - SC_CD_CTRL_RESERVE) / 3);
 		if (bk_call(cd, SC_OP_OUTPUT, c->dom->domid, c->session, (uint32_t)arg,
 		    NULL, 0, &resp) < 0)
-			return;
+			return false;
 		if (resp.status < 0) {
 			if (resp.status != SC_ERR_NOTFOUND && resp.status != SC_ERR_CLOSED)
 				sc_info("client %llu: OUTPUT: %s",
@@ -922,11 +1181,12 @@ pull_output(struct sc_cd *cd, struct sc_cd_client *c)
 				break;
 			}
 			if (emit_frame(cd, c, SC_FRAME_RECORD, ct, l) < 0)
-				return;
+				return false;
 			cd->stats.records_out++;
 			log_ct(cd, c->dom, 'O', ct, l);
 		}
 		c->want_output = (resp.arg & SC_OUT_F_MORE) != 0;
+		got = resp.len > 0;
 		sc_debug("client %llu: OUTPUT %u bytes, flags 0x%x, room %zu",
 		    (unsigned long long)c->id, resp.len, resp.arg, room);
 		if (resp.arg & SC_OUT_F_CLOSED) {
@@ -939,7 +1199,10 @@ pull_output(struct sc_cd *cd, struct sc_cd_client *c)
 		    (unsigned long long)c->id, c->session);
 		c->session = 0;
 		client_close(cd, c, true);
+		return false;
 	}
+	return got && c->want_output && !c->dead && c->state == SC_CD_SESSION &&
+	    out_room(c) >= SC_CD_CTRL_RESERVE + 3 * ITEM_MAX;
 }
 
 static struct sc_cd_client *
@@ -976,33 +1239,39 @@ backlog_add(struct sc_cd *cd, struct sc_cd_domain *d, const uint8_t *p, size_t n
 	d->backlog_len += n;
 }
 
-/* Plaintext output of an unprotected domain: to its raw client or the backlog. */
-static void
+/*
+ * Plaintext output of an unprotected domain: to its raw client or the
+ * backlog.  Returns true when it stopped at SC_CD_OUTPUT_ROUNDS with more
+ * pending after a round that returned data; a raw client without room is
+ * resumed by sc_cd_client_wrote().
+ */
+static bool
 raw_drain(struct sc_cd *cd, struct sc_cd_domain *d)
 {
 	struct sc_op_hdr resp;
 	struct sc_cd_client *c;
 	size_t arg;
 	int rounds;
+	bool got = false;
 
 	for (rounds = 0; d->raw_want && rounds < SC_CD_OUTPUT_ROUNDS && cd->bk_up;
 	    rounds++) {
 		if ((d->flags & SC_DOM_F_PROTECTED) || !d->present) {
 			d->raw_want = false;
-			return;
+			return false;
 		}
 		c = raw_client(d);
 		if (c != NULL) {
 			arg = SC_MIN((size_t)SC_OP_PAYLOAD_MAX, out_room(c));
 			if (arg < RAW_CHUNK_MIN)
-				return;		/* wait for the client */
+				return false;	/* wait for the client */
 		} else {
 			arg = SC_MAX((size_t)cd->conf->raw_backlog, (size_t)RAW_CHUNK_MIN);
 			arg = SC_MIN(arg, (size_t)SC_OP_PAYLOAD_MAX);
 		}
 		if (bk_call(cd, SC_OP_RAW_OUTPUT, d->domid, 0, (uint32_t)arg, NULL, 0,
 		    &resp) < 0)
-			return;
+			return false;
 		if (resp.status < 0) {
 			if (resp.status == SC_ERR_PROTECTED)
 				d->flags |= SC_DOM_F_PROTECTED;
@@ -1012,16 +1281,18 @@ raw_drain(struct sc_cd *cd, struct sc_cd_domain *d)
 				    sc_err(resp.status));
 				client_close(cd, c, false);
 			}
-			return;
+			return false;
 		}
 		if (resp.len > arg)
 			resp.len = (uint32_t)arg;
 		if (c != NULL)
-			(void)out_put(c, cd->opbuf, resp.len);
+			(void)out_put(cd, c, cd->opbuf, resp.len);
 		else
 			backlog_add(cd, d, cd->opbuf, resp.len);
 		d->raw_want = (resp.arg & SC_OUT_F_MORE) != 0;
+		got = resp.len > 0;
 	}
+	return got && d->raw_want && cd->bk_up;
 }
 
 /* ---- client lifecycle ---------------------------------------------------- */
@@ -1033,6 +1304,10 @@ sc_cd_init(struct sc_cd *cd, struct sc_conf *conf, struct sc_backend *bk)
 	cd->conf = conf;
 	cd->bk = bk;
 	cd->next_id = 1;
+	TAILQ_INIT(&cd->ready);
+	TAILQ_INIT(&cd->touched);
+	TAILQ_INIT(&cd->changed);
+	TAILQ_INIT(&cd->rawq);
 	cd->doms_cap = SC_BK_DOMAINS_MAX;
 	if ((cd->doms = calloc(cd->doms_cap, sizeof(*cd->doms))) == NULL ||
 	    (cd->opbuf = malloc(SC_OP_PAYLOAD_MAX)) == NULL) {
@@ -1057,20 +1332,31 @@ sc_cd_free(struct sc_cd *cd)
 	}
 	free(cd->doms);
 	free(cd->opbuf);
+	free(cd->heap);
 	memset(cd, 0, sizeof(*cd));
 }
 
 struct sc_cd_client *
 sc_cd_client_new(struct sc_cd *cd, int fd, uid_t uid, pid_t pid)
 {
-	struct sc_cd_client *c;
+	struct sc_cd_client *c, **h;
+	size_t cap;
 
+	if (cd->heap_len >= cd->heap_cap || cd->nclients >= cd->heap_cap) {
+		/* One heap entry per client at most: reserve it now. */
+		cap = cd->heap_cap == 0 ? 64 : 2 * cd->heap_cap;
+		if ((h = reallocarray(cd->heap, cap, sizeof(*h))) == NULL)
+			return NULL;
+		cd->heap = h;
+		cd->heap_cap = cap;
+	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	if ((c->outmem = malloc(cd->conf->client_buffer)) == NULL) {
 		free(c);
 		return NULL;
 	}
+	c->hidx = SC_CD_NO_HEAP;
 	sc_buf_init(&c->out, c->outmem, cd->conf->client_buffer);
 	c->fd = fd;
 	c->peer_uid = c->uid = uid;
@@ -1082,46 +1368,59 @@ sc_cd_client_new(struct sc_cd *cd, int fd, uid_t uid, pid_t pid)
 	c->tokens_ms = now_ms(cd);
 	c->tokens = (double)SC_CD_IN_MAX;
 	c->next = cd->clients;
+	if (c->next != NULL)
+		c->next->pprev = &c->next;
 	cd->clients = c;
+	c->pprev = &cd->clients;
 	cd->nclients++;
 	cd->stats.clients_accepted++;
+	touch(cd, c);
 	return c;
 }
 
 void
 sc_cd_client_free(struct sc_cd *cd, struct sc_cd_client *c)
 {
-	struct sc_cd_client **pp;
-
 	if (c->state != SC_CD_CLOSING)
 		client_close(cd, c, false);
 	detach(c);
-	for (pp = &cd->clients; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == c) {
-			*pp = c->next;
-			cd->nclients--;
-			break;
-		}
-	}
+	*c->pprev = c->next;
+	if (c->next != NULL)
+		c->next->pprev = c->pprev;
+	cd->nclients--;
+	if (c->on_ready)
+		TAILQ_REMOVE(&cd->ready, c, rdy_link);
+	if (c->on_touched)
+		TAILQ_REMOVE(&cd->touched, c, tch_link);
+	if (c->on_changed)
+		TAILQ_REMOVE(&cd->changed, c, chg_link);
+	heap_remove(cd, c);
 	cd->stats.clients_closed++;
 	free(c->outmem);
 	free(c);
 }
 
-static void
+/*
+ * Advance c as far as it goes now.  Returns true when c stopped at a
+ * per-pass limit with work left that is sure to progress (see pull_output()
+ * and the plaintext case below): sc_cd_service() then runs it again.
+ */
+static bool
 progress(struct sc_cd *cd, struct sc_cd_client *c)
 {
 	char *nl;
 	size_t len;
+	bool again = false;
 
 	if (c->dead)
-		return;
+		return false;
+	touch(cd, c);
 	if (c->state == SC_CD_REQ) {
 		nl = memchr(c->in, '\n', c->in_len);
 		if (nl == NULL) {
 			if (c->in_len >= SC_CTL_LINE_MAX)
 				reply(cd, c, SC_CTL_E_USAGE, 0, "request too long");
-			return;
+			return false;
 		}
 		len = (size_t)((uint8_t *)nl - c->in) + 1;
 		handle_request(cd, c, (const char *)c->in, len);
@@ -1142,34 +1441,43 @@ progress(struct sc_cd *cd, struct sc_cd_client *c)
 				break;
 		}
 		if (c->state == SC_CD_SESSION && !c->dead)
-			pull_output(cd, c);
+			again = pull_output(cd, c);
 		if (finish_input_pending(c) && c->pend_len == 0 &&
-		    (c->state == SC_CD_SESSION || c->state == SC_CD_FRAMED))
+		    (c->state == SC_CD_SESSION || c->state == SC_CD_FRAMED)) {
 			client_close(cd, c, true);
+			again = false;
+		}
 		break;
 	case SC_CD_RAW:
 		process_raw(cd, c);
 		flush_input(cd, c);
 		if (finish_input_pending(c) && c->pend_len == 0)
 			client_close(cd, c, false);
+		/* Input left in c->in that the now empty pend can take. */
+		again = c->state == SC_CD_RAW && !c->dead && !c->input_blocked &&
+		    c->in_len > 0 && c->pend_len < SC_CD_PEND_MAX;
 		break;
 	case SC_CD_CLOSING:
 		c->in_len = 0;
 		break;
 	}
+	return again;
 }
 
 void
 sc_cd_client_input(struct sc_cd *cd, struct sc_cd_client *c, size_t n_new)
 {
 	c->tokens -= (double)n_new;
-	progress(cd, c);
+	if (progress(cd, c))
+		make_ready(cd, c);
+	touch(cd, c);
 }
 
 void
 sc_cd_client_eof(struct sc_cd *cd, struct sc_cd_client *c)
 {
 	c->rd_eof = true;
+	touch(cd, c);
 	if (c->dead)
 		return;
 	switch (c->state) {
@@ -1196,23 +1504,30 @@ sc_cd_client_eof(struct sc_cd *cd, struct sc_cd_client *c)
 void
 sc_cd_client_wrote(struct sc_cd *cd, struct sc_cd_client *c, size_t n)
 {
+	touch(cd, c);
 	if (sc_buf_skip(&c->out, n) < 0)
 		c->out.off = c->out.len;
 	if (sc_buf_avail(&c->out) == 0) {
 		sc_buf_reset(&c->out);
 		c->stall_since = 0;
 		if (c->state == SC_CD_CLOSING)
-			c->dead = true;
+			set_dead(cd, c);
 	} else {
 		c->stall_since = now_ms(cd);
 	}
+	/* Room was made: resume what waited for it. */
+	if (c->dead)
+		return;
+	if (c->state == SC_CD_SESSION && c->want_output)
+		make_ready(cd, c);
+	else if (c->state == SC_CD_RAW && c->dom != NULL && c->dom->raw_want)
+		raw_ready(cd, c->dom);
 }
 
 size_t
 sc_cd_client_read_budget(struct sc_cd *cd, struct sc_cd_client *c)
 {
-	unsigned long long t = now_ms(cd);
-	double burst, cap;
+	double cap;
 
 	if (c->dead || c->rd_eof)
 		return 0;
@@ -1228,11 +1543,7 @@ sc_cd_client_read_budget(struct sc_cd *cd, struct sc_cd_client *c)
 		return 0;
 	cap = (double)(SC_CD_IN_MAX - c->in_len);
 	if (cd->conf->input_rate > 0) {
-		burst = SC_MAX((double)cd->conf->input_rate, (double)SC_CD_IN_MAX);
-		c->tokens += (double)(t - c->tokens_ms) * (double)cd->conf->input_rate / 1000.0;
-		if (c->tokens > burst)
-			c->tokens = burst;
-		c->tokens_ms = t;
+		refill(cd, c, now_ms(cd));
 		if (c->tokens < 1.0)
 			return 0;
 		if (cap > c->tokens)
@@ -1269,10 +1580,12 @@ sc_cd_events(struct sc_cd *cd)
 			if (c->state == SC_CD_SESSION)
 				c->want_output = true;
 			c->input_blocked = false;
+			make_ready(cd, c);
 		}
 		for (i = 0; i < cd->ndoms; i++)
-			if (!(cd->doms[i].flags & SC_DOM_F_PROTECTED))
-				cd->doms[i].raw_want = true;
+			if (cd->doms[i].domid != UINT32_MAX &&
+			    !(cd->doms[i].flags & SC_DOM_F_PROTECTED))
+				raw_ready(cd, &cd->doms[i]);
 	}
 	for (i = 0; i < bk->evq_len; i++) {
 		struct sc_bk_event *ev = &bk->evq[i];
@@ -1286,23 +1599,32 @@ sc_cd_events(struct sc_cd *cd)
 			continue;
 		if (ev->bits & SC_EV_OUTPUT) {
 			if (ev->session != 0) {
-				if ((c = client_by_session(d, ev->session)) != NULL)
+				if ((c = client_by_session(d, ev->session)) != NULL) {
 					c->want_output = true;
+					make_ready(cd, c);
+				}
 			} else {
-				for (c = d->clients; c != NULL; c = c->dnext)
-					if (c->state == SC_CD_SESSION)
+				for (c = d->clients; c != NULL; c = c->dnext) {
+					if (c->state == SC_CD_SESSION) {
 						c->want_output = true;
+						make_ready(cd, c);
+					}
+				}
 				if (!(d->flags & SC_DOM_F_PROTECTED))
-					d->raw_want = true;
+					raw_ready(cd, d);
 			}
 		}
-		if (ev->bits & SC_EV_INPUT_SPACE)
-			for (c = d->clients; c != NULL; c = c->dnext)
+		if (ev->bits & SC_EV_INPUT_SPACE) {
+			for (c = d->clients; c != NULL; c = c->dnext) {
 				c->input_blocked = false;
+				make_ready(cd, c);
+			}
+		}
 		if ((ev->bits & SC_EV_SESSION_CLOSED) && ev->session != 0 &&
 		    (c = client_by_session(d, ev->session)) != NULL) {
 			c->hv_closed = true;
 			c->want_output = true;
+			make_ready(cd, c);
 		}
 	}
 	bk->evq_len = 0;
@@ -1310,80 +1632,115 @@ sc_cd_events(struct sc_cd *cd)
 		(void)sc_cd_rescan(cd);
 }
 
+/*
+ * Run progress() for the clients on the ready list and drain the domains on
+ * the RAW list, each once: what a pass re-queues (per-pass limits, events
+ * raised by the ops of this pass) waits for the next call, so one busy
+ * session cannot starve the others.
+ */
 void
 sc_cd_service(struct sc_cd *cd)
 {
+	struct sc_cd_clist work = TAILQ_HEAD_INITIALIZER(work);
+	struct sc_cd_dlist dwork = TAILQ_HEAD_INITIALIZER(dwork);
 	struct sc_cd_client *c;
-	size_t i;
+	struct sc_cd_domain *d;
 
-	for (c = cd->clients; c != NULL && cd->bk_up; c = c->next)
-		if (!c->dead && c->state != SC_CD_CLOSING && c->state != SC_CD_REQ)
-			progress(cd, c);
-	for (i = 0; i < cd->ndoms && cd->bk_up; i++)
-		if (cd->doms[i].raw_want && cd->doms[i].domid != UINT32_MAX)
-			raw_drain(cd, &cd->doms[i]);
+	TAILQ_CONCAT(&work, &cd->ready, rdy_link);
+	while ((c = TAILQ_FIRST(&work)) != NULL) {
+		TAILQ_REMOVE(&work, c, rdy_link);
+		c->on_ready = false;
+		if (!cd->bk_up)
+			continue;
+		if (!c->dead && c->state != SC_CD_CLOSING && c->state != SC_CD_REQ &&
+		    progress(cd, c))
+			make_ready(cd, c);
+	}
+	TAILQ_CONCAT(&dwork, &cd->rawq, raw_link);
+	while ((d = TAILQ_FIRST(&dwork)) != NULL) {
+		TAILQ_REMOVE(&dwork, d, raw_link);
+		d->raw_queued = false;
+		if (!cd->bk_up)
+			continue;
+		if (d->raw_want && d->domid != UINT32_MAX && raw_drain(cd, d))
+			raw_ready(cd, d);
+	}
+}
+
+/* A timer of c may be due at t: act on what is. */
+static void
+client_timeout(struct sc_cd *cd, struct sc_cd_client *c, unsigned long long t)
+{
+	unsigned long long stall;
+
+	if (c->dead)
+		return;
+	touch(cd, c);
+	stall = (unsigned long long)cd->conf->stall_timeout * 1000;
+	if (sc_buf_avail(&c->out) > 0 && c->stall_since != 0 &&
+	    t - c->stall_since >= stall) {
+		cd->stats.clients_dropped_stall++;
+		sc_info("client %llu: not reading for %u s; dropped",
+		    (unsigned long long)c->id, cd->conf->stall_timeout);
+		c->out.off = c->out.len = 0;
+		client_close(cd, c, false);
+		set_dead(cd, c);
+		return;
+	}
+	if (c->deadline == 0 || t < c->deadline)
+		return;		/* the input-rate refill, or an early key */
+	c->deadline = 0;
+	if (c->input_blocked) {
+		/* No INPUT_SPACE event yet: retry anyway. */
+		c->input_blocked = false;
+		make_ready(cd, c);
+		if (!finish_input_pending(c))
+			return;
+	}
+	switch (c->state) {
+	case SC_CD_REQ:
+		reply(cd, c, SC_CTL_E_USAGE, 0, "request timeout");
+		break;
+	case SC_CD_FRAMED:
+		if (finish_input_pending(c)) {
+			client_close(cd, c, true);
+			break;
+		}
+		emit_error(cd, c, SC_ERR_TIMEOUT, "handshake timeout");
+		client_close(cd, c, true);
+		break;
+	case SC_CD_CLOSING:
+		set_dead(cd, c);
+		break;
+	default:
+		if (finish_input_pending(c))
+			client_close(cd, c, true);
+		break;
+	}
 }
 
 int
 sc_cd_tick(struct sc_cd *cd)
 {
-	unsigned long long t = now_ms(cd), next = t + 1000, stall;
+	unsigned long long t, next;
 	struct sc_cd_client *c;
 
-	stall = (unsigned long long)cd->conf->stall_timeout * 1000;
-	for (c = cd->clients; c != NULL; c = c->next) {
-		if (c->dead)
-			continue;
-		if (sc_buf_avail(&c->out) > 0) {
-			if (c->stall_since == 0)
-				c->stall_since = t;
-			else if (t - c->stall_since >= stall) {
-				cd->stats.clients_dropped_stall++;
-				sc_info("client %llu: not reading for %u s; dropped",
-				    (unsigned long long)c->id, cd->conf->stall_timeout);
-				c->out.off = c->out.len = 0;
-				client_close(cd, c, false);
-				c->dead = true;
-				continue;
-			}
-			if (c->stall_since + stall < next)
-				next = c->stall_since + stall;
-		}
-		if (c->deadline == 0)
-			continue;
-		if (t >= c->deadline) {
-			c->deadline = 0;
-			if (c->input_blocked) {
-				/* No INPUT_SPACE event yet: retry anyway. */
-				c->input_blocked = false;
-				if (!finish_input_pending(c))
-					continue;
-			}
-			switch (c->state) {
-			case SC_CD_REQ:
-				reply(cd, c, SC_CTL_E_USAGE, 0, "request timeout");
-				break;
-			case SC_CD_FRAMED:
-				if (finish_input_pending(c)) {
-					client_close(cd, c, true);
-					break;
-				}
-				emit_error(cd, c, SC_ERR_TIMEOUT, "handshake timeout");
-				client_close(cd, c, true);
-				break;
-			case SC_CD_CLOSING:
-				c->dead = true;
-				break;
-			default:
-				if (finish_input_pending(c))
-					client_close(cd, c, true);
-				break;
-			}
-		} else if (c->deadline < next) {
-			next = c->deadline;
-		}
-		if (cd->conf->input_rate > 0 && c->tokens < 1.0 && t + 50 < next)
-			next = t + 50;
+	settle(cd);
+	t = now_ms(cd);
+	/*
+	 * Pop every due client first and re-key them all afterwards: a client
+	 * is handled at most once per tick whatever its new key.
+	 */
+	while (cd->heap_len > 0 && cd->heap[0]->tkey <= t) {
+		c = cd->heap[0];
+		heap_remove(cd, c);
+		client_timeout(cd, c, t);
 	}
+	settle(cd);
+	if (sc_cd_has_work(cd))
+		return 0;
+	next = t + 1000;
+	if (cd->heap_len > 0 && cd->heap[0]->tkey < next)
+		next = cd->heap[0]->tkey;
 	return next > t ? (int)(next - t) : 0;
 }

@@ -35,9 +35,18 @@ clock_fn(void)
 static void
 check(struct sc_cd *cd, struct sc_cd_client *c)
 {
+	size_t i;
+
 	if (c->in_len > SC_CD_IN_MAX || c->pend_len > SC_CD_PEND_MAX ||
 	    sc_buf_avail(&c->out) > cd->conf->client_buffer)
 		abort();
+	/* The timer heap holds each client at most once, in heap order. */
+	if (cd->heap_len > cd->nclients)
+		abort();
+	for (i = 0; i < cd->heap_len; i++)
+		if (cd->heap[i]->hidx != i ||
+		    (i > 0 && cd->heap[(i - 1) / 2]->tkey > cd->heap[i]->tkey))
+			abort();
 }
 
 int

@@ -4,7 +4,9 @@
  * record relay in both directions, input back-pressure, bounded output for
  * a client that stops reading, takeover, malformed input, EOF mid-frame,
  * unprotected domains (plaintext relay, PROTECT), hypervisor loss, domains
- * disappearing and the ciphertext-only log.
+ * disappearing and the ciphertext-only log; the scheduler: timer heap
+ * order and wake-up times, the input-rate timer, and that an event touches
+ * only the clients it concerns (the daemon's wake-up is O(active)).
  */
 #include "config.h"
 
@@ -799,6 +801,153 @@ test_ciphertext_log(void **state)
 	assert_int_equal(sc_cd_init(&cd, conf, &bk), 0);
 }
 
+/* The timer heap: parent keys <= child keys, indices consistent. */
+static void
+check_heap(void)
+{
+	size_t i;
+
+	for (i = 0; i < cd.heap_len; i++) {
+		assert_int_equal(cd.heap[i]->hidx, i);
+		if (i > 0)
+			assert_true(cd.heap[(i - 1) / 2]->tkey <= cd.heap[i]->tkey);
+	}
+}
+
+static void
+drain_changed(void)
+{
+	while (sc_cd_next_changed(&cd) != NULL)
+		;
+}
+
+/*
+ * 200 silent clients arrive 7 ms apart: each times out exactly at its own
+ * request deadline, in order, and sc_cd_tick() says when the next one is.
+ */
+static void
+test_timer_heap(void **state)
+{
+	enum { N = 200, GAP = 7 };
+	struct sc_cd_client *cl[N];
+	unsigned long long t0 = fake_now, rt;
+	size_t i, k;
+	int next;
+
+	(void)state;
+	conf->max_clients = N + 8;
+	rt = (unsigned long long)conf->request_timeout * 1000;
+	pump();				/* the initial drain of "plain" */
+	/* Arrivals in a shuffled order, so the heap sees keys out of order. */
+	for (i = 0; i < N; i++) {
+		k = (i * 73) % N;		/* 73 is prime to 200: a permutation */
+		fake_now = t0 + k * GAP;
+		cl[k] = sc_cd_client_new(&cd, -1, 1000, 1);
+		assert_non_null(cl[k]);
+		if (i % 16 == 0) {
+			(void)sc_cd_tick(&cd);
+			check_heap();
+		}
+	}
+	fake_now = t0 + (N - 1) * GAP;
+	next = sc_cd_tick(&cd);
+	check_heap();
+	assert_int_equal(cd.heap_len, N);
+	/* The first deadline is t0 + rt; ticks are capped at 1000 ms. */
+	assert_int_equal(next, (int)SC_MIN(rt - (N - 1) * GAP, 1000ULL));
+	for (i = 0; i < N; i++) {
+		fake_now = t0 + i * GAP + rt - 1;
+		next = sc_cd_tick(&cd);
+		assert_false(cl[i]->state == SC_CD_CLOSING);
+		assert_int_equal(next, 1);
+		fake_now++;
+		(void)sc_cd_tick(&cd);
+		assert_int_equal(cl[i]->state, SC_CD_CLOSING);	/* "request timeout" */
+		if (i + 1 < N)
+			assert_false(cl[i + 1]->state == SC_CD_CLOSING);
+		check_heap();
+	}
+	drain_changed();
+	for (i = 0; i < N; i++)
+		cl[i]->dead = true;
+	reap();
+	assert_int_equal(cd.heap_len, 0);
+	assert_int_equal(cd.nclients, 0);
+}
+
+/*
+ * With many sessions open, one output event lists only its own client as
+ * changed and ready, and an idle tick changes nothing: the daemon's work per
+ * wake-up follows activity, not the number of sessions.
+ */
+static void
+test_work_follows_activity(void **state)
+{
+	enum { N = 12 };
+	struct sc_cd_client *cl[N], *c;
+	struct rx rx[N];
+	unsigned ops_before;
+	size_t i, nchanged;
+
+	(void)state;
+	conf->max_clients_per_domain = N;
+	fakehv.takeover = false;	/* all sessions stay open */
+	for (i = 0; i < N; i++)
+		cl[i] = open_session(1000, i % 2 ? "vm1" : "vm2", &rx[i]);
+	pump();
+	(void)sc_cd_tick(&cd);
+	drain_changed();
+	assert_false(sc_cd_has_work(&cd));
+	/* Idle: a tick touches nobody and sleeps for up to a second. */
+	fake_now += 10;
+	assert_int_equal(sc_cd_tick(&cd), 1000);
+	assert_null(sc_cd_next_changed(&cd));
+	/* One event for one session. */
+	for (i = 0; i < N; i++)
+		assert_int_equal(cl[i]->state, SC_CD_SESSION);
+	c = cl[N / 2];
+	fake_queue_output(&bk, c->session, (const uint8_t *)"one", 3);
+	sc_cd_events(&cd);
+	assert_true(sc_cd_has_work(&cd));
+	ops_before = fakehv.ops[SC_OP_OUTPUT];
+	sc_cd_service(&cd);
+	assert_int_equal(fakehv.ops[SC_OP_OUTPUT], ops_before + 1);
+	assert_false(sc_cd_has_work(&cd));
+	nchanged = 0;
+	while (sc_cd_next_changed(&cd) == c)
+		nchanged++;
+	assert_int_equal(nchanged, 1);
+	assert_null(sc_cd_next_changed(&cd));
+	assert_true(sc_buf_avail(&c->out) > 0);
+}
+
+/* A client over its input rate is not read until the bucket refills. */
+static void
+test_rate_timer(void **state)
+{
+	struct rx rx;
+	struct sc_cd_client *c;
+	uint8_t junk[3000];
+	int next;
+
+	(void)state;
+	conf->input_rate = 1000;	/* bytes/s; bursts of SC_CD_IN_MAX */
+	c = open_session(1000, "vm1", &rx);
+	memset(junk, 'k', sizeof(junk));
+	while (sc_cd_client_read_budget(&cd, c) > 0 && !c->dead)
+		send_frame(c, SC_FRAME_RECORD, junk, sizeof(junk));
+	assert_false(c->dead);
+	assert_int_equal(sc_cd_client_read_budget(&cd, c), 0);
+	pump();
+	next = sc_cd_tick(&cd);
+	/* Less than one byte in the bucket: it refills within ~1 ms/byte. */
+	if (next < 1 || next > 2)
+		fail_msg("tick %d, tokens %f", next, c->tokens);
+	fake_now += (unsigned long long)next;
+	(void)sc_cd_tick(&cd);
+	assert_true(sc_cd_client_read_budget(&cd, c) > 0);
+}
+
 int
 main(void)
 {
@@ -816,6 +965,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_backend_loss, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_domain_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ciphertext_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timer_heap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_work_follows_activity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rate_timer, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
