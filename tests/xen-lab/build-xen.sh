@@ -134,5 +134,9 @@ for s in do_sccrypt_op sc_hv_dispatch sc_noise_pattern_lookup crypto_scalarmult_
 	grep -q " $s\$" "$out/xen-syms.nm" || xl_die "symbol $s missing from xen-syms"
 done
 touch "$out/.ok"
+# Keep the four most recent builds.
+ls -dt "$XL_CACHE"/xen-build/*/ 2>/dev/null | tail -n +5 | while read -r old; do
+	rm -rf "$old"
+done
 xl_log "hypervisor: $out/xen ($(stat -c %s "$out/xen") bytes)"
 echo "$out/xen"
