@@ -48,6 +48,14 @@ tests_fuzz_fuzz_hv_dispatch_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_fuzz_fuzz_hv_dispatch_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_hv_dispatch_LDADD = $(HV_LIBS)
 
+# libFuzzer harness over the client side (op packets, HS2, OUTPUT items)
+fuzz_programs += tests/fuzz/fuzz_hvclient
+tests_fuzz_fuzz_hvclient_SOURCES = tests/fuzz/fuzz_hvclient.c
+tests_fuzz_fuzz_hvclient_CPPFLAGS = $(HV_CPPFLAGS)
+tests_fuzz_fuzz_hvclient_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_fuzz_fuzz_hvclient_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_hvclient_LDADD = $(HV_LIBS)
+
 # sccrypt-hvsim: the simulated VMM
 if BUILD_HVSIM
 sbin_PROGRAMS += hv/sim/sccrypt-hvsim

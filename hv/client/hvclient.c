@@ -158,9 +158,14 @@ sc_hvc_open_item(struct sc_hvc_session *s, struct sc_buf *items,
 		return SC_ERR_STATE;
 	if (sc_buf_avail(items) == 0)
 		return 0;
+	if (s->rl.recv_dead)
+		return SC_ERR_STATE;
 	if ((r = sc_buf_get_u16_le(items, &len)) != 0 ||
-	    (r = sc_buf_get_view(items, len, &ct)) != 0)
+	    (r = sc_buf_get_view(items, len, &ct)) != 0) {
+		/* A torn item: the stream is out of step, nothing after it counts. */
+		s->rl.recv_dead = true;
 		return r;
+	}
 	if ((r = sc_record_open(&s->rl, ct, len, type, pl)) != 0)
 		return r;
 	return 1;

@@ -1161,6 +1161,34 @@ test_protect_replay(void **state)
 	memset(&reg, 0, sizeof(reg));
 }
 
+/*
+ * The client side: an OUTPUT payload whose item is torn (its length runs
+ * past the payload) ends the session; a valid item after it is not opened.
+ */
+static void
+test_client_torn_item(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t torn[3] = { 0xff, 0x0f, 0x00 };
+	struct sc_hvc_session cs;
+	uint8_t plm[SC_RECORD_PAYLOAD_MAX + 1], type;
+	struct sc_buf items, pl;
+	uint32_t sid;
+
+	assert_int_equal(protect(f, D1, 0, 0), 0);
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &cs, &sid), 0);
+	assert_int_equal(send_rec(f, D1, sid, &cs, SC_REC_PING, "p", 1), 0);
+	assert_int_equal(op(f, SC_OP_OUTPUT, D1, sid, 0, NULL, 0), 0);
+	assert_true(f->rh.len > 2);
+	sc_buf_init_ro(&items, torn, sizeof(torn));
+	sc_buf_init(&pl, plm, sizeof(plm));
+	assert_int_equal(sc_hvc_open_item(&cs, &items, &type, &pl), SC_ERR_TRUNCATED);
+	sc_buf_init_ro(&items, f->rp, f->rh.len);
+	assert_int_equal(sc_hvc_open_item(&cs, &items, &type, &pl), SC_ERR_STATE);
+	assert_int_equal(pl.len, 0);
+	sc_hvc_wipe(&cs);
+}
+
 static void
 test_corrupt_ring(void **state)
 {
@@ -1244,6 +1272,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_break_ping_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_protect_replay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_torn_item, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_ring, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_domains_and_arena, setup, teardown),
 	};
