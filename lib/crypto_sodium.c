@@ -58,8 +58,8 @@ static int
 sodium_hash_init(struct sc_hash_state *st, const uint8_t *key, size_t keylen,
     size_t outlen)
 {
-	if (outlen < crypto_generichash_blake2b_BYTES_MIN ||
-	    outlen > crypto_generichash_blake2b_BYTES_MAX ||
+	/* core/crypto.h: 1..64, exactly what blake2b_init accepts. */
+	if (outlen < 1 || outlen > crypto_generichash_blake2b_BYTES_MAX ||
 	    keylen > crypto_generichash_blake2b_KEYBYTES_MAX)
 		return SC_ERR_INVAL;
 	if (crypto_generichash_blake2b_init((crypto_generichash_blake2b_state *)st,

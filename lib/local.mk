@@ -20,3 +20,11 @@ SC_LIBS = lib/libsccrypt.a $(SODIUM_LIBS)
 include lib/core/noise.mk
 include lib/core/proto.mk
 include lib/user.mk
+
+# The libsodium provider against the crypto.h contract.
+check_PROGRAMS += tests/unit/test_crypto
+tests_unit_test_crypto_SOURCES = tests/unit/test_crypto.c
+tests_unit_test_crypto_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_crypto_LDADD = $(TEST_LIBS)
+UNIT_TESTS += tests/unit/test_crypto
+TESTS += tests/unit/test_crypto
