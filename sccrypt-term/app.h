@@ -25,6 +25,10 @@
 #define EXIT_PROTOCOL		5
 #define EXIT_RELAY		6
 
+/* After a non-terminal stdin ends: quiet time before closing (--linger). */
+#define APP_LINGER_MS		1000
+#define APP_LINGER_MAX_MS	86400000UL
+
 enum app_mode {
 	MODE_SSH = 0,		/* built-in libssh transport */
 	MODE_PIPE,		/* --pipe [-- CMD...] */
@@ -55,6 +59,7 @@ struct app {
 	const char	*trust_fp;
 	bool		strict_hv;
 	const char	*user_key_path;	/* --key */
+	unsigned long	linger_ms;	/* --linger */
 	char		keystore[PATH_MAX];
 
 	/* batch actions */

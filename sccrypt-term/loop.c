@@ -31,7 +31,6 @@
 #define OUTQ_HIGH	(256 * 1024)
 #define READ_CHUNK	16384
 #define FLUSH_MS	3000
-#define EOF_LINGER_MS	1000
 
 /* The transport output queue (ciphertext and clear-phase bytes only). */
 static struct {
@@ -172,14 +171,20 @@ update_status(struct app *a)
 }
 
 /*
- * Start reading the user's side.  A terminal goes raw; a non-terminal stdin
- * (a script) is read as it is, and its EOF ends the session once the
- * console has been quiet for EOF_LINGER_MS (there is no half-close).
+ * Start reading the user's side.  A terminal goes raw.  A non-terminal
+ * stdin (a script, a pipe) is not read at all until the session is open:
+ * it cannot be answering a prompt, so none of it may cross dom0 in clear,
+ * and unread input waits in the pipe (or file) rather than in a buffer of
+ * ours, so nothing is dropped however much there is.  It is then read as
+ * it is, and its EOF ends the session once the console has been quiet for
+ * a->linger_ms (there is no half-close).
  */
 static void
 start_reading_user(struct app *a)
 {
 	if (a->read_user || a->user_eof || !a->user_input)
+		return;
+	if (!a->interactive && !sess_is_open(&a->sess))
 		return;
 	if (a->interactive && tty_raw() < 0)
 		sc_warn("cannot put the terminal in raw mode");
@@ -199,6 +204,7 @@ sink_event(void *ctx, enum sess_event ev)
 		break;
 	case SESS_EV_OPEN:
 		a->opened_at = time(NULL);
+		start_reading_user(a);
 		if (!a->quiet && a->interactive) {
 			char line[256];
 
@@ -376,6 +382,7 @@ show_stderr(struct app *a, const uint8_t *p, size_t len)
 
 	if (sess_in_clear(&a->sess)) {
 		tty_write(p, len);
+		sess_clear_shown(&a->sess, p, len);	/* may be a prompt */
 		return;
 	}
 	while (len > 0) {
@@ -494,6 +501,8 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 	cfg.hs1_flags = (a->viewer ? SC_HS1_F_VIEWER : 0) |
 	    (a->takeover ? SC_HS1_F_TAKEOVER : 0);
 	cfg.no_typing = a->batch != BATCH_NONE;
+	/* Clear-phase typing only from a person who can see the prompt. */
+	cfg.clear_input = a->interactive ? SESS_CLEAR_PROMPT : SESS_CLEAR_HOLD;
 	cfg.verify = policy_verify;
 	cfg.verify_ctx = &a->pol;
 	sess_init(&a->sess, &cfg, &sink);
@@ -509,6 +518,7 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 	while (!a->quitting) {
 		struct pollfd p[5];
 		int np = 0, iu = -1, it = -1, ie = -1, is, iw = -1;
+		int timeout = -1;
 		unsigned sig;
 
 		p[np].fd = tty_sigfd(); p[np].events = POLLIN; is = np++;
@@ -526,14 +536,21 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 		}
 		if (wire_eof && a->tr.efd < 0)
 			break;
-		if (a->user_eof && sess_is_open(&a->sess) &&
-		    outq_pending() == 0 &&
-		    sc_now_ms() >= a->last_output_ms + EOF_LINGER_MS) {
-			(void)!sess_close(&a->sess);
-			a->quitting = true;
-			continue;
+		if (a->user_eof && sess_is_open(&a->sess)) {
+			/* Input is over: close once it has all gone out and
+			 * the console has been quiet for linger_ms. */
+			unsigned long long now = sc_now_ms(),
+			    end = a->last_output_ms + a->linger_ms;
+
+			if (outq_pending() == 0 && now >= end) {
+				(void)!sess_close(&a->sess);
+				a->quitting = true;
+				continue;
+			}
+			timeout = outq_pending() > 0 || end - now > 100 ? 100 :
+			    (int)(end - now);
 		}
-		if (poll(p, (nfds_t)np, a->user_eof ? 100 : -1) < 0) {
+		if (poll(p, (nfds_t)np, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			sc_error("poll: %s", strerror(errno));

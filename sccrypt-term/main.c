@@ -49,6 +49,8 @@ usage(int code)
 "  --trust-hv-key FP trust this hypervisor key fingerprint\n"
 "  --strict-hv-key   never ask to trust an unverified hypervisor key\n"
 "  --history BYTES   replay up to BYTES of console history on attach\n"
+"  --linger MS       input not from a terminal: once it ends, close after MS\n"
+"                    of console quiet (default 1000)\n"
 "  --viewer, --takeover, --status, --key FILE, -q, -v, -V, -h\n"
 "exit: 0 ok, 1 local error, 2 usage, 3 transport, 4 verification, 5 protocol/tamper, 6 relay error\n");
 	exit(code);
@@ -56,7 +58,7 @@ usage(int code)
 
 enum {
 	OPT_PIPE = 256, OPT_WRAP, OPT_TRUST, OPT_STRICT, OPT_HISTORY, OPT_VIEWER,
-	OPT_TAKEOVER, OPT_STATUS, OPT_KEY,
+	OPT_TAKEOVER, OPT_STATUS, OPT_KEY, OPT_LINGER,
 };
 
 static const struct option longopts[] = {
@@ -70,6 +72,7 @@ static const struct option longopts[] = {
 	{ "takeover",		no_argument,		NULL, OPT_TAKEOVER },
 	{ "status",		no_argument,		NULL, OPT_STATUS },
 	{ "key",		required_argument,	NULL, OPT_KEY },
+	{ "linger",		required_argument,	NULL, OPT_LINGER },
 	{ "quiet",		no_argument,		NULL, 'q' },
 	{ "verbose",		no_argument,		NULL, 'v' },
 	{ "help",		no_argument,		NULL, 'h' },
@@ -175,6 +178,7 @@ main(int argc, char **argv)
 		sc_warn("cannot disable core dumps");
 	a.esc_char = ESC_DEFAULT;
 	a.log_fd = -1;
+	a.linger_ms = APP_LINGER_MS;
 
 	while ((ch = getopt_long(argc, argv, "+p:l:i:F:o:c:te:qvhVH:", longopts,
 	    NULL)) != -1) {
@@ -220,6 +224,21 @@ main(int argc, char **argv)
 		case OPT_TAKEOVER: a.takeover = true; break;
 		case OPT_STATUS: a.status_line = true; break;
 		case OPT_KEY: a.user_key_path = optarg; break;
+		case OPT_LINGER: {
+			char *end;
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (optarg[0] < '0' || optarg[0] > '9' || *end != '\0' ||
+			    errno != 0 || v > APP_LINGER_MAX_MS) {
+				fprintf(stderr, "sccrypt-term: --linger takes "
+				    "milliseconds (0 to %lu)\n", APP_LINGER_MAX_MS);
+				return EXIT_USAGE;
+			}
+			a.linger_ms = v;
+			break;
+		}
 		case 'V':
 			printf("sccrypt-term %s (protocol %d, %s)\n", PACKAGE_VERSION,
 			    SC_PROTOCOL_VERSION, SC_NOISE_PROTOCOL);

@@ -656,6 +656,56 @@ on_frame(struct sess *s, const struct sc_frame *f)
 	    sess_state_name(s->state));
 }
 
+/* Keep user bytes for the first records (bounded; the excess is counted). */
+static void
+hold_input(struct sess *s, const uint8_t *in, size_t len)
+{
+	size_t n = SC_MIN(len, sizeof(s->typeahead) - s->typeahead_len);
+
+	memcpy(s->typeahead + s->typeahead_len, in, n);
+	s->typeahead_len += n;
+	s->typeahead_dropped += len - n;
+}
+
+/*
+ * Clear text arrived: p[0..len) was shown, and `held` says whether the
+ * scanner now holds back a partial magic after it.  A prompt is showing
+ * when the text ends in something other than a line end; a held partial
+ * magic starts with CR, so it is a line end (or the HELLO) either way.
+ */
+static void
+clear_seen(struct sess *s, const uint8_t *p, size_t len, bool held)
+{
+	uint64_t n;
+
+	if (s->state != SESS_CLEAR)
+		return;
+	if (held)
+		s->prompt_showing = false;
+	else if (len > 0)
+		s->prompt_showing = p[len - 1] != '\n' && p[len - 1] != '\r';
+	if (!s->prompt_showing || s->cfg.clear_input != SESS_CLEAR_PROMPT)
+		return;
+	/* Bytes typed before this prompt appeared were not typed at it, and
+	 * may have been meant for the VM: neither send them in clear nor keep
+	 * them for the VM (they may be an answer typed too early). */
+	n = s->typeahead_len + s->typeahead_dropped;
+	if (n == 0)
+		return;
+	sc_memzero(s->typeahead, sizeof(s->typeahead));
+	s->typeahead_len = 0;
+	s->typeahead_dropped = 0;
+	notice(s, "%llu byte%s typed before this prompt appeared %s not sent; "
+	    "type the answer again", (unsigned long long)n, n == 1 ? "" : "s",
+	    n == 1 ? "was" : "were");
+}
+
+void
+sess_clear_shown(struct sess *s, const uint8_t *p, size_t len)
+{
+	clear_seen(s, p, len, false);
+}
+
 int
 sess_from_wire(struct sess *s, const uint8_t *in, size_t len)
 {
@@ -676,6 +726,9 @@ sess_from_wire(struct sess *s, const uint8_t *in, size_t len)
 			    &clear_len, &consumed);
 			if (clear_len > 0)
 				s->sink.to_term(s->sink.ctx, s->clearbuf, clear_len);
+			if (r == 0)
+				clear_seen(s, s->clearbuf, clear_len,
+				    s->scan.matched > 0);
 			if (r < 0)
 				return fail(s, SESS_X_PROTOCOL, r,
 				    "bad HELLO announcement: %s", sc_err(r));
@@ -742,29 +795,48 @@ sess_wire_eof(struct sess *s)
 	}
 }
 
+/*
+ * The clear phase.  Only a person at a terminal answering a prompt that is
+ * showing sends clear bytes, and only up to the end of the answer (the
+ * first CR or LF); the rest waits for the next prompt or for the session.
+ */
+static int
+clear_input(struct sess *s, const uint8_t *in, size_t len)
+{
+	size_t n;
+	int r;
+
+	if (s->cfg.clear_input != SESS_CLEAR_PROMPT || !s->prompt_showing) {
+		hold_input(s, in, len);
+		return 0;
+	}
+	for (n = 0; n < len && in[n] != '\r' && in[n] != '\n'; n++)
+		;
+	if (n < len) {
+		n++;			/* the line end answers the prompt */
+		s->prompt_showing = false;
+	}
+	if ((r = s->sink.to_wire(s->sink.ctx, in, n)) < 0)
+		return fail(s, SESS_X_TRANSPORT, r,
+		    "transport write failed: %s", sc_err(r));
+	if (n < len)
+		hold_input(s, in + n, len - n);
+	return 0;
+}
+
 int
 sess_user_input(struct sess *s, const uint8_t *in, size_t len)
 {
-	int r;
-
 	switch (s->state) {
 	case SESS_CLEAR:
 		if (len == 0)
 			return 0;
-		if ((r = s->sink.to_wire(s->sink.ctx, in, len)) < 0)
-			return fail(s, SESS_X_TRANSPORT, r,
-			    "transport write failed: %s", sc_err(r));
-		return 0;
+		return clear_input(s, in, len);
 	case SESS_WAIT_HELLO:
 	case SESS_HANDSHAKE:
-	case SESS_PROTECTING: {
-		size_t n = SC_MIN(len, sizeof(s->typeahead) - s->typeahead_len);
-
-		memcpy(s->typeahead + s->typeahead_len, in, n);
-		s->typeahead_len += n;
-		s->typeahead_dropped += len - n;
+	case SESS_PROTECTING:
+		hold_input(s, in, len);
 		return 0;
-	}
 	case SESS_OPEN:
 		if (s->hs2_flags & SC_HS2_F_VIEWER)
 			return 0;

@@ -13,6 +13,9 @@
  * Invariants:
  *  - once the HELLO magic has been seen, no user byte is ever written to the
  *    transport except inside an authenticated, encrypted record;
+ *  - before it (the clear phase), a user byte is written in clear only with
+ *    SESS_CLEAR_PROMPT and only while clear text ending in a prompt (not in
+ *    a line end) is on the screen; otherwise it is held for the session;
  *  - no byte of a record is shown unless the record authenticated; the first
  *    failure ends the session (SESS_X_TAMPER).
  */
@@ -63,7 +66,28 @@ enum sess_event {
 	SESS_EV_OWNER_RESULT,	/* an OWNER_RESULT record was shown */
 };
 
-#define SESS_TYPEAHEAD_MAX	4096	/* user bytes kept between HELLO and OPEN */
+#define SESS_TYPEAHEAD_MAX	4096	/* user bytes held until the session is OPEN */
+
+/*
+ * What the user's bytes may do in the clear phase (before the HELLO magic).
+ * The zero value is the safe one.
+ */
+enum sess_clear_input {
+	/* Never in clear: held (up to SESS_TYPEAHEAD_MAX) and sent in the
+	 * first records.  For input that is not a person at a terminal (a
+	 * script, a pipe): it cannot see a prompt, so it is never answering
+	 * one, and everything it says is meant for the VM. */
+	SESS_CLEAR_HOLD = 0,
+	/* A person at a terminal: bytes typed while a prompt is showing (the
+	 * last clear text shown does not end in CR or LF, e.g. "[sudo]
+	 * password for alice: ") are passed on in clear, so ssh and sudo
+	 * prompts on the way can be answered; bytes typed while no prompt is
+	 * showing are held like SESS_CLEAR_HOLD.  Bytes held when a prompt
+	 * then appears are discarded (with a notice): they were typed before
+	 * the prompt, so they were not an answer the user saw it ask for, and
+	 * they may have been meant for the VM. */
+	SESS_CLEAR_PROMPT,
+};
 #define SESS_MSG_MAX		512
 
 struct sess;
@@ -88,6 +112,7 @@ struct sess_config {
 	uint32_t	history_wanted;
 	uint8_t		hs1_flags;	/* SC_HS1_F_* */
 	bool		no_typing;	/* nobody types (batch): no typing notices */
+	enum sess_clear_input clear_input;
 	/*
 	 * Decide whether the HELLO's hv key is trusted.  Returns 0 to go on,
 	 * or a negative SC_ERR_* after putting a reason into msg (msgsz).
@@ -131,6 +156,7 @@ struct sess {
 	uint8_t		typeahead[SESS_TYPEAHEAD_MAX];
 	size_t		typeahead_len;
 	uint64_t	typeahead_dropped;
+	bool		prompt_showing;	/* clear text shown ends in a prompt */
 
 	/* Last OWNER_RESULT, for the command line. */
 	uint8_t		owner_cmd;
@@ -159,10 +185,18 @@ int	sess_from_wire(struct sess *s, const uint8_t *in, size_t len) SC_WUR;
 int	sess_wire_eof(struct sess *s) SC_WUR;
 /*
  * Bytes the user typed (after escape processing).  In SESS_CLEAR they go to
- * the transport as they are; after the HELLO they are held (up to
- * SESS_TYPEAHEAD_MAX) until the session is open, then sent in records.
+ * the transport as they are only as cfg.clear_input allows (see enum
+ * sess_clear_input); otherwise, and from the HELLO magic on, they are held
+ * (up to SESS_TYPEAHEAD_MAX; the excess is dropped and counted in a notice)
+ * until the session is open, then sent in records.
  */
 int	sess_user_input(struct sess *s, const uint8_t *in, size_t len) SC_WUR;
+/*
+ * Clear text the caller showed the user on the transport's behalf other than
+ * through sink.to_term (the remote's stderr in the clear phase): it can be a
+ * prompt too.  Ignored outside SESS_CLEAR.
+ */
+void	sess_clear_shown(struct sess *s, const uint8_t *p, size_t len);
 
 /* Records the user can ask for (SESS_OPEN only; SC_ERR_STATE otherwise). */
 /* A SysRq key the hv accepts: 0 (plain break) or 0x21..0x7e. */

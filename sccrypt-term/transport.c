@@ -115,6 +115,15 @@ transport_wrap_start(struct transport *t, char *const argv[],
 		return SC_ERR_SYSTEM;
 	if (pid == 0) {
 		child_signals();
+		if (tio == NULL && tcgetattr(STDIN_FILENO, &tcopy) == 0) {
+			/* No user terminal to copy: nobody can answer a
+			 * prompt, so the pty is raw (8-bit clean) from the
+			 * start, before the command can write a frame. */
+			cfmakeraw(&tcopy);
+			tcopy.c_cc[VMIN] = 1;
+			tcopy.c_cc[VTIME] = 0;
+			(void)tcsetattr(STDIN_FILENO, TCSANOW, &tcopy);
+		}
 		execvp(argv[0], argv);
 		dprintf(STDERR_FILENO, "sccrypt-term: cannot run %s: %s\r\n",
 		    argv[0], strerror(errno));

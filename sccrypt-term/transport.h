@@ -55,7 +55,8 @@ struct ssh_opts {
 /* Start a command with pipes; argv NULL uses our stdin/stdout. */
 int	transport_pipe_start(struct transport *t, char *const argv[])
 	    __attribute__((warn_unused_result));
-/* Start a command under a new pty, copying termios/winsize (either NULL). */
+/* Start a command under a new pty, copying termios/winsize (either NULL).
+ * tio NULL (no user terminal): the pty is raw from the start. */
 int	transport_wrap_start(struct transport *t, char *const argv[],
 	    const struct termios *tio, const struct winsize *ws)
 	    __attribute__((warn_unused_result));

@@ -3,12 +3,17 @@
  * HELLO handling and frame dispatch (session.c), i.e. everything dom0 can
  * send to the client before and around the handshake.
  *
- * Input: byte 0 seeds the chunk sizes, the rest is what dom0 sends.  Between
- * chunks the "user" types a marker.  Invariants:
+ * Input: byte 0 seeds the chunk sizes and the clear-input rule (bit 0x20:
+ * SESS_CLEAR_PROMPT, a person at a terminal; else SESS_CLEAR_HOLD, a
+ * script), the rest is what dom0 sends.  Between chunks the "user" types a
+ * marker line.  Invariants:
  *  - the clear text shown equals the input up to the first magic followed
  *    by a valid encoding character, byte for byte (all of it at EOF if
  *    there is none);
  *  - after the magic, the marker never appears on the wire in clear;
+ *  - SESS_CLEAR_HOLD: no user byte is written before the magic either;
+ *  - SESS_CLEAR_PROMPT: a user byte is written in clear only while the
+ *    last byte dom0 sent is not a line end, and only whole answer lines;
  *  - a failed session stays failed and writes nothing more.
  */
 #include "config.h"
@@ -26,6 +31,8 @@ int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MARKER		"USERKEY!"
 #define MARKER_LEN	8
+#define TYPED		MARKER "\r"	/* one answer line */
+#define TYPED_LEN	(MARKER_LEN + 1)
 
 static struct {
 	uint8_t		term[65536];
@@ -100,7 +107,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *in;
 	size_t len, off = 0, magic, i;
 	unsigned seed;
-	bool failed = false;
+	bool failed = false, clear;
 
 	if (size < 1 || size > 32768)
 		return 0;
@@ -114,6 +121,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.user_sk = user_sk;
 	cfg.psk = psk;
 	cfg.verify = accept_all;
+	cfg.clear_input = (seed & 0x20) ? SESS_CLEAR_PROMPT : SESS_CLEAR_HOLD;
 	sess_init(&s, &cfg, &sink);
 
 	while (off < len) {
@@ -133,10 +141,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		off += n;
 		wl = A.wire_len;
-		r = sess_user_input(&s, (const uint8_t *)MARKER, MARKER_LEN);
+		clear = s.state == SESS_CLEAR;
+		r = sess_user_input(&s, (const uint8_t *)TYPED, TYPED_LEN);
 		if (failed && A.wire_len != wl)
 			abort();
+		if (clear && A.wire_len != wl) {
+			/* a clear write: only an answer to a prompt showing */
+			if (cfg.clear_input != SESS_CLEAR_PROMPT ||
+			    in[off - 1] == '\r' || in[off - 1] == '\n' ||
+			    A.wire_len - wl != TYPED_LEN ||
+			    memcmp(A.wire + wl, TYPED, TYPED_LEN) != 0)
+				abort();
+		}
 	}
+	if (cfg.clear_input == SESS_CLEAR_HOLD &&
+	    (A.hello ? A.wire_at_hello : A.wire_len) != 0)
+		abort();
 	if (s.state == SESS_CLEAR)
 		(void)!sess_wire_eof(&s);
 

@@ -68,7 +68,13 @@ t_pass "1 MiB paste arrives complete (sha256 $want)"
 term_pane_script "$T_TMP/s5" "$PIPE $(term_peer_cmd --tamper 3)"
 tmux_start "$T_TMP/s5"
 tmux_wait 'guest\$'
-tmux_ send-keys 'echo one; echo two; echo three' Enter
+# the peer seals one record per read of the guest's pty, and reads can
+# merge (echo + output): type lines until the third record has gone out
+for i in 1 2 3 4 5 6; do
+	[ -s "$T_TMP/rc" ] && break
+	tmux_ send-keys "echo line-$i" Enter
+	t_wait 10 test -s "$T_TMP/rc" || true
+done
 [ "$(term_wait_rc)" = 5 ] || t_fail "tamper exit code"
 tmux_wait 'connection tampered with'
 term_check_stty "after tamper"

@@ -77,6 +77,7 @@ static struct capture C;
 static struct sess S;
 static struct policy P;
 static char known_path[256];
+static enum sess_clear_input clear_mode;	/* for the next setup_session */
 static char tmpdir[128];
 
 static void
@@ -318,6 +319,7 @@ setup_session(enum sess_mode mode, const char *host)
 	cfg.psk = F.psk;
 	cfg.history_wanted = 1234;
 	cfg.hs1_flags = SC_HS1_F_TAKEOVER;
+	cfg.clear_input = clear_mode;
 	cfg.verify = policy_verify;
 	cfg.verify_ctx = &P;
 	P.host = host;
@@ -336,6 +338,7 @@ setup(void **state)
 	memset(&C, 0, sizeof(C));
 	memset(&P, 0, sizeof(P));
 	P.strict = true;
+	clear_mode = SESS_CLEAR_HOLD;
 	assert_int_equal(sc_x25519_keypair(sc_crypto_sodium(), F.hv_pk, F.hv_sk), 0);
 	assert_int_equal(sc_x25519_keypair(sc_crypto_sodium(), F.user_pk, F.user_sk), 0);
 	crypto_sign_keypair(F.ks_pk, F.ks_sk);
@@ -425,8 +428,11 @@ test_keystrokes_never_clear_after_hello(void **state)
 	uint8_t buf[4096], cert[SC_CERT_MAX];
 	size_t n, cl, i;
 
+	clear_mode = SESS_CLEAR_PROMPT;
 	setup_session(SESS_MODE_CONSOLE, HOST);
-	/* clear phase: typed bytes go to dom0 as they are (sudo prompt) */
+	/* clear phase at a terminal: the answer to a showing prompt goes to
+	 * dom0 as it is (sudo) */
+	assert_int_equal(to_client((const uint8_t *)"[sudo] password: ", 17, 0), 0);
 	assert_int_equal(sess_user_input(&S, (const uint8_t *)"pw\r", 3), 0);
 	assert_int_equal(F.wire_len, 3);
 	assert_memory_equal(F.wire, "pw\r", 3);
@@ -453,6 +459,138 @@ test_keystrokes_never_clear_after_hello(void **state)
 		assert_true(memcmp(F.wire + i, secret, sizeof(secret) - 1) != 0);
 	assert_int_equal(F.hs1_flags, SC_HS1_F_TAKEOVER);
 	assert_int_equal(F.hs1_history, 1234);
+}
+
+/* Open the session that setup_session started: HELLO, handshake. */
+static void
+finish_open(void)
+{
+	uint8_t buf[4096], cert[SC_CERT_MAX];
+	size_t n, cl;
+
+	make_cert(cert, &cl, HOST, F.hv_pk, -10, 3600);
+	n = hello_bytes(buf, sizeof(buf), SC_HELLO_F_PROTECTED, VM, F.hv_pk, cert, cl);
+	assert_int_equal(to_client(buf, n, 0), 0);
+	assert_int_equal(S.state, SESS_HANDSHAKE);
+	hv_pump();
+	assert_int_equal(hv_send_hs2(), 0);
+	assert_int_equal(S.state, SESS_OPEN);
+	hv_pump();
+}
+
+static bool
+wire_has(const char *text)
+{
+	size_t i, n = strlen(text);
+
+	for (i = 0; i + n <= F.wire_len; i++)
+		if (memcmp(F.wire + i, text, n) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Input that is not a person at a terminal (SESS_CLEAR_HOLD, the default):
+ * nothing crosses in clear, even while a prompt is showing; it is held and
+ * arrives encrypted, in order; beyond SESS_TYPEAHEAD_MAX it is dropped and
+ * counted, never sent in clear.
+ */
+static void
+test_clear_hold_never_clear(void **state)
+{
+	static const char prompt[] = "dom0 banner\r\n[sudo] password for tenant: ";
+	static const char a[] = "echo SCRIPT-SECRET-1\n", b[] = "echo SCRIPT-SECRET-2\n";
+	static uint8_t big[SESS_TYPEAHEAD_MAX + 100];
+
+	setup_session(SESS_MODE_CONSOLE, HOST);
+	assert_int_equal(sess_user_input(&S, (const uint8_t *)a, strlen(a)), 0);
+	assert_int_equal(to_client((const uint8_t *)prompt, strlen(prompt), 0), 0);
+	assert_true(S.prompt_showing);
+	assert_int_equal(sess_user_input(&S, (const uint8_t *)b, strlen(b)), 0);
+	sess_clear_shown(&S, (const uint8_t *)"Password: ", 10);
+	assert_int_equal(F.wire_len, 0);
+	assert_int_equal(C.notices[0], '\0');	/* nothing discarded */
+	finish_open();
+	assert_int_equal(F.rx_len, strlen(a) + strlen(b));
+	assert_memory_equal(F.rx_data, a, strlen(a));
+	assert_memory_equal(F.rx_data + strlen(a), b, strlen(b));
+	assert_false(wire_has("SCRIPT-SECRET"));
+	sess_wipe(&S);
+
+	/* the bound: held bytes beyond it are dropped and counted */
+	memset(&C, 0, sizeof(C));
+	memset(&F.wire_len, 0, sizeof(F.wire_len));
+	F.dec_ready = false;
+	F.rx_len = 0;
+	setup_session(SESS_MODE_CONSOLE, HOST);
+	memset(big, 'q', sizeof(big));
+	assert_int_equal(sess_user_input(&S, big, sizeof(big)), 0);
+	assert_int_equal(F.wire_len, 0);
+	assert_int_equal(S.typeahead_len, SESS_TYPEAHEAD_MAX);
+	finish_open();
+	assert_int_equal(F.rx_len, SESS_TYPEAHEAD_MAX);
+	assert_non_null(strstr(C.notices, "100 typed-ahead bytes were discarded"));
+}
+
+/*
+ * A person at a terminal (SESS_CLEAR_PROMPT): clear bytes only while a
+ * prompt is showing, only up to the end of the answer; bytes typed while
+ * no prompt shows are held for the VM, or discarded (with a notice) when a
+ * prompt then appears; the remote's stderr can be the prompt.
+ */
+static void
+test_clear_prompt_rules(void **state)
+{
+	static const char early[] = "early-typing";
+
+	clear_mode = SESS_CLEAR_PROMPT;
+	setup_session(SESS_MODE_CONSOLE, HOST);
+	/* nothing shown yet: no prompt, held */
+	assert_false(S.prompt_showing);
+	assert_int_equal(sess_user_input(&S, (const uint8_t *)early, 12), 0);
+	assert_int_equal(F.wire_len, 0);
+	/* a line of clear text is not a prompt: still held */
+	assert_int_equal(to_client((const uint8_t *)"Warning: added host\r\n", 21, 0), 0);
+	assert_false(S.prompt_showing);
+	assert_int_equal(sess_user_input(&S, (const uint8_t *)"X", 1), 0);
+	assert_int_equal(F.wire_len, 0);
+	assert_int_equal(S.typeahead_len, 13);
+	/* a prompt appears: what was typed before it is discarded, said */
+	assert_int_equal(to_client((const uint8_t *)"Password: ", 10, 3), 0);
+	assert_true(S.prompt_showing);
+	assert_int_equal(S.typeahead_len, 0);
+	assert_non_null(strstr(C.notices, "13 bytes typed before this prompt "
+	    "appeared were not sent"));
+	/* the answer goes in clear up to its line end; the rest is held */
+	assert_int_equal(sess_user_input(&S, (const uint8_t *)"pw", 2), 0);
+	assert_int_equal(sess_user_input(&S, (const uint8_t *)"1\rafter", 7), 0);
+	assert_int_equal(F.wire_len, 4);
+	assert_memory_equal(F.wire, "pw1\r", 4);
+	assert_false(S.prompt_showing);
+	assert_int_equal(sess_user_input(&S, (const uint8_t *)"more", 4), 0);
+	assert_int_equal(F.wire_len, 4);
+	assert_int_equal(S.typeahead_len, 9);
+	/* a prompt on the remote's stderr counts too */
+	memset(C.notices, 0, sizeof(C.notices));
+	sess_clear_shown(&S, (const uint8_t *)"sudo: password: ", 16);
+	assert_true(S.prompt_showing);
+	assert_non_null(strstr(C.notices, "9 bytes typed before this prompt"));
+	assert_int_equal(sess_user_input(&S, (const uint8_t *)"s\n", 2), 0);
+	assert_int_equal(F.wire_len, 6);
+	assert_memory_equal(F.wire + 4, "s\n", 2);
+	/* answered; a line end arrives, then typing meant for the VM: held */
+	assert_int_equal(to_client((const uint8_t *)"\r\n", 2, 0), 0);
+	assert_int_equal(sess_user_input(&S, (const uint8_t *)"VM-BOUND\r", 9), 0);
+	assert_int_equal(F.wire_len, 6);
+	finish_open();
+	assert_int_equal(F.rx_len, 9);
+	assert_memory_equal(F.rx_data, "VM-BOUND\r", 9);
+	assert_false(wire_has("VM-BOUND"));
+	assert_false(wire_has("early"));
+	assert_false(wire_has("after"));
+	/* after the session is up, clear text hooks do nothing */
+	sess_clear_shown(&S, (const uint8_t *)"prompt? ", 8);
+	assert_int_equal(S.state, SESS_OPEN);
 }
 
 static void
@@ -940,6 +1078,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_clear_text_byte_exact_any_chunking, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clear_tail_released_at_eof, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keystrokes_never_clear_after_hello, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clear_hold_never_clear, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clear_prompt_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_records_both_ways, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_takeover_pings_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_notice_once, setup, teardown),
