@@ -72,15 +72,20 @@ struct ks_attest_info {
 };
 
 int	ks_nonce_issue(struct ks_ctx *, uint64_t now, uint8_t nonce[KS_NONCE_LEN],
-	    uint64_t *expires);
+	    uint64_t *expires) __attribute__((warn_unused_result));
 int	ks_enroll(struct ks_ctx *, const struct ks_enroll_req *, uint64_t now,
-	    struct ks_host *out, char why[KS_WHY_MAX]);
+	    struct ks_host *out, char why[KS_WHY_MAX])
+	    __attribute__((warn_unused_result));
 int	ks_attest(struct ks_ctx *, const struct ks_attest_req *, uint64_t now,
 	    uint8_t *cert, size_t certsz, size_t *certlen,
-	    struct ks_attest_info *info, char why[KS_WHY_MAX]);
+	    struct ks_attest_info *info, char why[KS_WHY_MAX])
+	    __attribute__((warn_unused_result));
 int	ks_cert_fetch(struct ks_ctx *, const char *host, uint64_t now,
-	    uint8_t *cert, size_t certsz, size_t *certlen, uint64_t *expires);
-int	ks_revoke(struct ks_ctx *, const char *host, uint64_t now);
-int	ks_delete(struct ks_ctx *, const char *host);
+	    uint8_t *cert, size_t certsz, size_t *certlen, uint64_t *expires)
+	    __attribute__((warn_unused_result));
+int	ks_revoke(struct ks_ctx *, const char *host, uint64_t now)
+	    __attribute__((warn_unused_result));
+int	ks_delete(struct ks_ctx *, const char *host)
+	    __attribute__((warn_unused_result));
 
 #endif /* SC_KS_CORE_H */
