@@ -44,6 +44,7 @@ static const struct key keys[] = {
 	{ "listen",		K_PATH, F(listen), 0, 0 },
 	{ "listen_mode",	K_MODE, F(listen_mode), 0, 0777 },
 	{ "listen_group",	K_USER, F(listen_group), 0, 0 },
+	{ "user",		K_USER, F(user), 0, 0 },
 	{ "certificate",	K_PATH, F(certificate), 0, 0 },
 	{ "pid_file",		K_PATH, F(pid_file), 0, 0 },
 	{ "log_dir",		K_PATH, F(log_dir), 0, 0 },

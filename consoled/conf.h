@@ -46,6 +46,7 @@ struct sc_conf {
 	char		listen[SC_CONF_PATH_MAX];
 	unsigned	listen_mode;
 	char		listen_group[SC_CONF_USER_MAX + 1];
+	char		user[SC_CONF_USER_MAX + 1];	/* "" = keep the starting user */
 	char		certificate[SC_CONF_PATH_MAX];
 	char		pid_file[SC_CONF_PATH_MAX];
 	char		log_dir[SC_CONF_PATH_MAX];	/* "" = no ciphertext log */

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,10 +32,12 @@
 #include "core/err.h"
 #include "log.h"
 #include "io.h"
+#include "secmem.h"
 #include "consoled.h"
 #include "daemon.h"
 
 #define EP_BATCH	256
+#define DENIED_EXIT	3	/* reconnects refused for permission in a row */
 
 static volatile sig_atomic_t sig_stop, sig_hup;
 
@@ -287,20 +290,129 @@ reload(struct sc_conf *conf, const struct sc_daemon_opts *o)
 		return;
 	}
 	if (strcmp(n->listen, conf->listen) != 0 || n->backend != conf->backend ||
-	    strcmp(n->hv_socket, conf->hv_socket) != 0)
-		sc_warn("reload: listen, backend and hv_socket need a restart");
+	    strcmp(n->hv_socket, conf->hv_socket) != 0 ||
+	    strcmp(n->user, conf->user) != 0)
+		sc_warn("reload: listen, backend, hv_socket and user need a restart");
 	(void)sc_conf_resolve_users(n);
 	/* Policy, limits, timeouts, paths of the certificate and the log. */
 	memcpy(n->listen, conf->listen, sizeof(n->listen));
 	memcpy(n->hv_socket, conf->hv_socket, sizeof(n->hv_socket));
 	n->backend = conf->backend;
 	memcpy(n->pid_file, conf->pid_file, sizeof(n->pid_file));
+	memcpy(n->user, conf->user, sizeof(n->user));
 	if (o->log_level >= 0)
 		n->log_level = o->log_level;
 	memcpy(conf, n, sizeof(*conf));
 	free(n);
 	sc_log_set_level(conf->log_level);
 	sc_info("configuration reloaded (%zu allow rules)", conf->nrules);
+}
+
+/*
+ * Become conf->user for good, once the listening socket, the pid file and
+ * (if it was reachable) the hypervisor connection are open: that user's
+ * supplementary groups, its primary group, then its uid as real, effective
+ * and saved ids.  Verified afterwards: every id is the target's and neither
+ * uid 0 nor gid 0 can be regained.  Open descriptors stay usable.  Started
+ * as the target user already, nothing is to be done.
+ */
+static int
+drop_privileges(const char *user)
+{
+	struct passwd *pw;
+	char name[SC_CONF_USER_MAX + 1];
+	uid_t uid, ru, eu, su;
+	gid_t gid, rg, eg, sg;
+
+	errno = 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		sc_error("user %s: %s", user,
+		    errno != 0 ? strerror(errno) : "no such user");
+		return SC_ERR_NOTFOUND;
+	}
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	snprintf(name, sizeof(name), "%s", pw->pw_name);
+	if (uid == 0) {
+		sc_error("user %s is root: nothing would be dropped", user);
+		return SC_ERR_INVAL;
+	}
+	if (geteuid() != 0) {
+		if (getuid() == uid && geteuid() == uid)
+			return 0;
+		sc_error("only root can become user %s", user);
+		return SC_ERR_PERM;
+	}
+	if (initgroups(name, gid) < 0 || setresgid(gid, gid, gid) < 0 ||
+	    setresuid(uid, uid, uid) < 0) {
+		sc_error("cannot become user %s: %s", user, strerror(errno));
+		return SC_ERR_SYSTEM;
+	}
+	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 ||
+	    ru != uid || eu != uid || su != uid || rg != gid || eg != gid ||
+	    sg != gid || setuid(0) != -1 || seteuid(0) != -1 ||
+	    (gid != 0 && (setgid(0) != -1 || setegid(0) != -1))) {
+		sc_error("privileges not dropped completely");
+		return SC_ERR_SYSTEM;
+	}
+	/* Changing credentials reset "dumpable" to the sysctl's choice. */
+	if (sc_disable_core_dumps() < 0)
+		sc_warn("cannot disable core dumps: %s", strerror(errno));
+	sc_info("running as user %s (uid %u, gid %u)", name, (unsigned)uid,
+	    (unsigned)gid);
+	return 0;
+}
+
+/* After the drop: what the unprivileged user will need, checked once. */
+static void
+check_access_after_drop(const struct sc_conf *conf, const struct sc_daemon_opts *o)
+{
+	if (conf->log_dir[0] != '\0' && access(conf->log_dir, W_OK | X_OK) < 0)
+		sc_warn("log_dir %s is not writable by user %s: no ciphertext log",
+		    conf->log_dir, conf->user);
+	if (conf->certificate[0] != '\0' && access(conf->certificate, R_OK) < 0 &&
+	    errno != ENOENT)
+		sc_warn("certificate %s is not readable by user %s",
+		    conf->certificate, conf->user);
+	if (o->conf_path != NULL && access(o->conf_path, R_OK) < 0)
+		sc_warn("%s is not readable by user %s: SIGHUP cannot reload it",
+		    o->conf_path, conf->user);
+}
+
+/*
+ * A reconnect failed: is it because the unprivileged user may not open the
+ * hypervisor interface (rather than "not there yet")?
+ */
+static bool
+reconnect_denied(const struct sc_conf *conf)
+{
+	const char *path = conf->backend == SC_BACKEND_XEN ? "/dev/xen/privcmd" :
+	    conf->hv_socket;
+
+	return access(path, R_OK | W_OK) < 0 && (errno == EACCES || errno == EPERM);
+}
+
+/* Connect to the hypervisor; on failure *warned says whether we said so. */
+static void
+backend_connect(struct sc_cd *cd, struct sc_backend *bk, struct sc_conf *conf,
+    bool *warned)
+{
+	int r;
+
+	r = bk->ops->open(bk, conf);
+	if (r == 0) {
+		*warned = false;
+		if ((r = sc_cd_backend_up(cd)) < 0) {
+			sc_cd_backend_down(cd, r);
+			if (cd->bk_up) {
+				cd->bk_up = false;
+				bk->ops->close(bk);
+			}
+		}
+	} else if (!*warned) {
+		sc_warn("hypervisor not reachable (%s); retrying", sc_err(r));
+		*warned = true;
+	}
 }
 
 static int
@@ -328,7 +440,8 @@ sc_daemon_run(struct sc_conf *conf, const struct sc_daemon_opts *o)
 	unsigned long long retry_at = 0, t;
 	size_t nbk = 0, i;
 	int lfd, epfd, r, n, timeout, bkfds[SC_BK_FDS_MAX], status = 0;
-	bool warned = false, bk_reg = false, listen_ready;
+	unsigned denied = 0;
+	bool warned = false, bk_reg = false, listen_ready, dropped = false;
 
 	if ((bk = calloc(1, sizeof(*bk))) == NULL)
 		return 1;
@@ -374,29 +487,50 @@ sc_daemon_run(struct sc_conf *conf, const struct sc_daemon_opts *o)
 	sc_info("listening on %s (%s backend)", conf->listen, bk->ops->name);
 	t = sc_now_ms();
 	sc_cd_set_time(&cd, t);
+	if (conf->user[0] != '\0') {
+		/*
+		 * Everything that needs root is open now: the listening
+		 * socket, the pid file (main), and the hypervisor interface
+		 * if it is up (the hv socket, or privcmd/evtchn/xenstore).
+		 * Reconnects later happen as the user (sccrypt.conf(5)).
+		 */
+		backend_connect(&cd, bk, conf, &warned);
+		if (!cd.bk_up)
+			retry_at = t + 1000;
+		if (drop_privileges(conf->user) < 0) {
+			status = 1;
+			goto out;
+		}
+		dropped = geteuid() != 0;
+		check_access_after_drop(conf, o);
+	}
 	while (!sig_stop) {
 		if (sig_hup) {
 			sig_hup = 0;
 			reload(conf, o);
 		}
 		if (!cd.bk_up && t >= retry_at) {
-			r = bk->ops->open(bk, conf);
-			if (r == 0) {
-				warned = false;
-				if ((r = sc_cd_backend_up(&cd)) < 0) {
-					sc_cd_backend_down(&cd, r);
-					if (cd.bk_up) {
-						cd.bk_up = false;
-						bk->ops->close(bk);
-					}
-				}
-			} else if (!warned) {
-				sc_warn("hypervisor not reachable (%s); retrying",
-				    sc_err(r));
-				warned = true;
-			}
+			backend_connect(&cd, bk, conf, &warned);
 			if (!cd.bk_up)
 				retry_at = t + 1000;
+			/*
+			 * Without root the hypervisor interface may be closed to
+			 * us for good: exit, so that the service manager
+			 * restarts consoled as root (Restart=on-failure).
+			 */
+			if (!cd.bk_up && dropped && reconnect_denied(conf)) {
+				if (++denied >= DENIED_EXIT) {
+					sc_error("user %s may not open %s: cannot "
+					    "reconnect to the hypervisor without root; "
+					    "exiting (see user in sccrypt.conf(5))",
+					    conf->user, conf->backend == SC_BACKEND_XEN ?
+					    "/dev/xen/privcmd" : conf->hv_socket);
+					status = 75;
+					break;
+				}
+			} else {
+				denied = 0;
+			}
 		}
 		/*
 		 * The backend's descriptors: registered once per connection;

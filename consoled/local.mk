@@ -74,3 +74,5 @@ dist_check_SCRIPTS += tests/integration/dom0-sshd.sh
 EXTRA_DIST += tests/integration/dom0-lib.sh
 TESTS += tests/integration/dom0-churn.sh
 dist_check_SCRIPTS += tests/integration/dom0-churn.sh
+TESTS += tests/integration/dom0-privdrop.sh
+dist_check_SCRIPTS += tests/integration/dom0-privdrop.sh

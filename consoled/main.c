@@ -10,10 +10,12 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -35,13 +37,14 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: sccrypt-consoled [-F] [-d] [-f config]\n"
+	    "usage: sccrypt-consoled [-F] [-d] [-f config] [-u user]\n"
 	    "       sccrypt-consoled [-f config] -t | --check-config\n"
 	    "       sccrypt-consoled [-f config] --print-hv-key\n"
 	    "       sccrypt-consoled --version\n"
 	    "  -f, --config FILE    configuration (default %s)\n"
 	    "  -F, --foreground     stay in the foreground, log to stderr\n"
 	    "  -d, --debug          debug logging (repeat: no effect)\n"
+	    "  -u, --user USER      run as USER once the sockets are open\n"
 	    "  -t, --check-config   parse the configuration and exit\n"
 	    "      --print-hv-key   print the hypervisor public key (hex) and exit\n",
 	    SC_DEFAULT_CONF);
@@ -179,6 +182,7 @@ main(int argc, char *argv[])
 		{ "config", required_argument, NULL, 'f' },
 		{ "foreground", no_argument, NULL, 'F' },
 		{ "debug", no_argument, NULL, 'd' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "check-config", no_argument, NULL, 't' },
 		{ "print-hv-key", no_argument, NULL, 'K' },
 		{ "version", no_argument, NULL, 'V' },
@@ -187,18 +191,21 @@ main(int argc, char *argv[])
 	};
 	struct sc_daemon_opts o;
 	struct sc_conf *conf;
-	const char *why;
+	const char *why, *user = NULL;
+	struct passwd *pw;
+	struct rlimit rl;
 	unsigned line, missing;
 	bool check = false, printkey = false;
 	int ch, r;
 
 	memset(&o, 0, sizeof(o));
 	o.log_level = -1;
-	while ((ch = getopt_long(argc, argv, "f:Fdth", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "f:Fdtu:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': o.conf_path = optarg; break;
 		case 'F': o.foreground = true; break;
 		case 'd': o.log_level = SC_LOG_DEBUG; break;
+		case 'u': user = optarg; break;
 		case 't': check = true; break;
 		case 'K': printkey = true; break;
 		case 'V':
@@ -235,14 +242,35 @@ main(int argc, char *argv[])
 	}
 	if (o.log_level >= 0)
 		conf->log_level = o.log_level;
+	if (user != NULL) {
+		if (strlen(user) >= sizeof(conf->user)) {
+			fprintf(stderr, "sccrypt-consoled: -u: user name too long\n");
+			free(conf);
+			return 64;
+		}
+		snprintf(conf->user, sizeof(conf->user), "%s", user);
+	}
+	/* The user to become must exist and not be root (checked by -t too). */
+	if (conf->user[0] != '\0' && !printkey) {
+		errno = 0;
+		pw = getpwnam(conf->user);
+		if (pw == NULL || pw->pw_uid == 0) {
+			fprintf(stderr, "sccrypt-consoled: user %s: %s\n", conf->user,
+			    pw != NULL ? "is root (nothing would be dropped)" :
+			    errno != 0 ? strerror(errno) : "no such user");
+			free(conf);
+			return 78;
+		}
+	}
 	sc_log_set_level(printkey ? SC_LOG_WARN : conf->log_level);
 	missing = sc_conf_resolve_users(conf);
 	if (missing > 0)
 		sc_warn("%u allow rule(s) name users that do not exist; they match nobody",
 		    missing);
 	if (check) {
-		printf("%s: OK (%zu allow rules, backend %s)\n", o.conf_path,
-		    conf->nrules, conf->backend == SC_BACKEND_XEN ? "xen" : "sim");
+		printf("%s: OK (%zu allow rules, backend %s%s%s)\n", o.conf_path,
+		    conf->nrules, conf->backend == SC_BACKEND_XEN ? "xen" : "sim",
+		    conf->user[0] != '\0' ? ", runs as " : "", conf->user);
 		free(conf);
 		return 0;
 	}
@@ -255,6 +283,21 @@ main(int argc, char *argv[])
 		fprintf(stderr, "sccrypt-consoled: the xen backend is not built in\n");
 		free(conf);
 		return 78;
+	}
+	/*
+	 * No core dumps: consoled holds no keys but sees ciphertext and the
+	 * unprotected consoles.  Started as root it is also made non-dumpable
+	 * (no ptrace or /proc access by other users); an unprivileged
+	 * consoled stays inspectable by its own user (tests, the lab) and
+	 * holds nothing that user could not read anyway.
+	 */
+	if (geteuid() == 0) {
+		if (sc_disable_core_dumps() < 0)
+			sc_warn("cannot disable core dumps: %s", strerror(errno));
+	} else {
+		rl.rlim_cur = rl.rlim_max = 0;
+		if (setrlimit(RLIMIT_CORE, &rl) < 0)
+			sc_warn("cannot disable core dumps: %s", strerror(errno));
 	}
 	if (!o.foreground && daemonize() < 0) {
 		sc_error("cannot daemonise: %s", strerror(errno));

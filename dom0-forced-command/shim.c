@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -109,6 +110,30 @@ env_id(const char *name, unsigned long *out)
 	if (v >= 4294967295UL)
 		return SC_ERR_FORMAT;
 	*out = v;
+	return 0;
+}
+
+/*
+ * Give back what sudo lent us, for good: the invoking user's gid as the only
+ * group, then the uid (real, effective, saved).  Verified: root cannot be
+ * regained.  Returns 0 or SC_ERR_SYSTEM.
+ */
+static int
+drop_sudo_privileges(uid_t uid, gid_t gid)
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+
+	if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 ||
+	    setresuid(uid, uid, uid) < 0)
+		return SC_ERR_SYSTEM;
+	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 ||
+	    ru != uid || eu != uid || su != uid || rg != gid || eg != gid || sg != gid)
+		return SC_ERR_SYSTEM;
+	if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1))
+		return SC_ERR_SYSTEM;
+	if (gid != 0 && (setgid(0) != -1 || setegid(0) != -1))
+		return SC_ERR_SYSTEM;
 	return 0;
 }
 
@@ -285,6 +310,16 @@ main(int argc, char *argv[])
 	if (strrchr(progname, '/') != NULL)
 		progname = strrchr(progname, '/') + 1;
 
+	/*
+	 * Never setuid/setgid (or file capabilities): the only privileged way
+	 * in is sudo, whose rule names this program and whose environment
+	 * says who asked.  A set-id install would trust the caller's env.
+	 */
+	if (getauxval(AT_SECURE) != 0 || getuid() != geteuid() ||
+	    getgid() != getegid())
+		fail(SC_SHIM_EXIT_CONFIG, "%s", "refusing to run set-user-ID or "
+		    "set-group-ID; use sudo or sshd (sccrypt-console(8))");
+
 	/* Under sudo: privileges come from sudo, the text from the user. */
 	sudo_mode = geteuid() == 0 && getenv("SUDO_UID") != NULL;
 	if (sudo_mode) {
@@ -339,6 +374,13 @@ main(int argc, char *argv[])
 		fail(SC_SHIM_EXIT_UNAVAILABLE, "cannot reach sccrypt-consoled: %s",
 		    strerror(errno));
 
+	/*
+	 * Connected: consoled has our credentials (SO_PEERCRED, root) and the
+	 * invoking user in as= below; nothing else needs sudo's privileges.
+	 */
+	if (sudo_mode && drop_sudo_privileges((uid_t)sudo_uid, (gid_t)sudo_gid) < 0)
+		fail(SC_SHIM_EXIT_INTERNAL, "%s", "cannot drop privileges");
+
 	memset(&rq, 0, sizeof(rq));
 	switch (cmd.verb) {
 	case SC_SHIM_CONSOLE:	rq.verb = SC_CTL_CONSOLE; break;
@@ -357,15 +399,6 @@ main(int argc, char *argv[])
 	    sc_write_all(sock, line, linelen) < 0)
 		fail(SC_SHIM_EXIT_UNAVAILABLE, "%s", "cannot send the request to "
 		    "sccrypt-consoled");
-
-	/* The connection is made: give back what sudo lent us. */
-	if (sudo_mode) {
-		gid_t g = (gid_t)sudo_gid;
-		if (setgroups(1, &g) < 0 || setgid(g) < 0 ||
-		    setuid((uid_t)sudo_uid) < 0 ||
-		    (sudo_uid != 0 && (setuid(0) == 0 || geteuid() == 0)))
-			fail(SC_SHIM_EXIT_INTERNAL, "%s", "cannot drop privileges");
-	}
 
 	if ((r = read_reply(sock, &rp)) < 0)
 		fail(SC_SHIM_EXIT_UNAVAILABLE, "no valid answer from "
