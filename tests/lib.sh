@@ -7,6 +7,7 @@ set -eu
 
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sccrypt-test.XXXXXX")
 T_PIDS=""
+TPMPORT=""
 t_cleanup() {
 	for p in $T_PIDS; do kill "$p" 2>/dev/null || true; done
 	sleep 0.1
@@ -36,4 +37,42 @@ t_free_port() {
 import socket
 s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()
 PY
+}
+
+# Two adjacent free TCP ports on 127.0.0.1: prints the first.
+t_free_port_pair() {
+	python3 - <<'PY'
+import socket
+for _ in range(100):
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 1)); print(p); break
+    except OSError:
+        pass
+    finally:
+        a.close(); b.close()
+PY
+}
+
+# Start a software TPM (swtpm) on 127.0.0.1, state in $T_TMP/tpm, and wait
+# until it answers (t_fail if it does not).  The swtpm TCTI expects the
+# control port right after the TPM port: TPMPORT is the TPM port, the
+# control channel is TPMPORT + 1.  Sets TPMPORT, TPMPID and TCTI, and exports
+# TPM2TOOLS_TCTI=$TCTI.  The first call picks the ports; a later one (after
+# `kill "$TPMPID"`) starts it again on the same ports and state: a reboot,
+# PCRs reset and persistent objects kept.
+t_start_swtpm() {
+	[ -n "$TPMPORT" ] || TPMPORT=$(t_free_port_pair)
+	[ -n "$TPMPORT" ] || t_fail "no two adjacent free ports for swtpm"
+	TCTI="swtpm:host=127.0.0.1,port=$TPMPORT"
+	TPM2TOOLS_TCTI=$TCTI
+	export TPM2TOOLS_TCTI
+	mkdir -p "$T_TMP/tpm"
+	t_bg swtpm socket --tpm2 \
+		--server type=tcp,port=$TPMPORT,bindaddr=127.0.0.1 \
+		--ctrl type=tcp,port=$((TPMPORT + 1)),bindaddr=127.0.0.1 \
+		--tpmstate dir="$T_TMP/tpm" --flags not-need-init,startup-clear
+	TPMPID=$!
+	t_wait 100 tpm2_pcrread sha256:0 >/dev/null || t_fail "swtpm did not start"
 }

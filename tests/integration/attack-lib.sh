@@ -26,33 +26,8 @@ atk_need() {
 	done
 }
 
-# Two adjacent free ports (swtpm: server + ctrl).
-atk_port_pair() {
-	python3 - <<'PY'
-import socket
-for _ in range(100):
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    b = socket.socket()
-    try:
-        b.bind(("127.0.0.1", p + 1)); print(p); break
-    except OSError:
-        pass
-    finally:
-        a.close(); b.close()
-PY
-}
-
-atk_start_tpm() {
-	TPMPORT=$(atk_port_pair)
-	TCTI="swtpm:host=127.0.0.1,port=$TPMPORT"
-	TPM2TOOLS_TCTI=$TCTI
-	export TPM2TOOLS_TCTI
-	mkdir -p "$T_TMP/tpm"
-	t_bg swtpm socket --tpm2 --server type=tcp,port=$TPMPORT \
-		--ctrl type=tcp,port=$((TPMPORT + 1)) --tpmstate dir="$T_TMP/tpm" \
-		--flags not-need-init,startup-clear
-	t_wait 100 tpm2_pcrread sha256:0 >/dev/null || t_fail "swtpm did not start"
-}
+# The software TPM: t_start_swtpm (tests/lib.sh) sets TCTI for hvsim.
+atk_start_tpm() { t_start_swtpm; }
 
 # A key server in state dir $1 on a free port: sets KSURL_$2, KSPID_$2 and
 # writes $T_TMP/$2.pub.  Extra options (e.g. --cert-lifetime) follow.

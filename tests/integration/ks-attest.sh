@@ -14,28 +14,7 @@ for p in swtpm curl python3 tpm2_pcrextend sha256sum; do
 done
 
 # ---- a software TPM ----
-# The swtpm TCTI expects the control port right after the TPM port.
-TPMPORT=$(python3 - <<'PY'
-import socket
-for _ in range(100):
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    b = socket.socket()
-    try:
-        b.bind(("127.0.0.1", p + 1)); print(p); break
-    except OSError:
-        pass
-    finally:
-        a.close(); b.close()
-PY
-)
-CTRLPORT=$((TPMPORT + 1))
-mkdir -p "$T_TMP/tpm"
-t_bg swtpm socket --tpm2 --server type=tcp,port=$TPMPORT \
-	--ctrl type=tcp,port=$CTRLPORT --tpmstate dir="$T_TMP/tpm" \
-	--flags not-need-init,startup-clear
-TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$TPMPORT"
-export TPM2TOOLS_TCTI
-t_wait 100 tpm2_pcrread sha256:0 >/dev/null || t_fail "swtpm did not start"
+t_start_swtpm
 
 # ---- the key server ----
 KSPORT=$(t_free_port)

@@ -16,31 +16,7 @@ for p in swtpm curl python3 tpm2_pcrread; do
 	command -v $p >/dev/null 2>&1 || t_skip "$p not installed"
 done
 
-TPMPORT=$(python3 - <<'PY'
-import socket
-for _ in range(100):
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    b = socket.socket()
-    try:
-        b.bind(("127.0.0.1", p + 1)); print(p); break
-    except OSError:
-        pass
-    finally:
-        a.close(); b.close()
-PY
-)
-TCTI="swtpm:host=127.0.0.1,port=$TPMPORT"
-TPM2TOOLS_TCTI=$TCTI
-export TPM2TOOLS_TCTI
-mkdir -p "$T_TMP/tpm"
-start_tpm() {
-	t_bg swtpm socket --tpm2 --server type=tcp,port=$TPMPORT \
-		--ctrl type=tcp,port=$((TPMPORT + 1)) --tpmstate dir="$T_TMP/tpm" \
-		--flags not-need-init,startup-clear
-	TPMPID=$!
-	t_wait 100 tpm2_pcrread sha256:0 >/dev/null || t_fail "swtpm did not start"
-}
-start_tpm
+t_start_swtpm
 
 KSPORT=$(t_free_port)
 URL=http://127.0.0.1:$KSPORT
@@ -108,7 +84,7 @@ t_pass "hv restart without TPM reset is refused; the old certificate file is lef
 # ---- reboot: TPM reset, AK persists, new hv key certified ----
 stop_hv
 kill "$TPMPID"; wait "$TPMPID" 2>/dev/null || true
-start_tpm
+t_start_swtpm	# same ports and state
 start_hv
 attest "$T_TMP/cert2" || { cat "$T_TMP/agent.err" >&2; t_fail "attestation after reboot"; }
 "$AT" -q --verify-cert "$T_TMP/cert2" -K "$T_TMP/ks.pub" -n hv1 >"$T_TMP/v2" ||

@@ -45,26 +45,7 @@ echo "threads $THREADS"
 
 # End to end with swtpm, if present.
 if command -v swtpm >/dev/null 2>&1 && command -v tpm2_pcrextend >/dev/null 2>&1; then
-	TPMPORT=$(python3 - <<'PY'
-import socket
-for _ in range(100):
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    b = socket.socket()
-    try:
-        b.bind(("127.0.0.1", p + 1)); print(p); break
-    except OSError:
-        pass
-    finally:
-        a.close(); b.close()
-PY
-)
-	mkdir -p "$T_TMP/tpm"
-	t_bg swtpm socket --tpm2 --server type=tcp,port=$TPMPORT \
-		--ctrl type=tcp,port=$((TPMPORT + 1)) --tpmstate dir="$T_TMP/tpm" \
-		--flags not-need-init,startup-clear
-	TPM2TOOLS_TCTI=swtpm:host=127.0.0.1,port=$TPMPORT
-	export TPM2TOOLS_TCTI
-	t_wait 100 tpm2_pcrread sha256:0 >/dev/null || t_fail "swtpm"
+	t_start_swtpm
 	"$AT" -q --create-ak -n tpmhost >"$T_TMP/e2.json"
 	head -c 32 /dev/urandom >"$T_TMP/hv.key"
 	tpm2_pcrextend 15:sha256=$(sha256sum <"$T_TMP/hv.key" | cut -d' ' -f1) >/dev/null
