@@ -1449,7 +1449,13 @@ op_input(struct sc_hv *hv, struct op_ctx *o)
 	o->arg = (uint32_t)(o->n - sc_buf_avail(&in));
 	if (blocked || (r == 0 && sc_buf_avail(&in) > 0 && s->state == SC_HV_SESS_OPEN))
 		d->in_blocked = true;
-	if (s->state != SC_HV_SESS_FREE && s->id == o->h.session && s->ctrlq_len > 0)
+	/*
+	 * Anything this input made deliverable (a PONG, a NOTICE, a replay
+	 * started by HISTORY_REQ) is announced, or dom0 would not collect it
+	 * until the guest happens to print.
+	 */
+	if (s->state != SC_HV_SESS_FREE && s->id == o->h.session &&
+	    sess_has_output(d, s))
 		ev(hv, d, s->id, SC_EV_OUTPUT);
 	return r;
 }

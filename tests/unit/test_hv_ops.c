@@ -876,8 +876,10 @@ test_history(void **state)
 	assert_true(has_notice(&rx, SC_NOTICE_HISTORY_END, &v));
 	assert_int_equal(v, 100);
 	assert_int_equal(rx.ndata, 0);
-	/* HISTORY_REQ replays the last N bytes. */
+	/* HISTORY_REQ replays the last N bytes, announced at once. */
+	f->events[D1] = 0;
 	assert_int_equal(send_rec(f, D1, sid, &cs, SC_REC_HISTORY_REQ, req, 4), 0);
+	assert_true(f->events[D1] & SC_EV_OUTPUT);
 	memset(&rx, 0, sizeof(rx));
 	recv_all(f, D1, sid, &cs, &rx, 0);
 	assert_int_equal(rx.nhist, 50);
