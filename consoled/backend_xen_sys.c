@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 
 #include <xencall.h>
@@ -45,7 +46,17 @@ r_call3(void *xc, unsigned int op, uint64_t a1, uint64_t a2, uint64_t a3)
 static void *
 r_ev_open(void)
 {
-	return xenevtchn_open(NULL, 0);
+	xenevtchn_handle *xce = xenevtchn_open(NULL, 0);
+	int fl;
+
+	/*
+	 * xen_dispatch() calls ev_pending until no port is left: on the
+	 * default (blocking) fd the call after the last pending port blocks
+	 * consoled in read(2) for good.
+	 */
+	if (xce != NULL && (fl = fcntl(xenevtchn_fd(xce), F_GETFL)) != -1)
+		(void)fcntl(xenevtchn_fd(xce), F_SETFL, fl | O_NONBLOCK);
+	return xce;
 }
 
 static void

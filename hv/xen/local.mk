@@ -35,7 +35,7 @@ EXTRA_DIST += \
 	hv/xen/patches/0006-domain_kill-detach-the-domain-from-SCCrypt.patch \
 	tests/xen-lab/common.sh tests/xen-lab/crypto-diff.c \
 	tests/xen-lab/nv-provider.c tests/xen-lab/sccrypt-xen-probe.c \
-	tests/xen-lab/glue-test.c tests/xen-lab/patches/consoled-evtchn-nonblock.patch \
+	tests/xen-lab/glue-test.c \
 	tests/xen-lab/dom0-init.sh
 
 dist_noinst_SCRIPTS += tests/xen-lab/fetch-src.sh tests/xen-lab/crypto-diff.sh \
