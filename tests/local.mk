@@ -12,5 +12,5 @@ AM_TESTS_ENVIRONMENT += \
 	HV_CORE_SRCS='$(HV_CORE_SRCS)'; export HV_CORE_SRCS;
 
 TESTS += tests/freestanding-check
-dist_check_SCRIPTS += tests/freestanding-check tests/lib.sh
+dist_check_SCRIPTS += tests/freestanding-check tests/lib.sh tests/integration/tmux-lib.sh
 EXTRA_DIST += tests/vectors tests/fuzz/corpus

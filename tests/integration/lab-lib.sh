@@ -32,18 +32,9 @@ lab_pids() {
 	done
 }
 
-# ---- tmux ----
-TMUX_SOCK=$T_TMP/tmux.sock
-tmux_() { tmux -S "$TMUX_SOCK" "$@"; }
-tmux_start() {	# tmux_start SCRIPT: run a shell script in a fresh pane
-	tmux_stop
-	tmux_ -f /dev/null new-session -d -x 160 -y 50 "TERM=tmux-256color sh $1"
-	tmux_ set-option -g remain-on-exit on >/dev/null
-	tmux_ set-option -g history-limit 5000 >/dev/null
-}
-tmux_screen() { tmux_ capture-pane -p -J -S -2000 2>/dev/null; }
-tmux_has() { tmux_screen | grep -q -- "$1"; }
-tmux_count() { tmux_screen | grep -c -- "$1" || true; }
+# ---- tmux: a 160x50 pane, 2000 lines back with wrapped lines joined ----
+T_TMUX_COLS=160 T_TMUX_ROWS=50 T_TMUX_HISTORY=5000 T_TMUX_CAPTURE="-J -S -2000"
+. "$top_srcdir/tests/integration/tmux-lib.sh"
 tmux_wait() {	# tmux_wait REGEX [tenths]
 	t_wait "${2:-150}" tmux_has "$1" || { tmux_screen | tail -25 >&2; t_fail "screen never showed '$1'"; }
 }
@@ -56,11 +47,6 @@ tmux_wait_count() {	# tmux_wait_count REGEX N [tenths]: at least N lines match
 	done
 	tmux_screen | tail -25 >&2
 	t_fail "screen never showed '$1' $2 times"
-}
-tmux_stop() {
-	tmux_ kill-server 2>/dev/null || true
-	t_wait 30 sh -c "! tmux -S '$TMUX_SOCK' has-session 2>/dev/null" || true
-	rm -f "$TMUX_SOCK"
 }
 
 # A pane script: stty before, the command, its exit code, stty after.

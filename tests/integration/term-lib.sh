@@ -6,6 +6,7 @@
 #   term_sshd           an OpenSSH sshd on 127.0.0.1:$SSHD_PORT whose
 #                       authorized_keys runs $SSHD_FORCED (forced command)
 #   tmux_*              a private tmux server driving the real terminal
+#                       (tests/integration/tmux-lib.sh)
 # The stand-in (sccrypt-term/term-testpeer) is used until the hvsim +
 # consoled stack is available; the client is the real program either way.
 
@@ -33,25 +34,12 @@ term_peer_cmd() {
 	echo "$PEER_BIN serve $T_TMP/peer $VM --keystore $SCCRYPT_HOME --pidfile $T_TMP/peer.pid $*"
 }
 
-# ---- tmux ----
-TMUX_SOCK=$T_TMP/tmux.sock
-tmux_() { tmux -S "$TMUX_SOCK" "$@"; }
-tmux_start() {	# tmux_start SCRIPT: run a shell script in a fresh pane
-	tmux_stop
-	tmux_ -f /dev/null new-session -d -x 120 -y 40 "TERM=tmux-256color sh $1"
-	tmux_ set-option -g remain-on-exit on >/dev/null
-}
-tmux_screen() { tmux_ capture-pane -p -S -200 2>/dev/null; }
-tmux_has() { tmux_screen | grep -q -- "$1"; }
+# ---- tmux: a 120x40 pane, the last 200 lines of scrollback ----
+. "$top_srcdir/tests/integration/tmux-lib.sh"
 # The screen without trailing empty lines (for failure reports).
 tmux_dump() { tmux_screen | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' | tail -"${1:-30}" >&2; }
 tmux_wait() {	# tmux_wait TEXT [tenths]
 	t_wait "${2:-100}" tmux_has "$1" || { tmux_dump; t_fail "screen never showed '$1'"; }
-}
-tmux_stop() {
-	tmux_ kill-server 2>/dev/null || true
-	t_wait 30 sh -c "! tmux -S '$TMUX_SOCK' has-session 2>/dev/null" || true
-	rm -f "$TMUX_SOCK"
 }
 # The tmux server is not our child: stop it before lib.sh's cleanup.
 trap 'tmux_stop; t_cleanup' EXIT
