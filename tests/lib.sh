@@ -31,6 +31,13 @@ t_wait() {
 	return 1
 }
 
+# Skip the test (exit 77) unless every named command is installed.
+t_need_cmds() {
+	for t_c in "$@"; do
+		command -v "$t_c" >/dev/null 2>&1 || t_skip "$t_c not installed"
+	done
+}
+
 # A free TCP port on 127.0.0.1.
 t_free_port() {
 	python3 - <<'PY'

@@ -21,9 +21,7 @@ atk_need() {
 	for p in "$TERM_BIN" "$KS_BIN" "$AT_BIN" "$RELAY"; do
 		[ -x "$p" ] || t_skip "$(basename "$p") not built"
 	done
-	for p in swtpm curl python3 tpm2_pcrread; do
-		command -v $p >/dev/null 2>&1 || t_skip "$p not installed"
-	done
+	t_need_cmds swtpm curl python3 tpm2_pcrread
 }
 
 # The software TPM: t_start_swtpm (tests/lib.sh) sets TCTI for hvsim.

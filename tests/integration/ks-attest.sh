@@ -9,9 +9,7 @@
 KS=$top_builddir/keyserver/sccrypt-keyserver
 AT=$top_builddir/keyserver/sccrypt-attest
 [ -x "$KS" ] && [ -x "$AT" ] || t_skip "keyserver/attest not built"
-for p in swtpm curl python3 tpm2_pcrextend sha256sum; do
-	command -v $p >/dev/null 2>&1 || t_skip "$p not installed"
-done
+t_need_cmds swtpm curl python3 tpm2_pcrextend sha256sum
 
 # ---- a software TPM ----
 t_start_swtpm

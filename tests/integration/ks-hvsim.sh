@@ -12,9 +12,7 @@ AT=$top_builddir/keyserver/sccrypt-attest
 HV=$top_builddir/hv/sim/sccrypt-hvsim
 [ -x "$KS" ] && [ -x "$AT" ] || t_skip "keyserver/attest not built"
 [ -x "$HV" ] || t_skip "sccrypt-hvsim not built"
-for p in swtpm curl python3 tpm2_pcrread; do
-	command -v $p >/dev/null 2>&1 || t_skip "$p not installed"
-done
+t_need_cmds swtpm curl python3 tpm2_pcrread
 
 t_start_swtpm
 

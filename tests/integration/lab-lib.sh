@@ -8,9 +8,7 @@ for p in hv/sim/sccrypt-hvsim consoled/sccrypt-consoled dom0-forced-command/sccr
     keyserver/sccrypt-keyserver keyserver/sccrypt-attest sccrypt-term/sccrypt-term; do
 	[ -x "$top_builddir/$p" ] || t_skip "$p not built"
 done
-for t in tmux swtpm tpm2_pcrread cryptsetup curl ssh ssh-keygen; do
-	command -v "$t" >/dev/null 2>&1 || t_skip "$t not installed"
-done
+t_need_cmds tmux swtpm tpm2_pcrread cryptsetup curl ssh ssh-keygen
 command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || t_skip "sshd not installed"
 
 LAB_DIR=$T_TMP/lab
