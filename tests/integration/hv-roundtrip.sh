@@ -17,9 +17,7 @@
 HVSIM=$top_builddir/hv/sim/sccrypt-hvsim
 CTL=$top_builddir/tests/helpers/sc-hvctl
 [ -x "$HVSIM" ] || t_skip "sccrypt-hvsim not built (needs libcryptsetup and tss2-esys)"
-for tool in cryptsetup swtpm tpm2_pcrread python3; do
-	command -v "$tool" >/dev/null 2>&1 || t_skip "$tool not installed"
-done
+t_need_cmds cryptsetup swtpm tpm2_pcrread python3
 cd "$T_TMP"
 
 # --- A LUKS2 disk for vm1, with a volume key we know. -----------------------
@@ -38,27 +36,7 @@ fi
 cryptsetup luksDump vm1.img | grep -q '^Version:[[:space:]]*2' || t_fail "not a LUKS2 image"
 
 # --- A software TPM. ---------------------------------------------------------
-# The swtpm TCTI talks to the control channel on port+1: find a free pair.
-P=$(python3 - <<'PY'
-import socket
-for _ in range(100):
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    b = socket.socket()
-    try:
-        b.bind(("127.0.0.1", p + 1))
-    except OSError:
-        a.close(); continue
-    a.close(); b.close(); print(p); break
-PY
-)
-PC=$((P + 1))
-mkdir tpmstate
-t_bg swtpm socket --tpm2 --server type=tcp,port="$P",bindaddr=127.0.0.1 \
-    --ctrl type=tcp,port="$PC",bindaddr=127.0.0.1 \
-    --flags not-need-init,startup-clear --tpmstate dir="$T_TMP/tpmstate" 2>swtpm.log
-TCTI="swtpm:host=127.0.0.1,port=$P"
-t_wait 100 env TPM2TOOLS_TCTI="$TCTI" tpm2_pcrread sha256:15 >/dev/null ||
-    { cat swtpm.log >&2; t_fail "swtpm did not come up"; }
+t_start_swtpm	# sets TCTI
 
 # --- hvsim: one protected-to-be domain, one unprotected. ---------------------
 # A third runs its console as another user: nobody when we are root, else
