@@ -76,4 +76,13 @@ dom0_start_consoled() {
 	    { cat "$T_TMP/consoled.log" >&2; t_fail "consoled did not reach hvsim"; }
 }
 
+# dom0_probe NAME ARGS...: sc-probe ARGS, output in $T_TMP/NAME.out and
+# NAME.err; if it fails, show both and consoled's log tail and t_fail NAME.
+dom0_probe() {
+	n=$1; shift
+	"$PROBE" "$@" >"$T_TMP/$n.out" 2>"$T_TMP/$n.err" ||
+	    { cat "$T_TMP/$n.out" "$T_TMP/$n.err" >&2; tail -20 "$T_TMP/consoled.log" >&2
+	      t_fail "$n"; }
+}
+
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }

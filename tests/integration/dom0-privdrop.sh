@@ -96,12 +96,6 @@ t_pass "consoled runs as nobody (uid $NB_UID gid $NB_GID, groups$groups), no cap
 # --- 2. sessions work as nobody ----------------------------------------------
 shim() { echo "$SHIM" -f "$T_TMP/sccrypt.conf" "$1"; }
 uk="--user-key $T_TMP/user.key --timeout 30"
-probe() {	# name, sc-probe args... ; output in $T_TMP/name.out
-	n=$1; shift
-	"$PROBE" "$@" >"$T_TMP/$n.out" 2>"$T_TMP/$n.err" ||
-	    { cat "$T_TMP/$n.out" "$T_TMP/$n.err" >&2; tail -20 "$T_TMP/consoled.log" >&2
-	      t_fail "$n"; }
-}
 raw_trip() {	# name: plaintext round trip on plain1 through the shim
 	( printf 'echo $((6*7))\n'; sleep 2 ) |
 	    SSH_ORIGINAL_COMMAND='xenconsole plain1' "$SHIM" -f "$T_TMP/sccrypt.conf" \
@@ -109,11 +103,11 @@ raw_trip() {	# name: plaintext round trip on plain1 through the shim
 	grep -q 42 "$T_TMP/$1.out" ||
 	    { cat "$T_TMP/$1.err" >&2; t_fail "$1: plaintext round trip"; }
 }
-probe bind $uk --vm-secret "$T_TMP/vm1.secret" --protect-disk-key "$T_TMP/vm1.vk" \
+dom0_probe bind $uk --vm-secret "$T_TMP/vm1.secret" --protect-disk-key "$T_TMP/vm1.vk" \
     --send 'echo $((6*7))' --expect 42 -- $(shim vm1)
 grep -q '^protect status=0$' "$T_TMP/bind.out" || t_fail "PROTECT as nobody"
 grep -q '^expect ok: 42$' "$T_TMP/bind.out" || t_fail "round trip as nobody"
-probe again $uk --vm-secret "$T_TMP/vm1.secret" --send 'echo $((7*8))' --expect 56 \
+dom0_probe again $uk --vm-secret "$T_TMP/vm1.secret" --send 'echo $((7*8))' --expect 56 \
     -- $(shim vm1)
 raw_trip raw1
 t_pass "as nobody: PROTECT, handshake and round trips; plaintext relay of plain1"

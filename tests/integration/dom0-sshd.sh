@@ -77,15 +77,8 @@ SSH="$T_TMP/ssh"
 dest="$user@127.0.0.1"
 uk="--user-key $T_TMP/user.key --timeout 30"
 
-probe() {	# name, sc-probe args... ; output in $T_TMP/name.out
-	n=$1; shift
-	"$PROBE" "$@" >"$T_TMP/$n.out" 2>"$T_TMP/$n.err" ||
-	    { cat "$T_TMP/$n.out" "$T_TMP/$n.err" >&2; tail -20 "$T_TMP/consoled.log" >&2
-	      t_fail "$n"; }
-}
-
 # --- 1. ssh -T: bind vm1, handshake, round trip ---------------------------
-probe ssh-T $uk --vm-secret "$T_TMP/vm1.secret" --protect-disk-key "$T_TMP/vm1.vk" \
+dom0_probe ssh-T $uk --vm-secret "$T_TMP/vm1.secret" --protect-disk-key "$T_TMP/vm1.vk" \
     --send 'echo $((6*7))' --expect 42 \
     -- "$SSH" -i "$T_TMP/id_user" -T "$dest" sccrypt-console vm1
 grep -q '^hello encoding=B vm=vm1 .*protected=no' "$T_TMP/ssh-T.out" ||
@@ -95,13 +88,13 @@ grep -q '^expect ok: 42$' "$T_TMP/ssh-T.out" || t_fail "round trip"
 t_pass "ssh -T: HELLO, PROTECT (LUKS2 disk key, confirm verified), handshake, echo \$((6*7)) -> 42"
 
 # --- 2. ssh -tt (pty on dom0, made raw by the shim), armored encoding -----
-probe ssh-tt $uk --vm-secret "$T_TMP/vm1.secret" \
+dom0_probe ssh-tt $uk --vm-secret "$T_TMP/vm1.secret" \
     --send 'echo $((6*7))' --expect 42 --send 'printf "\\020\\021\\023\\035~%s\\n" done' \
     --expect "$(printf '\020\021\023\035~done')" \
     -- "$SSH" -i "$T_TMP/id_user" -tt "$dest" sudo xenconsole vm1
 grep -q 'protected=yes' "$T_TMP/ssh-tt.out" || t_fail "ssh -tt HELLO"
 grep -q '^expect ok: 42$' "$T_TMP/ssh-tt.out" || t_fail "ssh -tt round trip"
-probe armor $uk --vm-secret "$T_TMP/vm1.secret" --send 'echo $((6*7))' --expect 42 \
+dom0_probe armor $uk --vm-secret "$T_TMP/vm1.secret" --send 'echo $((6*7))' --expect 42 \
     -- "$SSH" -i "$T_TMP/id_user" -T "$dest" sccrypt-console --armor vm1
 grep -q '^hello encoding=A ' "$T_TMP/armor.out" || t_fail "armored HELLO"
 t_pass "ssh -tt (dom0 pty in raw mode, stuffed bytes DLE XON XOFF ^] ~ intact) and --armor"
@@ -113,7 +106,7 @@ t_pass "ssh -tt (dom0 pty in raw mode, stuffed bytes DLE XON XOFF ^] ~ intact) a
 # As non-root the shim is not privileged, SUDO_* are ignored and consoled
 # checks this user's uid instead; only that case is tested then.
 if [ "$me" = 0 ]; then
-	probe sudo $uk --vm-secret "$T_TMP/vm2.secret" --protect-disk-key "$T_TMP/vm2.vk" \
+	dom0_probe sudo $uk --vm-secret "$T_TMP/vm2.secret" --protect-disk-key "$T_TMP/vm2.vk" \
 	    --send 'echo $((6*7)); id -u' --expect 42 \
 	    -- "$SSH" -i "$T_TMP/id_sudo" -T "$dest" sudo sccrypt-console vm2
 	grep -q 'uid 65534 console vm2' "$T_TMP/consoled.log" ||
@@ -125,7 +118,7 @@ if [ "$me" = 0 ]; then
 	[ "$rc" = 77 ] || t_fail "sudo user on a VM not allowed: exit $rc"
 	if command -v sudo >/dev/null 2>&1; then
 		# A real sudo from root: SUDO_UID=0, policy for root.
-		probe realsudo $uk --vm-secret "$T_TMP/vm1.secret" --send 'echo $((6*7))' \
+		dom0_probe realsudo $uk --vm-secret "$T_TMP/vm1.secret" --send 'echo $((6*7))' \
 		    --expect 42 -- sudo -n "$SHIM" -f "$T_TMP/sccrypt.conf" vm1
 		echo "note: real sudo exercised (root invoking)"
 	else
