@@ -1,7 +1,7 @@
 /*
  * ctl.h — the local protocol between sccrypt-console (shim) and
  * sccrypt-consoled over consoled's AF_UNIX stream socket
- * (docs/protocol/dom0.md is the prose form).
+ * (PROTOCOL.md §9 is the prose form).
  *
  * The shim sends exactly one request line (at most SC_CTL_LINE_MAX bytes
  * including the '\n'):

@@ -7,7 +7,7 @@
  * got from sudo, puts its tty (if any) in raw mode and copies bytes both
  * ways until either side ends.  It never runs a shell and never passes user
  * text anywhere except, validated, in the one request line to consoled.
- * Exit codes: sccrypt-console(8) and docs/protocol/dom0.md.
+ * Exit codes: sccrypt-console(8) and PROTOCOL.md §9.
  */
 #include "config.h"
 

@@ -1,6 +1,6 @@
 /*
  * ks.h — limits and result codes shared by sccrypt-keyserver and
- * sccrypt-attest.  docs/protocol/keyserver.md is the normative prose form;
+ * sccrypt-attest.  PROTOCOL.md §12 is the normative prose form;
  * every number here appears there.
  */
 #ifndef SC_KS_H

@@ -2,7 +2,7 @@
  * ks_core.c — the key server's decisions: nonces, enrollment, the
  * attestation check and certificate issuance.
  *
- * The attestation check runs in a fixed order (docs/protocol/keyserver.md
+ * The attestation check runs in a fixed order (PROTOCOL.md §12
  * §attestation); the first failing step decides the error, and no step
  * after a failure runs, so a certificate exists only if every check passed.
  */

@@ -2,7 +2,7 @@
  * sccrypt-keyserver — vouches for hypervisor keys after TPM attestation.
  *
  * Thin main: options, sockets, privileges, then the library (ks_*.c).
- * See sccrypt-keyserver(8) and docs/protocol/keyserver.md.
+ * See sccrypt-keyserver(8) and PROTOCOL.md §12.
  */
 #include "config.h"
 

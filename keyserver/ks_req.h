@@ -1,6 +1,6 @@
 /*
  * ks_req.h — JSON bodies of the key server API, parsed into fixed-size
- * structs with every limit of docs/protocol/keyserver.md enforced.
+ * structs with every limit of PROTOCOL.md §12 enforced.
  *
  * Parsers take untrusted bytes (len bytes, not necessarily NUL-terminated)
  * and return KS_OK or a ks_result (KS_E_BAD_JSON, KS_E_BAD_FIELD); on error,

@@ -1,7 +1,7 @@
 /*
  * ks_util.c — result table and host-name rule shared by the key server and
  * its agent.  The table is the normative list of error codes
- * (docs/protocol/keyserver.md §errors).
+ * (PROTOCOL.md §12, "Errors").
  */
 #include "config.h"
 

@@ -1,7 +1,7 @@
 /*
  * cert.c — VMM certificates: encode+sign, strict parse, verify.
  *
- * Layout (big-endian, see cert.h and docs/protocol/files.md):
+ * Layout (big-endian, see cert.h and PROTOCOL.md §11):
  *   magic "SCC1"  version:u8 (1)  host:str8 (1..255 bytes, 0x21..0x7e)
  *   hv_pubkey[32]  pcr_digest[32]  issued:u64  expires:u64
  *   signer[32]  signature[64] = Ed25519(signer, every preceding byte)

@@ -1,7 +1,7 @@
 /*
  * keys.c — secret key files, the keystore, public key text, fingerprints,
  * VM files and the known_hvs pin file.  Normative format description:
- * docs/protocol/files.md (PROTOCOL.md §files).
+ * PROTOCOL.md §11 (PROTOCOL.md §files).
  *
  * Secret key file = text armor around a binary blob:
  *

@@ -77,7 +77,7 @@ void	sc_hex_encode(const uint8_t *in, size_t len, char *out, size_t outsz);
 int	sc_uuid_parse(const char *s, uint8_t uuid[16]) __attribute__((warn_unused_result));
 void	sc_uuid_format(const uint8_t uuid[16], char out[37]);
 
-/* ---- Additions (user-space layer): see docs/protocol/files.md. ---- */
+/* ---- Additions (user-space layer): see PROTOCOL.md §11. ---- */
 
 /* Key-file blob: identifiers and limits (PROTOCOL.md §files). */
 #define SC_KEYFILE_MAGIC	"SCKF"

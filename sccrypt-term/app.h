@@ -16,7 +16,7 @@
 #include "session.h"
 #include "transport.h"
 
-/* Exit codes (docs/protocol/client.md, sccrypt-term(1)). */
+/* Exit codes (PROTOCOL.md §10, sccrypt-term(1)). */
 #define EXIT_OK_		0
 #define EXIT_LOCAL		1
 #define EXIT_USAGE		2

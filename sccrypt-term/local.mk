@@ -10,7 +10,7 @@ TERM_CORE_SRCS = sccrypt-term/escape.c sccrypt-term/escape.h \
 TERM_PROTO_SRCS = sccrypt-term/session.c sccrypt-term/session.h \
 	sccrypt-term/policy.c sccrypt-term/policy.h sccrypt-term/keys_compat.h
 
-EXTRA_DIST += docs/protocol/client.md
+
 
 if BUILD_TERM
 bin_PROGRAMS += sccrypt-term/sccrypt-term

@@ -1,7 +1,7 @@
 /*
  * policy.h — whether sccrypt-term trusts the hypervisor key in a HELLO.
  *
- * Order of the decision (docs/protocol/client.md, "Certificate policy"):
+ * Order of the decision (PROTOCOL.md §10, "Certificate policy"):
  *  1. --trust-hv-key FP given: the key's fingerprint must equal FP, else
  *     refuse.  Equal: trusted, certificate or not.
  *  2. A certificate in the HELLO, the key server key pinned and the host

@@ -573,7 +573,7 @@ on_protect_ok(struct sess *s, struct sc_buf *b)
 
 /*
  * An ERROR frame ends the session.  It is not authenticated: dom0 wrote it,
- * possibly relaying the hv's refusal of the handshake (docs/protocol/dom0.md:
+ * possibly relaying the hv's refusal of the handshake (PROTOCOL.md §9:
  * code = -SC_ERR_* of the OPEN op).  Refusals of the handshake that mean
  * "this key or these credentials are not accepted" are reported as an
  * authentication failure (exit 4); everything else as a relay error (exit
@@ -858,7 +858,7 @@ sess_break_key_ok(uint8_t key)
 int
 sess_send_break(struct sess *s, uint8_t key)
 {
-	/* The hv ends the session on any other key (docs/protocol/hv.md). */
+	/* The hv ends the session on any other key (PROTOCOL.md §8). */
 	if (!sess_break_key_ok(key))
 		return SC_ERR_INVAL;
 	/* A viewer's break is a protocol violation for the hv. */

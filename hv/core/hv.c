@@ -1,6 +1,6 @@
 /*
  * hv.c — the hypervisor ring module (contract in hv.h, normative prose in
- * docs/protocol/hv.md).
+ * PROTOCOL.md §8).
  *
  * Data flow of a protected domain:
  *

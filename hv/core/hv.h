@@ -13,7 +13,7 @@
  *   - the guest's console page for each domain (sc_hv_domain_add),
  *   - sc_hv_guest_event() whenever the guest signals its event channel,
  *   - hooks: disk-key check, guest notification, dom0 notification.
- * The normative description of the ops is docs/protocol/hv.md.
+ * The normative description of the ops is PROTOCOL.md §8.
  */
 #ifndef SC_HV_HV_H
 #define SC_HV_HV_H

@@ -1,5 +1,5 @@
 /*
- * blob.c — the sealed registration blob (core/blob.h, docs/protocol/blob.md).
+ * blob.c — the sealed registration blob (core/blob.h, PROTOCOL.md §6).
  *
  *   sealed = "SCB1" || version:u8 || epk[32] || AEAD(k, nonce = 0, ad, pt)
  *   dh     = X25519(esk, hv_pk)

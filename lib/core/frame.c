@@ -1,7 +1,7 @@
 /*
  * frame.c — frame codec (binary DLE-stuffed and armored base64), the
  * clear-text HELLO scanner, and the HELLO / ERROR bodies.  Contracts are in
- * frame.h; the normative prose is docs/protocol/frames.md.
+ * frame.h; the normative prose is PROTOCOL.md §3.
  *
  * Freestanding: no libc.  Input bytes are read through struct sc_buf; the
  * decoder's own fixed frame[] array is indexed only after a bounds check, and

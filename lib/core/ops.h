@@ -127,7 +127,7 @@ int	sc_op_hdr_get(struct sc_buf *b, struct sc_op_hdr *h) SC_WUR;
 int	sc_op_hdr_put(struct sc_buf *b, const struct sc_op_hdr *h) SC_WUR;
 
 /*
- * Added by the hv work (docs/protocol/hv.md):
+ * Added by the hv work (PROTOCOL.md §8):
  * SC_DOM_F_BROKEN  the guest corrupted its ring indices; ring ops fail with
  *                  SC_ERR_CORRUPT until the platform resets the page.
  * SC_OUT_F_CLOSED  (OUTPUT arg) the session has ended and this response

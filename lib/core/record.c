@@ -1,6 +1,6 @@
 /*
  * record.c — the record layer over a Noise transport (core/record.h,
- * docs/protocol/records.md).
+ * PROTOCOL.md §5).
  *
  * A record's plaintext is type:u8 || payload and is sealed as exactly one
  * Noise transport message.  The nonce is the implicit counter, so records

@@ -2,7 +2,7 @@
  * frame_ref.h — a byte-at-a-time reference of the frame codec, for
  * tests/unit/test_frame.c and tests/fuzz/fuzz_frame.c.
  *
- * Written from docs/protocol/frames.md, the way lib/core/frame.c worked
+ * Written from PROTOCOL.md §3, the way lib/core/frame.c worked
  * before it was made to handle runs of bytes: one byte in, one decision.
  * The real encoder must produce exactly ref_encode()'s bytes; the real
  * decoder must, on any input cut into chunks in any way, yield the same
