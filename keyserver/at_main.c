@@ -108,12 +108,8 @@ static unsigned long
 num(const char *s, const char *what, unsigned long min, unsigned long max)
 {
 	unsigned long v;
-	char *end;
 
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno != 0 || *s == '\0' || *end != '\0' || *s == '-' ||
-	    v < min || v > max)
+	if (sc_parse_ulong(s, 0, min, max, &v) != 0)
 		sc_die(2, "%s must be a number %lu..%lu", what, min, max);
 	return v;
 }

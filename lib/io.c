@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -301,6 +302,26 @@ sc_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode
 	unlink(tmp);
 	errno = e;
 	return r;
+}
+
+int
+sc_parse_ulong(const char *s, int base, unsigned long min, unsigned long max,
+    unsigned long *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (s == NULL || *s == '\0' || *s == '-' || *s == '+' ||
+	    isspace((unsigned char)*s))
+		return SC_ERR_FORMAT;
+	errno = 0;
+	v = strtoul(s, &end, base);
+	if (*end != '\0')
+		return SC_ERR_FORMAT;
+	if (errno == ERANGE || v < min || v > max)
+		return SC_ERR_TOOLONG;
+	*out = v;
+	return 0;
 }
 
 unsigned long long

@@ -18,6 +18,13 @@ int	sc_read_file(const char *path, size_t max, unsigned char **out, size_t *len)
 /* Write a file atomically (temp + fsync + rename) with the given mode. */
 int	sc_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 	    __attribute__((warn_unused_result));
+/*
+ * Parse a whole string as an unsigned number in base (0: C prefixes) within
+ * [min, max]: no sign, no trailing characters, no overflow.  0 or
+ * SC_ERR_FORMAT (not a number) / SC_ERR_TOOLONG (out of range).
+ */
+int	sc_parse_ulong(const char *s, int base, unsigned long min,
+	    unsigned long max, unsigned long *out) __attribute__((warn_unused_result));
 /* Monotonic milliseconds. */
 unsigned long long sc_now_ms(void);
 

@@ -748,7 +748,16 @@ vm_protect(struct app *a, int argc, char **argv)
 			}
 			reg->acl_count++;
 		} else if (strcmp(argv[i], "--history-size") == 0 && i + 1 < argc) {
-			history_size = (uint32_t)strtoul(argv[++i], NULL, 10);
+			unsigned long hs;
+
+			if (sc_parse_ulong(argv[++i], 10, 0, UINT32_MAX, &hs) != 0) {
+				fprintf(stderr, "sccrypt-term: --history-size: "
+				    "'%s' is not a number 0..%lu\n", argv[i],
+				    (unsigned long)UINT32_MAX);
+				code = EXIT_USAGE;
+				goto out;
+			}
+			history_size = (uint32_t)hs;
 		} else
 			break;
 	}

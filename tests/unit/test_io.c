@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,6 +273,34 @@ teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+/* Whole-string, bounded, unsigned: what every option parser relies on. */
+static void
+test_parse_ulong(void **state)
+{
+	unsigned long v = 7;
+
+	(void)state;
+	assert_int_equal(sc_parse_ulong("65536", 10, 0, 70000, &v), 0);
+	assert_int_equal(v, 65536);
+	assert_int_equal(sc_parse_ulong("0x10", 0, 0, 100, &v), 0);
+	assert_int_equal(v, 16);
+	assert_int_equal(sc_parse_ulong("0", 10, 0, 0, &v), 0);
+	assert_int_equal(v, 0);
+	v = 7;
+	assert_int_equal(sc_parse_ulong("", 10, 0, 100, &v), SC_ERR_FORMAT);
+	assert_int_equal(sc_parse_ulong("abc", 10, 0, 100, &v), SC_ERR_FORMAT);
+	assert_int_equal(sc_parse_ulong("12x", 10, 0, 100, &v), SC_ERR_FORMAT);
+	assert_int_equal(sc_parse_ulong("-1", 10, 0, ULONG_MAX, &v), SC_ERR_FORMAT);
+	assert_int_equal(sc_parse_ulong("+1", 10, 0, 100, &v), SC_ERR_FORMAT);
+	assert_int_equal(sc_parse_ulong(" 1", 10, 0, 100, &v), SC_ERR_FORMAT);
+	assert_int_equal(sc_parse_ulong("0x10", 10, 0, 100, &v), SC_ERR_FORMAT);
+	assert_int_equal(sc_parse_ulong("101", 10, 0, 100, &v), SC_ERR_TOOLONG);
+	assert_int_equal(sc_parse_ulong("4", 10, 5, 100, &v), SC_ERR_TOOLONG);
+	assert_int_equal(sc_parse_ulong("99999999999999999999999", 10, 0,
+	    ULONG_MAX, &v), SC_ERR_TOOLONG);
+	assert_int_equal(v, 7);		/* failures leave *out alone */
+}
+
 int
 main(void)
 {
@@ -283,6 +312,7 @@ main(void)
 		cmocka_unit_test(test_write_atomic_modes),
 		cmocka_unit_test(test_write_atomic_failures),
 		cmocka_unit_test(test_now_ms),
+		cmocka_unit_test(test_parse_ulong),
 	};
 
 	return cmocka_run_group_tests_name("io", tests, setup, teardown);
