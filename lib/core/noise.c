@@ -766,6 +766,16 @@ sc_noise_hs_set_fixed_ephemeral(struct sc_noise_handshake *hs,
 	return 0;
 }
 
+/* The psk token: MixKeyAndHash with the next psk, in pattern order. */
+static int
+mix_next_psk(struct sc_noise_handshake *hs)
+{
+	if (hs->psk_index >= hs->npsks)
+		return SC_ERR_INTERNAL;
+	return mix_key_and_hash(hs->cp, &hs->ss, hs->psks[hs->psk_index++],
+	    SC_NOISE_PSKLEN);
+}
+
 /*
  * DH for the tokens ee, es, se, ss from this side's point of view, then
  * MixKey(result).  "es" is DH(e, rs) for the initiator and DH(s, re) for
@@ -899,12 +909,7 @@ sc_noise_hs_write(struct sc_noise_handshake *hs, const uint8_t *payload,
 			break;
 		case T_PSK:
 			/* psk: MixKeyAndHash(next psk) */
-			if (hs->psk_index >= hs->npsks) {
-				r = SC_ERR_INTERNAL;
-				goto fail;
-			}
-			if ((r = mix_key_and_hash(cp, &hs->ss,
-			    hs->psks[hs->psk_index++], SC_NOISE_PSKLEN)) != 0)
+			if ((r = mix_next_psk(hs)) != 0)
 				goto fail;
 			break;
 		default:
@@ -1003,12 +1008,7 @@ sc_noise_hs_read(struct sc_noise_handshake *hs, const uint8_t *msg,
 			break;
 		case T_PSK:
 			/* psk: MixKeyAndHash(next psk) */
-			if (hs->psk_index >= hs->npsks) {
-				r = SC_ERR_INTERNAL;
-				goto fail;
-			}
-			if ((r = mix_key_and_hash(cp, &hs->ss,
-			    hs->psks[hs->psk_index++], SC_NOISE_PSKLEN)) != 0)
+			if ((r = mix_next_psk(hs)) != 0)
 				goto fail;
 			break;
 		default:
