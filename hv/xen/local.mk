@@ -33,13 +33,15 @@ EXTRA_DIST += \
 	hv/xen/patches/0004-gnttab-SCCrypt-protected-console-pages-are-neither-m.patch \
 	hv/xen/patches/0005-x86-no-foreign-mapping-of-SCCrypt-protected-console-.patch \
 	hv/xen/patches/0006-domain_kill-detach-the-domain-from-SCCrypt.patch \
+	hv/xen/patches/tools/0001-xenconsoled-release-a-console-whose-type-changes.patch \
 	tests/xen-lab/common.sh tests/xen-lab/crypto-diff.c \
 	tests/xen-lab/nv-provider.c tests/xen-lab/sccrypt-xen-probe.c \
 	tests/xen-lab/glue-test.c \
 	tests/xen-lab/dom0-init.sh
 
 dist_noinst_SCRIPTS += tests/xen-lab/fetch-src.sh tests/xen-lab/crypto-diff.sh \
-	tests/xen-lab/build-xen.sh tests/xen-lab/run.sh
+	tests/xen-lab/build-xen.sh tests/xen-lab/build-xenconsoled.sh \
+	tests/xen-lab/run.sh
 
 xen-crypto-diff:
 	CC='$(CC)' $(SHELL) $(top_srcdir)/tests/xen-lab/crypto-diff.sh

@@ -54,9 +54,12 @@ inputs() {
 	echo "xen $XL_XEN_VERSION libsodium $(xl_libsodium_version)"
 	gcc --version | head -n 1
 	printf '%s' "$extra_cfg"
+	# hv/xen/patches/tools/ patches xenconsoled, not the hypervisor
+	# (build-xenconsoled.sh).
 	(cd "$top" && find hv/xen/patches hv/xen/glue hv/xen/crypto lib/core hv/core \
+	    -path hv/xen/patches/tools -prune -o \
 	    -type f \( -name '*.c' -o -name '*.h' -o -name '*.patch' -o \
-	    -name 'Makefile.xen' -o -name 'sodium-files' \) | LC_ALL=C sort |
+	    -name 'Makefile.xen' -o -name 'sodium-files' \) -print | LC_ALL=C sort |
 	    xargs sha256sum)
 	sha256sum "$top/tests/xen-lab/build-xen.sh" | cut -d' ' -f1
 }

@@ -2,7 +2,7 @@
  * sccrypt-xenctl — dom0 toolstack helper for SCCrypt inside Xen.
  *
  *   sccrypt-xenctl info            hv public key, fingerprint, capabilities
- *   sccrypt-xenctl attach [-H BYTES] DOMAIN
+ *   sccrypt-xenctl attach [-H BYTES] [-w SECONDS] DOMAIN
  *                                  make the hypervisor the console backend
  *                                  of DOMAIN (a domid or a name)
  *   sccrypt-xenctl detach DOMAIN
@@ -10,11 +10,18 @@
  * Xen does not record a PV guest's console page; the toolstack put its
  * MFN/GFN and event channel into xenstore (/local/domain/N/console/ring-ref
  * and port), and this tool passes them, with the domain's name and UUID,
- * to __HYPERVISOR_sccrypt_op(SCCRYPT_OP_ATTACH).  Attach a domain created
- * paused, before any console daemon connects (`xl create -p`, attach,
- * `xl unpause`): the hypervisor refuses a console page that is already
- * grant-mapped or whose port is bound.  After attaching, console/type is
- * set to "sccrypt" so that a (re)started xenconsoled leaves it alone.
+ * to __HYPERVISOR_sccrypt_op(SCCRYPT_OP_ATTACH).
+ *
+ * The handover from xenconsoled: attach first sets console/type to
+ * "sccrypt"; xenconsoled with the SCCrypt release patch
+ * (hv/xen/patches/tools/) then unmaps the console page, closes its end of
+ * the event channel (the guest's port becomes unbound again) and removes
+ * console/tty.  The hypervisor refuses a page that is still grant-mapped or
+ * a port that is still bound (EBUSY), so attach waits, at most -w seconds,
+ * until the guest's port is unbound and the hypervisor accepts; on failure
+ * console/type is put back so that xenconsoled reconnects.  Detach sets
+ * console/type back to "xenconsoled", which makes xenconsoled connect the
+ * console again.
  *
  * Everything read from xenstore is validated: the toolstack and, for parts,
  * the guest can write there.  The hypervisor checks the page's owner.
@@ -28,10 +35,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <xencall.h>
 #include <xenstore.h>
+#include <xen/xen.h>
+#include <xen/event_channel.h>
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -66,11 +76,20 @@ struct scx_detach {
 	uint16_t	pad0;
 };
 
+/* How long attach waits for a console daemon to let go, by default. */
+#define SCX_WAIT_DEFAULT_S	10
+#define SCX_WAIT_MAX_S		3600
+#define SCX_POLL_NS		(50 * 1000 * 1000)
+/* console/type values: SCCrypt's, and xenconsoled's (libxl's default). */
+#define SCX_TYPE_SCCRYPT	"sccrypt"
+#define SCX_TYPE_XENCONSOLED	"xenconsoled"
+#define SCX_TYPE_MAX		64
+
 static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: sccrypt-xenctl info\n"
-	    "       sccrypt-xenctl attach [-H history-bytes] domain\n"
+	    "       sccrypt-xenctl attach [-H history-bytes] [-w seconds] domain\n"
 	    "       sccrypt-xenctl detach domain\n");
 }
 
@@ -198,6 +217,55 @@ hypercall(xencall_handle *xc, unsigned int cmd, const void *in, size_t len,
 	return r;
 }
 
+/*
+ * EVTCHNOP_status of port PORT of domain DOMID: returns the EVTCHNSTAT_*
+ * value and, for an unbound or interdomain port, the peer domain in *peer;
+ * -1 with errno set if the hypercall fails.
+ */
+static int
+evtchn_status(xencall_handle *xc, uint32_t domid, uint32_t port,
+    uint32_t *peer)
+{
+	struct evtchn_status *st;
+	int r;
+
+	if ((st = xencall_alloc_buffer(xc, sizeof(*st))) == NULL)
+		return -1;
+	memset(st, 0, sizeof(*st));
+	st->dom = (domid_t)domid;
+	st->port = port;
+	r = xencall2(xc, __HYPERVISOR_event_channel_op, EVTCHNOP_status,
+	    (uint64_t)(uintptr_t)st);
+	if (r >= 0) {
+		r = (int)st->status;
+		*peer = r == EVTCHNSTAT_interdomain ? st->u.interdomain.dom :
+		    r == EVTCHNSTAT_unbound ? st->u.unbound.dom : DOMID_INVALID;
+	}
+	xencall_free_buffer(xc, st);
+	return r;
+}
+
+/* Set (value != NULL) or remove the domain's console/type. */
+static bool
+set_console_type(struct xs_handle *xs, uint32_t domid, const char *value)
+{
+	char path[80];
+
+	snprintf(path, sizeof(path), "/local/domain/%u/console/type", domid);
+	if (value == NULL)
+		return xs_rm(xs, XBT_NULL, path);
+	return xs_write(xs, XBT_NULL, path, value, strlen(value));
+}
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static int
 cmd_info(xencall_handle *xc)
 {
@@ -253,13 +321,16 @@ cmd_info(xencall_handle *xc)
 
 static int
 cmd_attach(xencall_handle *xc, struct xs_handle *xs, uint32_t domid,
-    uint32_t history)
+    uint32_t history, uint32_t wait_s)
 {
 	struct scx_attach a;
-	char path[80], *v;
-	uint32_t port;
+	char path[80], *v, *old_type = NULL, why[96];
+	uint32_t port, peer = 0;
 	unsigned long long gfn;
 	char *end;
+	bool changed = false, done = false;
+	uint64_t deadline;
+	int st, e;
 
 	memset(&a, 0, sizeof(a));
 	a.domid = (uint16_t)domid;
@@ -308,27 +379,92 @@ cmd_attach(xencall_handle *xc, struct xs_handle *xs, uint32_t domid,
 	}
 	free(v);
 
-	if (hypercall(xc, SCX_OP_ATTACH, &a, sizeof(a), NULL, sizeof(a)) < 0) {
-		int e = errno;
-
-		sc_error("attach domain %u: %s%s", domid, strerror(e),
-		    e == EBUSY ? " (the console is already connected: attach "
-		    "a domain created paused, before xenconsoled maps it)" :
-		    e == ENOSYS ? " (hypervisor without SCCrypt)" : "");
+	/*
+	 * Hand the console over: mark it as SCCrypt's, so that xenconsoled
+	 * (with the release patch) lets go of it and never maps it again.
+	 */
+	snprintf(path, sizeof(path), "/local/domain/%u/console/type", domid);
+	errno = 0;
+	if ((old_type = xs_get(xs, path, SCX_TYPE_MAX)) == NULL &&
+	    errno != ENOENT) {
+		sc_error("domain %u: unreadable console/type", domid);
 		return 1;
 	}
-	snprintf(path, sizeof(path), "/local/domain/%u/console/type", domid);
-	if (!xs_write(xs, XBT_NULL, path, "sccrypt", strlen("sccrypt")))
-		sc_warn("domain %u: cannot set console/type", domid);
+	if (old_type == NULL || strcmp(old_type, SCX_TYPE_SCCRYPT) != 0) {
+		if (!set_console_type(xs, domid, SCX_TYPE_SCCRYPT)) {
+			sc_error("domain %u: cannot set console/type: %s", domid,
+			    strerror(errno));
+			free(old_type);
+			return 1;
+		}
+		changed = true;
+	}
+
+	/*
+	 * Wait until the console daemon closed its end of the event channel
+	 * (the guest's port is unbound again) and unmapped the page (the
+	 * hypervisor checks that no grant pins it, EBUSY otherwise).
+	 */
+	deadline = now_ns() + (uint64_t)wait_s * 1000000000u;
+	snprintf(why, sizeof(why), "nothing was tried");
+	for (;;) {
+		st = evtchn_status(xc, domid, port, &peer);
+		if (st < 0) {
+			sc_error("domain %u: status of console port %u: %s",
+			    domid, port, strerror(errno));
+			break;
+		}
+		if (st == EVTCHNSTAT_unbound) {
+			if (hypercall(xc, SCX_OP_ATTACH, &a, sizeof(a), NULL,
+			    sizeof(a)) == 0) {
+				done = true;
+				break;
+			}
+			e = errno;
+			if (e != EBUSY) {
+				sc_error("attach domain %u: %s%s", domid,
+				    strerror(e), e == ENOSYS ?
+				    " (hypervisor without SCCrypt)" : "");
+				break;
+			}
+			snprintf(why, sizeof(why), "the console page is still "
+			    "grant-mapped (by a console daemon)");
+		} else if (st == EVTCHNSTAT_interdomain) {
+			snprintf(why, sizeof(why), "console port %u is still "
+			    "bound to domain %u (a console daemon)", port, peer);
+		} else {
+			sc_error("domain %u: port %u is not a console event "
+			    "channel (status %d)", domid, port, st);
+			break;
+		}
+		if (now_ns() >= deadline) {
+			sc_error("domain %u: the console was not released within "
+			    "%u s: %s; is xenconsoled built with the SCCrypt "
+			    "release patch (docs/xen.md)?", domid, wait_s, why);
+			break;
+		}
+		nanosleep(&(struct timespec){ .tv_sec = 0,
+		    .tv_nsec = SCX_POLL_NS }, NULL);
+	}
+	if (!done) {
+		/* Give the console back to whoever served it before. */
+		if (changed && !set_console_type(xs, domid, old_type))
+			sc_warn("domain %u: cannot restore console/type",
+			    domid);
+		free(old_type);
+		return 1;
+	}
+	free(old_type);
 	printf("domain %u (%s) attached: console gfn %llu, port %u\n", domid,
 	    a.name, gfn, port);
 	return 0;
 }
 
 static int
-cmd_detach(xencall_handle *xc, uint32_t domid)
+cmd_detach(xencall_handle *xc, struct xs_handle *xs, uint32_t domid)
 {
 	struct scx_detach dt;
+	char path[80], *type;
 
 	memset(&dt, 0, sizeof(dt));
 	dt.domid = (uint16_t)domid;
@@ -336,6 +472,14 @@ cmd_detach(xencall_handle *xc, uint32_t domid)
 		sc_error("detach domain %u: %s", domid, strerror(errno));
 		return 1;
 	}
+	/* The port is unbound and the page unmapped: xenconsoled may have it. */
+	snprintf(path, sizeof(path), "/local/domain/%u/console/type", domid);
+	type = xs_get(xs, path, SCX_TYPE_MAX);
+	if (type != NULL && strcmp(type, SCX_TYPE_SCCRYPT) == 0 &&
+	    !set_console_type(xs, domid, SCX_TYPE_XENCONSOLED))
+		sc_warn("domain %u: cannot set console/type back to %s",
+		    domid, SCX_TYPE_XENCONSOLED);
+	free(type);
 	printf("domain %u detached\n", domid);
 	return 0;
 }
@@ -345,7 +489,7 @@ main(int argc, char **argv)
 {
 	xencall_handle *xc = NULL;
 	struct xs_handle *xs = NULL;
-	uint32_t domid, history = 0;
+	uint32_t domid, history = 0, wait_s = SCX_WAIT_DEFAULT_S;
 	const char *cmd;
 	int opt, rc = 1;
 
@@ -356,11 +500,18 @@ main(int argc, char **argv)
 	}
 	cmd = argv[1];
 	optind = 2;
-	while ((opt = getopt(argc, argv, "H:h")) != -1) {
+	while ((opt = getopt(argc, argv, "H:hw:")) != -1) {
 		switch (opt) {
 		case 'H':
 			if (parse_u32(optarg, strlen(optarg), 1u << 24, &history) != 0) {
 				sc_error("bad history size: %s", optarg);
+				return 64;
+			}
+			break;
+		case 'w':
+			if (parse_u32(optarg, strlen(optarg), SCX_WAIT_MAX_S,
+			    &wait_s) != 0) {
+				sc_error("bad wait time: %s", optarg);
 				return 64;
 			}
 			break;
@@ -398,8 +549,9 @@ main(int argc, char **argv)
 		sc_error("no such domain: %s", argv[optind]);
 		goto out;
 	}
-	rc = strcmp(cmd, "attach") == 0 ? cmd_attach(xc, xs, domid, history) :
-	    cmd_detach(xc, domid);
+	rc = strcmp(cmd, "attach") == 0 ?
+	    cmd_attach(xc, xs, domid, history, wait_s) :
+	    cmd_detach(xc, xs, domid);
 out:
 	if (xs != NULL)
 		xs_close(xs);
