@@ -649,10 +649,18 @@ sc_hv_guest_event(struct sc_hv *hv, uint32_t domid)
 	if (d->protected) {
 		if ((r = dom_pump(hv, d, &moved)) != 0)
 			goto corrupt;
+		/*
+		 * One event per session until dom0 pulls: a guest streaming
+		 * output through its 2 KiB ring kicks us per ring-full, and
+		 * dom0 would otherwise be woken as often.
+		 */
 		for (i = 0; i < SC_HV_MAX_SESSIONS; i++)
 			if (d->sess[i].state == SC_HV_SESS_OPEN &&
-			    sess_has_output(d, &d->sess[i]))
+			    !d->sess[i].out_evented &&
+			    sess_has_output(d, &d->sess[i])) {
+				d->sess[i].out_evented = true;
 				events |= SC_EV_OUTPUT;
+			}
 	} else {
 		if ((r = sc_ring_out_avail(d->ring, &avail)) != 0)
 			goto corrupt;
@@ -1506,6 +1514,7 @@ op_output(struct sc_hv *hv, struct op_ctx *o)
 	if ((idx = sess_find(d, o->h.session)) < 0)
 		return SC_ERR_NOTFOUND;
 	s = &d->sess[idx];
+	s->out_evented = false;		/* dom0 is listening: the next output tells it */
 	max = o->h.arg ? SC_MIN((size_t)o->h.arg, (size_t)SC_OP_PAYLOAD_MAX) :
 	    SC_OP_PAYLOAD_MAX;
 	if (o->out.size > max)

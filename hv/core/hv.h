@@ -86,6 +86,12 @@ struct sc_hv_session {
 	uint64_t	replay_end;
 	uint64_t	replay_done;	/* bytes replayed in the current replay */
 	bool		replay_active;
+	/*
+	 * A guest-output OUTPUT event was raised for this session and dom0
+	 * has not called OUTPUT since: further guest output raises none
+	 * (PROTOCOL.md §8.2, EVENT).
+	 */
+	bool		out_evented;
 	/* Input reassembly: one { len:u16le ct[len] } item. */
 	uint8_t		item[SC_HV_ITEM_MAX];
 	size_t		item_have;

@@ -815,6 +815,39 @@ test_backpressure(void **state)
 	sc_hvc_wipe(&cs);
 }
 
+/*
+ * OUTPUT events are edge-triggered per session: guest output raises one,
+ * further output raises none until dom0 calls OUTPUT for the session, and
+ * the next output after that call raises one again (PROTOCOL.md §8.2).
+ */
+static void
+test_output_event_once_per_pull(void **state)
+{
+	struct fx *f = *state;
+	struct sc_hvc_session cs;
+	struct rx rx;
+	uint32_t sid;
+
+	assert_int_equal(protect(f, D1, SC_REG_OPT_HISTORY, 0), 0);
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &cs, &sid), 0);
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D1, sid, &cs, &rx, 0);
+	f->events[D1] = 0;
+	assert_int_equal(guest_write(f, D1, "one", 3), 3);
+	assert_true(f->events[D1] & SC_EV_OUTPUT);
+	f->events[D1] = 0;
+	assert_int_equal(guest_write(f, D1, "two", 3), 3);
+	assert_int_equal(f->events[D1] & SC_EV_OUTPUT, 0);
+	/* The pull delivers both; the next output is announced again. */
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D1, sid, &cs, &rx, 0);
+	assert_int_equal(rx.ndata, 6);
+	assert_memory_equal(rx.data, "onetwo", 6);
+	assert_int_equal(guest_write(f, D1, "three", 5), 5);
+	assert_true(f->events[D1] & SC_EV_OUTPUT);
+	sc_hvc_wipe(&cs);
+}
+
 static void
 test_blocked_then_event(void **state)
 {
@@ -1268,6 +1301,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_record_rejections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blocked_then_event, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_output_event_once_per_pull, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_history_option, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_takeover_and_viewer, setup, teardown),
