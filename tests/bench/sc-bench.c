@@ -19,6 +19,13 @@
  *	have arrived by then.  Prints tput_LABEL_MBps (median, MB = 10^6 B),
  *	tput_min_LABEL_MBps, tput_max_LABEL_MBps.
  *
+ *   sc-bench pty ROUNDS FILE
+ *	The guest's own ceiling: `cat FILE` writing into a pty with the
+ *	default line discipline (OPOST/ONLCR, as on a guest console), the
+ *	master drained by this process in 8 KiB reads, as hvsim's console
+ *	bridge does.  No ring, no hv, no dom0.  Prints tput_pty_MBps
+ *	(median), tput_min_pty_MBps, tput_max_pty_MBps.
+ *
  *   sc-bench connect ROUNDS LABEL CMD
  *	Start CMD ROUNDS times; time from fork to its first byte on stdout,
  *	then SIGTERM it.  Prints connect_LABEL_ms (median) and
@@ -52,6 +59,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <termios.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -61,6 +69,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -451,6 +460,85 @@ cmd_tput(int argc, char **argv)
 		    (double)res[k].v[res[k].n - 1] / 1000.0);
 		pc_stop(&cs[k]);
 	}
+	return 0;
+}
+
+/* One `cat FILE` into a fresh pty; the bytes read from the master. */
+static uint64_t
+pty_round(const char *file, uint64_t *ns)
+{
+	static uint8_t buf[8192];
+	struct termios tio;
+	uint64_t t0, got = 0;
+	const char *slave;
+	ssize_t n;
+	pid_t pid;
+	int m, s, status;
+
+	if ((m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1 ||
+	    grantpt(m) == -1 || unlockpt(m) == -1 || (slave = ptsname(m)) == NULL)
+		die("pty: %s", strerror(errno));
+	if ((s = open(slave, O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1 ||
+	    tcgetattr(s, &tio) == -1)
+		die("pty %s: %s", slave, strerror(errno));
+	/* A console's settings: output processing on (ONLCR), no echo needed. */
+	tio.c_oflag |= OPOST | ONLCR;
+	tio.c_lflag &= ~(tcflag_t)ECHO;
+	if (tcsetattr(s, TCSANOW, &tio) == -1)
+		die("pty: tcsetattr: %s", strerror(errno));
+	t0 = now_ns();
+	if ((pid = fork()) == -1)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		if (dup2(s, STDOUT_FILENO) == -1)
+			_exit(126);
+		execlp("cat", "cat", file, (char *)NULL);
+		_exit(127);
+	}
+	close(s);
+	for (;;) {
+		n = read(m, buf, sizeof(buf));
+		if (n > 0)
+			got += (uint64_t)n;
+		else if (n == -1 && errno == EINTR)
+			continue;
+		else
+			break;	/* EIO: the slave side is closed, cat is done */
+	}
+	*ns = now_ns() - t0;
+	close(m);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		die("pty: cat %s failed", file);
+	return got;
+}
+
+static int
+cmd_pty(int argc, char **argv)
+{
+	uint64_t v[64], ns, got;
+	size_t r, rounds, fsize;
+	struct stat st;
+	char *end;
+
+	if (argc != 4)
+		die("usage: sc-bench pty ROUNDS FILE");
+	rounds = strtoul(argv[2], &end, 10);
+	if (*end != '\0' || rounds < 1 || rounds > 64)
+		die("pty: ROUNDS must be 1..64");
+	if (stat(argv[3], &st) == -1)
+		die("%s: %s", argv[3], strerror(errno));
+	fsize = (size_t)st.st_size;
+	for (r = 0; r < rounds; r++) {
+		got = pty_round(argv[3], &ns);
+		if (got < fsize)
+			die("pty: only %llu of %zu bytes arrived",
+			    (unsigned long long)got, fsize);
+		v[r] = (uint64_t)((double)fsize * 1e6 / (double)ns);
+	}
+	printf("tput_pty_MBps %.2f\n", (double)median(v, rounds) / 1000.0);
+	printf("tput_min_pty_MBps %.2f\n", (double)v[0] / 1000.0);
+	printf("tput_max_pty_MBps %.2f\n", (double)v[rounds - 1] / 1000.0);
 	return 0;
 }
 
@@ -1188,11 +1276,13 @@ main(int argc, char **argv)
 	if (sodium_init() < 0)
 		die("sodium_init failed");
 	if (argc < 2)
-		die("usage: sc-bench rtt|tput|connect|load ...");
+		die("usage: sc-bench rtt|tput|pty|connect|load ...");
 	if (strcmp(argv[1], "rtt") == 0)
 		return cmd_rtt(argc, argv);
 	if (strcmp(argv[1], "tput") == 0)
 		return cmd_tput(argc, argv);
+	if (strcmp(argv[1], "pty") == 0)
+		return cmd_pty(argc, argv);
 	if (strcmp(argv[1], "connect") == 0)
 		return cmd_connect(argc, argv);
 	if (strcmp(argv[1], "load") == 0)
