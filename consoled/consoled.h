@@ -90,6 +90,7 @@ struct sc_cd_client {
 	bool		hv_closed;		/* hv ended the session: drain, then BYE */
 
 	unsigned long long deadline;		/* request/handshake/flush deadline, 0 = none */
+	unsigned long long retry_at;		/* blocked input: retry INPUT, 0 = none */
 	unsigned long long stall_since;		/* output pending and not drained since */
 	double		tokens;			/* input rate limit (bytes) */
 	unsigned long long tokens_ms;

@@ -246,6 +246,8 @@ client_timer(struct sc_cd *cd, struct sc_cd_client *c, unsigned long long t)
 	}
 	if (c->deadline != 0 && (key == 0 || c->deadline < key))
 		key = c->deadline;
+	if (c->retry_at != 0 && (key == 0 || c->retry_at < key))
+		key = c->retry_at;
 	if (cd->conf->input_rate > 0 && !c->rd_eof && c->state != SC_CD_REQ &&
 	    c->state != SC_CD_CLOSING) {
 		refill(cd, c, t);
@@ -419,6 +421,7 @@ client_close(struct sc_cd *cd, struct sc_cd_client *c, bool bye)
 		(void)emit_frame(cd, c, SC_FRAME_BYE, NULL, 0);
 	c->session = 0;
 	c->pend_len = 0;
+	c->retry_at = 0;
 	c->want_output = false;
 	detach(c);
 	c->state = SC_CD_CLOSING;
@@ -966,7 +969,7 @@ flush_input(struct sc_cd *cd, struct sc_cd_client *c)
 		c->pend_len -= resp.arg;
 		if (resp.arg < n) {
 			c->input_blocked = true;
-			c->deadline = now_ms(cd) + RETRY_MS;
+			c->retry_at = now_ms(cd) + RETRY_MS;
 			cd->stats.input_retries++;
 		}
 	}
@@ -1687,16 +1690,22 @@ client_timeout(struct sc_cd *cd, struct sc_cd_client *c, unsigned long long t)
 		set_dead(cd, c);
 		return;
 	}
+	if (c->retry_at != 0 && t >= c->retry_at) {
+		/* No INPUT_SPACE event yet: retry anyway. */
+		c->retry_at = 0;
+		if (c->input_blocked) {
+			c->input_blocked = false;
+			make_ready(cd, c);
+		}
+	}
 	if (c->deadline == 0 || t < c->deadline)
 		return;		/* the input-rate refill, or an early key */
 	c->deadline = 0;
-	if (c->input_blocked) {
-		/* No INPUT_SPACE event yet: retry anyway. */
-		c->input_blocked = false;
-		make_ready(cd, c);
-		if (!finish_input_pending(c))
-			return;
-	}
+	if (finish_input_pending(c) && c->pend_len > 0)
+		sc_info("client %llu: %s did not take the last %zu bytes of input "
+		    "in %u s; closing", (unsigned long long)c->id,
+		    c->dom != NULL ? c->dom->name : "the VM", c->pend_len,
+		    cd->conf->stall_timeout);
 	switch (c->state) {
 	case SC_CD_REQ:
 		reply(cd, c, SC_CTL_E_USAGE, 0, "request timeout");

@@ -567,6 +567,7 @@ test_malformed_input(void **state)
 static void
 test_eof_mid_frame(void **state)
 {
+	size_t i;
 	struct rx rx;
 	struct sc_cd_client *c;
 	struct fake_sess *s;
@@ -598,6 +599,52 @@ test_eof_mid_frame(void **state)
 	pump();
 	assert_int_equal(s->input_len, 8);
 	assert_int_equal(c->state, SC_CD_CLOSING);
+
+	/*
+	 * BYE and EOF while the guest reads slowly: the queued input outlives
+	 * the 1 s INPUT retry interval and is delivered before the close.
+	 */
+	c = open_session(1000, "vm1", &rx);
+	s = fake_session(c->session);
+	fakehv.ring_space = 2;
+	send_frame(c, SC_FRAME_RECORD, "slow-guest", 10);
+	send_frame(c, SC_FRAME_BYE, NULL, 0);
+	sc_cd_client_eof(&cd, c);
+	pump();
+	assert_true(c->input_blocked);
+	fakehv.ring_space = 0;
+	for (i = 0; i < 5; i++) {	/* 5 s: each retry finds the ring full */
+		fake_now += 1001;
+		(void)sc_cd_tick(&cd);
+		pump();
+		assert_int_equal(c->state, SC_CD_SESSION);
+	}
+	assert_int_equal(s->input_len, 2);
+	fakehv.ring_space = 100;
+	fake_now += 1001;
+	(void)sc_cd_tick(&cd);
+	pump();
+	assert_int_equal(s->input_len, 12);
+	assert_memory_equal(s->input + 2, "slow-guest", 10);
+	assert_int_equal(c->state, SC_CD_CLOSING);
+	/* Input the guest never takes is dropped after stall_timeout, not before. */
+	c = open_session(1000, "vm1", &rx);
+	s = fake_session(c->session);
+	fakehv.ring_space = 0;
+	send_frame(c, SC_FRAME_RECORD, "never-read", 10);
+	send_frame(c, SC_FRAME_BYE, NULL, 0);
+	sc_cd_client_eof(&cd, c);
+	pump();
+	fake_now += (unsigned long long)conf->stall_timeout * 1000 - 100;
+	(void)sc_cd_tick(&cd);
+	pump();
+	assert_int_equal(c->state, SC_CD_SESSION);
+	fake_now += 200;
+	(void)sc_cd_tick(&cd);
+	pump();
+	assert_int_equal(c->state, SC_CD_CLOSING);
+	assert_int_equal(s->input_len, 0);
+	fakehv.ring_space = (size_t)-1;
 
 	/* BYE from the client: orderly close. */
 	c = open_session(1000, "vm1", &rx);
