@@ -1,13 +1,18 @@
 #!/bin/sh
 # /init of the Xen lab's dom0 (installed by tests/xen-lab/run.sh).
 #
-# Mirrors what systemd + /etc/init.d/xen do on Debian 12, minus
-# xenconsoled: the hypervisor is the console backend of the attached domU,
-# and sccrypt-consoled (xen backend) is the dom0 relay.  Then: network +
-# sshd for the host, the domU created paused, its console attached to the
-# hypervisor (sccrypt-xenctl attach), unpaused; a second domU (domu2) stays
-# unattached as the control case of the mapping probe.  Markers on the
-# serial console: SCCRYPT-ATTACH-OK / -FAIL, SCCRYPT-LAB-READY.
+# Mirrors what systemd + /etc/init.d/xen do on Debian 12: xenstored,
+# xenconsoled (the SCCrypt-patched build run.sh installed over Debian's,
+# started as Debian's init script starts it, with --log=guest), plus
+# syslogd for xenconsoled's messages.  Then: network + sshd for the host,
+# sccrypt-consoled (xen backend: the dom0 relay), domu1 created paused
+# (xenconsoled connects its console, as for every domain), its console
+# taken over by the hypervisor (sccrypt-xenctl attach: console/type =
+# sccrypt, xenconsoled lets go, Xen attaches), unpaused; domu2 is created
+# normally and stays xenconsoled's (`xl console` works for it; the control
+# case of the mapping probe).  Markers on the serial console:
+# SCCRYPT-ATTACH-OK / -FAIL, LAB-XC: lines (xenconsoled's hold on domu1's
+# console before and after the takeover), SCCRYPT-LAB-READY.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -24,7 +29,8 @@ for m in xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd e1000; do
 done
 mount -t xenfs xenfs /proc/xen
 mkdir -p -m 700 /run/xen
-mkdir -p /run/xenstored /var/lib/xen /var/log/xen /var/run/sshd /run/sccrypt /var/log/sccrypt
+mkdir -p /run/xenstored /run/lock /var/lib/xen /var/log/xen/console /var/run/sshd /run/sccrypt /var/log/sccrypt
+busybox syslogd -O /var/log/messages
 
 XENSTORED_ROOTDIR=/run/xenstored /usr/lib/xen-4.17/bin/oxenstored --pid-file /run/xenstore.pid
 i=0
@@ -33,6 +39,15 @@ until xenstore-read -s / >/dev/null 2>&1; do
 done
 /usr/lib/xen-4.17/bin/xen-init-dom0
 echo "LAB: xenstored up; $(xl info | grep -E '^xen_(version|extra)' | tr '\n' ' ')"
+# As /etc/init.d/xen does (XENCONSOLED_TRACE=guest): a daemon with a pid file.
+/usr/sbin/xenconsoled --pid-file /run/xenconsoled.pid --log=guest \
+    --log-dir=/var/log/xen/console
+i=0
+until [ -s /run/xenconsoled.pid ]; do
+	i=$((i + 1)); [ "$i" -lt 30 ] || break; sleep 1
+done
+xcpid=$(cat /run/xenconsoled.pid 2>/dev/null)
+echo "LAB: xenconsoled started (pid $xcpid)"
 
 # Network and sshd for the host (QEMU user networking defaults).
 ip link set lo up
@@ -52,26 +67,32 @@ chmod 644 /etc/sccrypt/sccrypt.conf
 echo "LAB: sccrypt-consoled started (pid $!)"
 sccrypt-xenctl info 2>&1 | sed 's/^/LAB: xenctl: /'
 
-# No xenconsoled: it would map every console as soon as `xl create`
-# introduces the domain.  libxl still waits (10 s) for a console daemon to
-# publish console/tty; publish a placeholder for every domain, so `xl
-# create` completes (the consoles are reached through sccrypt-console only).
-(
-	while true; do
-		for id in $(xenstore-list /local/domain 2>/dev/null); do
-			[ "$id" = 0 ] && continue
-			t=$(xenstore-read "/local/domain/$id/console/tty" 2>/dev/null) || continue
-			[ -z "$t" ] && xenstore-write "/local/domain/$id/console/tty" "sccrypt:$id"
-		done
-		sleep 1
-	done
-) &
+# What xenconsoled holds of a domain's console: the console/tty node, its
+# grant mappings (of /dev/xen/gntdev), its event-channel fds, the state of
+# the guest's console port, the size of the guest's log.
+xc_state() {	# xc_state DOMID NAME
+	t=$(xenstore-read "/local/domain/$1/console/tty" 2>/dev/null) || t=absent
+	p=$(xenstore-read "/local/domain/$1/console/port" 2>/dev/null)
+	port=$(/usr/lib/xen-4.17/bin/lsevtchn "$1" 2>/dev/null |
+	    sed -n "s/^ *$p: //p" | tr -s ' ' | tr ' ' '_')
+	printf 'tty=%s gntdev-maps=%s evtchn-fds=%s port=%s log-bytes=%s alive=%s\n' \
+	    "$t" "$(grep -c /dev/xen/gntdev "/proc/$xcpid/maps" 2>/dev/null)" \
+	    "$(ls -l "/proc/$xcpid/fd" 2>/dev/null | grep -c /dev/xen/evtchn)" \
+	    "${port:-?}" "$(stat -c %s "/var/log/xen/console/guest-$2.log" 2>/dev/null || echo none)" \
+	    "$(kill -0 "$xcpid" 2>/dev/null && echo yes || echo no)"
+}
 
-# The protected domU: created paused, attached, unpaused.
+# The protected domU: created paused (xenconsoled connects its console at
+# once), taken over by the hypervisor, unpaused.
 if xl create -p /etc/xen/domu1.cfg >/var/log/xl-domu1.log 2>&1; then
+	id=$(xl domid domu1)
+	echo "LAB-XC: before-attach $(xc_state "$id" domu1)"
 	out=$(sccrypt-xenctl attach domu1 2>&1)
 	rc=$?
 	echo "$out" | sed 's/^/LAB: sccrypt-xenctl: /'
+	sleep 1
+	echo "LAB-XC: after-attach $(xc_state "$id" domu1)"
+	grep -a 'xenconsoled.*Released the console' /var/log/messages | sed 's/^/LAB-XC: syslog: /'
 	if [ "$rc" -eq 0 ]; then
 		echo "SCCRYPT-ATTACH-OK"
 	else
@@ -81,7 +102,7 @@ if xl create -p /etc/xen/domu1.cfg >/var/log/xl-domu1.log 2>&1; then
 else
 	echo "SCCRYPT-ATTACH-FAIL: xl create: $(tail -n 3 /var/log/xl-domu1.log)"
 fi
-# The control domU: never attached.
+# The unprotected domU: xenconsoled's, never attached.
 xl create /etc/xen/domu2.cfg >/var/log/xl-domu2.log 2>&1 || echo "LAB: domu2 failed"
 xl list
 echo "SCCRYPT-LAB-READY"

@@ -1,17 +1,25 @@
 #!/bin/sh
 # run.sh — the Xen lab: SCCrypt inside a real Xen 4.17, under QEMU (TCG).
 #
-#  1. builds the SCCrypt hypervisor (build-xen.sh, cached) and SCCrypt for
-#     dom0 (this tree, configured --prefix=/usr, installed into a stage);
+#  1. builds the SCCrypt hypervisor (build-xen.sh, cached), xenconsoled
+#     with SCCrypt's release patch (build-xenconsoled.sh, cached) and
+#     SCCrypt for dom0 (this tree, configured --prefix=/usr, installed into
+#     a stage);
 #  2. builds (cached) a Debian 12 dom0 root file system with debootstrap
 #     (xen-utils-4.17, openssh-server, ...) packed as an initramfs with
-#     SCCrypt installed, and a busybox PV domU initramfs;
+#     SCCrypt and the patched xenconsoled installed, and a busybox PV domU
+#     initramfs;
 #  3. boots Xen + dom0 in qemu-system-x86_64 (TCG, Haswell-noTSX, 2 vCPUs,
 #     2 GiB) with sshd reachable through a host-forwarded port;
-#  4. dom0's /init starts xenstored and sccrypt-consoled (xen backend; no
-#     xenconsoled), creates the domU paused, attaches its console to the
-#     hypervisor (sccrypt-xenctl attach), unpauses it;
-#  5. from the host: takes the hypervisor's public key from Xen's own boot
+#  4. dom0's /init starts xenstored, xenconsoled (as Debian does, logging
+#     guests) and sccrypt-consoled (xen backend), creates domu1 paused
+#     (xenconsoled connects its console), hands its console to the
+#     hypervisor (sccrypt-xenctl attach: xenconsoled lets go, Xen takes
+#     over), unpauses it, and creates domu2, which stays xenconsoled's;
+#  5. from the host: checks that xenconsoled had domu1's console and let go
+#     of it completely (grant mapping, event channel, console/tty; its own
+#     log line) and that `xl console` works for domu2;
+#     takes the hypervisor's public key from Xen's own boot
 #     log (the serial console, i.e. not through dom0), binds the VM with
 #     `sccrypt-term vm protect` and runs sccrypt-term through ssh into dom0
 #     (sccrypt-console, the forced command) into the domU's console:
@@ -23,6 +31,9 @@
 #                    refused by Xen, while both work on an unattached domU);
 #       tamper       one flipped bit in a client->hv record ends the session
 #                    and the command never reaches the guest;
+#     then that xenconsoled never got domu1's console back while protected
+#     (its log of domu1 did not grow, `xl console domu1` finds no tty), and
+#     that `sccrypt-xenctl detach` gives the console back to xenconsoled;
 #  6. prints a summary; exit 0 only if every check passed.
 #
 # Not part of `make check` (needs root for debootstrap, ~10-30 min on 2
@@ -90,6 +101,8 @@ mkdir -p "$cache"
 # ---- 1. the hypervisor -------------------------------------------------
 step "hypervisor"
 xen=$("$top/tests/xen-lab/build-xen.sh") || xl_die "hypervisor build failed"
+step "xenconsoled with the release patch"
+xenconsoled=$("$top/tests/xen-lab/build-xenconsoled.sh") || xl_die "xenconsoled build failed"
 
 # ---- 1b. SCCrypt for the host and for dom0 --------------------------------
 step "SCCrypt (host build + dom0 stage)"
@@ -204,6 +217,11 @@ mkdir -p "$d0"
     --exclude=./.ok -cf - .) | (cd "$d0" && tar -xf -)
 # SCCrypt.
 (cd "$stage" && tar -cf - .) | (cd "$d0" && tar -xf -)
+# xenconsoled: the patched build replaces Debian's (the /usr/sbin wrapper
+# execs this one).
+[ -x "$d0/usr/lib/xen-4.17/bin/xenconsoled" ] ||
+    xl_die "Debian's xenconsoled is not at /usr/lib/xen-4.17/bin/xenconsoled"
+install -m 755 "$xenconsoled" "$d0/usr/lib/xen-4.17/bin/xenconsoled"
 # Libraries the SCCrypt programs need that the root file system lacks.
 for b in "$stage"/usr/sbin/* "$stage"/usr/bin/* "$stage"/usr/local/sbin/*; do
 	ldd "$b" 2>/dev/null | awk '/=> \//{print $3}'
@@ -275,7 +293,8 @@ wait_serial() {	# wait_serial PATTERN SECONDS
 	done
 	return 1
 }
-SSH="ssh -i $lab/id_lab -p $port -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=30 root@127.0.0.1"
+SSHO="ssh -i $lab/id_lab -p $port -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=30"
+SSH="$SSHO root@127.0.0.1"
 
 wait_serial 'sccrypt: hv key generated' 600 || {
 	tail -n 40 "$lab/serial.log"; xl_die "Xen did not generate the SCCrypt key"; }
@@ -296,6 +315,47 @@ until $SSH true 2>/dev/null; do
 	[ "$i" -lt 30 ] || xl_die "no ssh into dom0"
 	sleep 5
 done
+
+# ---- 4. xenconsoled: it had domu1's console, and let go of it ------------------
+xcfield() {	# xcfield LINE KEY
+	printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+xcb=$(sed -n 's/.*LAB-XC: before-attach //p' "$lab/serial.log" | head -n 1 | tr -d '\r')
+xca=$(sed -n 's/.*LAB-XC: after-attach //p' "$lab/serial.log" | head -n 1 | tr -d '\r')
+xcl=$(sed -n 's/.*LAB-XC: syslog: //p' "$lab/serial.log" | head -n 1 | tr -d '\r')
+id1=$($SSH 'xl domid domu1' 2>/dev/null | tr -d '\r') || true
+case $(xcfield "$xcb" tty):$(xcfield "$xcb" port) in
+/dev/pts/*:*Connected*Remote_Domain_0,*)
+	if [ "$(xcfield "$xcb" gntdev-maps)" -ge 1 ] 2>/dev/null; then
+		result PASS xenconsoled-had-it "xenconsoled connected domu1 at xl create -p: console/tty $(xcfield "$xcb" tty), $(xcfield "$xcb" gntdev-maps) grant mapping(s), console port bound to dom0"
+	else
+		result FAIL xenconsoled-had-it "no grant mapping in xenconsoled: $xcb"
+	fi ;;
+*)	result FAIL xenconsoled-had-it "before attach: $xcb" ;;
+esac
+if [ "$(xcfield "$xca" tty)" = absent ] && [ "$(xcfield "$xca" alive)" = yes ] &&
+    [ -n "$id1" ] && [ "$(xcfield "$xca" gntdev-maps)" = "$(( $(xcfield "$xcb" gntdev-maps) - 1 ))" ] &&
+    [ "$(xcfield "$xca" evtchn-fds)" = "$(( $(xcfield "$xcb" evtchn-fds) - 1 ))" ] &&
+    case $(xcfield "$xca" port) in *Connected*Remote_Domain_"$id1",*) true ;; *) false ;; esac &&
+    printf '%s' "$xcl" | grep -q "Released the console of domain $id1 "; then
+	result PASS takeover "console/type=sccrypt: xenconsoled logged '${xcl#*xenconsoled*: }', dropped its grant mapping and event channel, removed console/tty and kept running; Xen bound the guest's port to itself"
+else
+	result FAIL takeover "after attach: $xca; syslog: ${xcl:-none}"
+fi
+
+# xenconsoled serves the unprotected domu2 as usual: its boot output is in
+# xenconsoled's log, and a scripted `xl console` round trip works.
+xmarker="XLC$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')"
+set +e
+(sleep 5; printf 'echo %s-$((40+2))\r' "$xmarker"; sleep 10; printf '\035') |
+    timeout 120 $SSHO -tt root@127.0.0.1 'xl console domu2' >"$lab/xl-console.out" 2>&1
+set -e
+d2log=$($SSH 'grep -c DOMU-INIT-MARKER /var/log/xen/console/guest-domu2.log' 2>/dev/null | tr -d '\r') || true
+if grep -q "$xmarker-42" "$lab/xl-console.out" && [ "${d2log:-0}" -ge 1 ] 2>/dev/null; then
+	result PASS xl-console "domu2 (unprotected): boot output in xenconsoled's guest-domu2.log, xl console round trip (42 came back)"
+else
+	result FAIL xl-console "log markers: ${d2log:-none}; xl console: $(tr -d '\r' <"$lab/xl-console.out" | tail -n 3 | tr '\n' ' ')"
+fi
 
 # GET_INFO through dom0 must show the key Xen printed.
 info=$($SSH sccrypt-xenctl info 2>&1) || true
@@ -393,6 +453,39 @@ if ! grep -q "$tmarker-2" "$lab/tamper.out" && grep -q "after-9" "$lab/after.out
 else
 	result FAIL tamper "see $lab/tamper.* and $lab/after.*"
 fi
+
+# xenconsoled never got domu1's console back while it was protected.
+rel=$($SSH 'id=$(xl domid domu1)
+	echo "log-bytes=$(stat -c %s /var/log/xen/console/guest-domu1.log 2>/dev/null || echo none)"
+	echo "tty=$(xenstore-read /local/domain/$id/console/tty 2>/dev/null || echo absent)"
+	echo "gntdev-maps=$(grep -c /dev/xen/gntdev /proc/$(cat /run/xenconsoled.pid)/maps)"
+	timeout 30 xl console domu1 </dev/null >/tmp/xlc1.out 2>&1
+	echo "xl-console-rc=$?"' 2>/dev/null | tr -d '\r' | tr '\n' ' ') || true
+if [ "$(xcfield "$rel" log-bytes)" = "$(xcfield "$xca" log-bytes)" ] &&
+    [ "$(xcfield "$rel" tty)" = absent ] && [ "$(xcfield "$rel" gntdev-maps)" = 1 ] &&
+    [ "$(xcfield "$rel" xl-console-rc)" != 0 ]; then
+	result PASS released "while protected: xenconsoled's log of domu1 stayed at $(xcfield "$rel" log-bytes) bytes, no console/tty, xenconsoled maps only domu2's console, xl console domu1 fails (rc $(xcfield "$rel" xl-console-rc))"
+else
+	result FAIL released "$rel (log at takeover: $(xcfield "$xca" log-bytes) bytes)"
+fi
+
+# Detach gives the console back: xenconsoled connects it again.
+gb=$($SSH 'sccrypt-xenctl detach domu1 2>&1; id=$(xl domid domu1); i=0
+	until t=$(xenstore-read /local/domain/$id/console/tty 2>/dev/null) && [ -n "$t" ]; do
+		i=$((i + 1)); [ "$i" -lt 30 ] || break; sleep 1
+	done
+	echo "tty=$t"
+	printf "echo GB-\$((5*5))\r" >"$t"
+	i=0
+	until grep -q GB-25 /var/log/xen/console/guest-domu1.log; do
+		i=$((i + 1)); [ "$i" -lt 60 ] || break; sleep 2
+	done
+	echo "gb=$(grep -c GB-25 /var/log/xen/console/guest-domu1.log)"' 2>&1 | tr -d '\r' | tr '\n' ' ') || true
+case $gb in
+*"detached"*tty=/dev/pts/*gb=[1-9]*)
+	result PASS give-back "sccrypt-xenctl detach: xenconsoled connected domu1 again ($(xcfield "$gb" tty)), typed input ran in the guest" ;;
+*)	result FAIL give-back "$gb" ;;
+esac
 
 step "done"
 if [ "$stay" -eq 1 ]; then

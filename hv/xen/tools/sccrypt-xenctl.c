@@ -40,6 +40,12 @@
 
 #include <xencall.h>
 #include <xenstore.h>
+/*
+ * The current hypercall interface, as Xen's own tools see it: without this
+ * the public headers default to interface version 0, where
+ * __HYPERVISOR_event_channel_op means the old one-argument compat call.
+ */
+#define __XEN_TOOLS__ 1
 #include <xen/xen.h>
 #include <xen/event_channel.h>
 
