@@ -20,6 +20,7 @@
 #include "core/err.h"
 #include "log.h"
 #include "term.h"
+#include "io.h"
 
 #define ARGS_MAX	8
 
@@ -51,10 +52,9 @@ static void cmd_help(struct app *a, int argc, char **argv);
 static void
 cmd_history(struct app *a, int argc, char **argv)
 {
-	char *end;
-	unsigned long n = strtoul(argv[1], &end, 10);
+	unsigned long n;
 
-	if (*end != '\0' || n == 0 || n > 0xffffffffUL) {
+	if (sc_parse_ulong(argv[1], 10, 1, 0xffffffffUL, &n) != 0) {
 		say("history: N must be a positive number of bytes");
 		return;
 	}

@@ -20,6 +20,7 @@
 #include "readpass.h"
 #include "secmem.h"
 #include "verbs.h"
+#include "io.h"
 
 static void __attribute__((noreturn))
 usage(int code)
@@ -96,6 +97,7 @@ ssh_option(struct app *a, const char *arg)
 {
 	char key[64];
 	const char *v = strpbrk(arg, "= ");
+	unsigned long n;
 	size_t kl;
 
 	if (v == NULL || (kl = (size_t)(v - arg)) == 0 || kl >= sizeof(key))
@@ -103,16 +105,22 @@ ssh_option(struct app *a, const char *arg)
 	memcpy(key, arg, kl);
 	key[kl] = '\0';
 	v++;
-	if (strcasecmp(key, "Port") == 0)
-		a->ssh.port = atoi(v);
+	if (strcasecmp(key, "Port") == 0) {
+		if (sc_parse_ulong(v, 10, 1, 65535, &n) != 0)
+			goto bad_value;
+		a->ssh.port = (int)n;
+	}
 	else if (strcasecmp(key, "User") == 0)
 		a->ssh.user = v;
 	else if (strcasecmp(key, "IdentityFile") == 0)
 		a->ssh.identity = v;
 	else if (strcasecmp(key, "UserKnownHostsFile") == 0)
 		a->ssh.known_hosts = v;
-	else if (strcasecmp(key, "ConnectTimeout") == 0)
-		a->ssh.connect_timeout = atoi(v);
+	else if (strcasecmp(key, "ConnectTimeout") == 0) {
+		if (sc_parse_ulong(v, 10, 0, 86400, &n) != 0)
+			goto bad_value;
+		a->ssh.connect_timeout = (int)n;
+	}
 	else if (strcasecmp(key, "BatchMode") == 0 && yesno_opt(v) >= 0)
 		a->ssh.batch = yesno_opt(v) == 1;
 	else if (strcasecmp(key, "StrictHostKeyChecking") == 0) {
@@ -127,6 +135,9 @@ ssh_option(struct app *a, const char *arg)
 	} else
 		goto bad;
 	return;
+bad_value:
+	fprintf(stderr, "sccrypt-term: bad value in -o %s\n", arg);
+	exit(EXIT_USAGE);
 bad:
 	fprintf(stderr, "sccrypt-term: unsupported -o option '%s' (supported: Port, "
 	    "User, IdentityFile, UserKnownHostsFile, StrictHostKeyChecking, "
@@ -183,11 +194,16 @@ main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "+p:l:i:F:o:c:te:qvhVH:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
-		case 'p':
-			a.ssh.port = atoi(optarg);
-			if (a.ssh.port < 1 || a.ssh.port > 65535)
-				usage(EXIT_USAGE);
+		case 'p': {
+			unsigned long port;
+
+			if (sc_parse_ulong(optarg, 10, 1, 65535, &port) != 0) {
+				fprintf(stderr, "sccrypt-term: bad port '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			a.ssh.port = (int)port;
 			break;
+		}
 		case 'l': a.ssh.user = optarg; break;
 		case 'i': a.ssh.identity = optarg; break;
 		case 'F': a.ssh.config = optarg; break;
@@ -212,11 +228,13 @@ main(int argc, char **argv)
 		case OPT_TRUST: a.trust_fp = optarg; break;
 		case OPT_STRICT: a.strict_hv = true; break;
 		case OPT_HISTORY: {
-			char *end;
-			unsigned long v = strtoul(optarg, &end, 10);
+			unsigned long v;
 
-			if (*end != '\0' || v > 0xffffffffUL)
-				usage(EXIT_USAGE);
+			if (sc_parse_ulong(optarg, 10, 0, 0xffffffffUL, &v) != 0) {
+				fprintf(stderr, "sccrypt-term: --history takes a number "
+				    "of bytes (0 to 4294967295)\n");
+				return EXIT_USAGE;
+			}
 			a.history = (uint32_t)v;
 			break;
 		}
@@ -225,13 +243,9 @@ main(int argc, char **argv)
 		case OPT_STATUS: a.status_line = true; break;
 		case OPT_KEY: a.user_key_path = optarg; break;
 		case OPT_LINGER: {
-			char *end;
 			unsigned long v;
 
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (optarg[0] < '0' || optarg[0] > '9' || *end != '\0' ||
-			    errno != 0 || v > APP_LINGER_MAX_MS) {
+			if (sc_parse_ulong(optarg, 10, 0, APP_LINGER_MAX_MS, &v) != 0) {
 				fprintf(stderr, "sccrypt-term: --linger takes "
 				    "milliseconds (0 to %lu)\n", APP_LINGER_MAX_MS);
 				return EXIT_USAGE;

@@ -22,6 +22,7 @@
 
 #include "core/err.h"
 #include "transport.h"
+#include "io.h"
 
 static void
 transport_reset(struct transport *t, enum transport_kind kind)
@@ -261,10 +262,9 @@ transport_parse_dest(const char *dest, char *user, size_t usz, char *host,
 		host[hl] = '\0';
 	}
 	if (colon != NULL) {
-		char *end;
-		long p = strtol(colon + 1, &end, 10);
+		unsigned long p;
 
-		if (*end != '\0' || p < 1 || p > 65535)
+		if (sc_parse_ulong(colon + 1, 10, 1, 65535, &p) != 0)
 			return SC_ERR_INVAL;
 		*port = (int)p;
 	}

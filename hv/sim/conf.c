@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,23 +68,6 @@ trim(char *s)
 	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
 		*--e = '\0';
 	return s;
-}
-
-static int
-parse_ulong(const char *v, int base, unsigned long lo, unsigned long hi,
-    unsigned long *out)
-{
-	unsigned long x;
-	char *end;
-
-	if (*v == '\0' || *v == '-' || *v == '+')
-		return SC_ERR_FORMAT;
-	errno = 0;
-	x = strtoul(v, &end, base);
-	if (errno != 0 || *end != '\0' || x < lo || x > hi)
-		return SC_ERR_FORMAT;
-	*out = x;
-	return 0;
 }
 
 static int
@@ -175,20 +157,20 @@ hvsim_conf_parse(struct hvsim_conf *c, const char *text, size_t len,
 				if (set_str(c->socket, sizeof(c->socket), v) != 0 || v[0] != '/')
 					return F("socket: absolute path expected");
 			} else if (strcmp(k, "socket-mode") == 0) {
-				if (parse_ulong(v, 8, 0, 0777, &x) != 0 || (x & 0007) != 0)
+				if (sc_parse_ulong(v, 8, 0, 0777, &x) != 0 || (x & 0007) != 0)
 					return F("socket-mode: octal mode without world bits expected");
 				c->socket_mode = (mode_t)x;
 			} else if (strcmp(k, "tpm-tcti") == 0) {
 				if (set_str(c->tcti, sizeof(c->tcti), v) != 0)
 					return F("tpm-tcti: value expected");
 			} else if (strcmp(k, "pcr") == 0) {
-				if (parse_ulong(v, 10, 0, 23, &x) != 0)
+				if (sc_parse_ulong(v, 10, 0, 23, &x) != 0)
 					return F("pcr: 0..23 expected");
 				if (x == 16 || x == 23)
 					return F("pcr: %lu can be reset from any locality; use 15", x);
 				c->pcr = (unsigned)x;
 			} else if (strcmp(k, "history") == 0) {
-				if (parse_ulong(v, 10, HISTORY_MIN, HISTORY_MAX, &x) != 0)
+				if (sc_parse_ulong(v, 10, HISTORY_MIN, HISTORY_MAX, &x) != 0)
 					return F("history: %u..%u bytes expected", HISTORY_MIN, HISTORY_MAX);
 				c->history = x;
 			} else
@@ -196,7 +178,7 @@ hvsim_conf_parse(struct hvsim_conf *c, const char *text, size_t len,
 			continue;
 		}
 		if (strcmp(k, "domid") == 0) {
-			if (parse_ulong(v, 10, 1, 0x7fef, &x) != 0)
+			if (sc_parse_ulong(v, 10, 1, 0x7fef, &x) != 0)
 				return F("domid: 1..32751 expected");
 			d->domid = (uint32_t)x;
 		} else if (strcmp(k, "uuid") == 0) {
@@ -210,7 +192,7 @@ hvsim_conf_parse(struct hvsim_conf *c, const char *text, size_t len,
 			if (set_str(d->command, sizeof(d->command), v) != 0)
 				return F("command: value expected");
 		} else if (strcmp(k, "history") == 0) {
-			if (parse_ulong(v, 10, HISTORY_MIN, HISTORY_MAX, &x) != 0)
+			if (sc_parse_ulong(v, 10, HISTORY_MIN, HISTORY_MAX, &x) != 0)
 				return F("history: %u..%u bytes expected", HISTORY_MIN, HISTORY_MAX);
 			d->history = x;
 		} else if (strcmp(k, "input-log") == 0) {

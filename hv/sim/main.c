@@ -708,9 +708,10 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cfg = DEFAULT_CONF, *sock = NULL, *tcti = NULL, *pkfile = NULL;
-	char err[512], *end;
+	char err[512];
 	int c, verbose = 0, foreground = 0, ready[2] = { -1, -1 }, rc;
 	long pcr = -1;
+	unsigned long pcr_arg;
 	sigset_t set;
 	unsigned i;
 	pid_t pid;
@@ -724,12 +725,11 @@ main(int argc, char **argv)
 		case 'F': foreground = 1; break;
 		case 'v': verbose++; break;
 		case 'P':
-			errno = 0;
-			pcr = strtol(optarg, &end, 10);
-			if (errno || *end || pcr < 0 || pcr > 23) {
+			if (sc_parse_ulong(optarg, 10, 0, 23, &pcr_arg) != 0) {
 				fprintf(stderr, "sccrypt-hvsim: --pcr: 0..23 expected\n");
 				return 2;
 			}
+			pcr = (long)pcr_arg;
 			if (pcr == 16 || pcr == 23) {
 				fprintf(stderr, "sccrypt-hvsim: --pcr %ld can be reset from "
 				    "any locality; use 15 (the default)\n", pcr);
