@@ -459,6 +459,12 @@ hvsim_guest_main(const struct hvsim_guest_args *a)
 			if (g.inq_off < g.inq_len || n_in == 0)
 				break;
 		}
+		/*
+		 * Ring first (the hv has just made room, most likely), then
+		 * refill from the pty and top the ring up again: one pass per
+		 * wake-up instead of a second poll() for the pty.
+		 */
+		flush_outq(&g);
 		read_master(&g);
 		flush_outq(&g);
 
