@@ -65,15 +65,17 @@ pid=$CONSOLED_PID
 rss0=$(rss_kb "$pid")
 fd0=$(ls "/proc/$pid/fd" | wc -l)
 
-# The stalled reader: it is stopped before its guest starts printing ~20 MB.
+# The stalled reader: it is stopped once its guest has started printing
+# ~50 MB (stopping it any earlier could catch it before it sent the
+# command: then nothing would ever stall).  The '' keeps the echoed
+# command line from matching what the command prints.
 "$PROBE" $uk --vm-secret "$T_TMP/slow.secret" \
-    --send 'sleep 1; yes stalled-reader | head -c 20000000' \
+    --send "yes stalled-''reader | head -c 50000000" --expect 'stalled-reader' \
     --sleep 60000 -- $(shim slow) >"$T_TMP/slow.out" 2>&1 &
 SLOW=$!
 T_PIDS="$T_PIDS $SLOW"
-# (the binding above was the first session on "slow")
-t_wait 100 sh -c "[ \$(grep -c 'session .* on slow' '$T_TMP/consoled.log') -ge 2 ]" ||
-    t_fail "slow reader did not start"
+t_wait 300 grep -q '^expect ok: stalled-reader' "$T_TMP/slow.out" ||
+    { cat "$T_TMP/slow.out" >&2; t_fail "slow reader did not start"; }
 kill -STOP "$SLOW"
 
 churn_one() {	# client number -> runs one client of kind n % 4 on domain d(n % NDOM + 1)
