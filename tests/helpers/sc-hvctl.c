@@ -32,22 +32,21 @@
  * -D FILE appends every byte sent to and received from the socket, so a test
  * can check that no console plaintext crosses it.
  *
+ * The socket itself is lib/opsock.c: malformed, oversized and stray packets
+ * from the hv are dropped with a warning; events are collected while waiting.
+ *
  * Exit status: 0 success, 1 failure (message on stderr), 2 usage.
  */
 #include "config.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -60,20 +59,20 @@
 #include "core/wire.h"
 #include "hv/client/hvclient.h"
 #include "io.h"
+#include "log.h"
+#include "opsock.h"
 #include "secmem.h"
 #include "keys.h"
 
 #define DEFAULT_SOCKET	"/run/sccrypt/hvsim.sock"
 #define OUT_MAX		(1 << 20)
 
-static int sock = -1;
+static struct sc_opsock *ops;
 static FILE *dumpf;
-static uint32_t seq;
 static int timeout_s = 10;
 static uint32_t ev_bits;		/* events seen while waiting */
-static uint8_t pkt[SC_OP_MAX + 1];
-static struct sc_op_hdr rh;
-static const uint8_t *rp;
+static struct sc_op_hdr rh;		/* the last response's header */
+static uint8_t rp[SC_OP_PAYLOAD_MAX];	/* and its payload (rh.len bytes) */
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
 die(const char *fmt, ...)
@@ -88,9 +87,12 @@ die(const char *fmt, ...)
 	exit(1);
 }
 
+/* -D: every packet sent or received, as the bytes crossed the socket. */
 static void
-dump(const void *p, size_t n)
+dump(void *arg, int dir, const uint8_t *p, size_t n)
 {
+	(void)arg;
+	(void)dir;
 	if (dumpf != NULL) {
 		fwrite(p, 1, n, dumpf);
 		fflush(dumpf);
@@ -98,77 +100,78 @@ dump(const void *p, size_t n)
 }
 
 static void
+on_event(void *arg, const struct sc_op_hdr *ev)
+{
+	(void)arg;
+	ev_bits |= ev->arg;
+}
+
+static void
 connect_sock(const char *path)
 {
-	struct sockaddr_un sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa.sun_path))
-		die("socket path too long");
-	strcpy(sa.sun_path, path);
-	if ((sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1 ||
-	    connect(sock, (struct sockaddr *)&sa, sizeof(sa)) == -1)
-		die("%s: %s", path, strerror(errno));
-}
-
-/* Receive one packet (waiting up to ms); 0 on timeout. */
-static size_t
-recv_pkt(int ms)
-{
-	struct pollfd pfd = { .fd = sock, .events = POLLIN };
-	ssize_t n;
 	int r;
 
-	r = poll(&pfd, 1, ms);
-	if (r == 0)
-		return 0;
+	if ((r = sc_opsock_connect(path, on_event, NULL, &ops)) == SC_ERR_TOOLONG)
+		die("socket path too long");
+	if (r == SC_ERR_INVAL)
+		die("%s: %s", path, sc_err(r));
 	if (r < 0)
-		die("poll: %s", strerror(errno));
-	n = recv(sock, pkt, sizeof(pkt), 0);
-	if (n <= 0)
-		die("hv closed the ops socket");
-	dump(pkt, (size_t)n);
-	if (sc_hvc_op_parse(pkt, (size_t)n, &rh, &rp) != 0)
-		die("malformed packet from the hv");
-	return (size_t)n;
+		die("%s: %s", path, strerror(errno));
+	sc_opsock_set_tap(ops, dump, NULL);
 }
 
-/* Send a request; return its response status (events are noted on the way). */
+/* A transport failure of the ops socket ends the program. */
+static void __attribute__((noreturn))
+die_transport(int r)
+{
+	if (r == SC_ERR_TIMEOUT)
+		die("no answer from the hv");
+	if (r == SC_ERR_EOF)
+		die("hv closed the ops socket");
+	if (r == SC_ERR_SYSTEM)
+		die("ops socket: %s", strerror(errno));
+	die("ops socket: %s", sc_err(r));
+}
+
+static unsigned int
+timeout_ms(void)
+{
+	return timeout_s > INT_MAX / 1000 ? INT_MAX : (unsigned int)timeout_s * 1000;
+}
+
+/*
+ * Send a request; return its response status, with the response in rh/rp
+ * (events are noted on the way).
+ */
 static int
 request(uint16_t op, uint32_t domid, uint32_t session, uint32_t arg,
     const void *payload, size_t len)
 {
-	static uint8_t req[SC_OP_MAX];
-	struct sc_buf b;
-	uint32_t my;
+	struct sc_op_hdr req;
+	int r;
 
-	sc_buf_init(&b, req, sizeof(req));
-	my = ++seq;
-	if (sc_hvc_op_build(&b, op, domid, session, arg, my, payload, len) != 0)
+	if (len > SC_OP_PAYLOAD_MAX)
 		die("request too large");
-	dump(req, b.len);
-	if (send(sock, req, b.len, MSG_NOSIGNAL) != (ssize_t)b.len)
-		die("send: %s", strerror(errno));
-	for (;;) {
-		if (recv_pkt(timeout_s * 1000) == 0)
-			die("no answer from the hv");
-		if (rh.op == SC_OP_EVENT) {
-			ev_bits |= rh.arg;
-			continue;
-		}
-		if (rh.seq != my)
-			die("answer out of order");
-		return rh.status;
-	}
+	memset(&req, 0, sizeof(req));
+	req.op = op;
+	req.domid = domid;
+	req.session = session;
+	req.arg = arg;
+	req.len = (uint32_t)len;
+	if ((r = sc_opsock_call(ops, &req, payload, &rh, rp, sizeof(rp),
+	    timeout_ms())) < 0)
+		die_transport(r);
+	return rh.status;
 }
 
 /* Wait for an event (or ms), collecting bits. */
 static void
 wait_event(int ms)
 {
-	if (recv_pkt(ms) > 0 && rh.op == SC_OP_EVENT)
-		ev_bits |= rh.arg;
+	int r;
+
+	if ((r = sc_opsock_wait(ops, (unsigned int)ms)) < 0)
+		die_transport(r);
 }
 
 static size_t
@@ -825,6 +828,8 @@ main(int argc, char **argv)
 
 	if (sodium_init() < 0)
 		die("libsodium initialisation failed");
+	/* lib/opsock.c reports dropped packets from the hv as warnings. */
+	sc_log_init("sc-hvctl", SC_LOG_WARN, SC_LOG_TO_STDERR);
 	if (path == NULL)
 		path = DEFAULT_SOCKET;
 	while ((c = getopt(argc, argv, "+S:D:t:h")) != -1) {
