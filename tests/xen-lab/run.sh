@@ -31,9 +31,11 @@
 #                    refused by Xen, while both work on an unattached domU);
 #       tamper       one flipped bit in a client->hv record ends the session
 #                    and the command never reaches the guest;
-#     then that xenconsoled never got domu1's console back while protected
-#     (its log of domu1 did not grow, `xl console domu1` finds no tty), and
-#     that `sccrypt-xenctl detach` gives the console back to xenconsoled;
+#     then that a restarted xenconsoled leaves domu1 alone, that it never
+#     got domu1's console back while protected (its log of domu1 did not
+#     grow, `xl console domu1` finds no tty), that `sccrypt-xenctl detach`
+#     gives the console back to xenconsoled, and that with Debian's
+#     unpatched xenconsoled attach gives up with a clear error;
 #  6. prints a summary; exit 0 only if every check passed.
 #
 # Not part of `make check` (needs root for debootstrap, ~10-30 min on 2
@@ -218,9 +220,10 @@ mkdir -p "$d0"
 # SCCrypt.
 (cd "$stage" && tar -cf - .) | (cd "$d0" && tar -xf -)
 # xenconsoled: the patched build replaces Debian's (the /usr/sbin wrapper
-# execs this one).
+# execs this one); Debian's stays as xenconsoled.debian for the last check.
 [ -x "$d0/usr/lib/xen-4.17/bin/xenconsoled" ] ||
     xl_die "Debian's xenconsoled is not at /usr/lib/xen-4.17/bin/xenconsoled"
+mv "$d0/usr/lib/xen-4.17/bin/xenconsoled" "$d0/usr/lib/xen-4.17/bin/xenconsoled.debian"
 install -m 755 "$xenconsoled" "$d0/usr/lib/xen-4.17/bin/xenconsoled"
 # Libraries the SCCrypt programs need that the root file system lacks.
 for b in "$stage"/usr/sbin/* "$stage"/usr/bin/* "$stage"/usr/local/sbin/*; do
@@ -454,6 +457,33 @@ else
 	result FAIL tamper "see $lab/tamper.* and $lab/after.*"
 fi
 
+# A restarted xenconsoled connects the consoles it serves and leaves the
+# attached one alone (the type is read before anything is mapped).
+rs=$($SSH 'kill $(cat /run/xenconsoled.pid); i=0
+	while [ -e /run/xenconsoled.pid ] && kill -0 $(cat /run/xenconsoled.pid) 2>/dev/null; do
+		i=$((i + 1)); [ "$i" -lt 20 ] || break; sleep 1
+	done
+	rm -f /run/xenconsoled.pid
+	xenconsoled --pid-file /run/xenconsoled.pid --log=guest --log-dir=/var/log/xen/console
+	i=0
+	until [ -s /run/xenconsoled.pid ] &&
+	    [ "$(ls -l /proc/$(cat /run/xenconsoled.pid)/fd 2>/dev/null | grep -c /dev/xen/evtchn)" -ge 1 ]; do
+		i=$((i + 1)); [ "$i" -lt 30 ] || break; sleep 1
+	done
+	sleep 2
+	p=$(cat /run/xenconsoled.pid)
+	echo "evtchn-fds=$(ls -l /proc/$p/fd | grep -c /dev/xen/evtchn)"
+	echo "gntdev-maps=$(grep -c /dev/xen/gntdev /proc/$p/maps)"
+	echo "tty1=$(xenstore-read /local/domain/$(xl domid domu1)/console/tty 2>/dev/null || echo absent)"' 2>/dev/null |
+    tr -d '\r' | tr '\n' ' ') || true
+printf '%s\n' "$rs" >"$lab/xc-restart.out"
+if [ "$(xcfield "$rs" evtchn-fds)" = 1 ] && [ "$(xcfield "$rs" gntdev-maps)" = 1 ] &&
+    [ "$(xcfield "$rs" tty1)" = absent ]; then
+	result PASS restart "a restarted xenconsoled connected domu2 again and left the attached domu1 alone"
+else
+	result FAIL restart "$rs"
+fi
+
 # xenconsoled never got domu1's console back while it was protected.
 rel=$($SSH 'id=$(xl domid domu1)
 	echo "log-bytes=$(stat -c %s /var/log/xen/console/guest-domu1.log 2>/dev/null || echo none)"
@@ -461,6 +491,7 @@ rel=$($SSH 'id=$(xl domid domu1)
 	echo "gntdev-maps=$(grep -c /dev/xen/gntdev /proc/$(cat /run/xenconsoled.pid)/maps)"
 	timeout 30 xl console domu1 </dev/null >/tmp/xlc1.out 2>&1
 	echo "xl-console-rc=$?"' 2>/dev/null | tr -d '\r' | tr '\n' ' ') || true
+printf '%s\n' "$rel" >"$lab/xc-released.out"
 if [ "$(xcfield "$rel" log-bytes)" = "$(xcfield "$xca" log-bytes)" ] &&
     [ "$(xcfield "$rel" tty)" = absent ] && [ "$(xcfield "$rel" gntdev-maps)" = 1 ] &&
     [ "$(xcfield "$rel" xl-console-rc)" != 0 ]; then
@@ -481,10 +512,33 @@ gb=$($SSH 'sccrypt-xenctl detach domu1 2>&1; id=$(xl domid domu1); i=0
 		i=$((i + 1)); [ "$i" -lt 60 ] || break; sleep 2
 	done
 	echo "gb=$(grep -c GB-25 /var/log/xen/console/guest-domu1.log)"' 2>&1 | tr -d '\r' | tr '\n' ' ') || true
+printf '%s\n' "$gb" >"$lab/xc-give-back.out"
 case $gb in
 *"detached"*tty=/dev/pts/*gb=[1-9]*)
 	result PASS give-back "sccrypt-xenctl detach: xenconsoled connected domu1 again ($(xcfield "$gb" tty)), typed input ran in the guest" ;;
 *)	result FAIL give-back "$gb" ;;
+esac
+
+# An unpatched xenconsoled never lets go: attach times out with a clear
+# error and gives the console back (console/type restored).
+up=$($SSH 'kill $(cat /run/xenconsoled.pid); sleep 2; rm -f /run/xenconsoled.pid
+	/usr/lib/xen-4.17/bin/xenconsoled.debian --pid-file /run/xenconsoled.pid \
+	    --log=guest --log-dir=/var/log/xen/console
+	id=$(xl domid domu1); i=0
+	until [ -s /run/xenconsoled.pid ] &&
+	    [ "$(ls -l /proc/$(cat /run/xenconsoled.pid)/fd 2>/dev/null | grep -c /dev/xen/evtchn)" -ge 2 ]; do
+		i=$((i + 1)); [ "$i" -lt 30 ] || break; sleep 1
+	done
+	sccrypt-xenctl attach -w 3 domu1 2>&1; echo "rc=$?"
+	sleep 1
+	echo "type=$(xenstore-read /local/domain/$id/console/type)"
+	echo "tty=$(xenstore-read /local/domain/$id/console/tty 2>/dev/null || echo absent)"' 2>&1 |
+    tr -d '\r' | tr '\n' ' ') || true
+printf '%s\n' "$up" >"$lab/xc-unpatched.out"
+case $up in
+*"not released within 3 s: console port "*" is still bound to domain 0"*rc=1*type=xenconsoled*tty=/dev/pts/*)
+	result PASS unpatched-refused "Debian's xenconsoled keeps the console: attach gave up after 3 s saying the port is still bound to domain 0, and restored console/type" ;;
+*)	result FAIL unpatched-refused "$up" ;;
 esac
 
 step "done"
