@@ -290,14 +290,18 @@ sc_opsock_drain(struct sc_opsock *os)
 int
 sc_opsock_wait(struct sc_opsock *os, unsigned int timeout_ms)
 {
+	struct pollfd pfd;
 	int r;
 
-	r = wait_until(os, POLLIN, sc_now_ms() + timeout_ms);
-	if (r == SC_ERR_TIMEOUT || r == 0)
-		return 0;
+	pfd.fd = os->fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	r = poll(&pfd, 1, (int)SC_MIN(timeout_ms, (unsigned int)INT_MAX));
 	if (r < 0)
-		return r;
-	return sc_opsock_drain(os);
+		return errno == EINTR ? 0 : SC_ERR_SYSTEM;
+	if (r == 0)
+		return 0;
+	return sc_opsock_drain(os);	/* also on POLLHUP: it reports the EOF */
 }
 
 /*
