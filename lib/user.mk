@@ -77,3 +77,11 @@ tests_unit_test_opsock_LDADD = $(TEST_LIBS)
 UNIT_TESTS += tests/unit/test_opsock
 TESTS += tests/unit/test_opsock
 endif
+
+# libFuzzer harness: how the ops socket client sorts what the hv sends
+# (events, stray/malformed/oversized packets, the response by seq).
+fuzz_programs += tests/fuzz/fuzz_opsock
+tests_fuzz_fuzz_opsock_SOURCES = tests/fuzz/fuzz_opsock.c
+tests_fuzz_fuzz_opsock_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_fuzz_fuzz_opsock_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_opsock_LDADD = $(SC_LIBS)
