@@ -17,8 +17,6 @@
 #include "at_hv.h"
 
 #define GET_INFO_MIN	(32 + 5 * 4)	/* hv_pubkey + five u32 */
-/* The seq at_hv_parse_info() expects ("atst"); see at_hv.h. */
-#define AT_HV_SEQ	0x61747374u
 
 /*
  * The GET_INFO response payload: hv_pubkey[32] abi_version:u32 caps:u32
@@ -50,32 +48,6 @@ static int
 hv_status(int32_t status)
 {
 	return status >= SC_ERR_MIN ? status : SC_ERR_FORMAT;
-}
-
-int
-at_hv_parse_info(const uint8_t *pkt, size_t len, uint8_t pk[32],
-    uint32_t *pcr_index, int *skip)
-{
-	struct sc_buf b;
-	struct sc_op_hdr h;
-	const uint8_t *p;
-	int r;
-
-	*skip = 0;
-	sc_buf_init_ro(&b, pkt, len);
-	if ((r = sc_op_hdr_get(&b, &h)) < 0)
-		return r;
-	if (h.op == SC_OP_EVENT || h.seq != AT_HV_SEQ) {
-		*skip = 1;
-		return 0;
-	}
-	if (h.op != SC_OP_GET_INFO)
-		return SC_ERR_TYPE;
-	if (h.status < 0)
-		return hv_status(h.status);
-	if (h.len != sc_buf_avail(&b) || sc_buf_get_view(&b, h.len, &p) < 0)
-		return SC_ERR_FORMAT;
-	return at_hv_info_payload(p, h.len, pk, pcr_index);
 }
 
 int

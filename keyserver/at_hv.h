@@ -12,7 +12,8 @@
  * public key and the PCR index it was measured into.  Events are skipped.
  * SC_ERR_NOTFOUND if nobody listens, SC_ERR_PERM, SC_ERR_TOOLONG (path),
  * SC_ERR_TIMEOUT, SC_ERR_CLOSED if the hv hung up, SC_ERR_FORMAT for a
- * short answer, or the hv's negative status.
+ * short answer, or the hv's negative status (SC_ERR_FORMAT if that is no
+ * SC_ERR_* code).
  */
 int	at_hv_get_info(const char *path, unsigned int timeout_ms, uint8_t pk[32],
 	    uint32_t *pcr_index) __attribute__((warn_unused_result));
@@ -24,15 +25,5 @@ int	at_hv_get_info(const char *path, unsigned int timeout_ms, uint8_t pk[32],
  */
 int	at_hv_info_payload(const uint8_t *p, size_t len, uint8_t pk[32],
 	    uint32_t *pcr_index) __attribute__((warn_unused_result));
-
-/*
- * Parse one whole ops packet sent as the answer to a GET_INFO with seq
- * 0x61747374 ("atst"): fills pk/pcr_index (through at_hv_info_payload()),
- * or *skip = 1 for an event or another request's answer.  The transport
- * itself is lib/opsock.c now, which chooses its own seqs; this packet-level
- * form remains for test_ks_req and fuzz_ks_http.
- */
-int	at_hv_parse_info(const uint8_t *pkt, size_t len, uint8_t pk[32],
-	    uint32_t *pcr_index, int *skip) __attribute__((warn_unused_result));
 
 #endif /* SC_AT_HV_H */

@@ -1,11 +1,15 @@
 /*
  * test_ks_req.c — parsing of everything the key server and its agent read
  * from the network: JSON request/response bodies (ks_req.c), the agent's
- * HTTP response parser and URL parser (at_http.c), the hv GET_INFO answer
- * (at_hv.c), host names and the result table (ks_util.c).
+ * HTTP response parser and URL parser (at_http.c), the hv GET_INFO payload
+ * and what at_hv_get_info() makes of a fake hv's answers (at_hv.c), host
+ * names and the result table (ks_util.c).
  */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sodium.h>
@@ -404,50 +409,189 @@ op_packet(uint8_t *buf, size_t bufsz, uint16_t op, int32_t status,
 	h.seq = seq;
 	h.len = plen;
 	sc_buf_init(&b, buf, bufsz);
-	assert_int_equal(sc_op_hdr_put(&b, &h), 0);
-	assert_int_equal(sc_buf_put_bytes(&b, payload, plen), 0);
+	if (sc_op_hdr_put(&b, &h) != 0 ||
+	    (plen > 0 && sc_buf_put_bytes(&b, payload, plen) != 0))
+		abort();
 	return b.len;
 }
 
+/* A GET_INFO payload (ABI 1): pk all `fill`, pcr_index pcr; 52 bytes. */
 static void
-test_hv_info(void **state)
+info_payload(uint8_t pl[52], uint8_t fill, uint32_t pcr)
 {
-	uint8_t pl[52], pkt[128], pk[32];
-	uint32_t pcr = 0;
 	struct sc_buf b;
-	size_t n;
-	int skip;
-	const uint32_t seq = 0x61747374u;
+
+	sc_buf_init(&b, pl, 52);
+	memset(pl, fill, 32);
+	b.len = 32;
+	if (sc_buf_put_u32_le(&b, 1) != 0 ||
+	    sc_buf_put_u32_le(&b, 0x3f) != 0 ||
+	    sc_buf_put_u32_le(&b, 16) != 0 ||
+	    sc_buf_put_u32_le(&b, 64) != 0 ||
+	    sc_buf_put_u32_le(&b, pcr) != 0)
+		abort();
+}
+
+static void
+test_hv_info_payload(void **state)
+{
+	uint8_t pl[60], pk[32];
+	uint32_t pcr = 0;
 
 	(void)state;
-	sc_buf_init(&b, pl, sizeof(pl));
-	memset(pk, 0x42, sizeof(pk));
-	assert_int_equal(sc_buf_put_bytes(&b, pk, 32), 0);
-	assert_int_equal(sc_buf_put_u32_le(&b, 1), 0);
-	assert_int_equal(sc_buf_put_u32_le(&b, 0x3f), 0);
-	assert_int_equal(sc_buf_put_u32_le(&b, 16), 0);
-	assert_int_equal(sc_buf_put_u32_le(&b, 64), 0);
-	assert_int_equal(sc_buf_put_u32_le(&b, 15), 0);
+	info_payload(pl, 0x42, 15);
+	memset(pk, 0, sizeof(pk));
+	assert_int_equal(at_hv_info_payload(pl, 52, pk, &pcr), 0);
+	assert_int_equal(pcr, 15);
+	assert_memory_equal(pk, pl, 32);
+	/* Later ABI versions may append fields. */
+	memset(pl + 52, 0xee, 8);
+	pcr = 0;
+	assert_int_equal(at_hv_info_payload(pl, sizeof(pl), pk, &pcr), 0);
+	assert_int_equal(pcr, 15);
+	/* Anything shorter than ABI 1's 52 bytes is refused. */
+	assert_int_equal(at_hv_info_payload(pl, 51, pk, &pcr), SC_ERR_FORMAT);
+	assert_int_equal(at_hv_info_payload(pl, 0, pk, &pcr), SC_ERR_FORMAT);
+}
+
+/*
+ * at_hv_get_info() against a fake hv: a child that accepts one connection
+ * on a listening ops socket, checks the GET_INFO request and sends a
+ * scripted answer.  The packet sorting itself (events, stray seqs,
+ * malformed and oversized packets) is lib/opsock.c's, tested in
+ * test_opsock and fuzz_opsock; here we check what at_hv.c makes of it.
+ */
+enum fake_hv {
+	HV_OK,		/* event, stray answer, malformed packet, then the answer */
+	HV_BUSY,	/* status SC_ERR_BUSY */
+	HV_ODD_STATUS,	/* a negative status that is no sc_error */
+	HV_SHORT,	/* a 40-byte payload */
+	HV_HANGUP,	/* closes without answering */
+};
+
+#define FAKE_HV_ALARM_S	20
+#define HV_CALL_MS	10000
+
+static void
+fake_hv_serve(int lfd, enum fake_hv how)
+{
+	static uint8_t in[SC_OP_MAX], out[SC_OP_MAX];
+	struct sc_op_hdr req;
+	struct sc_buf b;
+	uint8_t pl[52];
+	ssize_t n;
+	size_t len;
+	int fd;
+
+	alarm(FAKE_HV_ALARM_S);
+	if ((fd = accept(lfd, NULL, NULL)) < 0)
+		_exit(2);
+	if ((n = recv(fd, in, sizeof(in), 0)) <= 0)
+		_exit(3);
+	sc_buf_init_ro(&b, in, (size_t)n);
+	if (sc_op_hdr_get(&b, &req) != 0 || req.op != SC_OP_GET_INFO ||
+	    req.len != 0 || sc_buf_avail(&b) != 0 || req.seq == 0)
+		_exit(4);
+#define SEND(l) do { if (send(fd, out, (l), MSG_NOSIGNAL) != (ssize_t)(l)) \
+		_exit(5); } while (0)
+	switch (how) {
+	case HV_OK:
+		len = op_packet(out, sizeof(out), SC_OP_EVENT, 0, 0, NULL, 0);
+		SEND(len);
+		/* Another request's answer, with another key: not ours. */
+		info_payload(pl, 0x99, 7);
+		len = op_packet(out, sizeof(out), SC_OP_GET_INFO, 0,
+		    req.seq + 1, pl, 52);
+		SEND(len);
+		SEND(10);	/* a cut header */
+		info_payload(pl, 0x42, 15);
+		len = op_packet(out, sizeof(out), SC_OP_GET_INFO, 0, req.seq,
+		    pl, 52);
+		SEND(len);
+		break;
+	case HV_BUSY:
+		len = op_packet(out, sizeof(out), SC_OP_GET_INFO, SC_ERR_BUSY,
+		    req.seq, NULL, 0);
+		SEND(len);
+		break;
+	case HV_ODD_STATUS:
+		len = op_packet(out, sizeof(out), SC_OP_GET_INFO,
+		    SC_ERR_MIN - 1000, req.seq, NULL, 0);
+		SEND(len);
+		break;
+	case HV_SHORT:
+		info_payload(pl, 0x42, 15);
+		len = op_packet(out, sizeof(out), SC_OP_GET_INFO, 0, req.seq,
+		    pl, 40);
+		SEND(len);
+		break;
+	case HV_HANGUP:
+		break;
+	}
+#undef SEND
+	close(fd);
+	_exit(0);
+}
+
+/* Run one at_hv_get_info() against a fake hv answering `how`. */
+static int
+hv_get_info_with(const char *path, enum fake_hv how, uint8_t pk[32],
+    uint32_t *pcr)
+{
+	struct sockaddr_un sun;
+	pid_t pid;
+	int lfd, r, st;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	assert_true(strlen(path) < sizeof(sun.sun_path));
+	memcpy(sun.sun_path, path, strlen(path));
+	(void)unlink(path);
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		fake_hv_serve(lfd, how);
+	close(lfd);
+	r = at_hv_get_info(path, HV_CALL_MS, pk, pcr);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	(void)unlink(path);
+	return r;
+}
+
+static void
+test_hv_get_info(void **state)
+{
+	char dir[] = "/tmp/test_ks_req.XXXXXX", path[64];
+	uint8_t pk[32], want[32];
+	uint32_t pcr = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/ops.sock", dir);
 
 	memset(pk, 0, sizeof(pk));
-	n = op_packet(pkt, sizeof(pkt), SC_OP_GET_INFO, 0, seq, pl, 52);
-	assert_int_equal(at_hv_parse_info(pkt, n, pk, &pcr, &skip), 0);
-	assert_int_equal(skip, 0);
+	memset(want, 0x42, sizeof(want));
+	assert_int_equal(hv_get_info_with(path, HV_OK, pk, &pcr), 0);
+	assert_memory_equal(pk, want, 32);
 	assert_int_equal(pcr, 15);
-	assert_int_equal(pk[31], 0x42);
-	/* Events and other requests' answers are skipped. */
-	n = op_packet(pkt, sizeof(pkt), SC_OP_EVENT, 0, 0, NULL, 0);
-	assert_int_equal(at_hv_parse_info(pkt, n, pk, &pcr, &skip), 0);
-	assert_int_equal(skip, 1);
-	/* Short payload, error status, truncated packet, bad magic. */
-	n = op_packet(pkt, sizeof(pkt), SC_OP_GET_INFO, 0, seq, pl, 40);
-	assert_int_equal(at_hv_parse_info(pkt, n, pk, &pcr, &skip), SC_ERR_FORMAT);
-	n = op_packet(pkt, sizeof(pkt), SC_OP_GET_INFO, SC_ERR_BUSY, seq, NULL, 0);
-	assert_int_equal(at_hv_parse_info(pkt, n, pk, &pcr, &skip), SC_ERR_BUSY);
-	n = op_packet(pkt, sizeof(pkt), SC_OP_GET_INFO, 0, seq, pl, 52);
-	assert_true(at_hv_parse_info(pkt, n - 1, pk, &pcr, &skip) < 0);
-	pkt[0] ^= 1;
-	assert_true(at_hv_parse_info(pkt, n, pk, &pcr, &skip) < 0);
+	/* The hv's own error comes back as it is; an unknown one as FORMAT. */
+	assert_int_equal(hv_get_info_with(path, HV_BUSY, pk, &pcr), SC_ERR_BUSY);
+	assert_int_equal(hv_get_info_with(path, HV_ODD_STATUS, pk, &pcr),
+	    SC_ERR_FORMAT);
+	assert_int_equal(hv_get_info_with(path, HV_SHORT, pk, &pcr),
+	    SC_ERR_FORMAT);
+	assert_int_equal(hv_get_info_with(path, HV_HANGUP, pk, &pcr),
+	    SC_ERR_CLOSED);
+	/* Nobody there. */
+	assert_int_equal(at_hv_get_info(path, HV_CALL_MS, pk, &pcr),
+	    SC_ERR_NOTFOUND);
+	assert_int_equal(rmdir(dir), 0);
 }
 
 int
@@ -463,7 +607,8 @@ main(void)
 		cmocka_unit_test(test_pcr_list_host_results),
 		cmocka_unit_test(test_http_response),
 		cmocka_unit_test(test_url),
-		cmocka_unit_test(test_hv_info),
+		cmocka_unit_test(test_hv_info_payload),
+		cmocka_unit_test(test_hv_get_info),
 	};
 
 	if (sc_lib_init() < 0)
