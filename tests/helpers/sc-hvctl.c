@@ -66,6 +66,9 @@
 
 #define DEFAULT_SOCKET	"/run/sccrypt/hvsim.sock"
 #define OUT_MAX		(1 << 20)
+/* Limits of the numbers this tool reads from its arguments. */
+#define TIMEOUT_S_MAX	86400		/* -t: one day */
+#define SLEEP_MS_MAX	3600000UL	/* step sleep:MS: one hour */
 
 static struct sc_opsock *ops;
 static FILE *dumpf;
@@ -85,6 +88,27 @@ die(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(1);
+}
+
+/*
+ * A number from the command line: all of s, decimal, within [min, max]
+ * (sc_parse_ulong).  Anything else is a usage error: exit 2 with a message
+ * naming the option and the bad value.
+ */
+static unsigned long
+num_arg(const char *what, const char *s, unsigned long min, unsigned long max)
+{
+	unsigned long v;
+	int r;
+
+	if ((r = sc_parse_ulong(s, 10, min, max, &v)) != 0) {
+		fprintf(stderr, "sc-hvctl: %s: bad value '%s': %s (want a "
+		    "decimal number in %lu..%lu)\n", what, s,
+		    r == SC_ERR_TOOLONG ? "out of range" : "not a number",
+		    min, max);
+		exit(2);
+	}
+	return v;
 }
 
 /* -D: every packet sent or received, as the bytes crossed the socket. */
@@ -260,9 +284,9 @@ find_domain(const char *spec, struct dominfo *di)
 {
 	struct sc_buf b;
 	uint32_t i;
-	char *end;
-	unsigned long want = strtoul(spec, &end, 10);
-	bool by_id = *spec != '\0' && *end == '\0';
+	unsigned long want = 0;
+	/* A domid if all of spec is one, else a name. */
+	bool by_id = sc_parse_ulong(spec, 10, 0, UINT32_MAX, &want) == 0;
 
 	if (request(SC_OP_LIST_DOMAINS, 0, 0, 0, NULL, 0) != 0)
 		die("LIST_DOMAINS: %s", sc_err(rh.status));
@@ -398,7 +422,11 @@ cmd_protect(int argc, char **argv)
 		case 'o': ownf = optarg; break;
 		case 'U': uuid = optarg; break;
 		case 'N': options &= ~(uint32_t)SC_REG_OPT_HISTORY; break;
-		case 'H': hist = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'H':
+			/* Any u32: the hv clamps it to its own bounds. */
+			hist = (uint32_t)num_arg("--history", optarg, 0,
+			    UINT32_MAX);
+			break;
 		case 'u':
 			if (npubs == SC_ACL_MAX - 1)
 				die("too many --user-pub");
@@ -667,7 +695,8 @@ run_steps(int argc, char **argv)
 		else if (kl == 14 && strncmp(a, "expect-history", 14) == 0 && !raw_mode)
 			expect(t, n, true);
 		else if (kl == 5 && strncmp(a, "sleep", 5) == 0) {
-			long long until = (long long)sc_now_ms() + atol(v);
+			long long until = (long long)sc_now_ms() +
+			    (long long)num_arg("sleep", v, 0, SLEEP_MS_MAX);
 			while ((long long)sc_now_ms() < until) {
 				poll_output();
 				wait_event(50);
@@ -679,7 +708,8 @@ run_steps(int argc, char **argv)
 		} else if (kl == 4 && strncmp(a, "ping", 4) == 0 && !raw_mode)
 			send_record(SC_REC_PING, t, n);
 		else if (kl == 7 && strncmp(a, "history", 7) == 0 && !raw_mode) {
-			uint32_t w = (uint32_t)strtoul(v, NULL, 10);
+			uint32_t w = (uint32_t)num_arg("history", v, 0,
+			    UINT32_MAX);
 			uint8_t be[4] = { (uint8_t)(w >> 24), (uint8_t)(w >> 16),
 			    (uint8_t)(w >> 8), (uint8_t)w };
 			send_record(SC_REC_HISTORY_REQ, be, 4);
@@ -718,7 +748,11 @@ cmd_session(int argc, char **argv, bool raw)
 		case 's': secf = optarg; break;
 		case 'V': viewer = true; break;
 		case 'U': uuid = optarg; break;
-		case 'H': hist = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'H':
+			/* Any u32: the hv replays at most what it kept. */
+			hist = (uint32_t)num_arg("--history", optarg, 0,
+			    UINT32_MAX);
+			break;
 		default: return 2;
 		}
 	}
@@ -836,7 +870,9 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'S': path = optarg; break;
 		case 'D': dumpfile = optarg; break;
-		case 't': timeout_s = atoi(optarg); break;
+		case 't':
+			timeout_s = (int)num_arg("-t", optarg, 1, TIMEOUT_S_MAX);
+			break;
 		case 'h': usage(); return 0;
 		default: usage(); return 2;
 		}
@@ -845,8 +881,6 @@ main(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	if (timeout_s <= 0)
-		timeout_s = 10;
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
