@@ -36,6 +36,7 @@ EXTRA_DIST += \
 	hv/xen/patches/tools/0001-xenconsoled-release-a-console-whose-type-changes.patch \
 	tests/xen-lab/common.sh tests/xen-lab/crypto-diff.c \
 	tests/xen-lab/nv-provider.c tests/xen-lab/sccrypt-xen-probe.c \
+	tests/xen-lab/sccrypt-hcall-probe.c \
 	tests/xen-lab/glue-test.c \
 	tests/xen-lab/dom0-init.sh
 

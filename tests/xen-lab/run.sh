@@ -19,6 +19,11 @@
 #  5. from the host: checks that xenconsoled had domu1's console and let go
 #     of it completely (grant mapping, event channel, console/tty; its own
 #     log line) and that `xl console` works for domu2;
+#     that the sccrypt_op hypercall is refused to a domU: root in domu2
+#     issues it through its own /dev/xen/privcmd (sccrypt-hcall-probe,
+#     driven over `xl console domu2`) and Xen answers -EPERM to GET_INFO,
+#     PROTECT, ATTACH and DETACH (dummy XSM: control domain only), while
+#     the same probe in dom0 reaches the SCCrypt core;
 #     takes the hypervisor's public key from Xen's own boot
 #     log (the serial console, i.e. not through dom0), binds the VM with
 #     `sccrypt-term vm protect` and runs sccrypt-term through ssh into dom0
@@ -156,6 +161,11 @@ mkdir -p "$stage/usr/local/sbin"
 cc -O2 -Wall -Wextra -Werror -o "$stage/usr/local/sbin/sccrypt-xen-probe" \
     "$top/tests/xen-lab/sccrypt-xen-probe.c" -lxenforeignmemory -lxengnttab ||
     xl_die "cannot build the dom0 probe"
+# The hypercall probe: static, so the same binary runs in dom0 and in the
+# busybox domU (access control of sccrypt_op, the xsm-dummy check).
+cc -static -O2 -Wall -Wextra -Werror -o "$stage/usr/local/sbin/sccrypt-hcall-probe" \
+    "$top/tests/xen-lab/sccrypt-hcall-probe.c" ||
+    xl_die "cannot build the hypercall probe (static; libc6-dev's libc.a)"
 
 # ---- 2. kernel, dom0 root file system, domU ------------------------------
 step "kernel"
@@ -196,12 +206,24 @@ fi
 step "domU initramfs"
 mkdir -p "$lab/domu/bin" "$lab/domu/proc" "$lab/domu/sys" "$lab/domu/dev"
 cp /bin/busybox "$lab/domu/bin/busybox"
+# privcmd (a module in Debian's kernel) and the hypercall probe: root in the
+# domU can issue any hypercall; only Xen decides.
+mkdir -p "$lab/domu/lib"
+pcko=$(find "$kdir/root/lib/modules/$kver" -name 'xen-privcmd.ko*' | head -n 1)
+case $pcko in
+*.ko) cp "$pcko" "$lab/domu/lib/xen-privcmd.ko" ;;
+*) xl_die "no uncompressed xen-privcmd.ko in the kernel package (${pcko:-none})" ;;
+esac
+cp "$stage/usr/local/sbin/sccrypt-hcall-probe" "$lab/domu/bin/"
 cat >"$lab/domu/init" <<'EOF'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+# unrestricted=1: Linux must not filter hypercalls itself (lockdown-style
+# restriction to a target domain), so that a refusal is Xen's.
+insmod /lib/xen-privcmd.ko unrestricted=1 || echo "DOMU: insmod xen-privcmd failed"
 echo "DOMU-INIT-MARKER: $(uname -r)"
 while true; do setsid cttyhack sh; done
 EOF
@@ -358,6 +380,51 @@ if grep -q "$xmarker-42" "$lab/xl-console.out" && [ "${d2log:-0}" -ge 1 ] 2>/dev
 	result PASS xl-console "domu2 (unprotected): boot output in xenconsoled's guest-domu2.log, xl console round trip (42 came back)"
 else
 	result FAIL xl-console "log markers: ${d2log:-none}; xl console: $(tr -d '\r' <"$lab/xl-console.out" | tail -n 3 | tr '\n' ' ')"
+fi
+
+# Access control of the hypercall (dummy XSM, XSM_PRIV: control domain
+# only).  Root in domu2 issues sccrypt_op through its own /dev/xen/privcmd:
+# GET_INFO, PROTECT of domu1, ATTACH and DETACH of the protected domu1; Xen
+# must refuse each with -EPERM, while xen_version through the same fd works
+# (the refusal is Xen's, not Linux's).  The same probe in dom0 reaches the
+# SCCrypt core: GET_INFO returns Xen's key, PROTECT gets an answer from the
+# core (a negative status: no blob), DETACH of the unattached domu2 passes
+# the hook and gets -ENOENT.
+d1=$($SSH 'xl domid domu1' 2>/dev/null | tr -d '\r') || true
+d2=$($SSH 'xl domid domu2' 2>/dev/null | tr -d '\r') || true
+htag="HCP$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')"
+set +e
+(sleep 5; printf 'echo %s-B$((2+2)); sccrypt-hcall-probe version get-info protect:%s attach:%s detach:%s; echo %s-E$((2+2))\r' \
+    "$htag" "$d1" "$d1" "$d1" "$htag"; sleep 8; printf '\035') |
+    timeout 120 $SSHO -tt root@127.0.0.1 'xl console domu2' >"$lab/xsm-domu.console" 2>&1
+set -e
+hu=
+i=0
+while [ "$i" -lt 10 ]; do
+	hu=$($SSH "sed -n '/$htag-B4/,/$htag-E4/p' /var/log/xen/console/guest-domu2.log" 2>/dev/null | tr -d '\r') || true
+	case $hu in *"$htag-E4"*) break ;; esac
+	i=$((i + 1))
+	sleep 2
+done
+printf '%s\n' "$hu" >"$lab/xsm-domu.out"
+h0=$($SSH "sccrypt-hcall-probe version get-info protect:$d2 detach:$d2" 2>&1 | tr -d '\r') || true
+printf '%s\n' "$h0" >"$lab/xsm-dom0.out"
+hline() {	# hline OUTPUT NAME: that command's line
+	printf '%s\n' "$1" | grep "^$2: " | head -n 1
+}
+xsm_ok=1
+case $(hline "$hu" version) in "version: rc=0 xen=4.17") ;; *) xsm_ok=0 ;; esac
+for c in get-info protect attach detach; do
+	[ "$(hline "$hu" $c)" = "$c: rc=-1 (EPERM)" ] || xsm_ok=0
+done
+[ "$(hline "$h0" version)" = "version: rc=0 xen=4.17" ] || xsm_ok=0
+[ "$(hline "$h0" get-info)" = "get-info: rc=0 status=0 hv-public-key=$hvpk" ] || xsm_ok=0
+case $(hline "$h0" protect) in "protect: rc=0 status=-"[0-9]*) ;; *) xsm_ok=0 ;; esac
+[ "$(hline "$h0" detach)" = "detach: rc=-2 (ENOENT)" ] || xsm_ok=0
+if [ -n "$d1" ] && [ -n "$d2" ] && [ "$xsm_ok" -eq 1 ]; then
+	result PASS xsm-dummy "root in domu2 (d$d2), hypercall 43 through its /dev/xen/privcmd: GET_INFO, PROTECT d$d1, ATTACH d$d1, DETACH d$d1 all -EPERM from Xen (xen_version through the same fd works); from dom0 the same probe gets Xen's key from GET_INFO, a core status for PROTECT ($(hline "$h0" protect | sed 's/.*status=//')), -ENOENT for DETACH of the unattached d$d2"
+else
+	result FAIL xsm-dummy "domU: $(printf '%s' "$hu" | grep -E '^[a-z-]+: ' | tr '\n' ' ') dom0: $(printf '%s' "$h0" | tr '\n' ' ')"
 fi
 
 # GET_INFO through dom0 must show the key Xen printed.

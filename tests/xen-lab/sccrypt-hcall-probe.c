@@ -1,0 +1,253 @@
+/*
+ * sccrypt-hcall-probe — Xen lab helper: issue the sccrypt_op hypercall (43)
+ * directly through /dev/xen/privcmd (IOCTL_PRIVCMD_HYPERCALL) and print
+ * what Xen returned.  Built static (no Xen libraries), so the same binary
+ * runs in dom0 and in the lab's busybox domU, as root.  It checks the
+ * access control of the hypercall itself: from a domU every command must be
+ * refused by the XSM hook (dummy policy XSM_PRIV: -EPERM), from dom0 the
+ * same calls reach the SCCrypt core.
+ *
+ * usage: sccrypt-hcall-probe CMD...
+ *   version         xen_version(XENVER_version): a hypercall every domain
+ *                   may make, showing that the privcmd path reaches Xen
+ *                   (and so that a refusal below is Xen's, not Linux's)
+ *   get-info        SCCRYPT_OP_CALL with an SC_OP_GET_INFO request
+ *   protect:DOMID   SCCRYPT_OP_CALL with an SC_OP_PROTECT request for DOMID
+ *                   and an empty payload (no blob: the core, if reached,
+ *                   rejects it with a negative status)
+ *   attach:DOMID    SCCRYPT_OP_ATTACH of DOMID (port 0, gfn 0)
+ *   detach:DOMID    SCCRYPT_OP_DETACH of DOMID
+ *
+ * One line per command:
+ *   NAME: rc=0 status=S [hv-public-key=HEX]    the hypercall returned 0
+ *   NAME: rc=-E (ENAME)                        it returned -E
+ *   version: rc=0 xen=MAJOR.MINOR
+ * Exit 0 when every command was issued (whatever Xen answered), 2 on usage
+ * errors or when /dev/xen/privcmd cannot be opened.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* Linux's <xen/sys/privcmd.h> ABI (that header needs Xen's public types). */
+typedef struct privcmd_hypercall {
+	uint64_t	op;
+	uint64_t	arg[5];
+} privcmd_hypercall_t;
+#define IOCTL_PRIVCMD_HYPERCALL	\
+	_IOC(_IOC_NONE, 'P', 0, sizeof(privcmd_hypercall_t))
+
+#define HYPERVISOR_xen_version	17
+#define XENVER_version		0
+#define HYPERVISOR_sccrypt_op	43	/* hv/xen/patches/0001 */
+#define SCCRYPT_OP_CALL		1
+#define SCCRYPT_OP_ATTACH	2
+#define SCCRYPT_OP_DETACH	3
+
+/* lib/core/ops.h */
+#define SC_OPS_MAGIC		0x504f4353u
+#define SC_OPS_VERSION		1
+#define SC_OP_HDR_LEN		32
+#define SC_OP_GET_INFO		1
+#define SC_OP_PROTECT		3
+#define SC_PK_LEN		32
+
+#define BUF_LEN			4096
+
+/* public/sccrypt.h (hv/xen/patches/0001) */
+struct xen_sccrypt_attach {
+	uint16_t	domid;
+	uint16_t	pad0;
+	uint32_t	port;
+	uint64_t	gfn;
+	uint32_t	history;
+	uint32_t	flags;
+	uint8_t		uuid[16];
+	char		name[64];
+};
+struct xen_sccrypt_detach {
+	uint16_t	domid;
+	uint16_t	pad0;
+};
+
+static int privcmd = -1;
+/* Hypercall buffers: page-aligned, locked and touched, as libxencall's. */
+static unsigned char *buf;
+
+static void
+put32(unsigned char *p, uint32_t v)
+{
+	p[0] = v & 0xff;
+	p[1] = (v >> 8) & 0xff;
+	p[2] = (v >> 16) & 0xff;
+	p[3] = (v >> 24) & 0xff;
+}
+
+static uint32_t
+get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+/* Returns the hypercall's result: >= 0, or -errno. */
+static long
+hypercall(uint64_t op, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+	privcmd_hypercall_t h;
+	long rc;
+
+	memset(&h, 0, sizeof(h));
+	h.op = op;
+	h.arg[0] = a0;
+	h.arg[1] = a1;
+	h.arg[2] = a2;
+	rc = ioctl(privcmd, IOCTL_PRIVCMD_HYPERCALL, &h);
+	return rc < 0 ? -(long)errno : rc;
+}
+
+static void
+print_err(const char *name, long rc)
+{
+	const char *e;
+
+	switch (-rc) {
+	case EPERM:	e = "EPERM"; break;
+	case EACCES:	e = "EACCES"; break;
+	case ENOENT:	e = "ENOENT"; break;
+	case ENOSYS:	e = "ENOSYS"; break;
+	case EINVAL:	e = "EINVAL"; break;
+	case EFAULT:	e = "EFAULT"; break;
+	case ESRCH:	e = "ESRCH"; break;
+	case EBUSY:	e = "EBUSY"; break;
+	case EEXIST:	e = "EEXIST"; break;
+	default:	e = "other"; break;
+	}
+	printf("%s: rc=%ld (%s)\n", name, rc, e);
+}
+
+static void
+op_call(const char *name, uint16_t op, uint32_t domid)
+{
+	long rc;
+	uint32_t i;
+
+	memset(buf, 0, BUF_LEN);
+	put32(buf, SC_OPS_MAGIC);
+	buf[4] = SC_OPS_VERSION;
+	buf[6] = op & 0xff;
+	buf[7] = op >> 8;
+	put32(buf + 12, domid);
+	put32(buf + 28, 1);		/* seq */
+	rc = hypercall(HYPERVISOR_sccrypt_op, SCCRYPT_OP_CALL,
+	    (uint64_t)(uintptr_t)buf, BUF_LEN);
+	if (rc != 0) {
+		print_err(name, rc);
+		return;
+	}
+	printf("%s: rc=0 status=%d", name, (int32_t)get32(buf + 8));
+	if (op == SC_OP_GET_INFO && get32(buf + 8) == 0 &&
+	    get32(buf + 24) >= SC_PK_LEN) {
+		printf(" hv-public-key=");
+		for (i = 0; i < SC_PK_LEN; i++)
+			printf("%02x", buf[SC_OP_HDR_LEN + i]);
+	}
+	printf("\n");
+}
+
+static int
+parse_domid(const char *s, uint16_t *domid)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v >= 0x7ff0)
+		return -1;
+	*domid = (uint16_t)v;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct xen_sccrypt_attach at;
+	struct xen_sccrypt_detach dt;
+	uint16_t domid;
+	long rc;
+	int i;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: sccrypt-hcall-probe version|get-info|"
+		    "protect:DOMID|attach:DOMID|detach:DOMID...\n");
+		return 2;
+	}
+	buf = mmap(NULL, BUF_LEN, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED) {
+		perror("sccrypt-hcall-probe: mmap");
+		return 2;
+	}
+	if (mlock(buf, BUF_LEN) != 0)
+		perror("sccrypt-hcall-probe: mlock (continuing)");
+	memset(buf, 0, BUF_LEN);
+	if ((privcmd = open("/dev/xen/privcmd", O_RDWR | O_CLOEXEC)) < 0) {
+		perror("sccrypt-hcall-probe: /dev/xen/privcmd");
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "version") == 0) {
+			rc = hypercall(HYPERVISOR_xen_version, XENVER_version,
+			    0, 0);
+			if (rc < 0)
+				print_err("version", rc);
+			else
+				printf("version: rc=0 xen=%ld.%ld\n", rc >> 16,
+				    rc & 0xffff);
+		} else if (strcmp(a, "get-info") == 0) {
+			op_call("get-info", SC_OP_GET_INFO, 0);
+		} else if (strncmp(a, "protect:", 8) == 0 &&
+		    parse_domid(a + 8, &domid) == 0) {
+			op_call("protect", SC_OP_PROTECT, domid);
+		} else if (strncmp(a, "attach:", 7) == 0 &&
+		    parse_domid(a + 7, &domid) == 0) {
+			memset(&at, 0, sizeof(at));
+			at.domid = domid;
+			memcpy(at.name, "probe", 5);
+			memcpy(buf, &at, sizeof(at));
+			rc = hypercall(HYPERVISOR_sccrypt_op, SCCRYPT_OP_ATTACH,
+			    (uint64_t)(uintptr_t)buf, sizeof(at));
+			if (rc == 0)
+				printf("attach: rc=0\n");
+			else
+				print_err("attach", rc);
+		} else if (strncmp(a, "detach:", 7) == 0 &&
+		    parse_domid(a + 7, &domid) == 0) {
+			memset(&dt, 0, sizeof(dt));
+			dt.domid = domid;
+			memcpy(buf, &dt, sizeof(dt));
+			rc = hypercall(HYPERVISOR_sccrypt_op, SCCRYPT_OP_DETACH,
+			    (uint64_t)(uintptr_t)buf, sizeof(dt));
+			if (rc == 0)
+				printf("detach: rc=0\n");
+			else
+				print_err("detach", rc);
+		} else {
+			fprintf(stderr, "sccrypt-hcall-probe: bad command %s\n", a);
+			return 2;
+		}
+	}
+	close(privcmd);
+	return 0;
+}
