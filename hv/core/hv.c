@@ -1494,12 +1494,34 @@ sess_emit_ctrlq(struct sc_hv_session *s, struct sc_buf *out)
 	}
 }
 
+/*
+ * Guest output reached the history during session skip's OUTPUT op (its
+ * pull made room, the ring was drained): the other sessions that have not
+ * been told yet are told now.  No guest event may follow (the guest can
+ * have nothing more to write), so nothing else would tell them.
+ */
+static void
+announce_output(struct sc_hv *hv, struct sc_hv_domain *d, int skip)
+{
+	struct sc_hv_session *t;
+	int i;
+
+	for (i = 0; i < SC_HV_MAX_SESSIONS; i++) {
+		t = &d->sess[i];
+		if (i == skip || t->state != SC_HV_SESS_OPEN || t->out_evented ||
+		    !sess_has_output(d, t))
+			continue;
+		t->out_evented = true;
+		ev(hv, d, t->id, SC_EV_OUTPUT);
+	}
+}
+
 static int
 op_output(struct sc_hv *hv, struct op_ctx *o)
 {
 	struct sc_hv_domain *d;
 	struct sc_hv_session *s;
-	size_t max, n, moved, fit;
+	size_t max, n, moved, pumped, fit;
 	uint8_t nb[2 + 8 + 1 + 64];
 	bool more = false, closed = false;
 	uint64_t lost;
@@ -1521,6 +1543,7 @@ op_output(struct sc_hv *hv, struct op_ctx *o)
 		o->out.size = max;	/* nothing has been written yet */
 	if ((r = dom_pump(hv, d, &moved)) != 0)
 		dom_mark_broken(hv, d);
+	pumped = moved;
 	r = 0;
 
 	sess_emit_ctrlq(s, &o->out);
@@ -1587,6 +1610,7 @@ op_output(struct sc_hv *hv, struct op_ctx *o)
 				dom_mark_broken(hv, d);
 				break;
 			}
+			pumped += moved;
 		} else
 			break;
 	}
@@ -1601,6 +1625,8 @@ op_output(struct sc_hv *hv, struct op_ctx *o)
 	}
 done:
 	o->arg = (more ? SC_OUT_F_MORE : 0) | (closed ? SC_OUT_F_CLOSED : 0);
+	if (pumped > 0)
+		announce_output(hv, d, idx);
 	if (!closed)
 		dom_maybe_unblock(hv, d, idx);
 	return r;

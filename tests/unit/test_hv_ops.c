@@ -848,6 +848,56 @@ test_output_event_once_per_pull(void **state)
 	sc_hvc_wipe(&cs);
 }
 
+/*
+ * Output that reaches the history during another session's OUTPUT op (the
+ * writer's pull drains the ring once its backlog shrinks) raises an event
+ * for the sessions that have not seen it: the guest may have nothing more
+ * to write, and no guest event would ever come.
+ */
+static void
+test_output_moved_by_a_pull_is_announced(void **state)
+{
+	struct fx *f = *state;
+	struct sc_hvc_session w, v;
+	static struct rx rx;
+	uint8_t out[4096];
+	uint32_t sw, sv;
+	size_t i, n;
+
+	for (i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)('A' + i % 26);
+	assert_int_equal(protect(f, D1, SC_REG_OPT_HISTORY, 4096), 0);
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &w, &sw), 0);
+	assert_int_equal(open_s(f, D1, f->user_sk, SC_HS1_F_VIEWER, 0, &v, &sv), 0);
+	/* A record makes the first session the writer, whose backlog holds the guest. */
+	assert_int_equal(send_rec(f, D1, sw, &w, SC_REC_PING, "", 0), 0);
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D1, sw, &w, &rx, 0);
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D1, sv, &v, &rx, 0);
+	/* The writer's unread output fills the history; 1000 bytes wait in the ring. */
+	for (i = 0; i < sizeof(out); i += n)
+		n = guest_write(f, D1, out + i, sizeof(out) - i);
+	assert_int_equal(guest_write(f, D1, "0123456789", 10), 10);
+	for (i = 0; i < 99; i++)
+		assert_int_equal(guest_write(f, D1, "0123456789", 10), 10);
+	/* The viewer catches up with the history. */
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D1, sv, &v, &rx, 0);
+	assert_int_equal(rx.ndata, 4096);
+	/* The writer's pull moves the ring's 1000 bytes: the viewer is told. */
+	f->events[D1] = 0;
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D1, sw, &w, &rx, 0);
+	assert_int_equal(rx.ndata, 5096);
+	assert_true(f->events[D1] & SC_EV_OUTPUT);
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D1, sv, &v, &rx, 0);
+	assert_int_equal(rx.ndata, 1000);
+	sc_hvc_wipe(&w);
+	sc_hvc_wipe(&v);
+}
+
 static void
 test_blocked_then_event(void **state)
 {
@@ -1302,6 +1352,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blocked_then_event, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_output_event_once_per_pull, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_output_moved_by_a_pull_is_announced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_history_option, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_takeover_and_viewer, setup, teardown),
