@@ -31,6 +31,42 @@ extern char **environ;
 
 static char known_hvs_path[PATH_MAX];
 
+/*
+ * A verb's options: each either takes a value (str) or is a flag.  The
+ * table ends with a NULL name.
+ */
+struct verb_opt {
+	const char	 *name;
+	const char	**str;		/* "--opt VALUE": the value, or NULL */
+	bool		 *flag;		/* "--opt": set to true, or NULL */
+};
+
+/*
+ * Parse argv[first..argc) against opts.  Returns 0, or -1 on an unknown
+ * option or an option missing its value (the caller prints its usage).
+ */
+static int
+verb_opts(int argc, char **argv, int first, const struct verb_opt *opts)
+{
+	const struct verb_opt *o;
+	int i;
+
+	for (i = first; i < argc; i++) {
+		for (o = opts; o->name != NULL; o++)
+			if (strcmp(argv[i], o->name) == 0)
+				break;
+		if (o->name == NULL)
+			return -1;
+		if (o->str != NULL) {
+			if (i + 1 >= argc)
+				return -1;
+			*o->str = argv[++i];
+		} else
+			*o->flag = true;
+	}
+	return 0;
+}
+
 static int
 path_in_store(const struct app *a, const char *name, char *out, size_t outsz)
 {
@@ -195,22 +231,18 @@ verb_keygen(struct app *a, int argc, char **argv)
 	bool nopass = false, force = false;
 	uint8_t *sk = NULL, pk[SC_KEY_LEN];
 	char *pass = NULL, host[128], defcomment[256];
-	int i, r, code = EXIT_LOCAL;
+	int r, code = EXIT_LOCAL;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-f") == 0 && i + 1 < argc)
-			file = argv[++i];
-		else if (strcmp(argv[i], "-C") == 0 && i + 1 < argc)
-			comment = argv[++i];
-		else if (strcmp(argv[i], "-N") == 0)
-			nopass = true;
-		else if (strcmp(argv[i], "--force") == 0)
-			force = true;
-		else {
-			fprintf(stderr, "usage: sccrypt-term keygen [-f FILE] "
-			    "[-C COMMENT] [-N] [--force]\n");
-			return EXIT_USAGE;
-		}
+	const struct verb_opt opts[] = {
+		{ "-f", &file, NULL }, { "-C", &comment, NULL },
+		{ "-N", NULL, &nopass }, { "--force", NULL, &force },
+		{ NULL, NULL, NULL },
+	};
+
+	if (verb_opts(argc, argv, 1, opts) != 0) {
+		fprintf(stderr, "usage: sccrypt-term keygen [-f FILE] "
+		    "[-C COMMENT] [-N] [--force]\n");
+		return EXIT_USAGE;
 	}
 	if (file == NULL) {
 		if ((r = open_store(a, true)) != 0)
@@ -334,25 +366,22 @@ vm_init(struct app *a, int argc, char **argv)
 	bool newkey = false, nopass = false, force = false;
 	struct sc_vmfile *vm = NULL;
 	char path[PATH_MAX], rel[PATH_MAX], *pass = NULL, uu[37];
-	int i, r, code = EXIT_LOCAL;
+	int r, code = EXIT_LOCAL;
 
 	if (argc < 3)
 		goto usage;
 	name = argv[2];
-	for (i = 3; i < argc; i++) {
-		if (strcmp(argv[i], "--uuid") == 0 && i + 1 < argc)
-			uuid = argv[++i];
-		else if (strcmp(argv[i], "--disk-key-file") == 0 && i + 1 < argc)
-			keyfile = argv[++i];
-		else if (strcmp(argv[i], "--luks") == 0 && i + 1 < argc)
-			luks = argv[++i];
-		else if (strcmp(argv[i], "--new-disk-key") == 0)
-			newkey = true;
-		else if (strcmp(argv[i], "-N") == 0)
-			nopass = true;
-		else if (strcmp(argv[i], "--force") == 0)
-			force = true;
-		else
+	{
+		const struct verb_opt opts[] = {
+			{ "--uuid", &uuid, NULL },
+			{ "--disk-key-file", &keyfile, NULL },
+			{ "--luks", &luks, NULL },
+			{ "--new-disk-key", NULL, &newkey },
+			{ "-N", NULL, &nopass }, { "--force", NULL, &force },
+			{ NULL, NULL, NULL },
+		};
+
+		if (verb_opts(argc, argv, 3, opts) != 0)
 			goto usage;
 	}
 	if (uuid == NULL || (!!keyfile + !!luks + newkey) != 1)
@@ -521,21 +550,19 @@ vm_import(struct app *a, int argc, char **argv)
 	bool nopass = false, force = false;
 	struct sc_vmfile *vm = NULL;
 	char path[PATH_MAX], *pass = NULL, uu[37];
-	int i, r, code = EXIT_LOCAL;
+	int r, code = EXIT_LOCAL;
 
 	if (argc < 3)
 		goto usage;
 	name = argv[2];
-	for (i = 3; i < argc; i++) {
-		if (strcmp(argv[i], "--uuid") == 0 && i + 1 < argc)
-			uuid = argv[++i];
-		else if (strcmp(argv[i], "--secret-file") == 0 && i + 1 < argc)
-			sfile = argv[++i];
-		else if (strcmp(argv[i], "-N") == 0)
-			nopass = true;
-		else if (strcmp(argv[i], "--force") == 0)
-			force = true;
-		else
+	{
+		const struct verb_opt opts[] = {
+			{ "--uuid", &uuid, NULL }, { "--secret-file", &sfile, NULL },
+			{ "-N", NULL, &nopass }, { "--force", NULL, &force },
+			{ NULL, NULL, NULL },
+		};
+
+		if (verb_opts(argc, argv, 3, opts) != 0)
 			goto usage;
 	}
 	if (uuid == NULL || sfile == NULL)
@@ -946,15 +973,17 @@ verb_cert(struct app *a, int argc, char **argv)
 	char fp[SC_FINGERPRINT_LEN], hex[65], host[4 * 255 + 1];
 	size_t len = 0;
 	bool verify;
-	int i, r;
+	int r;
 
 	if (argc < 3 || (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "verify") != 0))
 		goto usage;
 	verify = strcmp(argv[1], "verify") == 0;
-	for (i = 3; i < argc; i++) {
-		if (strcmp(argv[i], "--host") == 0 && i + 1 < argc)
-			a->host = argv[++i];
-		else
+	{
+		const struct verb_opt opts[] = {
+			{ "--host", &a->host, NULL }, { NULL, NULL, NULL },
+		};
+
+		if (verb_opts(argc, argv, 3, opts) != 0)
 			goto usage;
 	}
 	if ((r = read_cert(argv[2], buf, sizeof(buf), &len)) < 0) {
