@@ -22,8 +22,9 @@
 #     that the sccrypt_op hypercall is refused to a domU: root in domu2
 #     issues it through its own /dev/xen/privcmd (sccrypt-hcall-probe,
 #     driven over `xl console domu2`) and Xen answers -EPERM to GET_INFO,
-#     PROTECT, ATTACH and DETACH (dummy XSM: control domain only), while
-#     the same probe in dom0 reaches the SCCrypt core;
+#     PROTECT, ATTACH and DETACH (dummy XSM: control domain only; with -f
+#     FLASK's -EACCES, see below), while the same probe in dom0 reaches the
+#     SCCrypt core;
 #     takes the hypervisor's public key from Xen's own boot
 #     log (the serial console, i.e. not through dom0), binds the VM with
 #     `sccrypt-term vm protect` and runs sccrypt-term through ssh into dom0
@@ -43,29 +44,52 @@
 #     unpatched xenconsoled attach gives up with a clear error;
 #  6. prints a summary; exit 0 only if every check passed.
 #
+# With -f (or XL_FLASK=1) the hypervisor is the FLASK build (build-xen.sh
+# -c CONFIG_XSM=y -c CONFIG_XSM_FLASK=y -c CONFIG_XSM_FLASK_POLICY=y: XSM
+# with FLASK as the default module and a built-in policy compiled from the
+# patched tools/flask/policy; the build needs checkpolicy) and Xen boots
+# with flask=enforcing; everything else is the same.  Then additionally:
+# Xen's serial log says FLASK starts enforcing, `xl getenforce` in dom0
+# says Enforcing and `xl list -Z` labels dom0 dom0_t and both domUs
+# (created without a seclabel) domU_t (flask-enforcing); the domU's
+# sccrypt_op calls are refused with -EACCES and Xen logs the AVC denial of
+# xen2 { sccrypt_op } for domU_t (xsm-flask instead of xsm-dummy); at the
+# end Xen's log holds no AVC denial but those (flask-avc): dom0_t did
+# everything else (xenstored, xenconsoled, xl, attach/detach, protect,
+# sessions, the mapping probe) within the policy.
+#
 # Not part of `make check` (needs root for debootstrap, ~10-30 min on 2
 # cores, network access to the Debian mirror).  Host packages: debootstrap
 # qemu-system-x86 busybox-static bison flex dpkg-dev (+ the project's
 # build dependencies).  Everything downloaded or built is cached under
 # $XL_CACHE (see common.sh).
 #
-# usage: tests/xen-lab/run.sh [-k] [-s]
+# usage: tests/xen-lab/run.sh [-k] [-s] [-f]
 #   -k  keep the lab directory (serial log, dom0 logs, captures)
 #   -s  leave the VM running at the end (ssh command printed); Ctrl-C stops
+#   -f  FLASK: the XSM/FLASK hypervisor, booted with flask=enforcing (above)
 # env:  XL_TIMEOUT (seconds for the whole QEMU run, default 2400)
+#       XL_FLASK=1 (same as -f)
 set -eu
 XL_PROG=xen-lab
 . "$(dirname "$0")/common.sh"
 
 keep=0
 stay=0
-while getopts ks opt; do
+flask=${XL_FLASK:-0}
+while getopts ksf opt; do
 	case $opt in
 	k) keep=1 ;;
 	s) stay=1; keep=1 ;;
-	*) echo "usage: $0 [-k] [-s]" >&2; exit 2 ;;
+	f) flask=1 ;;
+	*) echo "usage: $0 [-k] [-s] [-f]" >&2; exit 2 ;;
 	esac
 done
+case $flask in
+0) xsm=dummy ;;
+1) xsm=flask ;;
+*) echo "$0: XL_FLASK must be 0 or 1" >&2; exit 2 ;;
+esac
 
 top=$XL_TOP
 t0=$(date +%s)
@@ -106,8 +130,28 @@ cache=$XL_CACHE/lab
 mkdir -p "$cache"
 
 # ---- 1. the hypervisor -------------------------------------------------
-step "hypervisor"
-xen=$("$top/tests/xen-lab/build-xen.sh") || xl_die "hypervisor build failed"
+# Xen's command line beyond the console and memory settings.
+xen_args="spec-ctrl=gds-mit=no sccrypt-disk-check=0"
+if [ "$xsm" = flask ]; then
+	step "hypervisor (XSM/FLASK, built-in policy)"
+	# The same -c lines in the same order as documented: they are part of
+	# build-xen.sh's cache key.
+	xen=$("$top/tests/xen-lab/build-xen.sh" -c CONFIG_XSM=y -c CONFIG_XSM_FLASK=y \
+	    -c CONFIG_XSM_FLASK_POLICY=y) ||
+	    xl_die "FLASK hypervisor build failed (it needs checkpolicy: build-aux/install-deps --xen-lab)"
+	# What booting with flask=enforcing relies on: FLASK is the default XSM
+	# module, the policy is built in, the hook is in the image.
+	for c in CONFIG_XSM_FLASK=y CONFIG_XSM_FLASK_DEFAULT=y CONFIG_XSM_FLASK_POLICY=y; do
+		grep -qx "$c" "$(dirname "$xen")/config" || xl_die "$c is not set in $(dirname "$xen")/config"
+	done
+	for s in flask_sccrypt_op xsm_flask_init_policy; do
+		grep -q " $s\$" "$(dirname "$xen")/xen-syms.nm" || xl_die "$s is not in the FLASK hypervisor"
+	done
+	xen_args="$xen_args flask=enforcing"
+else
+	step "hypervisor"
+	xen=$("$top/tests/xen-lab/build-xen.sh") || xl_die "hypervisor build failed"
+fi
 step "xenconsoled with the release patch"
 xenconsoled=$("$top/tests/xen-lab/build-xenconsoled.sh") || xl_die "xenconsoled build failed"
 
@@ -298,12 +342,12 @@ xl_log "dom0 initramfs: $(du -h "$lab/dom0-initrd.gz" | cut -f1)"
 
 # ---- 3. boot -----------------------------------------------------------------
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-step "booting Xen + dom0 (QEMU TCG, ssh on 127.0.0.1:$port)"
+step "booting Xen ($xen_args) + dom0 (QEMU TCG, ssh on 127.0.0.1:$port)"
 timeout "${XL_TIMEOUT:-2400}" qemu-system-x86_64 -accel tcg,thread=multi \
     -cpu Haswell-noTSX -m 2048 -smp 2 -nographic -no-reboot \
     -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:22" -device e1000,netdev=n0 \
     -kernel "$xen" \
-    -append "dom0_mem=1024M,max:1024M console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all spec-ctrl=gds-mit=no sccrypt-disk-check=0" \
+    -append "dom0_mem=1024M,max:1024M console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all $xen_args" \
     -initrd "$vmlinuz console=hvc0 panic=5,$lab/dom0-initrd.gz" \
     </dev/null >"$lab/serial.log" 2>&1 &
 qpid=$!
@@ -340,6 +384,29 @@ until $SSH true 2>/dev/null; do
 	[ "$i" -lt 30 ] || xl_die "no ssh into dom0"
 	sleep 5
 done
+
+# FLASK: Xen started enforcing with its built-in policy, dom0 sees the same,
+# and the domains carry the labels the policy's rules are written for
+# (libxl gives a domain created without a seclabel SECINITSID_DOMU).
+if [ "$xsm" = flask ]; then
+	fl=$(grep -a -E 'Flask: +(Starting in|Access controls disabled)' "$lab/serial.log" | head -n 1 | tr -d '\r')
+	fe=$($SSH 'xl getenforce' 2>&1 | tr -d '\r') || true
+	$SSH 'xl list -Z' >"$lab/xl-list-Z.out" 2>&1 || true
+	lab0=$(tr -d '\r' <"$lab/xl-list-Z.out" | awk '$1 == "Domain-0" {print $NF}')
+	lab1=$(tr -d '\r' <"$lab/xl-list-Z.out" | awk '$1 == "domu1" {print $NF}')
+	lab2=$(tr -d '\r' <"$lab/xl-list-Z.out" | awk '$1 == "domu2" {print $NF}')
+	case $fl in
+	*"Flask:  Starting in enforcing mode."*) fl_ok=1 ;;
+	*) fl_ok=0 ;;
+	esac
+	if [ "$fl_ok" -eq 1 ] && [ "$fe" = Enforcing ] &&
+	    [ "$lab0" = system_u:system_r:dom0_t ] &&
+	    [ "$lab1" = system_u:system_r:domU_t ] && [ "$lab2" = system_u:system_r:domU_t ]; then
+		result PASS flask-enforcing "Xen: '${fl#*"(XEN) "}'; xl getenforce: $fe; xl list -Z: Domain-0 $lab0, domu1 and domu2 (no seclabel in their configuration) $lab2"
+	else
+		result FAIL flask-enforcing "serial: '${fl:-no Flask line}'; xl getenforce: '$fe'; labels: Domain-0 '$lab0' domu1 '$lab1' domu2 '$lab2'"
+	fi
+fi
 
 # ---- 4. xenconsoled: it had domu1's console, and let go of it ------------------
 xcfield() {	# xcfield LINE KEY
@@ -382,14 +449,23 @@ else
 	result FAIL xl-console "log markers: ${d2log:-none}; xl console: $(tr -d '\r' <"$lab/xl-console.out" | tail -n 3 | tr '\n' ' ')"
 fi
 
-# Access control of the hypercall (dummy XSM, XSM_PRIV: control domain
-# only).  Root in domu2 issues sccrypt_op through its own /dev/xen/privcmd:
-# GET_INFO, PROTECT of domu1, ATTACH and DETACH of the protected domu1; Xen
-# must refuse each with -EPERM, while xen_version through the same fd works
-# (the refusal is Xen's, not Linux's).  The same probe in dom0 reaches the
-# SCCrypt core: GET_INFO returns Xen's key, PROTECT gets an answer from the
-# core (a negative status: no blob), DETACH of the unattached domu2 passes
-# the hook and gets -ENOENT.
+# Access control of the hypercall.  Root in domu2 issues sccrypt_op
+# through its own /dev/xen/privcmd: GET_INFO, PROTECT of domu1, ATTACH and
+# DETACH of the protected domu1; Xen must refuse each, while xen_version
+# through the same fd works (the refusal is Xen's, not Linux's).  Dummy XSM
+# (XSM_PRIV, control domain only): -EPERM.  FLASK: domU_t has no xen2
+# { sccrypt_op }, so -EACCES, and Xen logs an AVC denial of exactly that
+# for domu2 (each command is refused there, before the domain2
+# { sccrypt_attach } check of ATTACH/DETACH).  The same probe in dom0
+# reaches the SCCrypt core: GET_INFO returns Xen's key, PROTECT gets an
+# answer from the core (a negative status: no blob), DETACH of the
+# unattached domu2 passes the hook (under FLASK both permissions, dom0_t
+# over domU_t) and gets -ENOENT.
+if [ "$xsm" = flask ]; then
+	xsm_err="-13 (EACCES)"
+else
+	xsm_err="-1 (EPERM)"
+fi
 d1=$($SSH 'xl domid domu1' 2>/dev/null | tr -d '\r') || true
 d2=$($SSH 'xl domid domu2' 2>/dev/null | tr -d '\r') || true
 htag="HCP$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')"
@@ -415,16 +491,28 @@ hline() {	# hline OUTPUT NAME: that command's line
 xsm_ok=1
 case $(hline "$hu" version) in "version: rc=0 xen=4.17") ;; *) xsm_ok=0 ;; esac
 for c in get-info protect attach detach; do
-	[ "$(hline "$hu" $c)" = "$c: rc=-1 (EPERM)" ] || xsm_ok=0
+	[ "$(hline "$hu" $c)" = "$c: rc=$xsm_err" ] || xsm_ok=0
 done
 [ "$(hline "$h0" version)" = "version: rc=0 xen=4.17" ] || xsm_ok=0
 [ "$(hline "$h0" get-info)" = "get-info: rc=0 status=0 hv-public-key=$hvpk" ] || xsm_ok=0
 case $(hline "$h0" protect) in "protect: rc=0 status=-"[0-9]*) ;; *) xsm_ok=0 ;; esac
 [ "$(hline "$h0" detach)" = "detach: rc=-2 (ENOENT)" ] || xsm_ok=0
+# FLASK's own record of the refusal: "avc:  denied  { sccrypt_op } for
+# current=dN scontext=system_u:system_r:domU_t
+# tcontext=system_u:system_r:xen_t tclass=xen2", one per command.
+avc_re=
+navc=
+xsm_how="Xen (dummy XSM: control domain only)"
+if [ "$xsm" = flask ]; then
+	avc_re="avc: +denied +\{ sccrypt_op \} for +current=d$d2 +scontext=system_u:system_r:domU_t +tcontext=system_u:system_r:xen_t +tclass=xen2"
+	navc=$(grep -a -c -E "$avc_re" "$lab/serial.log" || true)
+	[ -n "$d2" ] && [ "${navc:-0}" -ge 4 ] || xsm_ok=0
+	xsm_how="FLASK ($navc AVC denials of xen2 { sccrypt_op } for domU_t in Xen's log)"
+fi
 if [ -n "$d1" ] && [ -n "$d2" ] && [ "$xsm_ok" -eq 1 ]; then
-	result PASS xsm-dummy "root in domu2 (d$d2), hypercall 43 through its /dev/xen/privcmd: GET_INFO, PROTECT d$d1, ATTACH d$d1, DETACH d$d1 all -EPERM from Xen (xen_version through the same fd works); from dom0 the same probe gets Xen's key from GET_INFO, a core status for PROTECT ($(hline "$h0" protect | sed 's/.*status=//')), -ENOENT for DETACH of the unattached d$d2"
+	result PASS "xsm-$xsm" "root in domu2 (d$d2), hypercall 43 through its /dev/xen/privcmd: GET_INFO, PROTECT d$d1, ATTACH d$d1, DETACH d$d1 all $(echo "$xsm_err" | sed 's/.*(\(.*\))/-\1/') from $xsm_how, while xen_version through the same fd works; from dom0 the same probe gets Xen's key from GET_INFO, a core status for PROTECT ($(hline "$h0" protect | sed 's/.*status=//')), -ENOENT for DETACH of the unattached d$d2"
 else
-	result FAIL xsm-dummy "domU: $(printf '%s' "$hu" | grep -E '^[a-z-]+: ' | tr '\n' ' ') dom0: $(printf '%s' "$h0" | tr '\n' ' ')"
+	result FAIL "xsm-$xsm" "domU (expected rc=$xsm_err${avc_re:+ and 4 AVC denials, found ${navc:-0}}): $(printf '%s' "$hu" | grep -E '^[a-z-]+: ' | tr '\n' ' ') dom0: $(printf '%s' "$h0" | tr '\n' ' ')"
 fi
 
 # GET_INFO through dom0 must show the key Xen printed.
@@ -608,6 +696,31 @@ case $up in
 *)	result FAIL unpatched-refused "$up" ;;
 esac
 
+# FLASK: no AVC message in Xen's log but the expected denials of domu2's
+# sccrypt_op calls and one known kind that is not SCCrypt's: dom0-init.sh
+# records the state of domu1's console port with xen-lsevtchn, which asks
+# EVTCHNOP_status for every port from 0 up; FLASK labels a closed port
+# unlabeled_t and checks the *target* domain's type against it
+# (flask_evtchn_status()), so each closed port of domu1 is "denied
+# { status } for current=d0 scontext=...:domU_t tcontext=...:unlabeled_t
+# tclass=event" and lsevtchn skips it (it treats -EACCES as a Xen-owned
+# port).  Any other message means the policy lacks a rule for something
+# this lab does (dom0's toolstack, xenconsoled, sccrypt-consoled,
+# attach/detach, the probes), even where the check that caused it passed.
+if [ "$xsm" = flask ]; then
+	lsev_re="avc: +denied +\{ status \} for +current=d0 +scontext=system_u:system_r:domU_t +tcontext=system_u:system_r:unlabeled_t +tclass=event"
+	grep -a -E 'avc: +(denied|granted)' "$lab/serial.log" | tr -d '\r' >"$lab/avc.log" || true
+	nlsev=$(grep -c -E "$lsev_re" "$lab/avc.log" || true)
+	other=$(grep -v -E "$avc_re" "$lab/avc.log" | grep -v -E "$lsev_re" || true)
+	if [ ! -s "$lab/avc.log" ]; then
+		result FAIL flask-avc "no AVC message in Xen's log at all (domu2's refused calls should have left some)"
+	elif [ -z "$other" ]; then
+		result PASS flask-avc "Xen logged $(wc -l <"$lab/avc.log") AVC message(s): ${navc:-0} denials of xen2 { sccrypt_op } to domu2 (domU_t), $nlsev of event { status } on closed (unlabeled_t) ports of domu1 asked by dom0's xen-lsevtchn (the lab's diagnostics, not SCCrypt); nothing else, in particular nothing SCCrypt, the toolstack or xenconsoled did in dom0_t was denied"
+	else
+		result FAIL flask-avc "$(printf '%s\n' "$other" | wc -l) unexpected AVC message(s) (all in avc.log): $(printf '%s\n' "$other" | sed 's/.*avc:/avc:/' | sort | uniq -c | head -n 8 | tr -s ' ' | tr '\n' ';')"
+	fi
+fi
+
 step "done"
 if [ "$stay" -eq 1 ]; then
 	xl_log "VM left running: $SSH"
@@ -617,7 +730,7 @@ else
 	sleep 5
 fi
 
-echo "=== Xen lab summary ($(elapsed) s; hypervisor $xen)"
+echo "=== Xen lab summary ($(elapsed) s; XSM: $xsm; Xen: $xen_args; hypervisor $xen)"
 [ -z "$lab_patches" ] || echo "NOTE: built with lab-local patches to other areas:$lab_patches"
 printf '%s' "$results"
 if printf '%s' "$results" | grep -q '^FAIL'; then
