@@ -359,13 +359,61 @@ luks_volume_key(const char *image, uint8_t *key, size_t max, size_t *len)
 	return r;
 }
 
+/* The vms/ directory of the keystore and the path of vms/NAME. */
+static int
+vm_path(struct app *a, const char *name, char *path, size_t pathsz)
+{
+	char rel[PATH_MAX];
+	int r;
+
+	if ((r = open_store(a, true)) != 0)
+		return r;
+	if (path_in_store(a, "vms", path, pathsz) < 0)
+		return EXIT_LOCAL;
+	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "sccrypt-term: %s: %s\n", path, strerror(errno));
+		return EXIT_LOCAL;
+	}
+	snprintf(rel, sizeof(rel), "vms/%s", name);
+	if (path_in_store(a, rel, path, pathsz) < 0)
+		return EXIT_LOCAL;
+	return 0;
+}
+
+/*
+ * A new VM file for vms/NAME at path: refused if one exists (unless
+ * force), allocated in secure memory with its UUID parsed.  0 with *vmp
+ * set, or an exit code (nothing allocated).
+ */
+static int
+vm_new(const char *path, const char *uuid, bool force, struct sc_vmfile **vmp)
+{
+	struct sc_vmfile *vm;
+
+	if (!force && access(path, F_OK) == 0) {
+		fprintf(stderr, "sccrypt-term: %s exists; use --force to replace it\n",
+		    path);
+		return EXIT_LOCAL;
+	}
+	if ((vm = sc_secure_alloc(sizeof(*vm))) == NULL)
+		return EXIT_LOCAL;
+	memset(vm, 0, sizeof(*vm));
+	if (sc_uuid_parse(uuid, vm->uuid) < 0) {
+		fprintf(stderr, "sccrypt-term: bad UUID '%s'\n", uuid);
+		sc_secure_free(vm);
+		return EXIT_USAGE;
+	}
+	*vmp = vm;
+	return 0;
+}
+
 static int
 vm_init(struct app *a, int argc, char **argv)
 {
 	const char *name, *uuid = NULL, *keyfile = NULL, *luks = NULL;
 	bool newkey = false, nopass = false, force = false;
 	struct sc_vmfile *vm = NULL;
-	char path[PATH_MAX], rel[PATH_MAX], *pass = NULL, uu[37];
+	char path[PATH_MAX], *pass = NULL, uu[37];
 	int r, code = EXIT_LOCAL;
 
 	if (argc < 3)
@@ -390,31 +438,9 @@ vm_init(struct app *a, int argc, char **argv)
 		fprintf(stderr, "sccrypt-term: invalid VM name '%s'\n", name);
 		return EXIT_USAGE;
 	}
-	if ((r = open_store(a, true)) != 0)
+	if ((r = vm_path(a, name, path, sizeof(path))) != 0 ||
+	    (r = vm_new(path, uuid, force, &vm)) != 0)
 		return r;
-	snprintf(rel, sizeof(rel), "vms");
-	if (path_in_store(a, rel, path, sizeof(path)) < 0)
-		return EXIT_LOCAL;
-	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-		fprintf(stderr, "sccrypt-term: %s: %s\n", path, strerror(errno));
-		return EXIT_LOCAL;
-	}
-	snprintf(rel, sizeof(rel), "vms/%s", name);
-	if (path_in_store(a, rel, path, sizeof(path)) < 0)
-		return EXIT_LOCAL;
-	if (!force && access(path, F_OK) == 0) {
-		fprintf(stderr, "sccrypt-term: %s exists; use --force to replace it\n",
-		    path);
-		return EXIT_LOCAL;
-	}
-	if ((vm = sc_secure_alloc(sizeof(*vm))) == NULL)
-		return EXIT_LOCAL;
-	memset(vm, 0, sizeof(*vm));
-	if (sc_uuid_parse(uuid, vm->uuid) < 0) {
-		fprintf(stderr, "sccrypt-term: bad UUID '%s'\n", uuid);
-		code = EXIT_USAGE;
-		goto out;
-	}
 	snprintf(vm->name, sizeof(vm->name), "%s", name);
 	randombytes_buf(vm->secret, sizeof(vm->secret));
 	if (newkey) {
@@ -484,27 +510,6 @@ usage:
 	return EXIT_USAGE;
 }
 
-/* The vms/ directory of the keystore and the path of vms/NAME. */
-static int
-vm_path(struct app *a, const char *name, char *path, size_t pathsz)
-{
-	char rel[PATH_MAX];
-	int r;
-
-	if ((r = open_store(a, true)) != 0)
-		return r;
-	if (path_in_store(a, "vms", path, pathsz) < 0)
-		return EXIT_LOCAL;
-	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-		fprintf(stderr, "sccrypt-term: %s: %s\n", path, strerror(errno));
-		return EXIT_LOCAL;
-	}
-	snprintf(rel, sizeof(rel), "vms/%s", name);
-	if (path_in_store(a, rel, path, pathsz) < 0)
-		return EXIT_LOCAL;
-	return 0;
-}
-
 /*
  * A VM secret file: 64 hex digits (a trailing newline and blanks allowed),
  * or exactly 32 raw bytes.
@@ -571,21 +576,9 @@ vm_import(struct app *a, int argc, char **argv)
 		fprintf(stderr, "sccrypt-term: invalid VM name '%s'\n", name);
 		return EXIT_USAGE;
 	}
-	if ((r = vm_path(a, name, path, sizeof(path))) != 0)
+	if ((r = vm_path(a, name, path, sizeof(path))) != 0 ||
+	    (r = vm_new(path, uuid, force, &vm)) != 0)
 		return r;
-	if (!force && access(path, F_OK) == 0) {
-		fprintf(stderr, "sccrypt-term: %s exists; use --force to replace it\n",
-		    path);
-		return EXIT_LOCAL;
-	}
-	if ((vm = sc_secure_alloc(sizeof(*vm))) == NULL)
-		return EXIT_LOCAL;
-	memset(vm, 0, sizeof(*vm));
-	if (sc_uuid_parse(uuid, vm->uuid) < 0) {
-		fprintf(stderr, "sccrypt-term: bad UUID '%s'\n", uuid);
-		code = EXIT_USAGE;
-		goto out;
-	}
 	if ((r = read_secret_file(sfile, vm->secret)) < 0) {
 		fprintf(stderr, "sccrypt-term: %s: %s (want the VM secret as 64 "
 		    "hex digits, from the owner's 'sccrypt-term vm export')\n",
