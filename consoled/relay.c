@@ -229,8 +229,8 @@ refill(struct sc_cd *cd, struct sc_cd_client *c, unsigned long long t)
 
 /*
  * c's earliest timer at time t: its deadline, the end of its stall grace
- * (output pending and not drained since stall_since), the refill of its
- * input-rate bucket to one byte.  0 = none.
+ * (output pending and not drained since stall_since), the INPUT retry of
+ * blocked input, the refill of its input-rate bucket to one byte.  0 = none.
  */
 static unsigned long long
 client_timer(struct sc_cd *cd, struct sc_cd_client *c, unsigned long long t)
@@ -246,7 +246,8 @@ client_timer(struct sc_cd *cd, struct sc_cd_client *c, unsigned long long t)
 	}
 	if (c->deadline != 0 && (key == 0 || c->deadline < key))
 		key = c->deadline;
-	if (c->retry_at != 0 && (key == 0 || c->retry_at < key))
+	/* An INPUT_SPACE event may have unblocked c already: no retry then. */
+	if (c->input_blocked && c->retry_at != 0 && (key == 0 || c->retry_at < key))
 		key = c->retry_at;
 	if (cd->conf->input_rate > 0 && !c->rd_eof && c->state != SC_CD_REQ &&
 	    c->state != SC_CD_CLOSING) {
