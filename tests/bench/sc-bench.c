@@ -26,6 +26,20 @@
  *	bridge does.  No ring, no hv, no dom0.  Prints tput_pty_MBps
  *	(median), tput_min_pty_MBps, tput_max_pty_MBps.
  *
+ *   sc-bench relay N
+ *	What inserting one filter process costs on this machine, whatever it
+ *	does: N one-byte round trips, interleaved, to an echo process (a)
+ *	directly and (b) through a relay process that polls both sides and
+ *	copies, as sccrypt-term sits between the terminal and ssh.  Prints
+ *	host_pipe_rtt_us (median of a) and host_relay_us (median of b minus
+ *	median of a).
+ *
+ *   sc-bench filter CMD
+ *	Run CMD (via /bin/sh -c) and copy stdin to it and its output to
+ *	stdout, polling both like sccrypt-term --pipe but doing nothing
+ *	else: `rtt` through `filter ssh ...` against plain `ssh ...` shows
+ *	what the extra process costs in place, apart from SCCrypt's work.
+ *
  *   sc-bench connect ROUNDS LABEL CMD
  *	Start CMD ROUNDS times; time from fork to its first byte on stdout,
  *	then SIGTERM it.  Prints connect_LABEL_ms (median) and
@@ -49,6 +63,8 @@
  *	  --seconds S               length of the typing phase (default 10)
  *	  --parallel K              handshakes/binds in flight (default 16)
  *	  --history H               history size asked for in the binding
+ *	  --trace FILE              one line per timed keystroke: ms since the
+ *	                            typing began, round trip in us, session
  *	Prints sessions, the load RTT median/p99, RSS before/after and the
  *	growth per session.
  *
@@ -542,6 +558,171 @@ cmd_pty(int argc, char **argv)
 	return 0;
 }
 
+/* A child that echoes every byte from rfd to wfd until EOF. */
+static pid_t
+spawn_echo(int rfd, int wfd)
+{
+	uint8_t b[64];
+	ssize_t n;
+	pid_t pid;
+
+	if ((pid = fork()) == -1)
+		die("fork: %s", strerror(errno));
+	if (pid != 0)
+		return pid;
+	while ((n = read(rfd, b, sizeof(b))) > 0)
+		if (write(wfd, b, (size_t)n) != n)
+			_exit(1);
+	_exit(0);
+}
+
+/* A child that copies a_in -> b_out and b_in -> a_out, polling both. */
+static pid_t
+spawn_relay(int a_in, int a_out, int b_in, int b_out)
+{
+	struct pollfd p[2] = { { a_in, POLLIN, 0 }, { b_in, POLLIN, 0 } };
+	uint8_t b[64];
+	ssize_t n;
+	pid_t pid;
+
+	if ((pid = fork()) == -1)
+		die("fork: %s", strerror(errno));
+	if (pid != 0)
+		return pid;
+	for (;;) {
+		if (poll(p, 2, -1) == -1)
+			_exit(1);
+		if (p[0].revents) {
+			if ((n = read(a_in, b, sizeof(b))) <= 0 ||
+			    write(b_out, b, (size_t)n) != n)
+				_exit(0);
+		}
+		if (p[1].revents) {
+			if ((n = read(b_in, b, sizeof(b))) <= 0 ||
+			    write(a_out, b, (size_t)n) != n)
+				_exit(0);
+		}
+	}
+}
+
+static uint64_t
+pipe_round_trip(int wfd, int rfd)
+{
+	struct pollfd p = { rfd, POLLIN, 0 };
+	uint64_t t0 = now_ns();
+	uint8_t c = 'a';
+
+	if (write(wfd, &c, 1) != 1 || poll(&p, 1, STEP_TIMEOUT_MS) != 1 ||
+	    read(rfd, &c, 1) != 1)
+		die("relay: the echo process stopped answering");
+	return now_ns() - t0;
+}
+
+static int
+cmd_relay(int argc, char **argv)
+{
+	int d_to[2], d_from[2], r_to[2], r_from[2], e_to[2], e_from[2];
+	uint64_t *direct, *relayed;
+	size_t i, rounds;
+	pid_t pids[3];
+	char *end;
+
+	if (argc != 3)
+		die("usage: sc-bench relay N");
+	rounds = strtoul(argv[2], &end, 10);
+	if (*end != '\0' || rounds < 2)
+		die("relay: N must be a number >= 2");
+	if ((direct = calloc(rounds, sizeof(*direct))) == NULL ||
+	    (relayed = calloc(rounds, sizeof(*relayed))) == NULL)
+		die("out of memory");
+	if (pipe(d_to) == -1 || pipe(d_from) == -1 || pipe(r_to) == -1 ||
+	    pipe(r_from) == -1 || pipe(e_to) == -1 || pipe(e_from) == -1)
+		die("pipe: %s", strerror(errno));
+	pids[0] = spawn_echo(d_to[0], d_from[1]);
+	pids[1] = spawn_relay(r_to[0], r_from[1], e_from[0], e_to[1]);
+	pids[2] = spawn_echo(e_to[0], e_from[1]);
+	for (i = 0; i < 200; i++) {	/* warm up */
+		(void)pipe_round_trip(d_to[1], d_from[0]);
+		(void)pipe_round_trip(r_to[1], r_from[0]);
+	}
+	for (i = 0; i < rounds; i++) {
+		if (i % 2) {
+			direct[i] = pipe_round_trip(d_to[1], d_from[0]);
+			relayed[i] = pipe_round_trip(r_to[1], r_from[0]);
+		} else {
+			relayed[i] = pipe_round_trip(r_to[1], r_from[0]);
+			direct[i] = pipe_round_trip(d_to[1], d_from[0]);
+		}
+	}
+	close(d_to[1]);
+	close(r_to[1]);
+	close(e_to[1]);
+	for (i = 0; i < 3; i++) {
+		(void)kill(pids[i], SIGTERM);
+		(void)waitpid(pids[i], NULL, 0);
+	}
+	qsort(direct, rounds, sizeof(uint64_t), cmp_u64);
+	qsort(relayed, rounds, sizeof(uint64_t), cmp_u64);
+	printf("host_pipe_rtt_us %.1f\n", (double)median(direct, rounds) / 1000.0);
+	printf("host_relay_us %.1f\n", ((double)median(relayed, rounds) -
+	    (double)median(direct, rounds)) / 1000.0);
+	return 0;
+}
+
+static int
+cmd_filter(int argc, char **argv)
+{
+	int to[2], from[2], status;
+	struct pollfd p[2];
+	uint8_t b[16384];
+	ssize_t n;
+	pid_t pid;
+
+	if (argc != 3)
+		die("usage: sc-bench filter CMD");
+	if (pipe(to) == -1 || pipe(from) == -1)
+		die("pipe: %s", strerror(errno));
+	if ((pid = fork()) == -1)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		if (dup2(to[0], 0) == -1 || dup2(from[1], 1) == -1)
+			_exit(127);
+		close(to[0]);
+		close(to[1]);
+		close(from[0]);
+		close(from[1]);
+		execl("/bin/sh", "sh", "-c", argv[2], (char *)NULL);
+		_exit(127);
+	}
+	close(to[0]);
+	close(from[1]);
+	p[0].fd = STDIN_FILENO;
+	p[0].events = POLLIN;
+	p[1].fd = from[0];
+	p[1].events = POLLIN;
+	for (;;) {
+		if (poll(p, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			die("filter: poll: %s", strerror(errno));
+		}
+		if (p[0].revents) {
+			if ((n = read(STDIN_FILENO, b, sizeof(b))) <= 0) {
+				close(to[1]);
+				p[0].fd = -1;
+			} else if (sc_write_all(to[1], b, (size_t)n) != 0)
+				break;
+		}
+		if (p[1].revents) {
+			if ((n = read(from[0], b, sizeof(b))) <= 0 ||
+			    sc_write_all(STDOUT_FILENO, b, (size_t)n) != 0)
+				break;
+		}
+	}
+	(void)waitpid(pid, &status, 0);
+	return 0;
+}
+
 static int
 cmd_connect(int argc, char **argv)
 {
@@ -627,6 +808,8 @@ static struct {
 	size_t		 nsamples, maxsamples;
 	char		 first_error[256];
 	unsigned	 failures;
+	FILE		*trace;		/* --trace: every sample, as its echo arrives */
+	uint64_t	 t_typing;	/* when the typing phase began */
 } L = { .interval_ms = 200, .seconds = 10, .parallel = 16, .history = 2048 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -893,6 +1076,11 @@ ls_frame(struct lsess *s, const struct sc_frame *f)
 				s->keys++;
 				if (L.measuring && L.nsamples < L.maxsamples)
 					L.samples[L.nsamples++] = tr - s->t_sent;
+				if (L.measuring && L.trace != NULL)
+					fprintf(L.trace, "%.3f %.1f %u\n",
+					    (double)(s->t_sent - L.t_typing) / 1e6,
+					    (double)(tr - s->t_sent) / 1e3,
+					    (unsigned)(s - L.s));
 				break;
 			}
 		return;
@@ -1063,6 +1251,26 @@ rss_kib(pid_t pid)
 	return v;
 }
 
+/*
+ * CPU time the host took from this machine (/proc/stat "steal"), in ms,
+ * or -1 where it is not reported: a VM's whole-machine stalls show here.
+ */
+static long long
+steal_ms(void)
+{
+	unsigned long long v[8];
+	long hz = sysconf(_SC_CLK_TCK);
+	FILE *f;
+	int n;
+
+	if (hz <= 0 || (f = fopen("/proc/stat", "r")) == NULL)
+		return -1;
+	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+	    &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+	fclose(f);
+	return n == 8 ? (long long)(v[7] * 1000 / (unsigned long long)hz) : -1;
+}
+
 static long
 rss_total(void)
 {
@@ -1091,6 +1299,7 @@ cmd_load(int argc, char **argv)
 {
 	unsigned i, bound, opened;
 	long rss0, rss1, rss2;
+	long long steal0, steal1;
 	uint64_t t0, t1, until, opened_ns;
 	struct rlimit rl;
 	unsigned char *kd = NULL;
@@ -1113,6 +1322,10 @@ cmd_load(int argc, char **argv)
 		else if (strcmp(o, "--seconds") == 0) L.seconds = (unsigned)strtoul(v, NULL, 10);
 		else if (strcmp(o, "--parallel") == 0) L.parallel = (unsigned)strtoul(v, NULL, 10);
 		else if (strcmp(o, "--history") == 0) L.history = (uint32_t)strtoul(v, NULL, 10);
+		else if (strcmp(o, "--trace") == 0) {
+			if ((L.trace = fopen(v, "w")) == NULL)
+				die("load: %s: %s", v, strerror(errno));
+		}
 		else if (strcmp(o, "--pids") == 0) {
 			char *dup = strdup(v), *save = NULL;
 			for (p = strtok_r(dup, ",", &save); p != NULL && L.npids < 4;
@@ -1207,11 +1420,20 @@ cmd_load(int argc, char **argv)
 		/* Spread the sessions over the interval. */
 		L.s[i].t_next = now_ns() + (uint64_t)randombytes_uniform(L.interval_ms * 1000u) * 1000u;
 	}
+	steal0 = steal_ms();
 	L.measuring = true;
-	until = now_ns() + (uint64_t)L.seconds * 1000000000u;
+	L.t_typing = now_ns();
+	if (L.trace != NULL)
+		fprintf(L.trace, "# typing began at CLOCK_MONOTONIC %llu ns\n",
+		    (unsigned long long)L.t_typing);
+	until = L.t_typing + (uint64_t)L.seconds * 1000000000u;
 	while (now_ns() < until)
 		ls_poll(10, true);
 	L.measuring = false;
+	steal1 = steal_ms();
+	if (L.trace != NULL && fclose(L.trace) != 0)
+		die("load: cannot write the trace: %s", strerror(errno));
+	L.trace = NULL;
 	settle(500);
 	rss2 = rss_total();
 	{
@@ -1224,6 +1446,8 @@ cmd_load(int argc, char **argv)
 		printf("load_rtt_max_us %.1f\n",
 		    L.nsamples ? (double)L.samples[L.nsamples - 1] / 1000.0 : 0.0);
 		printf("load_rtt_samples %zu\n", L.nsamples);
+		if (steal0 >= 0 && steal1 >= steal0)
+			printf("load_steal_ms %lld\n", steal1 - steal0);
 	}
 	printf("load_rss_typing_kib %ld\n", rss2);
 	opened = 0;
@@ -1276,7 +1500,7 @@ main(int argc, char **argv)
 	if (sodium_init() < 0)
 		die("sodium_init failed");
 	if (argc < 2)
-		die("usage: sc-bench rtt|tput|pty|connect|load ...");
+		die("usage: sc-bench rtt|tput|pty|relay|filter|connect|load ...");
 	if (strcmp(argv[1], "rtt") == 0)
 		return cmd_rtt(argc, argv);
 	if (strcmp(argv[1], "tput") == 0)
@@ -1285,6 +1509,10 @@ main(int argc, char **argv)
 		return cmd_pty(argc, argv);
 	if (strcmp(argv[1], "connect") == 0)
 		return cmd_connect(argc, argv);
+	if (strcmp(argv[1], "relay") == 0)
+		return cmd_relay(argc, argv);
+	if (strcmp(argv[1], "filter") == 0)
+		return cmd_filter(argc, argv);
 	if (strcmp(argv[1], "load") == 0)
 		return cmd_load(argc, argv);
 	die("unknown mode %s", argv[1]);
