@@ -147,16 +147,47 @@ sim_list_domains(struct sc_backend *bk, struct sc_bk_domain *out, size_t max,
 	uint8_t *pay;
 	int r;
 
+	size_t base, got, i, k;
+	uint32_t first = 0;
+
 	*n = 0;
 	if ((pay = malloc(SC_OP_PAYLOAD_MAX)) == NULL)
 		return SC_ERR_ALLOC;
-	memset(&req, 0, sizeof(req));
-	req.op = SC_OP_LIST_DOMAINS;
-	if ((r = sim_call(bk, &req, NULL, &resp, pay)) == 0) {
-		if (resp.status < 0)
-			r = resp.status;
-		else
-			r = sc_bk_parse_domains(pay, resp.len, resp.arg, out, max, n);
+	/*
+	 * Page through the listing (PROTOCOL.md §8.2).  It is not a snapshot:
+	 * a domain that moves between pages can show up twice (kept once) or
+	 * be missed until the next listing, which its DOMAIN_ADDED brings.
+	 */
+	for (;;) {
+		memset(&req, 0, sizeof(req));
+		req.op = SC_OP_LIST_DOMAINS;
+		req.arg = first;
+		if ((r = sim_call(bk, &req, NULL, &resp, pay)) != 0)
+			break;
+		if ((r = resp.status) < 0)
+			break;
+		if (resp.arg > SC_OP_LIST_PAGE) {
+			r = SC_ERR_FORMAT;
+			break;
+		}
+		base = *n;
+		if ((r = sc_bk_parse_domains(pay, resp.len, resp.arg, out + base,
+		    max - base, &got)) != 0)
+			break;
+		/* Keep the page's new domids, compacted (*n <= base + i). */
+		for (i = 0; i < got; i++) {
+			for (k = 0; k < *n; k++)
+				if (out[k].domid == out[base + i].domid)
+					break;
+			if (k < *n)
+				continue;
+			if (*n != base + i)
+				out[*n] = out[base + i];
+			(*n)++;
+		}
+		if (resp.arg < SC_OP_LIST_PAGE || *n == max)
+			break;
+		first += resp.arg;
 	}
 	free(pay);
 	return r;

@@ -74,5 +74,7 @@ dist_check_SCRIPTS += tests/integration/dom0-sshd.sh
 EXTRA_DIST += tests/integration/dom0-lib.sh
 TESTS += tests/integration/dom0-churn.sh
 dist_check_SCRIPTS += tests/integration/dom0-churn.sh
+TESTS += tests/integration/dom0-many.sh
+dist_check_SCRIPTS += tests/integration/dom0-many.sh
 TESTS += tests/integration/dom0-privdrop.sh
 dist_check_SCRIPTS += tests/integration/dom0-privdrop.sh

@@ -60,23 +60,23 @@ name_eq(const char *a, const char *b, size_t blen)
 /* ------------------------------------------------------------------ */
 /* Lookup and events                                                   */
 
-/* A domain lives at slot domid % SC_HV_MAX_DOMAINS when that was free. */
+/* A domain lives at slot domid % max_domains when that was free. */
 static unsigned
-dom_home(uint32_t domid)
+dom_home(const struct sc_hv *hv, uint32_t domid)
 {
-	return domid % SC_HV_MAX_DOMAINS;
+	return domid % hv->max_domains;
 }
 
 /* Every op looks its domain up: try the home slot before scanning. */
 static struct sc_hv_domain *
 dom_find(struct sc_hv *hv, uint32_t domid)
 {
-	struct sc_hv_domain *h = &hv->dom[dom_home(domid)];
+	struct sc_hv_domain *h = &hv->dom[dom_home(hv, domid)];
 	unsigned i;
 
 	if (h->used && h->domid == domid)
 		return h;
-	for (i = 0; i < SC_HV_MAX_DOMAINS; i++)
+	for (i = 0; i < hv->max_domains; i++)
 		if (hv->dom[i].used && hv->dom[i].domid == domid)
 			return &hv->dom[i];
 	return NULL;
@@ -441,21 +441,33 @@ dom_maybe_unblock(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
 /* ------------------------------------------------------------------ */
 /* Init, domains                                                       */
 
+size_t
+sc_hv_size(unsigned max_domains)
+{
+	if (max_domains == 0 || max_domains > SC_HV_DOMAINS_LIMIT)
+		return 0;
+	return sizeof(struct sc_hv) +
+	    (size_t)max_domains * sizeof(struct sc_hv_domain);
+}
+
 int
 sc_hv_init(struct sc_hv *hv, const struct sc_crypto *cp,
     const struct sc_hv_platform *pf, const uint8_t sk[SC_KEY_LEN],
-    uint32_t pcr_index, uint8_t *arena, size_t arena_len)
+    uint32_t pcr_index, uint8_t *arena, size_t arena_len,
+    unsigned max_domains)
 {
 	const struct sc_noise_pattern *pat;
+	size_t size = sc_hv_size(max_domains);
 	unsigned i;
 	int r;
 
-	if (hv == NULL || cp == NULL || pf == NULL || sk == NULL ||
+	if (hv == NULL || cp == NULL || pf == NULL || sk == NULL || size == 0 ||
 	    pf->check_disk_key == NULL || (arena == NULL && arena_len != 0))
 		return SC_ERR_INVAL;
 	if ((pat = sc_noise_pattern_lookup(SC_NOISE_PROTOCOL)) == NULL)
 		return SC_ERR_UNSUPPORTED;
-	cp->memzero(hv, sizeof(*hv));
+	cp->memzero(hv, size);
+	hv->max_domains = max_domains;
 	hv->cp = cp;
 	hv->pf = *pf;
 	hv->pattern = pat;
@@ -465,10 +477,10 @@ sc_hv_init(struct sc_hv *hv, const struct sc_crypto *cp,
 	hv->next_session = 1;
 	sc_memcpy(hv->sk, sk, SC_KEY_LEN);
 	if ((r = cp->x25519_base(hv->pk, hv->sk)) != 0) {
-		cp->memzero(hv, sizeof(*hv));
+		cp->memzero(hv, size);
 		return r;
 	}
-	for (i = 0; i < SC_HV_MAX_DOMAINS; i++)
+	for (i = 0; i < hv->max_domains; i++)
 		hv->dom[i].writer = -1;
 	return 0;
 }
@@ -501,11 +513,11 @@ sc_hv_wipe(struct sc_hv *hv)
 
 	if (cp == NULL)
 		return;
-	for (i = 0; i < SC_HV_MAX_DOMAINS; i++)
+	for (i = 0; i < hv->max_domains; i++)
 		if (hv->dom[i].used)
 			dom_clear(hv, &hv->dom[i]);
 	sc_noise_hs_wipe(&hv->hs);
-	cp->memzero(hv, sizeof(*hv));
+	cp->memzero(hv, sc_hv_size(hv->max_domains));
 }
 
 /* First fit in the arena, between the extents of the domains in use. */
@@ -516,8 +528,8 @@ arena_alloc(struct sc_hv *hv, size_t size, size_t *off)
 	unsigned i, j;
 	bool ok;
 
-	for (i = 0; i <= SC_HV_MAX_DOMAINS; i++) {
-		if (i == SC_HV_MAX_DOMAINS)
+	for (i = 0; i <= hv->max_domains; i++) {
+		if (i == hv->max_domains)
 			cand = 0;
 		else if (hv->dom[i].used)
 			cand = hv->dom[i].arena_off + hv->dom[i].hist_max;
@@ -526,7 +538,7 @@ arena_alloc(struct sc_hv *hv, size_t size, size_t *off)
 		if (cand > hv->arena_len || hv->arena_len - cand < size)
 			continue;
 		ok = true;
-		for (j = 0; j < SC_HV_MAX_DOMAINS && ok; j++) {
+		for (j = 0; j < hv->max_domains && ok; j++) {
 			const struct sc_hv_domain *o = &hv->dom[j];
 			if (o->used && cand < o->arena_off + o->hist_max &&
 			    o->arena_off < cand + size)
@@ -560,7 +572,7 @@ sc_hv_domain_add(struct sc_hv *hv, uint32_t domid,
 		history_max = SC_HV_HISTORY_DEFAULT;
 	if (history_max < SC_HV_HISTORY_MIN)
 		return SC_ERR_INVAL;
-	for (i = 0; i < SC_HV_MAX_DOMAINS; i++) {
+	for (i = 0; i < hv->max_domains; i++) {
 		const struct sc_hv_domain *o = &hv->dom[i];
 		if (!o->used)
 			continue;
@@ -569,9 +581,9 @@ sc_hv_domain_add(struct sc_hv *hv, uint32_t domid,
 		    name_eq(o->name, name, namelen))
 			return SC_ERR_BUSY;
 	}
-	if (!hv->dom[dom_home(domid)].used)
-		d = &hv->dom[dom_home(domid)];
-	for (i = 0; i < SC_HV_MAX_DOMAINS && d == NULL; i++)
+	if (!hv->dom[dom_home(hv, domid)].used)
+		d = &hv->dom[dom_home(hv, domid)];
+	for (i = 0; i < hv->max_domains && d == NULL; i++)
 		if (!hv->dom[i].used)
 			d = &hv->dom[i];
 	if (d == NULL)
@@ -727,7 +739,7 @@ op_get_info(struct sc_hv *hv, struct op_ctx *o)
 	if ((r = sc_buf_put_bytes(&o->out, hv->pk, SC_KEY_LEN)) != 0 ||
 	    (r = sc_buf_put_u32_le(&o->out, SC_OPS_VERSION)) != 0 ||
 	    (r = sc_buf_put_u32_le(&o->out, SC_HV_CAPS)) != 0 ||
-	    (r = sc_buf_put_u32_le(&o->out, SC_HV_MAX_DOMAINS)) != 0 ||
+	    (r = sc_buf_put_u32_le(&o->out, hv->max_domains)) != 0 ||
 	    (r = sc_buf_put_u32_le(&o->out, SC_HV_MAX_SESSIONS)) != 0 ||
 	    (r = sc_buf_put_u32_le(&o->out, hv->pcr_index)) != 0)
 		return r;
@@ -738,18 +750,23 @@ static int
 op_list(struct sc_hv *hv, struct op_ctx *o)
 {
 	uint8_t name[SC_VMNAME_MAX];
-	uint32_t count = 0;
+	uint32_t count = 0, skip = o->h.arg;
 	unsigned i;
 	int r;
 
-	if ((r = need_fields(o, false, false, false)) != 0)
+	if ((r = need_fields(o, false, false, true)) != 0)
 		return r;
 	if (o->n != 0)
 		return SC_ERR_FORMAT;
-	for (i = 0; i < SC_HV_MAX_DOMAINS; i++) {
+	/* A page: the domains from index arg on, in slot order (§8.2). */
+	for (i = 0; i < hv->max_domains && count < SC_OP_LIST_PAGE; i++) {
 		const struct sc_hv_domain *d = &hv->dom[i];
 		if (!d->used)
 			continue;
+		if (skip > 0) {
+			skip--;
+			continue;
+		}
 		sc_memset(name, 0, sizeof(name));
 		sc_memcpy(name, d->name, cstrlen(d->name));
 		if ((r = sc_buf_put_u32_le(&o->out, d->domid)) != 0 ||

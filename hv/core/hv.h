@@ -2,10 +2,11 @@
  * hv.h — the hypervisor ring module: ops dispatcher, protected-domain state,
  * sessions (Noise IKpsk2 responder) and the per-domain history buffer.
  *
- * Freestanding (see compat.h): everything lives in one struct sc_hv that the
- * platform allocates (it holds secrets: user space puts it in sodium_malloc'd
- * memory), plus one caller-provided arena from which the per-domain history
- * buffers are carved.  No globals, no allocation, no blocking.  The core is
+ * Freestanding (see compat.h): everything lives in one struct sc_hv of
+ * sc_hv_size(max_domains) bytes that the platform allocates (it holds
+ * secrets: user space puts it in sodium_malloc'd memory), plus one
+ * caller-provided arena from which the per-domain history buffers are
+ * carved.  No globals, no allocation, no blocking.  The core is
  * not thread-safe: the platform serialises every call on one context (hvsim
  * is single-threaded; inside Xen a per-context lock would do).
  *
@@ -27,14 +28,14 @@
 #include "core/wire.h"
 #include "ring.h"
 
-/* Compile-time maxima. */
 /*
- * 256 domains: LIST_DOMAINS answers in one op of at most SC_OP_PAYLOAD_MAX
- * bytes (SC_OP_DOMAIN_ENTRY_LEN each, so at most 372), and the context is
- * one fixed allocation (about 40 KiB per domain, most of it the session
- * buffers).
+ * Domains: the platform chooses how many the context holds (sc_hv_size);
+ * each slot costs sizeof(struct sc_hv_domain), about 40 KiB, most of it
+ * the session buffers.  SC_HV_DOMAINS_LIMIT is the most Xen can run
+ * (domids below DOMID_FIRST_RESERVED).
  */
-#define SC_HV_MAX_DOMAINS	256
+#define SC_HV_DOMAINS_DEFAULT	256
+#define SC_HV_DOMAINS_LIMIT	32752
 #define SC_HV_MAX_SESSIONS	4	/* per domain: one writer + viewers */
 #define SC_HV_HISTORY_DEFAULT	65536	/* history buffer per domain */
 #define SC_HV_HISTORY_MIN	SC_RING_OUT_SIZE
@@ -143,7 +144,7 @@ struct sc_hv {
 	uint8_t		*arena;
 	size_t		arena_len;
 	uint32_t	next_session;
-	struct sc_hv_domain dom[SC_HV_MAX_DOMAINS];
+	unsigned	max_domains;	/* slots in dom[] */
 	/*
 	 * Ephemeral keys of the registration blobs accepted since boot (for
 	 * any domain).  Every blob has a fresh one, so a blob whose key is
@@ -157,17 +158,26 @@ struct sc_hv {
 	struct sc_registration reg;
 	uint8_t		scratch_pt[1 + SC_RECORD_PAYLOAD_MAX];
 	uint8_t		scratch_ct[SC_HV_ITEM_MAX];
+	struct sc_hv_domain dom[];	/* max_domains slots */
 };
 
 /*
- * Initialise ctx with the hv static key (sk, 32 bytes; the public key is
- * derived) and the arena for history buffers.  pcr_index is what GET_INFO
- * reports (SC_HV_NO_PCR if no PCR was extended).  pf is copied.
+ * Bytes of a context holding max_domains domains (1..SC_HV_DOMAINS_LIMIT),
+ * or 0 if max_domains is out of range.
+ */
+size_t	sc_hv_size(unsigned max_domains);
+
+/*
+ * Initialise hv, sc_hv_size(max_domains) bytes, with the hv static key (sk,
+ * 32 bytes; the public key is derived) and the arena for history buffers.
+ * pcr_index is what GET_INFO reports (SC_HV_NO_PCR if no PCR was
+ * extended).  pf is copied.
  */
 int	sc_hv_init(struct sc_hv *hv, const struct sc_crypto *cp,
 	    const struct sc_hv_platform *pf, const uint8_t sk[SC_KEY_LEN],
-	    uint32_t pcr_index, uint8_t *arena, size_t arena_len) SC_WUR;
-/* Close everything and wipe all secrets in ctx. */
+	    uint32_t pcr_index, uint8_t *arena, size_t arena_len,
+	    unsigned max_domains) SC_WUR;
+/* Close everything and wipe all secrets in hv (all of its size). */
 void	sc_hv_wipe(struct sc_hv *hv);
 const uint8_t *sc_hv_pubkey(const struct sc_hv *hv);
 

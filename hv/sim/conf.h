@@ -26,7 +26,7 @@
 
 #include "core/wire.h"
 
-#define HVSIM_MAX_DOMAINS	256	/* SC_HV_MAX_DOMAINS */
+#define HVSIM_MAX_DOMAINS	1024	/* consoled's table: SC_BK_DOMAINS_MAX */
 #define HVSIM_PATH_MAX		1024
 #define HVSIM_CMD_MAX		1024
 #define HVSIM_USER_MAX		32	/* login name: [A-Za-z0-9._-], not '-' first */

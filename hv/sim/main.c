@@ -527,7 +527,8 @@ hv_start(const char *pubkey_file)
 	for (i = 0; i < S.ndom; i++)
 		S.arena_len += S.dom[i].conf->history ? S.dom[i].conf->history :
 		    S.conf.history;
-	if ((S.hv = sc_secure_alloc(sizeof(*S.hv))) == NULL ||
+	/* One slot per configured domain: hvsim adds none at run time. */
+	if ((S.hv = sc_secure_alloc(sc_hv_size(S.ndom ? S.ndom : 1))) == NULL ||
 	    (S.arena = sc_secure_alloc(S.arena_len ? S.arena_len : 1)) == NULL ||
 	    (sk = sc_secure_alloc(SC_KEY_LEN)) == NULL) {
 		sc_error("cannot allocate secure memory");
@@ -542,7 +543,7 @@ hv_start(const char *pubkey_file)
 	if (S.conf.tcti[0] != '\0')
 		pcr_index = S.conf.pcr;
 	r = sc_hv_init(S.hv, sc_crypto_sodium(), &pf, sk, pcr_index, S.arena,
-	    S.arena_len);
+	    S.arena_len, S.ndom ? S.ndom : 1);
 	sc_secure_free(sk);
 	if (r != 0) {
 		sc_error("hv init: %s", sc_err(r));
@@ -582,7 +583,9 @@ hv_start(const char *pubkey_file)
 			return r;
 		}
 	}
-	S.nev = 0;		/* DOMAIN_ADDED before anyone could listen */
+	/* DOMAIN_ADDED before anyone could listen: nothing to tell. */
+	S.nev = 0;
+	S.ev_overflow = false;
 	return 0;
 }
 

@@ -41,8 +41,10 @@ enum sc_op {
 	SC_OP_GET_INFO		= 1,
 	/*
 	 * LIST_DOMAINS (simulation's discovery; Xen uses xenstore)
-	 *           -> arg = count; payload: count x { domid:u32 uuid[16]
-	 *              name[64] (NUL-padded) flags:u32 (SC_DOM_F_*) }
+	 *           arg = index of the first domain wanted (paging)
+	 *           -> arg = count (<= SC_OP_LIST_PAGE); payload: count x
+	 *              { domid:u32 uuid[16] name[64] (NUL-padded)
+	 *              flags:u32 (SC_DOM_F_*) }
 	 */
 	SC_OP_LIST_DOMAINS	= 2,
 	/*
@@ -109,6 +111,11 @@ enum sc_op {
 #define SC_EV_SESSION_CLOSED	0x10	/* session ended by the hv (taken over, error) */
 
 #define SC_OP_DOMAIN_ENTRY_LEN	(4 + 16 + 64 + 4)
+/*
+ * LIST_DOMAINS answers at most this many entries (what fits one payload);
+ * a full page means: ask again with arg = first index + count.
+ */
+#define SC_OP_LIST_PAGE		(SC_OP_PAYLOAD_MAX / SC_OP_DOMAIN_ENTRY_LEN)
 
 struct sc_op_hdr {
 	uint32_t	magic;

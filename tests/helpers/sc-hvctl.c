@@ -279,29 +279,68 @@ get_hv_key(uint8_t pk[32])
 	memcpy(pk, rp, 32);
 }
 
+/*
+ * Every domain, paging through LIST_DOMAINS (PROTOCOL.md §8.2), until
+ * fn(di, arg) returns true.  Returns whether fn stopped the listing.
+ */
+static bool
+each_domain(bool (*fn)(const struct dominfo *, void *), void *arg)
+{
+	struct dominfo di;
+	struct sc_buf b;
+	uint32_t first = 0, i, count;
+
+	for (;;) {
+		if (request(SC_OP_LIST_DOMAINS, 0, 0, first, NULL, 0) != 0)
+			die("LIST_DOMAINS: %s", sc_err(rh.status));
+		count = rh.arg;
+		if (count > SC_OP_LIST_PAGE ||
+		    (size_t)count * SC_OP_DOMAIN_ENTRY_LEN != rh.len)
+			die("malformed LIST_DOMAINS answer");
+		sc_buf_init_ro(&b, rp, rh.len);
+		for (i = 0; i < count; i++) {
+			memset(&di, 0, sizeof(di));
+			if (sc_buf_get_u32_le(&b, &di.domid) != 0 ||
+			    sc_buf_get_bytes(&b, di.uuid, 16) != 0 ||
+			    sc_buf_get_bytes(&b, di.name, 64) != 0 ||
+			    sc_buf_get_u32_le(&b, &di.flags) != 0)
+				die("malformed LIST_DOMAINS answer");
+			if (fn(&di, arg))
+				return true;
+		}
+		if (count < SC_OP_LIST_PAGE)
+			return false;
+		first += count;
+	}
+}
+
+struct find {
+	const char	*spec;
+	bool		 by_id;
+	unsigned long	 want;
+	struct dominfo	*out;
+};
+
+static bool
+find_one(const struct dominfo *di, void *arg)
+{
+	struct find *f = arg;
+
+	if (f->by_id ? di->domid != f->want : strcmp(di->name, f->spec) != 0)
+		return false;
+	*f->out = *di;
+	return true;
+}
+
 static void
 find_domain(const char *spec, struct dominfo *di)
 {
-	struct sc_buf b;
-	uint32_t i;
-	unsigned long want = 0;
-	/* A domid if all of spec is one, else a name. */
-	bool by_id = sc_parse_ulong(spec, 10, 0, UINT32_MAX, &want) == 0;
+	struct find f = { .spec = spec, .out = di };
 
-	if (request(SC_OP_LIST_DOMAINS, 0, 0, 0, NULL, 0) != 0)
-		die("LIST_DOMAINS: %s", sc_err(rh.status));
-	sc_buf_init_ro(&b, rp, rh.len);
-	for (i = 0; i < rh.arg; i++) {
-		memset(di, 0, sizeof(*di));
-		if (sc_buf_get_u32_le(&b, &di->domid) != 0 ||
-		    sc_buf_get_bytes(&b, di->uuid, 16) != 0 ||
-		    sc_buf_get_bytes(&b, di->name, 64) != 0 ||
-		    sc_buf_get_u32_le(&b, &di->flags) != 0)
-			die("malformed LIST_DOMAINS answer");
-		if (by_id ? di->domid == want : strcmp(di->name, spec) == 0)
-			return;
-	}
-	die("no domain %s", spec);
+	/* A domid if all of spec is one, else a name. */
+	f.by_id = sc_parse_ulong(spec, 10, 0, UINT32_MAX, &f.want) == 0;
+	if (!each_domain(find_one, &f))
+		die("no domain %s", spec);
 }
 
 static void
@@ -338,29 +377,23 @@ cmd_info(void)
 	return 0;
 }
 
+static bool
+print_domain(const struct dominfo *di, void *arg)
+{
+	char u[37];
+
+	(void)arg;
+	sc_uuid_format(di->uuid, u);
+	printf("%u %s %s ", di->domid, u, di->name);
+	print_flags(di->flags);
+	printf("\n");
+	return false;
+}
+
 static int
 cmd_list(void)
 {
-	struct sc_buf b;
-	struct dominfo di;
-	char u[37];
-	uint32_t i;
-
-	if (request(SC_OP_LIST_DOMAINS, 0, 0, 0, NULL, 0) != 0)
-		die("LIST_DOMAINS: %s", sc_err(rh.status));
-	sc_buf_init_ro(&b, rp, rh.len);
-	for (i = 0; i < rh.arg; i++) {
-		memset(&di, 0, sizeof(di));
-		if (sc_buf_get_u32_le(&b, &di.domid) != 0 ||
-		    sc_buf_get_bytes(&b, di.uuid, 16) != 0 ||
-		    sc_buf_get_bytes(&b, di.name, 64) != 0 ||
-		    sc_buf_get_u32_le(&b, &di.flags) != 0)
-			die("malformed LIST_DOMAINS answer");
-		sc_uuid_format(di.uuid, u);
-		printf("%u %s %s ", di.domid, u, di.name);
-		print_flags(di.flags);
-		printf("\n");
-	}
+	(void)each_domain(print_domain, NULL);
 	return 0;
 }
 

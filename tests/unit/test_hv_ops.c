@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <setjmp.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 #define D2	2	/* a second protected domain: must keep working */
 #define D3	7	/* unprotected (RAW baseline) */
 #define ARENA	(256 * 1024)
+#define FX_DOMAINS 16	/* slots of the fixture's context */
 
 struct fx {
 	struct sc_hv		*hv;
@@ -101,7 +103,7 @@ setup(void **state)
 
 	assert_non_null(f);
 	f->cp = sc_crypto_sodium();
-	f->hv = calloc(1, sizeof(*f->hv));
+	f->hv = calloc(1, sc_hv_size(FX_DOMAINS));
 	f->arena = calloc(1, ARENA);
 	assert_non_null(f->hv);
 	assert_non_null(f->arena);
@@ -120,7 +122,8 @@ setup(void **state)
 	pf.notify_guest = hook_guest;
 	pf.notify_dom0 = hook_dom0;
 	f->cp->random(sk, 32);
-	assert_int_equal(sc_hv_init(f->hv, f->cp, &pf, sk, 15, f->arena, ARENA), 0);
+	assert_int_equal(sc_hv_init(f->hv, f->cp, &pf, sk, 15, f->arena, ARENA,
+	    FX_DOMAINS), 0);
 	assert_int_equal(sc_hv_domain_add(f->hv, D1, f->uuid[0], "vm1", &f->ring[0], 0), 0);
 	assert_int_equal(sc_hv_domain_add(f->hv, D2, f->uuid[1], "vm2", &f->ring[1], 8192), 0);
 	assert_int_equal(sc_hv_domain_add(f->hv, D3, f->uuid[2], "plain", &f->ring[2], 0), 0);
@@ -422,7 +425,7 @@ test_info_list_status(void **state)
 	assert_int_equal(sc_buf_get_u32_le(&b, &v), 0);
 	assert_int_equal(v, SC_HV_CAPS);
 	assert_int_equal(sc_buf_get_u32_le(&b, &v), 0);
-	assert_int_equal(v, SC_HV_MAX_DOMAINS);
+	assert_int_equal(v, FX_DOMAINS);
 	assert_int_equal(sc_buf_get_u32_le(&b, &v), 0);
 	assert_int_equal(v, SC_HV_MAX_SESSIONS);
 	assert_int_equal(sc_buf_get_u32_le(&b, &v), 0);
@@ -1339,6 +1342,99 @@ test_domains_and_arena(void **state)
 	assert_int_equal(f->rh.arg, 4);
 }
 
+/*
+ * The context holds as many domains as it was sized for, finds each of
+ * them whatever its home slot, and LIST_DOMAINS pages through more than
+ * one op can carry: every domain exactly once.
+ */
+static void
+test_domain_table_and_paging(void **state)
+{
+	enum { N = SC_OP_LIST_PAGE + 30 };
+	struct fx *f = *state;
+	struct xencons_interface *rings;
+	struct sc_hv_platform pf;
+	struct sc_hv *big, *saved = f->hv;
+	static bool seen[N * 7 + 4];
+	uint8_t sk[32], u[16], *arena;
+	uint32_t first, domid, total = 0;
+	struct sc_buf b;
+	char name[16];
+	unsigned i;
+
+	assert_int_equal(sc_hv_size(0), 0);
+	assert_int_equal(sc_hv_size(SC_HV_DOMAINS_LIMIT + 1), 0);
+	assert_true(sc_hv_size(2) > sc_hv_size(1));
+	assert_true(sc_hv_size(1) > sizeof(struct sc_hv));
+	assert_non_null(big = calloc(1, sc_hv_size(N)));
+	assert_non_null(rings = calloc(N + 1, sizeof(*rings)));
+	assert_non_null(arena = calloc(N + 1, SC_HV_HISTORY_MIN));
+	memset(&pf, 0, sizeof(pf));
+	pf.arg = f;
+	pf.check_disk_key = hook_disk;
+	pf.notify_dom0 = hook_dom0;
+	f->cp->random(sk, sizeof(sk));
+	assert_int_equal(sc_hv_init(big, f->cp, &pf, sk, 15, arena,
+	    (N + 1) * SC_HV_HISTORY_MIN, 0), SC_ERR_INVAL);
+	assert_int_equal(sc_hv_init(big, f->cp, &pf, sk, 15, arena,
+	    (N + 1) * SC_HV_HISTORY_MIN, N), 0);
+	/* Domids i * 7 + 3: many share a home slot (domid % N). */
+	for (i = 0; i <= N; i++) {
+		sc_ring_reset(&rings[i]);
+		memset(u, 0, sizeof(u));
+		memcpy(u, &i, sizeof(i));
+		snprintf(name, sizeof(name), "d%u", i);
+		assert_int_equal(sc_hv_domain_add(big, i * 7 + 3, u, name, &rings[i],
+		    SC_HV_HISTORY_MIN), i < N ? 0 : SC_ERR_ALLOC);
+	}
+	f->hv = big;
+	for (i = 0; i < N; i++)
+		assert_int_equal(op(f, SC_OP_STATUS, i * 7 + 3, 0, 0, NULL, 0), 0);
+	assert_int_equal(op(f, SC_OP_STATUS, N * 7 + 3, 0, 0, NULL, 0), SC_ERR_NOTFOUND);
+	assert_int_equal(op(f, SC_OP_GET_INFO, 0, 0, 0, NULL, 0), 0);
+	sc_buf_init_ro(&b, f->rp, f->rh.len);
+	assert_int_equal(sc_buf_skip(&b, 32 + 4 + 4), 0);
+	assert_int_equal(sc_buf_get_u32_le(&b, &domid), 0);
+	assert_int_equal(domid, N);
+
+	/* Pages: full, then the rest, then nothing. */
+	for (first = 0; ; first += f->rh.arg) {
+		assert_int_equal(op(f, SC_OP_LIST_DOMAINS, 0, 0, first, NULL, 0), 0);
+		assert_int_equal(f->rh.len, f->rh.arg * SC_OP_DOMAIN_ENTRY_LEN);
+		assert_true(f->rh.arg <= SC_OP_LIST_PAGE);
+		sc_buf_init_ro(&b, f->rp, f->rh.len);
+		for (i = 0; i < f->rh.arg; i++) {
+			assert_int_equal(sc_buf_get_u32_le(&b, &domid), 0);
+			assert_int_equal(sc_buf_skip(&b, 16 + 64 + 4), 0);
+			assert_true(domid < N * 7 + 4 && domid % 7 == 3);
+			assert_false(seen[domid]);
+			seen[domid] = true;
+			total++;
+		}
+		if (first == 0)
+			assert_int_equal(f->rh.arg, SC_OP_LIST_PAGE);
+		if (f->rh.arg < SC_OP_LIST_PAGE)
+			break;
+	}
+	assert_int_equal(total, N);
+	assert_int_equal(op(f, SC_OP_LIST_DOMAINS, 0, 0, N + 100, NULL, 0), 0);
+	assert_int_equal(f->rh.arg, 0);
+
+	/* A freed slot is reused; the new domain is found. */
+	assert_int_equal(sc_hv_domain_remove(big, 3), 0);
+	memset(u, 0xee, sizeof(u));
+	assert_int_equal(sc_hv_domain_add(big, 100000, u, "late", &rings[N],
+	    SC_HV_HISTORY_MIN), 0);
+	assert_int_equal(op(f, SC_OP_STATUS, 100000, 0, 0, NULL, 0), 0);
+	assert_int_equal(op(f, SC_OP_STATUS, 3, 0, 0, NULL, 0), SC_ERR_NOTFOUND);
+
+	f->hv = saved;
+	sc_hv_wipe(big);
+	free(big);
+	free(rings);
+	free(arena);
+}
+
 int
 main(void)
 {
@@ -1362,6 +1458,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_client_torn_item, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_ring, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_domains_and_arena, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_domain_table_and_paging, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

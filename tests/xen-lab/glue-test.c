@@ -31,6 +31,8 @@
 #include "hv/core/ring.h"
 #include "glue/sc_xen_core.h"
 
+#define GT_DOMAINS	8	/* slots of each test context */
+
 static unsigned long checks, failures;
 static unsigned virqs, guest_notes, unchecked;
 
@@ -150,15 +152,19 @@ main(void)
 		return 2;
 	check(sc_xen_core_seed(src_none, NULL, "t", 1) < 0, "seeded without entropy");
 	check(sc_xen_core_seed(src_os, NULL, "t", 1) == 0, "seeding failed");
-	c = calloc(1, sc_xen_core_size());
-	c2 = calloc(1, sc_xen_core_size());
+	c = calloc(1, sc_xen_core_size(GT_DOMAINS));
+	c2 = calloc(1, sc_xen_core_size(GT_DOMAINS));
 	if (c == NULL || c2 == NULL)
 		return 2;
-	check(sc_xen_core_init(c, arena, sizeof(arena), false) == 0, "init failed");
+	check(sc_xen_core_size(0) == 0, "a context for no domains");
+	check(sc_xen_core_init(c, arena, sizeof(arena), false, GT_DOMAINS) == 0, "init failed");
 
 	check(call(c, SC_OP_GET_INFO, 0, 0, NULL, 0) == 0 && rh.status == 0 &&
 	    rh.len >= SC_XEN_KEY_LEN && memcmp(rpay, sc_xen_core_pubkey(c), SC_XEN_KEY_LEN) == 0,
 	    "GET_INFO does not report the hv key");
+	check(rh.len >= SC_XEN_KEY_LEN + 12 &&
+	    (rpay[SC_XEN_KEY_LEN + 8] | rpay[SC_XEN_KEY_LEN + 9] << 8) == GT_DOMAINS,
+	    "GET_INFO does not report the context's %d domain slots", GT_DOMAINS);
 	check(call(c, SC_OP_EVENT, 0, 0, NULL, 0) == 0 && rh.status == SC_ERR_AGAIN,
 	    "EVENT on an empty queue: status %d", rh.status);
 
@@ -217,13 +223,13 @@ main(void)
 	    "STATUS of a detached domain: %d", rh.status);
 
 	/* A second context: its own key. */
-	check(sc_xen_core_init(c2, NULL, 0, true) == 0, "init of a second context");
+	check(sc_xen_core_init(c2, NULL, 0, true, GT_DOMAINS) == 0, "init of a second context");
 	check(memcmp(sc_xen_core_pubkey(c), sc_xen_core_pubkey(c2), SC_XEN_KEY_LEN) != 0,
 	    "two contexts got the same key");
 
 	printf("glue-test: %lu checks, %lu failed\n", checks, failures);
-	sodium_memzero(c, sc_xen_core_size());
-	sodium_memzero(c2, sc_xen_core_size());
+	sodium_memzero(c, sc_xen_core_size(GT_DOMAINS));
+	sodium_memzero(c2, sc_xen_core_size(GT_DOMAINS));
 	free(c);
 	free(c2);
 	return failures == 0 ? 0 : 1;

@@ -25,7 +25,7 @@ struct sc_xen_event {
 };
 
 struct sc_xen_core {
-	struct sc_hv	hv;
+	struct sc_hv	*hv;		/* right after this struct, same allocation */
 	bool		disk_check;
 	/* FIFO of coalesced events: [head, head + count) modulo the size. */
 	struct sc_xen_event evq[SC_XEN_EVQ_SIZE];
@@ -46,10 +46,15 @@ sc_xen_core_seed(size_t (*fn)(void *arg, uint8_t *buf, size_t len), void *arg,
 	return sc_ref_rng_init(fn, arg, extra, extra_len);
 }
 
+/* Where the hv context starts: after the core, aligned for any member. */
+#define CORE_HV_OFFSET	((sizeof(struct sc_xen_core) + 63) & ~(size_t)63)
+
 size_t
-sc_xen_core_size(void)
+sc_xen_core_size(unsigned max_domains)
 {
-	return sizeof(struct sc_xen_core);
+	size_t hv = sc_hv_size(max_domains);
+
+	return hv == 0 ? 0 : CORE_HV_OFFSET + hv;
 }
 
 static int
@@ -105,7 +110,7 @@ xen_notify_dom0(void *arg, uint32_t domid, uint32_t session, uint32_t events)
 
 int
 sc_xen_core_init(struct sc_xen_core *c, uint8_t *arena, size_t arena_len,
-    bool disk_check)
+    bool disk_check, unsigned max_domains)
 {
 	const struct sc_crypto *cp = sc_crypto_ref();
 	struct sc_hv_platform pf;
@@ -114,7 +119,10 @@ sc_xen_core_init(struct sc_xen_core *c, uint8_t *arena, size_t arena_len,
 
 	if (!sc_ref_rng_seeded())
 		return SC_ERR_STATE;
-	cp->memzero(c, sizeof(*c));
+	if (sc_xen_core_size(max_domains) == 0)
+		return SC_ERR_INVAL;
+	cp->memzero(c, sc_xen_core_size(max_domains));
+	c->hv = (struct sc_hv *)(void *)((uint8_t *)c + CORE_HV_OFFSET);
 	c->disk_check = disk_check;
 	sc_memset(&pf, 0, sizeof(pf));
 	pf.arg = c;
@@ -122,7 +130,8 @@ sc_xen_core_init(struct sc_xen_core *c, uint8_t *arena, size_t arena_len,
 	pf.notify_guest = xen_notify_guest;
 	pf.notify_dom0 = xen_notify_dom0;
 	cp->random(sk, sizeof(sk));
-	r = sc_hv_init(&c->hv, cp, &pf, sk, SC_HV_NO_PCR, arena, arena_len);
+	r = sc_hv_init(c->hv, cp, &pf, sk, SC_HV_NO_PCR, arena, arena_len,
+	    max_domains);
 	cp->memzero(sk, sizeof(sk));
 	return r;
 }
@@ -130,7 +139,7 @@ sc_xen_core_init(struct sc_xen_core *c, uint8_t *arena, size_t arena_len,
 const uint8_t *
 sc_xen_core_pubkey(const struct sc_xen_core *c)
 {
-	return sc_hv_pubkey(&c->hv);
+	return sc_hv_pubkey(c->hv);
 }
 
 /* SC_OP_EVENT: hand out the oldest queued event. */
@@ -183,7 +192,7 @@ sc_xen_core_call(struct sc_xen_core *c, const uint8_t *req, size_t len,
 	if (sc_op_hdr_get(&b, &h) == 0 && h.op == SC_OP_EVENT &&
 	    len == SC_OP_HDR_LEN + (size_t)h.len)
 		return core_event(c, &h, resp, cap, resp_len);
-	return sc_hv_dispatch(&c->hv, req, len, resp, cap, resp_len);
+	return sc_hv_dispatch(c->hv, req, len, resp, cap, resp_len);
 }
 
 int
@@ -193,11 +202,11 @@ sc_xen_core_attach(struct sc_xen_core *c, uint32_t domid,
 {
 	int r;
 
-	if ((r = sc_hv_domain_add(&c->hv, domid, uuid, name,
+	if ((r = sc_hv_domain_add(c->hv, domid, uuid, name,
 	    (struct xencons_interface *)ring, history)) != 0)
 		return r;
-	if ((r = sc_hv_domain_set_running(&c->hv, domid, true)) != 0) {
-		if (sc_hv_domain_remove(&c->hv, domid) != 0)
+	if ((r = sc_hv_domain_set_running(c->hv, domid, true)) != 0) {
+		if (sc_hv_domain_remove(c->hv, domid) != 0)
 			return SC_ERR_INTERNAL;
 		return r;
 	}
@@ -210,7 +219,7 @@ sc_xen_core_detach(struct sc_xen_core *c, uint32_t domid)
 {
 	int r;
 
-	if ((r = sc_hv_domain_remove(&c->hv, domid)) != 0)
+	if ((r = sc_hv_domain_remove(c->hv, domid)) != 0)
 		return r;
 	xen_notify_dom0(c, domid, 0, SC_EV_DOMAIN_GONE);
 	return 0;
@@ -219,7 +228,7 @@ sc_xen_core_detach(struct sc_xen_core *c, uint32_t domid)
 int
 sc_xen_core_guest_event(struct sc_xen_core *c, uint32_t domid)
 {
-	return sc_hv_guest_event(&c->hv, domid);
+	return sc_hv_guest_event(c->hv, domid);
 }
 
 unsigned

@@ -30,20 +30,25 @@ struct sc_xen_core;
 int	sc_xen_core_seed(size_t (*fn)(void *arg, uint8_t *buf, size_t len),
 	    void *arg, const void *extra, size_t extra_len);
 
-/* Bytes to allocate for a struct sc_xen_core (holds secrets). */
-size_t	sc_xen_core_size(void);
+/*
+ * Bytes to allocate for a struct sc_xen_core that holds max_domains
+ * attached domains (it holds secrets), or 0 if max_domains is 0 or too
+ * large.
+ */
+size_t	sc_xen_core_size(unsigned max_domains);
 
 /*
  * Generate the hv static key with the provider's generator (which must be
- * seeded: sc_ref_rng_init) and initialise the hv core with arena[0..len)
- * for the history buffers.  disk_check: true = PROTECT requires the
+ * seeded: sc_ref_rng_init) and initialise the hv core, of
+ * sc_xen_core_size(max_domains) bytes, with arena[0..len) for the history
+ * buffers.  disk_check: true = PROTECT requires the
  * disk-key check, which the hypervisor cannot make (it has no access to
  * the domain's disk), so every PROTECT fails with SC_ERR_UNSUPPORTED;
  * false = the check is skipped (lab setting, see docs/xen.md).
  * Returns 0 or a negative SC_ERR_* code.
  */
 int	sc_xen_core_init(struct sc_xen_core *c, uint8_t *arena, size_t arena_len,
-	    bool disk_check);
+	    bool disk_check, unsigned max_domains);
 const uint8_t *sc_xen_core_pubkey(const struct sc_xen_core *c);
 
 /*

@@ -547,10 +547,11 @@ static int __init cf_check sccrypt_init(void)
 	reqbuf = xzalloc_bytes(SC_XEN_OP_MAX);
 	respbuf = xzalloc_bytes(SC_XEN_OP_MAX);
 	arena = vzalloc(opt_arena);
-	core = vzalloc(sc_xen_core_size());
+	core = vzalloc(sc_xen_core_size(SCCRYPT_MAX_DOMAINS));
 	if ( !reqbuf || !respbuf || !arena || !core )
 		goto nomem;
-	rc = sc_xen_core_init(core, arena, opt_arena, opt_disk_check);
+	rc = sc_xen_core_init(core, arena, opt_arena, opt_disk_check,
+	                      SCCRYPT_MAX_DOMAINS);
 	if ( rc )
 	{
 		printk(XENLOG_ERR "sccrypt: hv core initialisation failed (%d)\n", rc);
