@@ -28,6 +28,13 @@ sc_bk_push_event(struct sc_backend *bk, uint32_t domid, uint32_t session,
 {
 	size_t i;
 
+	if (bits & SC_EV_LOST) {
+		/* The hv dropped events: the daemon resynchronises everything. */
+		bk->evq_overflow = true;
+		bits &= ~(uint32_t)SC_EV_LOST;
+		if (bits == 0)
+			return;
+	}
 	for (i = 0; i < bk->evq_len; i++) {
 		if (bk->evq[i].domid == domid && bk->evq[i].session == session) {
 			bk->evq[i].bits |= bits;

@@ -76,5 +76,6 @@ TESTS += tests/integration/dom0-churn.sh
 dist_check_SCRIPTS += tests/integration/dom0-churn.sh
 TESTS += tests/integration/dom0-many.sh
 dist_check_SCRIPTS += tests/integration/dom0-many.sh
+EXTRA_DIST += tests/helpers/ops-flood.py
 TESTS += tests/integration/dom0-privdrop.sh
 dist_check_SCRIPTS += tests/integration/dom0-privdrop.sh

@@ -68,6 +68,11 @@ struct sim_dom {
 struct client {
 	int		 fd;
 	uid_t		 uid;
+	/*
+	 * Its socket was full when an event was due: events are not queued
+	 * for it until it has taken one SC_EV_LOST (sent when it drains).
+	 */
+	bool		 owes_lost;
 };
 
 struct ev {
@@ -186,9 +191,10 @@ client_close(struct client *c, const char *why)
 }
 
 /*
- * Responses may wait up to SEND_WAIT_MS for room; events never wait: a
- * client whose socket is full of unread events is not listening and is
- * disconnected rather than stalling every domain.
+ * Responses may wait up to SEND_WAIT_MS for room; events never wait (a
+ * full socket gives SC_ERR_AGAIN and the caller owes the client a LOST
+ * event): a slow client must not stall every domain, nor lose its
+ * connection for a burst of events.
  */
 static int
 client_send(struct client *c, const void *p, size_t n, bool wait)
@@ -203,10 +209,8 @@ client_send(struct client *c, const void *p, size_t n, bool wait)
 		if (w == -1 && errno == EINTR)
 			continue;
 		if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (!wait) {
-				client_close(c, "not reading its events");
+			if (!wait)
 				return SC_ERR_AGAIN;
-			}
 			pfd.fd = c->fd;
 			pfd.events = POLLOUT;
 			if (poll(&pfd, 1, SEND_WAIT_MS) == 1)
@@ -220,38 +224,78 @@ client_send(struct client *c, const void *p, size_t n, bool wait)
 }
 
 static void
-flush_events(void)
+client_watch_out(struct client *c, bool on)
+{
+	struct epoll_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.events = EPOLLIN | (on ? EPOLLOUT : 0);
+	e.data.u64 = EP_KEY(EP_CLIENT, (unsigned)(c - S.cl));
+	if (epoll_ctl(S.epfd, EPOLL_CTL_MOD, c->fd, &e) == -1)
+		client_close(c, "epoll");
+}
+
+/*
+ * One event to one client.  If its socket is full the event is dropped and
+ * the client is owed SC_EV_LOST, sent (after everything it dropped) once
+ * the socket has room again; nothing else is queued for it meanwhile.
+ */
+static void
+client_event(struct client *c, uint32_t domid, uint32_t session, uint32_t bits)
 {
 	struct sc_op_hdr h;
 	uint8_t pkt[SC_OP_HDR_LEN];
 	struct sc_buf b;
+
+	if (c->fd < 0 || c->owes_lost)
+		return;
+	memset(&h, 0, sizeof(h));
+	h.magic = SC_OPS_MAGIC;
+	h.version = SC_OPS_VERSION;
+	h.op = SC_OP_EVENT;
+	h.domid = domid;
+	h.session = session;
+	h.arg = bits;
+	sc_buf_init(&b, pkt, sizeof(pkt));
+	if (sc_op_hdr_put(&b, &h) != 0)
+		return;
+	if (client_send(c, pkt, sizeof(pkt), false) == SC_ERR_AGAIN &&
+	    c->fd >= 0) {
+		sc_verbose("ops client (uid %ld) not keeping up with events: "
+		    "owed a LOST event", (long)c->uid);
+		c->owes_lost = true;
+		client_watch_out(c, true);
+	}
+}
+
+/* The client's socket has room: pay the LOST event it is owed. */
+static void
+client_writable(struct client *c)
+{
+	if (!c->owes_lost)
+		return;
+	c->owes_lost = false;
+	client_event(c, 0, 0, SC_EV_LOST);
+	if (!c->owes_lost && c->fd >= 0)
+		client_watch_out(c, false);
+}
+
+static void
+flush_events(void)
+{
 	unsigned i, j;
 
 	if (S.ev_overflow) {
-		/* Too many distinct events: tell everyone to look at everything. */
+		/* Too many distinct events: one LOST says "look at everything". */
 		S.nev = 0;
-		for (i = 0; i < S.ndom; i++) {
-			S.evq[S.nev].domid = S.dom[i].conf->domid;
-			S.evq[S.nev].session = 0;
-			S.evq[S.nev++].bits = SC_EV_OUTPUT | SC_EV_INPUT_SPACE;
-		}
 		S.ev_overflow = false;
-	}
-	for (i = 0; i < S.nev; i++) {
-		memset(&h, 0, sizeof(h));
-		h.magic = SC_OPS_MAGIC;
-		h.version = SC_OPS_VERSION;
-		h.op = SC_OP_EVENT;
-		h.domid = S.evq[i].domid;
-		h.session = S.evq[i].session;
-		h.arg = S.evq[i].bits;
-		sc_buf_init(&b, pkt, sizeof(pkt));
-		if (sc_op_hdr_put(&b, &h) != 0)
-			continue;
 		for (j = 0; j < MAX_CLIENTS; j++)
-			if (S.cl[j].fd >= 0)
-				(void)client_send(&S.cl[j], pkt, sizeof(pkt), false);
+			client_event(&S.cl[j], 0, 0, SC_EV_LOST);
 	}
+	for (i = 0; i < S.nev; i++)
+		for (j = 0; j < MAX_CLIENTS; j++)
+			client_event(&S.cl[j], S.evq[i].domid, S.evq[i].session,
+			    S.evq[i].bits);
 	S.nev = 0;
 }
 
@@ -294,6 +338,7 @@ client_accept(void)
 	}
 	S.cl[i].fd = fd;
 	S.cl[i].uid = (uid_t)-1;
+	S.cl[i].owes_lost = false;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
 		S.cl[i].uid = cred.uid;
 	sc_verbose("ops client connected (uid %ld)", (long)S.cl[i].uid);
@@ -676,6 +721,8 @@ run(void)
 					client_request(c);
 				else if (re & (EPOLLHUP | EPOLLERR))
 					client_close(c, "hangup");
+				if (c->fd >= 0 && (re & EPOLLOUT))
+					client_writable(c);
 				break;
 			}
 			case EP_DOM: {

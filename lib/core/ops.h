@@ -109,6 +109,12 @@ enum sc_op {
 #define SC_EV_DOMAIN_ADDED	0x04
 #define SC_EV_DOMAIN_GONE	0x08
 #define SC_EV_SESSION_CLOSED	0x10	/* session ended by the hv (taken over, error) */
+/*
+ * Events for this dom0 were dropped (it did not read them fast enough, or
+ * too many happened at once): any event may have happened to any domain
+ * and session.  Sent with domid 0 and session 0.
+ */
+#define SC_EV_LOST		0x20
 
 #define SC_OP_DOMAIN_ENTRY_LEN	(4 + 16 + 64 + 4)
 /*

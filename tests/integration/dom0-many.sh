@@ -7,6 +7,9 @@
 #   - sccrypt-consoled discovers every one: the protected domain on the
 #     second page is bound and round-trips through the real shim, and an
 #     unprotected one on the second page is served in plaintext,
+#   - a client that stops reading while all 400 guests produce output is
+#     not disconnected: it gets the events that fit, then one SC_EV_LOST,
+#     and its ops are still answered (tests/helpers/ops-flood.py),
 #   - consoled never logged a failed listing.
 . "${top_srcdir}/tests/lib.sh"
 . "${top_srcdir}/tests/integration/dom0-lib.sh"
@@ -49,6 +52,11 @@ n=$(awk '{ print $1 }' "$T_TMP/list.out" | sort -u | wc -l)
 sed -n '373,$p' "$T_TMP/list.out" | grep -q " last running" ||
     t_fail "the protected domain is not on the second page"
 ctl status last >/dev/null || t_fail "sc-hvctl status of a second-page domain"
+
+python3 "$top_srcdir/tests/helpers/ops-flood.py" "$T_TMP/hv.sock" "$N" \
+    >"$T_TMP/flood.out" 2>&1 ||
+    { cat "$T_TMP/flood.out" >&2; t_fail "event flood on a slow ops client"; }
+cat "$T_TMP/flood.out"
 
 dom0_start_consoled <<EOC
 allow $(id -u) *

@@ -55,6 +55,8 @@ void	fake_add_domain(uint32_t domid, const char *name, bool protected_);
 /* Queue an output item (ciphertext) for a session and raise SC_EV_OUTPUT. */
 void	fake_queue_output(struct sc_backend *bk, uint32_t session, const uint8_t *ct,
 	    size_t len);
+/* The same without the event: as if the hv's event had been dropped. */
+void	fake_queue_output_quiet(uint32_t session, const uint8_t *ct, size_t len);
 struct fake_sess *fake_session(uint32_t id);
 
 #endif

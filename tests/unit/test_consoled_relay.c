@@ -402,6 +402,37 @@ test_session_relay(void **state)
 	}
 }
 
+/*
+ * SC_EV_LOST (the hv dropped events for us): session output whose event
+ * never came is fetched.
+ */
+static void
+test_lost_events(void **state)
+{
+	struct rx rx;
+	struct sc_cd_client *c;
+	unsigned outputs;
+	size_t queued;
+
+	(void)state;
+	c = open_session(1000, "vm1", &rx);
+	fake_queue_output_quiet(c->session, (const uint8_t *)"unannounced", 11);
+	outputs = fakehv.ops[SC_OP_OUTPUT];
+	pump();
+	assert_false(next_frame(c, &rx));
+	assert_int_equal(fakehv.ops[SC_OP_OUTPUT], outputs);
+	queued = bk.evq_len;
+	sc_bk_push_event(&bk, 0, 0, SC_EV_LOST);
+	assert_int_equal(bk.evq_len, queued);	/* a flag, not an event */
+	assert_true(bk.evq_overflow);
+	pump();
+	assert_true(next_frame(c, &rx));
+	assert_int_equal(rx.type, SC_FRAME_RECORD);
+	assert_int_equal(rx.len, 11);
+	assert_memory_equal(rx.body, "unannounced", 11);
+	assert_false(bk.evq_overflow);
+}
+
 static void
 test_input_backpressure(void **state)
 {
@@ -1002,6 +1033,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_requests_and_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hello, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_relay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_input_backpressure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_reader_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_takeover, setup, teardown),

@@ -12,6 +12,7 @@
  *     VIRQ raised, RAW_OUTPUT (unprotected) returns the bytes;
  *   - RAW_INPUT writes into the guest's in ring and notifies the guest;
  *   - the event queue never grows past one entry per (domain, session);
+ *     more distinct events than it holds end in one SC_EV_LOST;
  *   - with disk_check the platform hook refuses; detach queues
  *     SC_EV_DOMAIN_GONE and the domain is gone.
  * Run by crypto-diff.sh.  Prints "glue-test: N checks, M failed".
@@ -219,6 +220,26 @@ main(void)
 	check(call(c, SC_OP_EVENT, 0, 0, NULL, 0) == 0 && rh.status == 0 &&
 	    rh.domid == 7 && (rh.arg & SC_EV_DOMAIN_GONE), "no DOMAIN_GONE event");
 	check(sc_xen_core_detach(c, 7) == SC_ERR_NOTFOUND, "double detach accepted");
+
+	/*
+	 * More distinct events than the queue holds (attach and detach
+	 * domids 100..100+EVQ): the oldest are handed out, then one LOST
+	 * event tells dom0 to resynchronise, then the queue is empty.
+	 */
+	for (i = 0; i <= SC_XEN_EVQ_SIZE; i++) {
+		if (sc_xen_core_attach(c, 100 + i, uuid, "churn", &page, 0) != 0 ||
+		    sc_xen_core_detach(c, 100 + i) != 0)
+			break;
+	}
+	check(i == SC_XEN_EVQ_SIZE + 1, "attach/detach churn stopped at %u", i);
+	events = n = 0;
+	while (call(c, SC_OP_EVENT, 0, 0, NULL, 0) == 0 && rh.status == 0) {
+		n++;
+		events = rh.arg;
+	}
+	check(n == SC_XEN_EVQ_SIZE + 1 && (events & SC_EV_LOST),
+	    "overflowed queue: %zu events, the last %#x (want %d, LOST)", n, events,
+	    SC_XEN_EVQ_SIZE + 1);
 	check(call(c, SC_OP_STATUS, 7, 0, NULL, 0) == 0 && rh.status == SC_ERR_NOTFOUND,
 	    "STATUS of a detached domain: %d", rh.status);
 

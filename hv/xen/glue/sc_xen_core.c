@@ -167,8 +167,8 @@ core_event(struct sc_xen_core *c, const struct sc_op_hdr *h, uint8_t *resp,
 		c->evq_head = (c->evq_head + 1) % SC_XEN_EVQ_SIZE;
 		c->evq_count--;
 	} else if (c->evq_lost) {
-		/* Events were dropped: ask dom0 to rescan everything. */
-		rh.arg = SC_EV_DOMAIN_ADDED;
+		/* Events were dropped: dom0 resynchronises everything. */
+		rh.arg = SC_EV_LOST | SC_EV_DOMAIN_ADDED;
 		c->evq_lost = false;
 	} else {
 		rh.status = SC_ERR_AGAIN;
