@@ -152,10 +152,9 @@ sim_list_domains(struct sc_backend *bk, struct sc_bk_domain *out, size_t max,
 {
 	struct sc_op_hdr req, resp;
 	uint8_t *pay;
-	int r;
-
 	size_t base, got, i, k;
 	uint32_t first = 0;
+	int r;
 
 	*n = 0;
 	if ((pay = malloc(SC_OP_PAYLOAD_MAX)) == NULL)

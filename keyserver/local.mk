@@ -62,7 +62,7 @@ endif
 if BUILD_ATTEST
 if BUILD_UNIT_TESTS
 check_PROGRAMS += tests/unit/test_ks_req
-tests_unit_test_ks_req_SOURCES = tests/unit/test_ks_req.c
+tests_unit_test_ks_req_SOURCES = tests/unit/test_ks_req.c tests/unit/op_packet.h
 tests_unit_test_ks_req_CFLAGS = $(TEST_CFLAGS) $(JANSSON_CFLAGS) -I$(top_srcdir)/keyserver
 tests_unit_test_ks_req_LDADD = keyserver/libkscommon.a $(SC_LIBS) $(JANSSON_LIBS) $(CMOCKA_LIBS)
 UNIT_TESTS += tests/unit/test_ks_req

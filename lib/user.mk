@@ -71,7 +71,7 @@ endif
 # The hv ops socket client (lib/opsock.c) against a fake hv in a child.
 if BUILD_UNIT_TESTS
 check_PROGRAMS += tests/unit/test_opsock
-tests_unit_test_opsock_SOURCES = tests/unit/test_opsock.c
+tests_unit_test_opsock_SOURCES = tests/unit/test_opsock.c tests/unit/op_packet.h
 tests_unit_test_opsock_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_opsock_LDADD = $(TEST_LIBS)
 UNIT_TESTS += tests/unit/test_opsock

@@ -565,7 +565,7 @@ hv_start(const char *pubkey_file)
 	char fp[SC_FINGERPRINT_LEN], hex[65], err[256];
 	const uint8_t *pk;
 	uint32_t pcr_index = SC_HV_NO_PCR;
-	unsigned i;
+	unsigned i, slots = S.ndom ? S.ndom : 1;
 	int r;
 
 	S.arena_len = 0;
@@ -573,7 +573,7 @@ hv_start(const char *pubkey_file)
 		S.arena_len += S.dom[i].conf->history ? S.dom[i].conf->history :
 		    S.conf.history;
 	/* One slot per configured domain: hvsim adds none at run time. */
-	if ((S.hv = sc_secure_alloc(sc_hv_size(S.ndom ? S.ndom : 1))) == NULL ||
+	if ((S.hv = sc_secure_alloc(sc_hv_size(slots))) == NULL ||
 	    (S.arena = sc_secure_alloc(S.arena_len ? S.arena_len : 1)) == NULL ||
 	    (sk = sc_secure_alloc(SC_KEY_LEN)) == NULL) {
 		sc_error("cannot allocate secure memory");
@@ -588,7 +588,7 @@ hv_start(const char *pubkey_file)
 	if (S.conf.tcti[0] != '\0')
 		pcr_index = S.conf.pcr;
 	r = sc_hv_init(S.hv, sc_crypto_sodium(), &pf, sk, pcr_index, S.arena,
-	    S.arena_len, S.ndom ? S.ndom : 1);
+	    S.arena_len, slots);
 	sc_secure_free(sk);
 	if (r != 0) {
 		sc_error("hv init: %s", sc_err(r));

@@ -30,6 +30,7 @@
 #include "ks_req.h"
 #include "at_http.h"
 #include "at_hv.h"
+#include "op_packet.h"
 
 #define H64	"0000000000000000000000000000000000000000000000000000000000000000"
 #define A64	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -394,27 +395,6 @@ test_url(void **state)
 	assert_int_equal(at_url_parse("http://x/a?b", &u), SC_ERR_FORMAT);
 }
 
-static size_t
-op_packet(uint8_t *buf, size_t bufsz, uint16_t op, int32_t status,
-    uint32_t seq, const uint8_t *payload, uint32_t plen)
-{
-	struct sc_op_hdr h;
-	struct sc_buf b;
-
-	memset(&h, 0, sizeof(h));
-	h.magic = SC_OPS_MAGIC;
-	h.version = SC_OPS_VERSION;
-	h.op = op;
-	h.status = status;
-	h.seq = seq;
-	h.len = plen;
-	sc_buf_init(&b, buf, bufsz);
-	if (sc_op_hdr_put(&b, &h) != 0 ||
-	    (plen > 0 && sc_buf_put_bytes(&b, payload, plen) != 0))
-		abort();
-	return b.len;
-}
-
 /* A GET_INFO payload (ABI 1): pk all `fill`, pcr_index pcr; 52 bytes. */
 static void
 info_payload(uint8_t pl[52], uint8_t fill, uint32_t pcr)
@@ -496,33 +476,33 @@ fake_hv_serve(int lfd, enum fake_hv how)
 		_exit(5); } while (0)
 	switch (how) {
 	case HV_OK:
-		len = op_packet(out, sizeof(out), SC_OP_EVENT, 0, 0, NULL, 0);
+		len = op_packet(out, sizeof(out), SC_OP_EVENT, 0, 0, 0, 0, 0, NULL, 0);
 		SEND(len);
 		/* Another request's answer, with another key: not ours. */
 		info_payload(pl, 0x99, 7);
-		len = op_packet(out, sizeof(out), SC_OP_GET_INFO, 0,
+		len = op_packet(out, sizeof(out), SC_OP_GET_INFO, 0, 0, 0, 0,
 		    req.seq + 1, pl, 52);
 		SEND(len);
 		SEND(10);	/* a cut header */
 		info_payload(pl, 0x42, 15);
-		len = op_packet(out, sizeof(out), SC_OP_GET_INFO, 0, req.seq,
-		    pl, 52);
+		len = op_packet(out, sizeof(out), SC_OP_GET_INFO, 0, 0, 0, 0,
+		    req.seq, pl, 52);
 		SEND(len);
 		break;
 	case HV_BUSY:
 		len = op_packet(out, sizeof(out), SC_OP_GET_INFO, SC_ERR_BUSY,
-		    req.seq, NULL, 0);
+		    0, 0, 0, req.seq, NULL, 0);
 		SEND(len);
 		break;
 	case HV_ODD_STATUS:
 		len = op_packet(out, sizeof(out), SC_OP_GET_INFO,
-		    SC_ERR_MIN - 1000, req.seq, NULL, 0);
+		    SC_ERR_MIN - 1000, 0, 0, 0, req.seq, NULL, 0);
 		SEND(len);
 		break;
 	case HV_SHORT:
 		info_payload(pl, 0x42, 15);
-		len = op_packet(out, sizeof(out), SC_OP_GET_INFO, 0, req.seq,
-		    pl, 40);
+		len = op_packet(out, sizeof(out), SC_OP_GET_INFO, 0, 0, 0, 0,
+		    req.seq, pl, 40);
 		SEND(len);
 		break;
 	case HV_HANGUP:

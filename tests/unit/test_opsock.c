@@ -38,6 +38,7 @@
 #include "io.h"
 #include "log.h"
 #include "opsock.h"
+#include "op_packet.h"
 
 /* Every fake hv gives up after this long, so a failed test cannot hang. */
 #define FAKE_ALARM_S	20
@@ -89,31 +90,6 @@ hv_send_raw(int fd, const void *p, size_t n)
 	CHILD_CHECK(send(fd, p, n, MSG_NOSIGNAL) == (ssize_t)n);
 }
 
-/* Build (header + payload) into out; returns the packet length. */
-static size_t
-build(uint8_t *out, size_t cap, uint16_t op, int32_t status, uint32_t domid,
-    uint32_t session, uint32_t arg, uint32_t seq, const void *pl, size_t len)
-{
-	struct sc_op_hdr h;
-	struct sc_buf b;
-
-	memset(&h, 0, sizeof(h));
-	h.magic = SC_OPS_MAGIC;
-	h.version = SC_OPS_VERSION;
-	h.op = op;
-	h.status = status;
-	h.domid = domid;
-	h.session = session;
-	h.arg = arg;
-	h.len = (uint32_t)len;
-	h.seq = seq;
-	sc_buf_init(&b, out, cap);
-	if (sc_op_hdr_put(&b, &h) != 0 ||
-	    (len > 0 && sc_buf_put_bytes(&b, pl, len) != 0))
-		return 0;
-	return b.len;
-}
-
 static void
 hv_send(int fd, uint16_t op, int32_t status, uint32_t domid, uint32_t session,
     uint32_t arg, uint32_t seq, const void *pl, size_t len)
@@ -121,7 +97,7 @@ hv_send(int fd, uint16_t op, int32_t status, uint32_t domid, uint32_t session,
 	static uint8_t out[SC_OP_MAX];
 	size_t n;
 
-	n = build(out, sizeof(out), op, status, domid, session, arg, seq, pl, len);
+	n = op_packet(out, sizeof(out), op, status, domid, session, arg, seq, pl, len);
 	CHILD_CHECK(n == SC_OP_HDR_LEN + len);
 	hv_send_raw(fd, out, n);
 }
@@ -392,20 +368,20 @@ script_malformed(int fd)
 	/* Shorter than a header. */
 	hv_send_raw(fd, "SCOP", 4);
 	/* Bad magic, bad version. */
-	n = build(p, sizeof(p), h.op, 0, 0, 0, 0, h.seq, "bad", 3);
+	n = op_packet(p, sizeof(p), h.op, 0, 0, 0, 0, h.seq, "bad", 3);
 	p[0] ^= 0x01;
 	hv_send_raw(fd, p, n);
-	n = build(p, sizeof(p), h.op, 0, 0, 0, 0, h.seq, "bad", 3);
+	n = op_packet(p, sizeof(p), h.op, 0, 0, 0, 0, h.seq, "bad", 3);
 	p[4] = 2;
 	hv_send_raw(fd, p, n);
 	/* len says 10, 3 follow; len says 3, 4 follow. */
-	n = build(p, sizeof(p), h.op, 0, 0, 0, 0, h.seq, "0123456789", 10);
+	n = op_packet(p, sizeof(p), h.op, 0, 0, 0, 0, h.seq, "0123456789", 10);
 	hv_send_raw(fd, p, n - 7);
-	n = build(p, sizeof(p), h.op, 0, 0, 0, 0, h.seq, "bad", 3);
+	n = op_packet(p, sizeof(p), h.op, 0, 0, 0, 0, h.seq, "bad", 3);
 	p[n] = 'x';
 	hv_send_raw(fd, p, n + 1);
 	/* len above SC_OP_PAYLOAD_MAX in the header. */
-	n = build(p, sizeof(p), h.op, 0, 0, 0, 0, h.seq, NULL, 0);
+	n = op_packet(p, sizeof(p), h.op, 0, 0, 0, 0, h.seq, NULL, 0);
 	p[24] = 0xff;
 	p[25] = 0xff;
 	hv_send_raw(fd, p, n);
@@ -447,7 +423,7 @@ script_oversized(int fd)
 
 	CHILD_CHECK(hv_recv(fd, &h, NULL, NULL));
 	memset(big, 'B', sizeof(big));
-	CHILD_CHECK(build(big, sizeof(big), h.op, 0, 0, 0, 0, h.seq, NULL, 0) ==
+	CHILD_CHECK(op_packet(big, sizeof(big), h.op, 0, 0, 0, 0, h.seq, NULL, 0) ==
 	    SC_OP_HDR_LEN);
 	hv_send_raw(fd, big, sizeof(big));
 	memset(big, 'B', sizeof(big));

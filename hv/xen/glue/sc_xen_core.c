@@ -113,15 +113,16 @@ sc_xen_core_init(struct sc_xen_core *c, uint8_t *arena, size_t arena_len,
     bool disk_check, unsigned max_domains)
 {
 	const struct sc_crypto *cp = sc_crypto_ref();
+	size_t size = sc_xen_core_size(max_domains);
 	struct sc_hv_platform pf;
 	uint8_t sk[SC_KEY_LEN];
 	int r;
 
 	if (!sc_ref_rng_seeded())
 		return SC_ERR_STATE;
-	if (sc_xen_core_size(max_domains) == 0)
+	if (size == 0)
 		return SC_ERR_INVAL;
-	cp->memzero(c, sc_xen_core_size(max_domains));
+	cp->memzero(c, size);
 	c->hv = (struct sc_hv *)(void *)((uint8_t *)c + CORE_HV_OFFSET);
 	c->disk_check = disk_check;
 	sc_memset(&pf, 0, sizeof(pf));

@@ -1,0 +1,42 @@
+/*
+ * op_packet.h — ops packets (header + payload) with any status and fields,
+ * for the tests' fake hypervisors (test_opsock, test_ks_req).  Requests of
+ * real callers go through hv/client's sc_hvc_op_build(), which has no
+ * status.  Aborts if the packet does not fit (a broken test, not a
+ * result).
+ */
+#ifndef TEST_OP_PACKET_H
+#define TEST_OP_PACKET_H
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/ops.h"
+
+/* Write the packet into out[0..cap); returns its length. */
+static size_t
+op_packet(uint8_t *out, size_t cap, uint16_t op, int32_t status, uint32_t domid,
+    uint32_t session, uint32_t arg, uint32_t seq, const void *pl, size_t len)
+{
+	struct sc_op_hdr h;
+	struct sc_buf b;
+
+	memset(&h, 0, sizeof(h));
+	h.magic = SC_OPS_MAGIC;
+	h.version = SC_OPS_VERSION;
+	h.op = op;
+	h.status = status;
+	h.domid = domid;
+	h.session = session;
+	h.arg = arg;
+	h.len = (uint32_t)len;
+	h.seq = seq;
+	sc_buf_init(&b, out, cap);
+	if (sc_op_hdr_put(&b, &h) != 0 ||
+	    (len > 0 && sc_buf_put_bytes(&b, pl, len) != 0))
+		abort();
+	return b.len;
+}
+
+#endif /* TEST_OP_PACKET_H */
