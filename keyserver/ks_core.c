@@ -42,6 +42,8 @@ ks_enroll(struct ks_ctx *ctx, const struct ks_enroll_req *req, uint64_t now,
 
 	why[0] = '\0';
 	memset(h, 0, sizeof(*h));
+	if ((r = ks_policy_check(&req->policy, why)) != KS_OK)
+		return r;
 	memcpy(h->name, req->name, sizeof(h->name));
 	r = ks_ak_import(req->ak, req->ak_len, h->ak_spki, sizeof(h->ak_spki),
 	    &h->ak_spki_len, &h->ak_restricted, h->ak_desc, sizeof(h->ak_desc));
@@ -78,6 +80,10 @@ attest_checks(struct ks_ctx *ctx, const struct ks_attest_req *req,
 	uint32_t want;
 	unsigned int i;
 	int r;
+
+	/* 0. The enrolled policy can protect a key (older enrollments). */
+	if (ks_policy_check(&h->policy, why) != KS_OK)
+		return KS_E_PCR_POLICY;
 
 	/* 1. The AK signed exactly these quote bytes. */
 	r = ks_sig_verify(h->ak_spki, h->ak_spki_len, req->sig, req->sig_len,

@@ -262,7 +262,7 @@ pcr_index(const char *s, unsigned int *idx)
 
 /* {"0": "64 hex", ...} into mask/values. */
 static int
-get_pcr_map(json_t *obj, const char *name, int allow_empty, uint32_t *mask,
+get_pcr_map(json_t *obj, const char *name, uint32_t *mask,
     uint8_t values[KS_PCR_COUNT][KS_DIGEST_LEN], char *why)
 {
 	json_t *m = json_object_get(obj, name), *v;
@@ -292,7 +292,7 @@ get_pcr_map(json_t *obj, const char *name, int allow_empty, uint32_t *mask,
 		}
 		*mask |= 1u << idx;
 	}
-	if (*mask == 0 && !allow_empty) {
+	if (*mask == 0) {
 		WHY("field '%s' is empty", name);
 		return KS_E_BAD_FIELD;
 	}
@@ -310,6 +310,43 @@ check_bank(json_t *obj, char *why)
 		return r;
 	if (s != NULL && strcmp(s, "sha256") != 0) {
 		WHY("field 'bank': only \"sha256\" is supported");
+		return KS_E_BAD_FIELD;
+	}
+	return KS_OK;
+}
+
+int
+ks_policy_check(const struct ks_policy *p, char why[KS_WHY_MAX])
+{
+	uint32_t key = 1u << p->key_pcr;
+
+	why[0] = '\0';
+	if (p->key_pcr >= KS_PCR_COUNT) {
+		WHY("policy: key_pcr must be 0..%d", KS_PCR_COUNT - 1);
+		return KS_E_BAD_FIELD;
+	}
+	if (key & KS_PCR_RESETTABLE) {
+		WHY("policy: key_pcr %u can be reset from any locality",
+		    p->key_pcr);
+		return KS_E_BAD_FIELD;
+	}
+	if ((key & KS_PCR_DRTM) &&
+	    !(p->pcr_mask & (1u << KS_PCR_DRTM_LAUNCH))) {
+		WHY("policy: key_pcr %u is reset by a dynamic launch; use it only"
+		    " with PCR %d in the policy", p->key_pcr, KS_PCR_DRTM_LAUNCH);
+		return KS_E_BAD_FIELD;
+	}
+	if (p->pcr_mask & key) {
+		WHY("policy: key_pcr must not also be a policy PCR");
+		return KS_E_BAD_FIELD;
+	}
+	if (p->pcr_mask & KS_PCR_RESETTABLE) {
+		WHY("policy: PCRs 16 and 23 can be reset from any locality");
+		return KS_E_BAD_FIELD;
+	}
+	if (!(p->pcr_mask & KS_PCR_STATIC)) {
+		WHY("policy: pcrs must pin the boot chain (at least one of PCRs"
+		    " 0..15)");
 		return KS_E_BAD_FIELD;
 	}
 	return KS_OK;
@@ -360,18 +397,13 @@ ks_parse_enroll(const void *body, size_t len, struct ks_enroll_req *req,
 	}
 	if ((r = check_members(policy, pol, "policy", why)) != KS_OK ||
 	    (r = check_bank(policy, why)) != KS_OK ||
-	    (r = get_pcr_map(policy, "pcrs", 1, &req->policy.pcr_mask,
+	    (r = get_pcr_map(policy, "pcrs", &req->policy.pcr_mask,
 	    req->policy.pcrs, why)) != KS_OK ||
 	    (r = get_uint(policy, "key_pcr", 1, KS_PCR_COUNT - 1, &key_pcr, NULL,
 	    why)) != KS_OK)
 		goto out;
 	req->policy.key_pcr = (unsigned int)key_pcr;
-	if (req->policy.pcr_mask & (1u << req->policy.key_pcr)) {
-		WHY("policy: key_pcr must not also be a policy PCR");
-		r = KS_E_BAD_FIELD;
-		goto out;
-	}
-	r = KS_OK;
+	r = ks_policy_check(&req->policy, why);
  out:
 	json_decref(root);
 	return r;
@@ -397,7 +429,7 @@ ks_parse_attest(const void *body, size_t len, struct ks_attest_req *req,
 	    (r = get_b64(root, "signature", req->sig, sizeof(req->sig),
 	    &req->sig_len, why)) != KS_OK ||
 	    (r = check_bank(root, why)) != KS_OK ||
-	    (r = get_pcr_map(root, "pcrs", 0, &req->pcr_mask, req->pcrs,
+	    (r = get_pcr_map(root, "pcrs", &req->pcr_mask, req->pcrs,
 	    why)) != KS_OK ||
 	    (r = get_hex(root, "hv_pubkey", req->hv_pubkey, KS_HV_PUBKEY_LEN,
 	    why)) != KS_OK)

@@ -24,6 +24,17 @@ struct ks_policy {
 	unsigned int	key_pcr;	/* PCR the hv extends with H(hv key) */
 };
 
+/*
+ * PCRs a policy must not rely on.  16 (debug) and 23 (application) can be
+ * reset from any locality, so dom0 could reset one and extend it with its
+ * own key; 17..22 are reset by a dynamic launch (DRTM), so they are a key
+ * PCR only in a DRTM policy, one that pins the launch measurement (PCR 17).
+ */
+#define KS_PCR_RESETTABLE	((1u << 16) | (1u << 23))
+#define KS_PCR_DRTM		0x007e0000u	/* PCRs 17..22 */
+#define KS_PCR_DRTM_LAUNCH	17
+#define KS_PCR_STATIC		0x0000ffffu	/* PCRs 0..15: reset only at boot */
+
 /* POST /v1/hosts */
 struct ks_enroll_req {
 	char		name[KS_HOST_MAX + 1];
@@ -75,6 +86,15 @@ int	ks_parse_nonce_resp(const void *body, size_t len, struct ks_nonce_resp *r,
 int	ks_parse_cert_resp(const void *body, size_t len, struct ks_cert_resp *r,
 	    char why[KS_WHY_MAX]) __attribute__((warn_unused_result));
 int	ks_parse_error_resp(const void *body, size_t len, struct ks_error_resp *r)
+	    __attribute__((warn_unused_result));
+
+/*
+ * KS_OK if p can protect a key: a key PCR neither resettable (16, 23) nor
+ * DRTM-resettable (17..22) unless the policy pins PCR 17; a non-empty boot
+ * policy with at least one static PCR (0..15) and no resettable one; the
+ * key PCR not among the boot PCRs.  Else KS_E_BAD_FIELD and why[].
+ */
+int	ks_policy_check(const struct ks_policy *p, char why[KS_WHY_MAX])
 	    __attribute__((warn_unused_result));
 
 /*

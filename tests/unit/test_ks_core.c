@@ -601,6 +601,56 @@ test_attest_pcrs(void **state)
 	    KS_E_PCR_SELECTION);
 }
 
+/*
+ * Issue 12 item 6: a resettable key PCR or an empty boot policy is refused
+ * at enrollment, and a host stored with one (an older enrollment) gets no
+ * certificate even with a quote that matches it.
+ */
+static void
+test_unsafe_policy(void **state)
+{
+	struct fx *f = *state;
+	struct ks_enroll_req er;
+	struct ks_attest_req r;
+	struct ks_attest_info info;
+	struct ks_host h;
+	struct qspec qs;
+	uint8_t cert[KS_CERT_MAX];
+	char why[KS_WHY_MAX];
+	size_t len;
+
+	memset(&er, 0, sizeof(er));
+	snprintf(er.name, sizeof(er.name), "%s", HOST);
+	er.ak_len = spki_of(f->ec, er.ak);
+	er.policy.pcr_mask = POLICY_MASK;
+	er.policy.key_pcr = 16;
+	assert_int_equal(ks_enroll(&f->ctx, &er, NOW, &h, why), KS_E_BAD_FIELD);
+	er.policy.key_pcr = 23;
+	assert_int_equal(ks_enroll(&f->ctx, &er, NOW, &h, why), KS_E_BAD_FIELD);
+	er.policy.key_pcr = KEY_PCR;
+	er.policy.pcr_mask = 0;
+	assert_int_equal(ks_enroll(&f->ctx, &er, NOW, &h, why), KS_E_BAD_FIELD);
+
+	/* Stored behind the API's back: key PCR 16, which dom0 can reset. */
+	memset(&h, 0, sizeof(h));
+	snprintf(h.name, sizeof(h.name), "%s", HOST);
+	h.ak_spki_len = spki_of(f->ec, h.ak_spki);
+	snprintf(h.ak_desc, sizeof(h.ak_desc), "ecc-p256");
+	h.policy.pcr_mask = POLICY_MASK;
+	memcpy(h.policy.pcrs[0], f->pcrs[0], KS_DIGEST_LEN);
+	memcpy(h.policy.pcrs[7], f->pcrs[7], KS_DIGEST_LEN);
+	h.policy.key_pcr = 16;
+	h.enrolled = NOW;
+	assert_int_equal(f->store->host_add(f->store, &h), 0);
+	good_request(f, f->ec, SIG_ECDSA, &r, &qs);
+	memcpy(r.pcrs[16], r.pcrs[KEY_PCR], KS_DIGEST_LEN);
+	r.pcr_mask = qs.mask = POLICY_MASK | (1u << 16);
+	ks_pcr_composite(r.pcrs, r.pcr_mask, qs.digest);
+	r.quote_len = make_quote(&qs, r.quote, sizeof(r.quote));
+	resign(&r, f->ec, SIG_ECDSA, 1);
+	assert_int_equal(attest(f, &r, NOW, cert, &len, &info), KS_E_PCR_POLICY);
+}
+
 static void
 test_attest_quote_and_sig_format(void **state)
 {
@@ -785,6 +835,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_attest_nonce, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attest_host_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attest_pcrs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsafe_policy, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_attest_quote_and_sig_format,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ak_import, setup, teardown),

@@ -200,15 +200,16 @@ test_enroll(void **state)
 	assert_int_equal(r->policy.pcr_mask, 0x81);
 	assert_int_equal(r->policy.key_pcr, 15);
 	assert_int_equal(r->policy.pcrs[0][0], 0xaa);
-	/* Empty boot policy is allowed (key PCR only). */
+	/* An empty boot policy protects nothing (issue 12 item 6). */
 	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
-	    "\"policy\":{\"pcrs\":{},\"key_pcr\":0}}", r), KS_OK);
+	    "\"policy\":{\"pcrs\":{},\"key_pcr\":0}}", r), KS_E_BAD_FIELD);
 	/* PEM is passed through as text. */
 	{
 		char body[512];
 
 		snprintf(body, sizeof(body), "{\"name\":\"h\",\"ak_public\":\"%s\","
-		    "\"policy\":{\"pcrs\":{},\"key_pcr\":15}}", pem);
+		    "\"policy\":{\"pcrs\":{\"0\":\"" A64 "\"},\"key_pcr\":15}}",
+		    pem);
 		assert_int_equal(enroll_str(body, r), KS_OK);
 		assert_int_equal(r->ak_len, strlen("-----BEGIN PUBLIC KEY-----\nMFkw\n"
 		    "-----END PUBLIC KEY-----\n"));
@@ -218,21 +219,91 @@ test_enroll(void **state)
 	    "\"policy\":{\"pcrs\":{\"15\":\"" H64 "\"},\"key_pcr\":15}}", r),
 	    KS_E_BAD_FIELD);
 	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
-	    "\"policy\":{\"pcrs\":{},\"key_pcr\":24}}", r), KS_E_BAD_FIELD);
+	    "\"policy\":{\"pcrs\":{\"0\":\"" A64 "\"},\"key_pcr\":24}}", r),
+	    KS_E_BAD_FIELD);
 	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
-	    "\"policy\":{\"pcrs\":{},\"key_pcr\":-1}}", r), KS_E_BAD_FIELD);
+	    "\"policy\":{\"pcrs\":{\"0\":\"" A64 "\"},\"key_pcr\":-1}}", r),
+	    KS_E_BAD_FIELD);
 	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
-	    "\"policy\":{\"pcrs\":{},\"key_pcr\":\"15\"}}", r), KS_E_BAD_FIELD);
+	    "\"policy\":{\"pcrs\":{\"0\":\"" A64 "\"},\"key_pcr\":\"15\"}}", r),
+	    KS_E_BAD_FIELD);
 	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
-	    "\"policy\":{\"pcrs\":{}}}", r), KS_E_BAD_FIELD);
+	    "\"policy\":{\"pcrs\":{\"0\":\"" A64 "\"}}}", r),
+	    KS_E_BAD_FIELD);
 	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
-	    "\"policy\":{\"pcrs\":{},\"key_pcr\":1,\"x\":1}}", r), KS_E_BAD_FIELD);
+	    "\"policy\":{\"pcrs\":{\"0\":\"" A64 "\"},\"key_pcr\":1,\"x\":1}}", r),
+	    KS_E_BAD_FIELD);
 	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
 	    "\"policy\":[]}", r), KS_E_BAD_FIELD);
 	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":5,"
-	    "\"policy\":{\"pcrs\":{},\"key_pcr\":1}}", r), KS_E_BAD_FIELD);
+	    "\"policy\":{\"pcrs\":{\"0\":\"" A64 "\"},\"key_pcr\":1}}", r),
+	    KS_E_BAD_FIELD);
 	assert_int_equal(enroll_str("{\"name\":\"h/x\",\"ak_public\":\"AAEC\","
-	    "\"policy\":{\"pcrs\":{},\"key_pcr\":1}}", r), KS_E_BAD_FIELD);
+	    "\"policy\":{\"pcrs\":{\"0\":\"" A64 "\"},\"key_pcr\":1}}", r),
+	    KS_E_BAD_FIELD);
+	free(r);
+}
+
+/* Enroll body with boot PCRs pcrs ("\"0\":\"..\"" list) and key_pcr. */
+static int
+enroll_policy(const char *pcrs, int key_pcr, struct ks_enroll_req *r)
+{
+	char body[2048];
+
+	snprintf(body, sizeof(body), "{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	    "\"policy\":{\"pcrs\":{%s},\"key_pcr\":%d}}", pcrs, key_pcr);
+	return enroll_str(body, r);
+}
+
+#define P(n)	"\"" #n "\":\"" A64 "\""
+
+static void
+test_enroll_policy(void **state)
+{
+	struct ks_enroll_req *r = malloc(sizeof(*r));
+	struct ks_policy p;
+	char msg[KS_WHY_MAX];
+	int k;
+
+	(void)state;
+	/* Resettable key PCRs are refused whatever the boot policy. */
+	assert_int_equal(enroll_policy(P(0) "," P(7), 16, r), KS_E_BAD_FIELD);
+	assert_int_equal(enroll_policy(P(0) "," P(7), 23, r), KS_E_BAD_FIELD);
+	assert_int_equal(enroll_policy(P(0) "," P(7) "," P(17), 16, r),
+	    KS_E_BAD_FIELD);
+	/* 17..22 only in a DRTM policy (one that pins PCR 17). */
+	for (k = 18; k <= 22; k++) {
+		assert_int_equal(enroll_policy(P(0) "," P(7), k, r),
+		    KS_E_BAD_FIELD);
+		assert_int_equal(enroll_policy(P(0) "," P(17), k, r), KS_OK);
+		assert_int_equal(r->policy.key_pcr, (unsigned int)k);
+	}
+	assert_int_equal(enroll_policy(P(0) "," P(7), 17, r), KS_E_BAD_FIELD);
+	assert_int_equal(enroll_policy(P(0) "," P(17), 17, r), KS_E_BAD_FIELD);
+	/* The boot policy must pin a static PCR and no resettable one. */
+	assert_int_equal(enroll_policy("", 15, r), KS_E_BAD_FIELD);
+	assert_int_equal(enroll_policy(P(16), 15, r), KS_E_BAD_FIELD);
+	assert_int_equal(enroll_policy(P(23), 15, r), KS_E_BAD_FIELD);
+	assert_int_equal(enroll_policy(P(0) "," P(16), 15, r), KS_E_BAD_FIELD);
+	assert_int_equal(enroll_policy(P(17) "," P(18), 19, r), KS_E_BAD_FIELD);
+	/* Every static key PCR with a static boot policy is fine. */
+	for (k = 1; k < 16; k++)
+		assert_int_equal(enroll_policy(P(0), k, r), KS_OK);
+	assert_int_equal(enroll_policy(P(1), 0, r), KS_OK);
+
+	/* The same check as a function (ks_enroll and ks_attest use it). */
+	memset(&p, 0, sizeof(p));
+	p.pcr_mask = 0x81;
+	p.key_pcr = 15;
+	assert_int_equal(ks_policy_check(&p, msg), KS_OK);
+	p.key_pcr = 24;
+	assert_int_equal(ks_policy_check(&p, msg), KS_E_BAD_FIELD);
+	p.key_pcr = 16;
+	assert_int_equal(ks_policy_check(&p, msg), KS_E_BAD_FIELD);
+	assert_non_null(strstr(msg, "reset"));
+	p.key_pcr = 15;
+	p.pcr_mask = 0;
+	assert_int_equal(ks_policy_check(&p, msg), KS_E_BAD_FIELD);
 	free(r);
 }
 
@@ -583,6 +654,7 @@ main(void)
 		cmocka_unit_test(test_attest_bad),
 		cmocka_unit_test(test_attest_limits),
 		cmocka_unit_test(test_enroll),
+		cmocka_unit_test(test_enroll_policy),
 		cmocka_unit_test(test_responses),
 		cmocka_unit_test(test_pcr_list_host_results),
 		cmocka_unit_test(test_http_response),
