@@ -340,13 +340,17 @@ attest_once(const struct opts *o, const struct at_url *url)
 	if ((r = get_hv_key(o, hv_pk, &hv_pcr)) < 0)
 		return r;
 
-	/* Nonce (and which PCRs the server expects from this host). */
+	/*
+	 * Nonce.  Servers before issue 13 also said which PCRs they expect;
+	 * current ones do not (that would tell anyone), so the PCRs come from
+	 * the options, then the hv, then the defaults.
+	 */
 	memset(&nr, 0, sizeof(nr));
 	if (o->nonce_hex != NULL) {
 		if (sc_hex_decode(o->nonce_hex, nr.nonce, sizeof(nr.nonce)) < 0)
 			sc_die(2, "--nonce must be %d hex digits", 2 * KS_NONCE_LEN);
 	} else {
-		snprintf(path, sizeof(path), "/v1/nonce?host=%s", o->host);
+		snprintf(path, sizeof(path), "/v1/nonce");
 		r = at_http_request(url, "GET", path, NULL, 0, tmo, &resp, &status,
 		    &rbody, &rlen);
 		if (r < 0) {

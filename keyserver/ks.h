@@ -27,6 +27,7 @@
 #define KS_JSON_KEYS_MAX	32	/* members of any object in a request */
 #define KS_BODY_MAX_DEFAULT	(64 * 1024)
 #define KS_TOKEN_LEN		32	/* operator token: 32 random bytes, 64 hex */
+#define KS_PEER_MAX		64	/* client address text (IPv6 /64: "a:b:c:d::/64") */
 
 /*
  * Outcome of a request.  Each has a fixed HTTP status and JSON error code
@@ -57,6 +58,7 @@ enum ks_result {
 	KS_E_KEY_PCR,		/* 403 key_pcr_mismatch */
 	KS_E_AK_INVALID,	/* 400 ak_invalid */
 	KS_E_BUSY,		/* 503 busy */
+	KS_E_QUOTA,		/* 429 too_many_requests: this address's quota */
 	KS_E_INTERNAL,		/* 500 internal */
 	KS_E__COUNT
 };

@@ -20,16 +20,18 @@
 #define WHY(...)	snprintf(why, KS_WHY_MAX, __VA_ARGS__)
 
 int
-ks_nonce_issue(struct ks_ctx *ctx, uint64_t now, uint8_t nonce[KS_NONCE_LEN],
-    uint64_t *expires)
+ks_nonce_issue(struct ks_ctx *ctx, const char *peer, uint64_t now,
+    uint8_t nonce[KS_NONCE_LEN], uint64_t *expires)
 {
 	int r;
 
 	randombytes_buf(nonce, KS_NONCE_LEN);
 	*expires = now + ctx->nonce_lifetime;
-	r = ctx->store->nonce_put(ctx->store, nonce, *expires, now,
-	    ctx->max_nonces);
-	if (r == SC_ERR_LIMIT || r == SC_ERR_BUSY)
+	r = ctx->store->nonce_put(ctx->store, nonce, peer, *expires, now,
+	    ctx->max_nonces, ctx->max_nonces_per_peer);
+	if (r == SC_ERR_LIMIT)
+		return KS_E_QUOTA;
+	if (r == SC_ERR_ALLOC || r == SC_ERR_BUSY)
 		return KS_E_BUSY;
 	return r < 0 ? KS_E_INTERNAL : KS_OK;
 }
@@ -77,6 +79,7 @@ attest_checks(struct ks_ctx *ctx, const struct ks_attest_req *req,
 {
 	const struct ks_quote *q = &info->quote;
 	uint8_t digest[KS_DIGEST_LEN], keyval[KS_DIGEST_LEN];
+	char list[3 * KS_PCR_COUNT];
 	uint32_t want;
 	unsigned int i;
 	int r;
@@ -109,10 +112,12 @@ attest_checks(struct ks_ctx *ctx, const struct ks_attest_req *req,
 	}
 
 	/* 2. The quote covers exactly the policy PCRs plus the key PCR. */
+	/* (Said only now: the AK, so the enrolled host, signed the quote.) */
 	want = h->policy.pcr_mask | (1u << h->policy.key_pcr);
 	if (q->pcr_mask != want) {
-		WHY("quote must select exactly the policy PCRs and key PCR %u",
-		    h->policy.key_pcr);
+		ks_pcr_list_format(h->policy.pcr_mask, list, sizeof(list));
+		WHY("quote must select exactly the policy PCRs %s and key PCR %u",
+		    list, h->policy.key_pcr);
 		return KS_E_PCR_SELECTION;
 	}
 	if (req->pcr_mask != want) {
@@ -157,28 +162,44 @@ ks_attest(struct ks_ctx *ctx, const struct ks_attest_req *req, uint64_t now,
 {
 	struct ks_host *h = NULL;
 	struct sc_cert c;
-	int r;
+	int r, hr;
 
 	why[0] = '\0';
 	*certlen = 0;
 	memset(info, 0, sizeof(*info));
 	info->bad_pcr = -1;
 
+	/*
+	 * Look the host up first so the caller knows whether this attempt
+	 * concerns an enrolled host (audit rows exist only for those); the
+	 * answer still follows the fixed order below.
+	 */
+	if ((h = malloc(sizeof(*h))) == NULL) {
+		WHY("out of memory");
+		return KS_E_INTERNAL;
+	}
+	hr = ctx->store->host_get(ctx->store, req->host, h);
+	info->enrolled = hr == 0;
+
 	switch (ks_quote_parse(req->quote, req->quote_len, &info->quote)) {
 	case 0:
 		break;
 	case SC_ERR_MAGIC:
 		WHY("quote is not TPM-generated (bad magic)");
-		return KS_E_QUOTE_INVALID;
+		r = KS_E_QUOTE_INVALID;
+		goto out;
 	case SC_ERR_TYPE:
 		WHY("attestation structure is not a quote");
-		return KS_E_QUOTE_INVALID;
+		r = KS_E_QUOTE_INVALID;
+		goto out;
 	case SC_ERR_UNSUPPORTED:
 		WHY("quote must select PCRs 0..23 of the SHA-256 bank only");
-		return KS_E_PCR_SELECTION;
+		r = KS_E_PCR_SELECTION;
+		goto out;
 	default:
 		WHY("quote is not a well-formed TPM2B_ATTEST or TPMS_ATTEST");
-		return KS_E_QUOTE_MALFORMED;
+		r = KS_E_QUOTE_MALFORMED;
+		goto out;
 	}
 	info->quote_parsed = 1;
 
@@ -187,23 +208,22 @@ ks_attest(struct ks_ctx *ctx, const struct ks_attest_req *req, uint64_t now,
 	    info->quote.extra_len, now);
 	if (r == SC_ERR_EXPIRED) {
 		WHY("nonce has expired; get a fresh one");
-		return KS_E_NONCE_EXPIRED;
+		r = KS_E_NONCE_EXPIRED;
+		goto out;
 	}
 	if (r == SC_ERR_NOTFOUND) {
 		WHY("quote's nonce was not issued by this server or was already"
 		    " used");
-		return KS_E_NONCE;
+		r = KS_E_NONCE;
+		goto out;
 	}
 	if (r < 0) {
 		WHY("storage error");
-		return KS_E_INTERNAL;
+		r = KS_E_INTERNAL;
+		goto out;
 	}
 
-	if ((h = malloc(sizeof(*h))) == NULL) {
-		WHY("out of memory");
-		return KS_E_INTERNAL;
-	}
-	r = ctx->store->host_get(ctx->store, req->host, h);
+	r = hr;
 	if (r == SC_ERR_NOTFOUND) {
 		WHY("host is not enrolled");
 		r = KS_E_UNKNOWN_HOST;
@@ -246,6 +266,23 @@ ks_attest(struct ks_ctx *ctx, const struct ks_attest_req *req, uint64_t now,
  out:
 	free(h);
 	return r;
+}
+
+int
+ks_attest_record(struct ks_ctx *ctx, const struct ks_attest_req *req,
+    int result, const struct ks_attest_info *info, uint64_t now)
+{
+	struct ks_attest_log lg;
+
+	if (!info->enrolled)
+		return 0;
+	memset(&lg, 0, sizeof(lg));
+	memcpy(lg.host, req->host, sizeof(lg.host));
+	lg.time = now;
+	lg.result = result;
+	lg.reset_count = info->quote.reset_count;
+	lg.restart_count = info->quote.restart_count;
+	return ctx->store->log_attest(ctx->store, &lg, KS_AUDIT_PER_HOST);
 }
 
 int

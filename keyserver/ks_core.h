@@ -21,6 +21,8 @@
 #define KS_CERT_LIFETIME_DEFAULT	(12 * 3600)	/* seconds */
 #define KS_NONCE_LIFETIME_DEFAULT	120		/* seconds */
 #define KS_NONCES_MAX_DEFAULT		4096
+#define KS_NONCES_PER_PEER_DEFAULT	16	/* outstanding, per address */
+#define KS_AUDIT_PER_HOST		1000	/* audit rows kept per host */
 
 /*
  * The certificate signer.  In one process it holds the Ed25519 secret key
@@ -60,10 +62,12 @@ struct ks_ctx {
 	uint64_t		 cert_lifetime;
 	uint64_t		 nonce_lifetime;
 	unsigned int		 max_nonces;
+	unsigned int		 max_nonces_per_peer;	/* 0: unlimited */
 };
 
 /* Details of an attestation, for the audit log (valid as far as parsed). */
 struct ks_attest_info {
+	int		 enrolled;	/* the request names an enrolled host */
 	int		 quote_parsed;
 	struct ks_quote	 quote;
 	uint64_t	 issued;
@@ -71,8 +75,15 @@ struct ks_attest_info {
 	int		 bad_pcr;	/* first PCR that failed the policy, or -1 */
 };
 
-int	ks_nonce_issue(struct ks_ctx *, uint64_t now, uint8_t nonce[KS_NONCE_LEN],
-	    uint64_t *expires) __attribute__((warn_unused_result));
+/*
+ * A fresh nonce for the client at peer (its address, or the /64 of an IPv6
+ * one: ks_peer_key).  KS_E_QUOTA when peer holds max_nonces_per_peer
+ * outstanding nonces; KS_E_BUSY when the table is full of nonces held by
+ * addresses with no more than peer's.
+ */
+int	ks_nonce_issue(struct ks_ctx *, const char *peer, uint64_t now,
+	    uint8_t nonce[KS_NONCE_LEN], uint64_t *expires)
+	    __attribute__((warn_unused_result));
 int	ks_enroll(struct ks_ctx *, const struct ks_enroll_req *, uint64_t now,
 	    struct ks_host *out, char why[KS_WHY_MAX])
 	    __attribute__((warn_unused_result));
@@ -80,6 +91,13 @@ int	ks_attest(struct ks_ctx *, const struct ks_attest_req *, uint64_t now,
 	    uint8_t *cert, size_t certsz, size_t *certlen,
 	    struct ks_attest_info *info, char why[KS_WHY_MAX])
 	    __attribute__((warn_unused_result));
+/*
+ * Keep the audit row of an attestation attempt (result from ks_attest):
+ * only for enrolled hosts, so unauthenticated requests for made-up names
+ * cannot grow the database, and at most KS_AUDIT_PER_HOST rows per host.
+ */
+int	ks_attest_record(struct ks_ctx *, const struct ks_attest_req *,
+	    int result, const struct ks_attest_info *, uint64_t now);
 int	ks_cert_fetch(struct ks_ctx *, const char *host, uint64_t now,
 	    uint8_t *cert, size_t certsz, size_t *certlen, uint64_t *expires)
 	    __attribute__((warn_unused_result));

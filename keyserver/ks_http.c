@@ -16,6 +16,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +35,9 @@
 #include "ks_http.h"
 
 #define HOSTS_PATH	KS_API_PREFIX "/hosts"
-#define ADDR_MAX	64
+#define ADDR_MAX	(2 * KS_PEER_MAX + PROXY_HEADER_MAX + 32)	/* + proxy */
+#define PROXY_HEADER_MAX	64
+#define WARN_PER_SECOND	20	/* unauthenticated refusals logged per second */
 
 struct ks_http {
 	struct ks_ctx		*ctx;
@@ -44,6 +48,8 @@ struct ks_http {
 	int			 have_token;
 	char			*pubkey_json;	/* constant body of GET /v1/pubkey */
 	size_t			 pubkey_json_len;
+	struct ks_proxy_cfg	 proxies;
+	char			 proxy_header[PROXY_HEADER_MAX];
 };
 
 /* One per daemon, so the handler knows where a request came in. */
@@ -62,6 +68,44 @@ struct req {
 
 static struct listener tcp_listener, local_listener;
 
+static pthread_mutex_t warn_lock = PTHREAD_MUTEX_INITIALIZER;
+static time_t warn_second;
+static unsigned long warn_count, warn_dropped;
+
+/*
+ * A warning anyone on the network can provoke: at most WARN_PER_SECOND a
+ * second, then one line saying how many were left out, so a flood of bad
+ * requests cannot flood the log.
+ */
+static void __attribute__((format(printf, 1, 2)))
+warn_limited(const char *fmt, ...)
+{
+	time_t now = time(NULL);
+	unsigned long dropped = 0;
+	va_list ap;
+	int log;
+
+	pthread_mutex_lock(&warn_lock);
+	if (now != warn_second) {
+		dropped = warn_dropped;
+		warn_second = now;
+		warn_count = warn_dropped = 0;
+	}
+	log = warn_count < WARN_PER_SECOND;
+	if (log)
+		warn_count++;
+	else
+		warn_dropped++;
+	pthread_mutex_unlock(&warn_lock);
+	if (dropped > 0)
+		sc_warn("audit: %lu similar refusals not logged", dropped);
+	if (log) {
+		va_start(ap, fmt);
+		sc_logv(SC_LOG_WARN, NULL, fmt, ap);
+		va_end(ap);
+	}
+}
+
 void
 ks_token_hash(const char *token, size_t len, uint8_t out[32])
 {
@@ -69,24 +113,39 @@ ks_token_hash(const char *token, size_t len, uint8_t out[32])
 	    (const unsigned char *)"sccrypt-ks-token", 16);
 }
 
+/*
+ * The client of conn: its address for the audit log ("ADDR", or "ADDR
+ * proxy=PROXY" through a trusted proxy) in log, the key its nonce quota
+ * counts under in key.
+ */
 static void
-peer_addr(struct MHD_Connection *conn, int local, char out[ADDR_MAX])
+peer_addr(struct ks_http *srv, struct MHD_Connection *conn, int local,
+    char log[ADDR_MAX], char key[KS_PEER_MAX])
 {
 	const union MHD_ConnectionInfo *ci;
-	const struct sockaddr *sa;
+	const char *hdr = NULL;
+	char addr[KS_PEER_MAX], via[KS_PEER_MAX];
+	int r;
 
-	snprintf(out, ADDR_MAX, "%s", local ? "local" : "?");
-	if (local)
+	if (local) {
+		snprintf(log, ADDR_MAX, "local");
+		snprintf(key, KS_PEER_MAX, "local");
 		return;
+	}
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci == NULL || (sa = ci->client_addr) == NULL)
-		return;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-		    out, ADDR_MAX);
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
-		    out, ADDR_MAX);
+	if (srv->proxies.n > 0)
+		hdr = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		    srv->proxy_header);
+	r = ks_peer_resolve(ci != NULL ? ci->client_addr : NULL, &srv->proxies,
+	    hdr, addr, via);
+	if (r == 1)
+		snprintf(log, ADDR_MAX, "%s proxy=%s", addr, via);
+	else if (r < 0)
+		snprintf(log, ADDR_MAX, "%s (trusted proxy sent no %s)", addr,
+		    srv->proxy_header);
+	else
+		snprintf(log, ADDR_MAX, "%s", addr);
+	ks_peer_key(addr, key);
 }
 
 static enum MHD_Result
@@ -224,45 +283,35 @@ host_json(const struct ks_host *h)
 
 /* ---- public endpoints ---- */
 
+/*
+ * The same answer whoever asks and whatever ?host= says: which hosts are
+ * enrolled and their PCR sets are the operator's business (the agent is
+ * told its PCRs by its configuration, or by the error of an attestation
+ * its AK signed).
+ */
 static enum MHD_Result
-do_nonce(struct ks_http *srv, struct MHD_Connection *conn)
+do_nonce(struct ks_http *srv, struct MHD_Connection *conn, const char *peer,
+    const char *key)
 {
 	uint8_t nonce[KS_NONCE_LEN];
-	struct ks_host *h;
-	const char *host;
 	uint64_t expires;
-	json_t *j, *pcrs;
+	json_t *j;
 	char *n;
-	unsigned int i;
 	int r;
 
-	r = ks_nonce_issue(srv->ctx, (uint64_t)time(NULL), nonce, &expires);
+	r = ks_nonce_issue(srv->ctx, key, (uint64_t)time(NULL), nonce, &expires);
 	if (r != KS_OK) {
-		sc_warn("audit: nonce refused: %s", ks_result_code(r));
-		return send_error(conn, r, r == KS_E_BUSY ?
+		warn_limited("audit: nonce refused peer=%s: %s", peer,
+		    ks_result_code(r));
+		return send_error(conn, r, r == KS_E_QUOTA ?
+		    "too many outstanding nonces for this address; use or let"
+		    " them expire" : r == KS_E_BUSY ?
 		    "too many outstanding nonces; retry later" : NULL);
 	}
 	if ((n = hex(nonce, sizeof(nonce))) == NULL)
 		return MHD_NO;
 	j = json_pack("{s:s, s:I}", "nonce", n, "expires", (json_int_t)expires);
 	free(n);
-	if (j == NULL)
-		return MHD_NO;
-	/* Tell a known, active host which PCRs its quote must cover. */
-	host = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "host");
-	if (host != NULL && ks_host_valid(host) &&
-	    (h = malloc(sizeof(*h))) != NULL) {
-		if (srv->ctx->store->host_get(srv->ctx->store, host, h) == 0 &&
-		    !h->revoked && (pcrs = json_array()) != NULL) {
-			for (i = 0; i < KS_PCR_COUNT; i++)
-				if (h->policy.pcr_mask & (1u << i))
-					json_array_append_new(pcrs, json_integer(i));
-			json_object_set_new(j, "pcrs", pcrs);
-			json_object_set_new(j, "key_pcr",
-			    json_integer(h->policy.key_pcr));
-		}
-		free(h);
-	}
 	return send_json(conn, MHD_HTTP_OK, j);
 }
 
@@ -272,7 +321,6 @@ do_attest(struct ks_http *srv, struct MHD_Connection *conn, struct req *rq,
 {
 	struct ks_attest_req *ar;
 	struct ks_attest_info info;
-	struct ks_attest_log lg;
 	uint8_t cert[KS_CERT_MAX];
 	char why[KS_WHY_MAX], hostbuf[KS_HOST_MAX + 1];
 	size_t certlen = 0;
@@ -296,22 +344,14 @@ do_attest(struct ks_http *srv, struct MHD_Connection *conn, struct req *rq,
 		ret = send_json(conn, MHD_HTTP_OK, cert_json(hostbuf, cert,
 		    certlen, info.issued, info.expires, info.quote.pcr_digest));
 	} else {
-		sc_warn("audit: attest host=%s peer=%s result=%s reason=\"%s\"",
-		    hostbuf, peer, ks_result_code(r), why);
+		warn_limited("audit: attest host=%s%s peer=%s result=%s"
+		    " reason=\"%s\"", hostbuf, info.enrolled ? "" :
+		    " (not enrolled)", peer, ks_result_code(r), why);
 		ret = send_error(conn, r, why);
 	}
-	/* Keep an audit record for enrolled hosts only (bounded table). */
-	if (ar->host[0] != '\0' && r != KS_E_UNKNOWN_HOST && r != KS_E_BAD_JSON &&
-	    r != KS_E_BAD_FIELD) {
-		memset(&lg, 0, sizeof(lg));
-		memcpy(lg.host, ar->host, sizeof(lg.host));
-		lg.time = now;
-		lg.result = r;
-		lg.reset_count = info.quote.reset_count;
-		lg.restart_count = info.quote.restart_count;
-		if (srv->ctx->store->log_attest(srv->ctx->store, &lg) < 0)
-			sc_warn("cannot record attestation of %s", hostbuf);
-	}
+	/* Audit rows for enrolled hosts only, bounded per host. */
+	if (ks_attest_record(srv->ctx, ar, r, &info, now) < 0)
+		sc_warn("cannot record attestation of %s", hostbuf);
 	free(ar);
 	return ret;
 }
@@ -517,14 +557,14 @@ route(struct listener *l, struct MHD_Connection *conn, const char *url,
     const char *method, struct req *rq)
 {
 	struct ks_http *srv = l->srv;
-	char name[KS_HOST_MAX + 1], peer[ADDR_MAX];
+	char name[KS_HOST_MAX + 1], peer[ADDR_MAX], key[KS_PEER_MAX];
 	const char *tail;
 	int get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 	int post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 	int del = strcmp(method, MHD_HTTP_METHOD_DELETE) == 0;
 
-	peer_addr(conn, l->local, peer);
+	peer_addr(srv, conn, l->local, peer, key);
 	if (rq->too_large) {
 		sc_warn("audit: request %s %s peer=%s refused: body over %zu bytes",
 		    method, strcmp(url, KS_API_PREFIX "/attest") == 0 ? url : "-",
@@ -533,7 +573,8 @@ route(struct listener *l, struct MHD_Connection *conn, const char *url,
 	}
 
 	if (strcmp(url, KS_API_PREFIX "/nonce") == 0)
-		return get ? do_nonce(srv, conn) : method_not_allowed(conn, "GET");
+		return get ? do_nonce(srv, conn, peer, key) :
+		    method_not_allowed(conn, "GET");
 	if (strcmp(url, KS_API_PREFIX "/pubkey") == 0) {
 		if (!get)
 			return method_not_allowed(conn, "GET");
@@ -702,6 +743,10 @@ ks_http_start(struct ks_ctx *ctx, const struct ks_http_cfg *cfg,
 		memcpy(srv->token_hash, cfg->token_hash, 32);
 		srv->have_token = 1;
 	}
+	srv->proxies = cfg->proxies;
+	snprintf(srv->proxy_header, sizeof(srv->proxy_header), "%s",
+	    cfg->proxy_header != NULL ? cfg->proxy_header :
+	    KS_PROXY_HEADER_DEFAULT);
 	if (sc_pubkey_format(SC_KSKEY_PREFIX, ctx->signer->pk, "keyserver",
 	    text, sizeof(text)) < 0 ||
 	    (pk64 = b64(ctx->signer->pk, SC_ED25519_PK_LEN)) == NULL)

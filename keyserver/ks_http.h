@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "ks_core.h"
+#include "ks_peer.h"
 
 #define KS_HTTP_MAX_CONNS_DEFAULT	256
 #define KS_HTTP_PER_IP_DEFAULT		64
@@ -25,6 +26,9 @@ struct ks_http_cfg {
 	unsigned int	 threads;
 	/* BLAKE2b-256 of the operator token; NULL: no token accepted on TCP. */
 	const uint8_t	*token_hash;
+	/* Reverse proxies whose header names the client (ks_peer.h). */
+	struct ks_proxy_cfg proxies;
+	const char	*proxy_header;	/* NULL: KS_PROXY_HEADER_DEFAULT */
 };
 
 struct ks_http;

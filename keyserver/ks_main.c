@@ -47,6 +47,7 @@ struct opts {
 	unsigned long	 cert_lifetime;
 	unsigned long	 nonce_lifetime;
 	unsigned long	 max_nonces;
+	unsigned long	 max_nonces_peer;
 	unsigned long	 max_body;
 	unsigned long	 max_conns;
 	unsigned long	 per_ip;
@@ -58,6 +59,8 @@ struct opts {
 	int		 no_token;
 	int		 verbose;
 	int		 syslog;
+	struct ks_proxy_cfg proxies;
+	const char	*proxy_header;
 };
 
 static void __attribute__((noreturn))
@@ -75,6 +78,11 @@ usage(int status)
 "      --cert-lifetime SEC       certificate validity (default %d)\n"
 "      --nonce-lifetime SEC      nonce validity (default %d)\n"
 "      --max-nonces N            outstanding nonces (default %d)\n"
+"      --max-nonces-per-address N  outstanding nonces per client address\n"
+"                                (IPv6: per /64; default %d, 0 = no limit)\n"
+"      --trusted-proxy ADDR      reverse proxy whose header names the client\n"
+"                                (repeatable, up to %d)\n"
+"      --proxy-header NAME       that header (default " KS_PROXY_HEADER_DEFAULT ")\n"
 "      --max-body BYTES          request body limit (default %d)\n"
 "      --max-connections N       (default %d)\n"
 "      --per-ip-connections N    (default %d, 0 = unlimited)\n"
@@ -88,7 +96,8 @@ usage(int status)
 "  -v, --verbose                 more logging (repeat for debug)\n"
 "  -h, --help                    this text\n",
 	    KS_CERT_LIFETIME_DEFAULT, KS_NONCE_LIFETIME_DEFAULT,
-	    KS_NONCES_MAX_DEFAULT, KS_BODY_MAX_DEFAULT, KS_HTTP_MAX_CONNS_DEFAULT,
+	    KS_NONCES_MAX_DEFAULT, KS_NONCES_PER_PEER_DEFAULT, KS_PROXIES_MAX,
+	    KS_BODY_MAX_DEFAULT, KS_HTTP_MAX_CONNS_DEFAULT,
 	    KS_HTTP_PER_IP_DEFAULT, KS_HTTP_TIMEOUT_DEFAULT,
 	    KS_HTTP_THREADS_DEFAULT);
 	exit(status);
@@ -102,6 +111,16 @@ num(const char *s, const char *what, unsigned long min, unsigned long max)
 	if (sc_parse_ulong(s, 10, min, max, &v) != 0)
 		sc_die(2, "%s must be a number %lu..%lu", what, min, max);
 	return v;
+}
+
+/* RFC 9110 token, short: what --proxy-header may name. */
+static int
+header_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n < 64 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-.^_`|~") == n;
 }
 
 static char *
@@ -305,6 +324,9 @@ main(int argc, char **argv)
 		{ "rotate-key", no_argument, NULL, 14 },
 		{ "syslog", no_argument, NULL, 15 },
 		{ "no-token", no_argument, NULL, 16 },
+		{ "max-nonces-per-address", required_argument, NULL, 17 },
+		{ "trusted-proxy", required_argument, NULL, 18 },
+		{ "proxy-header", required_argument, NULL, 19 },
 		{ "user", required_argument, NULL, 'u' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -327,6 +349,7 @@ main(int argc, char **argv)
 	o.cert_lifetime = KS_CERT_LIFETIME_DEFAULT;
 	o.nonce_lifetime = KS_NONCE_LIFETIME_DEFAULT;
 	o.max_nonces = KS_NONCES_MAX_DEFAULT;
+	o.max_nonces_peer = KS_NONCES_PER_PEER_DEFAULT;
 	o.max_body = KS_BODY_MAX_DEFAULT;
 	o.max_conns = KS_HTTP_MAX_CONNS_DEFAULT;
 	o.per_ip = KS_HTTP_PER_IP_DEFAULT;
@@ -363,6 +386,18 @@ main(int argc, char **argv)
 		case 14: o.rotate = 1; break;
 		case 15: o.syslog = 1; break;
 		case 16: o.no_token = 1; break;
+		case 17: o.max_nonces_peer = num(optarg,
+		    "--max-nonces-per-address", 0, 1000000); break;
+		case 18:
+			if (ks_proxy_add(&o.proxies, optarg) < 0)
+				sc_die(2, "--trusted-proxy: a numeric address, at"
+				    " most %d times", KS_PROXIES_MAX);
+			break;
+		case 19:
+			if (!header_name_valid(optarg))
+				sc_die(2, "--proxy-header: an HTTP header name");
+			o.proxy_header = optarg;
+			break;
 		case 'v': o.verbose++; break;
 		case 'h': usage(0);
 		default: usage(2);
@@ -443,6 +478,7 @@ main(int argc, char **argv)
 	ctx.cert_lifetime = o.cert_lifetime;
 	ctx.nonce_lifetime = o.nonce_lifetime;
 	ctx.max_nonces = (unsigned int)o.max_nonces;
+	ctx.max_nonces_per_peer = (unsigned int)o.max_nonces_peer;
 
 	cfg.tcp_fd = tcp_fd;
 	cfg.unix_fd = unix_fd;
@@ -451,6 +487,8 @@ main(int argc, char **argv)
 	cfg.per_ip = (unsigned int)o.per_ip;
 	cfg.timeout = (unsigned int)o.timeout;
 	cfg.threads = (unsigned int)o.threads;
+	cfg.proxies = o.proxies;
+	cfg.proxy_header = o.proxy_header;
 
 	/* Worker threads inherit this mask; the main thread waits for it. */
 	sigemptyset(&set);

@@ -53,11 +53,17 @@ struct ks_store {
 		    int (*cb)(void *arg, const struct ks_host *), void *arg);
 
 	/*
-	 * Remember a fresh nonce until expires; first purges expired ones.
-	 * SC_ERR_LIMIT if max_live unexpired nonces already exist.
+	 * Remember a fresh nonce issued to peer (an address, KS_PEER_MAX)
+	 * until expires; first purges expired ones.  SC_ERR_LIMIT if peer
+	 * already holds max_peer unexpired nonces (0: no per-peer limit).
+	 * When max_live are outstanding, the oldest nonce of the peer holding
+	 * the most is dropped if that peer holds more than peer's count + 1;
+	 * otherwise SC_ERR_ALLOC.  So one address (or a few) cannot crowd out
+	 * one that holds fewer nonces.
 	 */
 	int	(*nonce_put)(struct ks_store *, const uint8_t nonce[KS_NONCE_LEN],
-		    uint64_t expires, uint64_t now, unsigned int max_live);
+		    const char *peer, uint64_t expires, uint64_t now,
+		    unsigned int max_live, unsigned int max_peer);
 	/*
 	 * Consume a nonce: it is deleted whatever the outcome, so it can be
 	 * used once.  SC_ERR_NOTFOUND (never issued or already used),
@@ -73,8 +79,14 @@ struct ks_store {
 	int	(*cert_get)(struct ks_store *, const char *host, uint8_t *out,
 		    size_t outsz, size_t *len, uint64_t *expires);
 
-	/* Append an audit record (failures included). */
-	int	(*log_attest)(struct ks_store *, const struct ks_attest_log *);
+	/*
+	 * Append an audit record (failures included), then drop the host's
+	 * oldest records beyond keep.
+	 */
+	int	(*log_attest)(struct ks_store *, const struct ks_attest_log *,
+		    unsigned int keep);
+	/* Number of audit records of host (NULL: all hosts). */
+	int	(*log_count)(struct ks_store *, const char *host, uint64_t *n);
 
 	void	(*close)(struct ks_store *);
 };

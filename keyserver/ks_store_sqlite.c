@@ -56,12 +56,17 @@ static const char *const migrations[] = {
 	"  reset_count INTEGER NOT NULL,"
 	"  restart_count INTEGER NOT NULL);"
 	"CREATE INDEX attest_log_host ON attest_log(host, time);",
+	/* 3: who asked for each nonce (per-address quota). */
+	"ALTER TABLE nonces ADD COLUMN peer TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX nonces_peer ON nonces(peer, expires);",
 };
 
 enum {
 	Q_HOST_ADD, Q_HOST_GET, Q_HOST_DEL, Q_HOST_REVOKE, Q_CERT_DEL,
-	Q_HOST_LIST, Q_NONCE_PURGE, Q_NONCE_COUNT, Q_NONCE_PUT, Q_NONCE_TAKE,
-	Q_CERT_PUT, Q_CERT_GET, Q_LOG, Q__COUNT
+	Q_HOST_LIST, Q_NONCE_PURGE, Q_NONCE_COUNT, Q_NONCE_COUNT_PEER,
+	Q_NONCE_TOP_PEER, Q_NONCE_EVICT, Q_NONCE_PUT, Q_NONCE_TAKE,
+	Q_CERT_PUT, Q_CERT_GET, Q_LOG, Q_LOG_TRIM, Q_LOG_COUNT, Q_LOG_COUNT_ALL,
+	Q__COUNT
 };
 
 static const char *const queries[Q__COUNT] = {
@@ -79,13 +84,24 @@ static const char *const queries[Q__COUNT] = {
 	    " ORDER BY name",
 	[Q_NONCE_PURGE] = "DELETE FROM nonces WHERE expires <= ?",
 	[Q_NONCE_COUNT] = "SELECT count(*) FROM nonces",
-	[Q_NONCE_PUT] = "INSERT INTO nonces (nonce, expires) VALUES (?, ?)",
+	[Q_NONCE_COUNT_PEER] = "SELECT count(*) FROM nonces WHERE peer = ?",
+	[Q_NONCE_TOP_PEER] = "SELECT peer, count(*) AS n FROM nonces"
+	    " GROUP BY peer ORDER BY n DESC LIMIT 1",
+	[Q_NONCE_EVICT] = "DELETE FROM nonces WHERE rowid = (SELECT rowid"
+	    " FROM nonces WHERE peer = ? ORDER BY expires LIMIT 1)",
+	[Q_NONCE_PUT] = "INSERT INTO nonces (nonce, expires, peer)"
+	    " VALUES (?, ?, ?)",
 	[Q_NONCE_TAKE] = "DELETE FROM nonces WHERE nonce = ? RETURNING expires",
 	[Q_CERT_PUT] = "INSERT OR REPLACE INTO certs (host, cert, issued, expires)"
 	    " VALUES (?,?,?,?)",
 	[Q_CERT_GET] = "SELECT cert, expires FROM certs WHERE host = ?",
 	[Q_LOG] = "INSERT INTO attest_log (host, time, result, reset_count,"
 	    " restart_count) VALUES (?,?,?,?,?)",
+	[Q_LOG_TRIM] = "DELETE FROM attest_log WHERE host = ?1 AND id <="
+	    " (SELECT id FROM attest_log WHERE host = ?1 ORDER BY id DESC"
+	    " LIMIT 1 OFFSET ?2)",
+	[Q_LOG_COUNT] = "SELECT count(*) FROM attest_log WHERE host = ?",
+	[Q_LOG_COUNT_ALL] = "SELECT count(*) FROM attest_log",
 };
 
 struct sq {
@@ -330,50 +346,101 @@ sq_host_list(struct ks_store *st_, int (*cb)(void *, const struct ks_host *),
 	return r;
 }
 
+/* One-row, one-column integer query q with an optional text parameter. */
+static int
+count_query(struct sq *s, int q, const char *arg, int64_t *n)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = stmt(s, q)) == NULL)
+		return SC_ERR_INTERNAL;
+	if (arg != NULL)
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	done(st);
+	return rc == SQLITE_ROW ? 0 : sq_err(rc);
+}
+
+/* Run q with an optional text and integer parameter; expect no rows. */
+static int
+run_query(struct sq *s, int q, const char *text, int64_t num)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = stmt(s, q)) == NULL)
+		return SC_ERR_INTERNAL;
+	if (text != NULL)
+		sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_int64(st, 1, num);
+	rc = sqlite3_step(st);
+	done(st);
+	return rc == SQLITE_DONE ? 0 : sq_err(rc);
+}
+
+/*
+ * Table full: make room by dropping the oldest nonce of the address that
+ * holds the most, if it holds more than mine + 1 (so an address with fewer
+ * outstanding nonces than another never loses one to it).
+ */
+static int
+nonce_evict(struct sq *s, int64_t mine)
+{
+	sqlite3_stmt *st;
+	char top[KS_PEER_MAX + 1];
+	int64_t n;
+	int rc;
+
+	if ((st = stmt(s, Q_NONCE_TOP_PEER)) == NULL)
+		return SC_ERR_INTERNAL;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		done(st);
+		return rc == SQLITE_DONE ? SC_ERR_ALLOC : sq_err(rc);
+	}
+	snprintf(top, sizeof(top), "%s",
+	    (const char *)sqlite3_column_text(st, 0) ?
+	    (const char *)sqlite3_column_text(st, 0) : "");
+	n = sqlite3_column_int64(st, 1);
+	done(st);
+	if (n <= mine + 1)
+		return SC_ERR_ALLOC;
+	return run_query(s, Q_NONCE_EVICT, top, 0);
+}
+
 static int
 sq_nonce_put(struct ks_store *st_, const uint8_t nonce[KS_NONCE_LEN],
-    uint64_t expires, uint64_t now, unsigned int max_live)
+    const char *peer, uint64_t expires, uint64_t now, unsigned int max_live,
+    unsigned int max_peer)
 {
 	struct sq *s = st_->impl;
 	sqlite3_stmt *st;
+	int64_t total, mine;
 	int rc, r;
 
 	pthread_mutex_lock(&s->lock);
 	if ((r = exec(s, "BEGIN IMMEDIATE")) < 0)
 		goto out;
-	if ((st = stmt(s, Q_NONCE_PURGE)) == NULL) {
-		r = SC_ERR_INTERNAL;
+	if ((r = run_query(s, Q_NONCE_PURGE, NULL, (int64_t)now)) < 0 ||
+	    (r = count_query(s, Q_NONCE_COUNT_PEER, peer, &mine)) < 0 ||
+	    (r = count_query(s, Q_NONCE_COUNT, NULL, &total)) < 0)
 		goto rollback;
-	}
-	sqlite3_bind_int64(st, 1, (int64_t)now);
-	rc = sqlite3_step(st);
-	done(st);
-	if (rc != SQLITE_DONE) {
-		r = sq_err(rc);
-		goto rollback;
-	}
-	if ((st = stmt(s, Q_NONCE_COUNT)) == NULL) {
-		r = SC_ERR_INTERNAL;
-		goto rollback;
-	}
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		done(st);
-		r = sq_err(rc);
-		goto rollback;
-	}
-	if (sqlite3_column_int64(st, 0) >= (int64_t)max_live) {
-		done(st);
+	if (max_peer != 0 && mine >= (int64_t)max_peer) {
 		r = SC_ERR_LIMIT;
 		goto rollback;
 	}
-	done(st);
+	if (total >= (int64_t)max_live && (r = nonce_evict(s, mine)) < 0)
+		goto rollback;
 	if ((st = stmt(s, Q_NONCE_PUT)) == NULL) {
 		r = SC_ERR_INTERNAL;
 		goto rollback;
 	}
 	sqlite3_bind_blob(st, 1, nonce, KS_NONCE_LEN, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (int64_t)expires);
+	sqlite3_bind_text(st, 3, peer, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	done(st);
 	if (rc != SQLITE_DONE) {
@@ -494,16 +561,19 @@ sq_cert_get(struct ks_store *st_, const char *host, uint8_t *out, size_t outsz,
 }
 
 static int
-sq_log_attest(struct ks_store *st_, const struct ks_attest_log *l)
+sq_log_attest(struct ks_store *st_, const struct ks_attest_log *l,
+    unsigned int keep)
 {
 	struct sq *s = st_->impl;
 	sqlite3_stmt *st;
 	int rc, r;
 
 	pthread_mutex_lock(&s->lock);
+	if ((r = exec(s, "BEGIN IMMEDIATE")) < 0)
+		goto out;
 	if ((st = stmt(s, Q_LOG)) == NULL) {
 		r = SC_ERR_INTERNAL;
-		goto out;
+		goto rollback;
 	}
 	sqlite3_bind_text(st, 1, l->host, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (int64_t)l->time);
@@ -511,7 +581,55 @@ sq_log_attest(struct ks_store *st_, const struct ks_attest_log *l)
 	sqlite3_bind_int64(st, 4, l->reset_count);
 	sqlite3_bind_int64(st, 5, l->restart_count);
 	rc = sqlite3_step(st);
-	r = rc == SQLITE_DONE ? 0 : sq_err(rc);
+	done(st);
+	if (rc != SQLITE_DONE) {
+		r = sq_err(rc);
+		goto rollback;
+	}
+	/* Bounded per host: the oldest rows beyond keep go. */
+	if ((st = stmt(s, Q_LOG_TRIM)) == NULL) {
+		r = SC_ERR_INTERNAL;
+		goto rollback;
+	}
+	sqlite3_bind_text(st, 1, l->host, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, keep);
+	rc = sqlite3_step(st);
+	done(st);
+	if (rc != SQLITE_DONE) {
+		r = sq_err(rc);
+		goto rollback;
+	}
+	if ((r = exec(s, "COMMIT")) == 0)
+		goto out;
+ rollback:
+	(void)exec(s, "ROLLBACK");
+ out:
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+static int
+sq_log_count(struct ks_store *st_, const char *host, uint64_t *n)
+{
+	struct sq *s = st_->impl;
+	sqlite3_stmt *st;
+	int rc, r;
+
+	*n = 0;
+	pthread_mutex_lock(&s->lock);
+	if ((st = stmt(s, host ? Q_LOG_COUNT : Q_LOG_COUNT_ALL)) == NULL) {
+		r = SC_ERR_INTERNAL;
+		goto out;
+	}
+	if (host != NULL)
+		sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*n = (uint64_t)sqlite3_column_int64(st, 0);
+		r = 0;
+	} else {
+		r = sq_err(rc);
+	}
  out:
 	done(st);
 	pthread_mutex_unlock(&s->lock);
@@ -631,6 +749,7 @@ ks_store_sqlite_open(const char *path, struct ks_store **out)
 	s->store.cert_put = sq_cert_put;
 	s->store.cert_get = sq_cert_get;
 	s->store.log_attest = sq_log_attest;
+	s->store.log_count = sq_log_count;
 	s->store.close = sq_close;
 	*out = &s->store;
 	return 0;

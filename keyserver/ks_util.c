@@ -37,6 +37,7 @@ static const struct {
 	[KS_E_KEY_PCR]		= { 403, "key_pcr_mismatch" },
 	[KS_E_AK_INVALID]	= { 400, "ak_invalid" },
 	[KS_E_BUSY]		= { 503, "busy" },
+	[KS_E_QUOTA]		= { 429, "too_many_requests" },
 	[KS_E_INTERNAL]		= { 500, "internal" },
 };
 

@@ -10,6 +10,8 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,10 +37,12 @@
 #include "core/err.h"
 #include "secmem.h"
 #include "ks_core.h"
+#include "ks_peer.h"
 
 #define NOW		1700000000ULL
 #define HOST		"host1.example"
 #define KEY_PCR		15
+#define PEER		"192.0.2.1"
 #define POLICY_MASK	((1u << 0) | (1u << 7))
 
 static char tmpdir[128];
@@ -285,7 +289,7 @@ good_request(struct fx *f, EVP_PKEY *ak, int alg, struct ks_attest_req *r,
 	unsigned int i;
 	static uint8_t nonce_store[KS_NONCE_LEN];
 
-	assert_int_equal(ks_nonce_issue(&f->ctx, NOW, nonce, &exp), KS_OK);
+	assert_int_equal(ks_nonce_issue(&f->ctx, PEER, NOW, nonce, &exp), KS_OK);
 	assert_int_equal(exp, NOW + 60);
 	memcpy(nonce_store, nonce, sizeof(nonce));
 	memset(r, 0, sizeof(*r));
@@ -486,11 +490,116 @@ test_attest_nonce(void **state)
 	/* Outstanding nonces are bounded; expired ones are purged. */
 	f->ctx.max_nonces = 5;
 	for (i = 0; i < 10; i++)
-		if (ks_nonce_issue(&f->ctx, NOW + 1000, n, &exp) != KS_OK)
+		if (ks_nonce_issue(&f->ctx, PEER, NOW + 1000, n, &exp) != KS_OK)
 			break;
 	assert_int_equal(i, 5);
-	assert_int_equal(ks_nonce_issue(&f->ctx, NOW + 1000, n, &exp), KS_E_BUSY);
-	assert_int_equal(ks_nonce_issue(&f->ctx, NOW + 1060, n, &exp), KS_OK);
+	assert_int_equal(ks_nonce_issue(&f->ctx, PEER, NOW + 1000, n, &exp),
+	    KS_E_BUSY);
+	assert_int_equal(ks_nonce_issue(&f->ctx, PEER, NOW + 1060, n, &exp),
+	    KS_OK);
+}
+
+/*
+ * Issue 13 item 3: one address cannot take the nonce table.  4097 requests
+ * from one address get its quota and then 429; another address still gets
+ * a nonce.  When the table is full, the address holding the most nonces
+ * loses its oldest, never one that holds fewer.
+ */
+static void
+test_nonce_quota(void **state)
+{
+	struct fx *f = *state;
+	uint8_t n[KS_NONCE_LEN], mine[KS_NONCE_LEN], first[KS_NONCE_LEN];
+	char peer[KS_PEER_MAX];
+	uint64_t exp;
+	unsigned int i, ok = 0, quota = 0;
+	int r;
+
+	f->ctx.max_nonces = KS_NONCES_MAX_DEFAULT;
+	f->ctx.max_nonces_per_peer = KS_NONCES_PER_PEER_DEFAULT;
+	for (i = 0; i < KS_NONCES_MAX_DEFAULT + 1; i++) {
+		r = ks_nonce_issue(&f->ctx, "127.0.0.1", NOW, n, &exp);
+		ok += r == KS_OK;
+		quota += r == KS_E_QUOTA;
+	}
+	assert_int_equal(ok, KS_NONCES_PER_PEER_DEFAULT);
+	assert_int_equal(quota, KS_NONCES_MAX_DEFAULT + 1 -
+	    KS_NONCES_PER_PEER_DEFAULT);
+	assert_int_equal(ks_nonce_issue(&f->ctx, "127.0.0.2", NOW, n, &exp),
+	    KS_OK);
+	/* Expired nonces give the quota back. */
+	assert_int_equal(ks_nonce_issue(&f->ctx, "127.0.0.1", NOW + 60, n, &exp),
+	    KS_OK);
+
+	/* Full table: 4 addresses x 16.  A newcomer evicts the oldest ... */
+	f->ctx.max_nonces = 64;
+	for (i = 0; i < 64; i++) {
+		snprintf(peer, sizeof(peer), "192.0.2.%u", i / 16);
+		assert_int_equal(ks_nonce_issue(&f->ctx, peer, NOW + 1000,
+		    i == 0 ? first : n, &exp), KS_OK);
+	}
+	assert_int_equal(ks_nonce_issue(&f->ctx, "198.51.100.1", NOW + 1000,
+	    mine, &exp), KS_OK);
+	assert_int_equal(f->store->nonce_take(f->store, first, KS_NONCE_LEN,
+	    NOW + 1000), SC_ERR_NOTFOUND);
+	/* ... and keeps its one nonce while 40 more newcomers arrive. */
+	for (i = 0; i < 40; i++) {
+		snprintf(peer, sizeof(peer), "203.0.113.%u", i);
+		assert_int_equal(ks_nonce_issue(&f->ctx, peer, NOW + 1000, n,
+		    &exp), KS_OK);
+	}
+	assert_int_equal(f->store->nonce_take(f->store, mine, KS_NONCE_LEN,
+	    NOW + 1000), 0);
+	/* Everyone holding one each: the table is full for real. */
+	f->ctx.max_nonces = 2;
+	f->ctx.max_nonces_per_peer = 0;
+	assert_int_equal(f->store->nonce_put(f->store, n, "x", NOW + 3000,
+	    NOW + 2000, 2, 0), 0);
+	randombytes_buf(n, sizeof(n));
+	assert_int_equal(f->store->nonce_put(f->store, n, "y", NOW + 3000,
+	    NOW + 2000, 2, 0), 0);
+	assert_int_equal(ks_nonce_issue(&f->ctx, "z", NOW + 2000, n, &exp),
+	    KS_E_BUSY);
+}
+
+/*
+ * Issue 13 item 4: an attempt for a host that is not enrolled leaves no
+ * audit row, whatever is wrong with it; one for an enrolled host does.
+ */
+static void
+test_audit_rows(void **state)
+{
+	struct fx *f = *state;
+	struct ks_attest_req r;
+	struct ks_attest_info info;
+	struct qspec qs;
+	uint8_t cert[KS_CERT_MAX];
+	uint64_t rows;
+	size_t len;
+	int res;
+
+	good_request(f, f->ec, SIG_ECDSA, &r, &qs);
+	snprintf(r.host, sizeof(r.host), "not-enrolled");
+	memset(r.quote, 0xee, r.quote_len);	/* malformed quote */
+	res = attest(f, &r, NOW, cert, &len, &info);
+	assert_int_not_equal(res, KS_OK);
+	assert_int_equal(info.enrolled, 0);
+	assert_int_equal(ks_attest_record(&f->ctx, &r, res, &info, NOW), 0);
+	good_request(f, f->ec, SIG_ECDSA, &r, &qs);	/* well-formed, unknown */
+	res = attest(f, &r, NOW, cert, &len, &info);
+	assert_int_equal(res, KS_E_UNKNOWN_HOST);
+	assert_int_equal(ks_attest_record(&f->ctx, &r, res, &info, NOW), 0);
+	assert_int_equal(f->store->log_count(f->store, NULL, &rows), 0);
+	assert_int_equal(rows, 0);
+
+	enroll(f, HOST, f->ec, POLICY_MASK);
+	good_request(f, f->ec, SIG_ECDSA, &r, &qs);
+	memset(r.quote, 0xee, r.quote_len);
+	res = attest(f, &r, NOW, cert, &len, &info);
+	assert_int_equal(info.enrolled, 1);
+	assert_int_equal(ks_attest_record(&f->ctx, &r, res, &info, NOW), 0);
+	assert_int_equal(f->store->log_count(f->store, HOST, &rows), 0);
+	assert_int_equal(rows, 1);
 }
 
 static void
@@ -825,6 +934,75 @@ test_signers(void **state)
 	ps->close(ps);
 }
 
+/* Issue 13 item 10: the client address, behind a trusted proxy or not. */
+static void
+test_peer(void **state)
+{
+	struct ks_proxy_cfg cfg;
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+	char out[KS_PEER_MAX], via[KS_PEER_MAX];
+	unsigned int i;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	/* No trusted proxy: the header is the client's to choose, ignored. */
+	assert_int_equal(ks_peer_resolve((struct sockaddr *)&sin, &cfg,
+	    "10.0.0.1", out, via), 0);
+	assert_string_equal(out, "127.0.0.1");
+	assert_string_equal(via, "");
+
+	assert_int_equal(ks_proxy_add(&cfg, "127.0.0.1"), 0);
+	assert_int_equal(ks_proxy_add(&cfg, "proxy.example"), SC_ERR_FORMAT);
+	assert_int_equal(ks_proxy_add(&cfg, "127.0.0.1/8"), SC_ERR_FORMAT);
+	/* Only the rightmost element: the one the proxy appended. */
+	assert_int_equal(ks_peer_resolve((struct sockaddr *)&sin, &cfg,
+	    "10.9.9.9, 192.0.2.7", out, via), 1);
+	assert_string_equal(out, "192.0.2.7");
+	assert_string_equal(via, "127.0.0.1");
+	assert_int_equal(ks_peer_resolve((struct sockaddr *)&sin, &cfg,
+	    " 2001:db8::5 ", out, via), 1);
+	assert_string_equal(out, "2001:db8::5");
+	assert_int_equal(ks_peer_resolve((struct sockaddr *)&sin, &cfg, NULL, out,
+	    via), SC_ERR_FORMAT);
+	assert_string_equal(out, "127.0.0.1");
+	assert_int_equal(ks_peer_resolve((struct sockaddr *)&sin, &cfg,
+	    "192.0.2.7, bogus", out, via), SC_ERR_FORMAT);
+	assert_int_equal(ks_peer_resolve((struct sockaddr *)&sin, &cfg,
+	    "192.0.2.7 10.0.0.1", out, via), SC_ERR_FORMAT);
+	assert_string_equal(out, "127.0.0.1");
+	/* Another address is not the proxy, header or not. */
+	inet_pton(AF_INET, "127.0.0.2", &sin.sin_addr);
+	assert_int_equal(ks_peer_resolve((struct sockaddr *)&sin, &cfg,
+	    "192.0.2.7", out, via), 0);
+	assert_string_equal(out, "127.0.0.2");
+	/* The proxy over IPv6 as a v4-mapped address is the same proxy. */
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "::ffff:127.0.0.1", &sin6.sin6_addr);
+	assert_int_equal(ks_peer_resolve((struct sockaddr *)&sin6, &cfg,
+	    "192.0.2.8", out, via), 1);
+	assert_string_equal(out, "192.0.2.8");
+	assert_int_equal(ks_peer_resolve(NULL, &cfg, "192.0.2.8", out, via), 0);
+	assert_string_equal(out, "?");
+	for (i = 1; i < KS_PROXIES_MAX; i++)
+		assert_int_equal(ks_proxy_add(&cfg, "::1"), 0);
+	assert_int_equal(ks_proxy_add(&cfg, "::1"), SC_ERR_LIMIT);
+
+	/* Quota keys: IPv4 as is, IPv6 by /64. */
+	ks_peer_key("192.0.2.7", out);
+	assert_string_equal(out, "192.0.2.7");
+	ks_peer_key("2001:db8:1:2:3:4:5:6", out);
+	assert_string_equal(out, "2001:db8:1:2::/64");
+	ks_peer_key("2001:db8:1:2::ffff", out);
+	assert_string_equal(out, "2001:db8:1:2::/64");
+	ks_peer_key("local", out);
+	assert_string_equal(out, "local");
+}
+
 int
 main(void)
 {
@@ -837,6 +1015,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_attest_pcrs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsafe_policy, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_nonce_quota, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_rows, setup, teardown),
+		cmocka_unit_test(test_peer),
 		cmocka_unit_test_setup_teardown(test_attest_quote_and_sig_format,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ak_import, setup, teardown),

@@ -159,10 +159,13 @@ test_nonces(void **state)
 	randombytes_buf(n2, 32);
 	randombytes_buf(n3, 32);
 	assert_int_equal(ks_store_sqlite_open(dbpath, &s), 0);
-	assert_int_equal(s->nonce_put(s, n1, 110, 100, 2), 0);
-	assert_int_equal(s->nonce_put(s, n2, 200, 100, 2), 0);
-	assert_int_equal(s->nonce_put(s, n3, 200, 100, 2), SC_ERR_LIMIT);
-	assert_int_equal(s->nonce_put(s, n1, 200, 100, 3), SC_ERR_BUSY);
+	assert_int_equal(s->nonce_put(s, n1, "a", 110, 100, 2, 0), 0);
+	assert_int_equal(s->nonce_put(s, n2, "a", 200, 100, 2, 0), 0);
+	assert_int_equal(s->nonce_put(s, n3, "a", 200, 100, 2, 0), SC_ERR_ALLOC);
+	assert_int_equal(s->nonce_put(s, n3, "b", 200, 100, 3, 1), 0);
+	assert_int_equal(s->nonce_put(s, n3, "b", 200, 100, 4, 1), SC_ERR_LIMIT);
+	assert_int_equal(s->nonce_take(s, n3, 32, 150), 0);
+	assert_int_equal(s->nonce_put(s, n1, "a", 200, 100, 3, 0), SC_ERR_BUSY);
 	/* Single use. */
 	assert_int_equal(s->nonce_take(s, n2, 32, 150), 0);
 	assert_int_equal(s->nonce_take(s, n2, 32, 150), SC_ERR_NOTFOUND);
@@ -172,12 +175,41 @@ test_nonces(void **state)
 	assert_int_equal(s->nonce_take(s, n3, 32, 100), SC_ERR_NOTFOUND);
 	assert_int_equal(s->nonce_take(s, n3, 16, 100), SC_ERR_NOTFOUND);
 	/* Expired nonces do not count against the limit. */
-	assert_int_equal(s->nonce_put(s, n1, 300, 250, 1), 0);
-	assert_int_equal(s->nonce_put(s, n2, 400, 310, 1), 0);
+	assert_int_equal(s->nonce_put(s, n1, "a", 300, 250, 1, 0), 0);
+	assert_int_equal(s->nonce_put(s, n2, "a", 400, 310, 1, 0), 0);
 	/* Outstanding nonces survive a restart. */
 	s->close(s);
 	assert_int_equal(ks_store_sqlite_open(dbpath, &s), 0);
 	assert_int_equal(s->nonce_take(s, n2, 32, 320), 0);
+	s->close(s);
+}
+
+/* The audit trail keeps at most keep rows per host, the newest. */
+static void
+test_audit_trim(void **state)
+{
+	struct ks_store *s;
+	struct ks_attest_log lg;
+	uint64_t n;
+	unsigned int i;
+
+	(void)state;
+	assert_int_equal(ks_store_sqlite_open(dbpath, &s), 0);
+	memset(&lg, 0, sizeof(lg));
+	snprintf(lg.host, sizeof(lg.host), "other");
+	assert_int_equal(s->log_attest(s, &lg, 3), 0);
+	snprintf(lg.host, sizeof(lg.host), "h");
+	for (i = 0; i < 10; i++) {
+		lg.time = 100 + i;
+		lg.result = i == 9 ? KS_OK : KS_E_SIG_INVALID;
+		assert_int_equal(s->log_attest(s, &lg, 3), 0);
+	}
+	assert_int_equal(s->log_count(s, "h", &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(s->log_count(s, "other", &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(s->log_count(s, NULL, &n), 0);
+	assert_int_equal(n, 4);
 	s->close(s);
 }
 
@@ -192,7 +224,7 @@ test_schema(void **state)
 	struct stat sb;
 
 	(void)state;
-	assert_int_equal(ks_store_sqlite_schema_version(), 2);
+	assert_int_equal(ks_store_sqlite_schema_version(), 3);
 	/* A version-1 database (as the first release wrote it) is migrated. */
 	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
@@ -216,7 +248,7 @@ test_schema(void **state)
 	snprintf(lg.host, sizeof(lg.host), "h");
 	lg.time = 5;
 	lg.result = KS_E_KEY_PCR;
-	assert_int_equal(s->log_attest(s, &lg), 0);
+	assert_int_equal(s->log_attest(s, &lg, 3), 0);
 	s->close(s);
 	snprintf(wal, sizeof(wal), "%s-wal", dbpath);
 
@@ -224,7 +256,7 @@ test_schema(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT version FROM"
 	    " schema_version", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 2);
+	assert_int_equal(sqlite3_column_int(st, 0), 3);
 	sqlite3_finalize(st);
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT result FROM attest_log",
 	    -1, &st, NULL), SQLITE_OK);
@@ -278,7 +310,7 @@ worker(void *arg)
 	for (i = 0; i < 200; i++) {
 		randombytes_buf(n, sizeof(n));
 		memset(cert, i & 0xff, sizeof(cert));
-		if (w->s->nonce_put(w->s, n, 1000, 10, 100000) != 0 ||
+		if (w->s->nonce_put(w->s, n, "w", 1000, 10, 100000, 0) != 0 ||
 		    w->s->nonce_take(w->s, n, 32, 11) != 0 ||
 		    w->s->cert_put(w->s, name, cert, sizeof(cert), 10, 1000) != 0 ||
 		    w->s->cert_get(w->s, name, out, sizeof(out), &len, &exp) != 0 ||
@@ -323,6 +355,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_hosts_and_certs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nonces, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_trim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	};
