@@ -38,8 +38,10 @@ keyserver_sccrypt_keyserver_LDADD = $(KS_SERVER_LIBS)
 endif
 
 # Integration tests (skip themselves when a program or swtpm is missing).
-TESTS += tests/integration/ks-attest.sh tests/integration/ks-hvsim.sh
-dist_check_SCRIPTS += tests/integration/ks-attest.sh tests/integration/ks-hvsim.sh
+TESTS += tests/integration/ks-attest.sh tests/integration/ks-hvsim.sh \
+	tests/integration/ks-limits.sh
+dist_check_SCRIPTS += tests/integration/ks-attest.sh tests/integration/ks-hvsim.sh \
+	tests/integration/ks-limits.sh
 
 # Unit tests (cmocka).
 if BUILD_KEYSERVER
