@@ -73,11 +73,10 @@ ks_enroll(struct ks_ctx *ctx, const struct ks_enroll_req *req, uint64_t now,
 	return r < 0 ? KS_E_INTERNAL : KS_OK;
 }
 
-static int
-attest_checks(struct ks_ctx *ctx, const struct ks_attest_req *req,
-    const struct ks_host *h, struct ks_attest_info *info, char *why)
+int
+ks_evidence_check(const struct ks_host *h, const struct ks_attest_req *req,
+    const struct ks_quote *q, int *bad_pcr, char why[KS_WHY_MAX])
 {
-	const struct ks_quote *q = &info->quote;
 	uint8_t digest[KS_DIGEST_LEN], keyval[KS_DIGEST_LEN];
 	char list[3 * KS_PCR_COUNT];
 	uint32_t want;
@@ -138,7 +137,7 @@ attest_checks(struct ks_ctx *ctx, const struct ks_attest_req *req,
 			continue;
 		if (sodium_memcmp(req->pcrs[i], h->policy.pcrs[i],
 		    KS_DIGEST_LEN) != 0) {
-			info->bad_pcr = (int)i;
+			*bad_pcr = (int)i;
 			WHY("PCR %u differs from the host's golden policy", i);
 			return KS_E_PCR_POLICY;
 		}
@@ -239,17 +238,17 @@ ks_attest(struct ks_ctx *ctx, const struct ks_attest_req *req, uint64_t now,
 		r = KS_E_REVOKED;
 		goto out;
 	}
-	if ((r = attest_checks(ctx, req, h, info, why)) != KS_OK)
+	if ((r = ks_evidence_check(h, req, &info->quote, &info->bad_pcr,
+	    why)) != KS_OK)
 		goto out;
 
-	memset(&c, 0, sizeof(c));
-	snprintf(c.host, sizeof(c.host), "%s", h->name);
-	memcpy(c.hv_pubkey, req->hv_pubkey, sizeof(c.hv_pubkey));
-	memcpy(c.pcr_digest, info->quote.pcr_digest, sizeof(c.pcr_digest));
+	/* The signer checks the evidence again before it signs. */
 	c.issued = now;
 	c.expires = now + ctx->cert_lifetime;
-	if (ctx->signer->sign(ctx->signer, &c, cert, certsz, certlen) < 0) {
-		WHY("signing failed");
+	if ((r = ctx->signer->sign(ctx->signer, h, req, c.issued, c.expires,
+	    cert, certsz, certlen)) < 0) {
+		WHY("the signer refused (%s)", sc_err(r));
+		*certlen = 0;
 		r = KS_E_INTERNAL;
 		goto out;
 	}
@@ -266,6 +265,32 @@ ks_attest(struct ks_ctx *ctx, const struct ks_attest_req *req, uint64_t now,
  out:
 	free(h);
 	return r;
+}
+
+int
+ks_sign_check(const struct ks_host *h, const struct ks_attest_req *req,
+    uint64_t issued, uint64_t expires, uint64_t now, uint64_t max_lifetime,
+    struct sc_cert *c)
+{
+	struct ks_quote q;
+	char why[KS_WHY_MAX];
+	int bad_pcr = -1;
+
+	memset(c, 0, sizeof(*c));
+	if (issued + KS_SIGN_SKEW < now || issued > now + KS_SIGN_SKEW ||
+	    expires <= issued || expires - issued > max_lifetime)
+		return SC_ERR_INVAL;
+	if (strcmp(h->name, req->host) != 0)
+		return SC_ERR_MISMATCH;
+	if (ks_quote_parse(req->quote, req->quote_len, &q) < 0 ||
+	    ks_evidence_check(h, req, &q, &bad_pcr, why) != KS_OK)
+		return SC_ERR_UNTRUSTED;
+	snprintf(c->host, sizeof(c->host), "%s", h->name);
+	memcpy(c->hv_pubkey, req->hv_pubkey, sizeof(c->hv_pubkey));
+	memcpy(c->pcr_digest, q.pcr_digest, sizeof(c->pcr_digest));
+	c->issued = issued;
+	c->expires = expires;
+	return 0;
 }
 
 int

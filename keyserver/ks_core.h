@@ -27,33 +27,69 @@
 /*
  * The certificate signer.  In one process it holds the Ed25519 secret key
  * in locked memory; with privilege separation it forwards to the signing
- * process (ks_sign.c).  sign() builds and signs the certificate of c, whose
- * signer field it fills in.
+ * process (ks_sign.c).  sign() does not trust its caller: it re-checks the
+ * evidence (ks_sign_check: the quote verifies under the host's enrolled AK
+ * and matches its policy and the hv key, issued within KS_SIGN_SKEW of its
+ * own clock, lifetime at most max_lifetime) and signs only the certificate
+ * it builds from that, for h->name and req->hv_pubkey.
  */
 struct ks_signer {
 	uint8_t	 pk[SC_ED25519_PK_LEN];
-	int	(*sign)(struct ks_signer *, struct sc_cert *c, uint8_t *out,
-		    size_t outsz, size_t *outlen);
+	int	(*sign)(struct ks_signer *, const struct ks_host *h,
+		    const struct ks_attest_req *req, uint64_t issued,
+		    uint64_t expires, uint8_t *out, size_t outsz, size_t *outlen);
 	void	(*close)(struct ks_signer *);
+	/* Local signer only (tests): its clock; NULL is time(). */
+	uint64_t (*clock)(void);
+	uint64_t max_lifetime;
 	void	*impl;
 };
 
+#define KS_SIGN_SKEW	60	/* seconds between issued and the signer's clock */
+
 /*
  * Load the signing key from path, or generate one (and write it 0600) if
- * the file does not exist; *created tells which.  Secret kept in
- * sc_secure_alloc'd read-only memory.
+ * the file does not exist; *created tells which.  An existing key must be
+ * a regular file owned by this user and not accessible to others
+ * (SC_ERR_PERM).  Secret kept in sc_secure_alloc'd read-only memory.
+ * Certificates are signed for at most max_lifetime seconds.
  */
-int	ks_signer_local(const char *path, struct ks_signer **out, int *created)
+int	ks_signer_local(const char *path, uint64_t max_lifetime,
+	    struct ks_signer **out, int *created)
 	    __attribute__((warn_unused_result));
 /*
  * Privilege-separated signer: fork a child that holds the key (loaded or
  * created as above) and signs on request over a socketpair; the calling
- * process never maps the secret.  *pid is the child.
+ * process never maps the secret.  *pid is the child.  Call it before
+ * dropping privileges, so the child keeps the caller's user and the
+ * network process (another user) cannot open the key file.
  */
-int	ks_signer_privsep(const char *path, struct ks_signer **out, int *created,
-	    int *pid) __attribute__((warn_unused_result));
+int	ks_signer_privsep(const char *path, uint64_t max_lifetime,
+	    struct ks_signer **out, int *created, int *pid)
+	    __attribute__((warn_unused_result));
 /* Generate a new key at path, moving an existing one to path.old. */
 int	ks_signer_rotate(const char *path, uint8_t pk[SC_ED25519_PK_LEN])
+	    __attribute__((warn_unused_result));
+
+/*
+ * The checks of an attestation after the nonce and the host lookup, in
+ * order (PROTOCOL.md §12): enrolled policy usable, AK signature, PCR
+ * selection, posted values = quoted digest, golden PCRs (*bad_pcr gets the
+ * first that differs), key PCR = one extend with H(hv key).  KS_OK or the
+ * result of the first failing step, with why[].
+ */
+int	ks_evidence_check(const struct ks_host *h, const struct ks_attest_req *req,
+	    const struct ks_quote *q, int *bad_pcr, char why[KS_WHY_MAX])
+	    __attribute__((warn_unused_result));
+/*
+ * What a signer checks before signing: issued within KS_SIGN_SKEW of now,
+ * 0 < expires - issued <= max_lifetime, req->host is h, and the evidence
+ * passes ks_evidence_check.  Fills c (signer field left to the signer).
+ * 0, SC_ERR_INVAL (times), SC_ERR_MISMATCH (host), SC_ERR_UNTRUSTED.
+ */
+int	ks_sign_check(const struct ks_host *h, const struct ks_attest_req *req,
+	    uint64_t issued, uint64_t expires, uint64_t now,
+	    uint64_t max_lifetime, struct sc_cert *c)
 	    __attribute__((warn_unused_result));
 
 struct ks_ctx {

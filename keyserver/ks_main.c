@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
@@ -288,6 +289,18 @@ drop_privileges(const char *user)
 		sc_die(1, "privileges were not dropped");
 }
 
+/* 1 if this process can open path for reading. */
+static int
+key_openable(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
 static void
 print_pubkey(const uint8_t pk[32])
 {
@@ -429,7 +442,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 
-	/* Sockets first (may need root), then drop privileges at once. */
+	/* Sockets first (may need root), then the signer, then drop privileges. */
 	if (!o.print_pubkey) {
 		if (strcmp(o.listen, "none") != 0 &&
 		    (tcp_fd = tcp_listen(o.listen)) < 0)
@@ -439,17 +452,29 @@ main(int argc, char **argv)
 		if (tcp_fd < 0 && unix_fd < 0)
 			sc_die(2, "nothing to listen on");
 	}
-	if (o.user != NULL)
-		drop_privileges(o.user);
-	else if (geteuid() == 0 && !o.print_pubkey)
-		sc_warn("running as root: use --user to serve the network "
-		    "without root privileges");
-
+	/*
+	 * The signer next, still as the invoking user: the separate signing
+	 * process keeps that user, so once the network process has dropped
+	 * to another one it cannot open the key file.
+	 */
 	r = o.privsep && !o.print_pubkey ?
-	    ks_signer_privsep(o.key, &signer, &created, &signer_pid) :
-	    ks_signer_local(o.key, &signer, &created);
+	    ks_signer_privsep(o.key, o.cert_lifetime, &signer, &created,
+	    &signer_pid) :
+	    ks_signer_local(o.key, o.cert_lifetime, &signer, &created);
 	if (r < 0)
-		sc_die(1, "signing key %s: %s", o.key, sc_err(r));
+		sc_die(1, "signing key %s: %s%s", o.key, sc_err(r),
+		    r == SC_ERR_PERM ? " (must be a regular file of this user,"
+		    " mode 0600)" : "");
+	if (o.user != NULL) {
+		drop_privileges(o.user);
+		if (signer_pid != 0 && key_openable(o.key))
+			sc_die(1, "user %s can open the signing key %s: it must"
+			    " belong to the user starting the server (e.g. root)"
+			    " and not be readable by %s", o.user, o.key, o.user);
+	} else if (!o.print_pubkey) {
+		sc_warn("no --user: the network process runs as the signing key's"
+		    " owner; start as root with --user so it cannot read the key");
+	}
 	sc_fingerprint(signer->pk, sizeof(signer->pk), fp);
 	if (created)
 		sc_info("generated a new signing key %s (%s)", o.key, fp);

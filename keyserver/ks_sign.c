@@ -5,13 +5,19 @@
  * guarded, read-only) memory for the life of the process.
  *
  * Privilege-separated signer (OpenSSH monitor style): a child process
- * forked before anything talks to the network loads the key and answers
- * signing requests over a SOCK_SEQPACKET socketpair; the network process
- * never maps the secret, so a bug in HTTP/JSON/TPM parsing cannot leak it.
- * The child signs only certificates it builds itself from the request
- * fields (it never signs arbitrary bytes).  Requests, one packet each:
+ * forked before privileges are dropped and before anything talks to the
+ * network loads the key and answers signing requests over a SOCK_SEQPACKET
+ * socketpair.  The network process never maps the secret and, running as
+ * another user, cannot open the key file.  The child does not take the
+ * network process's word for anything: each request carries the evidence
+ * (the enrolled host record and the attestation as posted), and the child
+ * re-runs the checks (ks_sign_check) and signs only the certificate it
+ * builds from them.  Requests, one packet each:
  *
- *   request:  host:str8 hv_pubkey[32] pcr_digest[32] issued:u64 expires:u64
+ *   request:  host:str8 ak_spki:str16 policy_mask:u32 key_pcr:u8
+ *             policy_pcrs[32 per mask bit] quote:str16 sig:str16
+ *             pcr_mask:u32 pcrs[32 per mask bit] hv_pubkey[32]
+ *             issued:u64 expires:u64
  *   response: status:u32 (0 or -SC_ERR_*) cert:str16
  */
 #include "config.h"
@@ -23,11 +29,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <sodium.h>
+#include <time.h>
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -35,7 +43,10 @@
 #include "secmem.h"
 #include "ks_core.h"
 
-#define SIGN_REQ_MAX	(1 + 255 + 32 + 32 + 8 + 8)
+#define SIGN_REQ_MAX	(1 + KS_HOST_MAX + 2 + KS_SPKI_MAX + 4 + 1 + \
+			 KS_PCR_COUNT * KS_DIGEST_LEN + 2 + KS_QUOTE_MAX + \
+			 2 + KS_SIG_MAX + 4 + KS_PCR_COUNT * KS_DIGEST_LEN + \
+			 KS_HV_PUBKEY_LEN + 8 + 8)
 #define SIGN_RESP_MAX	(4 + 2 + KS_CERT_MAX)
 #define SIGNER_FD	3	/* the signer's end of the socketpair, in the child */
 
@@ -45,11 +56,20 @@ key_load_or_create(const char *path, uint8_t **skp, uint8_t pk[32],
     int *created)
 {
 	uint8_t *sk = NULL;
+	struct stat st;
 	size_t len = 0;
 	int r;
 
 	*skp = NULL;
 	*created = 0;
+	/*
+	 * Only our own key: one another user could read, or could have put
+	 * there (e.g. the network process through a directory it can write),
+	 * is refused.
+	 */
+	if (lstat(path, &st) == 0 && (!S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & 077) != 0))
+		return SC_ERR_PERM;
 	r = sc_keyfile_read(path, SC_KEY_KIND_SIGNING, NULL, &sk, &len);
 	if (r == SC_ERR_NOTFOUND) {
 		if ((sk = sc_secure_alloc(crypto_sign_SECRETKEYBYTES)) == NULL)
@@ -75,21 +95,35 @@ key_load_or_create(const char *path, uint8_t **skp, uint8_t pk[32],
 	return 0;
 }
 
+/* Check the evidence against our own clock and limit, then sign. */
 static int
-sign_with(const uint8_t *sk, const uint8_t pk[32], struct sc_cert *c,
-    uint8_t *out, size_t outsz, size_t *outlen)
+check_and_sign(const uint8_t *sk, const uint8_t pk[32], uint64_t max_lifetime,
+    uint64_t now, const struct ks_host *h, const struct ks_attest_req *req,
+    uint64_t issued, uint64_t expires, uint8_t *out, size_t outsz,
+    size_t *outlen)
 {
-	memcpy(c->signer, pk, SC_ED25519_PK_LEN);
-	return sc_cert_sign(c, sk, out, outsz, outlen);
+	struct sc_cert c;
+	int r;
+
+	*outlen = 0;
+	if ((r = ks_sign_check(h, req, issued, expires, now, max_lifetime,
+	    &c)) < 0)
+		return r;
+	memcpy(c.signer, pk, SC_ED25519_PK_LEN);
+	return sc_cert_sign(&c, sk, out, outsz, outlen);
 }
 
 /* ---- local signer ---- */
 
 static int
-local_sign(struct ks_signer *s, struct sc_cert *c, uint8_t *out, size_t outsz,
-    size_t *outlen)
+local_sign(struct ks_signer *s, const struct ks_host *h,
+    const struct ks_attest_req *req, uint64_t issued, uint64_t expires,
+    uint8_t *out, size_t outsz, size_t *outlen)
 {
-	return sign_with(s->impl, s->pk, c, out, outsz, outlen);
+	uint64_t now = s->clock != NULL ? s->clock() : (uint64_t)time(NULL);
+
+	return check_and_sign(s->impl, s->pk, s->max_lifetime, now, h, req,
+	    issued, expires, out, outsz, outlen);
 }
 
 static void
@@ -102,7 +136,8 @@ local_close(struct ks_signer *s)
 }
 
 int
-ks_signer_local(const char *path, struct ks_signer **out, int *created)
+ks_signer_local(const char *path, uint64_t max_lifetime,
+    struct ks_signer **out, int *created)
 {
 	struct ks_signer *s;
 	uint8_t *sk;
@@ -116,6 +151,7 @@ ks_signer_local(const char *path, struct ks_signer **out, int *created)
 		return r;
 	}
 	s->impl = sk;
+	s->max_lifetime = max_lifetime;
 	s->sign = local_sign;
 	s->close = local_close;
 	*out = s;
@@ -131,52 +167,113 @@ struct ps {
 };
 
 static int
-encode_req(const struct sc_cert *c, uint8_t *buf, size_t bufsz, size_t *len)
+put_pcrs(struct sc_buf *b, uint32_t mask,
+    const uint8_t pcrs[KS_PCR_COUNT][KS_DIGEST_LEN])
+{
+	unsigned int i;
+
+	if (sc_buf_put_u32(b, mask) < 0)
+		return SC_ERR_NOSPACE;
+	for (i = 0; i < KS_PCR_COUNT; i++)
+		if ((mask & (1u << i)) &&
+		    sc_buf_put_bytes(b, pcrs[i], KS_DIGEST_LEN) < 0)
+			return SC_ERR_NOSPACE;
+	return 0;
+}
+
+static int
+get_pcrs(struct sc_buf *b, uint32_t *mask,
+    uint8_t pcrs[KS_PCR_COUNT][KS_DIGEST_LEN])
+{
+	unsigned int i;
+
+	if (sc_buf_get_u32(b, mask) < 0 || *mask >= (1u << KS_PCR_COUNT))
+		return SC_ERR_FORMAT;
+	for (i = 0; i < KS_PCR_COUNT; i++)
+		if ((*mask & (1u << i)) &&
+		    sc_buf_get_bytes(b, pcrs[i], KS_DIGEST_LEN) < 0)
+			return SC_ERR_FORMAT;
+	return 0;
+}
+
+static int
+encode_req(const struct ks_host *h, const struct ks_attest_req *req,
+    uint64_t issued, uint64_t expires, uint8_t *buf, size_t bufsz,
+    size_t *len)
 {
 	struct sc_buf b;
-	size_t hl = strnlen(c->host, sizeof(c->host));
+	size_t hl = strnlen(h->name, sizeof(h->name));
 
 	sc_buf_init(&b, buf, bufsz);
-	if (hl == 0 || hl > 255 ||
-	    sc_buf_put_str8(&b, c->host, hl) < 0 ||
-	    sc_buf_put_bytes(&b, c->hv_pubkey, 32) < 0 ||
-	    sc_buf_put_bytes(&b, c->pcr_digest, 32) < 0 ||
-	    sc_buf_put_u64(&b, c->issued) < 0 ||
-	    sc_buf_put_u64(&b, c->expires) < 0)
+	if (hl == 0 || hl > KS_HOST_MAX ||
+	    sc_buf_put_str8(&b, h->name, hl) < 0 ||
+	    sc_buf_put_str16(&b, h->ak_spki, h->ak_spki_len) < 0 ||
+	    put_pcrs(&b, h->policy.pcr_mask, h->policy.pcrs) < 0 ||
+	    sc_buf_put_u8(&b, (uint8_t)h->policy.key_pcr) < 0 ||
+	    sc_buf_put_str16(&b, req->quote, req->quote_len) < 0 ||
+	    sc_buf_put_str16(&b, req->sig, req->sig_len) < 0 ||
+	    put_pcrs(&b, req->pcr_mask, req->pcrs) < 0 ||
+	    sc_buf_put_bytes(&b, req->hv_pubkey, KS_HV_PUBKEY_LEN) < 0 ||
+	    sc_buf_put_u64(&b, issued) < 0 ||
+	    sc_buf_put_u64(&b, expires) < 0)
 		return SC_ERR_INVAL;
 	*len = b.len;
 	return 0;
 }
 
+/* Parse a request into h and req (the host name into both). */
 static int
-decode_req(const uint8_t *buf, size_t len, struct sc_cert *c)
+decode_req(const uint8_t *buf, size_t len, struct ks_host *h,
+    struct ks_attest_req *req, uint64_t *issued, uint64_t *expires)
 {
 	struct sc_buf b;
-	const uint8_t *host;
-	size_t hl;
+	const uint8_t *host, *p;
+	size_t hl, n;
+	uint8_t key_pcr;
 
-	memset(c, 0, sizeof(*c));
+	memset(h, 0, sizeof(*h));
+	memset(req, 0, sizeof(*req));
 	sc_buf_init_ro(&b, buf, len);
-	if (sc_buf_get_str8(&b, &host, &hl, 255) < 0 || hl == 0 ||
-	    sc_buf_get_bytes(&b, c->hv_pubkey, 32) < 0 ||
-	    sc_buf_get_bytes(&b, c->pcr_digest, 32) < 0 ||
-	    sc_buf_get_u64(&b, &c->issued) < 0 ||
-	    sc_buf_get_u64(&b, &c->expires) < 0 ||
+	if (sc_buf_get_str8(&b, &host, &hl, KS_HOST_MAX) < 0 || hl == 0)
+		return SC_ERR_FORMAT;
+	memcpy(h->name, host, hl);
+	memcpy(req->host, host, hl);
+	if (memchr(host, '\0', hl) != NULL || !ks_host_valid(h->name) ||
+	    sc_buf_get_str16(&b, &p, &n, KS_SPKI_MAX) < 0)
+		return SC_ERR_FORMAT;
+	memcpy(h->ak_spki, p, n);
+	h->ak_spki_len = n;
+	if (get_pcrs(&b, &h->policy.pcr_mask, h->policy.pcrs) < 0 ||
+	    sc_buf_get_u8(&b, &key_pcr) < 0 || key_pcr >= KS_PCR_COUNT ||
+	    sc_buf_get_str16(&b, &p, &n, KS_QUOTE_MAX) < 0)
+		return SC_ERR_FORMAT;
+	h->policy.key_pcr = key_pcr;
+	memcpy(req->quote, p, n);
+	req->quote_len = n;
+	if (sc_buf_get_str16(&b, &p, &n, KS_SIG_MAX) < 0)
+		return SC_ERR_FORMAT;
+	memcpy(req->sig, p, n);
+	req->sig_len = n;
+	if (get_pcrs(&b, &req->pcr_mask, req->pcrs) < 0 ||
+	    sc_buf_get_bytes(&b, req->hv_pubkey, KS_HV_PUBKEY_LEN) < 0 ||
+	    sc_buf_get_u64(&b, issued) < 0 ||
+	    sc_buf_get_u64(&b, expires) < 0 ||
 	    sc_buf_expect_end(&b) < 0)
 		return SC_ERR_FORMAT;
-	memcpy(c->host, host, hl);
-	c->host[hl] = '\0';
 	return 0;
 }
 
 /* The signing process: serve until the peer closes. */
 static void __attribute__((noreturn))
-signer_child(int fd, const char *path, int status_fd)
+signer_child(int fd, const char *path, int status_fd, uint64_t max_lifetime)
 {
-	uint8_t req[SIGN_REQ_MAX + 1], resp[SIGN_RESP_MAX], cert[KS_CERT_MAX];
+	static uint8_t req[SIGN_REQ_MAX + 1];
+	uint8_t resp[SIGN_RESP_MAX], cert[KS_CERT_MAX];
 	uint8_t pk[32], *sk = NULL;
+	struct ks_host *h;
+	struct ks_attest_req *ar;
 	struct sc_buf b;
-	struct sc_cert c;
+	uint64_t issued, expires;
 	size_t certlen;
 	ssize_t n;
 	int32_t st;
@@ -196,7 +293,10 @@ signer_child(int fd, const char *path, int status_fd)
 	}
 	closefrom(SIGNER_FD + 1);
 	signal(SIGINT, SIG_IGN);	/* the parent decides when to stop */
-	r = key_load_or_create(path, &sk, pk, &created);
+	h = malloc(sizeof(*h));
+	ar = malloc(sizeof(*ar));
+	r = h == NULL || ar == NULL ? SC_ERR_ALLOC :
+	    key_load_or_create(path, &sk, pk, &created);
 	/* Startup report: status:u32 created:u8 pk[32]. */
 	sc_buf_init(&b, resp, sizeof(resp));
 	if (sc_buf_put_u32(&b, (uint32_t)r) < 0 ||
@@ -213,8 +313,11 @@ signer_child(int fd, const char *path, int status_fd)
 		certlen = 0;
 		if ((size_t)n > SIGN_REQ_MAX)
 			st = SC_ERR_TOOLONG;
-		else if ((st = decode_req(req, (size_t)n, &c)) == 0)
-			st = sign_with(sk, pk, &c, cert, sizeof(cert), &certlen);
+		else if ((st = decode_req(req, (size_t)n, h, ar, &issued,
+		    &expires)) == 0)
+			st = check_and_sign(sk, pk, max_lifetime,
+			    (uint64_t)time(NULL), h, ar, issued, expires, cert,
+			    sizeof(cert), &certlen);
 		sc_buf_init(&b, resp, sizeof(resp));
 		if (sc_buf_put_u32(&b, (uint32_t)st) < 0 ||
 		    sc_buf_put_str16(&b, cert, st == 0 ? certlen : 0) < 0)
@@ -223,15 +326,18 @@ signer_child(int fd, const char *path, int status_fd)
 			break;
 	}
 	sc_secure_free(sk);
+	free(h);
+	free(ar);
 	_exit(0);
 }
 
 static int
-ps_sign(struct ks_signer *s, struct sc_cert *c, uint8_t *out, size_t outsz,
-    size_t *outlen)
+ps_sign(struct ks_signer *s, const struct ks_host *h,
+    const struct ks_attest_req *ar, uint64_t issued, uint64_t expires,
+    uint8_t *out, size_t outsz, size_t *outlen)
 {
 	struct ps *p = s->impl;
-	uint8_t req[SIGN_REQ_MAX], resp[SIGN_RESP_MAX];
+	uint8_t *req, resp[SIGN_RESP_MAX];
 	const uint8_t *cert;
 	struct sc_buf b;
 	uint32_t st;
@@ -239,11 +345,18 @@ ps_sign(struct ks_signer *s, struct sc_cert *c, uint8_t *out, size_t outsz,
 	ssize_t n;
 	int r;
 
-	memcpy(c->signer, s->pk, SC_ED25519_PK_LEN);
-	if ((r = encode_req(c, req, sizeof(req), &len)) < 0)
+	*outlen = 0;
+	if ((req = malloc(SIGN_REQ_MAX)) == NULL)
+		return SC_ERR_ALLOC;
+	if ((r = encode_req(h, ar, issued, expires, req, SIGN_REQ_MAX,
+	    &len)) < 0) {
+		free(req);
 		return r;
+	}
 	pthread_mutex_lock(&p->lock);
-	if (send(p->fd, req, len, MSG_NOSIGNAL) != (ssize_t)len) {
+	n = send(p->fd, req, len, MSG_NOSIGNAL);
+	free(req);
+	if (n != (ssize_t)len) {
 		pthread_mutex_unlock(&p->lock);
 		return SC_ERR_CLOSED;
 	}
@@ -284,8 +397,8 @@ ps_close(struct ks_signer *s)
 }
 
 int
-ks_signer_privsep(const char *path, struct ks_signer **out, int *created,
-    int *pid)
+ks_signer_privsep(const char *path, uint64_t max_lifetime,
+    struct ks_signer **out, int *created, int *pid)
 {
 	struct ks_signer *s = NULL;
 	struct ps *p = NULL;
@@ -308,7 +421,7 @@ ks_signer_privsep(const char *path, struct ks_signer **out, int *created,
 	}
 	if (child == 0) {
 		close(sv[0]);
-		signer_child(sv[1], path, sv[1]);
+		signer_child(sv[1], path, sv[1], max_lifetime);
 	}
 	close(sv[1]);
 	do {
@@ -337,6 +450,7 @@ ks_signer_privsep(const char *path, struct ks_signer **out, int *created,
 	p->pid = child;
 	pthread_mutex_init(&p->lock, NULL);
 	s->impl = p;
+	s->max_lifetime = max_lifetime;
 	s->sign = ps_sign;
 	s->close = ps_close;
 	*created = cr;

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -210,6 +211,12 @@ tpm2b_public_ec(EVP_PKEY *k, TPMA_OBJECT attrs, TPM2_ECC_CURVE curve,
 
 /* ---- fixture ---- */
 
+static uint64_t
+fixed_now(void)
+{
+	return NOW;
+}
+
 static int
 setup(void **state)
 {
@@ -225,8 +232,9 @@ setup(void **state)
 	snprintf(path, sizeof(path), "%s/ks.db", tmpdir);
 	assert_int_equal(ks_store_sqlite_open(path, &f->store), 0);
 	snprintf(path, sizeof(path), "%s/signing.key", tmpdir);
-	assert_int_equal(ks_signer_local(path, &f->signer, &created), 0);
+	assert_int_equal(ks_signer_local(path, 3600, &f->signer, &created), 0);
 	assert_int_equal(created, 1);
+	f->signer->clock = fixed_now;
 	f->ctx.store = f->store;
 	f->ctx.signer = f->signer;
 	f->ctx.cert_lifetime = 3600;
@@ -890,45 +898,128 @@ test_ak_import(void **state)
 	    sizeof(spki), &sl, &restricted, desc, sizeof(desc)), SC_ERR_FORMAT);
 }
 
+/* sign() on s must refuse every variation of good evidence below. */
+static void
+signer_refuses_bad_evidence(struct fx *f, struct ks_signer *s,
+    const struct ks_host *h, const struct ks_attest_req *r, uint64_t now)
+{
+	struct ks_host h2;
+	struct ks_attest_req r2;
+	uint8_t cert[KS_CERT_MAX];
+	size_t len = 1;
+
+	/* Lifetime beyond its limit, or none, and times off its own clock. */
+	assert_true(s->sign(s, h, r, now, now + 3601, cert, sizeof(cert),
+	    &len) < 0);
+	assert_int_equal(len, 0);
+	assert_true(s->sign(s, h, r, now, now, cert, sizeof(cert), &len) < 0);
+	assert_true(s->sign(s, h, r, now - KS_SIGN_SKEW - 1, now + 60, cert,
+	    sizeof(cert), &len) < 0);
+	assert_true(s->sign(s, h, r, now + KS_SIGN_SKEW + 1, now + 120, cert,
+	    sizeof(cert), &len) < 0);
+	/*
+	 * (Which name an AK is enrolled under is the database's, which the
+	 * network process keeps: the signer cannot check that binding.)
+	 */
+	/* dom0's own hv key, which the key PCR does not hold. */
+	r2 = *r;
+	randombytes_buf(r2.hv_pubkey, sizeof(r2.hv_pubkey));
+	assert_true(s->sign(s, h, &r2, now, now + 60, cert, sizeof(cert),
+	    &len) < 0);
+	/* A quote the enrolled AK did not sign, or signed by another AK. */
+	r2 = *r;
+	r2.sig[r2.sig_len - 3] ^= 1;
+	assert_true(s->sign(s, h, &r2, now, now + 60, cert, sizeof(cert),
+	    &len) < 0);
+	h2 = *h;
+	h2.ak_spki_len = spki_of(f->rsa, h2.ak_spki);
+	assert_true(s->sign(s, &h2, r, now, now + 60, cert, sizeof(cert),
+	    &len) < 0);
+	/* Boot chain not the golden one; a policy that protects nothing. */
+	h2 = *h;
+	h2.policy.pcrs[7][0] ^= 1;
+	assert_true(s->sign(s, &h2, r, now, now + 60, cert, sizeof(cert),
+	    &len) < 0);
+	h2 = *h;
+	h2.policy.key_pcr = 16;
+	assert_true(s->sign(s, &h2, r, now, now + 60, cert, sizeof(cert),
+	    &len) < 0);
+	r2 = *r;
+	memset(r2.quote, 0xee, r2.quote_len);
+	assert_true(s->sign(s, h, &r2, now, now + 60, cert, sizeof(cert),
+	    &len) < 0);
+	assert_int_equal(len, 0);
+}
+
+/*
+ * Issue 13 item 6: the signer signs only what it has checked itself, in
+ * the separate process (its own clock) and in process (the fixture's).
+ */
 static void
 test_signers(void **state)
 {
 	struct fx *f = *state;
 	struct ks_signer *ps;
+	struct ks_attest_req r;
+	struct ks_host h;
+	struct qspec qs;
 	struct sc_cert c;
 	uint8_t cert[KS_CERT_MAX], pk_new[32];
 	char path[256], old[300];
+	uint64_t now = (uint64_t)time(NULL);
 	size_t len;
 	int created = 1, pid = 0;
 	struct stat st;
 
+	f->rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	assert_non_null(f->rsa);
+	enroll(f, HOST, f->ec, POLICY_MASK);
+	assert_int_equal(f->store->host_get(f->store, HOST, &h), 0);
+	good_request(f, f->ec, SIG_ECDSA, &r, &qs);
+
 	snprintf(path, sizeof(path), "%s/signing.key", tmpdir);
 	/* The separate signing process loads the same key. */
-	assert_int_equal(ks_signer_privsep(path, &ps, &created, &pid), 0);
+	assert_int_equal(ks_signer_privsep(path, 3600, &ps, &created, &pid), 0);
 	assert_int_equal(created, 0);
 	assert_true(pid > 0);
 	assert_memory_equal(ps->pk, f->signer->pk, 32);
-	memset(&c, 0, sizeof(c));
-	snprintf(c.host, sizeof(c.host), "%s", HOST);
-	memcpy(c.hv_pubkey, f->hv_pk, 32);
-	c.issued = NOW;
-	c.expires = NOW + 10;
-	assert_int_equal(ps->sign(ps, &c, cert, sizeof(cert), &len), 0);
+	assert_int_equal(ps->sign(ps, &h, &r, now, now + 3600, cert,
+	    sizeof(cert), &len), 0);
 	assert_int_equal(sc_cert_verify(cert, len, f->signer->pk, HOST, f->hv_pk,
-	    NOW, NULL), 0);
-	/* Invalid certificates are refused by the signer, not signed. */
-	c.expires = c.issued;
-	assert_true(ps->sign(ps, &c, cert, sizeof(cert), &len) < 0);
+	    now, &c), 0);
+	assert_int_equal(c.expires, now + 3600);
+	assert_memory_equal(c.pcr_digest, qs.digest, 32);
+	signer_refuses_bad_evidence(f, ps, &h, &r, now);
+	/* Still serving after all those refusals. */
+	assert_int_equal(ps->sign(ps, &h, &r, now, now + 60, cert,
+	    sizeof(cert), &len), 0);
 	ps->close(ps);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 077, 0);
+
+	/* The in-process signer makes the same checks. */
+	assert_int_equal(f->signer->sign(f->signer, &h, &r, NOW, NOW + 3600,
+	    cert, sizeof(cert), &len), 0);
+	signer_refuses_bad_evidence(f, f->signer, &h, &r, NOW);
+
+	/* A key others can read, or that is not ours, is refused. */
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(ks_signer_local(path, 3600, &ps, &created),
+	    SC_ERR_PERM);
+	assert_int_equal(chmod(path, 0600), 0);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(path, 65534, (gid_t)-1), 0);
+		assert_int_equal(ks_signer_local(path, 3600, &ps, &created),
+		    SC_ERR_PERM);
+		assert_int_equal(chown(path, 0, (gid_t)-1), 0);
+	}
 
 	/* Rotation keeps the old key and writes a new one. */
 	assert_int_equal(ks_signer_rotate(path, pk_new), 0);
 	snprintf(old, sizeof(old), "%s.old", path);
 	assert_int_equal(stat(old, &st), 0);
 	assert_memory_not_equal(pk_new, f->signer->pk, 32);
-	assert_int_equal(ks_signer_local(path, &ps, &created), 0);
+	assert_int_equal(ks_signer_local(path, 3600, &ps, &created), 0);
 	assert_int_equal(created, 0);
 	assert_memory_equal(ps->pk, pk_new, 32);
 	ps->close(ps);
