@@ -39,9 +39,9 @@ endif
 
 # Integration tests (skip themselves when a program or swtpm is missing).
 TESTS += tests/integration/ks-attest.sh tests/integration/ks-hvsim.sh \
-	tests/integration/ks-limits.sh
+	tests/integration/ks-limits.sh tests/integration/ks-privsep.sh
 dist_check_SCRIPTS += tests/integration/ks-attest.sh tests/integration/ks-hvsim.sh \
-	tests/integration/ks-limits.sh
+	tests/integration/ks-limits.sh tests/integration/ks-privsep.sh
 
 # Unit tests (cmocka).
 if BUILD_KEYSERVER
