@@ -67,6 +67,23 @@ int	ks_signer_local(const char *path, uint64_t max_lifetime,
 int	ks_signer_privsep(const char *path, uint64_t max_lifetime,
 	    struct ks_signer **out, int *created, int *pid)
 	    __attribute__((warn_unused_result));
+/*
+ * The privilege-separated signer's request (layout in ks_sign.c): encode
+ * on the network side, decode in the signing process, which trusts none
+ * of it.  Decoding fills h (name, AK, policy) and req (host = h->name) and
+ * accepts only the canonical encoding: SC_ERR_FORMAT otherwise.
+ */
+#define KS_SIGN_REQ_MAX	(1 + KS_HOST_MAX + 2 + KS_SPKI_MAX + 4 + 1 + \
+			 KS_PCR_COUNT * KS_DIGEST_LEN + 2 + KS_QUOTE_MAX + \
+			 2 + KS_SIG_MAX + 4 + KS_PCR_COUNT * KS_DIGEST_LEN + \
+			 KS_HV_PUBKEY_LEN + 8 + 8)
+int	ks_sign_req_encode(const struct ks_host *h,
+	    const struct ks_attest_req *req, uint64_t issued, uint64_t expires,
+	    uint8_t *buf, size_t bufsz, size_t *len)
+	    __attribute__((warn_unused_result));
+int	ks_sign_req_decode(const uint8_t *buf, size_t len, struct ks_host *h,
+	    struct ks_attest_req *req, uint64_t *issued, uint64_t *expires)
+	    __attribute__((warn_unused_result));
 /* Generate a new key at path, moving an existing one to path.old. */
 int	ks_signer_rotate(const char *path, uint8_t pk[SC_ED25519_PK_LEN])
 	    __attribute__((warn_unused_result));

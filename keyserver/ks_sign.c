@@ -43,10 +43,7 @@
 #include "secmem.h"
 #include "ks_core.h"
 
-#define SIGN_REQ_MAX	(1 + KS_HOST_MAX + 2 + KS_SPKI_MAX + 4 + 1 + \
-			 KS_PCR_COUNT * KS_DIGEST_LEN + 2 + KS_QUOTE_MAX + \
-			 2 + KS_SIG_MAX + 4 + KS_PCR_COUNT * KS_DIGEST_LEN + \
-			 KS_HV_PUBKEY_LEN + 8 + 8)
+#define SIGN_REQ_MAX	KS_SIGN_REQ_MAX
 #define SIGN_RESP_MAX	(4 + 2 + KS_CERT_MAX)
 #define SIGNER_FD	3	/* the signer's end of the socketpair, in the child */
 
@@ -196,8 +193,8 @@ get_pcrs(struct sc_buf *b, uint32_t *mask,
 	return 0;
 }
 
-static int
-encode_req(const struct ks_host *h, const struct ks_attest_req *req,
+int
+ks_sign_req_encode(const struct ks_host *h, const struct ks_attest_req *req,
     uint64_t issued, uint64_t expires, uint8_t *buf, size_t bufsz,
     size_t *len)
 {
@@ -221,9 +218,8 @@ encode_req(const struct ks_host *h, const struct ks_attest_req *req,
 	return 0;
 }
 
-/* Parse a request into h and req (the host name into both). */
-static int
-decode_req(const uint8_t *buf, size_t len, struct ks_host *h,
+int
+ks_sign_req_decode(const uint8_t *buf, size_t len, struct ks_host *h,
     struct ks_attest_req *req, uint64_t *issued, uint64_t *expires)
 {
 	struct sc_buf b;
@@ -313,7 +309,7 @@ signer_child(int fd, const char *path, int status_fd, uint64_t max_lifetime)
 		certlen = 0;
 		if ((size_t)n > SIGN_REQ_MAX)
 			st = SC_ERR_TOOLONG;
-		else if ((st = decode_req(req, (size_t)n, h, ar, &issued,
+		else if ((st = ks_sign_req_decode(req, (size_t)n, h, ar, &issued,
 		    &expires)) == 0)
 			st = check_and_sign(sk, pk, max_lifetime,
 			    (uint64_t)time(NULL), h, ar, issued, expires, cert,
@@ -348,7 +344,7 @@ ps_sign(struct ks_signer *s, const struct ks_host *h,
 	*outlen = 0;
 	if ((req = malloc(SIGN_REQ_MAX)) == NULL)
 		return SC_ERR_ALLOC;
-	if ((r = encode_req(h, ar, issued, expires, req, SIGN_REQ_MAX,
+	if ((r = ks_sign_req_encode(h, ar, issued, expires, req, SIGN_REQ_MAX,
 	    &len)) < 0) {
 		free(req);
 		return r;

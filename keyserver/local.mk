@@ -91,6 +91,11 @@ tests_fuzz_fuzz_ks_quote_SOURCES = tests/fuzz/fuzz_ks_quote.c
 tests_fuzz_fuzz_ks_quote_CFLAGS = $(KS_SERVER_CFLAGS) -I$(top_srcdir)/keyserver
 tests_fuzz_fuzz_ks_quote_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_ks_quote_LDADD = $(KS_SERVER_LIBS)
+fuzz_programs += tests/fuzz/fuzz_ks_sign
+tests_fuzz_fuzz_ks_sign_SOURCES = tests/fuzz/fuzz_ks_sign.c
+tests_fuzz_fuzz_ks_sign_CFLAGS = $(KS_SERVER_CFLAGS) -I$(top_srcdir)/keyserver
+tests_fuzz_fuzz_ks_sign_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_ks_sign_LDADD = $(KS_SERVER_LIBS)
 endif
 
 # Manual pages and example systemd units (installed by packagers).

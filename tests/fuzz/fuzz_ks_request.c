@@ -5,7 +5,9 @@
  *
  * Input: selector byte, then the body.  Invariants: a parsed request only
  * holds values within the documented limits (valid host name, PCR indices
- * below 24, key PCR not in the policy, decoded sizes within bounds); the
+ * below 24, key PCR not in the policy, decoded sizes within bounds); an
+ * enrollment's policy pins a static PCR and no resettable one, and its key
+ * PCR is neither resettable nor DRTM-reset without PCR 17 pinned; the
  * error text is always a NUL-terminated string; parsing is deterministic.
  */
 #include "config.h"
@@ -67,7 +69,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    er.ak_len > sizeof(er.ak) ||
 			    er.policy.key_pcr >= KS_PCR_COUNT ||
 			    (er.policy.pcr_mask >> KS_PCR_COUNT) != 0 ||
-			    (er.policy.pcr_mask & (1u << er.policy.key_pcr)))
+			    (er.policy.pcr_mask & (1u << er.policy.key_pcr)) ||
+			    (er.policy.pcr_mask & KS_PCR_RESETTABLE) ||
+			    !(er.policy.pcr_mask & KS_PCR_STATIC) ||
+			    (((1u << er.policy.key_pcr) & (KS_PCR_RESETTABLE |
+			    KS_PCR_DRTM)) && !(er.policy.pcr_mask &
+			    (1u << KS_PCR_DRTM_LAUNCH))) ||
+			    ks_policy_check(&er.policy, why) != KS_OK)
 				abort();
 		}
 		break;
