@@ -76,14 +76,18 @@ print(" ".join("%d:%d" % kv for kv in sorted(seen.items())))
 PY
 }
 # Fresh counts: the enrollment above took no nonce.
+t0=$(date +%s)
 r=$(nonces 127.0.0.1 4097)
+t1=$(date +%s)
 [ "$r" = "200:16 429:4081" ] || t_fail "4097 nonces from one address: $r"
 r=$(nonces 127.0.0.2 1)
 [ "$r" = "200:1" ] || t_fail "another address after the flood: $r"
 t_pass "4097 nonce requests from one address: 16 served, then 429; another address still served"
+# At most 20 refusal lines a second (however slow this machine is).
 n=$(grep -c "nonce refused" "$T_TMP/ks.log" || true)
-[ "$n" -le 100 ] || t_fail "$n log lines for one flood"
-t_pass "a flood of refusals is not a flood of log lines ($n)"
+[ "$n" -le $((20 * (t1 - t0 + 1))) ] && [ "$n" -lt 4081 ] ||
+	t_fail "$n log lines for 4081 refusals in $((t1 - t0 + 1)) s"
+t_pass "a flood of refusals is not a flood of log lines ($n in $((t1 - t0 + 1)) s)"
 
 # ---- behind the trusted proxy, its header names the client ----
 r=$(nonces 127.0.0.3 17 198.51.100.7)
