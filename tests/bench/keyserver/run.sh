@@ -30,7 +30,8 @@ LOAD=$top_builddir/tests/bench/keyserver/ks-load
 PORT=$(t_free_port)
 mkdir -p "$T_TMP/ks"
 t_bg "$KS" -s "$T_TMP/ks" -l 127.0.0.1:$PORT --threads "$THREADS" \
-	--max-nonces 100000 --per-ip-connections 0 2>"$T_TMP/ks.log"
+	--max-nonces 100000 --max-nonces-per-address 0 --per-ip-connections 0 \
+	2>"$T_TMP/ks.log"
 t_wait 100 curl -sf -m 2 "http://127.0.0.1:$PORT/v1/pubkey" -o /dev/null ||
 	t_fail "key server did not start"
 TOKEN=$(cat "$T_TMP/ks/operator.token")
