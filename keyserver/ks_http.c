@@ -566,9 +566,9 @@ route(struct listener *l, struct MHD_Connection *conn, const char *url,
 
 	peer_addr(srv, conn, l->local, peer, key);
 	if (rq->too_large) {
-		sc_warn("audit: request %s %s peer=%s refused: body over %zu bytes",
-		    method, strcmp(url, KS_API_PREFIX "/attest") == 0 ? url : "-",
-		    peer, srv->max_body);
+		warn_limited("audit: request %s %s peer=%s refused: body over %zu"
+		    " bytes", method, strcmp(url, KS_API_PREFIX "/attest") == 0 ?
+		    url : "-", peer, srv->max_body);
 		return send_error(conn, KS_E_TOO_LARGE, "request body too large");
 	}
 
@@ -590,7 +590,7 @@ route(struct listener *l, struct MHD_Connection *conn, const char *url,
 		if (!get && !post)
 			return method_not_allowed(conn, "GET, POST");
 		if (!operator_ok(srv, conn, l->local)) {
-			sc_warn("audit: %s %s peer=%s refused: no operator"
+			warn_limited("audit: %s %s peer=%s refused: no operator"
 			    " credential", method, url, peer);
 			return send_error(conn, KS_E_UNAUTHORIZED,
 			    "operator token required");
@@ -611,7 +611,7 @@ route(struct listener *l, struct MHD_Connection *conn, const char *url,
 		if (tail[0] != '\0' && !post)
 			return method_not_allowed(conn, "POST");
 		if (!operator_ok(srv, conn, l->local)) {
-			sc_warn("audit: %s %s peer=%s refused: no operator"
+			warn_limited("audit: %s %s peer=%s refused: no operator"
 			    " credential", method, url, peer);
 			return send_error(conn, KS_E_UNAUTHORIZED,
 			    "operator token required");
