@@ -61,12 +61,18 @@ int	ks_signer_local(const char *path, uint64_t max_lifetime,
  * Privilege-separated signer: fork a child that holds the key (loaded or
  * created as above) and signs on request over a socketpair; the calling
  * process never maps the secret.  *pid is the child.  Call it before
- * dropping privileges, so the child keeps the caller's user and the
- * network process (another user) cannot open the key file.
+ * dropping privileges: the child loads the key as the caller (root), then
+ * drops to user (NULL: stays) and is non-dumpable, so the network process
+ * can neither open the key file nor read the child's memory.
  */
 int	ks_signer_privsep(const char *path, uint64_t max_lifetime,
-	    struct ks_signer **out, int *created, int *pid)
+	    const char *user, struct ks_signer **out, int *created, int *pid)
 	    __attribute__((warn_unused_result));
+/*
+ * setgroups/setgid/setuid to user and check that root cannot be regained.
+ * SC_ERR_NOTFOUND (no such user), SC_ERR_PERM.
+ */
+int	ks_drop_privileges(const char *user) __attribute__((warn_unused_result));
 /*
  * The privilege-separated signer's request (layout in ks_sign.c): encode
  * on the network side, decode in the signing process, which trusts none

@@ -9,11 +9,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <grp.h>
 #include <limits.h>
 #include <netdb.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +43,7 @@ struct opts {
 	const char	*key;
 	const char	*token;
 	const char	*user;
+	const char	*signer_user;
 	unsigned long	 cert_lifetime;
 	unsigned long	 nonce_lifetime;
 	unsigned long	 max_nonces;
@@ -91,6 +90,8 @@ usage(int status)
 "      --threads N               worker threads (default %d)\n"
 "      --no-privsep              keep the signing key in this process\n"
 "  -u, --user USER               drop privileges to USER after binding\n"
+"      --signer-user USER        the signing process's user once it holds\n"
+"                                the key (default: --user)\n"
 "      --print-pubkey            print the signing public key and exit\n"
 "      --rotate-key              generate a new signing key and exit\n"
 "      --syslog                  log to syslog instead of stderr\n"
@@ -269,26 +270,6 @@ token_load(const char *path, uint8_t hash[32], int *created)
 	return 0;
 }
 
-static void
-drop_privileges(const char *user)
-{
-	struct passwd *pw;
-
-	if ((pw = getpwnam(user)) == NULL)
-		sc_die(1, "unknown user %s", user);
-	/* Supplementary groups, then the group, then the user: in that order. */
-	if (initgroups(pw->pw_name, pw->pw_gid) < 0 ||
-	    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
-		sc_die(1, "cannot drop privileges to %s: %s", user,
-		    strerror(errno));
-	/* Regaining root (user or group, real, effective or saved) must fail. */
-	if ((pw->pw_uid != 0 && (setuid(0) != -1 || seteuid(0) != -1)) ||
-	    (pw->pw_gid != 0 && (setgid(0) != -1 || setegid(0) != -1)) ||
-	    getuid() != pw->pw_uid || geteuid() != pw->pw_uid ||
-	    getgid() != pw->pw_gid || getegid() != pw->pw_gid)
-		sc_die(1, "privileges were not dropped");
-}
-
 /* 1 if this process can open path for reading. */
 static int
 key_openable(const char *path)
@@ -340,6 +321,7 @@ main(int argc, char **argv)
 		{ "max-nonces-per-address", required_argument, NULL, 17 },
 		{ "trusted-proxy", required_argument, NULL, 18 },
 		{ "proxy-header", required_argument, NULL, 19 },
+		{ "signer-user", required_argument, NULL, 20 },
 		{ "user", required_argument, NULL, 'u' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -406,6 +388,7 @@ main(int argc, char **argv)
 				sc_die(2, "--trusted-proxy: a numeric address, at"
 				    " most %d times", KS_PROXIES_MAX);
 			break;
+		case 20: o.signer_user = optarg; break;
 		case 19:
 			if (!header_name_valid(optarg))
 				sc_die(2, "--proxy-header: an HTTP header name");
@@ -458,15 +441,18 @@ main(int argc, char **argv)
 	 * to another one it cannot open the key file.
 	 */
 	r = o.privsep && !o.print_pubkey ?
-	    ks_signer_privsep(o.key, o.cert_lifetime, &signer, &created,
-	    &signer_pid) :
+	    ks_signer_privsep(o.key, o.cert_lifetime, o.signer_user != NULL ?
+	    o.signer_user : o.user, &signer, &created, &signer_pid) :
 	    ks_signer_local(o.key, o.cert_lifetime, &signer, &created);
 	if (r < 0)
 		sc_die(1, "signing key %s: %s%s", o.key, sc_err(r),
 		    r == SC_ERR_PERM ? " (must be a regular file of this user,"
-		    " mode 0600)" : "");
+		    " mode 0600; or the signing process could not switch to its"
+		    " user)" : "");
 	if (o.user != NULL) {
-		drop_privileges(o.user);
+		if ((r = ks_drop_privileges(o.user)) < 0)
+			sc_die(1, "cannot drop privileges to %s: %s", o.user,
+			    r == SC_ERR_NOTFOUND ? "no such user" : sc_err(r));
 		if (signer_pid != 0 && key_openable(o.key))
 			sc_die(1, "user %s can open the signing key %s: it must"
 			    " belong to the user starting the server (e.g. root)"

@@ -6,9 +6,10 @@
  *
  * Privilege-separated signer (OpenSSH monitor style): a child process
  * forked before privileges are dropped and before anything talks to the
- * network loads the key and answers signing requests over a SOCK_SEQPACKET
- * socketpair.  The network process never maps the secret and, running as
- * another user, cannot open the key file.  The child does not take the
+ * network loads the key (as root), drops to its own user and answers
+ * signing requests over a SOCK_SEQPACKET socketpair.  The network process
+ * never maps the secret, cannot open the key file (root's) and cannot read
+ * the child's memory (non-dumpable).  The child does not take the
  * network process's word for anything: each request carries the evidence
  * (the enrolled host record and the attestation as posted), and the child
  * re-runs the checks (ks_sign_check) and signs only the certificate it
@@ -23,7 +24,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,8 +263,29 @@ ks_sign_req_decode(const uint8_t *buf, size_t len, struct ks_host *h,
 }
 
 /* The signing process: serve until the peer closes. */
+int
+ks_drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if ((pw = getpwnam(user)) == NULL)
+		return SC_ERR_NOTFOUND;
+	/* Supplementary groups, then the group, then the user: in that order. */
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 ||
+	    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+		return SC_ERR_PERM;
+	/* Regaining root (user or group, real, effective or saved) must fail. */
+	if ((pw->pw_uid != 0 && (setuid(0) != -1 || seteuid(0) != -1)) ||
+	    (pw->pw_gid != 0 && (setgid(0) != -1 || setegid(0) != -1)) ||
+	    getuid() != pw->pw_uid || geteuid() != pw->pw_uid ||
+	    getgid() != pw->pw_gid || getegid() != pw->pw_gid)
+		return SC_ERR_PERM;
+	return 0;
+}
+
 static void __attribute__((noreturn))
-signer_child(int fd, const char *path, int status_fd, uint64_t max_lifetime)
+signer_child(int fd, const char *path, int status_fd, uint64_t max_lifetime,
+    const char *user)
 {
 	static uint8_t req[SIGN_REQ_MAX + 1];
 	uint8_t resp[SIGN_RESP_MAX], cert[KS_CERT_MAX];
@@ -293,6 +317,15 @@ signer_child(int fd, const char *path, int status_fd, uint64_t max_lifetime)
 	ar = malloc(sizeof(*ar));
 	r = h == NULL || ar == NULL ? SC_ERR_ALLOC :
 	    key_load_or_create(path, &sk, pk, &created);
+	/*
+	 * The key is in memory: no more need for the starting user, whose
+	 * files (the key's among them) a bug in the quote or signature
+	 * checks below must not reach.  Non-dumpable, so another process of
+	 * the same user cannot read this one's memory either.
+	 */
+	if (r == 0 && user != NULL && (r = ks_drop_privileges(user)) == 0 &&
+	    sc_disable_core_dumps() < 0)
+		r = SC_ERR_SYSTEM;
 	/* Startup report: status:u32 created:u8 pk[32]. */
 	sc_buf_init(&b, resp, sizeof(resp));
 	if (sc_buf_put_u32(&b, (uint32_t)r) < 0 ||
@@ -393,7 +426,7 @@ ps_close(struct ks_signer *s)
 }
 
 int
-ks_signer_privsep(const char *path, uint64_t max_lifetime,
+ks_signer_privsep(const char *path, uint64_t max_lifetime, const char *user,
     struct ks_signer **out, int *created, int *pid)
 {
 	struct ks_signer *s = NULL;
@@ -417,7 +450,7 @@ ks_signer_privsep(const char *path, uint64_t max_lifetime,
 	}
 	if (child == 0) {
 		close(sv[0]);
-		signer_child(sv[1], path, sv[1], max_lifetime);
+		signer_child(sv[1], path, sv[1], max_lifetime, user);
 	}
 	close(sv[1]);
 	do {

@@ -980,7 +980,7 @@ test_signers(void **state)
 
 	snprintf(path, sizeof(path), "%s/signing.key", tmpdir);
 	/* The separate signing process loads the same key. */
-	assert_int_equal(ks_signer_privsep(path, 3600, &ps, &created, &pid), 0);
+	assert_int_equal(ks_signer_privsep(path, 3600, NULL, &ps, &created, &pid), 0);
 	assert_int_equal(created, 0);
 	assert_true(pid > 0);
 	assert_memory_equal(ps->pk, f->signer->pk, 32);
