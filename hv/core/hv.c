@@ -607,6 +607,19 @@ sc_hv_domain_add(struct sc_hv *hv, uint32_t domid,
 }
 
 int
+sc_hv_domain_set_generation(struct sc_hv *hv, uint32_t domid,
+    uint64_t generation)
+{
+	struct sc_hv_domain *d = dom_find(hv, domid);
+
+	if (d == NULL)
+		return SC_ERR_NOTFOUND;
+	if (generation > d->generation)
+		d->generation = generation;
+	return 0;
+}
+
+int
 sc_hv_domain_remove(struct sc_hv *hv, uint32_t domid)
 {
 	struct sc_hv_domain *d = dom_find(hv, domid);
@@ -814,49 +827,97 @@ op_status(struct sc_hv *hv, struct op_ctx *o)
 }
 
 /*
- * The ephemeral public key of a sealed blob ("SCB1" version epk ...), or
- * false if the blob is too short to hold one (sc_blob_open refuses it).
+ * Make generation the domain's binding generation (durable first, through
+ * the platform if it can persist it).  The caller has checked that it grows.
  */
-static bool
-blob_epk(const uint8_t *blob, size_t len, uint8_t epk[SC_KEY_LEN])
+static int
+gen_store(struct sc_hv *hv, struct sc_hv_domain *d, uint64_t generation)
 {
-	struct sc_buf b;
+	int r = 0;
 
-	sc_buf_init_ro(&b, blob, len);
-	return sc_buf_skip(&b, SC_BLOB_HDR_LEN - SC_KEY_LEN) == 0 &&
-	    sc_buf_get_bytes(&b, epk, SC_KEY_LEN) == 0;
+	if (hv->pf.store_generation != NULL)
+		r = hv->pf.store_generation(hv->pf.arg, d->domid, d->uuid,
+		    generation);
+	if (r > 0)
+		r = SC_ERR_INTERNAL;
+	if (r == 0)
+		d->generation = generation;
+	return r;
 }
 
-/* Has the hv accepted a blob with this ephemeral key before? */
+/* Does the bound ACL hold a key that reg's does not? */
 static bool
-blob_seen(const struct sc_hv *hv, const uint8_t epk[SC_KEY_LEN])
+acl_shrinks(const struct sc_hv *hv, const struct sc_hv_domain *d,
+    const struct sc_registration *reg)
 {
-	bool seen = false;
-	unsigned i;
+	bool shrinks = false, kept;
+	unsigned i, j;
 
-	for (i = 0; i < hv->blob_seen_count; i++)
-		if (hv->cp->memcmp_ct(hv->blob_seen[i], epk, SC_KEY_LEN) == 0)
-			seen = true;
-	return seen;
+	for (i = 0; i < d->acl_count; i++) {
+		kept = false;
+		for (j = 0; j < reg->acl_count; j++)
+			if (hv->cp->memcmp_ct(d->acl[i].pubkey, reg->acl[j].pubkey,
+			    SC_KEY_LEN) == 0)
+				kept = true;
+		if (!kept)
+			shrinks = true;
+	}
+	return shrinks;
 }
 
+/*
+ * Forget history up to stream position upto (tail <= upto <= head): the
+ * bytes are wiped and no later session can replay them.
+ */
 static void
-blob_remember(struct sc_hv *hv, const uint8_t epk[SC_KEY_LEN])
+hist_forget(struct sc_hv *hv, struct sc_hv_domain *d, uint64_t upto)
 {
-	sc_memcpy(hv->blob_seen[hv->blob_seen_next], epk, SC_KEY_LEN);
-	hv->blob_seen_next = (hv->blob_seen_next + 1) % SC_HV_BLOBS_SEEN;
-	if (hv->blob_seen_count < SC_HV_BLOBS_SEEN)
-		hv->blob_seen_count++;
+	size_t n = (size_t)(upto - d->tail);	/* <= hist_size */
+	size_t idx = (size_t)(d->tail % d->hist_size);
+	size_t first = SC_MIN(n, d->hist_size - idx);
+
+	hv->cp->memzero(d->hist + idx, first);
+	if (n > first)
+		hv->cp->memzero(d->hist, n - first);
+	d->tail = upto;
 }
 
+/* Lowest stream position an open session still has to receive. */
+static uint64_t
+hist_needed(const struct sc_hv_domain *d)
+{
+	const struct sc_hv_session *s;
+	uint64_t f = d->head;
+	int i;
+
+	for (i = 0; i < SC_HV_MAX_SESSIONS; i++) {
+		s = &d->sess[i];
+		if (s->state != SC_HV_SESS_OPEN)
+			continue;
+		if (s->out_pos < f)
+			f = s->out_pos;
+		if (s->replay_active && s->replay_pos < f)
+			f = s->replay_pos;
+	}
+	return SC_MAX(f, d->tail);
+}
+
+/*
+ * Bind the domain to a sealed registration blob.  The blob's generation
+ * must be above the domain's (a blob bound once, or superseded by a newer
+ * blob or an ACL change, never binds again, however many other blobs dom0
+ * has the hv accept in between).  History survives a re-bind only if the
+ * VM secret and the history size stay and no key leaves the ACL: a user
+ * dropped from the binding never reads what the guest printed before it.
+ */
 static int
 op_protect(struct sc_hv *hv, struct op_ctx *o)
 {
 	struct sc_registration *reg = &hv->reg;
 	struct sc_hv_domain *d;
-	uint8_t confirm[32], epk[SC_KEY_LEN];
+	uint8_t confirm[32];
 	size_t want;
-	bool was, have_epk;
+	bool was, wipe;
 	int i, r, st;
 
 	if ((r = need_fields(o, true, false, false)) != 0)
@@ -865,25 +926,20 @@ op_protect(struct sc_hv *hv, struct op_ctx *o)
 		return SC_ERR_NOTFOUND;
 	if (o->n > SC_BLOB_MAX)
 		return SC_ERR_TOOLONG;
-	/*
-	 * A blob accepted before is a replay by dom0 (the owner seals every
-	 * blob with a fresh ephemeral key): binding it again would restore
-	 * credentials the owner has since changed, e.g. an ACL entry removed
-	 * with ACL_DEL.  Refuse it before any DH, like a replayed message 1.
-	 */
-	have_epk = blob_epk(o->p, o->n, epk);
-	if (have_epk && blob_seen(hv, epk))
-		return SC_ERR_DECRYPT;
 	if ((r = sc_blob_open(hv->cp, hv->sk, hv->pk, o->p, o->n, reg)) != 0)
 		return r;	/* reg is wiped */
 
 	if (hv->cp->memcmp_ct(reg->uuid, d->uuid, SC_UUID_LEN) != 0)
 		st = SC_ERR_MISMATCH;
+	else if (reg->generation <= d->generation)
+		st = SC_ERR_EXPIRED;	/* replayed or superseded */
 	else {
 		st = hv->pf.check_disk_key(hv->pf.arg, d->domid, d->uuid,
 		    reg->disk_key, reg->disk_key_len);
 		if (st > 0)
 			st = SC_ERR_INTERNAL;
+		if (st == 0)
+			st = gen_store(hv, d, reg->generation);
 	}
 	if (st == 0) {
 		was = d->protected;
@@ -891,15 +947,18 @@ op_protect(struct sc_hv *hv, struct op_ctx *o)
 		for (i = 0; i < SC_HV_MAX_SESSIONS; i++)
 			sess_begin_close(hv, d, i, SC_CLOSE_NORMAL,
 			    "domain credentials re-bound");
+		want = reg->history_size ? reg->history_size : SC_HV_HISTORY_DEFAULT;
+		want = SC_MAX(want, (size_t)SC_HV_HISTORY_MIN);
+		want = SC_MIN(want, d->hist_max);
+		wipe = !was || want != d->hist_size ||
+		    hv->cp->memcmp_ct(d->vm_secret, reg->vm_secret,
+		    SC_PSK_LEN) != 0 || acl_shrinks(hv, d, reg);
 		sc_memcpy(d->vm_secret, reg->vm_secret, SC_PSK_LEN);
 		d->options = reg->options;
 		d->acl_count = reg->acl_count;
 		hv->cp->memzero(d->acl, sizeof(d->acl));
 		sc_memcpy(d->acl, reg->acl, reg->acl_count * sizeof(reg->acl[0]));
-		want = reg->history_size ? reg->history_size : SC_HV_HISTORY_DEFAULT;
-		want = SC_MAX(want, (size_t)SC_HV_HISTORY_MIN);
-		want = SC_MIN(want, d->hist_max);
-		if (!was || want != d->hist_size) {
+		if (wipe) {
 			hv->cp->memzero(d->hist, d->hist_max);
 			d->hist_size = want;
 			d->tail = d->head;
@@ -909,8 +968,6 @@ op_protect(struct sc_hv *hv, struct op_ctx *o)
 			d->detach_pos = d->head;
 		}
 		d->protected = true;
-		if (have_epk)
-			blob_remember(hv, epk);
 	}
 	if ((r = sc_blob_confirm(hv->cp, reg, hv->pk, st, confirm)) == 0 &&
 	    (r = sc_buf_put_bytes(&o->out, confirm, sizeof(confirm))) == 0)
@@ -1158,6 +1215,12 @@ acl_owners(const struct sc_hv_domain *d)
 	return n;
 }
 
+/*
+ * An owner's ACL command.  A change first advances the binding generation
+ * (durably), so no blob sealed before it binds again; a removal also ends
+ * the removed key's sessions and forgets the history no open session
+ * still needs.
+ */
 static int
 sess_owner_cmd(struct sc_hv *hv, struct sc_hv_domain *d, int idx,
     const uint8_t *p, size_t n)
@@ -1186,22 +1249,13 @@ sess_owner_cmd(struct sc_hv *hv, struct sc_hv_domain *d, int idx,
 			st = SC_ERR_FORMAT;
 		else if (hv->cp->memcmp_ct(key, zero, SC_KEY_LEN) == 0)
 			st = SC_ERR_BADKEY;
-		else if (k >= 0) {
-			if ((d->acl[k].flags & SC_ACL_F_OWNER) &&
-			    !(flags & SC_ACL_F_OWNER) && acl_owners(d) == 1)
-				st = SC_ERR_INVAL;	/* keep one owner */
-			else {
-				d->acl[k].flags = flags;
-				changed = true;
-			}
-		} else if (d->acl_count >= SC_ACL_MAX)
+		else if (k >= 0 && (d->acl[k].flags & SC_ACL_F_OWNER) &&
+		    !(flags & SC_ACL_F_OWNER) && acl_owners(d) == 1)
+			st = SC_ERR_INVAL;	/* keep one owner */
+		else if (k < 0 && d->acl_count >= SC_ACL_MAX)
 			st = SC_ERR_LIMIT;
-		else {
-			sc_memcpy(d->acl[d->acl_count].pubkey, key, SC_KEY_LEN);
-			d->acl[d->acl_count].flags = flags;
-			d->acl_count++;
+		else
 			changed = true;
-		}
 	} else if (cmd == SC_OWNER_ACL_DEL) {
 		if (flags != 0)
 			st = SC_ERR_FORMAT;
@@ -1209,18 +1263,34 @@ sess_owner_cmd(struct sc_hv *hv, struct sc_hv_domain *d, int idx,
 			st = SC_ERR_NOTFOUND;
 		else if ((d->acl[k].flags & SC_ACL_F_OWNER) && acl_owners(d) == 1)
 			st = SC_ERR_INVAL;
-		else {
-			for (j = (unsigned)k; j + 1 < d->acl_count; j++)
-				d->acl[j] = d->acl[j + 1];
-			d->acl_count--;
-			hv->cp->memzero(&d->acl[d->acl_count], sizeof(d->acl[0]));
+		else
 			removed = changed = true;
-		}
 	} else if (cmd == SC_OWNER_ACL_LIST) {
 		if (flags != 0 || hv->cp->memcmp_ct(key, zero, SC_KEY_LEN) != 0)
 			st = SC_ERR_FORMAT;
 	} else
 		st = SC_ERR_TYPE;
+
+	if (changed) {
+		if (d->generation == UINT64_MAX)
+			st = SC_ERR_LIMIT;
+		else
+			st = gen_store(hv, d, d->generation + 1);
+		if (st != 0)
+			removed = changed = false;
+	}
+	if (changed && removed) {
+		for (j = (unsigned)k; j + 1 < d->acl_count; j++)
+			d->acl[j] = d->acl[j + 1];
+		d->acl_count--;
+		hv->cp->memzero(&d->acl[d->acl_count], sizeof(d->acl[0]));
+	} else if (changed && k >= 0)
+		d->acl[k].flags = flags;
+	else if (changed) {
+		sc_memcpy(d->acl[d->acl_count].pubkey, key, SC_KEY_LEN);
+		d->acl[d->acl_count].flags = flags;
+		d->acl_count++;
+	}
 
 	if ((r = owner_result(hv, d, s, cmd, st)) != 0)
 		return r;
@@ -1242,6 +1312,8 @@ sess_owner_cmd(struct sc_hv *hv, struct sc_hv_domain *d, int idx,
 			(void)sess_notice(hv, o, SC_NOTICE_ACL_CHANGED,
 			    d->acl_count, "access list changed");
 	}
+	if (removed)
+		hist_forget(hv, d, hist_needed(d));
 	return 0;
 }
 

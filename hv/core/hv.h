@@ -40,7 +40,6 @@
 #define SC_HV_HISTORY_DEFAULT	65536	/* history buffer per domain */
 #define SC_HV_HISTORY_MIN	SC_RING_OUT_SIZE
 #define SC_HV_SEEN_MAX		32	/* remembered handshake ephemerals per domain */
-#define SC_HV_BLOBS_SEEN	1024	/* remembered ephemerals of accepted PROTECT blobs */
 #define SC_HV_CTRLQ_SIZE	4096	/* per-session queue of sealed control records */
 #define SC_HV_CTRL_RESERVE	1024	/* room needed before a client record is processed */
 #define SC_HV_CLOSE_RESERVE	128	/* kept free for the CLOSE record */
@@ -66,6 +65,15 @@ struct sc_hv_platform {
 	/* Raise SC_EV_* bits towards dom0 (session 0 = domain-wide).  Optional. */
 	void	(*notify_dom0)(void *arg, uint32_t domid, uint32_t session,
 		    uint32_t events);
+	/*
+	 * Make the domain's new binding generation durable before it takes
+	 * effect: 0 on success, a negative code to refuse the change (the
+	 * PROTECT or owner command then fails and nothing changes).
+	 * Optional: without it the generation lives in the context, for the
+	 * domain's life (see sc_hv_domain_set_generation).
+	 */
+	int	(*store_generation)(void *arg, uint32_t domid,
+		    const uint8_t uuid[SC_UUID_LEN], uint64_t generation);
 };
 
 enum sc_hv_sess_state {
@@ -111,6 +119,12 @@ struct sc_hv_domain {
 	uint8_t		uuid[SC_UUID_LEN];
 	char		name[SC_VMNAME_MAX + 1];
 	struct xencons_interface *ring;
+	/*
+	 * Binding generation: that of the last accepted blob, plus one per
+	 * ACL change made since by an owner command.  Only grows; PROTECT
+	 * takes a blob only if its generation is above it.
+	 */
+	uint64_t	generation;
 	/* Binding (valid when protected). */
 	uint8_t		vm_secret[SC_PSK_LEN];
 	uint32_t	options;
@@ -145,14 +159,6 @@ struct sc_hv {
 	size_t		arena_len;
 	uint32_t	next_session;
 	unsigned	max_domains;	/* slots in dom[] */
-	/*
-	 * Ephemeral keys of the registration blobs accepted since boot (for
-	 * any domain).  Every blob has a fresh one, so a blob whose key is
-	 * here is a replay by dom0 — e.g. of the original binding, to undo
-	 * an ACL_DEL the owner made since — and is refused.
-	 */
-	uint8_t		blob_seen[SC_HV_BLOBS_SEEN][SC_KEY_LEN];
-	unsigned	blob_seen_next, blob_seen_count;
 	/* Scratch (secrets are wiped after each use). */
 	struct sc_noise_handshake hs;
 	struct sc_registration reg;
@@ -191,6 +197,14 @@ const uint8_t *sc_hv_pubkey(const struct sc_hv *hv);
 int	sc_hv_domain_add(struct sc_hv *hv, uint32_t domid,
 	    const uint8_t uuid[SC_UUID_LEN], const char *name,
 	    struct xencons_interface *ring, size_t history_max) SC_WUR;
+/*
+ * Raise the domain's binding generation to at least generation (it never
+ * goes down): the platform restores what store_generation made durable,
+ * right after sc_hv_domain_add and before any op reaches the domain.  A
+ * domain never seen before starts at 0 and takes any valid blob.
+ */
+int	sc_hv_domain_set_generation(struct sc_hv *hv, uint32_t domid,
+	    uint64_t generation) SC_WUR;
 /* Remove a domain: its sessions end, its secrets are wiped. */
 int	sc_hv_domain_remove(struct sc_hv *hv, uint32_t domid) SC_WUR;
 /* Running flag reported by LIST_DOMAINS/STATUS. */

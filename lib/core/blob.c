@@ -8,6 +8,7 @@
  *
  * Every key is used for exactly one message (a fresh ephemeral per blob), so
  * the all-zero nonce is safe.  Stack secrets are wiped at one exit label.
+ * blob_id = BLAKE2b-256(sealed) names the blob in the PROTECT confirm.
  */
 #include "core/compat.h"
 #include "core/err.h"
@@ -19,13 +20,13 @@
 #define BLOB_MAGIC_LEN		4
 #define BLOB_KDF_LABEL		"SCCrypt blob v1"
 #define BLOB_KDF_LABEL_LEN	15
-#define BLOB_CONFIRM_LABEL	"SCCrypt bound v1"
+#define BLOB_CONFIRM_LABEL	"SCCrypt bound v2"
 #define BLOB_CONFIRM_LABEL_LEN	16
 #define BLOB_KEY_LEN		32
 #define BLOB_AD_LEN		(BLOB_MAGIC_LEN + 1 + SC_KEY_LEN + SC_KEY_LEN)
 #define BLOB_ACL_ENTRY_LEN	(SC_KEY_LEN + 1)
 /* Smallest plaintext: 1-byte disk key, one ACL entry. */
-#define BLOB_PT_MIN		(SC_UUID_LEN + SC_PSK_LEN + 1 + 1 + 4 + 4 + 1 + \
+#define BLOB_PT_MIN		(SC_UUID_LEN + 8 + SC_PSK_LEN + 1 + 1 + 4 + 4 + 1 + \
 				    BLOB_ACL_ENTRY_LEN)
 #define BLOB_MIN		(SC_BLOB_HDR_LEN + BLOB_PT_MIN + SC_TAG_LEN)
 #define REG_OPTS_KNOWN		(SC_REG_OPT_HISTORY)
@@ -34,8 +35,8 @@
 static const uint8_t blob_magic[BLOB_MAGIC_LEN] = { 'S', 'C', 'B', '1' };
 
 /*
- * The registration rules shared by sealing and opening: disk key
- * 1..SC_DISK_KEY_MAX bytes, 1..SC_ACL_MAX ACL entries with only known flags,
+ * The registration rules shared by sealing and opening: generation >= 1,
+ * disk key 1..SC_DISK_KEY_MAX bytes, 1..SC_ACL_MAX ACL entries with only known flags,
  * no key listed twice, at least one owner, only known options.
  */
 static int
@@ -43,6 +44,8 @@ reg_check(const struct sc_crypto *cp, const struct sc_registration *reg)
 {
 	unsigned i, j, owners = 0;
 
+	if (reg->generation == 0)
+		return SC_ERR_FORMAT;
 	if (reg->disk_key_len < 1 || reg->disk_key_len > SC_DISK_KEY_MAX)
 		return reg->disk_key_len < 1 ? SC_ERR_FORMAT : SC_ERR_TOOLONG;
 	if (reg->acl_count < 1)
@@ -103,6 +106,27 @@ blob_ad(uint8_t ad[BLOB_AD_LEN], const uint8_t epk[SC_KEY_LEN],
 	return 0;
 }
 
+/* id = BLAKE2b-256(magic || version || epk || ct): the whole sealed blob. */
+static int
+blob_id(const struct sc_crypto *cp, const uint8_t epk[SC_KEY_LEN],
+    const uint8_t *ct, size_t ctlen, uint8_t id[SC_BLOB_ID_LEN])
+{
+	static const uint8_t version = SC_BLOB_VERSION;
+	struct sc_hash_state st;
+	int r;
+
+	if ((r = cp->hash_init(&st, NULL, 0, SC_BLOB_ID_LEN)) != 0 ||
+	    (r = cp->hash_update(&st, blob_magic, BLOB_MAGIC_LEN)) != 0 ||
+	    (r = cp->hash_update(&st, &version, 1)) != 0 ||
+	    (r = cp->hash_update(&st, epk, SC_KEY_LEN)) != 0 ||
+	    (r = cp->hash_update(&st, ct, ctlen)) != 0 ||
+	    (r = cp->hash_final(&st, id, SC_BLOB_ID_LEN)) != 0)
+		goto out;
+out:
+	cp->memzero(&st, sizeof(st));
+	return r;
+}
+
 static int
 reg_serialize(const struct sc_registration *reg, struct sc_buf *pt)
 {
@@ -110,6 +134,7 @@ reg_serialize(const struct sc_registration *reg, struct sc_buf *pt)
 	int r;
 
 	if ((r = sc_buf_put_bytes(pt, reg->uuid, SC_UUID_LEN)) != 0 ||
+	    (r = sc_buf_put_u64(pt, reg->generation)) != 0 ||
 	    (r = sc_buf_put_bytes(pt, reg->vm_secret, SC_PSK_LEN)) != 0 ||
 	    (r = sc_buf_put_str8(pt, reg->disk_key, reg->disk_key_len)) != 0 ||
 	    (r = sc_buf_put_u32(pt, reg->options)) != 0 ||
@@ -125,7 +150,7 @@ reg_serialize(const struct sc_registration *reg, struct sc_buf *pt)
 }
 
 int
-sc_blob_seal(const struct sc_crypto *cp, const struct sc_registration *reg,
+sc_blob_seal(const struct sc_crypto *cp, struct sc_registration *reg,
     const uint8_t hv_pk[SC_KEY_LEN], struct sc_buf *out)
 {
 	uint8_t esk[SC_X25519_LEN], epk[SC_KEY_LEN], dh[SC_X25519_LEN];
@@ -137,6 +162,7 @@ sc_blob_seal(const struct sc_crypto *cp, const struct sc_registration *reg,
 	size_t saved = out->len;
 	int r;
 
+	cp->memzero(reg->blob_id, sizeof(reg->blob_id));
 	sc_buf_init(&pt, ptmem, sizeof(ptmem));
 	if (out->readonly) {
 		r = SC_ERR_INVAL;
@@ -160,7 +186,10 @@ sc_blob_seal(const struct sc_crypto *cp, const struct sc_registration *reg,
 	    (r = sc_buf_put_bytes(out, epk, SC_KEY_LEN)) != 0 ||
 	    (r = sc_buf_reserve(out, pt.len + SC_TAG_LEN, &ct)) != 0)
 		goto out;
-	r = cp->aead_encrypt(ct, pt.data, pt.len, ad, sizeof(ad), nonce, k);
+	if ((r = cp->aead_encrypt(ct, pt.data, pt.len, ad, sizeof(ad), nonce,
+	    k)) != 0)
+		goto out;
+	r = blob_id(cp, epk, ct, pt.len + SC_TAG_LEN, reg->blob_id);
 out:
 	if (r != 0 && !out->readonly)
 		out->len = saved;
@@ -181,6 +210,7 @@ reg_parse(struct sc_buf *pt, struct sc_registration *reg)
 	int r;
 
 	if ((r = sc_buf_get_bytes(pt, reg->uuid, SC_UUID_LEN)) != 0 ||
+	    (r = sc_buf_get_u64(pt, &reg->generation)) != 0 ||
 	    (r = sc_buf_get_bytes(pt, reg->vm_secret, SC_PSK_LEN)) != 0 ||
 	    (r = sc_buf_get_str8(pt, &dk, &dklen, SC_DISK_KEY_MAX)) != 0)
 		return r;
@@ -266,7 +296,8 @@ sc_blob_open(const struct sc_crypto *cp, const uint8_t hv_sk[SC_KEY_LEN],
 	}
 	sc_buf_init_ro(&pt, ptmem, ctlen - SC_TAG_LEN);
 	if ((r = reg_parse(&pt, reg)) != 0 ||
-	    (r = reg_check(cp, reg)) != 0)
+	    (r = reg_check(cp, reg)) != 0 ||
+	    (r = blob_id(cp, epk, ct, ctlen, reg->blob_id)) != 0)
 		goto out;
 out:
 	if (r != 0)
@@ -295,6 +326,7 @@ sc_blob_confirm(const struct sc_crypto *cp, const struct sc_registration *reg,
 	    BLOB_CONFIRM_LABEL_LEN)) != 0 ||
 	    (r = cp->hash_update(&st, reg->uuid, SC_UUID_LEN)) != 0 ||
 	    (r = cp->hash_update(&st, hv_pk, SC_KEY_LEN)) != 0 ||
+	    (r = cp->hash_update(&st, reg->blob_id, SC_BLOB_ID_LEN)) != 0 ||
 	    (r = cp->hash_update(&st, st_be, sizeof(st_be))) != 0 ||
 	    (r = cp->hash_final(&st, out, 32)) != 0)
 		goto out;

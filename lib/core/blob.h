@@ -10,11 +10,15 @@
  *   k      = BLAKE2b-256(key = dh, "SCCrypt blob v1" || epk || hv_pk)
  *   ad     = "SCB1" || version || epk || hv_pk
  *
- * Plaintext:
- *   uuid[16] vm_secret[32] disk_key:str8 options:u32 history_size:u32
- *   acl_count:u8 { pubkey[32] flags:u8 }[acl_count]
- * Limits: disk key 1..SC_DISK_KEY_MAX, acl_count 1..SC_ACL_MAX, at least one
- * owner entry (SC_ACL_F_OWNER).
+ * Plaintext (version 2):
+ *   uuid[16] generation:u64 vm_secret[32] disk_key:str8 options:u32
+ *   history_size:u32 acl_count:u8 { pubkey[32] flags:u8 }[acl_count]
+ * Limits: generation >= 1, disk key 1..SC_DISK_KEY_MAX, acl_count
+ * 1..SC_ACL_MAX, at least one owner entry (SC_ACL_F_OWNER).
+ *
+ * The generation orders the bindings of one domain: the hv accepts a blob
+ * only if its generation is above the domain's current one (PROTOCOL.md
+ * §8.2, PROTECT), so no blob, once superseded, binds again.
  */
 #ifndef SC_CORE_BLOB_H
 #define SC_CORE_BLOB_H
@@ -25,10 +29,11 @@
 #include "core/wire.h"
 
 #define SC_BLOB_MAGIC		"SCB1"
-#define SC_BLOB_VERSION		1
+#define SC_BLOB_VERSION		2
 #define SC_BLOB_HDR_LEN		(4 + 1 + 32)
-#define SC_BLOB_PT_MAX		(16 + 32 + 1 + SC_DISK_KEY_MAX + 4 + 4 + 1 + SC_ACL_MAX * 33)
+#define SC_BLOB_PT_MAX		(16 + 8 + 32 + 1 + SC_DISK_KEY_MAX + 4 + 4 + 1 + SC_ACL_MAX * 33)
 #define SC_BLOB_MAX		(SC_BLOB_HDR_LEN + SC_BLOB_PT_MAX + SC_TAG_LEN)
+#define SC_BLOB_ID_LEN		32	/* BLAKE2b-256 of the sealed blob */
 
 /* Registration options */
 #define SC_REG_OPT_HISTORY	0x01	/* keep a history buffer while detached */
@@ -41,6 +46,7 @@ struct sc_acl_entry {
 /* Contains secrets: callers keep it in secure memory and wipe it. */
 struct sc_registration {
 	uint8_t		uuid[SC_UUID_LEN];
+	uint64_t	generation;	/* >= 1; the owner's clock in us (PROTOCOL.md §6) */
 	uint8_t		vm_secret[SC_PSK_LEN];
 	uint8_t		disk_key[SC_DISK_KEY_MAX];
 	size_t		disk_key_len;
@@ -48,19 +54,24 @@ struct sc_registration {
 	uint32_t	history_size;
 	unsigned	acl_count;
 	struct sc_acl_entry acl[SC_ACL_MAX];
+	/* Output of sc_blob_seal/sc_blob_open: BLAKE2b-256(sealed blob). */
+	uint8_t		blob_id[SC_BLOB_ID_LEN];
 };
 
-int	sc_blob_seal(const struct sc_crypto *cp, const struct sc_registration *reg,
+/* Seals reg (all fields but blob_id) and sets reg->blob_id. */
+int	sc_blob_seal(const struct sc_crypto *cp, struct sc_registration *reg,
 	    const uint8_t hv_pk[SC_KEY_LEN], struct sc_buf *out) SC_WUR;
-/* Opens and validates; on failure *reg is wiped. */
+/* Opens and validates, setting every field of *reg; on failure *reg is wiped. */
 int	sc_blob_open(const struct sc_crypto *cp, const uint8_t hv_sk[SC_KEY_LEN],
 	    const uint8_t hv_pk[SC_KEY_LEN], const uint8_t *blob, size_t len,
 	    struct sc_registration *reg) SC_WUR;
 
 /*
  * The hv's answer to PROTECT, which the owner can check although dom0
- * relays it: confirm = BLAKE2b-256(key = vm_secret, "SCCrypt bound v1" ||
- * uuid || hv_pk || status:u32).
+ * relays it: confirm = BLAKE2b-256(key = vm_secret, "SCCrypt bound v2" ||
+ * uuid || hv_pk || blob_id[32] || status:u32).  blob_id ties it to one
+ * blob: two blobs with the same VM secret get different confirms, so dom0
+ * cannot answer a new PROTECT with an old PROTECT's confirm.
  */
 int	sc_blob_confirm(const struct sc_crypto *cp, const struct sc_registration *reg,
 	    const uint8_t hv_pk[SC_KEY_LEN], int32_t status, uint8_t out[32]) SC_WUR;

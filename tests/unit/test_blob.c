@@ -45,6 +45,7 @@ fill_reg(struct sc_registration *r, unsigned acl_count, size_t dklen)
 
 	memset(r, 0, sizeof(*r));
 	randombytes_buf(r->uuid, sizeof(r->uuid));
+	r->generation = 1 + ((uint64_t)randombytes_random() << 24);
 	randombytes_buf(r->vm_secret, sizeof(r->vm_secret));
 	r->disk_key_len = dklen;
 	randombytes_buf(r->disk_key, dklen);
@@ -78,6 +79,8 @@ ref_plaintext(const struct sc_registration *r, unsigned count_field,
 	unsigned i;
 
 	memcpy(pt + n, r->uuid, 16); n += 16;
+	for (i = 0; i < 8; i++)
+		pt[n++] = (uint8_t)(r->generation >> (56 - 8 * i));
 	memcpy(pt + n, r->vm_secret, 32); n += 32;
 	pt[n++] = (uint8_t)r->disk_key_len;
 	memcpy(pt + n, r->disk_key, r->disk_key_len); n += r->disk_key_len;
@@ -124,10 +127,10 @@ ref_seal(const uint8_t *pt, size_t ptlen, const uint8_t *pk,
 	crypto_generichash_update(&st, epk, 32);
 	crypto_generichash_update(&st, pk, 32);
 	crypto_generichash_final(&st, k, 32);
-	memcpy(ad, "SCB1\x01", 5);
+	memcpy(ad, "SCB1\x02", 5);
 	memcpy(ad + 5, epk, 32);
 	memcpy(ad + 37, pk, 32);
-	memcpy(out, "SCB1\x01", 5);
+	memcpy(out, "SCB1\x02", 5);
 	memcpy(out + 5, epk, 32);
 	crypto_aead_chacha20poly1305_ietf_encrypt(out + 37, &clen, pt, ptlen,
 	    ad, sizeof(ad), NULL, nonce, k);
@@ -144,7 +147,7 @@ ref_open(const uint8_t *blob, size_t len, uint8_t *pt)
 	unsigned long long mlen;
 
 	assert_true(len > 37 + 16);
-	assert_memory_equal(blob, "SCB1\x01", 5);
+	assert_memory_equal(blob, "SCB1\x02", 5);
 	assert_int_equal(crypto_scalarmult(dh, hv_sk, blob + 5), 0);
 	crypto_generichash_init(&st, dh, 32, 32);
 	crypto_generichash_update(&st, (const uint8_t *)"SCCrypt blob v1", 15);
@@ -159,7 +162,7 @@ ref_open(const uint8_t *blob, size_t len, uint8_t *pt)
 }
 
 static size_t
-seal(const struct sc_registration *r, const uint8_t *pk, uint8_t *out, size_t cap)
+seal(struct sc_registration *r, const uint8_t *pk, uint8_t *out, size_t cap)
 {
 	struct sc_buf b;
 
@@ -174,6 +177,7 @@ assert_reg_equal(const struct sc_registration *a, const struct sc_registration *
 	unsigned i;
 
 	assert_memory_equal(a->uuid, b->uuid, 16);
+	assert_int_equal(a->generation, b->generation);
 	assert_memory_equal(a->vm_secret, b->vm_secret, 32);
 	assert_int_equal(a->disk_key_len, b->disk_key_len);
 	assert_memory_equal(a->disk_key, b->disk_key, a->disk_key_len);
@@ -191,6 +195,7 @@ test_roundtrip(void **state)
 {
 	struct sc_registration r, g;
 	uint8_t blob[SC_BLOB_MAX], blob2[SC_BLOB_MAX], pt[SC_BLOB_PT_MAX], ref[SC_BLOB_PT_MAX];
+	uint8_t id[32];
 	size_t n, n2, ptlen;
 	unsigned acl;
 	size_t dk;
@@ -200,11 +205,15 @@ test_roundtrip(void **state)
 		for (dk = 1; dk <= SC_DISK_KEY_MAX; dk += 42) {
 			fill_reg(&r, acl, dk);
 			n = seal(&r, hv_pk, blob, sizeof(blob));
-			assert_int_equal(n, SC_BLOB_HDR_LEN + 16 + 32 + 1 + dk + 9 +
+			assert_int_equal(n, SC_BLOB_HDR_LEN + 16 + 8 + 32 + 1 + dk + 9 +
 			    33 * acl + SC_TAG_LEN);
 			memset(&g, 0xaa, sizeof(g));
 			assert_int_equal(sc_blob_open(cp, hv_sk, hv_pk, blob, n, &g), 0);
 			assert_reg_equal(&r, &g);
+			/* Both ends name the blob by the hash of its bytes. */
+			assert_memory_equal(r.blob_id, g.blob_id, 32);
+			crypto_generichash(id, 32, blob, n, NULL, 0);
+			assert_memory_equal(g.blob_id, id, 32);
 			/* The plaintext is exactly the documented layout. */
 			ptlen = ref_open(blob, n, pt);
 			assert_int_equal(ptlen, ref_plaintext(&r, r.acl_count, ref));
@@ -229,6 +238,14 @@ test_roundtrip(void **state)
 	n = ref_seal(pt, ptlen, hv_pk, NULL, blob);
 	assert_int_equal(sc_blob_open(cp, hv_sk, hv_pk, blob, n, &g), 0);
 	assert_reg_equal(&r, &g);
+	crypto_generichash(id, 32, blob, n, NULL, 0);
+	assert_memory_equal(g.blob_id, id, 32);
+	/* The largest generation is valid. */
+	r.generation = UINT64_MAX;
+	ptlen = ref_plaintext(&r, r.acl_count, pt);
+	n = ref_seal(pt, ptlen, hv_pk, NULL, blob);
+	assert_int_equal(sc_blob_open(cp, hv_sk, hv_pk, blob, n, &g), 0);
+	assert_true(g.generation == UINT64_MAX);
 }
 
 static void
@@ -337,7 +354,12 @@ test_contents_invalid(void **state)
 	fill_reg(&r, 2, 16);
 	n = ref_plaintext(&r, r.acl_count, pt);
 	assert_int_equal(open_ref(pt, n), 0);
+	/* Generation 0 (never above a domain's). */
+	r.generation = 0;
+	n = ref_plaintext(&r, r.acl_count, pt);
+	assert_int_equal(open_ref(pt, n), SC_ERR_FORMAT);
 	/* No owner. */
+	fill_reg(&r, 2, 16);
 	r.acl[0].flags = 0;
 	n = ref_plaintext(&r, r.acl_count, pt);
 	assert_int_equal(open_ref(pt, n), SC_ERR_PERM);
@@ -388,6 +410,8 @@ test_contents_invalid(void **state)
 		size_t o = 0;
 
 		memcpy(pt, r.uuid, 16); o += 16;
+		memset(pt + o, 0, 7); o += 7;
+		pt[o++] = 1;			/* generation 1 */
 		memcpy(pt + o, r.vm_secret, 32); o += 32;
 		pt[o++] = SC_DISK_KEY_MAX + 1;
 		memset(pt + o, 0x42, SC_DISK_KEY_MAX + 1); o += SC_DISK_KEY_MAX + 1;
@@ -425,6 +449,10 @@ test_seal_refuses(void **state)
 	assert_int_equal(sc_blob_seal(cp, &r, hv_pk, &b), SC_ERR_TOOLONG);
 	r.disk_key_len = 0;
 	assert_int_equal(sc_blob_seal(cp, &r, hv_pk, &b), SC_ERR_FORMAT);
+	fill_reg(&r, 1, 16);
+	r.generation = 0;
+	assert_int_equal(sc_blob_seal(cp, &r, hv_pk, &b), SC_ERR_FORMAT);
+	assert_int_equal(b.len, 0);
 	/* Low-order hv key. */
 	fill_reg(&r, 1, 16);
 	assert_int_equal(sc_blob_seal(cp, &r, zero, &b), SC_ERR_BADKEY);
@@ -462,9 +490,10 @@ ref_confirm(const struct sc_registration *r, const uint8_t *pk, int32_t status,
 	    (uint8_t)s };
 
 	crypto_generichash_init(&st, r->vm_secret, 32, 32);
-	crypto_generichash_update(&st, (const uint8_t *)"SCCrypt bound v1", 16);
+	crypto_generichash_update(&st, (const uint8_t *)"SCCrypt bound v2", 16);
 	crypto_generichash_update(&st, r->uuid, 16);
 	crypto_generichash_update(&st, pk, 32);
+	crypto_generichash_update(&st, r->blob_id, 32);
 	crypto_generichash_update(&st, be, 4);
 	crypto_generichash_final(&st, out, 32);
 }
@@ -475,11 +504,13 @@ test_confirm(void **state)
 	static const int32_t statuses[] = { 0, SC_ERR_DISKKEY, SC_ERR_PROTECTED,
 	    SC_ERR_FORMAT, SC_ERR_DECRYPT, 1, INT32_MIN };
 	uint8_t c[SC_NELEM(statuses)][32], ref[32], x[32];
-	struct sc_registration r, r2;
-	size_t i, j;
+	uint8_t blob[SC_BLOB_MAX];
+	struct sc_registration r, r2, g;
+	size_t i, j, n;
 
 	(void)state;
 	fill_reg(&r, 1, 16);
+	n = seal(&r, hv_pk, blob, sizeof(blob));
 	for (i = 0; i < SC_NELEM(statuses); i++) {
 		assert_int_equal(sc_blob_confirm(cp, &r, hv_pk, statuses[i], c[i]), 0);
 		ref_confirm(&r, hv_pk, statuses[i], ref);
@@ -498,6 +529,20 @@ test_confirm(void **state)
 	r2.vm_secret[0] ^= 1;
 	assert_int_equal(sc_blob_confirm(cp, &r2, hv_pk, 0, x), 0);
 	assert_memory_not_equal(x, c[0], 32);
+	/*
+	 * It names the blob: a second blob with the same secret, uuid and
+	 * contents has another confirm (dom0 cannot answer a re-PROTECT with
+	 * the first PROTECT's confirm); the hv, which opened the blob, computes
+	 * the same confirm as the owner.
+	 */
+	r2 = r;
+	(void)seal(&r2, hv_pk, blob, sizeof(blob));
+	assert_memory_not_equal(r2.blob_id, r.blob_id, 32);
+	assert_int_equal(sc_blob_confirm(cp, &r2, hv_pk, 0, x), 0);
+	assert_memory_not_equal(x, c[0], 32);
+	assert_int_equal(sc_blob_open(cp, hv_sk, hv_pk, blob, n, &g), 0);
+	assert_int_equal(sc_blob_confirm(cp, &g, hv_pk, 0, ref), 0);
+	assert_memory_equal(x, ref, 32);
 	/* The disk key and the ACL do not enter it. */
 	r2 = r;
 	r2.disk_key[0] ^= 1;
