@@ -845,14 +845,15 @@ gen_store(struct sc_hv *hv, struct sc_hv_domain *d, uint64_t generation)
 	return r;
 }
 
-/* Does the bound ACL hold a key that reg's does not? */
+/* Do the bound ACL and reg's list different keys (flags aside)? */
 static bool
-acl_shrinks(const struct sc_hv *hv, const struct sc_hv_domain *d,
+acl_keys_differ(const struct sc_hv *hv, const struct sc_hv_domain *d,
     const struct sc_registration *reg)
 {
-	bool shrinks = false, kept;
+	bool kept, differ = d->acl_count != reg->acl_count;
 	unsigned i, j;
 
+	/* Keys are unique within each list: same count + all kept = same set. */
 	for (i = 0; i < d->acl_count; i++) {
 		kept = false;
 		for (j = 0; j < reg->acl_count; j++)
@@ -860,9 +861,9 @@ acl_shrinks(const struct sc_hv *hv, const struct sc_hv_domain *d,
 			    SC_KEY_LEN) == 0)
 				kept = true;
 		if (!kept)
-			shrinks = true;
+			differ = true;
 	}
-	return shrinks;
+	return differ;
 }
 
 /*
@@ -907,8 +908,9 @@ hist_needed(const struct sc_hv_domain *d)
  * must be above the domain's (a blob bound once, or superseded by a newer
  * blob or an ACL change, never binds again, however many other blobs dom0
  * has the hv accept in between).  History survives a re-bind only if the
- * VM secret and the history size stay and no key leaves the ACL: a user
- * dropped from the binding never reads what the guest printed before it.
+ * VM secret, the history size and the ACL's keys stay: a key that leaves
+ * the ACL never reads what the guest printed after it left, even if it
+ * comes back; a key that joins never reads what was printed before.
  */
 static int
 op_protect(struct sc_hv *hv, struct op_ctx *o)
@@ -952,7 +954,7 @@ op_protect(struct sc_hv *hv, struct op_ctx *o)
 		want = SC_MIN(want, d->hist_max);
 		wipe = !was || want != d->hist_size ||
 		    hv->cp->memcmp_ct(d->vm_secret, reg->vm_secret,
-		    SC_PSK_LEN) != 0 || acl_shrinks(hv, d, reg);
+		    SC_PSK_LEN) != 0 || acl_keys_differ(hv, d, reg);
 		sc_memcpy(d->vm_secret, reg->vm_secret, SC_PSK_LEN);
 		d->options = reg->options;
 		d->acl_count = reg->acl_count;
@@ -1217,9 +1219,9 @@ acl_owners(const struct sc_hv_domain *d)
 
 /*
  * An owner's ACL command.  A change first advances the binding generation
- * (durably), so no blob sealed before it binds again; a removal also ends
- * the removed key's sessions and forgets the history no open session
- * still needs.
+ * (durably), so no blob sealed before it binds again.  A removal ends the
+ * removed key's sessions; a removal or a new key forgets the history no
+ * open session still needs (as PROTECT does when the ACL's keys change).
  */
 static int
 sess_owner_cmd(struct sc_hv *hv, struct sc_hv_domain *d, int idx,
@@ -1312,7 +1314,7 @@ sess_owner_cmd(struct sc_hv *hv, struct sc_hv_domain *d, int idx,
 			(void)sess_notice(hv, o, SC_NOTICE_ACL_CHANGED,
 			    d->acl_count, "access list changed");
 	}
-	if (removed)
+	if (removed || k < 0)
 		hist_forget(hv, d, hist_needed(d));
 	return 0;
 }

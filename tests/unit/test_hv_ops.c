@@ -50,6 +50,11 @@ struct fx {
 	unsigned		 kicks;
 	uint32_t		 seq;
 	uint8_t			 resp[SC_OP_MAX];
+	/* Binding generations: the next blob's, and what the hv stored. */
+	uint64_t		 gen;
+	uint64_t		 stored[3];
+	unsigned		 nstored;
+	int			 store_fail;	/* store_generation's answer */
 	struct sc_op_hdr	 rh;
 	const uint8_t		*rp;
 };
@@ -94,6 +99,21 @@ hook_dom0(void *arg, uint32_t domid, uint32_t session, uint32_t events)
 }
 
 static int
+hook_store_gen(void *arg, uint32_t domid, const uint8_t uuid[16], uint64_t gen)
+{
+	struct fx *f = arg;
+	int i = dom_index(domid);
+
+	assert_memory_equal(uuid, f->uuid[i], 16);
+	if (f->store_fail != 0)
+		return f->store_fail;
+	assert_true(gen > f->stored[i]);	/* only ever grows */
+	f->stored[i] = gen;
+	f->nstored++;
+	return 0;
+}
+
+static int
 setup(void **state)
 {
 	struct sc_hv_platform pf;
@@ -121,6 +141,7 @@ setup(void **state)
 	pf.check_disk_key = hook_disk;
 	pf.notify_guest = hook_guest;
 	pf.notify_dom0 = hook_dom0;
+	pf.store_generation = hook_store_gen;
 	f->cp->random(sk, 32);
 	assert_int_equal(sc_hv_init(f->hv, f->cp, &pf, sk, 15, f->arena, ARENA,
 	    FX_DOMAINS), 0);
@@ -175,19 +196,38 @@ struct acl_spec {
 	uint8_t		 flags;
 };
 
+/* PROTECT with blob; checks the confirm against reg (sealed as blob). */
+static int
+protect_blob(struct fx *f, uint32_t domid, const struct sc_registration *reg,
+    const uint8_t *blob, size_t len)
+{
+	uint8_t confirm[32];
+	int st;
+
+	st = op(f, SC_OP_PROTECT, domid, 0, 0, blob, len);
+	if (f->rh.len == 32) {
+		/* The answer is authenticated with the VM secret, status included. */
+		assert_int_equal(sc_blob_confirm(f->cp, reg, sc_hv_pubkey(f->hv), st,
+		    confirm), 0);
+		assert_memory_equal(confirm, f->rp, 32);
+	}
+	return st;
+}
+
 static int
 protect_ex(struct fx *f, uint32_t domid, const uint8_t *uuid, const uint8_t *disk,
     size_t disklen, uint32_t options, uint32_t hist, const struct acl_spec *acl,
     unsigned nacl, const uint8_t *hv_pk)
 {
 	struct sc_registration reg;
-	uint8_t blob[SC_BLOB_MAX], confirm[32];
+	uint8_t blob[SC_BLOB_MAX];
 	struct sc_buf b;
 	unsigned i;
-	int st, i_dom = dom_index(domid);
+	int i_dom = dom_index(domid);
 
 	memset(&reg, 0, sizeof(reg));
 	memcpy(reg.uuid, uuid, 16);
+	reg.generation = ++f->gen;
 	memcpy(reg.vm_secret, f->secret[i_dom], 32);
 	memcpy(reg.disk_key, disk, disklen);
 	reg.disk_key_len = disklen;
@@ -200,14 +240,7 @@ protect_ex(struct fx *f, uint32_t domid, const uint8_t *uuid, const uint8_t *dis
 	}
 	sc_buf_init(&b, blob, sizeof(blob));
 	assert_int_equal(sc_blob_seal(f->cp, &reg, hv_pk ? hv_pk : sc_hv_pubkey(f->hv), &b), 0);
-	st = op(f, SC_OP_PROTECT, domid, 0, 0, blob, b.len);
-	if (f->rh.len == 32) {
-		/* The answer is authenticated with the VM secret, status included. */
-		assert_int_equal(sc_blob_confirm(f->cp, &reg, sc_hv_pubkey(f->hv), st,
-		    confirm), 0);
-		assert_memory_equal(confirm, f->rp, 32);
-	}
-	return st;
+	return protect_blob(f, domid, &reg, blob, b.len);
 }
 
 static int
@@ -1194,59 +1227,262 @@ test_owner_commands(void **state)
 }
 
 /*
- * dom0 keeps the owner's PROTECT blob and replays it after the owner removed
- * a key with ACL_DEL: the hv must refuse it (the removed key stays out, the
- * owner's session survives), while a freshly sealed blob still re-binds.
+ * A registration for domid (its UUID, secret and disk key) with generation
+ * gen, the owner and, if with_user, the user in the ACL, sealed to the hv
+ * into blob[0..*len).
+ */
+static void
+seal_for(struct fx *f, uint32_t domid, uint64_t gen, bool with_user,
+    uint32_t options, struct sc_registration *reg, uint8_t *blob, size_t *len)
+{
+	int i = dom_index(domid);
+	struct sc_buf b;
+
+	memset(reg, 0, sizeof(*reg));
+	memcpy(reg->uuid, f->uuid[i], 16);
+	reg->generation = gen;
+	memcpy(reg->vm_secret, f->secret[i], 32);
+	memcpy(reg->disk_key, f->disk[i], 32);
+	reg->disk_key_len = 32;
+	reg->options = options;
+	reg->acl_count = with_user ? 2 : 1;
+	memcpy(reg->acl[0].pubkey, f->owner_pk, 32);
+	reg->acl[0].flags = SC_ACL_F_OWNER;
+	memcpy(reg->acl[1].pubkey, f->user_pk, 32);
+	sc_buf_init(&b, blob, SC_BLOB_MAX);
+	assert_int_equal(sc_blob_seal(f->cp, reg, sc_hv_pubkey(f->hv), &b), 0);
+	*len = b.len;
+}
+
+static bool
+contains(const uint8_t *hay, size_t n, const char *needle)
+{
+	size_t k = strlen(needle), i;
+
+	for (i = 0; i + k <= n; i++)
+		if (memcmp(hay + i, needle, k) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * dom0 keeps the owner's PROTECT blob, has the hv accept more blobs for a
+ * VM it controls than any replay cache could hold, and replays the owner's
+ * blob after the owner removed a key with ACL_DEL: the generation refuses
+ * it (the removed key stays out, the owner's session survives), and the
+ * removed user never reads what the guest printed after the removal, even
+ * once the owner lets him back in.
  */
 static void
 test_protect_replay(void **state)
 {
 	struct fx *f = *state;
-	struct sc_registration reg;
+	static struct sc_registration reg, reg2;
+	static uint8_t blob[SC_BLOB_MAX], blob2[SC_BLOB_MAX];
+	static struct rx rx;
 	struct sc_hvc_session o, u;
-	uint8_t blob[SC_BLOB_MAX];
-	struct sc_buf b;
+	size_t len, len2;
 	uint32_t so, su;
+	unsigned i;
 
-	memset(&reg, 0, sizeof(reg));
-	memcpy(reg.uuid, f->uuid[0], 16);
-	memcpy(reg.vm_secret, f->secret[0], 32);
-	memcpy(reg.disk_key, f->disk[0], 32);
-	reg.disk_key_len = 32;
-	reg.acl_count = 2;
-	memcpy(reg.acl[0].pubkey, f->owner_pk, 32);
-	reg.acl[0].flags = SC_ACL_F_OWNER;
-	memcpy(reg.acl[1].pubkey, f->user_pk, 32);
-	sc_buf_init(&b, blob, sizeof(blob));
-	assert_int_equal(sc_blob_seal(f->cp, &reg, sc_hv_pubkey(f->hv), &b), 0);
-	assert_int_equal(op(f, SC_OP_PROTECT, D1, 0, 0, blob, b.len), 0);
+	seal_for(f, D1, ++f->gen, true, SC_REG_OPT_HISTORY, &reg, blob, &len);
+	assert_int_equal(protect_blob(f, D1, &reg, blob, len), 0);
 	assert_int_equal(f->rh.len, 32);
+	assert_true(f->stored[0] == reg.generation);	/* made durable */
+	assert_int_equal(guest_write(f, D1, "before\n", 7), 7);
 
-	/* The owner removes the user's key. */
+	/* The owner removes the user's key; the guest prints a secret. */
 	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &o, &so), 0);
 	owner_cmd(f, D1, so, &o, SC_OWNER_ACL_DEL, f->user_pk, 0, 0, 1);
+	assert_true(f->stored[0] == reg.generation + 1);
 	assert_int_equal(open_s(f, D1, f->user_sk, 0, 0, &u, &su), SC_ERR_PERM);
 	sc_hvc_wipe(&u);
+	assert_int_equal(guest_write(f, D1, "SECRET-after\n", 13), 13);
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D1, so, &o, &rx, 0);
+	assert_true(contains(rx.data, rx.ndata, "SECRET-after"));
 
-	/* dom0 replays the original blob: refused, nothing confirmed. */
+	/* dom0 binds D2 (whose disk key it knows) over and over: more than
+	 * the 1024 blobs the old replay cache held. */
+	for (i = 0; i < 1100; i++)
+		assert_int_equal(protect(f, D2, 0, 0), 0);
+
+	/* ... then replays the owner's blob: refused, nothing re-bound.  The
+	 * refusal comes with a confirm, so the owner can trust it. */
 	f->nclosed = 0;
-	assert_int_equal(op(f, SC_OP_PROTECT, D1, 0, 0, blob, b.len), SC_ERR_DECRYPT);
-	assert_int_equal(f->rh.len, 0);
+	assert_int_equal(protect_blob(f, D1, &reg, blob, len), SC_ERR_EXPIRED);
+	assert_int_equal(f->rh.len, 32);
 	assert_int_equal(f->nclosed, 0);
-	assert_int_equal(open_s(f, D1, f->user_sk, 0, 0, &u, &su), SC_ERR_PERM);
+	assert_int_equal(open_s(f, D1, f->user_sk, 0, 100000, &u, &su), SC_ERR_PERM);
 	sc_hvc_wipe(&u);
 	roundtrip(f, D1, so, &o, "still bound\n");
-	/* Not to another domain either (its UUID would not match anyway). */
-	assert_int_equal(op(f, SC_OP_PROTECT, D2, 0, 0, blob, b.len), SC_ERR_DECRYPT);
+	/* Not to another domain either (its UUID does not match). */
+	assert_int_equal(protect_blob(f, D2, &reg, blob, len), SC_ERR_MISMATCH);
 
-	/* The owner can still re-bind with a new blob (same contents). */
-	b.len = 0;
-	assert_int_equal(sc_blob_seal(f->cp, &reg, sc_hv_pubkey(f->hv), &b), 0);
-	assert_int_equal(op(f, SC_OP_PROTECT, D1, 0, 0, blob, b.len), 0);
-	assert_int_equal(open_s(f, D1, f->user_sk, 0, 0, &u, &su), 0);
-	sc_hvc_wipe(&u);
+	/* The owner lets the user back in with a new blob (same secret): the
+	 * user gets no history from while he was out. */
+	assert_int_equal(op(f, SC_OP_CLOSE, D1, so, 0, NULL, 0), 0);
 	sc_hvc_wipe(&o);
+	assert_int_equal(guest_write(f, D1, "SECRET-detached\n", 16), 16);
+	seal_for(f, D1, ++f->gen, true, SC_REG_OPT_HISTORY, &reg2, blob2, &len2);
+	assert_int_equal(protect_blob(f, D1, &reg2, blob2, len2), 0);
+	assert_int_equal(open_s(f, D1, f->user_sk, 0, 100000, &u, &su), 0);
+	assert_int_equal(u.history_kept, 0);
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D1, su, &u, &rx, 0);
+	assert_int_equal(rx.nhist, 0);
+	assert_false(contains(rx.data, rx.ndata, "SECRET"));
+	/* What the guest prints now, he sees. */
+	assert_int_equal(guest_write(f, D1, "welcome back\n", 13), 13);
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D1, su, &u, &rx, 0);
+	assert_true(contains(rx.data, rx.ndata, "welcome back"));
+	/* The newer blob, replayed, is refused as well. */
+	assert_int_equal(protect_blob(f, D1, &reg2, blob2, len2), SC_ERR_EXPIRED);
+	sc_hvc_wipe(&u);
 	memset(&reg, 0, sizeof(reg));
+	memset(&reg2, 0, sizeof(reg2));
+}
+
+/*
+ * History survives a re-bind only when the VM secret and the ACL's keys
+ * stay: a new secret (e.g. dom0 swapped the LUKS header and bound its own
+ * credentials) or a dropped key wipes it; an in-session ACL_DEL forgets
+ * what no open session still needs.
+ */
+static void
+test_rebind_wipes_history(void **state)
+{
+	struct fx *f = *state;
+	struct acl_spec acl1[1] = { { NULL, SC_ACL_F_OWNER } };
+	struct sc_hvc_session o, u;
+	static struct rx rx;
+	uint8_t cmd[34];
+	uint32_t so, su;
+
+	acl1[0].pk = f->owner_pk;
+	/* Same secret, same keys, same size: history kept. */
+	assert_int_equal(protect(f, D1, SC_REG_OPT_HISTORY, 0), 0);
+	assert_int_equal(guest_write(f, D1, "kept\n", 5), 5);
+	assert_int_equal(protect(f, D1, SC_REG_OPT_HISTORY, 0), 0);
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 1000, &o, &so), 0);
+	assert_int_equal(o.history_kept, 5);
+	assert_int_equal(op(f, SC_OP_CLOSE, D1, so, 0, NULL, 0), 0);
+	sc_hvc_wipe(&o);
+	/* A new VM secret: wiped. */
+	f->cp->random(f->secret[0], 32);
+	assert_int_equal(protect(f, D1, SC_REG_OPT_HISTORY, 0), 0);
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 1000, &o, &so), 0);
+	assert_int_equal(o.history_kept, 0);
+	assert_int_equal(op(f, SC_OP_CLOSE, D1, so, 0, NULL, 0), 0);
+	sc_hvc_wipe(&o);
+	/* A key dropped from the ACL by the new blob: wiped. */
+	assert_int_equal(guest_write(f, D1, "gone\n", 5), 5);
+	assert_int_equal(protect_ex(f, D1, f->uuid[0], f->disk[0], 32,
+	    SC_REG_OPT_HISTORY, 0, acl1, 1, NULL), 0);
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 1000, &o, &so), 0);
+	assert_int_equal(o.history_kept, 0);
+	assert_int_equal(op(f, SC_OP_CLOSE, D1, so, 0, NULL, 0), 0);
+	sc_hvc_wipe(&o);
+
+	/* ACL_DEL with the owner attached: what the owner has not read yet
+	 * stays his, the rest is forgotten. */
+	assert_int_equal(protect(f, D1, SC_REG_OPT_HISTORY, 0), 0);
+	assert_int_equal(guest_write(f, D1, "old\n", 4), 4);
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &o, &so), 0);
+	assert_int_equal(open_s(f, D1, f->user_sk, SC_HS1_F_VIEWER, 0, &u, &su), 0);
+	assert_int_equal(guest_write(f, D1, "unread\n", 7), 7);
+	memset(cmd, 0, sizeof(cmd));
+	cmd[0] = SC_OWNER_ACL_DEL;
+	memcpy(cmd + 1, f->user_pk, 32);
+	assert_int_equal(send_rec(f, D1, so, &o, SC_REC_OWNER_CMD, cmd,
+	    sizeof(cmd)), 0);
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D1, so, &o, &rx, 0);
+	assert_non_null(memchr(rx.types, SC_REC_OWNER_RESULT, rx.ntypes));
+	assert_int_equal(rx.ndata, 7);
+	assert_memory_equal(rx.data, "unread\n", 7);
+	sc_hvc_wipe(&u);
+	assert_int_equal(op(f, SC_OP_CLOSE, D1, so, 0, NULL, 0), 0);
+	sc_hvc_wipe(&o);
+	/* "old" is gone; "unread" was still the owner's at the removal. */
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 1000, &o, &so), 0);
+	assert_int_equal(o.history_kept, 7);
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D1, so, &o, &rx, 0);
+	assert_int_equal(rx.nhist, 7);
+	assert_memory_equal(rx.hist, "unread\n", 7);
+	sc_hvc_wipe(&o);
+}
+
+/*
+ * The generation: owner commands advance it, the platform stores it first
+ * (a failure refuses the change), and a restarted hv that restores it still
+ * refuses every blob bound or superseded before the restart.
+ */
+static void
+test_generation_store_restart(void **state)
+{
+	struct fx *f = *state;
+	static struct sc_registration r1, r2, r3;
+	static uint8_t b1[SC_BLOB_MAX], b2[SC_BLOB_MAX], b3[SC_BLOB_MAX];
+	struct sc_hvc_session o, x;
+	size_t l1, l2, l3;
+	uint32_t so, sx;
+	uint64_t g;
+
+	seal_for(f, D1, 100, true, 0, &r1, b1, &l1);
+	assert_int_equal(protect_blob(f, D1, &r1, b1, l1), 0);
+	assert_int_equal(f->stored[0], 100);
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &o, &so), 0);
+	owner_cmd(f, D1, so, &o, SC_OWNER_ACL_ADD, f->other_pk, 0, 0, 3);
+	assert_int_equal(f->stored[0], 101);
+	/* A blob the owner sealed before the change (101 is not above it). */
+	seal_for(f, D1, 101, true, 0, &r2, b2, &l2);
+	assert_int_equal(protect_blob(f, D1, &r2, b2, l2), SC_ERR_EXPIRED);
+	assert_int_equal(open_s(f, D1, f->other_sk, SC_HS1_F_VIEWER, 0, &x, &sx), 0);
+	sc_hvc_wipe(&x);
+	/* Flag changes and failed commands: only changes advance it. */
+	owner_cmd(f, D1, so, &o, SC_OWNER_ACL_ADD, f->other_pk, SC_ACL_F_OWNER, 0, 3);
+	assert_int_equal(f->stored[0], 102);
+	owner_cmd(f, D1, so, &o, SC_OWNER_ACL_DEL, f->disk[0], 0, SC_ERR_NOTFOUND, 0);
+	owner_cmd(f, D1, so, &o, SC_OWNER_ACL_LIST, NULL, 0, 0, 3);
+	assert_int_equal(f->stored[0], 102);
+
+	/* The platform cannot store: nothing changes. */
+	f->store_fail = SC_ERR_SYSTEM;
+	owner_cmd(f, D1, so, &o, SC_OWNER_ACL_DEL, f->other_pk, 0, SC_ERR_SYSTEM, 0);
+	owner_cmd(f, D1, so, &o, SC_OWNER_ACL_LIST, NULL, 0, 0, 3);
+	seal_for(f, D1, 200, true, 0, &r3, b3, &l3);
+	assert_int_equal(protect_blob(f, D1, &r3, b3, l3), SC_ERR_SYSTEM);
+	roundtrip(f, D1, so, &o, "not re-bound\n");
+	f->store_fail = 0;
+	assert_int_equal(f->stored[0], 102);
+	sc_hvc_wipe(&o);
+
+	/* hv restart: the domain comes back with a fresh slot; the platform
+	 * restores the stored generation (a lower value never lowers it). */
+	g = f->stored[0];
+	assert_int_equal(sc_hv_domain_remove(f->hv, D1), 0);
+	assert_int_equal(sc_hv_domain_add(f->hv, D1, f->uuid[0], "vm1", &f->ring[0], 0), 0);
+	assert_int_equal(sc_hv_domain_set_generation(f->hv, D1, g), 0);
+	assert_int_equal(sc_hv_domain_set_generation(f->hv, D1, 1), 0);
+	assert_int_equal(sc_hv_domain_set_generation(f->hv, 55, g), SC_ERR_NOTFOUND);
+	assert_int_equal(protect_blob(f, D1, &r1, b1, l1), SC_ERR_EXPIRED);
+	assert_int_equal(protect_blob(f, D1, &r2, b2, l2), SC_ERR_EXPIRED);
+	/* The withheld blob 200 is above: it binds (it is the owner's newest). */
+	f->stored[0] = 0;
+	assert_int_equal(protect_blob(f, D1, &r3, b3, l3), 0);
+	assert_int_equal(f->stored[0], 200);
+
+	/* A domain never seen (no stored generation) takes any valid blob. */
+	assert_int_equal(sc_hv_domain_remove(f->hv, D1), 0);
+	assert_int_equal(sc_hv_domain_add(f->hv, D1, f->uuid[0], "vm1", &f->ring[0], 0), 0);
+	f->stored[0] = 0;
+	assert_int_equal(protect_blob(f, D1, &r1, b1, l1), 0);
+	memset(&r1, 0, sizeof(r1));
+	memset(&r2, 0, sizeof(r2));
+	memset(&r3, 0, sizeof(r3));
 }
 
 /*
@@ -1455,6 +1691,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_break_ping_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_protect_replay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rebind_wipes_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_generation_store_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_torn_item, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_ring, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_domains_and_arena, setup, teardown),
