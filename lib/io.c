@@ -334,3 +334,15 @@ sc_now_ms(void)
 	return (unsigned long long)ts.tv_sec * 1000ULL +
 	    (unsigned long long)ts.tv_nsec / 1000000ULL;
 }
+
+uint64_t
+sc_blob_generation_now(void)
+{
+	struct timespec ts;
+	uint64_t us;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1 || ts.tv_sec < 0)
+		return 1;
+	us = (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
+	return us > 0 ? us : 1;
+}

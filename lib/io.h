@@ -5,6 +5,7 @@
 #define SC_IO_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Write/read all n bytes, retrying on EINTR/EAGAIN (poll). 0 or SC_ERR_*. */
@@ -27,5 +28,11 @@ int	sc_parse_ulong(const char *s, int base, unsigned long min,
 	    unsigned long max, unsigned long *out) __attribute__((warn_unused_result));
 /* Monotonic milliseconds. */
 unsigned long long sc_now_ms(void);
+/*
+ * A registration blob's generation (core/blob.h): wall-clock microseconds
+ * since the epoch, at least 1, so a blob sealed later on a sane clock binds
+ * over an earlier one.
+ */
+uint64_t sc_blob_generation_now(void);
 
 #endif /* SC_IO_H */

@@ -731,6 +731,10 @@ protect_check(void *ctx, const struct sc_hello *h, int32_t status,
 		return r;
 	r = sc_memeq_ct(expect, confirm, sizeof(expect)) == 0 ? 0 : SC_ERR_DECRYPT;
 	sodium_memzero(expect, sizeof(expect));
+	if (r == 0 && status == SC_ERR_EXPIRED)
+		fprintf(stderr, "sccrypt-term: the hypervisor holds a newer binding "
+		    "of this VM (made later, or by a machine whose clock is "
+		    "ahead of this one's): check this machine's clock\n");
 	return r;
 }
 
@@ -814,6 +818,8 @@ vm_protect(struct app *a, int argc, char **argv)
 	reg->acl[0].flags = SC_ACL_F_OWNER;
 	reg->acl_count += 1;
 	memcpy(reg->uuid, a->vm->uuid, SC_UUID_LEN);
+	/* Above every binding made before: the hv refuses older blobs. */
+	reg->generation = sc_blob_generation_now();
 	memcpy(reg->vm_secret, a->vm->secret, SC_PSK_LEN);
 	memcpy(reg->disk_key, a->vm->disk_key, a->vm->disk_key_len);
 	reg->disk_key_len = a->vm->disk_key_len;

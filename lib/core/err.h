@@ -24,7 +24,7 @@ enum sc_error {
 	SC_ERR_BADKEY		= -12,	/* invalid or low-order public key */
 	SC_ERR_NONCE		= -13,	/* nonce space exhausted */
 	SC_ERR_STATE		= -14,	/* operation not valid in this state */
-	SC_ERR_EXPIRED		= -15,	/* certificate or nonce expired */
+	SC_ERR_EXPIRED		= -15,	/* certificate, nonce or binding expired (superseded) */
 	SC_ERR_SIGNATURE	= -16,	/* signature does not verify */
 	SC_ERR_UNTRUSTED	= -17,	/* key or certificate not trusted */
 	SC_ERR_PASSPHRASE	= -18,	/* wrong passphrase */

@@ -781,6 +781,7 @@ struct lsess {
 	struct sc_record_layer rl;
 	struct sc_hello	*hello;
 	uint8_t		 psk[SC_PSK_LEN];
+	uint8_t		 blob_id[SC_BLOB_ID_LEN];	/* of the PROTECT sent */
 	uint64_t	 t_start;
 	/* Typing. */
 	bool		 viewer;	/* read-only: receives, never types */
@@ -913,6 +914,7 @@ ls_hello(struct lsess *s, const struct sc_frame *f)
 	if (s->goal == LG_BIND) {
 		memset(&reg, 0, sizeof(reg));
 		memcpy(reg.uuid, s->hello->uuid, SC_UUID_LEN);
+		reg.generation = sc_blob_generation_now();
 		memcpy(reg.vm_secret, s->psk, SC_PSK_LEN);
 		memcpy(reg.disk_key, L.disk_key, L.disk_key_len);
 		reg.disk_key_len = L.disk_key_len;
@@ -926,6 +928,7 @@ ls_hello(struct lsess *s, const struct sc_frame *f)
 			ls_fail(s, "cannot seal the registration blob");
 			return;
 		}
+		memcpy(s->blob_id, reg.blob_id, SC_BLOB_ID_LEN);
 		ls_send_frame(s, SC_FRAME_PROTECT, blob, b.len);
 		if (s->state != LS_FAILED)
 			s->state = LS_WAIT_PROTECT;
@@ -1018,6 +1021,7 @@ ls_frame(struct lsess *s, const struct sc_frame *f)
 			reg.acl_count = 1;
 			memcpy(reg.acl[0].pubkey, L.user_pk, SC_KEY_LEN);
 			reg.acl[0].flags = SC_ACL_F_OWNER;
+			memcpy(reg.blob_id, s->blob_id, SC_BLOB_ID_LEN);
 			if (sc_blob_confirm(L.cp, &reg, s->hello->hv_pubkey,
 			    (int32_t)status, want) < 0 ||
 			    sodium_memcmp(want, confirm, 32) != 0) {

@@ -107,6 +107,7 @@ op(uint16_t o, uint32_t domid, uint32_t session, uint32_t arg, const void *pl,
 static void
 protect(unsigned i)
 {
+	static uint64_t generation;
 	struct sc_registration reg;
 	uint8_t blob[SC_BLOB_MAX];
 	struct sc_op_hdr h;
@@ -115,6 +116,7 @@ protect(unsigned i)
 
 	memset(&reg, 0, sizeof(reg));
 	memcpy(reg.uuid, uuid[i], 16);
+	reg.generation = ++generation;	/* above every earlier binding */
 	memcpy(reg.vm_secret, secret[i], 32);
 	memcpy(reg.disk_key, disk[i], 32);
 	reg.disk_key_len = 32;

@@ -480,6 +480,7 @@ cmd_protect(int argc, char **argv)
 	find_domain(argv[optind], &di);
 	get_hv_key(hvpk);
 	memcpy(reg->uuid, di.uuid, 16);
+	reg->generation = sc_blob_generation_now();
 	if (uuid != NULL && sc_uuid_parse(uuid, reg->uuid) != 0)
 		die("bad --uuid");
 	read_secret(secf, reg->vm_secret);

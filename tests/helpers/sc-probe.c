@@ -312,6 +312,7 @@ do_protect(const uint8_t user_sk[32], const uint8_t psk[32])
 
 	memset(&reg, 0, sizeof(reg));
 	memcpy(reg.uuid, hello.uuid, SC_UUID_LEN);
+	reg.generation = sc_blob_generation_now();
 	memcpy(reg.vm_secret, psk, SC_PSK_LEN);
 	load_key(opt.disk_key, reg.disk_key, SC_DISK_KEY_MAX, &dl);
 	reg.disk_key_len = dl;

@@ -1020,6 +1020,7 @@ protect_case(bool forge)
 
 	memset(&reg, 0, sizeof(reg));
 	memcpy(reg.uuid, F.uuid, 16);
+	reg.generation = 1;
 	memcpy(reg.vm_secret, F.psk, 32);
 	memset(reg.disk_key, 0x42, 64);
 	reg.disk_key_len = 64;
