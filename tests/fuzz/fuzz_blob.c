@@ -46,7 +46,7 @@ seal_plaintext(const struct sc_crypto *cp, const uint8_t *pt, size_t len)
 	    cp->hash_update(&st, hv_pk, 32) != 0 ||
 	    cp->hash_final(&st, k, 32) != 0)
 		abort();
-	memcpy(blob, "SCB1\x01", 5);
+	memcpy(blob, "SCB1\x02", 5);
 	memcpy(blob + 5, epk, 32);
 	memcpy(ad, blob, 37);
 	memcpy(ad + 37, hv_pk, 32);
@@ -100,7 +100,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		return 0;
 	}
-	if (reg.disk_key_len < 1 || reg.disk_key_len > SC_DISK_KEY_MAX ||
+	if (reg.generation == 0 ||
+	    reg.disk_key_len < 1 || reg.disk_key_len > SC_DISK_KEY_MAX ||
 	    reg.acl_count < 1 || reg.acl_count > SC_ACL_MAX ||
 	    (reg.options & ~(uint32_t)SC_REG_OPT_HISTORY) != 0)
 		abort();
