@@ -324,6 +324,44 @@ victim_start --cert "$T_TMP/short.cert"
 victim_type 0
 victim_end "expired certificate" 4 "expired" "refused: the certificate has expired"
 
+# ---- 8. PROTECT: a withheld re-bind answered with an old confirmation -------------------
+# (issue 12 items 1 and 5) dom0 records one `vm protect vm1`; at the next one
+# it sends the hv the recorded (old) blob instead of the new one and answers
+# the client with the recorded PROTECT_OK (status 0, the old confirm, same
+# VM secret).  The hv refuses the old blob (its generation is not above the
+# domain's); the client refuses the old confirm (it names another blob).
+protect_via_relay() {	# protect_via_relay OUT [relay options]
+	out=$1; shift
+	: >"$T_TMP/relay.log"
+	set +e
+	"$TERM_BIN" -H $HOSTNAME_ vm protect vm1 -- "$RELAY" --log "$T_TMP/relay.log" \
+	    "$@" -- $(shim_cmd vm1) </dev/null >"$out" 2>&1
+	prc=$?
+	set -e
+}
+protect_via_relay "$T_TMP/protect-rec.out" --record "$T_TMP/rec-protect"
+[ "$prc" = 0 ] && grep -q "confirmed" "$T_TMP/protect-rec.out" ||
+    { cat "$T_TMP/protect-rec.out" >&2; t_fail "vm protect through the relay (recorded): exit $prc"; }
+protect_via_relay "$T_TMP/protect-atk.out" --replay "$T_TMP/rec-protect" \
+    --arm "replace c2s PROTECT" --arm "replace s2c PROTECT_OK"
+atk_rc=$prc
+grep -q "did replace s2c PROTECT_OK" "$T_TMP/relay.log" ||
+    { cat "$T_TMP/relay.log" >&2; t_fail "the relay did not replace PROTECT_OK"; }
+if [ "$prc" = 0 ] || ! grep -q "confirmation does not verify" "$T_TMP/protect-atk.out"; then
+	cat "$T_TMP/protect-atk.out" >&2
+	t_fail "an old PROTECT_OK was accepted for a new blob (exit $prc)"
+fi
+t_wait 50 grep -q "PROTECT of vm1 by uid $me: expired" "$T_TMP/consoled.log" ||
+    { tail -5 "$T_TMP/consoled.log" >&2; t_fail "the hv did not refuse the replayed blob as superseded"; }
+printf '%s|%s|exit %s: %s|-\n' "replay an old PROTECT blob and PROTECT_OK" \
+    "the hv refuses the old blob (generation); the client refuses the old confirm" \
+    "$atk_rc" "$(sed -n 's/^sccrypt-term: //p' "$T_TMP/protect-atk.out" | tail -1 | cut -c1-110)" \
+    >>"$T_TMP/table"
+protect_via_relay "$T_TMP/protect-again.out"
+[ "$prc" = 0 ] || { cat "$T_TMP/protect-again.out" >&2; t_fail "vm protect after the attack: exit $prc"; }
+stack_alive "protect replay"
+t_pass "withheld re-bind: old blob refused by the hv (expired), old confirm refused by the client (exit $atk_rc); a fresh vm protect is confirmed"
+
 # ---- the table --------------------------------------------------------------------------
 echo "attack | expected | observed | guest input bytes"
 cat "$T_TMP/table"
