@@ -139,15 +139,28 @@ hist_append(struct sc_hv_domain *d, const uint8_t *src, size_t n)
 		d->tail = d->head - d->hist_size;
 }
 
+/*
+ * First stream position a history replay may start at: the oldest byte
+ * kept, but nothing from before the last ACL change (a key added then
+ * never reads what was printed before it).
+ */
+static uint64_t
+hist_start(const struct sc_hv_domain *d)
+{
+	return SC_MAX(d->tail, d->hist_floor);
+}
+
 /* Output bytes produced while no writer was attached that no writer can
  * get any more (reported in HS2 and STATUS). */
 static uint64_t
 dom_lost(const struct sc_hv_domain *d)
 {
+	uint64_t start = hist_start(d);
+
 	if (!d->protected || !d->detached)
 		return 0;
 	if (d->options & SC_REG_OPT_HISTORY)
-		return d->tail > d->detach_pos ? d->tail - d->detach_pos : 0;
+		return start > d->detach_pos ? start - d->detach_pos : 0;
 	return d->head - d->detach_pos;
 }
 
@@ -1014,7 +1027,7 @@ sess_start_replay(struct sc_hv_domain *d, struct sc_hv_session *s, uint64_t want
 	uint64_t avail = 0, n;
 
 	if (d->options & SC_REG_OPT_HISTORY)
-		avail = d->head - d->tail;
+		avail = d->head - hist_start(d);
 	n = SC_MIN(wanted, avail);
 	s->replay_active = true;
 	s->replay_pos = d->head - n;
@@ -1096,7 +1109,7 @@ op_open(struct sc_hv *hv, struct op_ctx *o)
 	viewer = (flags & SC_HS1_F_VIEWER) != 0;
 	kept = 0;
 	if (d->options & SC_REG_OPT_HISTORY)
-		kept = (uint32_t)SC_MIN((uint64_t)wanted, d->head - d->tail);
+		kept = (uint32_t)SC_MIN((uint64_t)wanted, d->head - hist_start(d));
 	lost = viewer ? 0 : dom_lost(d);
 
 	sc_buf_init(&b, hs2, sizeof(hs2));
@@ -1220,8 +1233,11 @@ acl_owners(const struct sc_hv_domain *d)
 /*
  * An owner's ACL command.  A change first advances the binding generation
  * (durably), so no blob sealed before it binds again.  A removal ends the
- * removed key's sessions; a removal or a new key forgets the history no
- * open session still needs (as PROTECT does when the ACL's keys change).
+ * removed key's sessions.  After a removal or a new key no replay reaches
+ * back before the change (hist_floor), and the history no open session
+ * still has to receive is wiped (as PROTECT does when the ACL's keys
+ * change): a key that leaves and comes back never reads what was printed
+ * while it was out.
  */
 static int
 sess_owner_cmd(struct sc_hv *hv, struct sc_hv_domain *d, int idx,
@@ -1314,8 +1330,10 @@ sess_owner_cmd(struct sc_hv *hv, struct sc_hv_domain *d, int idx,
 			(void)sess_notice(hv, o, SC_NOTICE_ACL_CHANGED,
 			    d->acl_count, "access list changed");
 	}
-	if (removed || k < 0)
+	if (removed || k < 0) {
 		hist_forget(hv, d, hist_needed(d));
+		d->hist_floor = d->head;
+	}
 	return 0;
 }
 

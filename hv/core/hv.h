@@ -136,6 +136,7 @@ struct sc_hv_domain {
 	size_t		hist_size;	/* in use, <= hist_max */
 	size_t		arena_off;
 	uint64_t	head, tail;
+	uint64_t	hist_floor;	/* no replay starts below (last ACL change) */
 	bool		detached;	/* no writer since detach_pos */
 	uint64_t	detach_pos;
 	/* Writer's plaintext not yet in the guest's in ring. */
