@@ -440,7 +440,8 @@ check_one(const char *p, bool want_dir)
 		return SC_ERR_PERM;
 	if (st.st_uid != 0)
 		return SC_ERR_PERM;
-	if ((st.st_mode & 022) != 0 && !(want_dir && (st.st_mode & S_ISVTX)))
+	/* No exception for sticky directories: /tmp is no place for it. */
+	if ((st.st_mode & 022) != 0)
 		return SC_ERR_PERM;
 	return 0;
 }

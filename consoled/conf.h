@@ -91,8 +91,8 @@ bool	sc_policy_allows(const struct sc_conf *c, uid_t uid, const char *vm);
 /*
  * For a program running with privileges it got from sudo: the file must be a
  * regular file owned by root and not writable by group or others, and so
- * must every directory above it (sticky root-owned directories such as /tmp
- * excepted).  0 or SC_ERR_PERM / SC_ERR_SYSTEM.
+ * must every directory above it (sticky directories such as /tmp included).
+ * 0 or SC_ERR_PERM / SC_ERR_SYSTEM.
  */
 int	sc_conf_path_trusted(const char *path) __attribute__((warn_unused_result));
 

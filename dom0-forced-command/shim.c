@@ -328,7 +328,15 @@ main(int argc, char *argv[])
 			fail(SC_SHIM_EXIT_CONFIG, "%s", "invalid SUDO_UID/SUDO_GID");
 	}
 
-	/* Administrator options: only "-f CONFIG", before the user's words. */
+	/*
+	 * Administrator options: only "-f CONFIG", before the user's words.
+	 * Under sudo every argument is the tenant's (sudo cannot tell the
+	 * administrator's words from the tenant's), so -f is refused before
+	 * anything is opened: root must not read a file the tenant names.
+	 */
+	if (sudo_mode && argc > 1 && strcmp(argv[1], "-f") == 0)
+		fail(SC_SHIM_EXIT_CONFIG, "under sudo, -f is not accepted; the "
+		    "configuration is %s", SC_DEFAULT_CONF);
 	for (i = 1; i + 1 < argc && strcmp(argv[i], "-f") == 0; i += 2)
 		conf_path = argv[i + 1];
 
@@ -349,11 +357,12 @@ main(int argc, char *argv[])
 	}
 
 	sc_conf_defaults(&conf);
-	if (conf_path != NULL && sudo_mode && sc_conf_path_trusted(conf_path) < 0)
-		fail(SC_SHIM_EXIT_CONFIG, "%s", "under sudo, -f needs a root-owned "
-		    "configuration file in root-owned directories");
 	if (conf_path == NULL && access(SC_DEFAULT_CONF, F_OK) == 0)
 		conf_path = SC_DEFAULT_CONF;
+	if (conf_path != NULL && sudo_mode && sc_conf_path_trusted(conf_path) < 0)
+		fail(SC_SHIM_EXIT_CONFIG, "under sudo, %s must be a root-owned "
+		    "file in root-owned directories that no one else can write",
+		    conf_path);
 	if (conf_path != NULL &&
 	    sc_conf_load(&conf, conf_path, &errline, &why) < 0) {
 		tty_restore();

@@ -86,3 +86,33 @@ dom0_probe() {
 }
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+# dom0_default_conf: the configuration path compiled into the shim.
+dom0_default_conf() {
+	d_prefix=$(sed -n 's/^prefix = //p' "$top_builddir/Makefile")
+	d_etc=$(sed -n 's/^sysconfdir = //p' "$top_builddir/Makefile")
+	printf '%s/sccrypt/sccrypt.conf\n' "$(printf '%s' "$d_etc" |
+	    sed "s|\${prefix}|$d_prefix|; s|\$(prefix)|$d_prefix|")"
+}
+
+# dom0_sudo_setup CONSOLED-SOCKET: writes $T_TMP/sudo-shim, which runs the
+# shim (as root, with the caller's SUDO_* environment) the way it runs under
+# sudo, where it takes no -f: its default configuration must not exist (the
+# test is skipped otherwise) and its default socket /run/sccrypt/consoled.sock
+# is made to lead to CONSOLED-SOCKET by running the shim in a private mount
+# namespace whose /run is $T_TMP/run.  Returns 1 without mount namespaces.
+dom0_sudo_setup() {
+	[ "$(id -u)" = 0 ] || return 1
+	[ ! -e "$(dom0_default_conf)" ] ||
+	    { echo "note: $(dom0_default_conf) exists; sudo mode not tested"; return 1; }
+	mkdir -p "$T_TMP/run/sccrypt"
+	ln -sf "$1" "$T_TMP/run/sccrypt/consoled.sock"
+	cat >"$T_TMP/sudo-shim" <<EOS
+#!/bin/sh
+exec unshare -m --propagation private sh -c \
+    'mount --bind "$T_TMP/run" /run && exec "\$0" "\$@"' "$SHIM" "\$@"
+EOS
+	chmod 0755 "$T_TMP/sudo-shim"
+	unshare -m --propagation private sh -c "mount --bind '$T_TMP/run' /run" \
+	    2>/dev/null || { echo "note: no mount namespaces; sudo mode not tested"; return 1; }
+}

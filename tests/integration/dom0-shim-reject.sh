@@ -6,8 +6,9 @@
 # never reaches consoled; a VM the policy does not allow gives 77; an
 # allowed VM gets as far as "hypervisor not reachable" (69).  As root, also
 # the sudo path: SUDO_UID is passed as as= and checked against the policy,
-# and an untrusted -f file is refused.
+# and -f is refused before any file is opened.
 . "${top_srcdir}/tests/lib.sh"
+. "${top_srcdir}/tests/integration/dom0-lib.sh"
 
 SHIM="$top_builddir/dom0-forced-command/sccrypt-console"
 CD="$top_builddir/consoled/sccrypt-consoled"
@@ -107,27 +108,47 @@ SSH_ORIGINAL_COMMAND="sccrypt-console --version" "$SHIM" | grep -q '^sccrypt-con
     t_fail "--version"
 
 if [ "$me" = 0 ]; then
+	# Under sudo every argument is the tenant's: -f is refused before any
+	# file is opened, so a root-only file, a missing one and a real
+	# configuration all give the same answer (no probing as root).
+	printf 'secret\n' >"$T_TMP/rootonly"
+	chmod 0600 "$T_TMP/rootonly"
+	before=$(clients)
+	for f in /etc/shadow "$T_TMP/rootonly" "$T_TMP/missing" "$T_TMP/sccrypt.conf"; do
+		set +e
+		SUDO_UID=65534 SUDO_GID=65534 "$SHIM" -f "$f" nobodyvm </dev/null \
+		    2>"$T_TMP/err.f"; rc=$?
+		set -e
+		[ "$rc" = 78 ] || t_fail "sudo -f $f: exit $rc, expected 78"
+		if [ -e "$T_TMP/err.first" ]; then
+			cmp -s "$T_TMP/err.first" "$T_TMP/err.f" ||
+			    t_fail "sudo -f $f: answer differs: $(cat "$T_TMP/err.f")"
+		else
+			cp "$T_TMP/err.f" "$T_TMP/err.first"
+		fi
+	done
+	grep -q 'under sudo, -f is not accepted' "$T_TMP/err.first" ||
+	    t_fail "sudo -f: $(cat "$T_TMP/err.first")"
+	[ "$(clients)" = "$before" ] || t_fail "sudo -f reached consoled"
+	t_pass "sudo: -f refused (78) before opening anything, same answer for every file"
+
 	# Simulated sudo (we are root; sudo itself is exercised in dom0-sshd.sh
-	# when available): SUDO_UID is the user consoled must check.
-	set +e
-	SUDO_UID=65534 SUDO_GID=65534 "$SHIM" -f "$T_TMP/sccrypt.conf" nobodyvm \
-	    </dev/null 2>"$T_TMP/err"; rc=$?
-	SUDO_UID=65534 SUDO_GID=65534 "$SHIM" -f "$T_TMP/sccrypt.conf" vm1 \
-	    </dev/null 2>"$T_TMP/err2"; rc2=$?
-	set -e
-	[ "$rc" = 69 ] || t_fail "sudo as 65534 to nobodyvm: exit $rc ($(cat "$T_TMP/err"))"
-	[ "$rc2" = 77 ] || t_fail "sudo as 65534 to vm1 (root's VM): exit $rc2"
-	grep -q 'uid 65534 denied console of vm1' "$T_TMP/consoled.log" ||
-	    t_fail "consoled did not check the sudo user"
-	# An -f file others can write is refused under sudo.
-	mkdir -m 0777 "$T_TMP/open"
-	cp "$T_TMP/sccrypt.conf" "$T_TMP/open/sccrypt.conf"
-	set +e
-	SUDO_UID=65534 SUDO_GID=65534 "$SHIM" -f "$T_TMP/open/sccrypt.conf" nobodyvm \
-	    </dev/null 2>/dev/null; rc=$?
-	set -e
-	[ "$rc" = 78 ] || t_fail "untrusted -f under sudo: exit $rc, expected 78"
-	t_pass "sudo (simulated as root: SUDO_UID=65534): as= checked, untrusted -f refused"
+	# when available): SUDO_UID is the user consoled must check.  The shim
+	# reads only its default configuration: dom0_sudo_setup makes its default
+	# socket lead to this consoled.
+	if dom0_sudo_setup "$T_TMP/cd.sock"; then
+		set +e
+		SUDO_UID=65534 SUDO_GID=65534 "$T_TMP/sudo-shim" nobodyvm \
+		    </dev/null 2>"$T_TMP/err"; rc=$?
+		SUDO_UID=65534 SUDO_GID=65534 "$T_TMP/sudo-shim" vm1 \
+		    </dev/null 2>"$T_TMP/err2"; rc2=$?
+		set -e
+		[ "$rc" = 69 ] || t_fail "sudo as 65534 to nobodyvm: exit $rc ($(cat "$T_TMP/err"))"
+		[ "$rc2" = 77 ] || t_fail "sudo as 65534 to vm1 (root's VM): exit $rc2"
+		grep -q 'uid 65534 denied console of vm1' "$T_TMP/consoled.log" ||
+		    t_fail "consoled did not check the sudo user"
+		t_pass "sudo (simulated as root: SUDO_UID=65534): as= checked by the policy"
+	fi
 else
 	echo "note: not root; the sudo path is tested only as root"
 fi

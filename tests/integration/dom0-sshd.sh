@@ -34,13 +34,18 @@ port=$(t_free_port)
 ssh-keygen -q -t ed25519 -N '' -f "$T_TMP/hostkey"
 ssh-keygen -q -t ed25519 -N '' -f "$T_TMP/id_user"
 ssh-keygen -q -t ed25519 -N '' -f "$T_TMP/id_sudo"
+sudo_ok=1
+dom0_sudo_setup "$T_TMP/cd.sock" || sudo_ok=0
 opts="no-port-forwarding,no-X11-forwarding,no-agent-forwarding,no-user-rc"
 {
 	printf 'command="%s -f %s",%s %s\n' "$SHIM" "$T_TMP/sccrypt.conf" "$opts" \
 	    "$(cat "$T_TMP/id_user.pub")"
-	# sudoers-style: the shim runs with the environment sudo gives it.
-	printf 'command="env SUDO_UID=65534 SUDO_GID=65534 SUDO_USER=nobody %s -f %s",%s %s\n' \
-	    "$SHIM" "$T_TMP/sccrypt.conf" "$opts" "$(cat "$T_TMP/id_sudo.pub")"
+	# sudoers-style: the shim runs with the environment sudo gives it, and
+	# (as under sudo) without -f: dom0_sudo_setup leads its default socket
+	# to this consoled.
+	[ "$sudo_ok" = 0 ] ||
+	printf 'command="env SUDO_UID=65534 SUDO_GID=65534 SUDO_USER=nobody %s",%s %s\n' \
+	    "$T_TMP/sudo-shim" "$opts" "$(cat "$T_TMP/id_sudo.pub")"
 } >"$T_TMP/authorized_keys"
 cat >"$T_TMP/sshd_config" <<EOC
 Port $port
@@ -105,7 +110,7 @@ t_pass "ssh -tt (dom0 pty in raw mode, stuffed bytes DLE XON XOFF ^] ~ intact) a
 # what sudo does (connect as root, tell consoled as=65534, drop to 65534).
 # As non-root the shim is not privileged, SUDO_* are ignored and consoled
 # checks this user's uid instead; only that case is tested then.
-if [ "$me" = 0 ]; then
+if [ "$sudo_ok" = 1 ]; then
 	dom0_probe sudo $uk --vm-secret "$T_TMP/vm2.secret" --protect-disk-key "$T_TMP/vm2.vk" \
 	    --send 'echo $((6*7)); id -u' --expect 42 \
 	    -- "$SSH" -i "$T_TMP/id_sudo" -T "$dest" sudo sccrypt-console vm2
@@ -119,14 +124,14 @@ if [ "$me" = 0 ]; then
 	if command -v sudo >/dev/null 2>&1; then
 		# A real sudo from root: SUDO_UID=0, policy for root.
 		dom0_probe realsudo $uk --vm-secret "$T_TMP/vm1.secret" --send 'echo $((6*7))' \
-		    --expect 42 -- sudo -n "$SHIM" -f "$T_TMP/sccrypt.conf" vm1
+		    --expect 42 -- sudo -n "$T_TMP/sudo-shim" vm1
 		echo "note: real sudo exercised (root invoking)"
 	else
 		echo "note: sudo is not installed; sudo simulated by SUDO_UID/SUDO_GID as root"
 	fi
 	t_pass "sudoers-style invocation: as=65534 checked by policy, privileges dropped"
 else
-	echo "note: not root: sudo path not tested here (needs root)"
+	echo "note: sudo path not tested here (needs root and mount namespaces)"
 fi
 
 # --- 4. hostile commands through sshd ----------------------------------------
