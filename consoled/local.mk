@@ -79,3 +79,5 @@ dist_check_SCRIPTS += tests/integration/dom0-many.sh
 EXTRA_DIST += tests/helpers/ops-flood.py
 TESTS += tests/integration/dom0-privdrop.sh
 dist_check_SCRIPTS += tests/integration/dom0-privdrop.sh
+TESTS += tests/integration/dom0-hvsim-root.sh
+dist_check_SCRIPTS += tests/integration/dom0-hvsim-root.sh

@@ -103,8 +103,40 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: sccrypt-hvsim [-v] [--foreground] [-f config] [-S socket]\n"
+	    "usage: sccrypt-hvsim [-tv] [--foreground] [-f config] [-S socket]\n"
 	    "                     [--tpm-tcti TCTI] [--pcr N] [--pubkey-file FILE]\n");
+}
+
+/*
+ * Domains whose console command would run as root without anyone having
+ * said so: a command other than the default /bin/login (which asks for a
+ * password) and no "user", with hvsim running as root.  Whoever reaches
+ * such a console (a tenant, through consoled) has a root shell on dom0.
+ * Returns how many; each is reported.
+ */
+static unsigned
+root_guests(const struct hvsim_conf *conf, bool fatal)
+{
+	unsigned i, n = 0;
+
+	if (geteuid() != 0)
+		return 0;
+	for (i = 0; i < conf->ndomains; i++) {
+		const struct hvsim_domain_conf *dc = &conf->dom[i];
+
+		if (dc->user[0] != '\0' || dc->command[0] == '\0')
+			continue;
+		n++;
+		if (fatal)
+			sc_error("domain %s: command runs as root (no user): whoever "
+			    "reaches this console gets a root shell on this host; "
+			    "set user (user = root if that is meant)", dc->name);
+		else
+			sc_warn("WARNING: domain %s: command runs as ROOT (no user): "
+			    "whoever reaches this console gets a root shell on this "
+			    "host; set user (user = root if that is meant)", dc->name);
+	}
+	return n;
 }
 
 static struct sim_dom *
@@ -753,26 +785,28 @@ main(int argc, char **argv)
 		{ "pcr", required_argument, NULL, 'P' },
 		{ "pubkey-file", required_argument, NULL, 'K' },
 		{ "foreground", no_argument, NULL, 'F' },
+		{ "test", no_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cfg = DEFAULT_CONF, *sock = NULL, *tcti = NULL, *pkfile = NULL;
 	char err[512];
-	int c, verbose = 0, foreground = 0, ready[2] = { -1, -1 }, rc;
+	int c, verbose = 0, foreground = 0, test_only = 0, ready[2] = { -1, -1 }, rc;
 	long pcr = -1;
 	unsigned long pcr_arg;
 	sigset_t set;
 	unsigned i;
 	pid_t pid;
 
-	while ((c = getopt_long(argc, argv, "f:S:vhF", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:S:vhFt", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': cfg = optarg; break;
 		case 'S': sock = optarg; break;
 		case 'T': tcti = optarg; break;
 		case 'K': pkfile = optarg; break;
 		case 'F': foreground = 1; break;
+		case 't': test_only = 1; break;
 		case 'v': verbose++; break;
 		case 'P':
 			if (sc_parse_ulong(optarg, 10, 0, 23, &pcr_arg) != 0) {
@@ -795,7 +829,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	sc_log_init("sccrypt-hvsim", SC_LOG_INFO + verbose,
-	    foreground ? SC_LOG_TO_STDERR : SC_LOG_TO_SYSLOG);
+	    foreground || test_only ? SC_LOG_TO_STDERR : SC_LOG_TO_SYSLOG);
 	if (sc_lib_init() != 0)
 		sc_die(1, "libsodium initialisation failed");
 	if (sc_disable_core_dumps() != 0)
@@ -836,6 +870,13 @@ main(int argc, char **argv)
 			sc_die(1, "domain %s: user %s: running the console as "
 			    "another user needs root", dc->name, dc->user);
 	}
+	if (test_only) {
+		if (root_guests(&S.conf, true) > 0)
+			return 1;
+		printf("%s: configuration OK (%u domain(s))\n", cfg, S.conf.ndomains);
+		return 0;
+	}
+	(void)root_guests(&S.conf, false);
 
 	/* Daemon: the parent waits until we are ready (or failed). */
 	if (!foreground) {
