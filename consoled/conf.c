@@ -51,6 +51,8 @@ static const struct key keys[] = {
 	{ "log_max_bytes",	K_SIZE, F(log_max_bytes), 4096, UINT64_C(1) << 40 },
 	{ "max_clients",	K_UINT, F(max_clients), 1, SC_CONF_MAX_CLIENTS_MAX },
 	{ "max_clients_per_domain", K_UINT, F(max_clients_per_domain), 1, 64 },
+	{ "max_clients_per_user", K_UINT, F(max_clients_per_user), 1,
+	    SC_CONF_MAX_CLIENTS_MAX },
 	{ "client_buffer",	K_SIZE, F(client_buffer), SC_CONF_CLIENT_BUFFER_MIN,
 	    SC_CONF_CLIENT_BUFFER_MAX },
 	{ "input_rate",		K_SIZE, F(input_rate), 0, UINT64_C(1) << 40 },
@@ -74,6 +76,7 @@ sc_conf_defaults(struct sc_conf *c)
 	c->log_max_bytes = 8u << 20;
 	c->max_clients = 256;
 	c->max_clients_per_domain = 8;
+	c->max_clients_per_user = 32;
 	c->client_buffer = 65536;
 	c->input_rate = 1u << 20;
 	c->request_timeout = 10;

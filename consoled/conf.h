@@ -53,6 +53,7 @@ struct sc_conf {
 	uint64_t	log_max_bytes;
 	unsigned	max_clients;
 	unsigned	max_clients_per_domain;
+	unsigned	max_clients_per_user;	/* per uid (root's own: exempt) */
 	size_t		client_buffer;
 	uint64_t	input_rate;		/* bytes/s per client, 0 = unlimited */
 	unsigned	request_timeout;	/* s to send the request line */

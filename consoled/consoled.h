@@ -177,6 +177,22 @@ void	sc_cd_backend_down(struct sc_cd *cd, int err);
 /* Re-read the domain list (after DOMAIN_ADDED/GONE or on demand). */
 int	sc_cd_rescan(struct sc_cd *cd);
 
+/*
+ * May a new connection from uid peer be accepted?  0 if so; SC_ERR_BUSY if
+ * peer (other than root, whose connections are the sudo shims') already has
+ * max_clients_per_user connections, or if max_clients connections are open
+ * and none is still in the request phase.  Connections in the request phase
+ * (not yet allowed anything by the policy) do not hold slots against
+ * allowed users: when the table is full and peer is root or has an allow
+ * rule, the oldest of another uid is closed to make room.
+ */
+int	sc_cd_admit(struct sc_cd *cd, uid_t peer) __attribute__((warn_unused_result));
+/*
+ * The policy changed (SIGHUP): every client the new policy no longer allows
+ * on its VM is told and closed.  Returns how many.
+ */
+unsigned sc_cd_policy_changed(struct sc_cd *cd);
+
 /* A new client connection (peer credentials from SO_PEERCRED). */
 struct sc_cd_client *sc_cd_client_new(struct sc_cd *cd, int fd, uid_t uid, pid_t pid);
 /* Free a client marked dead (does not close fd: the daemon owns it). */

@@ -137,11 +137,12 @@ accept_clients(struct sc_cd *cd, int lfd)
 			close(fd);
 			continue;
 		}
-		if (cd->nclients >= cd->conf->max_clients) {
+		if (sc_cd_admit(cd, cred.uid) < 0) {
 			(void)!write(fd, busy, sizeof(busy) - 1);
 			close(fd);
-			sc_warn("client limit (%u) reached; refused uid %u",
-			    cd->conf->max_clients, (unsigned)cred.uid);
+			sc_warn("client limit (%u, %u per user) reached; refused uid %u",
+			    cd->conf->max_clients, cd->conf->max_clients_per_user,
+			    (unsigned)cred.uid);
 			continue;
 		}
 		if (sc_cd_client_new(cd, fd, cred.uid, cred.pid) == NULL) {
@@ -508,6 +509,8 @@ sc_daemon_run(struct sc_conf *conf, const struct sc_daemon_opts *o)
 		if (sig_hup) {
 			sig_hup = 0;
 			reload(conf, o);
+			/* Revoked users lose their open consoles too. */
+			(void)sc_cd_policy_changed(&cd);
 		}
 		if (!cd.bk_up && t >= retry_at) {
 			backend_connect(&cd, bk, conf, &warned);

@@ -81,3 +81,5 @@ TESTS += tests/integration/dom0-privdrop.sh
 dist_check_SCRIPTS += tests/integration/dom0-privdrop.sh
 TESTS += tests/integration/dom0-hvsim-root.sh
 dist_check_SCRIPTS += tests/integration/dom0-hvsim-root.sh
+TESTS += tests/integration/dom0-policy.sh
+dist_check_SCRIPTS += tests/integration/dom0-policy.sh
