@@ -48,6 +48,15 @@
 #define SC_CD_CTRL_RESERVE	4096	/* output room kept for control frames */
 #define SC_CD_FLUSH_TIMEOUT_MS	5000	/* closing clients: time to take the last bytes */
 #define SC_CD_OUTPUT_ROUNDS	4	/* OUTPUT ops per client per service pass */
+/*
+ * Binding work: a connection may send SC_CD_PROTECT_MAX PROTECTs and is
+ * closed after a refused one.  While the hv checks the disk key (PROTECT
+ * answers SC_ERR_AGAIN) the same PROTECT is asked again after a delay
+ * growing from SC_CD_PROTECT_RETRY_MIN to _MAX ms; the loop never waits.
+ */
+#define SC_CD_PROTECT_MAX	4
+#define SC_CD_PROTECT_RETRY_MIN	5
+#define SC_CD_PROTECT_RETRY_MAX	100
 
 enum sc_cd_state {
 	SC_CD_REQ = 1,		/* reading the request line */
@@ -82,6 +91,11 @@ struct sc_cd_client {
 	uint8_t		pend[SC_CD_PEND_MAX];	/* INPUT item stream not yet consumed */
 	size_t		pend_len;
 	bool		input_blocked;		/* hv ring full: wait for INPUT_SPACE */
+	uint8_t		*protect_blob;		/* PROTECT waiting for the hv's check */
+	size_t		protect_len;
+	unsigned long long protect_at;		/* ask again then, 0 = none */
+	unsigned	protect_delay;		/* ms */
+	unsigned	nprotect;		/* PROTECTs on this connection */
 	bool		finishing;		/* BYE or EOF seen: deliver pend, then close */
 
 	uint8_t		*outmem;

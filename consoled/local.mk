@@ -83,3 +83,5 @@ TESTS += tests/integration/dom0-hvsim-root.sh
 dist_check_SCRIPTS += tests/integration/dom0-hvsim-root.sh
 TESTS += tests/integration/dom0-policy.sh
 dist_check_SCRIPTS += tests/integration/dom0-policy.sh
+TESTS += tests/integration/dom0-protect-flood.sh
+dist_check_SCRIPTS += tests/integration/dom0-protect-flood.sh

@@ -246,6 +246,8 @@ client_timer(struct sc_cd *cd, struct sc_cd_client *c, unsigned long long t)
 	}
 	if (c->deadline != 0 && (key == 0 || c->deadline < key))
 		key = c->deadline;
+	if (c->protect_at != 0 && (key == 0 || c->protect_at < key))
+		key = c->protect_at;
 	/* An INPUT_SPACE event may have unblocked c already: no retry then. */
 	if (c->input_blocked && c->retry_at != 0 && (key == 0 || c->retry_at < key))
 		key = c->retry_at;
@@ -324,6 +326,7 @@ out_put(struct sc_cd *cd, struct sc_cd_client *c, const void *p, size_t n)
 }
 
 static void client_close(struct sc_cd *cd, struct sc_cd_client *c, bool bye);
+static void protect_drop(struct sc_cd_client *c);
 
 /* Queue a frame; a client whose buffer cannot take a control frame is dropped. */
 static int
@@ -424,6 +427,7 @@ client_close(struct sc_cd *cd, struct sc_cd_client *c, bool bye)
 	c->pend_len = 0;
 	c->retry_at = 0;
 	c->want_output = false;
+	protect_drop(c);
 	detach(c);
 	c->state = SC_CD_CLOSING;
 	c->deadline = now_ms(cd) + SC_CD_FLUSH_TIMEOUT_MS;
@@ -1064,18 +1068,45 @@ flush_input(struct sc_cd *cd, struct sc_cd_client *c)
 }
 
 static void
-handle_protect(struct sc_cd *cd, struct sc_cd_client *c, const struct sc_frame *f)
+protect_drop(struct sc_cd_client *c)
+{
+	free(c->protect_blob);
+	c->protect_blob = NULL;
+	c->protect_len = 0;
+	c->protect_at = 0;
+}
+
+/*
+ * Ask the hv to bind with c's pending blob.  SC_ERR_AGAIN (the disk check
+ * is running off the hv's main loop) schedules another try; a final answer
+ * is relayed, and a refusal ends the connection: a client gets one refused
+ * blob per connection, so resending bad blobs costs it a reconnect each.
+ */
+static void
+protect_try(struct sc_cd *cd, struct sc_cd_client *c)
 {
 	struct sc_op_hdr resp;
 	uint8_t body[4 + 32];
 	struct sc_buf b;
 
-	if (f->len == 0 || f->len > SC_BLOB_MAX) {
-		protocol_error(cd, c, SC_ERR_TOOLONG, "PROTECT blob has a bad size");
+	touch(cd, c);
+	c->protect_at = 0;
+	if (c->dom == NULL || c->state != SC_CD_FRAMED) {
+		protect_drop(c);
 		return;
 	}
-	if (bk_call(cd, SC_OP_PROTECT, c->dom->domid, 0, 0, f->body, f->len, &resp) < 0)
+	if (bk_call(cd, SC_OP_PROTECT, c->dom->domid, 0, 0, c->protect_blob,
+	    c->protect_len, &resp) < 0) {
+		protect_drop(c);
 		return;
+	}
+	if (resp.status == SC_ERR_AGAIN) {
+		c->protect_at = now_ms(cd) + c->protect_delay;
+		c->protect_delay = SC_MIN(2 * c->protect_delay,
+		    (unsigned)SC_CD_PROTECT_RETRY_MAX);
+		return;
+	}
+	protect_drop(c);
 	sc_info("PROTECT of %s by uid %u: %s", c->dom->name, (unsigned)c->uid,
 	    resp.status < 0 ? sc_err(resp.status) : "accepted");
 	sc_buf_init(&b, body, sizeof(body));
@@ -1089,8 +1120,35 @@ handle_protect(struct sc_cd *cd, struct sc_cd_client *c, const struct sc_frame *
 		if (sc_buf_put_bytes(&b, zero, 32) < 0)
 			return;
 	}
-	(void)emit_frame(cd, c, SC_FRAME_PROTECT_OK, body, b.len);
+	if (emit_frame(cd, c, SC_FRAME_PROTECT_OK, body, b.len) < 0)
+		return;
+	if (resp.status < 0) {
+		client_close(cd, c, true);
+		return;
+	}
 	(void)domain_status(cd, c->dom);
+	make_ready(cd, c);		/* frames that waited behind it */
+}
+
+static void
+handle_protect(struct sc_cd *cd, struct sc_cd_client *c, const struct sc_frame *f)
+{
+	if (f->len == 0 || f->len > SC_BLOB_MAX) {
+		protocol_error(cd, c, SC_ERR_TOOLONG, "PROTECT blob has a bad size");
+		return;
+	}
+	if (++c->nprotect > SC_CD_PROTECT_MAX) {
+		protocol_error(cd, c, SC_ERR_BUSY, "too many PROTECTs on one connection");
+		return;
+	}
+	if ((c->protect_blob = malloc(f->len)) == NULL) {
+		protocol_error(cd, c, SC_ERR_ALLOC, "out of memory");
+		return;
+	}
+	memcpy(c->protect_blob, f->body, f->len);
+	c->protect_len = f->len;
+	c->protect_delay = SC_CD_PROTECT_RETRY_MIN;
+	protect_try(cd, c);
 }
 
 static void
@@ -1195,6 +1253,7 @@ process_frames(struct sc_cd *cd, struct sc_cd_client *c)
 	int r;
 
 	while (off < c->in_len && !c->dead && !finish_input_pending(c) &&
+	    c->protect_blob == NULL &&
 	    (c->state == SC_CD_FRAMED || c->state == SC_CD_SESSION)) {
 		if (SC_CD_PEND_MAX - c->pend_len < ITEM_MAX)
 			break;			/* wait for the hv to take input */
@@ -1487,6 +1546,7 @@ sc_cd_client_free(struct sc_cd *cd, struct sc_cd_client *c)
 		TAILQ_REMOVE(&cd->changed, c, chg_link);
 	heap_remove(cd, c);
 	cd->stats.clients_closed++;
+	protect_drop(c);
 	free(c->outmem);
 	free(c);
 }
@@ -1777,6 +1837,11 @@ client_timeout(struct sc_cd *cd, struct sc_cd_client *c, unsigned long long t)
 		client_close(cd, c, false);
 		set_dead(cd, c);
 		return;
+	}
+	if (c->protect_at != 0 && t >= c->protect_at && c->protect_blob != NULL) {
+		protect_try(cd, c);
+		if (c->dead || c->state == SC_CD_CLOSING)
+			return;
 	}
 	if (c->retry_at != 0 && t >= c->retry_at) {
 		/* No INPUT_SPACE event yet: retry anyway. */

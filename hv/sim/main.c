@@ -52,9 +52,22 @@
 #define EP_LISTEN	1u
 #define EP_CLIENT	2u
 #define EP_DOM		3u
+#define EP_CHK		4u	/* a disk check's result pipe */
 #define EP_KEY(k, i)	((uint64_t)(k) << 32 | (uint32_t)(i))
 #define SEND_WAIT_MS	1000
 #define DEFAULT_CONF	"/etc/sccrypt/hvsim.conf"
+/*
+ * Disk-key checks (libcryptsetup, tens of ms each) run in a child process,
+ * one per domain at a time and CHK_MAX at once, so that no domain's PROTECT
+ * stalls the ops of the others.  PROTECT answers SC_ERR_AGAIN until the
+ * result is in; the same key then gets it (kept CHK_KEEP_MS).  The last
+ * CHK_BAD refused keys of each domain are remembered (keyed hash) and
+ * refused again without a check.
+ */
+#define CHK_MAX		4
+#define CHK_KEEP_MS	10000
+#define CHK_BAD		8
+#define CHK_HASH_LEN	32
 #define DEFAULT_SOCKET	"/run/sccrypt/hvsim.sock"
 
 struct sim_dom {
@@ -63,6 +76,15 @@ struct sim_dom {
 	int		 evfd;		/* hv end of the event socketpair */
 	pid_t		 guest;
 	bool		 corrupt_logged;
+	/* Disk-key check (see CHK_MAX). */
+	enum { CHK_IDLE, CHK_RUNNING, CHK_DONE } chk;
+	pid_t		 chk_pid;
+	int		 chk_fd;	/* result pipe, -1 = none */
+	uint8_t		 chk_hash[CHK_HASH_LEN];
+	int		 chk_result;
+	unsigned long long chk_done_ms;
+	uint8_t		 bad[CHK_BAD][CHK_HASH_LEN];
+	unsigned	 nbad, bad_next;
 };
 
 struct client {
@@ -97,6 +119,8 @@ static struct sim {
 	bool		 ev_overflow;
 	uint8_t		 req[SC_OP_MAX + 1];
 	uint8_t		 resp[SC_OP_MAX];
+	uint8_t		*chk_key;	/* keys the hashes of disk keys */
+	unsigned	 nchk;		/* checks running */
 } S;
 
 static void
@@ -152,11 +176,87 @@ dom_by_id(uint32_t domid)
 
 /* ---- hv platform hooks ---- */
 
+static int ep_add(int fd, uint64_t key);
+
+/* Start checking key against d's disk in a child; SC_ERR_AGAIN or an error. */
+static int
+chk_start(struct sim_dom *d, const uint8_t *key, size_t len,
+    const uint8_t h[CHK_HASH_LEN])
+{
+	int p[2], r;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return SC_ERR_SYSTEM;
+	if ((pid = fork()) == -1) {
+		close(p[0]);
+		close(p[1]);
+		return SC_ERR_SYSTEM;
+	}
+	if (pid == 0) {
+		/* The checker: libcryptsetup, one int back, nothing else. */
+		close(p[0]);
+		r = hvsim_disk_check(d->conf->disk, key, len);
+		(void)!write(p[1], &r, sizeof(r));
+		_exit(0);
+	}
+	close(p[1]);
+	if (sc_set_nonblock(p[0], 1) != 0 ||
+	    ep_add(p[0], EP_KEY(EP_CHK, (unsigned)(d - S.dom))) != 0) {
+		close(p[0]);
+		(void)kill(pid, SIGKILL);
+		return SC_ERR_SYSTEM;	/* reap() collects the child */
+	}
+	d->chk = CHK_RUNNING;
+	d->chk_pid = pid;
+	d->chk_fd = p[0];
+	memcpy(d->chk_hash, h, CHK_HASH_LEN);
+	S.nchk++;
+	return SC_ERR_AGAIN;
+}
+
+/* A check finished (or its child died): keep the result for the retry. */
+static void
+chk_finished(struct sim_dom *d)
+{
+	ssize_t n;
+	int r = SC_ERR_SYSTEM;
+
+	do
+		n = read(d->chk_fd, &r, sizeof(r));
+	while (n == -1 && errno == EINTR);
+	if (n == -1 && errno == EAGAIN)
+		return;			/* spurious: not yet */
+	if (n != (ssize_t)sizeof(r) || r > 0)
+		r = SC_ERR_SYSTEM;
+	close(d->chk_fd);
+	d->chk_fd = -1;
+	d->chk = CHK_DONE;
+	d->chk_result = r;
+	d->chk_done_ms = sc_now_ms();
+	S.nchk--;
+	sc_info("domain %s: disk key %s", d->conf->name,
+	    r == 0 ? "verified" : r == SC_ERR_DISKKEY ? "rejected" : "check failed");
+}
+
+static bool
+chk_known_bad(const struct sim_dom *d, const uint8_t h[CHK_HASH_LEN])
+{
+	bool bad = false;
+	unsigned i;
+
+	for (i = 0; i < d->nbad; i++)
+		if (sodium_memcmp(d->bad[i], h, CHK_HASH_LEN) == 0)
+			bad = true;
+	return bad;
+}
+
 static int
 hook_disk(void *arg, uint32_t domid, const uint8_t uuid[SC_UUID_LEN],
     const uint8_t *key, size_t len)
 {
 	struct sim_dom *d = dom_by_id(domid);
+	uint8_t h[CHK_HASH_LEN];
 	int r;
 
 	(void)arg;
@@ -168,10 +268,30 @@ hook_disk(void *arg, uint32_t domid, const uint8_t uuid[SC_UUID_LEN],
 		    d->conf->name);
 		return SC_ERR_UNSUPPORTED;
 	}
-	r = hvsim_disk_check(d->conf->disk, key, len);
-	sc_info("domain %s: disk key %s", d->conf->name,
-	    r == 0 ? "verified" : r == SC_ERR_DISKKEY ? "rejected" : "check failed");
-	return r;
+	crypto_generichash(h, sizeof(h), key, len, S.chk_key, CHK_HASH_LEN);
+	if (chk_known_bad(d, h)) {
+		sc_info("domain %s: disk key rejected (refused before)", d->conf->name);
+		return SC_ERR_DISKKEY;
+	}
+	if (d->chk == CHK_DONE) {
+		if (sodium_memcmp(d->chk_hash, h, CHK_HASH_LEN) == 0) {
+			d->chk = CHK_IDLE;
+			r = d->chk_result;
+			if (r == SC_ERR_DISKKEY) {
+				memcpy(d->bad[d->bad_next], h, CHK_HASH_LEN);
+				d->bad_next = (d->bad_next + 1) % CHK_BAD;
+				if (d->nbad < CHK_BAD)
+					d->nbad++;
+			}
+			return r;
+		}
+		if (sc_now_ms() - d->chk_done_ms < CHK_KEEP_MS)
+			return SC_ERR_AGAIN;	/* another key's result is unclaimed */
+		d->chk = CHK_IDLE;
+	}
+	if (d->chk == CHK_RUNNING || S.nchk >= CHK_MAX)
+		return SC_ERR_AGAIN;
+	return chk_start(d, key, len, h);
 }
 
 static void
@@ -532,11 +652,14 @@ reap(void)
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-		for (i = 0; i < S.ndom; i++)
+		for (i = 0; i < S.ndom; i++) {
+			if (S.dom[i].chk_pid == pid)
+				S.dom[i].chk_pid = -1;	/* result: its pipe */
 			if (S.dom[i].guest == pid) {
 				S.dom[i].guest = -1;
 				guest_gone(&S.dom[i], "guest process exited");
 			}
+		}
 }
 
 /* ---- socket ---- */
@@ -607,7 +730,8 @@ hv_start(const char *pubkey_file)
 	/* One slot per configured domain: hvsim adds none at run time. */
 	if ((S.hv = sc_secure_alloc(sc_hv_size(slots))) == NULL ||
 	    (S.arena = sc_secure_alloc(S.arena_len ? S.arena_len : 1)) == NULL ||
-	    (sk = sc_secure_alloc(SC_KEY_LEN)) == NULL) {
+	    (sk = sc_secure_alloc(SC_KEY_LEN)) == NULL ||
+	    (S.chk_key = sc_secure_alloc(CHK_HASH_LEN)) == NULL) {
 		sc_error("cannot allocate secure memory");
 		return SC_ERR_ALLOC;
 	}
@@ -617,6 +741,7 @@ hv_start(const char *pubkey_file)
 	pf.notify_dom0 = hook_dom0;
 	/* A fresh hv key pair at every start. */
 	randombytes_buf(sk, SC_KEY_LEN);
+	randombytes_buf(S.chk_key, CHK_HASH_LEN);
 	if (S.conf.tcti[0] != '\0')
 		pcr_index = S.conf.pcr;
 	r = sc_hv_init(S.hv, sc_crypto_sodium(), &pf, sk, pcr_index, S.arena,
@@ -679,7 +804,19 @@ shutdown_all(void)
 	}
 	if (S.socket_made)
 		(void)unlink(S.conf.socket);
+	for (i = 0; i < S.ndom; i++) {
+		if (S.dom[i].chk_pid > 0) {
+			(void)kill(S.dom[i].chk_pid, SIGKILL);
+			(void)waitpid(S.dom[i].chk_pid, NULL, 0);
+		}
+		S.dom[i].chk_pid = -1;
+		sodium_memzero(S.dom[i].bad, sizeof(S.dom[i].bad));
+	}
 	stop_guests();
+	if (S.chk_key != NULL) {
+		sc_secure_free(S.chk_key);
+		S.chk_key = NULL;
+	}
 	if (S.hv != NULL) {
 		sc_hv_wipe(S.hv);
 		sc_secure_free(S.hv);
@@ -755,6 +892,12 @@ run(void)
 					client_close(c, "hangup");
 				if (c->fd >= 0 && (re & EPOLLOUT))
 					client_writable(c);
+				break;
+			}
+			case EP_CHK: {
+				struct sim_dom *d = &S.dom[idx];
+				if (idx < S.ndom && d->chk_fd >= 0)
+					chk_finished(d);
 				break;
 			}
 			case EP_DOM: {
@@ -919,8 +1062,11 @@ main(int argc, char **argv)
 	for (i = 0; i < MAX_CLIENTS; i++)
 		S.cl[i].fd = -1;
 	S.ndom = S.conf.ndomains;
-	for (i = 0; i < S.ndom; i++)
+	for (i = 0; i < S.ndom; i++) {
 		S.dom[i].conf = &S.conf.dom[i];
+		S.dom[i].chk_fd = -1;
+		S.dom[i].chk_pid = -1;
+	}
 
 	/* Guests first: they must never share an address space with the key. */
 	rc = 1;

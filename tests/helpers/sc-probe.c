@@ -22,6 +22,10 @@
  * --hello-only, --takeover, --viewer, --history N, --hv-key HEX (expected),
  * --timeout S, --abort-mid-frame (after the script, write half a frame and
  * kill the transport: a client vanishing mid-frame), --quiet.
+ * --protect-flood N (no keys needed): after HELLO send N PROTECTs at once,
+ * each a fresh blob with a random (wrong) 64-byte disk key, print
+ * "flood sent N", then one line per answer ("flood protect_ok status=S",
+ * "flood bye", "flood error CODE") and "flood closed" at EOF (exit 0).
  *
  * Prints "hello ...", "protect status=N", "handshake ok", "expect ok: TEXT"
  * on stdout; exits 0 when every step succeeded, 1 on a failed step or
@@ -68,10 +72,12 @@ static struct {
 	size_t		nsteps;
 	const char	*user_key, *vm_secret, *disk_key, *hv_key_hex;
 	bool		hello_only, takeover, viewer, abort_mid, quiet;
+	unsigned	flood;
 	uint32_t	history;
 	int		timeout_s;
 } opt = { .timeout_s = 20 };
 
+static bool flood_mode;		/* EOF is the expected end */
 static pid_t child = -1;
 static int to_fd = -1, from_fd = -1;
 static uint8_t encoding;
@@ -172,6 +178,10 @@ rd(uint8_t *buf, size_t max, int wait_ms)
 	r = read(from_fd, buf, max);
 	if (r < 0 && errno == EINTR)
 		return 0;
+	if (r <= 0 && flood_mode) {
+		printf("flood closed\n");
+		exit(0);
+	}
 	if (r <= 0)
 		die(3, "the transport ended (%s)", r == 0 ? "EOF" : strerror(errno));
 	return (size_t)r;
@@ -342,6 +352,55 @@ do_protect(const uint8_t user_sk[32], const uint8_t psk[32])
 	if ((int32_t)status != 0)
 		die(1, "PROTECT refused: %s", sc_err((int32_t)status));
 	hello.flags |= SC_HELLO_F_PROTECTED;
+}
+
+/* --protect-flood: N wrong-disk-key PROTECTs in a row, then the answers. */
+static void
+do_flood(unsigned n)
+{
+	static struct sc_registration reg;
+	static uint8_t blob[SC_BLOB_MAX], body[SC_FRAME_BODY_MAX];
+	char text[SC_ERRMSG_MAX + 1];
+	uint8_t sk[32];
+	struct sc_frame f;
+	struct sc_buf b;
+	uint32_t status;
+	uint16_t code;
+	unsigned i;
+
+	randombytes_buf(sk, sizeof(sk));
+	for (i = 0; i < n; i++) {
+		memset(&reg, 0, sizeof(reg));
+		memcpy(reg.uuid, hello.uuid, SC_UUID_LEN);
+		randombytes_buf(reg.vm_secret, SC_PSK_LEN);
+		randombytes_buf(reg.disk_key, 64);
+		reg.disk_key_len = 64;
+		reg.acl_count = 1;
+		if (cp->x25519_base(reg.acl[0].pubkey, sk) < 0)
+			die(1, "x25519");
+		reg.acl[0].flags = SC_ACL_F_OWNER;
+		sc_buf_init(&b, blob, sizeof(blob));
+		if (sc_blob_seal(cp, &reg, hello.hv_pubkey, &b) < 0)
+			die(1, "cannot seal a blob");
+		send_frame(SC_FRAME_PROTECT, blob, b.len);
+	}
+	printf("flood sent %u\n", n);
+	fflush(stdout);
+	flood_mode = true;
+	for (;;) {
+		if (!next_frame(&f, body, -1))
+			continue;
+		sc_buf_init_ro(&b, f.body, f.len);
+		if (f.type == SC_FRAME_PROTECT_OK && sc_buf_get_u32(&b, &status) == 0)
+			printf("flood protect_ok status=%d\n", (int32_t)status);
+		else if (f.type == SC_FRAME_BYE)
+			printf("flood bye\n");
+		else if (f.type == SC_FRAME_ERROR && sc_errorframe_parse(&b, &code, text) == 0)
+			printf("flood error %u %s\n", code, text);
+		else
+			printf("flood frame %u\n", f.type);
+		fflush(stdout);
+	}
 }
 
 static struct sc_record_layer rl;
@@ -550,6 +609,7 @@ main(int argc, char *argv[])
 		else if (strcmp(a, "--viewer") == 0) opt.viewer = true;
 		else if (strcmp(a, "--abort-mid-frame") == 0) opt.abort_mid = true;
 		else if (strcmp(a, "--quiet") == 0) opt.quiet = true;
+		else if (strcmp(a, "--protect-flood") == 0) { NEEDV(); opt.flood = (unsigned)strtoul(v, NULL, 10); }
 		else die(2, "unknown option %s", a);
 #undef NEEDV
 	}
@@ -558,7 +618,7 @@ main(int argc, char *argv[])
 	if (sodium_init() < 0)
 		die(2, "sodium_init failed");
 	cp = sc_crypto_sodium();
-	if (!opt.hello_only) {
+	if (!opt.hello_only && opt.flood == 0) {
 		if (opt.user_key == NULL || opt.vm_secret == NULL)
 			die(2, "--user-key and --vm-secret are needed (or --hello-only)");
 		load_key(opt.user_key, user_sk, 32, NULL);
@@ -568,6 +628,8 @@ main(int argc, char *argv[])
 	spawn(argv + i + 1);
 	clear_phase();
 	read_hello();
+	if (opt.flood > 0)
+		do_flood(opt.flood);
 	if (!opt.hello_only) {
 		if (opt.disk_key != NULL)
 			do_protect(user_sk, psk);

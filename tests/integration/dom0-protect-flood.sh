@@ -1,0 +1,61 @@
+#!/bin/sh
+# dom0-protect-flood: one tenant sending N bad PROTECTs on one connection
+# (each a fresh blob with a wrong disk key: a full libcryptsetup check
+# each) must not stall the other consoles.  Another client's --info on vm2
+# is answered in a small fraction of N checks' time (the reference cost of
+# one check is measured with cryptsetup on the same image; before the fix
+# consoled waited for every check in turn), the flooding connection gets
+# one refusal and is closed, and hvsim ran one check, not N.
+. "${top_srcdir}/tests/lib.sh"
+. "${top_srcdir}/tests/integration/dom0-lib.sh"
+
+dom0_need_stack
+N=60
+dom0_keys
+dom0_start_hv vm1 vm2
+dom0_start_consoled <<EOC
+allow $(id -u) vm1
+allow $(id -u) vm2
+EOC
+
+# Reference: one wrong-key check of vm1's image (plus a process start).
+head -c 64 /dev/urandom >"$T_TMP/bad.vk"
+t0=$(date +%s%N)
+cryptsetup open --test-passphrase --volume-key-file "$T_TMP/bad.vk" "$T_TMP/vm1.img" \
+    >/dev/null 2>&1 && t_fail "a random key opened the disk"
+check_ms=$((($(date +%s%N) - t0) / 1000000))
+bound_ms=$((N * check_ms / 4))
+[ "$bound_ms" -ge 500 ] || bound_ms=500
+
+t_bg "$PROBE" --timeout 60 --protect-flood "$N" \
+    -- "$SHIM" -f "$T_TMP/sccrypt.conf" vm1 >"$T_TMP/flood.out" 2>"$T_TMP/flood.err"
+flood=$!
+t_wait 300 grep -q "^flood sent $N" "$T_TMP/flood.out" || t_fail "flood not sent"
+# consoled has started on the flood once the first refusal is logged.
+t_wait 300 grep -q 'PROTECT of vm1 by uid .*: ' "$T_TMP/consoled.log" ||
+    t_fail "no PROTECT reached the hypervisor"
+t0=$(date +%s%N)
+"$SHIM" -f "$T_TMP/sccrypt.conf" --info vm2 >"$T_TMP/info.out" 2>"$T_TMP/info.err" ||
+    t_fail "--info vm2 failed: $(cat "$T_TMP/info.err")"
+ms=$((($(date +%s%N) - t0) / 1000000))
+grep -q '^vm=vm2 ' "$T_TMP/info.out" || t_fail "info: $(cat "$T_TMP/info.out")"
+[ "$ms" -lt "$bound_ms" ] ||
+    t_fail "--info vm2 took $ms ms during the flood (one check ~$check_ms ms, bound $bound_ms ms)"
+
+t_wait 300 sh -c "! kill -0 $flood 2>/dev/null" || t_fail "flooding connection still open"
+wait "$flood" || t_fail "flood probe: $(cat "$T_TMP/flood.err")"
+[ "$(grep -c '^flood protect_ok' "$T_TMP/flood.out")" = 1 ] ||
+    t_fail "answers to the flood: $(cat "$T_TMP/flood.out")"
+grep -q '^flood protect_ok status=-24$' "$T_TMP/flood.out" ||
+    t_fail "not refused for the disk key: $(cat "$T_TMP/flood.out")"
+grep -q '^flood closed' "$T_TMP/flood.out" || t_fail "connection not closed"
+checks=$(grep -c 'disk key rejected' "$T_TMP/hvsim.log" || true)
+[ "$checks" = 1 ] || t_fail "hvsim made $checks disk checks for one connection"
+t_pass "$N bad PROTECTs: --info vm2 in $ms ms (bound $bound_ms, one check ~$check_ms ms), one refusal, connection closed"
+
+# The same refused key again costs no check (remembered); a good bind works.
+dom0_probe good --user-key "$T_TMP/user.key" --vm-secret "$T_TMP/vm1.secret" \
+    --protect-disk-key "$T_TMP/vm1.vk" --send 'echo $((6*7))' --expect 42 \
+    -- "$SHIM" -f "$T_TMP/sccrypt.conf" vm1
+grep -q '^protect status=0$' "$T_TMP/good.out" || t_fail "good PROTECT"
+t_pass "a good PROTECT after the flood binds and opens a session"
