@@ -1,11 +1,11 @@
 #!/bin/sh
-# dom0-protect-flood: one tenant sending N bad PROTECTs on one connection
-# (each a fresh blob with a wrong disk key: a full libcryptsetup check
-# each) must not stall the other consoles.  Another client's --info on vm2
-# is answered in a small fraction of N checks' time (the reference cost of
-# one check is measured with cryptsetup on the same image; before the fix
-# consoled waited for every check in turn), the flooding connection gets
-# one refusal and is closed, and hvsim ran one check, not N.
+# dom0-protect-flood: K tenants' connections each sending N bad PROTECTs
+# (fresh blobs with wrong disk keys: a full libcryptsetup check each) must
+# not stall the other consoles.  Another client's --info on vm2 is answered
+# within 10 checks' time (one check measured with cryptsetup on the same
+# image; before the fix consoled waited for each read chunk's checks of
+# every flooding connection: seconds); each flooding connection gets one
+# refusal and is closed, and hvsim ran one check per connection, not N.
 . "${top_srcdir}/tests/lib.sh"
 . "${top_srcdir}/tests/integration/dom0-lib.sh"
 
@@ -24,34 +24,49 @@ t0=$(date +%s%N)
 cryptsetup open --test-passphrase --volume-key-file "$T_TMP/bad.vk" "$T_TMP/vm1.img" \
     >/dev/null 2>&1 && t_fail "a random key opened the disk"
 check_ms=$((($(date +%s%N) - t0) / 1000000))
-bound_ms=$((N * check_ms / 4))
+# Before the fix consoled ran the checks of each read chunk (~10 blobs) of
+# every flooding connection in turn before anything else: seconds.
+bound_ms=$((10 * check_ms))
 [ "$bound_ms" -ge 500 ] || bound_ms=500
 
-t_bg "$PROBE" --timeout 60 --protect-flood "$N" \
-    -- "$SHIM" -f "$T_TMP/sccrypt.conf" vm1 >"$T_TMP/flood.out" 2>"$T_TMP/flood.err"
-flood=$!
-t_wait 300 grep -q "^flood sent $N" "$T_TMP/flood.out" || t_fail "flood not sent"
-# consoled has started on the flood once the first refusal is logged.
+K=4
+for k in $(seq $K); do
+	t_bg "$PROBE" --timeout 60 --protect-flood "$N" \
+	    -- "$SHIM" -f "$T_TMP/sccrypt.conf" vm1 >"$T_TMP/flood.$k.out" 2>"$T_TMP/flood.$k.err"
+	eval "flood$k=\$!"
+done
+for k in $(seq $K); do
+	t_wait 300 grep -q "^flood sent $N" "$T_TMP/flood.$k.out" || t_fail "flood $k not sent"
+done
+# consoled has started on the flood once the first answer is logged.
 t_wait 300 grep -q 'PROTECT of vm1 by uid .*: ' "$T_TMP/consoled.log" ||
     t_fail "no PROTECT reached the hypervisor"
-t0=$(date +%s%N)
-"$SHIM" -f "$T_TMP/sccrypt.conf" --info vm2 >"$T_TMP/info.out" 2>"$T_TMP/info.err" ||
-    t_fail "--info vm2 failed: $(cat "$T_TMP/info.err")"
-ms=$((($(date +%s%N) - t0) / 1000000))
-grep -q '^vm=vm2 ' "$T_TMP/info.out" || t_fail "info: $(cat "$T_TMP/info.out")"
+max=0
+for i in 1 2 3; do
+	t0=$(date +%s%N)
+	"$SHIM" -f "$T_TMP/sccrypt.conf" --info vm2 >"$T_TMP/info.out" 2>"$T_TMP/info.err" ||
+	    t_fail "--info vm2 failed: $(cat "$T_TMP/info.err")"
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[ "$ms" -le "$max" ] || max=$ms
+	grep -q '^vm=vm2 ' "$T_TMP/info.out" || t_fail "info: $(cat "$T_TMP/info.out")"
+done
+ms=$max
 [ "$ms" -lt "$bound_ms" ] ||
     t_fail "--info vm2 took $ms ms during the flood (one check ~$check_ms ms, bound $bound_ms ms)"
 
-t_wait 300 sh -c "! kill -0 $flood 2>/dev/null" || t_fail "flooding connection still open"
-wait "$flood" || t_fail "flood probe: $(cat "$T_TMP/flood.err")"
-[ "$(grep -c '^flood protect_ok' "$T_TMP/flood.out")" = 1 ] ||
-    t_fail "answers to the flood: $(cat "$T_TMP/flood.out")"
-grep -q '^flood protect_ok status=-24$' "$T_TMP/flood.out" ||
-    t_fail "not refused for the disk key: $(cat "$T_TMP/flood.out")"
-grep -q '^flood closed' "$T_TMP/flood.out" || t_fail "connection not closed"
+for k in $(seq $K); do
+	eval "p=\$flood$k"
+	t_wait 300 sh -c "! kill -0 $p 2>/dev/null" || t_fail "flooding connection $k still open"
+	wait "$p" || t_fail "flood probe $k: $(cat "$T_TMP/flood.$k.err")"
+	[ "$(grep -c '^flood protect_ok' "$T_TMP/flood.$k.out")" = 1 ] ||
+	    t_fail "answers to flood $k: $(cat "$T_TMP/flood.$k.out")"
+	grep -q '^flood protect_ok status=-24$' "$T_TMP/flood.$k.out" ||
+	    t_fail "not refused for the disk key: $(cat "$T_TMP/flood.$k.out")"
+	grep -q '^flood closed' "$T_TMP/flood.$k.out" || t_fail "connection $k not closed"
+done
 checks=$(grep -c 'disk key rejected' "$T_TMP/hvsim.log" || true)
-[ "$checks" = 1 ] || t_fail "hvsim made $checks disk checks for one connection"
-t_pass "$N bad PROTECTs: --info vm2 in $ms ms (bound $bound_ms, one check ~$check_ms ms), one refusal, connection closed"
+[ "$checks" = "$K" ] || t_fail "hvsim made $checks disk checks for $K connections"
+t_pass "$K x $N bad PROTECTs: --info vm2 in at most $ms ms (bound $bound_ms, one check ~$check_ms ms), one refusal, connection closed"
 
 # The same refused key again costs no check (remembered); a good bind works.
 dom0_probe good --user-key "$T_TMP/user.key" --vm-secret "$T_TMP/vm1.secret" \
