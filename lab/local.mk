@@ -13,6 +13,8 @@ lab/sccrypt-lab: $(top_srcdir)/lab/sccrypt-lab.in Makefile
 	    $(top_srcdir)/lab/sccrypt-lab.in >$@.tmp && \
 	chmod +x $@.tmp && mv $@.tmp $@
 
-TESTS += tests/integration/lab-tmux.sh tests/integration/eavesdrop.sh
-dist_check_SCRIPTS += tests/integration/lab-tmux.sh tests/integration/eavesdrop.sh
+TESTS += tests/integration/lab-tmux.sh tests/integration/eavesdrop.sh \
+	tests/integration/lab-dir.sh
+dist_check_SCRIPTS += tests/integration/lab-tmux.sh tests/integration/eavesdrop.sh \
+	tests/integration/lab-dir.sh
 EXTRA_DIST += tests/integration/lab-lib.sh

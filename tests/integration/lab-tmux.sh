@@ -29,6 +29,22 @@ grep -q 'expires: ' "$T_TMP/status" || t_fail "no certificate expiry"
 grep -q 'pinned key server' "$T_TMP/status" || t_fail "certificate not signed by the pinned key"
 t_pass "up: every component running, vm1/vm2 protected, certificate valid for lab-dom0"
 
+# The lab's TPM has no authorisation: it must be reachable only through
+# unix sockets of mode 0600 in the private run directory, never over TCP.
+for s in tpm.sock tpm.sock.ctrl; do
+	[ -S "$LAB_DIR/run/$s" ] || t_fail "no swtpm socket run/$s"
+	[ "$(stat -c %a "$LAB_DIR/run/$s")" = 600 ] || t_fail "run/$s is not 0600"
+done
+[ "$(stat -c %a "$LAB_DIR")" = 700 ] || t_fail "lab directory not private"
+swpid=$(cat "$LAB_DIR/run/swtpm.pid")
+tr '\0' ' ' <"/proc/$swpid/cmdline" | grep -q 'type=tcp' && t_fail "swtpm on TCP"
+swinodes=$(ls -l "/proc/$swpid/fd" 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\]$/\1/p')
+for i in $swinodes; do
+	awk -v i="$i" '$4 == "0A" && $10 == i { f = 1 } END { exit !f }' \
+	    /proc/net/tcp /proc/net/tcp6 2>/dev/null && t_fail "swtpm listens on TCP"
+done
+t_pass "swtpm only on unix sockets (0600) in the private lab directory"
+
 # The long-lived processes: every component and each VM's console command.
 # Short-lived children (a guest's `sleep` while it waits for power-on) come
 # and go by themselves and say nothing about idempotence.
