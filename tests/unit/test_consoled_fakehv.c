@@ -173,9 +173,16 @@ fake_call(struct sc_backend *bk, struct sc_op_hdr *req, const uint8_t *payload,
 		resp->len = 40;
 		return 0;
 	case SC_OP_PROTECT:
-		d->flags |= SC_DOM_F_PROTECTED;
 		memset(rpay, 0xaa, 32);
 		resp->len = 32;
+		if (fakehv.protect_again > 0) {
+			fakehv.protect_again--;
+			resp->status = SC_ERR_AGAIN;	/* the disk check runs */
+			return 0;
+		}
+		resp->status = fakehv.protect_status;
+		if (fakehv.protect_status == 0)
+			d->flags |= SC_DOM_F_PROTECTED;
 		return 0;
 	case SC_OP_OPEN:
 		if (!(d->flags & SC_DOM_F_PROTECTED)) {

@@ -39,6 +39,8 @@ struct fake_hv {
 	bool		fail_transport;	/* every call fails with SC_ERR_EOF */
 	bool		open_refuse;	/* OPEN answers SC_ERR_PERM */
 	bool		takeover;	/* a new OPEN closes the domain's other sessions */
+	unsigned	protect_again;	/* PROTECT answers SC_ERR_AGAIN this often first */
+	int		protect_status;	/* then this (0 = bound) */
 	uint8_t		raw_out[FAKE_Q];	/* plaintext the "guest" wrote */
 	size_t		raw_out_len;
 	uint8_t		raw_in[FAKE_Q];

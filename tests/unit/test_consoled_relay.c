@@ -250,6 +250,138 @@ reap(void)
 	}
 }
 
+
+/* PROTECT while the hv checks (SC_ERR_AGAIN): retried on the timer, the loop
+ * never waits; a refusal ends the connection; a fifth PROTECT is an error. */
+static void
+test_protect_retry_and_limits(void **state)
+{
+	struct sc_cd_client *c, *o;
+	struct rx rx, orx;
+	uint8_t blob[64];
+	unsigned n0, i;
+	char line[128];
+	int32_t st;
+
+	(void)state;
+	memset(blob, 0x5a, sizeof(blob));
+	fakehv.protect_again = 3;
+	fakehv.protect_status = SC_ERR_DISKKEY;
+	c = open_framed(1000, "plain", 'B', &rx);
+	n0 = fakehv.ops[SC_OP_PROTECT];
+	send_frame(c, SC_FRAME_PROTECT, blob, sizeof(blob));
+	/* A second PROTECT queued behind it waits (never sent to the hv). */
+	send_frame(c, SC_FRAME_PROTECT, blob, sizeof(blob));
+	assert_int_equal(fakehv.ops[SC_OP_PROTECT], n0 + 1);
+	assert_false(next_frame(c, &rx));
+	assert_non_null(c->protect_blob);
+	/* Meanwhile another client is served at once. */
+	o = sc_cd_client_new(&cd, -1, 1000, 2);
+	send_bytes(o, "SCCRYPT/1 info vm2 B\n", 21);
+	take_line(o, line, sizeof(line));
+	assert_string_equal(line, "OK text\n");
+	(void)orx;
+	/* The retries follow the timer: 5, 10, 20 ms. */
+	for (i = 0; i < 3; i++) {
+		assert_true(sc_cd_tick(&cd) <= 20);
+		fake_now += 20;
+		(void)sc_cd_tick(&cd);
+		pump();
+	}
+	assert_int_equal(fakehv.ops[SC_OP_PROTECT], n0 + 4);
+	assert_true(next_frame(c, &rx));
+	assert_int_equal(rx.type, SC_FRAME_PROTECT_OK);
+	st = (int32_t)((uint32_t)rx.body[0] << 24 | (uint32_t)rx.body[1] << 16 |
+	    (uint32_t)rx.body[2] << 8 | rx.body[3]);
+	assert_int_equal(st, SC_ERR_DISKKEY);
+	assert_true(next_frame(c, &rx));
+	assert_int_equal(rx.type, SC_FRAME_BYE);
+	assert_int_equal(c->state, SC_CD_CLOSING);
+	/* The queued second PROTECT never reached the hv. */
+	pump();
+	assert_int_equal(fakehv.ops[SC_OP_PROTECT], n0 + 4);
+	reap();
+
+	/* Accepted PROTECTs: four per connection, the fifth is an error. */
+	fakehv.protect_again = 0;
+	fakehv.protect_status = 0;
+	c = open_framed(1000, "vm1", 'B', &rx);
+	for (i = 0; i < 5; i++)
+		send_frame(c, SC_FRAME_PROTECT, blob, sizeof(blob));
+	pump();
+	for (i = 0; i < 4; i++) {
+		assert_true(next_frame(c, &rx));
+		assert_int_equal(rx.type, SC_FRAME_PROTECT_OK);
+	}
+	assert_true(next_frame(c, &rx));
+	assert_int_equal(rx.type, SC_FRAME_ERROR);
+	assert_int_equal(c->state, SC_CD_CLOSING);
+	assert_int_equal(fakehv.ops[SC_OP_PROTECT], n0 + 8);
+	reap();
+}
+
+/* SIGHUP with a policy that no longer allows a user: its clients end. */
+static void
+test_policy_revocation(void **state)
+{
+	struct sc_cd_client *a, *b, *r;
+	struct rx ra, rb;
+	const char *why;
+	unsigned line;
+	static const char text[] = "allow 1000 vm2\nallow 0 *\n";
+
+	(void)state;
+	a = open_session(1000, "vm1", &ra);
+	b = open_session(1000, "vm2", &rb);
+	r = sc_cd_client_new(&cd, -1, 1000, 3);
+	send_bytes(r, "SCCRYPT/1 auto plain B\n", 23);
+	assert_int_equal(r->state, SC_CD_RAW);
+	assert_int_equal(sc_cd_policy_changed(&cd), 0);
+	sc_conf_defaults(conf);
+	assert_int_equal(sc_conf_parse(conf, text, strlen(text), &line, &why), 0);
+	conf->certificate[0] = '\0';
+	conf->input_rate = 0;
+	(void)sc_conf_resolve_users(conf);
+	assert_int_equal(sc_cd_policy_changed(&cd), 2);
+	assert_int_equal(a->state, SC_CD_CLOSING);
+	assert_int_equal(r->state, SC_CD_CLOSING);
+	assert_int_equal(b->state, SC_CD_SESSION);
+	assert_true(next_frame(a, &ra));
+	assert_int_equal(ra.type, SC_FRAME_ERROR);
+	reap();
+}
+
+/* Per-uid caps; a full table of request-phase connections gives way. */
+static void
+test_admission(void **state)
+{
+	struct sc_cd_client *c[4];
+	unsigned i;
+
+	(void)state;
+	conf->max_clients = 4;
+	conf->max_clients_per_user = 2;
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(sc_cd_admit(&cd, 2000), 0);
+		c[i] = sc_cd_client_new(&cd, -1, 2000, 10);
+	}
+	/* uid 2000 (no allow rule) is at its cap; root is not capped. */
+	assert_int_equal(sc_cd_admit(&cd, 2000), SC_ERR_BUSY);
+	for (i = 2; i < 4; i++) {
+		assert_int_equal(sc_cd_admit(&cd, 3000), 0);
+		c[i] = sc_cd_client_new(&cd, -1, 3000, 11);
+	}
+	/* Full of idle request-phase connections of users without rules. */
+	assert_int_equal(sc_cd_admit(&cd, 3000), SC_ERR_BUSY);
+	assert_int_equal(sc_cd_admit(&cd, 4000), SC_ERR_BUSY);
+	/* An allowed user (1000) gets the oldest one's place. */
+	assert_int_equal(sc_cd_admit(&cd, 1000), 0);
+	assert_int_equal(c[0]->state, SC_CD_CLOSING);
+	for (i = 1; i < 4; i++)
+		assert_int_equal(c[i]->state, SC_CD_REQ);
+	reap();
+}
+
 /* ------------------------------------------------------------------------ */
 
 static void
@@ -1047,6 +1179,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_timer_heap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_work_follows_activity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_timer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_protect_retry_and_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_revocation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_admission, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
