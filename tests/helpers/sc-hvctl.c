@@ -69,6 +69,7 @@
 /* Limits of the numbers this tool reads from its arguments. */
 #define TIMEOUT_S_MAX	86400		/* -t: one day */
 #define SLEEP_MS_MAX	3600000UL	/* step sleep:MS: one hour */
+#define PROTECT_TRIES	1500		/* x 20 ms: 30 s of SC_ERR_AGAIN */
 
 static struct sc_opsock *ops;
 static FILE *dumpf;
@@ -514,7 +515,10 @@ cmd_protect(int argc, char **argv)
 	sc_buf_init(&b, blob, sizeof(blob));
 	if ((r = sc_blob_seal(sc_crypto_sodium(), reg, hvpk, &b)) != 0)
 		die("seal: %s", sc_err(r));
-	st = request(SC_OP_PROTECT, di.domid, 0, 0, blob, b.len);
+	/* SC_ERR_AGAIN: the hv is checking the disk key; ask again. */
+	for (i = 0; (st = request(SC_OP_PROTECT, di.domid, 0, 0, blob, b.len)) ==
+	    SC_ERR_AGAIN && i < PROTECT_TRIES; i++)
+		usleep(20000);
 	if (rh.len == 32) {
 		/* dom0 relays the answer; the confirm proves the hv said it. */
 		if (sc_blob_confirm(sc_crypto_sodium(), reg, hvpk, st, confirm) != 0 ||

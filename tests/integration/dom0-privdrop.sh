@@ -157,9 +157,12 @@ EOC
 bind=""
 grep -q 'protected=yes' "$T_TMP/hello.out" || bind="--protect-disk-key $T_TMP/vm1.vk"
 # sudo's environment for a user nobody; the probe stays connected a while.
+# Under sudo the shim takes no -f: dom0_sudo_setup leads its default socket
+# to this consoled (a private mount namespace).
+dom0_sudo_setup "$T_TMP/cd.sock" || t_skip "the sudo path needs mount namespaces"
 SUDO_UID=$NB_UID SUDO_GID=$NB_GID SUDO_USER=nobody \
     "$PROBE" $uk --vm-secret "$T_TMP/vm1.secret" $bind --send 'echo $((6*7))' \
-    --expect 42 --sleep 3000 -- $(shim vm1) >"$T_TMP/sudo.out" 2>"$T_TMP/sudo.err" &
+    --expect 42 --sleep 3000 -- "$T_TMP/sudo-shim" vm1 >"$T_TMP/sudo.out" 2>"$T_TMP/sudo.err" &
 PP=$!
 T_PIDS="$T_PIDS $PP"
 t_wait 100 grep -q '^expect ok: 42$' "$T_TMP/sudo.out" ||
