@@ -8,7 +8,8 @@
  * whole stream (request line included) is fuzz data; otherwise a valid
  * request is prepended (bits 0-1: console B, console A, auto on an
  * unprotected domain, protect), and bit 0x04 prepends a valid HS_INIT frame
- * so the session state is reached.  Invariants: every buffer stays within its
+ * so the session state is reached; bits 0x20/0x40 make PROTECT answer "try
+ * again" before its result / refuse it.  Invariants: every buffer stays within its
  * bound; the daemon state stays consistent (checked by the sanitizers).
  */
 #include "config.h"
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/err.h"
 #include "core/frame.h"
 #include "log.h"
 #include "consoled.h"
@@ -107,6 +109,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (bk.ops->open(&bk, conf) < 0 || sc_cd_backend_up(&cd) < 0)
 		abort();
 	fakehv.ring_space = (sc & 0x08) ? 5 : (size_t)-1;
+	/* Bit 0x20: PROTECT answers "try again" (a check running) a few times,
+	 * and bit 0x40 then refuses it (wrong disk key). */
+	fakehv.protect_again = (sc & 0x20) ? 3 : 0;
+	fakehv.protect_status = (sc & 0x40) ? SC_ERR_DISKKEY : 0;
 	c = sc_cd_client_new(&cd, -1, 1000, 1);
 	if (c == NULL)
 		abort();
