@@ -60,12 +60,15 @@
  * Disk-key checks (libcryptsetup, tens of ms each) run in a child process,
  * one per domain at a time and CHK_MAX at once, so that no domain's PROTECT
  * stalls the ops of the others.  PROTECT answers SC_ERR_AGAIN until the
- * result is in; the same key then gets it (kept CHK_KEEP_MS).  The last
+ * result is in; the same key then gets it (kept CHK_KEEP_MS; a check
+ * that hangs, e.g. on a dead NFS image, is killed after CHK_TIMEOUT_MS and
+ * counts as failed).  The last
  * CHK_BAD refused keys of each domain are remembered (keyed hash) and
  * refused again without a check.
  */
 #define CHK_MAX		4
-#define CHK_KEEP_MS	10000
+#define CHK_KEEP_MS	2000
+#define CHK_TIMEOUT_MS	30000	/* a check still running then is killed */
 #define CHK_BAD		8
 #define CHK_HASH_LEN	32
 #define DEFAULT_SOCKET	"/run/sccrypt/hvsim.sock"
@@ -82,7 +85,7 @@ struct sim_dom {
 	int		 chk_fd;	/* result pipe, -1 = none */
 	uint8_t		 chk_hash[CHK_HASH_LEN];
 	int		 chk_result;
-	unsigned long long chk_done_ms;
+	unsigned long long chk_done_ms;	/* or, while running, its start */
 	uint8_t		 bad[CHK_BAD][CHK_HASH_LEN];
 	unsigned	 nbad, bad_next;
 };
@@ -208,6 +211,7 @@ chk_start(struct sim_dom *d, const uint8_t *key, size_t len,
 		return SC_ERR_SYSTEM;	/* reap() collects the child */
 	}
 	d->chk = CHK_RUNNING;
+	d->chk_done_ms = sc_now_ms();
 	d->chk_pid = pid;
 	d->chk_fd = p[0];
 	memcpy(d->chk_hash, h, CHK_HASH_LEN);
@@ -289,7 +293,14 @@ hook_disk(void *arg, uint32_t domid, const uint8_t uuid[SC_UUID_LEN],
 			return SC_ERR_AGAIN;	/* another key's result is unclaimed */
 		d->chk = CHK_IDLE;
 	}
-	if (d->chk == CHK_RUNNING || S.nchk >= CHK_MAX)
+	if (d->chk == CHK_RUNNING) {
+		if (sc_now_ms() - d->chk_done_ms >= CHK_TIMEOUT_MS && d->chk_pid > 0) {
+			sc_warn("domain %s: disk check hangs; killed", d->conf->name);
+			(void)kill(d->chk_pid, SIGKILL);	/* its pipe ends: failed */
+		}
+		return SC_ERR_AGAIN;
+	}
+	if (S.nchk >= CHK_MAX)
 		return SC_ERR_AGAIN;
 	return chk_start(d, key, len, h);
 }
