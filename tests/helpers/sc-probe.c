@@ -375,6 +375,8 @@ do_flood(unsigned n)
 		randombytes_buf(reg.vm_secret, SC_PSK_LEN);
 		randombytes_buf(reg.disk_key, 64);
 		reg.disk_key_len = 64;
+		/* A current generation: refused for the disk key, not as stale. */
+		reg.generation = sc_blob_generation_now() + i;
 		reg.acl_count = 1;
 		if (cp->x25519_base(reg.acl[0].pubkey, sk) < 0)
 			die(1, "x25519");
