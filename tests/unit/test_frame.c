@@ -1468,7 +1468,7 @@ test_hello_invalid(void **state)
 	/* The encoder refuses what the parser would refuse. */
 	sc_buf_init(&b, bad, sizeof(bad));
 	fill_hello(h);
-	h->version = 2;
+	h->version = 1;
 	assert_int_equal(sc_hello_encode(h, &b), SC_ERR_VERSION);
 	fill_hello(h);
 	h->flags = 0x40;
