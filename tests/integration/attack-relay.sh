@@ -345,9 +345,10 @@ batch_run() {
 	rm -f "$T_TMP/cap.c2s" "$T_TMP/cap.s2c" "$T_TMP/a.rc"
 	: >"$T_TMP/relay.log"
 	: >"$T_TMP/a.out"
-	t_bg sh -c '"$@" <"$0" >"$1.out" 2>"$1.err"; echo $? >"$1.rc.tmp"; mv "$1.rc.tmp" "$1.rc"' \
-	    "$bin" "$T_TMP/a" "$TERM_BIN" -H $HOSTNAME_ --strict-hv-key --pipe vm1 \
-	    --linger 300 -- "$RELAY" --log "$T_TMP/relay.log" --capture "$T_TMP/cap" \
+	t_bg sh -c 'f=$1; shift; "$@" <"$0" >"$f.out" 2>"$f.err"
+	    echo $? >"$f.rc.tmp"; mv "$f.rc.tmp" "$f.rc"' \
+	    "$bin" "$T_TMP/a" "$TERM_BIN" -H $HOSTNAME_ --strict-hv-key --linger 300 --pipe vm1 \
+	    -- "$RELAY" --log "$T_TMP/relay.log" --capture "$T_TMP/cap" \
 	    "$@" -- $(shim_cmd vm1)
 	victim_end "$bname" "$want" "$re" "$boutcome"
 }
