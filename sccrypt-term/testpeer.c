@@ -278,7 +278,8 @@ cmd_serve(int argc, char **argv)
 		die("expected HS_INIT");
 	{
 		uint8_t prologue[9 + 16 + 32], pay[64], msg[256];
-		uint8_t hs2[SC_HS2_PAYLOAD_LEN] = { 1, SC_HS2_F_OWNER, 0, 1, 0, 0 };
+		uint8_t hs2[SC_HS2_PAYLOAD_LEN] = { SC_PROTOCOL_VERSION,
+		    SC_HS2_F_OWNER, 0, 1, 0, 0 };
 		struct sc_buf pb, mb;
 
 		memcpy(prologue, SC_PROTOCOL_ID, 9);

@@ -51,8 +51,9 @@ make_pair(struct pair *p)
 	uint8_t prologue[SC_PROTOCOL_ID_LEN + 16 + 32];
 	uint8_t m1[256], m2[256], pl[64];
 	struct sc_buf b1, b2, pb;
-	const uint8_t hs1[SC_HS1_PAYLOAD_LEN] = { 1, 0, 0, 0, 0x10, 0 };
-	const uint8_t hs2[SC_HS2_PAYLOAD_LEN] = { 1, SC_HS2_F_OWNER };
+	const uint8_t hs1[SC_HS1_PAYLOAD_LEN] = { SC_PROTOCOL_VERSION, 0, 0, 0,
+	    0x10, 0 };
+	const uint8_t hs2[SC_HS2_PAYLOAD_LEN] = { SC_PROTOCOL_VERSION, SC_HS2_F_OWNER };
 
 	assert_non_null(pat);
 	assert_int_equal(sc_x25519_keypair(cp, ipk, isk), 0);
