@@ -665,7 +665,7 @@ sc_cd_rescan(struct sc_cd *cd)
 	return 0;
 }
 
-/* STATUS op: refresh flags, return history_used (0 if unknown). */
+/* STATUS op: refresh flags, return the history size (0 if unknown). */
 static uint32_t
 domain_status(struct sc_cd *cd, struct sc_cd_domain *d)
 {

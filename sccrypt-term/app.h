@@ -28,6 +28,8 @@
 /* After a non-terminal stdin ends: quiet time before closing (--linger). */
 #define APP_LINGER_MS		1000
 #define APP_LINGER_MAX_MS	86400000UL
+/* After our CLOSE: how long to wait for the hv's (the close handshake). */
+#define APP_CLOSE_WAIT_MS	15000
 
 enum app_mode {
 	MODE_SSH = 0,		/* built-in libssh transport */
@@ -81,6 +83,7 @@ struct app {
 	bool		read_user;	/* the user's side is being read */
 	bool		user_eof;	/* a non-terminal stdin ended */
 	unsigned long long last_output_ms;
+	unsigned long long close_deadline_ms;	/* our CLOSE sent: wait until */
 	bool		interactive;
 	bool		quitting;
 	int		log_fd;

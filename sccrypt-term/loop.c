@@ -179,6 +179,22 @@ update_status(struct app *a)
  * it is, and its EOF ends the session once the console has been quiet for
  * a->linger_ms (there is no half-close).
  */
+/*
+ * End the session in order: our CLOSE, then wait (APP_CLOSE_WAIT_MS) for
+ * the hv's, which says that everything we sent arrived.  Without it the
+ * session fails (exit 5): the end of the input cannot be known to be there.
+ */
+static void
+app_close(struct app *a)
+{
+	if (sess_close(&a->sess) < 0 || a->sess.state != SESS_CLOSING) {
+		a->quitting = true;
+		return;
+	}
+	if (a->close_deadline_ms == 0)
+		a->close_deadline_ms = sc_now_ms() + APP_CLOSE_WAIT_MS;
+}
+
 static void
 start_reading_user(struct app *a)
 {
@@ -249,8 +265,7 @@ sink_event(void *ctx, enum sess_event ev)
 			fflush(stdout);
 			a->batch_status = s->owner_status;
 			a->batch_done = true;
-			(void)!sess_close(&a->sess);
-			a->quitting = true;
+			app_close(a);
 		}
 		break;
 	}
@@ -331,9 +346,13 @@ esc_command(void *ctx, enum esc_cmd cmd, uint8_t arg)
 
 	switch (cmd) {
 	case ESC_CMD_DISCONNECT:
+		if (a->sess.state == SESS_CLOSING) {
+			sess_close_abandon(&a->sess, "you disconnected again "
+			    "before it answered");
+			break;
+		}
 		tty_notice("disconnecting");
-		(void)!sess_close(&a->sess);
-		a->quitting = true;
+		app_close(a);
 		break;
 	case ESC_CMD_BREAK_PENDING:
 		tty_notice("break: press the SysRq key (Enter: plain break, Esc: cancel)");
@@ -543,12 +562,26 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 			    end = a->last_output_ms + a->linger_ms;
 
 			if (outq_pending() == 0 && now >= end) {
-				(void)!sess_close(&a->sess);
-				a->quitting = true;
+				app_close(a);
 				continue;
 			}
 			timeout = outq_pending() > 0 || end - now > 100 ? 100 :
 			    (int)(end - now);
+		}
+		if (a->sess.state == SESS_CLOSING) {
+			unsigned long long now = sc_now_ms();
+
+			if (now >= a->close_deadline_ms) {
+				char why[64];
+
+				snprintf(why, sizeof(why), "no answer within %d s",
+				    APP_CLOSE_WAIT_MS / 1000);
+				sess_close_abandon(&a->sess, why);
+				continue;
+			}
+			if (timeout < 0 ||
+			    a->close_deadline_ms - now < (unsigned long long)timeout)
+				timeout = (int)(a->close_deadline_ms - now);
 		}
 		if (poll(p, (nfds_t)np, timeout) < 0) {
 			if (errno == EINTR)
@@ -610,8 +643,7 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 				a->read_user = false;
 				if (a->interactive) {
 					/* the terminal went away: close like ~. */
-					(void)!sess_close(&a->sess);
-					a->quitting = true;
+					app_close(a);
 				} else {
 					a->user_eof = true;
 					a->last_output_ms = sc_now_ms();

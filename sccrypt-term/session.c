@@ -84,6 +84,7 @@ sess_state_name(enum sess_state st)
 	case SESS_HANDSHAKE:	return "handshake";
 	case SESS_PROTECTING:	return "protecting";
 	case SESS_OPEN:		return "encrypted";
+	case SESS_CLOSING:	return "closing";
 	case SESS_DONE:		return "closed";
 	case SESS_FAILED:	return "failed";
 	}
@@ -280,7 +281,13 @@ on_hello(struct sess *s, struct sc_buf *body)
 	char msg[SESS_MSG_MAX];
 	int r;
 
-	if ((r = sc_hello_parse(body, &s->hello)) < 0)
+	if ((r = sc_hello_parse(body, &s->hello)) == SC_ERR_VERSION &&
+	    body->len > 0)
+		return fail(s, SESS_X_PROTOCOL, r, "dom0 speaks SCCrypt protocol "
+		    "version %u, this client version %u: the host's sccrypt "
+		    "packages and this client must be upgraded together",
+		    body->data[0], SC_PROTOCOL_VERSION);
+	if (r < 0)
 		return fail(s, SESS_X_PROTOCOL, r, "malformed HELLO from dom0: %s",
 		    sc_err(r));
 	s->have_hello = true;
@@ -472,6 +479,49 @@ close_reason(uint8_t r)
 	return "closed (unknown reason)";
 }
 
+/*
+ * The hv's CLOSE: the session ends.  Its counts are checked by the record
+ * layer (sent = what we opened before it); recv says how many of our
+ * records the hv processed.  Exit 0 needs all of them, unless the hv ended
+ * the session for a reason of its own (shutdown, takeover, ACL), where
+ * what was in flight is lost by design and counted in a notice.
+ */
+static int
+on_close(struct sess *s, struct sc_buf *pt)
+{
+	struct sc_record_close c;
+	uint64_t lost;
+	char text[4 * SC_CLOSE_TEXT_MAX + 1];
+	int r;
+
+	if ((r = sc_record_close_parse(&s->rl, pt->data, pt->len, &c)) < 0)
+		return fail(s, SESS_X_PROTOCOL, r, "%s CLOSE record from the "
+		    "hypervisor (%s)", r == SC_ERR_MISMATCH ? "inconsistent" :
+		    "malformed", sc_err(r));
+	sc_sanitize(text, sizeof(text), c.text, c.text_len);
+	lost = s->rl.stats.records_sent - c.recv;
+	if (s->state == SESS_CLOSING && lost == 0) {
+		done(s);		/* the answer to our CLOSE */
+		return 0;
+	}
+	notice(s, "session %s%s%s", close_reason(c.reason),
+	    c.text_len ? ": " : "", text);
+	if (c.reason == SC_CLOSE_PROTOCOL)
+		return fail(s, SESS_X_PROTOCOL, SC_ERR_CLOSED, "%s",
+		    close_reason(c.reason));
+	if (lost > 0 && c.reason == SC_CLOSE_NORMAL)
+		return fail(s, SESS_X_TAMPER, SC_ERR_CLOSED, "the hypervisor "
+		    "closed the session without receiving your last %llu "
+		    "record%s: the end of your input did not reach the VM",
+		    (unsigned long long)lost, lost == 1 ? "" : "s");
+	if (lost > 0)
+		notice(s, "your last %llu record%s did not reach the VM before "
+		    "the session ended", (unsigned long long)lost,
+		    lost == 1 ? "" : "s");
+	done(s);
+	return 0;
+}
+
 static int
 on_record(struct sess *s, const uint8_t *p, size_t len)
 {
@@ -484,6 +534,11 @@ on_record(struct sess *s, const uint8_t *p, size_t len)
 		return fail(s, SESS_X_TAMPER, r,
 		    "connection tampered with \xe2\x80\x94 session closed (%s)",
 		    sc_err(r));
+	if (type == SC_REC_CLOSE)
+		return on_close(s, &pt);
+	/* After our CLOSE only the hv's CLOSE matters: output is not shown. */
+	if (s->state == SESS_CLOSING)
+		return 0;
 	switch (type) {
 	case SC_REC_DATA:
 		if (s->lost_deferred)	/* live output: the replay is over */
@@ -506,24 +561,6 @@ on_record(struct sess *s, const uint8_t *p, size_t len)
 	case SC_REC_NOTICE:
 		show_notice(s, &pt);
 		break;
-	case SC_REC_CLOSE: {
-		uint8_t reason = 0;
-		const uint8_t *tp = NULL;
-		size_t tn = 0;
-		char text[4 * 255 + 1];
-
-		if (sc_buf_get_u8(&pt, &reason) < 0 ||
-		    sc_buf_get_str8(&pt, &tp, &tn, 255) < 0)
-			tn = 0;
-		sc_sanitize(text, sizeof(text), tp, tn);
-		notice(s, "session %s%s%s", close_reason(reason),
-		    tn ? ": " : "", text);
-		if (reason == SC_CLOSE_PROTOCOL)
-			return fail(s, SESS_X_PROTOCOL, SC_ERR_CLOSED, "%s",
-			    close_reason(reason));
-		done(s);
-		break;
-	}
 	case SC_REC_PING:
 		if (pt.len > 64)
 			return fail(s, SESS_X_PROTOCOL, SC_ERR_TOOLONG, "oversized PING");
@@ -610,6 +647,24 @@ on_error_frame(struct sess *s, uint16_t code, const char *text)
 	    "dom0 relay (not authenticated): %s (code %u)", text, code);
 }
 
+/*
+ * The encrypted session ended without the hv's CLOSE: whoever cut it (dom0,
+ * or the network on its way), the end of the output or of the input may be
+ * missing, and nothing says how much.  That is the tamper class (exit 5).
+ */
+static int
+cut_off(struct sess *s, const char *how)
+{
+	if (s->state == SESS_CLOSING)
+		return fail(s, SESS_X_TAMPER, SC_ERR_CLOSED, "the session ended "
+		    "without the hypervisor's CLOSE (%s): it never confirmed "
+		    "your CLOSE, so the end of your input may not have reached "
+		    "the VM", how);
+	return fail(s, SESS_X_TAMPER, SC_ERR_CLOSED, "the session ended without "
+	    "the hypervisor's CLOSE (%s): the end of the console output or of "
+	    "your input may be missing (cut by dom0 or the network)", how);
+}
+
 static int
 on_frame(struct sess *s, const struct sc_frame *f)
 {
@@ -625,8 +680,8 @@ on_frame(struct sess *s, const struct sc_frame *f)
 		return on_error_frame(s, code, text);
 	}
 	if (f->type == SC_FRAME_BYE) {
-		if (s->state == SESS_OPEN)
-			notice(s, "the relay closed the connection");
+		if (s->state == SESS_OPEN || s->state == SESS_CLOSING)
+			return cut_off(s, "dom0 ended it (BYE)");
 		return fail(s, SESS_X_TRANSPORT, SC_ERR_CLOSED,
 		    "the relay closed the connection (BYE) in state %s",
 		    sess_state_name(s->state));
@@ -645,6 +700,7 @@ on_frame(struct sess *s, const struct sc_frame *f)
 			return on_protect_ok(s, &body);
 		break;
 	case SESS_OPEN:
+	case SESS_CLOSING:
 		if (f->type == SC_FRAME_RECORD)
 			return on_record(s, f->body, f->len);
 		break;
@@ -785,9 +841,10 @@ sess_wire_eof(struct sess *s)
 		    "the connection closed before the console started");
 	}
 	case SESS_OPEN:
-		return fail(s, SESS_X_TRANSPORT, SC_ERR_EOF,
-		    "the connection to dom0 was lost%s",
-		    sc_frame_decoder_partial(&s->dec) ? " in the middle of a frame" : "");
+	case SESS_CLOSING:
+		return cut_off(s, sc_frame_decoder_partial(&s->dec) ?
+		    "the connection closed in the middle of a frame" :
+		    "the connection closed");
 	default:
 		return fail(s, SESS_X_TRANSPORT, SC_ERR_EOF,
 		    "the connection closed during the %s phase",
@@ -841,6 +898,7 @@ sess_user_input(struct sess *s, const uint8_t *in, size_t len)
 		if (s->hs2_flags & SC_HS2_F_VIEWER)
 			return 0;
 		return send_data(s, in, len);
+	case SESS_CLOSING:		/* nothing after our CLOSE */
 	case SESS_DONE:
 		return 0;
 	case SESS_FAILED:
@@ -911,12 +969,32 @@ sess_ping(struct sess *s)
 int
 sess_close(struct sess *s)
 {
-	static const uint8_t bye[2] = { SC_CLOSE_NORMAL, 0 };
-	int r = 0;
+	struct sc_buf ct;
+	int r;
 
-	if (s->state == SESS_OPEN)
-		r = send_record(s, SC_REC_CLOSE, bye, sizeof(bye));
-	if (r == 0)
+	if (s->state == SESS_CLOSING || s->state == SESS_FAILED ||
+	    s->state == SESS_DONE)
+		return 0;
+	if (s->state != SESS_OPEN || !s->have_rl) {
 		done(s);
-	return r;
+		return 0;
+	}
+	if (sc_record_need_rekey(&s->rl) &&
+	    (r = send_record(s, SC_REC_REKEY, NULL, 0)) < 0)
+		return r;
+	sc_buf_init(&ct, s->recbuf, sizeof(s->recbuf));
+	if ((r = sc_record_seal_close(&s->rl, SC_CLOSE_NORMAL, "", &ct)) < 0)
+		return fail(s, SESS_X_LOCAL, r, "cannot seal the CLOSE: %s",
+		    sc_err(r));
+	if ((r = send_frame(s, SC_FRAME_RECORD, ct.data, ct.len)) < 0)
+		return r;
+	s->state = SESS_CLOSING;
+	return 0;
+}
+
+void
+sess_close_abandon(struct sess *s, const char *why)
+{
+	if (s->state == SESS_CLOSING)
+		(void)cut_off(s, why);
 }

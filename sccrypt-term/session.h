@@ -43,7 +43,8 @@ enum sess_state {
 	SESS_HANDSHAKE,		/* HS_INIT sent, waiting for HS_RESP */
 	SESS_PROTECTING,	/* PROTECT sent, waiting for PROTECT_OK */
 	SESS_OPEN,		/* records both ways */
-	SESS_DONE,		/* orderly end (CLOSE, BYE, PROTECT_OK) */
+	SESS_CLOSING,		/* our CLOSE sent, waiting for the hv's CLOSE */
+	SESS_DONE,		/* orderly end (CLOSE handshake, PROTECT_OK) */
 	SESS_FAILED,		/* error; see exit_class and errmsg */
 };
 
@@ -53,7 +54,8 @@ enum sess_exit {
 	SESS_X_TRANSPORT,	/* transport closed before or during the session */
 	SESS_X_VERIFY,		/* hv key / certificate / handshake authentication */
 	SESS_X_PROTOCOL,	/* malformed frame, unexpected message */
-	SESS_X_TAMPER,		/* a record failed authentication */
+	SESS_X_TAMPER,		/* a record failed authentication, or the session
+				 * ended without the close handshake */
 	SESS_X_RELAY,		/* dom0 sent an ERROR frame */
 	SESS_X_LOCAL,		/* a local problem (e.g. sealing failed) */
 };
@@ -209,8 +211,19 @@ int	sess_history_req(struct sess *s, uint32_t bytes) SC_WUR;
 int	sess_owner_cmd(struct sess *s, uint8_t cmd, const uint8_t key[SC_KEY_LEN],
 	    uint8_t flags) SC_WUR;
 int	sess_ping(struct sess *s) SC_WUR;
-/* Orderly close: a CLOSE record if open, then SESS_DONE. */
+/*
+ * Orderly close.  When open: send our CLOSE (with the record counts) and go
+ * to SESS_CLOSING; the session is SESS_DONE once the hv's CLOSE accounts for
+ * every record we sent (the close handshake, PROTOCOL.md §5.6).  Before the
+ * session is open: SESS_DONE at once.  Returns 0 or a negative code.
+ */
 int	sess_close(struct sess *s) SC_WUR;
+/*
+ * Give up waiting for the hv's CLOSE (a timeout, or the user insisted):
+ * in SESS_CLOSING the session fails with SESS_X_TAMPER, since the end of
+ * what we sent cannot be known to have arrived.  No-op in other states.
+ */
+void	sess_close_abandon(struct sess *s, const char *why);
 
 bool	sess_is_open(const struct sess *s);
 bool	sess_in_clear(const struct sess *s);

@@ -278,7 +278,8 @@ cmd_serve(int argc, char **argv)
 		die("expected HS_INIT");
 	{
 		uint8_t prologue[9 + 16 + 32], pay[64], msg[256];
-		uint8_t hs2[SC_HS2_PAYLOAD_LEN] = { 1, SC_HS2_F_OWNER, 0, 1, 0, 0 };
+		uint8_t hs2[SC_HS2_PAYLOAD_LEN] = { SC_PROTOCOL_VERSION,
+		    SC_HS2_F_OWNER, 0, 1, 0, 0 };
 		struct sc_buf pb, mb;
 
 		memcpy(prologue, SC_PROTOCOL_ID, 9);
@@ -341,6 +342,17 @@ cmd_serve(int argc, char **argv)
 				if (sc_write_all(master, ptb.data, ptb.len) < 0)
 					die("guest write");
 			} else if (type == SC_REC_CLOSE) {
+				/* The close handshake: answer with our counts. */
+				struct sc_record_close c;
+				struct sc_buf cb;
+				static uint8_t ct[SC_RECORD_CT_MAX];
+
+				if (sc_record_close_parse(&rl, ptb.data, ptb.len, &c) < 0)
+					die("client CLOSE malformed or inconsistent");
+				sc_buf_init(&cb, ct, sizeof(ct));
+				if (sc_record_seal_close(&rl, SC_CLOSE_NORMAL,
+				    "closed by the client", &cb) == 0)
+					send_frame(SC_FRAME_RECORD, cb.data, cb.len);
 				kill(guest, SIGHUP);
 				return 0;
 			}
@@ -362,10 +374,9 @@ cmd_serve(int argc, char **argv)
 
 			n = read(master, buf, sizeof(buf));
 			if (n <= 0) {
-				uint8_t bye[2] = { SC_CLOSE_SHUTDOWN, 0 };
-
 				sc_buf_init(&cb, ct, sizeof(ct));
-				if (sc_record_seal(&rl, SC_REC_CLOSE, bye, 2, &cb) == 0)
+				if (sc_record_seal_close(&rl, SC_CLOSE_SHUTDOWN,
+				    "the guest exited", &cb) == 0)
 					send_frame(SC_FRAME_RECORD, cb.data, cb.len);
 				return 0;
 			}

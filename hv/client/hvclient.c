@@ -135,10 +135,33 @@ sc_hvc_seal(struct sc_hvc_session *s, uint8_t type, const uint8_t *p,
 
 	if (!s->established)
 		return SC_ERR_STATE;
-	if (sc_buf_room(items) < 2 + 1 + n + SC_TAG_LEN)
+	if (n > SC_RECORD_PAYLOAD_MAX)
+		return SC_ERR_TOOLONG;
+	if (sc_buf_room(items) < 2 + sc_record_ct_len(n))
 		return SC_ERR_NOSPACE;
 	sc_buf_init(&c, ct, sizeof(ct));
 	if ((r = sc_record_seal(&s->rl, type, p, n, &c)) != 0)
+		return r;
+	if ((r = sc_buf_put_u16_le(items, (uint16_t)c.len)) != 0 ||
+	    (r = sc_buf_put_bytes(items, ct, c.len)) != 0)
+		return r;
+	return 0;
+}
+
+int
+sc_hvc_seal_close(struct sc_hvc_session *s, uint8_t reason, const char *text,
+    struct sc_buf *items)
+{
+	uint8_t ct[SC_RECORD_CT_MAX];
+	struct sc_buf c;
+	int r;
+
+	if (!s->established)
+		return SC_ERR_STATE;
+	if (sc_buf_room(items) < 2 + SC_RECORD_CT_MIN)
+		return SC_ERR_NOSPACE;
+	sc_buf_init(&c, ct, sizeof(ct));
+	if ((r = sc_record_seal_close(&s->rl, reason, text, &c)) != 0)
 		return r;
 	if ((r = sc_buf_put_u16_le(items, (uint16_t)c.len)) != 0 ||
 	    (r = sc_buf_put_bytes(items, ct, c.len)) != 0)

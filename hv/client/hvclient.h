@@ -50,6 +50,13 @@ int	sc_hvc_hs2(struct sc_hvc_session *s, const uint8_t *msg2, size_t len) SC_WUR
 int	sc_hvc_seal(struct sc_hvc_session *s, uint8_t type, const uint8_t *p,
 	    size_t n, struct sc_buf *items) SC_WUR;
 /*
+ * Append this side's CLOSE (reason, the layer's record counts, text cut at
+ * SC_CLOSE_TEXT_MAX) as an INPUT item.  Check the hv's answer with
+ * sc_record_close_parse on s->rl.
+ */
+int	sc_hvc_seal_close(struct sc_hvc_session *s, uint8_t reason,
+	    const char *text, struct sc_buf *items) SC_WUR;
+/*
  * Open the next item of an OUTPUT payload.  Returns 1 with *type and the
  * payload appended to pl, 0 when items is exhausted, negative on error
  * (malformed item or failed authentication; the session is then dead).

@@ -31,7 +31,7 @@
 #include "hv.h"
 
 #define PROLOGUE_LEN	(SC_PROTOCOL_ID_LEN + SC_UUID_LEN + SC_KEY_LEN)
-#define ITEM_OVERHEAD	(2 + 1 + SC_TAG_LEN)	/* len:u16le, type, tag */
+#define ITEM_LEN_LEN	2			/* an item is len:u16le ct[len] */
 #define PING_MAX	64
 #define OWNER_CMD_LEN	(1 + SC_KEY_LEN + 1)
 #define HS1_FLAGS_KNOWN	(SC_HS1_F_VIEWER | SC_HS1_F_TAKEOVER)
@@ -151,7 +151,7 @@ hist_start(const struct sc_hv_domain *d)
 }
 
 /* Output bytes produced while no writer was attached that no writer can
- * get any more (reported in HS2 and STATUS). */
+ * get any more (reported in HS2, never to dom0). */
 static uint64_t
 dom_lost(const struct sc_hv_domain *d)
 {
@@ -183,6 +183,16 @@ dom_floor(const struct sc_hv_domain *d)
 /* ------------------------------------------------------------------ */
 /* Sessions: sealing and closing                                       */
 
+/* Append { len:u16le ct } to out; the caller checked the room. */
+static int
+put_item(struct sc_hv *hv, struct sc_buf *out, const struct sc_buf *ct)
+{
+	if (sc_buf_put_u16_le(out, (uint16_t)ct->len) != 0 ||
+	    sc_buf_put_bytes(out, hv->scratch_ct, ct->len) != 0)
+		return SC_ERR_INTERNAL;
+	return 0;
+}
+
 /* Append { len:u16le ct } for one record to out, all or nothing. */
 static int
 seal_item(struct sc_hv *hv, struct sc_hv_session *s, uint8_t type,
@@ -191,22 +201,39 @@ seal_item(struct sc_hv *hv, struct sc_hv_session *s, uint8_t type,
 	struct sc_buf ct;
 	int r;
 
-	if (sc_buf_room(out) < ITEM_OVERHEAD + n)
+	if (n > SC_RECORD_PAYLOAD_MAX)
+		return SC_ERR_TOOLONG;
+	if (sc_buf_room(out) < ITEM_LEN_LEN + sc_record_ct_len(n))
 		return SC_ERR_NOSPACE;
 	sc_buf_init(&ct, hv->scratch_ct, sizeof(hv->scratch_ct));
 	if ((r = sc_record_seal(&s->rl, type, p, n, &ct)) != 0)
 		return r;
-	if ((r = sc_buf_put_u16_le(out, (uint16_t)ct.len)) != 0 ||
-	    (r = sc_buf_put_bytes(out, hv->scratch_ct, ct.len)) != 0)
-		return SC_ERR_INTERNAL;	/* room was checked */
-	return 0;
+	return put_item(hv, out, &ct);
 }
 
 /* Bytes a record of payload n needs in an output, including a due REKEY. */
 static size_t
 item_need(const struct sc_hv_session *s, size_t n)
 {
-	return ITEM_OVERHEAD + n + (sc_record_need_rekey(&s->rl) ? ITEM_OVERHEAD : 0);
+	return ITEM_LEN_LEN + sc_record_ct_len(n) +
+	    (sc_record_need_rekey(&s->rl) ? ITEM_LEN_LEN + SC_RECORD_CT_MIN : 0);
+}
+
+/* The longest payload whose record fits in room bytes (0: none fits). */
+static size_t
+item_fit(const struct sc_hv_session *s, size_t room)
+{
+	static const size_t pads[] = {
+		SC_RECORD_PT_MAX, SC_RECORD_PAD_3, SC_RECORD_PAD_2, SC_RECORD_PAD_1,
+	};
+	size_t i, n;
+
+	for (i = 0; i < SC_NELEM(pads); i++) {
+		n = pads[i] - SC_RECORD_HDR_LEN;
+		if (item_need(s, n) <= room)
+			return n;
+	}
+	return 0;
 }
 
 /* Seal one record (after a REKEY record if one is due). */
@@ -224,21 +251,44 @@ sess_seal(struct sc_hv *hv, struct sc_hv_session *s, uint8_t type,
 	return seal_item(hv, s, type, p, n, out);
 }
 
-/* Queue a control record; only CLOSE may use the last SC_HV_CLOSE_RESERVE bytes. */
+/* Queue a control record (not CLOSE: sess_queue_close). */
 static int
 sess_queue(struct sc_hv *hv, struct sc_hv_session *s, uint8_t type,
     const uint8_t *p, size_t n)
 {
-	size_t cap = SC_HV_CTRLQ_SIZE;
+	size_t cap = SC_HV_CTRLQ_SIZE - SC_HV_CLOSE_RESERVE;
 	struct sc_buf q;
 	int r;
 
-	if (type != SC_REC_CLOSE)
-		cap -= SC_HV_CLOSE_RESERVE;
 	if (s->ctrlq_len >= cap)
 		return SC_ERR_NOSPACE;
 	sc_buf_init(&q, s->ctrlq + s->ctrlq_len, cap - s->ctrlq_len);
 	if ((r = sess_seal(hv, s, type, p, n, &q)) != 0)
+		return r;
+	s->ctrlq_len += q.len;
+	return 0;
+}
+
+/*
+ * Queue this side's CLOSE (reason, the record counts, text), which may use
+ * the last SC_HV_CLOSE_RESERVE bytes of the queue.
+ */
+static int
+sess_queue_close(struct sc_hv *hv, struct sc_hv_session *s, uint8_t reason,
+    const char *text)
+{
+	struct sc_buf q, ct;
+	int r;
+
+	sc_buf_init(&q, s->ctrlq + s->ctrlq_len, SC_HV_CTRLQ_SIZE - s->ctrlq_len);
+	if (sc_buf_room(&q) < item_need(s, SC_CLOSE_FIXED_LEN + 1 + SC_CLOSE_TEXT_MAX))
+		return SC_ERR_NOSPACE;
+	if (sc_record_need_rekey(&s->rl) &&
+	    (r = seal_item(hv, s, SC_REC_REKEY, NULL, 0, &q)) != 0)
+		return r;
+	sc_buf_init(&ct, hv->scratch_ct, sizeof(hv->scratch_ct));
+	if ((r = sc_record_seal_close(&s->rl, reason, text, &ct)) != 0 ||
+	    (r = put_item(hv, &q, &ct)) != 0)
 		return r;
 	s->ctrlq_len += q.len;
 	return 0;
@@ -309,15 +359,10 @@ sess_begin_close(struct sc_hv *hv, struct sc_hv_domain *d, int idx,
     uint8_t reason, const char *text)
 {
 	struct sc_hv_session *s = &d->sess[idx];
-	uint8_t mem[1 + 1 + 255];
-	struct sc_buf b;
 
 	if (s->state != SC_HV_SESS_OPEN)
 		return;
-	sc_buf_init(&b, mem, sizeof(mem));
-	if (sc_buf_put_u8(&b, reason) != 0 ||
-	    sc_buf_put_str8(&b, text, cstrlen(text)) != 0 ||
-	    sess_queue(hv, s, SC_REC_CLOSE, mem, b.len) != 0) {
+	if (sess_queue_close(hv, s, reason, text) != 0) {
 		sess_free(hv, d, idx, true);
 		return;
 	}
@@ -810,7 +855,6 @@ static int
 op_status(struct sc_hv *hv, struct op_ctx *o)
 {
 	struct sc_hv_domain *d;
-	const struct xencons_interface *ring;
 	uint32_t sessions = 0;
 	int i, r;
 
@@ -823,18 +867,16 @@ op_status(struct sc_hv *hv, struct op_ctx *o)
 	for (i = 0; i < SC_HV_MAX_SESSIONS; i++)
 		if (d->sess[i].state == SC_HV_SESS_OPEN)
 			sessions++;
-	ring = d->ring;
+	/*
+	 * Only what dom0 knows anyway (flags, its own sessions, the history
+	 * size from the binding): no ring index, history fill or lost count,
+	 * which would tell it how much the guest printed while nobody was
+	 * attached (PROTOCOL.md §8.2, docs/attacks.md).
+	 */
 	if ((r = sc_buf_put_u32_le(&o->out, dom_flags(d))) != 0 ||
 	    (r = sc_buf_put_u32_le(&o->out, sessions)) != 0 ||
 	    (r = sc_buf_put_u32_le(&o->out, d->protected ?
-	    (uint32_t)(d->head - d->tail) : 0)) != 0 ||
-	    (r = sc_buf_put_u32_le(&o->out, d->protected ?
-	    (uint32_t)d->hist_size : 0)) != 0 ||
-	    (r = sc_buf_put_u64_le(&o->out, dom_lost(d))) != 0 ||
-	    (r = sc_buf_put_u32_le(&o->out, SC_RING_LOAD(&ring->in_prod))) != 0 ||
-	    (r = sc_buf_put_u32_le(&o->out, SC_RING_LOAD(&ring->in_cons))) != 0 ||
-	    (r = sc_buf_put_u32_le(&o->out, SC_RING_LOAD(&ring->out_prod))) != 0 ||
-	    (r = sc_buf_put_u32_le(&o->out, SC_RING_LOAD(&ring->out_cons))) != 0)
+	    (uint32_t)d->hist_size : 0)) != 0)
 		return r;
 	return 0;
 }
@@ -1352,7 +1394,7 @@ sess_confirm(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
 		return;
 	if (old >= 0 && old != idx) {
 		sess_begin_close(hv, d, old, SC_CLOSE_TAKEN_OVER,
-		    "another session of an authorised user took over");
+		    "taken over by another authorised session");
 		(void)sess_notice(hv, s, SC_NOTICE_TAKEN_OVER, 0,
 		    "took over from another session");
 	}
@@ -1447,10 +1489,22 @@ sess_record(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
 		d->pend_len = 2;
 		r = sess_notice(hv, s, SC_NOTICE_SYSRQ, key, "SysRq sent to the guest");
 		break;
-	case SC_REC_CLOSE:
-		/* reason:u8 text:str8 — the client is leaving; nothing to answer. */
-		sess_free(hv, d, idx, true);
+	case SC_REC_CLOSE: {
+		struct sc_record_close c;
+
+		/*
+		 * The client is leaving.  Answer with our CLOSE, whose recv
+		 * count tells it that every one of its records arrived (the
+		 * close handshake, PROTOCOL.md §5.6); then read nothing more.
+		 */
+		if (sc_record_close_parse(&s->rl, hv->scratch_pt, n, &c) != 0) {
+			r = sess_violation(hv, d, idx, SC_ERR_FORMAT,
+			    "malformed close record");
+			break;
+		}
+		sess_begin_close(hv, d, idx, SC_CLOSE_NORMAL, "closed by the client");
 		break;
+	}
 	case SC_REC_PING:
 		if (n > PING_MAX) {
 			r = sess_violation(hv, d, idx, SC_ERR_TOOLONG,
@@ -1476,7 +1530,7 @@ sess_record(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
 		break;
 	default:
 		r = sess_violation(hv, d, idx, SC_ERR_TYPE,
-		    "record type not accepted by the hypervisor");
+		    "record type not accepted");
 		break;
 	}
 	hv->cp->memzero(hv->scratch_pt, n);
@@ -1518,9 +1572,9 @@ op_input(struct sc_hv *hv, struct op_ctx *o)
 			if (++s->item_have < 2)
 				continue;
 			ilen = item_len(s);
-			if (ilen < 1 + SC_TAG_LEN) {
+			if (ilen < SC_RECORD_CT_MIN) {
 				r = sess_violation(hv, d, idx, SC_ERR_TRUNCATED,
-				    "record shorter than its tag");
+				    "record shorter than the smallest size");
 				break;
 			}
 			if (ilen > SC_RECORD_CT_MAX) {
@@ -1666,10 +1720,9 @@ op_output(struct sc_hv *hv, struct op_ctx *o)
 		goto done;
 	}
 	for (;;) {
-		fit = sc_buf_room(&o->out);
-		if (fit <= item_need(s, 0))
+		/* The longest payload that still fits, padding included. */
+		if ((fit = item_fit(s, sc_buf_room(&o->out))) == 0)
 			break;
-		fit -= item_need(s, 0);
 		if (s->replay_active) {
 			if (s->replay_pos < d->tail)
 				s->replay_pos = SC_MIN(d->tail, s->replay_end);

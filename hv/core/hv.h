@@ -41,8 +41,13 @@
 #define SC_HV_HISTORY_MIN	SC_RING_OUT_SIZE
 #define SC_HV_SEEN_MAX		32	/* remembered handshake ephemerals per domain */
 #define SC_HV_CTRLQ_SIZE	4096	/* per-session queue of sealed control records */
-#define SC_HV_CTRL_RESERVE	1024	/* room needed before a client record is processed */
-#define SC_HV_CLOSE_RESERVE	128	/* kept free for the CLOSE record */
+/*
+ * Room needed before a client record is processed: what one record can
+ * queue (an OWNER_RESULT in the 1024-byte bucket, two notices, REKEYs).
+ */
+#define SC_HV_CTRL_RESERVE	1536
+/* Kept free for the CLOSE record (and a REKEY due before it). */
+#define SC_HV_CLOSE_RESERVE	(2 * (2 + SC_RECORD_CT_MIN))
 #define SC_HV_ITEM_MAX		(2 + SC_RECORD_CT_MAX)
 #define SC_HV_PENDING_MAX	SC_RECORD_PAYLOAD_MAX
 #define SC_HV_NO_PCR		0xffffffffu

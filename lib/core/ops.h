@@ -28,7 +28,8 @@
 #include "core/wire.h"
 
 #define SC_OPS_MAGIC		0x504f4353u
-#define SC_OPS_VERSION		1
+/* 2: STATUS no longer carries ring indices, history fill or lost bytes. */
+#define SC_OPS_VERSION		2
 #define SC_OP_HDR_LEN		32
 #define SC_OP_PAYLOAD_MAX	32768
 #define SC_OP_MAX		(SC_OP_HDR_LEN + SC_OP_PAYLOAD_MAX)
@@ -77,9 +78,9 @@ enum sc_op {
 	 */
 	SC_OP_OUTPUT		= 7,
 	/*
-	 * STATUS    domid -> payload: flags:u32 sessions:u32 history_used:u32
-	 *           history_size:u32 lost_bytes:u64 in_prod:u32 in_cons:u32
-	 *           out_prod:u32 out_cons:u32
+	 * STATUS    domid -> payload: flags:u32 sessions:u32 history_size:u32
+	 *           (only what dom0 knows anyway: nothing about how much
+	 *           the guest printed or was sent)
 	 */
 	SC_OP_STATUS		= 8,
 	/*

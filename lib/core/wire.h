@@ -21,7 +21,13 @@
 
 #include "core/compat.h"
 
-#define SC_PROTOCOL_VERSION	1
+/*
+ * Version 2: padded records and the CLOSE handshake with record counts
+ * (PROTOCOL.md §5).  The prologue id stays "SCCrypt/1": it names the
+ * protocol family; the version is checked in HELLO and bound into the
+ * handshake hash by the HS1/HS2 payloads.
+ */
+#define SC_PROTOCOL_VERSION	2
 #define SC_PROTOCOL_ID		"SCCrypt/1"	/* prologue prefix, no NUL */
 #define SC_PROTOCOL_ID_LEN	9
 #define SC_NOISE_PROTOCOL	"Noise_IKpsk2_25519_ChaChaPoly_BLAKE2b"
@@ -91,20 +97,29 @@ enum sc_frame_type {
 #define SC_HS2_F_VIEWER		0x02
 
 /*
- * Records: the plaintext of every Noise transport message is
- *   type:u8 payload[0..SC_RECORD_PAYLOAD_MAX]
- * encrypted with the direction's cipher state and zero-length AD.  The nonce
- * is the implicit Noise counter: the ssh channel is reliable and ordered, so
- * any drop, duplicate, reorder or bit flip fails authentication and ends the
- * session.
+ * Records (protocol version 2): the plaintext of every Noise transport
+ * message is
+ *   type:u8 length:u16 payload[length] zero[pad]
+ * padded to the smallest of the SC_RECORD_PAD_* sizes that holds it, and
+ * encrypted with the direction's cipher state and zero-length AD.  A
+ * ciphertext is therefore one of four lengths (bucket + 16): dom0 sees the
+ * bucket, not the payload length.  The nonce is the implicit Noise counter:
+ * the ssh channel is reliable and ordered, so any drop, duplicate, reorder
+ * or bit flip fails authentication and ends the session.
  */
 #define SC_RECORD_PAYLOAD_MAX	4096
-#define SC_RECORD_CT_MAX	(1 + SC_RECORD_PAYLOAD_MAX + SC_TAG_LEN)
+#define SC_RECORD_HDR_LEN	3		/* type:u8 length:u16 */
+#define SC_RECORD_PAD_1		64		/* padded plaintext sizes */
+#define SC_RECORD_PAD_2		256
+#define SC_RECORD_PAD_3		1024
+#define SC_RECORD_PT_MAX	(SC_RECORD_HDR_LEN + SC_RECORD_PAYLOAD_MAX)	/* 4099, the 4th */
+#define SC_RECORD_CT_MIN	(SC_RECORD_PAD_1 + SC_TAG_LEN)	/* 80 */
+#define SC_RECORD_CT_MAX	(SC_RECORD_PT_MAX + SC_TAG_LEN)	/* 4115 */
 
 enum sc_record_type {
 	SC_REC_DATA		= 0x01,	/* console bytes (input or output) */
 	SC_REC_BREAK		= 0x02,	/* client -> hv: key:u8 (SysRq key; 0 = plain break) */
-	SC_REC_CLOSE		= 0x03,	/* either: reason:u8 text:str8 — orderly end */
+	SC_REC_CLOSE		= 0x03,	/* either: reason:u8 sent:u64 recv:u64 text:str8 — see below */
 	SC_REC_PING		= 0x04,	/* either: opaque[0..64], answered by PONG with the same bytes */
 	SC_REC_PONG		= 0x05,
 	SC_REC_HISTORY_REQ	= 0x06,	/* client -> hv: bytes_wanted:u32 */
@@ -114,6 +129,17 @@ enum sc_record_type {
 	SC_REC_OWNER_RESULT	= 0x0a,	/* hv -> client: cmd:u8 status:i32-as-u32 count:u8 keys[count][33] */
 	SC_REC_REKEY		= 0x0b,	/* either: empty; sender's cipher rekeys after this record */
 };
+
+/*
+ * CLOSE: sent = records the sender sealed before this CLOSE (its own
+ * counter), recv = records it had opened from its peer when it sealed it.
+ * The close handshake (PROTOCOL.md §5.6): the client ends a session with
+ * CLOSE and waits for the hv's CLOSE, whose recv must count every client
+ * record; the hv ends one with CLOSE and reads nothing more.  A session
+ * that ends without the peer's CLOSE has lost its tail (exit 5).
+ */
+#define SC_CLOSE_FIXED_LEN	(1 + 8 + 8)	/* before text:str8 */
+#define SC_CLOSE_TEXT_MAX	40		/* keeps every CLOSE in the smallest bucket */
 
 enum sc_close_reason {
 	SC_CLOSE_NORMAL		= 0,

@@ -1465,7 +1465,12 @@ cmd_load(int argc, char **argv)
 	for (i = 0; i < L.nsess; i++) {
 		struct lsess *s = &L.s[i];
 		if (s->state == LS_OPEN) {
-			ls_send_record(s, SC_REC_CLOSE, "\0\0", 2);
+			uint8_t ct[SC_RECORD_CT_MAX];
+			struct sc_buf cb;
+
+			sc_buf_init(&cb, ct, sizeof(ct));
+			if (sc_record_seal_close(&s->rl, SC_CLOSE_NORMAL, "", &cb) == 0)
+				ls_send_frame(s, SC_FRAME_RECORD, ct, cb.len);
 			ls_send_frame(s, SC_FRAME_BYE, NULL, 0);
 		}
 		if (s->to >= 0)

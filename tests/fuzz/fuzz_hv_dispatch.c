@@ -12,6 +12,7 @@
  * An input is a program of commands:
  *   0 len:u16le bytes      raw op packet to sc_hv_dispatch
  *   1 type len:u8 bytes    the honest client seals a record, sent by INPUT
+ *                          (type CLOSE with len 0: its real CLOSE, with counts)
  *   2 dom len:u8 bytes     the guest writes its out ring, then signals
  *   3 dom n:u8             the guest reads up to n bytes of its in ring
  *   4 max:u16le            OUTPUT for the client session, opened by the client
@@ -166,7 +167,10 @@ client_send(uint8_t type, const uint8_t *pl, size_t n, size_t split)
 	if (!have_session)
 		return;
 	sc_buf_init(&b, items, sizeof(items));
-	if (sc_hvc_seal(&cs, type, pl, n, &b) != 0)
+	if (type == SC_REC_CLOSE && n == 0) {
+		if (sc_hvc_seal_close(&cs, SC_CLOSE_NORMAL, "", &b) != 0)
+			return;
+	} else if (sc_hvc_seal(&cs, type, pl, n, &b) != 0)
 		return;
 	split = SC_MIN(split, b.len);
 	if (split > 0 && op(SC_OP_INPUT, domids[0], sid, 0, items, split, &h, &p) != 0) {
@@ -204,6 +208,13 @@ client_recv(uint32_t max)
 		}
 		if (r == 0)
 			break;
+		/* The hv's CLOSE always carries consistent counts. */
+		if (type == SC_REC_CLOSE) {
+			struct sc_record_close c;
+
+			if (sc_record_close_parse(&cs.rl, plm, pl.len, &c) != 0)
+				abort();
+		}
 	}
 	if (h.arg & SC_OUT_F_CLOSED)
 		have_session = false;

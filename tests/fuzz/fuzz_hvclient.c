@@ -9,7 +9,8 @@
  *   2  an OUTPUT payload { len:u16le ct[len] }... opened with fixed
  *      session keys (seeds are real records sealed under them)
  *   3  plaintext records { len:u16be (type payload)[len] }... that the
- *      harness seals under the peer's key and frames as items, so the
+ *      harness pads (type length:u16 payload zeros, PROTOCOL.md §5.1),
+ *      seals under the peer's key and frames as items, so the
  *      fuzzer reaches the checks after authentication; one item's length
  *      field may then be corrupted (last input byte, if odd: which item)
  * Invariants: a parsed packet's payload lies inside the input and has the
@@ -41,6 +42,7 @@ static const struct sc_crypto *cp;
 static struct sc_hvc_session cs;
 static struct sc_noise_transport peer;
 static uint8_t items_mem[ITEMS_MAX], ct[SC_RECORD_CT_MAX];
+static uint8_t pt_mem[SC_RECORD_PT_MAX];
 static uint8_t pl_mem[SC_RECORD_PAYLOAD_MAX + 1];
 
 /* An established session whose receive key is FUZZ_HVC_KEY. */
@@ -153,8 +155,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		while (nrec < SC_NELEM(types) &&
 		    sc_buf_get_str16(&in, &rec, &n, SC_RECORD_PAYLOAD_MAX + 1) == 0 &&
 		    n > 0) {
+			size_t ptlen = sc_record_ct_len(n - 1);
+
+			if (ptlen == 0)
+				break;
+			ptlen -= SC_TAG_LEN;
+			memset(pt_mem, 0, ptlen);
+			pt_mem[0] = rec[0];
+			pt_mem[1] = (uint8_t)((n - 1) >> 8);
+			pt_mem[2] = (uint8_t)(n - 1);
+			memcpy(pt_mem + SC_RECORD_HDR_LEN, rec + 1, n - 1);
 			sc_buf_init(&c, ct, sizeof(ct));
-			if (sc_noise_encrypt(&peer, rec, n, &c) != 0)
+			if (sc_noise_encrypt(&peer, pt_mem, ptlen, &c) != 0)
 				break;
 			if (sc_buf_room(&items) < 2 + c.len)
 				break;

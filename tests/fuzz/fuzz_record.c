@@ -5,11 +5,13 @@
  * len:u16be bytes[len].
  *   mode even: each item is a ciphertext from the peer, opened in order
  *              (seeds are real records sealed under the fixed key);
- *   mode odd:  each item is a plaintext (type byte + payload) that the
- *              harness encrypts with the peer's key, so the fuzzer reaches
- *              the checks after authentication (type, size, REKEY).
+ *   mode odd:  each item is a plaintext (type:u8 length:u16 payload
+ *              padding, PROTOCOL.md §5.1) that the harness encrypts with
+ *              the peer's key, so the fuzzer reaches the checks after
+ *              authentication (padding, type, size, REKEY).
  * After the first failure the layer must refuse everything.  Accepted
- * records must be within the limits and of a known type.
+ * records must be within the limits, of a known type and of a padded size;
+ * an accepted CLOSE goes through sc_record_close_parse.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -85,8 +87,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			if (type < SC_REC_DATA || type > SC_REC_REKEY ||
 			    pb.len > SC_RECORD_PAYLOAD_MAX ||
-			    (type == SC_REC_REKEY && pb.len != 0))
+			    (type == SC_REC_REKEY && pb.len != 0) ||
+			    n != sc_record_ct_len(pb.len))
 				abort();
+			if (type == SC_REC_CLOSE) {
+				struct sc_record_close c;
+
+				if (sc_record_close_parse(&rl, payload, pb.len, &c) == 0 &&
+				    (c.text_len > SC_CLOSE_TEXT_MAX ||
+				    c.sent + 1 != rl.stats.records_recv))
+					abort();
+			}
 		} else if (r == SC_ERR_NOSPACE) {
 			abort();	/* the buffer always has room */
 		} else {

@@ -21,11 +21,15 @@
  *   cut       forward half of the encoded frame, then end that direction
  *   replace   forward instead the first frame of that type and direction
  *             saved by --record in an earlier run (read from --replay FILE)
+ * "tail DIR N" drops the next N RECORD frames of DIR and then hangs up both
+ * directions, as a dom0 that cuts the end of a session off and closes the
+ * connection (the last DATA and the CLOSE never arrive).
  * Immediate injections (ctl or --arm): "garbage DIR N" (N random bytes),
  * "oversize DIR" (a RECORD header announcing 65535 bytes, then filler),
  * "badtype DIR" (a well-formed frame of unknown type 0x7f), "bigrecord DIR"
  * (RECORD frames that are valid frames but hold a record over the record
- * size limit), "shortrecord DIR" (a record shorter than its tag), "replay DIR"
+ * size limit), "shortrecord DIR" (a record of 16 bytes, under the smallest
+ * padded size), "replay DIR"
  * (every RECORD frame of DIR saved with --record in an earlier run, read
  * from --replay FILE, injected now).  --record FILE saves every frame, both
  * directions, as dir:u8 type:u8 len:u16be body.
@@ -122,6 +126,8 @@ static struct {
 	const char	*replay_file;
 	struct armed	armed[MAX_ARMED];
 	unsigned	narmed;
+	int		tail_dir;	/* "tail": drop tail_left more records, hang up */
+	unsigned long	tail_left;
 	FILE		*log;
 	pid_t		pid;
 } R;
@@ -430,7 +436,7 @@ inject(enum action act, int dir, unsigned long n)
 		emit_frame(dir, SC_FRAME_RECORD, buf, SC_RECORD_CT_MAX + 1);
 		break;
 	case A_SHORTREC:
-		/* A valid frame whose record is shorter than its tag. */
+		/* A valid frame whose record is shorter than the smallest size. */
 		randombytes_buf(buf, SC_TAG_LEN);
 		emit_frame(dir, SC_FRAME_RECORD, buf, SC_TAG_LEN);
 		break;
@@ -496,6 +502,14 @@ arm(const char *line)
 	}
 	if (strcmp(a, "replay") == 0) {
 		inject(A_REPLAY, x.dir, 0);
+		return;
+	}
+	if (strcmp(a, "tail") == 0) {
+		R.tail_dir = x.dir;
+		R.tail_left = n == 3 ? strtoul(t, NULL, 10) : 1;
+		if (R.tail_left == 0)
+			die("tail: at least one record");
+		logf_("armed tail %s %lu", dname(x.dir), R.tail_left);
 		return;
 	}
 	if (strcmp(a, "flip") == 0) x.act = A_FLIP;
@@ -598,6 +612,24 @@ forward_hello(const struct sc_frame *f)
 	emit_frame(S2C, SC_FRAME_HELLO, out.data, out.len);
 }
 
+/* End both directions: the client and dom0 each see the connection close. */
+static void
+hang_up(void)
+{
+	logf_("tail: hanging up both directions");
+	if (R.d[S2C].out >= 0) {
+		close(R.d[S2C].out);
+		R.d[S2C].out = -1;
+	}
+	if (sink_fd(C2S) >= 0) {
+		close(sink_fd(C2S));
+		if (R.spliced)
+			R.in2 = -1;
+		else
+			R.d[C2S].out = -1;
+	}
+}
+
 /* A whole frame arrived in direction dir: attack or forward it. */
 static void
 on_frame(int dir, const struct sc_frame *f)
@@ -611,6 +643,13 @@ on_frame(int dir, const struct sc_frame *f)
 	if (dir == C2S && f->type == SC_FRAME_HS_INIT && R.pid2 > 0 && !R.spliced) {
 		R.spliced = true;
 		logf_("splice: the client's HS_INIT goes to the second path");
+	}
+	if (R.tail_left > 0 && dir == R.tail_dir && f->type == SC_FRAME_RECORD) {
+		logf_("did tail %s: dropped RECORD #%lu (%u bytes)", dname(dir),
+		    ds->frames, f->len);
+		if (--R.tail_left == 0)
+			hang_up();
+		return;
 	}
 	a = take_armed(dir, f->type);
 	if (a != 0)

@@ -403,23 +403,18 @@ cmd_status(const char *dom)
 {
 	struct dominfo di;
 	struct sc_buf b;
-	uint32_t f, s, hu, hs, ip, ic, op, oc;
-	uint64_t lost;
+	uint32_t f, s, hs;
 
 	find_domain(dom, &di);
 	if (request(SC_OP_STATUS, di.domid, 0, 0, NULL, 0) != 0)
 		die("STATUS: %s", sc_err(rh.status));
 	sc_buf_init_ro(&b, rp, rh.len);
 	if (sc_buf_get_u32_le(&b, &f) != 0 || sc_buf_get_u32_le(&b, &s) != 0 ||
-	    sc_buf_get_u32_le(&b, &hu) != 0 || sc_buf_get_u32_le(&b, &hs) != 0 ||
-	    sc_buf_get_u64_le(&b, &lost) != 0 || sc_buf_get_u32_le(&b, &ip) != 0 ||
-	    sc_buf_get_u32_le(&b, &ic) != 0 || sc_buf_get_u32_le(&b, &op) != 0 ||
-	    sc_buf_get_u32_le(&b, &oc) != 0)
+	    sc_buf_get_u32_le(&b, &hs) != 0 || sc_buf_expect_end(&b) != 0)
 		die("malformed STATUS answer");
 	printf("domid %u\nname %s\nflags ", di.domid, di.name);
 	print_flags(f);
-	printf("\nsessions %u\nhistory %u/%u\nlost %llu\nin %u/%u\nout %u/%u\n",
-	    s, hu, hs, (unsigned long long)lost, ip, ic, op, oc);
+	printf("\nsessions %u\nhistory size %u\n", s, hs);
 	return 0;
 }
 
@@ -574,16 +569,18 @@ on_record(uint8_t type, const uint8_t *p, size_t n)
 			fprintf(stderr, "sc-hvctl: notice %u value %llu: %.*s\n", code,
 			    (unsigned long long)val, (int)tl, (const char *)txt);
 		break;
-	case SC_REC_CLOSE:
-		sc_buf_init_ro(&b, p, n);
-		code = 0;
-		if (n >= 1)
-			code = p[0];
-		if (sc_buf_skip(&b, 1) == 0 && sc_buf_get_str8(&b, &txt, &tl, 255) == 0)
-			fprintf(stderr, "sc-hvctl: session closed by the hv (reason %u): %.*s\n",
-			    code, (int)tl, (const char *)txt);
+	case SC_REC_CLOSE: {
+		struct sc_record_close c;
+
+		if (sc_record_close_parse(&cs.rl, p, n, &c) != 0)
+			die("malformed or inconsistent CLOSE from the hv");
+		fprintf(stderr, "sc-hvctl: session closed by the hv (reason %u, "
+		    "it sent %llu and received %llu records): %.*s\n", c.reason,
+		    (unsigned long long)c.sent, (unsigned long long)c.recv,
+		    (int)c.text_len, (const char *)c.text);
 		closed_by_hv = true;
 		break;
+	}
 	case SC_REC_PONG:
 		fprintf(stderr, "sc-hvctl: pong (%zu bytes)\n", n);
 		break;
@@ -752,7 +749,13 @@ run_steps(int argc, char **argv)
 			    (uint8_t)(w >> 8), (uint8_t)w };
 			send_record(SC_REC_HISTORY_REQ, be, 4);
 		} else if (kl == 5 && strncmp(a, "close", 5) == 0 && !raw_mode) {
-			send_record(SC_REC_CLOSE, (const uint8_t *)"\0\0", 2);
+			uint8_t items[2 + SC_RECORD_CT_MIN];
+			struct sc_buf ib;
+
+			sc_buf_init(&ib, items, sizeof(items));
+			if (sc_hvc_seal_close(&cs, SC_CLOSE_NORMAL, "", &ib) != 0)
+				die("seal close");
+			send_input(items, ib.len);
 			return;
 		} else
 			die("unknown step '%s'", a);

@@ -315,8 +315,55 @@ victim_start
 victim_rt
 relay_arm "cut s2c"
 victim_type 1
-victim_end "cut the stream mid-frame" 3 "middle of a frame" \
-    "the client reports the truncated connection"
+victim_end "cut the stream mid-frame" 5 "middle of a frame" \
+    "the session ended without the hv's CLOSE: the client reports the cut (exit 5)"
+
+# ---- 6b. tail truncation (issue 12 item 9) --------------------------------------------
+# dom0 drops the end of a session and hangs up, hoping it passes for an
+# orderly end.  Only the hv's CLOSE (its counts: every client record arrived)
+# ends a session in order; without it the client exits 5.
+victim_start
+victim_rt
+relay_arm "tail c2s 2"
+victim_type 0		# dropped: the guest never gets it
+cli_type a "~."		# our CLOSE, dropped too; then the relay hangs up
+victim_end "drop the last input and the CLOSE, hang up" 5 \
+    "without the hypervisor's CLOSE" \
+    "the hv never confirms the close: exit 5, the user is told the input may not have arrived"
+victim_start
+victim_rt
+relay_arm "tail s2c 1"
+victim_type 1		# the guest runs it; its output record is dropped
+victim_end "drop the last output and hang up" 5 "without the hypervisor's CLOSE" \
+    "no hv CLOSE: exit 5, the user is told the end of the output may be missing"
+# The same in batch mode (input not a terminal, closed after --linger).
+# batch_run FILE WANT-RC RE NAME OUTCOME [relay options]
+batch_run() {
+	bin=$1 want=$2 re=$3 bname=$4 boutcome=$5; shift 5
+	N=$((N + 1))
+	LOGOFF=$(wc -c <"$T_TMP/vm1.input")
+	rm -f "$T_TMP/cap.c2s" "$T_TMP/cap.s2c" "$T_TMP/a.rc"
+	: >"$T_TMP/relay.log"
+	: >"$T_TMP/a.out"
+	t_bg sh -c 'f=$1; shift; "$@" <"$0" >"$f.out" 2>"$f.err"
+	    echo $? >"$f.rc.tmp"; mv "$f.rc.tmp" "$f.rc"' \
+	    "$bin" "$T_TMP/a" "$TERM_BIN" -H $HOSTNAME_ --strict-hv-key --linger 300 --pipe vm1 \
+	    -- "$RELAY" --log "$T_TMP/relay.log" --capture "$T_TMP/cap" \
+	    "$@" -- $(shim_cmd vm1)
+	victim_end "$bname" "$want" "$re" "$boutcome"
+}
+printf 'echo MARK%dX\n' $(( (N + 1) * 100 + 1)) >"$T_TMP/batch1.in"
+cp "$T_TMP/batch1.in" "$T_TMP/expect"
+batch_run "$T_TMP/batch1.in" 0 "" "batch session, no attack" \
+    "input read once open; the close handshake confirms it arrived: exit 0"
+grep -q "MARK$((N * 100 + 1))X" "$T_TMP/a.out" ||
+    { cat "$T_TMP/a.out" >&2; t_fail "the batch session did not show the guest's answer"; }
+printf 'echo MARK%dX\n' $(( (N + 1) * 100 + 1)) >"$T_TMP/batch2.in"
+: >"$T_TMP/expect"
+batch_run "$T_TMP/batch2.in" 5 "never confirmed your CLOSE" \
+    "batch: drop the last input and the CLOSE, hang up" \
+    "exit 5 (was 0): the script is told its input may not have reached the VM" \
+    --arm "tail c2s 2"
 
 # ---- 7. an expired certificate (issued at set-up, 60 s lifetime) ---------------------------
 while [ $(( $(date +%s) - short_issued )) -le 62 ]; do sleep 1; done

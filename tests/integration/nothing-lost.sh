@@ -151,7 +151,8 @@ t_pass "client killed (-9) at SEQ $last_e: the guest went on, a new session work
 # consoled dies under a live session
 kill -9 "$CONSOLED_PID"
 rc=$(cli_rc f 100)
-[ "$rc" = 3 ] || { cat "$T_TMP/f.err" >&2; t_fail "client exit $rc when consoled died, expected 3"; }
+# no hv CLOSE reached the client: the tail may be lost, exit 5 (issue 12 item 9)
+[ "$rc" = 5 ] || { cat "$T_TMP/f.err" >&2; t_fail "client exit $rc when consoled died, expected 5"; }
 cli_close f
 check_seq f
 last_f=$(seqs f | tail -1)

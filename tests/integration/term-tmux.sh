@@ -27,14 +27,14 @@ tmux_ send-keys Enter '~.'
 term_check_stty "after ~."
 t_pass "session, escapes, ~. restores the terminal"
 
-# 2. the remote dies: exit 3, terminal restored
+# 2. the remote dies: no hv CLOSE, so exit 5 (issue 12 item 9), terminal restored
 term_pane_script "$T_TMP/s2" "$PIPE $(term_peer_cmd)"
 tmux_start "$T_TMP/s2"
 tmux_wait 'guest\$'
 kill -9 "$(cat "$T_TMP/peer.pid")"
-[ "$(term_wait_rc)" = 3 ] || t_fail "remote death exit code"
+[ "$(term_wait_rc)" = 5 ] || t_fail "remote death exit code"
 term_check_stty "after remote death"
-t_pass "remote death restores the terminal (exit 3)"
+t_pass "remote death restores the terminal (exit 5: no close handshake)"
 
 # 3. SIGTERM to sccrypt-term: terminal restored
 term_pane_script "$T_TMP/s3" "$PIPE $(term_peer_cmd) & echo \$! >$T_TMP/term.pid; wait \$!"

@@ -1365,7 +1365,7 @@ test_hello_roundtrip(void **state)
 	n = hello_bytes(h, body, sizeof(body));
 	assert_int_equal(n, 1 + 1 + 1 + 14 + 16 + 32 + 4 + 2 + 300);
 	/* Layout spot checks: version, flags, str8 name, history BE. */
-	assert_int_equal(body[0], 1);
+	assert_int_equal(body[0], 2);
 	assert_int_equal(body[1], SC_HELLO_F_PROTECTED);
 	assert_int_equal(body[2], 14);
 	assert_memory_equal(body + 3, "web-01.prod_eu", 14);
@@ -1427,7 +1427,9 @@ test_hello_invalid(void **state)
 	assert_int_equal(hello_parse_bytes(bad, n + 1, g), SC_ERR_FORMAT);
 	/* Version. */
 	memcpy(bad, body, n);
-	bad[0] = 2;
+	bad[0] = 1;	/* unpadded records, no close handshake */
+	assert_int_equal(hello_parse_bytes(bad, n, g), SC_ERR_VERSION);
+	bad[0] = 3;
 	assert_int_equal(hello_parse_bytes(bad, n, g), SC_ERR_VERSION);
 	bad[0] = 0;
 	assert_int_equal(hello_parse_bytes(bad, n, g), SC_ERR_VERSION);
@@ -1466,7 +1468,7 @@ test_hello_invalid(void **state)
 	/* The encoder refuses what the parser would refuse. */
 	sc_buf_init(&b, bad, sizeof(bad));
 	fill_hello(h);
-	h->version = 2;
+	h->version = 1;
 	assert_int_equal(sc_hello_encode(h, &b), SC_ERR_VERSION);
 	fill_hello(h);
 	h->flags = 0x40;

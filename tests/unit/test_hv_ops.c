@@ -319,6 +319,7 @@ struct rx {
 	uint64_t	notice_val[16];
 	unsigned	nnotice;
 	uint8_t		close_reason;
+	uint64_t	close_sent, close_recv;	/* the hv's CLOSE counts */
 	bool		got_close;
 	bool		closed_flag;
 	uint8_t		last_pl[SC_RECORD_PAYLOAD_MAX];
@@ -373,10 +374,18 @@ recv_all(struct fx *f, uint32_t domid, uint32_t sid, struct sc_hvc_session *cs,
 					rx->notice_val[rx->nnotice++] = val;
 				}
 				break;
-			case SC_REC_CLOSE:
+			case SC_REC_CLOSE: {
+				/* Every hv CLOSE carries consistent counts. */
+				struct sc_record_close c;
+
+				assert_int_equal(sc_record_close_parse(&cs->rl, plm,
+				    pl.len, &c), 0);
 				rx->got_close = true;
-				rx->close_reason = plm[0];
+				rx->close_reason = c.reason;
+				rx->close_sent = c.sent;
+				rx->close_recv = c.recv;
 				break;
+			}
 			}
 		}
 		if (f->rh.arg & SC_OUT_F_CLOSED)
@@ -478,17 +487,55 @@ test_info_list_status(void **state)
 	assert_int_equal(flags, SC_DOM_F_RUNNING | SC_DOM_F_PROTECTED);
 
 	assert_int_equal(op(f, SC_OP_STATUS, D1, 0, 0, NULL, 0), 0);
-	assert_int_equal(f->rh.len, 4 * 4 + 8 + 4 * 4);
+	assert_int_equal(f->rh.len, 3 * 4);
 	sc_buf_init_ro(&b, f->rp, f->rh.len);
 	assert_int_equal(sc_buf_get_u32_le(&b, &flags), 0);
 	assert_int_equal(flags, SC_DOM_F_RUNNING | SC_DOM_F_PROTECTED);
 	assert_int_equal(sc_buf_get_u32_le(&b, &v), 0);
 	assert_int_equal(v, 0);
-	assert_int_equal(sc_buf_get_u32_le(&b, &v), 0);	/* history used */
-	assert_int_equal(v, 0);
 	assert_int_equal(sc_buf_get_u32_le(&b, &v), 0);	/* history size */
 	assert_int_equal(v, SC_HV_HISTORY_DEFAULT);
 	assert_int_equal(op(f, SC_OP_STATUS, 99, 0, 0, NULL, 0), SC_ERR_NOTFOUND);
+}
+
+/*
+ * STATUS tells dom0 nothing it does not know: what the guest printed while
+ * nobody was attached (ring indices, history fill, lost bytes) and what a
+ * session typed leave its answer byte for byte the same.
+ */
+static void
+test_status_reveals_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct sc_hvc_session cs;
+	static uint8_t junk[1000];
+	uint8_t before[64], buf[64];
+	size_t blen;
+	uint32_t sid;
+	int i;
+
+	assert_int_equal(protect(f, D1, SC_REG_OPT_HISTORY, 4096), 0);
+	assert_int_equal(op(f, SC_OP_STATUS, D1, 0, 0, NULL, 0), 0);
+	blen = f->rh.len;
+	assert_true(blen <= sizeof(before));
+	memcpy(before, f->rp, blen);
+	/* The guest prints while detached, beyond the history (bytes lost). */
+	memset(junk, 'j', sizeof(junk));
+	for (i = 0; i < 8; i++)
+		assert_int_equal(guest_write(f, D1, junk, sizeof(junk)), sizeof(junk));
+	assert_int_equal(op(f, SC_OP_STATUS, D1, 0, 0, NULL, 0), 0);
+	assert_int_equal(f->rh.len, blen);
+	assert_memory_equal(f->rp, before, blen);
+	/* A session types; the guest reads it; the session ends. */
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &cs, &sid), 0);
+	assert_int_equal(send_rec(f, D1, sid, &cs, SC_REC_DATA, "secret\n", 7), 0);
+	assert_int_equal(guest_read(f, D1, buf, sizeof(buf)), 7);
+	assert_int_equal(op(f, SC_OP_CLOSE, D1, sid, 0, NULL, 0), 0);
+	sc_hvc_wipe(&cs);
+	assert_int_equal(guest_write(f, D1, junk, 100), 100);
+	assert_int_equal(op(f, SC_OP_STATUS, D1, 0, 0, NULL, 0), 0);
+	assert_int_equal(f->rh.len, blen);
+	assert_memory_equal(f->rp, before, blen);
 }
 
 /* Header and field validation: every bad request is refused and changes nothing. */
@@ -519,7 +566,7 @@ test_bad_headers(void **state)
 	assert_int_equal(h.status, SC_ERR_MAGIC);
 	assert_int_equal(h.seq, 5);	/* echoed even for a bad header */
 	req[0] ^= 1;
-	req[4] = 2;
+	req[4] = SC_OPS_VERSION + 1;
 	assert_int_equal(sc_hv_dispatch(f->hv, req, 32, f->resp, sizeof(f->resp), &rlen), 0);
 	assert_int_equal(sc_hvc_op_parse(f->resp, rlen, &h, &p), 0);
 	assert_int_equal(h.status, SC_ERR_VERSION);
@@ -664,7 +711,8 @@ test_handshake_rejections(void **state)
 {
 	struct fx *f = *state;
 	struct sc_hvc_session cs, cs2, tmp;
-	uint8_t msg1[SC_HS1_MSG_LEN], bad_secret[32], other_hv[32], x[32], forged[34];
+	uint8_t msg1[SC_HS1_MSG_LEN], bad_secret[32], other_hv[32], x[32],
+	    forged[2 + SC_RECORD_CT_MIN];
 	uint32_t sid, sid2;
 
 	assert_int_equal(protect(f, D1, 0, 0), 0);
@@ -688,7 +736,7 @@ test_handshake_rejections(void **state)
 	roundtrip(f, D2, sid2, &cs2, "d2 writer kept\n");
 	/* ...and a record forged without the secret kills only the intruder. */
 	memset(forged, 'A', sizeof(forged));
-	forged[0] = 32;
+	forged[0] = SC_RECORD_CT_MIN;
 	forged[1] = 0;
 	assert_int_equal(op(f, SC_OP_INPUT, D2, sid, 0, forged, sizeof(forged)),
 	    SC_ERR_DECRYPT);
@@ -779,14 +827,14 @@ test_record_rejections(void **state)
 	sc_hvc_wipe(&cs);
 
 	/* Truncated ciphertext: the item claims more than it carries, then the
-	 * next item's bytes complete it — authentication fails. */
+	 * next item's bytes complete it — not a padded size, refused. */
 	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &cs, &sid), 0);
 	sc_buf_init(&b, items, sizeof(items));
 	assert_int_equal(sc_hvc_seal(&cs, SC_REC_DATA, (const uint8_t *)"abc", 3, &b), 0);
 	items[0] += 5;
 	assert_int_equal(op(f, SC_OP_INPUT, D1, sid, 0, items, b.len), 0);
 	assert_int_equal(f->rh.arg, b.len);	/* buffered, waiting for 5 more */
-	assert_int_equal(op(f, SC_OP_INPUT, D1, sid, 0, "12345", 5), SC_ERR_DECRYPT);
+	assert_int_equal(op(f, SC_OP_INPUT, D1, sid, 0, "12345", 5), SC_ERR_FORMAT);
 	assert_int_equal(guest_read(f, D1, buf, sizeof(buf)), 0);
 	sc_hvc_wipe(&cs);
 
@@ -939,7 +987,7 @@ test_blocked_then_event(void **state)
 {
 	struct fx *f = *state;
 	struct sc_hvc_session cs;
-	uint8_t big[1500], items[4000], buf[2048];
+	uint8_t big[1500], items[2 * (2 + SC_RECORD_CT_MAX)], buf[2048];
 	struct sc_buf b;
 	uint32_t sid;
 	size_t n;
@@ -1102,6 +1150,7 @@ test_break_ping_close(void **state)
 	struct sc_hvc_session cs;
 	static struct rx rx;
 	uint8_t buf[16], key = 'h', zero = 0, bad = 0x07;
+	struct sc_buf b;
 	uint64_t v;
 	uint32_t sid;
 
@@ -1146,10 +1195,42 @@ test_break_ping_close(void **state)
 			sc_hvc_wipe(&cs);
 		}
 	}
-	/* Client CLOSE ends the session. */
+	/*
+	 * The close handshake: the hv answers the client's CLOSE with its own,
+	 * whose counts say it got every client record (the CLOSE included) and
+	 * how many it sent; then it reads nothing more and the session ends.
+	 */
 	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &cs, &sid), 0);
-	assert_int_equal(send_rec(f, D1, sid, &cs, SC_REC_CLOSE, "\0\0", 2), 0);
+	assert_int_equal(send_rec(f, D1, sid, &cs, SC_REC_DATA, "ab", 2), 0);
+	assert_int_equal(send_rec(f, D1, sid, &cs, SC_REC_PING, "p", 1), 0);
+	{
+		uint8_t items[2 + SC_RECORD_CT_MIN];
+
+		sc_buf_init(&b, items, sizeof(items));
+		assert_int_equal(sc_hvc_seal_close(&cs, SC_CLOSE_NORMAL, "", &b), 0);
+		assert_int_equal(op(f, SC_OP_INPUT, D1, sid, 0, items, b.len), 0);
+	}
+	assert_int_equal(guest_read(f, D1, buf, sizeof(buf)), 2);
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D1, sid, &cs, &rx, 0);
+	assert_true(rx.got_close);
+	assert_true(rx.closed_flag);
+	assert_int_equal(rx.close_reason, SC_CLOSE_NORMAL);
+	assert_int_equal(rx.close_recv, 3);		/* DATA, PING, CLOSE */
+	assert_int_equal(rx.close_recv, cs.rl.stats.records_sent);
+	assert_int_equal(rx.close_sent, 1);		/* the PONG */
+	assert_int_equal(send_rec(f, D1, sid, &cs, SC_REC_DATA, "x", 1),
+	    SC_ERR_NOTFOUND);
 	assert_int_equal(op(f, SC_OP_OUTPUT, D1, sid, 0, NULL, 0), SC_ERR_NOTFOUND);
+	sc_hvc_wipe(&cs);
+	/* A CLOSE in the version-1 layout (reason, text; no counts) is refused. */
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &cs, &sid), 0);
+	assert_int_equal(send_rec(f, D1, sid, &cs, SC_REC_CLOSE, "\0\0", 2),
+	    SC_ERR_FORMAT);
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D1, sid, &cs, &rx, 0);
+	assert_true(rx.got_close);
+	assert_int_equal(rx.close_reason, SC_CLOSE_PROTOCOL);
 	sc_hvc_wipe(&cs);
 }
 
@@ -1709,6 +1790,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_no_history_option, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_takeover_and_viewer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_break_ping_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_reveals_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_protect_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rebind_wipes_history, setup, teardown),

@@ -43,7 +43,7 @@ test_roundtrip(void **state)
 	assert_int_equal(sc_op_hdr_put(&b, &h), 0);
 	assert_int_equal(b.len, SC_OP_HDR_LEN);
 	/* Little-endian layout from ops.h. */
-	assert_memory_equal(mem, "SCOP\x01\x00\x06\x00", 8);
+	assert_memory_equal(mem, "SCOP\x02\x00\x06\x00", 8);
 	assert_memory_equal(mem + 8, "\xea\xff\xff\xff", 4);	/* -22 */
 	assert_memory_equal(mem + 12, "\x04\x03\x02\x01", 4);
 	assert_memory_equal(mem + 16, "\xd4\xc3\xb2\xa1", 4);
@@ -94,12 +94,14 @@ test_bad(void **state)
 		check_bad(bad, sizeof(bad), SC_ERR_MAGIC);
 	}
 	memcpy(bad, mem, sizeof(bad));
-	bad[4] = 2;
+	bad[4] = 1;	/* the version before STATUS lost its ring fields */
+	check_bad(bad, sizeof(bad), SC_ERR_VERSION);
+	bad[4] = 3;
 	check_bad(bad, sizeof(bad), SC_ERR_VERSION);
 	bad[4] = 0;
 	check_bad(bad, sizeof(bad), SC_ERR_VERSION);
-	bad[4] = 1;
-	bad[5] = 1;	/* version 0x0101 */
+	bad[4] = 2;
+	bad[5] = 1;	/* version 0x0102 */
 	check_bad(bad, sizeof(bad), SC_ERR_VERSION);
 	memcpy(bad, mem, sizeof(bad));
 	memcpy(bad + 24, "\x01\x80\x00\x00", 4);	/* 32769 */
@@ -121,7 +123,7 @@ test_put_checks(void **state)
 	h.magic = 0;
 	assert_int_equal(sc_op_hdr_put(&b, &h), SC_ERR_INVAL);
 	h = sample();
-	h.version = 2;
+	h.version = SC_OPS_VERSION + 1;
 	assert_int_equal(sc_op_hdr_put(&b, &h), SC_ERR_INVAL);
 	h = sample();
 	h.len = SC_OP_PAYLOAD_MAX + 1;

@@ -372,7 +372,7 @@ script_malformed(int fd)
 	p[0] ^= 0x01;
 	hv_send_raw(fd, p, n);
 	n = op_packet(p, sizeof(p), h.op, 0, 0, 0, 0, h.seq, "bad", 3);
-	p[4] = 2;
+	p[4] = SC_OPS_VERSION + 1;
 	hv_send_raw(fd, p, n);
 	/* len says 10, 3 follow; len says 3, 4 follow. */
 	n = op_packet(p, sizeof(p), h.op, 0, 0, 0, 0, h.seq, "0123456789", 10);

@@ -51,8 +51,9 @@ make_pair(struct pair *p)
 	uint8_t prologue[SC_PROTOCOL_ID_LEN + 16 + 32];
 	uint8_t m1[256], m2[256], pl[64];
 	struct sc_buf b1, b2, pb;
-	const uint8_t hs1[SC_HS1_PAYLOAD_LEN] = { 1, 0, 0, 0, 0x10, 0 };
-	const uint8_t hs2[SC_HS2_PAYLOAD_LEN] = { 1, SC_HS2_F_OWNER };
+	const uint8_t hs1[SC_HS1_PAYLOAD_LEN] = { SC_PROTOCOL_VERSION, 0, 0, 0,
+	    0x10, 0 };
+	const uint8_t hs2[SC_HS2_PAYLOAD_LEN] = { SC_PROTOCOL_VERSION, SC_HS2_F_OWNER };
 
 	assert_non_null(pat);
 	assert_int_equal(sc_x25519_keypair(cp, ipk, isk), 0);
@@ -99,6 +100,29 @@ make_pair(struct pair *p)
 	free(hr);
 }
 
+/*
+ * The padded sizes, written out here rather than taken from the code under
+ * test: the smallest of 64, 256, 1024, 4099 that holds type, length and
+ * payload, plus the tag.
+ */
+static size_t
+want_ct_len(size_t len)
+{
+	static const size_t pads[] = { 64, 256, 1024, 4099 };
+	size_t i;
+
+	for (i = 0; i < SC_NELEM(pads); i++)
+		if (3 + len <= pads[i])
+			return pads[i] + 16;
+	return 0;
+}
+
+static bool
+ct_len_allowed(size_t n)
+{
+	return n == 80 || n == 272 || n == 1040 || n == 4115;
+}
+
 static size_t
 seal(struct sc_record_layer *rl, uint8_t type, const void *pl, size_t len,
     uint8_t *ct)
@@ -107,7 +131,34 @@ seal(struct sc_record_layer *rl, uint8_t type, const void *pl, size_t len,
 
 	sc_buf_init(&b, ct, CT_CAP);
 	assert_int_equal(sc_record_seal(rl, type, pl, len, &b), 0);
-	assert_int_equal(b.len, 1 + len + SC_TAG_LEN);
+	assert_int_equal(b.len, want_ct_len(len));
+	assert_true(ct_len_allowed(b.len));
+	return b.len;
+}
+
+/*
+ * Encrypt a hand-made plaintext type || length:u16 || payload || fill up to
+ * ptlen bytes, as a peer that breaks the padding rules would (authentic:
+ * it holds the key).  Returns the ciphertext length.
+ */
+static size_t
+seal_raw(struct sc_record_layer *rl, uint8_t type, uint16_t lenfield,
+    const void *pl, size_t n, size_t ptlen, uint8_t fill, uint8_t *ct)
+{
+	static uint8_t pt[SC_RECORD_PT_MAX + 64];
+	struct sc_buf b;
+
+	assert_true(ptlen <= sizeof(pt) && (ptlen == 0 || 3 + n <= ptlen));
+	memset(pt, fill, sizeof(pt));
+	if (ptlen > 0) {
+		pt[0] = type;
+		pt[1] = (uint8_t)(lenfield >> 8);
+		pt[2] = (uint8_t)lenfield;
+		if (n > 0)
+			memcpy(pt + 3, pl, n);
+	}
+	sc_buf_init(&b, ct, CT_CAP + 64);
+	assert_int_equal(sc_noise_encrypt(&rl->t, pt, ptlen, &b), 0);
 	return b.len;
 }
 
@@ -202,9 +253,9 @@ expect_killed(struct pair *p, const uint8_t *ct, size_t len, int want)
 		struct sc_buf b;
 
 		sc_buf_init(&b, good, CT_CAP);
-		assert_int_equal(sc_record_seal(&p->h, SC_REC_CLOSE,
-		    (const uint8_t *)"\002", 1, &b), 0);
-		assert_int_equal(b.len, 1 + 1 + SC_TAG_LEN);
+		assert_int_equal(sc_record_seal_close(&p->h, SC_CLOSE_PROTOCOL,
+		    "an input record failed authentication", &b), 0);
+		assert_int_equal(b.len, SC_RECORD_CT_MIN);
 	}
 }
 
@@ -217,7 +268,7 @@ test_bit_flip(void **state)
 
 	(void)state;
 	/* Every bit of a short record; each on a fresh session. */
-	for (bit = 0; bit < (1 + 4 + SC_TAG_LEN) * 8; bit++) {
+	for (bit = 0; bit < SC_RECORD_CT_MIN * 8; bit++) {
 		make_pair(p);
 		/* A first good record, so the counter is not at zero. */
 		n = seal(&p->c, SC_REC_DATA, "ab", 2, ct);
@@ -279,18 +330,29 @@ test_truncate(void **state)
 	size_t n, k;
 
 	(void)state;
-	for (k = 0; k < 1 + 10 + SC_TAG_LEN; k++) {
+	for (k = 0; k < SC_RECORD_CT_MIN; k++) {
 		make_pair(p);
 		n = seal(&p->c, SC_REC_DATA, "0123456789", 10, ct);
-		assert_int_equal(n, 27);
-		expect_killed(p, ct, k, k < 1 + SC_TAG_LEN ? SC_ERR_TRUNCATED :
-		    SC_ERR_DECRYPT);
+		assert_int_equal(n, 80);
+		expect_killed(p, ct, k, SC_ERR_TRUNCATED);
 	}
-	/* Extended by a byte. */
+	/* Extended by a byte: not a padded size. */
 	make_pair(p);
 	n = seal(&p->c, SC_REC_DATA, "0123456789", 10, ct);
 	ct[n] = 0;
-	expect_killed(p, ct, n + 1, SC_ERR_DECRYPT);
+	expect_killed(p, ct, n + 1, SC_ERR_FORMAT);
+	/* A 272-byte record cut to another padded size fails authentication. */
+	{
+		static uint8_t big[200];
+
+		make_pair(p);
+		n = seal(&p->c, SC_REC_DATA, big, sizeof(big), ct);
+		assert_int_equal(n, 272);
+		expect_killed(p, ct, 80, SC_ERR_DECRYPT);
+		make_pair(p);
+		n = seal(&p->c, SC_REC_DATA, big, sizeof(big), ct);
+		expect_killed(p, ct, 271, SC_ERR_FORMAT);
+	}
 	free(p);
 }
 
@@ -343,14 +405,14 @@ test_rekey(void **state)
 	/* A REKEY with a payload is refused by seal and kills open. */
 	{
 		struct sc_buf b;
-		uint8_t pt[2] = { SC_REC_REKEY, 0 };
+		size_t m;
 
 		sc_buf_init(&b, ct[0], CT_CAP);
 		assert_int_equal(sc_record_seal(&p->c, SC_REC_REKEY, (const uint8_t *)"x", 1, &b),
 		    SC_ERR_INVAL);
 		assert_false(p->c.dead);
-		assert_int_equal(sc_noise_encrypt(&p->c.t, pt, 2, &b), 0);
-		expect_killed(p, ct[0], b.len, SC_ERR_FORMAT);
+		m = seal_raw(&p->c, SC_REC_REKEY, 1, "x", 1, 64, 0, ct[0]);
+		expect_killed(p, ct[0], m, SC_ERR_FORMAT);
 	}
 	free(p);
 }
@@ -405,9 +467,9 @@ test_unknown_type(void **state)
 {
 	struct pair *p = malloc(sizeof(*p));
 	static const uint8_t bad_types[] = { 0x00, SC_REC_REKEY + 1, 0x7f, 0xff };
-	uint8_t ct[CT_CAP], pt[4];
+	uint8_t ct[CT_CAP + 64];
 	struct sc_buf b;
-	size_t i;
+	size_t i, n;
 
 	(void)state;
 	for (i = 0; i < SC_NELEM(bad_types); i++) {
@@ -419,10 +481,8 @@ test_unknown_type(void **state)
 		assert_int_equal(b.len, 0);
 		assert_false(p->c.dead);
 		/* A peer that sends one anyway (authentic, but unknown). */
-		pt[0] = bad_types[i];
-		pt[1] = 'x';
-		assert_int_equal(sc_noise_encrypt(&p->c.t, pt, 2, &b), 0);
-		expect_killed(p, ct, b.len, SC_ERR_TYPE);
+		n = seal_raw(&p->c, bad_types[i], 1, "x", 1, 64, 0, ct);
+		expect_killed(p, ct, n, SC_ERR_TYPE);
 	}
 	/* An empty plaintext (no type byte at all). */
 	make_pair(p);
@@ -448,8 +508,8 @@ test_oversize(void **state)
 	assert_int_equal(sc_record_seal(&p->c, SC_REC_DATA, pl,
 	    SC_RECORD_PAYLOAD_MAX + 1, &b), SC_ERR_TOOLONG);
 	assert_false(p->c.dead);
-	/* Not enough room in out: refused, nothing spent. */
-	sc_buf_init(&b, ct, 1 + 10 + SC_TAG_LEN - 1);
+	/* Not enough room in out (for the padded size): refused, nothing spent. */
+	sc_buf_init(&b, ct, SC_RECORD_CT_MIN - 1);
 	assert_int_equal(sc_record_seal(&p->c, SC_REC_DATA, pl, 10, &b), SC_ERR_NOSPACE);
 	assert_int_equal(p->c.t.send.n, 0);
 	assert_false(p->c.dead);
@@ -460,11 +520,10 @@ test_oversize(void **state)
 	assert_false(p->h.dead);
 	assert_int_equal(open_rec(&p->h, ct, n, SC_REC_DATA, pl, 10), 0);
 	/* An authentic record one byte over the limit kills the receiver. */
-	pl[0] = SC_REC_DATA;
-	sc_buf_init(&b, ct, sizeof(ct));
-	assert_int_equal(sc_noise_encrypt(&p->c.t, pl, SC_RECORD_PAYLOAD_MAX + 2, &b), 0);
-	assert_int_equal(b.len, SC_RECORD_CT_MAX + 1);
-	expect_killed(p, ct, b.len, SC_ERR_TOOLONG);
+	n = seal_raw(&p->c, SC_REC_DATA, SC_RECORD_PAYLOAD_MAX + 1, pl,
+	    SC_RECORD_PAYLOAD_MAX + 1, SC_RECORD_PT_MAX + 1, 0, ct);
+	assert_int_equal(n, SC_RECORD_CT_MAX + 1);
+	expect_killed(p, ct, n, SC_ERR_TOOLONG);
 	free(p);
 }
 
@@ -509,6 +568,170 @@ test_stats(void **state)
 	free(p);
 }
 
+/* Every payload length gives one of the four ciphertext sizes. */
+static void
+test_padding_sizes(void **state)
+{
+	struct pair *p = malloc(sizeof(*p));
+	static uint8_t pl[SC_RECORD_PAYLOAD_MAX], ct[CT_CAP];
+	static const size_t edges[] = { 0, 1, 61, 62, 253, 254, 1021, 1022,
+	    4095, SC_RECORD_PAYLOAD_MAX };
+	size_t len, i, n, seen[4] = { 0 };
+
+	(void)state;
+	for (len = 0; len <= SC_RECORD_PAYLOAD_MAX; len++) {
+		n = sc_record_ct_len(len);
+		assert_int_equal(n, want_ct_len(len));
+		assert_true(ct_len_allowed(n));
+		seen[n == 80 ? 0 : n == 272 ? 1 : n == 1040 ? 2 : 3]++;
+	}
+	/* 62 + 192 + 768 + 3075 lengths in the four buckets. */
+	assert_int_equal(seen[0], 62);
+	assert_int_equal(seen[1], 192);
+	assert_int_equal(seen[2], 768);
+	assert_int_equal(seen[3], 3075);
+	assert_int_equal(sc_record_ct_len(SC_RECORD_PAYLOAD_MAX + 1), 0);
+	/* One keystroke and a screenful of text look alike within a bucket. */
+	randombytes_buf(pl, sizeof(pl));
+	make_pair(p);
+	for (i = 0; i < SC_NELEM(edges); i++) {
+		n = seal(&p->c, SC_REC_DATA, pl, edges[i], ct);
+		assert_int_equal(open_rec(&p->h, ct, n, SC_REC_DATA, pl, edges[i]), 0);
+	}
+	free(p);
+}
+
+/* The receiver accepts only the canonical padding. */
+static void
+test_padding_strict(void **state)
+{
+	struct pair *p = malloc(sizeof(*p));
+	static uint8_t ct[CT_CAP + 64];
+	size_t n;
+
+	(void)state;
+	/* The canonical form, hand-made, is accepted (the helper is right). */
+	make_pair(p);
+	n = seal_raw(&p->c, SC_REC_DATA, 2, "hi", 2, 64, 0, ct);
+	assert_int_equal(open_rec(&p->h, ct, n, SC_REC_DATA, "hi", 2), 0);
+	/* A larger bucket than needed. */
+	make_pair(p);
+	n = seal_raw(&p->c, SC_REC_DATA, 2, "hi", 2, 256, 0, ct);
+	expect_killed(p, ct, n, SC_ERR_FORMAT);
+	/* Padding that is not zero. */
+	make_pair(p);
+	n = seal_raw(&p->c, SC_REC_DATA, 2, "hi", 2, 64, 0x01, ct);
+	expect_killed(p, ct, n, SC_ERR_FORMAT);
+	/* A length field beyond the plaintext. */
+	make_pair(p);
+	n = seal_raw(&p->c, SC_REC_DATA, 200, "hi", 2, 64, 0, ct);
+	expect_killed(p, ct, n, SC_ERR_FORMAT);
+	/* 62 payload bytes need the 256 size: 64 cannot hold them. */
+	make_pair(p);
+	n = seal_raw(&p->c, SC_REC_DATA, 62, "hi", 2, 64, 0, ct);
+	expect_killed(p, ct, n, SC_ERR_FORMAT);
+	/* A plaintext length that is not a padded size, though authentic. */
+	make_pair(p);
+	n = seal_raw(&p->c, SC_REC_DATA, 2, "hi", 2, 100, 0, ct);
+	expect_killed(p, ct, n, SC_ERR_FORMAT);
+	make_pair(p);
+	n = seal_raw(&p->c, SC_REC_DATA, 2, "hi", 2, 5, 0, ct);
+	expect_killed(p, ct, n, SC_ERR_TRUNCATED);
+	free(p);
+}
+
+/* CLOSE carries the record counts both ways; the parser checks them. */
+static void
+test_close_counts(void **state)
+{
+	struct pair *p = malloc(sizeof(*p));
+	uint8_t ct[CT_CAP], out[SC_RECORD_PAYLOAD_MAX];
+	struct sc_record_close c;
+	struct sc_buf b;
+	uint8_t type;
+	size_t n;
+	int i;
+
+	(void)state;
+	make_pair(p);
+	for (i = 0; i < 3; i++) {
+		n = seal(&p->c, SC_REC_DATA, "k", 1, ct);
+		assert_int_equal(open_rec(&p->h, ct, n, SC_REC_DATA, "k", 1), 0);
+	}
+	for (i = 0; i < 2; i++) {
+		n = seal(&p->h, SC_REC_DATA, "out", 3, ct);
+		assert_int_equal(open_rec(&p->c, ct, n, SC_REC_DATA, "out", 3), 0);
+	}
+	/* The client's CLOSE: sent 3, received 2; a long text is cut. */
+	sc_buf_init(&b, ct, CT_CAP);
+	assert_int_equal(sc_record_seal_close(&p->c, SC_CLOSE_NORMAL,
+	    "a text that is much longer than forty bytes, cut", &b), 0);
+	assert_int_equal(b.len, SC_RECORD_CT_MIN);	/* always the smallest size */
+	n = b.len;
+	sc_buf_init(&b, out, sizeof(out));
+	assert_int_equal(sc_record_open(&p->h, ct, n, &type, &b), 0);
+	assert_int_equal(type, SC_REC_CLOSE);
+	assert_int_equal(b.len, SC_CLOSE_FIXED_LEN + 1 + SC_CLOSE_TEXT_MAX);
+	assert_int_equal(sc_record_close_parse(&p->h, out, b.len, &c), 0);
+	assert_int_equal(c.reason, SC_CLOSE_NORMAL);
+	assert_int_equal(c.sent, 3);
+	assert_int_equal(c.recv, 2);
+	assert_int_equal(c.text_len, SC_CLOSE_TEXT_MAX);
+	assert_memory_equal(c.text, "a text that is much longer than forty by", 40);
+	/* The hv's answer: sent 2, received 4 = every client record. */
+	sc_buf_init(&b, ct, CT_CAP);
+	assert_int_equal(sc_record_seal_close(&p->h, SC_CLOSE_NORMAL, "bye", &b), 0);
+	n = b.len;
+	sc_buf_init(&b, out, sizeof(out));
+	assert_int_equal(sc_record_open(&p->c, ct, n, &type, &b), 0);
+	assert_int_equal(sc_record_close_parse(&p->c, out, b.len, &c), 0);
+	assert_int_equal(c.sent, 2);
+	assert_int_equal(c.recv, 4);
+	assert_int_equal(c.recv, p->c.stats.records_sent);
+	assert_int_equal(c.text_len, 3);
+
+	/* Hand-made CLOSE payloads: counts that cannot be, bad layouts. */
+	{
+		static const struct {
+			uint8_t	pl[64];
+			size_t	len;
+			int	want;
+		} bad[] = {
+			/* sent 1, but 0 records came before it */
+			{ { 0, 0,0,0,0,0,0,0,1, 0,0,0,0,0,0,0,0, 0 }, 18, SC_ERR_MISMATCH },
+			/* recv 9 of the 0 records sent to it */
+			{ { 0, 0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,9, 0 }, 18, SC_ERR_MISMATCH },
+			/* a byte after the text */
+			{ { 0, 0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0, 0, 'x' }, 19, SC_ERR_FORMAT },
+			/* the v1 layout: reason and text only */
+			{ { 0, 0 }, 2, SC_ERR_TRUNCATED },
+			/* a text longer than SC_CLOSE_TEXT_MAX */
+			{ { 0, 0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0, 41 }, 18 + 41, SC_ERR_TOOLONG },
+		};
+		size_t k;
+
+		for (k = 0; k < SC_NELEM(bad); k++) {
+			make_pair(p);
+			n = seal(&p->c, SC_REC_CLOSE, bad[k].pl, bad[k].len, ct);
+			sc_buf_init(&b, out, sizeof(out));
+			assert_int_equal(sc_record_open(&p->h, ct, n, &type, &b), 0);
+			assert_int_equal(sc_record_close_parse(&p->h, out, b.len, &c),
+			    bad[k].want);
+		}
+		/* The same layout with consistent counts passes. */
+		make_pair(p);
+		{
+			uint8_t z[18] = { 0 };
+
+			n = seal(&p->c, SC_REC_CLOSE, z, sizeof(z), ct);
+			sc_buf_init(&b, out, sizeof(out));
+			assert_int_equal(sc_record_open(&p->h, ct, n, &type, &b), 0);
+			assert_int_equal(sc_record_close_parse(&p->h, out, b.len, &c), 0);
+		}
+	}
+	free(p);
+}
+
 int
 main(void)
 {
@@ -523,6 +746,9 @@ main(void)
 		cmocka_unit_test(test_unknown_type),
 		cmocka_unit_test(test_oversize),
 		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_padding_sizes),
+		cmocka_unit_test(test_padding_strict),
+		cmocka_unit_test(test_close_counts),
 	};
 
 	return cmocka_run_group_tests_name("record", tests, setup, NULL);

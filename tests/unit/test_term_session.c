@@ -61,6 +61,9 @@ struct fake {
 	uint8_t		blob[SC_BLOB_MAX];
 	size_t		blob_len;
 	bool		got_protect;
+	bool		got_close;	/* the client's CLOSE, counts checked */
+	uint64_t	close_sent, close_recv;
+	size_t		ct_sizes_bad;	/* client records not of a padded size */
 };
 
 struct capture {
@@ -220,7 +223,8 @@ hv_pump(void)
 			F.hs1_history = ((uint32_t)pay[2] << 24) | ((uint32_t)pay[3] << 16) |
 			    ((uint32_t)pay[4] << 8) | pay[5];
 			assert_memory_equal(sc_noise_hs_remote_static(&F.hs), F.user_pk, 32);
-			uint8_t hs2[SC_HS2_PAYLOAD_LEN] = { 1, SC_HS2_F_OWNER, 0, 1, 0, 0,
+			uint8_t hs2[SC_HS2_PAYLOAD_LEN] = { SC_PROTOCOL_VERSION,
+			    SC_HS2_F_OWNER, 0, 1, 0, 0,
 			    0, 0, 0, 0, 0, 0, 0, 7 };	/* lost 7 bytes */
 			sc_buf_init(&mb, msg, sizeof(msg));
 			assert_int_equal(sc_noise_hs_write(&F.hs, hs2, sizeof(hs2), &mb), 0);
@@ -235,9 +239,20 @@ hv_pump(void)
 			struct sc_buf pb;
 
 			sc_buf_init(&pb, pt, sizeof(pt));
+			if (f.len != 80 && f.len != 272 && f.len != 1040 && f.len != 4115)
+				F.ct_sizes_bad++;
 			assert_int_equal(sc_record_open(&F.rl, f.body, f.len, &type, &pb), 0);
 			if (F.rx_n < sizeof(F.rx_types))
 				F.rx_types[F.rx_n++] = type;
+			if (type == SC_REC_CLOSE) {
+				struct sc_record_close c;
+
+				assert_int_equal(sc_record_close_parse(&F.rl, pb.data,
+				    pb.len, &c), 0);
+				F.got_close = true;
+				F.close_sent = c.sent;
+				F.close_recv = c.recv;
+			}
 			if (type == SC_REC_DATA) {
 				assert_true(F.rx_len + pb.len <= sizeof(F.rx_data));
 				memcpy(F.rx_data + F.rx_len, pb.data, pb.len);
@@ -289,6 +304,18 @@ hv_record(uint8_t *out, size_t cap, uint8_t type, const void *p, size_t len)
 
 	sc_buf_init(&cb, ct, sizeof(ct));
 	assert_int_equal(sc_record_seal(&F.rl, type, p, len, &cb), 0);
+	return frame_bytes(out, cap, SC_FRAME_RECORD, cb.data, cb.len);
+}
+
+/* The hv's CLOSE with its real counts. */
+static size_t
+hv_close(uint8_t *out, size_t cap, uint8_t reason, const char *text)
+{
+	uint8_t ct[SC_RECORD_CT_MAX];
+	struct sc_buf cb;
+
+	sc_buf_init(&cb, ct, sizeof(ct));
+	assert_int_equal(sc_record_seal_close(&F.rl, reason, text, &cb), 0);
 	return frame_bytes(out, cap, SC_FRAME_RECORD, cb.data, cb.len);
 }
 
@@ -628,15 +655,152 @@ test_records_both_ways(void **state)
 		assert_int_equal(to_client(buf, n, 0), 0);
 		assert_non_null(strstr(C.notices, "took the console over"));
 	}
-	{
-		uint8_t cp[2] = { SC_CLOSE_SHUTDOWN, 0 };
+	/* every record the client sent had one of the four padded sizes */
+	assert_true(F.rx_n > 5);
+	assert_int_equal(F.ct_sizes_bad, 0);
+	/* the guest shuts down: the hv's CLOSE is the end (exit 0) */
+	n = hv_close(buf, sizeof(buf), SC_CLOSE_SHUTDOWN, "guest exited");
+	assert_int_equal(to_client(buf, n, 0), 0);
+	assert_int_equal(S.state, SESS_DONE);
+	assert_int_equal(sess_wire_eof(&S), 0);
+	assert_int_equal(S.exit_class, SESS_X_OK);
+}
 
-		n = hv_record(buf, sizeof(buf), SC_REC_CLOSE, cp, 2);
+/*
+ * The close handshake: our CLOSE says what we sent and received; we are
+ * done only when the hv's CLOSE counts every record we sent.
+ */
+static void
+test_close_handshake(void **state)
+{
+	uint8_t buf[1024];
+	size_t n, wl;
+
+	open_session();
+	n = hv_record(buf, sizeof(buf), SC_REC_DATA, "guest$ ", 7);
+	assert_int_equal(to_client(buf, n, 0), 0);
+	assert_int_equal(sess_user_input(&S, (const uint8_t *)"exit\r", 5), 0);
+	assert_int_equal(sess_close(&S), 0);
+	assert_int_equal(S.state, SESS_CLOSING);
+	assert_false(sess_is_open(&S));
+	hv_pump();
+	assert_true(F.got_close);
+	assert_int_equal(F.close_sent, S.rl.stats.records_sent - 1);
+	assert_int_equal(F.close_recv, 1);
+	/* nothing more goes out after our CLOSE; late output is not shown */
+	wl = F.wire_len;
+	assert_int_equal(sess_user_input(&S, (const uint8_t *)"more", 4), 0);
+	assert_int_equal(F.wire_len, wl);
+	C.term_len = 0;
+	n = hv_record(buf, sizeof(buf), SC_REC_DATA, "logout\r\n", 8);
+	assert_int_equal(to_client(buf, n, 0), 0);
+	assert_int_equal(C.term_len, 0);
+	assert_int_equal(S.state, SESS_CLOSING);
+	/* the hv's answer counts all of ours: done, exit 0 */
+	n = hv_close(buf, sizeof(buf), SC_CLOSE_NORMAL, "closed by the client");
+	assert_int_equal(to_client(buf, n, 0), 0);
+	assert_int_equal(S.state, SESS_DONE);
+	assert_int_equal(sess_wire_eof(&S), 0);
+	assert_int_equal(S.exit_class, SESS_X_OK);
+}
+
+/* dom0 drops what follows a point (records are not opened by the hv). */
+static void
+dom0_drops_client_output(void)
+{
+	F.wire_seen = F.wire_len;
+}
+
+/*
+ * Tail truncation: dom0 drops the end of the session.  Every way it can do
+ * that ends with SESS_X_TAMPER (exit 5), never an orderly end.
+ */
+static void
+test_tail_truncation(void **state)
+{
+	uint8_t buf[1024];
+	size_t n;
+	int k;
+
+	for (k = 0; k < 6; k++) {
+		setup(state);
+		open_session();
+		n = hv_record(buf, sizeof(buf), SC_REC_DATA, "guest$ ", 7);
 		assert_int_equal(to_client(buf, n, 0), 0);
-		assert_int_equal(S.state, SESS_DONE);
-		assert_int_equal(sess_wire_eof(&S), 0);
+		hv_pump();
+		assert_int_equal(sess_user_input(&S, (const uint8_t *)"rm x\r", 5), 0);
+		switch (k) {
+		case 0:	/* output: the guest's last DATA and the hv's CLOSE dropped */
+			assert_true(sess_wire_eof(&S) < 0);
+			assert_non_null(strstr(S.errmsg, "without the hypervisor's CLOSE"));
+			break;
+		case 1:	/* same, but dom0 says BYE */
+			n = frame_bytes(buf, sizeof(buf), SC_FRAME_BYE, NULL, 0);
+			assert_true(to_client(buf, n, 0) < 0);
+			assert_non_null(strstr(S.errmsg, "BYE"));
+			break;
+		case 2:	/* input: our last DATA and CLOSE dropped, then EOF */
+			assert_int_equal(sess_close(&S), 0);
+			dom0_drops_client_output();
+			assert_true(sess_wire_eof(&S) < 0);
+			assert_non_null(strstr(S.errmsg, "never confirmed your CLOSE"));
+			break;
+		case 3:	/* same, no answer in time (the caller's timeout) */
+			assert_int_equal(sess_close(&S), 0);
+			dom0_drops_client_output();
+			sess_close_abandon(&S, "no answer within 15 s");
+			assert_int_equal(S.state, SESS_FAILED);
+			assert_non_null(strstr(S.errmsg, "no answer within 15 s"));
+			break;
+		case 4:	/* dropped, then the hv closes (NORMAL) without them */
+			assert_int_equal(sess_close(&S), 0);
+			dom0_drops_client_output();
+			n = hv_close(buf, sizeof(buf), SC_CLOSE_NORMAL,
+			    "domain credentials re-bound");
+			assert_true(to_client(buf, n, 0) < 0);
+			assert_non_null(strstr(S.errmsg, "without receiving your "
+			    "last 2 records"));
+			break;
+		case 5:	/* a CLOSE whose counts cannot be right */
+		{
+			uint8_t pl[18] = { SC_CLOSE_NORMAL, 0, 0, 0, 0, 0, 0, 0, 9 };
+
+			n = hv_record(buf, sizeof(buf), SC_REC_CLOSE, pl, sizeof(pl));
+			assert_true(to_client(buf, n, 0) < 0);
+			assert_int_equal(S.exit_class, SESS_X_PROTOCOL);
+			assert_non_null(strstr(S.errmsg, "inconsistent CLOSE"));
+			teardown(state);
+			continue;
+		}
+		}
+		assert_int_equal(S.state, SESS_FAILED);
+		assert_int_equal(S.exit_class, SESS_X_TAMPER);
+		teardown(state);
 	}
 }
+
+/*
+ * The hv ends the session for a reason of its own while input is in
+ * flight: an orderly end (exit 0), and the user is told what was lost.
+ */
+static void
+test_close_with_input_in_flight(void **state)
+{
+	uint8_t buf[1024];
+	size_t n;
+
+	open_session();
+	hv_pump();
+	assert_int_equal(sess_user_input(&S, (const uint8_t *)"ab", 2), 0);
+	dom0_drops_client_output();	/* in flight when the guest went away */
+	n = hv_close(buf, sizeof(buf), SC_CLOSE_SHUTDOWN, "guest exited");
+	assert_int_equal(to_client(buf, n, 0), 0);
+	assert_int_equal(S.state, SESS_DONE);
+	assert_int_equal(S.exit_class, SESS_X_OK);
+	assert_non_null(strstr(C.notices, "your last 1 record did not reach the VM"));
+}
+
+/* --takeover: a PING right after the handshake makes the session the writer. */
 
 /* --takeover: a PING right after the handshake makes the session the writer. */
 static void
@@ -892,6 +1056,32 @@ test_hello_checks(void **state)
 	/* unprotected domain: console would be clear */
 	assert_true(hello_with(HOST, cert, cl, F.hv_pk, VM, 0) < 0);
 	assert_non_null(strstr(S.errmsg, "not protected"));
+	/* a dom0 of protocol version 1: a clear error, nothing sent */
+	setup_session(SESS_MODE_CONSOLE, HOST);
+	{
+		struct sc_hello h;
+		uint8_t body[SC_FRAME_BODY_MAX];
+		struct sc_buf bb;
+
+		memset(&h, 0, sizeof(h));
+		h.version = SC_PROTOCOL_VERSION;
+		h.flags = SC_HELLO_F_PROTECTED;
+		snprintf(h.vmname, sizeof(h.vmname), "%s", VM);
+		memcpy(h.uuid, F.uuid, 16);
+		memcpy(h.hv_pubkey, F.hv_pk, 32);
+		sc_buf_init(&bb, body, sizeof(body));
+		assert_int_equal(sc_hello_encode(&h, &bb), 0);
+		body[0] = 1;
+		F.wire_len = 0;
+		n = hello_bytes(buf, sizeof(buf), 0, VM, F.hv_pk, NULL, 0);
+		assert_int_equal(to_client(buf, SC_HELLO_MAGIC_LEN + 1, 0), 0);
+		n = frame_bytes(buf, sizeof(buf), SC_FRAME_HELLO, bb.data, bb.len);
+		assert_true(to_client(buf, n, 0) < 0);
+		assert_int_equal(S.exit_class, SESS_X_PROTOCOL);
+		assert_non_null(strstr(S.errmsg, "protocol version 1, this client "
+		    "version 2"));
+		assert_int_equal(F.wire_len, 0);
+	}
 	/* an ERROR frame from the relay */
 	setup_session(SESS_MODE_CONSOLE, HOST);
 	{
@@ -1082,6 +1272,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_clear_hold_never_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clear_prompt_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_records_both_ways, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_handshake, setup, teardown),
+		cmocka_unit_test(test_tail_truncation),
+		cmocka_unit_test_setup_teardown(test_close_with_input_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_takeover_pings_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_notice_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_break_keys, setup, teardown),
