@@ -81,6 +81,7 @@ struct app {
 	bool		read_user;	/* the user's side is being read */
 	bool		user_eof;	/* a non-terminal stdin ended */
 	unsigned long long last_output_ms;
+	unsigned long long clear_out_ms;	/* last clear text shown */
 	bool		interactive;
 	bool		quitting;
 	int		log_fd;

@@ -6,7 +6,8 @@
 # loop joining them), cmdline.c (~C), verbs.c (subcommands), main.c.
 
 TERM_CORE_SRCS = sccrypt-term/escape.c sccrypt-term/escape.h \
-	sccrypt-term/screen.c sccrypt-term/screen.h
+	sccrypt-term/screen.c sccrypt-term/screen.h \
+	sccrypt-term/cleartext.c sccrypt-term/cleartext.h
 TERM_PROTO_SRCS = sccrypt-term/session.c sccrypt-term/session.h \
 	sccrypt-term/policy.c sccrypt-term/policy.h sccrypt-term/keys_compat.h
 

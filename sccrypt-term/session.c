@@ -353,6 +353,11 @@ on_hs_resp(struct sess *s, const uint8_t *p, size_t len)
 	s->state = SESS_OPEN;
 	if (s->sink.event != NULL)
 		s->sink.event(s->sink.ctx, SESS_EV_OPEN);
+	if (s->clear_shown > 0)
+		notice(s, "the encrypted session starts here: everything shown "
+		    "above this line (%llu bytes marked 'dom0 clear') came from "
+		    "dom0 in clear, not encrypted and not authenticated",
+		    (unsigned long long)s->clear_shown);
 	if ((s->hs2_flags & SC_HS2_F_VIEWER) && !s->cfg.no_typing)
 		notice(s, "read-only viewer: your keystrokes are not sent");
 	if (s->lost_bytes > 0) {
@@ -378,6 +383,12 @@ on_hs_resp(struct sess *s, const uint8_t *p, size_t len)
 	if (s->typeahead_dropped > 0)
 		notice(s, "%llu typed-ahead bytes were discarded",
 		    (unsigned long long)s->typeahead_dropped);
+	if (s->inflight_dropped > 0)
+		notice(s, "%llu byte%s typed while dom0's clear text was arriving "
+		    "%s discarded (it may have been the terminal answering that "
+		    "text)", (unsigned long long)s->inflight_dropped,
+		    s->inflight_dropped == 1 ? "" : "s",
+		    s->inflight_dropped == 1 ? "was" : "were");
 	return 0;
 }
 
@@ -656,11 +667,33 @@ on_frame(struct sess *s, const struct sc_frame *f)
 	    sess_state_name(s->state));
 }
 
-/* Keep user bytes for the first records (bounded; the excess is counted). */
+/* Clear text from dom0: to its own sink, never to to_term (session.h). */
+static void
+show_clear(struct sess *s, const uint8_t *p, size_t len)
+{
+	if (len == 0)
+		return;
+	s->clear_shown += len;
+	s->clear_in_flight = true;
+	if (s->sink.clear_to_term != NULL)
+		s->sink.clear_to_term(s->sink.ctx, p, len);
+}
+
+/*
+ * Keep user bytes for the first records (bounded; the excess is counted).
+ * In the clear phase, bytes that arrive while clear text is in flight are
+ * not kept: they may be the terminal answering that text.
+ */
 static void
 hold_input(struct sess *s, const uint8_t *in, size_t len)
 {
-	size_t n = SC_MIN(len, sizeof(s->typeahead) - s->typeahead_len);
+	size_t n;
+
+	if (s->state == SESS_CLEAR && s->clear_in_flight) {
+		s->inflight_dropped += len;
+		return;
+	}
+	n = SC_MIN(len, sizeof(s->typeahead) - s->typeahead_len);
 
 	memcpy(s->typeahead + s->typeahead_len, in, n);
 	s->typeahead_len += n;
@@ -703,7 +736,17 @@ clear_seen(struct sess *s, const uint8_t *p, size_t len, bool held)
 void
 sess_clear_shown(struct sess *s, const uint8_t *p, size_t len)
 {
+	if (s->state != SESS_CLEAR || len == 0)
+		return;
+	s->clear_shown += len;
+	s->clear_in_flight = true;
 	clear_seen(s, p, len, false);
+}
+
+void
+sess_clear_settled(struct sess *s)
+{
+	s->clear_in_flight = false;
 }
 
 int
@@ -724,8 +767,7 @@ sess_from_wire(struct sess *s, const uint8_t *in, size_t len)
 
 			r = sc_hello_scan(&s->scan, in, chunk, s->clearbuf,
 			    &clear_len, &consumed);
-			if (clear_len > 0)
-				s->sink.to_term(s->sink.ctx, s->clearbuf, clear_len);
+			show_clear(s, s->clearbuf, clear_len);
 			if (r == 0)
 				clear_seen(s, s->clearbuf, clear_len,
 				    s->scan.matched > 0);
@@ -779,8 +821,7 @@ sess_wire_eof(struct sess *s)
 		/* A held-back partial magic was clear text after all. */
 		size_t n = sc_hello_scan_flush(&s->scan, s->clearbuf);
 
-		if (n > 0)
-			s->sink.to_term(s->sink.ctx, s->clearbuf, n);
+		show_clear(s, s->clearbuf, n);
 		return fail(s, SESS_X_TRANSPORT, SC_ERR_EOF,
 		    "the connection closed before the console started");
 	}

@@ -16,6 +16,7 @@
 
 #include "core/compat.h"
 #include "core/err.h"
+#include "cleartext.h"
 #include "screen.h"
 #include "term.h"
 
@@ -43,6 +44,12 @@ static struct {
 	struct scrf	scr;		/* guest output filter (screen.h) */
 	char		csr_reset[SEQ_MAX * 4];	/* async-safe copy for restore */
 	size_t		csr_reset_len;
+	/* dom0's clear text (cleartext.h) */
+	struct clrf	clr;
+	bool		clr_ready;
+	bool		other_wrote;	/* someone else wrote since clear text */
+	uint8_t		clrbuf[4096];
+	size_t		clrbuf_len;
 } T = { .in = -1, .out = -1, .sigpipe = { -1, -1 }, .drawn_row = -1 };
 
 static void
@@ -232,6 +239,7 @@ tty_take_signals(void)
 void
 tty_write(const void *p, size_t len)
 {
+	T.other_wrote = true;
 	raw_write(p, len);
 }
 
@@ -241,6 +249,7 @@ tty_notice(const char *text)
 	char line[1024];
 	int n;
 
+	T.other_wrote = true;
 	n = snprintf(line, sizeof(line), "\r\n%s[sccrypt] %s%s\r\n",
 	    T.ti_ok ? T.rev : "", text, T.ti_ok ? T.sgr0 : "");
 	if (n > 0)
@@ -402,6 +411,7 @@ emit_raw(void *ctx, const uint8_t *p, size_t len)
 void
 tty_guest_write(const void *p, size_t len)
 {
+	T.other_wrote = true;
 	if (!T.status_on || !T.status_drawn) {
 		raw_write(p, len);
 		return;
@@ -409,6 +419,79 @@ tty_guest_write(const void *p, size_t len)
 	scrf_filter(&T.scr, p, len, emit_raw, NULL);
 	if (T.scr.redraw && scrf_can_draw(&T.scr))
 		tty_status_redraw();
+}
+
+/* ---- dom0's clear text ---- */
+
+static void
+clr_flushbuf(void)
+{
+	raw_write(T.clrbuf, T.clrbuf_len);
+	T.clrbuf_len = 0;
+}
+
+static void
+clr_emit(void *ctx, const uint8_t *p, size_t len)
+{
+	if (T.clrbuf_len + len > sizeof(T.clrbuf))
+		clr_flushbuf();
+	if (len > sizeof(T.clrbuf)) {
+		raw_write(p, len);
+		return;
+	}
+	memcpy(T.clrbuf + T.clrbuf_len, p, len);
+	T.clrbuf_len += len;
+}
+
+/* The line marker: reverse video, which the filtered text cannot produce. */
+static void
+clr_mark(void *ctx, const uint8_t *p, size_t len)
+{
+	const char *rev = T.ti_ok ? T.rev : "", *sgr0 = T.ti_ok ? T.sgr0 : "";
+
+	clr_emit(ctx, (const uint8_t *)rev, strlen(rev));
+	clr_emit(ctx, (const uint8_t *)TTY_CLEAR_MARK, strlen(TTY_CLEAR_MARK));
+	clr_emit(ctx, (const uint8_t *)sgr0, strlen(sgr0));
+	clr_emit(ctx, (const uint8_t *)"| ", 2);
+}
+
+void
+tty_clear_write(const void *p, size_t len)
+{
+	struct winsize ws;
+	int cols = tty_winsize(&ws) == 0 ? ws.ws_col : 0;
+
+	if (!T.clr_ready) {
+		clrf_init(&T.clr, cols, (int)strlen(TTY_CLEAR_MARK) + 2);
+		T.clr_ready = true;
+		T.other_wrote = true;
+	}
+	clrf_set_cols(&T.clr, cols);
+	if (T.other_wrote) {
+		/* We do not know where the cursor is: a line of our own. */
+		clr_emit(NULL, (const uint8_t *)"\r", 1);
+		if (T.ti_ok)
+			clr_emit(NULL, (const uint8_t *)T.el, strlen(T.el));
+		clrf_line_start(&T.clr);
+		T.other_wrote = false;
+	}
+	clrf_filter(&T.clr, p, len, clr_emit, clr_mark, NULL);
+	clr_flushbuf();
+	/* Whatever the text did, the status row shows the truth again. */
+	tty_status_redraw();
+}
+
+void
+tty_clear_end(void)
+{
+	if (!T.clr_ready)
+		return;
+	clrf_flush(&T.clr, clr_emit, clr_mark, NULL);
+	if (!T.clr.bol && !T.other_wrote)
+		clr_emit(NULL, (const uint8_t *)"\r\n", 2);
+	clr_flushbuf();
+	clrf_line_start(&T.clr);
+	T.other_wrote = true;
 }
 
 void

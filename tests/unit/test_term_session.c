@@ -66,6 +66,8 @@ struct fake {
 struct capture {
 	uint8_t		term[65536];
 	size_t		term_len;
+	uint8_t		clear[65536];	/* clear text (sink.clear_to_term) */
+	size_t		clear_len;
 	char		notices[4096];
 	int		events[32];
 	size_t		nevents;
@@ -86,6 +88,14 @@ cap_term(void *ctx, const uint8_t *p, size_t len)
 	assert_true(C.term_len + len <= sizeof(C.term));
 	memcpy(C.term + C.term_len, p, len);
 	C.term_len += len;
+}
+
+static void
+cap_clear(void *ctx, const uint8_t *p, size_t len)
+{
+	assert_true(C.clear_len + len <= sizeof(C.clear));
+	memcpy(C.clear + C.clear_len, p, len);
+	C.clear_len += len;
 }
 
 static int
@@ -115,7 +125,8 @@ cap_event(void *ctx, enum sess_event ev)
 		C.events[C.nevents++] = (int)ev;
 }
 
-static const struct sess_sink sink = { NULL, cap_term, cap_wire, cap_notice, cap_event };
+static const struct sess_sink sink = { NULL, cap_term, cap_wire, cap_notice,
+    cap_event, cap_clear };
 
 static int
 ask_yes(void *ctx, const char *q)
@@ -399,9 +410,11 @@ test_clear_text_byte_exact_any_chunking(void **state)
 		hn = hello_bytes(all + n, sizeof(all) - n, SC_HELLO_F_PROTECTED, VM,
 		    F.hv_pk, cert, cl);
 		assert_int_equal(to_client(all, n + hn, chunk), 0);
-		/* everything before the magic, exactly */
-		assert_int_equal(C.term_len, n);
-		assert_memory_equal(C.term, clear, n);
+		/* everything before the magic, exactly, as clear text: never
+		 * as console output */
+		assert_int_equal(C.clear_len, n);
+		assert_memory_equal(C.clear, clear, n);
+		assert_int_equal(C.term_len, 0);
 		assert_int_equal(S.state, SESS_HANDSHAKE);
 		sess_wipe(&S);
 		F.wire_len = 0;
@@ -417,8 +430,9 @@ test_clear_tail_released_at_eof(void **state)
 	assert_int_equal(to_client((const uint8_t *)clear, strlen(clear), 1), 0);
 	assert_true(sess_wire_eof(&S) < 0);
 	assert_int_equal(S.exit_class, SESS_X_TRANSPORT);
-	assert_int_equal(C.term_len, strlen(clear));
-	assert_memory_equal(C.term, clear, strlen(clear));
+	assert_int_equal(C.clear_len, strlen(clear));
+	assert_memory_equal(C.clear, clear, strlen(clear));
+	assert_int_equal(C.term_len, 0);
 }
 
 static void
@@ -506,6 +520,7 @@ test_clear_hold_never_clear(void **state)
 	assert_int_equal(sess_user_input(&S, (const uint8_t *)a, strlen(a)), 0);
 	assert_int_equal(to_client((const uint8_t *)prompt, strlen(prompt), 0), 0);
 	assert_true(S.prompt_showing);
+	sess_clear_settled(&S);
 	assert_int_equal(sess_user_input(&S, (const uint8_t *)b, strlen(b)), 0);
 	sess_clear_shown(&S, (const uint8_t *)"Password: ", 10);
 	assert_int_equal(F.wire_len, 0);
@@ -552,6 +567,7 @@ test_clear_prompt_rules(void **state)
 	/* a line of clear text is not a prompt: still held */
 	assert_int_equal(to_client((const uint8_t *)"Warning: added host\r\n", 21, 0), 0);
 	assert_false(S.prompt_showing);
+	sess_clear_settled(&S);
 	assert_int_equal(sess_user_input(&S, (const uint8_t *)"X", 1), 0);
 	assert_int_equal(F.wire_len, 0);
 	assert_int_equal(S.typeahead_len, 13);
@@ -562,6 +578,7 @@ test_clear_prompt_rules(void **state)
 	assert_non_null(strstr(C.notices, "13 bytes typed before this prompt "
 	    "appeared were not sent"));
 	/* the answer goes in clear up to its line end; the rest is held */
+	sess_clear_settled(&S);
 	assert_int_equal(sess_user_input(&S, (const uint8_t *)"pw", 2), 0);
 	assert_int_equal(sess_user_input(&S, (const uint8_t *)"1\rafter", 7), 0);
 	assert_int_equal(F.wire_len, 4);
@@ -580,6 +597,7 @@ test_clear_prompt_rules(void **state)
 	assert_memory_equal(F.wire + 4, "s\n", 2);
 	/* answered; a line end arrives, then typing meant for the VM: held */
 	assert_int_equal(to_client((const uint8_t *)"\r\n", 2, 0), 0);
+	sess_clear_settled(&S);
 	assert_int_equal(sess_user_input(&S, (const uint8_t *)"VM-BOUND\r", 9), 0);
 	assert_int_equal(F.wire_len, 6);
 	finish_open();
@@ -591,6 +609,75 @@ test_clear_prompt_rules(void **state)
 	/* after the session is up, clear text hooks do nothing */
 	sess_clear_shown(&S, (const uint8_t *)"prompt? ", 8);
 	assert_int_equal(S.state, SESS_OPEN);
+}
+
+/*
+ * Issue 12 item 3: clear text is dom0's.  It goes to the clear sink only
+ * (shown inert and marked), never as console output; what the user's side
+ * produces while it is in flight (before the caller says it settled) can be
+ * the terminal answering it (ESC [ 6 n -> ESC [ r ; c R) and is discarded,
+ * never sent to the VM; what is typed once it settled is kept; bytes typed
+ * after the HELLO are kept; the user is told where the encrypted session
+ * starts and that everything before it was clear.
+ */
+static void
+test_clear_inflight_replies_discarded(void **state)
+{
+	static const char probe[] = "dom0 banner\x1b[6n\x1b[c\r\nlogin: ";
+	static const char reply[] = "\x1b[24;1R\x1b[?62;22c";
+	uint8_t buf[4096], cert[SC_CERT_MAX];
+	size_t n, cl;
+
+	setup_session(SESS_MODE_CONSOLE, HOST);
+	assert_int_equal(to_client((const uint8_t *)probe, strlen(probe), 0), 0);
+	assert_true(S.clear_in_flight);
+	assert_int_equal(C.clear_len, strlen(probe));
+	assert_int_equal(C.term_len, 0);
+	/* the terminal answers the probes: in flight, discarded */
+	assert_int_equal(sess_user_input(&S, (const uint8_t *)reply,
+	    strlen(reply)), 0);
+	assert_int_equal(S.typeahead_len, 0);
+	/* settled: the user's own typing is kept */
+	sess_clear_settled(&S);
+	assert_int_equal(sess_user_input(&S, (const uint8_t *)"ls\r", 3), 0);
+	assert_int_equal(S.typeahead_len, 3);
+	/* remote stderr is clear text too: in flight again */
+	sess_clear_shown(&S, (const uint8_t *)"\x1b[6n\n", 5);
+	assert_int_equal(sess_user_input(&S, (const uint8_t *)"\x1b[1;1R", 6), 0);
+	assert_int_equal(S.typeahead_len, 3);
+	/* after the HELLO nothing is clear any more: typing is kept */
+	make_cert(cert, &cl, HOST, F.hv_pk, -10, 3600);
+	n = hello_bytes(buf, sizeof(buf), SC_HELLO_F_PROTECTED, VM, F.hv_pk, cert, cl);
+	assert_int_equal(to_client(buf, n, 0), 0);
+	assert_int_equal(S.state, SESS_HANDSHAKE);
+	assert_int_equal(sess_user_input(&S, (const uint8_t *)"pwd\r", 4), 0);
+	hv_pump();
+	assert_int_equal(hv_send_hs2(), 0);
+	assert_int_equal(S.state, SESS_OPEN);
+	hv_pump();
+	assert_int_equal(F.rx_len, 7);
+	assert_memory_equal(F.rx_data, "ls\rpwd\r", 7);
+	assert_int_equal(F.wire_len - F.wire_seen, 0);
+	assert_non_null(strstr(C.notices, "22 bytes typed while dom0's clear "
+	    "text was arriving were discarded"));
+	assert_non_null(strstr(C.notices, "the encrypted session starts here: "
+	    "everything shown above this line"));
+	assert_non_null(strstr(C.notices, "came from dom0 in clear"));
+	/* console output from here on goes to to_term, not the clear sink */
+	n = C.clear_len;
+	assert_int_equal(to_client(buf, hv_record(buf, sizeof(buf), SC_REC_DATA,
+	    (const uint8_t *)"guest$ ", 7), 0), 0);
+	assert_int_equal(C.clear_len, n);
+	assert_int_equal(C.term_len, 7);
+}
+
+/* Without clear text, no "everything above was clear" notice. */
+static void
+test_no_clear_no_notice(void **state)
+{
+	open_session();
+	assert_null(strstr(C.notices, "came from dom0 in clear"));
+	assert_int_equal(C.clear_len, 0);
 }
 
 static void
@@ -1081,6 +1168,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_keystrokes_never_clear_after_hello, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clear_hold_never_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clear_prompt_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clear_inflight_replies_discarded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_clear_no_notice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_records_both_ways, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_takeover_pings_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_notice_once, setup, teardown),
