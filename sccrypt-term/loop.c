@@ -541,8 +541,10 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 	/* The trust policy needs the host the transport resolved. */
 	a->pol.host = app_host_for_policy(a);
 	a->pol.vmname = a->vmname;
-	a->pol.ask = a->interactive || mode == SESS_MODE_PROTECT ||
-	    a->batch != BATCH_NONE ? prompt_ask_cb : NULL;
+	a->pol.ask = a->interactive || a->batch != BATCH_NONE ?
+	    prompt_ask_cb : NULL;
+	/* vm protect seals the disk key: never to a key trusted on first use */
+	a->pol.no_first_use = mode == SESS_MODE_PROTECT;
 	a->pol.now = (uint64_t)time(NULL);
 
 	memset(&cfg, 0, sizeof(cfg));

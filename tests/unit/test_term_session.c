@@ -80,6 +80,7 @@ static struct sess S;
 static struct policy P;
 static char known_path[256];
 static enum sess_clear_input clear_mode;	/* for the next setup_session */
+static bool no_ks;			/* setup_session: no key server pinned */
 static char tmpdir[128];
 
 static void
@@ -337,7 +338,7 @@ setup_session(enum sess_mode mode, const char *host)
 	P.vmname = VM;
 	P.now = (uint64_t)time(NULL);
 	P.known_hvs = known_path;
-	P.have_ks = true;
+	P.have_ks = !no_ks;
 	memcpy(P.ks_pubkey, F.pinned, 32);
 	sess_init(&S, &cfg, &sink);
 }
@@ -350,6 +351,7 @@ setup(void **state)
 	memset(&P, 0, sizeof(P));
 	P.strict = true;
 	clear_mode = SESS_CLEAR_HOLD;
+	no_ks = false;
 	assert_int_equal(sc_x25519_keypair(sc_crypto_sodium(), F.hv_pk, F.hv_sk), 0);
 	assert_int_equal(sc_x25519_keypair(sc_crypto_sodium(), F.user_pk, F.user_sk), 0);
 	crypto_sign_keypair(F.ks_pk, F.ks_sk);
@@ -1010,6 +1012,83 @@ test_hello_checks(void **state)
 	assert_int_equal(S.exit_class, SESS_X_PROTOCOL);
 }
 
+static int
+file_exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * Issue 12 item 2: dom0 strips the VMM certificate.  With a key server
+ * pinned the certificate is mandatory: refused without a question (even by
+ * a user who would say yes), nothing written to known_hvs, and the refusal
+ * says that dom0 withheld it; a known_hvs entry for the key does not stand
+ * in for it either; --trust-hv-key still works.  vm protect
+ * (no_first_use) never offers trust on first use, key server or not.
+ */
+static void
+test_stripped_certificate(void **state)
+{
+	struct sc_hello h;
+	char msg[SESS_MSG_MAX], fp[SC_FINGERPRINT_LEN];
+	int asked = 0;
+
+	memset(&h, 0, sizeof(h));
+	h.version = SC_PROTOCOL_VERSION;
+	h.flags = SC_HELLO_F_PROTECTED;
+	snprintf(h.vmname, sizeof(h.vmname), "%s", VM);
+	memcpy(h.uuid, F.uuid, 16);
+	memcpy(h.hv_pubkey, F.hv_pk, 32);
+	h.cert_len = 0;			/* stripped */
+	P.host = HOST;
+	P.vmname = VM;
+	P.now = (uint64_t)time(NULL);
+	P.known_hvs = known_path;
+	P.have_ks = true;
+	memcpy(P.ks_pubkey, F.pinned, 32);
+	P.strict = false;
+	P.ask = ask_yes;
+	P.ask_ctx = &asked;
+
+	/* pinned key server, no certificate: refused, no question */
+	assert_int_equal(policy_verify(&P, &h, msg, sizeof(msg)), SC_ERR_UNTRUSTED);
+	assert_int_equal(asked, 0);
+	assert_false(file_exists(known_path));
+	assert_non_null(strstr(msg, "dom0 withheld the VMM certificate"));
+	assert_int_equal(P.how, POLICY_NONE);
+	/* the same through a session: no handshake message sent */
+	assert_true(hello_with(HOST, NULL, 0, F.hv_pk, VM, SC_HELLO_F_PROTECTED) < 0);
+	assert_int_equal(S.exit_class, SESS_X_VERIFY);
+	assert_non_null(strstr(S.errmsg, "dom0 withheld the VMM certificate"));
+	assert_int_equal(F.wire_len, 0);
+	assert_int_equal(asked, 0);
+	assert_false(file_exists(known_path));
+	/* a known_hvs entry (an earlier first use) does not replace it */
+	assert_int_equal(sc_known_hvs_add(known_path, HOST, VM, F.hv_pk), 0);
+	assert_int_equal(policy_verify(&P, &h, msg, sizeof(msg)), SC_ERR_UNTRUSTED);
+	assert_non_null(strstr(msg, "dom0 withheld"));
+	unlink(known_path);
+	/* the user's explicit fingerprint does */
+	sc_fingerprint(F.hv_pk, 32, fp);
+	P.trust_fp = fp;
+	assert_int_equal(policy_verify(&P, &h, msg, sizeof(msg)), 0);
+	assert_int_equal(P.how, POLICY_FP);
+	P.trust_fp = NULL;
+
+	/* vm protect, no key server pinned: never trust on first use */
+	P.have_ks = false;
+	P.no_first_use = true;
+	assert_int_equal(policy_verify(&P, &h, msg, sizeof(msg)), SC_ERR_UNTRUSTED);
+	assert_int_equal(asked, 0);
+	assert_false(file_exists(known_path));
+	assert_non_null(strstr(msg, "never trusted on first use"));
+	/* the console may still ask then (no key server, not protect) */
+	P.no_first_use = false;
+	assert_int_equal(policy_verify(&P, &h, msg, sizeof(msg)), 0);
+	assert_int_equal(asked, 1);
+	assert_int_equal(P.how, POLICY_TOFU);
+}
+
 static void
 test_wrong_vm_secret(void **state)
 {
@@ -1054,7 +1133,8 @@ test_known_hvs_and_trust_fp(void **state)
 	assert_non_null(strstr(S.errmsg, "does not match"));
 	P.trust_fp = NULL;
 
-	/* TOFU: first use asks, yes adds an entry */
+	/* TOFU (no key server pinned): first use asks, yes adds an entry */
+	no_ks = true;
 	P.strict = false;
 	P.ask = ask_yes;
 	P.ask_ctx = &asked;
@@ -1071,6 +1151,7 @@ test_known_hvs_and_trust_fp(void **state)
 	assert_non_null(strstr(S.errmsg, "HAS CHANGED"));
 	assert_int_equal(S.exit_class, SESS_X_VERIFY);
 	/* a bad certificate is never overridden by the prompt */
+	no_ks = false;
 	{
 		uint8_t cert[SC_CERT_MAX];
 		size_t cl;
@@ -1182,6 +1263,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_hello_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_vm_secret, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_known_hvs_and_trust_fp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stripped_certificate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_protect_ok, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_protect_forged_confirm, setup, teardown),
 	};
