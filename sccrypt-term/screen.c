@@ -34,6 +34,12 @@ scrf_set_rows(struct scrf *s, int rows)
 	s->rows = rows;
 }
 
+void
+scrf_forget_region(struct scrf *s)
+{
+	s->top = s->bottom = 0;
+}
+
 bool
 scrf_idle(const struct scrf *s)
 {

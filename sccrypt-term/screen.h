@@ -55,6 +55,9 @@ void	scrf_set_rows(struct scrf *s, int rows);
 /* Filter guest output; the result goes to emit (possibly in several calls). */
 void	scrf_filter(struct scrf *s, const uint8_t *in, size_t len, scrf_emit_fn emit,
 	    void *ctx);
+/* The terminal was resized: like every terminal, it reset the scroll
+ * region, so the guest's region is forgotten (the whole area is used). */
+void	scrf_forget_region(struct scrf *s);
 /* Between sequences and characters: our own sequences may be written now. */
 bool	scrf_idle(const struct scrf *s);
 /* The status may be (re)drawn now without disturbing the guest. */

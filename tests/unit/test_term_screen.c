@@ -114,6 +114,17 @@ test_scroll_region(void **state)
 	scrf_region(&f, &t, &b);
 	assert_int_equal(t, 4);
 	assert_int_equal(b, 18);
+	/* a resize of the terminal resets its region: so is the guest's
+	 * (issue 17: vi's 1;29 region, reapplied at 36 rows, left the cursor
+	 * below it and output walked into the status row) */
+	run(&f, 40, "\x1b[1;29r", 0);
+	scrf_set_rows(&f, 36);
+	scrf_region(&f, &t, &b);
+	assert_int_equal(b, 28);
+	scrf_forget_region(&f);
+	scrf_region(&f, &t, &b);
+	assert_int_equal(t, 0);
+	assert_int_equal(b, 34);
 	/* RIS forgets it */
 	run(&f, 40, "\x1b[5;30r\x1b" "c", 0);
 	scrf_region(&f, &t, &b);
