@@ -427,6 +427,7 @@ show_notice(struct sess *s, struct sc_buf *b)
 		notice(s, "the VM's access list changed%s%s", tn ? ": " : "", text);
 		break;
 	case SC_NOTICE_HISTORY_END:
+		rplf_end(&s->replay);
 		notice(s, "end of history replay (%llu bytes)",
 		    (unsigned long long)value);
 		if (s->lost_deferred)
@@ -483,6 +484,14 @@ close_reason(uint8_t r)
 	return "closed (unknown reason)";
 }
 
+static void
+replay_emit(void *ctx, const uint8_t *p, size_t len)
+{
+	struct sess *s = ctx;
+
+	s->sink.to_term(s->sink.ctx, p, len);
+}
+
 static int
 on_record(struct sess *s, const uint8_t *p, size_t len)
 {
@@ -499,6 +508,7 @@ on_record(struct sess *s, const uint8_t *p, size_t len)
 	case SC_REC_DATA:
 		if (s->lost_deferred)	/* live output: the replay is over */
 			show_lost(s);
+		rplf_end(&s->replay);
 		if (pt.len > 0)
 			s->sink.to_term(s->sink.ctx, pt.data, pt.len);
 		break;
@@ -508,9 +518,9 @@ on_record(struct sess *s, const uint8_t *p, size_t len)
 		if (sc_buf_get_u8(&pt, &last) < 0)
 			return fail(s, SESS_X_PROTOCOL, SC_ERR_FORMAT,
 			    "malformed HISTORY record");
-		if (sc_buf_avail(&pt) > 0)
-			s->sink.to_term(s->sink.ctx, sc_buf_rptr(&pt),
-			    sc_buf_avail(&pt));
+		if (sc_buf_avail(&pt) > 0)	/* without its queries */
+			rplf_filter(&s->replay, sc_buf_rptr(&pt),
+			    sc_buf_avail(&pt), replay_emit, s);
 		s->history_bytes_shown += sc_buf_avail(&pt);
 		break;
 	}

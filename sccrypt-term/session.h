@@ -22,7 +22,10 @@
  *  - clear text goes to sink.clear_to_term, never to sink.to_term: to_term
  *    only ever gets authenticated console output;
  *  - no byte of a record is shown unless the record authenticated; the first
- *    failure ends the session (SESS_X_TAMPER).
+ *    failure ends the session (SESS_X_TAMPER);
+ *  - replayed history (HISTORY records) is shown without the sequences that
+ *    make a terminal answer (replay.h): old output never types into the
+ *    guest through the user's terminal.
  */
 #ifndef SCCRYPT_TERM_SESSION_H
 #define SCCRYPT_TERM_SESSION_H
@@ -35,6 +38,7 @@
 #include "core/noise.h"
 #include "core/record.h"
 #include "core/wire.h"
+#include "replay.h"
 
 /* What the session is for. */
 enum sess_mode {
@@ -160,6 +164,7 @@ struct sess {
 	bool		lost_pending;	/* HS2's lost count shown, notice due */
 	bool		lost_deferred;	/* HS2's lost count waits for the replay */
 	uint64_t	history_bytes_shown;
+	struct rplf	replay;		/* queries out of replayed history */
 
 	uint8_t		typeahead[SESS_TYPEAHEAD_MAX];
 	size_t		typeahead_len;

@@ -8,7 +8,8 @@
  * exactly the input; the output is never more than a bounded expansion of
  * the input; the clamped region never includes the status row.  The same
  * input goes through the clear-phase filter (cleartext.c), byte 0 as the
- * width: see check_clear.
+ * width: see check_clear; and through the replayed-history query filter
+ * (replay.c): see check_replay.
  */
 #include "config.h"
 
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "../../sccrypt-term/cleartext.h"
+#include "../../sccrypt-term/replay.h"
 #include "../../sccrypt-term/screen.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -128,6 +130,44 @@ check_clear(int cols, const uint8_t *in, size_t len, unsigned seed)
 	}
 }
 
+static void
+run_replay(const uint8_t *in, size_t len, unsigned seed, struct acc *a)
+{
+	struct rplf f;
+	size_t off = 0;
+
+	rplf_init(&f);
+	a->len = 0;
+	while (off < len) {
+		size_t n = seed == 0 ? len - off : 1 + (seed + off) % 13;
+
+		if (n > len - off)
+			n = len - off;
+		rplf_filter(&f, in + off, n, acc_emit, a);
+		off += n;
+	}
+	rplf_end(&f);
+}
+
+/* Replayed history: the same for any chunking, and only bytes taken out
+ * (the output is a subsequence of the input). */
+static void
+check_replay(const uint8_t *in, size_t len, unsigned seed)
+{
+	static struct acc a, b;
+	size_t i, j = 0;
+
+	run_replay(in, len, 0, &a);
+	run_replay(in, len, seed, &b);
+	if (a.len != b.len || memcmp(a.out, b.out, a.len) != 0)
+		abort();
+	for (i = 0; i < len && j < a.len; i++)
+		if (in[i] == a.out[j])
+			j++;
+	if (j != a.len)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -139,6 +179,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	rows = data[0];
 	check_clear(rows, data + 2, size - 2, data[1]);
+	check_replay(data + 2, size - 2, data[1]);
 	run(rows, data + 2, size - 2, 0, &a, &fa);
 	run(rows, data + 2, size - 2, data[1], &b, &fb);
 	if (a.len != b.len || memcmp(a.out, b.out, a.len) != 0)

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "../../sccrypt-term/cleartext.h"
+#include "../../sccrypt-term/replay.h"
 #include "../../sccrypt-term/screen.h"
 
 static char out[8192];
@@ -343,6 +344,65 @@ test_clear_line_breaks(void **state)
 	clear_same(0, in, 77, "<M>xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
 }
 
+/* ---- the replayed-history query filter (replay.h) ---- */
+
+static void
+replay_same(const char *in, size_t len, const char *want)
+{
+	struct rplf f;
+	size_t c, off;
+
+	for (c = 0; c <= 5; c++) {
+		rplf_init(&f);
+		out_len = 0;
+		out[0] = '\0';
+		for (off = 0; off < len; ) {
+			size_t n = c ? (len - off < c ? len - off : c) : len - off;
+
+			rplf_filter(&f, (const uint8_t *)in + off, n, cap, NULL);
+			off += n;
+		}
+		rplf_end(&f);
+		assert_int_equal(out_len, strlen(want));
+		assert_memory_equal(out, want, out_len);
+	}
+}
+#define REPLAY(in, want) replay_same(in, sizeof(in) - 1, want)
+
+/*
+ * Issue 18 item 1: replayed output keeps everything but the requests a
+ * terminal answers (what vim sends at start-up among them).
+ */
+static void
+test_replay_queries_removed(void **state)
+{
+	static const char *const keep[] = {
+		"plain text\r\n", "\x1b[1;31mred\x1b[m\x1b[2J\x1b[10;5H\x1b[?1049h",
+		"\x1b[!p\x1b[5;30r\x1b[2 q\x1b[>4;2m\x1b[8;24;80t\x1b[22;0t",
+		"\x1b]0;title\x07\x1b]2;t\x1b\\\x1bP0;1;0q#0;2;0;0;0\x1b\\",
+		"\x1b(B\x1b=\x1b" "7\x1b" "8\x1b" "c", "caf\xc3\xa9",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		replay_same(keep[i], strlen(keep[i]), keep[i]);
+	/* vim's start-up probes, and the rest of the family */
+	REPLAY("a\x1b[6nb\x1b[5nc\x1b[?6nd\x1b[ce\x1b[0cf\x1b[>cg\x1b[=ch",
+	    "abcdefgh");
+	REPLAY("a\x1b[?1;2$pb\x1b[2$pc\x1b[>qd\x1b[?ue\x1b[?4mf\x1b[xg\x1b[1;1;1;1;1*yh",
+	    "abcdefgh");
+	REPLAY("a\x1b[14tb\x1b[18tc\x1b[21td\x1b[11te\x1b[1$wf\x1b[?1;1Sg", "abcdefg");
+	REPLAY("a\x1bP$qm\x1b\\b\x1bP+q544e\x1b\\c", "abc");
+	REPLAY("a\x1b]11;?\x07" "b\x1b]4;1;?\x1b\\c\x1b]52;c;?\x07" "d", "abcd");
+	REPLAY("a\x1b_Gi=1,a=q;\x1b\\b\x1b^pm\x1b\\c\x1bXsos\x07" "d\x05" "e\x1bZf", "abcdef");
+	/* cancelled and abandoned sequences */
+	REPLAY("a\x1b[6\x18" "b", "ab");
+	REPLAY("a\x1b[1\x1b[6nb", "a\x1b[1b");
+	/* a query cut off at the end of the replay is dropped */
+	REPLAY("a\x1b[6", "a");
+}
+
 static void
 test_long_sequence(void **state)
 {
@@ -381,6 +441,7 @@ main(void)
 		cmocka_unit_test(test_full_resets),
 		cmocka_unit_test(test_clear_inert_and_marked),
 		cmocka_unit_test(test_clear_line_breaks),
+		cmocka_unit_test(test_replay_queries_removed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

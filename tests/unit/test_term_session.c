@@ -801,6 +801,37 @@ test_lost_notice_once(void **state)
 }
 
 /* Break keys the hv would end the session for are refused locally. */
+/*
+ * Issue 18 item 1: replayed history (vim ran in the guest) holds terminal
+ * queries; shown again they would make the user's terminal answer into the
+ * guest.  They are taken out of HISTORY records (a query split across two
+ * records too), everything else shown in order; live DATA is untouched
+ * (a live program's queries must be answered).
+ */
+static void
+test_history_queries_removed(void **state)
+{
+	static const char h1[] = "\001vim\x1b[?1049h\x1b[6n\x1bP$q q\x1b\\\x1b[";
+	static const char h2[] = "\001>c\x1b]11;?\x07" "edited\x05";
+	static const char want[] = "vim\x1b[?1049hedited";
+	uint8_t buf[1024];
+	size_t n;
+
+	open_session();
+	n = hv_record(buf, sizeof(buf), SC_REC_HISTORY, h1, sizeof(h1) - 1);
+	assert_int_equal(to_client(buf, n, 0), 0);
+	n = hv_record(buf, sizeof(buf), SC_REC_HISTORY, h2, sizeof(h2) - 1);
+	assert_int_equal(to_client(buf, n, 0), 0);
+	assert_int_equal(C.term_len, sizeof(want) - 1);
+	assert_memory_equal(C.term, want, sizeof(want) - 1);
+	/* live output: as it is */
+	C.term_len = 0;
+	n = hv_record(buf, sizeof(buf), SC_REC_DATA, "\x1b[6n", 4);
+	assert_int_equal(to_client(buf, n, 0), 0);
+	assert_int_equal(C.term_len, 4);
+	assert_memory_equal(C.term, "\x1b[6n", 4);
+}
+
 static void
 test_break_keys(void **state)
 {
@@ -1251,6 +1282,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_clear_prompt_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clear_inflight_replies_discarded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_clear_no_notice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_queries_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_records_both_ways, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_takeover_pings_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_notice_once, setup, teardown),
