@@ -211,7 +211,7 @@ static void
 test_full_resets(void **state)
 {
 	static const char *const resets[] = {
-		"\x1b" "c", "\x1b[!p", "\x1b[?3h", "\x1b[?3l", "\x1b[?1;3h",
+		"\033c", "\x1b[!p", "\x1b[?3h", "\x1b[?3l", "\x1b[?1;3h",
 	};
 	struct scrf f;
 	size_t i;
@@ -380,7 +380,7 @@ test_replay_queries_removed(void **state)
 		"plain text\r\n", "\x1b[1;31mred\x1b[m\x1b[2J\x1b[10;5H\x1b[?1049h",
 		"\x1b[!p\x1b[5;30r\x1b[2 q\x1b[>4;2m\x1b[8;24;80t\x1b[22;0t",
 		"\x1b]0;title\x07\x1b]2;t\x1b\\\x1bP0;1;0q#0;2;0;0;0\x1b\\",
-		"\x1b(B\x1b=\x1b" "7\x1b" "8\x1b" "c", "caf\xc3\xa9",
+		"\x1b(B\x1b=\0337\0338\033c", "caf\xc3\xa9",
 	};
 	size_t i;
 
