@@ -67,19 +67,47 @@
 #define KF_BLOB_MAX		(KF_FIXED_LEN + 4 * 256 + 2 + SC_KEYFILE_SECRET_MAX + KF_TAG_LEN)
 
 /*
- * KDF limits.  Writing uses libsodium's INTERACTIVE limits (2 passes,
- * 64 MiB), like signify/age-style tools, which keeps unlocking under a
- * second on a laptop.  SCCRYPT_KDF_FAST=1 in the environment selects the
- * minimum limits (1 pass, 8 KiB): for the test suite only, such files are
- * trivially brute-forced.  Reading accepts any limits up to the maximums
- * below, so a planted or corrupted file cannot make us allocate more than
- * 1 GiB or run for minutes.
+ * KDF limits.  Writing always uses libsodium's INTERACTIVE limits (2
+ * passes, 64 MiB), like signify/age-style tools, which keeps unlocking
+ * under a second on a laptop; nothing (no environment variable, no build
+ * option) lowers them.  Reading refuses files below them
+ * (SC_KEYFILE_OPSLIMIT_MIN, SC_KEYFILE_MEMLIMIT_MIN_KIB: such a file is
+ * cheap to brute-force, so it was not written by us or was weakened) and
+ * above the maximums below, so a planted or corrupted file cannot make us
+ * allocate more than 1 GiB or run for minutes.
  */
 #define KF_OPSLIMIT_DEFAULT	crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE
 #define KF_MEMLIMIT_DEFAULT	crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE
-#define KF_OPSLIMIT_MIN		crypto_pwhash_argon2id_OPSLIMIT_MIN
-#define KF_MEMLIMIT_MIN		crypto_pwhash_argon2id_MEMLIMIT_MIN
+#define KF_OPSLIMIT_MIN		SC_KEYFILE_OPSLIMIT_MIN
+#define KF_MEMLIMIT_MIN		((size_t)SC_KEYFILE_MEMLIMIT_MIN_KIB * 1024)
 #define KF_OPSLIMIT_MAX		32U
+
+/*
+ * The cost written and the least cost read.  Constants in the library; only
+ * a test program that compiles this file itself with -DSC_KEYS_TEST_KDF
+ * (tests/unit/test_keys) can lower them, with sc_keyfile_test_kdf().
+ */
+#ifdef SC_KEYS_TEST_KDF
+static uint32_t kf_write_ops = KF_OPSLIMIT_DEFAULT;
+static uint32_t kf_write_kib = KF_MEMLIMIT_DEFAULT / 1024;
+static uint32_t kf_min_ops = KF_OPSLIMIT_MIN;
+static uint32_t kf_min_kib = KF_MEMLIMIT_MIN / 1024;
+
+void
+sc_keyfile_test_kdf(uint32_t opslimit, uint32_t memlimit_kib)
+{
+	kf_write_ops = kf_min_ops = opslimit;
+	kf_write_kib = kf_min_kib = memlimit_kib;
+}
+#else
+#define kf_write_ops	((uint32_t)KF_OPSLIMIT_DEFAULT)
+#define kf_write_kib	((uint32_t)(KF_MEMLIMIT_DEFAULT / 1024))
+#define kf_min_ops	((uint32_t)KF_OPSLIMIT_MIN)
+#define kf_min_kib	((uint32_t)(KF_MEMLIMIT_MIN / 1024))
+#endif
+_Static_assert(KF_OPSLIMIT_DEFAULT >= SC_KEYFILE_OPSLIMIT_MIN &&
+    KF_MEMLIMIT_DEFAULT / 1024 >= SC_KEYFILE_MEMLIMIT_MIN_KIB,
+    "key files are written at no less than the cost read");
 #define KF_MEMLIMIT_MAX		crypto_pwhash_argon2id_MEMLIMIT_SENSITIVE	/* 1 GiB */
 
 #define PUBKEY_LEN		32
@@ -399,12 +427,14 @@ kf_parse_blob(const uint8_t *blob, size_t len, struct kf_header *h)
 		break;
 	case SC_KEYFILE_KDF_ARGON2ID:
 		if (h->aead != SC_KEYFILE_AEAD_XCHACHA ||
-		    h->opslimit < KF_OPSLIMIT_MIN || h->opslimit > KF_OPSLIMIT_MAX ||
-		    h->memlimit_kib < KF_MEMLIMIT_MIN / 1024 ||
+		    h->opslimit > KF_OPSLIMIT_MAX ||
 		    h->memlimit_kib > KF_MEMLIMIT_MAX / 1024 ||
 		    h->salt_len != KF_SALT_LEN || h->nonce_len != KF_NONCE_LEN ||
 		    h->check_len != KF_CHECK_LEN)
 			return SC_ERR_FORMAT;
+		/* Well-formed but too cheap to guess: refused, not decrypted. */
+		if (h->opslimit < kf_min_ops || h->memlimit_kib < kf_min_kib)
+			return SC_ERR_UNSUPPORTED;
 		break;
 	default:
 		return SC_ERR_UNSUPPORTED;
@@ -655,21 +685,6 @@ kf_armor(const uint8_t *blob, size_t bloblen, uint8_t **outp, size_t *outlenp)
 	return r;
 }
 
-/* SCCRYPT_KDF_FAST=1: minimum Argon2id limits, for the test suite only. */
-static void
-kf_limits(uint32_t *opslimit, uint32_t *memlimit_kib)
-{
-	const char *fast = getenv("SCCRYPT_KDF_FAST");
-
-	if (fast != NULL && strcmp(fast, "1") == 0) {
-		*opslimit = KF_OPSLIMIT_MIN;
-		*memlimit_kib = KF_MEMLIMIT_MIN / 1024;
-	} else {
-		*opslimit = KF_OPSLIMIT_DEFAULT;
-		*memlimit_kib = KF_MEMLIMIT_DEFAULT / 1024;
-	}
-}
-
 int
 sc_keyfile_serialize(int kind, const uint8_t *secret, size_t len,
     const char *passphrase, const char *comment, uint8_t **outp, size_t *outlenp)
@@ -699,7 +714,8 @@ sc_keyfile_serialize(int kind, const uint8_t *secret, size_t len,
 		return SC_ERR_ALLOC;
 	sc_buf_init(&b, blob, KF_BLOB_MAX);
 	if (encrypt) {
-		kf_limits(&ops, &mem);
+		ops = kf_write_ops;
+		mem = kf_write_kib;
 		randombytes_buf(salt, sizeof(salt));
 		randombytes_buf(nonce, sizeof(nonce));
 		if ((derived = sc_secure_alloc(KF_DERIVED_LEN)) == NULL) {

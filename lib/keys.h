@@ -44,7 +44,8 @@ int	sc_keyfile_write(const char *path, int kind, const uint8_t *secret,
  * Read a secret file into *secret (sc_secure_alloc'd; caller frees with
  * sc_secure_free).  SC_ERR_PASSPHRASE on a wrong passphrase, SC_ERR_FORMAT on
  * a corrupt file, SC_ERR_PERM when the mode is too open, SC_ERR_TYPE when the
- * kind differs.  If the file is encrypted and passphrase is NULL, returns
+ * kind differs, SC_ERR_UNSUPPORTED when its Argon2id cost is below the
+ * minimum (SC_KEYFILE_OPSLIMIT_MIN, SC_KEYFILE_MEMLIMIT_MIN_KIB).  If the file is encrypted and passphrase is NULL, returns
  * SC_ERR_PASSPHRASE without trying.
  */
 int	sc_keyfile_read(const char *path, int kind, const char *passphrase,
@@ -86,6 +87,19 @@ void	sc_uuid_format(const uint8_t uuid[16], char out[37]);
 #define SC_KEYFILE_KDF_ARGON2ID	1	/* crypto_pwhash_ALG_ARGON2ID13 */
 #define SC_KEYFILE_AEAD_NONE	0	/* plain, with a BLAKE2b-128 checksum */
 #define SC_KEYFILE_AEAD_XCHACHA	1	/* XChaCha20-Poly1305-IETF */
+/*
+ * Argon2id cost: files are always written with libsodium's INTERACTIVE
+ * limits, and an encrypted file asking for less than these is refused with
+ * SC_ERR_UNSUPPORTED before any passphrase is asked for or tried (it is too
+ * cheap to brute-force; PROTOCOL.md §11.2).
+ */
+#define SC_KEYFILE_OPSLIMIT_MIN		2U	/* = OPSLIMIT_INTERACTIVE */
+#define SC_KEYFILE_MEMLIMIT_MIN_KIB	65536U	/* = MEMLIMIT_INTERACTIVE */
+#ifdef SC_KEYS_TEST_KDF
+/* Test builds of keys.c only (never in libsccrypt): write and accept this
+ * cost instead, so that exhaustive tests stay fast. */
+void	sc_keyfile_test_kdf(uint32_t opslimit, uint32_t memlimit_kib);
+#endif
 #define SC_KEYFILE_SECRET_MAX	4096	/* largest secret payload */
 #define SC_KEYFILE_MAX		16384	/* largest armored key file */
 #define SC_KEYFILE_COMMENT_MAX	255

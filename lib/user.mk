@@ -4,12 +4,20 @@ lib_libsccrypt_a_SOURCES += lib/log.c lib/secmem.c lib/io.c lib/keys.c \
 	lib/cert.c lib/readpass.c lib/opsock.c lib/opsock.h
 
 if BUILD_UNIT_TESTS
+# test_keys compiles its own keys.c with a lowerable KDF cost (cheap
+# exhaustive tests); test_keys_cost tests the library's own, fixed cost.
 check_PROGRAMS += tests/unit/test_keys
-tests_unit_test_keys_SOURCES = tests/unit/test_keys.c
-tests_unit_test_keys_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_keys_SOURCES = tests/unit/test_keys.c lib/keys.c
+tests_unit_test_keys_CFLAGS = $(TEST_CFLAGS) -DSC_KEYS_TEST_KDF
 tests_unit_test_keys_LDADD = $(TEST_LIBS)
 UNIT_TESTS += tests/unit/test_keys
 TESTS += tests/unit/test_keys
+check_PROGRAMS += tests/unit/test_keys_cost
+tests_unit_test_keys_cost_SOURCES = tests/unit/test_keys_cost.c
+tests_unit_test_keys_cost_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_keys_cost_LDADD = $(TEST_LIBS)
+UNIT_TESTS += tests/unit/test_keys_cost
+TESTS += tests/unit/test_keys_cost
 endif
 
 if BUILD_UNIT_TESTS
@@ -54,8 +62,8 @@ tests_fuzz_fuzz_cert_SOURCES = tests/fuzz/fuzz_cert.c
 tests_fuzz_fuzz_cert_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_fuzz_fuzz_cert_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_cert_LDADD = $(SC_LIBS)
-tests_fuzz_fuzz_keyfile_SOURCES = tests/fuzz/fuzz_keyfile.c
-tests_fuzz_fuzz_keyfile_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_fuzz_fuzz_keyfile_SOURCES = tests/fuzz/fuzz_keyfile.c lib/keys.c
+tests_fuzz_fuzz_keyfile_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) -DSC_KEYS_TEST_KDF
 tests_fuzz_fuzz_keyfile_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_keyfile_LDADD = $(SC_LIBS)
 

@@ -84,6 +84,7 @@ struct app {
 	bool		user_eof;	/* a non-terminal stdin ended */
 	unsigned long long last_output_ms;
 	unsigned long long close_deadline_ms;	/* our CLOSE sent: wait until */
+	unsigned long long clear_out_ms;	/* last clear text shown */
 	bool		interactive;
 	bool		quitting;
 	int		log_fd;

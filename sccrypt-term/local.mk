@@ -6,8 +6,10 @@
 # loop joining them), cmdline.c (~C), verbs.c (subcommands), main.c.
 
 TERM_CORE_SRCS = sccrypt-term/escape.c sccrypt-term/escape.h \
-	sccrypt-term/screen.c sccrypt-term/screen.h
+	sccrypt-term/screen.c sccrypt-term/screen.h \
+	sccrypt-term/cleartext.c sccrypt-term/cleartext.h
 TERM_PROTO_SRCS = sccrypt-term/session.c sccrypt-term/session.h \
+	sccrypt-term/replay.c sccrypt-term/replay.h \
 	sccrypt-term/policy.c sccrypt-term/policy.h sccrypt-term/keys_compat.h
 
 
@@ -48,7 +50,8 @@ UNIT_TESTS += tests/unit/test_term_escape
 TESTS += tests/unit/test_term_escape
 
 check_PROGRAMS += tests/unit/test_term_screen
-tests_unit_test_term_screen_SOURCES = tests/unit/test_term_screen.c $(TERM_CORE_SRCS)
+tests_unit_test_term_screen_SOURCES = tests/unit/test_term_screen.c $(TERM_CORE_SRCS) \
+	sccrypt-term/replay.c
 tests_unit_test_term_screen_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_term_screen_LDADD = $(TEST_LIBS)
 UNIT_TESTS += tests/unit/test_term_screen
@@ -69,7 +72,8 @@ tests_fuzz_fuzz_term_escape_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_term_escape_LDADD = $(SC_LIBS)
 
 fuzz_programs += tests/fuzz/fuzz_term_screen
-tests_fuzz_fuzz_term_screen_SOURCES = tests/fuzz/fuzz_term_screen.c $(TERM_CORE_SRCS)
+tests_fuzz_fuzz_term_screen_SOURCES = tests/fuzz/fuzz_term_screen.c $(TERM_CORE_SRCS) \
+	sccrypt-term/replay.c
 tests_fuzz_fuzz_term_screen_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_fuzz_fuzz_term_screen_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_term_screen_LDADD = $(SC_LIBS)
@@ -86,13 +90,13 @@ TESTS += tests/integration/term-tmux.sh tests/integration/term-ssh.sh \
 	tests/integration/term-stack.sh tests/integration/term-cert.sh \
 	tests/integration/term-session.sh tests/integration/term-status.sh \
 	tests/integration/term-acl.sh tests/integration/term-sshauth.sh \
-	tests/integration/term-script.sh
+	tests/integration/term-script.sh tests/integration/term-spoof.sh
 dist_check_SCRIPTS += tests/integration/term-tmux.sh tests/integration/term-ssh.sh \
 	tests/integration/term-stack.sh tests/integration/term-cert.sh \
 	tests/integration/term-session.sh tests/integration/term-status.sh \
 	tests/integration/term-acl.sh tests/integration/term-sshauth.sh \
 	tests/integration/term-lib.sh tests/integration/term-real-lib.sh \
-	tests/integration/term-script.sh
+	tests/integration/term-script.sh tests/integration/term-spoof.sh
 
 # Man page
 dist_man_MANS += man/sccrypt-term.1

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <termios.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,36 @@ sink_to_term(void *ctx, const uint8_t *p, size_t len)
 	tty_guest_write(p, len);
 }
 
+/* dom0's clear text: inert and marked (term.h), and the time noted. */
+static void
+sink_clear_to_term(void *ctx, const uint8_t *p, size_t len)
+{
+	struct app *a = ctx;
+
+	a->clear_out_ms = sc_now_ms();
+	tty_clear_write(p, len);
+}
+
+/*
+ * Clear output settles SESS_CLEAR_SETTLE_MS after the last of it: by then
+ * the terminal has answered anything it could answer.  Returns the poll
+ * timeout until then (-1: nothing in flight).
+ */
+static int
+settle_clear(struct app *a)
+{
+	unsigned long long now = sc_now_ms(),
+	    end = a->clear_out_ms + SESS_CLEAR_SETTLE_MS;
+
+	if (!a->sess.clear_in_flight)
+		return -1;
+	if (now >= end) {
+		sess_clear_settled(&a->sess);
+		return -1;
+	}
+	return (int)(end - now);
+}
+
 static int
 sink_to_wire(void *ctx, const uint8_t *p, size_t len)
 {
@@ -162,11 +193,24 @@ update_status(struct app *a)
 
 	if (!a->status_line)
 		return;
+	/* Before the handshake completes nothing on the screen is protected:
+	 * say so in the one row dom0 cannot write to. */
+	switch (a->sess.state) {
+	case SESS_CLEAR:
+		st = "NOT ENCRYPTED: clear text from dom0";
+		break;
+	case SESS_WAIT_HELLO:
+	case SESS_HANDSHAKE:
+	case SESS_PROTECTING:
+		st = "NOT ENCRYPTED yet: handshake";
+		break;
+	default:
+		break;
+	}
 	snprintf(s, sizeof(s), "sccrypt: %s%s%s | %s%s",
 	    a->vmname, app_host_for_policy(a) ? " @ " : "",
 	    app_host_for_policy(a) ? app_host_for_policy(a) : "",
-	    sess_is_open(&a->sess) ? "encrypted" : st,
-	    a->esc_char != ESC_NONE ? " | ~? help" : "");
+	    st, a->esc_char != ESC_NONE ? " | ~? help" : "");
 	tty_status_set(s);
 }
 
@@ -214,7 +258,17 @@ sink_event(void *ctx, enum sess_event ev)
 
 	switch (ev) {
 	case SESS_EV_HELLO:
+		tty_clear_end();
 		transport_set_raw(&a->tr);
+		/*
+		 * Pipe mode has not read the terminal so far: what waits there
+		 * was typed before the HELLO.  If clear text was still in flight
+		 * it may hold the terminal's answers to it: discard it.
+		 */
+		if (a->mode == MODE_PIPE && a->interactive && !a->read_user &&
+		    settle_clear(a) >= 0 && tcflush(tty_in(), TCIFLUSH) == 0)
+			tty_notice("input typed while dom0's clear text was "
+			    "arriving was discarded");
 		if (a->mode == MODE_PIPE)
 			start_reading_user(a);
 		break;
@@ -400,7 +454,8 @@ show_stderr(struct app *a, const uint8_t *p, size_t len)
 	char line[1024];
 
 	if (sess_in_clear(&a->sess)) {
-		tty_write(p, len);
+		a->clear_out_ms = sc_now_ms();
+		tty_clear_write(p, len);		/* inert, marked */
 		sess_clear_shown(&a->sess, p, len);	/* may be a prompt */
 		return;
 	}
@@ -452,7 +507,8 @@ int
 app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *extra)
 {
 	struct sess_config cfg;
-	struct sess_sink sink = { a, sink_to_term, sink_to_wire, sink_notice, sink_event };
+	struct sess_sink sink = { a, sink_to_term, sink_to_wire, sink_notice,
+	    sink_event, sink_clear_to_term };
 	struct esc_sink esink = { a, esc_data, esc_command };
 	static uint8_t buf[READ_CHUNK];
 	char msg[512];
@@ -504,8 +560,10 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 	/* The trust policy needs the host the transport resolved. */
 	a->pol.host = app_host_for_policy(a);
 	a->pol.vmname = a->vmname;
-	a->pol.ask = a->interactive || mode == SESS_MODE_PROTECT ||
-	    a->batch != BATCH_NONE ? prompt_ask_cb : NULL;
+	a->pol.ask = a->interactive || a->batch != BATCH_NONE ?
+	    prompt_ask_cb : NULL;
+	/* vm protect seals the disk key: never to a key trusted on first use */
+	a->pol.no_first_use = mode == SESS_MODE_PROTECT;
 	a->pol.now = (uint64_t)time(NULL);
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -555,6 +613,7 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 		}
 		if (wire_eof && a->tr.efd < 0)
 			break;
+		timeout = settle_clear(a);
 		if (a->user_eof && sess_is_open(&a->sess)) {
 			/* Input is over: close once it has all gone out and
 			 * the console has been quiet for linger_ms. */
@@ -565,8 +624,9 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 				app_close(a);
 				continue;
 			}
-			timeout = outq_pending() > 0 || end - now > 100 ? 100 :
-			    (int)(end - now);
+			if (timeout < 0 || timeout > 100)
+				timeout = outq_pending() > 0 || end - now > 100 ?
+				    100 : (int)(end - now);
 		}
 		if (a->sess.state == SESS_CLOSING) {
 			unsigned long long now = sc_now_ms();
@@ -635,7 +695,10 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 		}
 		if (iu >= 0 && !a->quitting &&
 		    (p[iu].revents & (POLLIN | POLLHUP | POLLERR))) {
-			ssize_t n = read(uin, buf, sizeof(buf));
+			ssize_t n;
+
+			(void)settle_clear(a);
+			n = read(uin, buf, sizeof(buf));
 
 			if (n > 0)
 				esc_feed(&a->esc, buf, (size_t)n, &esink);

@@ -158,7 +158,27 @@ policy_verify(void *ctx, const struct sc_hello *h, char *msg, size_t msgsz)
 	} else
 		why_unchecked = "dom0 sent no VMM certificate";
 
-	/* 3. known_hvs */
+	/* 3. a pinned key server makes the certificate mandatory */
+	if (p->have_ks) {
+		if (cert_checked) {
+			cert_refusal(p, h, msg, msgsz);
+			return p->cert_err < 0 ? p->cert_err : SC_ERR_UNTRUSTED;
+		}
+		if (h->cert_len == 0)
+			snprintf(msg, msgsz, "dom0 withheld the VMM certificate: "
+			    "the HELLO for %s carries none, and with a key server "
+			    "pinned the hypervisor key (%s) must be certified; "
+			    "refusing (a dom0 that strips the certificate may be "
+			    "impersonating the hypervisor; if you know this key is "
+			    "right, use --trust-hv-key %s)", vm, p->fp, p->fp);
+		else
+			snprintf(msg, msgsz, "cannot check the VMM certificate: %s; "
+			    "with a key server pinned the hypervisor key (%s) must "
+			    "be certified: refusing", why_unchecked, p->fp);
+		return SC_ERR_UNTRUSTED;
+	}
+
+	/* 4. known_hvs */
 	kr = p->known_hvs == NULL ? SC_ERR_NOTFOUND :
 	    sc_known_hvs_check(p->known_hvs, khost, vm, h->hv_pubkey);
 	if (kr == 0) {
@@ -180,13 +200,15 @@ policy_verify(void *ctx, const struct sc_hello *h, char *msg, size_t msgsz)
 		return kr;
 	}
 
-	/* 4. a certificate that was checked and failed */
-	if (cert_checked) {
-		cert_refusal(p, h, msg, msgsz);
-		return p->cert_err < 0 ? p->cert_err : SC_ERR_UNTRUSTED;
+	/* 5. trust on first use (never for vm protect) */
+	if (p->no_first_use) {
+		snprintf(msg, msgsz, "cannot verify the hypervisor key %s: %s; "
+		    "'vm protect' seals the VM secret and disk key to it, so it "
+		    "is never trusted on first use: refusing (pin the key "
+		    "server, or use --trust-hv-key %s if you know it is right)",
+		    p->fp, why_unchecked, p->fp);
+		return SC_ERR_UNTRUSTED;
 	}
-
-	/* 5. trust on first use */
 	if (!p->strict && p->ask != NULL && p->known_hvs != NULL) {
 		char q[1024];
 

@@ -7,13 +7,18 @@
  *  2. A certificate in the HELLO, the key server key pinned and the host
  *     known: sc_cert_verify (signature, host, hv key, expiry).  Valid:
  *     trusted.
- *  3. known_hvs: an entry for (host, VM) or (host, *) with this fingerprint:
- *     trusted.  Entries for (host, VM) but none with this fingerprint: refuse
- *     loudly (the key changed).
- *  4. A certificate that failed step 2: refuse with the reason (a bad
- *     certificate is never overridden by a prompt).
- *  5. No certificate (or none checkable) and no entry: ask on the terminal
- *     (trust on first use) unless strict; "yes" adds an entry.
+ *  3. A key server is pinned: the certificate is mandatory.  None in the
+ *     HELLO: refuse, saying that dom0 withheld it (it is dom0 that puts it
+ *     there); one that failed step 2, or could not be checked: refuse with
+ *     the reason.  Neither known_hvs nor a prompt can stand in for it: a
+ *     dom0 that strips the certificate gets nothing.
+ *  4. known_hvs (no key server pinned): an entry for (host, VM) or
+ *     (host, *) with this fingerprint: trusted.  Entries for (host, VM) but
+ *     none with this fingerprint: refuse loudly (the key changed).
+ *  5. No certificate and no entry: ask on the terminal (trust on first use)
+ *     unless strict or no_first_use is set (`vm protect`, which seals the
+ *     VM secret and the disk key to the key: never on trust on first use);
+ *     "yes" adds an entry.
  */
 #ifndef SCCRYPT_TERM_POLICY_H
 #define SCCRYPT_TERM_POLICY_H
@@ -42,6 +47,7 @@ struct policy {
 	const char	*trust_fp;	/* --trust-hv-key, or NULL */
 	const char	*known_hvs;	/* path, or NULL */
 	bool		strict;		/* never prompt */
+	bool		no_first_use;	/* never trust on first use (vm protect) */
 	uint64_t	now;		/* unix seconds */
 	/* Ask a yes/no question: 1 yes, 0 no, negative: cannot ask. */
 	int		(*ask)(void *ctx, const char *question);

@@ -34,6 +34,12 @@ scrf_set_rows(struct scrf *s, int rows)
 	s->rows = rows;
 }
 
+void
+scrf_forget_region(struct scrf *s)
+{
+	s->top = s->bottom = 0;
+}
+
 bool
 scrf_idle(const struct scrf *s)
 {
@@ -99,6 +105,19 @@ has_param(const int *v, int n, int want)
 	return false;
 }
 
+/*
+ * The terminal returns to its power-on state, or close to it (RIS, DECSTR,
+ * DECCOLM): the scroll region is the whole screen again and the saved
+ * cursor is gone, so the status row must be reserved and drawn again.
+ */
+static void
+full_reset(struct scrf *s)
+{
+	s->redraw = true;
+	s->saved = false;
+	s->top = s->bottom = 0;
+}
+
 /* A complete CSI sequence in s->seq ("ESC [" ... final): act, then emit. */
 static void
 csi_done(struct scrf *s, scrf_emit_fn emit, void *ctx)
@@ -118,6 +137,10 @@ csi_done(struct scrf *s, scrf_emit_fn emit, void *ctx)
 		p++;
 		plen--;
 	}
+	if (priv == 0 && fin == 'p' && plen == 1 && p[0] == '!') {
+		full_reset(s);			/* DECSTR (soft reset) */
+		goto asis;
+	}
 	for (i = 0; i < plen; i++)	/* intermediates: not ours */
 		if (p[i] >= 0x20 && p[i] <= 0x2f)
 			goto asis;
@@ -129,6 +152,8 @@ csi_done(struct scrf *s, scrf_emit_fn emit, void *ctx)
 		goto asis;
 	}
 	if (priv == '?' && (fin == 'h' || fin == 'l')) {
+		if (has_param(v, n, 3))		/* DECCOLM: clears, resets */
+			full_reset(s);
 		if (has_param(v, n, 47) || has_param(v, n, 1047) ||
 		    has_param(v, n, 1049))
 			s->redraw = true;
@@ -287,9 +312,7 @@ scrf_filter(struct scrf *s, const uint8_t *in, size_t len, scrf_emit_fn emit,
 				    ST_GROUND : ST_ESC_INTER;
 			} else {
 				if (c == 'c') {		/* RIS */
-					s->redraw = true;
-					s->saved = false;
-					s->top = s->bottom = 0;
+					full_reset(s);
 				} else if (c == '7') {
 					s->saved = true;
 				} else if (c == '8') {

@@ -13,8 +13,12 @@
  *  - clamps absolute row positioning (CUP "CSI r;c H", HVP "f", VPA "d") to
  *    rows-1;
  *  - flags a redraw after anything that may have erased or moved the status
- *    row: erase in display (ED, DECSED), RIS (ESC c), DECALN (ESC # 8) and
+ *    row: erase in display (ED, DECSED), DECALN (ESC # 8) and
  *    alternate-screen switches (CSI ? 47/1047/1049 h/l);
+ *  - treats the resets RIS (ESC c), DECSTR (CSI ! p) and DECCOLM
+ *    (CSI ? 3 h/l), which give the scroll region back to the whole screen
+ *    and forget the saved cursor, as full resets: region and saved cursor
+ *    forgotten, redraw flagged (the redraw sets the region again);
  *  - tracks whether the guest has a saved cursor outstanding (DECSC ESC 7 /
  *    SCOSC CSI s until ESC 8 / CSI u): the status line is drawn between its
  *    own save/restore, which would clobber the guest's.
@@ -51,6 +55,9 @@ void	scrf_set_rows(struct scrf *s, int rows);
 /* Filter guest output; the result goes to emit (possibly in several calls). */
 void	scrf_filter(struct scrf *s, const uint8_t *in, size_t len, scrf_emit_fn emit,
 	    void *ctx);
+/* The terminal was resized: like every terminal, it reset the scroll
+ * region, so the guest's region is forgotten (the whole area is used). */
+void	scrf_forget_region(struct scrf *s);
 /* Between sequences and characters: our own sequences may be written now. */
 bool	scrf_idle(const struct scrf *s);
 /* The status may be (re)drawn now without disturbing the guest. */

@@ -360,6 +360,11 @@ on_hs_resp(struct sess *s, const uint8_t *p, size_t len)
 	s->state = SESS_OPEN;
 	if (s->sink.event != NULL)
 		s->sink.event(s->sink.ctx, SESS_EV_OPEN);
+	if (s->clear_shown > 0)
+		notice(s, "the encrypted session starts here: everything shown "
+		    "above this line (%llu bytes marked 'dom0 clear') came from "
+		    "dom0 in clear, not encrypted and not authenticated",
+		    (unsigned long long)s->clear_shown);
 	if ((s->hs2_flags & SC_HS2_F_VIEWER) && !s->cfg.no_typing)
 		notice(s, "read-only viewer: your keystrokes are not sent");
 	if (s->lost_bytes > 0) {
@@ -385,6 +390,12 @@ on_hs_resp(struct sess *s, const uint8_t *p, size_t len)
 	if (s->typeahead_dropped > 0)
 		notice(s, "%llu typed-ahead bytes were discarded",
 		    (unsigned long long)s->typeahead_dropped);
+	if (s->inflight_dropped > 0)
+		notice(s, "%llu byte%s typed while dom0's clear text was arriving "
+		    "%s discarded (it may have been the terminal answering that "
+		    "text)", (unsigned long long)s->inflight_dropped,
+		    s->inflight_dropped == 1 ? "" : "s",
+		    s->inflight_dropped == 1 ? "was" : "were");
 	return 0;
 }
 
@@ -423,6 +434,7 @@ show_notice(struct sess *s, struct sc_buf *b)
 		notice(s, "the VM's access list changed%s%s", tn ? ": " : "", text);
 		break;
 	case SC_NOTICE_HISTORY_END:
+		rplf_end(&s->replay);
 		notice(s, "end of history replay (%llu bytes)",
 		    (unsigned long long)value);
 		if (s->lost_deferred)
@@ -522,6 +534,14 @@ on_close(struct sess *s, struct sc_buf *pt)
 	return 0;
 }
 
+static void
+replay_emit(void *ctx, const uint8_t *p, size_t len)
+{
+	struct sess *s = ctx;
+
+	s->sink.to_term(s->sink.ctx, p, len);
+}
+
 static int
 on_record(struct sess *s, const uint8_t *p, size_t len)
 {
@@ -543,6 +563,7 @@ on_record(struct sess *s, const uint8_t *p, size_t len)
 	case SC_REC_DATA:
 		if (s->lost_deferred)	/* live output: the replay is over */
 			show_lost(s);
+		rplf_end(&s->replay);
 		if (pt.len > 0)
 			s->sink.to_term(s->sink.ctx, pt.data, pt.len);
 		break;
@@ -552,9 +573,9 @@ on_record(struct sess *s, const uint8_t *p, size_t len)
 		if (sc_buf_get_u8(&pt, &last) < 0)
 			return fail(s, SESS_X_PROTOCOL, SC_ERR_FORMAT,
 			    "malformed HISTORY record");
-		if (sc_buf_avail(&pt) > 0)
-			s->sink.to_term(s->sink.ctx, sc_buf_rptr(&pt),
-			    sc_buf_avail(&pt));
+		if (sc_buf_avail(&pt) > 0)	/* without its queries */
+			rplf_filter(&s->replay, sc_buf_rptr(&pt),
+			    sc_buf_avail(&pt), replay_emit, s);
 		s->history_bytes_shown += sc_buf_avail(&pt);
 		break;
 	}
@@ -712,11 +733,33 @@ on_frame(struct sess *s, const struct sc_frame *f)
 	    sess_state_name(s->state));
 }
 
-/* Keep user bytes for the first records (bounded; the excess is counted). */
+/* Clear text from dom0: to its own sink, never to to_term (session.h). */
+static void
+show_clear(struct sess *s, const uint8_t *p, size_t len)
+{
+	if (len == 0)
+		return;
+	s->clear_shown += len;
+	s->clear_in_flight = true;
+	if (s->sink.clear_to_term != NULL)
+		s->sink.clear_to_term(s->sink.ctx, p, len);
+}
+
+/*
+ * Keep user bytes for the first records (bounded; the excess is counted).
+ * In the clear phase, bytes that arrive while clear text is in flight are
+ * not kept: they may be the terminal answering that text.
+ */
 static void
 hold_input(struct sess *s, const uint8_t *in, size_t len)
 {
-	size_t n = SC_MIN(len, sizeof(s->typeahead) - s->typeahead_len);
+	size_t n;
+
+	if (s->state == SESS_CLEAR && s->clear_in_flight) {
+		s->inflight_dropped += len;
+		return;
+	}
+	n = SC_MIN(len, sizeof(s->typeahead) - s->typeahead_len);
 
 	memcpy(s->typeahead + s->typeahead_len, in, n);
 	s->typeahead_len += n;
@@ -759,7 +802,17 @@ clear_seen(struct sess *s, const uint8_t *p, size_t len, bool held)
 void
 sess_clear_shown(struct sess *s, const uint8_t *p, size_t len)
 {
+	if (s->state != SESS_CLEAR || len == 0)
+		return;
+	s->clear_shown += len;
+	s->clear_in_flight = true;
 	clear_seen(s, p, len, false);
+}
+
+void
+sess_clear_settled(struct sess *s)
+{
+	s->clear_in_flight = false;
 }
 
 int
@@ -780,8 +833,7 @@ sess_from_wire(struct sess *s, const uint8_t *in, size_t len)
 
 			r = sc_hello_scan(&s->scan, in, chunk, s->clearbuf,
 			    &clear_len, &consumed);
-			if (clear_len > 0)
-				s->sink.to_term(s->sink.ctx, s->clearbuf, clear_len);
+			show_clear(s, s->clearbuf, clear_len);
 			if (r == 0)
 				clear_seen(s, s->clearbuf, clear_len,
 				    s->scan.matched > 0);
@@ -835,8 +887,7 @@ sess_wire_eof(struct sess *s)
 		/* A held-back partial magic was clear text after all. */
 		size_t n = sc_hello_scan_flush(&s->scan, s->clearbuf);
 
-		if (n > 0)
-			s->sink.to_term(s->sink.ctx, s->clearbuf, n);
+		show_clear(s, s->clearbuf, n);
 		return fail(s, SESS_X_TRANSPORT, SC_ERR_EOF,
 		    "the connection closed before the console started");
 	}

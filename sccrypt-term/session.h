@@ -15,9 +15,17 @@
  *    transport except inside an authenticated, encrypted record;
  *  - before it (the clear phase), a user byte is written in clear only with
  *    SESS_CLEAR_PROMPT and only while clear text ending in a prompt (not in
- *    a line end) is on the screen; otherwise it is held for the session;
+ *    a line end) is on the screen; otherwise it is held for the session,
+ *    unless it was typed while clear text was in flight (shown, and not yet
+ *    settled: see sess_clear_settled), when it is discarded: it may be the
+ *    terminal's answer to something in that text, not the user's typing;
+ *  - clear text goes to sink.clear_to_term, never to sink.to_term: to_term
+ *    only ever gets authenticated console output;
  *  - no byte of a record is shown unless the record authenticated; the first
- *    failure ends the session (SESS_X_TAMPER).
+ *    failure ends the session (SESS_X_TAMPER);
+ *  - replayed history (HISTORY records) is shown without the sequences that
+ *    make a terminal answer (replay.h): old output never types into the
+ *    guest through the user's terminal.
  */
 #ifndef SCCRYPT_TERM_SESSION_H
 #define SCCRYPT_TERM_SESSION_H
@@ -30,6 +38,7 @@
 #include "core/noise.h"
 #include "core/record.h"
 #include "core/wire.h"
+#include "replay.h"
 
 /* What the session is for. */
 enum sess_mode {
@@ -96,13 +105,16 @@ struct sess;
 
 struct sess_sink {
 	void	*ctx;
-	/* Bytes for the user's terminal: clear text, console output. */
+	/* Authenticated console output for the user's terminal. */
 	void	(*to_term)(void *ctx, const uint8_t *p, size_t len);
 	/* Bytes for the transport.  Returns 0 or a negative SC_ERR_*. */
 	int	(*to_wire)(void *ctx, const uint8_t *p, size_t len);
 	/* A local notice (one line, no newline, printable). */
 	void	(*notice)(void *ctx, const char *text);
 	void	(*event)(void *ctx, enum sess_event ev);
+	/* Clear text from dom0 (the clear phase): unauthenticated, to be shown
+	 * inert and marked (cleartext.h).  NULL: it is not shown. */
+	void	(*clear_to_term)(void *ctx, const uint8_t *p, size_t len);
 };
 
 struct sess_config {
@@ -154,11 +166,15 @@ struct sess {
 	bool		lost_pending;	/* HS2's lost count shown, notice due */
 	bool		lost_deferred;	/* HS2's lost count waits for the replay */
 	uint64_t	history_bytes_shown;
+	struct rplf	replay;		/* queries out of replayed history */
 
 	uint8_t		typeahead[SESS_TYPEAHEAD_MAX];
 	size_t		typeahead_len;
 	uint64_t	typeahead_dropped;
 	bool		prompt_showing;	/* clear text shown ends in a prompt */
+	bool		clear_in_flight; /* clear text shown, not yet settled */
+	uint64_t	clear_shown;	/* clear bytes shown (text and stderr) */
+	uint64_t	inflight_dropped; /* typed while clear text was in flight */
 
 	/* Last OWNER_RESULT, for the command line. */
 	uint8_t		owner_cmd;
@@ -199,6 +215,16 @@ int	sess_user_input(struct sess *s, const uint8_t *in, size_t len) SC_WUR;
  * prompt too.  Ignored outside SESS_CLEAR.
  */
 void	sess_clear_shown(struct sess *s, const uint8_t *p, size_t len);
+/*
+ * The clear text shown so far has settled: the user's terminal has had
+ * time to answer anything in it (the caller decides: SESS_CLEAR_SETTLE_MS
+ * without clear output).  Until then, user bytes in the clear phase that
+ * would be held for the session are discarded instead (counted, and said
+ * when the session opens), so that a terminal's reply to clear-phase
+ * output never becomes the user's first record.
+ */
+void	sess_clear_settled(struct sess *s);
+#define SESS_CLEAR_SETTLE_MS	500
 
 /* Records the user can ask for (SESS_OPEN only; SC_ERR_STATE otherwise). */
 /* A SysRq key the hv accepts: 0 (plain break) or 0x21..0x7e. */

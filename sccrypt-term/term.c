@@ -16,6 +16,7 @@
 
 #include "core/compat.h"
 #include "core/err.h"
+#include "cleartext.h"
 #include "screen.h"
 #include "term.h"
 
@@ -39,11 +40,17 @@ static struct {
 	bool		status_drawn;
 	char		status_text[256];
 	int		rows, cols;
-	int		drawn_row;	/* row the status was last drawn in, or -1 */
+	bool		resize_pending;	/* the window changed, not yet handled */
 	struct scrf	scr;		/* guest output filter (screen.h) */
 	char		csr_reset[SEQ_MAX * 4];	/* async-safe copy for restore */
 	size_t		csr_reset_len;
-} T = { .in = -1, .out = -1, .sigpipe = { -1, -1 }, .drawn_row = -1 };
+	/* dom0's clear text (cleartext.h) */
+	struct clrf	clr;
+	bool		clr_ready;
+	bool		other_wrote;	/* someone else wrote since clear text */
+	uint8_t		clrbuf[4096];
+	size_t		clrbuf_len;
+} T = { .in = -1, .out = -1, .sigpipe = { -1, -1 } };
 
 static void
 copy_cap(char *dst, const char *cap)
@@ -232,6 +239,7 @@ tty_take_signals(void)
 void
 tty_write(const void *p, size_t len)
 {
+	T.other_wrote = true;
 	raw_write(p, len);
 }
 
@@ -241,6 +249,7 @@ tty_notice(const char *text)
 	char line[1024];
 	int n;
 
+	T.other_wrote = true;
 	n = snprintf(line, sizeof(line), "\r\n%s[sccrypt] %s%s\r\n",
 	    T.ti_ok ? T.rev : "", text, T.ti_ok ? T.sgr0 : "");
 	if (n > 0)
@@ -289,14 +298,10 @@ tty_status_redraw(void)
 	scrf_set_rows(&T.scr, T.rows);
 	/*
 	 * Scroll region: the guest's own region (if it set one), without the
-	 * last row, which is ours.  After a resize the old status row is
-	 * cleared if it is still on the screen.
+	 * last row, which is ours.  (After a resize the old status row is
+	 * dealt with by status_reserve, relative to the cursor.)
 	 */
 	raw_write(T.sc, strlen(T.sc));
-	if (T.drawn_row >= 0 && T.drawn_row != T.rows - 1 && T.drawn_row < T.rows) {
-		put_tparm("cup", T.drawn_row, 0);
-		raw_write(T.el, strlen(T.el));
-	}
 	scrf_region(&T.scr, &top0, &bot0);
 	put_tparm("csr", top0, bot0);
 	put_tparm("cup", T.rows - 1, 0);
@@ -310,7 +315,6 @@ tty_status_redraw(void)
 	raw_write(T.sgr0, strlen(T.sgr0));
 	raw_write(T.rc, strlen(T.rc));
 	T.status_drawn = true;
-	T.drawn_row = T.rows - 1;
 	T.scr.redraw = false;
 	/* What restore must write to give the whole screen back:
 	 * sc, full-screen csr (which homes the cursor), clear the last row, rc.
@@ -342,9 +346,18 @@ tty_status_redraw(void)
  * is on the last row, the region is set with the cursor saved, and the
  * cursor goes back up to its line.  Used when the status line appears and
  * after a resize, when the cursor may sit on the row the status now takes.
+ *
+ * After a resize the old status line may still be on the screen, but not
+ * necessarily in the row where it was drawn: a terminal that pulls lines
+ * back from its history when it grows (tmux, VTE, xterm) moves it down
+ * with everything else, and clearing its old row number would erase a
+ * line of the guest's output.  What does not change is where it is
+ * relative to the cursor: on the row below the last guest row, i.e. below
+ * the cursor while the guest writes at the bottom.  So the row the line
+ * feed lands on is erased (resized: true); everything else is left alone.
  */
 static void
-status_reserve(void)
+status_reserve(bool resized)
 {
 	int top0, bot0;
 
@@ -354,10 +367,46 @@ status_reserve(void)
 	scrf_set_rows(&T.scr, T.rows);
 	scrf_region(&T.scr, &top0, &bot0);
 	raw_write("\n", 1);
+	if (resized) {
+		put_tparm("el1", 0, 0);
+		raw_write(T.el, strlen(T.el));
+	}
 	raw_write(T.sc, strlen(T.sc));
 	put_tparm("csr", top0, bot0);
 	raw_write(T.rc, strlen(T.rc));
 	put_tparm("cuu", 1, 0);
+}
+
+/*
+ * The window size changed.  The terminal has reset its scroll region to
+ * the whole screen (they all do), so until the region is set again guest
+ * output can scroll the status row away or land on it: handle it before
+ * any more guest output is written (tty_guest_write checks the size
+ * itself, not only the SIGWINCH, which the loop may see after output
+ * that arrived in the meantime), and only between the guest's sequences.
+ * The guest's own region was for the old size and is gone with it.
+ */
+static void
+status_apply_resize(void)
+{
+	if (!T.resize_pending || !T.status_on || !T.ti_ok || !scrf_idle(&T.scr))
+		return;
+	T.resize_pending = false;
+	scrf_forget_region(&T.scr);
+	status_reserve(true);
+	tty_status_redraw();
+}
+
+/* Has the window size changed since the status line was last placed? */
+static void
+status_check_size(void)
+{
+	struct winsize ws;
+
+	if (!T.status_on || !T.ti_ok || T.resize_pending)
+		return;
+	if (tty_winsize(&ws) == 0 && (ws.ws_row != T.rows || ws.ws_col != T.cols))
+		T.resize_pending = true;
 }
 
 void
@@ -365,8 +414,8 @@ tty_status_resized(void)
 {
 	if (!T.status_on || !T.ti_ok)
 		return;
-	status_reserve();
-	tty_status_redraw();
+	T.resize_pending = true;
+	status_apply_resize();
 }
 
 void
@@ -378,7 +427,6 @@ tty_status_enable(bool on)
 		T.csr_reset_len = 0;
 		raw_write(T.csr_reset, n);
 		T.status_drawn = false;
-		T.drawn_row = -1;
 	}
 	if (on && !T.status_on) {
 		status_geometry();
@@ -386,7 +434,7 @@ tty_status_enable(bool on)
 	}
 	if (on && !T.status_on && T.ti_ok && isatty(T.out)) {
 		T.status_on = true;
-		status_reserve();
+		status_reserve(false);
 	}
 	T.status_on = on && T.ti_ok && isatty(T.out);
 	if (T.status_on)
@@ -402,13 +450,92 @@ emit_raw(void *ctx, const uint8_t *p, size_t len)
 void
 tty_guest_write(const void *p, size_t len)
 {
+	T.other_wrote = true;
 	if (!T.status_on || !T.status_drawn) {
 		raw_write(p, len);
 		return;
 	}
+	status_check_size();
+	status_apply_resize();
 	scrf_filter(&T.scr, p, len, emit_raw, NULL);
+	status_apply_resize();
 	if (T.scr.redraw && scrf_can_draw(&T.scr))
 		tty_status_redraw();
+}
+
+/* ---- dom0's clear text ---- */
+
+static void
+clr_flushbuf(void)
+{
+	raw_write(T.clrbuf, T.clrbuf_len);
+	T.clrbuf_len = 0;
+}
+
+static void
+clr_emit(void *ctx, const uint8_t *p, size_t len)
+{
+	if (T.clrbuf_len + len > sizeof(T.clrbuf))
+		clr_flushbuf();
+	if (len > sizeof(T.clrbuf)) {
+		raw_write(p, len);
+		return;
+	}
+	memcpy(T.clrbuf + T.clrbuf_len, p, len);
+	T.clrbuf_len += len;
+}
+
+/* The line marker: reverse video, which the filtered text cannot produce. */
+static void
+clr_mark(void *ctx, const uint8_t *p, size_t len)
+{
+	const char *rev = T.ti_ok ? T.rev : "", *sgr0 = T.ti_ok ? T.sgr0 : "";
+
+	clr_emit(ctx, (const uint8_t *)rev, strlen(rev));
+	clr_emit(ctx, (const uint8_t *)TTY_CLEAR_MARK, strlen(TTY_CLEAR_MARK));
+	clr_emit(ctx, (const uint8_t *)sgr0, strlen(sgr0));
+	clr_emit(ctx, (const uint8_t *)"| ", 2);
+}
+
+void
+tty_clear_write(const void *p, size_t len)
+{
+	struct winsize ws;
+	int cols = tty_winsize(&ws) == 0 ? ws.ws_col : 0;
+
+	if (!T.clr_ready) {
+		clrf_init(&T.clr, cols, (int)strlen(TTY_CLEAR_MARK) + 2);
+		T.clr_ready = true;
+		T.other_wrote = true;
+	}
+	clrf_set_cols(&T.clr, cols);
+	status_check_size();
+	status_apply_resize();
+	if (T.other_wrote) {
+		/* We do not know where the cursor is: a line of our own. */
+		clr_emit(NULL, (const uint8_t *)"\r", 1);
+		if (T.ti_ok)
+			clr_emit(NULL, (const uint8_t *)T.el, strlen(T.el));
+		clrf_line_start(&T.clr);
+		T.other_wrote = false;
+	}
+	clrf_filter(&T.clr, p, len, clr_emit, clr_mark, NULL);
+	clr_flushbuf();
+	/* Whatever the text did, the status row shows the truth again. */
+	tty_status_redraw();
+}
+
+void
+tty_clear_end(void)
+{
+	if (!T.clr_ready)
+		return;
+	clrf_flush(&T.clr, clr_emit, clr_mark, NULL);
+	if (!T.clr.bol && !T.other_wrote)
+		clr_emit(NULL, (const uint8_t *)"\r\n", 2);
+	clr_flushbuf();
+	clrf_line_start(&T.clr);
+	T.other_wrote = true;
 }
 
 void

@@ -49,6 +49,15 @@ void	tty_write(const void *p, size_t len);
 /* Console output: as tty_write, but kept off the status line (screen.h)
  * and the status redrawn when the output may have erased it. */
 void	tty_guest_write(const void *p, size_t len);
+/*
+ * dom0's clear text (before the handshake completes): shown inert and with
+ * every line marked (cleartext.h: no escape sequence or control reaches the
+ * terminal), then the status line is redrawn.  tty_clear_end ends the last
+ * clear line when the clear phase is over.
+ */
+#define TTY_CLEAR_MARK	"dom0 clear"
+void	tty_clear_write(const void *p, size_t len);
+void	tty_clear_end(void);
 /* A local notice on its own line: "[sccrypt] text", reverse video if possible. */
 void	tty_notice(const char *text);
 

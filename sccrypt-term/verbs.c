@@ -89,6 +89,12 @@ open_store(struct app *a, bool create)
 	return 0;
 }
 
+/* sc_keyfile_read's SC_ERR_UNSUPPORTED: a known KDF below the minimum cost
+ * (or an unknown one): the file was weakened, or written by a test build. */
+#define KEYFILE_WEAK_HINT " (its passphrase protection is below the minimum " \
+	"Argon2id cost or of an unknown kind: it was not written by " \
+	"sccrypt-term, or was weakened; refusing to use it)"
+
 /* Read a secret key file, asking for its passphrase if it has one. */
 static int
 read_secret(const char *path, int kind, const char *what, uint8_t **secret,
@@ -171,7 +177,8 @@ app_load_keys(struct app *a, bool need_user)
 		if (r < 0 || len != SC_KEY_LEN) {
 			fprintf(stderr, "sccrypt-term: cannot load your console key "
 			    "%s: %s%s\n", kp, r < 0 ? sc_err(r) : "wrong size",
-			    r == SC_ERR_NOTFOUND ? " (run 'sccrypt-term keygen')" : "");
+			    r == SC_ERR_NOTFOUND ? " (run 'sccrypt-term keygen')" :
+			    r == SC_ERR_UNSUPPORTED ? KEYFILE_WEAK_HINT : "");
 			sc_secure_free(a->user_sk);
 			a->user_sk = NULL;
 			return EXIT_LOCAL;
@@ -186,7 +193,8 @@ app_load_keys(struct app *a, bool need_user)
 		if ((r = read_vmfile(path, &a->vm)) < 0) {
 			fprintf(stderr, "sccrypt-term: cannot load the VM file %s: %s%s\n",
 			    path, sc_err(r), r == SC_ERR_NOTFOUND ?
-			    " (run 'sccrypt-term vm init')" : "");
+			    " (run 'sccrypt-term vm init')" :
+			    r == SC_ERR_UNSUPPORTED ? KEYFILE_WEAK_HINT : "");
 			return EXIT_LOCAL;
 		}
 	}

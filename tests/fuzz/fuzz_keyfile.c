@@ -4,9 +4,11 @@
  * public key lines and files, known_hvs files, UUIDs.
  *
  * Encrypted inputs are decrypted with the passphrase "fuzz" (the corpus in
- * tests/fuzz/corpus/fuzz_keyfile is written with it and SCCRYPT_KDF_FAST=1),
- * but only when the header asks for small Argon2id limits, so that one
- * input cannot take seconds.  Invariants: info and parse agree on the
+ * tests/fuzz/corpus/fuzz_keyfile is written with it at the minimum Argon2id
+ * cost), but only when the header asks for small Argon2id limits, so that
+ * one input cannot take seconds.  The harness links a test build of
+ * lib/keys.c (-DSC_KEYS_TEST_KDF) that accepts and writes that cost; the
+ * library itself refuses it (test_keys_cost).  Invariants: info and parse agree on the
  * header; a parsed secret re-serializes and parses back to the same bytes.
  */
 #include "config.h"
@@ -18,6 +20,8 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "core/err.h"
 #include "keys.h"
@@ -36,7 +40,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	if (sc_lib_init() != 0)
 		abort();
-	setenv("SCCRYPT_KDF_FAST", "1", 1);
+	sc_keyfile_test_kdf(crypto_pwhash_argon2id_OPSLIMIT_MIN,
+	    crypto_pwhash_argon2id_MEMLIMIT_MIN / 1024);
 	return 0;
 }
 

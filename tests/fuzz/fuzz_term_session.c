@@ -9,7 +9,8 @@
  * marker line.  Invariants:
  *  - the clear text shown equals the input up to the first magic followed
  *    by a valid encoding character, byte for byte (all of it at EOF if
- *    there is none);
+ *    there is none), and goes to sink.clear_to_term only: sink.to_term
+ *    (console output) gets nothing without an open session;
  *  - after the magic, the marker never appears on the wire in clear;
  *  - SESS_CLEAR_HOLD: no user byte is written before the magic either;
  *  - SESS_CLEAR_PROMPT: a user byte is written in clear only while the
@@ -41,15 +42,25 @@ static struct {
 	size_t		wire_len;
 	size_t		wire_at_hello;
 	bool		hello;
+	size_t		console_len;
+	bool		opened;
 } A;
 
+/* Clear text (sink.clear_to_term). */
 static void
-to_term(void *ctx, const uint8_t *p, size_t len)
+to_clear(void *ctx, const uint8_t *p, size_t len)
 {
 	if (A.term_len + len > sizeof(A.term))
 		abort();
 	memcpy(A.term + A.term_len, p, len);
 	A.term_len += len;
+}
+
+/* Console output: only from authenticated records, never clear text. */
+static void
+to_term(void *ctx, const uint8_t *p, size_t len)
+{
+	A.console_len += len;
 }
 
 static int
@@ -71,6 +82,8 @@ notice(void *ctx, const char *text)
 static void
 event(void *ctx, enum sess_event ev)
 {
+	if (ev == SESS_EV_OPEN)
+		A.opened = true;
 	if (ev == SESS_EV_HELLO) {
 		A.hello = true;
 		A.wire_at_hello = A.wire_len;
@@ -103,7 +116,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct sess s;
 	static const uint8_t user_sk[32] = { 1, 2, 3 }, psk[32] = { 4, 5, 6 };
 	struct sess_config cfg;
-	struct sess_sink sink = { NULL, to_term, to_wire, notice, event };
+	struct sess_sink sink = { NULL, to_term, to_wire, notice, event,
+	    to_clear };
 	const uint8_t *in;
 	size_t len, off = 0, magic, i;
 	unsigned seed;
@@ -160,7 +174,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (s.state == SESS_CLEAR)
 		(void)!sess_wire_eof(&s);
 
-	/* clear text is exact */
+	/* console output only in an open session (which the fuzzer cannot
+	 * reach: it has no key the client trusts) */
+	if (A.console_len != 0 && !A.opened)
+		abort();
+	/* clear text is exact, and only on the clear sink */
 	magic = find_magic(in, len);
 	if (A.hello != (magic < len))
 		abort();

@@ -262,8 +262,8 @@ victim_end "substitute the relay's own hv key" 4 "another hypervisor key\|not th
     "the certificate does not cover the key: refused"
 victim_start --hello-key random --cert none
 victim_type 0
-victim_end "own hv key and no certificate" 4 "cannot verify the hypervisor key" \
-    "no certificate, strict: refused"
+victim_end "own hv key and no certificate" 4 "dom0 withheld the VMM certificate" \
+    "no certificate, key server pinned: refused"
 victim_start --cert "$T_TMP/foreign.cert"
 victim_type 0
 victim_end "certificate from a foreign key server" 4 "key server other than the pinned" \
@@ -272,6 +272,42 @@ victim_start --cert "$T_TMP/otherhost.cert"
 victim_type 0
 victim_end "certificate for another host" 4 "another host" \
     "refused: the certificate names another host"
+
+# vm protect through a relay that strips the certificate (issue 12 item 2),
+# not strict and with a user who would answer "yes": refused at once, no
+# question asked, nothing sent after the HELLO (no blob: neither the VM
+# secret nor the disk key), known_hvs untouched.
+N=$((N + 1))
+name="vm protect, certificate stripped"
+rm -f "$T_TMP/cap.c2s" "$T_TMP/cap.s2c" "$T_TMP/p.rc" "$T_TMP/p.in"
+: >"$T_TMP/relay.log"; : >"$T_TMP/p.out"
+cp "$SCCRYPT_HOME/known_hvs" "$T_TMP/known_hvs.before" 2>/dev/null || : >"$T_TMP/known_hvs.before"
+mkfifo "$T_TMP/p.in"
+t_bg python3 "$T_TMP/ptyrun.py" "$T_TMP/p.in" "$T_TMP/p.out" "$T_TMP/p.err" "$T_TMP/p.rc" -- \
+    "$TERM_BIN" -H $HOSTNAME_ vm protect vm1 -- "$RELAY" --log "$T_TMP/relay.log" \
+    --capture "$T_TMP/cap" --cert none -- $(shim_cmd vm1)
+exec 9>"$T_TMP/p.in"
+asked() { grep -q 'yes/no' "$T_TMP/p.out" "$T_TMP/p.err"; }
+t_wait 300 sh -c "test -e '$T_TMP/p.rc' || grep -q 'yes/no' '$T_TMP/p.out' '$T_TMP/p.err'" ||
+	{ cat "$T_TMP/p.out" "$T_TMP/p.err" >&2; t_fail "$name: the client neither ended nor asked"; }
+bad=
+if asked; then
+	case_fail "first-use trust offered for vm protect"
+	printf 'yes\n' >&9	# the user says yes: see what dom0 gets
+fi
+t_wait 300 test -e "$T_TMP/p.rc" || t_fail "$name: the client did not exit"
+exec 9>&-
+rc=$(cat "$T_TMP/p.rc")
+[ "$rc" = 4 ] || case_fail "exit $rc, want 4"
+grep -q "dom0 withheld the VMM certificate" "$T_TMP/p.err" ||
+	case_fail "the refusal does not say that dom0 withheld the certificate"
+if [ -e "$SCCRYPT_HOME/known_hvs" ]; then
+	cmp -s "$T_TMP/known_hvs.before" "$SCCRYPT_HOME/known_hvs" || case_fail "known_hvs changed"
+fi
+[ ! -s "$T_TMP/cap.c2s" ] || case_fail "the client sent $(wc -c <"$T_TMP/cap.c2s") bytes to dom0"
+printf '%s | %s | exit %s%s | -\n' "$name" "refused (exit 4, dom0 withheld the certificate), no prompt, nothing sent" \
+    "$rc" "${bad:+ ($bad)}" >>"$T_TMP/table"
+[ -n "$bad" ] || t_pass "$name: refused without a question, nothing sent to dom0, known_hvs untouched"
 
 # ---- 6. garbage and oversized frames ---------------------------------------------------
 for inj in "oversize s2c" "garbage s2c 300" "badtype s2c"; do

@@ -177,16 +177,25 @@ treal_pane h1 "$CLIENT --pipe vm1 -- $(shim_cmd vm1)"
 tmux_wait "encrypted console to vm1"
 tmux_ send-keys Enter
 guest_run 'echo P$((1+2))Q' P3Q
-# the guest prints while no session is attached
-tmux_ send-keys 'sleep 2; echo DETACHED-$((6*7))-OUTPUT' Enter Enter '~.'
+# the guest prints while no session is attached, terminal queries among it
+# (what vim sends at start-up: cursor position, device attributes, colour)
+tmux_ send-keys "sleep 2; printf '\\033[6n\\033[c\\033]11;?\\007'; echo DETACHED-\$((6*7))-OUTPUT" Enter Enter '~.'
 [ "$(term_wait_rc)" = 0 ] || t_fail "detach: exit code"
 term_check_stty "detach"
 sleep 3
+n0=$(guest_input vm1 | wc -c)
 treal_pane h2 "$CLIENT --history 4096 --pipe vm1 -- $(shim_cmd vm1)"
 tmux_wait "encrypted console to vm1"
 tmux_wait 'DETACHED-42-OUTPUT'
 tmux_wait 'end of history replay'
 tmux_has 'bytes of console output were lost' && t_fail "vm1: a loss was reported"
+# issue 18 item 1: the replayed queries were not answered into the guest:
+# after a round trip, the guest received exactly what was typed
+tmux_ send-keys Enter
+guest_run 'echo H$((2+2))H' H4H
+guest_input vm1 | tail -c +$((n0 + 1)) >"$T_TMP/after-replay"
+printf '\recho H$((2+2))H\r' | cmp -s - "$T_TMP/after-replay" ||
+	{ od -c "$T_TMP/after-replay" >&2; t_fail "the replay made the terminal type into the guest"; }
 tmux_ send-keys Enter '~.'
 [ "$(term_wait_rc)" = 0 ] || t_fail "history: exit code"
 term_check_stty "history replay"

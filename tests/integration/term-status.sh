@@ -51,16 +51,18 @@ t_pass "output scrolls above the status line"
 tmux_ send-keys 'stty rows 29 cols 100; export TERM=vt220' Enter
 cat >"$T_TMP/draw.sh" <<'EOS'
 tput clear; tput cup 5 10; printf MARK-A; tput cup 28 0; printf MARK-B
-tput cup 45 20; printf MARK-C; tput cup 12 0; printf MARK-D; sleep 5
+tput cup 45 20; printf MARK-C; tput cup 12 0; printf MARK-D
+while [ ! -e "$1" ]; do sleep 0.1; done	# the screen stays until checked
 EOS
-tmux_ send-keys "sh $T_TMP/draw.sh" Enter
+tmux_ send-keys "sh $T_TMP/draw.sh $T_TMP/draw.go" Enter
 tmux_wait MARK-D
 wait_status "after tput clear and cup"
 row 6 | grep -q '^          MARK-A' || { tmux_dump 40; t_fail "MARK-A not at row 6, column 11"; }
 row 29 | grep -q "^MARK-B              MARK-C" || { tmux_dump 40; t_fail "MARK-B/MARK-C not in the last guest row"; }
 row 13 | grep -q '^MARK-D' || { tmux_dump 40; t_fail "MARK-D not at row 13"; }
 t_pass "tput clear/cup in the guest: drawing intact, status line redrawn, nothing reaches its row"
-sleep 5
+touch "$T_TMP/draw.go"
+guest_run 'echo D$((3*3))D' D9D
 
 # vi: a full-screen editor scrolling with its own scroll region
 if command -v vi >/dev/null 2>&1; then
@@ -69,7 +71,6 @@ if command -v vi >/dev/null 2>&1; then
 	tmux_ send-keys 100G
 	tmux_wait '^114$'
 	tmux_ send-keys jjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjj
-	sleep 1
 	tmux_ send-keys k
 	t_wait 50 sh -c "tmux -S '$TMUX_SOCK' capture-pane -p | sed -n 28p | grep -qx 178" ||
 		{ tmux_dump 40; t_fail "vi did not scroll to line 178"; }
@@ -91,18 +92,49 @@ else
 	echo "note: no vi on this system; the tput script covers full-screen drawing"
 fi
 
-# SIGWINCH: tmux resizes the window, the status line follows the bottom row
+# SIGWINCH: tmux resizes the window, the status line follows the bottom row.
+# A resize resets the terminal's scroll region; the client has handled it
+# when the region again ends just above the bottom row (tmux's own view of
+# the pane: an event, not a delay).  Issue 17: after growing, a scroll
+# region the guest had set for its old size (vi's, for 29 rows) was
+# applied again, the cursor was left below it and the next output line
+# landed on the status row; and the old status row was cleared by number,
+# erasing a line of output that the terminal had moved there from history.
+region_ok() {
+	[ "$(tmux_ display-message -p '#{scroll_region_upper} #{scroll_region_lower}')" = "0 $(($1 - 2))" ]
+}
+resized() {	# resized ROWS: the pane has ROWS rows and the client set its region
+	t_wait 100 test "$(rows)" = "$1" || t_fail "resize to $1 rows"
+	t_wait 100 region_ok "$1" ||
+		{ tmux_dump 40; t_fail "the scroll region was not set again after the resize to $1 rows"; }
+	wait_status "after the resize to $1 rows"
+}
+# The guest rows must survive a resize as one block, none erased.
+kept() {	# kept FILE: FILE's lines appear, in order and contiguous, on the screen
+	visible >"$T_TMP/now"
+	python3 - "$1" "$T_TMP/now" <<'PY'
+import sys
+want = [l.rstrip() for l in open(sys.argv[1])]
+have = [l.rstrip() for l in open(sys.argv[2])]
+while want and not want[0]: want.pop(0)
+while want and not want[-1]: want.pop()
+n = len(want)
+sys.exit(0 if any(have[i:i + n] == want for i in range(len(have) - n + 1)) else 1)
+PY
+}
 tmux_ resize-window -x 90 -y 24
-t_wait 50 test "$(rows)" = 24 || t_fail "resize to 24 rows"
-wait_status "after shrinking to 24 rows"
+resized 24
 guest_run 'echo W$((3*7))X' W21X
 wait_status "after output at 24 rows"
+visible | sed -n 1,23p >"$T_TMP/rows24"
 tmux_ resize-window -x 110 -y 36
-t_wait 50 test "$(rows)" = 36 || t_fail "resize to 36 rows"
-wait_status "after growing to 36 rows"
+resized 36
+kept "$T_TMP/rows24" || { tmux_dump 40; t_fail "growing to 36 rows erased or moved guest output"; }
 guest_run 'echo W$((3*8))X' W24X
 wait_status "after output at 36 rows"
-t_pass "resize-window: the status line is redrawn in the new bottom row, once"
+[ "$(row 35)" = "# " ] || [ "$(row 35)" = "#" ] || { tmux_dump 40; t_fail "the prompt is not in the last guest row"; }
+[ "$(row 34)" = W24X ] || { tmux_dump 40; t_fail "W24X is not right above the prompt"; }
+t_pass "resize-window: the status line is redrawn in the new bottom row, once; no output lost or overwritten"
 
 # ~. gives the whole screen back and restores the terminal
 tmux_ send-keys Enter '~.'

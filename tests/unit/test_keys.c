@@ -2,8 +2,10 @@
  * test_keys.c — key files, keystore, public key text, fingerprints, hex/UUID,
  * VM files and known_hvs.
  *
- * Runs with SCCRYPT_KDF_FAST=1 (minimum Argon2id limits) except in the one
- * test that checks the default limits.
+ * Built with its own copy of lib/keys.c compiled with -DSC_KEYS_TEST_KDF,
+ * which lets it write and accept the minimum Argon2id cost so that the
+ * exhaustive tests stay fast; the library's own cost (fixed, refused below
+ * the minimum) is tested in test_keys_cost.c against libsccrypt itself.
  */
 #include "config.h"
 
@@ -145,37 +147,6 @@ test_fresh_salt(void **state)
 	assert_non_null(strstr((char *)a, "-----END SCCRYPT SECRET KEY-----\n"));
 	sc_secure_free(a);
 	sc_secure_free(b);
-}
-
-/* Without SCCRYPT_KDF_FAST the INTERACTIVE limits are used. */
-static void
-test_default_kdf_limits(void **state)
-{
-	uint8_t *text = NULL, *s = NULL;
-	size_t tlen = 0, slen = 0;
-	struct sc_keyfile_info info;
-
-	(void)state;
-	assert_int_equal(unsetenv("SCCRYPT_KDF_FAST"), 0);
-	assert_int_equal(sc_keyfile_serialize(SC_KEY_KIND_USER, key32, 32, "pw", NULL,
-	    &text, &tlen), 0);
-	assert_int_equal(setenv("SCCRYPT_KDF_FAST", "1", 1), 0);
-	assert_int_equal(sc_keyfile_info(text, tlen, &info), 0);
-	assert_int_equal(info.opslimit, crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE);
-	assert_int_equal(info.memlimit_kib,
-	    crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE / 1024);
-	assert_int_equal(sc_keyfile_parse(text, tlen, SC_KEY_KIND_USER, "pw", &s, &slen), 0);
-	assert_memory_equal(s, key32, 32);
-	sc_secure_free(s);
-	sc_secure_free(text);
-
-	/* And with it, the minimum limits. */
-	assert_int_equal(sc_keyfile_serialize(SC_KEY_KIND_USER, key32, 32, "pw", NULL,
-	    &text, &tlen), 0);
-	assert_int_equal(sc_keyfile_info(text, tlen, &info), 0);
-	assert_int_equal(info.opslimit, crypto_pwhash_argon2id_OPSLIMIT_MIN);
-	assert_int_equal(info.memlimit_kib, crypto_pwhash_argon2id_MEMLIMIT_MIN / 1024);
-	sc_secure_free(text);
 }
 
 static void
@@ -946,7 +917,6 @@ main(void)
 		cmocka_unit_test(test_roundtrip_unencrypted),
 		cmocka_unit_test(test_roundtrip_encrypted),
 		cmocka_unit_test(test_fresh_salt),
-		cmocka_unit_test(test_default_kdf_limits),
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_corrupt_unencrypted_every_byte),
 		cmocka_unit_test(test_corrupt_encrypted_every_byte),
@@ -967,8 +937,8 @@ main(void)
 
 	if (sc_lib_init() != 0)
 		return 1;
-	if (setenv("SCCRYPT_KDF_FAST", "1", 1) != 0)
-		return 1;
+	sc_keyfile_test_kdf(crypto_pwhash_argon2id_OPSLIMIT_MIN,
+	    crypto_pwhash_argon2id_MEMLIMIT_MIN / 1024);
 	umask(022);
 	return cmocka_run_group_tests_name("keys", tests, setup, teardown);
 }

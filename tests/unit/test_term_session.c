@@ -69,6 +69,8 @@ struct fake {
 struct capture {
 	uint8_t		term[65536];
 	size_t		term_len;
+	uint8_t		clear[65536];	/* clear text (sink.clear_to_term) */
+	size_t		clear_len;
 	char		notices[4096];
 	int		events[32];
 	size_t		nevents;
@@ -81,6 +83,7 @@ static struct sess S;
 static struct policy P;
 static char known_path[256];
 static enum sess_clear_input clear_mode;	/* for the next setup_session */
+static bool no_ks;			/* setup_session: no key server pinned */
 static char tmpdir[128];
 
 static void
@@ -89,6 +92,14 @@ cap_term(void *ctx, const uint8_t *p, size_t len)
 	assert_true(C.term_len + len <= sizeof(C.term));
 	memcpy(C.term + C.term_len, p, len);
 	C.term_len += len;
+}
+
+static void
+cap_clear(void *ctx, const uint8_t *p, size_t len)
+{
+	assert_true(C.clear_len + len <= sizeof(C.clear));
+	memcpy(C.clear + C.clear_len, p, len);
+	C.clear_len += len;
 }
 
 static int
@@ -118,7 +129,8 @@ cap_event(void *ctx, enum sess_event ev)
 		C.events[C.nevents++] = (int)ev;
 }
 
-static const struct sess_sink sink = { NULL, cap_term, cap_wire, cap_notice, cap_event };
+static const struct sess_sink sink = { NULL, cap_term, cap_wire, cap_notice,
+    cap_event, cap_clear };
 
 static int
 ask_yes(void *ctx, const char *q)
@@ -353,7 +365,7 @@ setup_session(enum sess_mode mode, const char *host)
 	P.vmname = VM;
 	P.now = (uint64_t)time(NULL);
 	P.known_hvs = known_path;
-	P.have_ks = true;
+	P.have_ks = !no_ks;
 	memcpy(P.ks_pubkey, F.pinned, 32);
 	sess_init(&S, &cfg, &sink);
 }
@@ -366,6 +378,7 @@ setup(void **state)
 	memset(&P, 0, sizeof(P));
 	P.strict = true;
 	clear_mode = SESS_CLEAR_HOLD;
+	no_ks = false;
 	assert_int_equal(sc_x25519_keypair(sc_crypto_sodium(), F.hv_pk, F.hv_sk), 0);
 	assert_int_equal(sc_x25519_keypair(sc_crypto_sodium(), F.user_pk, F.user_sk), 0);
 	crypto_sign_keypair(F.ks_pk, F.ks_sk);
@@ -426,9 +439,11 @@ test_clear_text_byte_exact_any_chunking(void **state)
 		hn = hello_bytes(all + n, sizeof(all) - n, SC_HELLO_F_PROTECTED, VM,
 		    F.hv_pk, cert, cl);
 		assert_int_equal(to_client(all, n + hn, chunk), 0);
-		/* everything before the magic, exactly */
-		assert_int_equal(C.term_len, n);
-		assert_memory_equal(C.term, clear, n);
+		/* everything before the magic, exactly, as clear text: never
+		 * as console output */
+		assert_int_equal(C.clear_len, n);
+		assert_memory_equal(C.clear, clear, n);
+		assert_int_equal(C.term_len, 0);
 		assert_int_equal(S.state, SESS_HANDSHAKE);
 		sess_wipe(&S);
 		F.wire_len = 0;
@@ -444,8 +459,9 @@ test_clear_tail_released_at_eof(void **state)
 	assert_int_equal(to_client((const uint8_t *)clear, strlen(clear), 1), 0);
 	assert_true(sess_wire_eof(&S) < 0);
 	assert_int_equal(S.exit_class, SESS_X_TRANSPORT);
-	assert_int_equal(C.term_len, strlen(clear));
-	assert_memory_equal(C.term, clear, strlen(clear));
+	assert_int_equal(C.clear_len, strlen(clear));
+	assert_memory_equal(C.clear, clear, strlen(clear));
+	assert_int_equal(C.term_len, 0);
 }
 
 static void
@@ -533,6 +549,7 @@ test_clear_hold_never_clear(void **state)
 	assert_int_equal(sess_user_input(&S, (const uint8_t *)a, strlen(a)), 0);
 	assert_int_equal(to_client((const uint8_t *)prompt, strlen(prompt), 0), 0);
 	assert_true(S.prompt_showing);
+	sess_clear_settled(&S);
 	assert_int_equal(sess_user_input(&S, (const uint8_t *)b, strlen(b)), 0);
 	sess_clear_shown(&S, (const uint8_t *)"Password: ", 10);
 	assert_int_equal(F.wire_len, 0);
@@ -579,6 +596,7 @@ test_clear_prompt_rules(void **state)
 	/* a line of clear text is not a prompt: still held */
 	assert_int_equal(to_client((const uint8_t *)"Warning: added host\r\n", 21, 0), 0);
 	assert_false(S.prompt_showing);
+	sess_clear_settled(&S);
 	assert_int_equal(sess_user_input(&S, (const uint8_t *)"X", 1), 0);
 	assert_int_equal(F.wire_len, 0);
 	assert_int_equal(S.typeahead_len, 13);
@@ -589,6 +607,7 @@ test_clear_prompt_rules(void **state)
 	assert_non_null(strstr(C.notices, "13 bytes typed before this prompt "
 	    "appeared were not sent"));
 	/* the answer goes in clear up to its line end; the rest is held */
+	sess_clear_settled(&S);
 	assert_int_equal(sess_user_input(&S, (const uint8_t *)"pw", 2), 0);
 	assert_int_equal(sess_user_input(&S, (const uint8_t *)"1\rafter", 7), 0);
 	assert_int_equal(F.wire_len, 4);
@@ -607,6 +626,7 @@ test_clear_prompt_rules(void **state)
 	assert_memory_equal(F.wire + 4, "s\n", 2);
 	/* answered; a line end arrives, then typing meant for the VM: held */
 	assert_int_equal(to_client((const uint8_t *)"\r\n", 2, 0), 0);
+	sess_clear_settled(&S);
 	assert_int_equal(sess_user_input(&S, (const uint8_t *)"VM-BOUND\r", 9), 0);
 	assert_int_equal(F.wire_len, 6);
 	finish_open();
@@ -618,6 +638,75 @@ test_clear_prompt_rules(void **state)
 	/* after the session is up, clear text hooks do nothing */
 	sess_clear_shown(&S, (const uint8_t *)"prompt? ", 8);
 	assert_int_equal(S.state, SESS_OPEN);
+}
+
+/*
+ * Issue 12 item 3: clear text is dom0's.  It goes to the clear sink only
+ * (shown inert and marked), never as console output; what the user's side
+ * produces while it is in flight (before the caller says it settled) can be
+ * the terminal answering it (ESC [ 6 n -> ESC [ r ; c R) and is discarded,
+ * never sent to the VM; what is typed once it settled is kept; bytes typed
+ * after the HELLO are kept; the user is told where the encrypted session
+ * starts and that everything before it was clear.
+ */
+static void
+test_clear_inflight_replies_discarded(void **state)
+{
+	static const char probe[] = "dom0 banner\x1b[6n\x1b[c\r\nlogin: ";
+	static const char reply[] = "\x1b[24;1R\x1b[?62;22c";
+	uint8_t buf[4096], cert[SC_CERT_MAX];
+	size_t n, cl;
+
+	setup_session(SESS_MODE_CONSOLE, HOST);
+	assert_int_equal(to_client((const uint8_t *)probe, strlen(probe), 0), 0);
+	assert_true(S.clear_in_flight);
+	assert_int_equal(C.clear_len, strlen(probe));
+	assert_int_equal(C.term_len, 0);
+	/* the terminal answers the probes: in flight, discarded */
+	assert_int_equal(sess_user_input(&S, (const uint8_t *)reply,
+	    strlen(reply)), 0);
+	assert_int_equal(S.typeahead_len, 0);
+	/* settled: the user's own typing is kept */
+	sess_clear_settled(&S);
+	assert_int_equal(sess_user_input(&S, (const uint8_t *)"ls\r", 3), 0);
+	assert_int_equal(S.typeahead_len, 3);
+	/* remote stderr is clear text too: in flight again */
+	sess_clear_shown(&S, (const uint8_t *)"\x1b[6n\n", 5);
+	assert_int_equal(sess_user_input(&S, (const uint8_t *)"\x1b[1;1R", 6), 0);
+	assert_int_equal(S.typeahead_len, 3);
+	/* after the HELLO nothing is clear any more: typing is kept */
+	make_cert(cert, &cl, HOST, F.hv_pk, -10, 3600);
+	n = hello_bytes(buf, sizeof(buf), SC_HELLO_F_PROTECTED, VM, F.hv_pk, cert, cl);
+	assert_int_equal(to_client(buf, n, 0), 0);
+	assert_int_equal(S.state, SESS_HANDSHAKE);
+	assert_int_equal(sess_user_input(&S, (const uint8_t *)"pwd\r", 4), 0);
+	hv_pump();
+	assert_int_equal(hv_send_hs2(), 0);
+	assert_int_equal(S.state, SESS_OPEN);
+	hv_pump();
+	assert_int_equal(F.rx_len, 7);
+	assert_memory_equal(F.rx_data, "ls\rpwd\r", 7);
+	assert_int_equal(F.wire_len - F.wire_seen, 0);
+	assert_non_null(strstr(C.notices, "22 bytes typed while dom0's clear "
+	    "text was arriving were discarded"));
+	assert_non_null(strstr(C.notices, "the encrypted session starts here: "
+	    "everything shown above this line"));
+	assert_non_null(strstr(C.notices, "came from dom0 in clear"));
+	/* console output from here on goes to to_term, not the clear sink */
+	n = C.clear_len;
+	assert_int_equal(to_client(buf, hv_record(buf, sizeof(buf), SC_REC_DATA,
+	    (const uint8_t *)"guest$ ", 7), 0), 0);
+	assert_int_equal(C.clear_len, n);
+	assert_int_equal(C.term_len, 7);
+}
+
+/* Without clear text, no "everything above was clear" notice. */
+static void
+test_no_clear_no_notice(void **state)
+{
+	open_session();
+	assert_null(strstr(C.notices, "came from dom0 in clear"));
+	assert_int_equal(C.clear_len, 0);
 }
 
 static void
@@ -876,6 +965,37 @@ test_lost_notice_once(void **state)
 }
 
 /* Break keys the hv would end the session for are refused locally. */
+/*
+ * Issue 18 item 1: replayed history (vim ran in the guest) holds terminal
+ * queries; shown again they would make the user's terminal answer into the
+ * guest.  They are taken out of HISTORY records (a query split across two
+ * records too), everything else shown in order; live DATA is untouched
+ * (a live program's queries must be answered).
+ */
+static void
+test_history_queries_removed(void **state)
+{
+	static const char h1[] = "\001vim\x1b[?1049h\x1b[6n\x1bP$q q\x1b\\\x1b[";
+	static const char h2[] = "\001>c\x1b]11;?\x07" "edited\x05";
+	static const char want[] = "vim\x1b[?1049hedited";
+	uint8_t buf[1024];
+	size_t n;
+
+	open_session();
+	n = hv_record(buf, sizeof(buf), SC_REC_HISTORY, h1, sizeof(h1) - 1);
+	assert_int_equal(to_client(buf, n, 0), 0);
+	n = hv_record(buf, sizeof(buf), SC_REC_HISTORY, h2, sizeof(h2) - 1);
+	assert_int_equal(to_client(buf, n, 0), 0);
+	assert_int_equal(C.term_len, sizeof(want) - 1);
+	assert_memory_equal(C.term, want, sizeof(want) - 1);
+	/* live output: as it is */
+	C.term_len = 0;
+	n = hv_record(buf, sizeof(buf), SC_REC_DATA, "\x1b[6n", 4);
+	assert_int_equal(to_client(buf, n, 0), 0);
+	assert_int_equal(C.term_len, 4);
+	assert_memory_equal(C.term, "\x1b[6n", 4);
+}
+
 static void
 test_break_keys(void **state)
 {
@@ -1113,6 +1233,83 @@ test_hello_checks(void **state)
 	assert_int_equal(S.exit_class, SESS_X_PROTOCOL);
 }
 
+static int
+file_exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * Issue 12 item 2: dom0 strips the VMM certificate.  With a key server
+ * pinned the certificate is mandatory: refused without a question (even by
+ * a user who would say yes), nothing written to known_hvs, and the refusal
+ * says that dom0 withheld it; a known_hvs entry for the key does not stand
+ * in for it either; --trust-hv-key still works.  vm protect
+ * (no_first_use) never offers trust on first use, key server or not.
+ */
+static void
+test_stripped_certificate(void **state)
+{
+	struct sc_hello h;
+	char msg[SESS_MSG_MAX], fp[SC_FINGERPRINT_LEN];
+	int asked = 0;
+
+	memset(&h, 0, sizeof(h));
+	h.version = SC_PROTOCOL_VERSION;
+	h.flags = SC_HELLO_F_PROTECTED;
+	snprintf(h.vmname, sizeof(h.vmname), "%s", VM);
+	memcpy(h.uuid, F.uuid, 16);
+	memcpy(h.hv_pubkey, F.hv_pk, 32);
+	h.cert_len = 0;			/* stripped */
+	P.host = HOST;
+	P.vmname = VM;
+	P.now = (uint64_t)time(NULL);
+	P.known_hvs = known_path;
+	P.have_ks = true;
+	memcpy(P.ks_pubkey, F.pinned, 32);
+	P.strict = false;
+	P.ask = ask_yes;
+	P.ask_ctx = &asked;
+
+	/* pinned key server, no certificate: refused, no question */
+	assert_int_equal(policy_verify(&P, &h, msg, sizeof(msg)), SC_ERR_UNTRUSTED);
+	assert_int_equal(asked, 0);
+	assert_false(file_exists(known_path));
+	assert_non_null(strstr(msg, "dom0 withheld the VMM certificate"));
+	assert_int_equal(P.how, POLICY_NONE);
+	/* the same through a session: no handshake message sent */
+	assert_true(hello_with(HOST, NULL, 0, F.hv_pk, VM, SC_HELLO_F_PROTECTED) < 0);
+	assert_int_equal(S.exit_class, SESS_X_VERIFY);
+	assert_non_null(strstr(S.errmsg, "dom0 withheld the VMM certificate"));
+	assert_int_equal(F.wire_len, 0);
+	assert_int_equal(asked, 0);
+	assert_false(file_exists(known_path));
+	/* a known_hvs entry (an earlier first use) does not replace it */
+	assert_int_equal(sc_known_hvs_add(known_path, HOST, VM, F.hv_pk), 0);
+	assert_int_equal(policy_verify(&P, &h, msg, sizeof(msg)), SC_ERR_UNTRUSTED);
+	assert_non_null(strstr(msg, "dom0 withheld"));
+	unlink(known_path);
+	/* the user's explicit fingerprint does */
+	sc_fingerprint(F.hv_pk, 32, fp);
+	P.trust_fp = fp;
+	assert_int_equal(policy_verify(&P, &h, msg, sizeof(msg)), 0);
+	assert_int_equal(P.how, POLICY_FP);
+	P.trust_fp = NULL;
+
+	/* vm protect, no key server pinned: never trust on first use */
+	P.have_ks = false;
+	P.no_first_use = true;
+	assert_int_equal(policy_verify(&P, &h, msg, sizeof(msg)), SC_ERR_UNTRUSTED);
+	assert_int_equal(asked, 0);
+	assert_false(file_exists(known_path));
+	assert_non_null(strstr(msg, "never trusted on first use"));
+	/* the console may still ask then (no key server, not protect) */
+	P.no_first_use = false;
+	assert_int_equal(policy_verify(&P, &h, msg, sizeof(msg)), 0);
+	assert_int_equal(asked, 1);
+	assert_int_equal(P.how, POLICY_TOFU);
+}
+
 static void
 test_wrong_vm_secret(void **state)
 {
@@ -1157,7 +1354,8 @@ test_known_hvs_and_trust_fp(void **state)
 	assert_non_null(strstr(S.errmsg, "does not match"));
 	P.trust_fp = NULL;
 
-	/* TOFU: first use asks, yes adds an entry */
+	/* TOFU (no key server pinned): first use asks, yes adds an entry */
+	no_ks = true;
 	P.strict = false;
 	P.ask = ask_yes;
 	P.ask_ctx = &asked;
@@ -1174,6 +1372,7 @@ test_known_hvs_and_trust_fp(void **state)
 	assert_non_null(strstr(S.errmsg, "HAS CHANGED"));
 	assert_int_equal(S.exit_class, SESS_X_VERIFY);
 	/* a bad certificate is never overridden by the prompt */
+	no_ks = false;
 	{
 		uint8_t cert[SC_CERT_MAX];
 		size_t cl;
@@ -1271,6 +1470,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_keystrokes_never_clear_after_hello, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clear_hold_never_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clear_prompt_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clear_inflight_replies_discarded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_clear_no_notice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_queries_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_records_both_ways, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_handshake, setup, teardown),
 		cmocka_unit_test(test_tail_truncation),
@@ -1286,6 +1488,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_hello_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_vm_secret, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_known_hvs_and_trust_fp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stripped_certificate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_protect_ok, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_protect_forged_confirm, setup, teardown),
 	};
