@@ -9,6 +9,8 @@ them, more than slow's socket holds.  Then slow reads its backlog: it must
 find an SC_EV_LOST event (domid 0), and its next op must be answered.
 Prints "events E lost L get_info STATUS"; exit 0 on success.
 """
+import os
+import re
 import socket
 import struct
 import sys
@@ -20,6 +22,20 @@ OP_GET_INFO, OP_RAW_INPUT, OP_EVENT = 1, 9, 11
 EV_LOST = 0x20
 
 
+def ops_version():
+    """SC_OPS_VERSION from lib/core/ops.h, so the ABI is written in one place."""
+    h = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                     '..', '..', 'lib', 'core', 'ops.h')
+    with open(h) as f:
+        m = re.search(r'#define\s+SC_OPS_VERSION\s+(\d+)', f.read())
+    if not m:
+        sys.exit('no SC_OPS_VERSION in ' + h)
+    return int(m.group(1))
+
+
+VERSION = ops_version()
+
+
 def connect(path):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     s.connect(path)
@@ -28,7 +44,7 @@ def connect(path):
 
 def call(s, op, domid=0, payload=b'', seq=1):
     """One op; events that arrive before the response are skipped."""
-    s.send(HDR.pack(MAGIC, 1, op, 0, domid, 0, 0, len(payload), seq) + payload)
+    s.send(HDR.pack(MAGIC, VERSION, op, 0, domid, 0, 0, len(payload), seq) + payload)
     while True:
         p = s.recv(40000)
         if not p:

@@ -156,13 +156,15 @@ EOC
     t_fail "HELLO after the restart"
 bind=""
 grep -q 'protected=yes' "$T_TMP/hello.out" || bind="--protect-disk-key $T_TMP/vm1.vk"
-# sudo's environment for a user nobody; the probe stays connected a while.
+# sudo's environment for a user nobody; the probe stays connected (60 s at
+# most) until the checks below are done, then it is stopped: its session
+# already proved itself with the round trip.
 # Under sudo the shim takes no -f: dom0_sudo_setup leads its default socket
 # to this consoled (a private mount namespace).
 dom0_sudo_setup "$T_TMP/cd.sock" || t_skip "the sudo path needs mount namespaces"
 SUDO_UID=$NB_UID SUDO_GID=$NB_GID SUDO_USER=nobody \
     "$PROBE" $uk --vm-secret "$T_TMP/vm1.secret" $bind --send 'echo $((6*7))' \
-    --expect 42 --sleep 3000 -- "$T_TMP/sudo-shim" vm1 >"$T_TMP/sudo.out" 2>"$T_TMP/sudo.err" &
+    --expect 42 --sleep 60000 -- "$T_TMP/sudo-shim" vm1 >"$T_TMP/sudo.out" 2>"$T_TMP/sudo.err" &
 PP=$!
 T_PIDS="$T_PIDS $PP"
 t_wait 100 grep -q '^expect ok: 42$' "$T_TMP/sudo.out" ||
@@ -176,7 +178,7 @@ groups=$(awk '$1 == "Groups:" { $1 = ""; print }' "/proc/$spid/status")
 [ "$(echo $groups)" = "$NB_GID" ] || t_fail "shim groups:$groups"
 grep -q "uid $NB_UID console vm1" "$T_TMP/consoled.log" ||
     t_fail "consoled did not see the sudo user"
-wait "$PP" || t_fail "sudo-mode probe"
+kill "$PP" 2>/dev/null; wait "$PP" 2>/dev/null || true
 t_pass "shim under sudo: connected as root, then uid/gid $NB_UID/$NB_GID only, as= seen by consoled"
 
 mkdir "$T_TMP/suid"

@@ -72,15 +72,18 @@ cli_close a
 # detached; no notice, prompt or fingerprint contains one)
 count_q() { tr -cd '%' <"$T_TMP/$1.out" | wc -c | tr -d ' '; }
 detached_output() {	# detached_output N: the guest prints N '%'s after we left
+	# The guest waits for go.N (created once the session has ended), prints,
+	# then creates printed.N: events, not a guess at how long a detach takes.
 	cli_start a --pipe vm1 -- $CMD
-	cli_type a "(sleep 2; head -c $1 /dev/zero | tr '\\0' '\\045') &
+	cli_type a "(while [ ! -e '$T_TMP/go.$1' ]; do sleep 0.05; done; head -c $1 /dev/zero | tr '\\0' '\\045'; : >'$T_TMP/printed.$1') &
 "
 	cli_quiet a
 	cli_type a "~."
 	[ "$(cli_rc a)" = 0 ] || { cat "$T_TMP/a.err" >&2; t_fail "session exit"; }
 	cli_close a
 	[ "$(count_q a)" = 0 ] || t_fail "'%'s printed while attached"
-	sleep 3	# the guest prints while nobody is attached
+	: >"$T_TMP/go.$1"	# the guest prints while nobody is attached
+	t_wait 600 test -e "$T_TMP/printed.$1" || t_fail "the guest did not print its $1 bytes"
 }
 # 2a. within the bound: everything is replayed, nothing is lost
 detached_output 5000
