@@ -60,6 +60,7 @@ enum ks_result {
 	KS_E_BUSY,		/* 503 busy */
 	KS_E_QUOTA,		/* 429 too_many_requests: this address's quota */
 	KS_E_INTERNAL,		/* 500 internal */
+	KS_E_UNAVAILABLE,	/* 503 storage_unavailable: database unreachable */
 	KS_E__COUNT
 };
 

@@ -19,6 +19,16 @@
 
 #define WHY(...)	snprintf(why, KS_WHY_MAX, __VA_ARGS__)
 
+/* A storage failure: the database unreachable (503) or anything else. */
+static int
+store_fail(int r)
+{
+	return r == SC_ERR_AGAIN ? KS_E_UNAVAILABLE : KS_E_INTERNAL;
+}
+
+#define STORE_WHY(r)	WHY("%s", (r) == SC_ERR_AGAIN ? \
+			    "database unavailable; retry later" : "storage error")
+
 int
 ks_nonce_issue(struct ks_ctx *ctx, const char *peer, uint64_t now,
     uint8_t nonce[KS_NONCE_LEN], uint64_t *expires)
@@ -33,7 +43,7 @@ ks_nonce_issue(struct ks_ctx *ctx, const char *peer, uint64_t now,
 		return KS_E_QUOTA;
 	if (r == SC_ERR_ALLOC || r == SC_ERR_BUSY)
 		return KS_E_BUSY;
-	return r < 0 ? KS_E_INTERNAL : KS_OK;
+	return r < 0 ? store_fail(r) : KS_OK;
 }
 
 int
@@ -70,7 +80,9 @@ ks_enroll(struct ks_ctx *ctx, const struct ks_enroll_req *req, uint64_t now,
 		WHY("host is already enrolled (delete it first)");
 		return KS_E_HOST_EXISTS;
 	}
-	return r < 0 ? KS_E_INTERNAL : KS_OK;
+	if (r < 0)
+		STORE_WHY(r);
+	return r < 0 ? store_fail(r) : KS_OK;
 }
 
 int
@@ -217,8 +229,8 @@ ks_attest(struct ks_ctx *ctx, const struct ks_attest_req *req, uint64_t now,
 		goto out;
 	}
 	if (r < 0) {
-		WHY("storage error");
-		r = KS_E_INTERNAL;
+		STORE_WHY(r);
+		r = store_fail(r);
 		goto out;
 	}
 
@@ -229,8 +241,8 @@ ks_attest(struct ks_ctx *ctx, const struct ks_attest_req *req, uint64_t now,
 		goto out;
 	}
 	if (r < 0) {
-		WHY("storage error");
-		r = KS_E_INTERNAL;
+		STORE_WHY(r);
+		r = store_fail(r);
 		goto out;
 	}
 	if (h->revoked) {
@@ -252,11 +264,19 @@ ks_attest(struct ks_ctx *ctx, const struct ks_attest_req *req, uint64_t now,
 		r = KS_E_INTERNAL;
 		goto out;
 	}
-	if (ctx->store->cert_put(ctx->store, h->name, cert, *certlen, c.issued,
-	    c.expires) < 0) {
+	r = ctx->store->cert_put(ctx->store, h, cert, *certlen, c.issued,
+	    c.expires);
+	if (r == SC_ERR_NOTFOUND) {
+		/* Revoked, deleted or re-enrolled since we looked it up. */
 		*certlen = 0;
-		WHY("storage error");
-		r = KS_E_INTERNAL;
+		WHY("host was revoked or re-enrolled during this attestation");
+		r = KS_E_REVOKED;
+		goto out;
+	}
+	if (r < 0) {
+		*certlen = 0;
+		STORE_WHY(r);
+		r = store_fail(r);
 		goto out;
 	}
 	info->issued = c.issued;
@@ -326,7 +346,7 @@ ks_cert_fetch(struct ks_ctx *ctx, const char *host, uint64_t now,
 		goto out;
 	}
 	if (r < 0) {
-		r = KS_E_INTERNAL;
+		r = store_fail(r);
 		goto out;
 	}
 	if (h->revoked) {
@@ -340,7 +360,7 @@ ks_cert_fetch(struct ks_ctx *ctx, const char *host, uint64_t now,
 		r = KS_E_NO_CERT;
 		goto out;
 	}
-	r = r < 0 ? KS_E_INTERNAL : KS_OK;
+	r = r < 0 ? store_fail(r) : KS_OK;
  out:
 	free(h);
 	return r;
@@ -353,7 +373,7 @@ ks_revoke(struct ks_ctx *ctx, const char *host, uint64_t now)
 
 	if (r == SC_ERR_NOTFOUND)
 		return KS_E_UNKNOWN_HOST;
-	return r < 0 ? KS_E_INTERNAL : KS_OK;
+	return r < 0 ? store_fail(r) : KS_OK;
 }
 
 int
@@ -363,5 +383,5 @@ ks_delete(struct ks_ctx *ctx, const char *host)
 
 	if (r == SC_ERR_NOTFOUND)
 		return KS_E_UNKNOWN_HOST;
-	return r < 0 ? KS_E_INTERNAL : KS_OK;
+	return r < 0 ? store_fail(r) : KS_OK;
 }

@@ -193,6 +193,13 @@ send_error(struct MHD_Connection *conn, int result, const char *message)
 	const char *msg = message != NULL && message[0] != '\0' ? message :
 	    ks_result_code(result);
 
+	/* Every request the database's absence refuses leaves a line. */
+	if (result == KS_E_UNAVAILABLE) {
+		msg = "database unavailable; retry later";
+		warn_limited("audit: refused a request: %s (storage_unavailable)",
+		    msg);
+	}
+
 	return send_json(conn, (unsigned int)ks_result_status(result),
 	    json_pack("{s:s, s:s}", "error", ks_result_code(result),
 	    "message", msg));
@@ -351,7 +358,7 @@ do_attest(struct ks_http *srv, struct MHD_Connection *conn, struct req *rq,
 	}
 	/* Audit rows for enrolled hosts only, bounded per host. */
 	if (ks_attest_record(srv->ctx, ar, r, &info, now) < 0)
-		sc_warn("cannot record attestation of %s", hostbuf);
+		warn_limited("cannot record attestation of %s", hostbuf);
 	free(ar);
 	return ret;
 }
@@ -451,12 +458,14 @@ static enum MHD_Result
 do_list(struct ks_http *srv, struct MHD_Connection *conn)
 {
 	json_t *a = json_array();
+	int r;
 
 	if (a == NULL)
 		return MHD_NO;
-	if (srv->ctx->store->host_list(srv->ctx->store, list_cb, a) < 0) {
+	if ((r = srv->ctx->store->host_list(srv->ctx->store, list_cb, a)) < 0) {
 		json_decref(a);
-		return send_error(conn, KS_E_INTERNAL, "storage error");
+		return send_error(conn, r == SC_ERR_AGAIN ? KS_E_UNAVAILABLE :
+		    KS_E_INTERNAL, "storage error");
 	}
 	return send_json(conn, MHD_HTTP_OK, json_pack("{s:o}", "hosts", a));
 }
@@ -477,7 +486,7 @@ do_host_get(struct ks_http *srv, struct MHD_Connection *conn, const char *name)
 	if (r < 0) {
 		free(h);
 		return send_error(conn, r == SC_ERR_NOTFOUND ? KS_E_UNKNOWN_HOST :
-		    KS_E_INTERNAL, NULL);
+		    r == SC_ERR_AGAIN ? KS_E_UNAVAILABLE : KS_E_INTERNAL, NULL);
 	}
 	j = host_json(h);
 	free(h);

@@ -32,6 +32,7 @@
 
 #define DEFAULT_STATE_DIR	"/var/lib/sccrypt-keyserver"
 #define DEFAULT_LISTEN		"127.0.0.1:8740"
+#define KS_DB_ENV		"SCCRYPT_KEYSERVER_DB"
 #define TOKEN_FILE_MAX		1024
 #define TOKEN_MIN		16
 
@@ -71,7 +72,9 @@ usage(int status)
 "  -l, --listen ADDR:PORT        TCP listener (default " DEFAULT_LISTEN "; \"none\")\n"
 "  -S, --operator-socket PATH    unix socket for operator requests (mode 0600)\n"
 "  -s, --state-dir DIR           default " DEFAULT_STATE_DIR "\n"
-"      --db PATH                 SQLite database (default DIR/keyserver.db)\n"
+"      --db PATH|URI             SQLite database (default DIR/keyserver.db), or\n"
+"                                a postgresql:// URI (several servers may\n"
+"                                share it); default $" KS_DB_ENV " if set\n"
 "      --signing-key PATH        Ed25519 key (default DIR/signing.key)\n"
 "      --token-file PATH         operator token (default DIR/operator.token)\n"
 "      --no-token                accept no operator token on TCP\n"
@@ -408,6 +411,9 @@ main(int argc, char **argv)
 	if (sc_disable_core_dumps() < 0)
 		sc_die(1, "cannot disable core dumps");
 	ks_tss2_quiet();
+	/* The environment keeps a database password out of ps(1). */
+	if (o.db == NULL && getenv(KS_DB_ENV) != NULL && *getenv(KS_DB_ENV))
+		o.db = getenv(KS_DB_ENV);
 	if (o.db == NULL)
 		o.db = owned[0] = join(o.state_dir, "keyserver.db");
 	if (o.key == NULL)
@@ -480,8 +486,13 @@ main(int argc, char **argv)
 			sc_info("generated operator token in %s", o.token);
 		cfg.token_hash = token_hash;
 	}
-	if ((r = ks_store_sqlite_open(o.db, &store)) < 0)
-		sc_die(1, "database %s: %s", o.db, sc_err(r));
+	/* A PostgreSQL URI may hold a password: never printed. */
+	if ((r = ks_store_open(o.db, (unsigned int)(o.threads < KS_PG_POOL_MAX ?
+	    o.threads : KS_PG_POOL_MAX), &store)) < 0)
+		sc_die(1, "database %s: %s", ks_store_is_pg(o.db) ?
+		    "(PostgreSQL URI)" : o.db, r == SC_ERR_AGAIN ?
+		    "cannot connect" : r == SC_ERR_VERSION ? "schema is newer"
+		    " than this program" : sc_err(r));
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.store = store;
@@ -512,10 +523,11 @@ main(int argc, char **argv)
 	if ((r = ks_http_start(&ctx, &cfg, &http)) < 0)
 		sc_die(1, "cannot start HTTP server: %s", sc_err(r));
 	sodium_memzero(token_hash, sizeof(token_hash));
-	sc_info("serving on %s%s%s; signing key %s%s; certificates valid %lus",
-	    tcp_fd >= 0 ? o.listen : "-", unix_fd >= 0 ? " and " : "",
-	    unix_fd >= 0 ? o.unix_path : "", fp,
-	    signer_pid ? " (separate signing process)" : "", o.cert_lifetime);
+	sc_info("serving on %s%s%s; signing key %s%s; certificates valid %lus;"
+	    " %s database", tcp_fd >= 0 ? o.listen : "-",
+	    unix_fd >= 0 ? " and " : "", unix_fd >= 0 ? o.unix_path : "", fp,
+	    signer_pid ? " (separate signing process)" : "", o.cert_lifetime,
+	    ks_store_is_pg(o.db) ? "PostgreSQL" : "SQLite");
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;

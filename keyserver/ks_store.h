@@ -1,11 +1,15 @@
 /*
  * ks_store.h — the key server's storage interface.
  *
- * A struct of function pointers so another engine (e.g. a shared SQL
- * server when one key server is not enough) can replace the embedded
- * SQLite one without touching the HTTP or attestation code.  Every
- * operation is atomic and safe to call from several threads at once.
- * Functions return 0 or a negative SC_ERR_* code.
+ * A struct of function pointers with two engines: embedded SQLite (one
+ * key server) and PostgreSQL (several key servers on one database, which
+ * then behave as one).  Every operation is atomic, safe to call from
+ * several threads at once and, on PostgreSQL, from several processes on
+ * several machines: the guarantees below come from transactions and
+ * constraints in the database, never from a lock in this process.
+ * Functions return 0 or a negative SC_ERR_* code; SC_ERR_AGAIN means the
+ * database cannot be reached (nothing was changed, or the transaction
+ * was rolled back): the next call tries again.
  */
 #ifndef SC_KS_STORE_H
 #define SC_KS_STORE_H
@@ -72,9 +76,16 @@ struct ks_store {
 	int	(*nonce_take)(struct ks_store *, const uint8_t *nonce, size_t len,
 		    uint64_t now);
 
-	/* Store the host's current certificate (replacing any older one). */
-	int	(*cert_put)(struct ks_store *, const char *host, const uint8_t *cert,
-		    size_t len, uint64_t issued, uint64_t expires);
+	/*
+	 * Store the certificate of h (replacing the current one: of two
+	 * racing puts, the later committed stays) if h is still enrolled with the same
+	 * AK and enrollment time and not revoked; else SC_ERR_NOTFOUND and
+	 * nothing is stored.  A revocation committed concurrently either
+	 * waits for this put and then drops the certificate, or makes it fail.
+	 */
+	int	(*cert_put)(struct ks_store *, const struct ks_host *h,
+		    const uint8_t *cert, size_t len, uint64_t issued,
+		    uint64_t expires);
 	/* SC_ERR_NOTFOUND if none, SC_ERR_NOSPACE if outsz is too small. */
 	int	(*cert_get)(struct ks_store *, const char *host, uint8_t *out,
 		    size_t outsz, size_t *len, uint64_t *expires);
@@ -91,10 +102,33 @@ struct ks_store {
 	void	(*close)(struct ks_store *);
 };
 
+/*
+ * The engine named by spec: a "postgresql://" or "postgres://" URI
+ * (libpq syntax) selects PostgreSQL with up to conns connections (the
+ * number of threads that may use it at once), anything else is an SQLite
+ * path.
+ */
+int	ks_store_open(const char *spec, unsigned int conns,
+	    struct ks_store **out)
+	    __attribute__((warn_unused_result));
+int	ks_store_is_pg(const char *spec);
+
 /* The SQLite engine: path is created (0600) if missing; WAL mode. */
 int	ks_store_sqlite_open(const char *path, struct ks_store **out)
 	    __attribute__((warn_unused_result));
 /* Schema version the code expects; the migrations in ks_store_sqlite.c. */
 int	ks_store_sqlite_schema_version(void);
+
+/*
+ * The PostgreSQL engine: uri is a libpq connection URI; up to
+ * KS_PG_POOL_MAX connections, made on demand and remade after a failure.
+ * Open migrates the schema (one instance at a time: an advisory lock).
+ * SC_ERR_AGAIN if the database cannot be reached at open.
+ */
+#define KS_PG_POOL_MAX		16
+#define KS_PG_CONNECT_TIMEOUT	"5"	/* seconds, unless the URI says */
+int	ks_store_pg_open(const char *uri, unsigned int pool,
+	    struct ks_store **out) __attribute__((warn_unused_result));
+int	ks_store_pg_schema_version(void);
 
 #endif /* SC_KS_STORE_H */

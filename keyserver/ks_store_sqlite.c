@@ -92,8 +92,12 @@ static const char *const queries[Q__COUNT] = {
 	[Q_NONCE_PUT] = "INSERT INTO nonces (nonce, expires, peer)"
 	    " VALUES (?, ?, ?)",
 	[Q_NONCE_TAKE] = "DELETE FROM nonces WHERE nonce = ? RETURNING expires",
-	[Q_CERT_PUT] = "INSERT OR REPLACE INTO certs (host, cert, issued, expires)"
-	    " VALUES (?,?,?,?)",
+	/* Only for the host as checked (same AK, not revoked). */
+	[Q_CERT_PUT] = "INSERT INTO certs (host, cert, issued, expires)"
+	    " SELECT name, ?2, ?3, ?4 FROM hosts WHERE name = ?1"
+	    " AND ak_spki = ?5 AND enrolled = ?6 AND revoked = 0"
+	    " ON CONFLICT (host) DO UPDATE SET cert = excluded.cert,"
+	    " issued = excluded.issued, expires = excluded.expires",
 	[Q_CERT_GET] = "SELECT cert, expires FROM certs WHERE host = ?",
 	[Q_LOG] = "INSERT INTO attest_log (host, time, result, reset_count,"
 	    " restart_count) VALUES (?,?,?,?,?)",
@@ -492,8 +496,8 @@ sq_nonce_take(struct ks_store *st_, const uint8_t *nonce, size_t len,
 }
 
 static int
-sq_cert_put(struct ks_store *st_, const char *host, const uint8_t *cert,
-    size_t len, uint64_t issued, uint64_t expires)
+sq_cert_put(struct ks_store *st_, const struct ks_host *h,
+    const uint8_t *cert, size_t len, uint64_t issued, uint64_t expires)
 {
 	struct sq *s = st_->impl;
 	sqlite3_stmt *st;
@@ -504,12 +508,17 @@ sq_cert_put(struct ks_store *st_, const char *host, const uint8_t *cert,
 		r = SC_ERR_INTERNAL;
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, h->name, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, cert, (int)len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, (int64_t)issued);
 	sqlite3_bind_int64(st, 4, (int64_t)expires);
+	sqlite3_bind_blob(st, 5, h->ak_spki, (int)h->ak_spki_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (int64_t)h->enrolled);
 	rc = sqlite3_step(st);
-	r = rc == SQLITE_DONE ? 0 : sq_err(rc);
+	if (rc != SQLITE_DONE)
+		r = sq_err(rc);
+	else
+		r = sqlite3_changes(s->db) > 0 ? 0 : SC_ERR_NOTFOUND;
  out:
 	done(st);
 	pthread_mutex_unlock(&s->lock);

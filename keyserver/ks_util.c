@@ -39,6 +39,7 @@ static const struct {
 	[KS_E_BUSY]		= { 503, "busy" },
 	[KS_E_QUOTA]		= { 429, "too_many_requests" },
 	[KS_E_INTERNAL]		= { 500, "internal" },
+	[KS_E_UNAVAILABLE]	= { 503, "storage_unavailable" },
 };
 
 int

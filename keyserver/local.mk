@@ -6,14 +6,15 @@
 KS_COMMON_SRCS = keyserver/ks.h keyserver/ks_util.c keyserver/ks_req.h keyserver/ks_req.c \
 	keyserver/at_http.h keyserver/at_http.c keyserver/at_hv.h keyserver/at_hv.c
 KS_SERVER_SRCS = keyserver/ks_tpm.h keyserver/ks_tpm.c \
-	keyserver/ks_store.h keyserver/ks_store_sqlite.c \
+	keyserver/ks_store.h keyserver/ks_store.c keyserver/ks_store_sqlite.c \
+	keyserver/ks_store_pg.c \
 	keyserver/ks_core.h keyserver/ks_core.c keyserver/ks_sign.c \
 	keyserver/ks_peer.h keyserver/ks_peer.c
 
 KS_SERVER_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(TSS2_CFLAGS) $(LIBCRYPTO_CFLAGS) \
-	$(SQLITE_CFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS)
+	$(SQLITE_CFLAGS) $(LIBPQ_CFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS)
 KS_SERVER_LIBS = keyserver/libksserver.a keyserver/libkscommon.a $(SC_LIBS) \
-	$(MHD_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS) $(TSS2_LIBS) $(LIBCRYPTO_LIBS) -lpthread
+	$(MHD_LIBS) $(SQLITE_LIBS) $(LIBPQ_LIBS) $(JANSSON_LIBS) $(TSS2_LIBS) $(LIBCRYPTO_LIBS) -lpthread
 
 if BUILD_ATTEST
 noinst_LIBRARIES += keyserver/libkscommon.a
