@@ -123,7 +123,8 @@ int	ks_store_sqlite_schema_version(void);
  * The PostgreSQL engine: uri is a libpq connection URI; up to
  * KS_PG_POOL_MAX connections, made on demand and remade after a failure.
  * Open migrates the schema (one instance at a time: an advisory lock).
- * SC_ERR_AGAIN if the database cannot be reached at open.
+ * SC_ERR_INVAL if uri does not parse, SC_ERR_AGAIN if the database cannot
+ * be reached at open, SC_ERR_VERSION if its schema is newer than ours.
  */
 #define KS_PG_POOL_MAX		16
 #define KS_PG_CONNECT_TIMEOUT	"5"	/* seconds, unless the URI says */

@@ -302,10 +302,18 @@ run(PGconn *c, const char *sql, const struct params *p, PGresult **out,
 	return 0;
 }
 
+/* Parameterless statement(s), results discarded (migrations may be several). */
 static int
 exec0(PGconn *c, const char *sql)
 {
-	return run(c, sql, NULL, NULL, NULL);
+	PGresult *res = PQexec(c, sql);
+	ExecStatusType st = PQresultStatus(res);
+	int r = 0;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		r = pg_err(c, res);
+	PQclear(res);
+	return r;
 }
 
 static void
@@ -779,11 +787,18 @@ int
 ks_store_pg_open(const char *uri, unsigned int pool, struct ks_store **out)
 {
 	struct pg *p;
+	PQconninfoOption *opts;
+	char *err = NULL;
 	int r;
 
 	*out = NULL;
 	if (pool == 0 || pool > KS_PG_POOL_MAX)
 		return SC_ERR_INVAL;
+	if ((opts = PQconninfoParse(uri, &err)) == NULL) {
+		PQfreemem(err);
+		return SC_ERR_INVAL;
+	}
+	PQconninfoFree(opts);
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return SC_ERR_ALLOC;
 	if ((p->uri = strdup(uri)) == NULL) {

@@ -40,9 +40,12 @@ endif
 
 # Integration tests (skip themselves when a program or swtpm is missing).
 TESTS += tests/integration/ks-attest.sh tests/integration/ks-hvsim.sh \
-	tests/integration/ks-limits.sh tests/integration/ks-privsep.sh
+	tests/integration/ks-limits.sh tests/integration/ks-privsep.sh \
+	tests/integration/ks-store-pg.sh tests/integration/ks-pg.sh
 dist_check_SCRIPTS += tests/integration/ks-attest.sh tests/integration/ks-hvsim.sh \
-	tests/integration/ks-limits.sh tests/integration/ks-privsep.sh
+	tests/integration/ks-limits.sh tests/integration/ks-privsep.sh \
+	tests/integration/ks-store-pg.sh tests/integration/ks-pg.sh
+EXTRA_DIST += tests/integration/ks-pglib.sh
 
 # Unit tests (cmocka).
 if BUILD_KEYSERVER

@@ -1,7 +1,13 @@
 /*
- * test_ks_store.c — the SQLite engine behind struct ks_store: file mode,
- * WAL, schema versioning and migrations, hosts, nonces, certificates,
- * persistence across reopen, concurrent use from several threads.
+ * test_ks_store.c — the storage contract of struct ks_store, run against
+ * both engines: SQLite always, PostgreSQL when KS_TEST_PG names a database
+ * URI (tests/integration/ks-store-pg.sh starts a real server and runs this
+ * program with it).  The contract: hosts, nonces (single use, quotas),
+ * certificates (only for the host as checked), audit trim, persistence
+ * across reopen, concurrent use from several threads and from two store
+ * handles on one database (two key servers).  Engine-specific: SQLite file
+ * mode, WAL and migrations from version 1; PostgreSQL migrations, a newer
+ * schema refused, an unreachable server.
  */
 #include "config.h"
 
@@ -17,6 +23,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
 #include <sodium.h>
 #include <sqlite3.h>
 
@@ -25,6 +32,28 @@
 #include "ks_store.h"
 
 static char tmpdir[128], dbpath[256];
+static const char *spec;	/* what the contract tests open: dbpath or URI */
+
+/* Run sql on the PostgreSQL test database; 0 if it succeeded. */
+static int
+pg_sql(const char *sql)
+{
+	PGconn *c = PQconnectdb(spec);
+	PGresult *res;
+	int ok;
+
+	if (PQstatus(c) != CONNECTION_OK) {
+		PQfinish(c);
+		return -1;
+	}
+	PQclear(PQexec(c, "SET client_min_messages = warning"));
+	res = PQexec(c, sql);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
+	    PQresultStatus(res) == PGRES_TUPLES_OK;
+	PQclear(res);
+	PQfinish(c);
+	return ok ? 0 : -1;
+}
 
 static int
 setup(void **state)
@@ -34,7 +63,25 @@ setup(void **state)
 	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	assert_non_null(mkdtemp(tmpdir));
 	snprintf(dbpath, sizeof(dbpath), "%s/ks.db", tmpdir);
+	spec = dbpath;
 	return 0;
+}
+
+/* The same, with an empty PostgreSQL database as the store. */
+static int
+setup_pg(void **state)
+{
+	setup(state);
+	spec = getenv("KS_TEST_PG");
+	assert_int_equal(pg_sql("DROP SCHEMA IF EXISTS public CASCADE;"
+	    " CREATE SCHEMA public"), 0);
+	return 0;
+}
+
+static int
+open_store(struct ks_store **s)
+{
+	return ks_store_open(spec, 4, s);
 }
 
 static int
@@ -89,9 +136,11 @@ test_hosts_and_certs(void **state)
 	int n = 0;
 
 	(void)state;
-	assert_int_equal(ks_store_sqlite_open(dbpath, &s), 0);
-	assert_int_equal(stat(dbpath, &st), 0);
-	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(open_store(&s), 0);
+	if (spec == dbpath) {
+		assert_int_equal(stat(dbpath, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0600);
+	}
 
 	mkhost(&h, "b-host");
 	assert_int_equal(s->host_add(s, &h), 0);
@@ -116,27 +165,38 @@ test_hosts_and_certs(void **state)
 	memset(cert, 0x33, sizeof(cert));
 	assert_int_equal(s->cert_get(s, "a-host", out, sizeof(out), &len, &exp),
 	    SC_ERR_NOTFOUND);
-	assert_int_equal(s->cert_put(s, "a-host", cert, 40, 10, 20), 0);
+	assert_int_equal(s->cert_put(s, &h, cert, 40, 10, 20), 0);
 	cert[0] = 0x44;
-	assert_int_equal(s->cert_put(s, "a-host", cert, 50, 11, 21), 0);
+	assert_int_equal(s->cert_put(s, &h, cert, 50, 11, 21), 0);
 	assert_int_equal(s->cert_get(s, "a-host", out, sizeof(out), &len, &exp), 0);
 	assert_int_equal(len, 50);
 	assert_int_equal(exp, 21);
 	assert_int_equal(out[0], 0x44);
 	assert_int_equal(s->cert_get(s, "a-host", out, 10, &len, &exp),
 	    SC_ERR_NOSPACE);
-	/* Certificates only for enrolled hosts. */
-	assert_true(s->cert_put(s, "nobody", cert, 40, 10, 20) < 0);
+	/* Certificates only for enrolled hosts, with the AK checked. */
+	mkhost(&g, "nobody");
+	assert_int_equal(s->cert_put(s, &g, cert, 40, 10, 20), SC_ERR_NOTFOUND);
+	mkhost(&g, "a-host");
+	g.ak_spki[3] ^= 1;
+	assert_int_equal(s->cert_put(s, &g, cert, 40, 10, 20), SC_ERR_NOTFOUND);
+	mkhost(&g, "a-host");
+	g.enrolled++;
+	assert_int_equal(s->cert_put(s, &g, cert, 40, 10, 20), SC_ERR_NOTFOUND);
+	assert_int_equal(s->cert_get(s, "a-host", out, sizeof(out), &len, &exp), 0);
+	assert_int_equal(out[0], 0x44);
 
-	/* Revocation drops the certificate and survives a reopen. */
+	/* Revocation drops the certificate, blocks new ones, survives reopen. */
 	assert_int_equal(s->host_revoke(s, "a-host", 1700000500), 0);
 	assert_int_equal(s->host_revoke(s, "nobody", 1), SC_ERR_NOTFOUND);
 	assert_int_equal(s->cert_get(s, "a-host", out, sizeof(out), &len, &exp),
 	    SC_ERR_NOTFOUND);
-	assert_int_equal(s->cert_put(s, "b-host", cert, 40, 10, 20), 0);
+	assert_int_equal(s->cert_put(s, &h, cert, 40, 10, 20), SC_ERR_NOTFOUND);
+	mkhost(&g, "b-host");
+	assert_int_equal(s->cert_put(s, &g, cert, 40, 10, 20), 0);
 	s->close(s);
 
-	assert_int_equal(ks_store_sqlite_open(dbpath, &s), 0);
+	assert_int_equal(open_store(&s), 0);
 	assert_int_equal(s->host_get(s, "a-host", &g), 0);
 	assert_int_equal(g.revoked, 1);
 	assert_int_equal(g.revoked_at, 1700000500);
@@ -158,7 +218,7 @@ test_nonces(void **state)
 	randombytes_buf(n1, 32);
 	randombytes_buf(n2, 32);
 	randombytes_buf(n3, 32);
-	assert_int_equal(ks_store_sqlite_open(dbpath, &s), 0);
+	assert_int_equal(open_store(&s), 0);
 	assert_int_equal(s->nonce_put(s, n1, "a", 110, 100, 2, 0), 0);
 	assert_int_equal(s->nonce_put(s, n2, "a", 200, 100, 2, 0), 0);
 	assert_int_equal(s->nonce_put(s, n3, "a", 200, 100, 2, 0), SC_ERR_ALLOC);
@@ -179,7 +239,7 @@ test_nonces(void **state)
 	assert_int_equal(s->nonce_put(s, n2, "a", 400, 310, 1, 0), 0);
 	/* Outstanding nonces survive a restart. */
 	s->close(s);
-	assert_int_equal(ks_store_sqlite_open(dbpath, &s), 0);
+	assert_int_equal(open_store(&s), 0);
 	assert_int_equal(s->nonce_take(s, n2, 32, 320), 0);
 	s->close(s);
 }
@@ -194,7 +254,7 @@ test_audit_trim(void **state)
 	unsigned int i;
 
 	(void)state;
-	assert_int_equal(ks_store_sqlite_open(dbpath, &s), 0);
+	assert_int_equal(open_store(&s), 0);
 	memset(&lg, 0, sizeof(lg));
 	snprintf(lg.host, sizeof(lg.host), "other");
 	assert_int_equal(s->log_attest(s, &lg, 3), 0);
@@ -292,6 +352,7 @@ test_schema(void **state)
 
 struct worker {
 	struct ks_store	*s;
+	struct ks_host	 h;
 	int		 id;
 	int		 ok;
 };
@@ -303,17 +364,16 @@ worker(void *arg)
 	uint8_t n[32], cert[32], out[32];
 	size_t len;
 	uint64_t exp;
-	char name[32];
 	int i;
 
-	snprintf(name, sizeof(name), "host%d", w->id);
 	for (i = 0; i < 200; i++) {
 		randombytes_buf(n, sizeof(n));
 		memset(cert, i & 0xff, sizeof(cert));
 		if (w->s->nonce_put(w->s, n, "w", 1000, 10, 100000, 0) != 0 ||
 		    w->s->nonce_take(w->s, n, 32, 11) != 0 ||
-		    w->s->cert_put(w->s, name, cert, sizeof(cert), 10, 1000) != 0 ||
-		    w->s->cert_get(w->s, name, out, sizeof(out), &len, &exp) != 0 ||
+		    w->s->cert_put(w->s, &w->h, cert, sizeof(cert), 10, 1000) != 0 ||
+		    w->s->cert_get(w->s, w->h.name, out, sizeof(out), &len,
+		    &exp) != 0 ||
 		    out[0] != (i & 0xff))
 			return NULL;
 	}
@@ -332,11 +392,12 @@ test_threads(void **state)
 	int i;
 
 	(void)state;
-	assert_int_equal(ks_store_sqlite_open(dbpath, &s), 0);
+	assert_int_equal(open_store(&s), 0);
 	for (i = 0; i < 4; i++) {
 		snprintf(name, sizeof(name), "host%d", i);
 		mkhost(&h, name);
 		assert_int_equal(s->host_add(s, &h), 0);
+		w[i].h = h;
 		w[i].s = s;
 		w[i].id = i;
 		w[i].ok = 0;
@@ -349,6 +410,162 @@ test_threads(void **state)
 	s->close(s);
 }
 
+
+/* ---- two handles on one database: two key server instances ---- */
+
+struct racer {
+	struct ks_store		*s;
+	pthread_barrier_t	*go;
+	const uint8_t		*nonce;		/* take this one */
+	int			 puts;		/* or put this many for "q" */
+	int			 r;		/* take result / puts that worked */
+};
+
+static void *
+racer(void *arg)
+{
+	struct racer *x = arg;
+	uint8_t n[32];
+	int i;
+
+	pthread_barrier_wait(x->go);
+	if (x->nonce != NULL) {
+		x->r = x->s->nonce_take(x->s, x->nonce, 32, 100);
+		return NULL;
+	}
+	for (i = 0; i < x->puts; i++) {
+		randombytes_buf(n, sizeof(n));
+		if (x->s->nonce_put(x->s, n, "q", 1000, 100, 100000, 3) == 0)
+			x->r++;
+	}
+	return NULL;
+}
+
+static void
+test_two_instances(void **state)
+{
+	struct ks_store *s[2];
+	struct ks_host h, g;
+	struct racer x[4];
+	pthread_t t[4];
+	pthread_barrier_t go;
+	uint8_t n[32], cert[40], out[64];
+	size_t len;
+	uint64_t exp;
+	int i, k, won;
+
+	(void)state;
+	assert_int_equal(open_store(&s[0]), 0);
+	assert_int_equal(open_store(&s[1]), 0);
+
+	/* Enrollment, revocation, re-enrollment: seen by the other at once. */
+	mkhost(&h, "h1");
+	assert_int_equal(s[0]->host_add(s[0], &h), 0);
+	assert_int_equal(s[1]->host_add(s[1], &h), SC_ERR_BUSY);
+	assert_int_equal(s[1]->host_get(s[1], "h1", &g), 0);
+	memset(cert, 0x5a, sizeof(cert));
+	assert_int_equal(s[1]->cert_put(s[1], &g, cert, sizeof(cert), 10, 20), 0);
+	assert_int_equal(s[0]->cert_get(s[0], "h1", out, sizeof(out), &len,
+	    &exp), 0);
+	assert_int_equal(s[1]->host_revoke(s[1], "h1", 50), 0);
+	assert_int_equal(s[0]->host_get(s[0], "h1", &g), 0);
+	assert_int_equal(g.revoked, 1);
+	assert_int_equal(s[0]->cert_get(s[0], "h1", out, sizeof(out), &len,
+	    &exp), SC_ERR_NOTFOUND);
+	assert_int_equal(s[0]->host_delete(s[0], "h1"), 0);
+	h.ak_spki[0] ^= 0xff;			/* a new AK: rotation */
+	assert_int_equal(s[0]->host_add(s[0], &h), 0);
+	h.ak_spki[0] ^= 0xff;			/* the old one, as checked */
+	assert_int_equal(s[1]->cert_put(s[1], &h, cert, sizeof(cert), 10, 20),
+	    SC_ERR_NOTFOUND);
+
+	/* A nonce issued through one is redeemed exactly once by both. */
+	assert_int_equal(pthread_barrier_init(&go, NULL, 2), 0);
+	for (k = 0; k < 40; k++) {
+		randombytes_buf(n, sizeof(n));
+		assert_int_equal(s[k & 1]->nonce_put(s[k & 1], n, "a", 1000, 100,
+		    100000, 0), 0);
+		for (i = 0; i < 2; i++) {
+			memset(&x[i], 0, sizeof(x[i]));
+			x[i].s = s[i];
+			x[i].go = &go;
+			x[i].nonce = n;
+			assert_int_equal(pthread_create(&t[i], NULL, racer, &x[i]),
+			    0);
+		}
+		won = 0;
+		for (i = 0; i < 2; i++) {
+			pthread_join(t[i], NULL);
+			if (x[i].r == 0)
+				won++;
+			else
+				assert_int_equal(x[i].r, SC_ERR_NOTFOUND);
+		}
+		assert_int_equal(won, 1);
+	}
+	pthread_barrier_destroy(&go);
+
+	/* The per-address quota (3) holds across both, racing. */
+	assert_int_equal(pthread_barrier_init(&go, NULL, 4), 0);
+	for (i = 0; i < 4; i++) {
+		memset(&x[i], 0, sizeof(x[i]));
+		x[i].s = s[i & 1];
+		x[i].go = &go;
+		x[i].puts = 3;
+		assert_int_equal(pthread_create(&t[i], NULL, racer, &x[i]), 0);
+	}
+	won = 0;
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		won += x[i].r;
+	}
+	assert_int_equal(won, 3);
+	pthread_barrier_destroy(&go);
+	s[0]->close(s[0]);
+	s[1]->close(s[1]);
+}
+
+/* PostgreSQL: migrations to the same version, a newer schema refused. */
+static void
+test_pg_schema(void **state)
+{
+	struct ks_store *s;
+
+	(void)state;
+	assert_int_equal(ks_store_pg_schema_version(),
+	    ks_store_sqlite_schema_version());
+	/* A version-2 database (no nonce owners yet) is migrated. */
+	assert_int_equal(pg_sql("CREATE TABLE schema_version (version BIGINT"
+	    " NOT NULL); INSERT INTO schema_version VALUES (2);"
+	    "CREATE TABLE nonces (nonce BYTEA PRIMARY KEY,"
+	    " expires BIGINT NOT NULL);"
+	    "INSERT INTO nonces VALUES ('\\x01', 5)"), 0);
+	assert_int_equal(open_store(&s), 0);
+	s->close(s);
+	assert_int_equal(pg_sql("DO $$ BEGIN IF (SELECT version FROM"
+	    " schema_version) <> 3 OR (SELECT peer FROM nonces) <> '' THEN"
+	    " RAISE 'not migrated'; END IF; END $$"), 0);
+	/* Opening again changes nothing; a newer schema is refused. */
+	assert_int_equal(open_store(&s), 0);
+	s->close(s);
+	assert_int_equal(pg_sql("UPDATE schema_version SET version = 99"), 0);
+	assert_int_equal(open_store(&s), SC_ERR_VERSION);
+}
+
+/* PostgreSQL: nobody listening is SC_ERR_AGAIN, not a crash or a hang. */
+static void
+test_pg_unreachable(void **state)
+{
+	struct ks_store *s;
+	char uri[400];
+
+	(void)state;
+	snprintf(uri, sizeof(uri), "postgresql:///x?host=%s&port=1", tmpdir);
+	assert_int_equal(ks_store_open(uri, 2, &s), SC_ERR_AGAIN);
+	assert_int_equal(ks_store_open("postgresql://a/b?nosuchkey=1", 2, &s),
+	    SC_ERR_INVAL);
+}
+
 int
 main(void)
 {
@@ -358,9 +575,34 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_audit_trim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_instances, setup,
+		    teardown),
 	};
+	/* The same contract on PostgreSQL, plus its own schema checks. */
+	const struct CMUnitTest pg_tests[] = {
+		cmocka_unit_test_setup_teardown(test_hosts_and_certs, setup_pg,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_nonces, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_trim, setup_pg,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_threads, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_two_instances, setup_pg,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_pg_schema, setup_pg,
+		    teardown),
+	};
+	const struct CMUnitTest pg_offline[] = {
+		cmocka_unit_test_setup_teardown(test_pg_unreachable, setup,
+		    teardown),
+	};
+	int r;
 
 	if (sc_lib_init() < 0)
 		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	r = cmocka_run_group_tests_name("sqlite", tests, NULL, NULL);
+	r |= cmocka_run_group_tests_name("pg-offline", pg_offline, NULL, NULL);
+	if (getenv("KS_TEST_PG") != NULL && *getenv("KS_TEST_PG") != '\0')
+		r |= cmocka_run_group_tests_name("postgresql", pg_tests, NULL,
+		    NULL);
+	return r;
 }
