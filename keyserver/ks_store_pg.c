@@ -26,6 +26,7 @@
  */
 #include "config.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,6 +197,22 @@ pg_connect(const char *uri)
 	return c;
 }
 
+/*
+ * An idle connection has nothing to read: if it has, the server said
+ * goodbye (restart, terminated backend) or hung up.  Caught here, a
+ * database restart costs no request an error.
+ */
+static int
+conn_stale(PGconn *c)
+{
+	struct pollfd pfd;
+
+	pfd.fd = PQsocket(c);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return pfd.fd < 0 || poll(&pfd, 1, 0) != 0;
+}
+
 /* A pool slot, connected; NULL (and *r) if the database is unreachable. */
 static struct pgconn *
 conn_get(struct pg *p, int *r)
@@ -215,7 +232,8 @@ conn_get(struct pg *p, int *r)
 	pc->busy = 1;
 	pthread_mutex_unlock(&p->lock);
 
-	if (pc->conn != NULL && PQstatus(pc->conn) != CONNECTION_OK) {
+	if (pc->conn != NULL && (PQstatus(pc->conn) != CONNECTION_OK ||
+	    conn_stale(pc->conn))) {
 		PQfinish(pc->conn);
 		pc->conn = NULL;
 	}

@@ -4,11 +4,15 @@
  *
  *   ks-load enroll NAME KEYFILE          print an enrollment body for a
  *                                        software AK (P-256, saved to KEYFILE)
- *   ks-load fetch PORT HOST SECONDS THREADS
+ *   ks-load fetch PORTS HOST SECONDS THREADS
  *                                        GET /v1/hosts/HOST/certificate on
  *                                        keep-alive connections
- *   ks-load attest PORT HOST SECONDS THREADS KEYFILE
+ *   ks-load attest PORTS HOST SECONDS THREADS KEYFILE
  *                                        nonce + quote + POST /v1/attest
+ *   ks-load body HOST KEYFILE NONCEHEX   print one attest body (tests)
+ *
+ * PORTS is PORT or PORT,PORT (two key servers on one database): thread i
+ * talks to port i mod 2 and, attesting, redeems its nonce at the other.
  *
  * The attest mode plays an honest host whose "TPM" is the software AK: it
  * builds each TPMS_ATTEST with tpm2-tss MU over the server's nonce and
@@ -45,13 +49,14 @@
 #define KEY_PCR		15
 #define BUF_MAX		(64 * 1024)
 
-static int port;
+static int ports[2], nports;
 static const char *host;
 static unsigned long long deadline;
 static EVP_PKEY *ak;
 static uint8_t hv_pk[32];
 
 struct conn {
+	int	 port;
 	int	 fd;
 	uint8_t	 buf[BUF_MAX];
 	size_t	 have;
@@ -59,13 +64,14 @@ struct conn {
 
 struct worker {
 	pthread_t	t;
+	int		id;
 	int		attest;
 	unsigned long	ok;
 	unsigned long	fail;
 };
 
 static int
-dial(struct conn *c)
+dial(struct conn *c, int port)
 {
 	struct sockaddr_in sin;
 	int one = 1;
@@ -97,7 +103,7 @@ request(struct conn *c, const char *method, const char *path, const char *json,
 	ssize_t n;
 	int st, r, hl;
 
-	if (c->fd < 0 && dial(c) < 0)
+	if (c->fd < 0 && dial(c, c->port) < 0)
 		return -1;
 	hl = snprintf(hdr, sizeof(hdr), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 	    "Content-Length: %zu\r\n\r\n", method, path, json ? strlen(json) : 0);
@@ -212,11 +218,14 @@ run(void *arg)
 {
 	struct worker *w = arg;
 	struct conn *c = calloc(1, sizeof(*c));
+	struct conn *c2 = calloc(1, sizeof(*c2));
 	struct ks_nonce_resp nr;
 	char path[300], *resp = malloc(BUF_MAX), why[KS_WHY_MAX], *body;
 	int st;
 
-	c->fd = -1;
+	c->fd = c2->fd = -1;
+	c->port = ports[w->id % nports];
+	c2->port = ports[(w->id + 1) % nports];
 	snprintf(path, sizeof(path), "/v1/hosts/%s/certificate", host);
 	while (sc_now_ms() < deadline) {
 		if (!w->attest) {
@@ -230,7 +239,8 @@ run(void *arg)
 			}
 			if ((body = attest_body(nr.nonce)) == NULL)
 				break;
-			st = request(c, "POST", "/v1/attest", body, resp, BUF_MAX);
+			st = request(c2, "POST", "/v1/attest", body, resp,
+			    BUF_MAX);
 			free(body);
 		}
 		if (st == 200)
@@ -240,7 +250,10 @@ run(void *arg)
 	}
 	if (c->fd >= 0)
 		close(c->fd);
+	if (c2->fd >= 0)
+		close(c2->fd);
 	free(c);
+	free(c2);
 	free(resp);
 	return NULL;
 }
@@ -261,6 +274,7 @@ int
 main(int argc, char **argv)
 {
 	struct worker *w;
+	char *s_body, *comma;
 	unsigned long ok = 0, fail = 0, secs;
 	unsigned long long t0;
 	int i, n;
@@ -288,16 +302,37 @@ main(int argc, char **argv)
 		free(s);
 		return 0;
 	}
+	if (argc == 5 && strcmp(argv[1], "body") == 0) {
+		uint8_t nonce[32];
+		size_t nl = 0;
+
+		host = argv[2];
+		load_key(argv[3]);
+		if (sodium_hex2bin(nonce, sizeof(nonce), argv[4], strlen(argv[4]),
+		    NULL, &nl, NULL) != 0 || nl != sizeof(nonce) ||
+		    (s_body = attest_body(nonce)) == NULL)
+			return 1;
+		printf("%s\n", s_body);
+		free(s_body);
+		return 0;
+	}
 	if (argc < 6 || (strcmp(argv[1], "fetch") != 0 &&
 	    !(strcmp(argv[1], "attest") == 0 && argc == 7))) {
 		fprintf(stderr, "usage: see the comment at the top of ks-load.c\n");
 		return 2;
 	}
-	port = atoi(argv[2]);
+	ports[0] = atoi(argv[2]);
+	nports = 1;
+	if ((comma = strchr(argv[2], ',')) != NULL) {
+		ports[1] = atoi(comma + 1);
+		nports = 2;
+		if (ports[1] <= 0)
+			return 2;
+	}
 	host = argv[3];
 	secs = strtoul(argv[4], NULL, 10);
 	n = atoi(argv[5]);
-	if (port <= 0 || secs == 0 || n <= 0 || n > 256)
+	if (ports[0] <= 0 || secs == 0 || n <= 0 || n > 256)
 		return 2;
 	if (argc == 7)
 		load_key(argv[6]);
@@ -306,6 +341,7 @@ main(int argc, char **argv)
 	deadline = t0 + secs * 1000;
 	for (i = 0; i < n; i++) {
 		w[i].attest = argc == 7;
+		w[i].id = i;
 		pthread_create(&w[i].t, NULL, run, &w[i]);
 	}
 	for (i = 0; i < n; i++) {
