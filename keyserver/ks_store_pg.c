@@ -75,8 +75,8 @@ static const char *const migrations[] = {
 	"  restart_count BIGINT NOT NULL);"
 	"CREATE INDEX attest_log_host ON attest_log(host, time);",
 	/* 3: who asked for each nonce (per-address quota). */
-	"ALTER TABLE nonces ADD COLUMN peer TEXT NOT NULL DEFAULT '';"
-	"CREATE INDEX nonces_peer ON nonces(peer, expires);",
+	("ALTER TABLE nonces ADD COLUMN peer TEXT NOT NULL DEFAULT '';"
+	 "CREATE INDEX nonces_peer ON nonces(peer, expires);"),
 };
 
 #define HOST_COLS	"name, ak_spki, ak_desc, ak_restricted, pcr_mask," \
