@@ -7,7 +7,7 @@ KS_COMMON_SRCS = keyserver/ks.h keyserver/ks_util.c keyserver/ks_req.h keyserver
 	keyserver/at_http.h keyserver/at_http.c keyserver/at_hv.h keyserver/at_hv.c
 KS_SERVER_SRCS = keyserver/ks_tpm.h keyserver/ks_tpm.c \
 	keyserver/ks_store.h keyserver/ks_store.c keyserver/ks_store_sqlite.c \
-	keyserver/ks_store_pg.c \
+	keyserver/ks_store_pg.c keyserver/ks_cred.h keyserver/ks_cred.c \
 	keyserver/ks_core.h keyserver/ks_core.c keyserver/ks_sign.c \
 	keyserver/ks_peer.h keyserver/ks_peer.c
 
@@ -41,10 +41,12 @@ endif
 # Integration tests (skip themselves when a program or swtpm is missing).
 TESTS += tests/integration/ks-attest.sh tests/integration/ks-hvsim.sh \
 	tests/integration/ks-limits.sh tests/integration/ks-privsep.sh \
-	tests/integration/ks-store-pg.sh tests/integration/ks-pg.sh
+	tests/integration/ks-store-pg.sh tests/integration/ks-pg.sh \
+	tests/integration/ks-cred.sh
 dist_check_SCRIPTS += tests/integration/ks-attest.sh tests/integration/ks-hvsim.sh \
 	tests/integration/ks-limits.sh tests/integration/ks-privsep.sh \
-	tests/integration/ks-store-pg.sh tests/integration/ks-pg.sh
+	tests/integration/ks-store-pg.sh tests/integration/ks-pg.sh \
+	tests/integration/ks-cred.sh
 EXTRA_DIST += tests/integration/ks-pglib.sh
 
 # Unit tests (cmocka).
@@ -63,6 +65,12 @@ tests_unit_test_ks_store_CFLAGS = $(TEST_CFLAGS) $(KS_SERVER_CFLAGS) -I$(top_src
 tests_unit_test_ks_store_LDADD = $(KS_SERVER_LIBS) $(CMOCKA_LIBS)
 UNIT_TESTS += tests/unit/test_ks_store
 TESTS += tests/unit/test_ks_store
+
+# Helper of tests/integration/ks-cred.sh (not a test itself).
+check_PROGRAMS += tests/unit/ks_mkcred
+tests_unit_ks_mkcred_SOURCES = tests/unit/ks_mkcred.c
+tests_unit_ks_mkcred_CFLAGS = $(TEST_CFLAGS) $(KS_SERVER_CFLAGS) -I$(top_srcdir)/keyserver
+tests_unit_ks_mkcred_LDADD = $(KS_SERVER_LIBS)
 endif
 endif
 
