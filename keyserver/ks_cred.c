@@ -14,9 +14,12 @@
 
 #include <string.h>
 
+#include <openssl/bio.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 #include <sodium.h>
 #include <tss2/tss2_mu.h>
 
@@ -204,5 +207,60 @@ ks_make_credential(const uint8_t *ek_spki, size_t ek_len,
 	sodium_memzero(&st, sizeof(st));
 	if (r < 0)
 		*blob_len = *enc_len = 0;
+	return r;
+}
+
+int
+ks_ek_cert_check(const uint8_t *der, size_t len, const char *bundle,
+    size_t bundle_len, uint64_t now, uint8_t *spki, size_t spkisz,
+    size_t *spki_len)
+{
+	const unsigned char *p = der;
+	unsigned char *out;
+	X509 *cert = NULL, *ca;
+	X509_STORE *store = NULL;
+	X509_STORE_CTX *ctx = NULL;
+	BIO *bio = NULL;
+	int n, cas = 0, r = SC_ERR_FORMAT;
+
+	*spki_len = 0;
+	if (len == 0 || len > 0x7fffffff || bundle_len > 0x7fffffff ||
+	    (cert = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len)
+		goto out;
+	if ((store = X509_STORE_new()) == NULL ||
+	    (bio = BIO_new_mem_buf(bundle, (int)bundle_len)) == NULL)
+		goto out;
+	while ((ca = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		if (X509_STORE_add_cert(store, ca) != 1) {
+			X509_free(ca);
+			goto out;
+		}
+		X509_free(ca);
+		cas++;
+	}
+	if (cas == 0)
+		goto out;
+	r = SC_ERR_UNTRUSTED;
+	if ((ctx = X509_STORE_CTX_new()) == NULL ||
+	    X509_STORE_CTX_init(ctx, store, cert, NULL) != 1)
+		goto out;
+	if (now != 0)
+		X509_STORE_CTX_set_time(ctx, 0, (time_t)now);
+	if (X509_verify_cert(ctx) != 1)
+		goto out;
+	r = SC_ERR_NOSPACE;
+	n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), NULL);
+	if (n <= 0 || (size_t)n > spkisz)
+		goto out;
+	out = spki;
+	if (i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &out) != n)
+		goto out;
+	*spki_len = (size_t)n;
+	r = 0;
+ out:
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	BIO_free(bio);
+	X509_free(cert);
 	return r;
 }

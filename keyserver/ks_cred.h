@@ -49,4 +49,17 @@ int	ks_make_credential(const uint8_t *ek_spki, size_t ek_len,
 	    uint8_t enc[KS_CRED_ENC_MAX], size_t *enc_len)
 	    __attribute__((warn_unused_result));
 
+/*
+ * Check an EK certificate (DER) against a bundle of CA certificates (PEM
+ * text, the manufacturers' roots and intermediates): the chain must verify
+ * to one of them at time now (0: the current time).  TPM EK certificates
+ * have an empty subject and a critical subjectAltName naming the TPM,
+ * which OpenSSL accepts.  On success the EK's public key, DER
+ * SubjectPublicKeyInfo, in spki.  SC_ERR_FORMAT (not a certificate, bad
+ * bundle), SC_ERR_UNTRUSTED (chain does not verify), SC_ERR_NOSPACE.
+ */
+int	ks_ek_cert_check(const uint8_t *der, size_t len, const char *bundle,
+	    size_t bundle_len, uint64_t now, uint8_t *spki, size_t spkisz,
+	    size_t *spki_len) __attribute__((warn_unused_result));
+
 #endif /* SC_KS_CRED_H */

@@ -5,6 +5,9 @@
  * can have a real TPM (swtpm) activate what the key server made.
  *
  *   ks_mkcred EK.der AK.pub(TPM2B_PUBLIC) SECRET OUT
+ *   ks_mkcred -c EKCERT.der CABUNDLE.pem EK.der
+ *       check the EK certificate against the bundle (exit 3 if untrusted)
+ *       and write the EK public key it certifies
  */
 #include "config.h"
 
@@ -14,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "core/err.h"
 #include "ks_cred.h"
 
 static size_t
@@ -43,6 +47,22 @@ main(int argc, char **argv)
 
 	if (argc != 5 || sodium_init() < 0)
 		return 2;
+	if (strcmp(argv[1], "-c") == 0) {
+		static uint8_t cert[8192], pem[65536];
+		size_t cl = slurp(argv[2], cert, sizeof(cert));
+		size_t pl = slurp(argv[3], pem, sizeof(pem));
+
+		r = ks_ek_cert_check(cert, cl, (const char *)pem, pl, 0, ek,
+		    sizeof(ek), &ekl);
+		if (r < 0) {
+			fprintf(stderr, "ks_mkcred: EK certificate: error %d\n", r);
+			return r == SC_ERR_UNTRUSTED ? 3 : 1;
+		}
+		if ((f = fopen(argv[4], "wb")) == NULL ||
+		    fwrite(ek, 1, ekl, f) != ekl || fclose(f) != 0)
+			return 1;
+		return 0;
+	}
 	ekl = slurp(argv[1], ek, sizeof(ek));
 	akl = slurp(argv[2], ak, sizeof(ak));
 	sl = slurp(argv[3], sec, sizeof(sec));
