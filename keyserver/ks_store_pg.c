@@ -31,6 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -41,6 +43,8 @@
 #define LOCK_NONCES	"7340002"
 #define RETRIES		3		/* serialization failure / deadlock */
 #define NUM_MAX		24		/* decimal int64 and NUL */
+/* Client-side bound on one statement: the server's own is 10 s. */
+#define QUERY_TIMEOUT_MS	15000
 
 /* Migration N (1-based) brings the schema from version N-1 to N. */
 static const char *const migrations[] = {
@@ -181,11 +185,19 @@ notice_quiet(void *arg, const char *msg)
 static PGconn *
 pg_connect(const char *uri)
 {
-	/* The URI comes last so what it says wins. */
-	static const char *const keys[] = { "connect_timeout",
-	    "application_name", "dbname", NULL };
-	const char *vals[] = { KS_PG_CONNECT_TIMEOUT, "sccrypt-keyserver", uri,
-	    NULL };
+	/*
+	 * A database that stops answering must not hold worker threads for
+	 * minutes: connect, TCP and statement timeouts, and the server drops
+	 * a transaction left idle (its advisory lock with it).  The URI comes
+	 * last so what it says wins.
+	 */
+	static const char *const keys[] = { "connect_timeout", "keepalives",
+	    "keepalives_idle", "keepalives_interval", "keepalives_count",
+	    "tcp_user_timeout", "options", "application_name", "dbname", NULL };
+	const char *vals[] = { KS_PG_CONNECT_TIMEOUT, "1", "5", "2", "3",
+	    "10000", "-c statement_timeout=10000 -c lock_timeout=5000"
+	    " -c idle_in_transaction_session_timeout=10000",
+	    "sccrypt-keyserver", uri, NULL };
 	PGconn *c = PQconnectdbParams(keys, vals, 1);
 
 	if (c != NULL && PQstatus(c) != CONNECTION_OK) {
@@ -284,9 +296,69 @@ pg_err(PGconn *c, const PGresult *res)
 	    strcmp(state, "57P03") == 0 ||	/* cannot_connect_now */
 	    strcmp(state, "25006") == 0)	/* read_only_sql_transaction */
 		return SC_ERR_AGAIN;
-	if (strncmp(state, "53", 2) == 0)	/* insufficient resources */
+	if (strncmp(state, "53", 2) == 0 ||	/* insufficient resources */
+	    strcmp(state, "57014") == 0 ||	/* statement timeout */
+	    strcmp(state, "55P03") == 0)	/* lock_not_available */
 		return SC_ERR_BUSY;
 	return SC_ERR_SYSTEM;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Wait for the results of the query just sent, at most QUERY_TIMEOUT_MS (a
+ * database host that stopped answering must not hold this thread): the
+ * first failed result's error, or 0 and *out the last result.  On timeout
+ * the connection is shut down (conn_put then drops it) and SC_ERR_AGAIN.
+ */
+static int
+collect(PGconn *c, PGresult **out)
+{
+	int64_t deadline = now_ms() + QUERY_TIMEOUT_MS, left;
+	struct pollfd pfd;
+	PGresult *res;
+	ExecStatusType st;
+	int r = 0;
+
+	*out = NULL;
+	for (;;) {
+		while (PQisBusy(c)) {
+			if ((left = deadline - now_ms()) <= 0) {
+				shutdown(PQsocket(c), SHUT_RDWR);
+				r = SC_ERR_AGAIN;
+				goto out;
+			}
+			pfd.fd = PQsocket(c);
+			pfd.events = POLLIN;
+			pfd.revents = 0;
+			if (poll(&pfd, 1, (int)left) < 0 || PQconsumeInput(c) == 0) {
+				r = SC_ERR_AGAIN;
+				goto out;
+			}
+		}
+		if ((res = PQgetResult(c)) == NULL)
+			break;
+		st = PQresultStatus(res);
+		if (r == 0 && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+			r = pg_err(c, res);
+		PQclear(*out);
+		*out = res;
+	}
+ out:
+	if (r < 0) {
+		PQclear(*out);
+		*out = NULL;
+		if (PQstatus(c) != CONNECTION_OK)
+			r = SC_ERR_AGAIN;
+	}
+	return r;
 }
 
 /*
@@ -298,19 +370,17 @@ run(PGconn *c, const char *sql, const struct params *p, PGresult **out,
     int *changes)
 {
 	PGresult *res;
-	ExecStatusType st;
-	int r = 0;
+	int r;
 
 	if (out != NULL)
 		*out = NULL;
-	res = PQexecParams(c, sql, p ? p->n : 0, NULL, p ? p->val : NULL,
-	    p ? p->len : NULL, p ? p->fmt : NULL, 1);
-	st = PQresultStatus(res);
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		r = pg_err(c, res);
-		PQclear(res);
+	if (PQsendQueryParams(c, sql, p ? p->n : 0, NULL, p ? p->val : NULL,
+	    p ? p->len : NULL, p ? p->fmt : NULL, 1) != 1)
+		return pg_err(c, NULL);
+	if ((r = collect(c, &res)) < 0)
 		return r;
-	}
+	if (res == NULL)
+		return SC_ERR_SYSTEM;
 	if (changes != NULL)
 		*changes = atoi(PQcmdTuples(res));
 	if (out != NULL)
@@ -324,12 +394,12 @@ run(PGconn *c, const char *sql, const struct params *p, PGresult **out,
 static int
 exec0(PGconn *c, const char *sql)
 {
-	PGresult *res = PQexec(c, sql);
-	ExecStatusType st = PQresultStatus(res);
-	int r = 0;
+	PGresult *res;
+	int r;
 
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-		r = pg_err(c, res);
+	if (PQsendQuery(c, sql) != 1)
+		return pg_err(c, NULL);
+	r = collect(c, &res);
 	PQclear(res);
 	return r;
 }

@@ -197,3 +197,18 @@ ks_pg_start
 body "$T_TMP/q.json" "$T_TMP/ak2.pem"
 req b POST /v1/attest --data-binary @"$T_TMP/q.json"
 expect 200 "" "a nonce from A survives a database restart and is redeemed at B"
+
+# ---- the database stops answering (host hung, network black hole) ----
+# SIGSTOP this test's postmaster and its backends: no error, no close.
+PGPIDS=$(head -1 "$KS_PG_DIR/data/postmaster.pid")
+PGPIDS="$PGPIDS $(cat /proc/$PGPIDS/task/*/children 2>/dev/null)"
+kill -STOP $PGPIDS
+t0=$(date +%s)
+req a GET /v1/hosts/h1/certificate
+t1=$(date +%s)
+kill -CONT $PGPIDS
+expect 503 storage_unavailable "database hung: 503, not a hung request"
+[ $((t1 - t0)) -le 25 ] || t_fail "answered after $((t1 - t0)) s"
+t_wait 300 sh -c "curl -sf -m 20 http://127.0.0.1:$PA/v1/hosts/h1/certificate -o /dev/null" ||
+	t_fail "A did not recover after the database answered again"
+t_pass "and recovers when it answers again"
