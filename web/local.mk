@@ -44,4 +44,5 @@ clean-local: web-clean
 
 TESTS += tests/web/js-vectors.sh
 dist_check_SCRIPTS += tests/web/js-vectors.sh
+EXTRA_DIST += tests/web/lib.sh
 AM_TESTS_ENVIRONMENT += NODE='$(NODE)'; export NODE;
