@@ -17,14 +17,14 @@ TERM_PROTO_SRCS = sccrypt-term/session.c sccrypt-term/session.h \
 if BUILD_TERM
 bin_PROGRAMS += sccrypt-term/sccrypt-term
 sccrypt_term_sccrypt_term_SOURCES = sccrypt-term/main.c sccrypt-term/app.h \
-	sccrypt-term/verbs.c sccrypt-term/verbs.h \
+	sccrypt-term/verbs.c sccrypt-term/verbs.h sccrypt-term/web.c sccrypt-term/web.h \
 	sccrypt-term/loop.c sccrypt-term/cmdline.c \
 	sccrypt-term/term.c sccrypt-term/term.h \
 	sccrypt-term/prompt.c sccrypt-term/prompt.h \
 	sccrypt-term/transport.c sccrypt-term/transport_ssh.c sccrypt-term/transport.h \
 	$(TERM_CORE_SRCS) $(TERM_PROTO_SRCS)
 sccrypt_term_sccrypt_term_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(LIBSSH_CFLAGS) \
-	$(NCURSES_CFLAGS) $(READLINE_CFLAGS)
+	$(NCURSES_CFLAGS) $(READLINE_CFLAGS) -DSC_WEB_HTML='"$(pkgdatadir)/sccrypt-web.html"'
 sccrypt_term_sccrypt_term_LDADD = $(SC_LIBS) $(LIBSSH_LIBS) $(NCURSES_LIBS) \
 	$(READLINE_LIBS) $(LIBS)
 

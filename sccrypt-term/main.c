@@ -20,6 +20,7 @@
 #include "readpass.h"
 #include "secmem.h"
 #include "verbs.h"
+#include "web.h"
 #include "io.h"
 
 static void __attribute__((noreturn))
@@ -151,6 +152,7 @@ static const struct verb verbs[] = {
 	{ "vm",		verb_vm },
 	{ "cert",	verb_cert },
 	{ "keyserver",	verb_keyserver },
+	{ "web",	verb_web },
 };
 
 /* Split positionals at "--": returns the count before it; *cmd after it. */
