@@ -52,10 +52,11 @@ writeFileSync(join(outdir, 'sccrypt-web.html.sha256'),
 	createHash('sha256').update(html).digest('hex') + '  sccrypt-web.html\n');
 
 // The Node test programs.
-for (const t of ['vectors', 'xrecord', 'e2e']) {
+for (const t of ['vectors', 'xrecord', 'e2e', 'browser']) {
 	const entry = join(srcdir, 'test', `${t}.js`);
 	try { readFileSync(entry); } catch { continue; }
 	await esbuild.build({ ...common, write: true, entryPoints: [entry], format: 'esm',
 		platform: 'node', target: 'node18', outfile: join(outdir, `web-${t}.mjs`),
+		external: ['puppeteer-core'],	// resolved from OUTDIR/node_modules at run time
 		banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
 }

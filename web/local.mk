@@ -7,14 +7,14 @@
 
 WEB_SRCS = web/build.mjs web/src/errors.js web/src/bytes.js web/src/noise.js \
 	web/src/record.js web/src/frame.js web/src/keys.js web/src/main.js \
-	web/src/client.js web/src/gateway.js web/test/e2e.js web/test/xrecord.js \
+	web/src/client.js web/src/gateway.js web/test/e2e.js web/test/xrecord.js web/test/browser.js \
 	web/src/page.html web/src/page.css \
 	web/test/vectors.js web/test/record-checks.js
 EXTRA_DIST += web/package.json web/package-lock.json web/local.mk $(WEB_SRCS)
 
 if BUILD_WEB
 pkgdata_DATA = web/sccrypt-web.html
-CLEANFILES += web/sccrypt-web.html web/sccrypt-web.html.sha256 web/web-*.mjs web/.npm-stamp
+CLEANFILES += web-console.png web/sccrypt-web.html web/sccrypt-web.html.sha256 web/web-*.mjs web/.npm-stamp
 
 # npm ci in the build tree's web/ (a copy of the manifest and lock file).
 web/.npm-stamp: $(srcdir)/web/package.json $(srcdir)/web/package-lock.json
@@ -43,8 +43,9 @@ endif
 all-local: web-all
 clean-local: web-clean
 
-TESTS += tests/web/js-vectors.sh tests/web/xrecord.sh tests/web/web-e2e.sh
-dist_check_SCRIPTS += tests/web/js-vectors.sh tests/web/xrecord.sh tests/web/web-e2e.sh
+TESTS += tests/web/js-vectors.sh tests/web/xrecord.sh tests/web/web-e2e.sh tests/web/web-chromium.sh
+dist_check_SCRIPTS += tests/web/js-vectors.sh tests/web/xrecord.sh tests/web/web-e2e.sh \
+	tests/web/web-chromium.sh
 check_PROGRAMS += tests/web/xrecord-peer
 tests_web_xrecord_peer_SOURCES = tests/web/xrecord-peer.c
 tests_web_xrecord_peer_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)

@@ -30,9 +30,11 @@ fit.fit();
 window.addEventListener('resize', () => fit.fit());
 
 let keys = null;	// {consoleKey, vmFile, ksPub}
-let session = null, gw = null, params = null, reconnects = 0, userClosed = false;
+let session = null, gw = null, params = null, reconnects = 0, userClosed = false, wasOpen = false;
+const RECONNECT_MAX = 10;
 
 function setState(s) {
+	if (s === 'encrypted') { wasOpen = true; reconnects = 0; }
 	const [cls, text] = STATES[s] ?? ['closed', s];
 	if (ui.state.classList.contains('tampered') && s === 'closed') return;	// keep the alarm
 	ui.state.className = cls;
@@ -86,9 +88,15 @@ function start() {
 		end: ({ exit, message }) => {
 			notice(`${message} (exit ${exit})`);
 			gw.close();
-			const retry = !userClosed && exit === 5 && !/tampered/.test(message) && reconnects < 5 &&
-				/without the hypervisor's CLOSE/.test(message);
-			if (retry) { reconnects++; notice(`reconnecting (${reconnects})…`); setTimeout(start, 1000 * reconnects); }
+			// Reconnect after the network or the gateway dropped (never after
+			// tampering, a refusal or the user's close): a new handshake.
+			const dropped = (exit === 5 && /without the hypervisor's CLOSE/.test(message)) ||
+				(exit === 3 && reconnects > 0);
+			if (!userClosed && wasOpen && dropped && reconnects < RECONNECT_MAX) {
+				reconnects++;
+				notice(`reconnecting (${reconnects})…`);
+				setTimeout(start, Math.min(1000 * reconnects, 5000));
+			}
 			window.__sccrypt = { exit, message };
 		},
 	});
@@ -148,4 +156,4 @@ window.__sccryptText = () => {
 	for (let i = 0; i < b.length; i++) out.push(b.getLine(i)?.translateToString(true) ?? '');
 	return out.join('\n');
 };
-window.__sccryptInput = (s) => session?.input(enc.encode(s));
+window.__sccryptPaste = (s) => term.paste(s);
