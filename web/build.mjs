@@ -52,7 +52,7 @@ writeFileSync(join(outdir, 'sccrypt-web.html.sha256'),
 	createHash('sha256').update(html).digest('hex') + '  sccrypt-web.html\n');
 
 // The Node test programs.
-for (const t of ['vectors', 'xrecord', 'e2e', 'browser']) {
+for (const t of ['vectors', 'xrecord', 'e2e', 'browser', 'bench']) {
 	const entry = join(srcdir, 'test', `${t}.js`);
 	try { readFileSync(entry); } catch { continue; }
 	await esbuild.build({ ...common, write: true, entryPoints: [entry], format: 'esm',

@@ -7,7 +7,7 @@
 
 WEB_SRCS = web/build.mjs web/src/errors.js web/src/bytes.js web/src/noise.js \
 	web/src/record.js web/src/frame.js web/src/keys.js web/src/main.js \
-	web/src/client.js web/src/gateway.js web/test/e2e.js web/test/xrecord.js web/test/browser.js \
+	web/src/client.js web/src/gateway.js web/test/e2e.js web/test/xrecord.js web/test/browser.js web/test/bench.js \
 	web/src/page.html web/src/page.css \
 	web/test/vectors.js web/test/record-checks.js
 EXTRA_DIST += web/package.json web/package-lock.json web/local.mk $(WEB_SRCS)
@@ -43,12 +43,14 @@ endif
 all-local: web-all
 clean-local: web-clean
 
-TESTS += tests/web/js-vectors.sh tests/web/xrecord.sh tests/web/web-e2e.sh tests/web/web-chromium.sh
+TESTS += tests/web/js-vectors.sh tests/web/xrecord.sh tests/web/web-e2e.sh tests/web/web-chromium.sh \
+	tests/web/lab-web.sh
 dist_check_SCRIPTS += tests/web/js-vectors.sh tests/web/xrecord.sh tests/web/web-e2e.sh \
-	tests/web/web-chromium.sh
+	tests/web/web-chromium.sh tests/web/lab-web.sh
 check_PROGRAMS += tests/web/xrecord-peer
 tests_web_xrecord_peer_SOURCES = tests/web/xrecord-peer.c
 tests_web_xrecord_peer_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_web_xrecord_peer_LDADD = $(SC_LIBS)
 EXTRA_DIST += tests/web/lib.sh
 AM_TESTS_ENVIRONMENT += NODE='$(NODE)'; export NODE;
+EXTRA_DIST += tests/bench/web-rtt

@@ -13,3 +13,4 @@ tests_fuzz_fuzz_webgate_SOURCES = tests/fuzz/fuzz_webgate.c webgate/auth.c webga
 tests_fuzz_fuzz_webgate_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/webgate
 tests_fuzz_fuzz_webgate_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_webgate_LDADD = $(SC_LIBS)
+dist_man_MANS += man/sccrypt-webgate.8

@@ -81,7 +81,7 @@ function start() {
 		takeover: p.takeover, history: reconnects > 0 ? 65536 : 0 }, {
 		send: (b) => gw.send(b),
 		clear: clearText,
-		output: (b) => term.write(b),
+		output: (b) => { term.write(b); window.__sccryptOutHook?.(b); },
 		notice,
 		state: setState,
 		tofu: (fp) => window.confirm(`No key server is pinned. Trust the hypervisor key ${fp} for this session?`),
@@ -157,3 +157,5 @@ window.__sccryptText = () => {
 	return out.join('\n');
 };
 window.__sccryptPaste = (s) => term.paste(s);
+// The keystroke path without the DOM key event (benchmark: tests/bench/web-rtt).
+window.__sccryptType = (s) => term.input(s, true);
