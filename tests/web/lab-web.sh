@@ -10,7 +10,7 @@ w_need_node
 w_need_gate
 t_need_cmds curl
 . "$top_srcdir/tests/integration/lab-lib.sh"
-lab_up
+lab_up --guest shell
 t_bg "$LAB_BIN" -d "$LAB_DIR" web vm1 --no-browser >"$T_TMP/web.out" 2>"$T_TMP/web.err"
 t_wait 300 grep -q '^http://127.0.0.1:' "$T_TMP/web.out" || { cat "$T_TMP/web.err" >&2; t_fail "no page URL"; }
 url=$(head -n 1 "$T_TMP/web.out")
