@@ -38,6 +38,14 @@
 #define RELAY_BUF		16384
 #define REPLY_TIMEOUT_MS	30000
 #define DRAIN_TIMEOUT_MS	10000
+/*
+ * Plaintext relay: after stdin EOF the connection stays open until the
+ * console has been quiet this long (as sccrypt-term's --linger), at most
+ * DRAIN_TIMEOUT_MS: consoled ends a relay whose client half-closed as soon
+ * as the input is delivered, so half-closing at once would send the answer
+ * to the last line typed to the backlog instead of to the user.
+ */
+#define RAW_LINGER_MS		2000
 
 static struct termios saved_tio;
 static int tty_raw;
@@ -196,16 +204,19 @@ read_reply(int fd, struct sc_ctl_reply *rp)
 }
 
 /*
- * Copy stdin -> sock and sock -> stdout until EOF on either side.  Returns an
- * exit status.
+ * Copy stdin -> sock and sock -> stdout until EOF on either side.  After
+ * stdin EOF: with linger, wait until nothing came from consoled for
+ * RAW_LINGER_MS; then half-close and read its last bytes (at most
+ * DRAIN_TIMEOUT_MS from the EOF in all).  Returns an exit status.
  */
 static int
-relay(int sock)
+relay(int sock, bool linger)
 {
 	static unsigned char up[RELAY_BUF], down[RELAY_BUF];
 	size_t up_len = 0, down_len = 0, down_off = 0, up_off = 0;
 	bool in_eof = false, sock_eof = false;
-	unsigned long long drain_deadline = 0;
+	unsigned long long drain_deadline = 0, eof_at = 0, last_rx = 0, now;
+	bool shut = false;
 	struct pollfd pfd[3];
 	ssize_t r;
 	int timeout;
@@ -215,17 +226,25 @@ relay(int sock)
 			return 128 + (int)got_signal;
 		if (sock_eof && down_len == 0)
 			return SC_SHIM_EXIT_OK;
-		if (in_eof && up_len == 0 && drain_deadline == 0) {
-			/* Tell consoled we are done; keep reading its last bytes. */
-			(void)shutdown(sock, SHUT_WR);
-			drain_deadline = sc_now_ms() + DRAIN_TIMEOUT_MS;
-		}
 		timeout = -1;
-		if (drain_deadline != 0) {
-			unsigned long long now = sc_now_ms();
+		if (in_eof && up_len == 0) {
+			now = sc_now_ms();
+			if (drain_deadline == 0) {
+				eof_at = now;
+				drain_deadline = now + DRAIN_TIMEOUT_MS;
+			}
 			if (now >= drain_deadline)
 				return SC_SHIM_EXIT_OK;
+			if (!shut && (!linger ||
+			    now >= SC_MAX(eof_at, last_rx) + RAW_LINGER_MS)) {
+				/* Tell consoled we are done; read its last bytes. */
+				(void)shutdown(sock, SHUT_WR);
+				shut = true;
+			}
 			timeout = (int)(drain_deadline - now);
+			if (!shut)
+				timeout = SC_MIN(timeout, (int)(SC_MAX(eof_at,
+				    last_rx) + RAW_LINGER_MS - now));
 		}
 		pfd[0].fd = (!in_eof && up_len == 0) ? STDIN_FILENO : -1;
 		pfd[0].events = POLLIN;
@@ -265,6 +284,7 @@ relay(int sock)
 			if (r > 0) {
 				down_len = (size_t)r;
 				down_off = 0;
+				last_rx = sc_now_ms();
 			} else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
 				sock_eof = true;
 			}
@@ -423,7 +443,7 @@ main(int argc, char *argv[])
 	if (rp.mode != SC_CTL_MODE_TEXT && tty_make_raw() < 0)
 		fail(SC_SHIM_EXIT_IO, "cannot set raw mode on the terminal: %s",
 		    strerror(errno));
-	status = relay(sock);
+	status = relay(sock, rp.mode == SC_CTL_MODE_RAW);
 	tty_restore();
 	close(sock);
 	return status;

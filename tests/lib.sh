@@ -31,6 +31,29 @@ t_wait() {
 	return 1
 }
 
+# t_converse FORMAT PATTERN OUT ERR CMD...: run CMD in the background with
+# printf FORMAT on its stdin, which stays open until PATTERN (grep -q) shows
+# up in OUT (CMD's stdout; stderr goes to ERR), 60 s at most; then stdin
+# ends and CMD is waited for.  Returns 1 when PATTERN never showed up.  For
+# a console, where the input must not end before the answer is seen.
+t_converse() {
+	tc_fmt=$1 tc_pat=$2 tc_out=$3 tc_err=$4
+	shift 4
+	tc_fifo=$(mktemp -u "$T_TMP/stdin.XXXXXX")
+	mkfifo "$tc_fifo"
+	"$@" <"$tc_fifo" >"$tc_out" 2>"$tc_err" &
+	tc_pid=$!
+	exec 9>"$tc_fifo"
+	# shellcheck disable=SC2059
+	printf -- "$tc_fmt" >&9
+	tc_rc=0
+	t_wait 600 grep -q -- "$tc_pat" "$tc_out" || tc_rc=1
+	exec 9>&-
+	wait "$tc_pid" || true
+	rm -f "$tc_fifo"
+	return "$tc_rc"
+}
+
 # Skip the test (exit 77) unless every named command is installed.
 t_need_cmds() {
 	for t_c in "$@"; do

@@ -73,10 +73,8 @@ grep -q '^expect ok: round-trip-last$' "$T_TMP/last.out" ||
 
 # An unprotected domain of the second page, in plaintext through the shim.
 far=m$((N - 1))
-{ printf 'plain-%s\r' "$far"; sleep 2; } |
-    SSH_ORIGINAL_COMMAND="xenconsole $far" "$SHIM" -f "$T_TMP/sccrypt.conf" \
-    >"$T_TMP/plain.out" 2>"$T_TMP/plain.err" || true
-grep -q "plain-$far" "$T_TMP/plain.out" ||
+t_converse "plain-$far\\r" "plain-$far" "$T_TMP/plain.out" "$T_TMP/plain.err" \
+    env SSH_ORIGINAL_COMMAND="xenconsole $far" "$SHIM" -f "$T_TMP/sccrypt.conf" ||
     { cat "$T_TMP/plain.err" >&2; t_fail "$far was not served in plaintext"; }
 
 ! grep -q 'cannot list domains' "$T_TMP/consoled.log" ||

@@ -97,10 +97,8 @@ t_pass "consoled runs as nobody (uid $NB_UID gid $NB_GID, groups$groups), no cap
 shim() { echo "$SHIM" -f "$T_TMP/sccrypt.conf" "$1"; }
 uk="--user-key $T_TMP/user.key --timeout 30"
 raw_trip() {	# name: plaintext round trip on plain1 through the shim
-	( printf 'echo $((6*7))\n'; sleep 2 ) |
-	    SSH_ORIGINAL_COMMAND='xenconsole plain1' "$SHIM" -f "$T_TMP/sccrypt.conf" \
-	    >"$T_TMP/$1.out" 2>"$T_TMP/$1.err" || true
-	grep -q 42 "$T_TMP/$1.out" ||
+	t_converse 'echo $((6*7))\n' 42 "$T_TMP/$1.out" "$T_TMP/$1.err" \
+	    env SSH_ORIGINAL_COMMAND='xenconsole plain1' "$SHIM" -f "$T_TMP/sccrypt.conf" ||
 	    { cat "$T_TMP/$1.err" >&2; t_fail "$1: plaintext round trip"; }
 }
 dom0_probe bind $uk --vm-secret "$T_TMP/vm1.secret" --protect-disk-key "$T_TMP/vm1.vk" \
