@@ -35,6 +35,7 @@
 #include "secmem.h"
 #include "consoled.h"
 #include "daemon.h"
+#include "pidfile.h"
 
 #define EP_BATCH	256
 #define DENIED_EXIT	3	/* reconnects refused for permission in a row */
@@ -82,11 +83,16 @@ listen_socket(const struct sc_conf *conf)
 		sc_error("listen path too long for a unix socket");
 		return SC_ERR_TOOLONG;
 	}
-	/* Remove a stale socket (never anything else). */
+	/* Remove a stale socket (never a live one, nor anything else). */
 	if (lstat(conf->listen, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			sc_error("%s exists and is not a socket", conf->listen);
 			return SC_ERR_INVAL;
+		}
+		if (sc_unix_socket_live(conf->listen, SOCK_STREAM)) {
+			sc_error("%s is in use: another sccrypt-consoled is "
+			    "listening there", conf->listen);
+			return SC_ERR_BUSY;
 		}
 		(void)unlink(conf->listen);
 	}

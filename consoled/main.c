@@ -32,6 +32,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "daemon.h"
+#include "pidfile.h"
 
 static void
 usage(FILE *f)
@@ -136,18 +137,6 @@ print_hv_key(struct sc_conf *conf)
 }
 
 static int
-write_pid_file(const char *path)
-{
-	char buf[32];
-	int n;
-
-	if (path[0] == '\0')
-		return 0;
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	return sc_write_file_atomic(path, buf, (size_t)n, 0644);
-}
-
-static int
 daemonize(void)
 {
 	pid_t pid;
@@ -196,7 +185,8 @@ main(int argc, char *argv[])
 	struct rlimit rl;
 	unsigned line, missing;
 	bool check = false, printkey = false;
-	int ch, r;
+	int ch, r, pidfd = -1;
+	long other = 0;
 
 	memset(&o, 0, sizeof(o));
 	o.log_level = -1;
@@ -299,16 +289,32 @@ main(int argc, char *argv[])
 		if (setrlimit(RLIMIT_CORE, &rl) < 0)
 			sc_warn("cannot disable core dumps: %s", strerror(errno));
 	}
+	/*
+	 * One daemon per configuration: the pid file stays locked for our
+	 * life (before daemonising, so that the refusal is seen; the child
+	 * inherits the lock).  A second consoled must not take over the
+	 * socket, nor delete the first one's socket and pid file on exit.
+	 */
+	if (conf->pid_file[0] != '\0' &&
+	    (r = sc_pidfile_lock(conf->pid_file, &pidfd, &other)) < 0) {
+		if (r == SC_ERR_BUSY)
+			sc_error("already running, pid %ld (pid file %s is locked)",
+			    other, conf->pid_file);
+		else
+			sc_error("cannot lock pid file %s: %s", conf->pid_file,
+			    strerror(errno));
+		free(conf);
+		return 1;
+	}
 	if (!o.foreground && daemonize() < 0) {
 		sc_error("cannot daemonise: %s", strerror(errno));
 		free(conf);
 		return 71;
 	}
-	if (write_pid_file(conf->pid_file) < 0)
+	if (pidfd >= 0 && sc_pidfile_update(pidfd) < 0)
 		sc_warn("cannot write pid file %s", conf->pid_file);
 	r = sc_daemon_run(conf, &o);
-	if (conf->pid_file[0] != '\0')
-		(void)unlink(conf->pid_file);
+	sc_pidfile_release(conf->pid_file, pidfd);
 	free(conf);
 	return r;
 }

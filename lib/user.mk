@@ -1,7 +1,8 @@
 # User-space layer of libsccrypt and its tests (owner: user-lib work)
 
 lib_libsccrypt_a_SOURCES += lib/log.c lib/secmem.c lib/io.c lib/keys.c \
-	lib/cert.c lib/readpass.c lib/opsock.c lib/opsock.h
+	lib/cert.c lib/readpass.c lib/opsock.c lib/opsock.h \
+	lib/pidfile.c lib/pidfile.h
 
 if BUILD_UNIT_TESTS
 # test_keys compiles its own keys.c with a lowerable KDF cost (cheap
