@@ -9,6 +9,7 @@
 #      running, the stale socket and pid file do not stop a new consoled,
 #      and a new session sees the guest's state (nothing restarted).
 # And the same for sccrypt-hvsim: a second one on a live socket refuses.
+# (A second daemon that wrongly starts is stopped by timeout 60.)
 . "${top_srcdir}/tests/lib.sh"
 . "${top_srcdir}/tests/integration/dom0-lib.sh"
 
@@ -30,7 +31,7 @@ t_wait 100 grep -q "^$FIRST\$" "$T_TMP/consoled.pid" || t_fail "pid file of the 
 
 # --- 1. same configuration -------------------------------------------------
 set +e
-"$CONSOLED" -F -f "$T_TMP/sccrypt.conf" 2>"$T_TMP/second.log"
+timeout 60 "$CONSOLED" -F -f "$T_TMP/sccrypt.conf" 2>"$T_TMP/second.log"
 rc=$?
 set -e
 [ "$rc" != 0 ] || t_fail "a second consoled started"
@@ -45,7 +46,7 @@ t_pass "a second consoled (same configuration) refuses: already running, pid $FI
 # --- 2. same socket, another pid file --------------------------------------
 sed "s|^pid_file = .*|pid_file = $T_TMP/other.pid|" "$T_TMP/sccrypt.conf" >"$T_TMP/other.conf"
 set +e
-"$CONSOLED" -F -f "$T_TMP/other.conf" 2>"$T_TMP/third.log"
+timeout 60 "$CONSOLED" -F -f "$T_TMP/other.conf" 2>"$T_TMP/third.log"
 rc=$?
 set -e
 [ "$rc" != 0 ] || t_fail "a consoled on a live socket started"
@@ -93,7 +94,7 @@ t_pass "kill -9 of consoled: client ends (exit 0), guest keeps running, stale so
 
 # --- hvsim: a second one on the live socket ---------------------------------
 set +e
-"$HVSIM" --foreground -f "$T_TMP/hvsim.conf" 2>"$T_TMP/hv2.log"
+timeout 60 "$HVSIM" --foreground -f "$T_TMP/hvsim.conf" 2>"$T_TMP/hv2.log"
 rc=$?
 set -e
 [ "$rc" != 0 ] || t_fail "a second hvsim started"
