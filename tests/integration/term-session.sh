@@ -179,10 +179,11 @@ tmux_ send-keys Enter
 guest_run 'echo P$((1+2))Q' P3Q
 # the guest prints while no session is attached, terminal queries among it
 # (what vim sends at start-up: cursor position, device attributes, colour)
-tmux_ send-keys "sleep 2; printf '\\033[6n\\033[c\\033]11;?\\007'; echo DETACHED-\$((6*7))-OUTPUT" Enter Enter '~.'
+tmux_ send-keys "sleep 2; printf '\\033[6n\\033[c\\033]11;?\\007'; echo DETACHED-\$((6*7))-OUTPUT; touch $T_TMP/det1" Enter Enter '~.'
 [ "$(term_wait_rc)" = 0 ] || t_fail "detach: exit code"
 term_check_stty "detach"
-sleep 3
+# The guest (a local shell under hvsim) says when it has printed.
+t_wait 600 test -e "$T_TMP/det1" || t_fail "the guest did not print while detached"
 n0=$(guest_input vm1 | wc -c)
 treal_pane h2 "$CLIENT --history 4096 --pipe vm1 -- $(shim_cmd vm1)"
 tmux_wait "encrypted console to vm1"
@@ -206,9 +207,9 @@ treal_pane h3 "$CLIENT --pipe vm2 -- $(shim_cmd vm2)"
 tmux_wait "encrypted console to vm2"
 tmux_ send-keys Enter
 guest_run 'echo P$((2+2))Q' P4Q
-tmux_ send-keys 'sleep 2; seq 100001 101000; echo LAST-$((5*5))-LINE' Enter Enter '~.'
+tmux_ send-keys "sleep 2; seq 100001 101000; echo LAST-\$((5*5))-LINE; touch $T_TMP/det2" Enter Enter '~.'
 [ "$(term_wait_rc)" = 0 ] || t_fail "vm2 detach"
-sleep 3
+t_wait 600 test -e "$T_TMP/det2" || t_fail "vm2: the guest did not print while detached"
 treal_pane h4 "$CLIENT --history 1024 --pipe vm2 -- $(shim_cmd vm2)"
 tmux_wait 'LAST-25-LINE'
 tmux_wait 'bytes of console output were lost while no session was attached (before the replayed history above)'
