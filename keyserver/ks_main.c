@@ -28,6 +28,7 @@
 #include "keys.h"
 #include "log.h"
 #include "secmem.h"
+#include "pidfile.h"
 #include "ks_http.h"
 
 #define DEFAULT_STATE_DIR	"/var/lib/sccrypt-keyserver"
@@ -202,10 +203,14 @@ unix_listen(const char *path)
 		return -1;
 	}
 	strcpy(sun.sun_path, path);
-	/* Replace a stale socket, never any other kind of file. */
+	/* Replace a stale socket, never a live one nor another kind of file. */
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			sc_error("%s exists and is not a socket", path);
+			return -1;
+		}
+		if (sc_unix_socket_live(path, SOCK_STREAM)) {
+			sc_error("%s is in use: another key server listens there", path);
 			return -1;
 		}
 		unlink(path);
@@ -338,6 +343,9 @@ main(int argc, char **argv)
 	struct ks_signer *signer = NULL;
 	uint8_t token_hash[32], pk[32];
 	char fp[SC_FINGERPRINT_LEN], *owned[3] = { NULL, NULL, NULL };
+	char *pidpath = NULL;
+	long other = 0;
+	int pidfd = -1;
 	sigset_t set;
 	int c, r, created = 0, signer_pid = 0, tcp_fd = -1, unix_fd = -1, sig;
 
@@ -431,6 +439,19 @@ main(int argc, char **argv)
 		return 0;
 	}
 
+	/*
+	 * One server per state directory: its pid file stays locked while we
+	 * run (a second one would share the database and take the operator
+	 * socket over).
+	 */
+	if (!o.print_pubkey) {
+		pidpath = join(o.state_dir, "keyserver.pid");
+		if ((r = sc_pidfile_lock(pidpath, &pidfd, &other)) == SC_ERR_BUSY)
+			sc_die(1, "already running, pid %ld (%s is locked)", other,
+			    pidpath);
+		if (r < 0)
+			sc_warn("cannot lock %s: %s", pidpath, strerror(errno));
+	}
 	/* Sockets first (may need root), then the signer, then drop privileges. */
 	if (!o.print_pubkey) {
 		if (strcmp(o.listen, "none") != 0 &&
@@ -543,6 +564,9 @@ main(int argc, char **argv)
 	signer->close(signer);
 	if (o.unix_path != NULL)
 		unlink(o.unix_path);
+	if (pidpath != NULL)
+		sc_pidfile_release(pidpath, pidfd);
+	free(pidpath);
 	free(owned[0]);
 	free(owned[1]);
 	free(owned[2]);

@@ -27,6 +27,24 @@ op() {	# op METHOD PATH [curl args]: operator request; status in $ST
 		--unix-socket "$T_TMP/ks/op.sock" "$@" "http://localhost$p")
 }
 
+# ---- one server per state directory and operator socket (issue 17) ----
+set +e
+timeout 60 "$KS" -s "$T_TMP/ks" -l none -S "$T_TMP/ks/op2.sock" 2>"$T_TMP/ks2.log"
+rc=$?
+set -e
+[ "$rc" != 0 ] && grep -q "already running, pid $KSPID" "$T_TMP/ks2.log" ||
+	{ cat "$T_TMP/ks2.log" >&2; t_fail "a second key server on the same state directory: exit $rc"; }
+mkdir -m 700 "$T_TMP/ks3"
+set +e
+timeout 60 "$KS" -s "$T_TMP/ks3" -l none -S "$T_TMP/ks/op.sock" 2>"$T_TMP/ks3.log"
+rc=$?
+set -e
+[ "$rc" != 0 ] && grep -q "op.sock is in use" "$T_TMP/ks3.log" ||
+	{ cat "$T_TMP/ks3.log" >&2; t_fail "a key server on a live operator socket: exit $rc"; }
+op GET /v1/hosts
+[ "$ST" = 200 ] || t_fail "the first key server's operator socket after the refusals: $ST"
+t_pass "a second key server refuses: same state directory (already running, pid $KSPID), live operator socket (in use)"
+
 # ---- enrollment refuses policies that protect nothing (issue 12 item 6) ----
 openssl ecparam -name prime256v1 -genkey -noout -out "$T_TMP/ak.pem" 2>/dev/null
 openssl ec -in "$T_TMP/ak.pem" -pubout -out "$T_TMP/ak.pub" 2>/dev/null
