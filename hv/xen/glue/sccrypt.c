@@ -389,7 +389,7 @@ static long sccrypt_attach(const struct xen_sccrypt_attach *a)
 	return 0;
 
  fail_prot:
-	prot_clear(i);
+	prot_clear(sd - doms);
  fail:
 	spin_unlock(&sccrypt_lock);
 	destroy_ring_for_helper(&va, page);
