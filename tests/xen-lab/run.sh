@@ -553,7 +553,10 @@ session() {	# session NAME INPUT [relay options...]: output in $lab/NAME.out
 	input=$2
 	shift 2
 	set +e
-	printf '%s' "$input" | timeout 300 "$TERMBIN" --trust-hv-key "$fp" --pipe domu1 -- \
+	# --linger: the default second of quiet after the input ends is less
+	# than a TCG guest on a loaded host may take to answer.
+	printf '%s' "$input" | timeout 300 "$TERMBIN" --trust-hv-key "$fp" --pipe \
+	    --linger "${XL_LINGER_MS:-15000}" domu1 -- \
 	    "$RELAY" --capture "$lab/$name.cap" --log "$lab/$name.relay" "$@" -- $SHIM domu1 \
 	    >"$lab/$name.out" 2>"$lab/$name.err"
 	src=$?
