@@ -73,6 +73,7 @@ protect(struct fx *f)
 	f->cp->random(reg.vm_secret, sizeof(reg.vm_secret));
 	memcpy(reg.disk_key, f->disk, 32);
 	reg.disk_key_len = 32;
+	reg.generation = 1;
 	reg.options = SC_REG_OPT_HISTORY;
 	reg.acl_count = 1;
 	reg.acl[0].flags = SC_ACL_F_OWNER;

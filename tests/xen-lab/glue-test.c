@@ -131,6 +131,7 @@ protect(struct sc_xen_core *c, uint32_t domid, const uint8_t *uuid)
 	cp->random(reg.vm_secret, sizeof(reg.vm_secret));
 	cp->random(reg.disk_key, 32);
 	reg.disk_key_len = 32;
+	reg.generation = 1;
 	reg.acl_count = 1;
 	reg.acl[0].flags = SC_ACL_F_OWNER;
 	if (sc_x25519_keypair(cp, reg.acl[0].pubkey, owner_sk) != 0)
