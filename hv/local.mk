@@ -40,6 +40,17 @@ tests_unit_test_hv_ops_CPPFLAGS = $(HV_CPPFLAGS)
 tests_unit_test_hv_ops_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_hv_ops_LDADD = $(HV_LIBS) $(CMOCKA_LIBS)
 
+if BUILD_UNIT_TESTS
+check_PROGRAMS += tests/unit/test_hv_pump
+UNIT_TESTS += tests/unit/test_hv_pump
+TESTS += tests/unit/test_hv_pump
+endif
+tests_unit_test_hv_pump_SOURCES = tests/unit/test_hv_pump.c
+tests_unit_test_hv_pump_CPPFLAGS = $(HV_CPPFLAGS)
+tests_unit_test_hv_pump_CFLAGS = $(TEST_CFLAGS) -pthread
+tests_unit_test_hv_pump_LDFLAGS = $(AM_LDFLAGS) -pthread
+tests_unit_test_hv_pump_LDADD = $(HV_LIBS) $(CMOCKA_LIBS)
+
 # libFuzzer harness over the ops dispatcher
 fuzz_programs += tests/fuzz/fuzz_hv_dispatch
 tests_fuzz_fuzz_hv_dispatch_SOURCES = tests/fuzz/fuzz_hv_dispatch.c

@@ -420,7 +420,12 @@ dom_pending_empty(const struct sc_hv_domain *d)
 /*
  * Drain the out ring of a protected domain into its history buffer, as far
  * as the writer's unread output allows (with no writer the oldest bytes
- * are overwritten: the guest never stalls).
+ * are overwritten: the guest never stalls).  At most SC_HV_PUMP_MAX bytes
+ * per call: the guest moves out_prod while we read, and a guest that keeps
+ * it ahead of out_cons would otherwise hold the caller (inside Xen, a
+ * physical CPU under the core's lock) for as long as it likes.  That is
+ * one ring's worth, all the guest can have written before it signalled;
+ * what it writes meanwhile comes with its own signal.
  */
 static int
 dom_pump(struct sc_hv *hv, struct sc_hv_domain *d, size_t *moved)
@@ -432,13 +437,13 @@ dom_pump(struct sc_hv *hv, struct sc_hv_domain *d, size_t *moved)
 	*moved = 0;
 	if (!d->protected || d->broken)
 		return 0;
-	for (;;) {
+	while (*moved < SC_HV_PUMP_MAX) {
 		floor = dom_floor(d);
 		if (floor == UINT64_MAX)
 			room = d->hist_size;
 		else
 			room = (size_t)(floor + d->hist_size - d->head);
-		room = SC_MIN(room, SC_RING_OUT_SIZE);
+		room = SC_MIN(room, SC_HV_PUMP_MAX - *moved);
 		if (room == 0)
 			break;
 		if ((r = sc_ring_out_read(d->ring, hv->scratch_pt, room, &got)) != 0)

@@ -39,6 +39,7 @@
 #define SC_HV_MAX_SESSIONS	4	/* per domain: one writer + viewers */
 #define SC_HV_HISTORY_DEFAULT	65536	/* history buffer per domain */
 #define SC_HV_HISTORY_MIN	SC_RING_OUT_SIZE
+#define SC_HV_PUMP_MAX		SC_RING_OUT_SIZE	/* guest output moved per guest event or OUTPUT */
 #define SC_HV_SEEN_MAX		32	/* remembered handshake ephemerals per domain */
 #define SC_HV_CTRLQ_SIZE	4096	/* per-session queue of sealed control records */
 /*

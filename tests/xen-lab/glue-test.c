@@ -14,7 +14,11 @@
  *   - the event queue never grows past one entry per (domain, session);
  *     more distinct events than it holds end in one SC_EV_LOST;
  *   - with disk_check the platform hook refuses; detach queues
- *     SC_EV_DOMAIN_GONE and the domain is gone.
+ *     SC_EV_DOMAIN_GONE and the domain is gone; it scrubs the input the
+ *     guest consumed;
+ *   - a protected domain is never detached unless it is dying: the
+ *     refusal (SC_ERR_PROTECTED) changes nothing, not even the page; when
+ *     it is dying, the whole console page is scrubbed first.
  * Run by crypto-diff.sh.  Prints "glue-test: N checks, M failed".
  */
 #include <stdarg.h>
@@ -29,6 +33,9 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/ops.h"
+#include "core/blob.h"
+#include "core/crypto.h"
+#include "crypto/sc_crypto_ref.h"
 #include "hv/core/ring.h"
 #include "glue/sc_xen_core.h"
 
@@ -105,6 +112,62 @@ static struct sc_op_hdr rh;
 static const uint8_t *rpay;
 
 /* One op; the response header in rh, its payload at rpay. */
+static int call(struct sc_xen_core *c, uint16_t op, uint32_t domid, uint32_t arg,
+    const void *payload, size_t len);
+
+/* PROTECT domid (UUID uuid) with a fresh VM secret and one owner. */
+static int
+protect(struct sc_xen_core *c, uint32_t domid, const uint8_t *uuid)
+{
+	const struct sc_crypto *cp = sc_crypto_ref();
+	static struct sc_registration reg;
+	static uint8_t blob[SC_BLOB_MAX];
+	uint8_t owner_sk[32];
+	struct sc_buf b;
+	int r;
+
+	memset(&reg, 0, sizeof(reg));
+	memcpy(reg.uuid, uuid, SC_XEN_UUID_LEN);
+	cp->random(reg.vm_secret, sizeof(reg.vm_secret));
+	cp->random(reg.disk_key, 32);
+	reg.disk_key_len = 32;
+	reg.generation = 1;
+	reg.acl_count = 1;
+	reg.acl[0].flags = SC_ACL_F_OWNER;
+	if (sc_x25519_keypair(cp, reg.acl[0].pubkey, owner_sk) != 0)
+		return SC_ERR_INTERNAL;
+	sc_buf_init(&b, blob, sizeof(blob));
+	if ((r = sc_blob_seal(cp, &reg, sc_xen_core_pubkey(c), &b)) != 0)
+		return r;
+	sodium_memzero(&reg, sizeof(reg));
+	sodium_memzero(owner_sk, sizeof(owner_sk));
+	if ((r = call(c, SC_OP_PROTECT, domid, 0, blob, b.len)) != 0)
+		return r;
+	return rh.status;
+}
+
+/* The flags word of STATUS of domid, or 0xffffffff. */
+static uint32_t
+status_flags(struct sc_xen_core *c, uint32_t domid)
+{
+	if (call(c, SC_OP_STATUS, domid, 0, NULL, 0) != 0 || rh.status != 0 || rh.len < 4)
+		return 0xffffffffu;
+	return (uint32_t)rpay[0] | (uint32_t)rpay[1] << 8 | (uint32_t)rpay[2] << 16 |
+	    (uint32_t)rpay[3] << 24;
+}
+
+static bool
+all_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (b[i] != 0)
+			return false;
+	return true;
+}
+
 static int
 call(struct sc_xen_core *c, uint16_t op, uint32_t domid, uint32_t arg,
     const void *payload, size_t len)
@@ -213,13 +276,58 @@ main(void)
 	page.out_prod = page.out_cons + 4096;
 	check(sc_xen_core_guest_event(c, 7) == SC_ERR_CORRUPT, "corrupt ring not detected");
 
-	/* Detach. */
+	/* Detach: the consumed input ("ls\r") is scrubbed from the page. */
 	while (call(c, SC_OP_EVENT, 0, 0, NULL, 0) == 0 && rh.status == 0)
 		;
-	check(sc_xen_core_detach(c, 7) == 0, "detach failed");
+	check(memcmp(page.in, "ls\r", 3) == 0, "the consumed input is not where expected");
+	check(sc_xen_core_detach(c, 7, false) == 0, "detach failed");
+	check(all_zero(page.in, sizeof(page.in)), "detach left consumed input in the page");
 	check(call(c, SC_OP_EVENT, 0, 0, NULL, 0) == 0 && rh.status == 0 &&
 	    rh.domid == 7 && (rh.arg & SC_EV_DOMAIN_GONE), "no DOMAIN_GONE event");
-	check(sc_xen_core_detach(c, 7) == SC_ERR_NOTFOUND, "double detach accepted");
+	check(sc_xen_core_detach(c, 7, false) == SC_ERR_NOTFOUND, "double detach accepted");
+
+	/*
+	 * Issue 12 item 4: dom0 may not unprotect a live protected domain.
+	 * Domain 9 is protected, has printed something and has input it has
+	 * not read yet; detach as dom0 asks it (not dying) is refused and
+	 * leaves everything as it was; as domain_kill asks it (dying), it
+	 * goes and its whole console page is scrubbed first.
+	 */
+	{
+		static struct xencons_interface page9;
+		const char *secret = "root@vm9:~# cat /etc/shadow\r\n";
+
+		sc_ring_reset(&page9);
+		randombytes_buf(uuid, sizeof(uuid));
+		check(sc_xen_core_attach(c, 9, uuid, "vm9", &page9, 0) == 0, "attach of vm9");
+		unchecked = 0;
+		check(protect(c, 9, uuid) == 0, "PROTECT of vm9 (status %d)", rh.status);
+		check(unchecked == 1, "PROTECT without the disk-key check was not reported");
+		check(status_flags(c, 9) & SC_DOM_F_PROTECTED, "vm9 not protected");
+		check(sc_ring_guest_out_write(&page9, (const uint8_t *)secret,
+		    strlen(secret), &w) == 0 && w == strlen(secret), "vm9 guest write");
+		check(sc_xen_core_guest_event(c, 9) == 0, "vm9 guest event");
+		memcpy(page9.in, "typed", 5);
+		page9.in_prod = page9.in_cons = 5;
+		memcpy(page9.out + (page9.out_prod & (SC_RING_OUT_SIZE - 1)), "unread", 6);
+		page9.out_prod += 6;	/* not yet drained */
+
+		check(sc_xen_core_detach(c, 9, false) == SC_ERR_PROTECTED,
+		    "detach of a live protected domain accepted");
+		check(status_flags(c, 9) & SC_DOM_F_PROTECTED,
+		    "a refused detach unprotected vm9");
+		check(memcmp(page9.in, "typed", 5) == 0 &&
+		    memcmp(page9.out + strlen(secret), "unread", 6) == 0 &&
+		    page9.out_prod - page9.out_cons == 6, "a refused detach touched the page");
+		check(sc_xen_core_detach(c, 9, true) == 0, "detach of a dying protected domain");
+		check(all_zero(page9.in, sizeof(page9.in)) && all_zero(page9.out,
+		    sizeof(page9.out)), "the dying protected domain's page was not scrubbed");
+		check(page9.out_cons == page9.out_prod, "unread output left in the ring");
+		check(status_flags(c, 9) == 0xffffffffu && rh.status == SC_ERR_NOTFOUND,
+		    "vm9 still attached after detach (status %d)", rh.status);
+		while (call(c, SC_OP_EVENT, 0, 0, NULL, 0) == 0 && rh.status == 0)
+			;
+	}
 
 	/*
 	 * More distinct events than the queue holds (attach and detach
@@ -228,7 +336,7 @@ main(void)
 	 */
 	for (i = 0; i <= SC_XEN_EVQ_SIZE; i++) {
 		if (sc_xen_core_attach(c, 100 + i, uuid, "churn", &page, 0) != 0 ||
-		    sc_xen_core_detach(c, 100 + i) != 0)
+		    sc_xen_core_detach(c, 100 + i, false) != 0)
 			break;
 	}
 	check(i == SC_XEN_EVQ_SIZE + 1, "attach/detach churn stopped at %u", i);

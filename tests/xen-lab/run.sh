@@ -39,9 +39,12 @@
 #                    and the command never reaches the guest;
 #     then that a restarted xenconsoled leaves domu1 alone, that it never
 #     got domu1's console back while protected (its log of domu1 did not
-#     grow, `xl console domu1` finds no tty), that `sccrypt-xenctl detach`
-#     gives the console back to xenconsoled, and that with Debian's
-#     unpatched xenconsoled attach gives up with a clear error;
+#     grow, `xl console domu1` finds no tty), that dom0's DETACH of the
+#     protected domu1 is refused (-EPERM; the console stays encrypted),
+#     that attach + detach of the unprotected domu2 gives its console back
+#     to xenconsoled, that with Debian's unpatched xenconsoled attach gives
+#     up with a clear error, and that xl destroy of the protected domu1
+#     completes (Xen lets go of a dying domain);
 #  6. prints a summary; exit 0 only if every check passed.
 #
 # With -f (or XL_FLASK=1) the hypervisor is the FLASK build (build-xen.sh
@@ -207,7 +210,10 @@ cc -O2 -Wall -Wextra -Werror -o "$stage/usr/local/sbin/sccrypt-xen-probe" \
     xl_die "cannot build the dom0 probe"
 # The hypercall probe: static, so the same binary runs in dom0 and in the
 # busybox domU (access control of sccrypt_op, the xsm-dummy check).
-cc -static -O2 -Wall -Wextra -Werror -o "$stage/usr/local/sbin/sccrypt-hcall-probe" \
+opsv=$(sed -n 's/^#define SC_OPS_VERSION[[:space:]]*\([0-9][0-9]*\).*/\1/p' "$top/lib/core/ops.h")
+[ -n "$opsv" ] || xl_die "no SC_OPS_VERSION in lib/core/ops.h"
+cc -static -O2 -Wall -Wextra -Werror -DSC_OPS_VERSION="$opsv" \
+    -o "$stage/usr/local/sbin/sccrypt-hcall-probe" \
     "$top/tests/xen-lab/sccrypt-hcall-probe.c" ||
     xl_die "cannot build the hypercall probe (static; libc6-dev's libc.a)"
 
@@ -550,7 +556,10 @@ session() {	# session NAME INPUT [relay options...]: output in $lab/NAME.out
 	input=$2
 	shift 2
 	set +e
-	printf '%s' "$input" | timeout 300 "$TERMBIN" --trust-hv-key "$fp" --pipe domu1 -- \
+	# --linger: the default second of quiet after the input ends is less
+	# than a TCG guest on a loaded host may take to answer.
+	printf '%s' "$input" | timeout 300 "$TERMBIN" --trust-hv-key "$fp" --pipe \
+	    --linger "${XL_LINGER_MS:-15000}" domu1 -- \
 	    "$RELAY" --capture "$lab/$name.cap" --log "$lab/$name.relay" "$@" -- $SHIM domu1 \
 	    >"$lab/$name.out" 2>"$lab/$name.err"
 	src=$?
@@ -655,22 +664,67 @@ else
 	result FAIL released "$rel (log at takeover: $(xcfield "$xca" log-bytes) bytes)"
 fi
 
-# Detach gives the console back: xenconsoled connects it again.
-gb=$($SSH 'sccrypt-xenctl detach domu1 2>&1; id=$(xl domid domu1); i=0
+# Issue 12 item 4: dom0 cannot unprotect the live protected domu1.  The
+# DETACH hypercall itself (the probe, past the XSM hook: dom0 has the
+# privilege) and sccrypt-xenctl detach are refused with -EPERM, Xen logs
+# the refusal, and nothing changed: console/type is still sccrypt,
+# xenconsoled did not get the console back (no tty, its log of domu1 did
+# not grow, it maps only domu2's page), dom0 still cannot map the page,
+# and a new session still runs encrypted (no plaintext on the wire).
+# Before the fix the probe's DETACH returned 0 and xenconsoled reconnected
+# domu1's console in clear.
+dr=$($SSH 'id=$(xl domid domu1)
+	sccrypt-hcall-probe detach:$id
+	sccrypt-xenctl detach domu1 >/tmp/xenctl-detach.out 2>&1; echo "xenctl-rc=$?"
+	echo "xenctl: $(tr "\n" " " </tmp/xenctl-detach.out)"
+	sleep 3
+	echo "type=$(xenstore-read /local/domain/$id/console/type 2>/dev/null || echo absent)"
+	echo "tty=$(xenstore-read /local/domain/$id/console/tty 2>/dev/null || echo absent)"
+	echo "log-bytes=$(stat -c %s /var/log/xen/console/guest-domu1.log 2>/dev/null || echo none)"
+	echo "gntdev-maps=$(grep -c /dev/xen/gntdev /proc/$(cat /run/xenconsoled.pid)/maps)"
+	sccrypt-xen-probe $id $(xenstore-read /local/domain/$id/console/ring-ref)' 2>&1 | tr -d '\r') || true
+printf '%s\n' "$dr" >"$lab/detach-refused.out"
+drline() { printf '%s\n' "$dr" | sed -n "s/^$1=//p" | head -n 1; }
+dmarker="DRF$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')"
+session detach-refused-session "
+echo $dmarker-\$((8*8))
+"
+if [ "$(hline "$dr" detach)" = "detach: rc=-1 (EPERM)" ] &&
+    [ "$(drline xenctl-rc)" = 1 ] &&
+    printf '%s' "$dr" | grep -q "^xenctl: .*refused by the hypervisor: a protected domain keeps its encrypted console" &&
+    grep -a -q "sccrypt: d$d1 is protected: detach refused" "$lab/serial.log" &&
+    [ "$(drline type)" = sccrypt ] && [ "$(drline tty)" = absent ] &&
+    [ "$(drline log-bytes)" = "$(xcfield "$xca" log-bytes)" ] && [ "$(drline gntdev-maps)" = 1 ] &&
+    printf '%s' "$dr" | grep -q 'foreign-map: refused' && printf '%s' "$dr" | grep -q 'grant-map: refused' &&
+    grep -q "$dmarker-64" "$lab/detach-refused-session.out" &&
+    ! grep -q "$dmarker" "$lab/detach-refused-session.cap.c2s" "$lab/detach-refused-session.cap.s2c"; then
+	result PASS detach-refused "dom0's DETACH of the protected domu1: hypercall -EPERM, sccrypt-xenctl detach refused (exit 1), Xen logged the refusal; console/type still sccrypt, no tty, xenconsoled's log of domu1 unchanged, page still unmappable, and a new session still runs encrypted (64 came back, no plaintext relayed)"
+else
+	result FAIL detach-refused "$(printf '%s' "$dr" | tr '\n' ' ') session: $(tail -n 2 "$lab/detach-refused-session.err" 2>/dev/null | tr '\n' ' ')"
+fi
+
+# Detach gives the console of an attached but unprotected domain back:
+# domu2 is handed over (xenconsoled lets go) and detached again, and
+# xenconsoled connects it anew.
+gmarker="GB$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')"
+gb=$($SSH 'id=$(xl domid domu2)
+	sccrypt-xenctl attach domu2 2>&1; echo "attach-rc=$?"
+	echo "tty-attached=$(xenstore-read /local/domain/$id/console/tty 2>/dev/null || echo absent)"
+	sccrypt-xenctl detach domu2 2>&1; i=0
 	until t=$(xenstore-read /local/domain/$id/console/tty 2>/dev/null) && [ -n "$t" ]; do
 		i=$((i + 1)); [ "$i" -lt 30 ] || break; sleep 1
 	done
 	echo "tty=$t"
-	printf "echo GB-\$((5*5))\r" >"$t"
+	printf "echo '"$gmarker"'-\$((5*5))\r" >"$t"
 	i=0
-	until grep -q GB-25 /var/log/xen/console/guest-domu1.log; do
+	until grep -q '"$gmarker"'-25 /var/log/xen/console/guest-domu2.log; do
 		i=$((i + 1)); [ "$i" -lt 60 ] || break; sleep 2
 	done
-	echo "gb=$(grep -c GB-25 /var/log/xen/console/guest-domu1.log)"' 2>&1 | tr -d '\r' | tr '\n' ' ') || true
+	echo "gb=$(grep -c '"$gmarker"'-25 /var/log/xen/console/guest-domu2.log)"' 2>&1 | tr -d '\r' | tr '\n' ' ') || true
 printf '%s\n' "$gb" >"$lab/xc-give-back.out"
 case $gb in
-*"detached"*tty=/dev/pts/*gb=[1-9]*)
-	result PASS give-back "sccrypt-xenctl detach: xenconsoled connected domu1 again ($(xcfield "$gb" tty)), typed input ran in the guest" ;;
+*"attached"*attach-rc=0*tty-attached=absent*"detached"*tty=/dev/pts/*gb=[1-9]*)
+	result PASS give-back "unprotected domu2: sccrypt-xenctl attach took it from xenconsoled, detach gave it back: xenconsoled connected it again ($(xcfield "$gb" tty)), typed input ran in the guest" ;;
 *)	result FAIL give-back "$gb" ;;
 esac
 
@@ -679,12 +733,12 @@ esac
 up=$($SSH 'kill $(cat /run/xenconsoled.pid); sleep 2; rm -f /run/xenconsoled.pid
 	/usr/lib/xen-4.17/bin/xenconsoled.debian --pid-file /run/xenconsoled.pid \
 	    --log=guest --log-dir=/var/log/xen/console
-	id=$(xl domid domu1); i=0
+	id=$(xl domid domu2); i=0
 	until [ -s /run/xenconsoled.pid ] &&
-	    [ "$(ls -l /proc/$(cat /run/xenconsoled.pid)/fd 2>/dev/null | grep -c /dev/xen/evtchn)" -ge 2 ]; do
+	    [ "$(ls -l /proc/$(cat /run/xenconsoled.pid)/fd 2>/dev/null | grep -c /dev/xen/evtchn)" -ge 1 ]; do
 		i=$((i + 1)); [ "$i" -lt 30 ] || break; sleep 1
 	done
-	sccrypt-xenctl attach -w 3 domu1 2>&1; echo "rc=$?"
+	sccrypt-xenctl attach -w 3 domu2 2>&1; echo "rc=$?"
 	sleep 1
 	echo "type=$(xenstore-read /local/domain/$id/console/type)"
 	echo "tty=$(xenstore-read /local/domain/$id/console/tty 2>/dev/null || echo absent)"' 2>&1 |
@@ -695,6 +749,25 @@ case $up in
 	result PASS unpatched-refused "Debian's xenconsoled keeps the console: attach gave up after 3 s saying the port is still bound to domain 0, and restored console/type" ;;
 *)	result FAIL unpatched-refused "$up" ;;
 esac
+
+# The protected domain goes when it is destroyed: domain_kill() detaches
+# it (the dying case), xl destroy completes and no zombie is left; DETACH
+# afterwards finds nothing.
+ds=$($SSH 'id=$(xl domid domu1)
+	timeout 120 xl destroy domu1; echo "destroy-rc=$?"
+	i=0
+	while xl list | grep -q -e "^domu1 " -e "(null)"; do
+		i=$((i + 1)); [ "$i" -lt 30 ] || break; sleep 1
+	done
+	echo "left=$(xl list | grep -c -e "^domu1 " -e "(null)")"
+	sccrypt-hcall-probe detach:$id' 2>&1 | tr -d '\r') || true
+printf '%s\n' "$ds" >"$lab/destroy.out"
+if printf '%s' "$ds" | grep -q '^destroy-rc=0$' && printf '%s' "$ds" | grep -q '^left=0$' &&
+    printf '%s' "$ds" | grep -q '^detach: rc=-2 (ENOENT)$'; then
+	result PASS destroy-protected "xl destroy of the protected domu1 completed, no zombie domain, and the hypervisor had let go of it (DETACH afterwards: -ENOENT)"
+else
+	result FAIL destroy-protected "$(printf '%s' "$ds" | tr '\n' ' ')"
+fi
 
 # FLASK: no AVC message in Xen's log but the expected denials of domu2's
 # sccrypt_op calls and one known kind that is not SCCrypt's: dom0-init.sh

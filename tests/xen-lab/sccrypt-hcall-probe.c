@@ -50,9 +50,14 @@ typedef struct privcmd_hypercall {
 #define SCCRYPT_OP_ATTACH	2
 #define SCCRYPT_OP_DETACH	3
 
-/* lib/core/ops.h */
+/*
+ * lib/core/ops.h.  The header version comes from there at build time
+ * (run.sh: -DSC_OPS_VERSION=...), so the probe follows a version bump.
+ */
 #define SC_OPS_MAGIC		0x504f4353u
-#define SC_OPS_VERSION		1
+#ifndef SC_OPS_VERSION
+#error "build with -DSC_OPS_VERSION=<lib/core/ops.h's SC_OPS_VERSION>"
+#endif
 #define SC_OP_HDR_LEN		32
 #define SC_OP_GET_INFO		1
 #define SC_OP_PROTECT		3

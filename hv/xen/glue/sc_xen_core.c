@@ -215,11 +215,59 @@ sc_xen_core_attach(struct sc_xen_core *c, uint32_t domid,
 	return 0;
 }
 
-int
-sc_xen_core_detach(struct sc_xen_core *c, uint32_t domid)
+static struct sc_hv_domain *
+core_domain(struct sc_xen_core *c, uint32_t domid)
 {
+	unsigned i;
+
+	for (i = 0; i < c->hv->max_domains; i++)
+		if (c->hv->dom[i].used && c->hv->dom[i].domid == domid)
+			return &c->hv->dom[i];
+	return NULL;
+}
+
+/*
+ * Scrub the console page before the platform lets go of it.  The `in`
+ * slots outside [in_cons, in_prod) are ours (we produce `in`): the guest
+ * has consumed them or never will read them, so zeroing them races with
+ * nothing.  A protected domain's page is only given up when the domain is
+ * dying: then all of it goes, whatever the guest left unread.
+ */
+static void
+core_scrub_ring(struct sc_xen_core *c, struct sc_hv_domain *d)
+{
+	struct xencons_interface *r = d->ring;
+	const struct sc_crypto *cp = c->hv->cp;
+	uint32_t cons, prod, used, i;
+
+	if (r == NULL)
+		return;
+	if (d->protected) {
+		cp->memzero(r->in, sizeof(r->in));
+		cp->memzero(r->out, sizeof(r->out));
+		SC_RING_STORE(&r->out_cons, SC_RING_LOAD(&r->out_prod));
+		return;
+	}
+	cons = SC_RING_LOAD(&r->in_cons);
+	prod = SC_RING_LOAD(&r->in_prod);
+	used = prod - cons;
+	if (used > SC_RING_IN_SIZE)	/* corrupt indices: the guest reads garbage anyway */
+		used = 0;
+	for (i = 0; i < SC_RING_IN_SIZE - used; i++)
+		r->in[(prod + i) & (SC_RING_IN_SIZE - 1)] = 0;
+}
+
+int
+sc_xen_core_detach(struct sc_xen_core *c, uint32_t domid, bool dying)
+{
+	struct sc_hv_domain *d = core_domain(c, domid);
 	int r;
 
+	if (d == NULL)
+		return SC_ERR_NOTFOUND;
+	if (d->protected && !dying)
+		return SC_ERR_PROTECTED;
+	core_scrub_ring(c, d);
 	if ((r = sc_hv_domain_remove(c->hv, domid)) != 0)
 		return r;
 	xen_notify_dom0(c, domid, 0, SC_EV_DOMAIN_GONE);

@@ -60,11 +60,21 @@ const uint8_t *sc_xen_core_pubkey(const struct sc_xen_core *c);
 int	sc_xen_core_call(struct sc_xen_core *c, const uint8_t *req, size_t len,
 	    uint8_t *resp, size_t cap, size_t *resp_len);
 
-/* Add / remove a domain whose console page is mapped at ring. */
+/* Add a domain whose console page is mapped at ring. */
 int	sc_xen_core_attach(struct sc_xen_core *c, uint32_t domid,
 	    const uint8_t uuid[SC_XEN_UUID_LEN], const char *name, void *ring,
 	    size_t history);
-int	sc_xen_core_detach(struct sc_xen_core *c, uint32_t domid);
+/*
+ * Remove a domain.  A protected domain never becomes unprotected
+ * (PROTOCOL.md §8): unless it is dying (the toolstack destroys it), its
+ * removal is refused with SC_ERR_PROTECTED and nothing changes.  Before a
+ * domain is removed its console page is scrubbed, since the platform then
+ * hands the page back (to the guest alone, or to a console daemon): the
+ * `in` bytes the guest has consumed always (keystrokes), and, for a
+ * protected domain, all of `in` and `out`, with the out ring marked
+ * consumed.  SC_ERR_NOTFOUND if domid is not attached.
+ */
+int	sc_xen_core_detach(struct sc_xen_core *c, uint32_t domid, bool dying);
 /* The guest signalled its console event channel. */
 int	sc_xen_core_guest_event(struct sc_xen_core *c, uint32_t domid);
 /* Events queued, not yet fetched (for tests and the debug key). */

@@ -40,6 +40,7 @@
 #define SC_ERR_INVAL		(-3)
 #define SC_ERR_NOTFOUND		(-19)
 #define SC_ERR_BUSY		(-23)
+#define SC_ERR_PROTECTED	(-29)
 
 #define SCCRYPT_MAX_DOMAINS	64
 #define SCCRYPT_ARENA_DEFAULT	(4u << 20)	/* history buffers, all domains */
@@ -251,18 +252,29 @@ static void cf_check sccrypt_guest_notification(struct vcpu *v, unsigned int por
 
 /* ---- attach / detach --------------------------------------------------- */
 
-static void detach_locked(struct sccrypt_dom *sd)
+/*
+ * Let go of an attached domain, in this order: the core (which refuses a
+ * protected domain that is not dying, and scrubs the console page), then
+ * the protection of the page, the event channel (back to unbound for dom0
+ * unless the domain is dying) and the page references.
+ */
+static long detach_locked(struct sccrypt_dom *sd, bool dying)
 {
 	unsigned int i = sd - doms;
+	int rc;
 
+	rc = sc_xen_core_detach(core, sd->domid, dying);
+	if ( rc == SC_ERR_PROTECTED )
+		return -EPERM;
+	/* SC_ERR_NOTFOUND: a failed attach, the core never had it. */
 	prot_clear(i);
-	(void)sc_xen_core_detach(core, sd->domid);
 	if ( !sd->d->is_dying )
 		evtchn_unbind_xen_loopback(sd->d, sd->xport, sd->gport,
 		                           hardware_domain ? hardware_domain->domain_id : 0);
 	destroy_ring_for_helper(&sd->va, sd->page);
 	put_domain(sd->d);
 	memset(sd, 0, sizeof(*sd));
+	return 0;
 }
 
 static int errno_of(int sc)
@@ -273,6 +285,7 @@ static int errno_of(int sc)
 	case SC_ERR_ALLOC:	return -ENOMEM;
 	case SC_ERR_BUSY:	return -EBUSY;
 	case SC_ERR_NOTFOUND:	return -ENOENT;
+	case SC_ERR_PROTECTED:	return -EPERM;
 	default:		return -EINVAL;
 	}
 }
@@ -313,17 +326,6 @@ static long sccrypt_attach(const struct xen_sccrypt_attach *a)
 		rcu_unlock_domain(d);
 		return rc;
 	}
-	/*
-	 * An existing grant mapping of the page (xenconsoled's, of
-	 * GNTTAB_RESERVED_CONSOLE, or of any other entry) would survive
-	 * protection: refuse; the console must not have been connected.
-	 */
-	if ( gnttab_mfn_pinned(d, page_to_mfn(page)) )
-	{
-		destroy_ring_for_helper(&va, page);
-		rcu_unlock_domain(d);
-		return -EBUSY;
-	}
 
 	spin_lock(&sccrypt_lock);
 	if ( dom_find(d->domain_id) != NULL )
@@ -342,10 +344,26 @@ static long sccrypt_attach(const struct xen_sccrypt_attach *a)
 		rc = -ENOSPC;
 		goto fail;
 	}
+	/*
+	 * Protect first, then look for grant pins (prot_set() ends with a full
+	 * barrier).  A map or copy that read the table before the page was
+	 * protected has pinned the active entry under its lock by the time
+	 * the scan takes that lock, and one after it sees the protection; the
+	 * other order left a window where a map slipped in between the check
+	 * and the protection and kept the page.  An existing grant mapping
+	 * (xenconsoled's of GNTTAB_RESERVED_CONSOLE, or of any other entry)
+	 * would survive protection: refuse; the console must not be connected.
+	 */
+	prot_set(i, page_to_mfn(page));
+	if ( gnttab_mfn_pinned(d, page_to_mfn(page)) )
+	{
+		rc = -EBUSY;
+		goto fail_prot;
+	}
 	rc = evtchn_bind_xen_loopback(d, a->port, sccrypt_guest_notification,
 	                              &xport);
 	if ( rc )
-		goto fail;
+		goto fail_prot;
 	get_knownalive_domain(d);
 	sd->d = d;
 	sd->domid = d->domain_id;
@@ -353,12 +371,11 @@ static long sccrypt_attach(const struct xen_sccrypt_attach *a)
 	sd->xport = xport;
 	sd->page = page;
 	sd->va = va;
-	prot_set(i, page_to_mfn(page));
 	rc = errno_of(sc_xen_core_attach(core, d->domain_id, a->uuid, name, va,
 	                                 a->history));
 	if ( rc )
 	{
-		detach_locked(sd);
+		(void)detach_locked(sd, false);
 		spin_unlock(&sccrypt_lock);
 		rcu_unlock_domain(d);
 		return rc;
@@ -371,6 +388,8 @@ static long sccrypt_attach(const struct xen_sccrypt_attach *a)
 	rcu_unlock_domain(d);
 	return 0;
 
+ fail_prot:
+	prot_clear(sd - doms);
  fail:
 	spin_unlock(&sccrypt_lock);
 	destroy_ring_for_helper(&va, page);
@@ -386,16 +405,28 @@ static long sccrypt_detach(domid_t domid)
 
 	d = rcu_lock_domain_by_id(domid);
 	rc = xsm_sccrypt_op(XSM_PRIV, d, SCCRYPT_OP_DETACH);
-	if ( d != NULL )
-		rcu_unlock_domain(d);
 	if ( rc )
-		return rc;
+		goto out;
+	/*
+	 * The privilege to detach is not enough for a protected domain: that
+	 * would hand its console, logged-in shell and all, back to dom0 in
+	 * clear.  The core refuses (-EPERM) unless the domain is dying; its
+	 * console is let go by domain_kill() (sccrypt_domain_kill()).
+	 */
 	spin_lock(&sccrypt_lock);
 	sd = dom_find(domid);
-	if ( sd != NULL )
-		detach_locked(sd);
+	if ( sd == NULL )
+		rc = -ENOENT;
+	else
+		rc = detach_locked(sd, sd->d->is_dying);
 	spin_unlock(&sccrypt_lock);
-	return sd != NULL ? 0 : -ENOENT;
+	if ( rc == -EPERM )
+		printk(XENLOG_WARNING "sccrypt: d%u is protected: detach refused\n",
+		       domid);
+ out:
+	if ( d != NULL )
+		rcu_unlock_domain(d);
+	return rc;
 }
 
 /* Called by domain_kill(): nothing of ours may keep the domain alive. */
@@ -405,7 +436,7 @@ void sccrypt_domain_kill(struct domain *d)
 
 	spin_lock(&sccrypt_lock);
 	if ( core != NULL && (sd = dom_find(d->domain_id)) != NULL && sd->d == d )
-		detach_locked(sd);
+		(void)detach_locked(sd, true);
 	spin_unlock(&sccrypt_lock);
 }
 

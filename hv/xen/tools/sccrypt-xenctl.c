@@ -21,7 +21,9 @@
  * until the guest's port is unbound and the hypervisor accepts; on failure
  * console/type is put back so that xenconsoled reconnects.  Detach sets
  * console/type back to "xenconsoled", which makes xenconsoled connect the
- * console again.
+ * console again; the hypervisor refuses to detach a protected domain
+ * (EPERM: it keeps its encrypted console until it is destroyed), and then
+ * nothing changes.
  *
  * Everything read from xenstore is validated: the toolstack and, for parts,
  * the guest can write there.  The hypervisor checks the page's owner.
@@ -475,7 +477,12 @@ cmd_detach(xencall_handle *xc, struct xs_handle *xs, uint32_t domid)
 	memset(&dt, 0, sizeof(dt));
 	dt.domid = (uint16_t)domid;
 	if (hypercall(xc, SCX_OP_DETACH, &dt, sizeof(dt), NULL, sizeof(dt)) < 0) {
-		sc_error("detach domain %u: %s", domid, strerror(errno));
+		if (errno == EPERM)
+			sc_error("detach domain %u: refused by the hypervisor: a "
+			    "protected domain keeps its encrypted console until "
+			    "it is destroyed", domid);
+		else
+			sc_error("detach domain %u: %s", domid, strerror(errno));
 		return 1;
 	}
 	/* The port is unbound and the page unmapped: xenconsoled may have it. */

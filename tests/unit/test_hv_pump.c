@@ -1,0 +1,247 @@
+/*
+ * test_hv_pump.c — a guest cannot keep the hv core busy (issue 14 item 1).
+ *
+ * Inside Xen, sc_hv_guest_event() runs on the guest's EVTCHNOP_send, on a
+ * physical CPU, under the core's lock.  A guest with a second vCPU can
+ * move out_prod while the core drains its out ring: here a thread plays
+ * that vCPU and keeps out_prod = out_cons + ring size, as fast as it can,
+ * while the test calls sc_hv_guest_event() for a protected domain with no
+ * writer (its normal idle state, where nothing else limits the drain).
+ * Every call must return having moved at most SC_HV_PUMP_MAX bytes; the
+ * unbounded loop it replaces returned only when the guest stopped.
+ */
+#define _GNU_SOURCE 1
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <setjmp.h>
+#include <string.h>
+#include <time.h>
+#include <pthread.h>
+#include <cmocka.h>
+
+#include "core/err.h"
+#include "core/buf.h"
+#include "core/crypto.h"
+#include "core/blob.h"
+#include "core/ops.h"
+#include "hv/core/hv.h"
+#include "hv/client/hvclient.h"
+
+#define DOMID		3
+#define ARENA		(128 * 1024)
+#define HAMMER_BYTES	(4u << 20)	/* the guest stops after this much */
+#define DEADLINE_S	120		/* a broken build must not hang the suite */
+
+struct fx {
+	struct sc_hv		*hv;
+	uint8_t			*arena;
+	const struct sc_crypto	*cp;
+	struct xencons_interface ring;
+	uint8_t			 uuid[SC_UUID_LEN];
+	uint8_t			 disk[32];
+	uint8_t			 resp[SC_OP_MAX];
+};
+
+static int
+hook_disk(void *arg, uint32_t domid, const uint8_t uuid[16], const uint8_t *key,
+    size_t len)
+{
+	struct fx *f = arg;
+
+	(void)domid;
+	if (memcmp(uuid, f->uuid, 16) != 0 || len != 32 || memcmp(key, f->disk, 32) != 0)
+		return SC_ERR_DISKKEY;
+	return 0;
+}
+
+/* PROTECT DOMID with one owner, history replay on; returns the status. */
+static int
+protect(struct fx *f)
+{
+	struct sc_registration reg;
+	uint8_t blob[SC_BLOB_MAX], req[SC_OP_MAX], owner_sk[32];
+	const uint8_t *rp;
+	struct sc_op_hdr rh;
+	struct sc_buf b;
+	size_t rlen;
+
+	memset(&reg, 0, sizeof(reg));
+	memcpy(reg.uuid, f->uuid, 16);
+	f->cp->random(reg.vm_secret, sizeof(reg.vm_secret));
+	memcpy(reg.disk_key, f->disk, 32);
+	reg.disk_key_len = 32;
+	reg.generation = 1;
+	reg.options = SC_REG_OPT_HISTORY;
+	reg.acl_count = 1;
+	reg.acl[0].flags = SC_ACL_F_OWNER;
+	assert_int_equal(sc_x25519_keypair(f->cp, reg.acl[0].pubkey, owner_sk), 0);
+	sc_buf_init(&b, blob, sizeof(blob));
+	assert_int_equal(sc_blob_seal(f->cp, &reg, sc_hv_pubkey(f->hv), &b), 0);
+	f->cp->memzero(&reg, sizeof(reg));
+	f->cp->memzero(owner_sk, sizeof(owner_sk));
+	rlen = b.len;
+	sc_buf_init(&b, req, sizeof(req));
+	assert_int_equal(sc_hvc_op_build(&b, SC_OP_PROTECT, DOMID, 0, 0, 1, blob, rlen), 0);
+	assert_int_equal(sc_hv_dispatch(f->hv, req, b.len, f->resp, sizeof(f->resp), &rlen), 0);
+	assert_int_equal(sc_hvc_op_parse(f->resp, rlen, &rh, &rp), 0);
+	return rh.status;
+}
+
+static int
+setup(void **state)
+{
+	struct sc_hv_platform pf;
+	struct fx *f = calloc(1, sizeof(*f));
+	uint8_t sk[32];
+
+	assert_non_null(f);
+	f->cp = sc_crypto_sodium();
+	f->hv = calloc(1, sc_hv_size(4));
+	f->arena = calloc(1, ARENA);
+	assert_non_null(f->hv);
+	assert_non_null(f->arena);
+	f->cp->random(f->uuid, sizeof(f->uuid));
+	f->cp->random(f->disk, sizeof(f->disk));
+	sc_ring_reset(&f->ring);
+	memset(&pf, 0, sizeof(pf));
+	pf.arg = f;
+	pf.check_disk_key = hook_disk;
+	f->cp->random(sk, sizeof(sk));
+	assert_int_equal(sc_hv_init(f->hv, f->cp, &pf, sk, SC_HV_NO_PCR, f->arena,
+	    ARENA, 4), 0);
+	f->cp->memzero(sk, sizeof(sk));
+	assert_int_equal(sc_hv_domain_add(f->hv, DOMID, f->uuid, "vm3", &f->ring, 0), 0);
+	assert_int_equal(protect(f), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	sc_hv_wipe(f->hv);
+	free(f->hv);
+	free(f->arena);
+	free(f);
+	return 0;
+}
+
+/* The guest's second vCPU. */
+struct hammer {
+	struct xencons_interface *ring;
+	uint32_t	 start;		/* out_cons when it began */
+	int		 stop;		/* set by the test when it gives up */
+	int		 done;		/* set when HAMMER_BYTES were consumed */
+	unsigned long	 stores;
+};
+
+static void *
+hammer_main(void *arg)
+{
+	struct hammer *h = arg;
+	uint32_t cons;
+
+	for (;;) {
+		cons = __atomic_load_n(&h->ring->out_cons, __ATOMIC_ACQUIRE);
+		if (cons - h->start >= HAMMER_BYTES ||
+		    __atomic_load_n(&h->stop, __ATOMIC_RELAXED))
+			break;
+		/* Never more than a ring ahead of the consumer: a valid ring. */
+		__atomic_store_n(&h->ring->out_prod, cons + SC_RING_OUT_SIZE,
+		    __ATOMIC_RELEASE);
+		h->stores++;
+	}
+	__atomic_store_n(&h->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static const struct sc_hv_domain *
+dom(const struct fx *f)
+{
+	unsigned i;
+
+	for (i = 0; i < f->hv->max_domains; i++)
+		if (f->hv->dom[i].used && f->hv->dom[i].domid == DOMID)
+			return &f->hv->dom[i];
+	fail_msg("domain %d is not in the table", DOMID);
+	return NULL;
+}
+
+static void
+test_guest_event_bounded(void **state)
+{
+	struct fx *f = *state;
+	const struct sc_hv_domain *d = dom(f);
+	struct hammer h;
+	pthread_t tid;
+	uint64_t before, moved, max = 0, total = 0;
+	unsigned long calls = 0;
+	time_t deadline = time(NULL) + DEADLINE_S;
+
+	assert_true(d->protected);
+	assert_int_equal(d->writer, -1);	/* no session: nothing else bounds the drain */
+	memset(&h, 0, sizeof(h));
+	h.ring = &f->ring;
+	h.start = f->ring.out_cons;
+	assert_int_equal(pthread_create(&tid, NULL, hammer_main, &h), 0);
+	while (!__atomic_load_n(&h.done, __ATOMIC_ACQUIRE)) {
+		if (time(NULL) > deadline) {
+			__atomic_store_n(&h.stop, 1, __ATOMIC_RELAXED);
+			break;
+		}
+		before = d->head;
+		assert_int_equal(sc_hv_guest_event(f->hv, DOMID), 0);
+		moved = d->head - before;
+		total += moved;
+		if (moved > max)
+			max = moved;
+		calls++;
+	}
+	assert_int_equal(pthread_join(tid, NULL), 0);
+	print_message("%lu guest events, %llu bytes moved, at most %llu per call; "
+	    "%lu guest stores\n", calls, (unsigned long long)total,
+	    (unsigned long long)max, h.stores);
+	assert_false(h.stop);			/* finished before the deadline */
+	assert_true(total >= HAMMER_BYTES);	/* the guest really was draining */
+	assert_true(max > 0);
+	assert_true(max <= SC_HV_PUMP_MAX);
+	assert_false(d->broken);
+}
+
+/* A guest that signals once with a full ring: all of it moves in one call. */
+static void
+test_guest_event_full_ring(void **state)
+{
+	struct fx *f = *state;
+	const struct sc_hv_domain *d = dom(f);
+	uint8_t data[SC_RING_OUT_SIZE];
+	uint64_t before = d->head;
+	size_t w, avail;
+
+	memset(data, 'x', sizeof(data));
+	assert_int_equal(sc_ring_guest_out_write(&f->ring, data, 100, &w), 0);
+	assert_int_equal(sc_hv_guest_event(f->hv, DOMID), 0);
+	/* Wrapped: the next write spans the end of the ring. */
+	assert_int_equal(sc_ring_guest_out_write(&f->ring, data, sizeof(data), &w), 0);
+	assert_int_equal(w, sizeof(data));
+	assert_int_equal(sc_hv_guest_event(f->hv, DOMID), 0);
+	assert_int_equal(d->head - before, 100 + sizeof(data));
+	assert_int_equal(sc_ring_out_avail(&f->ring, &avail), 0);
+	assert_int_equal(avail, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_guest_event_full_ring, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guest_event_bounded, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
