@@ -87,6 +87,7 @@ struct app {
 	unsigned long long clear_out_ms;	/* last clear text shown */
 	bool		interactive;
 	bool		quitting;
+	bool		interrupted;	/* Ctrl-C before the session opened */
 	int		log_fd;
 	time_t		opened_at;
 	uint64_t	typed, shown;

@@ -8,9 +8,11 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <readline/history.h>
@@ -214,12 +216,111 @@ split_words(char *line, char **argv)
 	return argc;
 }
 
+/* The readline callback interface: the line read, and how it ended. */
+static struct {
+	bool	done;
+	bool	cancelled;
+	char	*line;
+} rd;
+
+static void
+on_line(char *line)
+{
+	rd.line = line;
+	rd.done = true;
+	rl_callback_handler_remove();
+}
+
+/* Ctrl-C (a key here, see prep_term): cancel the line, as ssh(1) does. */
+static int
+cancel_key(int count, int key)
+{
+	rd.cancelled = true;
+	rl_done = 1;
+	return 0;
+}
+
+/*
+ * readline's terminal mode without ISIG: Ctrl-C and Ctrl-\ must not raise
+ * signals here, which would also reach a transport command (ssh, in pipe
+ * mode) in our process group and end the session.  rl_deprep_terminal
+ * restores the mode readline saved, ISIG included.
+ */
+static void
+prep_term(int meta)
+{
+	struct termios t;
+	int fd = fileno(rl_instream);
+
+	rl_prep_terminal(meta);
+	if (tcgetattr(fd, &t) == 0) {
+		t.c_lflag &= ~(tcflag_t)ISIG;
+		(void)tcsetattr(fd, TCSADRAIN, &t);
+	}
+}
+
+/*
+ * Read one line with readline, in a poll loop that also watches the signal
+ * pipe (a SIGINT from kill(1) cancels the line like the key).  Other
+ * signals are left for the session loop.  Returns the line (malloc'd), or
+ * NULL for EOF or a cancelled line (then *cancelled is set).
+ */
+static char *
+read_line(FILE *in, bool *cancelled)
+{
+	unsigned later = 0;
+
+	rd.done = rd.cancelled = false;
+	rd.line = NULL;
+	rl_callback_handler_install("sccrypt> ", on_line);
+	while (!rd.done) {
+		struct pollfd p[2] = {
+			{ .fd = fileno(in), .events = POLLIN },
+			{ .fd = tty_sigfd(), .events = POLLIN },
+		};
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[1].revents & POLLIN) {
+			unsigned sig = tty_take_signals();
+
+			if (sig & TTY_SIG_WINCH)
+				rl_resize_terminal();
+			later |= sig & ~(unsigned)TTY_SIG_INT;
+			if (sig & TTY_SIG_INT) {
+				tty_cancel_interrupt();
+				rd.cancelled = true;
+				break;
+			}
+			if (sig & TTY_SIG_TERM)
+				break;		/* the loop ends the session */
+		}
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR))
+			rl_callback_read_char();
+	}
+	if (!rd.done) {
+		rl_free_line_state();
+		rl_callback_sigcleanup();
+		rl_callback_handler_remove();
+	}
+	tty_requeue_signals(later);
+	*cancelled = rd.cancelled;
+	if (rd.cancelled) {
+		free(rd.line);
+		rd.line = NULL;
+	}
+	return rd.line;
+}
+
 void
 app_cmdline(struct app *a)
 {
 	static bool inited;
 	static FILE *in, *out;
-	bool was_raw = tty_is_raw();
+	bool was_raw = tty_is_raw(), cancelled;
 	char *line, *argv[ARGS_MAX];
 	int argc;
 	size_t i;
@@ -237,13 +338,17 @@ app_cmdline(struct app *a)
 		rl_outstream = out;
 		rl_catch_signals = 0;
 		rl_catch_sigwinch = 0;
+		rl_prep_term_function = prep_term;
+		rl_bind_key(0x03, cancel_key);
 		using_history();
 		stifle_history(100);
 		inited = true;
 	}
 	tty_restore();
 	tty_write("\r\n", 2);
-	line = readline("sccrypt> ");
+	line = read_line(in, &cancelled);
+	if (cancelled)
+		tty_notice("command line cancelled");
 	if (line != NULL && line[0] != '\0') {
 		add_history(line);
 		argc = split_words(line, argv);

@@ -333,11 +333,41 @@ sink_event(void *ctx, enum sess_event ev)
 
 /* ---- escapes ---- */
 
+/*
+ * Ctrl-C typed before the encrypted session is open, when it would not go
+ * to a clear prompt of dom0's (it would only be held for the VM): the user
+ * wants out, as ssh(1) lets one out while it connects.
+ */
+static bool
+interrupt_before_open(const struct app *a, const uint8_t *p, size_t len)
+{
+	const struct sess *s = &a->sess;
+
+	if (!a->interactive || memchr(p, 0x03, len) == NULL)
+		return false;
+	switch (s->state) {
+	case SESS_CLEAR:
+		return !(s->prompt_showing &&
+		    s->cfg.clear_input == SESS_CLEAR_PROMPT);
+	case SESS_WAIT_HELLO:
+	case SESS_HANDSHAKE:
+	case SESS_PROTECTING:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void
 esc_data(void *ctx, const uint8_t *p, size_t len)
 {
 	struct app *a = ctx;
 
+	if (interrupt_before_open(a, p, len)) {
+		a->interrupted = true;
+		a->quitting = true;
+		return;
+	}
 	a->typed += len;
 	(void)!sess_user_input(&a->sess, p, len);
 }
@@ -528,6 +558,16 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 
 	/* The transport.  Prompts (ssh) happen in cooked mode, before raw. */
 	msg[0] = '\0';
+	/* Connecting (ssh: TCP, host key, authentication) blocks: Ctrl-C
+	 * must still end it at once. */
+	{
+		char why[300];
+
+		snprintf(why, sizeof(why), "while connecting%s%s",
+		    a->mode == MODE_SSH && a->ssh.host ? " to " : "",
+		    a->mode == MODE_SSH && a->ssh.host ? a->ssh.host : "");
+		tty_abort_on_interrupt(why);
+	}
 	switch (a->mode) {
 	case MODE_PIPE:
 		r = transport_pipe_start(&a->tr, a->cmd);
@@ -545,6 +585,7 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 		    sizeof(msg));
 		break;
 	}
+	tty_abort_on_interrupt(NULL);
 	if (r < 0) {
 		if (msg[0] != '\0')
 			fprintf(stderr, "sccrypt-term: %s\n", msg);
@@ -652,7 +693,7 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 		}
 		if (p[is].revents & POLLIN) {
 			sig = tty_take_signals();
-			if (sig & TTY_SIG_TERM) {
+			if (sig & (TTY_SIG_TERM | TTY_SIG_INT)) {
 				(void)!sess_close(&a->sess);
 				a->quitting = true;
 			}
@@ -740,8 +781,16 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 	    !a->quitting) {
 		code = EXIT_TRANSPORT;
 	}
-	if (tty_term_signal() != 0 && code == EXIT_OK_)
+	if (a->interrupted && a->sess.state != SESS_FAILED) {
+		fprintf(stderr, "\r\nsccrypt-term: interrupted (Ctrl-C) before "
+		    "the encrypted session started; nothing was sent\n");
+		code = 128 + SIGINT;
+	}
+	if (tty_term_signal() != 0 && code == EXIT_OK_) {
 		code = 128 + tty_term_signal();
+		fprintf(stderr, "\r\nsccrypt-term: ended by signal %d (%s)\n",
+		    tty_term_signal(), strsignal(tty_term_signal()));
+	}
 	if (a->batch == BATCH_ACL && code == EXIT_OK_ &&
 	    (!a->batch_done || a->batch_status < 0))
 		code = a->batch_done ? EXIT_VERIFY : EXIT_TRANSPORT;

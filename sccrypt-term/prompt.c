@@ -82,6 +82,13 @@ prompt_yesno(const char *question)
 int
 prompt_ask_cb(void *ctx, const char *question)
 {
+	int r;
+
 	(void)ctx;
-	return prompt_yesno(question);
+	/* Ctrl-C here means no, at once: nothing is trusted or sent. */
+	tty_abort_on_interrupt("at the hypervisor key question: nothing was "
+	    "trusted or sent");
+	r = prompt_yesno(question);
+	tty_abort_on_interrupt(NULL);
+	return r;
 }

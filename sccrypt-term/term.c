@@ -50,6 +50,9 @@ static struct {
 	bool		other_wrote;	/* someone else wrote since clear text */
 	uint8_t		clrbuf[4096];
 	size_t		clrbuf_len;
+	/* tty_abort_on_interrupt: the message, and whether it is armed */
+	char		abort_msg[256];
+	volatile sig_atomic_t abort_armed;
 } T = { .in = -1, .out = -1, .sigpipe = { -1, -1 } };
 
 static void
@@ -84,18 +87,44 @@ raw_write(const void *p, size_t len)
 	}
 }
 
+/*
+ * An interrupt while a blocking step is armed (tty_abort_on_interrupt):
+ * give the terminal back as it was, say why, exit 128 + sig.  Only
+ * async-signal-safe calls.
+ */
+static void __attribute__((noreturn))
+abort_now(int sig)
+{
+	static const char pre[] = "\r\nsccrypt-term: interrupted ";
+
+	tty_restore();
+	if (T.is_tty)
+		tcsetattr(T.in, TCSADRAIN, &T.saved);
+	(void)!write(STDERR_FILENO, pre, sizeof(pre) - 1);
+	(void)!write(STDERR_FILENO, T.abort_msg, strlen(T.abort_msg));
+	(void)!write(STDERR_FILENO, "\n", 1);
+	_exit(128 + sig);
+}
+
 static void
 on_signal(int sig)
 {
 	int saved = errno;
 	char c = (char)sig;
 
+	if (T.abort_armed && sig != SIGWINCH && sig != SIGCHLD)
+		abort_now(sig);
 	switch (sig) {
 	case SIGWINCH:
 		T.pending |= TTY_SIG_WINCH;
 		break;
 	case SIGCHLD:
 		T.pending |= TTY_SIG_CHLD;
+		break;
+	case SIGINT:
+		T.pending |= TTY_SIG_INT;
+		if (T.term_sig == 0)
+			T.term_sig = sig;
 		break;
 	default:
 		T.pending |= TTY_SIG_TERM;
@@ -169,6 +198,16 @@ tty_init(int in_fd, int out_fd)
 	return 0;
 }
 
+void
+tty_abort_on_interrupt(const char *why)
+{
+	T.abort_armed = 0;
+	if (why == NULL)
+		return;
+	snprintf(T.abort_msg, sizeof(T.abort_msg), "%s", why);
+	T.abort_armed = 1;
+}
+
 int tty_in(void) { return T.in; }
 int tty_out(void) { return T.out; }
 bool tty_is_tty(void) { return T.is_tty; }
@@ -234,6 +273,24 @@ tty_take_signals(void)
 	p = (unsigned)T.pending;
 	T.pending = 0;
 	return p;
+}
+
+void
+tty_requeue_signals(unsigned sigs)
+{
+	char c = 0;
+
+	if (sigs == 0)
+		return;
+	T.pending |= (sig_atomic_t)sigs;
+	(void)!write(T.sigpipe[1], &c, 1);
+}
+
+void
+tty_cancel_interrupt(void)
+{
+	if (T.term_sig == SIGINT)
+		T.term_sig = 0;
 }
 
 void

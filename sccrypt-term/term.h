@@ -16,9 +16,10 @@
 #include <sys/ioctl.h>
 
 /* Flags set by signal handlers; the loop polls tty_sigfd(). */
-#define TTY_SIG_TERM	0x01	/* SIGINT, SIGTERM, SIGHUP */
+#define TTY_SIG_TERM	0x01	/* SIGTERM, SIGHUP, SIGQUIT */
 #define TTY_SIG_WINCH	0x02
 #define TTY_SIG_CHLD	0x04
+#define TTY_SIG_INT	0x08	/* SIGINT: ends the session, but see below */
 
 /*
  * Use in_fd/out_fd as the user's terminal (either may be a non-tty: then
@@ -41,6 +42,18 @@ bool	tty_is_raw(void);
 int	tty_sigfd(void);
 /* Fetch and clear the pending TTY_SIG_* flags (drains the pipe). */
 unsigned tty_take_signals(void);
+/*
+ * Arm (why != NULL) or disarm (NULL) the abort of a blocking step: while
+ * armed, SIGINT, SIGQUIT, SIGTERM and SIGHUP restore the terminal, print
+ * "sccrypt-term: interrupted WHY" and exit 128 + the signal at once.  For
+ * steps that would otherwise swallow Ctrl-C (connecting, a yes/no question).
+ */
+void	tty_abort_on_interrupt(const char *why);
+/* Put flags taken by tty_take_signals back for the loop to see. */
+void	tty_requeue_signals(unsigned sigs);
+/* A SIGINT was handled locally (it cancelled a ~C line): it does not end
+ * the session nor count as the signal that ended us. */
+void	tty_cancel_interrupt(void);
 /* Signal that ended us, for re-raising after cleanup (0 if none). */
 int	tty_term_signal(void);
 
