@@ -86,8 +86,8 @@ tests_helpers_sc_hvctl_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_helpers_sc_hvctl_LDADD = $(HV_LIBS)
 
 # Integration: hvsim + swtpm + LUKS2 + real shells
-TESTS += tests/integration/hv-roundtrip.sh
-dist_check_SCRIPTS += tests/integration/hv-roundtrip.sh
+TESTS += tests/integration/hv-roundtrip.sh tests/integration/hv-guest-signals.sh
+dist_check_SCRIPTS += tests/integration/hv-roundtrip.sh tests/integration/hv-guest-signals.sh
 
 dist_man_MANS += man/sccrypt-hvsim.8
 

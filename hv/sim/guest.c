@@ -198,6 +198,29 @@ become_user(const struct gst *g)
 	return true;
 }
 
+/*
+ * In the command's process: every signal back to its default disposition
+ * and none blocked.  hvsim's own parent may have left some ignored (a
+ * `cmd &` from a non-interactive shell ignores SIGINT and SIGQUIT), and
+ * ignored dispositions survive exec: the guest's Ctrl-C would do nothing.
+ */
+static void
+reset_signals(void)
+{
+	struct sigaction dfl;
+	sigset_t none;
+	int sig;
+
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)sigaction(sig, &dfl, NULL);	/* EINVAL: reserved */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 static void
 spawn(struct gst *g)
 {
@@ -205,7 +228,6 @@ spawn(struct gst *g)
 	const char *cmd = g->a->conf->command;
 	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
 	char line[HVSIM_CMD_MAX + 8];
-	sigset_t none;
 	pid_t pid;
 	int m;
 
@@ -220,9 +242,7 @@ spawn(struct gst *g)
 		return;
 	}
 	if (pid == 0) {
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
+		reset_signals();
 		closefrom(3);
 		setenv("TERM", "vt220", 1);
 		if (!become_user(g)) {
