@@ -400,8 +400,11 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 
 	if ((sock = connect_consoled(conf.listen)) < 0)
-		fail(SC_SHIM_EXIT_UNAVAILABLE, "cannot reach sccrypt-consoled: %s",
-		    strerror(errno));
+		fail(SC_SHIM_EXIT_UNAVAILABLE, "cannot reach sccrypt-consoled "
+		    "at %s: %s (configuration: %s)", conf.listen,
+		    sock == SC_ERR_TOOLONG ? "path too long" : strerror(errno),
+		    conf_path != NULL ? conf_path : "none, the built-in "
+		    "defaults; " SC_DEFAULT_CONF " does not exist");
 
 	/*
 	 * Connected: consoled has our credentials (SO_PEERCRED, root) and the

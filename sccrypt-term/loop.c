@@ -32,6 +32,7 @@
 #define OUTQ_HIGH	(256 * 1024)
 #define READ_CHUNK	16384
 #define FLUSH_MS	3000
+#define STDERR_DRAIN_MS	500	/* remote stderr after the wire's EOF */
 
 /* The transport output queue (ciphertext and clear-phase bytes only). */
 static struct {
@@ -501,6 +502,33 @@ show_stderr(struct app *a, const uint8_t *p, size_t len)
 	}
 }
 
+/*
+ * The wire ended: what the remote side wrote to stderr just before (a
+ * refusal's reason) may still be in the pipe.  Show it first, for up to
+ * STDERR_DRAIN_MS, so that the reason comes before our verdict.
+ */
+static void
+drain_stderr(struct app *a)
+{
+	unsigned long long until = sc_now_ms() + STDERR_DRAIN_MS;
+	uint8_t b[4096];
+
+	while (a->tr.efd >= 0 && sc_now_ms() < until) {
+		struct pollfd p = { .fd = a->tr.efd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		n = read(a->tr.efd, b, sizeof(b));
+		if (n > 0)
+			show_stderr(a, b, (size_t)n);
+		else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+			close(a->tr.efd);
+			a->tr.efd = -1;
+		}
+	}
+}
+
 static int
 open_user_tty(struct app *a, int *in, int *out)
 {
@@ -531,6 +559,26 @@ drain_output(struct app *a)
 		if (poll(&p, 1, 100) > 0 && outq_flush(a->tr.wfd) < 0)
 			break;
 	}
+}
+
+/*
+ * sccrypt-console's refusals (sccrypt-console(8), EXIT STATUS): it says why
+ * in clear on stderr and exits with one of these before any HELLO; ssh(1)
+ * and the libssh transport pass the status on.  NULL: not a refusal.
+ */
+static const char *
+dom0_refusal(int status)
+{
+	switch (status) {
+	case 64: return "the command was rejected by dom0's allowlist";
+	case 65: return "plaintext refused: the VM is protected";
+	case 68: return "no such VM";
+	case 69: return "sccrypt-consoled or the hypervisor is not reachable";
+	case 75: return "dom0's client limit was reached; try again later";
+	case 77: return "dom0's policy does not allow you this VM";
+	case 78: return "dom0's configuration or installation is broken";
+	}
+	return NULL;
 }
 
 int
@@ -721,6 +769,8 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 			} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
 				/* EOF, or EIO from a pty whose child exited */
 				wire_eof = true;
+				if (!sess_is_open(&a->sess))
+					drain_stderr(a);
 				(void)!sess_wire_eof(&a->sess);
 			}
 		}
@@ -772,7 +822,16 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 	if (a->sess.state == SESS_FAILED) {
 		fprintf(stderr, "\r\nsccrypt-term: %s\n", a->sess.errmsg);
 		code = app_exit_code(a->sess.exit_class);
-		if (a->sess.exit_class == SESS_X_TRANSPORT && a->tr.reaped &&
+		if (a->sess.exit_class == SESS_X_TRANSPORT && !a->sess.have_hello &&
+		    a->tr.reaped && WIFEXITED(a->tr.status) &&
+		    dom0_refusal(WEXITSTATUS(a->tr.status)) != NULL) {
+			fprintf(stderr, "sccrypt-term: dom0 refused the console "
+			    "of %s: %s (sccrypt-console exit status %d; dom0's "
+			    "own words, if any, are above, not authenticated)\n",
+			    a->vmname, dom0_refusal(WEXITSTATUS(a->tr.status)),
+			    WEXITSTATUS(a->tr.status));
+			code = EXIT_RELAY;
+		} else if (a->sess.exit_class == SESS_X_TRANSPORT && a->tr.reaped &&
 		    WIFEXITED(a->tr.status) && WEXITSTATUS(a->tr.status) != 0 &&
 		    a->mode != MODE_SSH)
 			fprintf(stderr, "sccrypt-term: the transport command "

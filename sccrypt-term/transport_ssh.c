@@ -33,6 +33,8 @@
 #include "secmem.h"
 #include "transport.h"
 
+#define PUMP_STATUS_WAIT_MS	1000	/* for the exit status after EOF */
+
 struct pump {
 	int		sock;		/* our end of the data socketpair */
 	int		esock;		/* our end of the stderr socketpair */
@@ -160,11 +162,22 @@ pump_run(ssh_session s, ssh_channel ch, struct pump *p)
 		}
 	}
 	shutdown(p->sock, SHUT_RDWR);
+	/* The remote command's exit status follows its EOF: wait for the
+	 * channel's close (PUMP_STATUS_WAIT_MS) and exit with it, so that the
+	 * loop can tell a refusal of dom0's from a cut connection. */
+	{
+		unsigned long long until = sc_now_ms() + PUMP_STATUS_WAIT_MS;
+
+		while (ssh_channel_is_open(ch) && !ssh_channel_is_closed(ch) &&
+		    p->exit_status < 0 && sc_now_ms() < until)
+			if (ssh_event_dopoll(ev, 100) == SSH_ERROR)
+				break;
+	}
 	ssh_event_free(ev);
 	if (ssh_channel_is_open(ch))
 		ssh_channel_close(ch);
 	ssh_disconnect(s);
-	_exit(0);
+	_exit(p->exit_status > 0 && p->exit_status < 256 ? p->exit_status : 0);
 }
 
 static int
@@ -445,6 +458,7 @@ transport_ssh_start(struct transport *t, const struct ssh_opts *o,
 		goto out;
 	}
 	memset(&pump, 0, sizeof(pump));
+	pump.exit_status = -1;
 	pump.sock = dsock[1];
 	pump.esock = esock[1];
 	pump.csock = csock[1];
