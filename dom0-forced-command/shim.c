@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/wire.h"
 #include "log.h"
 #include "io.h"
 #include "cmdparse.h"
@@ -443,6 +444,15 @@ main(int argc, char *argv[])
 		fprintf(stderr, "sccrypt-console: WARNING: %s is not protected; "
 		    "this console is NOT encrypted (plaintext relay).\r\n", cmd.vm);
 
+	/*
+	 * One readable line before the frames, for a human who typed
+	 * xenconsole out of habit; sccrypt-term does not show it and its
+	 * CR LF keeps the HELLO magic at a line start (PROTOCOL.md §3.1).
+	 */
+	if (rp.mode == SC_CTL_MODE_FRAMED &&
+	    sc_write_all(STDOUT_FILENO, SC_CONSOLE_PREAMBLE,
+	    SC_CONSOLE_PREAMBLE_LEN) < 0)
+		fail(SC_SHIM_EXIT_IO, "cannot write: %s", strerror(errno));
 	if (rp.mode != SC_CTL_MODE_TEXT && tty_make_raw() < 0)
 		fail(SC_SHIM_EXIT_IO, "cannot set raw mode on the terminal: %s",
 		    strerror(errno));

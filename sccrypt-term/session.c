@@ -733,16 +733,69 @@ on_frame(struct sess *s, const struct sc_frame *f)
 	    sess_state_name(s->state));
 }
 
+static void show_clear_flush(struct sess *s);
+
 /* Clear text from dom0: to its own sink, never to to_term (session.h). */
 static void
-show_clear(struct sess *s, const uint8_t *p, size_t len)
+show_clear_now(struct sess *s, const uint8_t *p, size_t len)
 {
 	if (len == 0)
 		return;
 	s->clear_shown += len;
 	s->clear_in_flight = true;
+	s->pre_mid_line = p[len - 1] != '\n' && p[len - 1] != '\r';
 	if (s->sink.clear_to_term != NULL)
 		s->sink.clear_to_term(s->sink.ctx, p, len);
+}
+
+/*
+ * The same, without sccrypt-console's preamble line (SC_CONSOLE_PREAMBLE,
+ * exactly, at the start of a line): it is for a human on xenconsole.  A
+ * partial match is held (s->pre_pos bytes, always a prefix of the
+ * preamble) until it is decided; a mismatch releases it in order.
+ */
+static void
+show_clear(struct sess *s, const uint8_t *p, size_t len)
+{
+	static const char pre[] = SC_CONSOLE_PREAMBLE;
+	size_t i, run = 0;	/* p[run..i) is clear text not shown yet */
+
+	for (i = 0; i < len; i++) {
+		bool line_start;
+
+		if (s->pre_pos > 0) {
+			if (p[i] == (uint8_t)pre[s->pre_pos]) {
+				if (++s->pre_pos == SC_CONSOLE_PREAMBLE_LEN) {
+					s->pre_pos = 0;	/* the whole line: not shown */
+					s->pre_mid_line = false;
+				}
+				run = i + 1;
+				continue;
+			}
+			/* mismatch: the held prefix was clear text; this byte
+			 * is examined afresh */
+			show_clear_flush(s);
+			run = i;
+		}
+		line_start = i > run ? p[i - 1] == '\n' || p[i - 1] == '\r' :
+		    !s->pre_mid_line;
+		if (line_start && p[i] == (uint8_t)pre[0]) {
+			show_clear_now(s, p + run, i - run);
+			s->pre_pos = 1;
+			run = i + 1;
+		}
+	}
+	show_clear_now(s, p + run, len - run);
+}
+
+/* End of the clear phase: a held partial preamble was clear text. */
+static void
+show_clear_flush(struct sess *s)
+{
+	size_t n = s->pre_pos;
+
+	s->pre_pos = 0;
+	show_clear_now(s, (const uint8_t *)SC_CONSOLE_PREAMBLE, n);
 }
 
 /*
@@ -836,7 +889,7 @@ sess_from_wire(struct sess *s, const uint8_t *in, size_t len)
 			show_clear(s, s->clearbuf, clear_len);
 			if (r == 0)
 				clear_seen(s, s->clearbuf, clear_len,
-				    s->scan.matched > 0);
+				    s->scan.matched > 0 || s->pre_pos > 0);
 			if (r < 0)
 				return fail(s, SESS_X_PROTOCOL, r,
 				    "bad HELLO announcement: %s", sc_err(r));
@@ -844,6 +897,7 @@ sess_from_wire(struct sess *s, const uint8_t *in, size_t len)
 				return fail(s, SESS_X_LOCAL, SC_ERR_INTERNAL,
 				    "scanner overrun");
 			if (r == 1) {
+				show_clear_flush(s);
 				s->encoding = s->scan.encoding;
 				if ((r = sc_frame_decoder_init(&s->dec,
 				    s->encoding)) < 0)
@@ -888,6 +942,7 @@ sess_wire_eof(struct sess *s)
 		size_t n = sc_hello_scan_flush(&s->scan, s->clearbuf);
 
 		show_clear(s, s->clearbuf, n);
+		show_clear_flush(s);
 		return fail(s, SESS_X_TRANSPORT, SC_ERR_EOF,
 		    "the connection closed before the console started");
 	}

@@ -172,6 +172,8 @@ struct sess {
 	size_t		typeahead_len;
 	uint64_t	typeahead_dropped;
 	bool		prompt_showing;	/* clear text shown ends in a prompt */
+	size_t		pre_pos;	/* bytes of SC_CONSOLE_PREAMBLE held */
+	bool		pre_mid_line;	/* clear text shown ends mid-line */
 	bool		clear_in_flight; /* clear text shown, not yet settled */
 	uint64_t	clear_shown;	/* clear bytes shown (text and stderr) */
 	uint64_t	inflight_dropped; /* typed while clear text was in flight */

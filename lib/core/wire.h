@@ -34,6 +34,14 @@
 
 #define SC_HELLO_MAGIC		"\r\n:SCCRYPT:"	/* 11 bytes, then 'B' or 'A' */
 #define SC_HELLO_MAGIC_LEN	11
+/*
+ * The line sccrypt-console writes before relaying a protected console, so
+ * that a human who attached with xenconsole reads something first
+ * (PROTOCOL.md §3.1); sccrypt-term does not show it.
+ */
+#define SC_CONSOLE_PREAMBLE	"SCCrypt: this console is encrypted; connect " \
+	"with sccrypt-term(1). What follows is not for a terminal.\r\n"
+#define SC_CONSOLE_PREAMBLE_LEN	(sizeof(SC_CONSOLE_PREAMBLE) - 1)
 #define SC_ENCODING_BINARY	'B'
 #define SC_ENCODING_ARMOR	'A'
 

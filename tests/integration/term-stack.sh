@@ -83,4 +83,19 @@ tmux_ send-keys Enter '~.'
 [ "$(term_wait_rc)" = 0 ] || t_fail "session exit code"
 term_check_stty "after ~. on the real stack"
 t_pass "encrypted console over hvsim + consoled + shim: 42, ~#, ~. restores the terminal"
+tmux_has 'this console is encrypted' && { tmux_dump; t_fail "sccrypt-term showed the shim's preamble"; }
+t_pass "sccrypt-term does not show the shim's preamble"
+tmux_stop
+
+# 6. a human on the plain shim (xenconsole out of habit): one readable line
+#    first (issue 18 item 5)
+term_pane_script "$T_TMP/s2" "$SHIMCMD vm1"
+tmux_start "$T_TMP/s2"
+tmux_wait 'SCCrypt: this console is encrypted; connect with sccrypt-term(1)'
+first=$(tmux_screen | sed -n '/./{p;q;}')
+case $first in
+"SCCrypt: this console is encrypted; connect with sccrypt-term(1)"*) ;;
+*) tmux_dump; t_fail "the first line a human sees is not the preamble: $first" ;;
+esac
+t_pass "a human attaching with the shim reads the preamble first"
 tmux_stop

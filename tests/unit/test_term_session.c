@@ -450,6 +450,73 @@ test_clear_text_byte_exact_any_chunking(void **state)
 	}
 }
 
+/*
+ * sccrypt-console's preamble line (SC_CONSOLE_PREAMBLE) at a line start is
+ * not shown; anywhere else, or a near miss, is shown byte-exact, in any
+ * chunking, and a partial preamble at the magic or at EOF is released.
+ */
+static void
+test_preamble_not_shown(void **state)
+{
+	static const char pre[] = SC_CONSOLE_PREAMBLE;
+	static const char *cases[][2] = {	/* { stream, what is shown } */
+		{ "", "" },
+		{ "sudo: ok\r\n", "sudo: ok\r\n" },
+		{ "x SC", "x SC" },		/* not at a line start */
+		{ "SCCrypt: this console is encrypted; NOT\r\n",
+		  "SCCrypt: this console is encrypted; NOT\r\n" },
+		{ "SSCCrypt\r\n", "SSCCrypt\r\n" },	/* restarts afresh */
+		{ "SCCrypt: this", "SCCrypt: this" },	/* partial at the magic */
+	};
+	uint8_t all[4096], want[4096], cert[SC_CERT_MAX];
+	size_t cl, n, hn, wn, chunk, k, pl = sizeof(pre) - 1;
+
+	for (k = 0; k < SC_NELEM(cases); k++)
+	for (chunk = 0; chunk <= 13; chunk++) {
+		memset(&C, 0, sizeof(C));
+		setup_session(SESS_MODE_CONSOLE, HOST);
+		make_cert(cert, &cl, HOST, F.hv_pk, -10, 3600);
+		/* banner, PREAMBLE, case, PREAMBLE, magic + HELLO; and a
+		 * preamble that is not at a line start */
+		n = wn = 0;
+		memcpy(all + n, "banner\r\n", 8); n += 8;
+		memcpy(want + wn, "banner\r\n", 8); wn += 8;
+		memcpy(all + n, pre, pl); n += pl;
+		memcpy(all + n, "mid ", 4); n += 4;
+		memcpy(want + wn, "mid ", 4); wn += 4;
+		memcpy(all + n, pre, pl); n += pl;
+		memcpy(want + wn, pre, pl); wn += pl;
+		memcpy(all + n, cases[k][0], strlen(cases[k][0]));
+		n += strlen(cases[k][0]);
+		memcpy(want + wn, cases[k][1], strlen(cases[k][1]));
+		wn += strlen(cases[k][1]);
+		if (k + 1 < SC_NELEM(cases)) {
+			size_t cl2 = strlen(cases[k][0]);
+
+			memcpy(all + n, pre, pl); n += pl;	/* then the magic */
+			if (cl2 > 0 && cases[k][0][cl2 - 1] != '\n') {
+				memcpy(want + wn, pre, pl);	/* mid-line: shown */
+				wn += pl;
+			}
+		}
+		hn = hello_bytes(all + n, sizeof(all) - n, SC_HELLO_F_PROTECTED, VM,
+		    F.hv_pk, cert, cl);
+		assert_int_equal(to_client(all, n + hn, chunk), 0);
+		assert_int_equal(C.clear_len, wn);
+		assert_memory_equal(C.clear, want, wn);
+		assert_int_equal(S.state, SESS_HANDSHAKE);
+		sess_wipe(&S);
+		F.wire_len = 0;
+	}
+	/* a partial preamble at EOF is released */
+	memset(&C, 0, sizeof(C));
+	setup_session(SESS_MODE_CONSOLE, HOST);
+	assert_int_equal(to_client((const uint8_t *)pre, 10, 3), 0);
+	assert_true(sess_wire_eof(&S) < 0);
+	assert_int_equal(C.clear_len, 10);
+	assert_memory_equal(C.clear, pre, 10);
+}
+
 static void
 test_clear_tail_released_at_eof(void **state)
 {
@@ -1467,6 +1534,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_clear_text_byte_exact_any_chunking, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clear_tail_released_at_eof, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_preamble_not_shown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keystrokes_never_clear_after_hello, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clear_hold_never_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clear_prompt_rules, setup, teardown),
