@@ -45,7 +45,7 @@ say(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(rl_outstream ? rl_outstream : stdout, "%s\n", line);
+	fprintf(rl_outstream ? rl_outstream : stdout, "[sccrypt] %s\n", line);
 	fflush(rl_outstream ? rl_outstream : stdout);
 }
 

@@ -91,14 +91,16 @@ TESTS += tests/integration/term-tmux.sh tests/integration/term-ssh.sh \
 	tests/integration/term-session.sh tests/integration/term-status.sh \
 	tests/integration/term-acl.sh tests/integration/term-sshauth.sh \
 	tests/integration/term-script.sh tests/integration/term-spoof.sh \
-	tests/integration/term-interrupt.sh tests/integration/term-refusals.sh
+	tests/integration/term-interrupt.sh tests/integration/term-refusals.sh \
+	tests/integration/term-messages.sh
 dist_check_SCRIPTS += tests/integration/term-tmux.sh tests/integration/term-ssh.sh \
 	tests/integration/term-stack.sh tests/integration/term-cert.sh \
 	tests/integration/term-session.sh tests/integration/term-status.sh \
 	tests/integration/term-acl.sh tests/integration/term-sshauth.sh \
 	tests/integration/term-lib.sh tests/integration/term-real-lib.sh \
 	tests/integration/term-script.sh tests/integration/term-spoof.sh \
-	tests/integration/term-interrupt.sh tests/integration/term-refusals.sh
+	tests/integration/term-interrupt.sh tests/integration/term-refusals.sh \
+	tests/integration/term-messages.sh
 
 # Man page
 dist_man_MANS += man/sccrypt-term.1

@@ -390,9 +390,12 @@ app_info(struct app *a)
 		    a->pol.fp, policy_how_name(a->pol.how));
 		tty_notice(line);
 		if (a->pol.cert_valid) {
+			long long left = (long long)a->pol.cert.expires -
+			    (long long)time(NULL);
+
 			snprintf(line, sizeof(line), "certificate for %s, expires "
-			    "in %lld s", a->pol.cert.host,
-			    (long long)a->pol.cert.expires - (long long)time(NULL));
+			    "in %lldh%02lldm", a->pol.cert.host, left / 3600,
+			    (left % 3600) / 60);
 			tty_notice(line);
 		}
 	}

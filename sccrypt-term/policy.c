@@ -79,7 +79,11 @@ cert_refusal(const struct policy *p, const struct sc_hello *h, char *msg,
 		if (strcmp(c.host, p->host) != 0) {
 			snprintf(msg, msgsz, "the VMM certificate is for another "
 			    "host: it names \"%s\", you are connecting to \"%s\" "
-			    "(hv key %s): refusing", host, p->host, p->fp);
+			    "(hv key %s): refusing%s", host, p->host, p->fp,
+			    strspn(p->host, "0123456789.:[]abcdefABCDEF") ==
+			    strlen(p->host) && strpbrk(p->host, ".:") != NULL ?
+			    "; connecting by address? name the host the "
+			    "certificate is for with -H (--host)" : "");
 			return;
 		}
 		sc_fingerprint(c.hv_pubkey, SC_KEY_LEN, fp);

@@ -229,8 +229,10 @@ check_host_key(ssh_session s, const struct ssh_opts *o, const char *host,
 		    "WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! "
 		    "Someone could be eavesdropping on you right now "
 		    "(man-in-the-middle attack)! The %s host key for %s is now "
-		    "%s. Host key verification failed.", type ? type : "?",
-		    host, fp ? fp : "?");
+		    "%s. Host key verification failed: the key known for it is "
+		    "in %s (remove it with ssh-keygen -R if the change is "
+		    "expected).", type ? type : "?", host, fp ? fp : "?",
+		    o->known_hosts ? o->known_hosts : "~/.ssh/known_hosts");
 		break;
 	case SSH_KNOWN_HOSTS_OTHER:
 		snprintf(msg, msgsz,
@@ -242,10 +244,11 @@ check_host_key(ssh_session s, const struct ssh_opts *o, const char *host,
 	case SSH_KNOWN_HOSTS_UNKNOWN:
 		if (o->strict_host == 2) {
 			r = 0;
-			sc_warn("Warning: permanently added '%s' (%s) to the list "
-			    "of known hosts.", host, type ? type : "?");
+			fprintf(stderr, "Warning: Permanently added '%s' (%s) to "
+			    "the list of known hosts.\r\n", host, type ? type : "?");
 			if (ssh_session_update_known_hosts(s) != SSH_OK)
-				sc_warn("cannot update known_hosts");
+				fprintf(stderr, "sccrypt-term: cannot update "
+				    "known_hosts: %s\r\n", ssh_get_error(s));
 			break;
 		}
 		if (o->strict_host == 1 || o->batch) {
@@ -262,11 +265,12 @@ check_host_key(ssh_session s, const struct ssh_opts *o, const char *host,
 		if (a == 1) {
 			r = 0;
 			if (ssh_session_update_known_hosts(s) != SSH_OK)
-				sc_warn("cannot update known_hosts: %s",
-				    ssh_get_error(s));
+				fprintf(stderr, "sccrypt-term: cannot update "
+				    "known_hosts: %s\r\n", ssh_get_error(s));
 			else
-				sc_warn("Warning: permanently added '%s' (%s) to "
-				    "the list of known hosts.", host, type ? type : "?");
+				fprintf(stderr, "Warning: Permanently added '%s' "
+				    "(%s) to the list of known hosts.\r\n", host,
+				    type ? type : "?");
 		} else
 			snprintf(msg, msgsz, "Host key verification failed.");
 		break;
@@ -431,7 +435,11 @@ transport_ssh_start(struct transport *t, const struct ssh_opts *o,
 	ssh_set_callbacks(s, &cb);
 
 	if (ssh_connect(s) != SSH_OK) {
-		snprintf(msg, msgsz, "ssh: connect to %s: %s", host, ssh_get_error(s));
+		unsigned int cport = 0;
+
+		(void)ssh_options_get_port(s, &cport);
+		snprintf(msg, msgsz, "ssh: connect to %s port %u: %s", host,
+		    cport, ssh_get_error(s));
 		r = SC_ERR_SYSTEM;
 		goto out;
 	}

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -83,10 +84,28 @@ open_store(struct app *a, bool create)
 	if (a->keystore[0] != '\0')
 		return 0;
 	if ((r = sc_keystore_dir(a->keystore, sizeof(a->keystore), create)) < 0) {
-		fprintf(stderr, "sccrypt-term: keystore: %s\n", sc_err(r));
+		fprintf(stderr, "sccrypt-term: keystore %s: %s%s\n",
+		    a->keystore[0] != '\0' ? a->keystore : "(no home directory)",
+		    sc_err(r), r == SC_ERR_NOTFOUND ?
+		    " (run 'sccrypt-term keygen' to create it)" : "");
+		a->keystore[0] = '\0';
 		return EXIT_LOCAL;
 	}
 	return 0;
+}
+
+/* A file of ours that does not parse: say it is damaged, not "malformed
+ * message" (which reads like a network error). */
+static const char *
+damaged(int r)
+{
+	switch (r) {
+	case SC_ERR_FORMAT:
+	case SC_ERR_TRUNCATED:
+	case SC_ERR_MAGIC:
+		return " (the file is damaged or is not an sccrypt-term file)";
+	}
+	return "";
 }
 
 /* sc_keyfile_read's SC_ERR_UNSUPPORTED: a known KDF below the minimum cost
@@ -145,6 +164,31 @@ read_vmfile(const char *path, struct sc_vmfile **vm)
 	return SC_ERR_PASSPHRASE;
 }
 
+/* "known VMs: a, b" (or none) and how to add one, for a name not found. */
+static void
+known_vms(const struct app *a, char *out, size_t outsz)
+{
+	char dir[PATH_MAX];
+	size_t n = 0;
+	unsigned count = 0;
+	struct dirent *d;
+	DIR *dp;
+
+	out[0] = '\0';
+	if (path_in_store(a, "vms", dir, sizeof(dir)) == 0 &&
+	    (dp = opendir(dir)) != NULL) {
+		while ((d = readdir(dp)) != NULL && n + 64 < outsz) {
+			if (d->d_name[0] == '.')
+				continue;
+			n += (size_t)snprintf(out + n, outsz - n, "%s%s",
+			    count++ ? ", " : "known VMs: ", d->d_name);
+		}
+		closedir(dp);
+	}
+	snprintf(out + n, outsz - n, "%s'sccrypt-term vm init NAME' adds one",
+	    count ? "; a typo? " : "no VMs yet: ");
+}
+
 int
 app_load_keys(struct app *a, bool need_user)
 {
@@ -160,7 +204,8 @@ app_load_keys(struct app *a, bool need_user)
 	    access(path, F_OK) == 0) {
 		if ((r = sc_pubkey_read_file(SC_KSKEY_PREFIX, path,
 		    a->pol.ks_pubkey)) < 0) {
-			fprintf(stderr, "sccrypt-term: %s: %s\n", path, sc_err(r));
+			fprintf(stderr, "sccrypt-term: the pinned key server key "
+			    "%s: %s%s\n", path, sc_err(r), damaged(r));
 			return EXIT_LOCAL;
 		}
 		a->pol.have_ks = true;
@@ -178,7 +223,7 @@ app_load_keys(struct app *a, bool need_user)
 			fprintf(stderr, "sccrypt-term: cannot load your console key "
 			    "%s: %s%s\n", kp, r < 0 ? sc_err(r) : "wrong size",
 			    r == SC_ERR_NOTFOUND ? " (run 'sccrypt-term keygen')" :
-			    r == SC_ERR_UNSUPPORTED ? KEYFILE_WEAK_HINT : "");
+			    r == SC_ERR_UNSUPPORTED ? KEYFILE_WEAK_HINT : damaged(r));
 			sc_secure_free(a->user_sk);
 			a->user_sk = NULL;
 			return EXIT_LOCAL;
@@ -191,10 +236,17 @@ app_load_keys(struct app *a, bool need_user)
 		if (path_in_store(a, name, path, sizeof(path)) < 0)
 			return EXIT_LOCAL;
 		if ((r = read_vmfile(path, &a->vm)) < 0) {
+			char known[512];
+
+			if (r == SC_ERR_NOTFOUND) {
+				known_vms(a, known, sizeof(known));
+				fprintf(stderr, "sccrypt-term: no VM named \"%s\" in "
+				    "your keystore (%s); %s\n", a->vmname, path, known);
+				return EXIT_LOCAL;
+			}
 			fprintf(stderr, "sccrypt-term: cannot load the VM file %s: %s%s\n",
-			    path, sc_err(r), r == SC_ERR_NOTFOUND ?
-			    " (run 'sccrypt-term vm init')" :
-			    r == SC_ERR_UNSUPPORTED ? KEYFILE_WEAK_HINT : "");
+			    path, sc_err(r),
+			    r == SC_ERR_UNSUPPORTED ? KEYFILE_WEAK_HINT : damaged(r));
 			return EXIT_LOCAL;
 		}
 	}
