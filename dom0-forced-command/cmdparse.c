@@ -19,7 +19,7 @@
 
 #define USAGE_HINT \
 	" (allowed: sccrypt-console [--armor] [--protect|--info] VM, " \
-	"sccrypt-console --version, xenconsole VM, xl console VM)"
+	"sccrypt-console --version|--help, xenconsole VM, xl console VM)"
 
 struct words {
 	char	w[SC_SHIM_WORDS_MAX][SC_SHIM_WORD_MAX + 1];
@@ -78,7 +78,7 @@ vm_word(const char *w, struct sc_shim_cmd *cmd, const char **why)
 	return 0;
 }
 
-/* sccrypt-console [--armor] [--protect|--info] VM  |  --version */
+/* sccrypt-console [--armor] [--protect|--info] VM  |  --version | --help */
 static int
 parse_sccrypt_console(struct words *ws, size_t i, struct sc_shim_cmd *cmd,
     const char **why)
@@ -86,12 +86,16 @@ parse_sccrypt_console(struct words *ws, size_t i, struct sc_shim_cmd *cmd,
 	bool armor = false;
 
 	cmd->verb = SC_SHIM_CONSOLE;
-	if (i < ws->n && strcmp(ws->w[i], "--version") == 0) {
+	/* The informational flags, alone: they connect to nothing. */
+	if (i < ws->n && (strcmp(ws->w[i], "--version") == 0 ||
+	    strcmp(ws->w[i], "-V") == 0 || strcmp(ws->w[i], "--help") == 0 ||
+	    strcmp(ws->w[i], "-h") == 0)) {
 		if (i + 1 != ws->n) {
-			*why = "--version takes no arguments";
+			*why = "--version and --help take no arguments";
 			return SC_ERR_INVAL;
 		}
-		cmd->verb = SC_SHIM_VERSION;
+		cmd->verb = ws->w[i][1] == 'V' || ws->w[i][2] == 'v' ?
+		    SC_SHIM_VERSION : SC_SHIM_HELP;
 		return 0;
 	}
 	for (; i < ws->n && ws->w[i][0] == '-'; i++) {
@@ -252,6 +256,7 @@ sc_shim_verb_name(int verb)
 	case SC_SHIM_PROTECT:	return "protect";
 	case SC_SHIM_INFO:	return "info";
 	case SC_SHIM_VERSION:	return "version";
+	case SC_SHIM_HELP:	return "help";
 	}
 	return "?";
 }

@@ -8,7 +8,7 @@
  * control byte or NUL can ever pass.  The accepted forms are:
  *
  *   [sudo] sccrypt-console [--armor] [--protect | --info] VM
- *   [sudo] sccrypt-console --version
+ *   [sudo] sccrypt-console --version | -V | --help | -h
  *   [sudo] xenconsole VM
  *   [sudo] xl console VM
  *
@@ -33,12 +33,13 @@ enum sc_shim_verb {
 	SC_SHIM_PROTECT,	/* framed, the client will send PROTECT */
 	SC_SHIM_INFO,		/* one line of information about VM */
 	SC_SHIM_VERSION,	/* print the version, no connection */
+	SC_SHIM_HELP,		/* print the usage, no connection */
 };
 
 struct sc_shim_cmd {
 	int		verb;			/* enum sc_shim_verb */
 	uint8_t		encoding;		/* SC_ENCODING_BINARY or _ARMOR */
-	char		vm[SC_VMNAME_MAX + 1];	/* empty for SC_SHIM_VERSION */
+	char		vm[SC_VMNAME_MAX + 1];	/* empty for _VERSION, _HELP */
 };
 
 /*

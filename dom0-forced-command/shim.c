@@ -376,6 +376,16 @@ main(int argc, char *argv[])
 		printf("sccrypt-console (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
 		return SC_SHIM_EXIT_OK;
 	}
+	if (cmd.verb == SC_SHIM_HELP) {
+		printf("usage: sccrypt-console [-f CONFIG] [--armor] "
+		    "[--protect | --info] VM\n"
+		    "       sccrypt-console --version | --help\n"
+		    "       xenconsole VM | xl console VM  (through a link or "
+		    "a forced command)\n"
+		    "The relay of sccrypt-term(1)'s consoles on dom0; see "
+		    "sccrypt-console(8).\n");
+		return SC_SHIM_EXIT_OK;
+	}
 
 	sc_conf_defaults(&conf);
 	if (conf_path == NULL && access(SC_DEFAULT_CONF, F_OK) == 0)
