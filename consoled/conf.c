@@ -267,12 +267,37 @@ line_words(char *line, char *w[], size_t max, size_t *n)
 	}
 }
 
+/* Edit distance (insert, delete, substitute), capped at the lengths used. */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t d[2][64];
+
+	if (la >= 63 || lb >= 63)
+		return SIZE_MAX;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t *cur = d[i & 1], *prev = d[(i - 1) & 1];
+
+		cur[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+
+			cur[j] = SC_MIN(SC_MIN(prev[j] + 1, cur[j - 1] + 1), sub);
+		}
+	}
+	return d[la & 1][lb];
+}
+
 static int
 parse_line(struct sc_conf *c, char *line, uint32_t *seen, const char **why)
 {
 	char *w[4];
 	size_t n, i;
 	struct sc_policy_rule *r;
+	int r2;
 
 	if (line_words(line, w, 4, &n) < 0) {
 		*why = "too many words";
@@ -316,10 +341,59 @@ parse_line(struct sc_conf *c, char *line, uint32_t *seen, const char **why)
 			return SC_ERR_FORMAT;
 		}
 		*seen |= UINT32_C(1) << i;
-		return set_key(c, &keys[i], n == 3 ? w[2] : "", why);
+		if ((r2 = set_key(c, &keys[i], n == 3 ? w[2] : "", why)) < 0) {
+			snprintf(c->why_buf, sizeof(c->why_buf), "%s: %s",
+			    keys[i].name, *why);
+			*why = c->why_buf;
+		}
+		return r2;
 	}
-	*why = "unknown key";
+	{
+		size_t best = SIZE_MAX, bi = 0, d, kl = strlen(w[0]);
+
+		/* The file's content is never echoed, except a word that
+		 * looks like a key name (the file may not be a config file). */
+		if (kl > 32 || strspn(w[0], "abcdefghijklmnopqrstuvwxyz"
+		    "0123456789_") != kl) {
+			*why = "unknown key";
+			return SC_ERR_FORMAT;
+		}
+
+		for (i = 0; i < SC_NELEM(keys); i++)
+			if ((d = edit_distance(w[0], keys[i].name)) < best) {
+				best = d;
+				bi = i;
+			}
+		if (best <= 3 && best < strlen(w[0]))
+			snprintf(c->why_buf, sizeof(c->why_buf), "unknown key "
+			    "'%s'; did you mean '%s'?", w[0], keys[bi].name);
+		else
+			snprintf(c->why_buf, sizeof(c->why_buf), "unknown key "
+			    "'%s' (see sccrypt.conf(5))", w[0]);
+		*why = c->why_buf;
+	}
 	return SC_ERR_FORMAT;
+}
+
+/* Note an error of line `lineno` (0: the whole file) and keep the first. */
+static int
+conf_error(struct sc_conf *c, unsigned lineno, const char *why, int r,
+    unsigned *errline, const char **first_why, int *first_r)
+{
+	size_t used = strnlen(c->errs, sizeof(c->errs));
+
+	if (c->nerrs++ == 0) {
+		*errline = lineno;
+		snprintf(c->why_first, sizeof(c->why_first), "%s", why);
+		*first_why = c->why_first;
+		*first_r = r;
+	}
+	if (lineno > 0)
+		snprintf(c->errs + used, sizeof(c->errs) - used, "line %u: %s\n",
+		    lineno, why);
+	else
+		snprintf(c->errs + used, sizeof(c->errs) - used, "%s\n", why);
+	return r;
 }
 
 int
@@ -330,10 +404,12 @@ sc_conf_parse(struct sc_conf *c, const char *text, size_t len, unsigned *errline
 	uint32_t seen = 0;
 	size_t i = 0, start, n;
 	unsigned lineno = 0;
-	int r;
+	int r, first_r = 0;
 
 	*errline = 0;
 	*why = "";
+	c->nerrs = 0;
+	c->errs[0] = '\0';
 	while (i < len) {
 		lineno++;
 		start = i;
@@ -343,9 +419,9 @@ sc_conf_parse(struct sc_conf *c, const char *text, size_t len, unsigned *errline
 		if (i < len)
 			i++;
 		if (n > SC_CONF_LINE_MAX) {
-			*errline = lineno;
-			*why = "line too long";
-			return SC_ERR_TOOLONG;
+			conf_error(c, lineno, "line too long", SC_ERR_TOOLONG,
+			    errline, why, &first_r);
+			continue;
 		}
 		memcpy(line, text + start, n);
 		line[n] = '\0';
@@ -354,20 +430,22 @@ sc_conf_parse(struct sc_conf *c, const char *text, size_t len, unsigned *errline
 		if (memchr(line, '\0', n) != NULL || (n > 0 &&
 		    strspn(line, " \t!\"#$%&'()*+,-./0123456789:;<=>?@"
 		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~") != n)) {
-			*errline = lineno;
-			*why = "control character or non-ASCII byte";
-			return SC_ERR_FORMAT;
+			conf_error(c, lineno, "control character or non-ASCII "
+			    "byte", SC_ERR_FORMAT, errline, why, &first_r);
+			continue;
 		}
-		if ((r = parse_line(c, line, &seen, why)) < 0) {
-			*errline = lineno;
-			return r;
+		{
+			const char *lwhy = "";
+
+			if ((r = parse_line(c, line, &seen, &lwhy)) < 0)
+				conf_error(c, lineno, lwhy, r, errline, why,
+				    &first_r);
 		}
 	}
-	if (c->listen[0] == '\0') {
-		*why = "listen must not be empty";
-		return SC_ERR_FORMAT;
-	}
-	return 0;
+	if (c->listen[0] == '\0')
+		conf_error(c, 0, "listen must not be empty", SC_ERR_FORMAT,
+		    errline, why, &first_r);
+	return c->nerrs > 0 ? first_r : 0;
 }
 
 int

@@ -40,6 +40,8 @@ struct sc_policy_rule {
 	uid_t		uid;
 };
 
+#define SC_CONF_ERRS_MAX	2048
+
 struct sc_conf {
 	int		backend;			/* enum sc_backend_kind */
 	char		hv_socket[SC_CONF_PATH_MAX];
@@ -63,6 +65,12 @@ struct sc_conf {
 	int		log_level;
 	size_t		nrules;
 	struct sc_policy_rule rules[SC_CONF_RULES_MAX];
+	/* Every error of the last parse, one "line N: message" per line (the
+	 * first SC_CONF_ERRS_MAX bytes), and how many there were. */
+	unsigned	nerrs;
+	char		errs[SC_CONF_ERRS_MAX];
+	char		why_buf[160];	/* a message built for a line */
+	char		why_first[160];	/* the first error's, for *why */
 };
 
 /* Limits enforced on the numeric settings (documented in sccrypt.conf(5)). */
@@ -74,7 +82,10 @@ struct sc_conf {
 void	sc_conf_defaults(struct sc_conf *c);
 /*
  * Parse a configuration held in memory (for tests and fuzzing).  On error
- * returns a negative SC_ERR_* and sets *errline (1-based) and *why (constant).
+ * returns a negative SC_ERR_* and sets *errline (1-based) and *why (the
+ * first error, in c->why_first; it names the key and suggests
+ * the nearest valid one for an unknown key).  Parsing goes on after an
+ * error: c->errs lists every error, c->nerrs counts them.
  */
 int	sc_conf_parse(struct sc_conf *c, const char *text, size_t len,
 	    unsigned *errline, const char **why) __attribute__((warn_unused_result));
@@ -84,6 +95,7 @@ int	sc_conf_load(struct sc_conf *c, const char *path, unsigned *errline,
 /*
  * Resolve user names of the rules to uids (getpwnam).  Names that do not
  * exist stay unresolved and never match; returns how many did not resolve.
+ * The programs treat any as a configuration error (sccrypt.conf(5)).
  */
 unsigned sc_conf_resolve_users(struct sc_conf *c);
 /* Policy: may uid use VM vm?  Default deny. */

@@ -300,7 +300,12 @@ reload(struct sc_conf *conf, const struct sc_daemon_opts *o)
 	    strcmp(n->hv_socket, conf->hv_socket) != 0 ||
 	    strcmp(n->user, conf->user) != 0)
 		sc_warn("reload: listen, backend, hv_socket and user need a restart");
-	(void)sc_conf_resolve_users(n);
+	if (sc_conf_resolve_users(n) > 0) {
+		sc_error("reload: %s: an allow rule names a user that does not "
+		    "exist; keeping the old configuration", o->conf_path);
+		free(n);
+		return;
+	}
 	/* Policy, limits, timeouts, paths of the certificate and the log. */
 	memcpy(n->listen, conf->listen, sizeof(n->listen));
 	memcpy(n->hv_socket, conf->hv_socket, sizeof(n->hv_socket));

@@ -87,3 +87,14 @@ TESTS += tests/integration/dom0-policy.sh
 dist_check_SCRIPTS += tests/integration/dom0-policy.sh
 TESTS += tests/integration/dom0-protect-flood.sh
 dist_check_SCRIPTS += tests/integration/dom0-protect-flood.sh
+
+# sccrypt.conf error reporting (nearest key, every error)
+if BUILD_UNIT_TESTS
+check_PROGRAMS += tests/unit/test_consoled_conf
+UNIT_TESTS += tests/unit/test_consoled_conf
+TESTS += tests/unit/test_consoled_conf
+endif
+tests_unit_test_consoled_conf_SOURCES = tests/unit/test_consoled_conf.c \
+	$(CONSOLED_CORE_SRCS)
+tests_unit_test_consoled_conf_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/consoled
+tests_unit_test_consoled_conf_LDADD = $(TEST_LIBS)

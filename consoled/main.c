@@ -221,9 +221,9 @@ main(int argc, char *argv[])
 		return 70;
 	sc_conf_defaults(conf);
 	if ((r = sc_conf_load(conf, o.conf_path, &line, &why)) < 0) {
-		if (line > 0)
-			fprintf(stderr, "sccrypt-consoled: %s line %u: %s\n",
-			    o.conf_path, line, why);
+		if (conf->nerrs > 0)
+			fprintf(stderr, "sccrypt-consoled: %s has %u error(s):\n%s",
+			    o.conf_path, conf->nerrs, conf->errs);
 		else
 			fprintf(stderr, "sccrypt-consoled: %s: %s (%s)\n", o.conf_path,
 			    why, sc_err(r));
@@ -254,9 +254,18 @@ main(int argc, char *argv[])
 	}
 	sc_log_set_level(printkey ? SC_LOG_WARN : conf->log_level);
 	missing = sc_conf_resolve_users(conf);
-	if (missing > 0)
-		sc_warn("%u allow rule(s) name users that do not exist; they match nobody",
-		    missing);
+	if (missing > 0) {
+		size_t i;
+
+		/* A typo in a user name would silently lock that user out. */
+		for (i = 0; i < conf->nrules; i++)
+			if (!conf->rules[i].any_user && !conf->rules[i].resolved)
+				fprintf(stderr, "sccrypt-consoled: %s: allow rule "
+				    "for '%s': no such user\n", o.conf_path,
+				    conf->rules[i].user);
+		free(conf);
+		return 78;
+	}
 	if (check) {
 		printf("%s: OK (%zu allow rules, backend %s%s%s)\n", o.conf_path,
 		    conf->nrules, conf->backend == SC_BACKEND_XEN ? "xen" : "sim",

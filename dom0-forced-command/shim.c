@@ -397,8 +397,12 @@ main(int argc, char *argv[])
 	if (conf_path != NULL &&
 	    sc_conf_load(&conf, conf_path, &errline, &why) < 0) {
 		tty_restore();
-		fprintf(stderr, "sccrypt-console: configuration %s line %u: %s\n",
-		    conf_path, errline, why);
+		if (conf.nerrs == 0)
+			fprintf(stderr, "sccrypt-console: configuration %s: %s\n",
+			    conf_path, why);
+		else
+			fprintf(stderr, "sccrypt-console: configuration %s has "
+			    "%u error(s):\n%s", conf_path, conf.nerrs, conf.errs);
 		return SC_SHIM_EXIT_CONFIG;
 	}
 

@@ -58,3 +58,22 @@ refuse "unknown VM, libssh transport" 6 "dom0 refused the console of vm9: no suc
 # 4. a connection that closes without a word from sccrypt-console stays 3
 refuse "silent close, pipe mode" 3 "closed before the console started" \
 	"$TERM_BIN" --pipe vm1 -- sh -c 'echo hello; exit 0'
+
+# 5. configuration errors (issue 18 item 12): every one reported, the key
+#    named with the nearest valid one; an allow rule for a user that does
+#    not exist is an error, not a warning followed by OK
+printf 'listen = %s\nmax_client = 3\nbackend = kvm\n' "$T_TMP/x.sock" >"$T_TMP/typo.conf"
+set +e
+"$CONSOLED" -t -f "$T_TMP/typo.conf" >"$T_TMP/out" 2>"$T_TMP/err"; rc=$?
+set -e
+[ "$rc" = 78 ] || { cat "$T_TMP/err" >&2; t_fail "config errors: exit $rc"; }
+grep -q "line 2: unknown key 'max_client'; did you mean 'max_clients'?" "$T_TMP/err" &&
+	grep -q "line 3: backend: backend must be sim or xen" "$T_TMP/err" ||
+	{ cat "$T_TMP/err" >&2; t_fail "config errors: not all reported, or the key not named"; }
+printf 'listen = %s\nallow nosuchuser-sc18 *\n' "$T_TMP/x.sock" >"$T_TMP/nouser.conf"
+set +e
+"$CONSOLED" -t -f "$T_TMP/nouser.conf" >"$T_TMP/out" 2>"$T_TMP/err"; rc=$?
+set -e
+[ "$rc" = 78 ] || { cat "$T_TMP/out" "$T_TMP/err" >&2; t_fail "allow for no such user: exit $rc"; }
+grep -q "allow rule for 'nosuchuser-sc18': no such user" "$T_TMP/err" || t_fail "no such user: message"
+t_pass "configuration errors: all reported, keys named and suggested; unknown user refused"
