@@ -32,6 +32,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		(void)sc_policy_allows(c, 1000, "vm1");
 		(void)sc_policy_allows(c, 0, "web-01.prod");
+	} else if (c->nerrs == 0 ||
+	    memchr(c->errs, '\0', sizeof(c->errs)) == NULL ||
+	    strpbrk(c->why_first, "\r\n\033") != NULL) {
+		abort();	/* every failure reported, bounded, one line */
 	}
 	if (sc_ctl_request_parse((const char *)data, size, &rq) == 0) {
 		if (sc_ctl_request_format(&rq, line, sizeof(line), &len) != 0)
