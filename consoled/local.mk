@@ -64,7 +64,7 @@ tests_helpers_sc_probe_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_helpers_sc_probe_LDADD = $(SC_LIBS)
 
 dist_man_MANS += man/sccrypt-consoled.8 man/sccrypt-console.8 man/sccrypt.conf.5
-EXTRA_DIST += consoled/sccrypt-consoled.service
+EXTRA_DIST += consoled/sccrypt-consoled.service.in
 
 # Integration tests (shell)
 TESTS += tests/integration/dom0-shim-reject.sh
