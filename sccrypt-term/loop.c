@@ -33,6 +33,7 @@
 #define READ_CHUNK	16384
 #define FLUSH_MS	3000
 #define STDERR_DRAIN_MS	500	/* remote stderr after the wire's EOF */
+#define STDERR_LINE_MAX	200	/* bytes of remote stderr per notice */
 
 /* The transport output queue (ciphertext and clear-phase bytes only). */
 static struct {
@@ -481,11 +482,40 @@ esc_command(void *ctx, enum esc_cmd cmd, uint8_t arg)
 	}
 }
 
-/* Remote stderr: clear text before the HELLO, sanitised notices after. */
+/*
+ * Remote stderr: clear text before the HELLO; after it, one sanitised
+ * notice per line (not per write: a lone newline is no notice of its own),
+ * at most STDERR_LINE_MAX bytes each; a partial line waits for its end, for
+ * more to come, or for show_stderr_flush.
+ */
+static struct {
+	uint8_t	buf[STDERR_LINE_MAX];
+	size_t	len;
+} errl;
+
+static void
+stderr_notice(const uint8_t *p, size_t len)
+{
+	char line[1024], tmp[4 * STDERR_LINE_MAX + 1];
+
+	if (len == 0)
+		return;
+	sc_sanitize(tmp, sizeof(tmp), p, len);
+	snprintf(line, sizeof(line), "dom0 stderr (not authenticated): %s", tmp);
+	tty_notice(line);
+}
+
+static void
+show_stderr_flush(void)
+{
+	stderr_notice(errl.buf, errl.len);
+	errl.len = 0;
+}
+
 static void
 show_stderr(struct app *a, const uint8_t *p, size_t len)
 {
-	char line[1024];
+	size_t i;
 
 	if (sess_in_clear(&a->sess)) {
 		a->clear_out_ms = sc_now_ms();
@@ -493,15 +523,14 @@ show_stderr(struct app *a, const uint8_t *p, size_t len)
 		sess_clear_shown(&a->sess, p, len);	/* may be a prompt */
 		return;
 	}
-	while (len > 0) {
-		size_t n = SC_MIN(len, (size_t)200);
-		char tmp[4 * 200 + 1];
-
-		sc_sanitize(tmp, sizeof(tmp), p, n);
-		snprintf(line, sizeof(line), "dom0 stderr (not authenticated): %s", tmp);
-		tty_notice(line);
-		p += n;
-		len -= n;
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\n' || p[i] == '\r') {
+			show_stderr_flush();
+			continue;
+		}
+		if (errl.len == sizeof(errl.buf))
+			show_stderr_flush();
+		errl.buf[errl.len++] = p[i];
 	}
 }
 
@@ -783,6 +812,7 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 			if (n > 0)
 				show_stderr(a, buf, (size_t)n);
 			else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+				show_stderr_flush();
 				close(a->tr.efd);
 				a->tr.efd = -1;
 			}
@@ -816,6 +846,7 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 			a->quitting = true;
 	}
 	drain_output(a);
+	show_stderr_flush();
 	if (a->log_fd >= 0)
 		close(a->log_fd);
 	tty_status_enable(false);

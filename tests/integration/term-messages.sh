@@ -64,3 +64,26 @@ tmux_wait 'expires in [0-9]*h[0-9][0-9]m'
 tmux_ send-keys Enter '~.'
 [ "$(term_wait_rc)" = 0 ] || t_fail "exit code"
 t_pass "~C replies are marked [sccrypt]; ~# gives the certificate's expiry in hours"
+
+# 6. dom0's stderr after the HELLO: one notice per line, not per write
+#    (a lone newline is no notice of its own)
+cat >"$T_TMP/errpeer.sh" <<EOF
+#!/bin/sh
+( while [ ! -e "$T_TMP/flag" ]; do sleep 0.1; done
+  printf 'disk-warn' >&2; sleep 0.3; printf ' part2\n' >&2; sleep 0.3
+  printf '\n' >&2; printf 'second line\n' >&2 ) &
+exec $(term_peer_cmd)
+EOF
+chmod +x "$T_TMP/errpeer.sh"
+term_pane_script "$T_TMP/s2" "$TERM_BIN $PIPE $VM -- $T_TMP/errpeer.sh"
+tmux_start "$T_TMP/s2"
+tmux_wait 'guest\$'
+touch "$T_TMP/flag"
+tmux_wait 'dom0 stderr (not authenticated): second line'
+tmux_has 'dom0 stderr (not authenticated): disk-warn part2' ||
+	{ tmux_dump; t_fail "a line written in two parts is not one notice"; }
+[ "$(tmux_count 'dom0 stderr (not authenticated)')" = 2 ] ||
+	{ tmux_dump; t_fail "dom0 stderr: not one notice per line"; }
+tmux_ send-keys Enter '~.'
+[ "$(term_wait_rc)" = 0 ] || t_fail "exit code (stderr)"
+t_pass "dom0 stderr after the HELLO: one notice per line"
