@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/blob.h"
 #include "core/buf.h"
@@ -399,6 +400,19 @@ on_hs_resp(struct sess *s, const uint8_t *p, size_t len)
 	return 0;
 }
 
+/*
+ * Whether the hv's text only repeats what our own words say (the takeover
+ * notice said the same thing twice): they share their first
+ * SAYS_SAME_PREFIX bytes, or ours contains theirs.
+ */
+#define SAYS_SAME_PREFIX	12
+static bool
+says_same(const char *ours, const char *theirs)
+{
+	return strncasecmp(ours, theirs, SAYS_SAME_PREFIX) == 0 ||
+	    strstr(ours, theirs) != NULL;
+}
+
 static void
 show_notice(struct sess *s, struct sc_buf *b)
 {
@@ -427,8 +441,9 @@ show_notice(struct sess *s, struct sc_buf *b)
 		break;
 	case SC_NOTICE_TAKEN_OVER:
 		/* Sent to the session that did the taking over. */
+		tn = tn && !says_same("took over from another session", text);
 		notice(s, "this session took the console over from another "
-		    "session%s%s", tn ? ": " : "", text);
+		    "session%s%s", tn ? ": " : "", tn ? text : "");
 		break;
 	case SC_NOTICE_ACL_CHANGED:
 		notice(s, "the VM's access list changed%s%s", tn ? ": " : "", text);
@@ -516,8 +531,11 @@ on_close(struct sess *s, struct sc_buf *pt)
 		done(s);		/* the answer to our CLOSE */
 		return 0;
 	}
-	notice(s, "session %s%s%s", close_reason(c.reason),
-	    c.text_len ? ": " : "", text);
+	if (c.text_len > 0 && says_same(close_reason(c.reason), text))
+		notice(s, "session %s", text);	/* the hv's, more precise */
+	else
+		notice(s, "session %s%s%s", close_reason(c.reason),
+		    c.text_len ? ": " : "", text);
 	if (c.reason == SC_CLOSE_PROTOCOL)
 		return fail(s, SESS_X_PROTOCOL, SC_ERR_CLOSED, "%s",
 		    close_reason(c.reason));

@@ -806,10 +806,20 @@ test_records_both_ways(void **state)
 	/* a notice and an orderly close */
 	{
 		uint8_t np[64] = { 0, SC_NOTICE_TAKEN_OVER, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+		static const char hvtext[] = "took over from another session";
 
 		n = hv_record(buf, sizeof(buf), SC_REC_NOTICE, np, 11);
 		assert_int_equal(to_client(buf, n, 0), 0);
 		assert_non_null(strstr(C.notices, "took the console over"));
+		/* the hv's own words (hv/core/hv.c) are not repeated after ours */
+		memset(C.notices, 0, sizeof(C.notices));
+		np[10] = (uint8_t)(sizeof(hvtext) - 1);
+		memcpy(np + 11, hvtext, sizeof(hvtext) - 1);
+		n = hv_record(buf, sizeof(buf), SC_REC_NOTICE, np,
+		    11 + sizeof(hvtext) - 1);
+		assert_int_equal(to_client(buf, n, 0), 0);
+		assert_string_equal(C.notices, "this session took the console "
+		    "over from another session\n");
 	}
 	/* every record the client sent had one of the four padded sizes */
 	assert_true(F.rx_n > 5);
@@ -820,6 +830,24 @@ test_records_both_ways(void **state)
 	assert_int_equal(S.state, SESS_DONE);
 	assert_int_equal(sess_wire_eof(&S), 0);
 	assert_int_equal(S.exit_class, SESS_X_OK);
+}
+
+/* Taken over: the hv's words once, not after ours saying the same. */
+static void
+test_taken_over_said_once(void **state)
+{
+	uint8_t buf[4096];
+	size_t n;
+
+	open_session();
+	memset(C.notices, 0, sizeof(C.notices));
+	n = hv_close(buf, sizeof(buf), SC_CLOSE_TAKEN_OVER,
+	    "taken over by another authorised session");
+	assert_int_equal(to_client(buf, n, 0), 0);
+	assert_non_null(strstr(C.notices, "session taken over by another "
+	    "authorised session\n"));
+	assert_null(strstr(C.notices, "taken over by another session"));
+	assert_int_equal(S.state, SESS_DONE);
 }
 
 /*
@@ -1535,6 +1563,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_clear_text_byte_exact_any_chunking, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clear_tail_released_at_eof, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_preamble_not_shown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_taken_over_said_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keystrokes_never_clear_after_hello, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clear_hold_never_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clear_prompt_rules, setup, teardown),
