@@ -446,7 +446,9 @@ show_notice(struct sess *s, struct sc_buf *b)
 		    "session%s%s", tn ? ": " : "", tn ? text : "");
 		break;
 	case SC_NOTICE_ACL_CHANGED:
-		notice(s, "the VM's access list changed%s%s", tn ? ": " : "", text);
+		tn = tn && !says_same("the VM's access list changed", text);
+		notice(s, "the VM's access list changed%s%s", tn ? ": " : "",
+		    tn ? text : "");
 		break;
 	case SC_NOTICE_HISTORY_END:
 		rplf_end(&s->replay);
