@@ -58,6 +58,8 @@ struct opts {
 	unsigned long	 timeout;
 	int		 create_ak;
 	int		 print_enroll;
+	int		 insecure_ak;
+	int		 activate;
 	int		 ak_alg;
 	int		 force;
 	int		 verbose;
@@ -81,6 +83,7 @@ usage(int status)
 "usage: sccrypt-attest [options] -k URL -o CERTFILE    attest once (or --interval)\n"
 "       sccrypt-attest [options] --create-ak            provision the AK, print enrollment\n"
 "       sccrypt-attest [options] --print-enrollment     print enrollment for the existing AK\n"
+"       sccrypt-attest [options] -k URL --activate      answer the key server's AK challenge\n"
 "       sccrypt-attest --verify-cert FILE -K KSPUB [-n HOST] [--hv-pubkey-file F]\n"
 "  -k, --keyserver URL         http://HOST:PORT of sccrypt-keyserver\n"
 "  -n, --host NAME             this host's enrolled name (default: hostname)\n"
@@ -90,6 +93,8 @@ usage(int status)
 "      --ak-handle HANDLE      persistent AK handle (default 0x%08x)\n"
 "      --ak-alg ecc|rsa|rsapss AK algorithm for --create-ak (default ecc)\n"
 "      --force                 --create-ak: replace a key at the handle\n"
+"      --insecure-ak           enrollment without the TPM's EK certificate: the\n"
+"                              key server trusts the AK on the operator's word\n"
 "  -s, --hv-socket PATH        hypervisor ops socket (default " DEFAULT_HV_SOCKET ")\n"
 "      --hv-pubkey-file F      hv public key from a file instead\n"
 "      --pcrs LIST             policy PCRs (default: what the key server asks)\n"
@@ -228,7 +233,9 @@ enrollment(const struct opts *o)
 	uint32_t mask = o->have_pcrs ? o->pcr_mask : DEFAULT_POLICY_PCRS;
 	int key_pcr = o->key_pcr >= 0 ? o->key_pcr : DEFAULT_KEY_PCR;
 	size_t publen = 0;
-	char *pub64 = NULL, *s;
+	uint8_t *ek = NULL;
+	size_t eklen = 0;
+	char *pub64 = NULL, *ek64 = NULL, *s;
 	json_t *j;
 	int r;
 
@@ -253,7 +260,19 @@ enrollment(const struct opts *o)
 		sc_error("%s", at_tpm_error(t));
 		goto out;
 	}
-	if ((pub64 = b64(pub, publen)) == NULL) {
+	if (!o->insecure_ak) {
+		if ((ek = malloc(AT_EK_CERT_MAX)) == NULL) {
+			r = SC_ERR_ALLOC;
+			goto out;
+		}
+		if ((r = at_tpm_ek_cert(t, ek, AT_EK_CERT_MAX, &eklen)) < 0) {
+			sc_error("%s; --insecure-ak enrolls the AK without it",
+			    at_tpm_error(t));
+			goto out;
+		}
+	}
+	if ((pub64 = b64(pub, publen)) == NULL ||
+	    (ek != NULL && (ek64 = b64(ek, eklen)) == NULL)) {
 		r = SC_ERR_ALLOC;
 		goto out;
 	}
@@ -261,6 +280,13 @@ enrollment(const struct opts *o)
 	j = json_pack("{s:s, s:s, s:{s:s, s:o, s:i}}", "name", o->host,
 	    "ak_public", pub64, "policy", "bank", "sha256",
 	    "pcrs", pcr_object(mask, values), "key_pcr", key_pcr);
+	if (j != NULL && ek64 != NULL)
+		json_object_set_new(j, "ek_certificate", json_string(ek64));
+	else if (j != NULL) {
+		sc_warn("--insecure-ak: the key server will trust this AK"
+		    " without proof that it lives in a genuine TPM");
+		json_object_set_new(j, "insecure_ak", json_true());
+	}
 	if (j == NULL || (s = json_dumps(j, JSON_INDENT(2))) == NULL) {
 		json_decref(j);
 		r = SC_ERR_ALLOC;
@@ -272,7 +298,96 @@ enrollment(const struct opts *o)
 	r = 0;
  out:
 	free(pub64);
+	free(ek64);
+	free(ek);
 	at_tpm_close(t);
+	return r;
+}
+
+/*
+ * --activate: fetch the key server's credential for this host's AK, let
+ * the TPM recover the secret (only the TPM with the certified EK holding
+ * this AK can) and send it back; then the key server accepts the AK.
+ */
+static int
+activate(const struct opts *o, const struct at_url *url)
+{
+	struct ks_activation_resp ar;
+	struct at_tpm *t = NULL;
+	uint8_t secret[KS_ACT_SECRET_LEN], *resp = NULL;
+	char path[64 + KS_HOST_MAX], why[KS_WHY_MAX];
+	char s64[sodium_base64_ENCODED_LEN(KS_ACT_SECRET_LEN,
+	    sodium_base64_VARIANT_ORIGINAL)];
+	char *body = NULL;
+	const uint8_t *rbody;
+	size_t rlen, slen = 0;
+	unsigned int tmo = (unsigned int)o->timeout * 1000;
+	int status, r;
+	json_t *j;
+
+	snprintf(path, sizeof(path), "/v1/hosts/%s/activation", o->host);
+	if ((r = at_http_request(url, "GET", path, NULL, 0, tmo, &resp,
+	    &status, &rbody, &rlen)) < 0) {
+		sc_error("cannot reach the key server: %s", sc_err(r));
+		return r;
+	}
+	if (status != 200) {
+		report_refusal("activation challenge", status, rbody, rlen);
+		r = SC_ERR_UNTRUSTED;
+		goto out;
+	}
+	if ((r = ks_parse_activation_resp(rbody, rlen, &ar, why)) != KS_OK) {
+		sc_error("bad activation challenge from the key server: %s", why);
+		r = SC_ERR_FORMAT;
+		goto out;
+	}
+	free(resp);
+	resp = NULL;
+	if ((r = open_tpm(o, &t)) < 0)
+		goto out;
+	if ((r = at_tpm_activate(t, o->ak_handle, ar.blob, ar.blob_len, ar.enc,
+	    ar.enc_len, secret, sizeof(secret), &slen)) < 0) {
+		sc_error("the TPM cannot activate the credential: %s",
+		    r == SC_ERR_FORMAT ? "malformed challenge" : at_tpm_error(t));
+		goto out;
+	}
+	if (slen != sizeof(secret)) {
+		sc_error("the activated secret has %zu bytes, not %d", slen,
+		    KS_ACT_SECRET_LEN);
+		r = SC_ERR_FORMAT;
+		goto out;
+	}
+	sodium_bin2base64(s64, sizeof(s64), secret, slen,
+	    sodium_base64_VARIANT_ORIGINAL);
+	j = json_pack("{s:s, s:s}", "host", o->host, "secret", s64);
+	sodium_memzero(s64, sizeof(s64));
+	if (j == NULL || (body = json_dumps(j, JSON_COMPACT)) == NULL) {
+		json_decref(j);
+		r = SC_ERR_ALLOC;
+		goto out;
+	}
+	json_decref(j);
+	r = at_http_request(url, "POST", "/v1/activate", body, strlen(body),
+	    tmo, &resp, &status, &rbody, &rlen);
+	if (r < 0) {
+		sc_error("cannot reach the key server: %s", sc_err(r));
+		goto out;
+	}
+	if (status != 200) {
+		report_refusal("activation", status, rbody, rlen);
+		r = SC_ERR_UNTRUSTED;
+		goto out;
+	}
+	sc_info("the key server accepted the AK of %s: activated", o->host);
+	r = 0;
+ out:
+	sodium_memzero(secret, sizeof(secret));
+	if (body != NULL) {
+		sodium_memzero(body, strlen(body));
+		free(body);
+	}
+	at_tpm_close(t);
+	free(resp);
 	return r;
 }
 
@@ -502,6 +617,8 @@ main(int argc, char **argv)
 		{ "print-enrollment", no_argument, NULL, 11 },
 		{ "verify-cert", required_argument, NULL, 12 },
 		{ "syslog", no_argument, NULL, 13 },
+		{ "insecure-ak", no_argument, NULL, 14 },
+		{ "activate", no_argument, NULL, 15 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -559,6 +676,8 @@ main(int argc, char **argv)
 		case 11: o.print_enroll = 1; break;
 		case 12: o.verify_cert = optarg; break;
 		case 13: o.syslog = 1; break;
+		case 14: o.insecure_ak = 1; break;
+		case 15: o.activate = 1; break;
 		case 'v': o.verbose++; break;
 		case 'q': o.quiet = 1; break;
 		case 'h': usage(0);
@@ -593,11 +712,14 @@ main(int argc, char **argv)
 
 	if (o.keyserver == NULL)
 		sc_die(2, "--keyserver is required");
-	if (o.cert_out == NULL && o.request_out == NULL)
-		sc_die(2, "--cert-out is required");
 	if ((r = at_url_parse(o.keyserver, &url)) < 0)
 		sc_die(2, "bad key server URL %s (want http://HOST:PORT)",
 		    o.keyserver);
+	signal(SIGPIPE, SIG_IGN);
+	if (o.activate)
+		return activate(&o, &url) < 0 ? 1 : 0;
+	if (o.cert_out == NULL && o.request_out == NULL)
+		sc_die(2, "--cert-out is required");
 	if (o.ks_pubkey_file == NULL && o.request_out == NULL)
 		sc_warn("no --keyserver-pubkey: the certificate is stored"
 		    " without checking who signed it");

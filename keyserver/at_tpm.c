@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_rc.h>
@@ -330,6 +331,194 @@ at_tpm_quote(struct at_tpm *t, uint32_t handle, const uint8_t *nonce,
  out:
 	Esys_Free(quoted);
 	Esys_Free(signature);
+	Esys_TR_Close(t->esys, &ak);
+	return r;
+}
+
+/* ---- EK: certificate and credential activation ---- */
+
+#define NV_CHUNK	512	/* below every TPM's TPM_PT_NV_BUFFER_MAX */
+
+int
+at_tpm_ek_cert(struct at_tpm *t, uint8_t *cert, size_t certsz,
+    size_t *certlen)
+{
+	ESYS_TR nv = ESYS_TR_NONE;
+	TPM2B_NV_PUBLIC *pub = NULL;
+	TPM2B_MAX_NV_BUFFER *data = NULL;
+	uint16_t size, off = 0, n;
+	TSS2_RC rc;
+	int r;
+
+	*certlen = 0;
+	rc = Esys_TR_FromTPMPublic(t->esys, AT_EK_CERT_NV, ESYS_TR_NONE,
+	    ESYS_TR_NONE, ESYS_TR_NONE, &nv);
+	if (rc != TSS2_RC_SUCCESS) {
+		(void)fail(t, "no EK certificate in the TPM (NV 0x01c00002)", rc);
+		return SC_ERR_NOTFOUND;
+	}
+	rc = Esys_NV_ReadPublic(t->esys, nv, ESYS_TR_NONE, ESYS_TR_NONE,
+	    ESYS_TR_NONE, &pub, NULL);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = fail(t, "NV_ReadPublic (EK certificate)", rc);
+		goto out;
+	}
+	size = pub->nvPublic.dataSize;
+	if (size == 0 || size > certsz) {
+		t->what = "EK certificate: empty or too large";
+		t->last = 0;
+		r = SC_ERR_NOSPACE;
+		goto out;
+	}
+	while (off < size) {
+		n = (uint16_t)(size - off < NV_CHUNK ? size - off : NV_CHUNK);
+		/* The index authorises its own reads (TPMA_NV_AUTHREAD). */
+		rc = Esys_NV_Read(t->esys, nv, nv, ESYS_TR_PASSWORD,
+		    ESYS_TR_NONE, ESYS_TR_NONE, n, off, &data);
+		if (rc != TSS2_RC_SUCCESS) {
+			r = fail(t, "NV_Read (EK certificate)", rc);
+			goto out;
+		}
+		if (data->size != n) {
+			Esys_Free(data);
+			t->what = "NV_Read: short read";
+			t->last = 0;
+			r = SC_ERR_FORMAT;
+			goto out;
+		}
+		memcpy(cert + off, data->buffer, n);
+		Esys_Free(data);
+		off = (uint16_t)(off + n);
+	}
+	*certlen = size;
+	r = 0;
+ out:
+	Esys_Free(pub);
+	Esys_TR_Close(t->esys, &nv);
+	return r;
+}
+
+/* TCG EK Credential Profile template L-1: RSA 2048, AES-128-CFB. */
+static void
+ek_template(TPM2B_PUBLIC *tmpl)
+{
+	/* PolicySecret(TPM_RH_ENDORSEMENT) */
+	static const uint8_t policy[32] = {
+		0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90,
+		0xcc, 0x8d, 0x46, 0xa5, 0xd7, 0x24, 0xfd, 0x52, 0xd7, 0x6e,
+		0x06, 0x52, 0x0b, 0x64, 0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14,
+		0x69, 0xaa,
+	};
+	TPMT_PUBLIC *p = &tmpl->publicArea;
+
+	memset(tmpl, 0, sizeof(*tmpl));
+	p->type = TPM2_ALG_RSA;
+	p->nameAlg = TPM2_ALG_SHA256;
+	p->objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+	    TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_ADMINWITHPOLICY |
+	    TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT;
+	p->authPolicy.size = sizeof(policy);
+	memcpy(p->authPolicy.buffer, policy, sizeof(policy));
+	p->parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_AES;
+	p->parameters.rsaDetail.symmetric.keyBits.aes = 128;
+	p->parameters.rsaDetail.symmetric.mode.aes = TPM2_ALG_CFB;
+	p->parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
+	p->parameters.rsaDetail.keyBits = 2048;
+	p->parameters.rsaDetail.exponent = 0;
+	p->unique.rsa.size = 256;
+}
+
+int
+at_tpm_activate(struct at_tpm *t, uint32_t handle, const uint8_t *blob,
+    size_t blob_len, const uint8_t *enc, size_t enc_len, uint8_t *secret,
+    size_t secretsz, size_t *secret_len)
+{
+	TPM2B_ID_OBJECT id;
+	TPM2B_ENCRYPTED_SECRET es;
+	TPM2B_SENSITIVE_CREATE sens;
+	TPM2B_PUBLIC tmpl;
+	TPM2B_DATA outside;
+	TPML_PCR_SELECTION creation_pcr;
+	TPMT_SYM_DEF sym;
+	TPM2B_NONCE nonce_tpm, ref;
+	TPM2B_DIGEST cphash, *got = NULL;
+	ESYS_TR ak = ESYS_TR_NONE, ek = ESYS_TR_NONE, sess = ESYS_TR_NONE;
+	size_t off;
+	TSS2_RC rc;
+	int r;
+
+	*secret_len = 0;
+	memset(&id, 0, sizeof(id));
+	memset(&es, 0, sizeof(es));
+	off = 0;
+	if (Tss2_MU_TPM2B_ID_OBJECT_Unmarshal(blob, blob_len, &off, &id) !=
+	    TSS2_RC_SUCCESS || off != blob_len)
+		return SC_ERR_FORMAT;
+	off = 0;
+	if (Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal(enc, enc_len, &off, &es) !=
+	    TSS2_RC_SUCCESS || off != enc_len)
+		return SC_ERR_FORMAT;
+
+	rc = Esys_TR_FromTPMPublic(t->esys, handle, ESYS_TR_NONE, ESYS_TR_NONE,
+	    ESYS_TR_NONE, &ak);
+	if (rc != TSS2_RC_SUCCESS) {
+		(void)fail(t, "no AK at the AK handle", rc);
+		return SC_ERR_NOTFOUND;
+	}
+	memset(&sens, 0, sizeof(sens));
+	memset(&outside, 0, sizeof(outside));
+	memset(&creation_pcr, 0, sizeof(creation_pcr));
+	ek_template(&tmpl);
+	rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD,
+	    ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tmpl, &outside, &creation_pcr,
+	    &ek, NULL, NULL, NULL, NULL);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = fail(t, "CreatePrimary (EK)", rc);
+		goto out;
+	}
+	memset(&sym, 0, sizeof(sym));
+	sym.algorithm = TPM2_ALG_NULL;
+	rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE,
+	    ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL, TPM2_SE_POLICY, &sym,
+	    TPM2_ALG_SHA256, &sess);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = fail(t, "StartAuthSession (EK policy)", rc);
+		goto out;
+	}
+	memset(&nonce_tpm, 0, sizeof(nonce_tpm));
+	memset(&ref, 0, sizeof(ref));
+	memset(&cphash, 0, sizeof(cphash));
+	rc = Esys_PolicySecret(t->esys, ESYS_TR_RH_ENDORSEMENT, sess,
+	    ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &nonce_tpm, &cphash,
+	    &ref, 0, NULL, NULL);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = fail(t, "PolicySecret (endorsement)", rc);
+		goto out;
+	}
+	rc = Esys_ActivateCredential(t->esys, ak, ek, ESYS_TR_PASSWORD, sess,
+	    ESYS_TR_NONE, &id, &es, &got);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = fail(t, "ActivateCredential", rc);
+		goto out;
+	}
+	if (got->size == 0 || got->size > secretsz) {
+		t->what = "ActivateCredential: unexpected secret size";
+		t->last = 0;
+		r = SC_ERR_NOSPACE;
+		goto out;
+	}
+	memcpy(secret, got->buffer, got->size);
+	*secret_len = got->size;
+	r = 0;
+ out:
+	if (got != NULL) {
+		sodium_memzero(got, sizeof(*got));
+		Esys_Free(got);
+	}
+	if (sess != ESYS_TR_NONE)
+		Esys_FlushContext(t->esys, sess);
+	if (ek != ESYS_TR_NONE)
+		Esys_FlushContext(t->esys, ek);
 	Esys_TR_Close(t->esys, &ak);
 	return r;
 }

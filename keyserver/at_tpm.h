@@ -58,4 +58,29 @@ int	at_tpm_quote(struct at_tpm *, uint32_t handle, const uint8_t *nonce,
 	    size_t *quotelen, uint8_t *sig, size_t sigsz, size_t *siglen)
 	    __attribute__((warn_unused_result));
 
+/* NV index of the RSA 2048 EK certificate (TCG EK Credential Profile). */
+#define AT_EK_CERT_NV		0x01c00002u
+#define AT_EK_CERT_MAX		KS_EKCERT_MAX
+
+/*
+ * The EK certificate (DER) the manufacturer stored at AT_EK_CERT_NV.
+ * SC_ERR_NOTFOUND if the TPM has none, SC_ERR_NOSPACE if it is larger
+ * than certsz.
+ */
+int	at_tpm_ek_cert(struct at_tpm *, uint8_t *cert, size_t certsz,
+	    size_t *certlen) __attribute__((warn_unused_result));
+
+/*
+ * TPM2_ActivateCredential: recover the secret the key server wrapped
+ * (blob: marshalled TPM2B_ID_OBJECT, enc: marshalled TPM2B_ENCRYPTED_
+ * SECRET) for the AK at handle under the TPM's RSA EK (recreated from
+ * the TCG default template; its policy is PolicySecret(endorsement)).
+ * The TPM refuses a credential made for another EK or another AK name.
+ * SC_ERR_FORMAT (blob/enc malformed), SC_ERR_NOSPACE, SC_ERR_SYSTEM.
+ */
+int	at_tpm_activate(struct at_tpm *, uint32_t handle, const uint8_t *blob,
+	    size_t blob_len, const uint8_t *enc, size_t enc_len,
+	    uint8_t *secret, size_t secretsz, size_t *secret_len)
+	    __attribute__((warn_unused_result));
+
 #endif /* SC_AT_TPM_H */

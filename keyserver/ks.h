@@ -27,6 +27,9 @@
 #define KS_JSON_KEYS_MAX	32	/* members of any object in a request */
 #define KS_BODY_MAX_DEFAULT	(64 * 1024)
 #define KS_TOKEN_LEN		32	/* operator token: 32 random bytes, 64 hex */
+#define KS_EKCERT_MAX		4096	/* decoded DER EK certificate */
+#define KS_ACT_SECRET_LEN	32	/* activation secret (a TPM2B_DIGEST) */
+#define KS_ACT_LIFETIME_DEFAULT	(24 * 3600) /* seconds to answer a challenge */
 #define KS_PEER_MAX		64	/* client address text (IPv6 /64: "a:b:c:d::/64") */
 
 /*
@@ -61,6 +64,12 @@ enum ks_result {
 	KS_E_QUOTA,		/* 429 too_many_requests: this address's quota */
 	KS_E_INTERNAL,		/* 500 internal */
 	KS_E_UNAVAILABLE,	/* 503 storage_unavailable: database unreachable */
+	KS_E_EK_INVALID,	/* 400 ek_invalid: not a usable EK certificate */
+	KS_E_EK_UNTRUSTED,	/* 403 ek_untrusted: chain does not verify */
+	KS_E_AK_NOT_ACTIVATED,	/* 403 ak_not_activated: credential not answered */
+	KS_E_ACTIVATION,	/* 403 activation_invalid */
+	KS_E_ACTIVATION_EXPIRED, /* 403 activation_expired */
+	KS_E_NO_ACTIVATION,	/* 404 no_activation: no challenge pending */
 	KS_E__COUNT
 };
 

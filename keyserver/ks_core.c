@@ -75,6 +75,15 @@ ks_enroll(struct ks_ctx *ctx, const struct ks_enroll_req *req, uint64_t now,
 	}
 	h->policy = req->policy;
 	h->enrolled = now;
+	if (req->ek_cert_len > 0) {
+		if ((r = ks_ek_challenge(ctx, req, now, h, why)) != KS_OK)
+			return r;
+	} else if (req->insecure_ak) {
+		h->ak_activated = 1;	/* the operator vouches for it */
+	} else {
+		WHY("an AK needs an EK certificate or \"insecure_ak\": true");
+		return KS_E_BAD_FIELD;
+	}
 	r = ctx->store->host_add(ctx->store, h);
 	if (r == SC_ERR_BUSY) {
 		WHY("host is already enrolled (delete it first)");
@@ -248,6 +257,11 @@ ks_attest(struct ks_ctx *ctx, const struct ks_attest_req *req, uint64_t now,
 	if (h->revoked) {
 		WHY("host has been revoked");
 		r = KS_E_REVOKED;
+		goto out;
+	}
+	if (!h->ak_activated) {
+		WHY("the AK has not answered its activation challenge");
+		r = KS_E_AK_NOT_ACTIVATED;
 		goto out;
 	}
 	if ((r = ks_evidence_check(h, req, &info->quote, &info->bad_pcr,

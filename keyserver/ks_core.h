@@ -22,6 +22,7 @@
 #define KS_NONCE_LIFETIME_DEFAULT	120		/* seconds */
 #define KS_NONCES_MAX_DEFAULT		4096
 #define KS_NONCES_PER_PEER_DEFAULT	16	/* outstanding, per address */
+#define KS_EK_BUNDLE_MAX	(4 << 20)	/* bytes of --ek-ca-bundle */
 #define KS_AUDIT_PER_HOST		1000	/* audit rows kept per host */
 
 /*
@@ -122,6 +123,9 @@ struct ks_ctx {
 	uint64_t		 nonce_lifetime;
 	unsigned int		 max_nonces;
 	unsigned int		 max_nonces_per_peer;	/* 0: unlimited */
+	const char		*ek_bundle;	/* PEM CA bundle; NULL: none */
+	size_t			 ek_bundle_len;
+	uint64_t		 act_lifetime;	/* seconds to answer a challenge */
 };
 
 /* Details of an attestation, for the audit log (valid as far as parsed). */
@@ -145,6 +149,32 @@ int	ks_nonce_issue(struct ks_ctx *, const char *peer, uint64_t now,
 	    __attribute__((warn_unused_result));
 int	ks_enroll(struct ks_ctx *, const struct ks_enroll_req *, uint64_t now,
 	    struct ks_host *out, char why[KS_WHY_MAX])
+	    __attribute__((warn_unused_result));
+/*
+ * ks_enroll with an EK certificate (called by it; ks_activate.c): the
+ * certificate must chain to ctx->ek_bundle and the AK be a TPM2B_PUBLIC
+ * (h->ak_restricted); fills h's challenge (credential for the AK's name
+ * under the EK, digest of a fresh secret, expiry) and leaves the AK not
+ * activated.  KS_E_EK_UNTRUSTED, KS_E_EK_INVALID, KS_E_AK_INVALID.
+ */
+int	ks_ek_challenge(struct ks_ctx *, const struct ks_enroll_req *,
+	    uint64_t now, struct ks_host *h, char why[KS_WHY_MAX])
+	    __attribute__((warn_unused_result));
+/*
+ * The pending challenge of host (h->cred_*): KS_E_UNKNOWN_HOST,
+ * KS_E_REVOKED, KS_E_NO_ACTIVATION (activated or answered),
+ * KS_E_ACTIVATION_EXPIRED.
+ */
+int	ks_activation_get(struct ks_ctx *, const char *host, uint64_t now,
+	    struct ks_host *h, char why[KS_WHY_MAX])
+	    __attribute__((warn_unused_result));
+/*
+ * Answer a challenge (consumed by any answer): KS_OK marks the AK
+ * activated; KS_E_ACTIVATION (wrong secret or none pending: one code for
+ * both), KS_E_ACTIVATION_EXPIRED.
+ */
+int	ks_activate(struct ks_ctx *, const struct ks_activate_req *,
+	    uint64_t now, char why[KS_WHY_MAX])
 	    __attribute__((warn_unused_result));
 int	ks_attest(struct ks_ctx *, const struct ks_attest_req *, uint64_t now,
 	    uint8_t *cert, size_t certsz, size_t *certlen,

@@ -285,6 +285,31 @@ host_json(const struct ks_host *h)
 	if (j != NULL && h->revoked)
 		json_object_set_new(j, "revoked_at",
 		    json_integer((json_int_t)h->revoked_at));
+	if (j != NULL) {
+		json_object_set_new(j, "ak_ek", json_boolean(h->ak_ek));
+		json_object_set_new(j, "ak_activated",
+		    json_boolean(h->ak_activated));
+		if (!h->ak_activated)
+			json_object_set_new(j, "activation_expires",
+			    json_integer((json_int_t)h->act_expires));
+	}
+	return j;
+}
+
+/* The pending challenge: public, only the TPM holding the EK can use it. */
+static json_t *
+activation_json(const struct ks_host *h)
+{
+	char *blob = b64(h->cred_blob, h->cred_blob_len);
+	char *enc = b64(h->cred_enc, h->cred_enc_len);
+	json_t *j = NULL;
+
+	if (blob != NULL && enc != NULL)
+		j = json_pack("{s:s, s:s, s:s, s:I}", "host", h->name,
+		    "credential_blob", blob, "encrypted_secret", enc,
+		    "expires", (json_int_t)h->act_expires);
+	free(blob);
+	free(enc);
 	return j;
 }
 
@@ -381,6 +406,51 @@ do_cert(struct ks_http *srv, struct MHD_Connection *conn, const char *host)
 	    expires, NULL));
 }
 
+static enum MHD_Result
+do_activation(struct ks_http *srv, struct MHD_Connection *conn,
+    const char *host)
+{
+	struct ks_host *h;
+	char why[KS_WHY_MAX];
+	enum MHD_Result ret;
+	int r;
+
+	if ((h = malloc(sizeof(*h))) == NULL)
+		return MHD_NO;
+	r = ks_activation_get(srv->ctx, host, (uint64_t)time(NULL), h, why);
+	ret = r == KS_OK ? send_json(conn, MHD_HTTP_OK, activation_json(h)) :
+	    send_error(conn, r, why);
+	free(h);
+	return ret;
+}
+
+static enum MHD_Result
+do_activate(struct ks_http *srv, struct MHD_Connection *conn, struct req *rq,
+    const char *peer)
+{
+	struct ks_activate_req ar;
+	char why[KS_WHY_MAX];
+	enum MHD_Result ret;
+	int r;
+
+	r = ks_parse_activate(rq->body, rq->len, &ar, why);
+	if (r == KS_OK)
+		r = ks_activate(srv->ctx, &ar, (uint64_t)time(NULL), why);
+	if (r == KS_OK) {
+		sc_info("audit: activate host=%s peer=%s result=ok: the AK is"
+		    " resident in the certified TPM", ar.host, peer);
+		ret = send_json(conn, MHD_HTTP_OK, json_pack("{s:s, s:s}",
+		    "host", ar.host, "status", "activated"));
+	} else {
+		warn_limited("audit: activate host=%s peer=%s result=%s"
+		    " reason=\"%s\"", ar.host[0] ? ar.host : "-", peer,
+		    ks_result_code(r), why);
+		ret = send_error(conn, r, why);
+	}
+	sodium_memzero(&ar, sizeof(ar));
+	return ret;
+}
+
 /* ---- operator endpoints ---- */
 
 static int
@@ -412,6 +482,7 @@ do_enroll(struct ks_http *srv, struct MHD_Connection *conn, struct req *rq,
 {
 	struct ks_enroll_req *er;
 	struct ks_host *h;
+	json_t *j;
 	char why[KS_WHY_MAX], pcrs[80], fp[SC_FINGERPRINT_LEN];
 	enum MHD_Result ret;
 	int r;
@@ -430,10 +501,18 @@ do_enroll(struct ks_http *srv, struct MHD_Connection *conn, struct req *rq,
 		sc_fingerprint(h->ak_spki, h->ak_spki_len, fp);
 		ks_pcr_list_format(h->policy.pcr_mask, pcrs, sizeof(pcrs));
 		sc_info("audit: enroll host=%s peer=%s ak=%s ak_fingerprint=%s"
-		    " pcrs=%s key_pcr=%u%s", h->name, peer, h->ak_desc, fp, pcrs,
-		    h->policy.key_pcr, h->ak_restricted ? "" :
-		    " (AK attributes not checkable from this format)");
-		ret = send_json(conn, MHD_HTTP_CREATED, host_json(h));
+		    " pcrs=%s key_pcr=%u%s%s", h->name, peer, h->ak_desc, fp,
+		    pcrs, h->policy.key_pcr, h->ak_restricted ? "" :
+		    " (AK attributes not checkable from this format)",
+		    h->ak_ek ? " ek=verified activation=pending" : "");
+		if (!h->ak_ek)
+			sc_warn("audit: enroll host=%s peer=%s insecure_ak: the AK"
+			    " is trusted on the operator's word, not proven to"
+			    " live in a genuine TPM", h->name, peer);
+		j = host_json(h);
+		if (j != NULL && h->ak_ek)
+			json_object_set_new(j, "activation", activation_json(h));
+		ret = send_json(conn, MHD_HTTP_CREATED, j);
 	} else {
 		sc_warn("audit: enroll host=%s peer=%s result=%s reason=\"%s\"",
 		    er->name[0] ? er->name : "-", peer, ks_result_code(r), why);
@@ -594,6 +673,9 @@ route(struct listener *l, struct MHD_Connection *conn, const char *url,
 	if (strcmp(url, KS_API_PREFIX "/attest") == 0)
 		return post ? do_attest(srv, conn, rq, peer) :
 		    method_not_allowed(conn, "POST");
+	if (strcmp(url, KS_API_PREFIX "/activate") == 0)
+		return post ? do_activate(srv, conn, rq, peer) :
+		    method_not_allowed(conn, "POST");
 
 	if (strcmp(url, HOSTS_PATH) == 0) {
 		if (!get && !post)
@@ -612,6 +694,9 @@ route(struct listener *l, struct MHD_Connection *conn, const char *url,
 			    "invalid host name in path");
 		if (strcmp(tail, "/certificate") == 0)
 			return get ? do_cert(srv, conn, name) :
+			    method_not_allowed(conn, "GET");
+		if (strcmp(tail, "/activation") == 0)
+			return get ? do_activation(srv, conn, name) :
 			    method_not_allowed(conn, "GET");
 		if (strcmp(tail, "") != 0 && strcmp(tail, "/revoke") != 0)
 			return send_error(conn, KS_E_NOT_FOUND, "no such endpoint");

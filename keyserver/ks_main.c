@@ -46,6 +46,8 @@ struct opts {
 	const char	*token;
 	const char	*user;
 	const char	*signer_user;
+	const char	*ek_bundle;
+	unsigned long	 act_lifetime;
 	unsigned long	 cert_lifetime;
 	unsigned long	 nonce_lifetime;
 	unsigned long	 max_nonces;
@@ -81,6 +83,10 @@ usage(int status)
 "      --no-token                accept no operator token on TCP\n"
 "      --cert-lifetime SEC       certificate validity (default %d)\n"
 "      --nonce-lifetime SEC      nonce validity (default %d)\n"
+"      --ek-ca-bundle FILE       PEM CA certificates of TPM manufacturers: hosts\n"
+"                                enroll with an EK certificate chaining to them\n"
+"      --activation-lifetime SEC time to answer an activation challenge\n"
+"                                (default %d)\n"
 "      --max-nonces N            outstanding nonces (default %d)\n"
 "      --max-nonces-per-address N  outstanding nonces per client address\n"
 "                                (IPv6: per /64; default %d, 0 = no limit)\n"
@@ -102,7 +108,7 @@ usage(int status)
 "  -v, --verbose                 more logging (repeat for debug)\n"
 "  -h, --help                    this text\n",
 	    KS_CERT_LIFETIME_DEFAULT, KS_NONCE_LIFETIME_DEFAULT,
-	    KS_NONCES_MAX_DEFAULT, KS_NONCES_PER_PEER_DEFAULT, KS_PROXIES_MAX,
+	    KS_ACT_LIFETIME_DEFAULT, KS_NONCES_MAX_DEFAULT, KS_NONCES_PER_PEER_DEFAULT, KS_PROXIES_MAX,
 	    KS_BODY_MAX_DEFAULT, KS_HTTP_MAX_CONNS_DEFAULT,
 	    KS_HTTP_PER_IP_DEFAULT, KS_HTTP_TIMEOUT_DEFAULT,
 	    KS_HTTP_THREADS_DEFAULT);
@@ -330,6 +336,8 @@ main(int argc, char **argv)
 		{ "trusted-proxy", required_argument, NULL, 18 },
 		{ "proxy-header", required_argument, NULL, 19 },
 		{ "signer-user", required_argument, NULL, 20 },
+		{ "ek-ca-bundle", required_argument, NULL, 21 },
+		{ "activation-lifetime", required_argument, NULL, 22 },
 		{ "user", required_argument, NULL, 'u' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -354,6 +362,7 @@ main(int argc, char **argv)
 	o.state_dir = DEFAULT_STATE_DIR;
 	o.cert_lifetime = KS_CERT_LIFETIME_DEFAULT;
 	o.nonce_lifetime = KS_NONCE_LIFETIME_DEFAULT;
+	o.act_lifetime = KS_ACT_LIFETIME_DEFAULT;
 	o.max_nonces = KS_NONCES_MAX_DEFAULT;
 	o.max_nonces_peer = KS_NONCES_PER_PEER_DEFAULT;
 	o.max_body = KS_BODY_MAX_DEFAULT;
@@ -400,6 +409,9 @@ main(int argc, char **argv)
 				    " most %d times", KS_PROXIES_MAX);
 			break;
 		case 20: o.signer_user = optarg; break;
+		case 21: o.ek_bundle = optarg; break;
+		case 22: o.act_lifetime = num(optarg, "--activation-lifetime",
+		    60, 30UL * 86400); break;
 		case 19:
 			if (!header_name_valid(optarg))
 				sc_die(2, "--proxy-header: an HTTP header name");
@@ -522,6 +534,23 @@ main(int argc, char **argv)
 	ctx.nonce_lifetime = o.nonce_lifetime;
 	ctx.max_nonces = (unsigned int)o.max_nonces;
 	ctx.max_nonces_per_peer = (unsigned int)o.max_nonces_peer;
+	ctx.act_lifetime = o.act_lifetime;
+	if (o.ek_bundle != NULL) {
+		unsigned char *b = NULL;
+		size_t blen = 0;
+
+		if ((r = sc_read_file(o.ek_bundle, KS_EK_BUNDLE_MAX, &b,
+		    &blen)) < 0)
+			sc_die(1, "--ek-ca-bundle %s: %s", o.ek_bundle, sc_err(r));
+		if (memmem(b, blen, "-----BEGIN CERTIFICATE-----", 27) == NULL)
+			sc_die(1, "--ek-ca-bundle %s: no PEM certificate",
+			    o.ek_bundle);
+		ctx.ek_bundle = (const char *)b;	/* kept until exit */
+		ctx.ek_bundle_len = blen;
+	} else {
+		sc_info("no --ek-ca-bundle: only hosts enrolled with"
+		    " \"insecure_ak\" can attest");
+	}
 
 	cfg.tcp_fd = tcp_fd;
 	cfg.unix_fd = unix_fd;

@@ -356,10 +356,11 @@ int
 ks_parse_enroll(const void *body, size_t len, struct ks_enroll_req *req,
     char why[KS_WHY_MAX])
 {
-	static const char *const top[] = { "name", "ak_public", "policy", NULL };
+	static const char *const top[] = { "name", "ak_public", "policy",
+	    "ek_certificate", "insecure_ak", NULL };
 	static const char *const pol[] = { "bank", "pcrs", "key_pcr", NULL };
 	static const char pem_tag[] = "-----BEGIN ";
-	json_t *root = NULL, *policy;
+	json_t *root = NULL, *policy, *insecure;
 	const char *s;
 	size_t slen;
 	uint64_t key_pcr;
@@ -403,7 +404,84 @@ ks_parse_enroll(const void *body, size_t len, struct ks_enroll_req *req,
 	    why)) != KS_OK)
 		goto out;
 	req->policy.key_pcr = (unsigned int)key_pcr;
-	r = ks_policy_check(&req->policy, why);
+	if ((r = ks_policy_check(&req->policy, why)) != KS_OK)
+		goto out;
+
+	/* The AK's provenance: an EK certificate, or an explicit opt-out. */
+	insecure = json_object_get(root, "insecure_ak");
+	if (insecure != NULL && !json_is_true(insecure)) {
+		WHY("field 'insecure_ak' can only be true");
+		r = KS_E_BAD_FIELD;
+		goto out;
+	}
+	req->insecure_ak = insecure != NULL;
+	if (json_object_get(root, "ek_certificate") != NULL) {
+		if (req->insecure_ak) {
+			WHY("fields 'ek_certificate' and 'insecure_ak' exclude"
+			    " each other");
+			r = KS_E_BAD_FIELD;
+			goto out;
+		}
+		r = get_b64(root, "ek_certificate", req->ek_cert,
+		    sizeof(req->ek_cert), &req->ek_cert_len, why);
+	} else if (!req->insecure_ak) {
+		WHY("missing field 'ek_certificate' (a bare AK needs"
+		    " \"insecure_ak\": true)");
+		r = KS_E_BAD_FIELD;
+	}
+ out:
+	json_decref(root);
+	return r;
+}
+
+int
+ks_parse_activate(const void *body, size_t len, struct ks_activate_req *req,
+    char why[KS_WHY_MAX])
+{
+	static const char *const top[] = { "host", "secret", NULL };
+	json_t *root = NULL;
+	size_t n;
+	int r;
+
+	memset(req, 0, sizeof(*req));
+	why[0] = '\0';
+	if ((r = load(body, len, &root, why)) != KS_OK)
+		return r;
+	if ((r = check_members(root, top, "request", why)) != KS_OK ||
+	    (r = get_host(root, "host", req->host, why)) != KS_OK ||
+	    (r = get_b64(root, "secret", req->secret, sizeof(req->secret), &n,
+	    why)) != KS_OK)
+		goto out;
+	if (n != sizeof(req->secret)) {
+		WHY("field 'secret' must be %d bytes", KS_ACT_SECRET_LEN);
+		r = KS_E_BAD_FIELD;
+	}
+ out:
+	json_decref(root);
+	return r;
+}
+
+int
+ks_parse_activation_resp(const void *body, size_t len,
+    struct ks_activation_resp *resp, char why[KS_WHY_MAX])
+{
+	static const char *const top[] = { "host", "credential_blob",
+	    "encrypted_secret", "expires", NULL };
+	json_t *root = NULL;
+	int r;
+
+	memset(resp, 0, sizeof(*resp));
+	why[0] = '\0';
+	if ((r = load(body, len, &root, why)) != KS_OK)
+		return r;
+	if ((r = check_members(root, top, "response", why)) != KS_OK ||
+	    (r = get_b64(root, "credential_blob", resp->blob,
+	    sizeof(resp->blob), &resp->blob_len, why)) != KS_OK ||
+	    (r = get_b64(root, "encrypted_secret", resp->enc,
+	    sizeof(resp->enc), &resp->enc_len, why)) != KS_OK ||
+	    (r = get_uint(root, "expires", 1, INT64_MAX, &resp->expires, NULL,
+	    why)) != KS_OK)
+		goto out;
  out:
 	json_decref(root);
 	return r;

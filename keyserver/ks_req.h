@@ -41,6 +41,26 @@ struct ks_enroll_req {
 	uint8_t		ak[KS_AKPEM_MAX];	/* PEM text, or decoded base64 */
 	size_t		ak_len;
 	struct ks_policy policy;
+	uint8_t		ek_cert[KS_EKCERT_MAX];	/* DER; ek_cert_len 0: none */
+	size_t		ek_cert_len;
+	int		insecure_ak;	/* bare AK, no EK proof (exclusive) */
+};
+
+/* POST /v1/activate */
+struct ks_activate_req {
+	char		host[KS_HOST_MAX + 1];
+	uint8_t		secret[KS_ACT_SECRET_LEN];
+};
+
+/* Response of GET /v1/hosts/NAME/activation (read by sccrypt-attest). */
+#define KS_CRED_BLOB_WIRE_MAX	128	/* marshalled TPM2B_ID_OBJECT */
+#define KS_CRED_ENC_WIRE_MAX	1024	/* marshalled TPM2B_ENCRYPTED_SECRET */
+struct ks_activation_resp {
+	uint8_t		blob[KS_CRED_BLOB_WIRE_MAX];
+	size_t		blob_len;
+	uint8_t		enc[KS_CRED_ENC_WIRE_MAX];
+	size_t		enc_len;
+	uint64_t	expires;
 };
 
 /* POST /v1/attest */
@@ -77,8 +97,18 @@ struct ks_error_resp {
 	char		message[KS_WHY_MAX];	/* sanitised: printable ASCII */
 };
 
+/*
+ * Enrollment: exactly one of "ek_certificate" (base64 DER) and
+ * "insecure_ak": true (a bare AK, the operator's explicit choice).
+ */
 int	ks_parse_enroll(const void *body, size_t len, struct ks_enroll_req *r,
 	    char why[KS_WHY_MAX]) __attribute__((warn_unused_result));
+/* POST /v1/activate: host and the 32-byte secret the TPM recovered. */
+int	ks_parse_activate(const void *body, size_t len, struct ks_activate_req *r,
+	    char why[KS_WHY_MAX]) __attribute__((warn_unused_result));
+int	ks_parse_activation_resp(const void *body, size_t len,
+	    struct ks_activation_resp *r, char why[KS_WHY_MAX])
+	    __attribute__((warn_unused_result));
 int	ks_parse_attest(const void *body, size_t len, struct ks_attest_req *r,
 	    char why[KS_WHY_MAX]) __attribute__((warn_unused_result));
 int	ks_parse_nonce_resp(const void *body, size_t len, struct ks_nonce_resp *r,

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "ks.h"
+#include "ks_cred.h"
 #include "ks_req.h"
 
 struct ks_host {
@@ -30,6 +31,22 @@ struct ks_host {
 	uint64_t	enrolled;
 	int		revoked;
 	uint64_t	revoked_at;
+	/*
+	 * EK-anchored enrollment (schema 4): ak_ek says an EK certificate
+	 * was checked; until the TPM answers the credential challenge
+	 * ak_activated is 0 and no quote is accepted.  act_digest (SHA-256
+	 * of the secret; written by host_add, never read back), act_expires
+	 * and the credential are the pending challenge, gone once answered.
+	 * Hosts enrolled before schema 4 or with insecure_ak are activated.
+	 */
+	int		ak_ek;
+	int		ak_activated;
+	uint8_t		act_digest[KS_DIGEST_LEN];
+	uint64_t	act_expires;		/* 0: no challenge pending */
+	uint8_t		cred_blob[KS_CRED_BLOB_MAX];	/* TPM2B_ID_OBJECT */
+	size_t		cred_blob_len;
+	uint8_t		cred_enc[KS_CRED_ENC_MAX];	/* TPM2B_ENCRYPTED_SECRET */
+	size_t		cred_enc_len;
 };
 
 /* One attestation outcome, kept for audit (newest first in listings). */
@@ -46,6 +63,16 @@ struct ks_store {
 
 	/* SC_ERR_BUSY if the name exists. */
 	int	(*host_add)(struct ks_store *, const struct ks_host *);
+	/*
+	 * Answer h's pending activation challenge with digest (SHA-256 of the
+	 * secret the TPM recovered).  The challenge is consumed whatever the
+	 * outcome, in one statement, so of racing answers (on any instance)
+	 * at most one wins.  0: activated.  SC_ERR_NOTFOUND: no challenge
+	 * pending (unknown or revoked host, already answered, none made),
+	 * SC_ERR_EXPIRED, SC_ERR_MISMATCH (wrong secret).
+	 */
+	int	(*host_activate)(struct ks_store *, const char *name,
+		    const uint8_t digest[KS_DIGEST_LEN], uint64_t now);
 	/* SC_ERR_NOTFOUND if unknown. */
 	int	(*host_get)(struct ks_store *, const char *name, struct ks_host *);
 	/* Removes the host and its certificate.  SC_ERR_NOTFOUND if unknown. */
@@ -79,7 +106,7 @@ struct ks_store {
 	/*
 	 * Store the certificate of h (replacing the current one: of two
 	 * racing puts, the later committed stays) if h is still enrolled with the same
-	 * AK and enrollment time and not revoked; else SC_ERR_NOTFOUND and
+	 * AK and enrollment time, activated and not revoked; else SC_ERR_NOTFOUND and
 	 * nothing is stored.  A revocation committed concurrently either
 	 * waits for this put and then drops the certificate, or makes it fail.
 	 */

@@ -43,6 +43,7 @@
 #define LOCK_NONCES	"7340002"
 #define RETRIES		3		/* serialization failure / deadlock */
 #define NUM_MAX		24		/* decimal int64 and NUL */
+#define PARAMS_MAX	16		/* parameters of one statement */
 /* Client-side bound on one statement: the server's own is 10 s. */
 #define QUERY_TIMEOUT_MS	15000
 
@@ -81,14 +82,31 @@ static const char *const migrations[] = {
 	/* 3: who asked for each nonce (per-address quota). */
 	("ALTER TABLE nonces ADD COLUMN peer TEXT NOT NULL DEFAULT '';"
 	 "CREATE INDEX nonces_peer ON nonces(peer, expires);"),
+	/* 4: EK-anchored AKs; hosts enrolled before were trusted as they are. */
+	("ALTER TABLE hosts ADD COLUMN ak_ek BIGINT NOT NULL DEFAULT 0;"
+	 "ALTER TABLE hosts ADD COLUMN ak_activated BIGINT NOT NULL DEFAULT 1;"
+	 "ALTER TABLE hosts ADD COLUMN act_digest BYTEA;"
+	 "ALTER TABLE hosts ADD COLUMN act_expires BIGINT NOT NULL DEFAULT 0;"
+	 "ALTER TABLE hosts ADD COLUMN cred_blob BYTEA;"
+	 "ALTER TABLE hosts ADD COLUMN cred_enc BYTEA;"),
 };
 
 #define HOST_COLS	"name, ak_spki, ak_desc, ak_restricted, pcr_mask," \
-			" pcr_values, key_pcr, enrolled, revoked, revoked_at"
+			" pcr_values, key_pcr, enrolled, revoked, revoked_at," \
+			" ak_ek, ak_activated, act_expires, cred_blob, cred_enc"
+#define HOST_NCOLS	15
 
 static const char Q_HOST_ADD[] = "INSERT INTO hosts (name, ak_spki, ak_desc,"
-    " ak_restricted, pcr_mask, pcr_values, key_pcr, enrolled)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    " ak_restricted, pcr_mask, pcr_values, key_pcr, enrolled, ak_ek,"
+    " ak_activated, act_digest, act_expires, cred_blob, cred_enc)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+/* Consumes the challenge whatever the answer (SET sees the old row). */
+static const char Q_HOST_ACTIVATE[] = "UPDATE hosts SET ak_activated ="
+    " CASE WHEN act_digest = $2 AND act_expires > $3 THEN 1 ELSE 0 END,"
+    " act_digest = NULL, cred_blob = NULL, cred_enc = NULL"
+    " WHERE name = $1 AND ak_activated = 0 AND act_digest IS NOT NULL"
+    " AND revoked = 0 RETURNING ak_activated,"
+    " CASE WHEN act_expires > $3 THEN 1::bigint ELSE 0::bigint END";
 static const char Q_HOST_GET[] = "SELECT " HOST_COLS " FROM hosts"
     " WHERE name = $1";
 static const char Q_HOST_LIST[] = "SELECT " HOST_COLS " FROM hosts"
@@ -112,7 +130,8 @@ static const char Q_NONCE_TAKE[] = "DELETE FROM nonces WHERE nonce = $1"
     " RETURNING expires";
 static const char Q_CERT_PUT[] = "INSERT INTO certs (host, cert, issued,"
     " expires) SELECT name, $2, $3, $4 FROM hosts WHERE name = $1"
-    " AND ak_spki = $5 AND enrolled = $6 AND revoked = 0 FOR SHARE"
+    " AND ak_spki = $5 AND enrolled = $6 AND revoked = 0 AND ak_activated = 1"
+    " FOR SHARE"
     " ON CONFLICT (host) DO UPDATE SET cert = excluded.cert,"
     " issued = excluded.issued, expires = excluded.expires";
 static const char Q_CERT_GET[] = "SELECT cert, expires FROM certs"
@@ -143,10 +162,10 @@ struct pg {
 /* Query parameters: text, or binary (bytea) when len > 0. */
 struct params {
 	int		 n;
-	const char	*val[8];
-	int		 len[8];
-	int		 fmt[8];
-	char		 num[8][NUM_MAX];
+	const char	*val[PARAMS_MAX];
+	int		 len[PARAMS_MAX];
+	int		 fmt[PARAMS_MAX];
+	char		 num[PARAMS_MAX][NUM_MAX];
 };
 
 static void
@@ -439,9 +458,17 @@ host_row(const PGresult *res, int row, struct ks_host *h)
 	int spki_len = PQgetlength(res, row, 1);
 	int vals_len = PQgetlength(res, row, 5);
 	int64_t restricted, mask, key_pcr, enrolled, revoked, revoked_at;
+	int64_t ek, activated, act_expires;
+	int blob_len = PQgetlength(res, row, 13);
+	int enc_len = PQgetlength(res, row, 14);
 
 	memset(h, 0, sizeof(*h));
-	if (PQnfields(res) != 10 ||
+	if (PQnfields(res) != HOST_NCOLS ||
+	    col_i64(res, row, 10, &ek) < 0 ||
+	    col_i64(res, row, 11, &activated) < 0 ||
+	    col_i64(res, row, 12, &act_expires) < 0 ||
+	    blob_len < 0 || (size_t)blob_len > sizeof(h->cred_blob) ||
+	    enc_len < 0 || (size_t)enc_len > sizeof(h->cred_enc) ||
 	    col_i64(res, row, 3, &restricted) < 0 ||
 	    col_i64(res, row, 4, &mask) < 0 ||
 	    col_i64(res, row, 6, &key_pcr) < 0 ||
@@ -465,6 +492,13 @@ host_row(const PGresult *res, int row, struct ks_host *h)
 	h->enrolled = (uint64_t)enrolled;
 	h->revoked = revoked != 0;
 	h->revoked_at = (uint64_t)revoked_at;
+	h->ak_ek = ek != 0;
+	h->ak_activated = activated != 0;
+	h->act_expires = (uint64_t)act_expires;
+	memcpy(h->cred_blob, PQgetvalue(res, row, 13), (size_t)blob_len);
+	h->cred_blob_len = (size_t)blob_len;
+	memcpy(h->cred_enc, PQgetvalue(res, row, 14), (size_t)enc_len);
+	h->cred_enc_len = (size_t)enc_len;
 	return 0;
 }
 
@@ -491,7 +525,40 @@ pg_host_add(struct ks_store *st, const struct ks_host *h)
 	p_bin(&a, h->policy.pcrs, sizeof(h->policy.pcrs));
 	p_int(&a, h->policy.key_pcr);
 	p_int(&a, (int64_t)h->enrolled);
+	p_int(&a, h->ak_ek);
+	p_int(&a, h->ak_activated);
+	/* A NULL value is SQL NULL: no challenge for an activated AK. */
+	p_bin(&a, h->ak_activated ? NULL : h->act_digest, sizeof(h->act_digest));
+	p_int(&a, (int64_t)h->act_expires);
+	p_bin(&a, h->ak_activated ? NULL : h->cred_blob, h->cred_blob_len);
+	p_bin(&a, h->ak_activated ? NULL : h->cred_enc, h->cred_enc_len);
 	r = run(pc->conn, Q_HOST_ADD, &a, NULL, NULL);
+	PG_END();
+	return r;
+}
+
+static int
+pg_host_activate(struct ks_store *st, const char *name,
+    const uint8_t digest[KS_DIGEST_LEN], uint64_t now)
+{
+	struct params a = { 0 };
+	PGresult *res;
+	int64_t ok, fresh;
+	PG_BEGIN(st);
+
+	p_text(&a, name);
+	p_bin(&a, digest, KS_DIGEST_LEN);
+	p_int(&a, (int64_t)now);
+	if ((r = run(pc->conn, Q_HOST_ACTIVATE, &a, &res, NULL)) == 0) {
+		if (PQntuples(res) != 1)
+			r = SC_ERR_NOTFOUND;
+		else if (col_i64(res, 0, 0, &ok) < 0 ||
+		    col_i64(res, 0, 1, &fresh) < 0)
+			r = SC_ERR_CORRUPT;
+		else
+			r = ok ? 0 : !fresh ? SC_ERR_EXPIRED : SC_ERR_MISMATCH;
+		PQclear(res);
+	}
 	PG_END();
 	return r;
 }
@@ -912,6 +979,7 @@ ks_store_pg_open(const char *uri, unsigned int pool, struct ks_store **out)
 	p->store.host_list = pg_host_list;
 	p->store.nonce_put = pg_nonce_put;
 	p->store.nonce_take = pg_nonce_take;
+	p->store.host_activate = pg_host_activate;
 	p->store.cert_put = pg_cert_put;
 	p->store.cert_get = pg_cert_get;
 	p->store.log_attest = pg_log_attest;

@@ -59,10 +59,21 @@ static const char *const migrations[] = {
 	/* 3: who asked for each nonce (per-address quota). */
 	("ALTER TABLE nonces ADD COLUMN peer TEXT NOT NULL DEFAULT '';"
 	 "CREATE INDEX nonces_peer ON nonces(peer, expires);"),
+	/* 4: EK-anchored AKs; hosts enrolled before were trusted as they are. */
+	("ALTER TABLE hosts ADD COLUMN ak_ek INTEGER NOT NULL DEFAULT 0;"
+	 "ALTER TABLE hosts ADD COLUMN ak_activated INTEGER NOT NULL DEFAULT 1;"
+	 "ALTER TABLE hosts ADD COLUMN act_digest BLOB;"
+	 "ALTER TABLE hosts ADD COLUMN act_expires INTEGER NOT NULL DEFAULT 0;"
+	 "ALTER TABLE hosts ADD COLUMN cred_blob BLOB;"
+	 "ALTER TABLE hosts ADD COLUMN cred_enc BLOB;"),
 };
 
+#define HOST_COLS	"name, ak_spki, ak_desc, ak_restricted, pcr_mask," \
+			" pcr_values, key_pcr, enrolled, revoked, revoked_at," \
+			" ak_ek, ak_activated, act_expires, cred_blob, cred_enc"
+
 enum {
-	Q_HOST_ADD, Q_HOST_GET, Q_HOST_DEL, Q_HOST_REVOKE, Q_CERT_DEL,
+	Q_HOST_ADD, Q_HOST_ACTIVATE, Q_HOST_GET, Q_HOST_DEL, Q_HOST_REVOKE, Q_CERT_DEL,
 	Q_HOST_LIST, Q_NONCE_PURGE, Q_NONCE_COUNT, Q_NONCE_COUNT_PEER,
 	Q_NONCE_TOP_PEER, Q_NONCE_EVICT, Q_NONCE_PUT, Q_NONCE_TAKE,
 	Q_CERT_PUT, Q_CERT_GET, Q_LOG, Q_LOG_TRIM, Q_LOG_COUNT, Q_LOG_COUNT_ALL,
@@ -71,17 +82,21 @@ enum {
 
 static const char *const queries[Q__COUNT] = {
 	[Q_HOST_ADD] = "INSERT INTO hosts (name, ak_spki, ak_desc, ak_restricted,"
-	    " pcr_mask, pcr_values, key_pcr, enrolled) VALUES (?,?,?,?,?,?,?,?)",
-	[Q_HOST_GET] = "SELECT name, ak_spki, ak_desc, ak_restricted, pcr_mask,"
-	    " pcr_values, key_pcr, enrolled, revoked, revoked_at FROM hosts"
-	    " WHERE name = ?",
+	    " pcr_mask, pcr_values, key_pcr, enrolled, ak_ek, ak_activated,"
+	    " act_digest, act_expires, cred_blob, cred_enc)"
+	    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	/* Consumes the challenge whatever the answer (old values in SET). */
+	[Q_HOST_ACTIVATE] = "UPDATE hosts SET ak_activated = CASE WHEN"
+	    " act_digest = ?2 AND act_expires > ?3 THEN 1 ELSE 0 END,"
+	    " act_digest = NULL, cred_blob = NULL, cred_enc = NULL"
+	    " WHERE name = ?1 AND ak_activated = 0 AND act_digest IS NOT NULL"
+	    " AND revoked = 0 RETURNING ak_activated, act_expires > ?3",
+	[Q_HOST_GET] = "SELECT " HOST_COLS " FROM hosts WHERE name = ?",
 	[Q_HOST_DEL] = "DELETE FROM hosts WHERE name = ?",
 	[Q_HOST_REVOKE] = "UPDATE hosts SET revoked = 1, revoked_at = ?"
 	    " WHERE name = ?",
 	[Q_CERT_DEL] = "DELETE FROM certs WHERE host = ?",
-	[Q_HOST_LIST] = "SELECT name, ak_spki, ak_desc, ak_restricted, pcr_mask,"
-	    " pcr_values, key_pcr, enrolled, revoked, revoked_at FROM hosts"
-	    " ORDER BY name",
+	[Q_HOST_LIST] = "SELECT " HOST_COLS " FROM hosts ORDER BY name",
 	[Q_NONCE_PURGE] = "DELETE FROM nonces WHERE expires <= ?",
 	[Q_NONCE_COUNT] = "SELECT count(*) FROM nonces",
 	[Q_NONCE_COUNT_PEER] = "SELECT count(*) FROM nonces WHERE peer = ?",
@@ -96,7 +111,7 @@ static const char *const queries[Q__COUNT] = {
 	[Q_CERT_PUT] = "INSERT INTO certs (host, cert, issued, expires)"
 	    " SELECT name, ?2, ?3, ?4 FROM hosts WHERE name = ?1"
 	    " AND ak_spki = ?5 AND enrolled = ?6 AND revoked = 0"
-	    " ON CONFLICT (host) DO UPDATE SET cert = excluded.cert,"
+	    " AND ak_activated = 1 ON CONFLICT (host) DO UPDATE SET cert = excluded.cert,"
 	    " issued = excluded.issued, expires = excluded.expires",
 	[Q_CERT_GET] = "SELECT cert, expires FROM certs WHERE host = ?",
 	[Q_LOG] = "INSERT INTO attest_log (host, time, result, reset_count,"
@@ -173,6 +188,8 @@ host_row(sqlite3_stmt *st, struct ks_host *h)
 	const void *vals = sqlite3_column_blob(st, 5);
 	int vals_len = sqlite3_column_bytes(st, 5);
 	int64_t key_pcr = sqlite3_column_int64(st, 6);
+	const void *blob;
+	int n;
 
 	memset(h, 0, sizeof(*h));
 	if (name == NULL || desc == NULL || spki == NULL ||
@@ -193,6 +210,23 @@ host_row(sqlite3_stmt *st, struct ks_host *h)
 	h->enrolled = (uint64_t)sqlite3_column_int64(st, 7);
 	h->revoked = sqlite3_column_int(st, 8) != 0;
 	h->revoked_at = (uint64_t)sqlite3_column_int64(st, 9);
+	h->ak_ek = sqlite3_column_int(st, 10) != 0;
+	h->ak_activated = sqlite3_column_int(st, 11) != 0;
+	h->act_expires = (uint64_t)sqlite3_column_int64(st, 12);
+	blob = sqlite3_column_blob(st, 13);
+	n = sqlite3_column_bytes(st, 13);
+	if (n < 0 || (size_t)n > sizeof(h->cred_blob))
+		return SC_ERR_CORRUPT;
+	if (blob != NULL)
+		memcpy(h->cred_blob, blob, (size_t)n);
+	h->cred_blob_len = blob != NULL ? (size_t)n : 0;
+	blob = sqlite3_column_blob(st, 14);
+	n = sqlite3_column_bytes(st, 14);
+	if (n < 0 || (size_t)n > sizeof(h->cred_enc))
+		return SC_ERR_CORRUPT;
+	if (blob != NULL)
+		memcpy(h->cred_enc, blob, (size_t)n);
+	h->cred_enc_len = blob != NULL ? (size_t)n : 0;
 	return 0;
 }
 
@@ -217,8 +251,50 @@ sq_host_add(struct ks_store *st_, const struct ks_host *h)
 	    SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, h->policy.key_pcr);
 	sqlite3_bind_int64(st, 8, (int64_t)h->enrolled);
+	sqlite3_bind_int(st, 9, h->ak_ek);
+	sqlite3_bind_int(st, 10, h->ak_activated);
+	if (!h->ak_activated) {
+		sqlite3_bind_blob(st, 11, h->act_digest, sizeof(h->act_digest),
+		    SQLITE_STATIC);
+		sqlite3_bind_blob(st, 13, h->cred_blob, (int)h->cred_blob_len,
+		    SQLITE_STATIC);
+		sqlite3_bind_blob(st, 14, h->cred_enc, (int)h->cred_enc_len,
+		    SQLITE_STATIC);
+	}
+	sqlite3_bind_int64(st, 12, (int64_t)h->act_expires);
 	rc = sqlite3_step(st);
 	r = rc == SQLITE_DONE ? 0 : sq_err(rc);
+ out:
+	done(st);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+static int
+sq_host_activate(struct ks_store *st_, const char *name,
+    const uint8_t digest[KS_DIGEST_LEN], uint64_t now)
+{
+	struct sq *s = st_->impl;
+	sqlite3_stmt *st;
+	int rc, r = SC_ERR_NOTFOUND, ok = 0, fresh = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if ((st = stmt(s, Q_HOST_ACTIVATE)) == NULL) {
+		r = SC_ERR_INTERNAL;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, digest, KS_DIGEST_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (int64_t)now);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ok = sqlite3_column_int(st, 0) != 0;
+		fresh = sqlite3_column_int(st, 1) != 0;
+		r = 0;
+	}
+	if (rc != SQLITE_DONE)
+		r = sq_err(rc);
+	else if (r == 0)
+		r = ok ? 0 : !fresh ? SC_ERR_EXPIRED : SC_ERR_MISMATCH;
  out:
 	done(st);
 	pthread_mutex_unlock(&s->lock);
@@ -749,6 +825,7 @@ ks_store_sqlite_open(const char *path, struct ks_store **out)
 
 	s->store.impl = s;
 	s->store.host_add = sq_host_add;
+	s->store.host_activate = sq_host_activate;
 	s->store.host_get = sq_host_get;
 	s->store.host_delete = sq_host_delete;
 	s->store.host_revoke = sq_host_revoke;

@@ -40,6 +40,12 @@ static const struct {
 	[KS_E_QUOTA]		= { 429, "too_many_requests" },
 	[KS_E_INTERNAL]		= { 500, "internal" },
 	[KS_E_UNAVAILABLE]	= { 503, "storage_unavailable" },
+	[KS_E_EK_INVALID]	= { 400, "ek_invalid" },
+	[KS_E_EK_UNTRUSTED]	= { 403, "ek_untrusted" },
+	[KS_E_AK_NOT_ACTIVATED]	= { 403, "ak_not_activated" },
+	[KS_E_ACTIVATION]	= { 403, "activation_invalid" },
+	[KS_E_ACTIVATION_EXPIRED] = { 403, "activation_expired" },
+	[KS_E_NO_ACTIVATION]	= { 404, "no_activation" },
 };
 
 int

@@ -277,6 +277,7 @@ enroll(struct fx *f, const char *name, EVP_PKEY *ak, uint32_t mask)
 	memset(&er, 0, sizeof(er));
 	snprintf(er.name, sizeof(er.name), "%s", name);
 	er.ak_len = spki_of(ak, er.ak);
+	er.insecure_ak = 1;
 	er.policy.pcr_mask = mask;
 	er.policy.key_pcr = KEY_PCR;
 	for (i = 0; i < KS_PCR_COUNT; i++)
@@ -639,6 +640,72 @@ test_attest_host_state(void **state)
 	assert_int_equal(ks_delete(&f->ctx, HOST), KS_E_UNKNOWN_HOST);
 }
 
+/*
+ * EK path in the core: no bare AK without insecure_ak; an EK certificate
+ * needs a CA bundle; an AK whose challenge is unanswered gets no
+ * certificate, then the right secret activates it (once).
+ */
+static void
+test_attest_activation(void **state)
+{
+	struct fx *f = *state;
+	struct ks_enroll_req er;
+	struct ks_activate_req ar;
+	struct ks_attest_req r;
+	struct ks_attest_info info;
+	struct ks_host h;
+	struct qspec qs;
+	uint8_t cert[KS_CERT_MAX], secret[KS_ACT_SECRET_LEN];
+	char why[KS_WHY_MAX];
+	size_t len;
+
+	memset(&er, 0, sizeof(er));
+	snprintf(er.name, sizeof(er.name), "%s", HOST);
+	er.ak_len = spki_of(f->ec, er.ak);
+	er.policy.pcr_mask = POLICY_MASK;
+	er.policy.key_pcr = KEY_PCR;
+	memcpy(er.policy.pcrs[0], f->pcrs[0], KS_DIGEST_LEN);
+	memcpy(er.policy.pcrs[7], f->pcrs[7], KS_DIGEST_LEN);
+	assert_int_equal(ks_enroll(&f->ctx, &er, NOW, &h, why), KS_E_BAD_FIELD);
+	er.ek_cert_len = 3;
+	memcpy(er.ek_cert, "\x30\x01\x00", 3);
+	assert_int_equal(ks_enroll(&f->ctx, &er, NOW, &h, why),
+	    KS_E_EK_UNTRUSTED);	/* no bundle configured */
+
+	/* A pending challenge stored as an EK enrollment leaves it. */
+	memset(&h, 0, sizeof(h));
+	snprintf(h.name, sizeof(h.name), "%s", HOST);
+	h.ak_spki_len = spki_of(f->ec, h.ak_spki);
+	snprintf(h.ak_desc, sizeof(h.ak_desc), "ecc-p256");
+	h.policy = er.policy;
+	h.enrolled = NOW;
+	h.ak_ek = 1;
+	randombytes_buf(secret, sizeof(secret));
+	crypto_hash_sha256(h.act_digest, secret, sizeof(secret));
+	h.act_expires = NOW + 60;
+	h.cred_blob_len = h.cred_enc_len = 4;
+	assert_int_equal(f->ctx.store->host_add(f->ctx.store, &h), 0);
+	good_request(f, f->ec, SIG_ECDSA, &r, &qs);
+	assert_int_equal(attest(f, &r, NOW, cert, &len, &info),
+	    KS_E_AK_NOT_ACTIVATED);
+	assert_int_equal(len, 0);
+	assert_int_equal(ks_activation_get(&f->ctx, HOST, NOW, &h, why), KS_OK);
+	assert_int_equal(ks_activation_get(&f->ctx, HOST, NOW + 60, &h, why),
+	    KS_E_ACTIVATION_EXPIRED);
+	assert_int_equal(ks_activation_get(&f->ctx, "nobody", NOW, &h, why),
+	    KS_E_UNKNOWN_HOST);
+
+	memset(&ar, 0, sizeof(ar));
+	snprintf(ar.host, sizeof(ar.host), "%s", HOST);
+	memcpy(ar.secret, secret, sizeof(secret));
+	assert_int_equal(ks_activate(&f->ctx, &ar, NOW, why), KS_OK);
+	assert_int_equal(ks_activate(&f->ctx, &ar, NOW, why), KS_E_ACTIVATION);
+	assert_int_equal(ks_activation_get(&f->ctx, HOST, NOW, &h, why),
+	    KS_E_NO_ACTIVATION);
+	good_request(f, f->ec, SIG_ECDSA, &r, &qs);
+	assert_int_equal(attest(f, &r, NOW, cert, &len, &info), KS_OK);
+}
+
 static void
 test_attest_pcrs(void **state)
 {
@@ -758,6 +825,7 @@ test_unsafe_policy(void **state)
 	memcpy(h.policy.pcrs[7], f->pcrs[7], KS_DIGEST_LEN);
 	h.policy.key_pcr = 16;
 	h.enrolled = NOW;
+	h.ak_activated = 1;
 	assert_int_equal(f->store->host_add(f->store, &h), 0);
 	good_request(f, f->ec, SIG_ECDSA, &r, &qs);
 	memcpy(r.pcrs[16], r.pcrs[KEY_PCR], KS_DIGEST_LEN);
@@ -1112,6 +1180,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_attest_nonce, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attest_host_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attest_pcrs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attest_activation, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_unsafe_policy, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_nonce_quota, setup, teardown),

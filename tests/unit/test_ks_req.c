@@ -49,6 +49,93 @@ enroll_str(const char *s, struct ks_enroll_req *r)
 	return ks_parse_enroll(s, strlen(s), r, why);
 }
 
+/* The AK's provenance: an EK certificate or the explicit insecure_ak. */
+static void
+test_enroll_provenance(void **state)
+{
+	struct ks_enroll_req *r = malloc(sizeof(*r));
+	struct ks_activate_req a;
+	struct ks_activation_resp ar;
+#define POL "\"policy\":{\"pcrs\":{\"0\":\"" A64 "\"},\"key_pcr\":15}"
+#define S32 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="	/* 0..31 */
+#define ACT(body) ks_parse_activate(body, strlen(body), &a, why)
+
+	(void)state;
+	assert_non_null(r);
+	/* Neither: refused, and the message says how to opt out. */
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	    POL "}", r), KS_E_BAD_FIELD);
+	assert_non_null(strstr(why, "insecure_ak"));
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	    "\"insecure_ak\":false," POL "}", r), KS_E_BAD_FIELD);
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	    "\"insecure_ak\":1," POL "}", r), KS_E_BAD_FIELD);
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	    "\"insecure_ak\":true," POL "}", r), KS_OK);
+	assert_int_equal(r->insecure_ak, 1);
+	assert_int_equal(r->ek_cert_len, 0);
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	    "\"ek_certificate\":\"MIIB\"," POL "}", r), KS_OK);
+	assert_int_equal(r->insecure_ak, 0);
+	assert_int_equal(r->ek_cert_len, 3);
+	/* Both, or a certificate that is not base64 / empty / oversized. */
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	    "\"ek_certificate\":\"MIIB\",\"insecure_ak\":true," POL "}", r),
+	    KS_E_BAD_FIELD);
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	    "\"ek_certificate\":\"M!IB\"," POL "}", r), KS_E_BAD_FIELD);
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	    "\"ek_certificate\":\"\"," POL "}", r), KS_E_BAD_FIELD);
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	    "\"ek_certificate\":5," POL "}", r), KS_E_BAD_FIELD);
+	{
+		size_t n = sodium_base64_ENCODED_LEN(KS_EKCERT_MAX + 3,
+		    sodium_base64_VARIANT_ORIGINAL) + 256;
+		char *big = malloc(n), *p;
+
+		assert_non_null(big);
+		p = big + snprintf(big, n, "{\"name\":\"h\",\"ak_public\":"
+		    "\"AAEC\",\"ek_certificate\":\"");
+		memset(p, 'A', 4 * ((KS_EKCERT_MAX + 3) / 3));
+		p += 4 * ((KS_EKCERT_MAX + 3) / 3);
+		snprintf(p, n - (size_t)(p - big), "\"," POL "}");
+		assert_int_equal(enroll_str(big, r), KS_E_BAD_FIELD);
+		free(big);
+	}
+
+	/* POST /v1/activate */
+	assert_int_equal(ACT("{\"host\":\"h\",\"secret\":\"" S32 "\"}"), KS_OK);
+	assert_string_equal(a.host, "h");
+	assert_int_equal(a.secret[31], 31);
+	assert_int_equal(ACT("{\"host\":\"h\",\"secret\":\"AAEC\"}"),
+	    KS_E_BAD_FIELD);	/* 3 bytes */
+	assert_int_equal(ACT("{\"host\":\"h\"}"), KS_E_BAD_FIELD);
+	assert_int_equal(ACT("{\"secret\":\"" S32 "\"}"), KS_E_BAD_FIELD);
+	assert_int_equal(ACT("{\"host\":\"h/..\",\"secret\":\"" S32 "\"}"),
+	    KS_E_BAD_FIELD);
+	assert_int_equal(ACT("{\"host\":\"h\",\"secret\":\"" S32 "\",\"x\":1}"),
+	    KS_E_BAD_FIELD);
+	assert_int_equal(ACT("[1]"), KS_E_BAD_JSON);
+
+	/* The agent's view of GET /v1/hosts/NAME/activation. */
+#define AR(body) ks_parse_activation_resp(body, strlen(body), &ar, why)
+	assert_int_equal(AR("{\"host\":\"h\",\"credential_blob\":\"AAEC\","
+	    "\"encrypted_secret\":\"" S32 "\",\"expires\":7}"), KS_OK);
+	assert_int_equal(ar.blob_len, 3);
+	assert_int_equal(ar.enc_len, 32);
+	assert_int_equal(ar.expires, 7);
+	assert_int_equal(AR("{\"host\":\"h\",\"credential_blob\":\"AAEC\","
+	    "\"expires\":7}"), KS_E_BAD_FIELD);
+	assert_int_equal(AR("{\"host\":\"h\",\"credential_blob\":\"AAEC\","
+	    "\"encrypted_secret\":\"" S32 "\",\"expires\":-7}"),
+	    KS_E_BAD_FIELD);
+#undef AR
+#undef ACT
+#undef S32
+#undef POL
+	free(r);
+}
+
 static void
 test_json_depth(void **state)
 {
@@ -192,7 +279,7 @@ test_enroll(void **state)
 	    "-----END PUBLIC KEY-----\\n";
 
 	(void)state;
-	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\",\"insecure_ak\":true,"
 	    "\"policy\":{\"bank\":\"sha256\",\"pcrs\":{\"0\":\"" A64 "\","
 	    "\"7\":\"" H64 "\"},\"key_pcr\":15}}", r), KS_OK);
 	assert_string_equal(r->name, "h");
@@ -201,13 +288,13 @@ test_enroll(void **state)
 	assert_int_equal(r->policy.key_pcr, 15);
 	assert_int_equal(r->policy.pcrs[0][0], 0xaa);
 	/* An empty boot policy protects nothing (issue 12 item 6). */
-	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\",\"insecure_ak\":true,"
 	    "\"policy\":{\"pcrs\":{},\"key_pcr\":0}}", r), KS_E_BAD_FIELD);
 	/* PEM is passed through as text. */
 	{
 		char body[512];
 
-		snprintf(body, sizeof(body), "{\"name\":\"h\",\"ak_public\":\"%s\","
+		snprintf(body, sizeof(body), "{\"name\":\"h\",\"insecure_ak\":true,\"ak_public\":\"%s\","
 		    "\"policy\":{\"pcrs\":{\"0\":\"" A64 "\"},\"key_pcr\":15}}",
 		    pem);
 		assert_int_equal(enroll_str(body, r), KS_OK);
@@ -215,30 +302,30 @@ test_enroll(void **state)
 		    "-----END PUBLIC KEY-----\n"));
 		assert_memory_equal(r->ak, "-----BEGIN PUBLIC KEY-----\n", 27);
 	}
-	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\",\"insecure_ak\":true,"
 	    "\"policy\":{\"pcrs\":{\"15\":\"" H64 "\"},\"key_pcr\":15}}", r),
 	    KS_E_BAD_FIELD);
-	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\",\"insecure_ak\":true,"
 	    "\"policy\":{\"pcrs\":{\"0\":\"" A64 "\"},\"key_pcr\":24}}", r),
 	    KS_E_BAD_FIELD);
-	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\",\"insecure_ak\":true,"
 	    "\"policy\":{\"pcrs\":{\"0\":\"" A64 "\"},\"key_pcr\":-1}}", r),
 	    KS_E_BAD_FIELD);
-	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\",\"insecure_ak\":true,"
 	    "\"policy\":{\"pcrs\":{\"0\":\"" A64 "\"},\"key_pcr\":\"15\"}}", r),
 	    KS_E_BAD_FIELD);
-	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\",\"insecure_ak\":true,"
 	    "\"policy\":{\"pcrs\":{\"0\":\"" A64 "\"}}}", r),
 	    KS_E_BAD_FIELD);
-	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\",\"insecure_ak\":true,"
 	    "\"policy\":{\"pcrs\":{\"0\":\"" A64 "\"},\"key_pcr\":1,\"x\":1}}", r),
 	    KS_E_BAD_FIELD);
-	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":\"AAEC\",\"insecure_ak\":true,"
 	    "\"policy\":[]}", r), KS_E_BAD_FIELD);
 	assert_int_equal(enroll_str("{\"name\":\"h\",\"ak_public\":5,"
 	    "\"policy\":{\"pcrs\":{\"0\":\"" A64 "\"},\"key_pcr\":1}}", r),
 	    KS_E_BAD_FIELD);
-	assert_int_equal(enroll_str("{\"name\":\"h/x\",\"ak_public\":\"AAEC\","
+	assert_int_equal(enroll_str("{\"name\":\"h/x\",\"ak_public\":\"AAEC\",\"insecure_ak\":true,"
 	    "\"policy\":{\"pcrs\":{\"0\":\"" A64 "\"},\"key_pcr\":1}}", r),
 	    KS_E_BAD_FIELD);
 	free(r);
@@ -250,7 +337,7 @@ enroll_policy(const char *pcrs, int key_pcr, struct ks_enroll_req *r)
 {
 	char body[2048];
 
-	snprintf(body, sizeof(body), "{\"name\":\"h\",\"ak_public\":\"AAEC\","
+	snprintf(body, sizeof(body), "{\"name\":\"h\",\"ak_public\":\"AAEC\",\"insecure_ak\":true,"
 	    "\"policy\":{\"pcrs\":{%s},\"key_pcr\":%d}}", pcrs, key_pcr);
 	return enroll_str(body, r);
 }
@@ -650,6 +737,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_depth),
+		cmocka_unit_test(test_enroll_provenance),
 		cmocka_unit_test(test_attest_ok),
 		cmocka_unit_test(test_attest_bad),
 		cmocka_unit_test(test_attest_limits),

@@ -112,6 +112,7 @@ mkhost(struct ks_host *h, const char *name)
 	memset(h->policy.pcrs[7], 0xa7, 32);
 	h->policy.key_pcr = 15;
 	h->enrolled = 1700000000;
+	h->ak_activated = 1;
 }
 
 static int
@@ -284,7 +285,7 @@ test_schema(void **state)
 	struct stat sb;
 
 	(void)state;
-	assert_int_equal(ks_store_sqlite_schema_version(), 3);
+	assert_int_equal(ks_store_sqlite_schema_version(), 4);
 	/* A version-1 database (as the first release wrote it) is migrated. */
 	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
@@ -300,10 +301,21 @@ test_schema(void **state)
 	    " ON DELETE CASCADE, cert BLOB NOT NULL, issued INTEGER NOT NULL,"
 	    " expires INTEGER NOT NULL);"
 	    "CREATE TABLE nonces (nonce BLOB PRIMARY KEY,"
-	    " expires INTEGER NOT NULL);", NULL, NULL, NULL), SQLITE_OK);
+	    " expires INTEGER NOT NULL);"
+	    "INSERT INTO hosts (name, ak_spki, ak_desc, ak_restricted, pcr_mask,"
+	    " pcr_values, key_pcr, enrolled) VALUES ('old', X'01', 'x', 0, 1,"
+	    " zeroblob(768), 15, 1);", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(chmod(dbpath, 0600), 0);
 	assert_int_equal(ks_store_sqlite_open(dbpath, &s), 0);
+	/* Hosts enrolled before EK activation stay trusted as they were. */
+	{
+		struct ks_host old;
+
+		assert_int_equal(s->host_get(s, "old", &old), 0);
+		assert_int_equal(old.ak_activated, 1);
+		assert_int_equal(old.ak_ek, 0);
+	}
 	memset(&lg, 0, sizeof(lg));
 	snprintf(lg.host, sizeof(lg.host), "h");
 	lg.time = 5;
@@ -316,7 +328,7 @@ test_schema(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT version FROM"
 	    " schema_version", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 3);
+	assert_int_equal(sqlite3_column_int(st, 0), 4);
 	sqlite3_finalize(st);
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT result FROM attest_log",
 	    -1, &st, NULL), SQLITE_OK);
@@ -379,6 +391,106 @@ worker(void *arg)
 	}
 	w->ok = 1;
 	return NULL;
+}
+
+/* Host with a pending activation challenge: SHA-256 of secret, expires. */
+static void
+mkchallenge(struct ks_host *h, const char *name, const uint8_t *secret,
+    uint64_t expires)
+{
+	mkhost(h, name);
+	h->ak_ek = 1;
+	h->ak_activated = 0;
+	crypto_hash_sha256(h->act_digest, secret, 32);
+	h->act_expires = expires;
+	h->cred_blob_len = 70;
+	memset(h->cred_blob, 0xb1, h->cred_blob_len);
+	h->cred_enc_len = 258;
+	memset(h->cred_enc, 0xe5, h->cred_enc_len);
+}
+
+/*
+ * EK activation (schema 4): a challenge takes one answer, right or wrong;
+ * an expired one is refused; until activated no certificate is stored;
+ * of two handles (two key servers) answering at once, one wins.
+ */
+static void
+test_activation(void **state)
+{
+	struct ks_store *s, *s2;
+	struct ks_host h, got;
+	uint8_t secret[32], wrong[32], d[32], dw[32], cert[8] = { 1 };
+	const uint64_t now = 1700000100;
+	int r1, r2;
+
+	(void)state;
+	randombytes_buf(secret, sizeof(secret));
+	memcpy(wrong, secret, sizeof(wrong));
+	wrong[31] ^= 1;
+	crypto_hash_sha256(d, secret, sizeof(secret));
+	crypto_hash_sha256(dw, wrong, sizeof(wrong));
+	assert_int_equal(open_store(&s), 0);
+	assert_int_equal(open_store(&s2), 0);
+
+	mkchallenge(&h, "a", secret, now + 60);
+	assert_int_equal(s->host_add(s, &h), 0);
+	assert_int_equal(s2->host_get(s2, "a", &got), 0);
+	assert_int_equal(got.ak_ek, 1);
+	assert_int_equal(got.ak_activated, 0);
+	assert_int_equal(got.act_expires, now + 60);
+	assert_int_equal(got.cred_blob_len, 70);
+	assert_int_equal(got.cred_enc_len, 258);
+	assert_memory_equal(got.cred_enc, h.cred_enc, 258);
+	/* Not activated: no certificate is stored for it. */
+	assert_int_equal(s->cert_put(s, &got, cert, sizeof(cert), now, now + 9),
+	    SC_ERR_NOTFOUND);
+	assert_int_equal(s->host_activate(s, "nobody", d, now), SC_ERR_NOTFOUND);
+	/* The right answer, once; a replay finds nothing. */
+	assert_int_equal(s2->host_activate(s2, "a", d, now), 0);
+	assert_int_equal(s->host_activate(s, "a", d, now), SC_ERR_NOTFOUND);
+	assert_int_equal(s->host_get(s, "a", &got), 0);
+	assert_int_equal(got.ak_activated, 1);
+	assert_int_equal(got.cred_blob_len, 0);
+	assert_int_equal(s->cert_put(s, &got, cert, sizeof(cert), now, now + 9),
+	    0);
+
+	/* A wrong answer consumes the challenge: the right one comes too late. */
+	mkchallenge(&h, "b", secret, now + 60);
+	assert_int_equal(s->host_add(s, &h), 0);
+	assert_int_equal(s->host_activate(s, "b", dw, now), SC_ERR_MISMATCH);
+	assert_int_equal(s->host_activate(s, "b", d, now), SC_ERR_NOTFOUND);
+	assert_int_equal(s->host_get(s, "b", &got), 0);
+	assert_int_equal(got.ak_activated, 0);
+
+	/* Expired. */
+	mkchallenge(&h, "c", secret, now);
+	assert_int_equal(s->host_add(s, &h), 0);
+	assert_int_equal(s->host_activate(s, "c", d, now), SC_ERR_EXPIRED);
+	assert_int_equal(s->host_get(s, "c", &got), 0);
+	assert_int_equal(got.ak_activated, 0);
+
+	/* Revoked before answering. */
+	mkchallenge(&h, "d", secret, now + 60);
+	assert_int_equal(s->host_add(s, &h), 0);
+	assert_int_equal(s->host_revoke(s, "d", now), 0);
+	assert_int_equal(s->host_activate(s, "d", d, now), SC_ERR_NOTFOUND);
+
+	/* Two instances answer at once: exactly one activates. */
+	mkchallenge(&h, "e", secret, now + 60);
+	assert_int_equal(s->host_add(s, &h), 0);
+	r1 = s->host_activate(s, "e", d, now);
+	r2 = s2->host_activate(s2, "e", d, now);
+	assert_true((r1 == 0) != (r2 == 0));
+
+	/* An operator-vouched (insecure) AK is activated from the start. */
+	mkhost(&h, "f");
+	assert_int_equal(s->host_add(s, &h), 0);
+	assert_int_equal(s->host_get(s, "f", &got), 0);
+	assert_int_equal(got.ak_activated, 1);
+	assert_int_equal(got.ak_ek, 0);
+	assert_int_equal(s->host_activate(s, "f", d, now), SC_ERR_NOTFOUND);
+	s2->close(s2);
+	s->close(s);
 }
 
 static void
@@ -534,16 +646,30 @@ test_pg_schema(void **state)
 	(void)state;
 	assert_int_equal(ks_store_pg_schema_version(),
 	    ks_store_sqlite_schema_version());
-	/* A version-2 database (no nonce owners yet) is migrated. */
+	/*
+	 * A version-2 database (no nonce owners, no EK activation yet) is
+	 * migrated; its hosts stay trusted as they were (activated).
+	 */
 	assert_int_equal(pg_sql("CREATE TABLE schema_version (version BIGINT"
 	    " NOT NULL); INSERT INTO schema_version VALUES (2);"
 	    "CREATE TABLE nonces (nonce BYTEA PRIMARY KEY,"
 	    " expires BIGINT NOT NULL);"
-	    "INSERT INTO nonces VALUES ('\\x01', 5)"), 0);
+	    "INSERT INTO nonces VALUES ('\\x01', 5);"
+	    "CREATE TABLE hosts (name TEXT PRIMARY KEY, ak_spki BYTEA NOT NULL,"
+	    " ak_desc TEXT NOT NULL, ak_restricted BIGINT NOT NULL,"
+	    " pcr_mask BIGINT NOT NULL, pcr_values BYTEA NOT NULL,"
+	    " key_pcr BIGINT NOT NULL, enrolled BIGINT NOT NULL,"
+	    " revoked BIGINT NOT NULL DEFAULT 0,"
+	    " revoked_at BIGINT NOT NULL DEFAULT 0);"
+	    "INSERT INTO hosts (name, ak_spki, ak_desc, ak_restricted, pcr_mask,"
+	    " pcr_values, key_pcr, enrolled) VALUES ('old', '\\x01', 'x', 0,"
+	    " 1, '\\x00', 15, 1)"), 0);
 	assert_int_equal(open_store(&s), 0);
 	s->close(s);
 	assert_int_equal(pg_sql("DO $$ BEGIN IF (SELECT version FROM"
-	    " schema_version) <> 3 OR (SELECT peer FROM nonces) <> '' THEN"
+	    " schema_version) <> 4 OR (SELECT peer FROM nonces) <> '' OR"
+	    " (SELECT ak_activated FROM hosts) <> 1 OR"
+	    " (SELECT ak_ek FROM hosts) <> 0 THEN"
 	    " RAISE 'not migrated'; END IF; END $$"), 0);
 	/* Opening again changes nothing; a newer schema is refused. */
 	assert_int_equal(open_store(&s), 0);
@@ -574,6 +700,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_nonces, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_trim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_activation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_instances, setup,
 		    teardown),
@@ -584,6 +711,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_nonces, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_trim, setup_pg,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_activation, setup_pg,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_threads, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_two_instances, setup_pg,
