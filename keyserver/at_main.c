@@ -242,6 +242,18 @@ enrollment(const struct opts *o)
 	mask &= ~(1u << key_pcr);
 	if ((r = open_tpm(o, &t)) < 0)
 		return r;
+	/* The EK certificate first: without one, no AK is created either. */
+	if (!o->insecure_ak) {
+		if ((ek = malloc(AT_EK_CERT_MAX)) == NULL) {
+			r = SC_ERR_ALLOC;
+			goto out;
+		}
+		if ((r = at_tpm_ek_cert(t, ek, AT_EK_CERT_MAX, &eklen)) < 0) {
+			sc_error("%s; --insecure-ak enrolls the AK without it",
+			    at_tpm_error(t));
+			goto out;
+		}
+	}
 	if (o->create_ak) {
 		r = at_tpm_create_ak(t, o->ak_handle, o->ak_alg, o->force, pub,
 		    sizeof(pub), &publen);
@@ -259,17 +271,6 @@ enrollment(const struct opts *o)
 	if ((r = at_tpm_pcr_read(t, mask, values)) < 0) {
 		sc_error("%s", at_tpm_error(t));
 		goto out;
-	}
-	if (!o->insecure_ak) {
-		if ((ek = malloc(AT_EK_CERT_MAX)) == NULL) {
-			r = SC_ERR_ALLOC;
-			goto out;
-		}
-		if ((r = at_tpm_ek_cert(t, ek, AT_EK_CERT_MAX, &eklen)) < 0) {
-			sc_error("%s; --insecure-ak enrolls the AK without it",
-			    at_tpm_error(t));
-			goto out;
-		}
 	}
 	if ((pub64 = b64(pub, publen)) == NULL ||
 	    (ek != NULL && (ek64 = b64(ek, eklen)) == NULL)) {

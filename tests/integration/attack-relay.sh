@@ -37,7 +37,7 @@ atk_attest other $HOSTNAME_ "$T_TMP/foreign.cert"
 # A certificate from the pinned key server for another host (the same
 # TPM enrolled a second time under another name).
 other_host=1
-if "$AT_BIN" -q --create-ak --ak-handle 0x81010077 -n hv9 >"$T_TMP/enroll-hv9.json" 2>"$T_TMP/hv9.err" &&
+if "$AT_BIN" -q --create-ak --insecure-ak --ak-handle 0x81010077 -n hv9 >"$T_TMP/enroll-hv9.json" 2>"$T_TMP/hv9.err" &&
     curl -sf -m 5 -H "Authorization: Bearer $(cat "$T_TMP/ks-main/operator.token")" \
     --data-binary @"$T_TMP/enroll-hv9.json" "$KSURL_main/v1/hosts" >/dev/null &&
     "$AT_BIN" -q -k "$KSURL_main" -n hv9 --ak-handle 0x81010077 -s "$T_TMP/hv.sock" \

@@ -95,14 +95,23 @@ EOF
 edit() { python3 "$T_TMP/edit.py" "$@" || t_fail "edit $3"; }
 
 # ---- AK provisioning and the hv key measurement ----
-"$AT" -q --create-ak -n host1 >"$T_TMP/enroll.json" || t_fail "create AK"
+# This TPM has no EK certificate: the EK path is the default, a bare AK
+# must be asked for (and no AK is created when the enrollment cannot be).
+if "$AT" -q --create-ak -n host1 >"$T_TMP/enroll.json" 2>"$T_TMP/noek.err"; then
+	t_fail "enrollment without an EK certificate and without --insecure-ak"
+fi
+grep -q 'no EK certificate.*--insecure-ak' "$T_TMP/noek.err" ||
+	{ cat "$T_TMP/noek.err" >&2; t_fail "no hint at --insecure-ak"; }
+! tpm2_readpublic -c 0x81010002 >/dev/null 2>&1 || t_fail "AK created anyway"
+t_pass "without an EK certificate, --create-ak needs --insecure-ak"
+"$AT" -q --create-ak --insecure-ak -n host1 >"$T_TMP/enroll.json" || t_fail "create AK"
 grep -q '"ak_public"' "$T_TMP/enroll.json" || t_fail "enrollment JSON"
-! "$AT" -q --create-ak -n host1 >/dev/null 2>&1 || t_fail "AK handle reused without --force"
+! "$AT" -q --create-ak --insecure-ak -n host1 >/dev/null 2>&1 || t_fail "AK handle reused without --force"
 t_pass "AK created and persisted; handle protected"
 # A non-trivial boot chain: PCR 0 and 7 measured.
 tpm2_pcrextend 0:sha256=$(printf firmware | sha256sum | cut -d' ' -f1) >/dev/null
 tpm2_pcrextend 7:sha256=$(printf secureboot | sha256sum | cut -d' ' -f1) >/dev/null
-"$AT" -q --print-enrollment -n host1 >"$T_TMP/enroll.json" || t_fail "print enrollment"
+"$AT" -q --print-enrollment --insecure-ak -n host1 >"$T_TMP/enroll.json" || t_fail "print enrollment"
 # The hv's key and its one extend into PCR 15 (what sccrypt-hvsim does at boot).
 head -c 32 /dev/urandom >"$T_TMP/hv.key"
 tpm2_pcrextend 15:sha256=$(sha256sum <"$T_TMP/hv.key" | cut -d' ' -f1) >/dev/null
@@ -246,7 +255,7 @@ t_pass "fetched certificate is the agent's"
 # ---- RSA attestation keys (RSASSA and RSAPSS) ----
 for alg in rsa rsapss; do
 	case $alg in rsa) h=0x81010003 ;; *) h=0x81010004 ;; esac
-	"$AT" -q --create-ak --ak-alg $alg --ak-handle $h -n host-$alg \
+	"$AT" -q --create-ak --insecure-ak --ak-alg $alg --ak-handle $h -n host-$alg \
 		>"$T_TMP/enroll-$alg.json" || t_fail "create $alg AK"
 	op POST /v1/hosts --data-binary @"$T_TMP/enroll-$alg.json"
 	expect 201 "" "enroll host-$alg"

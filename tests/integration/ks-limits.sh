@@ -51,6 +51,7 @@ openssl ec -in "$T_TMP/ak.pem" -pubout -out "$T_TMP/ak.pub" 2>/dev/null
 enroll_body() {	# enroll_body NAME PCRS-JSON KEYPCR
 	python3 -c 'import json, sys
 print(json.dumps({"name": sys.argv[1], "ak_public": open(sys.argv[2]).read(),
+  "insecure_ak": True,
   "policy": {"bank": "sha256", "pcrs": json.loads(sys.argv[3]),
              "key_pcr": int(sys.argv[4])}}))' "$1" "$T_TMP/ak.pub" "$2" "$3" \
 		>"$T_TMP/enroll.json"

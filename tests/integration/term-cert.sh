@@ -64,7 +64,7 @@ refuse() {	# refuse WHAT CERT TEXT [client options]
 
 # a certificate for another host: the same TPM enrolled under a second
 # name at the pinned key server, attested for hvsim's key
-"$AT_BIN" -q --create-ak --ak-handle 0x81010077 -n hv9 >"$T_TMP/enroll-hv9.json" ||
+"$AT_BIN" -q --create-ak --insecure-ak --ak-handle 0x81010077 -n hv9 >"$T_TMP/enroll-hv9.json" ||
 	t_fail "second AK"
 curl -sf -m 5 -H "Authorization: Bearer $(cat "$T_TMP/ks-main/operator.token")" \
 	--data-binary @"$T_TMP/enroll-hv9.json" "$KSURL_main/v1/hosts" >/dev/null ||

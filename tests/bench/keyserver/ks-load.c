@@ -296,7 +296,7 @@ main(int argc, char **argv)
 		fclose(f);
 		len = i2d_PUBKEY(ak, &p);
 		s = b64(der, (size_t)len);
-		printf("{\"name\":\"%s\",\"ak_public\":\"%s\",\"policy\":{\"bank\":"
+		printf("{\"name\":\"%s\",\"insecure_ak\":true,\"ak_public\":\"%s\",\"policy\":{\"bank\":"
 		    "\"sha256\",\"pcrs\":{\"0\":\"%064d\"},\"key_pcr\":%d}}\n",
 		    argv[2], s, 0, KEY_PCR);
 		free(s);
