@@ -1,13 +1,16 @@
 /*
  * fuzz_ks_request.c — libFuzzer harness for every JSON body the key server
  * and sccrypt-attest parse (keyserver/ks_req.c): enroll and attest
- * requests, nonce, certificate and error responses.
+ * requests, nonce, certificate and error responses, EK activation answers
+ * (POST /v1/activate) and challenges (GET /v1/hosts/NAME/activation).
  *
  * Input: selector byte, then the body.  Invariants: a parsed request only
  * holds values within the documented limits (valid host name, PCR indices
  * below 24, key PCR not in the policy, decoded sizes within bounds); an
  * enrollment's policy pins a static PCR and no resettable one, and its key
  * PCR is neither resettable nor DRTM-reset without PCR 17 pinned; the
+ * an enrollment has exactly one of an EK certificate (1..KS_EKCERT_MAX
+ * bytes) and insecure_ak; an activation answer names a valid host; the
  * error text is always a NUL-terminated string; parsing is deterministic.
  */
 #include "config.h"
@@ -36,6 +39,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ks_nonce_resp nr;
 	struct ks_cert_resp cr;
 	struct ks_error_resp xr;
+	struct ks_activate_req act;
+	static struct ks_activation_resp chal;
 	char why[KS_WHY_MAX];
 	const uint8_t *body;
 	size_t len;
@@ -46,7 +51,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body = data + 1;
 	len = size - 1;
 	(void)ks_json_depth(body, len);
-	switch (data[0] % 5) {
+	switch (data[0] % 7) {
 	case 0:
 		r = ks_parse_attest(body, len, &ar, why);
 		check_why(why);
@@ -75,7 +80,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    (((1u << er.policy.key_pcr) & (KS_PCR_RESETTABLE |
 			    KS_PCR_DRTM)) && !(er.policy.pcr_mask &
 			    (1u << KS_PCR_DRTM_LAUNCH))) ||
-			    ks_policy_check(&er.policy, why) != KS_OK)
+			    ks_policy_check(&er.policy, why) != KS_OK ||
+			    (er.ek_cert_len > 0) == (er.insecure_ak != 0) ||
+			    er.ek_cert_len > sizeof(er.ek_cert))
 				abort();
 		}
 		break;
@@ -99,6 +106,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (xr.message[i] < 0x20 || xr.message[i] > 0x7e)
 					abort();
 		}
+		break;
+	case 5:
+		if (ks_parse_activate(body, len, &act, why) == KS_OK &&
+		    !ks_host_valid(act.host))
+			abort();
+		check_why(why);
+		break;
+	case 6:
+		if (ks_parse_activation_resp(body, len, &chal, why) == KS_OK &&
+		    (chal.blob_len == 0 || chal.blob_len > sizeof(chal.blob) ||
+		    chal.enc_len == 0 || chal.enc_len > sizeof(chal.enc)))
+			abort();
+		check_why(why);
 		break;
 	}
 	return 0;
