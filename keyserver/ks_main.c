@@ -548,8 +548,8 @@ main(int argc, char **argv)
 		ctx.ek_bundle = (const char *)b;	/* kept until exit */
 		ctx.ek_bundle_len = blen;
 	} else {
-		sc_info("no --ek-ca-bundle: only hosts enrolled with"
-		    " \"insecure_ak\" can attest");
+		sc_info("no --ek-ca-bundle: enrollments with an EK certificate"
+		    " are refused; bare AKs need \"insecure_ak\"");
 	}
 
 	cfg.tcp_fd = tcp_fd;

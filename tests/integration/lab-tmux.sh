@@ -28,6 +28,12 @@ grep -q 'valid for host lab-dom0' "$T_TMP/status" || t_fail "certificate not val
 grep -q 'expires: ' "$T_TMP/status" || t_fail "no certificate expiry"
 grep -q 'pinned key server' "$T_TMP/status" || t_fail "certificate not signed by the pinned key"
 t_pass "up: every component running, vm1/vm2 protected, certificate valid for lab-dom0"
+# The lab enrolls its AK the normal way: EK certificate + activation (issue 21).
+grep -q 'enroll host=lab-dom0 .*ek=verified activation=pending' "$LAB_DIR/log/keyserver.log" &&
+grep -q 'activate host=lab-dom0 .*result=ok' "$LAB_DIR/log/keyserver.log" &&
+! grep -q 'insecure_ak' "$LAB_DIR/log/keyserver.log" ||
+	{ cat "$LAB_DIR/log/keyserver.log" >&2; t_fail "lab AK not enrolled through its EK"; }
+t_pass "up: the AK was enrolled with the TPM's EK certificate and activated"
 
 # The lab's TPM has no authorisation: it must be reachable only through
 # unix sockets of mode 0600 in the private run directory, never over TCP.
