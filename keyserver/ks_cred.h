@@ -1,7 +1,6 @@
 /*
- * ks_cred.h — TPM2 credential protection on the server side (building
- * block for issue 21 item 6, EK-anchored AK enrollment; not yet used by
- * the HTTP API).
+ * ks_cred.h — TPM2 credential protection on the server side, used by
+ * EK-anchored AK enrollment (ks_activate.c, PROTOCOL.md §12.4.2).
  *
  * ks_make_credential is TPM2_MakeCredential done in software (TPM 2.0
  * Part 1 §24, as Keylime's registrar and `tpm2_makecredential --tcti none`
