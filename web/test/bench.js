@@ -134,7 +134,7 @@ async function node() {
 		send: (b) => gw.send(b), clear: () => {}, notice: () => {}, tofu: () => false,
 		output: (b) => hook?.(b),
 		state: (st) => { if (st === 'encrypted') opened(); },
-		end: ({ exit, message }) => { console.error(`END ${exit} ${message}`); process.exit(1); },
+		end: ({ exit, message }) => { console.error(`END ${exit} ${message}`); process.exit(exit); },
 	});
 	if (opt('--unix')) gw = direct(opt('--unix'), s);
 	else gw = connect(WebSocket, opt('--gw'), { token: opt('--token'), vm: 'vm1',
