@@ -16,3 +16,13 @@ tests_fuzz_fuzz_webgate_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/w
 tests_fuzz_fuzz_webgate_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_webgate_LDADD = $(SC_LIBS)
 dist_man_MANS += man/sccrypt-webgate.8
+
+# The sections of sccrypt.conf (lib/confsect.c) and the [webgate] settings.
+if BUILD_UNIT_TESTS
+check_PROGRAMS += tests/unit/test_confsect
+tests_unit_test_confsect_SOURCES = tests/unit/test_confsect.c webgate/conf.c webgate/conf.h
+tests_unit_test_confsect_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/webgate
+tests_unit_test_confsect_LDADD = $(TEST_LIBS)
+UNIT_TESTS += tests/unit/test_confsect
+TESTS += tests/unit/test_confsect
+endif
