@@ -16,7 +16,7 @@ CONSOLED=$top_builddir/consoled/sccrypt-consoled
 
 # 1. consoled skips [webgate], refuses an unknown section (line number).
 c=$T_TMP/parse.conf
-printf 'listen = %s/x.sock\nallow alice vm1\n\n[webgate]\nlisten = 127.0.0.1:1\ntokens = /nonexistent\n' "$T_TMP" >"$c"
+printf 'listen = %s/x.sock\nallow %s vm1\n\n[webgate]\nlisten = 127.0.0.1:1\ntokens = /nonexistent\n' "$T_TMP" "$(id -un)" >"$c"
 "$CONSOLED" -f "$c" -t >"$T_TMP/t1.out" 2>&1 || { cat "$T_TMP/t1.out" >&2; t_fail "consoled refused a [webgate] section"; }
 printf 'listen = %s/x.sock\n[nosuch]\nkey = v\n' "$T_TMP" >"$c"
 "$CONSOLED" -f "$c" -t >"$T_TMP/t2.out" 2>&1 && t_fail "consoled accepted an unknown section"
