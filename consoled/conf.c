@@ -22,6 +22,7 @@
 #include "core/frame.h"
 #include "log.h"
 #include "io.h"
+#include "confsect.h"
 #include "conf.h"
 
 #define CONF_FILE_MAX	(1u << 20)
@@ -396,11 +397,41 @@ conf_error(struct sc_conf *c, unsigned lineno, const char *why, int r,
 	return r;
 }
 
+/*
+ * Sections of other programs ("[webgate]", sccrypt-webgate(8)): their lines
+ * are theirs to check; ours are those before the first section line.
+ * 1 if line is a section line, 0 if not, or an error for an unknown one.
+ */
+static int
+section_line(const char *line, bool *other, const char **why)
+{
+	static const char *const known[] = { "webgate" };
+	char name[SC_CONFSECT_NAME_MAX + 1];
+	size_t i;
+
+	if (!sc_confsect_header(line, name)) {
+		if (line[strspn(line, " \t")] == '[') {
+			*why = "malformed section line: expected [name]";
+			return SC_ERR_FORMAT;
+		}
+		return 0;
+	}
+	for (i = 0; i < SC_NELEM(known); i++)
+		if (strcmp(name, known[i]) == 0) {
+			*other = true;
+			return 1;
+		}
+	*other = true;		/* its lines are not ours either */
+	*why = "unknown section";
+	return SC_ERR_FORMAT;
+}
+
 int
 sc_conf_parse(struct sc_conf *c, const char *text, size_t len, unsigned *errline,
     const char **why)
 {
 	char line[SC_CONF_LINE_MAX + 1];
+	bool other_section = false;
 	uint32_t seen = 0;
 	size_t i = 0, start, n;
 	unsigned lineno = 0;
@@ -437,6 +468,13 @@ sc_conf_parse(struct sc_conf *c, const char *text, size_t len, unsigned *errline
 		{
 			const char *lwhy = "";
 
+			if ((r = section_line(line, &other_section, &lwhy)) < 0) {
+				conf_error(c, lineno, lwhy, r, errline, why,
+				    &first_r);
+				continue;
+			}
+			if (r == 1 || other_section)
+				continue;
 			if ((r = parse_line(c, line, &seen, &lwhy)) < 0)
 				conf_error(c, lineno, lwhy, r, errline, why,
 				    &first_r);

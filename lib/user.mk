@@ -2,7 +2,7 @@
 
 lib_libsccrypt_a_SOURCES += lib/log.c lib/secmem.c lib/io.c lib/keys.c \
 	lib/cert.c lib/readpass.c lib/opsock.c lib/opsock.h \
-	lib/pidfile.c lib/pidfile.h
+	lib/pidfile.c lib/pidfile.h lib/confsect.c lib/confsect.h
 
 if BUILD_UNIT_TESTS
 # test_keys compiles its own keys.c with a lowerable KDF cost (cheap

@@ -44,8 +44,10 @@ all-local: web-all
 clean-local: web-clean
 
 TESTS += tests/web/js-vectors.sh tests/web/xrecord.sh tests/web/web-e2e.sh tests/web/web-chromium.sh \
+	tests/web/webgate-conf.sh \
 	tests/web/lab-web.sh
 dist_check_SCRIPTS += tests/web/js-vectors.sh tests/web/xrecord.sh tests/web/web-e2e.sh \
+	tests/web/webgate-conf.sh \
 	tests/web/web-chromium.sh tests/web/lab-web.sh
 check_PROGRAMS += tests/web/xrecord-peer
 tests_web_xrecord_peer_SOURCES = tests/web/xrecord-peer.c

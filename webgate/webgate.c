@@ -36,33 +36,25 @@
 #include <sodium.h>
 
 #include "core/err.h"
+#include "io.h"
 #include "log.h"
 #include "auth.h"
+#include "conf.h"
 
 #define WG_DOWN_MAX		16384		/* consoled -> browser, one message */
 #define WG_UP_MAX		65536		/* browser -> consoled, buffered */
 #define WG_RX_BUF		16384		/* lws receive buffer */
 #define WG_MSG_MAX		32768		/* largest browser message */
 #define WG_AUTH_TIMEOUT		10		/* s to send the first message */
-#define WG_IDLE_DEFAULT		900		/* s without traffic either way */
-#define WG_CLIENTS_DEFAULT	64
-#define WG_PER_USER_DEFAULT	4
 #define WG_USERS_MAX		256
 #define WG_TOKENS_FILE_MAX	(256 * 1024)
+#define WG_CONF_FILE_MAX	(1u << 20)
+#define WG_CONSOLED_DEFAULT	"/run/sccrypt/consoled.sock"
+#define OPTS			"f:s:t:c:k:l:o:v"
 
-static struct {
-	const char	*iface;
-	int		 port;
-	const char	*consoled;
-	const char	*tokens_path;
-	const char	*cert, *key;
-	bool		 plaintext;
-	const char	*origins[WG_ORIGINS_MAX];
-	size_t		 norigins;
-	bool		 allow_no_origin;
-	unsigned	 max_clients, max_per_user, idle;
-} cf = { .iface = "127.0.0.1", .port = 8443, .max_clients = WG_CLIENTS_DEFAULT,
-	.max_per_user = WG_PER_USER_DEFAULT, .idle = WG_IDLE_DEFAULT };
+/* The settings: [webgate] of sccrypt.conf(5) (-f), then the command line. */
+static struct wg_conf cf;
+static const char *origins[WG_ORIGINS_MAX];
 
 static struct wg_tokens *tokens;
 static unsigned nclients;
@@ -372,7 +364,7 @@ cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 			sc_info("refused: oversized Origin");
 			return -1;
 		}
-		if (!wg_origin_allowed(origin, cf.origins, cf.norigins, cf.allow_no_origin)) {
+		if (!wg_origin_allowed(origin, origins, cf.norigins, cf.allow_no_origin)) {
 			sc_info("refused: Origin '%s' not allowed", origin);
 			return -1;
 		}
@@ -553,11 +545,20 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: sccrypt-webgate -s CONSOLED_SOCKET -t TOKENS (-c CERT -k KEY | --plaintext)\n"
-	    "           [-l ADDR:PORT] [-o ORIGIN]... [--allow-no-origin] [--max-clients N]\n"
-	    "           [--max-per-user N] [--idle SECONDS] [-v]\n"
+	    "usage: sccrypt-webgate [-f SCCRYPT_CONF] [-s CONSOLED_SOCKET] [-t TOKENS]\n"
+	    "           [-c CERT -k KEY | --plaintext] [-l ADDR:PORT] [-o ORIGIN]...\n"
+	    "           [--allow-no-origin] [--max-clients N] [--max-per-user N]\n"
+	    "           [--idle SECONDS] [-v]\n"
 	    "       sccrypt-webgate --new-token USER\n");
 	exit(64);
+}
+
+static void
+setstr(char *dst, size_t size, const char *s)
+{
+	if (strlen(s) >= size)
+		usage();
+	memcpy(dst, s, strlen(s) + 1);
 }
 
 static unsigned
@@ -583,66 +584,96 @@ main(int argc, char **argv)
 		{ "max-per-user", required_argument, NULL, 'U' },
 		{ "idle", required_argument, NULL, 'I' },
 		{ "new-token", required_argument, NULL, 'T' },
+		{ "config", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct lws_context_creation_info info;
-	static char iface[64];
-	char *colon;
-	int ch, level = SC_LOG_INFO;
+	const char *conf_path = NULL, *why;
+	unsigned char *text = NULL;
+	size_t len, i, cli_origins = 0;
+	unsigned errline;
+	int ch, r;
 
 	if (sodium_init() < 0)
 		return 70;
-	while ((ch = getopt_long(argc, argv, "s:t:c:k:l:o:v", lo, NULL)) != -1) {
+	wg_conf_defaults(&cf);
+	/* First the file (-f), whose settings the other options override. */
+	while ((ch = getopt_long(argc, argv, OPTS, lo, NULL)) != -1)
+		if (ch == 'f')
+			conf_path = optarg;
+		else if (ch == 'T')
+			return new_token(optarg);
+		else if (ch == '?')
+			usage();
+	if (conf_path != NULL) {
+		if ((r = sc_read_file(conf_path, WG_CONF_FILE_MAX, &text, &len)) < 0)
+			sc_fatal(78, __func__, "%s: %s", conf_path, sc_err(r));
+		r = wg_conf_parse(&cf, (const char *)text, len, &errline, &why);
+		free(text);
+		if (r < 0 && errline > 0)
+			sc_fatal(78, __func__, "%s:%u: %s", conf_path, errline, why);
+		if (r < 0)
+			sc_fatal(78, __func__, "%s: %s", conf_path, why);
+	}
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, OPTS, lo, NULL)) != -1) {
 		switch (ch) {
-		case 's': cf.consoled = optarg; break;
-		case 't': cf.tokens_path = optarg; break;
-		case 'c': cf.cert = optarg; break;
-		case 'k': cf.key = optarg; break;
+		case 'f': break;
+		case 's': setstr(cf.consoled, sizeof(cf.consoled), optarg); break;
+		case 't': setstr(cf.tokens, sizeof(cf.tokens), optarg); break;
+		case 'c': setstr(cf.cert, sizeof(cf.cert), optarg); break;
+		case 'k': setstr(cf.key, sizeof(cf.key), optarg); break;
 		case 'l':
-			if (strlen(optarg) >= sizeof(iface) || (colon = strrchr(optarg, ':')) == NULL)
+			if (wg_listen_parse(optarg, cf.iface, &cf.port) != 0)
 				usage();
-			memcpy(iface, optarg, (size_t)(colon - optarg));
-			cf.iface = iface;
-			cf.port = (int)num(colon + 1, 1, 65535);
 			break;
 		case 'o':
-			if (cf.norigins == WG_ORIGINS_MAX || strlen(optarg) >= WG_ORIGIN_MAX)
+			/* Origins on the command line replace the file's. */
+			if (cli_origins == WG_ORIGINS_MAX || strlen(optarg) >= WG_ORIGIN_MAX)
 				usage();
-			cf.origins[cf.norigins++] = optarg;
+			setstr(cf.origins[cli_origins++], WG_ORIGIN_MAX, optarg);
+			cf.norigins = cli_origins;
 			break;
-		case 'v': level = SC_LOG_DEBUG; break;
+		case 'v': cf.log_level = SC_LOG_DEBUG; break;
 		case 'P': cf.plaintext = true; break;
 		case 'N': cf.allow_no_origin = true; break;
-		case 'M': cf.max_clients = num(optarg, 1, 100000); break;
-		case 'U': cf.max_per_user = num(optarg, 1, 100000); break;
-		case 'I': cf.idle = num(optarg, 1, 86400); break;
-		case 'T': return new_token(optarg);
+		case 'M': cf.max_clients = num(optarg, 1, WG_CLIENTS_MAX); break;
+		case 'U': cf.max_per_user = num(optarg, 1, WG_CLIENTS_MAX); break;
+		case 'I': cf.idle = num(optarg, 1, WG_IDLE_MAX); break;
 		default: usage();
 		}
 	}
-	if (optind != argc || cf.consoled == NULL || cf.tokens_path == NULL)
+	if (optind != argc)
 		usage();
-	if (cf.plaintext == (cf.cert != NULL) || (cf.cert == NULL) != (cf.key == NULL))
-		usage();
+	if (cf.consoled[0] == '\0')
+		setstr(cf.consoled, sizeof(cf.consoled), WG_CONSOLED_DEFAULT);
+	if (cf.tokens[0] == '\0')
+		sc_fatal(64, __func__, "no tokens file (-t, or tokens in [webgate])");
+	if (cf.plaintext && cf.cert[0] != '\0')
+		sc_fatal(64, __func__, "plaintext and a TLS certificate exclude each other");
+	if (!cf.plaintext && (cf.cert[0] == '\0' || cf.key[0] == '\0'))
+		sc_fatal(64, __func__, "TLS needs a certificate and its key (-c, -k or tls_certificate, tls_key)");
 	if (cf.plaintext && strcmp(cf.iface, "127.0.0.1") != 0 && strcmp(cf.iface, "::1") != 0)
 		sc_fatal(64, __func__, "--plaintext only on a loopback address");
 	if (cf.norigins == 0) {
 		/* The page served by sccrypt-term web, or opened from a file. */
-		cf.origins[cf.norigins++] = "http://127.0.0.1:*";
-		cf.origins[cf.norigins++] = "http://localhost:*";
-		cf.origins[cf.norigins++] = "null";
+		setstr(cf.origins[cf.norigins++], WG_ORIGIN_MAX, "http://127.0.0.1:*");
+		setstr(cf.origins[cf.norigins++], WG_ORIGIN_MAX, "http://localhost:*");
+		setstr(cf.origins[cf.norigins++], WG_ORIGIN_MAX, "null");
 	}
-	sc_log_init("sccrypt-webgate", level, SC_LOG_TO_STDERR);
+	for (i = 0; i < cf.norigins; i++)
+		origins[i] = cf.origins[i];
+	sc_log_init("sccrypt-webgate", cf.log_level, SC_LOG_TO_STDERR);
 	if ((tokens = calloc(1, sizeof(*tokens))) == NULL)
 		return 70;
-	sc_info("%d tokens loaded", load_tokens(cf.tokens_path));
+	sc_info("%d tokens loaded", load_tokens(cf.tokens));
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 
 	lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
 	memset(&info, 0, sizeof(info));
-	info.port = cf.port;
+	info.port = (int)cf.port;
 	info.iface = cf.iface;
 	info.protocols = protocols;
 	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 |
@@ -655,7 +686,7 @@ main(int argc, char **argv)
 	if ((ctx = lws_create_context(&info)) == NULL)
 		sc_fatal(70, __func__, "cannot create the WebSocket context");
 	if ((vhost = lws_create_vhost(ctx, &info)) == NULL)
-		sc_fatal(69, __func__, "cannot listen on %s:%d (or load the TLS key)", cf.iface, cf.port);
+		sc_fatal(69, __func__, "cannot listen on %s:%u (or load the TLS key)", cf.iface, cf.port);
 	sc_info("listening on %s://%s:%d/, relay %s", cf.plaintext ? "ws" : "wss",
 	    cf.iface, lws_get_vhost_listen_port(vhost), cf.consoled);
 	while (!stop)

@@ -7,7 +7,10 @@
  * from its fields, with a valid VM name and token; every token entry found
  * is one that was parsed; sanitised reply text is printable; an Origin equal
  * to an exact pattern is allowed, and one with a byte outside the pattern's
- * prefix or a non-digit port is not.
+ * prefix or a non-digit port is not.  A first byte of 0xC0 picks the
+ * sccrypt.conf(5) parser for the [webgate] section (webgate/conf.c over
+ * lib/confsect.c): an accepted file gives settings within their limits,
+ * and the main part's parse by the same line syntax agrees on validity.
  */
 #include "config.h"
 
@@ -18,6 +21,8 @@
 
 #include "core/frame.h"
 #include "auth.h"
+#include "conf.h"
+#include "confsect.h"
 
 static void
 printable_or_abort(const char *s)
@@ -25,6 +30,47 @@ printable_or_abort(const char *s)
 	for (; *s != '\0'; s++)
 		if (*s < 0x20 || *s > 0x7e)
 			abort();
+}
+
+#define WG_FUZZ_CONF	0xC0
+
+static int
+count_line(void *arg, char *w[], size_t n, const char **why)
+{
+	(void)w; (void)why;
+	if (n == 0 || n > SC_CONFSECT_WORDS)
+		abort();
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+static int
+conf_one(const char *text, size_t len)
+{
+	static struct wg_conf c;
+	const char *why;
+	unsigned errline;
+	size_t lines = 0, i;
+	int r, r2;
+
+	wg_conf_defaults(&c);
+	r = wg_conf_parse(&c, text, len, &errline, &why);
+	if (r == 0) {
+		if (c.port < 1 || c.port > 65535 || c.max_clients < 1 ||
+		    c.max_clients > WG_CLIENTS_MAX || c.max_per_user < 1 ||
+		    c.idle < 1 || c.idle > WG_IDLE_MAX || c.norigins > WG_ORIGINS_MAX ||
+		    (c.consoled[0] != '\0' && c.consoled[0] != '/') ||
+		    (c.tokens[0] != '\0' && c.tokens[0] != '/') || strlen(c.iface) == 0)
+			abort();
+		for (i = 0; i < c.norigins; i++)
+			printable_or_abort(c.origins[i]);
+	} else if (why == NULL || why[0] == '\0')
+		abort();
+	/* The line syntax is the file's, whichever section is read. */
+	r2 = sc_confsect_parse(text, len, NULL, count_line, &lines, NULL, &errline, &why);
+	if (r2 != 0 && r == 0)
+		abort();
+	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -40,6 +86,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
+	if (data[0] == WG_FUZZ_CONF)
+		return conf_one((const char *)data + 1, size - 1);
 	switch (data[0] % 4) {
 	case 0:
 		if (wg_auth_parse(data + 1, size - 1, &a) != 0)

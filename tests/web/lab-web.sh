@@ -37,6 +37,9 @@ printf 'echo L$((30+12))B\n' | "$NODE" "$W/web-e2e.mjs" --url "$gw" --ca "$LAB_D
     --vm vm1 --origin null --linger 1500 >"$T_TMP/s1" 2>"$T_TMP/s1.err" || rc=$?
 [ "$rc" = 0 ] && grep -q L42B "$T_TMP/s1" || { cat "$T_TMP/s1.err" >&2; t_fail "lab web session: exit $rc"; }
 t_pass "a web session to the lab's vm1 with the printed token (L42B)"
+gpid=$(cat "$LAB_DIR/run/webgate.pid" 2>/dev/null) || t_fail "no webgate pid file"
 lab -q down >/dev/null 2>&1 || t_fail "lab down"
 ! grep -q . "$LAB_DIR/run/webgate.pid" 2>/dev/null || t_fail "webgate pid left behind"
+t_wait 100 sh -c "! kill -0 $gpid 2>/dev/null" ||
+    { kill "$gpid"; t_fail "lab down left the gateway (pid $gpid) running"; }
 t_pass "lab down stopped the gateway"

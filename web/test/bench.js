@@ -1,45 +1,154 @@
-// bench.js — the browser half of tests/bench/web-rtt: log in to vm1 in
-// headless chromium, then N keystrokes through xterm.js's input path
-// (term.input, what a key event produces), each timed until the guest's
-// echo comes back through the session (performance.now() in the page).
-// Prints "web_rtt_ms median p90" on stdout.
-// Usage: node web-bench.mjs --file HTML --home DIR --token T --gw URL
-//        --host NAME --spki B64 [--chromium PATH] [-n N]
+// bench.js — the web half of tests/bench/web-rtt.
+//
+//   --client page (default): log in to vm1 in headless chromium, then N
+//   keystrokes through xterm.js's input path (term.input, what a key event
+//   produces), each timed until the guest's echo comes back through the
+//   session (performance.now() in the page).  Prints "web_rtt_ms median p90"
+//   and the split "web_split_ms in=.. net=.. out=.." (medians): keystroke ->
+//   WebSocket.send returned (xterm.js, seal, framing), send -> the echo's
+//   message event (browser network stack, TLS, gateway, consoled, hv),
+//   message event -> the echo handed to xterm.js (open, deframe).
+//
+//   --client node: the same session code (client.js) in Node over the `ws`
+//   package through the same gateway, no browser: prints "node_rtt_ms
+//   median p90".  Separates the browser from the gateway and the JS crypto.
+//
+// Usage: node web-bench.mjs --home DIR --token T --gw URL --host NAME
+//        [--client page --file HTML --spki B64 [--chromium PATH] |
+//         --client node --ca CA.pem] [-n N]
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import puppeteer from 'puppeteer-core';
+import { createConnection } from 'node:net';
 
 const args = process.argv.slice(2);
 const opt = (k, d = null) => { const i = args.lastIndexOf(k); return i >= 0 ? args[i + 1] : d; };
 const n = Number(opt('-n', '200'));
-const browser = await puppeteer.launch({ executablePath: opt('--chromium', '/usr/bin/chromium'),
-	headless: true, args: ['--no-sandbox', '--disable-gpu', `--ignore-certificate-errors-spki-list=${opt('--spki')}`] });
-try {
-	const page = await browser.newPage();
-	await page.goto('file://' + opt('--file'));
-	for (const [id, v] of [['gw', opt('--gw')], ['token', opt('--token')], ['host', opt('--host')], ['vm', 'vm1']])
-		await page.$eval(`#${id}`, (el, val) => { el.value = val; }, v);
-	const home = opt('--home');
-	await (await page.$('#keyfile')).uploadFile(join(home, 'id_x25519'));
-	await (await page.$('#vmfile')).uploadFile(join(home, 'vms', 'vm1'));
-	await (await page.$('#ksfile')).uploadFile(join(home, 'keyserver.pub'));
-	await page.click('#connect');
-	await page.waitForFunction(() => document.getElementById('state').textContent === 'encrypted', { timeout: 60000 });
-	const rtts = await page.evaluate(async (count) => {
-		const out = [];
-		// warm up: one command so the prompt is there
-		for (let i = 0; i < count; i++) {
-			const ch = String.fromCharCode(97 + (i % 26));
-			const got = new Promise((res) => { window.__sccryptOutHook = (b) => { if (b.includes(ch.charCodeAt(0))) res(); }; });
-			const t0 = performance.now();
-			window.__sccryptType(ch);
-			await got;
-			out.push(performance.now() - t0);
-			if (i % 20 === 19) { window.__sccryptOutHook = null; window.__sccryptType('\x15'); await new Promise((r) => setTimeout(r, 50)); }
-		}
-		return out;
-	}, n);
-	rtts.sort((a, b) => a - b);
-	console.log(`web_rtt_ms ${rtts[Math.floor(rtts.length / 2)].toFixed(3)} ${rtts[Math.floor(rtts.length * 0.9)].toFixed(3)}`);
-} finally {
-	await browser.close();
+const gap = Number(opt('--gap', '0'));
+const pct = (a, p) => a[Math.min(a.length - 1, Math.floor(a.length * p))];
+const sorted = (a) => [...a].sort((x, y) => x - y);
+const fmt = (a) => { const s = sorted(a); return `${pct(s, 0.5).toFixed(3)} ${pct(s, 0.9).toFixed(3)}`; };
+
+// Time each keystroke until its echo; type(ch) sends, hook(fn) sees output.
+// After every 20 characters the line is erased (^U) so it stays short.
+async function measure(count, type, setHook, sleep, gap) {
+	const out = [];
+	for (let i = 0; i < count; i++) {
+		if (gap > 0) await sleep(gap);
+		const ch = String.fromCharCode(97 + (i % 26));
+		const got = new Promise((res) => setHook((b) => { if (b.includes(ch.charCodeAt(0))) res(); }));
+		const t0 = performance.now();
+		type(ch);
+		await got;
+		out.push(performance.now() - t0);
+		if (i % 20 === 19) { setHook(null); type('\x15'); await sleep(50); }
+	}
+	return out;
 }
+
+async function page() {
+	const { default: puppeteer } = await import('puppeteer-core');
+	const browser = await puppeteer.launch({ executablePath: opt('--chromium', '/usr/bin/chromium'),
+		headless: true, args: ['--no-sandbox', '--disable-gpu', ...(opt('--chromium-args') ?? '').split(' ').filter(Boolean), `--ignore-certificate-errors-spki-list=${opt('--spki')}`] });
+	try {
+		const pg = await browser.newPage();
+		// Timestamps at the WebSocket boundary (for the split only; the
+		// page's own code is unchanged).
+		await pg.evaluateOnNewDocument(() => {
+			const t = (window.__wsT = { send: 0, recv: 0 });
+			const P = WebSocket.prototype, send = P.send;
+			P.send = function (d) { const r = send.call(this, d); t.send = performance.now(); return r; };
+			const d = Object.getOwnPropertyDescriptor(P, 'onmessage');
+			Object.defineProperty(P, 'onmessage', { configurable: true, get: d.get,
+				set(fn) { d.set.call(this, (ev) => { t.recv = performance.now(); return fn(ev); }); } });
+		});
+		await pg.goto('file://' + opt('--file'));
+		for (const [id, v] of [['gw', opt('--gw')], ['token', opt('--token')], ['host', opt('--host')], ['vm', 'vm1']])
+			await pg.$eval(`#${id}`, (el, val) => { el.value = val; }, v);
+		const home = opt('--home');
+		await (await pg.$('#keyfile')).uploadFile(join(home, 'id_x25519'));
+		await (await pg.$('#vmfile')).uploadFile(join(home, 'vms', 'vm1'));
+		await (await pg.$('#ksfile')).uploadFile(join(home, 'keyserver.pub'));
+		await pg.click('#connect');
+		await pg.waitForFunction(() => document.getElementById('state').textContent === 'encrypted', { timeout: 60000 });
+		const r = await pg.evaluate(async (count, measureSrc, gap) => {
+			// eslint-disable-next-line no-new-func
+			const measureFn = new Function(`return (${measureSrc})`)();
+			const split = { in: [], net: [], out: [] };
+			let t0 = 0;
+			const type = (ch) => { t0 = performance.now(); window.__sccryptType(ch); };
+			const setHook = (fn) => {
+				window.__sccryptOutHook = fn && ((b) => {
+					const t = performance.now(), w = window.__wsT;
+					if (w.send >= t0 && w.recv >= w.send) {
+						split.in.push(w.send - t0); split.net.push(w.recv - w.send); split.out.push(t - w.recv);
+					}
+					fn(b);
+				});
+			};
+			const rtt = await measureFn(count, type, setHook, (ms) => new Promise((res) => setTimeout(res, ms)), gap);
+			return { rtt, split };
+		}, n, measure.toString(), gap);
+		const med = (a) => pct(sorted(a), 0.5).toFixed(3);
+		console.log(`web_rtt_ms ${fmt(r.rtt)}`);
+		console.log(`web_split_ms in=${med(r.split.in)} net=${med(r.split.net)} out=${med(r.split.out)}`);
+	} finally {
+		await browser.close();
+	}
+}
+
+// --unix SOCKET: straight to consoled's socket as sccrypt-console's shim
+// does (its request line, binary encoding), without the gateway.
+function direct(path, s) {
+	const sock = createConnection(path);
+	let line = '';
+	sock.setNoDelay?.(true);
+	sock.write('SCCRYPT/1 console vm1 B\n');
+	sock.on('data', (d) => {
+		if (line !== null) {
+			const nl = d.indexOf(10);
+			if (nl < 0) { line += d.toString('latin1'); return; }
+			line += d.subarray(0, nl).toString('latin1');
+			if (line !== 'OK framed') { s.end(6, line); return; }
+			line = null;
+			d = d.subarray(nl + 1);
+			if (!d.length) return;
+		}
+		s.feed(new Uint8Array(d.buffer, d.byteOffset, d.length));
+	});
+	sock.on('close', () => s.lost('closed'));
+	return { send: (b) => sock.write(b), close: () => sock.destroy() };
+}
+
+async function node() {
+	const { default: WebSocket } = await import('ws');
+	const { Session } = await import('../src/client.js');
+	const { connect } = await import('../src/gateway.js');
+	const { KIND, readKeyFile, decodeVmFile, parsePubkeyText } = await import('../src/keys.js');
+	const home = opt('--home');
+	const key = readKeyFile(readFileSync(join(home, 'id_x25519'), 'utf8'), KIND.USER, '');
+	const vmFile = decodeVmFile(readKeyFile(readFileSync(join(home, 'vms', 'vm1'), 'utf8'), KIND.VM, ''));
+	const ksPub = parsePubkeyText('sccrypt-ed25519', readFileSync(join(home, 'keyserver.pub'), 'utf8'));
+	let hook = null, gw, opened;
+	const isOpen = new Promise((res) => { opened = res; });
+	const s = new Session({ vm: 'vm1', host: opt('--host'), consoleKey: key, vmFile, ksPub }, {
+		send: (b) => gw.send(b), clear: () => {}, notice: () => {}, tofu: () => false,
+		output: (b) => hook?.(b),
+		state: (st) => { if (st === 'encrypted') opened(); },
+		end: ({ exit, message }) => { console.error(`END ${exit} ${message}`); process.exit(exit); },
+	});
+	if (opt('--unix')) gw = direct(opt('--unix'), s);
+	else gw = connect(WebSocket, opt('--gw'), { token: opt('--token'), vm: 'vm1',
+		wsOptions: { ca: readFileSync(opt('--ca')), origin: 'null' } }, {
+		ok: () => {}, refused: (t) => s.end(6, t), bytes: (b) => s.feed(b), closed: (c) => s.lost(`closed ${c}`),
+	});
+	await isOpen;
+	const enc = new TextEncoder();
+	const rtt = await measure(n, (ch) => s.input(enc.encode(ch)), (fn) => { hook = fn; },
+		(ms) => new Promise((res) => setTimeout(res, ms)), gap);
+	console.log(`${opt('--unix') ? 'direct' : 'node'}_rtt_ms ${fmt(rtt)}`);
+	s.close();
+	await new Promise((res) => setTimeout(res, 500));
+	process.exit(0);
+}
+
+await (opt('--client', 'page') === 'node' ? node() : page());
