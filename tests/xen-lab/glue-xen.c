@@ -1,0 +1,240 @@
+/*
+ * glue-xen.c — the Xen side of the glue (hv/xen/glue/sccrypt.c), compiled
+ * unchanged in user space for glue-test.c: the few Xen types, macros and
+ * functions it uses are stubbed here, and crypto-diff.sh gives it empty
+ * files for the Xen headers it includes.  The core it drives is the one
+ * glue-test.c hands to gx_setup(); its callbacks to the Xen side stay
+ * glue-test.c's (sccrypt.c's own are renamed out of the way).
+ *
+ * What the stubs record (issue 12 item 8): gnttab_mfn_pinned() notes, each
+ * time attach calls it, whether the frame it is asked about is already in
+ * the protection table that the mapping paths consult
+ * (sccrypt_mfn_protected()).  Everything is single-threaded and
+ * deterministic: the race is checked through the order of the two steps.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "glue-xen.h"
+
+/* ---- types ---- */
+typedef uint16_t domid_t;
+typedef uint32_t evtchn_port_t;
+typedef int64_t s_time_t;
+typedef struct { unsigned long m; } mfn_t;
+
+struct domain {
+	domid_t		domain_id;
+	bool		is_dying;
+};
+struct vcpu {
+	struct domain	*domain;
+};
+struct page_info {
+	unsigned long	mfn;
+};
+
+/* public/sccrypt.h (hv/xen/patches/0001-*) */
+#define SCCRYPT_OP_CALL		1
+#define SCCRYPT_OP_ATTACH	2
+#define SCCRYPT_OP_DETACH	3
+struct xen_sccrypt_attach {
+	domid_t		domid;
+	uint16_t	pad0;
+	evtchn_port_t	port;
+	uint64_t	gfn;
+	uint32_t	history;
+	uint32_t	flags;
+	uint8_t		uuid[16];
+	char		name[64];
+};
+struct xen_sccrypt_detach {
+	domid_t		domid;
+	uint16_t	pad0;
+};
+
+/* ---- macros ---- */
+#define __init
+#define __initdata
+#define __read_mostly
+#define cf_check
+#define boolean_param(n, v)	extern int gx_unused_param
+#define size_param(n, v)	extern int gx_unused_param
+#define __initcall(f)		int (*gx_initcall)(void) = (f)
+#define DEFINE_SPINLOCK(l)	int l
+#define spin_lock(l)		((void)(l))
+#define spin_unlock(l)		((void)(l))
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#define likely(x)		__builtin_expect(!!(x), 1)
+#define ACCESS_ONCE(x)		(*(volatile __typeof__(x) *)&(x))
+#define smp_mb()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define INVALID_MFN_RAW		(~0UL)
+#define mfn_x(v)		((v).m)
+#define page_to_mfn(p)		((mfn_t){ (p)->mfn })
+#define min_t(t, a, b)		((t)(a) < (t)(b) ? (t)(a) : (t)(b))
+#define XENLOG_INFO		""
+#define XENLOG_WARNING		""
+#define XENLOG_ERR		""
+#define VIRQ_SCCRYPT		14
+#define XSM_PRIV		0
+#define XEN_GUEST_HANDLE_PARAM(t)	t *
+#define guest_handle_cast(h, t)	((t *)(h))
+#define copy_from_guest(d, s, n)	(memcpy((d), (s), (n)), 0)
+#define copy_from_guest_offset(d, s, o, n)	(memcpy((d), (s) + (o), (n)), 0)
+#define copy_to_guest(d, s, n)	(memcpy((d), (s), (n)), 0)
+#define current			(&gx_vcpu0)
+
+/* sccrypt.c's callbacks from the core: glue-test.c has its own. */
+#define sc_xen_notify_guest		sccrypt_c_notify_guest
+#define sc_xen_raise_virq		sccrypt_c_raise_virq
+#define sc_xen_warn_unchecked_disk_key	sccrypt_c_warn_unchecked_disk_key
+#define sc_xen_fatal			sccrypt_c_fatal
+
+/* ---- state and functions ---- */
+static struct domain gx_dom0;
+static struct vcpu gx_vcpu0 = { &gx_dom0 };
+static struct domain *hardware_domain = &gx_dom0;
+static struct domain gx_doms[GX_DOMAINS];
+static struct page_info gx_pages[GX_DOMAINS];
+static void *gx_va[GX_DOMAINS];
+static bool gx_pinned[GX_DOMAINS];
+static struct gx_pin_check gx_last;
+
+static struct domain *
+rcu_lock_domain_by_id(domid_t id)
+{
+	unsigned i;
+
+	if (id == 0)
+		return &gx_dom0;
+	for (i = 0; i < GX_DOMAINS; i++)
+		if (gx_doms[i].domain_id == id)
+			return &gx_doms[i];
+	return NULL;
+}
+
+static void rcu_unlock_domain(struct domain *d) { (void)d; }
+static void get_knownalive_domain(struct domain *d) { (void)d; }
+static void put_domain(struct domain *d) { (void)d; }
+static bool is_control_domain(const struct domain *d) { return d == &gx_dom0; }
+static int xsm_sccrypt_op(int a, struct domain *d, int op) { (void)a; (void)d; (void)op; return 0; }
+static void printk(const char *fmt, ...) { (void)fmt; }
+#define gprintk(lvl, ...)	printk(__VA_ARGS__)
+static __attribute__((noreturn)) void panic(const char *fmt, ...) { (void)fmt; abort(); }
+static void notify_via_xen_event_channel(struct domain *d, evtchn_port_t p) { (void)d; (void)p; }
+static void send_global_virq(unsigned v) { (void)v; }
+static void *xzalloc_bytes(size_t n) { return calloc(1, n); }
+static void *vzalloc(size_t n) { return calloc(1, n); }
+static void xfree(void *p) { free(p); }
+static void vfree(void *p) { free(p); }
+static uint64_t get_cycles(void) { return 0; }
+static s_time_t NOW(void) { return 0; }
+static unsigned get_random(void) { return 0; }
+
+/* The console page of the gx_doms slot of d, as Xen would map it. */
+static int
+prepare_ring_for_helper(struct domain *d, uint64_t gfn, struct page_info **page, void **va)
+{
+	unsigned i = (unsigned)(d - gx_doms);
+
+	gx_pages[i].mfn = (unsigned long)gfn;
+	*page = &gx_pages[i];
+	*va = gx_va[i];
+	return 0;
+}
+
+static void
+destroy_ring_for_helper(void **va, struct page_info *page)
+{
+	(void)page;
+	*va = NULL;
+}
+
+static int
+evtchn_bind_xen_loopback(struct domain *d, evtchn_port_t port,
+    void (*fn)(struct vcpu *, unsigned int), evtchn_port_t *xport)
+{
+	(void)d;
+	(void)fn;
+	*xport = port + 1000;
+	return 0;
+}
+
+static void
+evtchn_unbind_xen_loopback(struct domain *d, evtchn_port_t x, evtchn_port_t g, domid_t to)
+{
+	(void)d; (void)x; (void)g; (void)to;
+}
+
+bool sccrypt_mfn_protected(mfn_t mfn);
+
+/* The pin scan: records what a racing mapping would have seen. */
+static bool
+gnttab_mfn_pinned(struct domain *d, mfn_t mfn)
+{
+	unsigned i = (unsigned)(d - gx_doms);
+
+	gx_last.calls++;
+	gx_last.mfn = mfn_x(mfn);
+	gx_last.protected_then = sccrypt_mfn_protected(mfn);
+	return i < GX_DOMAINS && gx_pinned[i];
+}
+
+/* Xen builds this without -Wextra; its unused-argument callbacks are fine. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "glue/sccrypt.c"
+#pragma GCC diagnostic pop
+
+/* ---- the interface for glue-test.c ---- */
+
+void
+gx_setup(struct sc_xen_core *c)
+{
+	opt_sccrypt = false;	/* sccrypt_init only clears the protection table */
+	(void)gx_initcall();
+	core = c;
+}
+
+long
+gx_attach(unsigned slot, uint16_t domid, uint64_t mfn, void *page, bool pinned,
+    const uint8_t *uuid, struct gx_pin_check *pc)
+{
+	struct xen_sccrypt_attach a;
+	long rc;
+
+	if (slot >= GX_DOMAINS)
+		return -EINVAL;
+	memset(&gx_doms[slot], 0, sizeof(gx_doms[slot]));
+	gx_doms[slot].domain_id = domid;
+	gx_va[slot] = page;
+	gx_pinned[slot] = pinned;
+	memset(&gx_last, 0, sizeof(gx_last));
+	memset(&a, 0, sizeof(a));
+	a.domid = domid;
+	a.port = 2;
+	a.gfn = mfn;
+	memcpy(a.uuid, uuid, sizeof(a.uuid));
+	memcpy(a.name, "gx", 2);
+	rc = sccrypt_attach(&a);
+	*pc = gx_last;
+	return rc;
+}
+
+bool
+gx_mfn_protected(uint64_t mfn)
+{
+	return sccrypt_mfn_protected((mfn_t){ (unsigned long)mfn });
+}
+
+void
+gx_kill(unsigned slot)
+{
+	gx_doms[slot].is_dying = true;
+	sccrypt_domain_kill(&gx_doms[slot]);
+}

@@ -1,0 +1,37 @@
+/*
+ * glue-xen.h — drive hv/xen/glue/sccrypt.c (the Xen side of the glue),
+ * built in user space by glue-xen.c, from glue-test.c.
+ *
+ * gx_setup(c):  sccrypt.c's init with SCCrypt "disabled" (it only clears
+ *               the protection table), then c becomes its core.
+ * gx_attach():  sccrypt_attach() of domid in test slot `slot` (< GX_DOMAINS),
+ *               console frame `mfn` mapped at `page`; `pinned` says whether
+ *               the grant-pin scan finds a pin.  Returns its errno result;
+ *               *pc tells what the pin scan saw (last call).
+ * gx_mfn_protected(mfn): sccrypt_mfn_protected(), what every mapping path
+ *               asks.
+ * gx_kill(slot): the domain dies (sccrypt_domain_kill()).
+ */
+#ifndef GLUE_XEN_H
+#define GLUE_XEN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define GX_DOMAINS	4
+
+struct sc_xen_core;
+
+struct gx_pin_check {
+	unsigned	calls;		/* gnttab_mfn_pinned() calls */
+	uint64_t	mfn;		/* the frame of the last call */
+	bool		protected_then;	/* was it protected at that moment */
+};
+
+void	gx_setup(struct sc_xen_core *c);
+long	gx_attach(unsigned slot, uint16_t domid, uint64_t mfn, void *page, bool pinned,
+	    const uint8_t *uuid, struct gx_pin_check *pc);
+bool	gx_mfn_protected(uint64_t mfn);
+void	gx_kill(unsigned slot);
+
+#endif
