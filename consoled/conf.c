@@ -93,33 +93,6 @@ is_space(char ch)
 	return ch == ' ' || ch == '\t';
 }
 
-/* Number with optional K/M/G suffix (binary), or plain decimal. */
-static int
-parse_number(const char *s, bool suffix, uint64_t *out)
-{
-	uint64_t v = 0, mul = 1;
-	size_t i, n = strlen(s);
-
-	if (n == 0)
-		return SC_ERR_FORMAT;
-	if (suffix) {
-		switch (s[n - 1]) {
-		case 'K': case 'k': mul = 1u << 10; n--; break;
-		case 'M': case 'm': mul = 1u << 20; n--; break;
-		case 'G': case 'g': mul = 1u << 30; n--; break;
-		}
-	}
-	if (n == 0 || n > 15)
-		return SC_ERR_FORMAT;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return SC_ERR_FORMAT;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	*out = v * mul;
-	return 0;
-}
-
 static bool
 user_word_ok(const char *s)
 {
@@ -195,13 +168,8 @@ set_key(struct sc_conf *c, const struct key *k, const char *val, const char **wh
 		}
 		return 0;
 	case K_LEVEL:
-		if (strcmp(val, "error") == 0) c->log_level = SC_LOG_ERROR;
-		else if (strcmp(val, "warn") == 0) c->log_level = SC_LOG_WARN;
-		else if (strcmp(val, "info") == 0) c->log_level = SC_LOG_INFO;
-		else if (strcmp(val, "verbose") == 0) c->log_level = SC_LOG_VERBOSE;
-		else if (strcmp(val, "debug") == 0) c->log_level = SC_LOG_DEBUG;
-		else {
-			*why = "log_level must be error, warn, info, verbose or debug";
+		if (sc_confsect_log_level(val, &c->log_level) < 0) {
+			*why = SC_CONFSECT_LOG_LEVEL_WHY;
 			return SC_ERR_FORMAT;
 		}
 		return 0;
@@ -227,7 +195,7 @@ set_key(struct sc_conf *c, const struct key *k, const char *val, const char **wh
 	}
 	case K_UINT:
 	case K_SIZE:
-		if (parse_number(val, k->type == K_SIZE, &v) < 0) {
+		if (sc_confsect_number(val, k->type == K_SIZE, &v) < 0) {
 			*why = "invalid number";
 			return SC_ERR_FORMAT;
 		}
@@ -517,7 +485,7 @@ sc_conf_resolve_users(struct sc_conf *c)
 		r->resolved = false;
 		if (r->any_user)
 			continue;
-		if (parse_number(r->user, false, &v) == 0 && v < UINT32_MAX) {
+		if (sc_confsect_number(r->user, false, &v) == 0 && v < UINT32_MAX) {
 			r->uid = (uid_t)v;
 			r->resolved = true;
 		} else if ((pw = getpwnam(r->user)) != NULL) {

@@ -7,6 +7,7 @@
 
 #include "core/err.h"
 #include "confsect.h"
+#include "log.h"
 
 static const char printable[] = " \t!\"#$%&'()*+,-./0123456789:;<=>?@"
     "ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
@@ -161,6 +162,19 @@ sc_confsect_bool(const char *s, bool *out)
 		*out = true;
 	else if (strcmp(s, "no") == 0)
 		*out = false;
+	else
+		return SC_ERR_FORMAT;
+	return 0;
+}
+
+int
+sc_confsect_log_level(const char *s, int *level)
+{
+	if (strcmp(s, "error") == 0) *level = SC_LOG_ERROR;
+	else if (strcmp(s, "warn") == 0) *level = SC_LOG_WARN;
+	else if (strcmp(s, "info") == 0) *level = SC_LOG_INFO;
+	else if (strcmp(s, "verbose") == 0) *level = SC_LOG_VERBOSE;
+	else if (strcmp(s, "debug") == 0) *level = SC_LOG_DEBUG;
 	else
 		return SC_ERR_FORMAT;
 	return 0;

@@ -55,4 +55,11 @@ int	sc_confsect_number(const char *s, bool suffix, uint64_t *out)
 /* "yes" / "no"; 0 or SC_ERR_FORMAT. */
 int	sc_confsect_bool(const char *s, bool *out) __attribute__((warn_unused_result));
 
+/* "error", "warn", "info", "verbose" or "debug": the SC_LOG_* level in
+ * *level; 0 or SC_ERR_FORMAT (SC_CONFSECT_LOG_LEVEL_WHY says what is valid). */
+#define SC_CONFSECT_LOG_LEVEL_WHY \
+	"log_level must be error, warn, info, verbose or debug"
+int	sc_confsect_log_level(const char *s, int *level)
+	    __attribute__((warn_unused_result));
+
 #endif /* SC_CONFSECT_H */

@@ -137,13 +137,8 @@ set_key(struct wg_conf *c, const struct key *k, const char *val, const char **wh
 		memcpy(c->origins[c->norigins++], val, n + 1);
 		return 0;
 	case K_LEVEL:
-		if (strcmp(val, "error") == 0) c->log_level = SC_LOG_ERROR;
-		else if (strcmp(val, "warn") == 0) c->log_level = SC_LOG_WARN;
-		else if (strcmp(val, "info") == 0) c->log_level = SC_LOG_INFO;
-		else if (strcmp(val, "verbose") == 0) c->log_level = SC_LOG_VERBOSE;
-		else if (strcmp(val, "debug") == 0) c->log_level = SC_LOG_DEBUG;
-		else {
-			*why = "log_level must be error, warn, info, verbose or debug";
+		if (sc_confsect_log_level(val, &c->log_level) < 0) {
+			*why = SC_CONFSECT_LOG_LEVEL_WHY;
 			return SC_ERR_FORMAT;
 		}
 		return 0;
