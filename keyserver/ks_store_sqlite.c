@@ -178,6 +178,47 @@ exec(struct sq *s, const char *sql)
 	    sq_err(sqlite3_errcode(s->db));
 }
 
+/* Step a statement that returns no rows, then reset it. */
+static int
+step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	done(st);
+	return rc == SQLITE_DONE ? 0 : sq_err(rc);
+}
+
+/*
+ * body in one IMMEDIATE transaction: committed when it returns >= 0, rolled
+ * back when it (or the COMMIT) fails.  Returns body's value or the error.
+ * The caller holds s->lock (or owns the connection alone, as at open).
+ */
+static int
+tx_locked(struct sq *s, int (*body)(struct sq *, void *), void *arg)
+{
+	int r, c;
+
+	if ((r = exec(s, "BEGIN IMMEDIATE")) < 0)
+		return r;
+	if ((r = body(s, arg)) >= 0 && (c = exec(s, "COMMIT")) < 0)
+		r = c;
+	if (r < 0)
+		(void)exec(s, "ROLLBACK");
+	return r;
+}
+
+/* tx_locked() under the connection's lock. */
+static int
+with_tx(struct sq *s, int (*body)(struct sq *, void *), void *arg)
+{
+	int r;
+
+	pthread_mutex_lock(&s->lock);
+	r = tx_locked(s, body, arg);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
 static int
 host_row(sqlite3_stmt *st, struct ks_host *h)
 {
@@ -332,69 +373,67 @@ static int
 step_name(struct sq *s, int q, int64_t *num, const char *name, int *changes)
 {
 	sqlite3_stmt *st;
-	int rc, i = 1;
+	int r, i = 1;
 
 	if ((st = stmt(s, q)) == NULL)
 		return SC_ERR_INTERNAL;
 	if (num != NULL)
 		sqlite3_bind_int64(st, i++, *num);
 	sqlite3_bind_text(st, i, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	done(st);
-	if (rc != SQLITE_DONE)
-		return sq_err(rc);
+	if ((r = step_done(st)) < 0)
+		return r;
 	if (changes != NULL)
 		*changes = sqlite3_changes(s->db);
 	return 0;
 }
 
+struct host_op {
+	const char	*name;
+	int64_t		 now;
+};
+
+/* Drop the host's certificate, then the host; returns the hosts deleted. */
+static int
+tx_host_delete(struct sq *s, void *arg)
+{
+	const struct host_op *o = arg;
+	int r, n = 0;
+
+	if ((r = step_name(s, Q_CERT_DEL, NULL, o->name, NULL)) < 0 ||
+	    (r = step_name(s, Q_HOST_DEL, NULL, o->name, &n)) < 0)
+		return r;
+	return n;
+}
+
+/* Mark the host revoked and drop its certificate; returns hosts revoked. */
+static int
+tx_host_revoke(struct sq *s, void *arg)
+{
+	struct host_op *o = arg;
+	int r, n = 0;
+
+	if ((r = step_name(s, Q_HOST_REVOKE, &o->now, o->name, &n)) < 0 ||
+	    (r = step_name(s, Q_CERT_DEL, NULL, o->name, NULL)) < 0)
+		return r;
+	return n;
+}
+
 static int
 sq_host_delete(struct ks_store *st_, const char *name)
 {
-	struct sq *s = st_->impl;
-	int r, n = 0;
+	struct host_op o = { name, 0 };
+	int r = with_tx(st_->impl, tx_host_delete, &o);
 
-	pthread_mutex_lock(&s->lock);
-	if ((r = exec(s, "BEGIN IMMEDIATE")) < 0)
-		goto out;
-	if ((r = step_name(s, Q_CERT_DEL, NULL, name, NULL)) < 0 ||
-	    (r = step_name(s, Q_HOST_DEL, NULL, name, &n)) < 0) {
-		(void)exec(s, "ROLLBACK");
-		goto out;
-	}
-	if ((r = exec(s, "COMMIT")) < 0) {
-		(void)exec(s, "ROLLBACK");
-		goto out;
-	}
-	r = n > 0 ? 0 : SC_ERR_NOTFOUND;
- out:
-	pthread_mutex_unlock(&s->lock);
-	return r;
+	return r < 0 ? r : r > 0 ? 0 : SC_ERR_NOTFOUND;
 }
 
 static int
 sq_host_revoke(struct ks_store *st_, const char *name, uint64_t now)
 {
-	struct sq *s = st_->impl;
-	int64_t t = (int64_t)now;
-	int r, n = 0;
+	struct host_op o = { name, (int64_t)now };
+	int r = with_tx(st_->impl, tx_host_revoke, &o);
 
-	pthread_mutex_lock(&s->lock);
-	if ((r = exec(s, "BEGIN IMMEDIATE")) < 0)
-		goto out;
-	if ((r = step_name(s, Q_HOST_REVOKE, &t, name, &n)) < 0 ||
-	    (r = step_name(s, Q_CERT_DEL, NULL, name, NULL)) < 0) {
-		(void)exec(s, "ROLLBACK");
-		goto out;
-	}
-	if ((r = exec(s, "COMMIT")) < 0) {
-		(void)exec(s, "ROLLBACK");
-		goto out;
-	}
-	r = n > 0 ? 0 : SC_ERR_NOTFOUND;
- out:
-	pthread_mutex_unlock(&s->lock);
-	return r;
+	return r < 0 ? r : r > 0 ? 0 : SC_ERR_NOTFOUND;
 }
 
 static int
@@ -448,7 +487,6 @@ static int
 run_query(struct sq *s, int q, const char *text, int64_t num)
 {
 	sqlite3_stmt *st;
-	int rc;
 
 	if ((st = stmt(s, q)) == NULL)
 		return SC_ERR_INTERNAL;
@@ -456,9 +494,7 @@ run_query(struct sq *s, int q, const char *text, int64_t num)
 		sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
 	else
 		sqlite3_bind_int64(st, 1, num);
-	rc = sqlite3_step(st);
-	done(st);
-	return rc == SQLITE_DONE ? 0 : sq_err(rc);
+	return step_done(st);
 }
 
 /*
@@ -491,49 +527,46 @@ nonce_evict(struct sq *s, int64_t mine)
 	return run_query(s, Q_NONCE_EVICT, top, 0);
 }
 
+struct nonce_op {
+	const uint8_t	*nonce;
+	const char	*peer;
+	uint64_t	 expires, now;
+	unsigned int	 max_live, max_peer;
+};
+
+/* Purge expired nonces, enforce the quotas, store the new nonce. */
+static int
+tx_nonce_put(struct sq *s, void *arg)
+{
+	const struct nonce_op *o = arg;
+	sqlite3_stmt *st;
+	int64_t total, mine;
+	int r;
+
+	if ((r = run_query(s, Q_NONCE_PURGE, NULL, (int64_t)o->now)) < 0 ||
+	    (r = count_query(s, Q_NONCE_COUNT_PEER, o->peer, &mine)) < 0 ||
+	    (r = count_query(s, Q_NONCE_COUNT, NULL, &total)) < 0)
+		return r;
+	if (o->max_peer != 0 && mine >= (int64_t)o->max_peer)
+		return SC_ERR_LIMIT;
+	if (total >= (int64_t)o->max_live && (r = nonce_evict(s, mine)) < 0)
+		return r;
+	if ((st = stmt(s, Q_NONCE_PUT)) == NULL)
+		return SC_ERR_INTERNAL;
+	sqlite3_bind_blob(st, 1, o->nonce, KS_NONCE_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)o->expires);
+	sqlite3_bind_text(st, 3, o->peer, -1, SQLITE_STATIC);
+	return step_done(st);
+}
+
 static int
 sq_nonce_put(struct ks_store *st_, const uint8_t nonce[KS_NONCE_LEN],
     const char *peer, uint64_t expires, uint64_t now, unsigned int max_live,
     unsigned int max_peer)
 {
-	struct sq *s = st_->impl;
-	sqlite3_stmt *st;
-	int64_t total, mine;
-	int rc, r;
+	struct nonce_op o = { nonce, peer, expires, now, max_live, max_peer };
 
-	pthread_mutex_lock(&s->lock);
-	if ((r = exec(s, "BEGIN IMMEDIATE")) < 0)
-		goto out;
-	if ((r = run_query(s, Q_NONCE_PURGE, NULL, (int64_t)now)) < 0 ||
-	    (r = count_query(s, Q_NONCE_COUNT_PEER, peer, &mine)) < 0 ||
-	    (r = count_query(s, Q_NONCE_COUNT, NULL, &total)) < 0)
-		goto rollback;
-	if (max_peer != 0 && mine >= (int64_t)max_peer) {
-		r = SC_ERR_LIMIT;
-		goto rollback;
-	}
-	if (total >= (int64_t)max_live && (r = nonce_evict(s, mine)) < 0)
-		goto rollback;
-	if ((st = stmt(s, Q_NONCE_PUT)) == NULL) {
-		r = SC_ERR_INTERNAL;
-		goto rollback;
-	}
-	sqlite3_bind_blob(st, 1, nonce, KS_NONCE_LEN, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)expires);
-	sqlite3_bind_text(st, 3, peer, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	done(st);
-	if (rc != SQLITE_DONE) {
-		r = sq_err(rc);
-		goto rollback;
-	}
-	if ((r = exec(s, "COMMIT")) == 0)
-		goto out;
- rollback:
-	(void)exec(s, "ROLLBACK");
- out:
-	pthread_mutex_unlock(&s->lock);
-	return r;
+	return with_tx(st_->impl, tx_nonce_put, &o);
 }
 
 static int
@@ -645,52 +678,43 @@ sq_cert_get(struct ks_store *st_, const char *host, uint8_t *out, size_t outsz,
 	return r;
 }
 
+struct log_op {
+	const struct ks_attest_log	*l;
+	unsigned int			 keep;
+};
+
+/* Append the row, then trim the host's rows beyond keep (oldest first). */
+static int
+tx_log_attest(struct sq *s, void *arg)
+{
+	const struct log_op *o = arg;
+	sqlite3_stmt *st;
+	int r;
+
+	if ((st = stmt(s, Q_LOG)) == NULL)
+		return SC_ERR_INTERNAL;
+	sqlite3_bind_text(st, 1, o->l->host, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)o->l->time);
+	sqlite3_bind_text(st, 3, ks_result_code(o->l->result), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, o->l->reset_count);
+	sqlite3_bind_int64(st, 5, o->l->restart_count);
+	if ((r = step_done(st)) < 0)
+		return r;
+	if ((st = stmt(s, Q_LOG_TRIM)) == NULL)
+		return SC_ERR_INTERNAL;
+	sqlite3_bind_text(st, 1, o->l->host, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, o->keep);
+	return step_done(st);
+}
+
 static int
 sq_log_attest(struct ks_store *st_, const struct ks_attest_log *l,
     unsigned int keep)
 {
-	struct sq *s = st_->impl;
-	sqlite3_stmt *st;
-	int rc, r;
+	struct log_op o = { l, keep };
 
-	pthread_mutex_lock(&s->lock);
-	if ((r = exec(s, "BEGIN IMMEDIATE")) < 0)
-		goto out;
-	if ((st = stmt(s, Q_LOG)) == NULL) {
-		r = SC_ERR_INTERNAL;
-		goto rollback;
-	}
-	sqlite3_bind_text(st, 1, l->host, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)l->time);
-	sqlite3_bind_text(st, 3, ks_result_code(l->result), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, l->reset_count);
-	sqlite3_bind_int64(st, 5, l->restart_count);
-	rc = sqlite3_step(st);
-	done(st);
-	if (rc != SQLITE_DONE) {
-		r = sq_err(rc);
-		goto rollback;
-	}
-	/* Bounded per host: the oldest rows beyond keep go. */
-	if ((st = stmt(s, Q_LOG_TRIM)) == NULL) {
-		r = SC_ERR_INTERNAL;
-		goto rollback;
-	}
-	sqlite3_bind_text(st, 1, l->host, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, keep);
-	rc = sqlite3_step(st);
-	done(st);
-	if (rc != SQLITE_DONE) {
-		r = sq_err(rc);
-		goto rollback;
-	}
-	if ((r = exec(s, "COMMIT")) == 0)
-		goto out;
- rollback:
-	(void)exec(s, "ROLLBACK");
- out:
-	pthread_mutex_unlock(&s->lock);
-	return r;
+	return with_tx(st_->impl, tx_log_attest, &o);
 }
 
 static int
@@ -762,37 +786,38 @@ schema_version(struct sq *s, int *v)
 	return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : sq_err(rc);
 }
 
+/* Bring the schema up to this program's version; refuse a newer one. */
 static int
-migrate(struct sq *s)
+tx_migrate(struct sq *s, void *arg)
 {
 	char sql[96];
 	int v, r, target = ks_store_sqlite_schema_version();
 
-	if ((r = exec(s, "BEGIN IMMEDIATE")) < 0)
-		return r;
+	(void)arg;
 	if ((r = schema_version(s, &v)) < 0)
-		goto rollback;
-	if (v > target) {
-		r = SC_ERR_VERSION;
-		goto rollback;
-	}
+		return r;
+	if (v > target)
+		return SC_ERR_VERSION;
 	if (v == 0 && (r = exec(s, "CREATE TABLE IF NOT EXISTS schema_version"
 	    " (version INTEGER NOT NULL);"
 	    "DELETE FROM schema_version;"
 	    "INSERT INTO schema_version VALUES (0)")) < 0)
-		goto rollback;
+		return r;
 	for (; v < target; v++) {
 		if ((r = exec(s, migrations[v])) < 0)
-			goto rollback;
+			return r;
 	}
 	snprintf(sql, sizeof(sql), "UPDATE schema_version SET version = %d",
 	    target);
-	if ((r = exec(s, sql)) < 0)
-		goto rollback;
-	return exec(s, "COMMIT");
- rollback:
-	(void)exec(s, "ROLLBACK");
-	return r;
+	return exec(s, sql);
+}
+
+static int
+migrate(struct sq *s)
+{
+	int r = tx_locked(s, tx_migrate, NULL);
+
+	return r < 0 ? r : 0;
 }
 
 int
