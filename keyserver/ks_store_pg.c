@@ -430,6 +430,24 @@ rollback(PGconn *c)
 		(void)exec0(c, "ROLLBACK");
 }
 
+/*
+ * body in one transaction on c: committed when it returns >= 0, rolled back
+ * when it (or the COMMIT) fails.  Returns body's value or the error.
+ */
+static int
+pg_tx(PGconn *c, int (*body)(PGconn *, void *), void *arg)
+{
+	int r, k;
+
+	if ((r = exec0(c, "BEGIN")) < 0)
+		return r;
+	if ((r = body(c, arg)) >= 0 && (k = exec0(c, "COMMIT")) < 0)
+		r = k;
+	if (r < 0)
+		rollback(c);
+	return r;
+}
+
 /* Binary int8 (or int4) column; -1 if NULL or another size. */
 static int
 col_i64(const PGresult *res, int row, int col, int64_t *v)
@@ -594,28 +612,31 @@ pg_host_delete(struct ks_store *st, const char *name)
 	return r;
 }
 
+/* Mark the host revoked, drop its certificate; returns hosts revoked. */
+static int
+tx_host_revoke(PGconn *c, void *arg)
+{
+	struct params *a = arg;
+	int r, n = 0;
+
+	if ((r = run(c, Q_HOST_REVOKE, a, NULL, &n)) < 0)
+		return r;
+	a->n = 1;
+	if ((r = run(c, Q_CERT_DEL, a, NULL, NULL)) < 0)
+		return r;
+	return n;
+}
+
 static int
 pg_host_revoke(struct ks_store *st, const char *name, uint64_t now)
 {
 	struct params a = { 0 };
-	int n = 0;
 	PG_BEGIN(st);
 
 	p_text(&a, name);
 	p_int(&a, (int64_t)now);
-	if ((r = exec0(pc->conn, "BEGIN")) < 0)
-		goto out;
-	if ((r = run(pc->conn, Q_HOST_REVOKE, &a, NULL, &n)) < 0)
-		goto fail;
-	a.n = 1;
-	if ((r = run(pc->conn, Q_CERT_DEL, &a, NULL, NULL)) < 0 ||
-	    (r = exec0(pc->conn, "COMMIT")) < 0)
-		goto fail;
-	r = n > 0 ? 0 : SC_ERR_NOTFOUND;
-	goto out;
- fail:
-	rollback(pc->conn);
- out:
+	if ((r = pg_tx(pc->conn, tx_host_revoke, &a)) >= 0)
+		r = r > 0 ? 0 : SC_ERR_NOTFOUND;
 	PG_END();
 	return r;
 }
@@ -668,11 +689,21 @@ nonce_evict(PGconn *c, int64_t mine)
 	return run(c, Q_NONCE_EVICT, &a, NULL, NULL);
 }
 
+struct nonce_op {
+	const uint8_t	*nonce;
+	const char	*peer;
+	uint64_t	 expires, now;
+	unsigned int	 max_live, max_peer;
+};
+
 static int
-nonce_put_tx(PGconn *c, const uint8_t nonce[KS_NONCE_LEN], const char *peer,
-    uint64_t expires, uint64_t now, unsigned int max_live,
-    unsigned int max_peer)
+tx_nonce_put(PGconn *c, void *arg)
 {
+	const struct nonce_op *o = arg;
+	const uint8_t *nonce = o->nonce;
+	const char *peer = o->peer;
+	uint64_t expires = o->expires, now = o->now;
+	unsigned int max_live = o->max_live, max_peer = o->max_peer;
 	struct params a = { 0 };
 	PGresult *res;
 	int64_t total = 0, mine = 0;
@@ -710,17 +741,12 @@ pg_nonce_put(struct ks_store *st, const uint8_t nonce[KS_NONCE_LEN],
     const char *peer, uint64_t expires, uint64_t now, unsigned int max_live,
     unsigned int max_peer)
 {
+	struct nonce_op o = { nonce, peer, expires, now, max_live, max_peer };
 	int tries;
 	PG_BEGIN(st);
 
 	for (tries = 0; tries < RETRIES; tries++) {
-		if ((r = exec0(pc->conn, "BEGIN")) < 0)
-			break;
-		r = nonce_put_tx(pc->conn, nonce, peer, expires, now, max_live,
-		    max_peer);
-		if (r == 0 && (r = exec0(pc->conn, "COMMIT")) == 0)
-			break;
-		rollback(pc->conn);
+		r = pg_tx(pc->conn, tx_nonce_put, &o);
 		if (r != SC_ERR_STATE)
 			break;
 	}
@@ -812,34 +838,40 @@ pg_cert_get(struct ks_store *st, const char *host, uint8_t *out, size_t outsz,
 	return r;
 }
 
+struct log_op {
+	struct params	a;
+	unsigned int	keep;
+};
+
+/* Append the row, then trim the host's rows beyond keep (oldest first). */
+static int
+tx_log_attest(PGconn *c, void *arg)
+{
+	struct log_op *o = arg;
+	int r;
+
+	if ((r = run(c, Q_LOG, &o->a, NULL, NULL)) < 0)
+		return r;
+	o->a.n = 1;
+	p_int(&o->a, o->keep);
+	return run(c, Q_LOG_TRIM, &o->a, NULL, NULL);
+}
+
 static int
 pg_log_attest(struct ks_store *st, const struct ks_attest_log *l,
     unsigned int keep)
 {
-	struct params a = { 0 };
+	struct log_op o = { .keep = keep };
 	PG_BEGIN(st);
 
-	p_text(&a, l->host);
-	p_int(&a, (int64_t)l->time);
-	p_text(&a, ks_result_code(l->result));
-	p_int(&a, l->reset_count);
-	p_int(&a, l->restart_count);
-	if ((r = exec0(pc->conn, "BEGIN")) < 0)
-		goto out;
-	if ((r = run(pc->conn, Q_LOG, &a, NULL, NULL)) < 0)
-		goto fail;
-	/* Bounded per host: the oldest rows beyond keep go. */
-	a.n = 1;
-	p_int(&a, keep);
-	if ((r = run(pc->conn, Q_LOG_TRIM, &a, NULL, NULL)) < 0 ||
-	    (r = exec0(pc->conn, "COMMIT")) < 0)
-		goto fail;
-	goto out;
- fail:
-	rollback(pc->conn);
- out:
+	p_text(&o.a, l->host);
+	p_int(&o.a, (int64_t)l->time);
+	p_text(&o.a, ks_result_code(l->result));
+	p_int(&o.a, l->reset_count);
+	p_int(&o.a, l->restart_count);
+	r = pg_tx(pc->conn, tx_log_attest, &o);
 	PG_END();
-	return r;
+	return r < 0 ? r : 0;
 }
 
 static int
@@ -893,12 +925,14 @@ ks_store_pg_schema_version(void)
 }
 
 static int
-migrate_tx(PGconn *c)
+migrate_tx(PGconn *c, void *arg)
 {
 	struct params a = { 0 };
 	PGresult *res;
 	int64_t v = 0;
 	int r, target = ks_store_pg_schema_version();
+
+	(void)arg;
 
 	if ((r = exec0(c, "SELECT pg_advisory_xact_lock(" LOCK_MIGRATE ")")) < 0 ||
 	    (r = exec0(c, "CREATE TABLE IF NOT EXISTS schema_version"
@@ -929,13 +963,7 @@ migrate_tx(PGconn *c)
 static int
 migrate(PGconn *c)
 {
-	int r;
-
-	if ((r = exec0(c, "BEGIN")) < 0)
-		return r;
-	if ((r = migrate_tx(c)) < 0 || (r = exec0(c, "COMMIT")) < 0)
-		rollback(c);
-	return r;
+	return pg_tx(c, migrate_tx, NULL);
 }
 
 int
