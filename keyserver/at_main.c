@@ -24,7 +24,8 @@
 #include "cert.h"
 #include "core/err.h"
 #include "io.h"
-#include "keys.h"
+#include "encode.h"
+#include "pubkey.h"
 #include "log.h"
 #include "secmem.h"
 #include "ks.h"
@@ -172,17 +173,6 @@ get_hv_key(const struct opts *o, uint8_t pk[32], int *hv_pcr)
 	return 0;
 }
 
-static char *
-b64(const uint8_t *in, size_t len)
-{
-	size_t n = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
-	char *s = malloc(n);
-
-	if (s != NULL)
-		sodium_bin2base64(s, n, in, len, sodium_base64_VARIANT_ORIGINAL);
-	return s;
-}
-
 static json_t *
 pcr_object(uint32_t mask, const uint8_t values[KS_PCR_COUNT][KS_DIGEST_LEN])
 {
@@ -272,8 +262,8 @@ enrollment(const struct opts *o)
 		sc_error("%s", at_tpm_error(t));
 		goto out;
 	}
-	if ((pub64 = b64(pub, publen)) == NULL ||
-	    (ek != NULL && (ek64 = b64(ek, eklen)) == NULL)) {
+	if ((pub64 = sc_base64_strdup(pub, publen)) == NULL ||
+	    (ek != NULL && (ek64 = sc_base64_strdup(ek, eklen)) == NULL)) {
 		r = SC_ERR_ALLOC;
 		goto out;
 	}
@@ -505,7 +495,8 @@ attest_once(const struct opts *o, const struct at_url *url)
 	}
 
 	sodium_bin2hex(hvhex, sizeof(hvhex), hv_pk, sizeof(hv_pk));
-	if ((q64 = b64(quote, qlen)) == NULL || (s64 = b64(sig, slen)) == NULL) {
+	if ((q64 = sc_base64_strdup(quote, qlen)) == NULL ||
+	    (s64 = sc_base64_strdup(sig, slen)) == NULL) {
 		r = SC_ERR_ALLOC;
 		goto out;
 	}

@@ -30,7 +30,8 @@
 #include <sodium.h>
 
 #include "core/err.h"
-#include "keys.h"
+#include "encode.h"
+#include "pubkey.h"
 #include "log.h"
 #include "ks_http.h"
 
@@ -205,32 +206,12 @@ send_error(struct MHD_Connection *conn, int result, const char *message)
 	    "message", msg));
 }
 
-static char *
-b64(const uint8_t *in, size_t len)
-{
-	size_t n = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
-	char *s = malloc(n);
-
-	if (s != NULL)
-		sodium_bin2base64(s, n, in, len, sodium_base64_VARIANT_ORIGINAL);
-	return s;
-}
-
-static char *
-hex(const uint8_t *in, size_t len)
-{
-	char *s = malloc(2 * len + 1);
-
-	if (s != NULL)
-		sodium_bin2hex(s, 2 * len + 1, in, len);
-	return s;
-}
-
 static json_t *
 cert_json(const char *host, const uint8_t *cert, size_t len, uint64_t issued,
     uint64_t expires, const uint8_t pcr_digest[32])
 {
-	char *c = b64(cert, len), *d = pcr_digest ? hex(pcr_digest, 32) : NULL;
+	char *c = sc_base64_strdup(cert, len);
+	char *d = pcr_digest ? sc_hex_strdup(pcr_digest, 32) : NULL;
 	json_t *j = NULL;
 
 	if (c == NULL)
@@ -260,7 +241,7 @@ policy_json(const struct ks_policy *p)
 		if (!(p->pcr_mask & (1u << i)))
 			continue;
 		snprintf(key, sizeof(key), "%u", i);
-		if ((v = hex(p->pcrs[i], KS_DIGEST_LEN)) == NULL) {
+		if ((v = sc_hex_strdup(p->pcrs[i], KS_DIGEST_LEN)) == NULL) {
 			json_decref(pcrs);
 			return NULL;
 		}
@@ -300,8 +281,8 @@ host_json(const struct ks_host *h)
 static json_t *
 activation_json(const struct ks_host *h)
 {
-	char *blob = b64(h->cred_blob, h->cred_blob_len);
-	char *enc = b64(h->cred_enc, h->cred_enc_len);
+	char *blob = sc_base64_strdup(h->cred_blob, h->cred_blob_len);
+	char *enc = sc_base64_strdup(h->cred_enc, h->cred_enc_len);
 	json_t *j = NULL;
 
 	if (blob != NULL && enc != NULL)
@@ -340,7 +321,7 @@ do_nonce(struct ks_http *srv, struct MHD_Connection *conn, const char *peer,
 		    " them expire" : r == KS_E_BUSY ?
 		    "too many outstanding nonces; retry later" : NULL);
 	}
-	if ((n = hex(nonce, sizeof(nonce))) == NULL)
+	if ((n = sc_hex_strdup(nonce, sizeof(nonce))) == NULL)
 		return MHD_NO;
 	j = json_pack("{s:s, s:I}", "nonce", n, "expires", (json_int_t)expires);
 	free(n);
@@ -843,7 +824,7 @@ ks_http_start(struct ks_ctx *ctx, const struct ks_http_cfg *cfg,
 	    KS_PROXY_HEADER_DEFAULT);
 	if (sc_pubkey_format(SC_KSKEY_PREFIX, ctx->signer->pk, "keyserver",
 	    text, sizeof(text)) < 0 ||
-	    (pk64 = b64(ctx->signer->pk, SC_ED25519_PK_LEN)) == NULL)
+	    (pk64 = sc_base64_strdup(ctx->signer->pk, SC_ED25519_PK_LEN)) == NULL)
 		goto fail;
 	sc_fingerprint(ctx->signer->pk, SC_ED25519_PK_LEN, fp);
 	j = json_pack("{s:s, s:s, s:s, s:s}", "algorithm", "ed25519",

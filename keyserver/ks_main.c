@@ -25,7 +25,8 @@
 
 #include "core/err.h"
 #include "io.h"
-#include "keys.h"
+#include "encode.h"
+#include "pubkey.h"
 #include "log.h"
 #include "secmem.h"
 #include "pidfile.h"

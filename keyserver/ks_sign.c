@@ -42,7 +42,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
-#include "keys.h"
+#include "keyfile.h"
 #include "secmem.h"
 #include "ks_core.h"
 

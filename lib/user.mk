@@ -1,14 +1,15 @@
 # User-space layer of libsccrypt and its tests (owner: user-lib work)
 
-lib_libsccrypt_a_SOURCES += lib/log.c lib/secmem.c lib/io.c lib/keys.c \
+lib_libsccrypt_a_SOURCES += lib/log.c lib/secmem.c lib/io.c lib/encode.c \
+	lib/keystore.c lib/keyfile.c lib/vmfile.c lib/pubkey.c lib/known_hvs.c \
 	lib/cert.c lib/readpass.c lib/opsock.c lib/opsock.h \
 	lib/pidfile.c lib/pidfile.h lib/confsect.c lib/confsect.h
 
 if BUILD_UNIT_TESTS
-# test_keys compiles its own keys.c with a lowerable KDF cost (cheap
+# test_keys compiles its own keyfile.c with a lowerable KDF cost (cheap
 # exhaustive tests); test_keys_cost tests the library's own, fixed cost.
 check_PROGRAMS += tests/unit/test_keys
-tests_unit_test_keys_SOURCES = tests/unit/test_keys.c lib/keys.c
+tests_unit_test_keys_SOURCES = tests/unit/test_keys.c lib/keyfile.c
 tests_unit_test_keys_CFLAGS = $(TEST_CFLAGS) -DSC_KEYS_TEST_KDF
 tests_unit_test_keys_LDADD = $(TEST_LIBS)
 UNIT_TESTS += tests/unit/test_keys
@@ -63,7 +64,7 @@ tests_fuzz_fuzz_cert_SOURCES = tests/fuzz/fuzz_cert.c
 tests_fuzz_fuzz_cert_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_fuzz_fuzz_cert_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_cert_LDADD = $(SC_LIBS)
-tests_fuzz_fuzz_keyfile_SOURCES = tests/fuzz/fuzz_keyfile.c lib/keys.c
+tests_fuzz_fuzz_keyfile_SOURCES = tests/fuzz/fuzz_keyfile.c lib/keyfile.c
 tests_fuzz_fuzz_keyfile_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) -DSC_KEYS_TEST_KDF
 tests_fuzz_fuzz_keyfile_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_keyfile_LDADD = $(SC_LIBS)

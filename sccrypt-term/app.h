@@ -10,7 +10,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "keys_compat.h"
+#include "core/wire.h"
+#include "vmfile.h"
 #include "escape.h"
 #include "policy.h"
 #include "session.h"

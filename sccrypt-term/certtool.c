@@ -23,7 +23,7 @@
 #include "core/err.h"
 #include "core/wire.h"
 #include "io.h"
-#include "keys.h"
+#include "keyfile.h"
 #include "secmem.h"
 
 static int

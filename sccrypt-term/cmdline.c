@@ -23,6 +23,7 @@
 #include "log.h"
 #include "term.h"
 #include "io.h"
+#include "pubkey.h"
 
 #define ARGS_MAX	8
 

@@ -10,7 +10,7 @@ TERM_CORE_SRCS = sccrypt-term/escape.c sccrypt-term/escape.h \
 	sccrypt-term/cleartext.c sccrypt-term/cleartext.h
 TERM_PROTO_SRCS = sccrypt-term/session.c sccrypt-term/session.h \
 	sccrypt-term/replay.c sccrypt-term/replay.h \
-	sccrypt-term/policy.c sccrypt-term/policy.h sccrypt-term/keys_compat.h
+	sccrypt-term/policy.c sccrypt-term/policy.h
 
 
 
@@ -30,7 +30,7 @@ sccrypt_term_sccrypt_term_LDADD = $(SC_LIBS) $(LIBSSH_LIBS) $(NCURSES_LIBS) \
 
 # Test scaffolding: dom0 + hv for one session on stdin/stdout (never installed).
 check_PROGRAMS += sccrypt-term/term-testpeer
-sccrypt_term_term_testpeer_SOURCES = sccrypt-term/testpeer.c sccrypt-term/keys_compat.h
+sccrypt_term_term_testpeer_SOURCES = sccrypt-term/testpeer.c
 sccrypt_term_term_testpeer_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 sccrypt_term_term_testpeer_LDADD = $(SC_LIBS) $(LIBS)
 

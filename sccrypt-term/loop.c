@@ -28,6 +28,7 @@
 #include "prompt.h"
 #include "secmem.h"
 #include "term.h"
+#include "encode.h"
 
 #define OUTQ_HIGH	(256 * 1024)
 #define READ_CHUNK	16384

@@ -9,6 +9,8 @@
 #include "core/err.h"
 #include "log.h"
 #include "policy.h"
+#include "encode.h"
+#include "known_hvs.h"
 
 const char *
 policy_how_name(enum policy_how how)

@@ -27,7 +27,8 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#include "keys_compat.h"
+#include "core/wire.h"
+#include "encode.h"
 #include "cert.h"
 #include "core/frame.h"
 

@@ -36,7 +36,9 @@
 
 #include <sodium.h>
 
-#include "keys_compat.h"
+#include "core/wire.h"
+#include "vmfile.h"
+#include "pubkey.h"
 #include "cert.h"
 #include "core/buf.h"
 #include "core/crypto.h"

@@ -27,6 +27,11 @@
 #include "readpass.h"
 #include "secmem.h"
 #include "verbs.h"
+#include "encode.h"
+#include "keystore.h"
+#include "keyfile.h"
+#include "vmfile.h"
+#include "pubkey.h"
 
 extern char **environ;
 

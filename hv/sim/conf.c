@@ -13,7 +13,7 @@
 
 #include "core/err.h"
 #include "core/frame.h"
-#include "keys.h"
+#include "encode.h"
 #include "io.h"
 #include "conf.h"
 

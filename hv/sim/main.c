@@ -38,7 +38,7 @@
 #include "hv/core/hv.h"
 #include "log.h"
 #include "io.h"
-#include "keys.h"
+#include "encode.h"
 #include "secmem.h"
 #include "conf.h"
 #include "guest.h"

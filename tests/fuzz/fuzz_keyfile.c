@@ -7,7 +7,7 @@
  * tests/fuzz/corpus/fuzz_keyfile is written with it at the minimum Argon2id
  * cost), but only when the header asks for small Argon2id limits, so that
  * one input cannot take seconds.  The harness links a test build of
- * lib/keys.c (-DSC_KEYS_TEST_KDF) that accepts and writes that cost; the
+ * lib/keyfile.c (-DSC_KEYS_TEST_KDF) that accepts and writes that cost; the
  * library itself refuses it (test_keys_cost).  Invariants: info and parse agree on the
  * header; a parsed secret re-serializes and parses back to the same bytes.
  */
@@ -24,7 +24,11 @@
 #include <sodium.h>
 
 #include "core/err.h"
-#include "keys.h"
+#include "encode.h"
+#include "keyfile.h"
+#include "vmfile.h"
+#include "pubkey.h"
+#include "known_hvs.h"
 #include "secmem.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -23,7 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../sccrypt-term/keys_compat.h"
+#include "core/wire.h"
+#include "vmfile.h"
 #include "../../sccrypt-term/session.h"
 #include "core/err.h"
 #include "core/wire.h"

@@ -62,7 +62,8 @@
 #include "log.h"
 #include "opsock.h"
 #include "secmem.h"
-#include "keys.h"
+#include "encode.h"
+#include "keyfile.h"
 
 #define DEFAULT_SOCKET	"/run/sccrypt/hvsim.sock"
 #define OUT_MAX		(1 << 20)

@@ -2,7 +2,7 @@
  * test_keys.c — key files, keystore, public key text, fingerprints, hex/UUID,
  * VM files and known_hvs.
  *
- * Built with its own copy of lib/keys.c compiled with -DSC_KEYS_TEST_KDF,
+ * Built with its own copy of lib/keyfile.c compiled with -DSC_KEYS_TEST_KDF,
  * which lets it write and accept the minimum Argon2id cost so that the
  * exhaustive tests stay fast; the library's own cost (fixed, refused below
  * the minimum) is tested in test_keys_cost.c against libsccrypt itself.
@@ -27,7 +27,12 @@
 
 #include "core/err.h"
 #include "io.h"
-#include "keys.h"
+#include "encode.h"
+#include "keystore.h"
+#include "keyfile.h"
+#include "vmfile.h"
+#include "pubkey.h"
+#include "known_hvs.h"
 #include "secmem.h"
 
 static char tmpdir[256];

@@ -5,7 +5,7 @@
  * to lower it to 1 pass / 8 KiB for any program); it refuses to read an
  * encrypted file asking for less (SC_ERR_UNSUPPORTED, before any
  * passphrase is tried), and it has no way to lower the cost at all (the
- * test hook exists only in test builds of keys.c, see test_keys.c).
+ * test hook exists only in test builds of keyfile.c, see test_keys.c).
  */
 #include "config.h"
 
@@ -24,10 +24,10 @@
 
 #include "core/err.h"
 #include "io.h"
-#include "keys.h"
+#include "keyfile.h"
 #include "secmem.h"
 
-/* Present only in test builds of keys.c: must be absent from the library. */
+/* Present only in test builds of keyfile.c: must be absent from the library. */
 #pragma weak sc_keyfile_test_kdf
 void	sc_keyfile_test_kdf(uint32_t opslimit, uint32_t memlimit_kib);
 

@@ -18,7 +18,8 @@
 
 #include <sodium.h>
 
-#include "../../sccrypt-term/keys_compat.h"
+#include "core/wire.h"
+#include "vmfile.h"
 #include "../../sccrypt-term/policy.h"
 #include "../../sccrypt-term/session.h"
 #include "cert.h"
@@ -29,6 +30,8 @@
 #include "core/noise.h"
 #include "core/record.h"
 #include "secmem.h"
+#include "encode.h"
+#include "known_hvs.h"
 
 #define HOST	"dom0.example"
 #define VM	"vm1"

@@ -56,7 +56,7 @@
 #include "core/frame.h"
 #include "core/ops.h"
 #include "core/wire.h"
-#include "keys.h"
+#include "encode.h"
 #include "log.h"
 
 /* The hypercall ABI of the SCCrypt Xen patch (xen/include/public/sccrypt.h). */
