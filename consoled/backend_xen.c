@@ -24,6 +24,7 @@
 #include "backend.h"
 #include "backend_xen.h"
 #include "conf.h"
+#include "encode.h"
 
 #define WATCH_TOKEN	"sccrypt-consoled"
 
@@ -202,44 +203,6 @@ xen_dispatch(struct sc_backend *bk)
 	return 0;
 }
 
-/* "/vm/<uuid>" (or any path ending in a UUID) -> 16 bytes. */
-static int
-parse_uuid(const char *s, size_t len, uint8_t out[SC_UUID_LEN])
-{
-	size_t i, o = 0, start;
-	int hi = -1;
-
-	if (len < 36)
-		return SC_ERR_FORMAT;
-	start = len - 36;
-	for (i = start; i < len; i++) {
-		char ch = s[i];
-		int v;
-
-		if (i - start == 8 || i - start == 13 || i - start == 18 ||
-		    i - start == 23) {
-			if (ch != '-')
-				return SC_ERR_FORMAT;
-			continue;
-		}
-		if (ch >= '0' && ch <= '9')
-			v = ch - '0';
-		else if (ch >= 'a' && ch <= 'f')
-			v = ch - 'a' + 10;
-		else if (ch >= 'A' && ch <= 'F')
-			v = ch - 'A' + 10;
-		else
-			return SC_ERR_FORMAT;
-		if (hi < 0) {
-			hi = v;
-		} else {
-			out[o++] = (uint8_t)(hi << 4 | v);
-			hi = -1;
-		}
-	}
-	return o == SC_UUID_LEN ? 0 : SC_ERR_FORMAT;
-}
-
 static bool
 domid_word(const char *s, uint32_t *out)
 {
@@ -295,7 +258,7 @@ xen_list_domains(struct sc_backend *bk, struct sc_bk_domain *out, size_t max,
 		free(name);
 		snprintf(path, sizeof(path), "/local/domain/%u/vm", d.domid);
 		vm = x->sys->xs_read(x->xs, path, &len);
-		if (vm == NULL || parse_uuid(vm, len, d.uuid) < 0) {
+		if (vm == NULL || sc_uuid_parse_tail(vm, len, d.uuid) < 0) {
 			sc_warn("domain %u (%s) has no usable UUID; ignored", d.domid,
 			    d.name);
 			free(vm);

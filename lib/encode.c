@@ -16,6 +16,7 @@
 
 #define FP_PREFIX		SC_FINGERPRINT_PREFIX
 #define FP_HASH_LEN		32
+#define SC_UUID_TEXT_LEN	36
 _Static_assert(sizeof(FP_PREFIX) - 1 + SC_FINGERPRINT_B64_LEN < SC_FINGERPRINT_LEN,
     "fingerprint buffer");
 
@@ -126,6 +127,20 @@ sc_uuid_parse(const char *s, uint8_t uuid[16])
 	hex[o] = '\0';
 	r = sc_hex_decode(hex, uuid, 16);
 	return r;
+}
+
+int
+sc_uuid_parse_tail(const char *s, size_t len, uint8_t uuid[16])
+{
+	char tail[SC_UUID_TEXT_LEN + 1];
+
+	if (s == NULL || uuid == NULL)
+		return SC_ERR_INVAL;
+	if (len < SC_UUID_TEXT_LEN)
+		return SC_ERR_FORMAT;
+	memcpy(tail, s + len - SC_UUID_TEXT_LEN, SC_UUID_TEXT_LEN);
+	tail[SC_UUID_TEXT_LEN] = '\0';
+	return sc_uuid_parse(tail, uuid);
 }
 
 void

@@ -35,6 +35,9 @@ char	*sc_hex_strdup(const uint8_t *in, size_t len)
 /* Parse/format a UUID "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx". */
 int	sc_uuid_parse(const char *s, uint8_t uuid[16]) __attribute__((warn_unused_result));
 void	sc_uuid_format(const uint8_t uuid[16], char out[37]);
+/* The UUID that ends s[0..len), e.g. xenstore's "/vm/<uuid>". */
+int	sc_uuid_parse_tail(const char *s, size_t len, uint8_t uuid[16])
+	    __attribute__((warn_unused_result));
 
 /* 1 if s[0..len) is at most max bytes with no ASCII control character. */
 int	sc_comment_ok(const char *s, size_t len, size_t max);

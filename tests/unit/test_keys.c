@@ -718,6 +718,19 @@ test_hex_uuid_base64(void **state)
 	assert_int_equal(sc_uuid_parse("6f9619ff-8b86-d011+b42d-00c04fc964ff", uuid),
 	    SC_ERR_FORMAT);
 	assert_int_equal(sc_uuid_parse("", uuid), SC_ERR_FORMAT);
+#define VMP "/vm/6f9619ff-8b86-d011-b42d-00c04fc964ff"
+	memset(uuid, 0, sizeof(uuid));
+	assert_int_equal(sc_uuid_parse_tail(VMP, strlen(VMP), uuid), 0);
+	assert_int_equal(uuid[0], 0x6f);
+	assert_int_equal(uuid[15], 0xff);
+	/* len bounds the string: the tail is what ends s[0..len). */
+	assert_int_equal(sc_uuid_parse_tail(VMP "x", strlen(VMP), uuid), 0);
+	assert_int_equal(sc_uuid_parse_tail(VMP "x", strlen(VMP) + 1, uuid),
+	    SC_ERR_FORMAT);
+	assert_int_equal(sc_uuid_parse_tail(VMP, 35, uuid), SC_ERR_FORMAT);
+	assert_int_equal(sc_uuid_parse_tail("/vm/6f9619ff-8b86-d011-b42d_00c04fc964ff",
+	    40, uuid), SC_ERR_FORMAT);
+#undef VMP
 
 	assert_int_equal(sc_base64_encode(key32, 3, b64, sizeof(b64)), 0);
 	assert_string_equal(b64, "AAEC");

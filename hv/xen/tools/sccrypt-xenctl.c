@@ -137,43 +137,6 @@ xs_get(struct xs_handle *xs, const char *path, size_t max)
 	return v;
 }
 
-static int
-uuid_parse(const char *s, uint8_t out[SC_UUID_LEN])
-{
-	size_t i, o = 0, len = strlen(s);
-	int hi = -1;
-
-	/* "/vm/<uuid>" or a bare UUID: the last 36 characters. */
-	if (len < 36)
-		return SC_ERR_FORMAT;
-	s += len - 36;
-	for (i = 0; i < 36; i++) {
-		char ch = s[i];
-		int v;
-
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (ch != '-')
-				return SC_ERR_FORMAT;
-			continue;
-		}
-		if (ch >= '0' && ch <= '9')
-			v = ch - '0';
-		else if (ch >= 'a' && ch <= 'f')
-			v = ch - 'a' + 10;
-		else if (ch >= 'A' && ch <= 'F')
-			v = ch - 'A' + 10;
-		else
-			return SC_ERR_FORMAT;
-		if (hi < 0) {
-			hi = v;
-		} else {
-			out[o++] = (uint8_t)(hi << 4 | v);
-			hi = -1;
-		}
-	}
-	return o == SC_UUID_LEN ? 0 : SC_ERR_FORMAT;
-}
-
 /* DOMAIN as a domid, or the domid of the domain with that name. */
 static int
 resolve_domain(struct xs_handle *xs, const char *arg, uint32_t *domid)
@@ -380,7 +343,7 @@ cmd_attach(xencall_handle *xc, struct xs_handle *xs, uint32_t domid,
 	free(v);
 
 	snprintf(path, sizeof(path), "/local/domain/%u/vm", domid);
-	if ((v = xs_get(xs, path, 64)) == NULL || uuid_parse(v, a.uuid) != 0) {
+	if ((v = xs_get(xs, path, 64)) == NULL || sc_uuid_parse_tail(v, strlen(v), a.uuid) != 0) {
 		sc_error("domain %u: no usable UUID (/vm path)", domid);
 		free(v);
 		return 1;
