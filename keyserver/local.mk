@@ -7,7 +7,8 @@ KS_COMMON_SRCS = keyserver/ks.h keyserver/ks_util.c keyserver/ks_req.h keyserver
 	keyserver/at_http.h keyserver/at_http.c keyserver/at_hv.h keyserver/at_hv.c
 KS_SERVER_SRCS = keyserver/ks_tpm.h keyserver/ks_tpm.c \
 	keyserver/ks_store.h keyserver/ks_store.c keyserver/ks_store_sqlite.c \
-	keyserver/ks_store_pg.c keyserver/ks_cred.h keyserver/ks_cred.c \
+	keyserver/ks_store_pg.c keyserver/ks_pg.c keyserver/ks_pg.h \
+	keyserver/ks_cred.h keyserver/ks_cred.c \
 	keyserver/ks_core.h keyserver/ks_core.c keyserver/ks_activate.c keyserver/ks_sign.c \
 	keyserver/ks_peer.h keyserver/ks_peer.c
 

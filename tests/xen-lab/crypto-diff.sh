@@ -132,7 +132,8 @@ for h in $(sed -n 's/^#include <\(.*\)>.*/\1/p' "$top/hv/xen/glue/sccrypt.c"); d
 	: >"$work/xen-inc/$h"
 done
 # shellcheck disable=SC2046,SC2086
-$CC $HOST -I"$top" -I"$top/hv/xen" -I"$work/xen-inc" -o "$work/glue-test" \
+$CC $HOST -DSC_NOISE_IKPSK2_ONLY -I"$top" -I"$top/hv/xen" -I"$work/xen-inc" \
+    -o "$work/glue-test" \
     "$top/tests/xen-lab/glue-test.c" "$top/tests/xen-lab/glue-xen.c" \
     "$top/hv/xen/glue/sc_xen_core.c" "$top"/hv/core/ring.c "$top"/hv/core/hv.c \
     "$top"/lib/core/err.c "$top"/lib/core/buf.c "$top"/lib/core/crypto.c \
