@@ -16,11 +16,12 @@ hv_libsccrypt_hv_a_SOURCES = \
 # Compiled with -ffreestanding -nostdinc by tests/freestanding-check.
 HV_CORE_SRCS += hv/core/ring.c hv/core/hv.c hv/client/hvclient.c
 
-# The hypervisor's Noise: lib/core/noise.c built with only the pattern the
-# protocol uses (IKpsk2), linked before libsccrypt so the VMM and the hv
-# tests take it (the vector runner and the clients keep the full table).
+# The hypervisor's Noise patterns: lib/core/noise_pattern.c built with only
+# the pattern the protocol uses (IKpsk2), linked before libsccrypt so the VMM
+# and the hv tests take it (the vector runner and the clients keep the full
+# table).
 noinst_LIBRARIES += hv/libsccrypt-hvnoise.a
-hv_libsccrypt_hvnoise_a_SOURCES = lib/core/noise.c
+hv_libsccrypt_hvnoise_a_SOURCES = lib/core/noise_pattern.c
 hv_libsccrypt_hvnoise_a_CPPFLAGS = $(AM_CPPFLAGS) -DSC_NOISE_IKPSK2_ONLY
 hv_libsccrypt_hvnoise_a_CFLAGS = $(AM_CFLAGS)
 HV_LIBS = hv/libsccrypt-hv.a hv/libsccrypt-hvnoise.a $(SC_LIBS)

@@ -6,10 +6,10 @@
  *   - HMAC-BLAKE2b and HKDF (§4.3) built on the provider's unkeyed BLAKE2b-512
  *     with BLOCKLEN 128;
  *   - CipherState and SymmetricState (§5.1, §5.2) as small static functions;
- *   - one HandshakeState engine (§5.3) driven by a pattern table (§7, §18)
- *     plus psk modifiers (§9), with exactly one function per message
- *     direction (sc_noise_hs_write / sc_noise_hs_read) and one commented case
- *     per token;
+ *   - one HandshakeState engine (§5.3) driven by the pattern table of
+ *     noise_pattern.c (§7, §18) plus psk modifiers (§9), with exactly one
+ *     function per message direction (sc_noise_hs_write / sc_noise_hs_read)
+ *     and one commented case per token;
  *   - secrets on the stack are wiped at a single exit label; any failure
  *     poisons the handshake (every later call returns SC_ERR_STATE).
  *
@@ -20,6 +20,7 @@
 #include "core/crypto.h"
 #include "core/buf.h"
 #include "core/noise.h"
+#include "core/noise_pattern.h"
 
 #define BLOCKLEN	SC_HASH_BLOCKLEN	/* BLAKE2b block, HMAC pad length */
 #define HASHLEN		SC_NOISE_HASHLEN
@@ -32,322 +33,6 @@ _Static_assert(HASHLEN == SC_HASHLEN, "Noise HASHLEN is BLAKE2b-512");
 _Static_assert(KEYLEN == SC_AEAD_KEYLEN, "cipher key length");
 _Static_assert(TAGLEN == SC_AEAD_TAGLEN, "AEAD tag length");
 _Static_assert(DHLEN == SC_X25519_LEN, "DH length");
-
-#define NAME_PREFIX	"Noise_"
-#define NAME_SUFFIX	"_25519_ChaChaPoly_BLAKE2b"
-
-/* ------------------------------------------------------------------ */
-/* Pattern table                                                       */
-/* ------------------------------------------------------------------ */
-
-enum token {
-	T_END = 0,
-	T_E,
-	T_S,
-	T_EE,
-	T_ES,
-	T_SE,
-	T_SS,
-	T_PSK,
-};
-
-#define MAX_MSGS	4	/* longest pattern in the table (X1K1, X1X1, ...) */
-#define MAX_BASE_TOKENS	5	/* "e, ee, se, s, es" */
-/* psk0 .. pskMAX_MSGS: one bit each in a variant's psk_mask. */
-#define PSK_POSITIONS	(MAX_MSGS + 1)
-#define NVARIANTS	(1u << PSK_POSITIONS)
-/* A message: optional psk0, base tokens, optional pskN, T_END. */
-#define MAX_MSG_TOKENS	(MAX_BASE_TOKENS + 3)
-
-struct base_pattern {
-	const char	*name;
-	uint8_t		 pre_i;		/* initiator pre-message: T_S or T_END */
-	uint8_t		 pre_r;		/* responder pre-message: T_S or T_END */
-	uint8_t		 nmsgs;
-	uint8_t		 msgs[MAX_MSGS][MAX_BASE_TOKENS + 1];	/* T_END-terminated */
-};
-
-#ifdef SC_NOISE_IKPSK2_ONLY
-/*
- * Hypervisor builds (sccrypt-hvsim, the Xen core): the one protocol SCCrypt
- * speaks, Noise_IKpsk2 (PROTOCOL.md §4), and nothing else, so the
- * hypervisor carries no handshake it never uses.  The vector runner and the
- * clients keep the full table below.
- */
-static const struct base_pattern bases[] = {
-	{ "IK",  T_END, T_S,   2, { { T_E, T_ES, T_S, T_SS }, { T_E, T_EE, T_SE } } },
-};
-#define ONLY_PSK_MASK	(1u << 2)	/* psk2 */
-#else
-/*
- * Noise rev. 34: one-way patterns (§7.4), fundamental interactive patterns
- * (§7.5) and deferred patterns (§18.1).  Message 0 is sent by the
- * initiator, then the sides alternate.  Pre-messages of "e" exist only in
- * the fallback patterns, which are not supported.
- */
-static const struct base_pattern bases[] = {
-	/* §7.4 one-way */
-	{ "N",   T_END, T_S, 1, { { T_E, T_ES } } },
-	{ "K",   T_S,   T_S, 1, { { T_E, T_ES, T_SS } } },
-	{ "X",   T_END, T_S, 1, { { T_E, T_ES, T_S, T_SS } } },
-	/* §7.5 interactive */
-	{ "NN",  T_END, T_END, 2, { { T_E }, { T_E, T_EE } } },
-	{ "NK",  T_END, T_S,   2, { { T_E, T_ES }, { T_E, T_EE } } },
-	{ "NX",  T_END, T_END, 2, { { T_E }, { T_E, T_EE, T_S, T_ES } } },
-	{ "KN",  T_S,   T_END, 2, { { T_E }, { T_E, T_EE, T_SE } } },
-	{ "KK",  T_S,   T_S,   2, { { T_E, T_ES, T_SS }, { T_E, T_EE, T_SE } } },
-	{ "KX",  T_S,   T_END, 2, { { T_E }, { T_E, T_EE, T_SE, T_S, T_ES } } },
-	{ "XN",  T_END, T_END, 3, { { T_E }, { T_E, T_EE }, { T_S, T_SE } } },
-	{ "XK",  T_END, T_S,   3, { { T_E, T_ES }, { T_E, T_EE }, { T_S, T_SE } } },
-	{ "XX",  T_END, T_END, 3, { { T_E }, { T_E, T_EE, T_S, T_ES }, { T_S, T_SE } } },
-	{ "IN",  T_END, T_END, 2, { { T_E, T_S }, { T_E, T_EE, T_SE } } },
-	{ "IK",  T_END, T_S,   2, { { T_E, T_ES, T_S, T_SS }, { T_E, T_EE, T_SE } } },
-	{ "IX",  T_END, T_END, 2, { { T_E, T_S }, { T_E, T_EE, T_SE, T_S, T_ES } } },
-	/* §18.1 deferred */
-	{ "NK1", T_END, T_S,   2, { { T_E }, { T_E, T_EE, T_ES } } },
-	{ "NX1", T_END, T_END, 3, { { T_E }, { T_E, T_EE, T_S }, { T_ES } } },
-	{ "X1N", T_END, T_END, 4, { { T_E }, { T_E, T_EE }, { T_S }, { T_SE } } },
-	{ "X1K", T_END, T_S,   4, { { T_E, T_ES }, { T_E, T_EE }, { T_S }, { T_SE } } },
-	{ "XK1", T_END, T_S,   3, { { T_E }, { T_E, T_EE, T_ES }, { T_S, T_SE } } },
-	{ "X1K1", T_END, T_S,  4, { { T_E }, { T_E, T_EE, T_ES }, { T_S }, { T_SE } } },
-	{ "X1X", T_END, T_END, 4, { { T_E }, { T_E, T_EE, T_S, T_ES }, { T_S }, { T_SE } } },
-	{ "XX1", T_END, T_END, 3, { { T_E }, { T_E, T_EE, T_S }, { T_ES, T_S, T_SE } } },
-	{ "X1X1", T_END, T_END, 4, { { T_E }, { T_E, T_EE, T_S }, { T_ES, T_S }, { T_SE } } },
-	{ "K1N", T_S,   T_END, 3, { { T_E }, { T_E, T_EE }, { T_SE } } },
-	{ "K1K", T_S,   T_S,   3, { { T_E, T_ES }, { T_E, T_EE }, { T_SE } } },
-	{ "KK1", T_S,   T_S,   2, { { T_E }, { T_E, T_EE, T_SE, T_ES } } },
-	{ "K1K1", T_S,  T_S,   3, { { T_E }, { T_E, T_EE, T_ES }, { T_SE } } },
-	{ "K1X", T_S,   T_END, 3, { { T_E }, { T_E, T_EE, T_S, T_ES }, { T_SE } } },
-	{ "KX1", T_S,   T_END, 3, { { T_E }, { T_E, T_EE, T_SE, T_S }, { T_ES } } },
-	{ "K1X1", T_S,  T_END, 3, { { T_E }, { T_E, T_EE, T_S }, { T_SE, T_ES } } },
-	{ "I1N", T_END, T_END, 3, { { T_E, T_S }, { T_E, T_EE }, { T_SE } } },
-	{ "I1K", T_END, T_S,   3, { { T_E, T_ES, T_S }, { T_E, T_EE }, { T_SE } } },
-	{ "IK1", T_END, T_S,   2, { { T_E, T_S }, { T_E, T_EE, T_SE, T_ES } } },
-	{ "I1K1", T_END, T_S,  3, { { T_E, T_S }, { T_E, T_EE, T_ES }, { T_SE } } },
-	{ "I1X", T_END, T_END, 3, { { T_E, T_S }, { T_E, T_EE, T_S, T_ES }, { T_SE } } },
-	{ "IX1", T_END, T_END, 3, { { T_E, T_S }, { T_E, T_EE, T_SE, T_S }, { T_ES } } },
-	{ "I1X1", T_END, T_END, 3, { { T_E, T_S }, { T_E, T_EE, T_S }, { T_SE, T_ES } } },
-};
-#endif
-#define NBASES	SC_NELEM(bases)
-
-/*
- * A supported protocol is a base pattern plus a set of psk modifiers.  The
- * lookup hands out pointers into this constant table, one entry per
- * (base, psk set); bit k of psk_mask is the modifier "pskk".
- */
-struct sc_noise_pattern {
-	uint8_t		base;
-	uint8_t		psk_mask;
-};
-
-#define V1(b, m)	{ (b), (m) }
-#define V2(b, m)	V1(b, m), V1(b, (m) + 1)
-#define V4(b, m)	V2(b, m), V2(b, (m) + 2)
-#define V8(b, m)	V4(b, m), V4(b, (m) + 4)
-#define V16(b, m)	V8(b, m), V8(b, (m) + 8)
-#define ROW(b)		{ V16(b, 0), V16(b, 16) }
-
-#ifdef SC_NOISE_IKPSK2_ONLY
-static const struct sc_noise_pattern variants[][NVARIANTS] = { ROW(0) };
-#else
-static const struct sc_noise_pattern variants[][NVARIANTS] = {
-	ROW(0), ROW(1), ROW(2), ROW(3), ROW(4), ROW(5), ROW(6), ROW(7),
-	ROW(8), ROW(9), ROW(10), ROW(11), ROW(12), ROW(13), ROW(14), ROW(15),
-	ROW(16), ROW(17), ROW(18), ROW(19), ROW(20), ROW(21), ROW(22), ROW(23),
-	ROW(24), ROW(25), ROW(26), ROW(27), ROW(28), ROW(29), ROW(30), ROW(31),
-	ROW(32), ROW(33), ROW(34), ROW(35), ROW(36), ROW(37),
-};
-#endif
-_Static_assert(SC_NELEM(variants) == NBASES, "one variant row per base pattern");
-_Static_assert(NVARIANTS == 32, "ROW() expands 32 variants");
-
-static size_t
-str_len(const char *s)
-{
-	size_t n = 0;
-
-	while (s[n] != '\0')
-		n++;
-	return n;
-}
-
-static bool
-str_eq_n(const char *a, const char *b, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
-}
-
-static const struct base_pattern *
-base_of(const struct sc_noise_pattern *p)
-{
-	return &bases[p->base];
-}
-
-static unsigned
-popcount8(unsigned v)
-{
-	unsigned n = 0;
-
-	for (; v != 0; v &= v - 1)
-		n++;
-	return n;
-}
-
-/*
- * "Noise_" BASE [ "psk" D { "+psk" D } ] "_25519_ChaChaPoly_BLAKE2b", where
- * the psk positions are strictly increasing and at most the number of
- * messages (§9.2).  Requiring that canonical order means the name can be
- * rebuilt exactly from the table entry for InitializeSymmetric.
- */
-const struct sc_noise_pattern *
-sc_noise_pattern_lookup(const char *name)
-{
-	const size_t plen = sizeof(NAME_PREFIX) - 1, slen = sizeof(NAME_SUFFIX) - 1;
-	const char *s, *end;
-	size_t len, blen, i;
-	unsigned mask = 0;
-	int last = -1;
-
-	if (name == NULL)
-		return NULL;
-	for (len = 0; name[len] != '\0'; len++)
-		if (len >= SC_NOISE_NAME_MAX)
-			return NULL;
-	if (len < plen + slen || !str_eq_n(name, NAME_PREFIX, plen) ||
-	    !str_eq_n(name + len - slen, NAME_SUFFIX, slen))
-		return NULL;
-	s = name + plen;
-	end = name + len - slen;
-	/* The base name: upper-case letters and the deferral digit '1'. */
-	for (blen = 0; s + blen < end &&
-	    ((s[blen] >= 'A' && s[blen] <= 'Z') || s[blen] == '1'); blen++)
-		;
-	for (i = 0; i < NBASES; i++)
-		if (str_len(bases[i].name) == blen && str_eq_n(bases[i].name, s, blen))
-			break;
-	if (i == NBASES)
-		return NULL;
-	s += blen;
-	/* Modifiers: only psk0..psk4, '+'-separated, ascending. */
-	while (s < end) {
-		int pos;
-
-		if (mask != 0) {
-			if (*s != '+')
-				return NULL;
-			s++;
-		}
-		if (end - s < 4 || !str_eq_n(s, "psk", 3) || s[3] < '0' || s[3] > '9')
-			return NULL;
-		pos = s[3] - '0';
-		if (pos > bases[i].nmsgs || pos <= last)
-			return NULL;
-		mask |= 1u << pos;
-		last = pos;
-		s += 4;
-	}
-	if (popcount8(mask) > SC_NOISE_MAX_PSKS)
-		return NULL;
-#ifdef ONLY_PSK_MASK
-	if (mask != ONLY_PSK_MASK)
-		return NULL;
-#endif
-	return &variants[i][mask];
-}
-
-unsigned
-sc_noise_pattern_psks(const struct sc_noise_pattern *p)
-{
-	return p == NULL ? 0 : popcount8(p->psk_mask);
-}
-
-/* Does the given side send an "s" token in any message? */
-static bool
-sends_s(const struct base_pattern *b, bool initiator)
-{
-	unsigned m, t;
-
-	for (m = 0; m < b->nmsgs; m++) {
-		if (((m % 2) == 0) != initiator)
-			continue;
-		for (t = 0; b->msgs[m][t] != T_END; t++)
-			if (b->msgs[m][t] == T_S)
-				return true;
-	}
-	return false;
-}
-
-unsigned
-sc_noise_pattern_needs(const struct sc_noise_pattern *p)
-{
-	const struct base_pattern *b;
-	unsigned need = 0;
-
-	if (p == NULL)
-		return 0;
-	b = base_of(p);
-	if (b->pre_i == T_S || sends_s(b, true))
-		need |= SC_NOISE_NEED_INIT_S;
-	if (b->pre_r == T_S || sends_s(b, false))
-		need |= SC_NOISE_NEED_RESP_S;
-	if (b->pre_r == T_S)
-		need |= SC_NOISE_NEED_INIT_RS;
-	if (b->pre_i == T_S)
-		need |= SC_NOISE_NEED_RESP_RS;
-	return need;
-}
-
-/* The full protocol name of p into out[SC_NOISE_NAME_MAX]; returns its length. */
-static size_t
-build_name(const struct sc_noise_pattern *p, char out[SC_NOISE_NAME_MAX])
-{
-	const char *bn = base_of(p)->name;
-	size_t n = 0, i;
-	unsigned pos;
-	bool first = true;
-
-#define APPEND(str) do {						\
-		const char *a_ = (str);					\
-		for (i = 0; a_[i] != '\0' && n < SC_NOISE_NAME_MAX; i++)	\
-			out[n++] = a_[i];				\
-	} while (0)
-	APPEND(NAME_PREFIX);
-	APPEND(bn);
-	for (pos = 0; pos < PSK_POSITIONS; pos++) {
-		char mod[6] = { '+', 'p', 's', 'k', (char)('0' + pos), '\0' };
-
-		if ((p->psk_mask & (1u << pos)) == 0)
-			continue;
-		APPEND(first ? mod + 1 : mod);
-		first = false;
-	}
-	APPEND(NAME_SUFFIX);
-#undef APPEND
-	return n;
-}
-
-/* The tokens of message m of p, psk modifiers applied (§9.2). */
-static void
-msg_tokens(const struct sc_noise_pattern *p, unsigned m,
-    uint8_t out[MAX_MSG_TOKENS])
-{
-	const struct base_pattern *b = base_of(p);
-	unsigned n = 0, t;
-
-	if (m == 0 && (p->psk_mask & 1u) != 0)
-		out[n++] = T_PSK;
-	for (t = 0; b->msgs[m][t] != T_END; t++)
-		out[n++] = b->msgs[m][t];
-	if ((p->psk_mask & (1u << (m + 1))) != 0)
-		out[n++] = T_PSK;
-	out[n] = T_END;
-}
 
 /* ------------------------------------------------------------------ */
 /* Hash, HMAC, HKDF (§4.3)                                             */
@@ -665,7 +350,7 @@ psk_mode(const struct sc_noise_handshake *hs)
 bool
 sc_noise_hs_complete(const struct sc_noise_handshake *hs)
 {
-	return usable(hs) && hs->msg_index >= base_of(hs->pattern)->nmsgs;
+	return usable(hs) && hs->msg_index >= sc_noise_base(hs->pattern)->nmsgs;
 }
 
 bool
@@ -715,7 +400,7 @@ sc_noise_hs_init(struct sc_noise_handshake *hs, const struct sc_crypto *cp,
 	if (cp == NULL || pattern == NULL ||
 	    (prologue == NULL && prologue_len > 0))
 		return SC_ERR_INVAL;
-	b = base_of(pattern);
+	b = sc_noise_base(pattern);
 	need = sc_noise_pattern_needs(pattern);
 	want_s = (need & (initiator ? SC_NOISE_NEED_INIT_S : SC_NOISE_NEED_RESP_S)) != 0;
 	want_rs = (need & (initiator ? SC_NOISE_NEED_INIT_RS : SC_NOISE_NEED_RESP_RS)) != 0;
@@ -731,7 +416,7 @@ sc_noise_hs_init(struct sc_noise_handshake *hs, const struct sc_crypto *cp,
 	hs->failed = false;
 
 	/* InitializeSymmetric(protocol_name): pad if <= HASHLEN, else hash. */
-	namelen = build_name(pattern, name);
+	namelen = sc_noise_build_name(pattern, name);
 	if (namelen <= HASHLEN) {
 		sc_memset(hs->ss.h, 0, HASHLEN);
 		sc_memcpy(hs->ss.h, name, namelen);
@@ -892,7 +577,7 @@ sc_noise_hs_write(struct sc_noise_handshake *hs, const uint8_t *payload,
 		r = payload_len > SC_NOISE_MSG_MAX ? SC_ERR_TOOLONG : SC_ERR_INVAL;
 		goto fail;
 	}
-	msg_tokens(hs->pattern, hs->msg_index, tokens);
+	sc_noise_msg_tokens(hs->pattern, hs->msg_index, tokens);
 	for (t = 0; tokens[t] != T_END; t++) {
 		switch (tokens[t]) {
 		case T_E:
@@ -994,7 +679,7 @@ sc_noise_hs_read(struct sc_noise_handshake *hs, const uint8_t *msg,
 		goto fail;
 	}
 	sc_buf_init_ro(&in, msg, msg_len);
-	msg_tokens(hs->pattern, hs->msg_index, tokens);
+	sc_noise_msg_tokens(hs->pattern, hs->msg_index, tokens);
 	for (t = 0; tokens[t] != T_END; t++) {
 		switch (tokens[t]) {
 		case T_E:
@@ -1087,7 +772,7 @@ sc_noise_hs_split(struct sc_noise_handshake *hs, struct sc_noise_transport *t)
 	c2 = hs->initiator ? &t->recv : &t->send;
 	cipher_init_key(c1, k1);
 	cipher_init_key(c2, k2);
-	one_way = base_of(hs->pattern)->nmsgs == 1;
+	one_way = sc_noise_base(hs->pattern)->nmsgs == 1;
 	if (one_way)
 		wipe(cp, c2, sizeof(*c2));
 	sc_memcpy(t->handshake_hash, hs->ss.h, HASHLEN);

@@ -1,6 +1,6 @@
 # Noise engine, buffer, crypto provider and their tests (owner: noise work)
 
-lib_libsccrypt_a_SOURCES += lib/core/noise.c
+lib_libsccrypt_a_SOURCES += lib/core/noise.c lib/core/noise_pattern.c
 
 # Noise test-vector runner; make check replays the published vectors.
 check_PROGRAMS += tests/noise-vectors

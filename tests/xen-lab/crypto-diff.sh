@@ -107,6 +107,7 @@ if pkg-config --exists jansson; then
 	$CC $HOST $(pkg-config --cflags jansson) -Dsc_crypto_sodium=sc_xen_nv_provider \
 	    -o "$work/noise-vectors-xen" "$top/tests/noise-vectors.c" \
 	    "$top/tests/xen-lab/nv-provider.c" "$top/lib/core/noise.c" \
+	    "$top/lib/core/noise_pattern.c" \
 	    "$top/lib/core/buf.c" "$top/lib/core/crypto.c" "$top/lib/core/err.c" \
 	    "$work/provider.o" $(pkg-config --libs jansson libsodium)
 	if "$work/noise-vectors-xen" "$top/tests/vectors/cacophony-25519-chachapoly-blake2b.json" \
@@ -137,7 +138,8 @@ $CC $HOST -DSC_NOISE_IKPSK2_ONLY -I"$top" -I"$top/hv/xen" -I"$work/xen-inc" \
     "$top/tests/xen-lab/glue-test.c" "$top/tests/xen-lab/glue-xen.c" \
     "$top/hv/xen/glue/sc_xen_core.c" "$top"/hv/core/ring.c "$top"/hv/core/hv.c \
     "$top"/lib/core/err.c "$top"/lib/core/buf.c "$top"/lib/core/crypto.c \
-    "$top"/lib/core/noise.c "$top"/lib/core/record.c "$top"/lib/core/blob.c \
+    "$top"/lib/core/noise.c "$top"/lib/core/noise_pattern.c \
+    "$top"/lib/core/record.c "$top"/lib/core/blob.c \
     "$top"/lib/core/frame.c "$top"/lib/core/ops.c \
     "$work/provider.o" $(pkg-config --libs libsodium)
 if "$work/glue-test" >"$work/glue.out" 2>&1 &&
