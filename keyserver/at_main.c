@@ -157,15 +157,13 @@ get_hv_key(const struct opts *o, uint8_t pk[32], int *hv_pcr)
 	*hv_pcr = -1;
 	if (o->hv_pubkey_file != NULL) {
 		if ((r = read_hv_pubkey(o->hv_pubkey_file, pk)) < 0)
-			sc_error("hv public key file %s: %s", o->hv_pubkey_file,
-			    sc_err(r));
+			sc_error_r(r, "hv public key file %s", o->hv_pubkey_file);
 		return r;
 	}
 	r = at_hv_get_info(o->hv_socket, (unsigned int)o->timeout * 1000, pk,
 	    &idx);
 	if (r < 0) {
-		sc_error("cannot get the hv public key from %s: %s", o->hv_socket,
-		    sc_err(r));
+		sc_error_r(r, "cannot get the hv public key from %s", o->hv_socket);
 		return r;
 	}
 	if (idx < KS_PCR_COUNT)
@@ -209,8 +207,8 @@ open_tpm(const struct opts *o, struct at_tpm **t)
 	int r = at_tpm_open(o->tcti, t);
 
 	if (r < 0)
-		sc_error("cannot open the TPM (TCTI %s): %s",
-		    o->tcti ? o->tcti : "default", sc_err(r));
+		sc_error_r(r, "cannot open the TPM (TCTI %s)",
+		    o->tcti ? o->tcti : "default");
 	return r;
 }
 
@@ -319,7 +317,7 @@ activate(const struct opts *o, const struct at_url *url)
 	snprintf(path, sizeof(path), "/v1/hosts/%s/activation", o->host);
 	if ((r = at_http_request(url, "GET", path, NULL, 0, tmo, &resp,
 	    &status, &rbody, &rlen)) < 0) {
-		sc_error("cannot reach the key server: %s", sc_err(r));
+		sc_error_r(r, "cannot reach the key server");
 		return r;
 	}
 	if (status != 200) {
@@ -361,7 +359,7 @@ activate(const struct opts *o, const struct at_url *url)
 	r = at_http_request(url, "POST", "/v1/activate", body, strlen(body),
 	    tmo, &resp, &status, &rbody, &rlen);
 	if (r < 0) {
-		sc_error("cannot reach the key server: %s", sc_err(r));
+		sc_error_r(r, "cannot reach the key server");
 		goto out;
 	}
 	if (status != 200) {
@@ -388,7 +386,7 @@ load_ks_pubkey(const char *path, uint8_t pk[32])
 	int r = sc_pubkey_read_file(SC_KSKEY_PREFIX, path, pk);
 
 	if (r < 0)
-		sc_error("key server public key %s: %s", path, sc_err(r));
+		sc_error_r(r, "key server public key %s", path);
 	return r;
 }
 
@@ -411,12 +409,11 @@ verify_and_store(const struct opts *o, const uint8_t *cert, size_t len,
 			return r;
 		}
 	} else if ((r = sc_cert_parse(cert, len, &c)) < 0) {
-		sc_error("certificate from the key server is malformed: %s",
-		    sc_err(r));
+		sc_error_r(r, "certificate from the key server is malformed");
 		return r;
 	}
 	if ((r = sc_write_file_atomic(o->cert_out, cert, len, 0644)) < 0) {
-		sc_error("cannot write %s: %s", o->cert_out, sc_err(r));
+		sc_error_r(r, "cannot write %s", o->cert_out);
 		return r;
 	}
 	sc_info("certificate for %s stored in %s, valid until %llu (%lld s)",
@@ -460,7 +457,7 @@ attest_once(const struct opts *o, const struct at_url *url)
 		r = at_http_request(url, "GET", path, NULL, 0, tmo, &resp, &status,
 		    &rbody, &rlen);
 		if (r < 0) {
-			sc_error("cannot reach the key server: %s", sc_err(r));
+			sc_error_r(r, "cannot reach the key server");
 			return r;
 		}
 		if (status != 200) {
@@ -513,7 +510,7 @@ attest_once(const struct opts *o, const struct at_url *url)
 	if (o->request_out != NULL) {
 		r = sc_write_file_atomic(o->request_out, body, strlen(body), 0644);
 		if (r < 0)
-			sc_error("cannot write %s: %s", o->request_out, sc_err(r));
+			sc_error_r(r, "cannot write %s", o->request_out);
 		else
 			sc_info("attestation request written to %s",
 			    o->request_out);
@@ -523,7 +520,7 @@ attest_once(const struct opts *o, const struct at_url *url)
 	r = at_http_request(url, "POST", "/v1/attest", body, strlen(body), tmo,
 	    &resp, &status, &rbody, &rlen);
 	if (r < 0) {
-		sc_error("cannot reach the key server: %s", sc_err(r));
+		sc_error_r(r, "cannot reach the key server");
 		goto out;
 	}
 	if (status != 200) {
@@ -562,19 +559,18 @@ verify_cert_file(const struct opts *o)
 		return 1;
 	if (o->hv_pubkey_file != NULL &&
 	    (r = read_hv_pubkey(o->hv_pubkey_file, hv)) < 0) {
-		sc_error("hv public key file %s: %s", o->hv_pubkey_file, sc_err(r));
+		sc_error_r(r, "hv public key file %s", o->hv_pubkey_file);
 		return 1;
 	}
 	if ((r = sc_read_file(o->verify_cert, KS_CERT_MAX, &cert, &len)) < 0) {
-		sc_error("%s: %s", o->verify_cert, sc_err(r));
+		sc_error_r(r, "%s", o->verify_cert);
 		return 1;
 	}
 	r = sc_cert_verify(cert, len, kspk, o->host,
 	    o->hv_pubkey_file ? hv : NULL, (uint64_t)time(NULL), &c);
 	free(cert);
 	if (r < 0) {
-		sc_error("%s: certificate does not verify: %s", o->verify_cert,
-		    sc_err(r));
+		sc_error_r(r, "%s: certificate does not verify", o->verify_cert);
 		return 1;
 	}
 	sodium_bin2hex(hvhex, sizeof(hvhex), c.hv_pubkey, 32);

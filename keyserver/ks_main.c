@@ -444,7 +444,7 @@ main(int argc, char **argv)
 
 	if (o.rotate) {
 		if ((r = ks_signer_rotate(o.key, pk)) < 0)
-			sc_die(1, "cannot rotate %s: %s", o.key, sc_err(r));
+			sc_die_r(1, r, "cannot rotate %s", o.key);
 		sc_info("new signing key written to %s (previous kept as %s.old);"
 		    " restart the server and distribute the new public key", o.key,
 		    o.key);
@@ -542,7 +542,7 @@ main(int argc, char **argv)
 
 		if ((r = sc_read_file(o.ek_bundle, KS_EK_BUNDLE_MAX, &b,
 		    &blen)) < 0)
-			sc_die(1, "--ek-ca-bundle %s: %s", o.ek_bundle, sc_err(r));
+			sc_die_r(1, r, "--ek-ca-bundle %s", o.ek_bundle);
 		if (memmem(b, blen, "-----BEGIN CERTIFICATE-----", 27) == NULL)
 			sc_die(1, "--ek-ca-bundle %s: no PEM certificate",
 			    o.ek_bundle);
@@ -572,7 +572,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	if ((r = ks_http_start(&ctx, &cfg, &http)) < 0)
-		sc_die(1, "cannot start HTTP server: %s", sc_err(r));
+		sc_die_r(1, r, "cannot start HTTP server");
 	sodium_memzero(token_hash, sizeof(token_hash));
 	sc_info("serving on %s%s%s; signing key %s%s; certificates valid %lus;"
 	    " %s database", tcp_fd >= 0 ? o.listen : "-",

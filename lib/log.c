@@ -21,6 +21,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "core/err.h"
 #include "log.h"
 
 #define SC_LOG_MSG_MAX		1024			/* formatted message, before escaping */
@@ -183,6 +184,40 @@ sc_fatal(int status, const char *func, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	sc_logv(SC_LOG_ERROR, func, fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+/* fmt's message, then ": " and the text of error code r. */
+static void
+log_r(int level, const char *func, int r, const char *fmt, va_list ap)
+{
+	char msg[SC_LOG_MSG_MAX];
+
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+		snprintf(msg, sizeof(msg), "(unformattable message)");
+	sc_log(level, func, "%s: %s", msg, sc_err(r));
+}
+
+void
+sc_log_r(int level, const char *func, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level > log_level || log_level == SC_LOG_QUIET)
+		return;
+	va_start(ap, fmt);
+	log_r(level, func, r, fmt, ap);
+	va_end(ap);
+}
+
+void
+sc_fatal_r(int status, const char *func, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_r(SC_LOG_ERROR, func, r, fmt, ap);
 	va_end(ap);
 	exit(status);
 }

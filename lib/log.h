@@ -31,6 +31,11 @@ void	sc_logv(int level, const char *func, const char *fmt, va_list ap);
 /* For main only: log and exit(status). */
 void	sc_fatal(int status, const char *func, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4), noreturn));
+/* The same with ": " and sc_err(r) appended (OpenSSH's error_r/fatal_r). */
+void	sc_log_r(int level, const char *func, int r, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
+void	sc_fatal_r(int status, const char *func, int r, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5), noreturn));
 
 #define sc_error(...)	sc_log(SC_LOG_ERROR, __func__, __VA_ARGS__)
 #define sc_warn(...)	sc_log(SC_LOG_WARN, __func__, __VA_ARGS__)
@@ -38,6 +43,11 @@ void	sc_fatal(int status, const char *func, const char *fmt, ...)
 #define sc_verbose(...)	sc_log(SC_LOG_VERBOSE, __func__, __VA_ARGS__)
 #define sc_debug(...)	sc_log(SC_LOG_DEBUG, __func__, __VA_ARGS__)
 #define sc_die(status, ...) sc_fatal((status), __func__, __VA_ARGS__)
+#define sc_error_r(r, ...)	sc_log_r(SC_LOG_ERROR, __func__, (r), __VA_ARGS__)
+#define sc_warn_r(r, ...)	sc_log_r(SC_LOG_WARN, __func__, (r), __VA_ARGS__)
+#define sc_info_r(r, ...)	sc_log_r(SC_LOG_INFO, __func__, (r), __VA_ARGS__)
+#define sc_debug_r(r, ...)	sc_log_r(SC_LOG_DEBUG, __func__, (r), __VA_ARGS__)
+#define sc_die_r(status, r, ...) sc_fatal_r((status), __func__, (r), __VA_ARGS__)
 
 /* Copy src into dst (size dstsz, always NUL-terminated), escaping
  * non-printable bytes as \xNN.  Returns dst. */

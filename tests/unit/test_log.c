@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "core/err.h"
 #include "log.h"
 
 static void
@@ -219,6 +220,29 @@ test_log_truncation(void **state)
 }
 
 static void
+log_with_code(void)
+{
+	sc_log_init("t", SC_LOG_WARN, SC_LOG_TO_STDERR);
+	sc_error_r(SC_ERR_NOTFOUND, "keystore %s", "/k");
+	sc_warn_r(SC_ERR_PERM, "plain");
+	sc_info_r(SC_ERR_PERM, "hidden below the level");
+}
+
+/* sc_error_r & co: the message, ": ", then sc_err(r); levels still apply. */
+static void
+test_log_r(void **state)
+{
+	char *out, want[256];
+
+	(void)state;
+	out = capture(log_with_code);
+	snprintf(want, sizeof(want), "t: log_with_code: keystore /k: %s\n"
+	    "t: log_with_code: plain: %s\n", sc_err(SC_ERR_NOTFOUND),
+	    sc_err(SC_ERR_PERM));
+	assert_string_equal(out, want);
+}
+
+static void
 test_fatal(void **state)
 {
 	int fds[2], status;
@@ -256,6 +280,7 @@ main(void)
 		cmocka_unit_test(test_log_format),
 		cmocka_unit_test(test_log_levels),
 		cmocka_unit_test(test_log_truncation),
+		cmocka_unit_test(test_log_r),
 		cmocka_unit_test(test_fatal),
 	};
 
