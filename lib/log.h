@@ -48,6 +48,13 @@ void	sc_fatal_r(int status, const char *func, int r, const char *fmt, ...)
 #define sc_info_r(r, ...)	sc_log_r(SC_LOG_INFO, __func__, (r), __VA_ARGS__)
 #define sc_debug_r(r, ...)	sc_log_r(SC_LOG_DEBUG, __func__, (r), __VA_ARGS__)
 #define sc_die_r(status, r, ...) sc_fatal_r((status), __func__, (r), __VA_ARGS__)
+/*
+ * A command-line program's message for its user: "prog: message", without
+ * the function name, at every level but SC_LOG_QUIET (errors and refusals a
+ * user acts on; diagnostics use sc_error and friends).
+ */
+#define sc_report(...)		sc_log(SC_LOG_ERROR, NULL, __VA_ARGS__)
+#define sc_report_r(r, ...)	sc_log_r(SC_LOG_ERROR, NULL, (r), __VA_ARGS__)
 
 /* Copy src into dst (size dstsz, always NUL-terminated), escaping
  * non-printable bytes as \xNN.  Returns dst. */

@@ -3,7 +3,7 @@
 # The program is split like tmux/mosh: escape.c (pure escape state machine),
 # session.c (protocol session, no I/O), policy.c (hv key trust), term.c
 # (local terminal), transport*.c (pipe / pty / libssh), loop.c (the poll
-# loop joining them), cmdline.c (~C), verbs.c (subcommands), main.c.
+# loop joining them), cmdline.c (~C), verbs*.c (subcommands), main.c.
 
 TERM_CORE_SRCS = sccrypt-term/escape.c sccrypt-term/escape.h \
 	sccrypt-term/screen.c sccrypt-term/screen.h \
@@ -17,7 +17,8 @@ TERM_PROTO_SRCS = sccrypt-term/session.c sccrypt-term/session.h \
 if BUILD_TERM
 bin_PROGRAMS += sccrypt-term/sccrypt-term
 sccrypt_term_sccrypt_term_SOURCES = sccrypt-term/main.c sccrypt-term/app.h \
-	sccrypt-term/verbs.c sccrypt-term/verbs.h sccrypt-term/web.c sccrypt-term/web.h \
+	sccrypt-term/verbs.c sccrypt-term/verbs.h sccrypt-term/verbs_int.h \
+	sccrypt-term/verbs_vm.c sccrypt-term/verbs_cert.c sccrypt-term/web.c sccrypt-term/web.h \
 	sccrypt-term/loop.c sccrypt-term/cmdline.c \
 	sccrypt-term/term.c sccrypt-term/term.h \
 	sccrypt-term/prompt.c sccrypt-term/prompt.h \
