@@ -349,7 +349,7 @@ activate(const struct opts *o, const struct at_url *url)
 	sodium_bin2base64(s64, sizeof(s64), secret, slen,
 	    sodium_base64_VARIANT_ORIGINAL);
 	j = json_pack("{s:s, s:s}", "host", o->host, "secret", s64);
-	sodium_memzero(s64, sizeof(s64));
+	sc_memzero(s64, sizeof(s64));
 	if (j == NULL || (body = json_dumps(j, JSON_COMPACT)) == NULL) {
 		json_decref(j);
 		r = SC_ERR_ALLOC;
@@ -370,9 +370,9 @@ activate(const struct opts *o, const struct at_url *url)
 	sc_info("the key server accepted the AK of %s: activated", o->host);
 	r = 0;
  out:
-	sodium_memzero(secret, sizeof(secret));
+	sc_memzero(secret, sizeof(secret));
 	if (body != NULL) {
-		sodium_memzero(body, strlen(body));
+		sc_memzero(body, strlen(body));
 		free(body);
 	}
 	at_tpm_close(t);

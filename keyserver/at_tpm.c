@@ -21,6 +21,7 @@
 
 #include "core/err.h"
 #include "at_tpm.h"
+#include "secmem.h"
 
 struct at_tpm {
 	TSS2_TCTI_CONTEXT	*tcti;
@@ -512,7 +513,7 @@ at_tpm_activate(struct at_tpm *t, uint32_t handle, const uint8_t *blob,
 	r = 0;
  out:
 	if (got != NULL) {
-		sodium_memzero(got, sizeof(*got));
+		sc_memzero(got, sizeof(*got));
 		Esys_Free(got);
 	}
 	if (sess != ESYS_TR_NONE)

@@ -18,6 +18,7 @@
 #include "core/err.h"
 #include "ks_core.h"
 #include "ks_cred.h"
+#include "secmem.h"
 
 #define WHY(...)	snprintf(why, KS_WHY_MAX, __VA_ARGS__)
 
@@ -63,7 +64,7 @@ ks_ek_challenge(struct ks_ctx *ctx, const struct ks_enroll_req *req,
 	r = ks_make_credential(spki, spki_len, name, secret, sizeof(secret),
 	    h->cred_blob, &h->cred_blob_len, h->cred_enc, &h->cred_enc_len);
 	crypto_hash_sha256(h->act_digest, secret, sizeof(secret));
-	sodium_memzero(secret, sizeof(secret));
+	sc_memzero(secret, sizeof(secret));
 	if (r == SC_ERR_UNSUPPORTED || r == SC_ERR_BADKEY) {
 		WHY("the EK must be RSA 2048 (TCG default template)");
 		return KS_E_EK_INVALID;

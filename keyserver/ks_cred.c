@@ -26,6 +26,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "ks_cred.h"
+#include "secmem.h"
 
 #define SEED_LEN	32
 #define SYM_KEY_LEN	16	/* AES-128 */
@@ -90,8 +91,8 @@ kdfa(const uint8_t *key, size_t keylen, const char *label,
 		out += n;
 		outlen -= n;
 	}
-	sodium_memzero(block, sizeof(block));
-	sodium_memzero(&st, sizeof(st));
+	sc_memzero(block, sizeof(block));
+	sc_memzero(&st, sizeof(st));
 	return 0;
 }
 
@@ -200,11 +201,11 @@ ks_make_credential(const uint8_t *ek_spki, size_t ek_len,
 	*enc_len = sc_buf_avail(&b);
 	r = 0;
  out:
-	sodium_memzero(seed, sizeof(seed));
-	sodium_memzero(sym, sizeof(sym));
-	sodium_memzero(hkey, sizeof(hkey));
-	sodium_memzero(plain, sizeof(plain));
-	sodium_memzero(&st, sizeof(st));
+	sc_memzero(seed, sizeof(seed));
+	sc_memzero(sym, sizeof(sym));
+	sc_memzero(hkey, sizeof(hkey));
+	sc_memzero(plain, sizeof(plain));
+	sc_memzero(&st, sizeof(st));
 	if (r < 0)
 		*blob_len = *enc_len = 0;
 	return r;

@@ -34,6 +34,7 @@
 #include "pubkey.h"
 #include "log.h"
 #include "ks_http.h"
+#include "secmem.h"
 
 #define HOSTS_PATH	KS_API_PREFIX "/hosts"
 #define ADDR_MAX	(2 * KS_PEER_MAX + PROXY_HEADER_MAX + 32)	/* + proxy */
@@ -428,7 +429,7 @@ do_activate(struct ks_http *srv, struct MHD_Connection *conn, struct req *rq,
 		    ks_result_code(r), why);
 		ret = send_error(conn, r, why);
 	}
-	sodium_memzero(&ar, sizeof(ar));
+	sc_memzero(&ar, sizeof(ar));
 	return ret;
 }
 
@@ -453,7 +454,7 @@ operator_ok(struct ks_http *srv, struct MHD_Connection *conn, int local)
 	auth += sizeof(prefix) - 1;
 	ks_token_hash(auth, strlen(auth), h);
 	ok = sodium_memcmp(h, srv->token_hash, sizeof(h)) == 0;
-	sodium_memzero(h, sizeof(h));
+	sc_memzero(h, sizeof(h));
 	return ok;
 }
 
@@ -863,6 +864,6 @@ ks_http_stop(struct ks_http *srv)
 	if (srv->local != NULL)
 		MHD_stop_daemon(srv->local);
 	free(srv->pubkey_json);
-	sodium_memzero(srv->token_hash, sizeof(srv->token_hash));
+	sc_memzero(srv->token_hash, sizeof(srv->token_hash));
 	free(srv);
 }

@@ -254,12 +254,12 @@ token_load(const char *path, uint8_t hash[32], int *created)
 	if (stat(path, &st) < 0 && errno == ENOENT) {
 		randombytes_buf(raw, sizeof(raw));
 		sodium_bin2hex(text, sizeof(text), raw, sizeof(raw));
-		sodium_memzero(raw, sizeof(raw));
+		sc_memzero(raw, sizeof(raw));
 		len = strlen(text);
 		text[len] = '\n';
 		r = sc_write_file_atomic(path, text, len + 1, 0600);
 		ks_token_hash(text, len, hash);
-		sodium_memzero(text, sizeof(text));
+		sc_memzero(text, sizeof(text));
 		*created = 1;
 		return r;
 	}
@@ -275,12 +275,12 @@ token_load(const char *path, uint8_t hash[32], int *created)
 		len--;
 	if (len < TOKEN_MIN || memchr(data, '\n', len) != NULL ||
 	    memchr(data, '\0', len) != NULL) {
-		sodium_memzero(data, len);
+		sc_memzero(data, len);
 		free(data);
 		return SC_ERR_FORMAT;
 	}
 	ks_token_hash((const char *)data, len, hash);
-	sodium_memzero(data, len);
+	sc_memzero(data, len);
 	free(data);
 	return 0;
 }
@@ -573,7 +573,7 @@ main(int argc, char **argv)
 
 	if ((r = ks_http_start(&ctx, &cfg, &http)) < 0)
 		sc_die_r(1, r, "cannot start HTTP server");
-	sodium_memzero(token_hash, sizeof(token_hash));
+	sc_memzero(token_hash, sizeof(token_hash));
 	sc_info("serving on %s%s%s; signing key %s%s; certificates valid %lus;"
 	    " %s database", tcp_fd >= 0 ? o.listen : "-",
 	    unix_fd >= 0 ? " and " : "", unix_fd >= 0 ? o.unix_path : "", fp,

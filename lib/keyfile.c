@@ -219,7 +219,7 @@ kf_checksum(uint8_t tag[KF_TAG_LEN], const uint8_t *ad, size_t adlen,
 	crypto_generichash_update(&st, ad, adlen);
 	crypto_generichash_update(&st, body, bodylen);
 	crypto_generichash_final(&st, tag, KF_TAG_LEN);
-	sodium_memzero(&st, sizeof(st));
+	sc_memzero(&st, sizeof(st));
 }
 
 /* Argon2id into derived[KF_DERIVED_LEN] (secure memory). */
@@ -401,7 +401,7 @@ sc_keyfile_parse(const uint8_t *data, size_t len, int kind,
 	secret = NULL;
 	r = 0;
  out:
-	sodium_memzero(tag, sizeof(tag));
+	sc_memzero(tag, sizeof(tag));
 	sc_secure_free(derived);
 	sc_secure_free(secret);
 	sc_secure_free(blob);
@@ -521,8 +521,8 @@ sc_keyfile_serialize(int kind, const uint8_t *secret, size_t len,
 	}
 	r = kf_armor(blob, b.len, outp, outlenp);
  out:
-	sodium_memzero(salt, sizeof(salt));
-	sodium_memzero(nonce, sizeof(nonce));
+	sc_memzero(salt, sizeof(salt));
+	sc_memzero(nonce, sizeof(nonce));
 	sc_secure_free(derived);
 	sc_secure_free(blob);
 	return r;

@@ -59,7 +59,7 @@ luks_volume_key(const char *image, uint8_t *key, size_t max, size_t *len)
 	if (r == 0) {
 		memcpy(key, data, n);
 		*len = n;
-		sodium_memzero(data, n);
+		sc_memzero(data, n);
 	}
 	free(data);
 	unlink(file);
@@ -163,14 +163,14 @@ vm_init(struct app *a, int argc, char **argv)
 			sc_report("%s: %s", keyfile, r < 0 ?
 			    sc_err(r) : "a disk key must be 1..128 bytes (raw)");
 			if (data != NULL) {
-				sodium_memzero(data, n);
+				sc_memzero(data, n);
 				free(data);
 			}
 			goto out;
 		}
 		memcpy(vm->disk_key, data, n);
 		vm->disk_key_len = n;
-		sodium_memzero(data, n);
+		sc_memzero(data, n);
 		free(data);
 	} else {
 		if ((r = luks_volume_key(luks, vm->disk_key, SC_DISK_KEY_MAX,
@@ -248,9 +248,9 @@ read_secret_file(const char *path, uint8_t secret[SC_VM_SECRET_LEN])
 	}
 	hex[h] = '\0';
 	r = sc_hex_decode(hex, secret, SC_VM_SECRET_LEN);
-	sodium_memzero(hex, sizeof(hex));
+	sc_memzero(hex, sizeof(hex));
 out:
-	sodium_memzero(data, n);
+	sc_memzero(data, n);
 	free(data);
 	return r;
 }
@@ -341,7 +341,7 @@ vm_export(struct app *a, int argc, char **argv)
 	sc_hex_encode(a->vm->secret, SC_VM_SECRET_LEN, hex, sizeof(hex) - 1);
 	strcat(hex, "\n");
 	r = sc_write_all(fd, hex, strlen(hex));
-	sodium_memzero(hex, sizeof(hex));
+	sc_memzero(hex, sizeof(hex));
 	if (close(fd) != 0 || r < 0) {
 		sc_report("%s: write failed", out);
 		unlink(out);
@@ -438,7 +438,7 @@ protect_check(void *ctx, const struct sc_hello *h, int32_t status,
 	    expect)) < 0)
 		return r;
 	r = sc_memeq_ct(expect, confirm, sizeof(expect)) == 0 ? 0 : SC_ERR_DECRYPT;
-	sodium_memzero(expect, sizeof(expect));
+	sc_memzero(expect, sizeof(expect));
 	if (r == 0 && status == SC_ERR_EXPIRED)
 		sc_report("the hypervisor holds a newer binding "
 		    "of this VM (made later, or by a machine whose clock is "

@@ -29,6 +29,7 @@
 
 #include "core/frame.h"
 #include "web.h"
+#include "secmem.h"
 
 #ifndef SC_WEB_HTML
 #define SC_WEB_HTML	"/usr/local/share/sccrypt/sccrypt-web.html"
@@ -241,7 +242,7 @@ verb_web(struct app *a, int argc, char **argv)
 	randombytes_buf(raw, sizeof(raw));
 	sodium_bin2base64(token, sizeof(token), raw, sizeof(raw),
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	sodium_memzero(raw, sizeof(raw));
+	sc_memzero(raw, sizeof(raw));
 	snprintf(hostport, sizeof(hostport), "127.0.0.1:%u", ntohs(sa.sin_port));
 	snprintf(url, sizeof(url), "http://%s/%s#vm=%s%s%s%s%s", hostport, token, vm,
 	    gw[0] ? "&gw=" : "", gw, (a->host || dhost[0]) ? "&host=" : "",
@@ -277,7 +278,7 @@ verb_web(struct app *a, int argc, char **argv)
 	if (rc != EXIT_OK_)
 		fprintf(stderr, "sccrypt-term: %s; page not served\n",
 		    bad >= WEB_BAD_MAX ? "too many wrong requests" : "no browser came in time");
-	sodium_memzero(token, sizeof(token));
+	sc_memzero(token, sizeof(token));
 	close(lfd);
 	free(html);
 	while (waitpid(-1, NULL, WNOHANG) > 0)
