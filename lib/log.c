@@ -189,6 +189,9 @@ sc_fatal(int status, const char *func, const char *fmt, ...)
 }
 
 /* fmt's message, then ": " and the text of error code r. */
+static void log_r(int, const char *, int, const char *, va_list)
+    __attribute__((format(printf, 4, 0)));
+
 static void
 log_r(int level, const char *func, int r, const char *fmt, va_list ap)
 {
