@@ -81,7 +81,9 @@ function start() {
 		takeover: p.takeover, history: reconnects > 0 ? 65536 : 0 }, {
 		send: (b) => gw.send(b),
 		clear: clearText,
-		output: (b) => { term.write(b); window.__sccryptOutHook?.(b); },
+		// The hooks are the benchmark's (tests/bench/web-rtt): handed to
+		// xterm.js, and parsed into its buffer (the write callback).
+		output: (b) => { const w = window.__sccryptWrittenHook; term.write(b, w && (() => w(b))); window.__sccryptOutHook?.(b); },
 		notice,
 		state: setState,
 		tofu: (fp) => window.confirm(`No key server is pinned. Trust the hypervisor key ${fp} for this session?`),
