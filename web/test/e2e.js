@@ -8,7 +8,7 @@
 //
 //   node web-e2e.mjs --url wss://H:P/ --ca CA.pem --token T --vm VM
 //        --home KEYSTORE [--host NAME] [--origin O] [--passphrase P]
-//        [--trust-hv-key FP] [--linger MS] [--viewer] [--takeover]
+//        [--trust-hv-key FP] [--linger MS] [--viewer] [--takeover] [--armor]
 //   node web-e2e.mjs --mitm --listen PORT --to wss://H:P/ --ca CA.pem
 //        --ctl FIFO      (a hostile WebSocket hop for the tamper tests)
 import { readFileSync, createReadStream, createWriteStream } from 'node:fs';
@@ -53,7 +53,7 @@ function client() {
 	});
 	const wsOptions = { ca: opt('--ca') ? readFileSync(opt('--ca')) : undefined, maxPayload: 1 << 20 };
 	if (opt('--origin')) wsOptions.origin = opt('--origin');
-	gw = connect(WebSocket, opt('--url'), { token: opt('--token'), vm: vmName, wsOptions }, {
+	gw = connect(WebSocket, opt('--url'), { token: opt('--token'), vm: vmName, armor: flag('--armor'), wsOptions }, {
 		ok: () => log('GATEWAY ok'),
 		refused: (t) => { log(`GATEWAY refused ${t}`); s.end(6, `the gateway refused: ${t}`); },
 		bytes: (b) => (b ? s.feed(b) : s.end(5, 'text message from the gateway during the session')),
@@ -90,7 +90,8 @@ function mitm() {
 			origin: req.headers.origin });
 		const pending = [];
 		let authed = false;
-		const scan = new HelloScanner(), dec = new FrameDecoder();
+		const scan = new HelloScanner();
+		let dec = null;	// in the encoding the relay announced
 		let inFrames = false;
 		up.on('open', () => { for (const m of pending) up.send(m.data, { binary: m.binary }); });
 		cws.on('message', (data, binary) => {
@@ -105,7 +106,8 @@ function mitm() {
 				const r = scan.push(b);
 				out.push(r.clear);
 				if (!r.found) { cws.send(Buffer.concat(out.map((x) => Buffer.from(x)))); return; }
-				out.push(MAGIC, Uint8Array.of(0x42));
+				out.push(MAGIC, Uint8Array.of(scan.encoding.charCodeAt(0)));
+				dec = new FrameDecoder(scan.encoding);
 				inFrames = true; b = r.rest;
 			}
 			for (const f of dec.push(b)) {
@@ -125,8 +127,8 @@ function mitm() {
 				if (act === 'flip') f.body[f.body.length >> 1] ^= 0x04;
 				if (act === 'drop') continue;
 				if (act === 'cut') { cws.send(Buffer.concat(out.map((x) => Buffer.from(x)))); cws.terminate(); up.terminate(); return; }
-				out.push(encodeFrame(f.type, f.body));
-				if (act === 'dup') out.push(encodeFrame(f.type, f.body));
+				out.push(encodeFrame(f.type, f.body, scan.encoding));
+				if (act === 'dup') out.push(encodeFrame(f.type, f.body, scan.encoding));
 			}
 			cws.send(Buffer.concat(out.map((x) => Buffer.from(x))));
 		});
