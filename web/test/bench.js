@@ -165,19 +165,20 @@ async function page() {
 			// eslint-disable-next-line no-new-func
 			const measureFn = new Function(`return (${measureSrc})`)();
 			const split = { in: [], net: [], out: [], parsed: [] };
-			let t0 = 0, tOut = 0;
-			const type = (ch) => { t0 = performance.now(); window.__sccryptType(ch); };
+			let t0 = 0, cur = -1;
+			const type = (ch) => { t0 = performance.now(); cur = ch.charCodeAt(0); window.__sccryptType(ch); };
 			const setHook = (fn) => {
 				window.__sccryptOutHook = fn && ((b) => {
-					const t = (tOut = performance.now()), w = window.__wsT;
+					const t = performance.now(), w = window.__wsT;
 					if (w.send >= t0 && w.recv >= w.send) {
 						split.in.push(w.send - t0); split.net.push(w.recv - w.send); split.out.push(t - w.recv);
 					}
 					fn(b);
 				});
 			};
-			// Parsed into xterm.js's buffer (its write callback), after the hook.
-			window.__sccryptWrittenHook = () => { if (tOut >= t0 && tOut > 0) { split.parsed.push(performance.now() - t0); tOut = 0; } };
+			// Parsed into xterm.js's buffer (its write callback; right after
+			// user input xterm.js parses synchronously, inside write()).
+			window.__sccryptWrittenHook = (b) => { if (cur >= 0 && b.includes(cur)) { split.parsed.push(performance.now() - t0); cur = -1; } };
 			const rtt = await measureFn(count, type, setHook, (ms) => new Promise((res) => setTimeout(res, ms)), gap);
 			window.__sccryptWrittenHook = null;
 			return { rtt, split };
