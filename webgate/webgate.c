@@ -421,7 +421,18 @@ cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		memcpy(c->upb + c->up_len, in, len);
 		c->up_len += len;
 		c->bytes_in += len;
-		lws_callback_on_writable(c->up);
+		/*
+		 * Nothing queued before: straight to consoled's socket (ours,
+		 * non-blocking), which saves a service-loop round per
+		 * keystroke.  What is left (EAGAIN, a short write, an error)
+		 * goes the writable way, which also handles the error.
+		 */
+		if (c->up_len == len && (n = (int)write(c->fd, c->upb, c->up_len)) > 0) {
+			memmove(c->upb, c->upb + n, c->up_len - (size_t)n);
+			c->up_len -= (size_t)n;
+		}
+		if (c->up_len > 0)
+			lws_callback_on_writable(c->up);
 		if (c->up_len + WG_RX_BUF > WG_UP_MAX && !c->ws_flow_off) {
 			c->ws_flow_off = true;
 			lws_rx_flow_control(wsi, 0);
