@@ -32,7 +32,7 @@ t_bg "$NODE" "$W/web-e2e.mjs" --mitm --listen "$mp" --to "$WG_URL" --ca "$T_TMP/
     --capture "$T_TMP/passive.cap" 2>"$T_TMP/passive.log"
 t_wait 100 grep -q "mitm listening" "$T_TMP/passive.log" || t_fail "passive hop did not start"
 W_URL=ws://127.0.0.1:$mp/
-rc=$(printf 'echo W$((6*7))Z\n' | w_client "$T_TMP/s1" --vm vm1)
+rc=$(printf 'echo W$((6*7))Z\n' | w_client "$T_TMP/s1" --vm vm1 --expect W42Z)
 W_URL=
 cat "$T_TMP/s1.err" >&2
 [ "$rc" = 0 ] || t_fail "session exit $rc"
@@ -50,7 +50,7 @@ t_bg "$NODE" "$W/web-e2e.mjs" --mitm --listen "$mp" --to "$WG_URL" --ca "$T_TMP/
     --capture "$T_TMP/armor.cap" 2>"$T_TMP/armor.log"
 t_wait 100 grep -q "mitm listening" "$T_TMP/armor.log" || t_fail "armor hop did not start"
 W_URL=ws://127.0.0.1:$mp/
-rc=$(printf 'echo R$((6*8))Q\n' | w_client "$T_TMP/s1a" --vm vm1 --armor)
+rc=$(printf 'echo R$((6*8))Q\n' | w_client "$T_TMP/s1a" --vm vm1 --armor --expect R48Q)
 W_URL=
 [ "$rc" = 0 ] && grep -q 'R48Q' "$T_TMP/s1a" && grep -q '^END 0 session closed' "$T_TMP/s1a.err" ||
 	{ cat "$T_TMP/s1a.err" >&2; t_fail "armored session: exit $rc"; }
