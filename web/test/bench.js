@@ -16,7 +16,7 @@
 // Usage: node web-bench.mjs --home DIR --token T --gw URL --host NAME
 //        [--client page --file HTML --spki B64 [--chromium PATH] |
 //         --client node --ca CA.pem] [-n N]
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createConnection } from 'node:net';
 
@@ -108,11 +108,40 @@ async function echoLoop(count, url, token, WS, wsOptions) {
 	ws.close();
 	return out;
 }
+// Voluntary context switches (a thread blocked, to be woken later) of every
+// thread of a process tree: the client's thread hand-offs per round trip,
+// a count that other jobs' load hardly changes (unlike the time each
+// hand-off takes: a wake-up waits for a CPU).
+function treeSwitches(root) {
+	const kids = new Map();
+	for (const d of readdirSync('/proc')) {
+		if (!/^\d+$/.test(d)) continue;
+		try {
+			const ppid = Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+			if (!kids.has(ppid)) kids.set(ppid, []);
+			kids.get(ppid).push(Number(d));
+		} catch { /* gone */ }
+	}
+	let sum = 0;
+	const walk = (pid) => {
+		try {
+			for (const t of readdirSync(`/proc/${pid}/task`)) {
+				const st = readFileSync(`/proc/${pid}/task/${t}/status`, 'utf8');
+				sum += Number(st.match(/^voluntary_ctxt_switches:\s+(\d+)/m)?.[1] ?? 0);
+			}
+		} catch { /* gone */ }
+		for (const c of kids.get(pid) ?? []) walk(c);
+	};
+	walk(root);
+	return sum;
+}
 async function echoNode(label) {
 	const { default: WebSocket } = await import('ws');
+	const before = treeSwitches(process.pid);
 	const r = await echoLoop(n, opt('--url'), opt('--token'), WebSocket,
 		{ ca: readFileSync(opt('--ca')), origin: 'null', perMessageDeflate: false });
-	console.log(`${label} ${fmt(r)}`);
+	const sw = (treeSwitches(process.pid) - before) / (r.length * ECHO_BATCH + 50);
+	console.log(`${label} ${fmt(r)} switches/rt=${sw.toFixed(1)}`);
 	process.exit(0);
 }
 async function launch() {
@@ -125,12 +154,19 @@ async function echoPage(label) {
 	try {
 		const pg = await browser.newPage();
 		await pg.goto('file://' + opt('--file'));	// the page's own origin and CSP
+		const root = browser.process().pid, before = treeSwitches(root);
 		const r = await pg.evaluate(async (src, count, url, token) => {
 			// eslint-disable-next-line no-new-func
 			const loop = new Function(`const ECHO_BATCH = ${10}; return (${src})`)();
 			return loop(count, url, token, WebSocket, null);
 		}, echoLoop.toString(), n, opt('--url'), opt('--token'));
-		console.log(`${label} ${fmt(r)}`);
+		// Includes the browser's own background work over the loop's time
+		// (small next to the hand-offs: the idle rate is printed apart).
+		const sw = (treeSwitches(root) - before) / (r.length * ECHO_BATCH + 50);
+		const idle0 = treeSwitches(root);
+		await new Promise((res) => setTimeout(res, 500));
+		const idle = (treeSwitches(root) - idle0) * 2;
+		console.log(`${label} ${fmt(r)} switches/rt=${sw.toFixed(1)} idle_switches/s=${idle}`);
 	} finally {
 		await browser.close();
 	}
