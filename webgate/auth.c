@@ -40,7 +40,15 @@ wg_auth_parse(const uint8_t *msg, size_t len, struct wg_auth *a)
 		return SC_ERR_FORMAT;
 	vm = tok + tl + 1;
 	rest -= tl + 1;
-	vl = rest;
+	for (vl = 0; vl < rest && vm[vl] != ' '; vl++)
+		;
+	a->enc = 'B';
+	if (vl < rest) {
+		/* " A" or " B": exactly one more word of one character. */
+		if (rest - vl != 2 || (vm[vl + 1] != 'A' && vm[vl + 1] != 'B'))
+			return SC_ERR_FORMAT;
+		a->enc = (char)vm[vl + 1];
+	}
 	if (!sc_vmname_valid((const char *)vm, vl) || vl >= sizeof(a->vm))
 		return SC_ERR_FORMAT;
 	memcpy(a->token, tok, tl);

@@ -5,8 +5,10 @@
  * Pure functions, no I/O; fuzzed by tests/fuzz/fuzz_webgate.c.
  *
  * First message (one text message, at most WG_AUTH_MAX bytes):
- *     "SCCRYPT-WEB/1" SP token SP vm
- * token: WG_TOKEN_MIN..WG_TOKEN_MAX of [A-Za-z0-9_-]; vm: sc_vmname_valid.
+ *     "SCCRYPT-WEB/1" SP token SP vm [SP enc]
+ * token: WG_TOKEN_MIN..WG_TOKEN_MAX of [A-Za-z0-9_-]; vm: sc_vmname_valid;
+ * enc: "B" (binary, the default) or "A" (armored), the encoding the gateway
+ * asks consoled for, as `sccrypt-console [--armor]` does.
  * Tokens file: lines "USER SHA256-HEX" (the hash of the token, never the
  * token), '#' comments and blank lines ignored; USER 1..32 of
  * [a-z0-9_.-] (a local account name or a decimal uid).
@@ -32,6 +34,7 @@
 struct wg_auth {
 	char	token[WG_TOKEN_MAX + 1];
 	char	vm[65];
+	char	enc;		/* 'B' or 'A' */
 };
 
 struct wg_token_entry {

@@ -142,7 +142,7 @@ lookup_uid(const char *user, uid_t *uid)
 
 /* Connect to consoled as uid and send the request line; the fd or -1. */
 static int
-consoled_connect(const char *vm, uid_t uid)
+consoled_connect(const char *vm, char enc, uid_t uid)
 {
 	struct sockaddr_un sa;
 	char req[WG_REPLY_MAX], as[32] = "";
@@ -155,7 +155,7 @@ consoled_connect(const char *vm, uid_t uid)
 	memcpy(sa.sun_path, cf.consoled, strlen(cf.consoled));
 	if (uid != geteuid())
 		snprintf(as, sizeof(as), " as=%lu", (unsigned long)uid);
-	n = snprintf(req, sizeof(req), "SCCRYPT/1 console %s B%s\n", vm, as);
+	n = snprintf(req, sizeof(req), "SCCRYPT/1 console %s %c%s\n", vm, enc, as);
 	if (n < 0 || (size_t)n >= sizeof(req))
 		return -1;
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
@@ -213,7 +213,7 @@ authenticate(struct conn *c)
 	snprintf(c->user, sizeof(c->user), "%s", e->user);
 	snprintf(c->vm, sizeof(c->vm), "%s", a.vm);
 	c->counted = true;
-	if ((c->fd = consoled_connect(a.vm, uid)) < 0) {
+	if ((c->fd = consoled_connect(a.vm, a.enc, uid)) < 0) {
 		sc_warn("consoled unreachable at %s: %s", cf.consoled, strerror(errno));
 		ctl_send(c, "unavailable", "the console relay is unreachable");
 		return;
@@ -228,7 +228,7 @@ authenticate(struct conn *c)
 	}
 	lws_set_opaque_user_data(c->up, c);
 	c->st = C_REPLY;
-	sc_info("user %s: console %s", c->user, c->vm);
+	sc_info("user %s: console %s%s", c->user, c->vm, a.enc == 'A' ? " (armored)" : "");
 	lws_set_timeout(c->ws, PENDING_TIMEOUT_USER_OK, (int)cf.idle);
 }
 
@@ -421,7 +421,18 @@ cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		memcpy(c->upb + c->up_len, in, len);
 		c->up_len += len;
 		c->bytes_in += len;
-		lws_callback_on_writable(c->up);
+		/*
+		 * Nothing queued before: straight to consoled's socket (ours,
+		 * non-blocking), which saves a service-loop round per
+		 * keystroke.  What is left (EAGAIN, a short write, an error)
+		 * goes the writable way, which also handles the error.
+		 */
+		if (c->up_len == len && (n = (int)write(c->fd, c->upb, c->up_len)) > 0) {
+			memmove(c->upb, c->upb + n, c->up_len - (size_t)n);
+			c->up_len -= (size_t)n;
+		}
+		if (c->up_len > 0)
+			lws_callback_on_writable(c->up);
 		if (c->up_len + WG_RX_BUF > WG_UP_MAX && !c->ws_flow_off) {
 			c->ws_flow_off = true;
 			lws_rx_flow_control(wsi, 0);

@@ -95,7 +95,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!sc_vmname_valid(a.vm, strlen(a.vm)) ||
 		    strlen(a.token) < WG_TOKEN_MIN || strlen(a.token) > WG_TOKEN_MAX)
 			abort();
+		/* The message is exactly what it parsed to; no word means B. */
+		if (a.enc != 'A' && a.enc != 'B')
+			abort();
 		n = snprintf(buf, sizeof(buf), "%s %s %s", WG_AUTH_PREFIX, a.token, a.vm);
+		if (n >= 0 && (size_t)n != size - 1)
+			n = snprintf(buf, sizeof(buf), "%s %s %s %c", WG_AUTH_PREFIX,
+			    a.token, a.vm, a.enc);
+		else if (a.enc != 'B')
+			abort();
 		if (n < 0 || (size_t)n != size - 1 || memcmp(buf, data + 1, size - 1) != 0)
 			abort();
 		break;

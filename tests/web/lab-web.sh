@@ -34,7 +34,7 @@ lab env >"$T_TMP/env" || t_fail "lab env"
 rc=0
 printf 'echo L$((30+12))B\n' | "$NODE" "$W/web-e2e.mjs" --url "$gw" --ca "$LAB_DIR/dom0/web/ca.pem" \
     --token "$token" --home "$home" --host "$(sed -n 's/^HOST=//p' "$T_TMP/env")" \
-    --vm vm1 --origin null --linger 1500 >"$T_TMP/s1" 2>"$T_TMP/s1.err" || rc=$?
+    --vm vm1 --origin null --expect L42B >"$T_TMP/s1" 2>"$T_TMP/s1.err" || rc=$?
 [ "$rc" = 0 ] && grep -q L42B "$T_TMP/s1" || { cat "$T_TMP/s1.err" >&2; t_fail "lab web session: exit $rc"; }
 t_pass "a web session to the lab's vm1 with the printed token (L42B)"
 gpid=$(cat "$LAB_DIR/run/webgate.pid" 2>/dev/null) || t_fail "no webgate pid file"

@@ -76,8 +76,9 @@ grep -q 'page served; the token is spent' "$T_TMP/web.err" || t_fail "sccrypt-te
 [ -s "$top_builddir/web-console.png" ] || t_fail "no screenshot"
 
 # Eavesdrop: the gateway's log never holds console text.
-for s in 'B42R' 'echo B' 'A42G' 'X10Y' 'sha256sum' 'SUM='; do
+for s in 'B42R' 'echo B' 'A42G' 'X10Y' 'sha256sum' 'SUM=' 'M42A' 'echo M'; do
 	! grep -aqF "$s" "$T_TMP/webgate.log" || t_fail "plaintext '$s' in the gateway log"
 done
 grep -q "user $(id -un): console vm1" "$T_TMP/webgate.log" || t_fail "the gateway log does not name the sessions"
+grep -q "user $(id -un): console vm1 (armored)" "$T_TMP/webgate.log" || t_fail "the armored page did not ask for A"
 t_pass "eavesdrop: 0 plaintext hits in the gateway log ($(wc -l <"$T_TMP/webgate.log") lines)"

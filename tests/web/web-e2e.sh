@@ -7,7 +7,8 @@
 # handshake confirms every record; the gateway refuses a wrong token, a
 # foreign Origin and a VM the user's policy does not allow; a hostile hop
 # in the WebSocket path (tamper, withheld or expired certificate) is
-# detected; the gateway's log and traffic hold no plaintext.
+# detected; the same in the armored encoding; the gateway's log and traffic
+# hold no plaintext.
 . "${top_srcdir:-.}/tests/lib.sh"
 . "$top_srcdir/tests/web/lib.sh"
 w_need_node
@@ -31,7 +32,7 @@ t_bg "$NODE" "$W/web-e2e.mjs" --mitm --listen "$mp" --to "$WG_URL" --ca "$T_TMP/
     --capture "$T_TMP/passive.cap" 2>"$T_TMP/passive.log"
 t_wait 100 grep -q "mitm listening" "$T_TMP/passive.log" || t_fail "passive hop did not start"
 W_URL=ws://127.0.0.1:$mp/
-rc=$(printf 'echo W$((6*7))Z\n' | w_client "$T_TMP/s1" --vm vm1)
+rc=$(printf 'echo W$((6*7))Z\n' | w_client "$T_TMP/s1" --vm vm1 --expect W42Z)
 W_URL=
 cat "$T_TMP/s1.err" >&2
 [ "$rc" = 0 ] || t_fail "session exit $rc"
@@ -40,6 +41,33 @@ grep -q '^STATE encrypted' "$T_TMP/s1.err" || t_fail "never encrypted"
 grep -q '^END 0 session closed' "$T_TMP/s1.err" || t_fail "no orderly close"
 guest_input vm1 | grep -q 'echo W\$((6\*7))Z' || t_fail "the guest did not get the command"
 t_pass "Node web client: command ran in vm1 (W42Z), close handshake exit 0"
+
+# 1b. the armored encoding (the page's "armored encoding", as
+#     sccrypt-console --armor): the gateway asks consoled for A, the client
+#     follows the HELLO's encoding; a hop tampers with one armored record.
+mp=$(t_free_port)
+t_bg "$NODE" "$W/web-e2e.mjs" --mitm --listen "$mp" --to "$WG_URL" --ca "$T_TMP/ca.pem" \
+    --capture "$T_TMP/armor.cap" 2>"$T_TMP/armor.log"
+t_wait 100 grep -q "mitm listening" "$T_TMP/armor.log" || t_fail "armor hop did not start"
+W_URL=ws://127.0.0.1:$mp/
+rc=$(printf 'echo R$((6*8))Q\n' | w_client "$T_TMP/s1a" --vm vm1 --armor --expect R48Q)
+W_URL=
+[ "$rc" = 0 ] && grep -q 'R48Q' "$T_TMP/s1a" && grep -q '^END 0 session closed' "$T_TMP/s1a.err" ||
+	{ cat "$T_TMP/s1a.err" >&2; t_fail "armored session: exit $rc"; }
+grep -aq 'SCCRYPT:A' "$T_TMP/armor.cap" || t_fail "the relay did not announce the armored encoding"
+! grep -aq 'SCCRYPT:B' "$T_TMP/armor.cap" || t_fail "binary frames in the armored session"
+grep -q "user $(id -un): console vm1 (armored)" "$T_TMP/webgate.log" || t_fail "the gateway did not ask for A"
+mp=$(t_free_port)
+t_bg "$NODE" "$W/web-e2e.mjs" --mitm --listen "$mp" --to "$WG_URL" --ca "$T_TMP/ca.pem" \
+    --arm flip@1 2>"$T_TMP/armor-flip.log"
+t_wait 100 grep -q "mitm listening" "$T_TMP/armor-flip.log" || t_fail "armor flip hop did not start"
+W_URL=ws://127.0.0.1:$mp/
+rc=$(printf 'echo S$((5*5))S\n' | w_client "$T_TMP/s1b" --vm vm1 --armor)
+W_URL=
+[ "$rc" = 5 ] && grep -q '^STATE tampered' "$T_TMP/s1b.err" && grep -q 'hit flip' "$T_TMP/armor-flip.log" ||
+	{ cat "$T_TMP/s1b.err" >&2; t_fail "armored tamper: exit $rc"; }
+! grep -q 'S25S' "$T_TMP/s1b" || t_fail "output after tampering"
+t_pass "armored encoding end to end: command ran (R48Q), close handshake; a flipped armored record: tampered, exit 5"
 
 # 2. the gateway's refusals (clear, from dom0: exit 6 / 3), nothing reaches the guest
 before=$(guest_input vm1 | wc -c)
@@ -103,8 +131,8 @@ W_URL=
 
 # 5. eavesdrop: the gateway's log and everything that crossed the hostile
 #    hop (what a dom0 observer of the gateway sees) hold no plaintext.
-for f in "$T_TMP/webgate.log" "$T_TMP/passive.cap" "$T_TMP/tamper.cap"; do
-	for s in 'echo W' 'W42Z' 'echo T' 'T2T' 'echo U' 'echo V'; do
+for f in "$T_TMP/webgate.log" "$T_TMP/passive.cap" "$T_TMP/tamper.cap" "$T_TMP/armor.cap"; do
+	for s in 'echo W' 'W42Z' 'echo T' 'T2T' 'echo U' 'echo V' 'echo R' 'R48Q'; do
 		! grep -aqF "$s" "$f" || t_fail "plaintext '$s' in $(basename "$f")"
 	done
 done

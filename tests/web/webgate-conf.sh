@@ -70,7 +70,7 @@ t_bg "$WEBGATE" -f "$T_TMP/sccrypt.conf" 2>"$T_TMP/webgate.log"
 GPID=$!
 t_wait 100 grep -q "listening on wss://127.0.0.1:$WG_PORT/, relay $T_TMP/cd.sock" "$T_TMP/webgate.log" ||
     { cat "$T_TMP/webgate.log" >&2; t_fail "the gateway did not start from the file"; }
-rc=$(printf 'echo C$((6*7))F\n' | w_client "$T_TMP/s1" --vm vm1 --origin https://console.example)
+rc=$(printf 'echo C$((6*7))F\n' | w_client "$T_TMP/s1" --vm vm1 --origin https://console.example --expect C42F)
 [ "$rc" = 0 ] && grep -q 'C42F' "$T_TMP/s1" || { cat "$T_TMP/s1.err" >&2; t_fail "session through the file-configured gateway: exit $rc"; }
 kill -0 "$CONSOLED_PID" || t_fail "consoled died on the reload with a [webgate] section"
 t_pass "session through a gateway configured only by sccrypt.conf [webgate] (C42F); consoled reloaded the same file"
@@ -85,6 +85,6 @@ t_wait 100 sh -c "! kill -0 $GPID 2>/dev/null" || t_fail "gateway did not stop"
 t_bg "$WEBGATE" -f "$T_TMP/sccrypt.conf" -o null 2>"$T_TMP/webgate2.log"
 t_wait 100 grep -q "listening on wss://127.0.0.1:$WG_PORT/" "$T_TMP/webgate2.log" ||
     { cat "$T_TMP/webgate2.log" >&2; t_fail "the gateway did not restart"; }
-rc=$(printf 'echo D$((6*7))G\n' | w_client "$T_TMP/s3" --vm vm1 --origin null)
+rc=$(printf 'echo D$((6*7))G\n' | w_client "$T_TMP/s3" --vm vm1 --origin null --expect D42G)
 [ "$rc" = 0 ] && grep -q 'D42G' "$T_TMP/s3" || { cat "$T_TMP/s3.err" >&2; t_fail "-o null did not override the file: exit $rc"; }
 t_pass "-o on the command line overrides the file's origins"

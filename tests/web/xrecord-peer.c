@@ -5,12 +5,20 @@
  * the libsodium provider, speaking binary frames on stdin/stdout to the JS
  * client code (web/test/xrecord.js).
  *
- *   xrecord-peer HV_SK_HEX PSK_HEX PROLOGUE_HEX
+ *   xrecord-peer HV_SK_HEX PSK_HEX PROLOGUE_HEX [B|A]
+ *   xrecord-peer --decode B|A
  *
  * After IKpsk2 (responder), every record is answered: DATA with the same
  * bytes reversed, PING with PONG, REKEY with a REKEY of its own followed by
  * DATA "rekeyed", CLOSE with the answering CLOSE (exit 0).  A record that
- * fails to open is answered with CLOSE(PROTOCOL) (exit 3).  Test-only.
+ * fails to open is answered with CLOSE(PROTOCOL) (exit 3).  Frames in the
+ * binary encoding, or the armored one when the last argument is A.
+ *
+ * --decode: the C decoder (sc_frame_decode) over all of stdin, fed in
+ * chunks of 1..97 bytes, prints one line per frame "F TYPE BODY_HEX", then
+ * "E CODE OFFSET" (the SC_ERR_* number and the stream offset of the failing byte) or
+ * "P 0|1" (sc_frame_decoder_partial at EOF): the JS decoder must print the
+ * same lines for the same stream (web/test/xrecord.js).  Test-only.
  */
 #include "config.h"
 
@@ -30,6 +38,7 @@
 #include "core/wire.h"
 
 static uint8_t outmem[SC_FRAME_ENC_MAX + 16];
+static uint8_t encoding = SC_ENCODING_BINARY;
 
 static void
 send_frame(uint8_t type, const uint8_t *body, size_t len)
@@ -37,7 +46,7 @@ send_frame(uint8_t type, const uint8_t *body, size_t len)
 	struct sc_buf out;
 
 	sc_buf_init(&out, outmem, sizeof(outmem));
-	if (sc_frame_encode(&out, SC_ENCODING_BINARY, type, body, len) != 0 ||
+	if (sc_frame_encode(&out, encoding, type, body, len) != 0 ||
 	    write(1, out.data, out.len) != (ssize_t)out.len) {
 		fprintf(stderr, "xrecord-peer: write failed\n");
 		exit(1);
@@ -70,6 +79,42 @@ unhex(const char *h, uint8_t *out, size_t n)
 	}
 }
 
+static int
+decode_all(uint8_t enc)
+{
+	static struct sc_frame_decoder dec;
+	static uint8_t in[1 << 20];
+	size_t len = 0, off = 0, used, chunk, i;
+	ssize_t n;
+	struct sc_frame f;
+	unsigned step = 0;
+	int r;
+
+	while ((n = read(0, in + len, sizeof(in) - len)) > 0)
+		len += (size_t)n;
+	if (n < 0 || sc_frame_decoder_init(&dec, enc) != 0)
+		return 1;
+	while (off < len) {
+		chunk = 1 + (step++ * 37) % 97;
+		if (chunk > len - off)
+			chunk = len - off;
+		r = sc_frame_decode(&dec, in + off, chunk, &used, &f);
+		if (r < 0) {
+			printf("E %d %zu\n", r, off + used);
+			return 0;
+		}
+		off += used;
+		if (r == 1) {
+			printf("F %u ", f.type);
+			for (i = 0; i < f.len; i++)
+				printf("%02x", f.body[i]);
+			printf("\n");
+		}
+	}
+	printf("P %d\n", sc_frame_decoder_partial(&dec) ? 1 : 0);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -84,15 +129,19 @@ main(int argc, char **argv)
 	ssize_t n;
 	int r;
 
-	if (argc != 4 || sodium_init() < 0)
+	if (argc == 3 && strcmp(argv[1], "--decode") == 0)
+		return decode_all(argv[2][0] == 'A' ? SC_ENCODING_ARMOR : SC_ENCODING_BINARY);
+	if ((argc != 4 && argc != 5) || sodium_init() < 0)
 		return 2;
+	if (argc == 5)
+		encoding = argv[4][0] == 'A' ? SC_ENCODING_ARMOR : SC_ENCODING_BINARY;
 	unhex(argv[1], sk, sizeof(sk));
 	unhex(argv[2], psk, sizeof(psk));
 	unhex(argv[3], prologue, sizeof(prologue));
 	if (sc_noise_hs_init(&hs, sc_crypto_sodium(),
 	    sc_noise_pattern_lookup("Noise_IKpsk2_25519_ChaChaPoly_BLAKE2b"), false,
 	    prologue, sizeof(prologue), sk, NULL, psk, 1) != 0 ||
-	    sc_frame_decoder_init(&dec, SC_ENCODING_BINARY) != 0)
+	    sc_frame_decoder_init(&dec, encoding) != 0)
 		return 1;
 	while ((n = read(0, in, sizeof(in))) > 0) {
 		size_t off = 0, used;

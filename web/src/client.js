@@ -35,7 +35,8 @@ export class Session {
 		this.o = opts;
 		this.io = io;
 		this.scan = new HelloScanner();
-		this.dec = new FrameDecoder();
+		this.dec = null;	// in the encoding dom0 announces (§3.1)
+		this.enc = null;
 		this.phase = 'clear';
 		this.held = [];
 		this.heldLen = 0;
@@ -57,7 +58,9 @@ export class Session {
 			const r = this.scan.push(chunk);
 			if (r.clear.length) this.io.clear(r.clear);
 			if (!r.found) return;
-			if (this.scan.encoding !== 'B') return this.end(5, 'dom0 chose the armored encoding; the web client speaks binary only');
+			// Both encodings, as sccrypt-term: ours follows dom0's choice.
+			this.enc = this.scan.encoding;
+			this.dec = new FrameDecoder(this.enc);
 			this.phase = 'hello';
 			chunk = r.rest;
 		}
@@ -122,7 +125,7 @@ export class Session {
 		try { m1 = this.hs.writeMessage(p1); } catch (err) { return this.end(4, `handshake failed (${err.code})`); }
 		this.phase = 'handshake';
 		this.io.state('handshake');
-		this.io.send(encodeFrame(FRAME.HS_INIT, m1));
+		this.io.send(encodeFrame(FRAME.HS_INIT, m1, this.enc));
 	}
 
 	// The hv key trust of §10 ("Certificate policy"); returns a refusal or null.
@@ -263,8 +266,8 @@ export class Session {
 	seal(type, payload) {
 		if (this.ended || this.phase !== 'open') return;
 		try {
-			if (type !== REC.REKEY && this.rl.needRekey) this.io.send(encodeFrame(FRAME.RECORD, this.rl.seal(REC.REKEY)));
-			this.io.send(encodeFrame(FRAME.RECORD, this.rl.seal(type, payload)));
+			if (type !== REC.REKEY && this.rl.needRekey) this.io.send(encodeFrame(FRAME.RECORD, this.rl.seal(REC.REKEY), this.enc));
+			this.io.send(encodeFrame(FRAME.RECORD, this.rl.seal(type, payload), this.enc));
 		} catch (err) {
 			this.end(5, `cannot seal a record (${err.code})`);
 		}
@@ -273,7 +276,7 @@ export class Session {
 	close() {
 		if (this.ended) return;
 		if (this.phase !== 'open') return this.end(3, 'closed before the session was open');
-		this.io.send(encodeFrame(FRAME.RECORD, this.rl.sealClose(0, '')));
+		this.io.send(encodeFrame(FRAME.RECORD, this.rl.sealClose(0, ''), this.enc));
 		this.phase = 'closing';
 		this.io.state('closing');
 		this.closeTimer = setTimeout(() => this.end(5, 'no CLOSE from the hypervisor: the end of the session may be lost'), CLOSE_WAIT_MS);

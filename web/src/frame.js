@@ -1,12 +1,16 @@
 // frame.js — the byte stream of PROTOCOL.md §3: the HELLO scanner, frames
-// in the binary (`B`) encoding, and the HELLO and ERROR bodies.  The JS
-// twin of lib/core/frame.c for what the web client needs (it always asks
-// the gateway for `B`; the armored encoding exists for 7-bit transports,
-// which a WebSocket is not).
+// in both encodings (binary `B`, §3.3.1, and armored `A`, §3.3.2), and the
+// HELLO and ERROR bodies.  The JS twin of lib/core/frame.c; the decoder
+// follows the byte-at-a-time reference tests/fuzz/frame_ref.h (one byte
+// in, one decision), and tests/web/xframe.sh checks it against the C
+// decoder on the same streams.  Like sccrypt-term, the client speaks the
+// encoding dom0 announced after the magic.
 //
 // Contract: HelloScanner.push(chunk) -> {clear: Uint8Array, found: bool,
-// rest: Uint8Array}; FrameDecoder.push(chunk) -> array of {type, body}
-// (throws ScError, sticky); encodeFrame(type, body) -> bytes.
+// rest: Uint8Array}; new FrameDecoder(encoding).push(chunk) -> array of
+// {type, body} (throws ScError, sticky, with .offset = the stream offset of
+// the failing byte and .frames = the frames completed before it);
+// encodeFrame(type, body, encoding) -> bytes.
 import { Reader, Writer, concat, printable } from './bytes.js';
 import { E, ScError, fail } from './errors.js';
 
@@ -47,10 +51,32 @@ export class HelloScanner {
 	flush() { const b = MAGIC.slice(0, this.held); this.held = 0; return b; }
 }
 
-export function encodeFrame(type, body) {
+export const ENC_BINARY = 'B', ENC_ARMOR = 'A';
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const B64V = new Int8Array(256).fill(-1);
+for (let i = 0; i < 64; i++) B64V[B64.charCodeAt(i)] = i;
+const EQ = 0x3d, LF = 0x0a, CR = 0x0d, SP = 0x20;
+
+export function encodeFrame(type, body, encoding = ENC_BINARY) {
 	if (type < FRAME.HELLO || type > FRAME.BYE) fail(E.TYPE);
 	if (body.length > FRAME_BODY_MAX) fail(E.TOOLONG);
+	if (encoding !== ENC_BINARY && encoding !== ENC_ARMOR) fail(E.INVAL, 'encoding');
 	const raw = concat(Uint8Array.of(type, body.length >> 8, body.length & 0xff), body);
+	if (encoding === ENC_ARMOR) {
+		// §3.3.2: standard base64 with '=' padding, then LF: one frame a line.
+		const out = new Uint8Array(Math.ceil(raw.length / 3) * 4 + 1);
+		let o = 0;
+		for (let i = 0; i < raw.length; i += 3) {
+			const n = raw.length - i;
+			const v = (raw[i] << 16) | ((n > 1 ? raw[i + 1] : 0) << 8) | (n > 2 ? raw[i + 2] : 0);
+			out[o++] = B64.charCodeAt(v >> 18);
+			out[o++] = B64.charCodeAt((v >> 12) & 63);
+			out[o++] = n > 1 ? B64.charCodeAt((v >> 6) & 63) : EQ;
+			out[o++] = n > 2 ? B64.charCodeAt(v & 63) : EQ;
+		}
+		out[o++] = LF;
+		return out;
+	}
 	const out = new Uint8Array(raw.length * 2);
 	let o = 0;
 	for (const b of raw) {
@@ -59,43 +85,80 @@ export function encodeFrame(type, body) {
 	return out.slice(0, o);
 }
 
-// Incremental binary decoder (§3.3.1, §3.3.3): header checked before any
-// body byte is stored; errors are sticky.
+// Incremental decoder (§3.3.1–§3.3.3): the header is checked before any
+// body byte is stored; errors are sticky.  Byte by byte, as frame_ref.h.
 export class FrameDecoder {
-	constructor() { this.err = null; this.reset(); }
-	reset() { this.hdr = []; this.body = null; this.fill = 0; this.dle = false; }
-	get partial() { return this.dle || this.hdr.length > 0; }
+	constructor(encoding = ENC_BINARY) {
+		if (encoding !== ENC_BINARY && encoding !== ENC_ARMOR) fail(E.INVAL, 'encoding');
+		this.encoding = encoding;
+		this.err = null;
+		this.offset = 0;	// stream bytes accepted so far
+		this.reset();
+	}
+	reset() { this.hdr = []; this.body = null; this.fill = 0; this.dle = false; this.quad = []; this.pad = false; }
+	get partial() { return this.dle || this.hdr.length > 0 || this.quad.length > 0 || this.pad; }
+	get complete() { return this.hdr.length === 3 && this.fill === this.body.length; }
+	// One decoded frame byte (frame_ref.h's ref_push).
+	put(b) {
+		if (this.complete) fail(E.TOOLONG, 'armored line too long');
+		if (this.hdr.length < 3) {
+			this.hdr.push(b);
+			if (this.hdr.length === 1 && (b < FRAME.HELLO || b > FRAME.BYE)) fail(E.TYPE, `frame type ${b}`);
+			if (this.hdr.length === 3) {
+				const len = (this.hdr[1] << 8) | this.hdr[2];
+				if (len > FRAME_BODY_MAX) fail(E.TOOLONG, 'frame length');
+				this.body = new Uint8Array(len); this.fill = 0;
+			}
+		} else this.body[this.fill++] = b;
+	}
+	binary(c, frames) {
+		if (this.dle) {
+			c ^= 0x20;
+			if (!STUFF.has(c)) fail(E.FORMAT, 'bad DLE escape');
+			this.dle = false;
+		} else if (c === DLE) { this.dle = true; return; }
+		else if (STUFF.has(c)) fail(E.FORMAT, 'unstuffed byte');
+		this.put(c);
+		if (this.complete) { frames.push({ type: this.hdr[0], body: this.body }); this.reset(); }
+	}
+	armor(c, frames) {
+		if (c === CR || c === SP) return;
+		if (c === LF) {
+			if (this.hdr.length === 0 && this.quad.length === 0 && !this.pad) return;	// empty line
+			if (this.quad.length !== 0 || !this.complete) fail(E.TRUNCATED, 'armored line ends inside a frame');
+			frames.push({ type: this.hdr[0], body: this.body });
+			this.reset();
+			return;
+		}
+		if (c === EQ) {
+			if (this.quad.length < 2) fail(E.FORMAT, "'=' out of place");
+			this.pad = true;
+		} else if (B64V[c] < 0 || this.pad) fail(E.FORMAT, 'not base64, or data after padding');
+		this.quad.push(c);
+		if (this.quad.length < 4) return;
+		const q = this.quad;
+		this.quad = [];
+		if (q[2] === EQ && q[3] !== EQ) fail(E.FORMAT, "'=' out of place");
+		const nb = q[2] === EQ ? 1 : q[3] === EQ ? 2 : 3;
+		const v = q.map((x) => (x === EQ ? 0 : B64V[x]));
+		const w = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
+		if ((nb === 1 && (w & 0xffff) !== 0) || (nb === 2 && (w & 0xff) !== 0)) fail(E.FORMAT, 'base64 not canonical');
+		for (let i = 0; i < nb; i++) this.put((w >> (16 - 8 * i)) & 0xff);
+	}
 	push(chunk) {
 		if (this.err) throw this.err;
 		const frames = [];
+		const step = this.encoding === ENC_ARMOR ? this.armor : this.binary;
+		let i = 0;
 		try {
-			for (const raw of chunk) {
-				let b = raw;
-				if (this.dle) {
-					b ^= 0x20;
-					if (!STUFF.has(b)) fail(E.FORMAT, 'bad DLE escape');
-					this.dle = false;
-				} else if (b === DLE) { this.dle = true; continue; }
-				else if (STUFF.has(b)) fail(E.FORMAT, 'unstuffed byte');
-				if (this.hdr.length < 3) {
-					this.hdr.push(b);
-					if (this.hdr.length === 1 && (b < FRAME.HELLO || b > FRAME.BYE)) fail(E.TYPE, `frame type ${b}`);
-					if (this.hdr.length === 3) {
-						const len = (this.hdr[1] << 8) | this.hdr[2];
-						if (len > FRAME_BODY_MAX) fail(E.TOOLONG, 'frame length');
-						this.body = new Uint8Array(len); this.fill = 0;
-					} else continue;
-				} else this.body[this.fill++] = b;
-				if (this.hdr.length === 3 && this.fill === this.body.length) {
-					frames.push({ type: this.hdr[0], body: this.body });
-					this.reset();
-				}
-			}
+			for (; i < chunk.length; i++) step.call(this, chunk[i], frames);
 		} catch (err) {
 			this.err = err instanceof ScError ? err : new ScError(E.FORMAT, String(err));
+			this.err.offset = this.offset + i;
 			this.err.frames = frames;	// the frames completed before the bad byte
 			throw this.err;
 		}
+		this.offset += chunk.length;
 		return frames;
 	}
 }

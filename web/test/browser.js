@@ -9,6 +9,8 @@
 //             a new handshake and works again
 //   tamper    through a hostile hop: one record flipped -> TAMPERED state,
 //             the forged record's text never shown
+//   armored   the page with enc=A: the gateway asks consoled for the
+//             armored encoding; a command runs
 //   nocert / expired   withheld or expired VMM certificate -> refused
 //   passphrase         wrong passphrase refused in the page; right one opens
 // Options: --url PAGE_URL --file HTML --home DIR --enc-home DIR --pass P
@@ -112,6 +114,17 @@ try {
 		}
 		await p1.close();
 	}
+
+	// armored: the page asks for the armored encoding (enc=A in the URL
+	// fragment ticks "armored encoding") and follows the HELLO's encoding
+	// (before the tamper scenario, which leaves a half-typed line in the guest)
+	const pa = await open('file://' + opt('--file') + '#enc=A');
+	if (await waitFor(pa, stateIs, 'encrypted', 30000, 'armored: encrypted state')) {
+		const box = await pa.$eval('#armor', (el) => el.checked);
+		if (box && await run(pa, 'echo M$((6*7))A', 'M42A')) ok('armored encoding: the page logged in and a command ran (M42A)');
+		else if (!box) bad('armored: enc=A did not tick the box');
+	}
+	await pa.close();
 
 	// tamper: the 2nd record from the gateway is flipped by the hop
 	const p2 = await open('file://' + opt('--file'), { gw: opt('--hop') });

@@ -3,12 +3,13 @@
 // package.  Keystrokes from stdin (held until the session opens, never in
 // clear); authenticated console output to stdout; everything else on
 // stderr as lines "STATE s", "NOTICE text", "CLEAR <hex>", "END exit text".
-// At stdin EOF it waits until no output came for --linger ms, then runs the
-// close handshake.  Exit status: the session's (sccrypt-term's codes).
+// At stdin EOF it runs the close handshake once the output holds --expect
+// TEXT (an event, whatever the load), or, without --expect, once no output
+// came for --linger ms after the session opened.  Exit status: the session's (sccrypt-term's codes).
 //
 //   node web-e2e.mjs --url wss://H:P/ --ca CA.pem --token T --vm VM
 //        --home KEYSTORE [--host NAME] [--origin O] [--passphrase P]
-//        [--trust-hv-key FP] [--linger MS] [--viewer] [--takeover]
+//        [--trust-hv-key FP] [--linger MS] [--expect TEXT] [--viewer] [--takeover] [--armor]
 //   node web-e2e.mjs --mitm --listen PORT --to wss://H:P/ --ca CA.pem
 //        --ctl FIFO      (a hostile WebSocket hop for the tamper tests)
 import { readFileSync, createReadStream, createWriteStream } from 'node:fs';
@@ -35,14 +36,22 @@ function client() {
 	let ksPub = null;
 	try { ksPub = parsePubkeyText('sccrypt-ed25519', readFileSync(join(home, 'keyserver.pub'), 'utf8')); } catch { /* none pinned */ }
 	const linger = Number(opt('--linger', '1000'));
-	let gw, lastOut = Date.now(), stdinEof = false;
+	const expect = opt('--expect') ? Buffer.from(opt('--expect')) : null;
+	let gw, lastOut = Date.now(), stdinEof = false, eofAt = 0, seen = Buffer.alloc(0), found = false;
 	const s = new Session({ vm: vmName, host: opt('--host'), consoleKey: key, vmFile, ksPub,
 		trustFp: opt('--trust-hv-key'), viewer: flag('--viewer'), takeover: flag('--takeover') }, {
 		send: (b) => gw.send(b),
 		clear: (b) => log(`CLEAR ${hex(b)}`),
-		output: (b) => { lastOut = Date.now(); process.stdout.write(b); },
+		output: (b) => {
+			lastOut = Date.now();
+			process.stdout.write(b);
+			if (expect && !found) {
+				seen = Buffer.concat([seen, b]).subarray(-4096);
+				found = seen.includes(expect);
+			}
+		},
 		notice: (t) => log(`NOTICE ${t}`),
-		state: (st) => log(`STATE ${st}`),
+		state: (st) => { if (st === 'encrypted') lastOut = Date.now(); log(`STATE ${st}`); },
 		tofu: () => false,
 		end: ({ exit, message }) => {
 			log(`END ${exit} ${message}`);
@@ -53,7 +62,7 @@ function client() {
 	});
 	const wsOptions = { ca: opt('--ca') ? readFileSync(opt('--ca')) : undefined, maxPayload: 1 << 20 };
 	if (opt('--origin')) wsOptions.origin = opt('--origin');
-	gw = connect(WebSocket, opt('--url'), { token: opt('--token'), vm: vmName, wsOptions }, {
+	gw = connect(WebSocket, opt('--url'), { token: opt('--token'), vm: vmName, armor: flag('--armor'), wsOptions }, {
 		ok: () => log('GATEWAY ok'),
 		refused: (t) => { log(`GATEWAY refused ${t}`); s.end(6, `the gateway refused: ${t}`); },
 		bytes: (b) => (b ? s.feed(b) : s.end(5, 'text message from the gateway during the session')),
@@ -61,9 +70,10 @@ function client() {
 	});
 	const inp = createReadStream(null, { fd: 0 });
 	inp.on('data', (d) => s.input(new Uint8Array(d)));
-	inp.on('end', () => { stdinEof = true; });
+	inp.on('end', () => { stdinEof = true; eofAt = Date.now(); });
+	const expectMax = Number(opt('--expect-timeout', '120000'));	// then close anyway: the test fails on its grep
 	setInterval(() => {
-		if (stdinEof && s.phase === 'open' && Date.now() - lastOut >= linger && gw.buffered === 0) s.close();
+		if (stdinEof && s.phase === 'open' && (expect ? found || Date.now() - eofAt > expectMax : Date.now() - lastOut >= linger) && gw.buffered === 0) s.close();
 	}, 50);
 }
 
@@ -90,7 +100,8 @@ function mitm() {
 			origin: req.headers.origin });
 		const pending = [];
 		let authed = false;
-		const scan = new HelloScanner(), dec = new FrameDecoder();
+		const scan = new HelloScanner();
+		let dec = null;	// in the encoding the relay announced
 		let inFrames = false;
 		up.on('open', () => { for (const m of pending) up.send(m.data, { binary: m.binary }); });
 		cws.on('message', (data, binary) => {
@@ -105,7 +116,8 @@ function mitm() {
 				const r = scan.push(b);
 				out.push(r.clear);
 				if (!r.found) { cws.send(Buffer.concat(out.map((x) => Buffer.from(x)))); return; }
-				out.push(MAGIC, Uint8Array.of(0x42));
+				out.push(MAGIC, Uint8Array.of(scan.encoding.charCodeAt(0)));
+				dec = new FrameDecoder(scan.encoding);
 				inFrames = true; b = r.rest;
 			}
 			for (const f of dec.push(b)) {
@@ -125,8 +137,8 @@ function mitm() {
 				if (act === 'flip') f.body[f.body.length >> 1] ^= 0x04;
 				if (act === 'drop') continue;
 				if (act === 'cut') { cws.send(Buffer.concat(out.map((x) => Buffer.from(x)))); cws.terminate(); up.terminate(); return; }
-				out.push(encodeFrame(f.type, f.body));
-				if (act === 'dup') out.push(encodeFrame(f.type, f.body));
+				out.push(encodeFrame(f.type, f.body, scan.encoding));
+				if (act === 'dup') out.push(encodeFrame(f.type, f.body, scan.encoding));
 			}
 			cws.send(Buffer.concat(out.map((x) => Buffer.from(x))));
 		});
