@@ -31,6 +31,8 @@
 #define APP_LINGER_MAX_MS	86400000UL
 /* After our CLOSE: how long to wait for the hv's (the close handshake). */
 #define APP_CLOSE_WAIT_MS	15000
+/* A read-only viewer's typing: one notice per burst after this pause. */
+#define APP_VIEWER_HINT_PAUSE_MS	2000
 
 enum app_mode {
 	MODE_SSH = 0,		/* built-in libssh transport */
@@ -92,6 +94,7 @@ struct app {
 	int		log_fd;
 	time_t		opened_at;
 	uint64_t	typed, shown;
+	unsigned long long viewer_typed_ms;	/* last dropped keystroke */
 };
 
 /* loop.c */
@@ -100,6 +103,12 @@ int	app_run_session(struct app *a, enum sess_mode mode,
 void	app_info(struct app *a);
 int	app_exit_code(enum sess_exit x);
 const char *app_host_for_policy(const struct app *a);
+
+/* hints.c */
+/* The user typed in a read-only session: a notice after a pause. */
+void	app_viewer_typed(struct app *a);
+/* ~W: type `stty rows R cols C` (this terminal's size) for the guest. */
+void	app_type_winsize(struct app *a);
 
 /* cmdline.c */
 void	app_cmdline(struct app *a);

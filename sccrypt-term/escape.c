@@ -73,6 +73,10 @@ esc_feed(struct esc *e, const uint8_t *in, size_t len,
 				sink->cmd(sink->ctx, ESC_CMD_HELP, 0);
 				e->state = ESC_ST_LINE_START;
 				break;
+			case 'W':
+				sink->cmd(sink->ctx, ESC_CMD_WINSIZE, 0);
+				e->state = ESC_ST_LINE_START;
+				break;
 			case 'C':
 				sink->cmd(sink->ctx, ESC_CMD_CMDLINE, 0);
 				e->state = ESC_ST_LINE_START;
@@ -159,8 +163,9 @@ esc_help(const struct esc *e, char *out, size_t outsz)
 	    " %sR   - rekey the session\r\n"
 	    " %s#   - session information\r\n"
 	    " %sC   - command line (history N, log on|off FILE, rekey, status, acl ...)\r\n"
+	    " %sW   - type 'stty rows R cols C' (this window's size) for the guest\r\n"
 	    " %s^Z  - suspend sccrypt-term\r\n"
 	    " %s?   - this help\r\n"
 	    " %s%s  - send the escape character\r\n",
-	    ec, ec, ec, ec, ec, ec, ec, ec, ec);
+	    ec, ec, ec, ec, ec, ec, ec, ec, ec, ec);
 }

@@ -11,6 +11,7 @@
  *   ~R   rekey                  ~#   session info
  *   ~?   help                   ~~   one literal '~'
  *   ~C   command line           ~^Z  suspend sccrypt-term
+ *   ~W   window size: type `stty rows R cols C` for the guest
  *
  * Any other byte after the escape character is sent with the escape
  * character in front of it, so nothing the user types is lost.  After ~B
@@ -37,6 +38,7 @@ enum esc_cmd {
 	ESC_CMD_HELP,
 	ESC_CMD_CMDLINE,
 	ESC_CMD_SUSPEND,
+	ESC_CMD_WINSIZE,
 };
 
 struct esc_sink {

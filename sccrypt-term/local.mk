@@ -19,7 +19,7 @@ bin_PROGRAMS += sccrypt-term/sccrypt-term
 sccrypt_term_sccrypt_term_SOURCES = sccrypt-term/main.c sccrypt-term/app.h \
 	sccrypt-term/verbs.c sccrypt-term/verbs.h sccrypt-term/verbs_int.h \
 	sccrypt-term/verbs_vm.c sccrypt-term/verbs_cert.c sccrypt-term/web.c sccrypt-term/web.h \
-	sccrypt-term/loop.c sccrypt-term/cmdline.c \
+	sccrypt-term/loop.c sccrypt-term/cmdline.c sccrypt-term/hints.c \
 	sccrypt-term/term.c sccrypt-term/term.h \
 	sccrypt-term/prompt.c sccrypt-term/prompt.h \
 	sccrypt-term/transport.c sccrypt-term/transport_ssh.c sccrypt-term/transport.h \

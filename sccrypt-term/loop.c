@@ -373,6 +373,7 @@ esc_data(void *ctx, const uint8_t *p, size_t len)
 	}
 	a->typed += len;
 	(void)!sess_user_input(&a->sess, p, len);
+	app_viewer_typed(a);
 }
 
 void
@@ -479,6 +480,9 @@ esc_command(void *ctx, enum esc_cmd cmd, uint8_t arg)
 	case ESC_CMD_SUSPEND:
 		tty_suspend();
 		update_status(a);
+		break;
+	case ESC_CMD_WINSIZE:
+		app_type_winsize(a);
 		break;
 	}
 }

@@ -130,6 +130,9 @@ sleep 1
 guest_input vm1 | grep -q VIEWER-TYPED && t_fail "a viewer's keystrokes reached the guest"
 w own | grep -q VIEWER-TYPED && t_fail "a viewer's keystrokes showed up"
 w own | grep -q 'taken over' && t_fail "the viewer took the console over"
+# the viewer is told, once per burst of typing (issue 18 item 7)
+VHINT="read-only viewer: what you type is not sent"
+[ "$(w view | grep -c "$VHINT")" = 1 ] || { w view | tail -15 >&2; t_fail "viewer typing: not one notice for one burst"; }
 # a viewer's ~B is refused locally (the hv would end the session for it)
 n0=$(guest_input vm1 | od -An -tx1 | tr -d ' \n' | grep -o 0f | wc -l)
 tmux_ send-keys -t main:view Enter '~B' s
@@ -138,7 +141,13 @@ tmux_ send-keys -t main:own 'echo O$((5+4))O' Enter
 wwait view O9O
 [ "$(guest_input vm1 | od -An -tx1 | tr -d ' \n' | grep -o 0f | wc -l)" = "$n0" ] ||
 	t_fail "a viewer's break reached the guest"
-t_pass "--viewer: the guest's output is shown, its keystrokes and breaks reach nothing, the writer keeps the console"
+# typing again after a pause: told again (the pause is what is tested)
+sleep 2.5
+n0=$(w view | grep -c "$VHINT")
+tmux_ send-keys -t main:view 'more typing'
+t_wait 100 sh -c "[ \$(tmux -S '$TMUX_SOCK' capture-pane -p -S -200 -t main:view | grep -c '$VHINT') = $((n0 + 1)) ]" ||
+	{ w view | tail -15 >&2; t_fail "viewer typing after a pause: no new notice"; }
+t_pass "--viewer: the guest's output is shown, its keystrokes (told, once per burst) and breaks reach nothing, the writer keeps the console"
 
 tmux_ new-window -d -t main -n take \
 	"TERM=tmux-256color sh -c 'SCCRYPT_HOME=$USERB $TERM_BIN -H $TREAL_HOST --strict-hv-key --takeover --pipe vm1 -- $(shim_cmd vm1); echo rc=\$? >$T_TMP/take.rc; sleep 600'"

@@ -162,13 +162,14 @@ test_commands(void **state)
 	struct esc e;
 
 	esc_init(&e, '~');
-	assert_true(feed_str(&e, "~R~#~?~C\x7e\x1a"));
-	assert_int_equal(cap.ncmds, 5);
+	assert_true(feed_str(&e, "~R~#~?~C\x7e\x1a~W"));
+	assert_int_equal(cap.ncmds, 6);
 	assert_int_equal(cap.cmds[0], ESC_CMD_REKEY);
 	assert_int_equal(cap.cmds[1], ESC_CMD_INFO);
 	assert_int_equal(cap.cmds[2], ESC_CMD_HELP);
 	assert_int_equal(cap.cmds[3], ESC_CMD_CMDLINE);
 	assert_int_equal(cap.cmds[4], ESC_CMD_SUSPEND);
+	assert_int_equal(cap.cmds[5], ESC_CMD_WINSIZE);
 	assert_int_equal(cap.len, 0);
 }
 
