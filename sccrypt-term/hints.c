@@ -56,6 +56,9 @@ app_type_winsize(struct app *a)
 		    "nothing sent");
 		return;
 	}
+	/* --status keeps the bottom row for itself */
+	if (a->status_line && ws.ws_row > 1)
+		ws.ws_row--;
 	n = snprintf(cmd, sizeof(cmd), "stty rows %u cols %u\r",
 	    (unsigned)ws.ws_row, (unsigned)ws.ws_col);
 	snprintf(line, sizeof(line), "typing for the guest: %.*s", n - 1, cmd);
