@@ -41,7 +41,7 @@ usage(FILE *f)
 	    "usage: sccrypt-consoled [-F] [-d] [-f config] [-u user]\n"
 	    "       sccrypt-consoled [-f config] -t | --check-config\n"
 	    "       sccrypt-consoled [-f config] --print-hv-key\n"
-	    "       sccrypt-consoled --version\n"
+	    "       sccrypt-consoled -V | --version | -h | --help\n"
 	    "  -f, --config FILE    configuration (default %s)\n"
 	    "  -F, --foreground     stay in the foreground, log to stderr\n"
 	    "  -d, --debug          debug logging (repeat: no effect)\n"
@@ -190,7 +190,7 @@ main(int argc, char *argv[])
 
 	memset(&o, 0, sizeof(o));
 	o.log_level = -1;
-	while ((ch = getopt_long(argc, argv, "f:Fdtu:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "f:Fdtu:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': o.conf_path = optarg; break;
 		case 'F': o.foreground = true; break;
@@ -199,15 +199,15 @@ main(int argc, char *argv[])
 		case 't': check = true; break;
 		case 'K': printkey = true; break;
 		case 'V':
-			printf("sccrypt-consoled (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+			sc_print_version("sccrypt-consoled");
 			return 0;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 64;
+		default: usage(stderr); return SC_EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
 		usage(stderr);
-		return 64;
+		return SC_EXIT_USAGE;
 	}
 	sc_log_init("sccrypt-consoled", SC_LOG_INFO,
 	    (o.foreground || check || printkey) ? SC_LOG_TO_STDERR : SC_LOG_TO_SYSLOG);

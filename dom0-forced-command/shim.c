@@ -373,17 +373,19 @@ main(int argc, char *argv[])
 	if (r < 0)
 		usage_exit(why);
 	if (cmd.verb == SC_SHIM_VERSION) {
-		printf("sccrypt-console (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+		sc_print_version("sccrypt-console");
 		return SC_SHIM_EXIT_OK;
 	}
 	if (cmd.verb == SC_SHIM_HELP) {
 		printf("usage: sccrypt-console [-f CONFIG] [--armor] "
 		    "[--protect | --info] VM\n"
-		    "       sccrypt-console --version | --help\n"
+		    "       sccrypt-console -V | --version | -h | --help\n"
 		    "       xenconsole VM | xl console VM  (through a link or "
 		    "a forced command)\n"
 		    "The relay of sccrypt-term(1)'s consoles on dom0; see "
-		    "sccrypt-console(8).\n");
+		    "sccrypt-console(8).\n"
+		    "  -f CONFIG    configuration (default %s)\n",
+		    SC_DEFAULT_CONF);
 		return SC_SHIM_EXIT_OK;
 	}
 

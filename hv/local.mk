@@ -90,7 +90,8 @@ sbin_PROGRAMS += hv/sim/sccrypt-hvsim
 endif
 hv_sim_sccrypt_hvsim_SOURCES = hv/sim/main.c hv/sim/conf.c hv/sim/conf.h \
 	hv/sim/guest.c hv/sim/guest.h hv/sim/platform.c hv/sim/platform.h
-hv_sim_sccrypt_hvsim_CPPFLAGS = $(HV_CPPFLAGS)
+hv_sim_sccrypt_hvsim_CPPFLAGS = $(HV_CPPFLAGS) \
+	-DSC_HVSIM_DEFAULT_CONF='"$(sysconfdir)/sccrypt/hvsim.conf"'
 hv_sim_sccrypt_hvsim_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(TSS2_CFLAGS) $(CRYPTSETUP_CFLAGS)
 hv_sim_sccrypt_hvsim_LDADD = $(HV_LIBS) $(TSS2_LIBS) $(CRYPTSETUP_LIBS)
 

@@ -105,7 +105,8 @@ usage(int status)
 "      --request-out FILE      write the attestation request, do not post it\n"
 "      --nonce HEX             use this nonce instead of asking (testing)\n"
 "      --syslog                log to syslog\n"
-"  -v, --verbose / -q, --quiet\n",
+"  -v, --verbose / -q, --quiet\n"
+"  -h, --help / -V, --version\n",
 	    AT_AK_HANDLE_DEFAULT, DEFAULT_KEY_PCR);
 	exit(status);
 }
@@ -116,7 +117,7 @@ num(const char *s, const char *what, unsigned long min, unsigned long max)
 	unsigned long v;
 
 	if (sc_parse_ulong(s, 0, min, max, &v) != 0)
-		sc_die(2, "%s must be a number %lu..%lu", what, min, max);
+		sc_die(SC_EXIT_USAGE, "%s must be a number %lu..%lu", what, min, max);
 	return v;
 }
 
@@ -451,7 +452,7 @@ attest_once(const struct opts *o, const struct at_url *url)
 	memset(&nr, 0, sizeof(nr));
 	if (o->nonce_hex != NULL) {
 		if (sc_hex_decode(o->nonce_hex, nr.nonce, sizeof(nr.nonce)) < 0)
-			sc_die(2, "--nonce must be %d hex digits", 2 * KS_NONCE_LEN);
+			sc_die(SC_EXIT_USAGE, "--nonce must be %d hex digits", 2 * KS_NONCE_LEN);
 	} else {
 		snprintf(path, sizeof(path), "/v1/nonce");
 		r = at_http_request(url, "GET", path, NULL, 0, tmo, &resp, &status,
@@ -554,7 +555,7 @@ verify_cert_file(const struct opts *o)
 	int r;
 
 	if (o->ks_pubkey_file == NULL)
-		sc_die(2, "--verify-cert needs --keyserver-pubkey");
+		sc_die(SC_EXIT_USAGE, "--verify-cert needs --keyserver-pubkey");
 	if (load_ks_pubkey(o->ks_pubkey_file, kspk) < 0)
 		return 1;
 	if (o->hv_pubkey_file != NULL &&
@@ -610,6 +611,7 @@ main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static char hostname[KS_HOST_MAX + 1];
@@ -626,7 +628,7 @@ main(int argc, char **argv)
 	o.timeout = 10;
 	o.hv_socket = DEFAULT_HV_SOCKET;
 	sc_log_init(argv[0], SC_LOG_INFO, SC_LOG_TO_STDERR);
-	while ((c = getopt_long(argc, argv, "k:n:o:K:T:s:i:vqh", longopts,
+	while ((c = getopt_long(argc, argv, "k:n:o:K:T:s:i:vqhV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'k': o.keyserver = optarg; break;
@@ -646,13 +648,13 @@ main(int argc, char **argv)
 			else if (strcmp(optarg, "rsapss") == 0)
 				o.ak_alg = AT_AK_RSAPSS;
 			else
-				sc_die(2, "--ak-alg must be ecc, rsa or rsapss");
+				sc_die(SC_EXIT_USAGE, "--ak-alg must be ecc, rsa or rsapss");
 			break;
 		case 3: o.force = 1; break;
 		case 4: o.hv_pubkey_file = optarg; break;
 		case 5:
 			if (ks_pcr_list_parse(optarg, &o.pcr_mask) < 0)
-				sc_die(2, "--pcrs must be a list like 0,1,2,7");
+				sc_die(SC_EXIT_USAGE, "--pcrs must be a list like 0,1,2,7");
 			o.have_pcrs = 1;
 			break;
 		case 6: o.key_pcr = (int)num(optarg, "--key-pcr", 0,
@@ -669,11 +671,12 @@ main(int argc, char **argv)
 		case 'v': o.verbose++; break;
 		case 'q': o.quiet = 1; break;
 		case 'h': usage(0);
-		default: usage(2);
+		case 'V': sc_print_version("sccrypt-attest"); exit(0);
+		default: usage(SC_EXIT_USAGE);
 		}
 	}
 	if (optind != argc)
-		usage(2);
+		usage(SC_EXIT_USAGE);
 	sc_log_init(argv[0], o.quiet ? SC_LOG_WARN : SC_LOG_INFO + o.verbose,
 	    o.syslog ? SC_LOG_TO_SYSLOG : SC_LOG_TO_STDERR);
 	if (sc_lib_init() < 0)
@@ -691,7 +694,7 @@ main(int argc, char **argv)
 		o.host = hostname;
 	}
 	if (!ks_host_valid(o.host))
-		sc_die(2, "invalid host name \"%s\"", o.host);
+		sc_die(SC_EXIT_USAGE, "invalid host name \"%s\"", o.host);
 
 	if (o.verify_cert != NULL)
 		return verify_cert_file(&o);
@@ -699,15 +702,15 @@ main(int argc, char **argv)
 		return enrollment(&o) < 0 ? 1 : 0;
 
 	if (o.keyserver == NULL)
-		sc_die(2, "--keyserver is required");
+		sc_die(SC_EXIT_USAGE, "--keyserver is required");
 	if ((r = at_url_parse(o.keyserver, &url)) < 0)
-		sc_die(2, "bad key server URL %s (want http://HOST:PORT)",
+		sc_die(SC_EXIT_USAGE, "bad key server URL %s (want http://HOST:PORT)",
 		    o.keyserver);
 	signal(SIGPIPE, SIG_IGN);
 	if (o.activate)
 		return activate(&o, &url) < 0 ? 1 : 0;
 	if (o.cert_out == NULL && o.request_out == NULL)
-		sc_die(2, "--cert-out is required");
+		sc_die(SC_EXIT_USAGE, "--cert-out is required");
 	if (o.ks_pubkey_file == NULL && o.request_out == NULL)
 		sc_warn("no --keyserver-pubkey: the certificate is stored"
 		    " without checking who signed it");

@@ -107,7 +107,8 @@ usage(int status)
 "      --rotate-key              generate a new signing key and exit\n"
 "      --syslog                  log to syslog instead of stderr\n"
 "  -v, --verbose                 more logging (repeat for debug)\n"
-"  -h, --help                    this text\n",
+"  -h, --help                    this text\n"
+"  -V, --version                 the version\n",
 	    KS_CERT_LIFETIME_DEFAULT, KS_NONCE_LIFETIME_DEFAULT,
 	    KS_ACT_LIFETIME_DEFAULT, KS_NONCES_MAX_DEFAULT, KS_NONCES_PER_PEER_DEFAULT, KS_PROXIES_MAX,
 	    KS_BODY_MAX_DEFAULT, KS_HTTP_MAX_CONNS_DEFAULT,
@@ -122,7 +123,7 @@ num(const char *s, const char *what, unsigned long min, unsigned long max)
 	unsigned long v;
 
 	if (sc_parse_ulong(s, 10, min, max, &v) != 0)
-		sc_die(2, "%s must be a number %lu..%lu", what, min, max);
+		sc_die(SC_EXIT_USAGE, "%s must be a number %lu..%lu", what, min, max);
 	return v;
 }
 
@@ -342,6 +343,7 @@ main(int argc, char **argv)
 		{ "user", required_argument, NULL, 'u' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts o;
@@ -374,7 +376,7 @@ main(int argc, char **argv)
 	o.privsep = 1;
 
 	sc_log_init(argv[0], SC_LOG_INFO, SC_LOG_TO_STDERR);
-	while ((c = getopt_long(argc, argv, "l:S:s:u:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:S:s:u:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l': o.listen = optarg; break;
 		case 'S': o.unix_path = optarg; break;
@@ -406,7 +408,7 @@ main(int argc, char **argv)
 		    "--max-nonces-per-address", 0, 1000000); break;
 		case 18:
 			if (ks_proxy_add(&o.proxies, optarg) < 0)
-				sc_die(2, "--trusted-proxy: a numeric address, at"
+				sc_die(SC_EXIT_USAGE, "--trusted-proxy: a numeric address, at"
 				    " most %d times", KS_PROXIES_MAX);
 			break;
 		case 20: o.signer_user = optarg; break;
@@ -415,16 +417,17 @@ main(int argc, char **argv)
 		    60, 30UL * 86400); break;
 		case 19:
 			if (!header_name_valid(optarg))
-				sc_die(2, "--proxy-header: an HTTP header name");
+				sc_die(SC_EXIT_USAGE, "--proxy-header: an HTTP header name");
 			o.proxy_header = optarg;
 			break;
 		case 'v': o.verbose++; break;
 		case 'h': usage(0);
-		default: usage(2);
+		case 'V': sc_print_version("sccrypt-keyserver"); exit(0);
+		default: usage(SC_EXIT_USAGE);
 		}
 	}
 	if (optind != argc)
-		usage(2);
+		usage(SC_EXIT_USAGE);
 	sc_log_init(argv[0], SC_LOG_INFO + o.verbose,
 	    o.syslog ? SC_LOG_TO_SYSLOG : SC_LOG_TO_STDERR);
 	if (sc_lib_init() < 0)
@@ -473,7 +476,7 @@ main(int argc, char **argv)
 		if (o.unix_path != NULL && (unix_fd = unix_listen(o.unix_path)) < 0)
 			sc_die(1, "cannot create operator socket %s", o.unix_path);
 		if (tcp_fd < 0 && unix_fd < 0)
-			sc_die(2, "nothing to listen on");
+			sc_die(SC_EXIT_USAGE, "nothing to listen on");
 	}
 	/*
 	 * The signer next, still as the invoking user: the separate signing

@@ -178,6 +178,12 @@ sc_log(int level, const char *func, const char *fmt, ...)
 }
 
 void
+sc_print_version(const char *prog)
+{
+	printf("%s (%s) %s\n", prog, PACKAGE_NAME, PACKAGE_VERSION);
+}
+
+void
 sc_fatal(int status, const char *func, const char *fmt, ...)
 {
 	va_list ap;

@@ -56,6 +56,17 @@ void	sc_fatal_r(int status, const char *func, int r, const char *fmt, ...)
 #define sc_report(...)		sc_log(SC_LOG_ERROR, NULL, __VA_ARGS__)
 #define sc_report_r(r, ...)	sc_log_r(SC_LOG_ERROR, NULL, (r), __VA_ARGS__)
 
+/*
+ * Every program's informational options and usage errors (their man pages
+ * say so; tests/integration/prog-options.sh checks every installed one):
+ * -h/--help prints the usage on stdout and exits 0; -V/--version prints
+ * sc_print_version's line on stdout and exits 0; an unknown option, a
+ * missing or malformed argument exits SC_EXIT_USAGE (sysexits' EX_USAGE).
+ */
+#define SC_EXIT_USAGE	64
+/* "PROG (sccrypt) VERSION\n" on stdout. */
+void	sc_print_version(const char *prog);
+
 /* Copy src into dst (size dstsz, always NUL-terminated), escaping
  * non-printable bytes as \xNN.  Returns dst. */
 char	*sc_sanitize(char *dst, size_t dstsz, const void *src, size_t len);

@@ -13,6 +13,7 @@
 #include "core/wire.h"
 #include "vmfile.h"
 #include "escape.h"
+#include "log.h"
 #include "policy.h"
 #include "session.h"
 #include "transport.h"
@@ -20,7 +21,7 @@
 /* Exit codes (PROTOCOL.md §10, sccrypt-term(1)). */
 #define EXIT_OK_		0
 #define EXIT_LOCAL		1
-#define EXIT_USAGE		2
+#define EXIT_USAGE		SC_EXIT_USAGE	/* 64, as every program (log.h) */
 #define EXIT_TRANSPORT		3
 #define EXIT_VERIFY		4
 #define EXIT_PROTOCOL		5

@@ -54,7 +54,7 @@ usage(int code)
 "  --linger MS       input not from a terminal: once it ends, close after MS\n"
 "                    of console quiet (default 1000)\n"
 "  --viewer, --takeover, --status, --key FILE, -q, -v, -V, -h\n"
-"exit: 0 ok, 1 local error, 2 usage, 3 transport, 4 verification, 5 protocol/tamper, 6 relay error\n");
+"exit: 0 ok, 1 local error, 64 usage, 3 transport, 4 verification, 5 protocol/tamper, 6 relay error\n");
 	exit(code);
 }
 
@@ -256,8 +256,9 @@ main(int argc, char **argv)
 			break;
 		}
 		case 'V':
-			printf("sccrypt-term %s (protocol %d, %s)\n", PACKAGE_VERSION,
-			    SC_PROTOCOL_VERSION, SC_NOISE_PROTOCOL);
+			sc_print_version("sccrypt-term");
+			printf("protocol %d, %s\n", SC_PROTOCOL_VERSION,
+			    SC_NOISE_PROTOCOL);
 			return 0;
 		case 'h':
 			usage(0);

@@ -50,7 +50,7 @@
 #define WG_TOKENS_FILE_MAX	(256 * 1024)
 #define WG_CONF_FILE_MAX	(1u << 20)
 #define WG_CONSOLED_DEFAULT	"/run/sccrypt/consoled.sock"
-#define OPTS			"f:s:t:c:k:l:o:v"
+#define OPTS			"f:s:t:c:k:l:o:vhV"
 
 /* The settings: [webgate] of sccrypt.conf(5) (-f), then the command line. */
 static struct wg_conf cf;
@@ -553,15 +553,22 @@ on_signal(int sig)
 }
 
 static void
-usage(void)
+usage_to(FILE *f)
 {
-	fprintf(stderr,
+	fprintf(f,
 	    "usage: sccrypt-webgate [-f SCCRYPT_CONF] [-s CONSOLED_SOCKET] [-t TOKENS]\n"
 	    "           [-c CERT -k KEY | --plaintext] [-l ADDR:PORT] [-o ORIGIN]...\n"
 	    "           [--allow-no-origin] [--max-clients N] [--max-per-user N]\n"
 	    "           [--idle SECONDS] [-v]\n"
-	    "       sccrypt-webgate --new-token USER\n");
-	exit(64);
+	    "       sccrypt-webgate --new-token USER\n"
+	    "       sccrypt-webgate -h | --help | -V | --version\n");
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	usage_to(stderr);
+	exit(SC_EXIT_USAGE);
 }
 
 static void
@@ -596,6 +603,8 @@ main(int argc, char **argv)
 		{ "idle", required_argument, NULL, 'I' },
 		{ "new-token", required_argument, NULL, 'T' },
 		{ "config", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct lws_context_creation_info info;
@@ -612,7 +621,13 @@ main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, OPTS, lo, NULL)) != -1)
 		if (ch == 'f')
 			conf_path = optarg;
-		else if (ch == 'T')
+		else if (ch == 'h') {
+			usage_to(stdout);
+			return 0;
+		} else if (ch == 'V') {
+			sc_print_version("sccrypt-webgate");
+			return 0;
+		} else if (ch == 'T')
 			return new_token(optarg);
 		else if (ch == '?')
 			usage();

@@ -55,7 +55,11 @@
 #define EP_CHK		4u	/* a disk check's result pipe */
 #define EP_KEY(k, i)	((uint64_t)(k) << 32 | (uint32_t)(i))
 #define SEND_WAIT_MS	1000
+#ifdef SC_HVSIM_DEFAULT_CONF	/* from configure's sysconfdir (hv/local.mk) */
+#define DEFAULT_CONF	SC_HVSIM_DEFAULT_CONF
+#else
 #define DEFAULT_CONF	"/etc/sccrypt/hvsim.conf"
+#endif
 /*
  * Disk-key checks (libcryptsetup, tens of ms each) run in a child process,
  * one per domain at a time and CHK_MAX at once, so that no domain's PROTECT
@@ -131,7 +135,9 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: sccrypt-hvsim [-tv] [--foreground] [-f config] [-S socket]\n"
-	    "                     [--tpm-tcti TCTI] [--pcr N] [--pubkey-file FILE]\n");
+	    "                     [--tpm-tcti TCTI] [--pcr N] [--pubkey-file FILE]\n"
+	    "       sccrypt-hvsim -h | --help | -V | --version\n"
+	    "  -f, --config FILE    configuration (default %s)\n", DEFAULT_CONF);
 }
 
 /*
@@ -942,6 +948,7 @@ main(int argc, char **argv)
 		{ "test", no_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cfg = DEFAULT_CONF, *sock = NULL, *tcti = NULL, *pkfile = NULL;
@@ -953,7 +960,7 @@ main(int argc, char **argv)
 	unsigned i;
 	pid_t pid;
 
-	while ((c = getopt_long(argc, argv, "f:S:vhFt", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:S:vhVFt", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': cfg = optarg; break;
 		case 'S': sock = optarg; break;
@@ -965,22 +972,23 @@ main(int argc, char **argv)
 		case 'P':
 			if (sc_parse_ulong(optarg, 10, 0, 23, &pcr_arg) != 0) {
 				fprintf(stderr, "sccrypt-hvsim: --pcr: 0..23 expected\n");
-				return 2;
+				return SC_EXIT_USAGE;
 			}
 			pcr = (long)pcr_arg;
 			if (pcr == 16 || pcr == 23) {
 				fprintf(stderr, "sccrypt-hvsim: --pcr %ld can be reset from "
 				    "any locality; use 15 (the default)\n", pcr);
-				return 2;
+				return SC_EXIT_USAGE;
 			}
 			break;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'V': sc_print_version("sccrypt-hvsim"); return 0;
+		default: usage(stderr); return SC_EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
 		usage(stderr);
-		return 2;
+		return SC_EXIT_USAGE;
 	}
 	sc_log_init("sccrypt-hvsim", SC_LOG_INFO + verbose,
 	    foreground || test_only ? SC_LOG_TO_STDERR : SC_LOG_TO_SYSLOG);
@@ -994,7 +1002,7 @@ main(int argc, char **argv)
 		sc_die(1, "%s", err);
 	if (sock != NULL) {
 		if (strlen(sock) >= sizeof(S.conf.socket))
-			sc_die(2, "socket path too long");
+			sc_die(SC_EXIT_USAGE, "socket path too long");
 		strcpy(S.conf.socket, sock);
 	}
 	if (S.conf.socket[0] == '\0')
@@ -1003,7 +1011,7 @@ main(int argc, char **argv)
 		tcti = getenv("TSS2_TCTI");
 	if (tcti != NULL && tcti[0] != '\0') {
 		if (strlen(tcti) >= sizeof(S.conf.tcti))
-			sc_die(2, "TCTI too long");
+			sc_die(SC_EXIT_USAGE, "TCTI too long");
 		strcpy(S.conf.tcti, tcti);
 	}
 	if (pcr >= 0)

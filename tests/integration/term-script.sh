@@ -142,7 +142,7 @@ set +e
 $CLIENT --linger 12x $DEST vm1 </dev/null >/dev/null 2>"$T_TMP/err"
 rc=$?
 set -e
-[ "$rc" = 2 ] && grep -q 'linger takes milliseconds' "$T_TMP/err" || t_fail "--linger 12x: exit $rc"
+[ "$rc" = 64 ] && grep -q 'linger takes milliseconds' "$T_TMP/err" || t_fail "--linger 12x: exit $rc"
 t_pass "--linger MS: output within MS of quiet after EOF is shown, then an orderly close (exit 0); bad values are usage errors"
 
 # 5. at a terminal: typing before the HELLO with no prompt showing is held

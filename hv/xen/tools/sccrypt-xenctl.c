@@ -98,7 +98,8 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: sccrypt-xenctl info\n"
 	    "       sccrypt-xenctl attach [-H history-bytes] [-w seconds] domain\n"
-	    "       sccrypt-xenctl detach domain\n");
+	    "       sccrypt-xenctl detach domain\n"
+	    "       sccrypt-xenctl -h | --help | -V | --version\n");
 }
 
 static int
@@ -475,6 +476,14 @@ main(int argc, char **argv)
 		return 64;
 	}
 	cmd = argv[1];
+	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+		sc_print_version("sccrypt-xenctl");
+		return 0;
+	}
 	optind = 2;
 	while ((opt = getopt(argc, argv, "H:hw:")) != -1) {
 		switch (opt) {
