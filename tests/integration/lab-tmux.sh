@@ -7,12 +7,30 @@
 #   (live and --once) shows no plaintext of anything typed or printed,
 #   `plain plain1` works and its snoop shows the plaintext (the detector
 #   works), `down` leaves no process behind.
+#   Issue 18 item 8: guests are UTF-8 (Backspace after 日本語 deletes one
+#   character), the sshd port survives a restart, `connect nosuchvm` fails
+#   before its banner, `status` shows the hv key in the certificate's form.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/integration/lab-lib.sh"
 
 PW="pw-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 MARK="LABMARK$(od -An -N3 -tu4 /dev/urandom | tr -d ' ')"
 export SCCRYPT_LAB_GUEST_PASSWORD="$PW"
+# tmux (server and capture) must handle the UTF-8 typed into the guest
+unset LC_ALL
+export LC_CTYPE=C.UTF-8
+
+# ---- connect to a VM the lab does not have: refused before anything ---------
+set +e
+"$LAB_BIN" -d "$T_TMP/nolab" connect nosuchvm </dev/null >"$T_TMP/out" 2>"$T_TMP/err"
+rc=$?
+set -e
+[ "$rc" = 1 ] || { cat "$T_TMP/err" >&2; t_fail "connect nosuchvm: exit $rc"; }
+grep -q "no VM named 'nosuchvm' in the lab; its VMs: vm1 vm2" "$T_TMP/err" ||
+	{ cat "$T_TMP/err" >&2; t_fail "connect nosuchvm: message"; }
+grep -q "encrypted console" "$T_TMP/err" && t_fail "connect nosuchvm: the banner came first"
+[ ! -e "$T_TMP/nolab" ] || t_fail "connect nosuchvm created a lab"
+t_pass "connect nosuchvm: refused first, the lab's VMs listed"
 
 # ---- up, status, idempotence ----------------------------------------------
 lab_up
@@ -27,7 +45,12 @@ grep -q '^plain1 .*protected=no' "$T_TMP/status" || t_fail "plain1 should be unp
 grep -q 'valid for host lab-dom0' "$T_TMP/status" || t_fail "certificate not valid"
 grep -q 'expires: ' "$T_TMP/status" || t_fail "no certificate expiry"
 grep -q 'pinned key server' "$T_TMP/status" || t_fail "certificate not signed by the pinned key"
-t_pass "up: every component running, vm1/vm2 protected, certificate valid for lab-dom0"
+# the hv key: one form (SC256), the same in the VM lines and the certificate
+vmkey=$(sed -n 's/^vm1 .*hv-key=\(SC256:[A-Za-z0-9+/]*\).*/\1/p' "$T_TMP/status")
+certkey=$(sed -n 's/^  hv key: \(.*\)$/\1/p' "$T_TMP/status")
+[ -n "$vmkey" ] && [ "$vmkey" = "$certkey" ] ||
+	{ cat "$T_TMP/status" >&2; t_fail "status: the hv key not in one form ('$vmkey' vs '$certkey')"; }
+t_pass "up: every component running, vm1/vm2 protected, certificate valid for lab-dom0, hv key $vmkey in both"
 # The lab enrolls its AK the normal way: EK certificate + activation (issue 21).
 grep -q 'enroll host=lab-dom0 .*ek=verified activation=pending' "$LAB_DIR/log/keyserver.log" &&
 grep -q 'activate host=lab-dom0 .*result=ok' "$LAB_DIR/log/keyserver.log" &&
@@ -90,6 +113,15 @@ tmux_ send-keys 'echo $((6*7))' Enter
 tmux_wait '^42'
 tmux_ send-keys "echo $MARK-\$((1000+337))" Enter
 tmux_wait "^$MARK-1337"
+# a UTF-8 guest: Backspace after 日本語 deletes 語, not one of its bytes
+# (the guest counts them: "U8-日本" and a newline are 10 bytes; a
+# half-deleted 語 leaves 12, and tmux would not even show its remains)
+tmux_ send-keys -l 'echo U8-日本語'
+tmux_ send-keys BSpace
+tmux_ send-keys -l ' | wc -c | sed s/^/LEN-/'
+tmux_ send-keys Enter
+tmux_wait '^LEN-'
+tmux_has '^LEN-10$' || { tmux_screen | tail -5 >&2; t_fail "Backspace did not delete one UTF-8 character"; }
 tmux_ send-keys Enter '~.'
 [ "$(pane_rc)" = 0 ] || { tmux_screen | tail >&2; t_fail "connect: exit code"; }
 pane_check_stty "after ~."
@@ -155,15 +187,23 @@ PY
 t_pass "plain plain1 works; its snoop shows the password, the command and the output in clear"
 
 # ---- a dead hypervisor: up reboots it (TPM reset), re-attests, re-binds ----
-key1=$(sed -n 's/^vm1 .*hv-key=\([0-9a-f]*\).*/\1/p' "$T_TMP/status")
+key1=$vmkey
 kill "$(cat "$LAB_DIR/run/hvsim.pid")"
 t_wait 50 sh -c "! '$LAB_BIN' -d '$LAB_DIR' status >/dev/null 2>&1" || t_fail "status still up with hvsim dead"
 lab -q up || t_fail "up after hvsim died"
 lab status >"$T_TMP/status2" 2>&1 || { cat "$T_TMP/status2" >&2; t_fail "status after recovery"; }
-key2=$(sed -n 's/^vm1 .*hv-key=\([0-9a-f]*\).*/\1/p' "$T_TMP/status2")
+key2=$(sed -n 's/^vm1 .*hv-key=\(SC256:[A-Za-z0-9+/]*\).*/\1/p' "$T_TMP/status2")
 [ -n "$key2" ] && [ "$key1" != "$key2" ] || t_fail "no new hv key after the reboot"
 grep -q '^vm1 .*protected=yes' "$T_TMP/status2" || t_fail "vm1 not bound again"
 grep -q 'valid for host lab-dom0' "$T_TMP/status2" || t_fail "no valid certificate for the new key"
+# a restarted sshd listens on the same port (ssh/config, known_hosts valid)
+port1=$(sed -n 's/^SSHD_PORT=//p' "$LAB_DIR/lab.env")
+kill "$(cat "$LAB_DIR/run/sshd.pid")"
+t_wait 50 sh -c "! '$LAB_BIN' -d '$LAB_DIR' status >/dev/null 2>&1" || t_fail "status still up with sshd dead"
+lab -q up || t_fail "up after sshd died"
+port2=$(sed -n 's/^SSHD_PORT=//p' "$LAB_DIR/lab.env")
+[ -n "$port1" ] && [ "$port1" = "$port2" ] || t_fail "sshd port changed on restart: $port1 -> $port2"
+lab status 2>&1 | grep -q "^sshd .* up  *127.0.0.1:$port1 " || t_fail "status: sshd not on $port1"
 pane_script "$T_TMP/s3" "$LAB_BIN -d $LAB_DIR connect vm1"
 tmux_start "$T_TMP/s3"
 tmux_wait 'vm1 login:'
@@ -173,7 +213,7 @@ tmux_wait '^42'
 tmux_ send-keys Enter '~.'
 [ "$(pane_rc)" = 0 ] || t_fail "connect after recovery"
 tmux_stop
-t_pass "hvsim killed: up rebooted it (new key, TPM reset, attested, VMs bound again), connect works"
+t_pass "hvsim killed: up rebooted it (new key, TPM reset, attested, VMs bound again); sshd killed: back on port $port1; connect works"
 
 # ---- down -----------------------------------------------------------------
 lab status >/dev/null 2>&1 || t_fail "status before down"
