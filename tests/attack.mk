@@ -13,3 +13,9 @@ dist_check_SCRIPTS += tests/integration/attack-relay.sh \
 	tests/integration/nothing-lost.sh tests/integration/attack-lib.sh
 
 EXTRA_DIST += docs/attacks.md
+
+# docs/attacks.md's results table, generated from attack-relay.sh's output
+# (build-aux/attacks-table; issue 18 item 13)
+TESTS += tests/integration/attacks-table.sh
+dist_check_SCRIPTS += tests/integration/attacks-table.sh
+EXTRA_DIST += build-aux/attacks-table
