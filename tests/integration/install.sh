@@ -12,7 +12,9 @@
 command -v make >/dev/null 2>&1 || t_skip "no make"
 
 D=$T_TMP/dest
-eval "$(make -s --no-print-directory -C "$top_builddir" sc-print-dirs)"
+# a make of our own, not a sub-make of `make check` (its jobserver, -j)
+unset MAKEFLAGS MFLAGS MAKELEVEL
+eval "$(make -s --no-print-directory -C "$top_builddir" sc-print-dirs | grep '^bindir=')"
 [ -n "$sysconfdir" ] && [ -n "$bindir" ] || t_fail "sc-print-dirs"
 make -s -C "$top_builddir" install DESTDIR="$D" >"$T_TMP/install.log" 2>&1 ||
 	{ tail -20 "$T_TMP/install.log" >&2; t_fail "make install DESTDIR"; }
