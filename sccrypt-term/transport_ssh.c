@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -200,6 +201,42 @@ auth_cb(const char *prompt, char *buf, size_t len, int echo, int verify,
 	return 0;
 }
 
+/*
+ * Where known_hosts holds host's key, for the changed-key warning: the first
+ * line of path whose (plain) host patterns name host as ssh writes it
+ * ("host", or "[host]:port" off port 22).  0 if none: a hashed entry, whose
+ * line only ssh-keygen -F can find.
+ */
+static unsigned
+known_hosts_line(const char *path, const char *host, unsigned port)
+{
+	char name[300], line[4096];
+	unsigned n = 0, found = 0;
+	FILE *f;
+
+	if (port != 0 && port != 22)
+		snprintf(name, sizeof(name), "[%s]:%u", host, port);
+	else
+		snprintf(name, sizeof(name), "%s", host);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (found == 0 && fgets(line, sizeof(line), f) != NULL) {
+		char *p = line, *tok, *save = NULL;
+
+		n++;
+		p += strspn(p, " \t");
+		if (*p == '#' || *p == '@' || *p == '|')
+			continue;
+		p[strcspn(p, " \t\r\n")] = '\0';
+		for (tok = strtok_r(p, ",", &save); tok != NULL;
+		    tok = strtok_r(NULL, ",", &save))
+			if (strcasecmp(tok, name) == 0)
+				found = n;
+	}
+	fclose(f);
+	return found;
+}
+
 static int
 check_host_key(ssh_session s, const struct ssh_opts *o, const char *host,
     char *msg, size_t msgsz)
@@ -224,16 +261,29 @@ check_host_key(ssh_session s, const struct ssh_opts *o, const char *host,
 	case SSH_KNOWN_HOSTS_OK:
 		r = 0;
 		break;
-	case SSH_KNOWN_HOSTS_CHANGED:
+	case SSH_KNOWN_HOSTS_CHANGED: {
+		/* the file libssh read (-o, -F's UserKnownHostsFile or the
+		 * default), and the line there */
+		char *khf = NULL, where[64] = "";
+		unsigned port = 0, ln;
+
+		if (ssh_options_get(s, SSH_OPTIONS_KNOWNHOSTS, &khf) != SSH_OK)
+			khf = NULL;
+		(void)ssh_options_get_port(s, &port);
+		if (khf != NULL && (ln = known_hosts_line(khf, host, port)) > 0)
+			snprintf(where, sizeof(where), ", line %u", ln);
 		snprintf(msg, msgsz,
 		    "WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! "
 		    "Someone could be eavesdropping on you right now "
 		    "(man-in-the-middle attack)! The %s host key for %s is now "
 		    "%s. Host key verification failed: the key known for it is "
-		    "in %s (remove it with ssh-keygen -R if the change is "
+		    "in %s%s (remove it with ssh-keygen -R if the change is "
 		    "expected).", type ? type : "?", host, fp ? fp : "?",
-		    o->known_hosts ? o->known_hosts : "~/.ssh/known_hosts");
+		    khf != NULL ? khf : o->known_hosts ? o->known_hosts :
+		    "~/.ssh/known_hosts", where);
+		ssh_string_free_char(khf);
 		break;
+	}
 	case SSH_KNOWN_HOSTS_OTHER:
 		snprintf(msg, msgsz,
 		    "WARNING: the host key for %s is of another type than the "

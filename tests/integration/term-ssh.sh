@@ -96,15 +96,24 @@ set -e
 grep -q "Host key verification failed" "$T_TMP/err" || t_fail "unknown host key: message"
 t_pass "unknown host key refused (exit 4)"
 
-# 6. a changed host key: loud refusal
+# 6. a changed host key: loud refusal, naming the known_hosts file and the
+#    line of the old key (issue 18 item 7), from -o and from -F's config
 ssh-keygen -q -t ed25519 -N '' -f "$T_TMP/other_host_key"
-printf '[127.0.0.1]:%s %s\n' "$SSHD_PORT" "$(cut -d' ' -f1,2 "$T_TMP/other_host_key.pub")" >"$T_TMP/bad_known_hosts"
-set +e
-$TERM_BIN -p $SSHD_PORT -i "$T_TMP/id_user" -F /dev/null \
-	-o UserKnownHostsFile="$T_TMP/bad_known_hosts" --host $PEER_HOST \
-	$SSH_USER@127.0.0.1 $VM </dev/null >"$T_TMP/out" 2>"$T_TMP/err"
-rc=$?
-set -e
-[ "$rc" = 4 ] || { cat "$T_TMP/err" >&2; t_fail "changed host key: exit $rc"; }
-grep -q "REMOTE HOST IDENTIFICATION HAS CHANGED" "$T_TMP/err" || t_fail "changed host key: message"
-t_pass "changed host key refused loudly (exit 4)"
+{ echo "# known hosts"
+  printf '[127.0.0.1]:1 %s\n' "$(cut -d' ' -f1,2 "$T_TMP/other_host_key.pub")"
+  printf 'other.test,[127.0.0.1]:%s %s\n' "$SSHD_PORT" "$(cut -d' ' -f1,2 "$T_TMP/other_host_key.pub")"
+} >"$T_TMP/bad_known_hosts"
+printf 'Host 127.0.0.1\n\tUserKnownHostsFile %s\n' "$T_TMP/bad_known_hosts" >"$T_TMP/ssh_config_kh"
+for how in "-F /dev/null -o UserKnownHostsFile=$T_TMP/bad_known_hosts" "-F $T_TMP/ssh_config_kh"; do
+	set +e
+	# shellcheck disable=SC2086	# $how: options
+	$TERM_BIN -p $SSHD_PORT -i "$T_TMP/id_user" $how --host $PEER_HOST \
+		$SSH_USER@127.0.0.1 $VM </dev/null >"$T_TMP/out" 2>"$T_TMP/err"
+	rc=$?
+	set -e
+	[ "$rc" = 4 ] || { cat "$T_TMP/err" >&2; t_fail "changed host key ($how): exit $rc"; }
+	grep -q "REMOTE HOST IDENTIFICATION HAS CHANGED" "$T_TMP/err" || t_fail "changed host key: message"
+	grep -qF "is in $T_TMP/bad_known_hosts, line 3 (remove it" "$T_TMP/err" ||
+		{ cat "$T_TMP/err" >&2; t_fail "changed host key ($how): the file and line not named"; }
+done
+t_pass "changed host key refused loudly (exit 4), the known_hosts file and line named"
