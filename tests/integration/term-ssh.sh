@@ -117,3 +117,31 @@ for how in "-F /dev/null -o UserKnownHostsFile=$T_TMP/bad_known_hosts" "-F $T_TM
 		{ cat "$T_TMP/err" >&2; t_fail "changed host key ($how): the file and line not named"; }
 done
 t_pass "changed host key refused loudly (exit 4), the known_hosts file and line named"
+
+# 7. accept-new: the new key is added, said as ssh says it (no function name
+#    of ours in front: issue 18 item 7)
+: >"$T_TMP/new_known_hosts"
+set +e
+$TERM_BIN -p $SSHD_PORT -i "$T_TMP/id_user" -F /dev/null \
+	-o UserKnownHostsFile="$T_TMP/new_known_hosts" -o StrictHostKeyChecking=accept-new \
+	--host $PEER_HOST $SSH_USER@127.0.0.1 $VM </dev/null >"$T_TMP/out" 2>"$T_TMP/err"
+rc=$?
+set -e
+[ "$rc" = 0 ] || { cat "$T_TMP/err" >&2; t_fail "accept-new: exit $rc"; }
+grep -q "^Warning: Permanently added '127.0.0.1' (ssh-ed25519) to the list of known hosts" "$T_TMP/err" ||
+	{ cat "$T_TMP/err" >&2; t_fail "accept-new: not said as ssh says it"; }
+[ -s "$T_TMP/new_known_hosts" ] || t_fail "accept-new: known_hosts not written"
+t_pass "accept-new: 'Warning: Permanently added ...' as ssh says it, key stored"
+
+# 8. by address without -H: the certificate names the host, the refusal says
+#    to name it with -H
+set +e
+$TERM_BIN -p $SSHD_PORT -i "$T_TMP/id_user" -F /dev/null \
+	-o UserKnownHostsFile="$T_TMP/known_hosts" -o StrictHostKeyChecking=yes \
+	$SSH_USER@127.0.0.1 $VM </dev/null >"$T_TMP/out" 2>"$T_TMP/err"
+rc=$?
+set -e
+[ "$rc" = 4 ] || { cat "$T_TMP/err" >&2; t_fail "by address: exit $rc"; }
+grep -q "it names \"$PEER_HOST\", you are connecting to \"127.0.0.1\".*connecting by address? name the host the certificate is for with -H (--host)" "$T_TMP/err" ||
+	{ cat "$T_TMP/err" >&2; t_fail "by address: no -H hint"; }
+t_pass "by address without -H: refused (exit 4) with the hint to use -H"
