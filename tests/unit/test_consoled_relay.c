@@ -99,11 +99,9 @@ feed(struct sc_cd_client *c)
 		if (k == 0)
 			return;
 		k = SC_MIN(k, wire_len);
-		memcpy(c->in + c->in_len, wire, k);
-		c->in_len += k;
+		sc_cd_client_input(&cd, c, wire, k);
 		memmove(wire, wire + k, wire_len - k);
 		wire_len -= k;
-		sc_cd_client_input(&cd, c, k);
 	}
 }
 
