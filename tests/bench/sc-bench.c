@@ -889,6 +889,13 @@ ls_start(struct lsess *s, enum ls_goal goal)
 				dup2(null, 2);
 		}
 		signal(SIGPIPE, SIG_DFL);
+		if (L.raw) {
+			/* As sshd runs it for `ssh host xenconsole VM`: auto mode. */
+			char soc[16 + SC_VMNAME_MAX];
+			snprintf(soc, sizeof(soc), "xenconsole %s", s->vm);
+			setenv("SSH_ORIGINAL_COMMAND", soc, 1);
+			execl(L.shim, L.shim, "-f", L.conf, (char *)NULL);
+		}
 		execl(L.shim, L.shim, "-f", L.conf, s->vm, (char *)NULL);
 		_exit(127);
 	}
