@@ -3,7 +3,7 @@
  * state machine between a client's byte stream and the hypervisor ops.
  *
  * The core does no polling of its own: the daemon (daemon.c) reads client
- * sockets into c->in and calls sc_cd_client_input(), writes c->out when
+ * sockets and hands the bytes to sc_cd_client_input(), writes c->out when
  * the socket is writable, feeds backend events to sc_cd_events(), and calls
  * sc_cd_service()/sc_cd_tick() every loop.  Unit tests and the fuzzer drive
  * the same functions with a fake backend.
@@ -26,6 +26,10 @@
  * conf->client_buffer bytes of output.  When a bound is reached the core
  * stops reading (the client, or the hv for that session) instead of
  * growing; a client that leaves output unread for stall_timeout is dropped.
+ * The three buffers are allocated on demand, grow by doubling from
+ * SC_CD_BUF_MIN up to their bound, and are freed when they empty while
+ * larger than SC_CD_BUF_KEEP (the output buffer only once no more output is
+ * waiting), so an idle session holds at most a few hundred bytes of them.
  */
 #ifndef SC_CONSOLED_H
 #define SC_CONSOLED_H
@@ -45,6 +49,8 @@
 
 #define SC_CD_IN_MAX		16384
 #define SC_CD_PEND_MAX		16384
+#define SC_CD_BUF_MIN		256	/* first allocation of a client buffer */
+#define SC_CD_BUF_KEEP		1024	/* an empty buffer up to this size is kept */
 #define SC_CD_CTRL_RESERVE	4096	/* output room kept for control frames */
 #define SC_CD_FLUSH_TIMEOUT_MS	5000	/* closing clients: time to take the last bytes */
 #define SC_CD_OUTPUT_ROUNDS	4	/* OUTPUT ops per client per service pass */
@@ -85,11 +91,11 @@ struct sc_cd_client {
 	uint32_t	session;		/* hv session id, 0 = none */
 	uint64_t	id;			/* for logs */
 
-	uint8_t		in[SC_CD_IN_MAX];
-	size_t		in_len;
+	uint8_t		*in;			/* in_cap bytes, NULL if 0 */
+	size_t		in_len, in_cap;
 	struct sc_frame_decoder dec;
-	uint8_t		pend[SC_CD_PEND_MAX];	/* INPUT item stream not yet consumed */
-	size_t		pend_len;
+	uint8_t		*pend;			/* INPUT item stream not yet consumed */
+	size_t		pend_len, pend_cap;
 	bool		input_blocked;		/* hv ring full: wait for INPUT_SPACE */
 	uint8_t		*protect_blob;		/* PROTECT waiting for the hv's check */
 	size_t		protect_len;
@@ -98,8 +104,9 @@ struct sc_cd_client {
 	unsigned	nprotect;		/* PROTECTs on this connection */
 	bool		finishing;		/* BYE or EOF seen: deliver pend, then close */
 
-	uint8_t		*outmem;
+	uint8_t		*outmem;		/* out.size bytes, NULL if 0 */
 	struct sc_buf	out;			/* encoded bytes for the client */
+	size_t		out_max;		/* bound of out.size: client_buffer */
 	bool		want_output;		/* the hv has output for this session */
 	bool		hv_closed;		/* hv ended the session: drain, then BYE */
 
@@ -211,8 +218,12 @@ unsigned sc_cd_policy_changed(struct sc_cd *cd);
 struct sc_cd_client *sc_cd_client_new(struct sc_cd *cd, int fd, uid_t uid, pid_t pid);
 /* Free a client marked dead (does not close fd: the daemon owns it). */
 void	sc_cd_client_free(struct sc_cd *cd, struct sc_cd_client *c);
-/* n_new bytes were appended to c->in: process them. */
-void	sc_cd_client_input(struct sc_cd *cd, struct sc_cd_client *c, size_t n_new);
+/*
+ * The client sent p[0..n) (n at most sc_cd_client_read_budget()): queue
+ * and process them.  A client whose buffer cannot be allocated is closed.
+ */
+void	sc_cd_client_input(struct sc_cd *cd, struct sc_cd_client *c,
+	    const uint8_t *p, size_t n);
 /* The client sent EOF or its socket failed. */
 void	sc_cd_client_eof(struct sc_cd *cd, struct sc_cd_client *c);
 /* n bytes of c->out were written. */

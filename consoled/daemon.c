@@ -182,6 +182,8 @@ client_write(struct sc_cd *cd, struct sc_cd_client *c)
 static void
 client_io(struct sc_cd *cd, struct sc_cd_client *c, uint32_t revents)
 {
+	/* One read buffer for all clients: the core keeps only what it must. */
+	static uint8_t rdbuf[SC_CD_IN_MAX];
 	size_t budget;
 	ssize_t r;
 
@@ -202,10 +204,9 @@ client_io(struct sc_cd *cd, struct sc_cd_client *c, uint32_t revents)
 				sc_cd_client_eof(cd, c);
 			return;
 		}
-		r = recv(c->fd, c->in + c->in_len, budget, MSG_DONTWAIT);
+		r = recv(c->fd, rdbuf, SC_MIN(budget, sizeof(rdbuf)), MSG_DONTWAIT);
 		if (r > 0) {
-			c->in_len += (size_t)r;
-			sc_cd_client_input(cd, c, (size_t)r);
+			sc_cd_client_input(cd, c, rdbuf, (size_t)r);
 		} else if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK &&
 		    errno != EINTR)) {
 			sc_cd_client_eof(cd, c);

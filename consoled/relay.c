@@ -307,21 +307,92 @@ bk_call(struct sc_cd *cd, uint16_t op, uint32_t domid, uint32_t session,
 	return 0;
 }
 
+/*
+ * Make *mem (*cap bytes, *len in use) hold need bytes: double from
+ * SC_CD_BUF_MIN, at most max.  0, SC_ERR_NOSPACE or SC_ERR_ALLOC.
+ */
+static int
+buf_grow(uint8_t **mem, size_t *cap, size_t need, size_t max)
+{
+	size_t n = *cap ? *cap : SC_CD_BUF_MIN;
+	uint8_t *p;
+
+	if (need <= *cap)
+		return 0;
+	if (need > max)
+		return SC_ERR_NOSPACE;
+	while (n < need)
+		n *= 2;
+	n = SC_MIN(n, max);
+	if ((p = realloc(*mem, n)) == NULL)
+		return SC_ERR_ALLOC;
+	*mem = p;
+	*cap = n;
+	return 0;
+}
+
+/* An emptied buffer larger than SC_CD_BUF_KEEP is freed. */
+static void
+buf_shrink(uint8_t **mem, size_t *cap, size_t len)
+{
+	if (len == 0 && *cap > SC_CD_BUF_KEEP) {
+		free(*mem);
+		*mem = NULL;
+		*cap = 0;
+	}
+}
+
+/* Room for output: up to the bound, whatever is allocated now. */
 static size_t
 out_room(struct sc_cd_client *c)
 {
 	if (c->out.off > 0 && sc_buf_room(&c->out) < c->out.size / 2)
 		sc_buf_compact(&c->out);
-	return c->out.size - sc_buf_avail(&c->out);
+	return c->out_max - sc_buf_avail(&c->out);
+}
+
+/* Let c->out take n more bytes (within out_max): 0 or a negative code. */
+static int
+out_reserve(struct sc_cd_client *c, size_t n)
+{
+	size_t avail = sc_buf_avail(&c->out), cap = c->out.size;
+	int r;
+
+	if (sc_buf_room(&c->out) >= n)
+		return 0;
+	if (c->out.off > 0)
+		sc_buf_compact(&c->out);
+	if (sc_buf_room(&c->out) >= n)
+		return 0;
+	if ((r = buf_grow(&c->outmem, &cap, avail + n, c->out_max)) != 0)
+		return r;
+	c->out.data = c->outmem;
+	c->out.size = cap;
+	return 0;
+}
+
+/* The output buffer emptied: free it if it is large and nothing waits. */
+static void
+out_idle(struct sc_cd_client *c)
+{
+	if (c->want_output || (c->state == SC_CD_RAW && c->dom != NULL &&
+	    c->dom->raw_want))
+		return;
+	buf_shrink(&c->outmem, &c->out.size, 0);
+	if (c->outmem == NULL)
+		sc_buf_init(&c->out, NULL, 0);
 }
 
 static int
 out_put(struct sc_cd *cd, struct sc_cd_client *c, const void *p, size_t n)
 {
+	int r;
+
 	touch(cd, c);
 	if (out_room(c) < n)
 		return SC_ERR_NOSPACE;
-	sc_buf_compact(&c->out);
+	if ((r = out_reserve(c, n)) != 0)
+		return r;
 	return sc_buf_put_bytes(&c->out, p, n);
 }
 
@@ -336,10 +407,10 @@ emit_frame(struct sc_cd *cd, struct sc_cd_client *c, uint8_t type,
 	int r;
 
 	touch(cd, c);
-	(void)out_room(c);
-	if (sc_buf_room(&c->out) < SC_FRAME_ENC_MAX_BINARY)
-		sc_buf_compact(&c->out);
-	if ((r = sc_frame_encode(&c->out, c->encoding, type, body, len)) < 0) {
+	/* Room for the worst case of either encoding (bounded by out_max). */
+	if ((r = out_reserve(c, SC_MIN(2 * (len + 8) + 8,
+	    (size_t)SC_FRAME_ENC_MAX_BINARY))) == SC_ERR_ALLOC ||
+	    (r = sc_frame_encode(&c->out, c->encoding, type, body, len)) < 0) {
 		sc_warn("client %llu: output buffer full; dropped",
 		    (unsigned long long)c->id);
 		set_dead(cd, c);
@@ -795,7 +866,8 @@ send_hello(struct sc_cd *cd, struct sc_cd_client *c, uint32_t history)
 		return;
 	}
 	reply(cd, c, SC_CTL_OK, SC_CTL_MODE_FRAMED, NULL);
-	if (sc_frame_put_magic(&c->out, c->encoding) < 0 ||
+	if (out_reserve(c, 16) < 0 ||
+	    sc_frame_put_magic(&c->out, c->encoding) < 0 ||
 	    emit_frame(cd, c, SC_FRAME_HELLO, mem, b.len) < 0) {
 		set_dead(cd, c);
 		return;
@@ -1059,6 +1131,7 @@ flush_input(struct sc_cd *cd, struct sc_cd_client *c)
 		}
 		memmove(c->pend, c->pend + resp.arg, c->pend_len - resp.arg);
 		c->pend_len -= resp.arg;
+		buf_shrink(&c->pend, &c->pend_cap, c->pend_len);
 		if (resp.arg < n) {
 			c->input_blocked = true;
 			c->retry_at = now_ms(cd) + RETRY_MS;
@@ -1213,6 +1286,11 @@ handle_frame(struct sc_cd *cd, struct sc_cd_client *c, const struct sc_frame *f)
 			protocol_error(cd, c, SC_ERR_TOOLONG, "record has a bad size");
 			return;
 		}
+		if (buf_grow(&c->pend, &c->pend_cap, c->pend_len + 2 + f->len,
+		    SC_CD_PEND_MAX) != 0) {
+			protocol_error(cd, c, SC_ERR_ALLOC, "out of memory");
+			return;
+		}
 		c->pend[c->pend_len] = (uint8_t)(f->len & 0xff);
 		c->pend[c->pend_len + 1] = (uint8_t)(f->len >> 8);
 		memcpy(c->pend + c->pend_len + 2, f->body, f->len);
@@ -1245,6 +1323,18 @@ finish_input_pending(struct sc_cd_client *c)
 	return c->finishing;
 }
 
+/* Drop the first n bytes of c->in. */
+static void
+in_consume(struct sc_cd_client *c, size_t n)
+{
+	if (n == 0)
+		return;
+	if (n < c->in_len)
+		memmove(c->in, c->in + n, c->in_len - n);
+	c->in_len -= n;
+	buf_shrink(&c->in, &c->in_cap, c->in_len);
+}
+
 static void
 process_frames(struct sc_cd *cd, struct sc_cd_client *c)
 {
@@ -1270,8 +1360,7 @@ process_frames(struct sc_cd *cd, struct sc_cd_client *c)
 		if (c->finishing)
 			off = c->in_len;	/* nothing after BYE counts */
 	}
-	memmove(c->in, c->in + off, c->in_len - off);
-	c->in_len -= off;
+	in_consume(c, off);
 }
 
 static void
@@ -1279,10 +1368,16 @@ process_raw(struct sc_cd *cd, struct sc_cd_client *c)
 {
 	size_t n = SC_MIN(c->in_len, SC_CD_PEND_MAX - c->pend_len);
 
+	if (n == 0)
+		return;
+	if (buf_grow(&c->pend, &c->pend_cap, c->pend_len + n, SC_CD_PEND_MAX) != 0) {
+		sc_warn("client %llu: out of memory", (unsigned long long)c->id);
+		client_close(cd, c, false);
+		return;
+	}
 	memcpy(c->pend + c->pend_len, c->in, n);
 	c->pend_len += n;
-	memmove(c->in, c->in + n, c->in_len - n);
-	c->in_len -= n;
+	in_consume(c, n);
 }
 
 /* ---- hv -> client -------------------------------------------------------- */
@@ -1502,12 +1597,9 @@ sc_cd_client_new(struct sc_cd *cd, int fd, uid_t uid, pid_t pid)
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
-	if ((c->outmem = malloc(cd->conf->client_buffer)) == NULL) {
-		free(c);
-		return NULL;
-	}
 	c->hidx = SC_CD_NO_HEAP;
-	sc_buf_init(&c->out, c->outmem, cd->conf->client_buffer);
+	sc_buf_init(&c->out, NULL, 0);	/* allocated on demand */
+	c->out_max = cd->conf->client_buffer;
 	c->fd = fd;
 	c->peer_uid = c->uid = uid;
 	c->peer_pid = pid;
@@ -1548,6 +1640,8 @@ sc_cd_client_free(struct sc_cd *cd, struct sc_cd_client *c)
 	cd->stats.clients_closed++;
 	protect_drop(c);
 	free(c->outmem);
+	free(c->in);
+	free(c->pend);
 	free(c);
 }
 
@@ -1567,7 +1661,7 @@ progress(struct sc_cd *cd, struct sc_cd_client *c)
 		return false;
 	touch(cd, c);
 	if (c->state == SC_CD_REQ) {
-		nl = memchr(c->in, '\n', c->in_len);
+		nl = c->in_len ? memchr(c->in, '\n', c->in_len) : NULL;
 		if (nl == NULL) {
 			if (c->in_len >= SC_CTL_LINE_MAX)
 				reply(cd, c, SC_CTL_E_USAGE, 0, "request too long");
@@ -1575,8 +1669,7 @@ progress(struct sc_cd *cd, struct sc_cd_client *c)
 		}
 		len = (size_t)((uint8_t *)nl - c->in) + 1;
 		handle_request(cd, c, (const char *)c->in, len);
-		memmove(c->in, c->in + len, c->in_len - len);
-		c->in_len -= len;
+		in_consume(c, len);
 	}
 	switch (c->state) {
 	case SC_CD_FRAMED:
@@ -1609,16 +1702,30 @@ progress(struct sc_cd *cd, struct sc_cd_client *c)
 		    c->in_len > 0 && c->pend_len < SC_CD_PEND_MAX;
 		break;
 	case SC_CD_CLOSING:
-		c->in_len = 0;
+		in_consume(c, c->in_len);
 		break;
 	}
 	return again;
 }
 
 void
-sc_cd_client_input(struct sc_cd *cd, struct sc_cd_client *c, size_t n_new)
+sc_cd_client_input(struct sc_cd *cd, struct sc_cd_client *c,
+    const uint8_t *p, size_t n)
 {
-	c->tokens -= (double)n_new;
+	c->tokens -= (double)n;
+	if (c->dead || c->state == SC_CD_CLOSING || n == 0) {
+		touch(cd, c);
+		return;		/* read only to see EOF */
+	}
+	if (buf_grow(&c->in, &c->in_cap, c->in_len + n, SC_CD_IN_MAX) != 0) {
+		sc_warn("client %llu: cannot take its input (out of memory or over "
+		    "the bound); closed", (unsigned long long)c->id);
+		client_close(cd, c, false);
+		touch(cd, c);
+		return;
+	}
+	memcpy(c->in + c->in_len, p, n);
+	c->in_len += n;
 	if (progress(cd, c))
 		make_ready(cd, c);
 	touch(cd, c);
@@ -1660,6 +1767,7 @@ sc_cd_client_wrote(struct sc_cd *cd, struct sc_cd_client *c, size_t n)
 		c->out.off = c->out.len;
 	if (sc_buf_avail(&c->out) == 0) {
 		sc_buf_reset(&c->out);
+		out_idle(c);
 		c->stall_since = 0;
 		if (c->state == SC_CD_CLOSING)
 			set_dead(cd, c);

@@ -90,7 +90,7 @@ sess_find(const struct sc_hv_domain *d, uint32_t id)
 	if (id == 0)
 		return -1;
 	for (i = 0; i < SC_HV_MAX_SESSIONS; i++)
-		if (d->sess[i].state != SC_HV_SESS_FREE && d->sess[i].id == id)
+		if (d->sess[i] != NULL && d->sess[i]->id == id)
 			return i;
 	return -1;
 }
@@ -173,7 +173,7 @@ dom_floor(const struct sc_hv_domain *d)
 
 	if (d->writer < 0)
 		return UINT64_MAX;
-	s = &d->sess[d->writer];
+	s = d->sess[d->writer];
 	f = s->out_pos;
 	if (s->replay_active && s->replay_pos < f)
 		f = s->replay_pos;
@@ -330,7 +330,7 @@ writer_detach(struct sc_hv_domain *d)
 	if (d->writer < 0)
 		return;
 	d->detached = true;
-	d->detach_pos = d->sess[d->writer].out_pos;
+	d->detach_pos = d->sess[d->writer]->out_pos;
 	d->writer = -1;
 }
 
@@ -338,15 +338,50 @@ writer_detach(struct sc_hv_domain *d)
 static void
 sess_free(struct sc_hv *hv, struct sc_hv_domain *d, int idx, bool event)
 {
-	struct sc_hv_session *s = &d->sess[idx];
+	struct sc_hv_session *s = d->sess[idx];
 	uint32_t id = s->id;
 
 	if (d->writer == idx)
 		writer_detach(d);
 	sc_record_wipe(&s->rl);
-	hv->cp->memzero(s, sizeof(*s));
+	hv->cp->memzero(s, sizeof(*s));	/* state FREE */
+	s->next_free = hv->pool_free;
+	hv->pool_free = s;
+	hv->pool_free_count++;
+	d->sess[idx] = NULL;
+	if (--d->nsess == 0)
+		hv->busy_domains--;
 	if (event)
 		ev(hv, d, id, SC_EV_SESSION_CLOSED);
+}
+
+/*
+ * May d take one more session from the pool?  One entry stays free for
+ * every domain slot that holds no session (other than d), so a domain's
+ * first session is never refused because other domains took the pool.
+ */
+static bool
+pool_can_take(const struct sc_hv *hv, const struct sc_hv_domain *d)
+{
+	unsigned reserved = hv->max_domains - hv->busy_domains -
+	    (d->nsess == 0 ? 1 : 0);
+
+	return hv->pool_free_count > reserved;
+}
+
+/* Give d's empty slot idx a zeroed session from the pool (pool_can_take). */
+static struct sc_hv_session *
+sess_take(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
+{
+	struct sc_hv_session *s = hv->pool_free;
+
+	hv->pool_free = s->next_free;
+	hv->pool_free_count--;
+	s->next_free = NULL;
+	d->sess[idx] = s;
+	if (d->nsess++ == 0)
+		hv->busy_domains++;
+	return s;
 }
 
 /*
@@ -358,9 +393,9 @@ static void
 sess_begin_close(struct sc_hv *hv, struct sc_hv_domain *d, int idx,
     uint8_t reason, const char *text)
 {
-	struct sc_hv_session *s = &d->sess[idx];
+	struct sc_hv_session *s = d->sess[idx];
 
-	if (s->state != SC_HV_SESS_OPEN)
+	if (s == NULL || s->state != SC_HV_SESS_OPEN)
 		return;
 	if (sess_queue_close(hv, s, reason, text) != 0) {
 		sess_free(hv, d, idx, true);
@@ -462,7 +497,7 @@ dom_pump(struct sc_hv *hv, struct sc_hv_domain *d, size_t *moved)
 static bool
 sess_has_output(const struct sc_hv_domain *d, const struct sc_hv_session *s)
 {
-	if (s->state == SC_HV_SESS_FREE)
+	if (s == NULL || s->state == SC_HV_SESS_FREE)
 		return false;
 	if (s->ctrlq_len > 0 || s->state == SC_HV_SESS_CLOSING)
 		return true;
@@ -472,7 +507,7 @@ sess_has_output(const struct sc_hv_domain *d, const struct sc_hv_session *s)
 static bool
 sess_ready(const struct sc_hv_domain *d, int idx)
 {
-	const struct sc_hv_session *s = &d->sess[idx];
+	const struct sc_hv_session *s = d->sess[idx];
 
 	if (SC_HV_CTRLQ_SIZE - s->ctrlq_len < SC_HV_CTRL_RESERVE)
 		return false;
@@ -504,23 +539,51 @@ dom_maybe_unblock(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
 /* ------------------------------------------------------------------ */
 /* Init, domains                                                       */
 
-size_t
-sc_hv_size(unsigned max_domains)
+/* The pool's entries, after dom[], aligned for a session. */
+static size_t
+pool_offset(unsigned max_domains)
 {
+	size_t a = _Alignof(struct sc_hv_session);
+	size_t off = sizeof(struct sc_hv) +
+	    (size_t)max_domains * sizeof(struct sc_hv_domain);
+
+	return (off + a - 1) / a * a;
+}
+
+/* The pool size asked for (0 = the default), or 0 if out of range. */
+static unsigned
+pool_sessions(unsigned max_domains, unsigned max_sessions)
+{
+	unsigned most = max_domains * SC_HV_MAX_SESSIONS;
+
+	if (max_sessions == 0)
+		return SC_MIN(max_domains + SC_HV_SESSIONS_SPARE, most);
+	if (max_sessions < max_domains || max_sessions > most)
+		return 0;
+	return max_sessions;
+}
+
+size_t
+sc_hv_size(unsigned max_domains, unsigned max_sessions)
+{
+	unsigned n;
+
 	if (max_domains == 0 || max_domains > SC_HV_DOMAINS_LIMIT)
 		return 0;
-	return sizeof(struct sc_hv) +
-	    (size_t)max_domains * sizeof(struct sc_hv_domain);
+	if ((n = pool_sessions(max_domains, max_sessions)) == 0)
+		return 0;
+	return pool_offset(max_domains) +
+	    (size_t)n * sizeof(struct sc_hv_session);
 }
 
 int
 sc_hv_init(struct sc_hv *hv, const struct sc_crypto *cp,
     const struct sc_hv_platform *pf, const uint8_t sk[SC_KEY_LEN],
     uint32_t pcr_index, uint8_t *arena, size_t arena_len,
-    unsigned max_domains)
+    unsigned max_domains, unsigned max_sessions)
 {
 	const struct sc_noise_pattern *pat;
-	size_t size = sc_hv_size(max_domains);
+	size_t size = sc_hv_size(max_domains, max_sessions);
 	unsigned i;
 	int r;
 
@@ -545,6 +608,14 @@ sc_hv_init(struct sc_hv *hv, const struct sc_crypto *cp,
 	}
 	for (i = 0; i < hv->max_domains; i++)
 		hv->dom[i].writer = -1;
+	hv->max_sessions = pool_sessions(max_domains, max_sessions);
+	hv->pool = (struct sc_hv_session *)(void *)((uint8_t *)hv +
+	    pool_offset(max_domains));
+	for (i = hv->max_sessions; i-- > 0;) {
+		hv->pool[i].next_free = hv->pool_free;
+		hv->pool_free = &hv->pool[i];
+	}
+	hv->pool_free_count = hv->max_sessions;
 	return 0;
 }
 
@@ -560,7 +631,7 @@ dom_clear(struct sc_hv *hv, struct sc_hv_domain *d)
 	int i;
 
 	for (i = 0; i < SC_HV_MAX_SESSIONS; i++)
-		if (d->sess[i].state != SC_HV_SESS_FREE)
+		if (d->sess[i] != NULL)
 			sess_free(hv, d, i, false);
 	if (d->hist != NULL)
 		hv->cp->memzero(d->hist, d->hist_max);
@@ -580,7 +651,7 @@ sc_hv_wipe(struct sc_hv *hv)
 		if (hv->dom[i].used)
 			dom_clear(hv, &hv->dom[i]);
 	sc_noise_hs_wipe(&hv->hs);
-	cp->memzero(hv, sc_hv_size(hv->max_domains));
+	cp->memzero(hv, sc_hv_size(hv->max_domains, hv->max_sessions));
 }
 
 /* First fit in the arena, between the extents of the domains in use. */
@@ -691,7 +762,7 @@ sc_hv_domain_remove(struct sc_hv *hv, uint32_t domid)
 	if (d == NULL)
 		return SC_ERR_NOTFOUND;
 	for (i = 0; i < SC_HV_MAX_SESSIONS; i++)
-		if (d->sess[i].state != SC_HV_SESS_FREE)
+		if (d->sess[i] != NULL)
 			sess_free(hv, d, i, true);
 	ev(hv, d, 0, SC_EV_DOMAIN_GONE);
 	dom_clear(hv, d);
@@ -743,10 +814,10 @@ sc_hv_guest_event(struct sc_hv *hv, uint32_t domid)
 		 * dom0 would otherwise be woken as often.
 		 */
 		for (i = 0; i < SC_HV_MAX_SESSIONS; i++)
-			if (d->sess[i].state == SC_HV_SESS_OPEN &&
-			    !d->sess[i].out_evented &&
-			    sess_has_output(d, &d->sess[i])) {
-				d->sess[i].out_evented = true;
+			if ((d->sess[i] != NULL && d->sess[i]->state == SC_HV_SESS_OPEN) &&
+			    !d->sess[i]->out_evented &&
+			    sess_has_output(d, d->sess[i])) {
+				d->sess[i]->out_evented = true;
 				events |= SC_EV_OUTPUT;
 			}
 	} else {
@@ -870,7 +941,7 @@ op_status(struct sc_hv *hv, struct op_ctx *o)
 	if ((d = dom_find(hv, o->h.domid)) == NULL)
 		return SC_ERR_NOTFOUND;
 	for (i = 0; i < SC_HV_MAX_SESSIONS; i++)
-		if (d->sess[i].state == SC_HV_SESS_OPEN)
+		if ((d->sess[i] != NULL && d->sess[i]->state == SC_HV_SESS_OPEN))
 			sessions++;
 	/*
 	 * Only what dom0 knows anyway (flags, its own sessions, the history
@@ -952,8 +1023,8 @@ hist_needed(const struct sc_hv_domain *d)
 	int i;
 
 	for (i = 0; i < SC_HV_MAX_SESSIONS; i++) {
-		s = &d->sess[i];
-		if (s->state != SC_HV_SESS_OPEN)
+		s = d->sess[i];
+		if (s == NULL || s->state != SC_HV_SESS_OPEN)
 			continue;
 		if (s->out_pos < f)
 			f = s->out_pos;
@@ -1053,19 +1124,27 @@ acl_find(const struct sc_hv *hv, const struct sc_hv_domain *d, const uint8_t *pk
 	return found;
 }
 
+/* A session of d whose CLOSE is still queued (its slot may be reused), or -1. */
+static int
+sess_slot_closing(const struct sc_hv_domain *d)
+{
+	int i;
+
+	for (i = 0; i < SC_HV_MAX_SESSIONS; i++)
+		if (d->sess[i] != NULL && d->sess[i]->state == SC_HV_SESS_CLOSING)
+			return i;
+	return -1;
+}
+
 static int
 sess_slot(const struct sc_hv_domain *d, bool reclaim)
 {
 	int i;
 
 	for (i = 0; i < SC_HV_MAX_SESSIONS; i++)
-		if (d->sess[i].state == SC_HV_SESS_FREE)
+		if (d->sess[i] == NULL)
 			return i;
-	if (reclaim)
-		for (i = 0; i < SC_HV_MAX_SESSIONS; i++)
-			if (d->sess[i].state == SC_HV_SESS_CLOSING)
-				return i;
-	return -1;
+	return reclaim ? sess_slot_closing(d) : -1;
 }
 
 static void
@@ -1116,8 +1195,12 @@ op_open(struct sc_hv *hv, struct op_ctx *o)
 	for (i = 0; i < d->seen_count; i++)
 		if (hv->cp->memcmp_ct(d->seen[i], o->p, SC_KEY_LEN) == 0)
 			return SC_ERR_DECRYPT;
-	if (sess_slot(d, true) < 0)
+	if ((slot = sess_slot(d, true)) < 0)
 		return SC_ERR_LIMIT;
+	/* A free slot needs a pool entry; a reclaimed CLOSING one brings its own. */
+	if (d->sess[slot] == NULL && !pool_can_take(hv, d) &&
+	    (slot = sess_slot_closing(d)) < 0)
+		return SC_ERR_ALLOC;
 
 	sc_buf_init(&b, prologue, sizeof(prologue));
 	if ((r = sc_buf_put_bytes(&b, SC_PROTOCOL_ID, SC_PROTOCOL_ID_LEN)) != 0 ||
@@ -1177,12 +1260,14 @@ op_open(struct sc_hv *hv, struct op_ctx *o)
 
 	/* Committed: the session exists from here on. */
 	slot = sess_slot(d, false);
-	if (slot < 0) {
-		slot = sess_slot(d, true);
-		sess_free(hv, d, slot, false);	/* its end was already signalled */
+	if (slot < 0 || !pool_can_take(hv, d)) {
+		/* Checked above: a CLOSING session of d makes room. */
+		i = (unsigned)sess_slot_closing(d);
+		sess_free(hv, d, (int)i, false);	/* its end was already signalled */
+		if (slot < 0)
+			slot = (int)i;
 	}
-	s = &d->sess[slot];
-	sc_memset(s, 0, sizeof(*s));
+	s = sess_take(hv, d, slot);
 	s->id = hv->next_session++;
 	if (hv->next_session == 0)
 		hv->next_session = 1;
@@ -1291,7 +1376,7 @@ sess_owner_cmd(struct sc_hv *hv, struct sc_hv_domain *d, int idx,
     const uint8_t *p, size_t n)
 {
 	static const uint8_t zero[SC_KEY_LEN];
-	struct sc_hv_session *s = &d->sess[idx];
+	struct sc_hv_session *s = d->sess[idx];
 	uint8_t cmd, key[SC_KEY_LEN], flags;
 	struct sc_buf b;
 	int st = 0, k, i, r;
@@ -1362,8 +1447,8 @@ sess_owner_cmd(struct sc_hv *hv, struct sc_hv_domain *d, int idx,
 	if (!changed)
 		return 0;
 	for (i = 0; i < SC_HV_MAX_SESSIONS; i++) {
-		struct sc_hv_session *o = &d->sess[i];
-		if (o->state != SC_HV_SESS_OPEN)
+		struct sc_hv_session *o = d->sess[i];
+		if (o == NULL || o->state != SC_HV_SESS_OPEN)
 			continue;
 		if (hv->cp->memcmp_ct(o->user_pk, key, SC_KEY_LEN) == 0) {
 			if (removed) {
@@ -1391,7 +1476,7 @@ sess_owner_cmd(struct sc_hv *hv, struct sc_hv_domain *d, int idx,
 static void
 sess_confirm(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
 {
-	struct sc_hv_session *s = &d->sess[idx];
+	struct sc_hv_session *s = d->sess[idx];
 	int old = d->writer;
 
 	s->confirmed = true;
@@ -1432,7 +1517,7 @@ item_len(const struct sc_hv_session *s)
 static int
 sess_record(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
 {
-	struct sc_hv_session *s = &d->sess[idx];
+	struct sc_hv_session *s = d->sess[idx];
 	struct sc_buf pb, rb;
 	uint8_t type = 0, key;
 	size_t n;
@@ -1561,7 +1646,7 @@ op_input(struct sc_hv *hv, struct op_ctx *o)
 		return SC_ERR_NOTFOUND;
 	/* dom0's items, consumed through the buffer (item_have bounds s->item). */
 	sc_buf_init_ro(&in, o->p, o->n);
-	s = &d->sess[idx];
+	s = d->sess[idx];
 	if (s->state != SC_HV_SESS_OPEN)
 		return SC_ERR_CLOSED;
 	if (d->broken)
@@ -1613,7 +1698,7 @@ op_input(struct sc_hv *hv, struct op_ctx *o)
 		}
 		s->item_have++;
 		r = sess_record(hv, d, idx);
-		if (d->sess[idx].state != SC_HV_SESS_FREE && d->sess[idx].id == o->h.session)
+		if (d->sess[idx] != NULL && d->sess[idx]->id == o->h.session)
 			s->item_have = 0;
 		if (r != 0)
 			break;
@@ -1675,8 +1760,8 @@ announce_output(struct sc_hv *hv, struct sc_hv_domain *d, int skip)
 	int i;
 
 	for (i = 0; i < SC_HV_MAX_SESSIONS; i++) {
-		t = &d->sess[i];
-		if (i == skip || t->state != SC_HV_SESS_OPEN || t->out_evented ||
+		t = d->sess[i];
+		if (i == skip || t == NULL || t->state != SC_HV_SESS_OPEN || t->out_evented ||
 		    !sess_has_output(d, t))
 			continue;
 		t->out_evented = true;
@@ -1703,7 +1788,7 @@ op_output(struct sc_hv *hv, struct op_ctx *o)
 		return SC_ERR_NOTFOUND;
 	if ((idx = sess_find(d, o->h.session)) < 0)
 		return SC_ERR_NOTFOUND;
-	s = &d->sess[idx];
+	s = d->sess[idx];
 	s->out_evented = false;		/* dom0 is listening: the next output tells it */
 	max = o->h.arg ? SC_MIN((size_t)o->h.arg, (size_t)SC_OP_PAYLOAD_MAX) :
 	    SC_OP_PAYLOAD_MAX;

@@ -3,8 +3,8 @@
  * sessions (Noise IKpsk2 responder) and the per-domain history buffer.
  *
  * Freestanding (see compat.h): everything lives in one struct sc_hv of
- * sc_hv_size(max_domains) bytes that the platform allocates (it holds
- * secrets: user space puts it in sodium_malloc'd memory), plus one
+ * sc_hv_size(max_domains, max_sessions) bytes that the platform allocates
+ * (it holds secrets: user space puts it in sodium_malloc'd memory), plus one
  * caller-provided arena from which the per-domain history buffers are
  * carved.  No globals, no allocation, no blocking.  The core is
  * not thread-safe: the platform serialises every call on one context (hvsim
@@ -29,14 +29,22 @@
 #include "ring.h"
 
 /*
- * Domains: the platform chooses how many the context holds (sc_hv_size);
- * each slot costs sizeof(struct sc_hv_domain), about 40 KiB, most of it
- * the session buffers.  SC_HV_DOMAINS_LIMIT is the most Xen can run
- * (domids below DOMID_FIRST_RESERVED).
+ * Domains and sessions: the platform chooses how many domains the context
+ * holds and how many sessions its session pool has (sc_hv_size).  A domain
+ * slot costs sizeof(struct sc_hv_domain), about 6 KiB; a pool entry
+ * sizeof(struct sc_hv_session), about 8.5 KiB (reassembly buffer and
+ * control queue).  Sessions come from the pool, shared by all domains, at
+ * most SC_HV_MAX_SESSIONS per domain; the pool holds at least one session
+ * per domain slot and always keeps one for every domain that has none, so
+ * a domain's first session is never refused for want of pool entries.
+ * SC_HV_DOMAINS_LIMIT is the most Xen can run (domids below
+ * DOMID_FIRST_RESERVED).
  */
 #define SC_HV_DOMAINS_DEFAULT	256
 #define SC_HV_DOMAINS_LIMIT	32752
 #define SC_HV_MAX_SESSIONS	4	/* per domain: one writer + viewers */
+/* Pool entries beyond one per domain when the platform asks for the default. */
+#define SC_HV_SESSIONS_SPARE	256
 #define SC_HV_HISTORY_DEFAULT	65536	/* history buffer per domain */
 #define SC_HV_HISTORY_MIN	SC_RING_OUT_SIZE
 #define SC_HV_PUMP_MAX		SC_RING_OUT_SIZE	/* guest output moved per guest event or OUTPUT */
@@ -113,6 +121,7 @@ struct sc_hv_session {
 	/* Sealed control records, each as { len:u16le ct[len] }. */
 	uint8_t		ctrlq[SC_HV_CTRLQ_SIZE];
 	size_t		ctrlq_len;
+	struct sc_hv_session *next_free;	/* pool free list (state FREE) */
 };
 
 struct sc_hv_domain {
@@ -152,7 +161,8 @@ struct sc_hv_domain {
 	uint8_t		seen[SC_HV_SEEN_MAX][SC_KEY_LEN];
 	unsigned	seen_next, seen_count;
 	int		writer;		/* index into sess, -1 if none */
-	struct sc_hv_session sess[SC_HV_MAX_SESSIONS];
+	unsigned	nsess;		/* non-NULL entries of sess */
+	struct sc_hv_session *sess[SC_HV_MAX_SESSIONS];	/* from the pool */
 };
 
 struct sc_hv {
@@ -166,6 +176,12 @@ struct sc_hv {
 	size_t		arena_len;
 	uint32_t	next_session;
 	unsigned	max_domains;	/* slots in dom[] */
+	/* Session pool: max_sessions entries after dom[] (see hv.h top). */
+	struct sc_hv_session *pool;
+	struct sc_hv_session *pool_free;	/* free list */
+	unsigned	max_sessions;
+	unsigned	pool_free_count;
+	unsigned	busy_domains;	/* domains holding at least one session */
 	/* Scratch (secrets are wiped after each use). */
 	struct sc_noise_handshake hs;
 	struct sc_registration reg;
@@ -175,21 +191,25 @@ struct sc_hv {
 };
 
 /*
- * Bytes of a context holding max_domains domains (1..SC_HV_DOMAINS_LIMIT),
- * or 0 if max_domains is out of range.
+ * Bytes of a context holding max_domains domains (1..SC_HV_DOMAINS_LIMIT)
+ * and a pool of max_sessions sessions (max_domains..SC_HV_MAX_SESSIONS *
+ * max_domains; 0 = max_domains + SC_HV_SESSIONS_SPARE, at most that upper
+ * bound), or 0 if either is out of range.  The platform allocates it; the
+ * core never allocates.
  */
-size_t	sc_hv_size(unsigned max_domains);
+size_t	sc_hv_size(unsigned max_domains, unsigned max_sessions);
 
 /*
- * Initialise hv, sc_hv_size(max_domains) bytes, with the hv static key (sk,
- * 32 bytes; the public key is derived) and the arena for history buffers.
- * pcr_index is what GET_INFO reports (SC_HV_NO_PCR if no PCR was
- * extended).  pf is copied.
+ * Initialise hv, sc_hv_size(max_domains, max_sessions) bytes, with the hv
+ * static key (sk, 32 bytes; the public key is derived) and the arena for
+ * history buffers.  pcr_index is what GET_INFO reports (SC_HV_NO_PCR if no
+ * PCR was extended).  pf is copied.  OPEN fails with SC_ERR_ALLOC when the
+ * session pool is exhausted (PROTOCOL.md §8.2).
  */
 int	sc_hv_init(struct sc_hv *hv, const struct sc_crypto *cp,
 	    const struct sc_hv_platform *pf, const uint8_t sk[SC_KEY_LEN],
 	    uint32_t pcr_index, uint8_t *arena, size_t arena_len,
-	    unsigned max_domains) SC_WUR;
+	    unsigned max_domains, unsigned max_sessions) SC_WUR;
 /* Close everything and wipe all secrets in hv (all of its size). */
 void	sc_hv_wipe(struct sc_hv *hv);
 const uint8_t *sc_hv_pubkey(const struct sc_hv *hv);

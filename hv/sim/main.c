@@ -745,7 +745,7 @@ hv_start(const char *pubkey_file)
 		S.arena_len += S.dom[i].conf->history ? S.dom[i].conf->history :
 		    S.conf.history;
 	/* One slot per configured domain: hvsim adds none at run time. */
-	if ((S.hv = sc_secure_alloc(sc_hv_size(slots))) == NULL ||
+	if ((S.hv = sc_secure_alloc(sc_hv_size(slots, 0))) == NULL ||
 	    (S.arena = sc_secure_alloc(S.arena_len ? S.arena_len : 1)) == NULL ||
 	    (sk = sc_secure_alloc(SC_KEY_LEN)) == NULL ||
 	    (S.chk_key = sc_secure_alloc(CHK_HASH_LEN)) == NULL) {
@@ -762,7 +762,7 @@ hv_start(const char *pubkey_file)
 	if (S.conf.tcti[0] != '\0')
 		pcr_index = S.conf.pcr;
 	r = sc_hv_init(S.hv, sc_crypto_sodium(), &pf, sk, pcr_index, S.arena,
-	    S.arena_len, slots);
+	    S.arena_len, slots, 0);
 	sc_secure_free(sk);
 	if (r != 0) {
 		sc_error("hv init: %s", sc_err(r));

@@ -155,7 +155,7 @@ sc_record_seal(struct sc_record_layer *rl, uint8_t type,
 		rl->since_rekey_send = 0;
 	}
 out:
-	cp->memzero(ptmem, sizeof(ptmem));
+	cp->memzero(ptmem, plen);	/* all that was written */
 	return r;
 }
 
@@ -243,7 +243,7 @@ sc_record_open(struct sc_record_layer *rl, const uint8_t *ct, size_t len,
 	rl->stats.bytes_recv += plen;
 	*type = t;
 out:
-	cp->memzero(ptmem, sizeof(ptmem));
+	cp->memzero(ptmem, ptlen);	/* decrypt writes [0, ptlen) at most */
 	return r;
 }
 

@@ -6,3 +6,4 @@ tests_bench_sc_bench_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_bench_sc_bench_LDADD = $(SC_LIBS)
 EXTRA_DIST += tests/bench/run
 include tests/bench/codec.mk
+include tests/bench/keystroke.mk

@@ -65,6 +65,11 @@
  *	  --history H               history size asked for in the binding
  *	  --trace FILE              one line per timed keystroke: ms since the
  *	                            typing began, round trip in us, session
+ *	  --raw                     the same load with protection off: the
+ *	                            domains are unprotected, no binding, the
+ *	                            shim relays plaintext (RAW ops), each
+ *	                            keystroke is one byte on the shim's stdin
+ *	                            and its echo the first matching byte out
  *	Prints sessions, the load RTT median/p99, RSS before/after and the
  *	growth per session.
  *
@@ -811,6 +816,7 @@ static struct {
 	unsigned	 failures;
 	FILE		*trace;		/* --trace: every sample, as its echo arrives */
 	uint64_t	 t_typing;	/* when the typing phase began */
+	bool		 raw;		/* --raw: plaintext sessions, no SCCrypt */
 } L = { .interval_ms = 200, .seconds = 10, .parallel = 16, .history = 2048 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -861,6 +867,8 @@ ls_send_record(struct lsess *s, uint8_t type, const void *p, size_t n)
 	ls_send_frame(s, SC_FRAME_RECORD, ct, b.len);
 }
 
+static void ls_type(struct lsess *s);
+
 static void
 ls_start(struct lsess *s, enum ls_goal goal)
 {
@@ -875,7 +883,19 @@ ls_start(struct lsess *s, enum ls_goal goal)
 	if (s->pid == 0) {
 		dup2(in[0], 0);
 		dup2(out[1], 1);
+		if (L.raw) {	/* the shim's plaintext warning, once per session */
+			int null = open("/dev/null", O_WRONLY);
+			if (null >= 0)
+				dup2(null, 2);
+		}
 		signal(SIGPIPE, SIG_DFL);
+		if (L.raw) {
+			/* As sshd runs it for `ssh host xenconsole VM`: auto mode. */
+			char soc[16 + SC_VMNAME_MAX];
+			snprintf(soc, sizeof(soc), "xenconsole %s", s->vm);
+			setenv("SSH_ORIGINAL_COMMAND", soc, 1);
+			execl(L.shim, L.shim, "-f", L.conf, (char *)NULL);
+		}
 		execl(L.shim, L.shim, "-f", L.conf, s->vm, (char *)NULL);
 		_exit(127);
 	}
@@ -895,6 +915,11 @@ ls_start(struct lsess *s, enum ls_goal goal)
 	}
 	sc_hello_scanner_init(&s->scan);
 	s->state = LS_CLEAR;
+	if (L.raw) {
+		/* Plaintext from the start; the first echo shows it is attached. */
+		s->state = LS_OPEN;
+		ls_type(s);
+	}
 }
 
 static void
@@ -971,7 +996,35 @@ ls_type(struct lsess *s)
 	s->next_del = !s->next_del;
 	s->waiting = true;
 	s->t_sent = now_ns();
-	ls_send_record(s, SC_REC_DATA, &key, 1);
+	if (!L.raw)
+		ls_send_record(s, SC_REC_DATA, &key, 1);
+	else if (sc_write_all(s->to, &key, 1) != 0)
+		ls_fail(s, "write to the shim failed");
+}
+
+/* Console output p[0..n) reached session s: the echo it waits for? */
+static void
+ls_echo(struct lsess *s, const uint8_t *p, size_t n)
+{
+	uint64_t tr;
+	size_t i;
+
+	if (!s->waiting)
+		return;
+	for (i = 0; i < n; i++)
+		if (p[i] == s->want)
+			break;
+	if (i == n)
+		return;
+	tr = now_ns();
+	s->waiting = false;
+	s->keys++;
+	if (L.measuring && L.nsamples < L.maxsamples)
+		L.samples[L.nsamples++] = tr - s->t_sent;
+	if (L.measuring && L.trace != NULL)
+		fprintf(L.trace, "%.3f %.1f %u\n",
+		    (double)(s->t_sent - L.t_typing) / 1e6,
+		    (double)(tr - s->t_sent) / 1e3, (unsigned)(s - L.s));
 }
 
 static void
@@ -984,7 +1037,6 @@ ls_frame(struct lsess *s, const struct sc_frame *f)
 	struct sc_buf b, pb;
 	uint32_t status;
 	uint16_t code;
-	size_t i;
 
 	if (f->type == SC_FRAME_ERROR) {
 		sc_buf_init_ro(&b, f->body, f->len);
@@ -1071,22 +1123,8 @@ ls_frame(struct lsess *s, const struct sc_frame *f)
 			ls_fail(s, "closed by the hypervisor");
 			return;
 		}
-		if (type != SC_REC_DATA || !s->waiting)
-			return;
-		for (i = 0; i < b.len; i++)
-			if (pt[i] == s->want) {
-				uint64_t tr = now_ns();
-				s->waiting = false;
-				s->keys++;
-				if (L.measuring && L.nsamples < L.maxsamples)
-					L.samples[L.nsamples++] = tr - s->t_sent;
-				if (L.measuring && L.trace != NULL)
-					fprintf(L.trace, "%.3f %.1f %u\n",
-					    (double)(s->t_sent - L.t_typing) / 1e6,
-					    (double)(tr - s->t_sent) / 1e3,
-					    (unsigned)(s - L.s));
-				break;
-			}
+		if (type == SC_REC_DATA)
+			ls_echo(s, pt, b.len);
 		return;
 	default:
 		return;
@@ -1120,6 +1158,10 @@ ls_input(struct lsess *s)
 			return;
 		}
 		off = 0;
+		if (L.raw) {
+			ls_echo(s, buf, (size_t)n);
+			continue;
+		}
 		if (s->state == LS_CLEAR) {
 			r = sc_hello_scan(&s->scan, buf, (size_t)n, clear, &cl, &used);
 			if (r < 0) {
@@ -1313,7 +1355,7 @@ cmd_load(int argc, char **argv)
 
 	for (a = 2; a < argc; a++) {
 		const char *o = argv[a], *v = a + 1 < argc ? argv[a + 1] : NULL;
-		if (v == NULL)
+		if (v == NULL && strcmp(o, "--raw") != 0)
 			die("load: %s needs a value", o);
 		a++;
 		if (strcmp(o, "--shim") == 0) L.shim = v;
@@ -1326,6 +1368,10 @@ cmd_load(int argc, char **argv)
 		else if (strcmp(o, "--seconds") == 0) L.seconds = (unsigned)strtoul(v, NULL, 10);
 		else if (strcmp(o, "--parallel") == 0) L.parallel = (unsigned)strtoul(v, NULL, 10);
 		else if (strcmp(o, "--history") == 0) L.history = (uint32_t)strtoul(v, NULL, 10);
+		else if (strcmp(o, "--raw") == 0) {
+			L.raw = true;
+			a--;		/* takes no value */
+		}
 		else if (strcmp(o, "--trace") == 0) {
 			if ((L.trace = fopen(v, "w")) == NULL)
 				die("load: %s: %s", v, strerror(errno));
@@ -1343,16 +1389,20 @@ cmd_load(int argc, char **argv)
 			die("load: unknown option %s", o);
 	}
 	if (L.shim == NULL || L.conf == NULL || L.prefix == NULL ||
-	    L.disk_key_path == NULL || L.count == 0 || L.parallel == 0 ||
-	    L.interval_ms == 0 || L.viewers > 3)
-		die("load: --shim, --conf, --vm-prefix, --disk-key and --count are required");
-	if (sc_read_file(L.disk_key_path, SC_DISK_KEY_MAX, &kd, &kl) != 0 ||
-	    kl == 0 || kl > SC_DISK_KEY_MAX)
+	    (L.disk_key_path == NULL && !L.raw) || L.count == 0 ||
+	    L.parallel == 0 || L.interval_ms == 0 || L.viewers > 3 ||
+	    (L.raw && L.viewers > 0))
+		die("load: --shim, --conf, --vm-prefix, --disk-key (unless --raw) "
+		    "and --count are required; --raw has no viewers");
+	if (!L.raw && (sc_read_file(L.disk_key_path, SC_DISK_KEY_MAX, &kd, &kl) != 0 ||
+	    kl == 0 || kl > SC_DISK_KEY_MAX))
 		die("load: cannot read the disk key %s", L.disk_key_path);
-	memcpy(L.disk_key, kd, kl);
-	L.disk_key_len = kl;
-	sodium_memzero(kd, kl);
-	free(kd);
+	if (!L.raw) {
+		memcpy(L.disk_key, kd, kl);
+		L.disk_key_len = kl;
+		sodium_memzero(kd, kl);
+		free(kd);
+	}
 	L.nsess = L.count * (1 + L.viewers);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 4 * (rlim_t)L.nsess + 64) {
 		rl.rlim_cur = SC_MIN(rl.rlim_max, 4 * (rlim_t)L.nsess + 64);
@@ -1384,7 +1434,7 @@ cmd_load(int argc, char **argv)
 
 	/* 1. Bind every domain (PROTECT: blob, LUKS2 disk-key check, confirm). */
 	t0 = now_ns();
-	bound = ls_phase(LG_BIND);
+	bound = L.raw ? L.count : ls_phase(LG_BIND);
 	t1 = now_ns();
 	printf("load_bound %u\n", bound);
 	printf("load_bind_ms_per_domain %.1f\n",
@@ -1464,7 +1514,7 @@ cmd_load(int argc, char **argv)
 	/* 4. Orderly end: BYE, close, reap. */
 	for (i = 0; i < L.nsess; i++) {
 		struct lsess *s = &L.s[i];
-		if (s->state == LS_OPEN) {
+		if (s->state == LS_OPEN && !L.raw) {
 			uint8_t ct[SC_RECORD_CT_MAX];
 			struct sc_buf cb;
 

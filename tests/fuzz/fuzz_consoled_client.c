@@ -40,6 +40,9 @@ check(struct sc_cd *cd, struct sc_cd_client *c)
 	size_t i;
 
 	if (c->in_len > SC_CD_IN_MAX || c->pend_len > SC_CD_PEND_MAX ||
+	    c->in_len > c->in_cap || c->pend_len > c->pend_cap ||
+	    c->in_cap > SC_CD_IN_MAX || c->pend_cap > SC_CD_PEND_MAX ||
+	    c->out.size > cd->conf->client_buffer ||
 	    sc_buf_avail(&c->out) > cd->conf->client_buffer)
 		abort();
 	/* The timer heap holds each client at most once, in heap order. */
@@ -122,10 +125,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		k = SC_MIN(k, (size_t)(stream[off] & 63) + 1);
 		k = SC_MIN(k, n - off);
 		if (k > 0) {
-			memcpy(c->in + c->in_len, stream + off, k);
-			c->in_len += k;
+			sc_cd_client_input(&cd, c, stream + off, k);
 			off += k;
-			sc_cd_client_input(&cd, c, k);
 		}
 		check(&cd, c);
 		if (c->session != 0 && (step & 3) == 0)

@@ -44,6 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define ARENA	(3 * 65536)
 #define DOMAINS	4	/* slots: the three domains and one to spare */
+#define POOL	(DOMAINS + 2)	/* sessions: small, so that the pool runs out */
 #define MARK	"PLAINTEXT-MARK"
 
 static struct sc_hv *hv;
@@ -229,7 +230,7 @@ init_all(void)
 
 	if (hv == NULL) {
 		cp = sc_crypto_sodium();
-		hv = calloc(1, sc_hv_size(DOMAINS));
+		hv = calloc(1, sc_hv_size(DOMAINS, POOL));
 		arena = calloc(1, ARENA);
 		if (hv == NULL || arena == NULL)
 			abort();
@@ -245,7 +246,7 @@ init_all(void)
 	memset(&pf, 0, sizeof(pf));
 	pf.check_disk_key = hook_disk;
 	memset(sk, 0x17, sizeof(sk));
-	if (sc_hv_init(hv, cp, &pf, sk, 15, arena, ARENA, DOMAINS) != 0)
+	if (sc_hv_init(hv, cp, &pf, sk, 15, arena, ARENA, DOMAINS, POOL) != 0)
 		abort();
 	for (i = 0; i < 3; i++) {
 		memset(uuid[i], 0x10 + i, 16);

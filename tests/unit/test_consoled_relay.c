@@ -99,11 +99,9 @@ feed(struct sc_cd_client *c)
 		if (k == 0)
 			return;
 		k = SC_MIN(k, wire_len);
-		memcpy(c->in + c->in_len, wire, k);
-		c->in_len += k;
+		sc_cd_client_input(&cd, c, wire, k);
 		memmove(wire, wire + k, wire_len - k);
 		wire_len -= k;
-		sc_cd_client_input(&cd, c, k);
 	}
 }
 
@@ -656,6 +654,71 @@ test_slow_reader_bounded(void **state)
 	assert_false(other->dead);
 }
 
+/*
+ * Per-client buffers (#17): nothing large is held by an idle session;
+ * input, pending input and output grow on demand within their bounds and
+ * are freed once they empty.
+ */
+static void
+test_buffers_on_demand(void **state)
+{
+	struct rx rx;
+	struct sc_cd_client *c;
+	struct fake_sess *s;
+	static uint8_t rec[SC_RECORD_CT_MAX];
+	size_t i, n;
+
+	(void)state;
+	c = open_session(1000, "vm1", &rx);
+	s = fake_session(c->session);
+	assert_non_null(s);
+	/* After the handshake: at most small buffers. */
+	assert_true(c->in_cap <= SC_CD_BUF_KEEP);
+	assert_true(c->pend_cap <= SC_CD_BUF_KEEP);
+	assert_true(c->out.size <= SC_CD_BUF_KEEP);
+	/* A keystroke each way keeps them small. */
+	send_frame(c, SC_FRAME_RECORD, "k", 1);
+	fake_queue_output(&bk, c->session, (const uint8_t *)"e", 1);
+	pump();
+	assert_true(next_frame(c, &rx));
+	assert_int_equal(rx.len, 1);
+	assert_true(c->in_cap <= SC_CD_BUF_KEEP && c->pend_cap <= SC_CD_BUF_KEEP &&
+	    c->out.size <= SC_CD_BUF_KEEP);
+	/* A large record grows input and pending input; both go when taken. */
+	memset(rec, 0x5a, sizeof(rec));
+	n = s->input_len;
+	send_frame(c, SC_FRAME_RECORD, rec, sizeof(rec));
+	pump();
+	assert_int_equal(s->input_len, n + 2 + sizeof(rec));
+	assert_int_equal(c->in_len, 0);
+	assert_int_equal(c->pend_len, 0);
+	assert_true(c->in_cap <= SC_CD_BUF_KEEP);
+	assert_true(c->pend_cap <= SC_CD_BUF_KEEP);
+	/* Much output: the buffer grows, never past its bound ... */
+	for (i = 0; i < 16; i++)
+		fake_queue_output(&bk, c->session, rec, sizeof(rec));
+	pump();
+	assert_true(c->out.size > SC_CD_BUF_KEEP);
+	assert_true(c->out.size <= conf->client_buffer);
+	assert_true(sc_buf_avail(&c->out) <= conf->client_buffer);
+	/* ... and is freed once it is drained and nothing more waits. */
+	i = 0;
+	while (next_frame(c, &rx) || sc_buf_avail(&c->out) > 0 || c->want_output) {
+		pump();
+		assert_true(c->out.size <= conf->client_buffer);
+		assert_true(++i < 1000);
+	}
+	assert_int_equal(s->outq_len, 0);
+	assert_int_equal(c->out.size, 0);
+	assert_null(c->outmem);
+	/* And grows again for the next output. */
+	fake_queue_output(&bk, c->session, (const uint8_t *)"again", 5);
+	pump();
+	assert_true(next_frame(c, &rx));
+	assert_memory_equal(rx.body, "again", 5);
+	assert_false(c->dead);
+}
+
 static void
 test_takeover(void **state)
 {
@@ -1168,6 +1231,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_lost_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_input_backpressure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_reader_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_buffers_on_demand, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_takeover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eof_mid_frame, setup, teardown),

@@ -366,16 +366,12 @@ test_relay_through_xen(void **state)
 	assert_int_equal(cd.ndoms, 2);
 	assert_int_equal(cd.hv_pk[0], 0x5a);
 	c = sc_cd_client_new(&cd, -1, 1000, 1);
-	memcpy(c->in, req, sizeof(req) - 1);
-	c->in_len = sizeof(req) - 1;
-	sc_cd_client_input(&cd, c, c->in_len);
+	sc_cd_client_input(&cd, c, (const uint8_t *)req, sizeof(req) - 1);
 	assert_int_equal(c->state, SC_CD_FRAMED);
 	sc_buf_init(&b, mem, sizeof(mem));
 	assert_int_equal(sc_frame_encode(&b, 'B', SC_FRAME_HS_INIT, (const uint8_t *)"hs1", 3), 0);
 	assert_int_equal(sc_frame_encode(&b, 'B', SC_FRAME_RECORD, (const uint8_t *)"rec", 3), 0);
-	memcpy(c->in, mem, b.len);
-	c->in_len = b.len;
-	sc_cd_client_input(&cd, c, b.len);
+	sc_cd_client_input(&cd, c, mem, b.len);
 	assert_int_equal(c->state, SC_CD_SESSION);
 	assert_int_equal(m.input_len, 5);
 	assert_memory_equal(m.input, "\x03\x00" "rec", 5);

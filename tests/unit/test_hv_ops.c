@@ -123,7 +123,7 @@ setup(void **state)
 
 	assert_non_null(f);
 	f->cp = sc_crypto_sodium();
-	f->hv = calloc(1, sc_hv_size(FX_DOMAINS));
+	f->hv = calloc(1, sc_hv_size(FX_DOMAINS, 0));
 	f->arena = calloc(1, ARENA);
 	assert_non_null(f->hv);
 	assert_non_null(f->arena);
@@ -144,7 +144,7 @@ setup(void **state)
 	pf.store_generation = hook_store_gen;
 	f->cp->random(sk, 32);
 	assert_int_equal(sc_hv_init(f->hv, f->cp, &pf, sk, 15, f->arena, ARENA,
-	    FX_DOMAINS), 0);
+	    FX_DOMAINS, 0), 0);
 	assert_int_equal(sc_hv_domain_add(f->hv, D1, f->uuid[0], "vm1", &f->ring[0], 0), 0);
 	assert_int_equal(sc_hv_domain_add(f->hv, D2, f->uuid[1], "vm2", &f->ring[1], 8192), 0);
 	assert_int_equal(sc_hv_domain_add(f->hv, D3, f->uuid[2], "plain", &f->ring[2], 0), 0);
@@ -1699,11 +1699,18 @@ test_domain_table_and_paging(void **state)
 	char name[16];
 	unsigned i;
 
-	assert_int_equal(sc_hv_size(0), 0);
-	assert_int_equal(sc_hv_size(SC_HV_DOMAINS_LIMIT + 1), 0);
-	assert_true(sc_hv_size(2) > sc_hv_size(1));
-	assert_true(sc_hv_size(1) > sizeof(struct sc_hv));
-	assert_non_null(big = calloc(1, sc_hv_size(N)));
+	assert_int_equal(sc_hv_size(0, 0), 0);
+	assert_int_equal(sc_hv_size(SC_HV_DOMAINS_LIMIT + 1, 0), 0);
+	assert_true(sc_hv_size(2, 0) > sc_hv_size(1, 0));
+	assert_true(sc_hv_size(1, 0) > sizeof(struct sc_hv));
+	/* The pool: one session per domain at least, SC_HV_MAX_SESSIONS at most. */
+	assert_int_equal(sc_hv_size(4, 3), 0);
+	assert_int_equal(sc_hv_size(4, 4 * SC_HV_MAX_SESSIONS + 1), 0);
+	assert_true(sc_hv_size(4, 5) > sc_hv_size(4, 4));
+	assert_int_equal(sc_hv_size(4, 0), sc_hv_size(4, 4 * SC_HV_MAX_SESSIONS));
+	assert_int_equal(sc_hv_size(1000, 0), sc_hv_size(1000,
+	    1000 + SC_HV_SESSIONS_SPARE));
+	assert_non_null(big = calloc(1, sc_hv_size(N, 0)));
 	assert_non_null(rings = calloc(N + 1, sizeof(*rings)));
 	assert_non_null(arena = calloc(N + 1, SC_HV_HISTORY_MIN));
 	memset(&pf, 0, sizeof(pf));
@@ -1712,9 +1719,9 @@ test_domain_table_and_paging(void **state)
 	pf.notify_dom0 = hook_dom0;
 	f->cp->random(sk, sizeof(sk));
 	assert_int_equal(sc_hv_init(big, f->cp, &pf, sk, 15, arena,
-	    (N + 1) * SC_HV_HISTORY_MIN, 0), SC_ERR_INVAL);
+	    (N + 1) * SC_HV_HISTORY_MIN, 0, 0), SC_ERR_INVAL);
 	assert_int_equal(sc_hv_init(big, f->cp, &pf, sk, 15, arena,
-	    (N + 1) * SC_HV_HISTORY_MIN, N), 0);
+	    (N + 1) * SC_HV_HISTORY_MIN, N, 0), 0);
 	/* Domids i * 7 + 3: many share a home slot (domid % N). */
 	for (i = 0; i <= N; i++) {
 		sc_ring_reset(&rings[i]);
@@ -1772,6 +1779,108 @@ test_domain_table_and_paging(void **state)
 	free(arena);
 }
 
+/*
+ * The session pool (#17): shared by all domains, one entry kept for every
+ * domain without a session, a clear SC_ERR_ALLOC when it runs out (other
+ * sessions unaffected), entries reused after CLOSE and reclaimed from a
+ * domain's own CLOSING sessions.
+ */
+static void
+test_session_pool(void **state)
+{
+	struct fx *f = *state;
+	struct sc_hv_platform pf;
+	struct sc_hv *small, *saved = f->hv;
+	struct sc_hvc_session a, v, w, x, y, z;
+	static struct rx rx;
+	uint32_t sa, sv, sw, sx, sy, sz;
+	uint8_t sk[32];
+	int i;
+
+	/* Three domain slots, four sessions: one to spare. */
+	assert_non_null(small = calloc(1, sc_hv_size(3, 4)));
+	memset(&pf, 0, sizeof(pf));
+	pf.arg = f;
+	pf.check_disk_key = hook_disk;
+	pf.notify_guest = hook_guest;
+	pf.notify_dom0 = hook_dom0;
+	f->cp->random(sk, sizeof(sk));
+	assert_int_equal(sc_hv_init(small, f->cp, &pf, sk, 15, f->arena, ARENA,
+	    3, 2), SC_ERR_INVAL);
+	assert_int_equal(sc_hv_init(small, f->cp, &pf, sk, 15, f->arena, ARENA,
+	    3, 4), 0);
+	for (i = 0; i < 3; i++)
+		sc_ring_reset(&f->ring[i]);
+	assert_int_equal(sc_hv_domain_add(small, D1, f->uuid[0], "vm1", &f->ring[0], 0), 0);
+	assert_int_equal(sc_hv_domain_add(small, D2, f->uuid[1], "vm2", &f->ring[1], 0), 0);
+	assert_int_equal(sc_hv_domain_add(small, D3, f->uuid[2], "vm3", &f->ring[2], 0), 0);
+	f->hv = small;
+	assert_int_equal(protect(f, D1, 0, 0), 0);
+	assert_int_equal(protect(f, D2, 0, 0), 0);
+	assert_int_equal(protect(f, D3, 0, 0), 0);
+
+	/* D1 takes its own entry and the spare one; a third would take D2's. */
+	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &a, &sa), 0);
+	assert_int_equal(open_s(f, D1, f->user_sk, SC_HS1_F_VIEWER, 0, &v, &sv), 0);
+	assert_int_equal(open_s(f, D1, f->user_sk, SC_HS1_F_VIEWER, 0, &w, &sw),
+	    SC_ERR_ALLOC);
+	/* The other domains' first sessions are never refused. */
+	assert_int_equal(open_s(f, D2, f->owner_sk, 0, 0, &x, &sx), 0);
+	assert_int_equal(open_s(f, D3, f->owner_sk, 0, 0, &y, &sy), 0);
+	assert_int_equal(open_s(f, D2, f->user_sk, SC_HS1_F_VIEWER, 0, &z, &sz),
+	    SC_ERR_ALLOC);
+	/* The refusals changed nothing for the open sessions. */
+	roundtrip(f, D1, sa, &a, "d1 writer\n");
+	roundtrip(f, D2, sx, &x, "d2 writer\n");
+	roundtrip(f, D3, sy, &y, "d3 writer\n");
+
+	/* CLOSE returns the viewer's entry to the pool: D2 gets it. */
+	assert_int_equal(op(f, SC_OP_CLOSE, D1, sv, 0, NULL, 0), 0);
+	assert_int_equal(open_s(f, D2, f->user_sk, SC_HS1_F_VIEWER, 0, &z, &sz), 0);
+	assert_int_equal(guest_write(f, D2, "both", 4), 4);
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D2, sz, &z, &rx, 0);
+	assert_int_equal(rx.ndata, 4);
+	memset(&rx, 0, sizeof(rx));
+	recv_all(f, D2, sx, &x, &rx, 0);
+	assert_int_equal(rx.ndata, 4);
+	assert_int_equal(open_s(f, D1, f->user_sk, SC_HS1_F_VIEWER, 0, &w, &sw),
+	    SC_ERR_ALLOC);
+
+	/*
+	 * A session of D2 that is closing (its CLOSE still queued) is
+	 * reclaimed for D2's next session even with the pool empty.
+	 */
+	assert_int_equal(send_rec(f, D2, sz, &z, SC_REC_DATA, "x", 1), SC_ERR_PERM);
+	assert_int_equal(open_s(f, D2, f->user_sk, SC_HS1_F_VIEWER, 0, &w, &sw), 0);
+	assert_int_equal(op(f, SC_OP_OUTPUT, D2, sz, 0, NULL, 0), SC_ERR_NOTFOUND);
+	roundtrip(f, D2, sx, &x, "d2 still typing\n");
+
+	/*
+	 * A removed domain's session goes back to the pool, kept for the
+	 * empty slot: not for D1's viewer, but for the next domain there.
+	 */
+	assert_int_equal(sc_hv_domain_remove(small, D3), 0);
+	assert_int_equal(open_s(f, D1, f->user_sk, SC_HS1_F_VIEWER, 0, &v, &sv),
+	    SC_ERR_ALLOC);
+	sc_ring_reset(&f->ring[2]);
+	assert_int_equal(sc_hv_domain_add(small, D3, f->uuid[2], "vm3", &f->ring[2], 0), 0);
+	assert_int_equal(protect(f, D3, 0, 0), 0);
+	assert_int_equal(open_s(f, D3, f->owner_sk, 0, 0, &y, &sy), 0);
+	roundtrip(f, D3, sy, &y, "d3 again\n");
+	roundtrip(f, D1, sa, &a, "d1 after all that\n");
+
+	f->hv = saved;
+	sc_hv_wipe(small);
+	free(small);
+	sc_hvc_wipe(&a);
+	sc_hvc_wipe(&v);
+	sc_hvc_wipe(&w);
+	sc_hvc_wipe(&x);
+	sc_hvc_wipe(&y);
+	sc_hvc_wipe(&z);
+}
+
 int
 main(void)
 {
@@ -1799,6 +1908,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt_ring, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_domains_and_arena, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_domain_table_and_paging, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_pool, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

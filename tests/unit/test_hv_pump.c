@@ -99,7 +99,7 @@ setup(void **state)
 
 	assert_non_null(f);
 	f->cp = sc_crypto_sodium();
-	f->hv = calloc(1, sc_hv_size(4));
+	f->hv = calloc(1, sc_hv_size(4, 0));
 	f->arena = calloc(1, ARENA);
 	assert_non_null(f->hv);
 	assert_non_null(f->arena);
@@ -111,7 +111,7 @@ setup(void **state)
 	pf.check_disk_key = hook_disk;
 	f->cp->random(sk, sizeof(sk));
 	assert_int_equal(sc_hv_init(f->hv, f->cp, &pf, sk, SC_HV_NO_PCR, f->arena,
-	    ARENA, 4), 0);
+	    ARENA, 4, 0), 0);
 	f->cp->memzero(sk, sizeof(sk));
 	assert_int_equal(sc_hv_domain_add(f->hv, DOMID, f->uuid, "vm3", &f->ring, 0), 0);
 	assert_int_equal(protect(f), 0);

@@ -52,7 +52,7 @@ sc_xen_core_seed(size_t (*fn)(void *arg, uint8_t *buf, size_t len), void *arg,
 size_t
 sc_xen_core_size(unsigned max_domains)
 {
-	size_t hv = sc_hv_size(max_domains);
+	size_t hv = sc_hv_size(max_domains, 0);
 
 	return hv == 0 ? 0 : CORE_HV_OFFSET + hv;
 }
@@ -132,7 +132,7 @@ sc_xen_core_init(struct sc_xen_core *c, uint8_t *arena, size_t arena_len,
 	pf.notify_dom0 = xen_notify_dom0;
 	cp->random(sk, sizeof(sk));
 	r = sc_hv_init(c->hv, cp, &pf, sk, SC_HV_NO_PCR, arena, arena_len,
-	    max_domains);
+	    max_domains, 0);
 	cp->memzero(sk, sizeof(sk));
 	return r;
 }
