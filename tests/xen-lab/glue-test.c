@@ -22,7 +22,15 @@
  *   - sccrypt.c's attach (built by glue-xen.c with Xen stubbed) puts the
  *     console frame in the protection table before it scans for grant
  *     pins, for an attach that succeeds and one refused because the page
- *     is pinned; the refusal takes the mark off again (issue 12 item 8).
+ *     is pinned; the refusal takes the mark off again (issue 12 item 8);
+ *   - issue 14: a guest's console send never spins on the lock another CPU
+ *     holds (it defers to the tasklet, which moves the ring once the lock
+ *     is free); a hypercall copies from and to its caller with no lock
+ *     held; a CALL naming a domain is checked by XSM against that domain
+ *     and refused before the core when XSM says no; sccrypt_wipe() leaves
+ *     no byte of the core or the history arena; init enables SCCrypt only
+ *     with dom0's DMA confined (IOMMU strict) or the explicit unsafe
+ *     override.
  * Run by crypto-diff.sh.  Prints "glue-test: N checks, M failed".
  */
 #include <errno.h>
@@ -404,10 +412,147 @@ main(void)
 			;
 	}
 
+	/*
+	 * Issue 14 items 1, 6 and 9 on sccrypt.c (Xen stubbed).  vm32 is
+	 * attached; another CPU holds sccrypt_lock (an OPEN's X25519, say)
+	 * while vm32's guest writes output and signals: the send must not
+	 * spin, it defers; the tasklet moves the ring once the lock is free.
+	 */
+	{
+		static struct xencons_interface page32;
+		struct gx_stats *st = gx_stats();
+		struct gx_pin_check pc;
+		static uint8_t cbuf[SC_XEN_OP_MAX];
+		struct sc_op_hdr h;
+		unsigned long spins, deferred;
+		struct sc_buf b;
+		long xr;
+
+		randombytes_buf(uuid, sizeof(uuid));
+		sc_ring_reset(&page32);
+		xr = gx_attach(2, 32, 0x32000, &page32, false, uuid, &pc);
+		check(xr == 0, "xen attach of vm32: %ld", xr);
+		while (call(c, SC_OP_EVENT, 0, 0, NULL, 0) == 0 && rh.status == 0)
+			;
+		memcpy(page32.out, "busy", 4);
+		page32.out_prod += 4;
+		spins = st->spins;
+		deferred = st->deferred;
+		gx_other_cpu_holds_lock(true);
+		gx_guest_send(2);
+		check(st->spins == spins,
+		    "a guest's console send spun on the lock another CPU held");
+		check(st->deferred == deferred + 1, "a busy lock did not defer the guest event");
+		check(sc_xen_core_pending_events(c) == 0, "the core ran without the lock");
+		gx_other_cpu_holds_lock(false);
+		check(gx_run_tasklet(), "no tasklet scheduled for the deferred guest event");
+		check(call(c, SC_OP_EVENT, 0, 0, NULL, 0) == 0 && rh.status == 0 &&
+		    rh.domid == 32 && (rh.arg & SC_EV_OUTPUT),
+		    "the tasklet did not move vm32's output (event status %d domid %u)",
+		    rh.status, rh.domid);
+		check(call(c, SC_OP_RAW_OUTPUT, 32, 0, NULL, 0) == 0 && rh.status == 0 &&
+		    rh.len == 4 && memcmp(rpay, "busy", 4) == 0,
+		    "RAW_OUTPUT of vm32 after the tasklet (status %d len %u)", rh.status, rh.len);
+		/* Uncontended: moved at once, nothing deferred. */
+		memcpy(page32.out + 4, "free", 4);
+		page32.out_prod += 4;
+		deferred = st->deferred;
+		gx_guest_send(2);
+		check(sc_xen_core_pending_events(c) == 1 && st->deferred == deferred &&
+		    !gx_run_tasklet(), "an uncontended guest send was deferred");
+		while (call(c, SC_OP_EVENT, 0, 0, NULL, 0) == 0 && rh.status == 0)
+			;
+
+		/* Item 6: no lock is held across the caller's buffer copies. */
+		memset(&h, 0, sizeof(h));
+		h.magic = SC_OPS_MAGIC;
+		h.version = SC_OPS_VERSION;
+		h.op = SC_OP_GET_INFO;
+		h.seq = 77;
+		sc_buf_init(&b, cbuf, sizeof(cbuf));
+		check(sc_op_hdr_put(&b, &h) == 0, "GET_INFO header");
+		st->copies = st->copies_locked = 0;
+		xr = gx_call(cbuf, sizeof(cbuf));
+		check(xr == 0 && st->copies >= 2, "CALL GET_INFO: %ld (%lu copies)", xr, st->copies);
+		check(st->copies_locked == 0,
+		    "%lu of %lu guest copies of a CALL made with a lock held",
+		    st->copies_locked, st->copies);
+
+		/* Item 9: CALL naming vm32 is checked against vm32; XSM can refuse. */
+		h.op = SC_OP_STATUS;
+		h.domid = 32;
+		h.seq = 78;
+		sc_buf_init(&b, cbuf, sizeof(cbuf));
+		check(sc_op_hdr_put(&b, &h) == 0, "STATUS header");
+		st->xsm_call_target = 0;
+		xr = gx_call(cbuf, sizeof(cbuf));
+		check(xr == 0 && st->xsm_call_target == 32,
+		    "CALL STATUS of vm32: %ld, per-target XSM check of domain %u",
+		    xr, st->xsm_call_target);
+		st->deny_domid = 32;
+		sc_buf_init(&b, cbuf, sizeof(cbuf));
+		check(sc_op_hdr_put(&b, &h) == 0, "STATUS header");
+		xr = gx_call(cbuf, sizeof(cbuf));
+		sc_buf_init_ro(&b, cbuf, SC_OP_HDR_LEN);
+		check(xr == -EACCES && sc_op_hdr_get(&b, &h) == 0 && h.op == SC_OP_STATUS &&
+		    h.status == 0, "XSM refusal of CALL for vm32: %ld (the core answered?)", xr);
+		h.op = SC_OP_GET_INFO;
+		h.domid = 0;
+		sc_buf_init(&b, cbuf, sizeof(cbuf));
+		check(sc_op_hdr_put(&b, &h) == 0, "GET_INFO header");
+		xr = gx_call(cbuf, sizeof(cbuf));
+		check(xr == 0, "GET_INFO (no target) refused with vm32 denied: %ld", xr);
+		st->deny_domid = 0;
+		gx_kill(2);
+		while (call(c, SC_OP_EVENT, 0, 0, NULL, 0) == 0 && rh.status == 0)
+			;
+	}
+
 	/* A second context: its own key. */
 	check(sc_xen_core_init(c2, NULL, 0, true, GT_DOMAINS) == 0, "init of a second context");
 	check(memcmp(sc_xen_core_pubkey(c), sc_xen_core_pubkey(c2), SC_XEN_KEY_LEN) != 0,
 	    "two contexts got the same key");
+
+#ifndef GX_BEFORE_ISSUE14_4
+	/*
+	 * Issue 14 item 4: the crash/restart wipe leaves nothing of a core
+	 * (its hv key included) or the history arena; and init fails closed
+	 * when dom0's DMA is not confined.  Last: init reseeds the provider's
+	 * generator from the (empty, off-Xen) hardware source, unseeding it.
+	 */
+	{
+		size_t n64 = sc_xen_core_size(64);
+		struct sc_xen_core *c3 = calloc(1, n64);
+		static uint8_t arena3[1 << 16];
+		const char *m;
+
+		check(c3 != NULL && sc_xen_core_init(c3, arena3, sizeof(arena3), false, 64) == 0,
+		    "init of a 64-slot context");
+		check(!all_zero(sc_xen_core_pubkey(c3), SC_XEN_KEY_LEN), "no key");
+		memset(arena3, 0x5a, sizeof(arena3));
+		gx_wipe(c3, arena3, sizeof(arena3));
+		check(all_zero(c3, n64), "sccrypt_wipe() left bytes of the core");
+		check(all_zero(arena3, sizeof(arena3)), "sccrypt_wipe() left bytes of the arena");
+		free(c3);
+
+		m = gx_boot(false, false, false, false);
+		check(m != NULL && strstr(m, "not confined") && strstr(m, "disabled"),
+		    "no IOMMU: init went on (%s)", m ? m : "no message");
+		m = gx_boot(true, false, false, false);
+		check(m != NULL && strstr(m, "not confined"),
+		    "IOMMU relaxed for dom0: init went on (%s)", m ? m : "no message");
+		m = gx_boot(true, true, true, false);
+		check(m != NULL && strstr(m, "not confined"),
+		    "dom0 IOMMU passthrough: init went on (%s)", m ? m : "no message");
+		m = gx_boot(true, true, false, false);
+		check(m != NULL && strstr(m, "random number generator"),
+		    "IOMMU strict: init stopped before the RNG (%s)", m ? m : "no message");
+		m = gx_boot(false, false, false, true);
+		check(m != NULL && strstr(m, "random number generator"),
+		    "sccrypt-unsafe-no-iommu=1: init stopped before the RNG (%s)",
+		    m ? m : "no message");
+	}
+#endif
 
 	printf("glue-test: %lu checks, %lu failed\n", checks, failures);
 	sodium_memzero(c, sc_xen_core_size(GT_DOMAINS));

@@ -66,9 +66,15 @@ struct xen_sccrypt_detach {
 #define boolean_param(n, v)	extern int gx_unused_param
 #define size_param(n, v)	extern int gx_unused_param
 #define __initcall(f)		int (*gx_initcall)(void) = (f)
-#define DEFINE_SPINLOCK(l)	int l
-#define spin_lock(l)		((void)(l))
-#define spin_unlock(l)		((void)(l))
+#define DEFINE_SPINLOCK(l)	struct gx_lock l
+#define spin_lock(l)		gx_spin_lock(l)
+#define spin_unlock(l)		gx_spin_unlock(l)
+#define spin_trylock(l)		gx_spin_trylock(l)
+#define DECLARE_TASKLET(n, f, d)	struct gx_tasklet n = { (f), (d), false }
+#define BITS_PER_LONG		(8 * sizeof(long))
+#define BITS_TO_LONGS(n)	(((n) + BITS_PER_LONG - 1) / BITS_PER_LONG)
+#define DOMID_FIRST_RESERVED	0x7FF0U
+#define XENLOG_G_WARNING	""
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #define likely(x)		__builtin_expect(!!(x), 1)
 #define ACCESS_ONCE(x)		(*(volatile __typeof__(x) *)&(x))
@@ -84,9 +90,9 @@ struct xen_sccrypt_detach {
 #define XSM_PRIV		0
 #define XEN_GUEST_HANDLE_PARAM(t)	t *
 #define guest_handle_cast(h, t)	((t *)(h))
-#define copy_from_guest(d, s, n)	(memcpy((d), (s), (n)), 0)
-#define copy_from_guest_offset(d, s, o, n)	(memcpy((d), (s) + (o), (n)), 0)
-#define copy_to_guest(d, s, n)	(memcpy((d), (s), (n)), 0)
+#define copy_from_guest(d, s, n)	(gx_copy_note(), memcpy((d), (s), (n)), 0)
+#define copy_from_guest_offset(d, s, o, n)	(gx_copy_note(), memcpy((d), (s) + (o), (n)), 0)
+#define copy_to_guest(d, s, n)	(gx_copy_note(), memcpy((d), (s), (n)), 0)
 #define current			(&gx_vcpu0)
 
 /* sccrypt.c's callbacks from the core: glue-test.c has its own. */
@@ -96,10 +102,88 @@ struct xen_sccrypt_detach {
 #define sc_xen_fatal			sccrypt_c_fatal
 
 /* ---- state and functions ---- */
+/*
+ * Locks (issue 14 items 1 and 6): one CPU runs the glue; gx_other marks a
+ * lock as held by another CPU.  spin_lock() of such a lock would spin in
+ * Xen: counted in gx_st.spins (and then taken, the test being serial).
+ * A guest copy made while any lock is held is counted in
+ * gx_st.copies_locked.
+ */
+struct gx_lock {
+	int	held;
+};
+struct gx_tasklet {
+	void	(*fn)(void *);
+	void	*data;
+	bool	scheduled;
+};
+static struct gx_lock *gx_other;
+static int gx_locks_held;
+static struct gx_tasklet *gx_scheduled;
+static struct gx_stats gx_st;
+
+static void
+gx_spin_lock(struct gx_lock *l)
+{
+	if (l == gx_other)
+		gx_st.spins++;
+	l->held++;
+	gx_locks_held++;
+}
+
+static void
+gx_spin_unlock(struct gx_lock *l)
+{
+	l->held--;
+	gx_locks_held--;
+}
+
+static inline int
+gx_spin_trylock(struct gx_lock *l)
+{
+	if (l == gx_other || l->held)
+		return 0;
+	l->held++;
+	gx_locks_held++;
+	return 1;
+}
+
+static void
+gx_copy_note(void)
+{
+	gx_st.copies++;
+	if (gx_locks_held > 0)
+		gx_st.copies_locked++;
+}
+
+static inline void
+tasklet_schedule(struct gx_tasklet *t)
+{
+	t->scheduled = true;
+	gx_scheduled = t;
+	gx_st.deferred++;
+}
+
+static inline void set_bit(unsigned n, unsigned long *a) { a[n / BITS_PER_LONG] |= 1UL << (n % BITS_PER_LONG); }
+static inline void clear_bit(unsigned n, unsigned long *a) { a[n / BITS_PER_LONG] &= ~(1UL << (n % BITS_PER_LONG)); }
+static inline int
+test_and_clear_bit(unsigned n, unsigned long *a)
+{
+	int was = !!(a[n / BITS_PER_LONG] & (1UL << (n % BITS_PER_LONG)));
+
+	clear_bit(n, a);
+	return was;
+}
+
+/* IOMMU state as Xen's iommu_setup() leaves it (xen/iommu.h). */
+bool iommu_enabled, iommu_hwdom_strict, iommu_hwdom_passthrough;
+static const char *gx_last_printk;
+
 static struct domain gx_dom0;
 static struct vcpu gx_vcpu0 = { &gx_dom0 };
 static struct domain *hardware_domain = &gx_dom0;
 static struct domain gx_doms[GX_DOMAINS];
+static struct vcpu gx_vcpus[GX_DOMAINS];
 static struct page_info gx_pages[GX_DOMAINS];
 static void *gx_va[GX_DOMAINS];
 static bool gx_pinned[GX_DOMAINS];
@@ -122,13 +206,25 @@ static void rcu_unlock_domain(struct domain *d) { (void)d; }
 static void get_knownalive_domain(struct domain *d) { (void)d; }
 static void put_domain(struct domain *d) { (void)d; }
 static bool is_control_domain(const struct domain *d) { return d == &gx_dom0; }
-static int xsm_sccrypt_op(int a, struct domain *d, int op) { (void)a; (void)d; (void)op; return 0; }
-static void printk(const char *fmt, ...) { (void)fmt; }
+/* XSM: records the per-target checks of CALL; denies gx_st.deny_domid. */
+static inline int
+xsm_sccrypt_op(int a, struct domain *d, int op)
+{
+	(void)a;
+	if (d != NULL && op == SCCRYPT_OP_CALL) {
+		gx_st.xsm_call_target = d->domain_id;
+		if (d->domain_id == gx_st.deny_domid)
+			return -EACCES;
+	}
+	return 0;
+}
+static void printk(const char *fmt, ...) { gx_last_printk = fmt; }
+static inline void *xmalloc_bytes(size_t n) { return malloc(n); }
 #define gprintk(lvl, ...)	printk(__VA_ARGS__)
 static __attribute__((noreturn)) void panic(const char *fmt, ...) { (void)fmt; abort(); }
 static void notify_via_xen_event_channel(struct domain *d, evtchn_port_t p) { (void)d; (void)p; }
 static void send_global_virq(unsigned v) { (void)v; }
-static void *xzalloc_bytes(size_t n) { return calloc(1, n); }
+static inline void *xzalloc_bytes(size_t n) { return calloc(1, n); }
 static void *vzalloc(size_t n) { return calloc(1, n); }
 static void xfree(void *p) { free(p); }
 static void vfree(void *p) { free(p); }
@@ -137,7 +233,7 @@ static s_time_t NOW(void) { return 0; }
 static unsigned get_random(void) { return 0; }
 
 /* The console page of the gx_doms slot of d, as Xen would map it. */
-static int
+static inline int
 prepare_ring_for_helper(struct domain *d, uint64_t gfn, struct page_info **page, void **va)
 {
 	unsigned i = (unsigned)(d - gx_doms);
@@ -155,7 +251,7 @@ destroy_ring_for_helper(void **va, struct page_info *page)
 	*va = NULL;
 }
 
-static int
+static inline int
 evtchn_bind_xen_loopback(struct domain *d, evtchn_port_t port,
     void (*fn)(struct vcpu *, unsigned int), evtchn_port_t *xport)
 {
@@ -238,3 +334,79 @@ gx_kill(unsigned slot)
 	gx_doms[slot].is_dying = true;
 	sccrypt_domain_kill(&gx_doms[slot]);
 }
+
+/* ---- issue 14: locking, per-target XSM, memory exposure ---- */
+
+void
+gx_other_cpu_holds_lock(bool yes)
+{
+	gx_other = yes ? &sccrypt_lock : NULL;
+}
+
+void
+gx_guest_send(unsigned slot)
+{
+	gx_vcpus[slot].domain = &gx_doms[slot];
+	sccrypt_guest_notification(&gx_vcpus[slot], 2);
+}
+
+bool
+gx_run_tasklet(void)
+{
+	struct gx_tasklet *t = gx_scheduled;
+
+	if (t == NULL || !t->scheduled)
+		return false;
+	t->scheduled = false;
+	gx_scheduled = NULL;
+	t->fn(t->data);
+	return true;
+}
+
+long
+gx_call(void *buf, unsigned long size)
+{
+#ifdef GX_BEFORE_ISSUE14_4
+	/* main before issue 14: static buffers that init allocated. */
+	if (reqbuf == NULL) {
+		reqbuf = calloc(1, SC_XEN_OP_MAX);
+		respbuf = calloc(1, SC_XEN_OP_MAX);
+	}
+#endif
+	return do_sccrypt_op(SCCRYPT_OP_CALL, buf, size);
+}
+
+struct gx_stats *
+gx_stats(void)
+{
+	return &gx_st;
+}
+
+#ifndef GX_BEFORE_ISSUE14_4
+const char *
+gx_boot(bool iommu, bool strict, bool passthrough, bool unsafe)
+{
+	iommu_enabled = iommu;
+	iommu_hwdom_strict = strict;
+	iommu_hwdom_passthrough = passthrough;
+	opt_unsafe_no_iommu = unsafe;
+	opt_sccrypt = true;
+	gx_last_printk = NULL;
+	(void)gx_initcall();
+	opt_sccrypt = false;
+	return gx_last_printk;
+}
+
+void
+gx_wipe(struct sc_xen_core *c, void *arena_, size_t len)
+{
+	struct sc_xen_core *saved = core;
+
+	core = c;
+	arena = arena_;
+	arena_len = len;
+	sccrypt_wipe();
+		core = saved;
+	arena = NULL;
+}
+#endif

@@ -16,6 +16,7 @@
 #define GLUE_XEN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define GX_DOMAINS	4
@@ -33,5 +34,31 @@ long	gx_attach(unsigned slot, uint16_t domid, uint64_t mfn, void *page, bool pin
 	    const uint8_t *uuid, struct gx_pin_check *pc);
 bool	gx_mfn_protected(uint64_t mfn);
 void	gx_kill(unsigned slot);
+
+/*
+ * Issue 14.  gx_other_cpu_holds_lock(yes): sccrypt_lock is (not) held by
+ * another CPU.  gx_guest_send(slot): the guest of slot signals its console
+ * port (sccrypt_guest_notification()).  gx_run_tasklet(): run the tasklet
+ * if one is scheduled (false if none).  gx_call(): do_sccrypt_op(CALL).
+ * gx_boot(): sccrypt_init() with that IOMMU state and
+ * sccrypt-unsafe-no-iommu; returns the format of its last printk.
+ * gx_wipe(c, arena, len): sccrypt_wipe() of that core and arena.
+ */
+struct gx_stats {
+	unsigned long	spins;		/* spin_lock() of a lock another CPU held */
+	unsigned long	deferred;	/* tasklet_schedule() calls */
+	unsigned long	copies;		/* guest copies */
+	unsigned long	copies_locked;	/* ... made with a lock held */
+	uint32_t	xsm_call_target; /* domain of the last per-target CALL check */
+	uint32_t	deny_domid;	/* XSM refuses CALLs naming this domain */
+};
+
+void	gx_other_cpu_holds_lock(bool yes);
+void	gx_guest_send(unsigned slot);
+bool	gx_run_tasklet(void);
+long	gx_call(void *buf, unsigned long size);
+struct gx_stats *gx_stats(void);
+const char *gx_boot(bool iommu, bool strict, bool passthrough, bool unsafe);
+void	gx_wipe(struct sc_xen_core *c, void *arena, size_t len);
 
 #endif

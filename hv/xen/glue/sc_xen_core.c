@@ -280,6 +280,15 @@ sc_xen_core_guest_event(struct sc_xen_core *c, uint32_t domid)
 	return sc_hv_guest_event(c->hv, domid);
 }
 
+void
+sc_xen_core_wipe(struct sc_xen_core *c, unsigned max_domains)
+{
+	size_t size = sc_xen_core_size(max_domains);
+
+	if (size != 0)
+		sc_crypto_ref()->memzero(c, size);
+}
+
 unsigned
 sc_xen_core_pending_events(const struct sc_xen_core *c)
 {

@@ -77,6 +77,12 @@ int	sc_xen_core_attach(struct sc_xen_core *c, uint32_t domid,
 int	sc_xen_core_detach(struct sc_xen_core *c, uint32_t domid, bool dying);
 /* The guest signalled its console event channel. */
 int	sc_xen_core_guest_event(struct sc_xen_core *c, uint32_t domid);
+/*
+ * Wipe the whole core (hv private key, sessions) of max_domains slots, as
+ * sized by sc_xen_core_size(); takes no lock (crash and restart paths).
+ * The core is unusable afterwards.
+ */
+void	sc_xen_core_wipe(struct sc_xen_core *c, unsigned max_domains);
 /* Events queued, not yet fetched (for tests and the debug key). */
 unsigned sc_xen_core_pending_events(const struct sc_xen_core *c);
 

@@ -9,11 +9,17 @@
  * through sc_xen_core.h.  Copied into xen/common/sccrypt/ by
  * tests/xen-lab/build-xen.sh; docs/xen.md describes the design.
  *
- * Locks: sccrypt_call_lock serialises hypercalls (it protects the request
- * and response buffers and is held across the guest copies); sccrypt_lock
- * protects the core and the domain table and is taken inside it, and alone
- * from the guest's event-channel notification.  Order: call lock, core
- * lock, then event-channel locks.  The protection table is read without a
+ * Locks (issue 14 items 1 and 6): sccrypt_lock protects the core and the
+ * domain table; the core's callbacks run with it held.  It is held for one
+ * core operation at a time (one ops request, one bounded pump of a ring),
+ * never across a copy from or to a guest: a call copies its request into
+ * its own buffer first and copies the response out after unlocking.  A
+ * guest's EVTCHNOP_send never spins on it: sccrypt_guest_notification()
+ * only trylocks; if another CPU holds it (an OPEN's X25519, another
+ * guest's pump) it marks the domain pending and schedules sccrypt_tasklet,
+ * which does the work in the idle vCPU's context.  Order: core lock, then
+ * event-channel locks (the guest path holds no event-channel lock when it
+ * is called, and only trylocks).  The protection table is read without a
  * lock by the mapping paths.
  */
 #include <xen/init.h>
@@ -21,12 +27,15 @@
 #include <xen/param.h>
 #include <xen/sched.h>
 #include <xen/spinlock.h>
+#include <xen/tasklet.h>
+#include <xen/bitops.h>
 #include <xen/event.h>
 #include <xen/guest_access.h>
 #include <xen/mm.h>
 #include <xen/vmap.h>
 #include <xen/time.h>
 #include <xen/grant_table.h>
+#include <xen/iommu.h>
 #include <xen/hypercall.h>
 #include <xen/sccrypt.h>
 #include <xsm/xsm.h>
@@ -58,6 +67,14 @@ boolean_param("sccrypt-disk-check", opt_disk_check);
 /* sccrypt-arena=<size>: bytes for the history buffers of all domains. */
 static unsigned long __initdata opt_arena = SCCRYPT_ARENA_DEFAULT;
 size_param("sccrypt-arena", opt_arena);
+/*
+ * sccrypt-unsafe-no-iommu=<bool>: enable SCCrypt although dom0's DMA is not
+ * confined by an IOMMU in strict mode (default off: SCCrypt stays disabled).
+ * A device dom0 programs could then read the hv key; only for labs without
+ * an IOMMU (QEMU TCG), see docs/xen.md.
+ */
+static bool __initdata opt_unsafe_no_iommu;
+boolean_param("sccrypt-unsafe-no-iommu", opt_unsafe_no_iommu);
 
 struct sccrypt_dom {
 	struct domain	*d;		/* reference held while attached */
@@ -73,14 +90,17 @@ struct sccrypt_prot {
 	unsigned long	 mfn;		/* INVALID_MFN_RAW when the slot is free */
 };
 
-static DEFINE_SPINLOCK(sccrypt_call_lock);
 static DEFINE_SPINLOCK(sccrypt_lock);
 static struct sc_xen_core *core;
 static uint8_t *arena;
+static size_t arena_len;
 static struct sccrypt_dom doms[SCCRYPT_MAX_DOMAINS];
 static struct sccrypt_prot prot[SCCRYPT_MAX_DOMAINS];
 static unsigned int prot_count;
-static char *reqbuf, *respbuf;		/* SC_XEN_OP_MAX each */
+/* Slots (of doms[]) whose guest signalled while the lock was busy. */
+static unsigned long sccrypt_pending[BITS_TO_LONGS(SCCRYPT_MAX_DOMAINS)];
+static void cf_check sccrypt_deferred(void *unused);
+static DECLARE_TASKLET(sccrypt_tasklet, sccrypt_deferred, NULL);
 
 /* ---- entropy ------------------------------------------------------------ */
 
@@ -234,19 +254,58 @@ static void prot_clear(unsigned int i)
 
 /* ---- the guest's console event channel ----------------------------------- */
 
+/* Move the guest's console ring of slot sd; the lock is held. */
+static void guest_event_locked(struct sccrypt_dom *sd)
+{
+	int rc = sc_xen_core_guest_event(core, sd->domid);
+
+	if ( rc < 0 )
+		printk(XENLOG_G_WARNING "sccrypt: d%u console ring: error %d\n",
+		       sd->domid, rc);
+}
+
+/*
+ * The guest signalled its console port (EVTCHNOP_send, no event-channel
+ * lock held).  Never spin here: a guest must not be able to keep its vCPU
+ * in Xen waiting for another CPU's OPEN, and a guest that signals in a
+ * loop must not make other CPUs queue behind it.  If the lock is busy the
+ * slot is marked and the tasklet moves the ring as soon as it is free; the
+ * holder's own pump is bounded (sc_hv_guest_event), so nothing is lost.
+ */
 static void cf_check sccrypt_guest_notification(struct vcpu *v, unsigned int port)
 {
 	struct domain *d = v->domain;
-	int rc;
+	struct sccrypt_dom *sd;
+
+	if ( !spin_trylock(&sccrypt_lock) )
+	{
+		unsigned int i;
+
+		/* Unlocked lookup: a stale mark only costs the tasklet a pump. */
+		for ( i = 0; i < ARRAY_SIZE(doms); i++ )
+			if ( ACCESS_ONCE(doms[i].d) == d )
+				set_bit(i, sccrypt_pending);
+		tasklet_schedule(&sccrypt_tasklet);
+		return;
+	}
+	if ( core != NULL && (sd = dom_find(d->domain_id)) != NULL && sd->d == d )
+	{
+		clear_bit(sd - doms, sccrypt_pending);
+		guest_event_locked(sd);
+	}
+	spin_unlock(&sccrypt_lock);
+}
+
+/* The tasklet: the guests whose notification found the lock busy. */
+static void cf_check sccrypt_deferred(void *unused)
+{
+	unsigned int i;
 
 	spin_lock(&sccrypt_lock);
-	if ( core != NULL && dom_find(d->domain_id) != NULL )
-	{
-		rc = sc_xen_core_guest_event(core, d->domain_id);
-		if ( rc < 0 )
-			gprintk(XENLOG_WARNING, "sccrypt: d%d console ring: error %d\n",
-			        d->domain_id, rc);
-	}
+	for ( i = 0; i < ARRAY_SIZE(doms); i++ )
+		if ( test_and_clear_bit(i, sccrypt_pending) && core != NULL &&
+		     doms[i].d != NULL )
+			guest_event_locked(&doms[i]);
 	spin_unlock(&sccrypt_lock);
 }
 
@@ -440,46 +499,147 @@ void sccrypt_domain_kill(struct domain *d)
 	spin_unlock(&sccrypt_lock);
 }
 
+/* ---- what must not reach the hv key (issue 14 item 4) ------------------- */
+
+/*
+ * SCCrypt holds secrets: the paths that let dom0 read or replace Xen's
+ * memory (kexec, livepatch, debug keys, gdbsx: patch 0020) ask this and
+ * refuse while it is true.
+ */
+bool sccrypt_active(void)
+{
+	return ACCESS_ONCE(core) != NULL;
+}
+
+/*
+ * Crash and restart paths (patch 0020): the memory may be read by what
+ * runs next (a crash kernel, firmware, the next boot).  Wipe the core (the
+ * hv private key, session keys) and the history arena (console plaintext).
+ * Takes no lock: it may run in a panic on a CPU that interrupted the
+ * holder; the other CPUs are stopped or about to be.
+ */
+void sccrypt_wipe(void)
+{
+	struct sc_xen_core *c = ACCESS_ONCE(core);
+
+	if ( c != NULL )
+		sc_xen_core_wipe(c, SCCRYPT_MAX_DOMAINS);
+	if ( arena != NULL )
+		memset(arena, 0, arena_len);
+	smp_mb();
+}
+
+/*
+ * dom0 must not be able to DMA into Xen's memory: with a PV dom0 that
+ * needs the IOMMU in strict mode (iommu=1 dom0-iommu=strict; otherwise all
+ * RAM is mapped for dom0's devices).  Without it SCCrypt stays disabled
+ * (fail closed) unless sccrypt-unsafe-no-iommu=1 says otherwise, loudly.
+ */
+static bool __init sccrypt_dma_confined(void)
+{
+	if ( iommu_enabled && iommu_hwdom_strict && !iommu_hwdom_passthrough )
+		return true;
+	if ( opt_unsafe_no_iommu )
+	{
+		printk(XENLOG_WARNING "sccrypt: UNSAFE: dom0's DMA is not confined "
+		       "(no IOMMU in strict mode); enabled anyway "
+		       "(sccrypt-unsafe-no-iommu=1)\n");
+		return true;
+	}
+	printk(XENLOG_ERR "sccrypt: dom0's DMA is not confined by an IOMMU in "
+	       "strict mode (iommu=1 dom0-iommu=strict); SCCrypt disabled\n");
+	return false;
+}
+
 /* ---- the hypercall -------------------------------------------------------- */
 
+static uint32_t le32_at(const char *p)
+{
+	return (uint8_t)p[0] | (uint8_t)p[1] << 8 | (uint8_t)p[2] << 16 |
+	       (uint32_t)(uint8_t)p[3] << 24;
+}
+
+/*
+ * Per-target access control of SCCRYPT_OP_CALL (issue 14 item 9): a
+ * request naming a domain (header bytes 12..15) needs the permission over
+ * that domain (FLASK: domain2 sccrypt_call), so a policy can confine a
+ * console-helper domain to some guests.  A domid that names no domain
+ * (none, or one already gone) is left to the core: every domain it knows
+ * is attached and so still exists (attach holds a reference until
+ * domain_kill detaches it), and it answers SC_ERR_NOTFOUND.
+ */
+static long call_target_check(const char *hdr)
+{
+	uint32_t domid = le32_at(hdr + 12);
+	struct domain *d;
+	long rc;
+
+	if ( domid == 0 || domid >= DOMID_FIRST_RESERVED )
+		return 0;
+	d = rcu_lock_domain_by_id(domid);
+	if ( d == NULL )
+		return 0;
+	rc = xsm_sccrypt_op(XSM_PRIV, d, SCCRYPT_OP_CALL);
+	rcu_unlock_domain(d);
+	return rc;
+}
+
+/*
+ * One ops request.  No lock is held while the guest's buffer is read or
+ * written (a caller that faults or is slow holds up nobody): the request
+ * is copied into this call's own buffer, the core runs under sccrypt_lock
+ * (one request, so one bounded operation), and the response is copied out
+ * after the lock is dropped.
+ */
 static long sccrypt_call(XEN_GUEST_HANDLE_PARAM(char) buf, unsigned long size)
 {
 	size_t len, resp_len = 0;
-	uint32_t plen;
+	char *req = NULL, *resp = NULL;
+	char hdr[32];
 	long rc;
 
 	if ( size < 32 )
 		return -EINVAL;
 	if ( size > SC_XEN_OP_MAX )
 		size = SC_XEN_OP_MAX;
-	spin_lock(&sccrypt_call_lock);
-	if ( copy_from_guest(reqbuf, buf, 32) )
+	if ( copy_from_guest(hdr, buf, 32) )
+		return -EFAULT;
+	rc = call_target_check(hdr);
+	if ( rc )
+		return rc;
+	/* The request is its header plus `len` (bytes 24..27, LE) bytes. */
+	len = 32 + min_t(size_t, le32_at(hdr + 24), size - 32);
+	req = xmalloc_bytes(len);
+	resp = xmalloc_bytes(size);
+	if ( req == NULL || resp == NULL )
 	{
-		rc = -EFAULT;
+		rc = -ENOMEM;
 		goto out;
 	}
-	/* The request is its header plus `len` (bytes 24..27, LE) bytes. */
-	plen = (uint8_t)reqbuf[24] | (uint8_t)reqbuf[25] << 8 |
-	       (uint8_t)reqbuf[26] << 16 | (uint32_t)(uint8_t)reqbuf[27] << 24;
-	len = 32 + min_t(size_t, plen, size - 32);
-	if ( len > 32 && copy_from_guest_offset(reqbuf + 32, buf, 32, len - 32) )
+	memcpy(req, hdr, 32);
+	/* The same header: the target checked above is the one the core sees. */
+	if ( len > 32 && copy_from_guest_offset(req + 32, buf, 32, len - 32) )
 	{
 		rc = -EFAULT;
 		goto out;
 	}
 	spin_lock(&sccrypt_lock);
-	rc = sc_xen_core_call(core, (const uint8_t *)reqbuf, len,
-	                      (uint8_t *)respbuf, size, &resp_len);
+	rc = sc_xen_core_call(core, (const uint8_t *)req, len,
+	                      (uint8_t *)resp, size, &resp_len);
 	spin_unlock(&sccrypt_lock);
 	if ( rc || resp_len > size )
 		rc = -EINVAL;
-	else if ( copy_to_guest(buf, respbuf, resp_len) )
+	else if ( copy_to_guest(buf, resp, resp_len) )
 		rc = -EFAULT;
-	/* The request may carry ciphertext only, but leave nothing behind. */
-	memset(reqbuf, 0, len);
-	memset(respbuf, 0, resp_len);
  out:
-	spin_unlock(&sccrypt_call_lock);
+	/* The request may carry ciphertext only, but leave nothing behind. */
+	if ( req != NULL )
+		memset(req, 0, len);
+	if ( resp != NULL )
+		memset(resp, 0, resp_len);
+	xfree(req);
+	xfree(resp);
+	memset(hdr, 0, sizeof(hdr));
 	return rc;
 }
 
@@ -556,6 +716,8 @@ static int __init cf_check sccrypt_init(void)
 		printk(XENLOG_INFO "sccrypt: disabled on the command line\n");
 		return 0;
 	}
+	if ( !sccrypt_dma_confined() )
+		return 0;
 #ifdef CONFIG_X86
 	rdseed_ok = cpu_has_rdseed && rng_healthy(rdseed64);
 	rdrand_ok = cpu_has_rdrand && rng_healthy(rdrand64);
@@ -575,12 +737,11 @@ static int __init cf_check sccrypt_init(void)
 		return 0;
 	}
 
-	reqbuf = xzalloc_bytes(SC_XEN_OP_MAX);
-	respbuf = xzalloc_bytes(SC_XEN_OP_MAX);
 	arena = vzalloc(opt_arena);
 	core = vzalloc(sc_xen_core_size(SCCRYPT_MAX_DOMAINS));
-	if ( !reqbuf || !respbuf || !arena || !core )
+	if ( !arena || !core )
 		goto nomem;
+	arena_len = opt_arena;
 	rc = sc_xen_core_init(core, arena, opt_arena, opt_disk_check,
 	                      SCCRYPT_MAX_DOMAINS);
 	if ( rc )
@@ -601,11 +762,8 @@ static int __init cf_check sccrypt_init(void)
  nomem:
 	printk(XENLOG_ERR "sccrypt: out of memory\n");
  fail:
-	xfree(reqbuf);
-	xfree(respbuf);
 	vfree(arena);
 	vfree(core);
-	reqbuf = respbuf = NULL;
 	arena = NULL;
 	core = NULL;
 	return 0;
