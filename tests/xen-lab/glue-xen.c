@@ -181,7 +181,7 @@ static const char *gx_last_printk;
 
 static struct domain gx_dom0;
 static struct vcpu gx_vcpu0 = { &gx_dom0 };
-static struct domain *hardware_domain = &gx_dom0;
+static struct domain *hardware_domain __attribute__((unused)) = &gx_dom0;
 static struct domain gx_doms[GX_DOMAINS];
 static struct vcpu gx_vcpus[GX_DOMAINS];
 static struct page_info gx_pages[GX_DOMAINS];
@@ -253,11 +253,12 @@ destroy_ring_for_helper(void **va, struct page_info *page)
 
 static inline int
 evtchn_bind_xen_loopback(struct domain *d, evtchn_port_t port,
-    void (*fn)(struct vcpu *, unsigned int), evtchn_port_t *xport)
+    void (*fn)(struct vcpu *, unsigned int), evtchn_port_t *xport, domid_t *gremote)
 {
 	(void)d;
 	(void)fn;
 	*xport = port + 1000;
+	*gremote = 0;
 	return 0;
 }
 

@@ -17,6 +17,11 @@
  *                   rejects it with a negative status)
  *   attach:DOMID    SCCRYPT_OP_ATTACH of DOMID (port 0, gfn 0)
  *   detach:DOMID    SCCRYPT_OP_DETACH of DOMID
+ *   kexec-range     kexec_op(KEXEC_CMD_kexec_get_range, KEXEC_RANGE_MA_XEN):
+ *                   where Xen is in memory (issue 14 item 4)
+ *   kexec-load      kexec_op(KEXEC_CMD_kexec_load) of an empty default
+ *                   image (what `kexec -l` does through libxenctrl), then
+ *                   its unload: "kexec-load: rc=..." and "kexec-unload: rc=..."
  *
  * One line per command:
  *   NAME: rc=0 status=S [hv-public-key=HEX]    the hypercall returned 0
@@ -46,6 +51,28 @@ typedef struct privcmd_hypercall {
 #define HYPERVISOR_xen_version	17
 #define XENVER_version		0
 #define HYPERVISOR_sccrypt_op	43	/* hv/xen/patches/0001 */
+/* Xen's public/kexec.h */
+#define HYPERVISOR_kexec_op	37
+#define KEXEC_CMD_kexec_get_range	3
+#define KEXEC_CMD_kexec_load	4
+#define KEXEC_CMD_kexec_unload	5
+#define KEXEC_RANGE_MA_XEN	1
+#define KEXEC_TYPE_DEFAULT	0
+#define KEXEC_ARCH_X86_64	62	/* EM_X86_64 */
+struct xen_kexec_range {
+	int		range;
+	int		nr;
+	unsigned long	size;
+	unsigned long	start;
+};
+struct xen_kexec_load {
+	uint8_t		type;
+	uint8_t		pad;
+	uint16_t	arch;
+	uint32_t	nr_segments;
+	uint64_t	segments;	/* guest handle */
+	uint64_t	entry_maddr;
+};
 #define SCCRYPT_OP_CALL		1
 #define SCCRYPT_OP_ATTACH	2
 #define SCCRYPT_OP_DETACH	3
@@ -248,6 +275,40 @@ main(int argc, char **argv)
 				printf("detach: rc=0\n");
 			else
 				print_err("detach", rc);
+		} else if (strcmp(a, "kexec-range") == 0) {
+			struct xen_kexec_range r;
+
+			memset(&r, 0, sizeof(r));
+			r.range = KEXEC_RANGE_MA_XEN;
+			memcpy(buf, &r, sizeof(r));
+			rc = hypercall(HYPERVISOR_kexec_op, KEXEC_CMD_kexec_get_range,
+			    (uint64_t)(uintptr_t)buf, 0);
+			memcpy(&r, buf, sizeof(r));
+			if (rc == 0)
+				printf("kexec-range: rc=0 start=%#lx size=%#lx\n", r.start, r.size);
+			else
+				print_err("kexec-range", rc);
+		} else if (strcmp(a, "kexec-load") == 0) {
+			struct xen_kexec_load l;
+
+			memset(&l, 0, sizeof(l));
+			l.type = KEXEC_TYPE_DEFAULT;
+			l.arch = KEXEC_ARCH_X86_64;
+			memcpy(buf, &l, sizeof(l));
+			rc = hypercall(HYPERVISOR_kexec_op, KEXEC_CMD_kexec_load,
+			    (uint64_t)(uintptr_t)buf, 0);
+			if (rc == 0)
+				printf("kexec-load: rc=0\n");
+			else
+				print_err("kexec-load", rc);
+			memset(buf, 0, 8);
+			buf[0] = KEXEC_TYPE_DEFAULT;
+			rc = hypercall(HYPERVISOR_kexec_op, KEXEC_CMD_kexec_unload,
+			    (uint64_t)(uintptr_t)buf, 0);
+			if (rc == 0)
+				printf("kexec-unload: rc=0\n");
+			else
+				print_err("kexec-unload", rc);
 		} else {
 			fprintf(stderr, "sccrypt-hcall-probe: bad command %s\n", a);
 			return 2;

@@ -81,6 +81,7 @@ struct sccrypt_dom {
 	domid_t		 domid;
 	evtchn_port_t	 gport;		/* the guest's console port */
 	evtchn_port_t	 xport;		/* our Xen-consumed end, in d */
+	domid_t		 gremote;	/* gport's remote before attach */
 	struct page_info *page;
 	void		*va;
 };
@@ -329,7 +330,7 @@ static long detach_locked(struct sccrypt_dom *sd, bool dying)
 	prot_clear(i);
 	if ( !sd->d->is_dying )
 		evtchn_unbind_xen_loopback(sd->d, sd->xport, sd->gport,
-		                           hardware_domain ? hardware_domain->domain_id : 0);
+		                           sd->gremote);
 	destroy_ring_for_helper(&sd->va, sd->page);
 	put_domain(sd->d);
 	memset(sd, 0, sizeof(*sd));
@@ -356,6 +357,7 @@ static long sccrypt_attach(const struct xen_sccrypt_attach *a)
 	struct page_info *page;
 	void *va;
 	evtchn_port_t xport;
+	domid_t gremote;
 	char name[sizeof(a->name) + 1];
 	unsigned int i;
 	long rc;
@@ -420,7 +422,7 @@ static long sccrypt_attach(const struct xen_sccrypt_attach *a)
 		goto fail_prot;
 	}
 	rc = evtchn_bind_xen_loopback(d, a->port, sccrypt_guest_notification,
-	                              &xport);
+	                              &xport, &gremote);
 	if ( rc )
 		goto fail_prot;
 	get_knownalive_domain(d);
@@ -428,6 +430,7 @@ static long sccrypt_attach(const struct xen_sccrypt_attach *a)
 	sd->domid = d->domain_id;
 	sd->gport = a->port;
 	sd->xport = xport;
+	sd->gremote = gremote;
 	sd->page = page;
 	sd->va = va;
 	rc = errno_of(sc_xen_core_attach(core, d->domain_id, a->uuid, name, va,
