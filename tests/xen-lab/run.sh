@@ -278,6 +278,10 @@ mount -t devtmpfs devtmpfs /dev
 # restriction to a target domain), so that a refusal is Xen's.
 insmod /lib/xen-privcmd.ko unrestricted=1 || echo "DOMU: insmod xen-privcmd failed"
 echo "DOMU-INIT-MARKER: $(uname -r)"
+# Issue 14 item 8 (domu3 only): close the attached console port, reuse it.
+case " $(cat /proc/cmdline) " in
+*" sccrypt_console_reuse "*) sccrypt-hcall-probe console-reuse ;;
+esac
 while true; do setsid cttyhack sh; done
 EOF
 chmod 755 "$lab/domu/init"
@@ -337,6 +341,9 @@ vif = []
 disk = []
 EOF
 done
+sed -e 's/^name = "domu1"/name = "domu3"/' \
+    -e 's/^extra = "console=hvc0 quiet"/extra = "console=hvc0 quiet sccrypt_console_reuse"/' \
+    "$d0/etc/xen/domu1.cfg" >"$d0/etc/xen/domu3.cfg"
 cp "$lab/id_lab.pub" "$d0/root/.ssh/authorized_keys"
 chmod 700 "$d0/root/.ssh"
 # sccrypt-console policy: root (the ssh user) may reach domu1.
@@ -790,6 +797,44 @@ case $gb in
 	result PASS give-back "unprotected domu2: sccrypt-xenctl attach took it from xenconsoled, detach gave it back: xenconsoled connected it again ($(xcfield "$gb" tty)), typed input ran in the guest" ;;
 *)	result FAIL give-back "$gb" ;;
 esac
+
+# Issue 14 item 8: a guest that closes its console port while Xen has it
+# (the loopback bind) and reuses the number, here for an unbound port of
+# its own, keeps that port as it made it: detach closes only Xen's end and
+# hands nothing to dom0.  domu3 (created paused, attached, unpaused) runs
+# `sccrypt-hcall-probe console-reuse` from its /init; once its console
+# port shows up unbound for domu3 itself, dom0 detaches domu3 and the port
+# must still be unbound for domu3.  Before the fix the detach rewrote it to
+# dom0 (xenconsoled, told the console is its own again, could then bind
+# the guest's unrelated port).
+console_reuse_check() {
+	cr=$($SSH 'xl create -p /etc/xen/domu3.cfg >/tmp/domu3.create 2>&1; echo "create-rc=$?"
+	id=$(xl domid domu3); gp=$(xenstore-read /local/domain/$id/console/port)
+	echo "id=$id"; echo "gport=$gp"
+	sccrypt-xenctl attach domu3 >/tmp/domu3.attach 2>&1; echo "attach-rc=$?"
+	xl unpause domu3
+	port() { /usr/lib/xen-4.17/bin/lsevtchn $id 2>/dev/null | grep "^ *$gp: " | head -n 1; }
+	i=0
+	until port | grep -q "Waiting connection) - Remote Domain $id\$"; do
+		i=$((i + 1)); [ "$i" -lt 120 ] || break; sleep 2
+	done
+	echo "before-detach=$(port)"
+	sccrypt-xenctl detach domu3 >/tmp/domu3.detach 2>&1; echo "detach-rc=$?"
+	sleep 2
+	echo "after-detach=$(port)"
+	xl destroy domu3; echo "destroy-rc=$?"' 2>&1 | tr -d '\r') || true
+	printf '%s\n' "$cr" >"$lab/console-reuse.out"
+	crline() { printf '%s\n' "$cr" | sed -n "s/^$1=//p" | head -n 1; }
+	cid=$(crline id)
+	if [ -n "$cid" ] && [ "$(crline attach-rc)" = 0 ] && [ "$(crline detach-rc)" = 0 ] &&
+	    printf '%s' "$(crline before-detach)" | grep -q "Waiting connection) - Remote Domain $cid\$" &&
+	    printf '%s' "$(crline after-detach)" | grep -q "Waiting connection) - Remote Domain $cid\$"; then
+		result PASS console-reuse "domu3 closed its attached console port $(crline gport) and reused it (unbound for itself); dom0's detach left it so: '$(crline after-detach | sed 's/^ *//')'"
+	else
+		result FAIL console-reuse "$(printf '%s' "$cr" | tr '\n' ' ')"
+	fi
+}
+console_reuse_check
 
 # An unpatched xenconsoled never lets go: attach times out with a clear
 # error and gives the console back (console/type restored).

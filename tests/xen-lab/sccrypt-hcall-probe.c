@@ -22,6 +22,11 @@
  *   kexec-load      kexec_op(KEXEC_CMD_kexec_load) of an empty default
  *                   image (what `kexec -l` does through libxenctrl), then
  *                   its unload: "kexec-load: rc=..." and "kexec-unload: rc=..."
+ *   console-reuse   (in an attached domU) find the console port bound to
+ *                   Xen's loopback port (interdomain, remote = this domain),
+ *                   close it and allocate an unbound port for this domain,
+ *                   which reuses the number (issue 14 item 8):
+ *                   "console-reuse: closed=P new=Q remote=D" or an error line
  *
  * One line per command:
  *   NAME: rc=0 status=S [hv-public-key=HEX]    the hypercall returned 0
@@ -53,6 +58,13 @@ typedef struct privcmd_hypercall {
 #define HYPERVISOR_sccrypt_op	43	/* hv/xen/patches/0001 */
 /* Xen's public/kexec.h */
 #define HYPERVISOR_kexec_op	37
+/* Xen's public/event_channel.h */
+#define HYPERVISOR_event_channel_op	32
+#define EVTCHNOP_close		3
+#define EVTCHNOP_status		5
+#define EVTCHNOP_alloc_unbound	6
+#define EVTCHNSTAT_interdomain	2
+#define DOMID_SELF		0x7FF0
 #define KEXEC_CMD_kexec_get_range	3
 #define KEXEC_CMD_kexec_load	4
 #define KEXEC_CMD_kexec_unload	5
@@ -193,6 +205,56 @@ op_call(const char *name, uint16_t op, uint32_t domid)
 	printf("\n");
 }
 
+/*
+ * console-reuse: the loopback bind makes the guest's console port and
+ * Xen's port both "interdomain, remote = this domain"; the guest may close
+ * only its own (Xen's refuses with -EINVAL).
+ */
+static void
+console_reuse(void)
+{
+	uint32_t p, self = 0;
+	long rc;
+	int tries;
+
+	for (tries = 0; tries < 60; tries++) {
+		for (p = 1; p < 64; p++) {
+			memset(buf, 0, 24);
+			buf[0] = DOMID_SELF & 0xff;
+			buf[1] = DOMID_SELF >> 8;
+			put32(buf + 4, p);
+			if (hypercall(HYPERVISOR_event_channel_op, EVTCHNOP_status,
+			    (uint64_t)(uintptr_t)buf, 0) != 0 ||
+			    get32(buf + 8) != EVTCHNSTAT_interdomain)
+				continue;
+			self = (uint32_t)buf[16] | (uint32_t)buf[17] << 8;
+			if (self == 0)
+				continue;
+			memset(buf, 0, 4);
+			put32(buf, p);
+			if (hypercall(HYPERVISOR_event_channel_op, EVTCHNOP_close,
+			    (uint64_t)(uintptr_t)buf, 0) != 0)
+				continue;	/* Xen's end */
+			memset(buf, 0, 8);
+			buf[0] = DOMID_SELF & 0xff;
+			buf[1] = DOMID_SELF >> 8;
+			buf[2] = self & 0xff;
+			buf[3] = self >> 8;
+			rc = hypercall(HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound,
+			    (uint64_t)(uintptr_t)buf, 0);
+			if (rc != 0) {
+				print_err("console-reuse", rc);
+				return;
+			}
+			printf("console-reuse: closed=%u new=%u remote=%u\n", p,
+			    get32(buf + 4), self);
+			return;
+		}
+		sleep(1);
+	}
+	printf("console-reuse: no loopback console port\n");
+}
+
 static int
 parse_domid(const char *s, uint16_t *domid)
 {
@@ -275,6 +337,8 @@ main(int argc, char **argv)
 				printf("detach: rc=0\n");
 			else
 				print_err("detach", rc);
+		} else if (strcmp(a, "console-reuse") == 0) {
+			console_reuse();
 		} else if (strcmp(a, "kexec-range") == 0) {
 			struct xen_kexec_range r;
 
