@@ -281,6 +281,7 @@ echo "DOMU-INIT-MARKER: $(uname -r)"
 # Issue 14 item 8 (domu3 only): close the attached console port, reuse it.
 case " $(cat /proc/cmdline) " in
 *" sccrypt_console_reuse "*) sccrypt-hcall-probe console-reuse ;;
+*" sccrypt_console_storm "*) sccrypt-hcall-probe console-storm ;;
 esac
 while true; do setsid cttyhack sh; done
 EOF
@@ -344,6 +345,9 @@ done
 sed -e 's/^name = "domu1"/name = "domu3"/' \
     -e 's/^extra = "console=hvc0 quiet"/extra = "console=hvc0 quiet sccrypt_console_reuse"/' \
     "$d0/etc/xen/domu1.cfg" >"$d0/etc/xen/domu3.cfg"
+sed -e 's/^name = "domu1"/name = "domu4"/' -e 's/^vcpus = 1/vcpus = 2/' \
+    -e 's/^extra = "console=hvc0 quiet"/extra = "console=hvc0 quiet sccrypt_console_storm"/' \
+    "$d0/etc/xen/domu1.cfg" >"$d0/etc/xen/domu4.cfg"
 cp "$lab/id_lab.pub" "$d0/root/.ssh/authorized_keys"
 chmod 700 "$d0/root/.ssh"
 # sccrypt-console policy: root (the ssh user) may reach domu1.
@@ -836,6 +840,11 @@ console_reuse_check() {
 }
 console_reuse_check
 
+# Issue 14 item 1, first half (see storm_start): domu4 created paused and
+# attached now, while the patched xenconsoled runs (it lets go of it).
+sp=$($SSH 'xl create -p /etc/xen/domu4.cfg >/tmp/domu4.create 2>&1; echo "create-rc=$?"
+	sccrypt-xenctl attach domu4 >/tmp/domu4.attach 2>&1; echo "attach-rc=$?"' 2>&1 | tr -d '\r') || true
+
 # An unpatched xenconsoled never lets go: attach times out with a clear
 # error and gives the console back (console/type restored).
 up=$($SSH 'kill $(cat /run/xenconsoled.pid); sleep 2; rm -f /run/xenconsoled.pid
@@ -858,6 +867,33 @@ case $up in
 *)	result FAIL unpatched-refused "$up" ;;
 esac
 
+# Issue 14 item 1: a guest cannot hold a CPU in Xen, or make others queue
+# behind it, through its console.  domu4 (2 vCPUs, attached) runs
+# `sccrypt-hcall-probe console-storm` from its /init: one vCPU signals its
+# console port in a loop while the other keeps setting out_prod =
+# out_cons + 2048.  While it storms, the next check destroys ANOTHER
+# attached domain (the protected domu1: xl destroy, timeout 120 s, must
+# complete); afterwards dom0 must still answer and domu4 itself must be
+# destroyable (storm_end).  Each guest event moves at most one ring's worth
+# (dom_pump) and a send never spins on the SCCrypt lock (trylock +
+# tasklet), so neither hangs.
+# (domu4 is created paused and attached by storm_prepare, earlier, while
+# the patched xenconsoled still runs.)
+storm_start() {
+	st=$($SSH 'id=$(xl domid domu4); echo "id=$id"
+	xl unpause domu4
+	i=0
+	until s=$(xenstore-read /local/domain/$id/data/sccrypt-storm 2>/dev/null) && [ -n "$s" ]; do
+		i=$((i + 1)); [ "$i" -lt 150 ] || break; sleep 2
+	done
+	echo "storm=$s"' 2>&1 | tr -d '\r') || true
+	st="$sp
+$st"
+	printf '%s\n' "$st" >"$lab/storm-start.out"
+	stt0=$(date +%s)
+}
+storm_start
+
 # The protected domain goes when it is destroyed: domain_kill() detaches
 # it (the dying case), xl destroy completes and no zombie is left; DETACH
 # afterwards finds nothing.
@@ -876,6 +912,29 @@ if printf '%s' "$ds" | grep -q '^destroy-rc=0$' && printf '%s' "$ds" | grep -q '
 else
 	result FAIL destroy-protected "$(printf '%s' "$ds" | tr '\n' ' ')"
 fi
+
+storm_end() {
+	t1=$(date +%s)
+	$SSH true 2>/dev/null && resp=yes || resp=no
+	t2=$(date +%s)
+	se=$($SSH 's=$(xenstore-read /local/domain/$(xl domid domu4)/data/sccrypt-storm 2>/dev/null)
+	echo "storm-still=$s"
+	t=$(date +%s); timeout 120 xl destroy domu4; echo "destroy4-rc=$?"; echo "destroy4-s=$(( $(date +%s) - t ))"' 2>&1 | tr -d '\r') || true
+	printf '%s\n' "$se" >"$lab/storm-end.out"
+	sline() { printf '%s\n' "$st" "$se" | sed -n "s/^$1=//p" | head -n 1; }
+	case $(sline storm) in
+	"running mapped")
+		if [ "$(sline attach-rc)" = 0 ] && grep -q '^destroy-rc=0$' "$lab/destroy.out" &&
+		    [ "$resp" = yes ] && [ "$(sline storm-still)" = "running mapped" ] &&
+		    [ "$(sline destroy4-rc)" = 0 ]; then
+			result PASS console-storm "domu4 (2 vCPUs: send loop + out_prod = out_cons + 2048) stormed its attached console for $((t1 - stt0)) s while xl destroy of the attached domu1 completed; dom0 answered ssh in $((t2 - t1)) s; xl destroy of domu4 itself took $(sline destroy4-s) s"
+		else
+			result FAIL console-storm "resp=$resp $(printf '%s' "$st $se" | tr '\n' ' ') destroy: $(tr '\n' ' ' <"$lab/destroy.out")"
+		fi ;;
+	*)	result FAIL console-storm "the storm did not start: $(printf '%s' "$st" | tr '\n' ' ')" ;;
+	esac
+}
+storm_end
 
 # FLASK: no AVC message in Xen's log but the expected denials of domu2's
 # sccrypt_op calls and one known kind that is not SCCrypt's: dom0-init.sh

@@ -27,6 +27,13 @@
  *                   close it and allocate an unbound port for this domain,
  *                   which reuses the number (issue 14 item 8):
  *                   "console-reuse: closed=P new=Q remote=D" or an error line
+ *   console-storm   (in an attached 2-vCPU domU; never returns) read its
+ *                   console page and port from xenstore (/dev/xen/xenbus),
+ *                   map the page (privcmd, DOMID_SELF), write
+ *                   data/sccrypt-storm = "running <mapped|unmapped>" and
+ *                   then: one process signals the console port in a loop,
+ *                   the other keeps setting out_prod = out_cons + 2048
+ *                   (issue 14 item 1)
  *
  * One line per command:
  *   NAME: rc=0 status=S [hv-public-key=HEX]    the hypercall returned 0
@@ -44,6 +51,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <sys/types.h>
 
 /* Linux's <xen/sys/privcmd.h> ABI (that header needs Xen's public types). */
 typedef struct privcmd_hypercall {
@@ -65,6 +73,20 @@ typedef struct privcmd_hypercall {
 #define EVTCHNOP_alloc_unbound	6
 #define EVTCHNSTAT_interdomain	2
 #define DOMID_SELF		0x7FF0
+#define EVTCHNOP_send		4
+/* Linux privcmd: IOCTL_PRIVCMD_MMAPBATCH_V2 */
+struct privcmd_mmapbatch_v2 {
+	unsigned int	num;
+	uint16_t	dom;
+	uint64_t	addr;
+	const uint64_t	*arr;
+	int		*err;
+};
+#define IOCTL_PRIVCMD_MMAPBATCH_V2	\
+	_IOC(_IOC_NONE, 'P', 4, sizeof(struct privcmd_mmapbatch_v2))
+/* xenstore wire (io/xs_wire.h) */
+#define XS_READ			2
+#define XS_WRITE		11
 #define KEXEC_CMD_kexec_get_range	3
 #define KEXEC_CMD_kexec_load	4
 #define KEXEC_CMD_kexec_unload	5
@@ -255,6 +277,90 @@ console_reuse(void)
 	printf("console-reuse: no loopback console port\n");
 }
 
+/* One xenstore request over /dev/xen/xenbus; the reply's payload in out. */
+static int
+xs_req(int fd, uint32_t type, const char *a, size_t alen, const char *b, size_t blen,
+    char *out, size_t cap)
+{
+	unsigned char m[256];
+	uint32_t len;
+	ssize_t n;
+
+	if (16 + alen + blen > sizeof(m))
+		return -1;
+	memset(m, 0, 16);
+	put32(m, type);
+	put32(m + 4, 1);
+	put32(m + 12, (uint32_t)(alen + blen));
+	memcpy(m + 16, a, alen);
+	if (blen)
+		memcpy(m + 16 + alen, b, blen);
+	if (write(fd, m, 16 + alen + blen) != (ssize_t)(16 + alen + blen))
+		return -1;
+	n = read(fd, m, sizeof(m) - 1);
+	if (n < 16 || get32(m) != type)
+		return -1;
+	len = get32(m + 12);
+	if (len > (uint32_t)(n - 16) || len >= cap)
+		return -1;
+	memcpy(out, m + 16, len);
+	out[len] = '\0';
+	return 0;
+}
+
+static void
+console_storm(void)
+{
+	char v[64];
+	uint64_t mfn;
+	uint32_t port;
+	int fd, err = 0;
+	volatile uint32_t *ring = NULL;
+	struct privcmd_mmapbatch_v2 mb;
+	void *page;
+	pid_t pid;
+
+	if ((fd = open("/dev/xen/xenbus", O_RDWR)) < 0) {
+		perror("console-storm: /dev/xen/xenbus");
+		return;
+	}
+	if (xs_req(fd, XS_READ, "console/ring-ref", 17, NULL, 0, v, sizeof(v)) != 0) {
+		printf("console-storm: cannot read console/ring-ref\n");
+		return;
+	}
+	mfn = strtoull(v, NULL, 10);
+	if (xs_req(fd, XS_READ, "console/port", 13, NULL, 0, v, sizeof(v)) != 0) {
+		printf("console-storm: cannot read console/port\n");
+		return;
+	}
+	port = (uint32_t)strtoul(v, NULL, 10);
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, privcmd, 0);
+	if (page != MAP_FAILED) {
+		memset(&mb, 0, sizeof(mb));
+		mb.num = 1;
+		mb.dom = DOMID_SELF;
+		mb.addr = (uint64_t)(uintptr_t)page;
+		mb.arr = &mfn;
+		mb.err = &err;
+		if (ioctl(privcmd, IOCTL_PRIVCMD_MMAPBATCH_V2, &mb) == 0 && err == 0)
+			ring = (volatile uint32_t *)((char *)page + 3072);
+	}
+	snprintf(v, sizeof(v), "running %s", ring ? "mapped" : "unmapped");
+	(void)xs_req(fd, XS_WRITE, "data/sccrypt-storm", 19, v, strlen(v), v, sizeof(v));
+	printf("console-storm: mfn=%llu port=%u page %s\n", (unsigned long long)mfn,
+	    port, ring ? "mapped" : "not mapped");
+	pid = fork();
+	if (pid == 0 || ring == NULL) {
+		for (;;) {
+			put32(buf, port);
+			(void)hypercall(HYPERVISOR_event_channel_op, EVTCHNOP_send,
+			    (uint64_t)(uintptr_t)buf, 0);
+		}
+	}
+	for (;;)	/* ring[2] = out_cons, ring[3] = out_prod */
+		ring[3] = ring[2] + 2048;
+}
+
 static int
 parse_domid(const char *s, uint16_t *domid)
 {
@@ -337,6 +443,8 @@ main(int argc, char **argv)
 				printf("detach: rc=0\n");
 			else
 				print_err("detach", rc);
+		} else if (strcmp(a, "console-storm") == 0) {
+			console_storm();
 		} else if (strcmp(a, "console-reuse") == 0) {
 			console_reuse();
 		} else if (strcmp(a, "kexec-range") == 0) {
