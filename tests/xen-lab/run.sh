@@ -45,6 +45,13 @@
 #     to xenconsoled, that with Debian's unpatched xenconsoled attach gives
 #     up with a clear error, and that xl destroy of the protected domu1
 #     completes (Xen lets go of a dying domain);
+#     issue 14: dom0 cannot reach Xen's memory through kexec, livepatch or
+#     debug keys (expose-refused); a guest that closes and reuses its
+#     attached console port keeps it through a detach (console-reuse,
+#     domu3); a 2-vCPU guest storming its console (send loop + out_prod
+#     hammer, domu4) neither stops xl destroy of domu1 nor dom0
+#     (console-storm); with -f, CALL is checked per target domain
+#     (call-confined);
 #  6. prints a summary; exit 0 only if every check passed.
 #
 # With -f (or XL_FLASK=1) the hypervisor is the FLASK build (build-xen.sh
