@@ -285,7 +285,8 @@ mount -t devtmpfs devtmpfs /dev
 # restriction to a target domain), so that a refusal is Xen's.
 insmod /lib/xen-privcmd.ko unrestricted=1 || echo "DOMU: insmod xen-privcmd failed"
 echo "DOMU-INIT-MARKER: $(uname -r)"
-# Issue 14 item 8 (domu3 only): close the attached console port, reuse it.
+# Issue 14 items 8 (domu3: close the attached console port, reuse it) and
+# 1 (domu4: storm the attached console); other domUs run neither.
 case " $(cat /proc/cmdline) " in
 *" sccrypt_console_reuse "*) sccrypt-hcall-probe console-reuse ;;
 *" sccrypt_console_storm "*) sccrypt-hcall-probe console-storm ;;
