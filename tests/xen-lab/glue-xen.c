@@ -224,7 +224,9 @@ static inline void *xmalloc_bytes(size_t n) { return malloc(n); }
 static __attribute__((noreturn)) void panic(const char *fmt, ...) { (void)fmt; abort(); }
 static void notify_via_xen_event_channel(struct domain *d, evtchn_port_t p) { (void)d; (void)p; }
 static void send_global_virq(unsigned v) { (void)v; }
+#ifdef GX_BEFORE_ISSUE14_4
 static inline void *xzalloc_bytes(size_t n) { return calloc(1, n); }
+#endif
 static void *vzalloc(size_t n) { return calloc(1, n); }
 static void xfree(void *p) { free(p); }
 static void vfree(void *p) { free(p); }
