@@ -36,8 +36,8 @@ CMD=$(shim_cmd vm1)
 CTL=$T_TMP/relay.ctl
 mkfifo "$CTL"
 
-# times TEXT: how often the guest received the line "echo TEXT"
-times() { grep -a -c "^echo $1\$" "$T_TMP/vm1.input.lines" || true; }
+# arrived TEXT: how often the guest received the line "echo TEXT"
+arrived() { grep -a -c "^echo $1\$" "$T_TMP/vm1.input.lines" || true; }
 input_lines() { tr '\r' '\n' <"$T_TMP/vm1.input" >"$T_TMP/vm1.input.lines"; }
 # alive TAG: a new session on vm1 round-trips
 alive() {
@@ -75,7 +75,7 @@ rc=$(cli_rc a 300)
 [ "$rc" = 5 ] || { cat "$T_TMP/a.err" >&2; t_fail "exit $rc after leaving a stalled session, expected 5"; }
 cli_close a
 input_lines
-[ "$(times CHOPPED1)" = 0 ] || t_fail "the chopped keystrokes reached the guest"
+[ "$(arrived CHOPPED1)" = 0 ] || t_fail "the chopped keystrokes reached the guest"
 alive b
 t_pass "dom0 chops a frame and goes silent: 'session is stalled' shown with how to leave, ~. exits 5, a new session works"
 
@@ -107,7 +107,7 @@ while [ $i -lt 10 ]; do
 	i=$((i + 1))
 	n=$(grep -a -c "^echo TYPED$i\\\$((1000+$i))\$" "$T_TMP/vm1.input.lines" || true)
 	[ "$n" = 1 ] || t_fail "line $i typed while consoled was stopped arrived $n times"
-	grep -a -q "^TYPED$i$((1000 + i))" "$T_TMP/c.out" || t_fail "no output for line $i"
+	grep -a -q "TYPED$i$((1000 + i))" "$T_TMP/c.out" || t_fail "no output for line $i"
 done
 kill -0 "$CONSOLED_PID" || t_fail "consoled died"
 t_pass "consoled stopped 10 s under typing: the session went on, 10 lines typed meanwhile arrived once each"
