@@ -21,5 +21,5 @@ dist_check_SCRIPTS += tests/integration/attacks-table.sh
 EXTRA_DIST += build-aux/attacks-table
 
 # Faults on the dom0 path of a live session (issue 17)
-TESTS += tests/integration/fault-relay.sh
-dist_check_SCRIPTS += tests/integration/fault-relay.sh
+TESTS += tests/integration/fault-relay.sh tests/integration/fault-disk.sh
+dist_check_SCRIPTS += tests/integration/fault-relay.sh tests/integration/fault-disk.sh
