@@ -582,7 +582,14 @@ log_ct(struct sc_cd *cd, struct sc_cd_domain *d, uint8_t dir, const uint8_t *ct,
 	    sc_buf_put_u16(&e, (uint16_t)len) < 0 || sc_buf_put_bytes(&e, ct, len) < 0)
 		return;
 	if (sc_write_all(d->log_fd, mem, e.len) < 0) {
-		sc_warn("ciphertext log of %s: write failed; logging stopped", d->name);
+		int err = errno;
+
+		/* No torn entry at the end: the log stays whole entries. */
+		if (ftruncate(d->log_fd, (off_t)d->log_size) < 0)
+			sc_warn("ciphertext log of %s: cannot cut a partial entry: %s",
+			    d->name, strerror(errno));
+		sc_warn("ciphertext log of %s: write failed (%s); logging "
+		    "stopped until the next domain rescan", d->name, strerror(err));
 		log_close(d);
 		d->log_fd = -2;
 		return;
