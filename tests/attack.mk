@@ -21,5 +21,7 @@ dist_check_SCRIPTS += tests/integration/attacks-table.sh
 EXTRA_DIST += build-aux/attacks-table
 
 # Faults on the dom0 path of a live session (issue 17)
-TESTS += tests/integration/fault-relay.sh tests/integration/fault-disk.sh
-dist_check_SCRIPTS += tests/integration/fault-relay.sh tests/integration/fault-disk.sh
+TESTS += tests/integration/fault-relay.sh tests/integration/fault-disk.sh \
+	tests/integration/fault-clock.sh tests/integration/fault-ks.sh
+dist_check_SCRIPTS += tests/integration/fault-relay.sh tests/integration/fault-disk.sh \
+	tests/integration/fault-clock.sh tests/integration/fault-ks.sh

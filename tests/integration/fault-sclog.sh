@@ -14,7 +14,9 @@ me=$(id -u)
 mkdir -p "$T_TMP/sclog"
 mount -t tmpfs -o size=64k,mode=0700 tmpfs "$T_TMP/sclog" 2>/dev/null ||
     t_skip "cannot mount a tmpfs"
-trap 'umount "$T_TMP/sclog" 2>/dev/null; t_cleanup' EXIT
+trap 'for p in $T_PIDS; do kill "$p" 2>/dev/null || true; done
+    for p in $T_PIDS; do wait "$p" 2>/dev/null || true; done
+    umount "$T_TMP/sclog" 2>/dev/null || true; t_cleanup' EXIT
 dom0_keys
 dom0_start_hv vm1
 dom0_start_consoled <<EOC
