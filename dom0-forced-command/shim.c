@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <linux/sockios.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -48,6 +49,8 @@
  * that takes no input after stall_timeout).
  */
 #define DRAIN_POLL_MS		250
+/* Plaintext relay ended: how long consoled's exit may lag its socket's. */
+#define RAW_DEATH_WAIT_MS	300
 #define DRAIN_GRACE_S		5
 /*
  * Plaintext relay: after stdin EOF the connection stays open until the
@@ -267,6 +270,37 @@ bye_watch_ok(const struct bye_watch *w)
 	    !sc_frame_decoder_partial(&w->dec) && w->last == SC_FRAME_BYE);
 }
 
+/*
+ * A descriptor that becomes readable when the consoled process behind sock
+ * exits (pidfd of the SO_PEERCRED pid), or -1 where that cannot be had (no
+ * pidfd_open, another pid namespace).  Only a plaintext relay needs it: a
+ * framed relay ends in order with a BYE.
+ */
+static int
+consoled_pidfd(int sock)
+{
+#ifdef SYS_pidfd_open
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || cr.pid <= 0)
+		return -1;
+	return (int)syscall(SYS_pidfd_open, cr.pid, 0);
+#else
+	(void)sock;
+	return -1;
+#endif
+}
+
+/* Did consoled (pidfd) exit?  Waits up to wait_ms for it to be reaped. */
+static bool
+consoled_died(int pidfd, int wait_ms)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	return pidfd >= 0 && poll(&p, 1, wait_ms) > 0 && (p.revents & POLLIN);
+}
+
 /* Bytes written to sock that consoled has not read yet (-1: unknown). */
 static long
 sock_unread(int sock)
@@ -297,22 +331,29 @@ relay(int sock, bool linger, bool framed, uint8_t encoding, unsigned drain_s)
 	unsigned long long eof_at = 0, last_rx = 0, progress_at = 0, now;
 	unsigned long long drain_ms = (unsigned long long)drain_s * 1000;
 	long unread = -1, u;
+	int pidfd = -1;
 	bool shut = false;
 	struct pollfd pfd[3];
 	ssize_t r;
 	int timeout;
 
 	bye_watch_init(&bw, framed, encoding);
+	if (!framed)
+		pidfd = consoled_pidfd(sock);
 	for (;;) {
 		if (got_signal)
 			return 128 + (int)got_signal;
 		if (sock_eof && down_len == 0) {
-			if (bye_watch_ok(&bw))
+			/* A plaintext relay has no BYE: is consoled still there? */
+			if (!framed && !consoled_died(pidfd, RAW_DEATH_WAIT_MS))
+				return SC_SHIM_EXIT_OK;
+			if (framed && bye_watch_ok(&bw))
 				return SC_SHIM_EXIT_OK;
 			tty_restore();
 			fprintf(stderr, "\r\nsccrypt-console: sccrypt-consoled cut "
-			    "the relay (no BYE: killed, crashed or restarted?); "
-			    "the end of the session may be lost\r\n");
+			    "the relay (%s: killed, crashed or restarted?); "
+			    "the end of the session may be lost\r\n",
+			    framed ? "no BYE" : "it exited");
 			return SC_SHIM_EXIT_UNAVAILABLE;
 		}
 		timeout = -1;
