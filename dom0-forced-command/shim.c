@@ -49,16 +49,18 @@
  * that takes no input after stall_timeout).
  */
 #define DRAIN_POLL_MS		250
+#define DRAIN_GRACE_S		5
 /* Plaintext relay ended: how long consoled's exit may lag its socket's. */
 #define RAW_DEATH_WAIT_MS	300
-#define DRAIN_GRACE_S		5
 /*
  * Plaintext relay: after stdin EOF the connection stays open until the
- * console has been quiet this long (as sccrypt-term's --linger): consoled ends a relay whose client half-closed as soon
+ * console has been quiet this long (as sccrypt-term's --linger), at most
+ * RAW_LINGER_MAX_MS: consoled ends a relay whose client half-closed as soon
  * as the input is delivered, so half-closing at once would send the answer
  * to the last line typed to the backlog instead of to the user.
  */
 #define RAW_LINGER_MS		2000
+#define RAW_LINGER_MAX_MS	10000	/* a console never quiet: half-close anyway */
 
 static struct termios saved_tio;
 static int tty_raw;
@@ -380,7 +382,8 @@ relay(int sock, bool linger, bool framed, uint8_t encoding, unsigned drain_s)
 				return SC_SHIM_EXIT_IO;
 			}
 			if (!shut && (!linger ||
-			    now >= SC_MAX(eof_at, last_rx) + RAW_LINGER_MS)) {
+			    now >= SC_MAX(eof_at, last_rx) + RAW_LINGER_MS ||
+			    now >= eof_at + RAW_LINGER_MAX_MS)) {
 				/* Tell consoled we are done; read its last bytes. */
 				(void)shutdown(sock, SHUT_WR);
 				shut = true;
