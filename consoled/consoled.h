@@ -116,6 +116,8 @@ struct sc_cd_client {
 	double		tokens;			/* input rate limit (bytes) */
 	unsigned long long tokens_ms;
 	bool		rd_eof;			/* the client sent EOF */
+	bool		peer_gone;		/* hung up: read the rest, then EOF */
+	bool		out_gone;		/* output cannot reach it: discarded */
 	bool		dead;			/* to be freed by the daemon */
 
 	/* Scheduling (relay.c): see the comment at the top. */
@@ -226,6 +228,18 @@ void	sc_cd_client_input(struct sc_cd *cd, struct sc_cd_client *c,
 	    const uint8_t *p, size_t n);
 /* The client sent EOF or its socket failed. */
 void	sc_cd_client_eof(struct sc_cd *cd, struct sc_cd_client *c);
+/*
+ * c hung up (EPOLLHUP/ERR) while consoled was not reading from it: the bytes
+ * it wrote before are still to be read (EOF comes after them); bounded by
+ * stall_timeout.
+ */
+void	sc_cd_client_hup(struct sc_cd *cd, struct sc_cd_client *c);
+/*
+ * Writing to c failed (it is gone).  Returns true when c is still needed
+ * (input it sent is not yet delivered: its output is discarded from now on),
+ * false when the daemon should drop it.
+ */
+bool	sc_cd_client_write_failed(struct sc_cd *cd, struct sc_cd_client *c);
 /* n bytes of c->out were written. */
 void	sc_cd_client_wrote(struct sc_cd *cd, struct sc_cd_client *c, size_t n);
 /* How many bytes the daemon may read for c now (0 = do not poll POLLIN). */

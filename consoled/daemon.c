@@ -173,7 +173,7 @@ client_write(struct sc_cd *cd, struct sc_cd_client *c)
 	if (r > 0) {
 		sc_cd_client_wrote(cd, c, (size_t)r);
 	} else if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-	    errno != EINTR) {
+	    errno != EINTR && !sc_cd_client_write_failed(cd, c)) {
 		c->dead = true;		/* client gone: free() closes the session */
 		sc_cd_client_changed(cd, c);
 	}
@@ -199,9 +199,9 @@ client_io(struct sc_cd *cd, struct sc_cd_client *c, uint32_t revents)
 	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
 		budget = sc_cd_client_read_budget(cd, c);
 		if (budget == 0) {
-			if ((revents & (EPOLLHUP | EPOLLERR)) && !(revents & EPOLLIN) &&
-			    !c->rd_eof)
-				sc_cd_client_eof(cd, c);
+			/* What it wrote before hanging up is read later. */
+			if ((revents & (EPOLLHUP | EPOLLERR)) && !c->rd_eof)
+				sc_cd_client_hup(cd, c);
 			return;
 		}
 		r = recv(c->fd, rdbuf, SC_MIN(budget, sizeof(rdbuf)), MSG_DONTWAIT);

@@ -76,6 +76,12 @@ TESTS += tests/integration/dom0-churn.sh
 dist_check_SCRIPTS += tests/integration/dom0-churn.sh
 TESTS += tests/integration/dom0-instance.sh
 dist_check_SCRIPTS += tests/integration/dom0-instance.sh
+TESTS += tests/integration/dom0-eof.sh
+dist_check_SCRIPTS += tests/integration/dom0-eof.sh
+TESTS += tests/integration/fault-sclog.sh tests/integration/fault-consoled.sh \
+	tests/integration/fault-sshd.sh
+dist_check_SCRIPTS += tests/integration/fault-sclog.sh \
+	tests/integration/fault-consoled.sh tests/integration/fault-sshd.sh
 TESTS += tests/integration/dom0-many.sh
 dist_check_SCRIPTS += tests/integration/dom0-many.sh
 EXTRA_DIST += tests/helpers/ops-flood.py

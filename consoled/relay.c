@@ -389,6 +389,8 @@ out_put(struct sc_cd *cd, struct sc_cd_client *c, const void *p, size_t n)
 	int r;
 
 	touch(cd, c);
+	if (c->out_gone)
+		return 0;			/* nobody to read it */
 	if (out_room(c) < n)
 		return SC_ERR_NOSPACE;
 	if ((r = out_reserve(c, n)) != 0)
@@ -407,6 +409,8 @@ emit_frame(struct sc_cd *cd, struct sc_cd_client *c, uint8_t type,
 	int r;
 
 	touch(cd, c);
+	if (c->out_gone)
+		return 0;			/* nobody to read it */
 	/* Room for the worst case of either encoding (bounded by out_max). */
 	if ((r = out_reserve(c, SC_MIN(2 * (len + 8) + 8,
 	    (size_t)SC_FRAME_ENC_MAX_BINARY))) == SC_ERR_ALLOC ||
@@ -578,7 +582,14 @@ log_ct(struct sc_cd *cd, struct sc_cd_domain *d, uint8_t dir, const uint8_t *ct,
 	    sc_buf_put_u16(&e, (uint16_t)len) < 0 || sc_buf_put_bytes(&e, ct, len) < 0)
 		return;
 	if (sc_write_all(d->log_fd, mem, e.len) < 0) {
-		sc_warn("ciphertext log of %s: write failed; logging stopped", d->name);
+		int err = errno;
+
+		/* No torn entry at the end: the log stays whole entries. */
+		if (ftruncate(d->log_fd, (off_t)d->log_size) < 0)
+			sc_warn("ciphertext log of %s: cannot cut a partial entry: %s",
+			    d->name, strerror(errno));
+		sc_warn("ciphertext log of %s: write failed (%s); logging "
+		    "stopped until the next domain rescan", d->name, strerror(err));
 		log_close(d);
 		d->log_fd = -2;
 		return;
@@ -1342,8 +1353,11 @@ process_frames(struct sc_cd *cd, struct sc_cd_client *c)
 	size_t off = 0, used;
 	int r;
 
-	while (off < c->in_len && !c->dead && !finish_input_pending(c) &&
-	    c->protect_blob == NULL &&
+	/*
+	 * After BYE nothing more counts; after EOF (finishing too) every
+	 * whole frame already read still does.
+	 */
+	while (off < c->in_len && !c->dead && c->protect_blob == NULL &&
 	    (c->state == SC_CD_FRAMED || c->state == SC_CD_SESSION)) {
 		if (SC_CD_PEND_MAX - c->pend_len < ITEM_MAX)
 			break;			/* wait for the hv to take input */
@@ -1357,7 +1371,7 @@ process_frames(struct sc_cd *cd, struct sc_cd_client *c)
 		if (r == 0)
 			break;
 		handle_frame(cd, c, &f);
-		if (c->finishing)
+		if (f.type == SC_FRAME_BYE)
 			off = c->in_len;	/* nothing after BYE counts */
 	}
 	in_consume(c, off);
@@ -1680,7 +1694,6 @@ progress(struct sc_cd *cd, struct sc_cd_client *c)
 				break;
 			flush_input(cd, c);
 			if (c->dead || c->input_blocked || c->in_len == 0 ||
-			    finish_input_pending(c) ||
 			    SC_CD_PEND_MAX - c->pend_len < ITEM_MAX)
 				break;
 		}
@@ -1695,7 +1708,7 @@ progress(struct sc_cd *cd, struct sc_cd_client *c)
 	case SC_CD_RAW:
 		process_raw(cd, c);
 		flush_input(cd, c);
-		if (finish_input_pending(c) && c->pend_len == 0)
+		if (finish_input_pending(c) && c->pend_len == 0 && c->in_len == 0)
 			client_close(cd, c, false);
 		/* Input left in c->in that the now empty pend can take. */
 		again = c->state == SC_CD_RAW && !c->dead && !c->input_blocked &&
@@ -1747,16 +1760,63 @@ sc_cd_client_eof(struct sc_cd *cd, struct sc_cd_client *c)
 		break;
 	case SC_CD_SESSION:
 	case SC_CD_RAW:
-		if (c->pend_len > 0) {
-			/* Deliver what was already accepted, then close. */
+		sc_debug("client %llu: EOF with %zu bytes read and %zu queued "
+		    "for the hv", (unsigned long long)c->id, c->in_len, c->pend_len);
+		if (c->pend_len > 0 || c->in_len > 0) {
+			/*
+			 * Deliver what was already accepted, then close: the
+			 * queued input and the frames read but not yet decoded
+			 * (left there while the guest was slow to take input).
+			 */
 			c->finishing = true;
 			c->deadline = now_ms(cd) +
 			    (unsigned long long)cd->conf->stall_timeout * 1000;
+			make_ready(cd, c);
 		} else {
 			client_close(cd, c, c->state == SC_CD_SESSION);
 		}
 		break;
 	}
+}
+
+void
+sc_cd_client_hup(struct sc_cd *cd, struct sc_cd_client *c)
+{
+	touch(cd, c);
+	if (c->dead || c->rd_eof || c->peer_gone)
+		return;
+	if (c->state != SC_CD_SESSION && c->state != SC_CD_RAW) {
+		sc_cd_client_eof(cd, c);
+		return;
+	}
+	c->peer_gone = true;
+	sc_debug("client %llu: hung up with %zu bytes read and %zu queued for "
+	    "the hv; reading the rest", (unsigned long long)c->id, c->in_len,
+	    c->pend_len);
+	if (c->deadline == 0)
+		c->deadline = now_ms(cd) +
+		    (unsigned long long)cd->conf->stall_timeout * 1000;
+}
+
+bool
+sc_cd_client_write_failed(struct sc_cd *cd, struct sc_cd_client *c)
+{
+	touch(cd, c);
+	c->out.off = c->out.len = 0;
+	if (c->dead || (c->state != SC_CD_SESSION && c->state != SC_CD_RAW))
+		return false;
+	if (c->rd_eof && c->pend_len == 0 && c->in_len == 0)
+		return false;
+	/* It may have sent input before it went: deliver that first. */
+	if (!c->out_gone)
+		sc_debug("client %llu: gone; its output is discarded while its "
+		    "input is delivered", (unsigned long long)c->id);
+	c->out_gone = true;
+	c->peer_gone = true;
+	if (c->deadline == 0)
+		c->deadline = now_ms(cd) +
+		    (unsigned long long)cd->conf->stall_timeout * 1000;
+	return true;
 }
 
 void
@@ -1962,11 +2022,13 @@ client_timeout(struct sc_cd *cd, struct sc_cd_client *c, unsigned long long t)
 	if (c->deadline == 0 || t < c->deadline)
 		return;		/* the input-rate refill, or an early key */
 	c->deadline = 0;
-	if (finish_input_pending(c) && c->pend_len > 0)
+	if ((finish_input_pending(c) || c->peer_gone) &&
+	    (c->pend_len > 0 || c->in_len > 0 || !c->rd_eof))
 		sc_info("client %llu: %s did not take the last %zu bytes of input "
-		    "in %u s; closing", (unsigned long long)c->id,
-		    c->dom != NULL ? c->dom->name : "the VM", c->pend_len,
-		    cd->conf->stall_timeout);
+		    "in %u s%s; closing", (unsigned long long)c->id,
+		    c->dom != NULL ? c->dom->name : "the VM",
+		    c->pend_len + c->in_len, cd->conf->stall_timeout,
+		    c->rd_eof ? "" : " (and more unread from the client)");
 	switch (c->state) {
 	case SC_CD_REQ:
 		reply(cd, c, SC_CTL_E_USAGE, 0, "request timeout");
@@ -1983,7 +2045,7 @@ client_timeout(struct sc_cd *cd, struct sc_cd_client *c, unsigned long long t)
 		set_dead(cd, c);
 		break;
 	default:
-		if (finish_input_pending(c))
+		if (finish_input_pending(c) || c->peer_gone)
 			client_close(cd, c, true);
 		break;
 	}

@@ -22,12 +22,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <linux/sockios.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/frame.h"
 #include "core/wire.h"
 #include "log.h"
 #include "io.h"
@@ -38,15 +42,25 @@
 
 #define RELAY_BUF		16384
 #define REPLY_TIMEOUT_MS	30000
-#define DRAIN_TIMEOUT_MS	10000
+/*
+ * After stdin EOF the shim waits while consoled delivers the input it sent
+ * (checked every DRAIN_POLL_MS); it gives up after consoled's stall_timeout
+ * plus DRAIN_GRACE_S without progress (consoled itself gives up on a guest
+ * that takes no input after stall_timeout).
+ */
+#define DRAIN_POLL_MS		250
+#define DRAIN_GRACE_S		5
+/* Plaintext relay ended: how long consoled's exit may lag its socket's. */
+#define RAW_DEATH_WAIT_MS	300
 /*
  * Plaintext relay: after stdin EOF the connection stays open until the
  * console has been quiet this long (as sccrypt-term's --linger), at most
- * DRAIN_TIMEOUT_MS: consoled ends a relay whose client half-closed as soon
+ * RAW_LINGER_MAX_MS: consoled ends a relay whose client half-closed as soon
  * as the input is delivered, so half-closing at once would send the answer
  * to the last line typed to the backlog instead of to the user.
  */
 #define RAW_LINGER_MS		2000
+#define RAW_LINGER_MAX_MS	10000	/* a console never quiet: half-close anyway */
 
 static struct termios saved_tio;
 static int tty_raw;
@@ -205,44 +219,178 @@ read_reply(int fd, struct sc_ctl_reply *rp)
 }
 
 /*
- * Copy stdin -> sock and sock -> stdout until EOF on either side.  After
- * stdin EOF: with linger, wait until nothing came from consoled for
- * RAW_LINGER_MS; then half-close and read its last bytes (at most
- * DRAIN_TIMEOUT_MS from the EOF in all).  Returns an exit status.
+ * Watches consoled's framed stream for its last frame: an orderly end is a
+ * BYE; a stream that stops anywhere else was cut (consoled killed, crashed,
+ * restarted).  consoled sends SC_HELLO_MAGIC and the encoding character,
+ * then frames (PROTOCOL.md §9.2).
+ */
+struct bye_watch {
+	bool		on;		/* framed mode */
+	size_t		skip;		/* magic and encoding character left */
+	struct sc_frame_decoder dec;
+	uint8_t		last;		/* type of the last whole frame, 0 = none */
+};
+
+static void
+bye_watch_init(struct bye_watch *w, bool framed, uint8_t encoding)
+{
+	memset(w, 0, sizeof(*w));
+	w->on = framed && sc_frame_decoder_init(&w->dec, encoding) == 0;
+	w->skip = SC_HELLO_MAGIC_LEN + 1;
+}
+
+static void
+bye_watch_feed(struct bye_watch *w, const uint8_t *p, size_t n)
+{
+	struct sc_frame f;
+	size_t used, k;
+	int r;
+
+	if (!w->on)
+		return;
+	k = SC_MIN(n, w->skip);
+	w->skip -= k;
+	p += k;
+	n -= k;
+	while (n > 0 && w->dec.error == 0) {
+		r = sc_frame_decode(&w->dec, p, n, &used, &f);
+		if (r < 0)
+			break;
+		p += used;
+		n -= used;
+		if (r == 0)
+			break;
+		w->last = f.type;
+	}
+}
+
+/* True when the stream ended right after a BYE (or is not framed). */
+static bool
+bye_watch_ok(const struct bye_watch *w)
+{
+	return !w->on || (w->skip == 0 && w->dec.error == 0 &&
+	    !sc_frame_decoder_partial(&w->dec) && w->last == SC_FRAME_BYE);
+}
+
+/*
+ * A descriptor that becomes readable when the consoled process behind sock
+ * exits (pidfd of the SO_PEERCRED pid), or -1 where that cannot be had (no
+ * pidfd_open, another pid namespace).  Only a plaintext relay needs it: a
+ * framed relay ends in order with a BYE.
  */
 static int
-relay(int sock, bool linger)
+consoled_pidfd(int sock)
+{
+#ifdef SYS_pidfd_open
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || cr.pid <= 0)
+		return -1;
+	return (int)syscall(SYS_pidfd_open, cr.pid, 0);
+#else
+	(void)sock;
+	return -1;
+#endif
+}
+
+/* Did consoled (pidfd) exit?  Waits up to wait_ms for it to be reaped. */
+static bool
+consoled_died(int pidfd, int wait_ms)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	return pidfd >= 0 && poll(&p, 1, wait_ms) > 0 && (p.revents & POLLIN);
+}
+
+/* Bytes written to sock that consoled has not read yet (-1: unknown). */
+static long
+sock_unread(int sock)
+{
+	int n;
+
+	if (ioctl(sock, SIOCOUTQ, &n) < 0)
+		return -1;
+	return n;
+}
+
+/*
+ * Copy stdin -> sock and sock -> stdout until EOF on either side.  After
+ * stdin EOF: with linger, wait until nothing came from consoled for
+ * RAW_LINGER_MS; then half-close and read its last bytes.  consoled may
+ * still be delivering the input (a guest that reads slowly): the shim waits
+ * as long as consoled keeps reading what was sent, and gives up (exit 74,
+ * with a message) only after drain_s seconds without progress.  Returns an
+ * exit status.
+ */
+static int
+relay(int sock, bool linger, bool framed, uint8_t encoding, unsigned drain_s)
 {
 	static unsigned char up[RELAY_BUF], down[RELAY_BUF];
+	static struct bye_watch bw;
 	size_t up_len = 0, down_len = 0, down_off = 0, up_off = 0;
 	bool in_eof = false, sock_eof = false;
-	unsigned long long drain_deadline = 0, eof_at = 0, last_rx = 0, now;
+	unsigned long long eof_at = 0, last_rx = 0, progress_at = 0, now;
+	unsigned long long drain_ms = (unsigned long long)drain_s * 1000;
+	long unread = -1, u;
+	int pidfd = -1;
 	bool shut = false;
 	struct pollfd pfd[3];
 	ssize_t r;
 	int timeout;
 
+	bye_watch_init(&bw, framed, encoding);
+	if (!framed)
+		pidfd = consoled_pidfd(sock);
 	for (;;) {
 		if (got_signal)
 			return 128 + (int)got_signal;
-		if (sock_eof && down_len == 0)
-			return SC_SHIM_EXIT_OK;
+		if (sock_eof && down_len == 0) {
+			/* A plaintext relay has no BYE: is consoled still there? */
+			if (!framed && !consoled_died(pidfd, RAW_DEATH_WAIT_MS))
+				return SC_SHIM_EXIT_OK;
+			if (framed && bye_watch_ok(&bw))
+				return SC_SHIM_EXIT_OK;
+			tty_restore();
+			fprintf(stderr, "\r\nsccrypt-console: sccrypt-consoled cut "
+			    "the relay (%s: killed, crashed or restarted?); "
+			    "the end of the session may be lost\r\n",
+			    framed ? "no BYE" : "it exited");
+			return SC_SHIM_EXIT_UNAVAILABLE;
+		}
 		timeout = -1;
 		if (in_eof && up_len == 0) {
 			now = sc_now_ms();
-			if (drain_deadline == 0) {
-				eof_at = now;
-				drain_deadline = now + DRAIN_TIMEOUT_MS;
+			if (eof_at == 0)
+				eof_at = progress_at = now;
+			if ((u = sock_unread(sock)) != unread) {
+				unread = u;
+				progress_at = now;
 			}
-			if (now >= drain_deadline)
-				return SC_SHIM_EXIT_OK;
+			if (now >= progress_at + drain_ms) {
+				tty_restore();
+				if (unread > 0)
+					fprintf(stderr, "\r\nsccrypt-console: "
+					    "sccrypt-consoled took no input for "
+					    "%u s; giving up: the end of the input "
+					    "was not delivered\r\n", drain_s);
+				else
+					fprintf(stderr, "\r\nsccrypt-console: "
+					    "sccrypt-consoled did not end the "
+					    "session %u s after the input ended; "
+					    "giving up\r\n", drain_s);
+				return SC_SHIM_EXIT_IO;
+			}
 			if (!shut && (!linger ||
-			    now >= SC_MAX(eof_at, last_rx) + RAW_LINGER_MS)) {
+			    now >= SC_MAX(eof_at, last_rx) + RAW_LINGER_MS ||
+			    now >= eof_at + RAW_LINGER_MAX_MS)) {
 				/* Tell consoled we are done; read its last bytes. */
 				(void)shutdown(sock, SHUT_WR);
 				shut = true;
 			}
-			timeout = (int)(drain_deadline - now);
+			/* Look at consoled's progress now and then. */
+			timeout = (int)SC_MIN(progress_at + drain_ms - now,
+			    (unsigned long long)DRAIN_POLL_MS);
 			if (!shut)
 				timeout = SC_MIN(timeout, (int)(SC_MAX(eof_at,
 				    last_rx) + RAW_LINGER_MS - now));
@@ -286,6 +434,7 @@ relay(int sock, bool linger)
 				down_len = (size_t)r;
 				down_off = 0;
 				last_rx = sc_now_ms();
+				bye_watch_feed(&bw, down, down_len);
 			} else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
 				sock_eof = true;
 			}
@@ -472,7 +621,9 @@ main(int argc, char *argv[])
 	if (rp.mode != SC_CTL_MODE_TEXT && tty_make_raw() < 0)
 		fail(SC_SHIM_EXIT_IO, "cannot set raw mode on the terminal: %s",
 		    strerror(errno));
-	status = relay(sock, rp.mode == SC_CTL_MODE_RAW);
+	status = relay(sock, rp.mode == SC_CTL_MODE_RAW,
+	    rp.mode == SC_CTL_MODE_FRAMED, cmd.encoding,
+	    conf.stall_timeout + DRAIN_GRACE_S);
 	tty_restore();
 	close(sock);
 	return status;

@@ -38,6 +38,9 @@ sc_errno_code(int e)
 		return SC_ERR_ALLOC;
 	case ENAMETOOLONG:
 		return SC_ERR_TOOLONG;
+	case ENOSPC:
+	case EDQUOT:
+		return SC_ERR_DISKFULL;
 	default:
 		return SC_ERR_SYSTEM;
 	}
@@ -280,12 +283,12 @@ sc_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode
 	if (fchmod(fd, mode) == -1 ||
 	    (r = sc_write_all(fd, data, len)) < 0 ||
 	    fsync(fd) == -1) {
-		r = SC_ERR_SYSTEM;
+		r = sc_errno_code(errno);	/* ENOSPC: say "disk full" */
 		goto fail;
 	}
 	if (close(fd) == -1) {
 		fd = -1;
-		r = SC_ERR_SYSTEM;
+		r = sc_errno_code(errno);
 		goto fail;
 	}
 	fd = -1;

@@ -740,6 +740,12 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 		if (wire_eof && a->tr.efd < 0)
 			break;
 		timeout = settle_clear(a);
+		{	/* stalled-session detection (PROTOCOL.md §10) */
+			int ka = sess_keepalive(&a->sess, sc_now_ms());
+
+			if (ka >= 0 && (timeout < 0 || ka < timeout))
+				timeout = ka;
+		}
 		if (a->user_eof && sess_is_open(&a->sess)) {
 			/* Input is over: close once it has all gone out and
 			 * the console has been quiet for linger_ms. */

@@ -228,8 +228,8 @@ policy_verify(void *ctx, const struct sc_hello *h, char *msg, size_t msgsz)
 		if (r == 1) {
 			if ((r = sc_known_hvs_add(p->known_hvs, khost, vm,
 			    h->hv_pubkey)) < 0) {
-				snprintf(msg, msgsz, "cannot add the key to %s",
-				    p->known_hvs);
+				snprintf(msg, msgsz, "cannot add the key to %s: %s",
+				    p->known_hvs, sc_err(r));
 				return r;
 			}
 			p->how = POLICY_TOFU;

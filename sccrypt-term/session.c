@@ -18,6 +18,7 @@
 
 #define CLEAR_CHUNK	4096
 
+static void ka_pong(struct sess *s, const struct sc_buf *pt);
 static void
 notice(struct sess *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -174,6 +175,8 @@ send_record(struct sess *s, uint8_t type, const uint8_t *p, size_t len)
 		if ((r = send_record(s, SC_REC_REKEY, NULL, 0)) < 0)
 			return r;
 	}
+	if (type != SC_REC_PING && type != SC_REC_PONG)
+		s->ka_input = true;
 	sc_buf_init(&ct, s->recbuf, sizeof(s->recbuf));
 	if ((r = sc_record_seal(&s->rl, type, p, len, &ct)) < 0)
 		return fail(s, SESS_X_LOCAL, r, "cannot seal a record: %s",
@@ -613,6 +616,8 @@ on_record(struct sess *s, const uint8_t *p, size_t len)
 			return send_record(s, SC_REC_PONG, echo, n);
 		}
 	case SC_REC_PONG:
+		ka_pong(s, &pt);
+		break;
 	case SC_REC_REKEY:
 		break;
 	case SC_REC_OWNER_RESULT:
@@ -1082,6 +1087,75 @@ sess_owner_cmd(struct sess *s, uint8_t cmd, const uint8_t key[SC_KEY_LEN],
 		memset(p + 1, 0, SC_KEY_LEN);
 	p[1 + SC_KEY_LEN] = flags;
 	return send_record(s, SC_REC_OWNER_CMD, p, sizeof(p));
+}
+
+/* Keepalive PING payload: SESS_KA_TAG, then the sequence number (u64 BE). */
+#define SESS_KA_TAG	"sccrypt-ka"
+#define SESS_KA_TAG_LEN	(sizeof(SESS_KA_TAG) - 1)
+#define SESS_KA_LEN	(SESS_KA_TAG_LEN + 8)
+
+static void
+ka_payload(uint64_t seq, uint8_t out[SESS_KA_LEN])
+{
+	int i;
+
+	memcpy(out, SESS_KA_TAG, SESS_KA_TAG_LEN);
+	for (i = 0; i < 8; i++)
+		out[SESS_KA_TAG_LEN + i] = (uint8_t)(seq >> (56 - 8 * i));
+}
+
+/* A PONG: the answer to our keepalive in flight ends a stall. */
+static void
+ka_pong(struct sess *s, const struct sc_buf *pt)
+{
+	uint8_t want[SESS_KA_LEN];
+
+	if (s->ka_sent_ms == 0 || pt->len != SESS_KA_LEN)
+		return;
+	ka_payload(s->ka_seq, want);
+	if (memcmp(pt->data, want, SESS_KA_LEN) != 0)
+		return;			/* another PING's answer */
+	s->ka_sent_ms = 0;
+	s->ka_due_ms = 0;
+	if (s->stalled) {
+		s->stalled = false;
+		notice(s, "the hypervisor answers again: the session goes on");
+	}
+}
+
+int
+sess_keepalive(struct sess *s, unsigned long long now)
+{
+	uint8_t p[SESS_KA_LEN];
+	unsigned long long due;
+
+	if (s->state != SESS_OPEN || !s->have_rl)
+		return -1;
+	if (s->ka_sent_ms != 0) {
+		if (s->stalled)
+			return -1;
+		if (now < s->ka_sent_ms + SESS_KA_STALL_MS)
+			return (int)(s->ka_sent_ms + SESS_KA_STALL_MS - now);
+		s->stalled = true;
+		notice(s, "the session is stalled: no answer from the hypervisor "
+		    "for %d s (dom0 or the network is holding it up; what you "
+		    "type may not arrive). Wait, or type the escape character "
+		    "and '.' (~. by default) to leave", SESS_KA_STALL_MS / 1000);
+		return -1;
+	}
+	due = now + (s->ka_input ? SESS_KA_AFTER_INPUT_MS : SESS_KA_IDLE_MS);
+	if (s->ka_due_ms == 0 || due < s->ka_due_ms)
+		s->ka_due_ms = due;
+	s->ka_input = false;
+	if (now < s->ka_due_ms)
+		return (int)(s->ka_due_ms - now);
+	ka_payload(++s->ka_seq, p);
+	if (send_record(s, SC_REC_PING, p, sizeof(p)) < 0)
+		return -1;
+	s->ka_input = false;
+	s->ka_sent_ms = now != 0 ? now : 1;
+	s->ka_due_ms = 0;
+	return SESS_KA_STALL_MS;
 }
 
 int

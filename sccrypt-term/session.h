@@ -184,6 +184,12 @@ struct sess {
 	unsigned	owner_count;
 	uint8_t		owner_keys[SC_ACL_MAX][SC_KEY_LEN + 1];
 
+	/* Keepalive (sess_keepalive): one PING of ours in flight at most. */
+	uint64_t	ka_seq;		/* number of our last keepalive PING */
+	unsigned long long ka_sent_ms;	/* it was sent then; 0 = answered */
+	unsigned long long ka_due_ms;	/* next one due then; 0 = not planned */
+	bool		ka_input;	/* records sent since it was planned */
+	bool		stalled;	/* the stall notice is showing */
 	uint8_t		wirebuf[SC_FRAME_ENC_MAX];
 	uint8_t		recbuf[SC_RECORD_CT_MAX + 64];
 	uint8_t		ptbuf[SC_RECORD_PAYLOAD_MAX + 64];
@@ -239,6 +245,20 @@ int	sess_history_req(struct sess *s, uint32_t bytes) SC_WUR;
 int	sess_owner_cmd(struct sess *s, uint8_t cmd, const uint8_t key[SC_KEY_LEN],
 	    uint8_t flags) SC_WUR;
 int	sess_ping(struct sess *s) SC_WUR;
+/*
+ * Keepalive (PROTOCOL.md §10, "Stalled sessions").  Call with the time
+ * whenever the loop wakes up; returns the ms until it wants to be called
+ * again (-1: not before something else happens).  While the session is open
+ * it sends an authenticated PING SESS_KA_AFTER_INPUT_MS after input was sent
+ * and SESS_KA_IDLE_MS after the last answer; the hv's PONG proves that every
+ * record before the PING arrived and that its answers come back.  A PING
+ * unanswered for SESS_KA_STALL_MS puts up a notice that the session is
+ * stalled and how to leave; the PONG, if it comes, says it goes on.
+ */
+int	sess_keepalive(struct sess *s, unsigned long long now_ms);
+#define SESS_KA_AFTER_INPUT_MS	2000
+#define SESS_KA_IDLE_MS		15000
+#define SESS_KA_STALL_MS	10000
 /*
  * Orderly close.  When open: send our CLOSE (with the record counts) and go
  * to SESS_CLOSING; the session is SESS_DONE once the hv's CLOSE accounts for

@@ -19,3 +19,11 @@ EXTRA_DIST += docs/attacks.md
 TESTS += tests/integration/attacks-table.sh
 dist_check_SCRIPTS += tests/integration/attacks-table.sh
 EXTRA_DIST += build-aux/attacks-table
+
+# Faults on the dom0 path of a live session (issue 17)
+TESTS += tests/integration/fault-relay.sh tests/integration/fault-disk.sh \
+	tests/integration/fault-clock.sh tests/integration/fault-ks.sh \
+	tests/integration/fault-attest.sh
+dist_check_SCRIPTS += tests/integration/fault-relay.sh tests/integration/fault-disk.sh \
+	tests/integration/fault-clock.sh tests/integration/fault-ks.sh \
+	tests/integration/fault-attest.sh

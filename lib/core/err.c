@@ -37,6 +37,7 @@ static const char *const sc_err_strings[] = {
 	[31] = "end of file",
 	[32] = "timed out",
 	[33] = "cancelled",
+	[34] = "no space left on the device (disk full or quota reached)",
 };
 
 const char *

@@ -43,8 +43,9 @@ enum sc_error {
 	SC_ERR_EOF		= -31,	/* end of file / stream */
 	SC_ERR_TIMEOUT		= -32,	/* timed out */
 	SC_ERR_CANCELLED	= -33,	/* cancelled by the user */
+	SC_ERR_DISKFULL		= -34,	/* no space left on the device (ENOSPC, EDQUOT) */
 };
-#define SC_ERR_MIN	(-33)
+#define SC_ERR_MIN	(-34)
 
 /* Human-readable, constant, never NULL. */
 const char *sc_err(int code);

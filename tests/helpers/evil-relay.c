@@ -19,6 +19,8 @@
  *   reorder   hold the frame, forward the next one of that type first
  *   truncate  forward the body without its last 8 bytes (a shorter frame)
  *   cut       forward half of the encoded frame, then end that direction
+ *   chop      forward half of the encoded frame, then nothing more in that
+ *             direction, keeping the connection open (a silent stall)
  *   replace   forward instead the first frame of that type and direction
  *             saved by --record in an earlier run (read from --replay FILE)
  * "tail DIR N" drops the next N RECORD frames of DIR and then hangs up both
@@ -74,7 +76,7 @@
 enum action {
 	A_FLIP = 1, A_DROP, A_DUP, A_REORDER, A_TRUNCATE, A_CUT,
 	A_GARBAGE, A_OVERSIZE, A_BADTYPE, A_REPLAY, A_REPLACE, A_BIGREC,
-	A_SHORTREC,
+	A_SHORTREC, A_CHOP,
 };
 
 struct armed {
@@ -98,6 +100,7 @@ struct dirstate {
 	int		capfd;
 	struct saved	held;		/* reorder: the frame held back */
 	bool		holding;
+	bool		silent;		/* chopped: forwards nothing more */
 	uint8_t		held_type;
 	unsigned long	frames;
 };
@@ -221,6 +224,7 @@ aname(enum action a)
 	case A_REORDER:		return "reorder";
 	case A_TRUNCATE:	return "truncate";
 	case A_CUT:		return "cut";
+	case A_CHOP:		return "chop";
 	case A_GARBAGE:		return "garbage";
 	case A_OVERSIZE:	return "oversize";
 	case A_BADTYPE:		return "badtype";
@@ -518,6 +522,7 @@ arm(const char *line)
 	else if (strcmp(a, "reorder") == 0) x.act = A_REORDER;
 	else if (strcmp(a, "truncate") == 0) x.act = A_TRUNCATE;
 	else if (strcmp(a, "cut") == 0) x.act = A_CUT;
+	else if (strcmp(a, "chop") == 0) x.act = A_CHOP;
 	else if (strcmp(a, "replace") == 0) x.act = A_REPLACE;
 	else die("unknown action in: %s", line);
 	x.type = SC_FRAME_RECORD;
@@ -651,6 +656,8 @@ on_frame(int dir, const struct sc_frame *f)
 			hang_up();
 		return;
 	}
+	if (ds->silent)
+		return;
 	a = take_armed(dir, f->type);
 	if (a != 0)
 		logf_("did %s %s %s #%lu (%u bytes)", aname(a), dname(dir),
@@ -687,6 +694,18 @@ on_frame(int dir, const struct sc_frame *f)
 		emit_frame(dir, f->type, f->body,
 		    f->len > TRUNCATE_BY ? f->len - TRUNCATE_BY : 0);
 		return;
+	case A_CHOP: {
+		static uint8_t mem[SC_FRAME_ENC_MAX];
+		struct sc_buf b;
+
+		sc_buf_init(&b, mem, sizeof(mem));
+		if (sc_frame_encode(&b, R.encoding, f->type, f->body, f->len) < 0)
+			die("encode");
+		emit_raw(dir, b.data, b.len / 2);
+		ds->silent = true;
+		logf_("chop: %s stops mid-frame, connection kept", dname(dir));
+		return;
+	}
 	case A_CUT: {
 		static uint8_t mem[SC_FRAME_ENC_MAX];
 		struct sc_buf b;

@@ -651,6 +651,8 @@ main(int argc, char *argv[])
 		sodium_memzero(psk, sizeof(psk));
 	}
 	close(to_fd);
+	printf("input closed\n");	/* tests wait for this event */
+	fflush(stdout);
 	/* Let the transport finish on its own; do not wait forever. */
 	for (;;) {
 		pid_t w = waitpid(child, &st, WNOHANG);

@@ -74,7 +74,10 @@ set +e
 wait "$live"
 rc=$?
 set -e
-[ "$rc" = 0 ] || t_fail "client after consoled's death: exit $rc"
+# the shim says consoled cut the relay (issue 17: it exited 0 silently)
+[ "$rc" = 69 ] || t_fail "client after consoled's death: exit $rc, expected 69"
+grep -q 'sccrypt-consoled cut the relay' "$T_TMP/live.err" ||
+    { cat "$T_TMP/live.err" >&2; t_fail "the shim did not report consoled's death"; }
 [ -S "$T_TMP/cd.sock" ] && [ -e "$T_TMP/consoled.pid" ] ||
     t_fail "expected a stale socket and pid file after kill -9"
 mv "$T_TMP/consoled.log" "$T_TMP/consoled.1.log"
@@ -90,7 +93,7 @@ t_converse 'echo "$V"\n' 'kept-42' "$T_TMP/again.out" "$T_TMP/again.err" shim ||
     { cat "$T_TMP/again.err" >&2; t_fail "new session after kill -9: guest state lost"; }
 grep -c 'console command started' "$T_TMP/hvsim.log" | grep -qx 1 ||
     t_fail "the guest was restarted"
-t_pass "kill -9 of consoled: client ends (exit 0), guest keeps running, stale socket/pid file replaced, new session sees the same shell"
+t_pass "kill -9 of consoled: the shim reports it (exit 69), guest keeps running, stale socket/pid file replaced, new session sees the same shell"
 
 # --- hvsim: a second one on the live socket ---------------------------------
 set +e

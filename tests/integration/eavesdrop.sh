@@ -50,6 +50,7 @@ snap() {	# snap FILE-OUT
 
 # session CMD VM: log in at VM's prompt, type the secret line, see S2.
 session() {
+	ls "$TRACE" >"$T_TMP/traces.before"
 	pane_script "$T_TMP/pane" "$1"
 	tmux_start "$T_TMP/pane"
 	t_wait 150 tmux_has "$2 login:" || { tmux_screen | tail >&2; t_fail "$2: no login prompt"; }
@@ -66,7 +67,16 @@ session() {
 	fi
 	pane_rc >/dev/null
 	tmux_stop
-	sleep 1		# let the relays finish and strace write everything
+	# The session's dom0 processes (sshd's, the forced command, its tap,
+	# the shim) have exited and strace has written all they did: every
+	# trace file the session added ends with strace's exit line.
+	t_wait 300 session_traced ||
+	    { ls -l "$TRACE" >&2; t_fail "$2: the session's dom0 processes did not end"; }
+}
+session_traced() {
+	for f in $(ls "$TRACE" | grep -v -x -F -f "$T_TMP/traces.before"); do
+		tail -n 1 "$TRACE/$f" | grep -q '^[0-9.]* +++ ' || return 1
+	done
 }
 
 T0=$(now); snap "$T_TMP/snap0"

@@ -126,7 +126,9 @@ tmux_ send-keys Enter '~.'
 [ "$(pane_rc)" = 0 ] || { tmux_screen | tail >&2; t_fail "connect: exit code"; }
 pane_check_stty "after ~."
 t_pass "connect vm1: login at the guest's prompt, echo \$((6*7)) -> 42, ~. restores the terminal"
-sleep 0.5
+# the live snoop has shown both directions of vm1's session (not a fixed wait)
+t_wait 100 sh -c "grep -q 'vm1 client->dom0' '$T_TMP/snoop-live' &&
+    grep -q 'vm1 dom0->client' '$T_TMP/snoop-live'" || true
 kill "$SNOOP" 2>/dev/null || true
 wait "$SNOOP" 2>/dev/null || true
 

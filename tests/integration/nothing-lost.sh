@@ -8,7 +8,7 @@
 #   3. killing the client, then consoled, mid-session: the guest keeps
 #      running (a counter in it goes on), a new session works, and no byte
 #      is delivered twice (the counter's sequence numbers, live and
-#      replayed, never repeat).
+#      replayed, never repeat); the shim reports consoled's death.
 # Real stack as in attack-relay.sh (attack-lib.sh), no hostile relay.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/integration/attack-lib.sh"
@@ -133,12 +133,11 @@ check_seq() {
 	    { prev = $1 } END { exit bad }' "$T_TMP/$1.seq" >&2 ||
 	    t_fail "$1: the counter's output is not consecutive"
 }
-sleep 0.5
+cli_wait e "SEQ 10"
 kill -9 "$(cat "$T_TMP/e.rc.pid")"
 cli_rc e >/dev/null
 cli_close e
 last_e=$(seqs e | tail -1)
-sleep 1
 # a new session without history: live output only, nothing seen before
 cli_start f --pipe vm1 -- $CMD
 cli_type f 'echo ALIVE$((6*7))
@@ -158,10 +157,13 @@ rc=$(cli_rc f 100)
 [ "$rc" = 5 ] || { cat "$T_TMP/f.err" >&2; t_fail "client exit $rc when consoled died, expected 5"; }
 cli_close f
 check_seq f
+# the shim says that consoled cut the relay (it used to exit 0 silently)
+grep -a -q 'sccrypt-consoled cut the relay' "$T_TMP/f.out" "$T_TMP/f.err" ||
+    { cat "$T_TMP/f.err" >&2; t_fail "the shim did not report consoled's death"; }
 last_f=$(seqs f | tail -1)
 kill -0 "$HVPID" || t_fail "hvsim died with consoled"
+wait "$CONSOLED_PID" 2>/dev/null || true	# gone for good, not a fixed wait
 rm -f "$T_TMP/cd.sock" "$T_TMP/consoled.pid"
-sleep 1
 dom0_start_consoled <<EOC
 allow $me vm1
 EOC

@@ -126,7 +126,13 @@ tmux_ send-keys -t main:view 'echo VIEWER-TYPED-$((1+1))' Enter
 tmux_ send-keys -t main:own 'echo O$((4+4))O' Enter
 wwait own O8O
 wwait view O8O
-sleep 1
+# The hv answers the viewer's history request after everything the viewer
+# sent before it: once the replay ends, a keystroke it had sent would have
+# reached the hv (an event, not a fixed wait).
+tmux_ send-keys -t main:view Enter '~C'
+wwait view '^sccrypt>'
+tmux_ send-keys -t main:view 'history 10' Enter
+wwait view 'end of history replay ('
 guest_input vm1 | grep -q VIEWER-TYPED && t_fail "a viewer's keystrokes reached the guest"
 w own | grep -q VIEWER-TYPED && t_fail "a viewer's keystrokes showed up"
 w own | grep -q 'taken over' && t_fail "the viewer took the console over"

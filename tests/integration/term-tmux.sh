@@ -62,8 +62,9 @@ want=$(sha256sum <"$T_TMP/paste.bin" | cut -d' ' -f1)
 term_pane_script "$T_TMP/s4" "$PIPE $(term_peer_cmd)"
 tmux_start "$T_TMP/s4"
 tmux_wait 'guest\$'
-tmux_ send-keys "stty -echo; base64 -d | sha256sum; stty echo" Enter
-sleep 0.5
+# paste once the guest has turned echo off (its answer, not a fixed wait)
+tmux_ send-keys "stty -echo; echo NOECHO\$((6*7)); base64 -d | sha256sum; stty echo" Enter
+tmux_wait '^NOECHO42'
 tmux_ load-buffer "$T_TMP/paste.b64"
 tmux_ paste-buffer -d
 tmux_ send-keys C-d

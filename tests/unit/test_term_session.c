@@ -67,6 +67,8 @@ struct fake {
 	bool		got_close;	/* the client's CLOSE, counts checked */
 	uint64_t	close_sent, close_recv;
 	size_t		ct_sizes_bad;	/* client records not of a padded size */
+	uint8_t		last_ping[64];	/* the client's last PING payload */
+	size_t		last_ping_len;
 };
 
 struct capture {
@@ -267,6 +269,11 @@ hv_pump(void)
 				F.got_close = true;
 				F.close_sent = c.sent;
 				F.close_recv = c.recv;
+			}
+			if (type == SC_REC_PING) {
+				assert_true(pb.len <= sizeof(F.last_ping));
+				memcpy(F.last_ping, pb.data, pb.len);
+				F.last_ping_len = pb.len;
 			}
 			if (type == SC_REC_DATA) {
 				assert_true(F.rx_len + pb.len <= sizeof(F.rx_data));
@@ -833,6 +840,72 @@ test_records_both_ways(void **state)
 	assert_int_equal(S.state, SESS_DONE);
 	assert_int_equal(sess_wire_eof(&S), 0);
 	assert_int_equal(S.exit_class, SESS_X_OK);
+}
+
+/* How often needle occurs in C.notices. */
+static size_t
+notices_count(const char *needle)
+{
+	const char *p = C.notices;
+	size_t k = 0;
+
+	while ((p = strstr(p, needle)) != NULL) {
+		k++;
+		p += strlen(needle);
+	}
+	return k;
+}
+
+/*
+ * Keepalive (PROTOCOL.md §10, stalled sessions): a PING 2 s after input, a
+ * stall notice (with how to leave) when its PONG does not come within 10 s,
+ * the all-clear when it does; another PING's PONG does not count; idle
+ * PINGs every 15 s after an answer.
+ */
+static void
+test_keepalive_stall(void **state)
+{
+	uint8_t buf[4096];
+	unsigned long long t = 1000000;
+	size_t n, sent;
+
+	open_session();
+	memset(C.notices, 0, sizeof(C.notices));
+	assert_int_equal(sess_user_input(&S, (const uint8_t *)"ls\r", 3), 0);
+	hv_pump();
+	sent = F.rx_n;
+	assert_int_equal(sess_keepalive(&S, t), SESS_KA_AFTER_INPUT_MS);
+	assert_int_equal(sess_keepalive(&S, t + 1999), 1);
+	hv_pump();
+	assert_int_equal(F.rx_n, sent);		/* not yet */
+	assert_int_equal(sess_keepalive(&S, t + 2000), SESS_KA_STALL_MS);
+	hv_pump();
+	assert_int_equal(F.rx_n, sent + 1);
+	assert_int_equal(F.rx_types[F.rx_n - 1], SC_REC_PING);
+	/* a PONG for another PING is not the answer */
+	n = hv_record(buf, sizeof(buf), SC_REC_PONG, "sccrypt", 8);
+	assert_int_equal(to_client(buf, n, 0), 0);
+	assert_int_equal(sess_keepalive(&S, t + 2000 + 9999), 1);
+	assert_int_equal(notices_count("stalled"), 0);
+	/* no answer within 10 s: stalled, said once, with the way out */
+	assert_int_equal(sess_keepalive(&S, t + 12000), -1);
+	assert_non_null(strstr(C.notices, "the session is stalled"));
+	assert_non_null(strstr(C.notices, "~. by default) to leave"));
+	assert_int_equal(sess_keepalive(&S, t + 30000), -1);
+	assert_int_equal(notices_count("stalled"), 1);
+	assert_int_equal(S.state, SESS_OPEN);	/* a stall does not end it */
+	/* the answer comes: the session goes on */
+	n = hv_record(buf, sizeof(buf), SC_REC_PONG, F.last_ping, F.last_ping_len);
+	assert_int_equal(to_client(buf, n, 0), 0);
+	assert_int_equal(notices_count("answers again"), 1);
+	/* idle: the next PING 15 s later */
+	assert_int_equal(sess_keepalive(&S, t + 31000), SESS_KA_IDLE_MS);
+	sent = F.rx_n;
+	assert_int_equal(sess_keepalive(&S, t + 31000 + SESS_KA_IDLE_MS),
+	    SESS_KA_STALL_MS);
+	hv_pump();
+	assert_int_equal(F.rx_n, sent + 1);
+	assert_int_equal(F.rx_types[F.rx_n - 1], SC_REC_PING);
 }
 
 /* Taken over: the hv's words once, not after ours saying the same. */
@@ -1567,6 +1640,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_clear_tail_released_at_eof, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_preamble_not_shown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_taken_over_said_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keepalive_stall, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keystrokes_never_clear_after_hello, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clear_hold_never_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clear_prompt_rules, setup, teardown),
