@@ -808,6 +808,9 @@ sc_hv_guest_event(struct sc_hv *hv, uint32_t domid)
 	if (d->protected) {
 		if ((r = dom_pump(hv, d, &moved)) != 0)
 			goto corrupt;
+		/* Decrypted input the guest has read leaves the shared page. */
+		if ((r = sc_ring_in_scrub(d->ring)) != 0)
+			goto corrupt;
 		/*
 		 * One event per session until dom0 pulls: a guest streaming
 		 * output through its 2 KiB ring kicks us per ring-full, and

@@ -157,6 +157,43 @@ sc_ring_out_avail(const struct xencons_interface *r, size_t *avail)
 }
 
 int
+sc_ring_in_scrub(struct xencons_interface *r)
+{
+	struct ring_view v = view_in(r);
+	uint32_t cons, prod, used, idx, n, first;
+
+	cons = SC_RING_LOAD(v.cons);
+	prod = SC_RING_LOAD(v.prod);
+	/* As a producer: the guest's reads of the freed slots come first. */
+	sc_ring_mb();
+	used = prod - cons;
+	if (used > v.size)
+		return SC_ERR_CORRUPT;
+	n = v.size - used;
+	if (n == 0)
+		return 0;
+	idx = prod & (v.size - 1);
+	first = SC_MIN(n, v.size - idx);
+	sc_memset(v.data + idx, 0, first);
+	if (n > first)
+		sc_memset(v.data, 0, n - first);
+	return 0;
+}
+
+int
+sc_ring_check(const struct xencons_interface *r)
+{
+	struct ring_view in = view_in((struct xencons_interface *)(uintptr_t)r);
+	struct ring_view out = view_out((struct xencons_interface *)(uintptr_t)r);
+	size_t used;
+	int rc;
+
+	if ((rc = ring_used(&in, &used)) != 0)
+		return rc;
+	return ring_used(&out, &used);
+}
+
+int
 sc_ring_guest_out_write(struct xencons_interface *r, const uint8_t *data,
     size_t len, size_t *written)
 {

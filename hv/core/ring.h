@@ -73,6 +73,15 @@ int	sc_ring_out_read(struct xencons_interface *r, uint8_t *dst, size_t cap,
 	    size_t *got) SC_WUR;
 int	sc_ring_in_space(const struct xencons_interface *r, size_t *space) SC_WUR;
 int	sc_ring_out_avail(const struct xencons_interface *r, size_t *avail) SC_WUR;
+/*
+ * in_scrub: zero the `in` slots outside [in_cons, in_prod), i.e. what the
+ * guest has consumed (decrypted keystrokes) and what was never written; the
+ * producer owns those slots, so this races with no reader.
+ * check: 0 if both index pairs are consistent (prod - cons <= size).
+ * Both return 0 or SC_ERR_CORRUPT (then nothing was written).
+ */
+int	sc_ring_in_scrub(struct xencons_interface *r) SC_WUR;
+int	sc_ring_check(const struct xencons_interface *r) SC_WUR;
 
 /*
  * Guest side (the hvc driver's view), used by the simulated guest and the

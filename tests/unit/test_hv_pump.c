@@ -9,6 +9,8 @@
  * writer (its normal idle state, where nothing else limits the drain).
  * Every call must return having moved at most SC_HV_PUMP_MAX bytes; the
  * unbounded loop it replaces returned only when the guest stopped.
+ *
+ * Also issue 14 item 5: the input the guest consumed is zeroed.
  */
 #define _GNU_SOURCE 1
 #include <stdarg.h>
@@ -235,12 +237,94 @@ test_guest_event_full_ring(void **state)
 	assert_int_equal(avail, 0);
 }
 
+/*
+ * Issue 14 item 5: decrypted input the guest has read does not stay in the
+ * shared page.  The hv produces keystrokes into `in` (what a writer
+ * session's INPUT becomes), the guest reads some of them and signals: the
+ * slots it consumed are zero after the event, the ones it has not read yet
+ * are intact, also across the end of the ring; corrupt indices leave the
+ * page alone.
+ */
+static void
+test_guest_event_scrubs_input(void **state)
+{
+	struct fx *f = *state;
+	const struct sc_hv_domain *d = dom(f);
+	static const char cmd[] = "secret-command --password hunter2\r";
+	const size_t n = sizeof(cmd) - 1, keep = 6;
+	uint8_t got[64];
+	size_t w, g, i, zero = 0;
+	uint32_t at;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		/* Second pass: start 10 bytes before the end of the ring. */
+		if (pass == 1) {
+			f->ring.in_cons = f->ring.in_prod = 0x7ffffff6u +
+			    SC_RING_IN_SIZE * 3;
+			memset(f->ring.in, 'j', sizeof(f->ring.in));
+		}
+		at = f->ring.in_prod;
+		assert_int_equal(sc_ring_in_write(&f->ring, (const uint8_t *)cmd, n, &w), 0);
+		assert_int_equal(w, n);
+		assert_int_equal(sc_ring_guest_in_read(&f->ring, got, n - keep, &g), 0);
+		assert_int_equal(g, n - keep);
+		assert_memory_equal(got, cmd, g);
+		assert_int_equal(sc_hv_guest_event(f->hv, DOMID), 0);
+		assert_false(d->broken);
+		/* Consumed (and never written) slots: zero; unread: intact. */
+		for (i = 0; i < n - keep; i++)
+			assert_int_equal(f->ring.in[(at + i) & (SC_RING_IN_SIZE - 1)], 0);
+		for (i = n - keep; i < n; i++)
+			assert_int_equal(f->ring.in[(at + i) & (SC_RING_IN_SIZE - 1)],
+			    (uint8_t)cmd[i]);
+		for (i = 0; i < SC_RING_IN_SIZE; i++)
+			zero += f->ring.in[i] == 0;
+		assert_int_equal(zero, SC_RING_IN_SIZE - keep);
+		zero = 0;
+		assert_null(memmem(f->ring.in, sizeof(f->ring.in), "hunter", 6));
+		assert_int_equal(sc_ring_guest_in_read(&f->ring, got, sizeof(got), &g), 0);
+		assert_int_equal(g, keep);
+		assert_memory_equal(got, cmd + n - keep, keep);
+		assert_int_equal(sc_hv_guest_event(f->hv, DOMID), 0);
+		for (i = 0; i < SC_RING_IN_SIZE; i++)
+			assert_int_equal(f->ring.in[i], 0);
+	}
+}
+
+/* The scrub itself refuses corrupt indices and writes nothing then. */
+static void
+test_in_scrub_corrupt(void **state)
+{
+	struct fx *f = *state;
+	size_t i;
+
+	(void)state;
+	memset(f->ring.in, 'k', sizeof(f->ring.in));
+	f->ring.in_cons = 5;
+	f->ring.in_prod = 5 + SC_RING_IN_SIZE + 1;
+	assert_int_equal(sc_ring_in_scrub(&f->ring), SC_ERR_CORRUPT);
+	assert_int_equal(sc_ring_check(&f->ring), SC_ERR_CORRUPT);
+	for (i = 0; i < SC_RING_IN_SIZE; i++)
+		assert_int_equal(f->ring.in[i], 'k');
+	/* A full ring: nothing is free, nothing is zeroed. */
+	f->ring.in_prod = 5 + SC_RING_IN_SIZE;
+	assert_int_equal(sc_ring_in_scrub(&f->ring), 0);
+	assert_int_equal(sc_ring_check(&f->ring), 0);
+	for (i = 0; i < SC_RING_IN_SIZE; i++)
+		assert_int_equal(f->ring.in[i], 'k');
+	f->ring.out_prod = f->ring.out_cons + SC_RING_OUT_SIZE + 1;
+	assert_int_equal(sc_ring_check(&f->ring), SC_ERR_CORRUPT);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_guest_event_full_ring, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guest_event_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guest_event_scrubs_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_in_scrub_corrupt, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

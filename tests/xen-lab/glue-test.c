@@ -290,6 +290,22 @@ main(void)
 	/* A corrupted ring: an error, the domain is reported broken. */
 	page.out_prod = page.out_cons + 4096;
 	check(sc_xen_core_guest_event(c, 7) == SC_ERR_CORRUPT, "corrupt ring not detected");
+	check(status_flags(c, 7) & SC_DOM_F_BROKEN, "a corrupt ring is not reported broken");
+	check(sc_xen_core_guest_event(c, 7) == SC_ERR_CORRUPT,
+	    "a ring that is still corrupt was taken back");
+	/*
+	 * Issue 14 item 10: the guest puts consistent indices back (it
+	 * re-initialised its console): the next notification takes the ring
+	 * back, no longer broken, and its output flows again.
+	 */
+	page.out_prod = page.out_cons;
+	check(sc_xen_core_guest_event(c, 7) == 0, "a repaired ring was not taken back");
+	check(!(status_flags(c, 7) & SC_DOM_F_BROKEN), "a repaired ring is still reported broken");
+	check(sc_ring_guest_out_write(&page, (const uint8_t *)"again", 5, &w) == 0 && w == 5 &&
+	    sc_xen_core_guest_event(c, 7) == 0, "guest output after the repair");
+	check(call(c, SC_OP_RAW_OUTPUT, 7, 0, NULL, 0) == 0 && rh.status == 0 &&
+	    rh.len == 5 && memcmp(rpay, "again", 5) == 0,
+	    "RAW_OUTPUT after the repair (status %d len %u)", rh.status, rh.len);
 
 	/* Detach: the consumed input ("ls\r") is scrubbed from the page. */
 	while (call(c, SC_OP_EVENT, 0, 0, NULL, 0) == 0 && rh.status == 0)
@@ -408,6 +424,57 @@ main(void)
 
 		gx_kill(0);
 		check(!gx_mfn_protected(0x30000), "a dead domain's frame still protected");
+		while (call(c, SC_OP_EVENT, 0, 0, NULL, 0) == 0 && rh.status == 0)
+			;
+	}
+
+	/*
+	 * Issue 14 items 7 and 10: attach takes only the domain it names (the
+	 * UUID it was created with), a PV domain, and ordinary RAM that domain
+	 * owns; each refusal comes before the page is protected or scanned.
+	 * A second attach of a page already protected fails and leaves the
+	 * first one's protection alone.
+	 */
+	{
+		static struct xencons_interface page32;
+		uint8_t other[sizeof(uuid)];
+		struct gx_pin_check pc;
+		long xr;
+
+		randombytes_buf(uuid, sizeof(uuid));
+		memcpy(other, uuid, sizeof(other));
+		other[7] ^= 0x10;
+		sc_ring_reset(&page32);
+		xr = gx_attach_ex(2, 32, 0x32000, &page32, false, uuid, other, true,
+		    GX_PAGE_RAM, &pc);
+		check(xr == -ESRCH, "attach with another domain's UUID: %ld, not -ESRCH", xr);
+		check(pc.calls == 0 && !gx_mfn_protected(0x32000),
+		    "a UUID mismatch got as far as the protection");
+		xr = gx_attach_ex(2, 32, 0x32000, &page32, false, uuid, uuid, false,
+		    GX_PAGE_RAM, &pc);
+		check(xr == -EOPNOTSUPP, "attach of a non-PV domain: %ld, not -EOPNOTSUPP", xr);
+		xr = gx_attach_ex(2, 32, 0x32000, &page32, false, uuid, uuid, true,
+		    GX_PAGE_SPECIAL, &pc);
+		check(xr == -EPERM, "attach of a Xen heap page (shared_info): %ld, not -EPERM", xr);
+		check(pc.calls == 0 && !gx_mfn_protected(0x32000),
+		    "a special page was protected");
+		xr = gx_attach_ex(2, 32, 0x32000, &page32, false, uuid, uuid, true,
+		    GX_PAGE_FOREIGN, &pc);
+		check(xr == -EPERM, "attach of another domain's page: %ld, not -EPERM", xr);
+		check(pc.calls == 0 && !gx_mfn_protected(0x32000),
+		    "another domain's page was protected");
+		check(call(c, SC_OP_STATUS, 32, 0, NULL, 0) == 0 && rh.status == SC_ERR_NOTFOUND,
+		    "a refused attach reached the core (status %d)", rh.status);
+		xr = gx_attach_ex(2, 32, 0x32000, &page32, false, uuid, uuid, true,
+		    GX_PAGE_RAM, &pc);
+		check(xr == 0, "attach of ordinary RAM with the right UUID: %ld", xr);
+		check(gx_mfn_protected(0x32000), "attached frame not protected");
+		xr = gx_attach_ex(2, 32, 0x32000, &page32, false, uuid, uuid, true,
+		    GX_PAGE_RAM, &pc);
+		check(xr == -EEXIST, "second attach of a protected page: %ld, not -EEXIST", xr);
+		check(gx_mfn_protected(0x32000), "a refused second attach unprotected the page");
+		gx_kill(2);
+		check(!gx_mfn_protected(0x32000), "a dead domain's frame still protected");
 		while (call(c, SC_OP_EVENT, 0, 0, NULL, 0) == 0 && rh.status == 0)
 			;
 	}

@@ -7,9 +7,9 @@
  * glue-test.c's (sccrypt.c's own are renamed out of the way).
  *
  * What the stubs record (issue 12 item 8): gnttab_mfn_pinned() notes, each
- * time attach calls it, whether the frame it is asked about is already in
- * the protection table that the mapping paths consult
- * (sccrypt_mfn_protected()).  Everything is single-threaded and
+ * time attach calls it, whether the frame it is asked about is already
+ * protected (its PGC_sccrypt bit, which the mapping paths consult through
+ * sccrypt_mfn_protected()).  Everything is single-threaded and
  * deterministic: the race is checked through the order of the two steps.
  */
 #include <errno.h>
@@ -31,12 +31,17 @@ typedef struct { unsigned long m; } mfn_t;
 struct domain {
 	domid_t		domain_id;
 	bool		is_dying;
+	bool		is_pv;
+	uint8_t		handle[16];
 };
 struct vcpu {
 	struct domain	*domain;
 };
 struct page_info {
 	unsigned long	mfn;
+	unsigned long	count_info;	/* only PGC_sccrypt is modelled */
+	struct domain	*owner;
+	bool		special;	/* a Xen heap / PGC_extra page */
 };
 
 /* public/sccrypt.h (hv/xen/patches/0001-*) */
@@ -81,6 +86,18 @@ struct xen_sccrypt_detach {
 #define smp_mb()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
 #define INVALID_MFN_RAW		(~0UL)
 #define mfn_x(v)		((v).m)
+#define _PGC_sccrypt		8
+/* Xen's bit operations on an array of longs (page flags, bitmaps). */
+#define GX_WORD(b, p)		(&((unsigned long *)(p))[(b) / (8 * sizeof(long))])
+#define GX_BIT(b)		(1UL << ((b) % (8 * sizeof(long))))
+#define test_bit(b, p)		((*GX_WORD(b, p) & GX_BIT(b)) != 0)
+#define test_and_set_bit(b, p)	((__atomic_fetch_or(GX_WORD(b, p), GX_BIT(b), __ATOMIC_SEQ_CST) & GX_BIT(b)) != 0)
+#define test_and_clear_bit(b, p) ((__atomic_fetch_and(GX_WORD(b, p), ~GX_BIT(b), __ATOMIC_SEQ_CST) & GX_BIT(b)) != 0)
+#define set_bit(b, p)		((void)__atomic_fetch_or(GX_WORD(b, p), GX_BIT(b), __ATOMIC_SEQ_CST))
+#define clear_bit(b, p)		((void)__atomic_fetch_and(GX_WORD(b, p), ~GX_BIT(b), __ATOMIC_SEQ_CST))
+#define is_pv_domain(d)		((d)->is_pv)
+#define is_special_page(p)	((p)->special)
+#define page_get_owner(p)	((p)->owner)
 #define page_to_mfn(p)		((mfn_t){ (p)->mfn })
 #define min_t(t, a, b)		((t)(a) < (t)(b) ? (t)(a) : (t)(b))
 #define XENLOG_INFO		""
@@ -164,16 +181,6 @@ tasklet_schedule(struct gx_tasklet *t)
 	gx_st.deferred++;
 }
 
-static inline void set_bit(unsigned n, unsigned long *a) { a[n / BITS_PER_LONG] |= 1UL << (n % BITS_PER_LONG); }
-static inline void clear_bit(unsigned n, unsigned long *a) { a[n / BITS_PER_LONG] &= ~(1UL << (n % BITS_PER_LONG)); }
-static inline int
-test_and_clear_bit(unsigned n, unsigned long *a)
-{
-	int was = !!(a[n / BITS_PER_LONG] & (1UL << (n % BITS_PER_LONG)));
-
-	clear_bit(n, a);
-	return was;
-}
 
 /* IOMMU state as Xen's iommu_setup() leaves it (xen/iommu.h). */
 bool iommu_enabled, iommu_hwdom_strict, iommu_hwdom_passthrough;
@@ -187,6 +194,7 @@ static struct vcpu gx_vcpus[GX_DOMAINS];
 static struct page_info gx_pages[GX_DOMAINS];
 static void *gx_va[GX_DOMAINS];
 static bool gx_pinned[GX_DOMAINS];
+static enum gx_page gx_kind[GX_DOMAINS];
 static struct gx_pin_check gx_last;
 
 static struct domain *
@@ -240,7 +248,12 @@ prepare_ring_for_helper(struct domain *d, uint64_t gfn, struct page_info **page,
 {
 	unsigned i = (unsigned)(d - gx_doms);
 
-	gx_pages[i].mfn = (unsigned long)gfn;
+	/* A page still protected by an attach in progress is kept as it is. */
+	if (!(gx_pages[i].count_info & (1UL << _PGC_sccrypt))) {
+		gx_pages[i].mfn = (unsigned long)gfn;
+		gx_pages[i].owner = gx_kind[i] == GX_PAGE_FOREIGN ? &gx_dom0 : d;
+		gx_pages[i].special = gx_kind[i] == GX_PAGE_SPECIAL;
+	}
 	*page = &gx_pages[i];
 	*va = gx_va[i];
 	return 0;
@@ -272,6 +285,29 @@ evtchn_unbind_xen_loopback(struct domain *d, evtchn_port_t x, evtchn_port_t g, d
 
 bool sccrypt_mfn_protected(mfn_t mfn);
 
+/* The frames of the test slots are the only valid ones. */
+static bool
+mfn_valid(mfn_t mfn)
+{
+	unsigned i;
+
+	for (i = 0; i < GX_DOMAINS; i++)
+		if (gx_pages[i].owner != NULL && gx_pages[i].mfn == mfn_x(mfn))
+			return true;
+	return false;
+}
+
+static struct page_info *
+mfn_to_page(mfn_t mfn)
+{
+	unsigned i;
+
+	for (i = 0; i < GX_DOMAINS; i++)
+		if (gx_pages[i].owner != NULL && gx_pages[i].mfn == mfn_x(mfn))
+			return &gx_pages[i];
+	abort();
+}
+
 /* The pin scan: records what a racing mapping would have seen. */
 static bool
 gnttab_mfn_pinned(struct domain *d, mfn_t mfn)
@@ -295,7 +331,7 @@ gnttab_mfn_pinned(struct domain *d, mfn_t mfn)
 void
 gx_setup(struct sc_xen_core *c)
 {
-	opt_sccrypt = false;	/* sccrypt_init only clears the protection table */
+	opt_sccrypt = false;	/* sccrypt_init does nothing more */
 	(void)gx_initcall();
 	core = c;
 }
@@ -304,6 +340,15 @@ long
 gx_attach(unsigned slot, uint16_t domid, uint64_t mfn, void *page, bool pinned,
     const uint8_t *uuid, struct gx_pin_check *pc)
 {
+	return gx_attach_ex(slot, domid, mfn, page, pinned, uuid, uuid, true,
+	    GX_PAGE_RAM, pc);
+}
+
+long
+gx_attach_ex(unsigned slot, uint16_t domid, uint64_t mfn, void *page, bool pinned,
+    const uint8_t *uuid, const uint8_t *handle, bool pv, enum gx_page kind,
+    struct gx_pin_check *pc)
+{
 	struct xen_sccrypt_attach a;
 	long rc;
 
@@ -311,8 +356,11 @@ gx_attach(unsigned slot, uint16_t domid, uint64_t mfn, void *page, bool pinned,
 		return -EINVAL;
 	memset(&gx_doms[slot], 0, sizeof(gx_doms[slot]));
 	gx_doms[slot].domain_id = domid;
+	gx_doms[slot].is_pv = pv;
+	memcpy(gx_doms[slot].handle, handle, sizeof(gx_doms[slot].handle));
 	gx_va[slot] = page;
 	gx_pinned[slot] = pinned;
+	gx_kind[slot] = kind;
 	memset(&gx_last, 0, sizeof(gx_last));
 	memset(&a, 0, sizeof(a));
 	a.domid = domid;

@@ -2,12 +2,14 @@
  * glue-xen.h — drive hv/xen/glue/sccrypt.c (the Xen side of the glue),
  * built in user space by glue-xen.c, from glue-test.c.
  *
- * gx_setup(c):  sccrypt.c's init with SCCrypt "disabled" (it only clears
- *               the protection table), then c becomes its core.
+ * gx_setup(c):  sccrypt.c's init with SCCrypt "disabled" (it does nothing
+ *               then), and c becomes its core.
  * gx_attach():  sccrypt_attach() of domid in test slot `slot` (< GX_DOMAINS),
  *               console frame `mfn` mapped at `page`; `pinned` says whether
  *               the grant-pin scan finds a pin.  Returns its errno result;
  *               *pc tells what the pin scan saw (last call).
+ * gx_attach_ex(): the same for a domain whose handle (creation UUID) is
+ *               `handle`, PV or not, whose frame is of kind `kind`.
  * gx_mfn_protected(mfn): sccrypt_mfn_protected(), what every mapping path
  *               asks.
  * gx_kill(slot): the domain dies (sccrypt_domain_kill()).
@@ -29,9 +31,19 @@ struct gx_pin_check {
 	bool		protected_then;	/* was it protected at that moment */
 };
 
+/* What the frame at the attach's gfn is. */
+enum gx_page {
+	GX_PAGE_RAM,		/* ordinary RAM of the domain */
+	GX_PAGE_SPECIAL,	/* a Xen heap page shared with it (shared_info) */
+	GX_PAGE_FOREIGN,	/* a page another domain owns */
+};
+
 void	gx_setup(struct sc_xen_core *c);
 long	gx_attach(unsigned slot, uint16_t domid, uint64_t mfn, void *page, bool pinned,
 	    const uint8_t *uuid, struct gx_pin_check *pc);
+long	gx_attach_ex(unsigned slot, uint16_t domid, uint64_t mfn, void *page,
+	    bool pinned, const uint8_t *uuid, const uint8_t *handle, bool pv,
+	    enum gx_page kind, struct gx_pin_check *pc);
 bool	gx_mfn_protected(uint64_t mfn);
 void	gx_kill(unsigned slot);
 

@@ -218,6 +218,11 @@ mkdir -p "$stage/usr/local/sbin"
 cc -O2 -Wall -Wextra -Werror -o "$stage/usr/local/sbin/sccrypt-xen-probe" \
     "$top/tests/xen-lab/sccrypt-xen-probe.c" -lxenforeignmemory -lxengnttab ||
     xl_die "cannot build the dom0 probe"
+# The page probe (issue 14): mmuext copy/clear, hypercall_init, grant
+# copy/map race, attach of odd frames; libxenctrl/libxencall as in dom0.
+cc -O2 -Wall -Wextra -Werror -o "$stage/usr/local/sbin/sccrypt-page-probe" \
+    "$top/tests/xen-lab/sccrypt-page-probe.c" -lxenctrl -lxencall -lpthread ||
+    xl_die "cannot build the dom0 page probe"
 # The hypercall probe: static, so the same binary runs in dom0 and in the
 # busybox domU (access control of sccrypt_op, the xsm-dummy check).
 opsv=$(sed -n 's/^#define SC_OPS_VERSION[[:space:]]*\([0-9][0-9]*\).*/\1/p' "$top/lib/core/ops.h")
@@ -337,7 +342,8 @@ chroot "$d0" /sbin/depmod -a "$kver" || xl_die "depmod failed"
 mkdir -p "$d0/var/lib/xen/images" "$d0/etc/xen" "$d0/root/.ssh" "$d0/etc/sccrypt"
 cp "$vmlinuz" "$d0/var/lib/xen/images/vmlinuz"
 cp "$lab/domu-initrd.gz" "$d0/var/lib/xen/images/domu-initrd.gz"
-for n in domu1 domu2; do
+# domu3: created paused by page_checks() and destroyed there.
+for n in domu1 domu2 domu3; do
 	cat >"$d0/etc/xen/$n.cfg" <<EOF
 name = "$n"
 type = "pv"
@@ -786,6 +792,90 @@ if [ "$(hline "$dr" detach)" = "detach: rc=-1 (EPERM)" ] &&
 else
 	result FAIL detach-refused "$(printf '%s' "$dr" | tr '\n' ' ') session: $(tail -n 2 "$lab/detach-refused-session.err" 2>/dev/null | tr '\n' ' ')"
 fi
+
+# Issue 14 items 2, 3, 7, 10: what else dom0 can do to a console page.
+#  copy-protected  MMUEXT_COPY_PAGE (onto itself: both directions) and
+#                  MMUEXT_CLEAR_PAGE with foreigndom = domu1, and
+#                  XEN_DOMCTL_hypercall_init over its page: -EPERM, and a
+#                  session afterwards still works (the ring is intact);
+#                  the same ops work on unattached domains' pages (copy on
+#                  domu2's, clear and hypercall_init on the paused domu3's).
+#                  Before: all three succeeded on the protected page.
+#  grant-race      one thread loops GNTTABOP_copy from domu1's console
+#                  grant (each pins the entry for a moment, refused or
+#                  not), the other maps it 5000 times: no map succeeds; the
+#                  same maps of domu2's entry all succeed.  Before: a map
+#                  that found the entry pinned skipped the check.
+#  attach-frame    attach of domu3 with its shared_info frame (a Xen heap
+#                  page) is refused (-EPERM); with its console frame it gets
+#                  past the frame checks to the grant-pin check (-EBUSY:
+#                  xenconsoled maps it).  Before: shared_info was accepted.
+#  attach-uuid     attach of domu3 with a UUID that is not its handle:
+#                  -ESRCH; with its own, the bad frame 0 is what is refused
+#                  (-EINVAL).  Before: the UUID was not looked at.
+page_checks() {
+	pd1=$($SSH 'xl domid domu1' 2>/dev/null | tr -d '\r') || true
+	pd2=$($SSH 'xl domid domu2' 2>/dev/null | tr -d '\r') || true
+	pm1=$($SSH "xenstore-read /local/domain/$pd1/console/ring-ref" 2>/dev/null | tr -d '\r') || true
+	pm2=$($SSH "xenstore-read /local/domain/$pd2/console/ring-ref" 2>/dev/null | tr -d '\r') || true
+	p3=$($SSH 'xl create -p /etc/xen/domu3.cfg >/tmp/domu3-create.out 2>&1; echo "create=$?"
+		d=$(xl domid domu3); echo "d3=$d"
+		echo "m3=$(xenstore-read /local/domain/$d/console/ring-ref)"' 2>&1 | tr -d '\r') || true
+	pd3=$(printf '%s\n' "$p3" | sed -n 's/^d3=//p')
+	pm3=$(printf '%s\n' "$p3" | sed -n 's/^m3=//p')
+	pc1=$($SSH "sccrypt-page-probe copy:$pd1:$pm1 clear:$pd1:$pm1 hcall-init:$pd1:$pm1" 2>&1 | tr -d '\r') || true
+	pc2=$($SSH "sccrypt-page-probe copy:$pd2:$pm2 clear:$pd3:$pm3 hcall-init:$pd3:$pm3" 2>&1 | tr -d '\r') || true
+	printf '%s\n--\n%s\n--\n%s\n' "$p3" "$pc1" "$pc2" >"$lab/copy-protected.out"
+	cmarker="CPY$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')"
+	session copy-after "
+echo $cmarker-\$((6*9))
+"
+	if [ "$(hline "$pc1" copy)" = "copy: rc=-1 (EPERM)" ] &&
+	    [ "$(hline "$pc1" clear)" = "clear: rc=-1 (EPERM)" ] &&
+	    [ "$(hline "$pc1" hcall-init)" = "hcall-init: rc=-1 (EPERM)" ] &&
+	    [ "$(hline "$pc2" copy)" = "copy: rc=0" ] && [ "$(hline "$pc2" clear)" = "clear: rc=0" ] &&
+	    [ "$(hline "$pc2" hcall-init)" = "hcall-init: rc=0" ] &&
+	    grep -q "$cmarker-54" "$lab/copy-after.out"; then
+		result PASS copy-protected "dom0's MMUEXT_COPY_PAGE and MMUEXT_CLEAR_PAGE (foreigndom domu1) and XEN_DOMCTL_hypercall_init on domu1's console page: -EPERM, and a session afterwards still works; the same ops succeed on domu2's and the paused domu3's pages"
+	else
+		result FAIL copy-protected "domu1: $(printf '%s' "$pc1" | tr '\n' ' ') control: $(printf '%s' "$pc2" | tr '\n' ' ') session: $(tail -n 2 "$lab/copy-after.err" 2>/dev/null | tr '\n' ' ')"
+	fi
+
+	pr1=$($SSH "sccrypt-page-probe race:$pd1:0:5000" 2>&1 | tr -d '\r') || true
+	pr2=$($SSH "sccrypt-page-probe race:$pd2:0:500" 2>&1 | tr -d '\r') || true
+	printf '%s\n%s\n' "$pr1" "$pr2" >"$lab/grant-race.out"
+	case $pr1 in
+	*"race: maps=5000 mapped=0 denied=5000 other=0 copies="[1-9]*)
+		case $pr2 in
+		*"race: maps=500 mapped=500 "*)
+			result PASS grant-race "5000 grant maps of domu1's console entry while another thread looped grant copies from it ($(printf '%s' "$pr1" | sed -n 's/.*copies=//p') copies): none mapped; 500 of domu2's all mapped" ;;
+		*)	result FAIL grant-race "control (domu2): $pr2" ;;
+		esac ;;
+	*)	result FAIL grant-race "domu1: $pr1; domu2: $pr2" ;;
+	esac
+
+	ps3=$($SSH "sccrypt-page-probe shinfo:$pd3" 2>&1 | tr -d '\r' | sed -n 's/^shinfo: mfn=//p') || true
+	pa1=$($SSH "sccrypt-page-probe attach:$pd3:$ps3:dom" 2>&1 | tr -d '\r') || true
+	pa2=$($SSH "sccrypt-page-probe attach:$pd3:$pm3:dom" 2>&1 | tr -d '\r') || true
+	printf 'shared_info=%s\n%s\n%s\n' "$ps3" "$pa1" "$pa2" >"$lab/attach-frame.out"
+	if [ -n "$ps3" ] && [ "$pa1" = "attach: rc=-1 (EPERM)" ] && [ "$pa2" = "attach: rc=-16 (EBUSY)" ] &&
+	    grep -a -q "sccrypt: attach of d$pd3: .* is not ordinary RAM of the domain" "$lab/serial.log"; then
+		result PASS attach-frame "attach of domu3 with its shared_info frame ($ps3): -EPERM, Xen logged why; with its console frame it reaches the grant-pin check (-EBUSY, xenconsoled has it)"
+	else
+		result FAIL attach-frame "shared_info $ps3: $pa1; console frame: $pa2"
+	fi
+
+	pu1=$($SSH "sccrypt-page-probe attach:$pd3:0:wrong" 2>&1 | tr -d '\r') || true
+	pu2=$($SSH "sccrypt-page-probe attach:$pd3:0:dom" 2>&1 | tr -d '\r') || true
+	printf '%s\n%s\n' "$pu1" "$pu2" >"$lab/attach-uuid.out"
+	if [ "$pu1" = "attach: rc=-3 (ESRCH)" ] && [ "$pu2" = "attach: rc=-22 (EINVAL)" ]; then
+		result PASS attach-uuid "attach of domu3 with a UUID that is not its handle: -ESRCH; with its own handle the attach goes on (and stops at the bad frame, -EINVAL)"
+	else
+		result FAIL attach-uuid "wrong UUID: $pu1; right UUID: $pu2"
+	fi
+	$SSH 'xl destroy domu3' >/dev/null 2>&1 || true
+}
+page_checks
 
 # Detach gives the console of an attached but unprotected domain back:
 # domu2 is handed over (xenconsoled lets go) and detached again, and

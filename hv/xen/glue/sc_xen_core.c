@@ -274,9 +274,23 @@ sc_xen_core_detach(struct sc_xen_core *c, uint32_t domid, bool dying)
 	return 0;
 }
 
+/*
+ * A broken ring (the guest corrupted its indices; its sessions ended then)
+ * is taken back at the first notification that finds consistent indices
+ * again: the guest re-initialised its console page (a reboot or kexec in
+ * place, a repaired driver).  That is the platform's ring reset of
+ * PROTOCOL.md §8.5 for Xen, where nothing else tells the hypervisor.  A
+ * guest that breaks its ring again only ends its own sessions again.
+ */
 int
 sc_xen_core_guest_event(struct sc_xen_core *c, uint32_t domid)
 {
+	struct sc_hv_domain *d = core_domain(c, domid);
+	int r;
+
+	if (d != NULL && d->broken && sc_ring_check(d->ring) == 0 &&
+	    (r = sc_hv_domain_ring_reset(c->hv, domid)) != 0)
+		return r;
 	return sc_hv_guest_event(c->hv, domid);
 }
 

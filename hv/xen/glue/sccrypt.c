@@ -19,8 +19,9 @@
  * guest's pump) it marks the domain pending and schedules sccrypt_tasklet,
  * which does the work in the idle vCPU's context.  Order: core lock, then
  * event-channel locks (the guest path holds no event-channel lock when it
- * is called, and only trylocks).  The protection table is read without a
- * lock by the mapping paths.
+ * is called, and only trylocks).  The protection of a console page is a
+ * page flag (PGC_sccrypt, patch 0005) that the mapping paths test without
+ * a lock.
  */
 #include <xen/init.h>
 #include <xen/lib.h>
@@ -86,18 +87,11 @@ struct sccrypt_dom {
 	void		*va;
 };
 
-/* Lock-free view for the mapping checks (see sccrypt_*_protected). */
-struct sccrypt_prot {
-	unsigned long	 mfn;		/* INVALID_MFN_RAW when the slot is free */
-};
-
 static DEFINE_SPINLOCK(sccrypt_lock);
 static struct sc_xen_core *core;
 static uint8_t *arena;
 static size_t arena_len;
 static struct sccrypt_dom doms[SCCRYPT_MAX_DOMAINS];
-static struct sccrypt_prot prot[SCCRYPT_MAX_DOMAINS];
-static unsigned int prot_count;
 /* Slots (of doms[]) whose guest signalled while the lock was busy. */
 static unsigned long sccrypt_pending[BITS_TO_LONGS(SCCRYPT_MAX_DOMAINS)];
 static void cf_check sccrypt_deferred(void *unused);
@@ -227,29 +221,34 @@ void sc_xen_fatal(const char *why)
 
 /* ---- mapping checks (called from mm.c, grant_table.c, p2m.c) ----------- */
 
+/*
+ * O(1) on every grant map and copy, foreign mapping and MMUEXT op: one bit
+ * of the frame's page_info (it was a scan of a 64-entry table).  The bit is
+ * set and cleared only while SCCrypt holds a reference to the page, so the
+ * page is not freed (and reused) with it set.
+ */
 bool sccrypt_mfn_protected(mfn_t mfn)
 {
-	unsigned int i;
-
-	if ( likely(!ACCESS_ONCE(prot_count)) )
-		return false;
-	for ( i = 0; i < ARRAY_SIZE(prot); i++ )
-		if ( ACCESS_ONCE(prot[i].mfn) == mfn_x(mfn) )
-			return true;
-	return false;
+	return mfn_valid(mfn) &&
+	       test_bit(_PGC_sccrypt, &mfn_to_page(mfn)->count_info);
 }
 
-static void prot_set(unsigned int i, mfn_t mfn)
+/*
+ * Protect a page: false if it already was (another attach of it is under
+ * way or done).  Ends with a full barrier: what the caller reads next (the
+ * grant pins) is read after every CPU can see the protection.
+ */
+static bool prot_set(struct page_info *page)
 {
-	ACCESS_ONCE(prot[i].mfn) = mfn_x(mfn);
-	ACCESS_ONCE(prot_count) = prot_count + 1;
+	bool was = test_and_set_bit(_PGC_sccrypt, &page->count_info);
+
 	smp_mb();
+	return !was;
 }
 
-static void prot_clear(unsigned int i)
+static void prot_clear(struct page_info *page)
 {
-	ACCESS_ONCE(prot[i].mfn) = INVALID_MFN_RAW;
-	ACCESS_ONCE(prot_count) = prot_count - 1;
+	clear_bit(_PGC_sccrypt, &page->count_info);
 	smp_mb();
 }
 
@@ -320,14 +319,13 @@ static void cf_check sccrypt_deferred(void *unused)
  */
 static long detach_locked(struct sccrypt_dom *sd, bool dying)
 {
-	unsigned int i = sd - doms;
 	int rc;
 
 	rc = sc_xen_core_detach(core, sd->domid, dying);
 	if ( rc == SC_ERR_PROTECTED )
 		return -EPERM;
 	/* SC_ERR_NOTFOUND: a failed attach, the core never had it. */
-	prot_clear(i);
+	prot_clear(sd->page);
 	if ( !sd->d->is_dying )
 		evtchn_unbind_xen_loopback(sd->d, sd->xport, sd->gport,
 		                           sd->gremote);
@@ -372,27 +370,87 @@ static long sccrypt_attach(const struct xen_sccrypt_attach *a)
 		return -ESRCH;
 	if ( d == current->domain || is_control_domain(d) || d->is_dying )
 	{
-		rcu_unlock_domain(d);
-		return -EPERM;
+		rc = -EPERM;
+		goto out;
 	}
 	rc = xsm_sccrypt_op(XSM_PRIV, d, SCCRYPT_OP_ATTACH);
 	if ( rc )
+		goto out;
+	/*
+	 * The UUID the toolstack read from xenstore must be the one the domain
+	 * was created with: the binding (PROTECT) is to a UUID, and a domid
+	 * that was reused since the toolstack looked must not get it.
+	 */
+	if ( memcmp(a->uuid, d->handle, sizeof(d->handle)) != 0 )
 	{
-		rcu_unlock_domain(d);
-		return rc;
+		gprintk(XENLOG_WARNING, "sccrypt: attach of d%d: UUID is not the "
+		        "domain's\n", d->domain_id);
+		rc = -ESRCH;
+		goto out;
+	}
+	/*
+	 * PV only.  An HVM/PVH console gfn is translated through a p2m that
+	 * dom0 can change under us (foreign, grant or MMIO entries, a later
+	 * decrease_reservation): not supported yet (docs/xen.md).
+	 */
+	if ( !is_pv_domain(d) )
+	{
+		gprintk(XENLOG_WARNING, "sccrypt: d%d is not a PV domain: attach "
+		        "not supported\n", d->domain_id);
+		rc = -EOPNOTSUPP;
+		goto out;
 	}
 	rc = prepare_ring_for_helper(d, a->gfn, &page, &va);
 	if ( rc )
+		goto out;
+	/*
+	 * Ordinary RAM of the domain only: not a Xen heap page it shares
+	 * (shared_info, grant table frames) nor another special page, whose
+	 * other users Xen would scrub or write behind the core's back.
+	 */
+	if ( page_get_owner(page) != d || is_special_page(page) )
 	{
-		rcu_unlock_domain(d);
-		return rc;
+		gprintk(XENLOG_WARNING, "sccrypt: attach of d%d: %#"PRIx64" is not "
+		        "ordinary RAM of the domain\n", d->domain_id, a->gfn);
+		rc = -EPERM;
+		goto fail_page;
+	}
+	/*
+	 * Protect first, then look for grant pins (prot_set() ends with a full
+	 * barrier).  A map or copy that read the flag before the page was
+	 * protected has pinned the active entry under its lock by the time
+	 * the scan takes that lock, and one after it sees the protection; the
+	 * other order left a window where a map slipped in between the check
+	 * and the protection and kept the page.  An existing grant mapping
+	 * (xenconsoled's of GNTTAB_RESERVED_CONSOLE, or of any other entry)
+	 * would survive protection: refuse; the console must not be connected.
+	 * A page already protected is being (or is) attached: -EEXIST, and
+	 * only its attach clears the flag.  The scan (all of d's grant
+	 * entries, at most max_grant_frames pages of them) runs outside
+	 * sccrypt_lock: it delays only this caller, never another guest.
+	 */
+	if ( !prot_set(page) )
+	{
+		rc = -EEXIST;
+		goto fail_page;
+	}
+	if ( gnttab_mfn_pinned(d, page_to_mfn(page)) )
+	{
+		rc = -EBUSY;
+		goto fail_prot;
 	}
 
 	spin_lock(&sccrypt_lock);
+	/* domain_kill() sets is_dying before it takes the lock to detach. */
+	if ( d->is_dying )
+	{
+		rc = -EPERM;
+		goto fail_locked;
+	}
 	if ( dom_find(d->domain_id) != NULL )
 	{
 		rc = -EEXIST;
-		goto fail;
+		goto fail_locked;
 	}
 	for ( i = 0; i < ARRAY_SIZE(doms); i++ )
 		if ( doms[i].d == NULL )
@@ -403,28 +461,12 @@ static long sccrypt_attach(const struct xen_sccrypt_attach *a)
 	if ( sd == NULL )
 	{
 		rc = -ENOSPC;
-		goto fail;
-	}
-	/*
-	 * Protect first, then look for grant pins (prot_set() ends with a full
-	 * barrier).  A map or copy that read the table before the page was
-	 * protected has pinned the active entry under its lock by the time
-	 * the scan takes that lock, and one after it sees the protection; the
-	 * other order left a window where a map slipped in between the check
-	 * and the protection and kept the page.  An existing grant mapping
-	 * (xenconsoled's of GNTTAB_RESERVED_CONSOLE, or of any other entry)
-	 * would survive protection: refuse; the console must not be connected.
-	 */
-	prot_set(i, page_to_mfn(page));
-	if ( gnttab_mfn_pinned(d, page_to_mfn(page)) )
-	{
-		rc = -EBUSY;
-		goto fail_prot;
+		goto fail_locked;
 	}
 	rc = evtchn_bind_xen_loopback(d, a->port, sccrypt_guest_notification,
 	                              &xport, &gremote);
 	if ( rc )
-		goto fail_prot;
+		goto fail_locked;
 	get_knownalive_domain(d);
 	sd->d = d;
 	sd->domid = d->domain_id;
@@ -439,8 +481,7 @@ static long sccrypt_attach(const struct xen_sccrypt_attach *a)
 	{
 		(void)detach_locked(sd, false);
 		spin_unlock(&sccrypt_lock);
-		rcu_unlock_domain(d);
-		return rc;
+		goto out;
 	}
 	/* Whatever the guest wrote before: move it now. */
 	(void)sc_xen_core_guest_event(core, d->domain_id);
@@ -450,11 +491,13 @@ static long sccrypt_attach(const struct xen_sccrypt_attach *a)
 	rcu_unlock_domain(d);
 	return 0;
 
- fail_prot:
-	prot_clear(sd - doms);
- fail:
+ fail_locked:
 	spin_unlock(&sccrypt_lock);
+ fail_prot:
+	prot_clear(page);
+ fail_page:
 	destroy_ring_for_helper(&va, page);
+ out:
 	rcu_unlock_domain(d);
 	return rc;
 }
@@ -712,8 +755,6 @@ static int __init cf_check sccrypt_init(void)
 	unsigned int i;
 	int rc;
 
-	for ( i = 0; i < ARRAY_SIZE(prot); i++ )
-		prot[i].mfn = INVALID_MFN_RAW;
 	if ( !opt_sccrypt )
 	{
 		printk(XENLOG_INFO "sccrypt: disabled on the command line\n");
