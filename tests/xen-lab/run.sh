@@ -102,11 +102,15 @@ for t in debootstrap qemu-system-x86_64 python3 ssh ssh-keygen dpkg-deb apt-get 
 done
 [ -x /bin/busybox ] && /bin/busybox --list | grep -qx cpio ||
     xl_skip "a static busybox with cpio is needed (busybox-static)"
+# Measured boot, TPM, key server (issue 15): tl_* functions.
+. "$(dirname "$0")/tpm-lab.sh"
+tl_need_tools
 
 lab=$(mktemp -d "${TMPDIR:-/tmp}/xen-lab.XXXXXX")
 qpid=
 results=
 cleanup() {
+	tl_cleanup
 	if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then
 		kill "$qpid" 2>/dev/null || true
 		sleep 1
@@ -216,6 +220,13 @@ cc -static -O2 -Wall -Wextra -Werror -DSC_OPS_VERSION="$opsv" \
     -o "$stage/usr/local/sbin/sccrypt-hcall-probe" \
     "$top/tests/xen-lab/sccrypt-hcall-probe.c" ||
     xl_die "cannot build the hypercall probe (static; libc6-dev's libc.a)"
+# Issue 15: tpm2-tools for dom0-extends-pcr (its libraries follow below),
+# and the TCTI module libtss2-tctildr loads at run time.
+cp /usr/bin/tpm2 "$stage/usr/local/sbin/tpm2"
+mkdir -p "$stage/usr/lib/x86_64-linux-gnu"
+cp -L /usr/lib/x86_64-linux-gnu/libtss2-tcti-device.so.0 "$stage/usr/lib/x86_64-linux-gnu/" ||
+    xl_die "libtss2-tcti-device0 is not installed"
+[ -x "$stage/usr/sbin/sccrypt-attest" ] || xl_die "sccrypt-attest was not built (libtss2-dev)"
 
 # ---- 2. kernel, dom0 root file system, domU ------------------------------
 step "kernel"
@@ -346,17 +357,15 @@ chmod 755 "$d0/init"
 rm -rf "$d0"
 xl_log "dom0 initramfs: $(du -h "$lab/dom0-initrd.gz" | cut -f1)"
 
-# ---- 3. boot -----------------------------------------------------------------
+# ---- 3. boot (measured: OVMF + GRUB tpm + swtpm; tpm-lab.sh, issue 15) -------
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-step "booting Xen ($xen_args) + dom0 (QEMU TCG, ssh on 127.0.0.1:$port)"
-timeout "${XL_TIMEOUT:-2400}" qemu-system-x86_64 -accel tcg,thread=multi \
-    -cpu Haswell-noTSX -m 2048 -smp 2 -nographic -no-reboot \
-    -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:22" -device e1000,netdev=n0 \
-    -kernel "$xen" \
-    -append "dom0_mem=1024M,max:1024M console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all $xen_args" \
-    -initrd "$vmlinuz console=hvc0 panic=5,$lab/dom0-initrd.gz" \
-    </dev/null >"$lab/serial.log" 2>&1 &
-qpid=$!
+step "key server on the host, TPM, boot disk"
+tl_keyserver
+tl_setup
+tl_esp main "$xen_args" "$vmlinuz" "$lab/dom0-initrd.gz"
+step "booting OVMF -> GRUB -> Xen ($xen_args) + dom0 (QEMU TCG, ssh on 127.0.0.1:$port)"
+tl_boot main "$lab/serial.log" "$port"
+# ---- end of the boot setup ---------------------------------------------------
 
 wait_serial() {	# wait_serial PATTERN SECONDS
 	i=0
@@ -529,6 +538,8 @@ else
 	result FAIL get-info "$(echo "$info" | head -n 3 | tr '\n' ' ')"
 fi
 
+tl_attest_checks
+
 # ---- 5. the tenant ----------------------------------------------------------------
 uuid=$($SSH 'xenstore-read "$(xenstore-read /local/domain/$(xl domid domu1)/vm)/uuid"' 2>/dev/null | tr -d '\r') || true
 [ -n "$uuid" ] || uuid=$($SSH 'xl list -v domu1' | awk 'NR==2{print $2}')
@@ -575,6 +586,8 @@ if grep -q "$marker-42" "$lab/rt.out"; then
 else
 	result FAIL round-trip "exit $src: $(tail -n 3 "$lab/rt.err" | tr '\n' ' ')"
 fi
+
+tl_strict_connect
 
 # Eavesdrop 1: what crossed dom0 (captured on the ssh path) has no plaintext.
 if [ -f "$lab/rt.cap.c2s" ] && [ -s "$lab/rt.cap.s2c" ] &&
@@ -794,13 +807,17 @@ if [ "$xsm" = flask ]; then
 	fi
 fi
 
+tl_dom0_attacks
+
 step "done"
 if [ "$stay" -eq 1 ]; then
 	xl_log "VM left running: $SSH"
 	wait "$qpid" || true
 else
 	$SSH 'busybox poweroff -f' >/dev/null 2>&1 || true
-	sleep 5
+	i=0
+	while kill -0 "$qpid" 2>/dev/null && [ "$i" -lt 60 ]; do sleep 1; i=$((i + 1)); done
+	tl_other_xen
 fi
 
 echo "=== Xen lab summary ($(elapsed) s; XSM: $xsm; Xen: $xen_args; hypervisor $xen)"
