@@ -10,7 +10,11 @@
 #     SCCrypt and the patched xenconsoled installed, and a busybox PV domU
 #     initramfs;
 #  3. boots Xen + dom0 in qemu-system-x86_64 (TCG, Haswell-noTSX, 2 vCPUs,
-#     2 GiB) with sshd reachable through a host-forwarded port;
+#     2 GiB) with sshd reachable through a host-forwarded port, as a
+#     measured boot (tpm-lab.sh): OVMF -> GRUB (tpm module: files into
+#     PCR 9, commands incl. Xen's command line into PCR 8) -> Xen, which
+#     extends PCR 15 with its key; swtpm behind tpm-tis; a key server on
+#     the host;
 #  4. dom0's /init starts xenstored, xenconsoled (as Debian does, logging
 #     guests) and sccrypt-consoled (xen backend), creates domu1 paused
 #     (xenconsoled connects its console), hands its console to the
@@ -45,6 +49,13 @@
 #     to xenconsoled, that with Debian's unpatched xenconsoled attach gives
 #     up with a clear error, and that xl destroy of the protected domu1
 #     completes (Xen lets go of a dying domain);
+#     and (issue 15) that Xen measured its key (hv-measured), that
+#     sccrypt-attest in dom0 gets a VMM certificate from the key server on
+#     the host through ssh -R (attest), that sccrypt-term connects with
+#     --strict-hv-key and no --trust-hv-key (strict-connect), that dom0's
+#     own key and a PCR 15 dom0 extended are refused (dom0-own-key,
+#     dom0-extends-pcr) and, after a reboot with one more Xen option, that
+#     the host is off policy (other-xen);
 #  6. prints a summary; exit 0 only if every check passed.
 #
 # With -f (or XL_FLASK=1) the hypervisor is the FLASK build (build-xen.sh
@@ -63,8 +74,8 @@
 #
 # Not part of `make check` (needs root for debootstrap, ~10-30 min on 2
 # cores, network access to the Debian mirror).  Host packages: debootstrap
-# qemu-system-x86 busybox-static bison flex dpkg-dev (+ the project's
-# build dependencies).  Everything downloaded or built is cached under
+# qemu-system-x86 busybox-static bison flex dpkg-dev ovmf grub-efi-amd64-bin
+# mtools dosfstools swtpm tpm2-tools (+ the project's build dependencies).  Everything downloaded or built is cached under
 # $XL_CACHE (see common.sh).
 #
 # usage: tests/xen-lab/run.sh [-k] [-s] [-f]
