@@ -391,7 +391,7 @@ wait_serial() {	# wait_serial PATTERN SECONDS
 SSHO="ssh -i $lab/id_lab -p $port -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=30"
 SSH="$SSHO root@127.0.0.1"
 
-wait_serial 'sccrypt: hv key generated' 600 || {
+wait_serial 'sccrypt: hv key generated' 1200 || {
 	tail -n 40 "$lab/serial.log"; xl_die "Xen did not generate the SCCrypt key"; }
 hvpk=$(sed -n 's/.*sccrypt: hv key generated.*public key \([0-9a-f]\{64\}\).*/\1/p' "$lab/serial.log" | head -n 1)
 [ -n "$hvpk" ] || xl_die "no hv public key in Xen's log"
