@@ -464,6 +464,12 @@ fi
 # xenconsoled serves the unprotected domu2 as usual: its boot output is in
 # xenconsoled's log, and a scripted `xl console` round trip works.
 xmarker="XLC$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')"
+# Wait for domu2's shell first: under load its boot takes minutes, and the
+# scripted keystrokes below are timed from the start of `xl console`.
+i=0
+until [ "$($SSH 'grep -c DOMU-INIT-MARKER /var/log/xen/console/guest-domu2.log' 2>/dev/null | tr -d '\r')" -ge 1 ] 2>/dev/null; do
+	i=$((i + 5)); [ "$i" -lt 600 ] || break; sleep 5
+done
 set +e
 (sleep 5; printf 'echo %s-$((40+2))\r' "$xmarker"; sleep 10; printf '\035') |
     timeout 120 $SSHO -tt root@127.0.0.1 'xl console domu2' >"$lab/xl-console.out" 2>&1
