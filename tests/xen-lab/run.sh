@@ -388,7 +388,7 @@ wait_serial() {	# wait_serial PATTERN SECONDS
 	done
 	return 1
 }
-SSHO="ssh -i $lab/id_lab -p $port -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=30"
+SSHO="ssh -i $lab/id_lab -p $port -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=120"
 SSH="$SSHO root@127.0.0.1"
 
 wait_serial 'sccrypt: hv key generated' 1200 || {

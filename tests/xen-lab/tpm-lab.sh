@@ -177,8 +177,8 @@ tl_attest_checks() {
 
 	# Enrollment: the operator creates the AK in dom0's TPM and records the
 	# golden PCRs of this reference boot.
-	$SSH "mkdir -p /var/lib/sccrypt && cat >/etc/sccrypt/keyserver.pub" <"$lab/ks.pub"
-	if $SSH "sccrypt-attest -q --create-ak --insecure-ak -n $TL_HOST -T device:/dev/tpmrm0 --pcrs $TL_PCRS --key-pcr $TL_KEY_PCR" \
+	if $SSH "mkdir -p /var/lib/sccrypt && cat >/etc/sccrypt/keyserver.pub" <"$lab/ks.pub" &&
+	    $SSH "sccrypt-attest -q --create-ak --insecure-ak -n $TL_HOST -T device:/dev/tpmrm0 --pcrs $TL_PCRS --key-pcr $TL_KEY_PCR" \
 	    >"$lab/enroll.json" 2>"$lab/enroll.err" &&
 	    curl -sf -m 30 -H "Authorization: Bearer $KSTOKEN" --data-binary @"$lab/enroll.json" \
 	    "$KSURL/v1/hosts" >"$lab/enroll.out" 2>&1; then
