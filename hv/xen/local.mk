@@ -27,6 +27,7 @@ EXTRA_DIST += \
 	hv/xen/crypto/shim/sc_xen_prelude.h \
 	hv/xen/glue/Makefile.xen hv/xen/glue/sccrypt.c \
 	hv/xen/glue/sc_xen_core.c hv/xen/glue/sc_xen_core.h \
+	hv/xen/glue/sccrypt_tpm.c hv/xen/glue/sccrypt_tpm.h \
 	hv/xen/patches/0001-sccrypt-the-sccrypt_op-hypercall-43-VIRQ_SCCRYPT-14-.patch \
 	hv/xen/patches/0002-xsm-sccrypt_op-hook.patch \
 	hv/xen/patches/0003-evtchn-let-Xen-take-over-a-domain-s-unbound-port-loo.patch \
@@ -38,7 +39,7 @@ EXTRA_DIST += \
 	tests/xen-lab/nv-provider.c tests/xen-lab/sccrypt-xen-probe.c \
 	tests/xen-lab/sccrypt-hcall-probe.c \
 	tests/xen-lab/glue-test.c tests/xen-lab/glue-xen.c tests/xen-lab/glue-xen.h \
-	tests/xen-lab/dom0-init.sh
+	tests/xen-lab/dom0-init.sh tests/xen-lab/tpm-lab.sh
 
 dist_noinst_SCRIPTS += tests/xen-lab/fetch-src.sh tests/xen-lab/crypto-diff.sh \
 	tests/xen-lab/build-xen.sh tests/xen-lab/build-xenconsoled.sh \

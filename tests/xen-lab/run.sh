@@ -10,7 +10,11 @@
 #     SCCrypt and the patched xenconsoled installed, and a busybox PV domU
 #     initramfs;
 #  3. boots Xen + dom0 in qemu-system-x86_64 (TCG, Haswell-noTSX, 2 vCPUs,
-#     2 GiB) with sshd reachable through a host-forwarded port;
+#     2 GiB) with sshd reachable through a host-forwarded port, as a
+#     measured boot (tpm-lab.sh): OVMF -> GRUB (tpm module: files into
+#     PCR 9, commands incl. Xen's command line into PCR 8) -> Xen, which
+#     extends PCR 15 with its key; swtpm behind tpm-tis; a key server on
+#     the host;
 #  4. dom0's /init starts xenstored, xenconsoled (as Debian does, logging
 #     guests) and sccrypt-consoled (xen backend), creates domu1 paused
 #     (xenconsoled connects its console), hands its console to the
@@ -52,6 +56,13 @@
 #     hammer, domu4) neither stops xl destroy of domu1 nor dom0
 #     (console-storm); with -f, CALL is checked per target domain
 #     (call-confined);
+#     and (issue 15) that Xen measured its key (hv-measured), that
+#     sccrypt-attest in dom0 gets a VMM certificate from the key server on
+#     the host through ssh -R (attest), that sccrypt-term connects with
+#     --strict-hv-key and no --trust-hv-key (strict-connect), that dom0's
+#     own key and a PCR 15 dom0 extended are refused (dom0-own-key,
+#     dom0-extends-pcr) and, after a reboot with one more Xen option, that
+#     the host is off policy (other-xen);
 #  6. prints a summary; exit 0 only if every check passed.
 #
 # With -f (or XL_FLASK=1) the hypervisor is the FLASK build (build-xen.sh
@@ -70,8 +81,8 @@
 #
 # Not part of `make check` (needs root for debootstrap, ~10-30 min on 2
 # cores, network access to the Debian mirror).  Host packages: debootstrap
-# qemu-system-x86 busybox-static bison flex dpkg-dev (+ the project's
-# build dependencies).  Everything downloaded or built is cached under
+# qemu-system-x86 busybox-static bison flex dpkg-dev ovmf grub-efi-amd64-bin
+# mtools dosfstools swtpm tpm2-tools (+ the project's build dependencies).  Everything downloaded or built is cached under
 # $XL_CACHE (see common.sh).
 #
 # usage: tests/xen-lab/run.sh [-k] [-s] [-f]
@@ -109,11 +120,15 @@ for t in debootstrap qemu-system-x86_64 python3 ssh ssh-keygen dpkg-deb apt-get 
 done
 [ -x /bin/busybox ] && /bin/busybox --list | grep -qx cpio ||
     xl_skip "a static busybox with cpio is needed (busybox-static)"
+# Measured boot, TPM, key server (issue 15): tl_* functions.
+. "$(dirname "$0")/tpm-lab.sh"
+tl_need_tools
 
 lab=$(mktemp -d "${TMPDIR:-/tmp}/xen-lab.XXXXXX")
 qpid=
 results=
 cleanup() {
+	tl_cleanup
 	if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then
 		kill "$qpid" 2>/dev/null || true
 		sleep 1
@@ -231,6 +246,13 @@ cc -static -O2 -Wall -Wextra -Werror -DSC_OPS_VERSION="$opsv" \
     -o "$stage/usr/local/sbin/sccrypt-hcall-probe" \
     "$top/tests/xen-lab/sccrypt-hcall-probe.c" ||
     xl_die "cannot build the hypercall probe (static; libc6-dev's libc.a)"
+# Issue 15: tpm2-tools for dom0-extends-pcr (its libraries follow below),
+# and the TCTI module libtss2-tctildr loads at run time.
+cp /usr/bin/tpm2 "$stage/usr/local/sbin/tpm2"
+mkdir -p "$stage/usr/lib/x86_64-linux-gnu"
+cp -L /usr/lib/x86_64-linux-gnu/libtss2-tcti-device.so.0 "$stage/usr/lib/x86_64-linux-gnu/" ||
+    xl_die "libtss2-tcti-device0 is not installed"
+[ -x "$stage/usr/sbin/sccrypt-attest" ] || xl_die "sccrypt-attest was not built (libtss2-dev)"
 
 # ---- 2. kernel, dom0 root file system, domU ------------------------------
 step "kernel"
@@ -374,17 +396,15 @@ chmod 755 "$d0/init"
 rm -rf "$d0"
 xl_log "dom0 initramfs: $(du -h "$lab/dom0-initrd.gz" | cut -f1)"
 
-# ---- 3. boot -----------------------------------------------------------------
+# ---- 3. boot (measured: OVMF + GRUB tpm + swtpm; tpm-lab.sh, issue 15) -------
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-step "booting Xen ($xen_args) + dom0 (QEMU TCG, ssh on 127.0.0.1:$port)"
-timeout "${XL_TIMEOUT:-2400}" qemu-system-x86_64 -accel tcg,thread=multi \
-    -cpu Haswell-noTSX -m 2048 -smp 2 -nographic -no-reboot \
-    -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:22" -device e1000,netdev=n0 \
-    -kernel "$xen" \
-    -append "dom0_mem=1024M,max:1024M console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all $xen_args" \
-    -initrd "$vmlinuz console=hvc0 panic=5,$lab/dom0-initrd.gz" \
-    </dev/null >"$lab/serial.log" 2>&1 &
-qpid=$!
+step "key server on the host, TPM, boot disk"
+tl_keyserver
+tl_setup
+tl_esp main "$xen_args" "$vmlinuz" "$lab/dom0-initrd.gz"
+step "booting OVMF -> GRUB -> Xen ($xen_args) + dom0 (QEMU TCG, ssh on 127.0.0.1:$port)"
+tl_boot main "$lab/serial.log" "$port"
+# ---- end of the boot setup ---------------------------------------------------
 
 wait_serial() {	# wait_serial PATTERN SECONDS
 	i=0
@@ -396,10 +416,10 @@ wait_serial() {	# wait_serial PATTERN SECONDS
 	done
 	return 1
 }
-SSHO="ssh -i $lab/id_lab -p $port -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=30"
+SSHO="ssh -i $lab/id_lab -p $port -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=120"
 SSH="$SSHO root@127.0.0.1"
 
-wait_serial 'sccrypt: hv key generated' 600 || {
+wait_serial 'sccrypt: hv key generated' 1200 || {
 	tail -n 40 "$lab/serial.log"; xl_die "Xen did not generate the SCCrypt key"; }
 hvpk=$(sed -n 's/.*sccrypt: hv key generated.*public key \([0-9a-f]\{64\}\).*/\1/p' "$lab/serial.log" | head -n 1)
 [ -n "$hvpk" ] || xl_die "no hv public key in Xen's log"
@@ -472,6 +492,12 @@ fi
 # xenconsoled serves the unprotected domu2 as usual: its boot output is in
 # xenconsoled's log, and a scripted `xl console` round trip works.
 xmarker="XLC$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')"
+# Wait for domu2's shell first: under load its boot takes minutes, and the
+# scripted keystrokes below are timed from the start of `xl console`.
+i=0
+until [ "$($SSH 'grep -c DOMU-INIT-MARKER /var/log/xen/console/guest-domu2.log' 2>/dev/null | tr -d '\r')" -ge 1 ] 2>/dev/null; do
+	i=$((i + 5)); [ "$i" -lt 600 ] || break; sleep 5
+done
 set +e
 (sleep 5; printf 'echo %s-$((40+2))\r' "$xmarker"; sleep 10; printf '\035') |
     timeout 120 $SSHO -tt root@127.0.0.1 'xl console domu2' >"$lab/xl-console.out" 2>&1
@@ -618,6 +644,7 @@ call_confined() {
 }
 ccre=
 [ "$xsm" != flask ] || call_confined
+tl_attest_checks
 
 # ---- 5. the tenant ----------------------------------------------------------------
 uuid=$($SSH 'xenstore-read "$(xenstore-read /local/domain/$(xl domid domu1)/vm)/uuid"' 2>/dev/null | tr -d '\r') || true
@@ -665,6 +692,8 @@ if grep -q "$marker-42" "$lab/rt.out"; then
 else
 	result FAIL round-trip "exit $src: $(tail -n 3 "$lab/rt.err" | tr '\n' ' ')"
 fi
+
+tl_strict_connect
 
 # Eavesdrop 1: what crossed dom0 (captured on the ssh path) has no plaintext.
 if [ -f "$lab/rt.cap.c2s" ] && [ -s "$lab/rt.cap.s2c" ] &&
@@ -1062,13 +1091,17 @@ if [ "$xsm" = flask ]; then
 	fi
 fi
 
+tl_dom0_attacks
+
 step "done"
 if [ "$stay" -eq 1 ]; then
 	xl_log "VM left running: $SSH"
 	wait "$qpid" || true
 else
 	$SSH 'busybox poweroff -f' >/dev/null 2>&1 || true
-	sleep 5
+	i=0
+	while kill -0 "$qpid" 2>/dev/null && [ "$i" -lt 60 ]; do sleep 1; i=$((i + 1)); done
+	tl_other_xen
 fi
 
 echo "=== Xen lab summary ($(elapsed) s; XSM: $xsm; Xen: $xen_args; hypervisor $xen)"

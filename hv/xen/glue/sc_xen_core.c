@@ -143,6 +143,12 @@ sc_xen_core_pubkey(const struct sc_xen_core *c)
 	return sc_hv_pubkey(c->hv);
 }
 
+void
+sc_xen_core_set_pcr(struct sc_xen_core *c, uint32_t pcr_index)
+{
+	c->hv->pcr_index = pcr_index;
+}
+
 /* SC_OP_EVENT: hand out the oldest queued event. */
 static int
 core_event(struct sc_xen_core *c, const struct sc_op_hdr *h, uint8_t *resp,

@@ -50,6 +50,11 @@ size_t	sc_xen_core_size(unsigned max_domains);
 int	sc_xen_core_init(struct sc_xen_core *c, uint8_t *arena, size_t arena_len,
 	    bool disk_check, unsigned max_domains);
 const uint8_t *sc_xen_core_pubkey(const struct sc_xen_core *c);
+/*
+ * The PCR the hv key was measured into, for GET_INFO's pcr_index (boot
+ * time, before any op; SC_HV_NO_PCR, the default, if none).
+ */
+void	sc_xen_core_set_pcr(struct sc_xen_core *c, uint32_t pcr_index);
 
 /*
  * One ops request req[0..len) -> response resp[0..cap), *resp_len bytes.

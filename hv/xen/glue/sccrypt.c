@@ -44,6 +44,7 @@
 #include <asm/page.h>
 
 #include "sc_xen_core.h"
+#include "sccrypt_tpm.h"
 
 /* SCCrypt error codes the glue maps to errno values (core/err.h). */
 #define SC_ERR_ALLOC		(-2)
@@ -752,6 +753,8 @@ static int __init cf_check sccrypt_init(void)
 		unsigned int rnd;
 	} extra;
 	const uint8_t *pk;
+	uint8_t pcrval[SCCRYPT_TPM_DIGEST_LEN];
+	uint32_t tpm_rc;
 	unsigned int i;
 	int rc;
 
@@ -799,6 +802,29 @@ static int __init cf_check sccrypt_init(void)
 	for ( i = 0; i < SC_XEN_KEY_LEN; i++ )
 		printk("%02x", pk[i]);
 	printk("\n");
+	/*
+	 * Measure the key before dom0 exists (initcalls run before dom0 is
+	 * built): the key server certifies it only if the key PCR holds
+	 * exactly this one extend (PROTOCOL.md §12.5 step 9).  Without a TPM
+	 * SCCrypt still runs; clients must then pin the key out of band.
+	 */
+	rc = sccrypt_tpm_measure(SCCRYPT_KEY_PCR, pk, SC_XEN_KEY_LEN, pcrval,
+	                         &tpm_rc);
+	if ( !rc )
+	{
+		sc_xen_core_set_pcr(core, SCCRYPT_KEY_PCR);
+		printk(XENLOG_INFO "sccrypt: PCR %u (sha256) is now ", SCCRYPT_KEY_PCR);
+		for ( i = 0; i < sizeof(pcrval); i++ )
+			printk("%02x", pcrval[i]);
+		printk("\n");
+	}
+	else if ( rc == -ENODEV )
+		printk(XENLOG_WARNING "sccrypt: no TPM 2.0 at the TIS window: the hv "
+		       "key is not measured (GET_INFO reports no PCR)\n");
+	else
+		printk(XENLOG_ERR "sccrypt: measuring the hv key into PCR %u failed "
+		       "(%d, TPM response code %#x): the key is not attested\n",
+		       SCCRYPT_KEY_PCR, rc, tpm_rc);
 	printk(XENLOG_INFO "sccrypt: %lu KiB history arena, disk-key check %s\n",
 	       opt_arena >> 10, opt_disk_check ? "required" : "OFF (lab setting)");
 	return 0;
