@@ -116,3 +116,42 @@ EOS
 	unshare -m --propagation private sh -c "mount --bind '$T_TMP/run' /run" \
 	    2>/dev/null || { echo "note: no mount namespaces; sudo mode not tested"; return 1; }
 }
+
+# dom0_start_sshd: OpenSSH sshd on 127.0.0.1:$port (SSHD: the binary) with
+# the host key $T_TMP/hostkey and $T_TMP/authorized_keys, both written by
+# the caller; waits until it listens.  Then SSH=$T_TMP/ssh, an ssh wrapper
+# for it (sc-probe execs its transport, so the options live in a script).
+dom0_start_sshd() {
+	cat >"$T_TMP/sshd_config" <<EOC
+Port $port
+ListenAddress 127.0.0.1
+HostKey $T_TMP/hostkey
+PidFile $T_TMP/sshd.pid
+AuthorizedKeysFile $T_TMP/authorized_keys
+StrictModes no
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+UsePAM no
+PrintMotd no
+LogLevel VERBOSE
+EOC
+	if [ "$(id -u)" = 0 ]; then
+		mkdir -p /run/sshd
+		chmod 0755 /run/sshd
+	fi
+	t_bg "$SSHD" -D -e -f "$T_TMP/sshd_config" 2>"$T_TMP/sshd.log"
+	t_wait 100 grep -q "Server listening on 127.0.0.1 port $port" "$T_TMP/sshd.log" ||
+	    { cat "$T_TMP/sshd.log" >&2; t_fail "sshd did not start"; }
+
+	# sc-probe execs its transport: wrap the ssh options in a script.
+	cat >"$T_TMP/ssh" <<EOC
+#!/bin/sh
+exec ssh -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes \\
+    -o StrictHostKeyChecking=no -o UserKnownHostsFile=$T_TMP/known_hosts \\
+    -o LogLevel=ERROR -p $port "\$@"
+EOC
+	chmod +x "$T_TMP/ssh"
+	SSH="$T_TMP/ssh"
+}

@@ -47,38 +47,7 @@ opts="no-port-forwarding,no-X11-forwarding,no-agent-forwarding,no-user-rc"
 	printf 'command="env SUDO_UID=65534 SUDO_GID=65534 SUDO_USER=nobody %s",%s %s\n' \
 	    "$T_TMP/sudo-shim" "$opts" "$(cat "$T_TMP/id_sudo.pub")"
 } >"$T_TMP/authorized_keys"
-cat >"$T_TMP/sshd_config" <<EOC
-Port $port
-ListenAddress 127.0.0.1
-HostKey $T_TMP/hostkey
-PidFile $T_TMP/sshd.pid
-AuthorizedKeysFile $T_TMP/authorized_keys
-StrictModes no
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-UsePAM no
-PrintMotd no
-LogLevel VERBOSE
-EOC
-if [ "$me" = 0 ]; then
-	mkdir -p /run/sshd
-	chmod 0755 /run/sshd
-fi
-t_bg "$SSHD" -D -e -f "$T_TMP/sshd_config" 2>"$T_TMP/sshd.log"
-t_wait 100 grep -q "Server listening on 127.0.0.1 port $port" "$T_TMP/sshd.log" ||
-    { cat "$T_TMP/sshd.log" >&2; t_fail "sshd did not start"; }
-
-# sc-probe execs its transport: wrap the ssh options in a script.
-cat >"$T_TMP/ssh" <<EOC
-#!/bin/sh
-exec ssh -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes \\
-    -o StrictHostKeyChecking=no -o UserKnownHostsFile=$T_TMP/known_hosts \\
-    -o LogLevel=ERROR -p $port "\$@"
-EOC
-chmod +x "$T_TMP/ssh"
-SSH="$T_TMP/ssh"
+dom0_start_sshd
 dest="$user@127.0.0.1"
 uk="--user-key $T_TMP/user.key --timeout 30"
 
