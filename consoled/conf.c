@@ -88,12 +88,6 @@ sc_conf_defaults(struct sc_conf *c)
 }
 
 static bool
-is_space(char ch)
-{
-	return ch == ' ' || ch == '\t';
-}
-
-static bool
 user_word_ok(const char *s)
 {
 	size_t i, n = strlen(s);
@@ -214,28 +208,6 @@ set_key(struct sc_conf *c, const struct key *k, const char *val, const char **wh
 	return SC_ERR_INTERNAL;
 }
 
-/* Words of a line, split on blanks; at most max. */
-static int
-line_words(char *line, char *w[], size_t max, size_t *n)
-{
-	char *p = line;
-
-	*n = 0;
-	for (;;) {
-		while (is_space(*p))
-			p++;
-		if (*p == '\0')
-			return 0;
-		if (*n == max)
-			return SC_ERR_FORMAT;
-		w[(*n)++] = p;
-		while (*p != '\0' && !is_space(*p))
-			p++;
-		if (*p != '\0')
-			*p++ = '\0';
-	}
-}
-
 /* Edit distance (insert, delete, substitute), capped at the lengths used. */
 static size_t
 edit_distance(const char *a, const char *b)
@@ -268,7 +240,7 @@ parse_line(struct sc_conf *c, char *line, uint32_t *seen, const char **why)
 	struct sc_policy_rule *r;
 	int r2;
 
-	if (line_words(line, w, 4, &n) < 0) {
+	if (sc_confsect_words(line, w, 4, &n) < 0) {
 		*why = "too many words";
 		return SC_ERR_FORMAT;
 	}

@@ -45,8 +45,8 @@ sc_confsect_header(const char *line, char name[SC_CONFSECT_NAME_MAX + 1])
 	return true;
 }
 
-static int
-split(char *p, char *w[], size_t *n)
+int
+sc_confsect_words(char *p, char *w[], size_t max, size_t *n)
 {
 	*n = 0;
 	for (;;) {
@@ -54,7 +54,7 @@ split(char *p, char *w[], size_t *n)
 			p++;
 		if (*p == '\0')
 			return 0;
-		if (*n == SC_CONFSECT_WORDS)
+		if (*n == max)
 			return SC_ERR_FORMAT;
 		w[(*n)++] = p;
 		while (*p != '\0' && !is_blank(*p))
@@ -100,14 +100,14 @@ sc_confsect_parse(const char *text, size_t len, const char *section,
 			*why = "control character or non-ASCII byte";
 			return SC_ERR_FORMAT;
 		}
-		if (split(line, w, &nw) < 0) {
+		if (sc_confsect_words(line, w, SC_CONFSECT_WORDS, &nw) < 0) {
 			*why = "too many words";
 			return SC_ERR_FORMAT;
 		}
 		if (nw == 0 || w[0][0] == '#')
 			continue;
 		if (w[0][0] == '[') {
-			/* split() cut at blanks: rejoin is not needed, "[a b]" is bad. */
+			/* sc_confsect_words() cut at blanks: rejoin is not needed, "[a b]" is bad. */
 			if (nw != 1 || !sc_confsect_header(w[0], name)) {
 				*why = "malformed section line: expected [name]";
 				return SC_ERR_FORMAT;

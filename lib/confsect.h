@@ -44,6 +44,13 @@ int	sc_confsect_parse(const char *text, size_t len, const char *section,
 	    sc_confsect_fn fn, void *arg, bool *found, unsigned *errline,
 	    const char **why) __attribute__((warn_unused_result));
 
+/*
+ * Split line in place into at most max words on blanks (space, tab): w[]
+ * points into line, *n counts them.  SC_ERR_FORMAT if there are more.
+ */
+int	sc_confsect_words(char *line, char *w[], size_t max, size_t *n)
+	    __attribute__((warn_unused_result));
+
 /* Is line (one line, no LF) a section line?  Its name in name[]. */
 bool	sc_confsect_header(const char *line, char name[SC_CONFSECT_NAME_MAX + 1]);
 
