@@ -39,7 +39,7 @@ EXTRA_DIST += \
 	tests/xen-lab/nv-provider.c tests/xen-lab/sccrypt-xen-probe.c \
 	tests/xen-lab/sccrypt-hcall-probe.c \
 	tests/xen-lab/glue-test.c tests/xen-lab/glue-xen.c tests/xen-lab/glue-xen.h \
-	tests/xen-lab/dom0-init.sh tests/xen-lab/tpm-lab.sh
+	tests/xen-lab/dom0-init.sh tests/xen-lab/tpm-lab.sh tests/xen-lab/lab-xl-create
 
 dist_noinst_SCRIPTS += tests/xen-lab/fetch-src.sh tests/xen-lab/crypto-diff.sh \
 	tests/xen-lab/build-xen.sh tests/xen-lab/build-xenconsoled.sh \

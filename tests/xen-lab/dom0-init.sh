@@ -84,7 +84,7 @@ xc_state() {	# xc_state DOMID NAME
 
 # The protected domU: created paused (xenconsoled connects its console at
 # once), taken over by the hypervisor, unpaused.
-if xl create -p /etc/xen/domu1.cfg >/var/log/xl-domu1.log 2>&1; then
+if lab-xl-create -p /etc/xen/domu1.cfg >/var/log/xl-domu1.log 2>&1; then
 	id=$(xl domid domu1)
 	echo "LAB-XC: before-attach $(xc_state "$id" domu1)"
 	out=$(sccrypt-xenctl attach domu1 2>&1)
@@ -103,7 +103,7 @@ else
 	echo "SCCRYPT-ATTACH-FAIL: xl create: $(tail -n 3 /var/log/xl-domu1.log)"
 fi
 # The unprotected domU: xenconsoled's, never attached.
-xl create /etc/xen/domu2.cfg >/var/log/xl-domu2.log 2>&1 || echo "LAB: domu2 failed"
+lab-xl-create /etc/xen/domu2.cfg >/var/log/xl-domu2.log 2>&1 || echo "LAB: domu2 failed"
 xl list
 echo "SCCRYPT-LAB-READY"
 

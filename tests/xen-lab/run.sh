@@ -391,6 +391,7 @@ cat >"$d0/etc/sccrypt/sccrypt.conf" <<'EOF'
 allow 0 domu1
 EOF
 cp "$top/tests/xen-lab/dom0-init.sh" "$d0/init"
+install -m 755 "$top/tests/xen-lab/lab-xl-create" "$d0/usr/local/sbin/lab-xl-create"
 chmod 755 "$d0/init"
 (cd "$d0" && find . | /bin/busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$lab/dom0-initrd.gz"
 rm -rf "$d0"
@@ -847,7 +848,7 @@ page_checks() {
 	pd2=$($SSH 'xl domid domu2' 2>/dev/null | tr -d '\r') || true
 	pm1=$($SSH "xenstore-read /local/domain/$pd1/console/ring-ref" 2>/dev/null | tr -d '\r') || true
 	pm2=$($SSH "xenstore-read /local/domain/$pd2/console/ring-ref" 2>/dev/null | tr -d '\r') || true
-	p3=$($SSH 'xl create -p /etc/xen/domu3.cfg >/tmp/domu3-create.out 2>&1; echo "create=$?"
+	p3=$($SSH 'lab-xl-create -p /etc/xen/domu3.cfg >/tmp/domu3-create.out 2>&1; echo "create=$?"
 		d=$(xl domid domu3); echo "d3=$d"
 		echo "m3=$(xenstore-read /local/domain/$d/console/ring-ref)"' 2>&1 | tr -d '\r') || true
 	pd3=$(printf '%s\n' "$p3" | sed -n 's/^d3=//p')
@@ -941,7 +942,7 @@ esac
 # dom0 (xenconsoled, told the console is its own again, could then bind
 # the guest's unrelated port).
 console_reuse_check() {
-	cr=$($SSH 'xl create -p /etc/xen/domu3.cfg >/tmp/domu3.create 2>&1; echo "create-rc=$?"
+	cr=$($SSH 'lab-xl-create -p /etc/xen/domu3.cfg >/tmp/domu3.create 2>&1; echo "create-rc=$?"
 	id=$(xl domid domu3); gp=$(xenstore-read /local/domain/$id/console/port)
 	echo "id=$id"; echo "gport=$gp"
 	sccrypt-xenctl attach domu3 >/tmp/domu3.attach 2>&1; echo "attach-rc=$?"
@@ -971,7 +972,7 @@ console_reuse_check
 
 # Issue 14 item 1, first half (see storm_start): domu4 created paused and
 # attached now, while the patched xenconsoled runs (it lets go of it).
-sp=$($SSH 'xl create -p /etc/xen/domu4.cfg >/tmp/domu4.create 2>&1; echo "create-rc=$?"
+sp=$($SSH 'lab-xl-create -p /etc/xen/domu4.cfg >/tmp/domu4.create 2>&1; echo "create-rc=$?"
 	sccrypt-xenctl attach domu4 >/tmp/domu4.attach 2>&1; echo "attach-rc=$?"' 2>&1 | tr -d '\r') || true
 
 # An unpatched xenconsoled never lets go: attach times out with a clear
