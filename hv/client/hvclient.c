@@ -8,6 +8,7 @@
 #include "core/noise.h"
 #include "core/record.h"
 #include "core/ops.h"
+#include "core/handshake.h"
 #include "core/wire.h"
 #include "hvclient.h"
 
@@ -23,15 +24,8 @@ sc_hvc_op_build(struct sc_buf *out, uint16_t op, uint32_t domid,
 		return SC_ERR_TOOLONG;
 	if (sc_buf_room(out) < SC_OP_HDR_LEN + len)
 		return SC_ERR_NOSPACE;
-	sc_memset(&h, 0, sizeof(h));
-	h.magic = SC_OPS_MAGIC;
-	h.version = SC_OPS_VERSION;
-	h.op = op;
-	h.domid = domid;
-	h.session = session;
-	h.arg = arg;
+	sc_op_hdr_init(&h, op, domid, session, arg, seq);
 	h.len = (uint32_t)len;
-	h.seq = seq;
 	if ((r = sc_op_hdr_put(out, &h)) != 0)
 		return r;
 	if (len > 0 && (r = sc_buf_put_bytes(out, payload, len)) != 0)
@@ -61,56 +55,42 @@ sc_hvc_hs1(struct sc_hvc_session *s, const struct sc_crypto *cp,
     const uint8_t user_sk[SC_KEY_LEN], const uint8_t vm_secret[SC_PSK_LEN],
     uint8_t flags, uint32_t history_wanted, struct sc_buf *msg1)
 {
-	const struct sc_noise_pattern *pat;
-	uint8_t prologue[SC_PROTOCOL_ID_LEN + SC_UUID_LEN + SC_KEY_LEN];
+	const struct sc_hs1 m = { .flags = flags, .history_wanted = history_wanted };
 	uint8_t pl[SC_HS1_PAYLOAD_LEN];
 	struct sc_buf b;
 	int r;
 
 	sc_memset(s, 0, sizeof(*s));
 	s->cp = cp;
-	if ((pat = sc_noise_pattern_lookup(SC_NOISE_PROTOCOL)) == NULL)
-		return SC_ERR_UNSUPPORTED;
-	sc_buf_init(&b, prologue, sizeof(prologue));
-	if ((r = sc_buf_put_bytes(&b, SC_PROTOCOL_ID, SC_PROTOCOL_ID_LEN)) != 0 ||
-	    (r = sc_buf_put_bytes(&b, uuid, SC_UUID_LEN)) != 0 ||
-	    (r = sc_buf_put_bytes(&b, hv_pk, SC_KEY_LEN)) != 0)
-		return r;
 	sc_buf_init(&b, pl, sizeof(pl));
-	if ((r = sc_buf_put_u8(&b, SC_PROTOCOL_VERSION)) != 0 ||
-	    (r = sc_buf_put_u8(&b, flags)) != 0 ||
-	    (r = sc_buf_put_u32(&b, history_wanted)) != 0)
+	if ((r = sc_hs1_put(&b, &m)) != 0 ||
+	    (r = sc_hs_init(&s->hs, cp, true, uuid, hv_pk, user_sk,
+	    vm_secret)) != 0)
 		return r;
-	if ((r = sc_noise_hs_init(&s->hs, cp, pat, true, prologue,
-	    sizeof(prologue), user_sk, hv_pk, vm_secret, 1)) != 0)
-		return r;
-	return sc_noise_hs_write(&s->hs, pl, sizeof(pl), msg1);
+	return sc_noise_hs_write(&s->hs, b.data, b.len, msg1);
 }
 
 int
 sc_hvc_hs2(struct sc_hvc_session *s, const uint8_t *msg2, size_t len)
 {
 	struct sc_noise_transport t;
-	uint8_t plmem[SC_HS2_PAYLOAD_LEN + 16], version;
+	uint8_t plmem[SC_HS2_PAYLOAD_LEN + 16];
 	struct sc_buf pl;
+	struct sc_hs2 m;
 	int r;
 
 	sc_memset(&t, 0, sizeof(t));
 	sc_buf_init(&pl, plmem, sizeof(plmem));
 	if ((r = sc_noise_hs_read(&s->hs, msg2, len, &pl)) != 0)
 		goto out;
-	if ((r = sc_buf_get_u8(&pl, &version)) != 0 ||
-	    (r = sc_buf_get_u8(&pl, &s->hs2_flags)) != 0 ||
-	    (r = sc_buf_get_u32(&pl, &s->history_kept)) != 0 ||
-	    (r = sc_buf_get_u64(&pl, &s->lost_bytes)) != 0 ||
-	    (r = sc_buf_expect_end(&pl)) != 0) {
-		r = SC_ERR_FORMAT;
+	if ((r = sc_hs2_get(&pl, &m)) != 0) {
+		if (r != SC_ERR_VERSION)
+			r = SC_ERR_FORMAT;
 		goto out;
 	}
-	if (version != SC_PROTOCOL_VERSION) {
-		r = SC_ERR_VERSION;
-		goto out;
-	}
+	s->hs2_flags = m.flags;
+	s->history_kept = m.history_kept;
+	s->lost_bytes = m.lost_bytes;
 	if (!sc_noise_hs_complete(&s->hs)) {
 		r = SC_ERR_STATE;
 		goto out;
@@ -137,15 +117,12 @@ sc_hvc_seal(struct sc_hvc_session *s, uint8_t type, const uint8_t *p,
 		return SC_ERR_STATE;
 	if (n > SC_RECORD_PAYLOAD_MAX)
 		return SC_ERR_TOOLONG;
-	if (sc_buf_room(items) < 2 + sc_record_ct_len(n))
+	if (sc_buf_room(items) < SC_OP_ITEM_HDR_LEN + sc_record_ct_len(n))
 		return SC_ERR_NOSPACE;
 	sc_buf_init(&c, ct, sizeof(ct));
 	if ((r = sc_record_seal(&s->rl, type, p, n, &c)) != 0)
 		return r;
-	if ((r = sc_buf_put_u16_le(items, (uint16_t)c.len)) != 0 ||
-	    (r = sc_buf_put_bytes(items, ct, c.len)) != 0)
-		return r;
-	return 0;
+	return sc_op_item_put(items, c.data, c.len);
 }
 
 int
@@ -158,15 +135,12 @@ sc_hvc_seal_close(struct sc_hvc_session *s, uint8_t reason, const char *text,
 
 	if (!s->established)
 		return SC_ERR_STATE;
-	if (sc_buf_room(items) < 2 + SC_RECORD_CT_MIN)
+	if (sc_buf_room(items) < SC_OP_ITEM_HDR_LEN + SC_RECORD_CT_MIN)
 		return SC_ERR_NOSPACE;
 	sc_buf_init(&c, ct, sizeof(ct));
 	if ((r = sc_record_seal_close(&s->rl, reason, text, &c)) != 0)
 		return r;
-	if ((r = sc_buf_put_u16_le(items, (uint16_t)c.len)) != 0 ||
-	    (r = sc_buf_put_bytes(items, ct, c.len)) != 0)
-		return r;
-	return 0;
+	return sc_op_item_put(items, c.data, c.len);
 }
 
 int
@@ -174,7 +148,7 @@ sc_hvc_open_item(struct sc_hvc_session *s, struct sc_buf *items,
     uint8_t *type, struct sc_buf *pl)
 {
 	const uint8_t *ct;
-	uint16_t len;
+	size_t len;
 	int r;
 
 	if (!s->established)
@@ -183,9 +157,8 @@ sc_hvc_open_item(struct sc_hvc_session *s, struct sc_buf *items,
 		return 0;
 	if (s->rl.recv_dead)
 		return SC_ERR_STATE;
-	if ((r = sc_buf_get_u16_le(items, &len)) != 0 ||
-	    (r = sc_buf_get_view(items, len, &ct)) != 0) {
-		/* A torn item: the stream is out of step, nothing after it counts. */
+	if ((r = sc_op_item_get(items, &ct, &len)) != 0) {
+		/* A bad item: the stream is out of step, nothing after it counts. */
 		s->rl.recv_dead = true;
 		return r;
 	}

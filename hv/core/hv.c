@@ -26,15 +26,13 @@
 #include "core/blob.h"
 #include "core/frame.h"
 #include "core/ops.h"
+#include "core/handshake.h"
 #include "core/wire.h"
 #include "ring.h"
 #include "hv.h"
 
-#define PROLOGUE_LEN	(SC_PROTOCOL_ID_LEN + SC_UUID_LEN + SC_KEY_LEN)
-#define ITEM_LEN_LEN	2			/* an item is len:u16le ct[len] */
 #define PING_MAX	64
 #define OWNER_CMD_LEN	(1 + SC_KEY_LEN + 1)
-#define HS1_FLAGS_KNOWN	(SC_HS1_F_VIEWER | SC_HS1_F_TAKEOVER)
 
 static size_t
 cstrlen(const char *s)
@@ -183,16 +181,6 @@ dom_floor(const struct sc_hv_domain *d)
 /* ------------------------------------------------------------------ */
 /* Sessions: sealing and closing                                       */
 
-/* Append { len:u16le ct } to out; the caller checked the room. */
-static int
-put_item(struct sc_hv *hv, struct sc_buf *out, const struct sc_buf *ct)
-{
-	if (sc_buf_put_u16_le(out, (uint16_t)ct->len) != 0 ||
-	    sc_buf_put_bytes(out, hv->scratch_ct, ct->len) != 0)
-		return SC_ERR_INTERNAL;
-	return 0;
-}
-
 /* Append { len:u16le ct } for one record to out, all or nothing. */
 static int
 seal_item(struct sc_hv *hv, struct sc_hv_session *s, uint8_t type,
@@ -203,20 +191,21 @@ seal_item(struct sc_hv *hv, struct sc_hv_session *s, uint8_t type,
 
 	if (n > SC_RECORD_PAYLOAD_MAX)
 		return SC_ERR_TOOLONG;
-	if (sc_buf_room(out) < ITEM_LEN_LEN + sc_record_ct_len(n))
+	if (sc_buf_room(out) < SC_OP_ITEM_HDR_LEN + sc_record_ct_len(n))
 		return SC_ERR_NOSPACE;
 	sc_buf_init(&ct, hv->scratch_ct, sizeof(hv->scratch_ct));
 	if ((r = sc_record_seal(&s->rl, type, p, n, &ct)) != 0)
 		return r;
-	return put_item(hv, out, &ct);
+	return sc_op_item_put(out, ct.data, ct.len);
 }
 
 /* Bytes a record of payload n needs in an output, including a due REKEY. */
 static size_t
 item_need(const struct sc_hv_session *s, size_t n)
 {
-	return ITEM_LEN_LEN + sc_record_ct_len(n) +
-	    (sc_record_need_rekey(&s->rl) ? ITEM_LEN_LEN + SC_RECORD_CT_MIN : 0);
+	return SC_OP_ITEM_HDR_LEN + sc_record_ct_len(n) +
+	    (sc_record_need_rekey(&s->rl) ?
+	    SC_OP_ITEM_HDR_LEN + SC_RECORD_CT_MIN : 0);
 }
 
 /* The longest payload whose record fits in room bytes (0: none fits). */
@@ -288,7 +277,7 @@ sess_queue_close(struct sc_hv *hv, struct sc_hv_session *s, uint8_t reason,
 		return r;
 	sc_buf_init(&ct, hv->scratch_ct, sizeof(hv->scratch_ct));
 	if ((r = sc_record_seal_close(&s->rl, reason, text, &ct)) != 0 ||
-	    (r = put_item(hv, &q, &ct)) != 0)
+	    (r = sc_op_item_put(&q, ct.data, ct.len)) != 0)
 		return r;
 	s->ctrlq_len += q.len;
 	return 0;
@@ -582,7 +571,6 @@ sc_hv_init(struct sc_hv *hv, const struct sc_crypto *cp,
     uint32_t pcr_index, uint8_t *arena, size_t arena_len,
     unsigned max_domains, unsigned max_sessions)
 {
-	const struct sc_noise_pattern *pat;
 	size_t size = sc_hv_size(max_domains, max_sessions);
 	unsigned i;
 	int r;
@@ -590,13 +578,12 @@ sc_hv_init(struct sc_hv *hv, const struct sc_crypto *cp,
 	if (hv == NULL || cp == NULL || pf == NULL || sk == NULL || size == 0 ||
 	    pf->check_disk_key == NULL || (arena == NULL && arena_len != 0))
 		return SC_ERR_INVAL;
-	if ((pat = sc_noise_pattern_lookup(SC_NOISE_PROTOCOL)) == NULL)
+	if (sc_noise_pattern_lookup(SC_NOISE_PROTOCOL) == NULL)
 		return SC_ERR_UNSUPPORTED;
 	cp->memzero(hv, size);
 	hv->max_domains = max_domains;
 	hv->cp = cp;
 	hv->pf = *pf;
-	hv->pattern = pat;
 	hv->pcr_index = pcr_index;
 	hv->arena = arena;
 	hv->arena_len = arena_len;
@@ -1167,16 +1154,14 @@ sess_start_replay(struct sc_hv_domain *d, struct sc_hv_session *s, uint64_t want
 static int
 op_open(struct sc_hv *hv, struct op_ctx *o)
 {
-	uint8_t prologue[PROLOGUE_LEN], hs1[SC_HS1_PAYLOAD_LEN + 16];
-	uint8_t hs2[SC_HS2_PAYLOAD_LEN];
+	uint8_t hs1[SC_HS1_PAYLOAD_LEN + 16], hs2[SC_HS2_PAYLOAD_LEN];
 	struct sc_noise_transport t;
 	struct sc_buf b, pb;
 	struct sc_hv_domain *d;
 	struct sc_hv_session *s;
 	const uint8_t *rs;
-	uint8_t version, flags;
-	uint32_t wanted, kept;
-	uint64_t lost;
+	struct sc_hs1 m1;
+	struct sc_hs2 m2;
 	bool viewer;
 	int aclidx, slot, r;
 	unsigned i;
@@ -1205,13 +1190,8 @@ op_open(struct sc_hv *hv, struct op_ctx *o)
 	    (slot = sess_slot_closing(d)) < 0)
 		return SC_ERR_ALLOC;
 
-	sc_buf_init(&b, prologue, sizeof(prologue));
-	if ((r = sc_buf_put_bytes(&b, SC_PROTOCOL_ID, SC_PROTOCOL_ID_LEN)) != 0 ||
-	    (r = sc_buf_put_bytes(&b, d->uuid, SC_UUID_LEN)) != 0 ||
-	    (r = sc_buf_put_bytes(&b, hv->pk, SC_KEY_LEN)) != 0)
-		return SC_ERR_INTERNAL;
-	if ((r = sc_noise_hs_init(&hv->hs, hv->cp, hv->pattern, false, prologue,
-	    sizeof(prologue), hv->sk, NULL, d->vm_secret, 1)) != 0)
+	if ((r = sc_hs_init(&hv->hs, hv->cp, false, d->uuid, hv->pk, hv->sk,
+	    d->vm_secret)) != 0)
 		goto out;
 	sc_buf_init(&pb, hs1, sizeof(hs1));
 	if ((r = sc_noise_hs_read(&hv->hs, o->p, o->n, &pb)) != 0)
@@ -1224,34 +1204,21 @@ op_open(struct sc_hv *hv, struct op_ctx *o)
 		r = SC_ERR_PERM;
 		goto out;
 	}
-	if ((r = sc_buf_get_u8(&pb, &version)) != 0 ||
-	    (r = sc_buf_get_u8(&pb, &flags)) != 0 ||
-	    (r = sc_buf_get_u32(&pb, &wanted)) != 0 ||
-	    (r = sc_buf_expect_end(&pb)) != 0) {
-		r = SC_ERR_FORMAT;
+	if ((r = sc_hs1_get(&pb, &m1)) != 0) {
+		if (r != SC_ERR_VERSION)
+			r = SC_ERR_FORMAT;
 		goto out;
 	}
-	if (version != SC_PROTOCOL_VERSION) {
-		r = SC_ERR_VERSION;
-		goto out;
-	}
-	if ((flags & ~HS1_FLAGS_KNOWN) != 0) {
-		r = SC_ERR_FORMAT;
-		goto out;
-	}
-	viewer = (flags & SC_HS1_F_VIEWER) != 0;
-	kept = 0;
+	viewer = (m1.flags & SC_HS1_F_VIEWER) != 0;
+	sc_memset(&m2, 0, sizeof(m2));
+	m2.flags = ((d->acl[aclidx].flags & SC_ACL_F_OWNER) ? SC_HS2_F_OWNER : 0) |
+	    (viewer ? SC_HS2_F_VIEWER : 0);
 	if (d->options & SC_REG_OPT_HISTORY)
-		kept = (uint32_t)SC_MIN((uint64_t)wanted, d->head - hist_start(d));
-	lost = viewer ? 0 : dom_lost(d);
-
+		m2.history_kept = (uint32_t)SC_MIN((uint64_t)m1.history_wanted,
+		    d->head - hist_start(d));
+	m2.lost_bytes = viewer ? 0 : dom_lost(d);
 	sc_buf_init(&b, hs2, sizeof(hs2));
-	if ((r = sc_buf_put_u8(&b, SC_PROTOCOL_VERSION)) != 0 ||
-	    (r = sc_buf_put_u8(&b,
-	    ((d->acl[aclidx].flags & SC_ACL_F_OWNER) ? SC_HS2_F_OWNER : 0) |
-	    (viewer ? SC_HS2_F_VIEWER : 0))) != 0 ||
-	    (r = sc_buf_put_u32(&b, kept)) != 0 ||
-	    (r = sc_buf_put_u64(&b, lost)) != 0) {
+	if (sc_hs2_put(&b, &m2) != 0) {
 		r = SC_ERR_INTERNAL;
 		goto out;
 	}
@@ -1280,8 +1247,8 @@ op_open(struct sc_hv *hv, struct op_ctx *o)
 	sc_memcpy(s->user_pk, d->acl[aclidx].pubkey, SC_KEY_LEN);
 	sc_record_init(&s->rl, &t);
 	s->out_pos = d->head;
-	if (kept > 0)
-		sess_start_replay(d, s, kept);
+	if (m2.history_kept > 0)
+		sess_start_replay(d, s, m2.history_kept);
 	sc_memcpy(d->seen[d->seen_next], o->p, SC_KEY_LEN);
 	d->seen_next = (d->seen_next + 1) % SC_HV_SEEN_MAX;
 	if (d->seen_count < SC_HV_SEEN_MAX)
@@ -1291,8 +1258,8 @@ op_open(struct sc_hv *hv, struct op_ctx *o)
 	 * prove the initiator knows the VM secret.  A writer therefore takes
 	 * over when its first record authenticates (sess_confirm), not here.
 	 */
-	if (!viewer && lost > 0)
-		(void)sess_notice(hv, s, SC_NOTICE_LOST_OUTPUT, lost,
+	if (!viewer && m2.lost_bytes > 0)
+		(void)sess_notice(hv, s, SC_NOTICE_LOST_OUTPUT, m2.lost_bytes,
 		    "console output lost while no session was attached");
 	o->session = s->id;
 	if (sess_has_output(d, s))
@@ -1503,17 +1470,14 @@ sess_confirm(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
 	d->detached = false;
 }
 
-/* The length field of the item being reassembled (item_have >= 2). */
-static uint16_t
-item_len(const struct sc_hv_session *s)
+/* The checked length field of the item being reassembled. */
+static int
+item_len(const struct sc_hv_session *s, size_t *len)
 {
 	struct sc_buf b;
-	uint16_t ilen = 0;
 
 	sc_buf_init_ro(&b, s->item, s->item_have);
-	if (sc_buf_get_u16_le(&b, &ilen) != 0)
-		return 0;
-	return ilen;
+	return sc_op_item_len_get(&b, len);
 }
 
 /* Open and act on the record in s->item.  Nonzero ends the INPUT op. */
@@ -1521,15 +1485,17 @@ static int
 sess_record(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
 {
 	struct sc_hv_session *s = d->sess[idx];
-	struct sc_buf pb, rb;
+	struct sc_buf ib, pb, rb;
+	const uint8_t *ct;
 	uint8_t type = 0, key;
-	size_t n;
+	size_t n, ctlen;
 	uint32_t wanted;
 	int r = 0;
 
 	sc_buf_init(&pb, hv->scratch_pt, sizeof(hv->scratch_pt));
-	if ((r = sc_record_open(&s->rl, s->item + 2, s->item_have - 2, &type,
-	    &pb)) != 0) {
+	sc_buf_init_ro(&ib, s->item, s->item_have);
+	if ((r = sc_op_item_get(&ib, &ct, &ctlen)) != 0 ||
+	    (r = sc_record_open(&s->rl, ct, ctlen, &type, &pb)) != 0) {
 		/*
 		 * Tampered, replayed, reordered or truncated: this session
 		 * ends.  Its send direction still works, so the client gets
@@ -1636,8 +1602,7 @@ op_input(struct sc_hv *hv, struct op_ctx *o)
 	struct sc_hv_domain *d;
 	struct sc_hv_session *s;
 	struct sc_buf in;
-	size_t need, take;
-	uint16_t ilen;
+	size_t need, take, ilen;
 	bool blocked = false;
 	int idx, r;
 
@@ -1659,26 +1624,24 @@ op_input(struct sc_hv *hv, struct op_ctx *o)
 		return r;
 	}
 	while (s->state == SC_HV_SESS_OPEN) {
-		if (s->item_have < 2) {
+		if (s->item_have < SC_OP_ITEM_HDR_LEN) {
 			if (sc_buf_get_u8(&in, &s->item[s->item_have]) != 0)
 				break;
-			if (++s->item_have < 2)
+			if (++s->item_have < SC_OP_ITEM_HDR_LEN)
 				continue;
-			ilen = item_len(s);
-			if (ilen < SC_RECORD_CT_MIN) {
-				r = sess_violation(hv, d, idx, SC_ERR_TRUNCATED,
+			if ((r = item_len(s, &ilen)) != 0) {
+				r = sess_violation(hv, d, idx, r,
+				    r == SC_ERR_TOOLONG ? "record over the size limit" :
 				    "record shorter than the smallest size");
-				break;
-			}
-			if (ilen > SC_RECORD_CT_MAX) {
-				r = sess_violation(hv, d, idx, SC_ERR_TOOLONG,
-				    "record over the size limit");
 				break;
 			}
 			continue;
 		}
-		ilen = item_len(s);
-		need = 2 + (size_t)ilen - s->item_have;
+		if (item_len(s, &ilen) != 0) {
+			r = SC_ERR_INTERNAL;
+			break;
+		}
+		need = SC_OP_ITEM_HDR_LEN + ilen - s->item_have;
 		if (sc_buf_avail(&in) == 0)
 			break;
 		if (need > 1) {
@@ -1729,20 +1692,15 @@ static void
 sess_emit_ctrlq(struct sc_hv_session *s, struct sc_buf *out)
 {
 	struct sc_buf q;
+	const uint8_t *ct;
 	size_t used = 0, ilen;
-	uint16_t l;
 
 	sc_buf_init_ro(&q, s->ctrlq, s->ctrlq_len);
-	while (sc_buf_avail(&q) >= 2) {
-		if (sc_buf_peek_u16(&q, &l) != 0)
+	while (sc_buf_avail(&q) > 0) {
+		if (sc_op_item_get(&q, &ct, &ilen) != 0 ||
+		    sc_op_item_put(out, ct, ilen) != 0)
 			break;
-		/* peek_u16 is big-endian; items are little-endian. */
-		ilen = 2 + (size_t)(uint16_t)((l >> 8) | (l << 8));
-		if (sc_buf_room(out) < ilen ||
-		    sc_buf_put_bytes(out, sc_buf_rptr(&q), ilen) != 0 ||
-		    sc_buf_skip(&q, ilen) != 0)
-			break;
-		used += ilen;
+		used += SC_OP_ITEM_HDR_LEN + ilen;
 	}
 	if (used > 0) {
 		sc_memmove(s->ctrlq, s->ctrlq + used, s->ctrlq_len - used);
@@ -1950,25 +1908,6 @@ op_raw_output(struct sc_hv *hv, struct op_ctx *o)
 	return 0;
 }
 
-/* Header fields of a request that failed to parse, for the error reply. */
-static void
-peek_raw(const uint8_t *req, size_t len, struct sc_op_hdr *h)
-{
-	struct sc_buf b;
-	uint32_t x;
-
-	sc_memset(h, 0, sizeof(*h));
-	if (len < SC_OP_HDR_LEN)
-		return;
-	sc_buf_init_ro(&b, req, len);
-	if (sc_buf_skip(&b, 6) != 0 || sc_buf_get_u16_le(&b, &h->op) != 0 ||
-	    sc_buf_skip(&b, 4) != 0 || sc_buf_get_u32_le(&b, &h->domid) != 0 ||
-	    sc_buf_get_u32_le(&b, &h->session) != 0 ||
-	    sc_buf_skip(&b, 8) != 0 || sc_buf_get_u32_le(&b, &x) != 0)
-		return;
-	h->seq = x;
-}
-
 int
 sc_hv_dispatch(struct sc_hv *hv, const uint8_t *req, size_t len,
     uint8_t *resp, size_t cap, size_t *resp_len)
@@ -1989,7 +1928,8 @@ sc_hv_dispatch(struct sc_hv *hv, const uint8_t *req, size_t len,
 	    SC_MIN(cap - SC_OP_HDR_LEN, (size_t)SC_OP_PAYLOAD_MAX));
 	sc_buf_init_ro(&in, req, len);
 	if ((r = sc_op_hdr_get(&in, &o.h)) != 0) {
-		peek_raw(req, len, &o.h);
+		/* Answer with what the request said it was, if that much came. */
+		(void)sc_op_hdr_peek(&in, &o.h);
 		goto respond;
 	}
 	o.p = sc_buf_rptr(&in);
@@ -2019,16 +1959,10 @@ sc_hv_dispatch(struct sc_hv *hv, const uint8_t *req, size_t len,
 respond:
 	if (r != 0 && !o.keep_payload)
 		o.out.len = 0;
-	sc_memset(&rh, 0, sizeof(rh));
-	rh.magic = SC_OPS_MAGIC;
-	rh.version = SC_OPS_VERSION;
-	rh.op = o.h.op;
+	sc_op_hdr_init(&rh, o.h.op, o.h.domid, r == 0 ? o.session : o.h.session,
+	    o.arg, o.h.seq);
 	rh.status = r;
-	rh.domid = o.h.domid;
-	rh.session = r == 0 ? o.session : o.h.session;
-	rh.arg = o.arg;
 	rh.len = (uint32_t)o.out.len;
-	rh.seq = o.h.seq;
 	sc_buf_init(&hb, resp, SC_OP_HDR_LEN);
 	if (sc_op_hdr_put(&hb, &rh) != 0)
 		return SC_ERR_INTERNAL;

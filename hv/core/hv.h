@@ -25,6 +25,7 @@
 #include "core/record.h"
 #include "core/blob.h"
 #include "core/ops.h"
+#include "core/handshake.h"
 #include "core/wire.h"
 #include "ring.h"
 
@@ -56,8 +57,8 @@
  */
 #define SC_HV_CTRL_RESERVE	1536
 /* Kept free for the CLOSE record (and a REKEY due before it). */
-#define SC_HV_CLOSE_RESERVE	(2 * (2 + SC_RECORD_CT_MIN))
-#define SC_HV_ITEM_MAX		(2 + SC_RECORD_CT_MAX)
+#define SC_HV_CLOSE_RESERVE	(2 * (SC_OP_ITEM_HDR_LEN + SC_RECORD_CT_MIN))
+#define SC_HV_ITEM_MAX		SC_OP_ITEM_MAX
 #define SC_HV_PENDING_MAX	SC_RECORD_PAYLOAD_MAX
 #define SC_HV_NO_PCR		0xffffffffu
 
@@ -168,7 +169,6 @@ struct sc_hv_domain {
 struct sc_hv {
 	const struct sc_crypto	*cp;
 	struct sc_hv_platform	pf;
-	const struct sc_noise_pattern *pattern;
 	uint8_t		sk[SC_KEY_LEN];
 	uint8_t		pk[SC_KEY_LEN];
 	uint32_t	pcr_index;

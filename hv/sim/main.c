@@ -418,13 +418,7 @@ client_event(struct client *c, uint32_t domid, uint32_t session, uint32_t bits)
 
 	if (c->fd < 0 || c->owes_lost)
 		return;
-	memset(&h, 0, sizeof(h));
-	h.magic = SC_OPS_MAGIC;
-	h.version = SC_OPS_VERSION;
-	h.op = SC_OP_EVENT;
-	h.domid = domid;
-	h.session = session;
-	h.arg = bits;
+	sc_op_hdr_init(&h, SC_OP_EVENT, domid, session, bits, 0);
 	sc_buf_init(&b, pkt, sizeof(pkt));
 	if (sc_op_hdr_put(&b, &h) != 0)
 		return;

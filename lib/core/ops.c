@@ -7,6 +7,46 @@
 #include "core/buf.h"
 #include "core/ops.h"
 
+void
+sc_op_hdr_init(struct sc_op_hdr *h, uint16_t op, uint32_t domid,
+    uint32_t session, uint32_t arg, uint32_t seq)
+{
+	sc_memset(h, 0, sizeof(*h));
+	h->magic = SC_OPS_MAGIC;
+	h->version = SC_OPS_VERSION;
+	h->op = op;
+	h->domid = domid;
+	h->session = session;
+	h->arg = arg;
+	h->seq = seq;
+}
+
+int
+sc_op_hdr_peek(const struct sc_buf *b, struct sc_op_hdr *h)
+{
+	struct sc_buf v;
+	uint32_t status;
+
+	sc_memset(h, 0, sizeof(*h));
+	if (sc_buf_avail(b) < SC_OP_HDR_LEN)
+		return SC_ERR_TRUNCATED;
+	sc_buf_init_ro(&v, sc_buf_rptr(b), SC_OP_HDR_LEN);
+	if (sc_buf_get_u32_le(&v, &h->magic) != 0 ||
+	    sc_buf_get_u16_le(&v, &h->version) != 0 ||
+	    sc_buf_get_u16_le(&v, &h->op) != 0 ||
+	    sc_buf_get_u32_le(&v, &status) != 0 ||
+	    sc_buf_get_u32_le(&v, &h->domid) != 0 ||
+	    sc_buf_get_u32_le(&v, &h->session) != 0 ||
+	    sc_buf_get_u32_le(&v, &h->arg) != 0 ||
+	    sc_buf_get_u32_le(&v, &h->len) != 0 ||
+	    sc_buf_get_u32_le(&v, &h->seq) != 0) {
+		sc_memset(h, 0, sizeof(*h));
+		return SC_ERR_INTERNAL;
+	}
+	h->status = (int32_t)status;
+	return 0;
+}
+
 /*
  * Reads exactly SC_OP_HDR_LEN bytes.  The fields are decoded from a private
  * view first, so on any failure b is unchanged and *h is zeroed.
@@ -14,25 +54,10 @@
 int
 sc_op_hdr_get(struct sc_buf *b, struct sc_op_hdr *h)
 {
-	struct sc_buf v;
-	uint32_t status;
 	int r;
 
-	sc_memset(h, 0, sizeof(*h));
-	if (sc_buf_avail(b) < SC_OP_HDR_LEN)
-		return SC_ERR_TRUNCATED;
-	sc_buf_init_ro(&v, sc_buf_rptr(b), SC_OP_HDR_LEN);
-	if ((r = sc_buf_get_u32_le(&v, &h->magic)) != 0 ||
-	    (r = sc_buf_get_u16_le(&v, &h->version)) != 0 ||
-	    (r = sc_buf_get_u16_le(&v, &h->op)) != 0 ||
-	    (r = sc_buf_get_u32_le(&v, &status)) != 0 ||
-	    (r = sc_buf_get_u32_le(&v, &h->domid)) != 0 ||
-	    (r = sc_buf_get_u32_le(&v, &h->session)) != 0 ||
-	    (r = sc_buf_get_u32_le(&v, &h->arg)) != 0 ||
-	    (r = sc_buf_get_u32_le(&v, &h->len)) != 0 ||
-	    (r = sc_buf_get_u32_le(&v, &h->seq)) != 0)
-		goto fail;
-	h->status = (int32_t)status;
+	if ((r = sc_op_hdr_peek(b, h)) != 0)
+		return r;
 	if (h->magic != SC_OPS_MAGIC)
 		r = SC_ERR_MAGIC;
 	else if (h->version != SC_OPS_VERSION)
@@ -43,7 +68,6 @@ sc_op_hdr_get(struct sc_buf *b, struct sc_op_hdr *h)
 		r = sc_buf_skip(b, SC_OP_HDR_LEN);
 	if (r == 0)
 		return 0;
-fail:
 	sc_memset(h, 0, sizeof(*h));
 	return r;
 }

@@ -136,6 +136,19 @@ struct sc_op_hdr {
 	uint32_t	seq;
 };
 
+/*
+ * A header with magic and version set, status 0 and len 0 (set len, or
+ * status in a response, afterwards).
+ */
+void	sc_op_hdr_init(struct sc_op_hdr *h, uint16_t op, uint32_t domid,
+	    uint32_t session, uint32_t arg, uint32_t seq);
+/*
+ * Decode the next SC_OP_HDR_LEN bytes of b as they are, validating nothing
+ * and consuming nothing: for answering a request sc_op_hdr_get refused
+ * (its op, domid, session and seq).  SC_ERR_TRUNCATED if fewer bytes
+ * remain; *h is then zeroed, which is all an error reply needs.
+ */
+int	sc_op_hdr_peek(const struct sc_buf *b, struct sc_op_hdr *h);
 /* Parse and validate a header (magic, version, len <= SC_OP_PAYLOAD_MAX). */
 int	sc_op_hdr_get(struct sc_buf *b, struct sc_op_hdr *h) SC_WUR;
 int	sc_op_hdr_put(struct sc_buf *b, const struct sc_op_hdr *h) SC_WUR;

@@ -1,7 +1,7 @@
 # Frames, records, sealed blobs, ops header codec and their tests (owner: proto work)
 
 lib_libsccrypt_a_SOURCES += lib/core/frame.c lib/core/record.c lib/core/blob.c \
-	lib/core/ops.c
+	lib/core/ops.c lib/core/handshake.c
 
 # Unit tests
 check_PROGRAMS += tests/unit/test_frame
@@ -24,6 +24,13 @@ tests_unit_test_ops_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_ops_LDADD = $(TEST_LIBS)
 UNIT_TESTS += tests/unit/test_ops
 TESTS += tests/unit/test_ops
+
+check_PROGRAMS += tests/unit/test_handshake
+tests_unit_test_handshake_SOURCES = tests/unit/test_handshake.c
+tests_unit_test_handshake_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_handshake_LDADD = $(TEST_LIBS)
+UNIT_TESTS += tests/unit/test_handshake
+TESTS += tests/unit/test_handshake
 
 check_PROGRAMS += tests/unit/test_record
 tests_unit_test_record_SOURCES = tests/unit/test_record.c

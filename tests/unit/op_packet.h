@@ -22,16 +22,9 @@ op_packet(uint8_t *out, size_t cap, uint16_t op, int32_t status, uint32_t domid,
 	struct sc_op_hdr h;
 	struct sc_buf b;
 
-	memset(&h, 0, sizeof(h));
-	h.magic = SC_OPS_MAGIC;
-	h.version = SC_OPS_VERSION;
-	h.op = op;
+	sc_op_hdr_init(&h, op, domid, session, arg, seq);
 	h.status = status;
-	h.domid = domid;
-	h.session = session;
-	h.arg = arg;
 	h.len = (uint32_t)len;
-	h.seq = seq;
 	sc_buf_init(&b, out, cap);
 	if (sc_op_hdr_put(&b, &h) != 0 ||
 	    (len > 0 && sc_buf_put_bytes(&b, pl, len) != 0))

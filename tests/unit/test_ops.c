@@ -135,6 +135,68 @@ test_put_checks(void **state)
 	assert_int_equal(b.len, 0);
 }
 
+/* sc_op_hdr_init: a header sc_op_hdr_put takes, with the given fields. */
+static void
+test_init(void **state)
+{
+	struct sc_op_hdr h, g;
+	uint8_t mem[SC_OP_HDR_LEN];
+	struct sc_buf b;
+
+	(void)state;
+	memset(&h, 0x55, sizeof(h));
+	sc_op_hdr_init(&h, SC_OP_OUTPUT, 7, 8, 9, 10);
+	assert_int_equal(h.magic, SC_OPS_MAGIC);
+	assert_int_equal(h.version, SC_OPS_VERSION);
+	assert_int_equal(h.op, SC_OP_OUTPUT);
+	assert_int_equal(h.status, 0);
+	assert_int_equal(h.domid, 7);
+	assert_int_equal(h.session, 8);
+	assert_int_equal(h.arg, 9);
+	assert_int_equal(h.len, 0);
+	assert_int_equal(h.seq, 10);
+	sc_buf_init(&b, mem, sizeof(mem));
+	assert_int_equal(sc_op_hdr_put(&b, &h), 0);
+	assert_int_equal(sc_op_hdr_get(&b, &g), 0);
+	assert_memory_equal(&g, &h, sizeof(h));
+}
+
+/*
+ * sc_op_hdr_peek: the fields as sent, even of a header sc_op_hdr_get
+ * refuses, nothing consumed; too short a buffer gives a zeroed header.
+ */
+static void
+test_peek(void **state)
+{
+	struct sc_op_hdr h = sample(), g;
+	uint8_t mem[SC_OP_HDR_LEN];
+	struct sc_buf b;
+
+	(void)state;
+	sc_buf_init(&b, mem, sizeof(mem));
+	assert_int_equal(sc_op_hdr_put(&b, &h), 0);
+	mem[0] ^= 0xff;				/* bad magic */
+	mem[24] = 0xff;				/* len way over the maximum */
+	mem[25] = 0xff;
+	sc_buf_init_ro(&b, mem, sizeof(mem));
+	assert_int_equal(sc_op_hdr_get(&b, &g), SC_ERR_MAGIC);
+	assert_int_equal(sc_op_hdr_peek(&b, &g), 0);
+	assert_int_equal(b.off, 0);
+	assert_int_equal(g.magic, h.magic ^ 0xff);
+	assert_int_equal(g.op, h.op);
+	assert_int_equal(g.status, h.status);
+	assert_int_equal(g.domid, h.domid);
+	assert_int_equal(g.session, h.session);
+	assert_int_equal(g.arg, h.arg);
+	assert_int_equal(g.len, 0xffff);
+	assert_int_equal(g.seq, h.seq);
+	sc_buf_init_ro(&b, mem, SC_OP_HDR_LEN - 1);
+	memset(&g, 0x55, sizeof(g));
+	assert_int_equal(sc_op_hdr_peek(&b, &g), SC_ERR_TRUNCATED);
+	assert_int_equal(g.seq, 0);
+	assert_int_equal(g.op, 0);
+}
+
 int
 main(void)
 {
@@ -142,6 +204,8 @@ main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_put_checks),
+		cmocka_unit_test(test_init),
+		cmocka_unit_test(test_peek),
 	};
 
 	return cmocka_run_group_tests_name("ops", tests, NULL, NULL);

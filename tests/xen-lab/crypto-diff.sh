@@ -140,7 +140,7 @@ $CC $HOST -DSC_NOISE_IKPSK2_ONLY -I"$top" -I"$top/hv/xen" -I"$work/xen-inc" \
     "$top"/lib/core/err.c "$top"/lib/core/buf.c "$top"/lib/core/crypto.c \
     "$top"/lib/core/noise.c "$top"/lib/core/noise_pattern.c \
     "$top"/lib/core/record.c "$top"/lib/core/blob.c \
-    "$top"/lib/core/frame.c "$top"/lib/core/ops.c \
+    "$top"/lib/core/frame.c "$top"/lib/core/ops.c "$top"/lib/core/handshake.c \
     "$work/provider.o" $(pkg-config --libs libsodium)
 if "$work/glue-test" >"$work/glue.out" 2>&1 &&
     tail -n 1 "$work/glue.out" | grep -Eq '^glue-test: [0-9]+ checks, 0 failed$'; then
