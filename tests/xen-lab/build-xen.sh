@@ -26,7 +26,11 @@ XL_PROG=build-xen
 
 force=0
 keep=0
-extra_cfg=
+# CONFIG_SCCRYPT is experimental, off by default and visible only with
+# CONFIG_UNSUPPORTED (patch 0001, like Argo): the lab turns both on.
+extra_cfg='CONFIG_UNSUPPORTED=y
+CONFIG_SCCRYPT=y
+'
 while getopts fkc: opt; do
 	case $opt in
 	f) force=1 ;;
