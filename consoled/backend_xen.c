@@ -136,7 +136,7 @@ xen_call(struct sc_backend *bk, struct sc_op_hdr *req, const uint8_t *payload,
 	if ((r = sc_op_hdr_put(&b, req)) < 0 ||
 	    (req->len > 0 && (r = sc_buf_put_bytes(&b, payload, req->len)) < 0))
 		return r;
-	r = x->sys->call3(x->xc, SC_XEN_HYPERCALL, SC_XEN_SCOP_CALL,
+	r = x->sys->call3(x->xc, SC_XEN_HYPERCALL, SC_XEN_OP_CALL,
 	    (uint64_t)(uintptr_t)x->buf, SC_OP_MAX);
 	if (r < 0) {
 		if (errno == ENOSYS)
