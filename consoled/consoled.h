@@ -46,6 +46,7 @@
 #include "backend.h"
 #include "conf.h"
 #include "ctl.h"
+#include "ctlog.h"
 
 #define SC_CD_IN_MAX		16384
 #define SC_CD_PEND_MAX		16384
@@ -149,9 +150,7 @@ struct sc_cd_domain {
 	uint8_t		*backlog;
 	size_t		backlog_len;
 	bool		raw_want;		/* raw output pending */
-	/* Ciphertext log (log_dir), -1 = not open. */
-	int		log_fd;
-	uint64_t	log_size;
+	struct sc_ctlog	log;			/* ciphertext log (log_dir) */
 	TAILQ_ENTRY(sc_cd_domain) raw_link;	/* cd->rawq: RAW drain pending */
 	bool		raw_queued;
 };

@@ -2,7 +2,9 @@
 # sccrypt-consoled: the dom0 relay daemon (owner: dom0 work)
 
 CONSOLED_CORE_SRCS = \
-	consoled/relay.c consoled/consoled.h \
+	consoled/relay.c consoled/consoled.h consoled/relay_int.h \
+	consoled/relay_client.c consoled/relay_hv.c consoled/sched.c \
+	consoled/policy.c consoled/ctlog.c consoled/ctlog.h \
 	consoled/backend_sim.c consoled/backend.h \
 	consoled/conf.c consoled/conf.h
 
