@@ -5,7 +5,7 @@ CONSOLED_CORE_SRCS = \
 	consoled/relay.c consoled/consoled.h consoled/relay_int.h \
 	consoled/relay_client.c consoled/relay_hv.c consoled/sched.c \
 	consoled/policy.c consoled/ctlog.c consoled/ctlog.h \
-	consoled/backend_sim.c consoled/backend.h \
+	consoled/backend.c consoled/backend_sim.c consoled/backend.h \
 	consoled/conf.c consoled/conf.h
 
 sbin_PROGRAMS += consoled/sccrypt-consoled
