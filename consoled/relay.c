@@ -45,7 +45,7 @@ cd_bk_call(struct sc_cd *cd, uint16_t op, uint32_t domid, uint32_t session,
 	memset(resp, 0, sizeof(*resp));
 	r = cd->bk->ops->call(cd->bk, &req, payload, resp, cd->opbuf);
 	if (r < 0) {
-		sc_error("hypervisor op %u failed: %s", op, sc_err(r));
+		sc_error_r(r, "hypervisor op %u failed", op);
 		sc_cd_backend_down(cd, r);
 		return r;
 	}
@@ -238,8 +238,8 @@ cd_client_close(struct sc_cd *cd, struct sc_cd_client *c, bool bye)
 	if (c->session != 0 && !c->hv_closed && c->dom != NULL && cd->bk_up) {
 		if (cd_bk_call(cd, SC_OP_CLOSE, c->dom->domid, c->session, 0, NULL, 0,
 		    &resp) == 0 && resp.status < 0 && resp.status != SC_ERR_NOTFOUND)
-			sc_debug("close of session %u: %s", c->session,
-			    sc_err(resp.status));
+			sc_debug_r(resp.status, "close of session %u",
+			    c->session);
 	}
 	if (bye && (c->state == SC_CD_FRAMED || c->state == SC_CD_SESSION))
 		(void)cd_emit_frame(cd, c, SC_FRAME_BYE, NULL, 0);

@@ -228,14 +228,14 @@ cd_flush_input(struct sc_cd *cd, struct sc_cd_client *c)
 		}
 		if (resp.status < 0 || resp.arg > n) {
 			if (c->state == SC_CD_RAW) {
-				sc_info("plaintext input to %s refused: %s", c->dom->name,
-				    sc_err(resp.status));
+				sc_info_r(resp.status, "plaintext input to %s refused",
+				    c->dom->name);
 				cd_client_close(cd, c, false);
 				return;
 			}
 			/* The hv ended the session (bad record...): fetch its CLOSE. */
-			sc_info("client %llu: hv refused input: %s",
-			    (unsigned long long)c->id, sc_err(resp.status));
+			sc_info_r(resp.status, "client %llu: hv refused input",
+			    (unsigned long long)c->id);
 			c->pend_len = 0;
 			c->hv_closed = true;
 			c->want_output = true;
@@ -352,8 +352,8 @@ handle_hs_init(struct sc_cd *cd, struct sc_cd_client *c, const struct sc_frame *
 	if (cd_bk_call(cd, SC_OP_OPEN, c->dom->domid, 0, 0, f->body, f->len, &resp) < 0)
 		return;
 	if (resp.status < 0) {
-		sc_info("client %llu: handshake refused by the hv: %s",
-		    (unsigned long long)c->id, sc_err(resp.status));
+		sc_info_r(resp.status, "client %llu: handshake refused by the hv",
+		    (unsigned long long)c->id);
 		cd_emit_error(cd, c, resp.status, sc_err(resp.status));
 		cd_client_close(cd, c, true);
 		return;

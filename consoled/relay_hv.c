@@ -85,7 +85,7 @@ sc_cd_rescan(struct sc_cd *cd)
 	r = cd->bk->ops->list_domains(cd->bk, list, SC_BK_DOMAINS_MAX, &n);
 	if (r < 0) {
 		free(list);
-		sc_error("cannot list domains: %s", sc_err(r));
+		sc_error_r(r, "cannot list domains");
 		if (r == SC_ERR_SYSTEM || r == SC_ERR_EOF || r == SC_ERR_TIMEOUT)
 			sc_cd_backend_down(cd, r);
 		return r;
@@ -183,7 +183,7 @@ sc_cd_backend_up(struct sc_cd *cd)
 	if ((r = cd_bk_call(cd, SC_OP_GET_INFO, 0, 0, 0, NULL, 0, &resp)) < 0)
 		return r;
 	if (resp.status < 0) {
-		sc_error("GET_INFO refused: %s", sc_err(resp.status));
+		sc_error_r(resp.status, "GET_INFO refused");
 		return resp.status;
 	}
 	sc_buf_init_ro(&b, cd->opbuf, resp.len);
@@ -271,8 +271,8 @@ cd_pull_output(struct sc_cd *cd, struct sc_cd_client *c)
 			return false;
 		if (resp.status < 0) {
 			if (resp.status != SC_ERR_NOTFOUND && resp.status != SC_ERR_CLOSED)
-				sc_info("client %llu: OUTPUT: %s",
-				    (unsigned long long)c->id, sc_err(resp.status));
+				sc_info_r(resp.status, "client %llu: OUTPUT",
+				    (unsigned long long)c->id);
 			c->hv_closed = true;
 			c->want_output = false;
 			break;
@@ -385,8 +385,8 @@ cd_raw_drain(struct sc_cd *cd, struct sc_cd_domain *d)
 				d->flags |= SC_DOM_F_PROTECTED;
 			d->raw_want = false;
 			if (c != NULL) {
-				sc_info("plaintext console of %s ended: %s", d->name,
-				    sc_err(resp.status));
+				sc_info_r(resp.status, "plaintext console of %s ended",
+				    d->name);
 				cd_client_close(cd, c, false);
 			}
 			return false;
