@@ -121,7 +121,7 @@ struct sc_cd_client {
 	bool		out_gone;		/* output cannot reach it: discarded */
 	bool		dead;			/* to be freed by the daemon */
 
-	/* Scheduling (relay.c): see the comment at the top. */
+	/* Scheduling (sched.c): see the comment at the top. */
 	TAILQ_ENTRY(sc_cd_client) rdy_link;	/* cd->ready */
 	TAILQ_ENTRY(sc_cd_client) tch_link;	/* cd->touched: timer to re-key */
 	TAILQ_ENTRY(sc_cd_client) chg_link;	/* cd->changed: for the daemon */
