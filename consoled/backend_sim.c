@@ -96,9 +96,7 @@ sim_list_domains(struct sc_backend *bk, struct sc_bk_domain *out, size_t max,
 	 * be missed until the next listing, which its DOMAIN_ADDED brings.
 	 */
 	for (;;) {
-		memset(&req, 0, sizeof(req));
-		req.op = SC_OP_LIST_DOMAINS;
-		req.arg = first;
+		sc_op_hdr_init(&req, SC_OP_LIST_DOMAINS, 0, 0, first, 0);
 		if ((r = sim_call(bk, &req, NULL, &resp, pay)) != 0)
 			break;
 		if ((r = resp.status) < 0)

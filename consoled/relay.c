@@ -36,11 +36,7 @@ cd_bk_call(struct sc_cd *cd, uint16_t op, uint32_t domid, uint32_t session,
 
 	if (!cd->bk_up)
 		return SC_ERR_STATE;
-	memset(&req, 0, sizeof(req));
-	req.op = op;
-	req.domid = domid;
-	req.session = session;
-	req.arg = arg;
+	sc_op_hdr_init(&req, op, domid, session, arg, 0);	/* seq: the backend's */
 	req.len = (uint32_t)len;
 	memset(resp, 0, sizeof(*resp));
 	r = cd->bk->ops->call(cd->bk, &req, payload, resp, cd->opbuf);

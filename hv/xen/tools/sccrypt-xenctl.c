@@ -225,11 +225,7 @@ cmd_info(xencall_handle *xc)
 	const uint8_t *pk;
 	size_t i;
 
-	memset(&h, 0, sizeof(h));
-	h.magic = SC_OPS_MAGIC;
-	h.version = SC_OPS_VERSION;
-	h.op = SC_OP_GET_INFO;
-	h.seq = 1;
+	sc_op_hdr_init(&h, SC_OP_GET_INFO, 0, 0, 0, 1);
 	sc_buf_init(&b, req, sizeof(req));
 	if (sc_op_hdr_put(&b, &h) != 0)
 		return 1;
