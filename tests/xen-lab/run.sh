@@ -240,9 +240,7 @@ cc -O2 -Wall -Wextra -Werror -I"$top/lib" -o "$stage/usr/local/sbin/sccrypt-page
     xl_die "cannot build the dom0 page probe"
 # The hypercall probe: static, so the same binary runs in dom0 and in the
 # busybox domU (access control of sccrypt_op, the xsm-dummy check).
-opsv=$(sed -n 's/^#define SC_OPS_VERSION[[:space:]]*\([0-9][0-9]*\).*/\1/p' "$top/lib/core/ops.h")
-[ -n "$opsv" ] || xl_die "no SC_OPS_VERSION in lib/core/ops.h"
-cc -static -O2 -Wall -Wextra -Werror -DSC_OPS_VERSION="$opsv" -I"$top/lib" \
+cc -static -O2 -Wall -Wextra -Werror -I"$top/lib" \
     -o "$stage/usr/local/sbin/sccrypt-hcall-probe" \
     "$top/tests/xen-lab/sccrypt-hcall-probe.c" ||
     xl_die "cannot build the hypercall probe (static; libc6-dev's libc.a)"

@@ -53,7 +53,9 @@
 #include <unistd.h>
 #include <sys/types.h>
 
-/* The sccrypt_op ABI: lib/xen_abi.h (run.sh builds with -I lib). */
+/* The sccrypt_op ABI and the ops header (lib/xen_abi.h, lib/core/ops.h;
+ * run.sh builds with -I lib: constants only, nothing of libsccrypt). */
+#include "core/ops.h"
 #include "xen_abi.h"
 
 /* Linux's <xen/sys/privcmd.h> ABI (that header needs Xen's public types). */
@@ -109,19 +111,6 @@ struct xen_kexec_load {
 	uint64_t	segments;	/* guest handle */
 	uint64_t	entry_maddr;
 };
-
-/*
- * lib/core/ops.h.  The header version comes from there at build time
- * (run.sh: -DSC_OPS_VERSION=...), so the probe follows a version bump.
- */
-#define SC_OPS_MAGIC		0x504f4353u
-#ifndef SC_OPS_VERSION
-#error "build with -DSC_OPS_VERSION=<lib/core/ops.h's SC_OPS_VERSION>"
-#endif
-#define SC_OP_HDR_LEN		32
-#define SC_OP_GET_INFO		1
-#define SC_OP_PROTECT		3
-#define SC_PK_LEN		32
 
 #define BUF_LEN			4096
 
@@ -202,9 +191,9 @@ op_call(const char *name, uint16_t op, uint32_t domid)
 	}
 	printf("%s: rc=0 status=%d", name, (int32_t)get32(buf + 8));
 	if (op == SC_OP_GET_INFO && get32(buf + 8) == 0 &&
-	    get32(buf + 24) >= SC_PK_LEN) {
+	    get32(buf + 24) >= SC_KEY_LEN) {
 		printf(" hv-public-key=");
-		for (i = 0; i < SC_PK_LEN; i++)
+		for (i = 0; i < SC_KEY_LEN; i++)
 			printf("%02x", buf[SC_OP_HDR_LEN + i]);
 	}
 	printf("\n");
