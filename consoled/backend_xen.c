@@ -136,7 +136,7 @@ xen_call(struct sc_backend *bk, struct sc_op_hdr *req, const uint8_t *payload,
 	if ((r = sc_op_hdr_put(&b, req)) < 0 ||
 	    (req->len > 0 && (r = sc_buf_put_bytes(&b, payload, req->len)) < 0))
 		return r;
-	r = x->sys->call3(x->xc, SC_XEN_HYPERCALL, SC_XEN_SCOP_CALL,
+	r = x->sys->call3(x->xc, SC_XEN_HYPERCALL, SC_XEN_OP_CALL,
 	    (uint64_t)(uintptr_t)x->buf, SC_OP_MAX);
 	if (r < 0) {
 		if (errno == ENOSYS)
@@ -163,8 +163,7 @@ fetch_events(struct sc_backend *bk)
 	int i, r;
 
 	for (i = 0; i < SC_XEN_EVENTS_PER_IRQ; i++) {
-		memset(&req, 0, sizeof(req));
-		req.op = SC_OP_EVENT;
+		sc_op_hdr_init(&req, SC_OP_EVENT, 0, 0, 0, 0);
 		if ((r = xen_call(bk, &req, NULL, &resp, pay)) < 0)
 			return r;
 		if (resp.status == SC_ERR_AGAIN)
@@ -266,9 +265,7 @@ xen_list_domains(struct sc_backend *bk, struct sc_bk_domain *out, size_t max,
 		}
 		free(vm);
 		d.flags = SC_DOM_F_RUNNING;
-		memset(&req, 0, sizeof(req));
-		req.op = SC_OP_STATUS;
-		req.domid = d.domid;
+		sc_op_hdr_init(&req, SC_OP_STATUS, d.domid, 0, 0, 0);
 		if ((r = xen_call(bk, &req, NULL, &resp, pay)) < 0) {
 			free(ids);
 			return r;

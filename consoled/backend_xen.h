@@ -1,24 +1,13 @@
 /*
  * backend_xen.h — the Xen backend of sccrypt-consoled and its seam.
  *
- * The SCCrypt ops travel through ONE new hypercall, which the SCCrypt Xen
- * patch implements (this is the dom0 side of that contract; until the patch
- * exists these numbers are documented placeholders, chosen from the ranges
- * Xen 4.17 leaves free):
- *
- *   __HYPERVISOR_sccrypt_op = SC_XEN_HYPERCALL (43; 43..47 are unused)
- *   long sccrypt_op(unsigned int cmd, XEN_GUEST_HANDLE(void) buf, unsigned long size)
- *     cmd = SC_XEN_SCOP_CALL: buf holds one ops request (core/ops.h: 32-byte
- *       header + payload, size = SC_OP_MAX bytes of buffer); the hv replaces
- *       it in place with the response (header + payload).  Returns 0 when a
- *       response was written (its status field carries the op's result),
- *       -ENOSYS if the hypervisor has no SCCrypt, -EFAULT/-EINVAL/-EPERM on
- *       transport errors.  Caller: dom0 only (XSM hook: xsm_sccrypt_op,
- *       XSM_PRIV).
- *   Events: the hv raises the global virtual IRQ SC_XEN_VIRQ (14; unused in
- *     4.17) whenever it queues one; dom0 then fetches them with the request
- *     op SC_OP_EVENT (seq != 0): each call returns one queued event (domid,
- *     session, arg = SC_EV_* bits) or status SC_ERR_AGAIN when none is left.
+ * The SCCrypt ops travel through the sccrypt_op hypercall (lib/xen_abi.h,
+ * the patch's public ABI): SC_XEN_OP_CALL with one ops request in a buffer
+ * of SC_OP_MAX bytes, replaced in place by the response; -ENOSYS when the
+ * hypervisor has no SCCrypt.  Events: Xen raises SC_XEN_VIRQ whenever it
+ * queues one; dom0 then fetches them with SC_OP_EVENT requests (seq != 0),
+ * one event each (domid, session, arg = SC_EV_* bits), or status
+ * SC_ERR_AGAIN when none is left.
  *
  * Domains, names and UUIDs come from xenstore (/local/domain/<id>/name and
  * /vm); @introduceDomain and @releaseDomain watches trigger a rescan.
@@ -34,9 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SC_XEN_HYPERCALL	43	/* __HYPERVISOR_sccrypt_op (placeholder) */
-#define SC_XEN_SCOP_CALL	1
-#define SC_XEN_VIRQ		14	/* VIRQ_SCCRYPT (placeholder) */
+#include "xen_abi.h"
+
 #define SC_XEN_EVENTS_PER_IRQ	256	/* events fetched per notification, at most */
 
 struct sc_xen_sys {

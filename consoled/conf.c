@@ -15,14 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "core/err.h"
 #include "core/frame.h"
 #include "log.h"
 #include "io.h"
 #include "confsect.h"
+#include "ctl.h"
 #include "conf.h"
 
 #define CONF_FILE_MAX	(1u << 20)
@@ -59,7 +58,7 @@ static const struct key keys[] = {
 	{ "input_rate",		K_SIZE, F(input_rate), 0, UINT64_C(1) << 40 },
 	{ "request_timeout",	K_UINT, F(request_timeout), 1, 3600 },
 	{ "handshake_timeout",	K_UINT, F(handshake_timeout), 1, 86400 },
-	{ "stall_timeout",	K_UINT, F(stall_timeout), 1, 86400 },
+	{ "stall_timeout",	K_UINT, F(stall_timeout), 1, SC_CTL_STALL_MAX },
 	{ "raw_backlog",	K_UINT, F(raw_backlog), 0, 1u << 20 },
 	{ "log_level",		K_LEVEL, F(log_level), 0, 0 },
 };
@@ -70,7 +69,7 @@ sc_conf_defaults(struct sc_conf *c)
 	memset(c, 0, sizeof(*c));
 	c->backend = SC_BACKEND_SIM;
 	snprintf(c->hv_socket, sizeof(c->hv_socket), "/run/sccrypt/hvsim.sock");
-	snprintf(c->listen, sizeof(c->listen), "/run/sccrypt/consoled.sock");
+	snprintf(c->listen, sizeof(c->listen), "%s", SC_CTL_DEFAULT_LISTEN);
 	c->listen_mode = 0666;
 	snprintf(c->certificate, sizeof(c->certificate), "/var/lib/sccrypt/vmm.cert");
 	snprintf(c->pid_file, sizeof(c->pid_file), "/run/sccrypt-consoled.pid");
@@ -82,7 +81,7 @@ sc_conf_defaults(struct sc_conf *c)
 	c->input_rate = 1u << 20;
 	c->request_timeout = 10;
 	c->handshake_timeout = 300;
-	c->stall_timeout = 30;
+	c->stall_timeout = SC_CTL_STALL_DEFAULT;
 	c->raw_backlog = 16384;
 	c->log_level = SC_LOG_INFO;
 }
@@ -486,45 +485,4 @@ sc_policy_allows(const struct sc_conf *c, uid_t uid, const char *vm)
 			return true;
 	}
 	return false;
-}
-
-static int
-check_one(const char *p, bool want_dir)
-{
-	struct stat st;
-
-	if (lstat(p, &st) < 0)
-		return SC_ERR_SYSTEM;
-	if (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
-		return SC_ERR_PERM;
-	if (st.st_uid != 0)
-		return SC_ERR_PERM;
-	/* No exception for sticky directories: /tmp is no place for it. */
-	if ((st.st_mode & 022) != 0)
-		return SC_ERR_PERM;
-	return 0;
-}
-
-int
-sc_conf_path_trusted(const char *path)
-{
-	char buf[PATH_MAX];
-	char *slash;
-	int r;
-
-	if (path[0] != '/' || strlen(path) >= sizeof(buf))
-		return SC_ERR_PERM;
-	snprintf(buf, sizeof(buf), "%s", path);
-	if ((r = check_one(buf, false)) < 0)
-		return r;
-	while ((slash = strrchr(buf, '/')) != NULL) {
-		if (slash == buf) {
-			buf[1] = '\0';
-			return check_one(buf, true);
-		}
-		*slash = '\0';
-		if ((r = check_one(buf, true)) < 0)
-			return r;
-	}
-	return 0;
 }

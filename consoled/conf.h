@@ -1,6 +1,6 @@
 /*
- * conf.h — sccrypt.conf(5): the configuration of sccrypt-consoled, also read
- * by sccrypt-console for the socket path.
+ * conf.h — sccrypt.conf(5): the configuration of sccrypt-consoled (the shim
+ * reads only the socket path and stall timeout, through lib/ctlconf.h).
  *
  * Format: one setting per line, "key = value"; "#" starts a comment line;
  * blank lines are ignored; policy lines have the form "allow USER VM-GLOB".
@@ -17,10 +17,6 @@
 #include <sys/types.h>
 
 #include "core/wire.h"
-
-#ifndef SC_DEFAULT_CONF
-#define SC_DEFAULT_CONF		"/etc/sccrypt/sccrypt.conf"
-#endif
 
 #define SC_CONF_LINE_MAX	1024
 #define SC_CONF_PATH_MAX	256	/* AF_UNIX paths must fit sun_path (108) */
@@ -100,13 +96,5 @@ int	sc_conf_load(struct sc_conf *c, const char *path, unsigned *errline,
 unsigned sc_conf_resolve_users(struct sc_conf *c);
 /* Policy: may uid use VM vm?  Default deny. */
 bool	sc_policy_allows(const struct sc_conf *c, uid_t uid, const char *vm);
-
-/*
- * For a program running with privileges it got from sudo: the file must be a
- * regular file owned by root and not writable by group or others, and so
- * must every directory above it (sticky directories such as /tmp included).
- * 0 or SC_ERR_PERM / SC_ERR_SYSTEM.
- */
-int	sc_conf_path_trusted(const char *path) __attribute__((warn_unused_result));
 
 #endif /* SC_CONSOLED_CONF_H */

@@ -46,6 +46,7 @@
 #include "backend.h"
 #include "conf.h"
 #include "ctl.h"
+#include "ctlog.h"
 
 #define SC_CD_IN_MAX		16384
 #define SC_CD_PEND_MAX		16384
@@ -120,7 +121,7 @@ struct sc_cd_client {
 	bool		out_gone;		/* output cannot reach it: discarded */
 	bool		dead;			/* to be freed by the daemon */
 
-	/* Scheduling (relay.c): see the comment at the top. */
+	/* Scheduling (sched.c): see the comment at the top. */
 	TAILQ_ENTRY(sc_cd_client) rdy_link;	/* cd->ready */
 	TAILQ_ENTRY(sc_cd_client) tch_link;	/* cd->touched: timer to re-key */
 	TAILQ_ENTRY(sc_cd_client) chg_link;	/* cd->changed: for the daemon */
@@ -149,9 +150,7 @@ struct sc_cd_domain {
 	uint8_t		*backlog;
 	size_t		backlog_len;
 	bool		raw_want;		/* raw output pending */
-	/* Ciphertext log (log_dir), -1 = not open. */
-	int		log_fd;
-	uint64_t	log_size;
+	struct sc_ctlog	log;			/* ciphertext log (log_dir) */
 	TAILQ_ENTRY(sc_cd_domain) raw_link;	/* cd->rawq: RAW drain pending */
 	bool		raw_queued;
 };

@@ -2,9 +2,11 @@
 # sccrypt-consoled: the dom0 relay daemon (owner: dom0 work)
 
 CONSOLED_CORE_SRCS = \
-	consoled/relay.c consoled/consoled.h \
-	consoled/backend_sim.c consoled/backend.h \
-	consoled/conf.c consoled/conf.h consoled/ctl.c consoled/ctl.h
+	consoled/relay.c consoled/consoled.h consoled/relay_int.h \
+	consoled/relay_client.c consoled/relay_hv.c consoled/sched.c \
+	consoled/policy.c consoled/ctlog.c consoled/ctlog.h \
+	consoled/backend.c consoled/backend_sim.c consoled/backend.h \
+	consoled/conf.c consoled/conf.h
 
 sbin_PROGRAMS += consoled/sccrypt-consoled
 consoled_sccrypt_consoled_SOURCES = consoled/main.c consoled/daemon.c \
@@ -52,7 +54,7 @@ tests_fuzz_fuzz_consoled_client_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) -I$(top_s
 tests_fuzz_fuzz_consoled_client_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_consoled_client_LDADD = $(SC_LIBS)
 tests_fuzz_fuzz_consoled_conf_SOURCES = tests/fuzz/fuzz_consoled_conf.c \
-	consoled/conf.c consoled/ctl.c
+	consoled/conf.c
 tests_fuzz_fuzz_consoled_conf_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/consoled
 tests_fuzz_fuzz_consoled_conf_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_consoled_conf_LDADD = $(SC_LIBS)

@@ -119,8 +119,7 @@ print_hv_key(struct sc_conf *conf)
 			    "hypervisor is reachable (%s)\n", sc_err(e));
 			return 69;
 		}
-		memset(&req, 0, sizeof(req));
-		req.op = SC_OP_GET_INFO;
+		sc_op_hdr_init(&req, SC_OP_GET_INFO, 0, 0, 0, 0);
 		e = bk.ops->call(&bk, &req, NULL, &resp, pay);
 		bk.ops->close(&bk);
 		if (e < 0 || resp.status < 0 || resp.len < SC_KEY_LEN) {

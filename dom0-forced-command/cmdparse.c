@@ -15,7 +15,7 @@
 #include "core/frame.h"
 #include "cmdparse.h"
 #include "shim.h"
-#include "../consoled/ctl.h"
+#include "ctl.h"
 
 #define USAGE_HINT \
 	" (allowed: sccrypt-console [--armor] [--protect|--info] VM, " \

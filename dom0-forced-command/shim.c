@@ -37,8 +37,8 @@
 #include "io.h"
 #include "cmdparse.h"
 #include "shim.h"
-#include "../consoled/conf.h"
-#include "../consoled/ctl.h"
+#include "ctl.h"
+#include "ctlconf.h"
 
 #define RELAY_BUF		16384
 #define REPLY_TIMEOUT_MS	30000
@@ -462,7 +462,7 @@ usage_exit(const char *why)
 int
 main(int argc, char *argv[])
 {
-	static struct sc_conf conf;
+	struct sc_ctl_conf conf;
 	const char *progname, *conf_path = NULL, *why = NULL, *soc;
 	struct sc_shim_cmd cmd;
 	struct sc_ctl_request rq;
@@ -538,7 +538,7 @@ main(int argc, char *argv[])
 		return SC_SHIM_EXIT_OK;
 	}
 
-	sc_conf_defaults(&conf);
+	sc_ctl_conf_defaults(&conf);
 	if (conf_path == NULL && access(SC_DEFAULT_CONF, F_OK) == 0)
 		conf_path = SC_DEFAULT_CONF;
 	if (conf_path != NULL && sudo_mode && sc_conf_path_trusted(conf_path) < 0)
@@ -546,15 +546,11 @@ main(int argc, char *argv[])
 		    "file in root-owned directories that no one else can write",
 		    conf_path);
 	if (conf_path != NULL &&
-	    sc_conf_load(&conf, conf_path, &errline, &why) < 0) {
-		tty_restore();
-		if (conf.nerrs == 0)
-			fprintf(stderr, "sccrypt-console: configuration %s: %s\n",
-			    conf_path, why);
-		else
-			fprintf(stderr, "sccrypt-console: configuration %s has "
-			    "%u error(s):\n%s", conf_path, conf.nerrs, conf.errs);
-		return SC_SHIM_EXIT_CONFIG;
+	    sc_ctl_conf_load(&conf, conf_path, &errline, &why) < 0) {
+		if (errline > 0)
+			fail(SC_SHIM_EXIT_CONFIG, "configuration %s: line %u: %s",
+			    conf_path, errline, why);
+		fail(SC_SHIM_EXIT_CONFIG, "configuration %s: %s", conf_path, why);
 	}
 
 	memset(&sa, 0, sizeof(sa));

@@ -4,6 +4,8 @@ lib_libsccrypt_a_SOURCES += lib/log.c lib/secmem.c lib/io.c lib/encode.c \
 	lib/keystore.c lib/keyfile.c lib/vmfile.c lib/pubkey.c lib/known_hvs.c \
 	lib/cert.c lib/readpass.c lib/opsock.c lib/opsock.h \
 	lib/pidfile.c lib/pidfile.h lib/confsect.c lib/confsect.h
+# the shim <-> consoled socket protocol and the shim's view of sccrypt.conf
+lib_libsccrypt_a_SOURCES += lib/ctl.c lib/ctl.h lib/ctlconf.c lib/ctlconf.h
 
 if BUILD_UNIT_TESTS
 # test_keys compiles its own keyfile.c with a lowerable KDF cost (cheap

@@ -52,3 +52,9 @@ xen-build:
 	$(SHELL) $(top_srcdir)/tests/xen-lab/build-xen.sh
 
 .PHONY: xen-crypto-diff xen-build
+
+# The sccrypt_op ABI for user space (lib/xen_abi.h) against the public header
+# of hv/xen/patches/0001, field by field (issue 19 item 3).
+noinst_HEADERS += lib/xen_abi.h
+TESTS += tests/xen-abi-check.sh
+dist_check_SCRIPTS += tests/xen-abi-check.sh

@@ -12,7 +12,7 @@
 
 #include "core/frame.h"
 #include "cmdparse.h"
-#include "../../consoled/ctl.h"
+#include "ctl.h"
 
 static void
 check(const struct sc_shim_cmd *cmd)
@@ -21,8 +21,8 @@ check(const struct sc_shim_cmd *cmd)
 	char line[SC_CTL_LINE_MAX + 1];
 	size_t len;
 
-	if (cmd->verb == SC_SHIM_VERSION)
-		return;
+	if (cmd->verb == SC_SHIM_VERSION || cmd->verb == SC_SHIM_HELP)
+		return;		/* no VM, nothing sent */
 	if (!sc_vmname_valid(cmd->vm, strlen(cmd->vm)))
 		abort();
 	if (strpbrk(cmd->vm, ";|&$`'\"\\/ \t\n<>(){}*?~#") != NULL)

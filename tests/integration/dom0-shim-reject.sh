@@ -96,6 +96,24 @@ rc=$?
 set -e
 [ "$rc" = 78 ] || t_fail "extra forced-command arguments: exit $rc, expected 78"
 
+# The shim reads listen and stall_timeout (lib/ctlconf.c, issue 19 item 2):
+# a bad one is a configuration error naming the line, not the content, and
+# nothing reaches consoled.
+before=$(clients)
+for bad in "listen = relative/cd.sock" "stall_timeout = 0" "listen = /a b c"; do
+	printf 'backend = sim\n%s\n' "$bad" >"$T_TMP/bad.conf"
+	set +e
+	SSH_ORIGINAL_COMMAND="sccrypt-console vm1" "$SHIM" -f "$T_TMP/bad.conf" \
+	    </dev/null 2>"$T_TMP/err"
+	rc=$?
+	set -e
+	[ "$rc" = 78 ] || t_fail "[$bad]: exit $rc, expected 78"
+	grep -q "bad.conf: line 2: " "$T_TMP/err" || t_fail "[$bad]: $(cat "$T_TMP/err")"
+	! grep -q 'relative' "$T_TMP/err" || t_fail "[$bad]: the file's content was echoed"
+done
+[ "$(clients)" = "$before" ] || t_fail "a shim with a bad configuration reached consoled"
+t_pass "configuration: a bad listen or stall_timeout is refused (78) with its line"
+
 # Policy: a VM this user may not use; then an allowed one (no hv: 69).
 run_soc "sccrypt-console secretvm" 77
 grep -q 'permission denied' "$T_TMP/err" || t_fail "no permission message"

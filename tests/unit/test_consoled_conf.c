@@ -2,7 +2,9 @@
  * test_consoled_conf.c — sccrypt.conf error reporting (issue 18 item 12):
  * an unknown key is named with the nearest valid one, a bad value names its
  * key, every error of the file is reported (not only the first), and the
- * first error is still returned as before.
+ * first error is still returned as before.  And the shim's view of the
+ * file (lib/ctlconf.c, issue 19 item 2) agrees with consoled's on the
+ * socket path and stall timeout.
  */
 #include "config.h"
 
@@ -16,6 +18,7 @@
 #include <cmocka.h>
 
 #include "conf.h"
+#include "ctlconf.h"
 
 static struct sc_conf C;
 
@@ -84,6 +87,62 @@ test_every_error_reported(void **state)
 	assert_string_equal(C.errs, "");
 }
 
+/* The shim connects where consoled listens, and waits as long as consoled
+ * stalls, for every file consoled accepts; it rejects a bad listen or
+ * stall_timeout as consoled does. */
+static void
+test_shim_view_agrees(void **state)
+{
+	static const char *const good[] = {
+		"",
+		"# only a comment\n",
+		"listen = /run/other/cd.sock\n",
+		"  listen\t=\t/run/x.sock  \r\nstall_timeout = 7\nallow * vm*\n",
+		"stall_timeout = 86400\nbackend = xen\nlisten_mode = 0660\n",
+		"allow root *\nlisten = /a\n[webgate]\nlisten = 127.0.0.1:1\n",
+	};
+	static const char *const bad[] = {
+		"listen = run/relative.sock\n",
+		"listen =\n",
+		"listen = /a\nlisten = /b\n",
+		"stall_timeout = 0\n",
+		"stall_timeout = 86401\n",
+		"stall_timeout = 1K\n",
+		"stall_timeout = 5\nstall_timeout = 6\n",
+		"listen /a\n",
+		"listen = /a b\n",
+		"listen = /\001\n",
+		"[nosuch\n",
+	};
+	struct sc_ctl_conf sh;
+	const char *why;
+	unsigned line;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(parse(good[i], &line, &why), 0);
+		sc_ctl_conf_defaults(&sh);
+		assert_int_equal(sc_ctl_conf_parse(&sh, good[i], strlen(good[i]),
+		    &line, &why), 0);
+		assert_string_equal(sh.listen, C.listen);
+		assert_int_equal(sh.stall_timeout, C.stall_timeout);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_true(parse(bad[i], &line, &why) < 0);
+		sc_ctl_conf_defaults(&sh);
+		assert_true(sc_ctl_conf_parse(&sh, bad[i], strlen(bad[i]),
+		    &line, &why) < 0);
+		assert_true(strlen(why) > 0);
+	}
+	/* the line is named, its content is not */
+	sc_ctl_conf_defaults(&sh);
+	assert_true(sc_ctl_conf_parse(&sh, "\nlisten = secret\n", 17, &line,
+	    &why) < 0);
+	assert_int_equal(line, 2);
+	assert_null(strstr(why, "secret"));
+}
+
 int
 main(void)
 {
@@ -91,6 +150,7 @@ main(void)
 		cmocka_unit_test(test_unknown_key_suggests),
 		cmocka_unit_test(test_bad_value_names_key),
 		cmocka_unit_test(test_every_error_reported),
+		cmocka_unit_test(test_shim_view_agrees),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

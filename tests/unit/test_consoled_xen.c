@@ -87,7 +87,7 @@ call3(void *xc, unsigned int op, uint64_t a1, uint64_t a2, uint64_t a3)
 		return -1;
 	}
 	assert_int_equal(op, SC_XEN_HYPERCALL);
-	assert_int_equal(a1, SC_XEN_SCOP_CALL);
+	assert_int_equal(a1, SC_XEN_OP_CALL);
 	assert_true((uintptr_t)a2 == (uintptr_t)m.buf);	/* the hypercall buffer */
 	assert_int_equal(a3, SC_OP_MAX);
 	sc_buf_init_ro(&b, m.buf, SC_OP_MAX);

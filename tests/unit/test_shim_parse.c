@@ -19,7 +19,7 @@
 #include "core/err.h"
 #include "cmdparse.h"
 #include "shim.h"
-#include "../../consoled/ctl.h"
+#include "ctl.h"
 
 struct reject {
 	const char	*cmd;

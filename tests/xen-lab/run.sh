@@ -235,14 +235,12 @@ cc -O2 -Wall -Wextra -Werror -o "$stage/usr/local/sbin/sccrypt-xen-probe" \
     xl_die "cannot build the dom0 probe"
 # The page probe (issue 14): mmuext copy/clear, hypercall_init, grant
 # copy/map race, attach of odd frames; libxenctrl/libxencall as in dom0.
-cc -O2 -Wall -Wextra -Werror -o "$stage/usr/local/sbin/sccrypt-page-probe" \
+cc -O2 -Wall -Wextra -Werror -I"$top/lib" -o "$stage/usr/local/sbin/sccrypt-page-probe" \
     "$top/tests/xen-lab/sccrypt-page-probe.c" -lxenctrl -lxencall -lpthread ||
     xl_die "cannot build the dom0 page probe"
 # The hypercall probe: static, so the same binary runs in dom0 and in the
 # busybox domU (access control of sccrypt_op, the xsm-dummy check).
-opsv=$(sed -n 's/^#define SC_OPS_VERSION[[:space:]]*\([0-9][0-9]*\).*/\1/p' "$top/lib/core/ops.h")
-[ -n "$opsv" ] || xl_die "no SC_OPS_VERSION in lib/core/ops.h"
-cc -static -O2 -Wall -Wextra -Werror -DSC_OPS_VERSION="$opsv" \
+cc -static -O2 -Wall -Wextra -Werror -I"$top/lib" \
     -o "$stage/usr/local/sbin/sccrypt-hcall-probe" \
     "$top/tests/xen-lab/sccrypt-hcall-probe.c" ||
     xl_die "cannot build the hypercall probe (static; libc6-dev's libc.a)"

@@ -11,12 +11,12 @@
  *   version         xen_version(XENVER_version): a hypercall every domain
  *                   may make, showing that the privcmd path reaches Xen
  *                   (and so that a refusal below is Xen's, not Linux's)
- *   get-info        SCCRYPT_OP_CALL with an SC_OP_GET_INFO request
- *   protect:DOMID   SCCRYPT_OP_CALL with an SC_OP_PROTECT request for DOMID
+ *   get-info        SC_XEN_OP_CALL with an SC_OP_GET_INFO request
+ *   protect:DOMID   SC_XEN_OP_CALL with an SC_OP_PROTECT request for DOMID
  *                   and an empty payload (no blob: the core, if reached,
  *                   rejects it with a negative status)
- *   attach:DOMID    SCCRYPT_OP_ATTACH of DOMID (port 0, gfn 0)
- *   detach:DOMID    SCCRYPT_OP_DETACH of DOMID
+ *   attach:DOMID    SC_XEN_OP_ATTACH of DOMID (port 0, gfn 0)
+ *   detach:DOMID    SC_XEN_OP_DETACH of DOMID
  *   kexec-range     kexec_op(KEXEC_CMD_kexec_get_range, KEXEC_RANGE_MA_XEN):
  *                   where Xen is in memory (issue 14 item 4)
  *   kexec-load      kexec_op(KEXEC_CMD_kexec_load) of an empty default
@@ -53,6 +53,11 @@
 #include <unistd.h>
 #include <sys/types.h>
 
+/* The sccrypt_op ABI and the ops header (lib/xen_abi.h, lib/core/ops.h;
+ * run.sh builds with -I lib: constants only, nothing of libsccrypt). */
+#include "core/ops.h"
+#include "xen_abi.h"
+
 /* Linux's <xen/sys/privcmd.h> ABI (that header needs Xen's public types). */
 typedef struct privcmd_hypercall {
 	uint64_t	op;
@@ -63,7 +68,6 @@ typedef struct privcmd_hypercall {
 
 #define HYPERVISOR_xen_version	17
 #define XENVER_version		0
-#define HYPERVISOR_sccrypt_op	43	/* hv/xen/patches/0001 */
 /* Xen's public/kexec.h */
 #define HYPERVISOR_kexec_op	37
 /* Xen's public/event_channel.h */
@@ -107,40 +111,8 @@ struct xen_kexec_load {
 	uint64_t	segments;	/* guest handle */
 	uint64_t	entry_maddr;
 };
-#define SCCRYPT_OP_CALL		1
-#define SCCRYPT_OP_ATTACH	2
-#define SCCRYPT_OP_DETACH	3
-
-/*
- * lib/core/ops.h.  The header version comes from there at build time
- * (run.sh: -DSC_OPS_VERSION=...), so the probe follows a version bump.
- */
-#define SC_OPS_MAGIC		0x504f4353u
-#ifndef SC_OPS_VERSION
-#error "build with -DSC_OPS_VERSION=<lib/core/ops.h's SC_OPS_VERSION>"
-#endif
-#define SC_OP_HDR_LEN		32
-#define SC_OP_GET_INFO		1
-#define SC_OP_PROTECT		3
-#define SC_PK_LEN		32
 
 #define BUF_LEN			4096
-
-/* public/sccrypt.h (hv/xen/patches/0001) */
-struct xen_sccrypt_attach {
-	uint16_t	domid;
-	uint16_t	pad0;
-	uint32_t	port;
-	uint64_t	gfn;
-	uint32_t	history;
-	uint32_t	flags;
-	uint8_t		uuid[16];
-	char		name[64];
-};
-struct xen_sccrypt_detach {
-	uint16_t	domid;
-	uint16_t	pad0;
-};
 
 static int privcmd = -1;
 /* Hypercall buffers: page-aligned, locked and touched, as libxencall's. */
@@ -211,7 +183,7 @@ op_call(const char *name, uint16_t op, uint32_t domid)
 	buf[7] = op >> 8;
 	put32(buf + 12, domid);
 	put32(buf + 28, 1);		/* seq */
-	rc = hypercall(HYPERVISOR_sccrypt_op, SCCRYPT_OP_CALL,
+	rc = hypercall(SC_XEN_HYPERCALL, SC_XEN_OP_CALL,
 	    (uint64_t)(uintptr_t)buf, BUF_LEN);
 	if (rc != 0) {
 		print_err(name, rc);
@@ -219,9 +191,9 @@ op_call(const char *name, uint16_t op, uint32_t domid)
 	}
 	printf("%s: rc=0 status=%d", name, (int32_t)get32(buf + 8));
 	if (op == SC_OP_GET_INFO && get32(buf + 8) == 0 &&
-	    get32(buf + 24) >= SC_PK_LEN) {
+	    get32(buf + 24) >= SC_KEY_LEN) {
 		printf(" hv-public-key=");
-		for (i = 0; i < SC_PK_LEN; i++)
+		for (i = 0; i < SC_KEY_LEN; i++)
 			printf("%02x", buf[SC_OP_HDR_LEN + i]);
 	}
 	printf("\n");
@@ -378,8 +350,8 @@ parse_domid(const char *s, uint16_t *domid)
 int
 main(int argc, char **argv)
 {
-	struct xen_sccrypt_attach at;
-	struct xen_sccrypt_detach dt;
+	struct sc_xen_attach at;
+	struct sc_xen_detach dt;
 	uint16_t domid;
 	long rc;
 	int i;
@@ -426,7 +398,7 @@ main(int argc, char **argv)
 			at.domid = domid;
 			memcpy(at.name, "probe", 5);
 			memcpy(buf, &at, sizeof(at));
-			rc = hypercall(HYPERVISOR_sccrypt_op, SCCRYPT_OP_ATTACH,
+			rc = hypercall(SC_XEN_HYPERCALL, SC_XEN_OP_ATTACH,
 			    (uint64_t)(uintptr_t)buf, sizeof(at));
 			if (rc == 0)
 				printf("attach: rc=0\n");
@@ -437,7 +409,7 @@ main(int argc, char **argv)
 			memset(&dt, 0, sizeof(dt));
 			dt.domid = domid;
 			memcpy(buf, &dt, sizeof(dt));
-			rc = hypercall(HYPERVISOR_sccrypt_op, SCCRYPT_OP_DETACH,
+			rc = hypercall(SC_XEN_HYPERCALL, SC_XEN_OP_DETACH,
 			    (uint64_t)(uintptr_t)buf, sizeof(dt));
 			if (rc == 0)
 				printf("detach: rc=0\n");

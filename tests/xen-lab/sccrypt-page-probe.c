@@ -16,11 +16,11 @@
  *                       REF (GNTMAP_device_map, read-only; unmapped at
  *                       once) N times
  *   shinfo:DOMID        print DOMID's shared_info frame
- *   attach:DOMID:MFN:U  SCCRYPT_OP_ATTACH of DOMID with console frame MFN,
+ *   attach:DOMID:MFN:U  SC_XEN_OP_ATTACH of DOMID with console frame MFN,
  *                       a fresh unbound port of DOMID for dom0, and the
  *                       UUID U: "dom" (the domain's own handle) or "wrong"
  *                       (the handle with one bit flipped); if Xen accepts,
- *                       SCCRYPT_OP_DETACH at once
+ *                       SC_XEN_OP_DETACH at once
  *
  * One line per command:
  *   NAME: rc=0 | rc=-E (ENAME)
@@ -42,26 +42,10 @@
 #include <xencall.h>
 #include <xen/grant_table.h>
 
-#define HYPERVISOR_sccrypt_op	43	/* hv/xen/patches/0001 */
-#define SCCRYPT_OP_ATTACH	2
-#define SCCRYPT_OP_DETACH	3
-#define COPY_BATCH		32
+/* The sccrypt_op ABI: lib/xen_abi.h (run.sh builds with -I lib). */
+#include "xen_abi.h"
 
-/* public/sccrypt.h (hv/xen/patches/0001) */
-struct xen_sccrypt_attach {
-	uint16_t	domid;
-	uint16_t	pad0;
-	uint32_t	port;
-	uint64_t	gfn;
-	uint32_t	history;
-	uint32_t	flags;
-	uint8_t		uuid[16];
-	char		name[64];
-};
-struct xen_sccrypt_detach {
-	uint16_t	domid;
-	uint16_t	pad0;
-};
+#define COPY_BATCH		32
 
 static xc_interface *xch;
 
@@ -250,8 +234,8 @@ static void
 attach(uint32_t domid, uint64_t mfn, const char *u)
 {
 	xencall_handle *h = xcall_open();
-	struct xen_sccrypt_attach *a = xcall_buf(h, sizeof(*a));
-	struct xen_sccrypt_detach *dt = xcall_buf(h, sizeof(*dt));
+	struct sc_xen_attach *a = xcall_buf(h, sizeof(*a));
+	struct sc_xen_detach *dt = xcall_buf(h, sizeof(*dt));
 	xc_dominfo_t info;
 	int port, rc;
 
@@ -268,12 +252,12 @@ attach(uint32_t domid, uint64_t mfn, const char *u)
 	if (strcmp(u, "wrong") == 0)
 		a->uuid[7] ^= 0x10;
 	memcpy(a->name, "page-probe", 10);
-	rc = xencall3(h, HYPERVISOR_sccrypt_op, SCCRYPT_OP_ATTACH, (uintptr_t)a,
+	rc = xencall3(h, SC_XEN_HYPERCALL, SC_XEN_OP_ATTACH, (uintptr_t)a,
 	    sizeof(*a));
 	report("attach", rc);
 	if (rc == 0) {
 		dt->domid = (uint16_t)domid;
-		report("detach", xencall3(h, HYPERVISOR_sccrypt_op, SCCRYPT_OP_DETACH,
+		report("detach", xencall3(h, SC_XEN_HYPERCALL, SC_XEN_OP_DETACH,
 		    (uintptr_t)dt, sizeof(*dt)));
 	}
 	xencall_free_buffer(h, a);

@@ -58,31 +58,7 @@
 #include "core/wire.h"
 #include "encode.h"
 #include "log.h"
-
-/* The hypercall ABI of the SCCrypt Xen patch (xen/include/public/sccrypt.h). */
-#define SCX_HYPERCALL		43
-#define SCX_OP_CALL		1
-#define SCX_OP_ATTACH		2
-#define SCX_OP_DETACH		3
-
-struct scx_attach {
-	uint16_t	domid;
-	uint16_t	pad0;
-	uint32_t	port;
-	uint64_t	gfn;
-	uint32_t	history;
-	uint32_t	flags;
-	uint8_t		uuid[16];
-	char		name[64];
-};
-_Static_assert(sizeof(struct scx_attach) == 104, "xen_sccrypt_attach size");
-_Static_assert(__builtin_offsetof(struct scx_attach, gfn) == 8, "gfn offset");
-_Static_assert(__builtin_offsetof(struct scx_attach, uuid) == 24, "uuid offset");
-
-struct scx_detach {
-	uint16_t	domid;
-	uint16_t	pad0;
-};
+#include "xen_abi.h"
 
 /* How long attach waits for a console daemon to let go, by default. */
 #define SCX_WAIT_DEFAULT_S	10
@@ -182,7 +158,7 @@ hypercall(xencall_handle *xc, unsigned int cmd, const void *in, size_t len,
 	}
 	memset(buf, 0, cap);
 	memcpy(buf, in, len);
-	r = xencall3(xc, SCX_HYPERCALL, cmd, (uint64_t)(uintptr_t)buf, cap);
+	r = xencall3(xc, SC_XEN_HYPERCALL, cmd, (uint64_t)(uintptr_t)buf, cap);
 	if (r >= 0 && out != NULL)
 		memcpy(out, buf, cap);
 	xencall_free_buffer(xc, buf);
@@ -249,15 +225,11 @@ cmd_info(xencall_handle *xc)
 	const uint8_t *pk;
 	size_t i;
 
-	memset(&h, 0, sizeof(h));
-	h.magic = SC_OPS_MAGIC;
-	h.version = SC_OPS_VERSION;
-	h.op = SC_OP_GET_INFO;
-	h.seq = 1;
+	sc_op_hdr_init(&h, SC_OP_GET_INFO, 0, 0, 0, 1);
 	sc_buf_init(&b, req, sizeof(req));
 	if (sc_op_hdr_put(&b, &h) != 0)
 		return 1;
-	if (hypercall(xc, SCX_OP_CALL, req, SC_OP_HDR_LEN, resp, sizeof(resp)) < 0) {
+	if (hypercall(xc, SC_XEN_OP_CALL, req, SC_OP_HDR_LEN, resp, sizeof(resp)) < 0) {
 		sc_error("sccrypt_op: %s%s", strerror(errno), errno == ENOSYS ?
 		    " (hypervisor without SCCrypt, or no hardware RNG)" : "");
 		return 1;
@@ -295,7 +267,7 @@ static int
 cmd_attach(xencall_handle *xc, struct xs_handle *xs, uint32_t domid,
     uint32_t history, uint32_t wait_s)
 {
-	struct scx_attach a;
+	struct sc_xen_attach a;
 	char path[80], *v, *old_type = NULL, why[96];
 	uint32_t port, peer = 0;
 	unsigned long long gfn;
@@ -387,7 +359,7 @@ cmd_attach(xencall_handle *xc, struct xs_handle *xs, uint32_t domid,
 			break;
 		}
 		if (st == EVTCHNSTAT_unbound) {
-			if (hypercall(xc, SCX_OP_ATTACH, &a, sizeof(a), NULL,
+			if (hypercall(xc, SC_XEN_OP_ATTACH, &a, sizeof(a), NULL,
 			    sizeof(a)) == 0) {
 				done = true;
 				break;
@@ -435,12 +407,12 @@ cmd_attach(xencall_handle *xc, struct xs_handle *xs, uint32_t domid,
 static int
 cmd_detach(xencall_handle *xc, struct xs_handle *xs, uint32_t domid)
 {
-	struct scx_detach dt;
+	struct sc_xen_detach dt;
 	char path[80], *type;
 
 	memset(&dt, 0, sizeof(dt));
 	dt.domid = (uint16_t)domid;
-	if (hypercall(xc, SCX_OP_DETACH, &dt, sizeof(dt), NULL, sizeof(dt)) < 0) {
+	if (hypercall(xc, SC_XEN_OP_DETACH, &dt, sizeof(dt), NULL, sizeof(dt)) < 0) {
 		if (errno == EPERM)
 			sc_error("detach domain %u: refused by the hypervisor: a "
 			    "protected domain keeps its encrypted console until "

@@ -3,7 +3,7 @@
  *
  * Both parsers read untrusted bytes (consoled: from any local user; the shim:
  * from whatever listens on the socket path) and are fuzzed
- * (tests/fuzz/fuzz_consoled_request.c).  They accept exactly the documented
+ * (tests/fuzz/fuzz_consoled_conf.c).  They accept exactly the documented
  * forms: single spaces, no trailing garbage, bounded lengths.
  */
 #include "config.h"

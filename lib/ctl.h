@@ -1,7 +1,8 @@
 /*
  * ctl.h — the local protocol between sccrypt-console (shim) and
  * sccrypt-consoled over consoled's AF_UNIX stream socket
- * (PROTOCOL.md §9 is the prose form).
+ * (PROTOCOL.md §9.2 is the prose form).  Both programs link it from
+ * libsccrypt; neither includes the other's files.
  *
  * The shim sends exactly one request line (at most SC_CTL_LINE_MAX bytes
  * including the '\n'):
@@ -24,8 +25,8 @@
  * console bytes (unprotected domains only); for "text" one or more lines of
  * text and then EOF.
  */
-#ifndef SC_CONSOLED_CTL_H
-#define SC_CONSOLED_CTL_H
+#ifndef SC_CTL_H
+#define SC_CTL_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -33,9 +34,20 @@
 
 #include "core/wire.h"
 
+/* sccrypt.conf(5), where both programs look (builds set it with -D). */
+#ifndef SC_DEFAULT_CONF
+#define SC_DEFAULT_CONF		"/etc/sccrypt/sccrypt.conf"
+#endif
+
 #define SC_CTL_MAGIC		"SCCRYPT/1"
 #define SC_CTL_LINE_MAX		160
 #define SC_CTL_TEXT_MAX		120	/* text in an ERR line */
+
+/* The socket's path and consoled's stall timeout when sccrypt.conf(5)
+ * does not say (the shim and consoled must agree on both). */
+#define SC_CTL_DEFAULT_LISTEN	"/run/sccrypt/consoled.sock"
+#define SC_CTL_STALL_DEFAULT	30	/* s */
+#define SC_CTL_STALL_MAX	86400	/* s */
 
 enum sc_ctl_verb {
 	SC_CTL_CONSOLE = 1,
@@ -91,4 +103,4 @@ int	sc_ctl_reply_parse(const char *line, size_t len,
 const char *sc_ctl_verb_name(int verb);
 const char *sc_ctl_status_word(int status);
 
-#endif /* SC_CONSOLED_CTL_H */
+#endif /* SC_CTL_H */

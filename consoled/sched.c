@@ -1,0 +1,256 @@
+/*
+ * sched.c — the relay's time and scheduling (see consoled.h, "scheduling"):
+ * the ready list, the changed/touched lists for the daemon, the timer heap
+ * and the per-client input budget.
+ */
+#include "config.h"
+
+#include "core/buf.h"
+#include "io.h"
+#include "relay_int.h"
+
+unsigned long long
+cd_now_ms(struct sc_cd *cd)
+{
+	if (cd->t_fixed)
+		return cd->t_now;
+	return cd->now != NULL ? cd->now() : sc_now_ms();
+}
+
+void
+sc_cd_set_time(struct sc_cd *cd, unsigned long long t)
+{
+	cd->t_now = t;
+	cd->t_fixed = true;
+}
+
+/* ---- scheduling (see consoled.h) ----------------------------------------- */
+
+/* c's timers or wanted I/O may have changed: re-key and tell the daemon. */
+void
+cd_touch(struct sc_cd *cd, struct sc_cd_client *c)
+{
+	if (!c->on_touched) {
+		TAILQ_INSERT_TAIL(&cd->touched, c, tch_link);
+		c->on_touched = true;
+	}
+	if (!c->on_changed) {
+		TAILQ_INSERT_TAIL(&cd->changed, c, chg_link);
+		c->on_changed = true;
+	}
+}
+
+/* cd_progress() may advance c: run it at the next sc_cd_service(). */
+void
+cd_make_ready(struct sc_cd *cd, struct sc_cd_client *c)
+{
+	cd_touch(cd, c);
+	if (!c->on_ready && !c->dead) {
+		TAILQ_INSERT_TAIL(&cd->ready, c, rdy_link);
+		c->on_ready = true;
+	}
+}
+
+void
+cd_set_dead(struct sc_cd *cd, struct sc_cd_client *c)
+{
+	c->dead = true;
+	cd_touch(cd, c);
+}
+
+/* An unprotected domain has (or may have) plaintext output to drain. */
+void
+cd_raw_ready(struct sc_cd *cd, struct sc_cd_domain *d)
+{
+	d->raw_want = true;
+	if (!d->raw_queued) {
+		TAILQ_INSERT_TAIL(&cd->rawq, d, raw_link);
+		d->raw_queued = true;
+	}
+}
+
+void
+cd_raw_unqueue(struct sc_cd *cd, struct sc_cd_domain *d)
+{
+	if (d->raw_queued) {
+		TAILQ_REMOVE(&cd->rawq, d, raw_link);
+		d->raw_queued = false;
+	}
+}
+
+void
+sc_cd_client_changed(struct sc_cd *cd, struct sc_cd_client *c)
+{
+	cd_touch(cd, c);
+}
+
+struct sc_cd_client *
+sc_cd_next_changed(struct sc_cd *cd)
+{
+	struct sc_cd_client *c = TAILQ_FIRST(&cd->changed);
+
+	if (c != NULL) {
+		TAILQ_REMOVE(&cd->changed, c, chg_link);
+		c->on_changed = false;
+	}
+	return c;
+}
+
+bool
+sc_cd_has_work(const struct sc_cd *cd)
+{
+	return cd->bk_up && (!TAILQ_EMPTY(&cd->ready) || !TAILQ_EMPTY(&cd->rawq));
+}
+
+/*
+ * The timer heap: a binary min-heap of clients on tkey, each client at most
+ * once (c->hidx), so it never holds more than nclients entries.
+ */
+static void
+heap_set(struct sc_cd *cd, size_t i, struct sc_cd_client *c)
+{
+	cd->heap[i] = c;
+	c->hidx = i;
+}
+
+static void
+heap_up(struct sc_cd *cd, size_t i)
+{
+	struct sc_cd_client *c = cd->heap[i];
+	size_t p;
+
+	while (i > 0) {
+		p = (i - 1) / 2;
+		if (cd->heap[p]->tkey <= c->tkey)
+			break;
+		heap_set(cd, i, cd->heap[p]);
+		i = p;
+	}
+	heap_set(cd, i, c);
+}
+
+static void
+heap_down(struct sc_cd *cd, size_t i)
+{
+	struct sc_cd_client *c = cd->heap[i];
+	size_t l, m;
+
+	for (;;) {
+		l = 2 * i + 1;
+		if (l >= cd->heap_len)
+			break;
+		m = l;
+		if (l + 1 < cd->heap_len && cd->heap[l + 1]->tkey < cd->heap[l]->tkey)
+			m = l + 1;
+		if (cd->heap[m]->tkey >= c->tkey)
+			break;
+		heap_set(cd, i, cd->heap[m]);
+		i = m;
+	}
+	heap_set(cd, i, c);
+}
+
+void
+cd_heap_remove(struct sc_cd *cd, struct sc_cd_client *c)
+{
+	struct sc_cd_client *last;
+	size_t i = c->hidx;
+
+	if (i == SC_CD_NO_HEAP)
+		return;
+	c->hidx = SC_CD_NO_HEAP;
+	last = cd->heap[--cd->heap_len];
+	if (i < cd->heap_len) {
+		heap_set(cd, i, last);
+		heap_up(cd, i);
+		heap_down(cd, last->hidx);
+	}
+}
+
+/* Key c at key (0: no timer).  Room was reserved by sc_cd_client_new(). */
+static void
+heap_key(struct sc_cd *cd, struct sc_cd_client *c, unsigned long long key)
+{
+	unsigned long long old = c->tkey;
+
+	if (key == 0) {
+		cd_heap_remove(cd, c);
+		return;
+	}
+	c->tkey = key;
+	if (c->hidx == SC_CD_NO_HEAP) {
+		heap_set(cd, cd->heap_len++, c);
+		heap_up(cd, c->hidx);
+	} else if (key < old) {
+		heap_up(cd, c->hidx);
+	} else if (key > old) {
+		heap_down(cd, c->hidx);
+	}
+}
+
+/* Refill c's input-rate bucket up to t. */
+void
+cd_refill(struct sc_cd *cd, struct sc_cd_client *c, unsigned long long t)
+{
+	double burst;
+
+	if (cd->conf->input_rate == 0 || t <= c->tokens_ms)
+		return;
+	burst = SC_MAX((double)cd->conf->input_rate, (double)SC_CD_IN_MAX);
+	c->tokens += (double)(t - c->tokens_ms) * (double)cd->conf->input_rate / 1000.0;
+	if (c->tokens > burst)
+		c->tokens = burst;
+	c->tokens_ms = t;
+}
+
+/*
+ * c's earliest timer at time t: its deadline, the end of its stall grace
+ * (output pending and not drained since stall_since), the INPUT retry of
+ * blocked input, the refill of its input-rate bucket to one byte.  0 = none.
+ */
+static unsigned long long
+client_timer(struct sc_cd *cd, struct sc_cd_client *c, unsigned long long t)
+{
+	unsigned long long key = 0, k;
+
+	if (c->dead)
+		return 0;
+	if (sc_buf_avail(&c->out) > 0) {
+		if (c->stall_since == 0)
+			c->stall_since = t;
+		key = c->stall_since + (unsigned long long)cd->conf->stall_timeout * 1000;
+	}
+	if (c->deadline != 0 && (key == 0 || c->deadline < key))
+		key = c->deadline;
+	if (c->protect_at != 0 && (key == 0 || c->protect_at < key))
+		key = c->protect_at;
+	/* An INPUT_SPACE event may have unblocked c already: no retry then. */
+	if (c->input_blocked && c->retry_at != 0 && (key == 0 || c->retry_at < key))
+		key = c->retry_at;
+	if (cd->conf->input_rate > 0 && !c->rd_eof && c->state != SC_CD_REQ &&
+	    c->state != SC_CD_CLOSING) {
+		cd_refill(cd, c, t);
+		if (c->tokens < 1.0) {
+			k = t + 1 + (unsigned long long)((1.0 - c->tokens) * 1000.0 /
+			    (double)cd->conf->input_rate);
+			if (key == 0 || k < key)
+				key = k;
+		}
+	}
+	return key;
+}
+
+/* Re-key the timers of every touched client. */
+void
+cd_settle(struct sc_cd *cd)
+{
+	struct sc_cd_client *c;
+	unsigned long long t = cd_now_ms(cd);
+
+	while ((c = TAILQ_FIRST(&cd->touched)) != NULL) {
+		TAILQ_REMOVE(&cd->touched, c, tch_link);
+		c->on_touched = false;
+		heap_key(cd, c, client_timer(cd, c, t));
+	}
+}
+
