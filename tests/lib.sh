@@ -8,11 +8,23 @@ set -eu
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sccrypt-test.XXXXXX")
 T_PIDS=""
 TPMPORT=""
+# At exit: SIGTERM to what the test started, up to 3 s for it to go, then
+# SIGKILL; the scratch directory is removed once nothing writes into it any
+# more (a process that was still exiting, e.g. an sshd session child, can
+# create a file between rm's scan and its rmdir: "Directory not empty").
+t_gone() {	# none of $T_PIDS is left (a zombie, not yet reaped, is gone)
+	for p in $T_PIDS; do
+		st=$(sed -n 's/^[0-9]* (.*) \([A-Z]\).*/\1/p' "/proc/$p/stat" 2>/dev/null) || continue
+		[ -z "$st" ] || [ "$st" = Z ] || return 1
+	done
+	return 0
+}
 t_cleanup() {
 	for p in $T_PIDS; do kill "$p" 2>/dev/null || true; done
-	sleep 0.1
+	t_wait 30 t_gone || true
 	for p in $T_PIDS; do kill -9 "$p" 2>/dev/null || true; done
-	if [ "${T_KEEP:-0}" = 1 ]; then echo "kept $T_TMP" >&2; else rm -rf "$T_TMP"; fi
+	if [ "${T_KEEP:-0}" = 1 ]; then echo "kept $T_TMP" >&2; return 0; fi
+	t_wait 50 rm -rf "$T_TMP" || rm -rf "$T_TMP"
 }
 trap t_cleanup EXIT INT TERM
 
