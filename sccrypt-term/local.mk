@@ -9,6 +9,8 @@ TERM_CORE_SRCS = sccrypt-term/escape.c sccrypt-term/escape.h \
 	sccrypt-term/screen.c sccrypt-term/screen.h \
 	sccrypt-term/cleartext.c sccrypt-term/cleartext.h
 TERM_PROTO_SRCS = sccrypt-term/session.c sccrypt-term/session.h \
+	sccrypt-term/session_hs.c sccrypt-term/session_rec.c \
+	sccrypt-term/session_ctl.c sccrypt-term/session_int.h \
 	sccrypt-term/replay.c sccrypt-term/replay.h \
 	sccrypt-term/policy.c sccrypt-term/policy.h
 
