@@ -1,9 +1,11 @@
 # sccrypt-term build rules (included from the top Makefile.am).
 #
 # The program is split like tmux/mosh: escape.c (pure escape state machine),
-# session.c (protocol session, no I/O), policy.c (hv key trust), term.c
+# session*.c (protocol session, no I/O), policy.c (hv key trust), term.c
 # (local terminal), transport*.c (pipe / pty / libssh), loop.c (the poll
-# loop joining them), cmdline.c (~C), verbs*.c (subcommands), main.c.
+# loop joining them), sinks.c (its callbacks), outq.c (the transport's
+# output queue), info.c (~I), cmdline.c (~C), verbs*.c (subcommands),
+# main.c.
 
 TERM_CORE_SRCS = sccrypt-term/escape.c sccrypt-term/escape.h \
 	sccrypt-term/screen.c sccrypt-term/screen.h \
@@ -21,7 +23,9 @@ bin_PROGRAMS += sccrypt-term/sccrypt-term
 sccrypt_term_sccrypt_term_SOURCES = sccrypt-term/main.c sccrypt-term/app.h \
 	sccrypt-term/verbs.c sccrypt-term/verbs.h sccrypt-term/verbs_int.h \
 	sccrypt-term/verbs_vm.c sccrypt-term/verbs_cert.c sccrypt-term/web.c sccrypt-term/web.h \
-	sccrypt-term/loop.c sccrypt-term/cmdline.c sccrypt-term/hints.c \
+	sccrypt-term/loop.c sccrypt-term/sinks.c sccrypt-term/info.c \
+	sccrypt-term/outq.c sccrypt-term/outq.h \
+	sccrypt-term/cmdline.c sccrypt-term/hints.c \
 	sccrypt-term/term.c sccrypt-term/term.h \
 	sccrypt-term/prompt.c sccrypt-term/prompt.h \
 	sccrypt-term/transport.c sccrypt-term/transport_ssh.c sccrypt-term/transport.h \
@@ -59,6 +63,15 @@ tests_unit_test_term_screen_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_term_screen_LDADD = $(TEST_LIBS)
 UNIT_TESTS += tests/unit/test_term_screen
 TESTS += tests/unit/test_term_screen
+
+check_PROGRAMS += tests/unit/test_term_outq
+tests_unit_test_term_outq_SOURCES = tests/unit/test_term_outq.c \
+	sccrypt-term/outq.c sccrypt-term/outq.h
+tests_unit_test_term_outq_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_term_outq_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=free
+tests_unit_test_term_outq_LDADD = $(TEST_LIBS)
+UNIT_TESTS += tests/unit/test_term_outq
+TESTS += tests/unit/test_term_outq
 
 check_PROGRAMS += tests/unit/test_term_session
 tests_unit_test_term_session_SOURCES = tests/unit/test_term_session.c $(TERM_PROTO_SRCS)
