@@ -35,17 +35,18 @@ sccrypt_term_sccrypt_term_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(LIBSSH_CFLAGS
 sccrypt_term_sccrypt_term_LDADD = $(SC_LIBS) $(LIBSSH_LIBS) $(NCURSES_LIBS) \
 	$(READLINE_LIBS) $(LIBS)
 
-# Test scaffolding: dom0 + hv for one session on stdin/stdout (never installed).
-check_PROGRAMS += sccrypt-term/term-testpeer
-sccrypt_term_term_testpeer_SOURCES = sccrypt-term/testpeer.c
-sccrypt_term_term_testpeer_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
-sccrypt_term_term_testpeer_LDADD = $(SC_LIBS) $(LIBS)
+# Test scaffolding (tests/helpers/, never installed): dom0 + hv for one
+# session on stdin/stdout, and a tool that re-signs a real VMM certificate
+# with changed fields.
+check_PROGRAMS += tests/helpers/term-testpeer
+tests_helpers_term_testpeer_SOURCES = tests/helpers/term-testpeer.c
+tests_helpers_term_testpeer_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_helpers_term_testpeer_LDADD = $(SC_LIBS) $(LIBS)
 
-# Test scaffolding: re-sign a real VMM certificate with changed fields.
-check_PROGRAMS += sccrypt-term/term-certtool
-sccrypt_term_term_certtool_SOURCES = sccrypt-term/certtool.c
-sccrypt_term_term_certtool_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
-sccrypt_term_term_certtool_LDADD = $(SC_LIBS) $(LIBS)
+check_PROGRAMS += tests/helpers/term-certtool
+tests_helpers_term_certtool_SOURCES = tests/helpers/term-certtool.c
+tests_helpers_term_certtool_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_helpers_term_certtool_LDADD = $(SC_LIBS) $(LIBS)
 endif
 
 if BUILD_UNIT_TESTS
@@ -108,7 +109,7 @@ TESTS += tests/integration/term-tmux.sh tests/integration/term-ssh.sh \
 	tests/integration/term-acl.sh tests/integration/term-sshauth.sh \
 	tests/integration/term-script.sh tests/integration/term-spoof.sh \
 	tests/integration/term-interrupt.sh tests/integration/term-refusals.sh \
-	tests/integration/term-messages.sh
+	tests/integration/term-messages.sh tests/integration/term-wipe.sh
 dist_check_SCRIPTS += tests/integration/term-tmux.sh tests/integration/term-ssh.sh \
 	tests/integration/term-stack.sh tests/integration/term-cert.sh \
 	tests/integration/term-session.sh tests/integration/term-status.sh \
@@ -116,7 +117,7 @@ dist_check_SCRIPTS += tests/integration/term-tmux.sh tests/integration/term-ssh.
 	tests/integration/term-lib.sh tests/integration/term-real-lib.sh \
 	tests/integration/term-script.sh tests/integration/term-spoof.sh \
 	tests/integration/term-interrupt.sh tests/integration/term-refusals.sh \
-	tests/integration/term-messages.sh
+	tests/integration/term-messages.sh tests/integration/term-wipe.sh
 
 # Man page
 dist_man_MANS += man/sccrypt-term.1

@@ -396,6 +396,65 @@ sess_clear_settled(struct sess *s)
 	s->clear_in_flight = false;
 }
 
+/*
+ * The clear phase: scan up to CLEAR_CHUNK bytes for the HELLO magic,
+ * showing the clear text before it; at the magic, frames start.  Returns 0
+ * or the failure; *consumed says how much of in was used.
+ */
+static int
+from_wire_clear(struct sess *s, const uint8_t *in, size_t len,
+    size_t *consumed)
+{
+	size_t chunk = SC_MIN(len, (size_t)CLEAR_CHUNK), clear_len = 0;
+	int r;
+
+	r = sc_hello_scan(&s->scan, in, chunk, s->clearbuf, &clear_len,
+	    consumed);
+	show_clear(s, s->clearbuf, clear_len);
+	if (r == 0)
+		clear_seen(s, s->clearbuf, clear_len,
+		    s->scan.matched > 0 || s->pre_pos > 0);
+	if (r < 0)
+		return sess_fail(s, SESS_X_PROTOCOL, r,
+		    "bad HELLO announcement: %s", sc_err(r));
+	if (*consumed > chunk)
+		return sess_fail(s, SESS_X_LOCAL, SC_ERR_INTERNAL,
+		    "scanner overrun");
+	if (r == 0)
+		return 0;
+	show_clear_flush(s);
+	s->encoding = s->scan.encoding;
+	if ((r = sc_frame_decoder_init(&s->dec, s->encoding)) < 0)
+		return sess_fail(s, SESS_X_PROTOCOL, r, "unsupported encoding");
+	s->state = SESS_WAIT_HELLO;
+	if (s->sink.event != NULL)
+		s->sink.event(s->sink.ctx, SESS_EV_HELLO);
+	return 0;
+}
+
+#define FROM_WIRE_MORE	1	/* from_wire_frame: a partial frame, kept */
+
+/* At most one frame, handled.  0, FROM_WIRE_MORE, or the failure. */
+static int
+from_wire_frame(struct sess *s, const uint8_t *in, size_t len,
+    size_t *consumed)
+{
+	struct sc_frame f;
+	int r;
+
+	r = sc_frame_decode(&s->dec, in, len, consumed, &f);
+	if (r < 0)
+		return sess_fail(s, SESS_X_PROTOCOL, r, "malformed frame from "
+		    "dom0 (%s): session closed, nothing was sent to the VM",
+		    sc_err(r));
+	if (*consumed > len)
+		return sess_fail(s, SESS_X_LOCAL, SC_ERR_INTERNAL,
+		    "decoder overrun");
+	if (r == 1)
+		return on_frame(s, &f);
+	return *consumed == 0 ? FROM_WIRE_MORE : 0;
+}
+
 int
 sess_from_wire(struct sess *s, const uint8_t *in, size_t len)
 {
@@ -408,49 +467,14 @@ sess_from_wire(struct sess *s, const uint8_t *in, size_t len)
 			return s->err;
 		if (s->state == SESS_DONE)
 			return 0;	/* trailing bytes after the end are ignored */
-		if (s->state == SESS_CLEAR) {
-			size_t chunk = SC_MIN(len, (size_t)CLEAR_CHUNK);
-			size_t clear_len = 0;
-
-			r = sc_hello_scan(&s->scan, in, chunk, s->clearbuf,
-			    &clear_len, &consumed);
-			show_clear(s, s->clearbuf, clear_len);
-			if (r == 0)
-				clear_seen(s, s->clearbuf, clear_len,
-				    s->scan.matched > 0 || s->pre_pos > 0);
-			if (r < 0)
-				return sess_fail(s, SESS_X_PROTOCOL, r,
-				    "bad HELLO announcement: %s", sc_err(r));
-			if (consumed > chunk)
-				return sess_fail(s, SESS_X_LOCAL, SC_ERR_INTERNAL,
-				    "scanner overrun");
-			if (r == 1) {
-				show_clear_flush(s);
-				s->encoding = s->scan.encoding;
-				if ((r = sc_frame_decoder_init(&s->dec,
-				    s->encoding)) < 0)
-					return sess_fail(s, SESS_X_PROTOCOL, r,
-					    "unsupported encoding");
-				s->state = SESS_WAIT_HELLO;
-				if (s->sink.event != NULL)
-					s->sink.event(s->sink.ctx, SESS_EV_HELLO);
-			}
-		} else {
-			struct sc_frame f;
-
-			r = sc_frame_decode(&s->dec, in, len, &consumed, &f);
-			if (r < 0)
-				return sess_fail(s, SESS_X_PROTOCOL, r,
-				    "malformed frame from dom0 (%s): session "
-				    "closed, nothing was sent to the VM", sc_err(r));
-			if (consumed > len)
-				return sess_fail(s, SESS_X_LOCAL, SC_ERR_INTERNAL,
-				    "decoder overrun");
-			if (r == 1 && (r = on_frame(s, &f)) < 0)
-				return r;
-			if (r == 0 && consumed == 0)
-				break;
-		}
+		if (s->state == SESS_CLEAR)
+			r = from_wire_clear(s, in, len, &consumed);
+		else
+			r = from_wire_frame(s, in, len, &consumed);
+		if (r < 0)
+			return r;
+		if (r == FROM_WIRE_MORE)
+			break;
 		in += consumed;
 		len -= consumed;
 	}

@@ -156,34 +156,16 @@ sess_show_lost(struct sess *s)
 	    "");
 }
 
-int
-sess_on_hs_resp(struct sess *s, const uint8_t *p, size_t len)
+/*
+ * The session just opened: say where the encrypted part starts and what
+ * the HS2 said, take the console over if asked to, send what was typed
+ * ahead, and say what of it was not kept.
+ */
+static int
+opened(struct sess *s)
 {
-	struct sc_noise_transport t;
-	uint8_t pay[SC_HS2_PAYLOAD_LEN + 64];
-	struct sc_buf pb;
 	int r;
 
-	sc_buf_init(&pb, pay, sizeof(pay));
-	if ((r = sc_noise_hs_read(&s->hs, p, len, &pb)) < 0)
-		return sess_fail(s, SESS_X_VERIFY, r,
-		    "handshake failed: the hypervisor's answer does not "
-		    "authenticate (wrong VM secret, key not in the VM's ACL, "
-		    "or tampered with)");
-	if (!sc_noise_hs_complete(&s->hs))
-		return sess_fail(s, SESS_X_PROTOCOL, SC_ERR_STATE, "handshake incomplete");
-	if ((r = sess_parse_hs2(pb.data, pb.len, &s->hs2_flags,
-	    &s->history_kept, &s->lost_bytes)) < 0)
-		return sess_fail(s, SESS_X_PROTOCOL, r, "bad handshake payload: %s",
-		    sc_err(r));
-	if ((r = sc_noise_hs_split(&s->hs, &t)) < 0)
-		return sess_fail(s, SESS_X_LOCAL, r, "split: %s", sc_err(r));
-	sc_record_init(&s->rl, &t);
-	sc_noise_transport_wipe(&t);
-	s->have_rl = true;
-	s->state = SESS_OPEN;
-	if (s->sink.event != NULL)
-		s->sink.event(s->sink.ctx, SESS_EV_OPEN);
 	if (s->clear_shown > 0)
 		sess_notice(s, "the encrypted session starts here: everything shown "
 		    "above this line (%llu bytes marked 'dom0 clear') came from "
@@ -221,6 +203,37 @@ sess_on_hs_resp(struct sess *s, const uint8_t *p, size_t len)
 		    s->inflight_dropped == 1 ? "" : "s",
 		    s->inflight_dropped == 1 ? "was" : "were");
 	return 0;
+}
+
+int
+sess_on_hs_resp(struct sess *s, const uint8_t *p, size_t len)
+{
+	struct sc_noise_transport t;
+	uint8_t pay[SC_HS2_PAYLOAD_LEN + 64];
+	struct sc_buf pb;
+	int r;
+
+	sc_buf_init(&pb, pay, sizeof(pay));
+	if ((r = sc_noise_hs_read(&s->hs, p, len, &pb)) < 0)
+		return sess_fail(s, SESS_X_VERIFY, r,
+		    "handshake failed: the hypervisor's answer does not "
+		    "authenticate (wrong VM secret, key not in the VM's ACL, "
+		    "or tampered with)");
+	if (!sc_noise_hs_complete(&s->hs))
+		return sess_fail(s, SESS_X_PROTOCOL, SC_ERR_STATE, "handshake incomplete");
+	if ((r = sess_parse_hs2(pb.data, pb.len, &s->hs2_flags,
+	    &s->history_kept, &s->lost_bytes)) < 0)
+		return sess_fail(s, SESS_X_PROTOCOL, r, "bad handshake payload: %s",
+		    sc_err(r));
+	if ((r = sc_noise_hs_split(&s->hs, &t)) < 0)
+		return sess_fail(s, SESS_X_LOCAL, r, "split: %s", sc_err(r));
+	sc_record_init(&s->rl, &t);
+	sc_noise_transport_wipe(&t);
+	s->have_rl = true;
+	s->state = SESS_OPEN;
+	if (s->sink.event != NULL)
+		s->sink.event(s->sink.ctx, SESS_EV_OPEN);
+	return opened(s);
 }
 
 int

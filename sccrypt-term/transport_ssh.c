@@ -239,6 +239,85 @@ known_hosts_line(const char *path, const char *host, unsigned port)
 	return found;
 }
 
+/* What a host key is called in messages. */
+struct host_key_id {
+	const char	*type;		/* "ssh-ed25519", ... */
+	const char	*fp;		/* SHA256:... */
+};
+
+/* known_hosts has another key for the host: ssh(1)'s warning, refused. */
+static int
+host_key_changed(ssh_session s, const struct ssh_opts *o, const char *host,
+    const struct host_key_id *id, char *msg, size_t msgsz)
+{
+	/* the file libssh read (-o, -F's UserKnownHostsFile or the default),
+	 * and the line there */
+	char *khf = NULL, where[64] = "";
+	unsigned port = 0, ln;
+
+	if (ssh_options_get(s, SSH_OPTIONS_KNOWNHOSTS, &khf) != SSH_OK)
+		khf = NULL;
+	(void)ssh_options_get_port(s, &port);
+	if (khf != NULL && (ln = known_hosts_line(khf, host, port)) > 0)
+		snprintf(where, sizeof(where), ", line %u", ln);
+	snprintf(msg, msgsz,
+	    "WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! "
+	    "Someone could be eavesdropping on you right now "
+	    "(man-in-the-middle attack)! The %s host key for %s is now "
+	    "%s. Host key verification failed: the key known for it is "
+	    "in %s%s (remove it with ssh-keygen -R if the change is "
+	    "expected).", id->type, host, id->fp,
+	    khf != NULL ? khf : o->known_hosts ? o->known_hosts :
+	    "~/.ssh/known_hosts", where);
+	ssh_string_free_char(khf);
+	return SC_ERR_UNTRUSTED;
+}
+
+/* Remember an accepted key, saying so as ssh(1) does. */
+static void
+host_key_add(ssh_session s, const char *host, const struct host_key_id *id)
+{
+	if (ssh_session_update_known_hosts(s) != SSH_OK)
+		fprintf(stderr, "sccrypt-term: cannot update known_hosts: %s\r\n",
+		    ssh_get_error(s));
+	else
+		fprintf(stderr, "Warning: Permanently added '%s' (%s) to the "
+		    "list of known hosts.\r\n", host, id->type);
+}
+
+/* No key known for the host: StrictHostKeyChecking decides, or the user. */
+static int
+host_key_unknown(ssh_session s, const struct ssh_opts *o, const char *host,
+    const struct host_key_id *id, char *msg, size_t msgsz)
+{
+	char q[1024];
+
+	if (o->strict_host == 2) {
+		fprintf(stderr, "Warning: Permanently added '%s' (%s) to "
+		    "the list of known hosts.\r\n", host, id->type);
+		if (ssh_session_update_known_hosts(s) != SSH_OK)
+			fprintf(stderr, "sccrypt-term: cannot update "
+			    "known_hosts: %s\r\n", ssh_get_error(s));
+		return 0;
+	}
+	if (o->strict_host == 1 || o->batch) {
+		snprintf(msg, msgsz, "No %s host key is known for %s and "
+		    "you have requested strict checking. Host key "
+		    "verification failed.", id->type, host);
+		return SC_ERR_UNTRUSTED;
+	}
+	snprintf(q, sizeof(q), "The authenticity of host '%s' can't be "
+	    "established.\n%s key fingerprint is %s.\nAre you sure you "
+	    "want to continue connecting (yes/no)? ", host, id->type, id->fp);
+	if (prompt_yesno(q) != 1) {
+		snprintf(msg, msgsz, "Host key verification failed.");
+		return SC_ERR_UNTRUSTED;
+	}
+	host_key_add(s, host, id);
+	return 0;
+}
+
+/* The server's host key against known_hosts (ssh(1)'s rules). */
 static int
 check_host_key(ssh_session s, const struct ssh_opts *o, const char *host,
     char *msg, size_t msgsz)
@@ -246,46 +325,27 @@ check_host_key(ssh_session s, const struct ssh_opts *o, const char *host,
 	ssh_key key = NULL;
 	unsigned char *hash = NULL;
 	size_t hlen = 0;
-	char *fp = NULL, q[1024];
-	const char *type;
-	enum ssh_known_hosts_e st;
-	int r = SC_ERR_UNTRUSTED, a;
+	char *fp = NULL;
+	struct host_key_id id;
+	int r = SC_ERR_UNTRUSTED;
 
 	if (ssh_get_server_publickey(s, &key) != SSH_OK) {
 		snprintf(msg, msgsz, "cannot get the server's host key");
 		return SC_ERR_UNTRUSTED;
 	}
-	type = ssh_key_type_to_char(ssh_key_type(key));
+	id.type = ssh_key_type_to_char(ssh_key_type(key));
+	if (id.type == NULL)
+		id.type = "?";
 	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) == 0)
 		fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
-	st = ssh_session_is_known_server(s);
-	switch (st) {
+	id.fp = fp != NULL ? fp : "?";
+	switch (ssh_session_is_known_server(s)) {
 	case SSH_KNOWN_HOSTS_OK:
 		r = 0;
 		break;
-	case SSH_KNOWN_HOSTS_CHANGED: {
-		/* the file libssh read (-o, -F's UserKnownHostsFile or the
-		 * default), and the line there */
-		char *khf = NULL, where[64] = "";
-		unsigned port = 0, ln;
-
-		if (ssh_options_get(s, SSH_OPTIONS_KNOWNHOSTS, &khf) != SSH_OK)
-			khf = NULL;
-		(void)ssh_options_get_port(s, &port);
-		if (khf != NULL && (ln = known_hosts_line(khf, host, port)) > 0)
-			snprintf(where, sizeof(where), ", line %u", ln);
-		snprintf(msg, msgsz,
-		    "WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! "
-		    "Someone could be eavesdropping on you right now "
-		    "(man-in-the-middle attack)! The %s host key for %s is now "
-		    "%s. Host key verification failed: the key known for it is "
-		    "in %s%s (remove it with ssh-keygen -R if the change is "
-		    "expected).", type ? type : "?", host, fp ? fp : "?",
-		    khf != NULL ? khf : o->known_hosts ? o->known_hosts :
-		    "~/.ssh/known_hosts", where);
-		ssh_string_free_char(khf);
+	case SSH_KNOWN_HOSTS_CHANGED:
+		r = host_key_changed(s, o, host, &id, msg, msgsz);
 		break;
-	}
 	case SSH_KNOWN_HOSTS_OTHER:
 		snprintf(msg, msgsz,
 		    "WARNING: the host key for %s is of another type than the "
@@ -294,37 +354,7 @@ check_host_key(ssh_session s, const struct ssh_opts *o, const char *host,
 		break;
 	case SSH_KNOWN_HOSTS_NOT_FOUND:
 	case SSH_KNOWN_HOSTS_UNKNOWN:
-		if (o->strict_host == 2) {
-			r = 0;
-			fprintf(stderr, "Warning: Permanently added '%s' (%s) to "
-			    "the list of known hosts.\r\n", host, type ? type : "?");
-			if (ssh_session_update_known_hosts(s) != SSH_OK)
-				fprintf(stderr, "sccrypt-term: cannot update "
-				    "known_hosts: %s\r\n", ssh_get_error(s));
-			break;
-		}
-		if (o->strict_host == 1 || o->batch) {
-			snprintf(msg, msgsz, "No %s host key is known for %s and "
-			    "you have requested strict checking. Host key "
-			    "verification failed.", type ? type : "?", host);
-			break;
-		}
-		snprintf(q, sizeof(q), "The authenticity of host '%s' can't be "
-		    "established.\n%s key fingerprint is %s.\nAre you sure you "
-		    "want to continue connecting (yes/no)? ", host,
-		    type ? type : "?", fp ? fp : "?");
-		a = prompt_yesno(q);
-		if (a == 1) {
-			r = 0;
-			if (ssh_session_update_known_hosts(s) != SSH_OK)
-				fprintf(stderr, "sccrypt-term: cannot update "
-				    "known_hosts: %s\r\n", ssh_get_error(s));
-			else
-				fprintf(stderr, "Warning: Permanently added '%s' "
-				    "(%s) to the list of known hosts.\r\n", host,
-				    type ? type : "?");
-		} else
-			snprintf(msg, msgsz, "Host key verification failed.");
+		r = host_key_unknown(s, o, host, &id, msg, msgsz);
 		break;
 	case SSH_KNOWN_HOSTS_ERROR:
 	default:
