@@ -58,6 +58,21 @@ app_exit_code(enum sess_exit x)
 }
 
 /*
+ * read(2) for the loop: > 0 bytes read, 0 at the end (EOF, or an error
+ * that ends the descriptor, such as EIO from a pty whose child exited),
+ * -1 when there is nothing now (EINTR, EAGAIN).
+ */
+static ssize_t
+read_some(int fd, uint8_t *buf, size_t len)
+{
+	ssize_t n = read(fd, buf, len);
+
+	if (n >= 0)
+		return n;
+	return errno == EINTR || errno == EAGAIN ? -1 : 0;
+}
+
+/*
  * Remote stderr: clear text before the HELLO; after it, one sanitised
  * notice per line (not per write: a lone newline is no notice of its own),
  * at most APP_STDERR_LINE_MAX bytes each; a partial line waits for its end, for
@@ -109,25 +124,32 @@ show_stderr(struct app *a, const uint8_t *p, size_t len)
  * refusal's reason) may still be in the pipe.  Show it first, for up to
  * STDERR_DRAIN_MS, so that the reason comes before our verdict.
  */
+/* One read of the remote's stderr, shown; at its end, the descriptor closed. */
+static void
+read_stderr(struct app *a)
+{
+	uint8_t buf[READ_CHUNK];
+	ssize_t n = read_some(a->tr.efd, buf, sizeof(buf));
+
+	if (n > 0)
+		show_stderr(a, buf, (size_t)n);
+	else if (n == 0) {
+		show_stderr_flush(a);
+		close(a->tr.efd);
+		a->tr.efd = -1;
+	}
+}
+
 static void
 drain_stderr(struct app *a)
 {
 	unsigned long long until = sc_now_ms() + STDERR_DRAIN_MS;
-	uint8_t b[4096];
 
 	while (a->tr.efd >= 0 && sc_now_ms() < until) {
 		struct pollfd p = { .fd = a->tr.efd, .events = POLLIN };
-		ssize_t n;
 
-		if (poll(&p, 1, 50) <= 0)
-			continue;
-		n = read(a->tr.efd, b, sizeof(b));
-		if (n > 0)
-			show_stderr(a, b, (size_t)n);
-		else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-			close(a->tr.efd);
-			a->tr.efd = -1;
-		}
+		if (poll(&p, 1, 50) > 0)
+			read_stderr(a);
 	}
 }
 
@@ -428,13 +450,12 @@ on_wire_readable(struct loop *l)
 {
 	struct app *a = l->a;
 	uint8_t buf[READ_CHUNK];
-	ssize_t n = read(a->tr.rfd, buf, sizeof(buf));
+	ssize_t n = read_some(a->tr.rfd, buf, sizeof(buf));
 
 	if (n > 0) {
 		a->last_output_ms = sc_now_ms();
 		(void)!sess_from_wire(&a->sess, buf, (size_t)n);
-	} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-		/* EOF, or EIO from a pty whose child exited */
+	} else if (n == 0) {
 		l->wire_eof = true;
 		if (!sess_is_open(&a->sess))
 			drain_stderr(a);
@@ -445,17 +466,7 @@ on_wire_readable(struct loop *l)
 static void
 on_stderr_readable(struct loop *l)
 {
-	struct app *a = l->a;
-	uint8_t buf[READ_CHUNK];
-	ssize_t n = read(a->tr.efd, buf, sizeof(buf));
-
-	if (n > 0)
-		show_stderr(a, buf, (size_t)n);
-	else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-		show_stderr_flush(a);
-		close(a->tr.efd);
-		a->tr.efd = -1;
-	}
+	read_stderr(l->a);
 }
 
 /* Keystrokes: through the escape processor to the session, then wiped. */
@@ -467,11 +478,11 @@ on_user_readable(struct loop *l)
 	ssize_t n;
 
 	(void)app_settle_clear(a);
-	n = read(l->uin, buf, sizeof(buf));
+	n = read_some(l->uin, buf, sizeof(buf));
 	if (n > 0) {
 		esc_feed(&a->esc, buf, (size_t)n, &l->esink);
 		sc_memzero(buf, (size_t)n);
-	} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+	} else if (n == 0) {
 		a->read_user = false;
 		if (a->interactive) {
 			/* the terminal went away: close like ~. */

@@ -95,7 +95,7 @@ start_protect(struct sess *s)
 		    sc_err(r));
 	s->state = SESS_PROTECTING;
 	r = sess_send_frame(s, SC_FRAME_PROTECT, b.data, b.len);
-	memset(blob, 0, sizeof(blob));	/* ciphertext only; tidy */
+	sc_memzero(blob, sizeof(blob));	/* ciphertext only; tidy */
 	return r;
 }
 

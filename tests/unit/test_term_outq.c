@@ -12,13 +12,13 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "../../sccrypt-term/outq.h"
 
@@ -52,17 +52,6 @@ watch(const struct outq *q)
 	watch_freed = watch_dirty = 0;
 }
 
-static bool
-all_zero(const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (p[i] != 0)
-			return false;
-	return true;
-}
-
 static void
 fill(uint8_t *p, size_t n, unsigned seed)
 {
@@ -87,13 +76,13 @@ test_order_and_consume_wipes(void **state)
 	assert_int_equal(outq_pending(&q), 150);
 	assert_memory_equal(outq_peek(&q), a, sizeof(a));
 	outq_consume(&q, 30);
-	assert_true(all_zero(q.buf, 30));		/* consumed: wiped */
+	assert_true(sodium_is_zero(q.buf, 30) == 1);		/* consumed: wiped */
 	assert_int_equal(outq_pending(&q), 120);
 	assert_memory_equal(outq_peek(&q), a + 30, 70);
 	assert_memory_equal(outq_peek(&q) + 70, b, sizeof(b));
 	outq_consume(&q, 120);
 	assert_int_equal(outq_pending(&q), 0);
-	assert_true(all_zero(q.buf, 150));
+	assert_true(sodium_is_zero(q.buf, 150) == 1);
 	outq_free(&q);
 	assert_null(q.buf);
 	assert_int_equal(q.cap, 0);
@@ -117,7 +106,7 @@ test_compact_wipes_tail(void **state)
 	assert_int_equal(q.off, 0);
 	assert_memory_equal(q.buf, big + sizeof(big) - 60, 50);
 	assert_memory_equal(q.buf + 50, tail, sizeof(tail));
-	assert_true(all_zero(q.buf + 150, q.cap - 150));
+	assert_true(sodium_is_zero(q.buf + 150, q.cap - 150) == 1);
 	outq_free(&q);
 }
 
@@ -151,7 +140,7 @@ test_clear_and_free_wipe(void **state)
 	assert_int_equal(outq_push(&q, secret, sizeof(secret)), 0);
 	outq_clear(&q);
 	assert_int_equal(outq_pending(&q), 0);
-	assert_true(all_zero(q.buf, q.cap));
+	assert_true(sodium_is_zero(q.buf, q.cap) == 1);
 	assert_int_equal(outq_push(&q, secret, sizeof(secret)), 0);
 	watch(&q);
 	outq_free(&q);
@@ -187,7 +176,7 @@ test_flush_partial_writes(void **state)
 		assert_int_equal(outq_pending(&q), sizeof(data) - have);
 	}
 	assert_memory_equal(got, data, sizeof(data));
-	assert_true(all_zero(q.buf, q.cap));
+	assert_true(sodium_is_zero(q.buf, q.cap) == 1);
 	close(fds[0]);
 	/* A hard error leaves the queue as it was. */
 	assert_int_equal(outq_push(&q, data, 10), 0);
