@@ -45,27 +45,28 @@ int
 sess_history_req(struct sess *s, uint32_t bytes)
 {
 	uint8_t p[4];
+	struct sc_buf b;
 
-	p[0] = (uint8_t)(bytes >> 24);
-	p[1] = (uint8_t)(bytes >> 16);
-	p[2] = (uint8_t)(bytes >> 8);
-	p[3] = (uint8_t)bytes;
-	return sess_send_record(s, SC_REC_HISTORY_REQ, p, sizeof(p));
+	sc_buf_init(&b, p, sizeof(p));
+	if (sc_buf_put_u32(&b, bytes) < 0)
+		return SC_ERR_INTERNAL;
+	return sess_send_record(s, SC_REC_HISTORY_REQ, b.data, b.len);
 }
 
 int
 sess_owner_cmd(struct sess *s, uint8_t cmd, const uint8_t key[SC_KEY_LEN],
     uint8_t flags)
 {
+	static const uint8_t none[SC_KEY_LEN];
 	uint8_t p[1 + SC_KEY_LEN + 1];
+	struct sc_buf b;
 
-	p[0] = cmd;
-	if (key != NULL)
-		memcpy(p + 1, key, SC_KEY_LEN);
-	else
-		memset(p + 1, 0, SC_KEY_LEN);
-	p[1 + SC_KEY_LEN] = flags;
-	return sess_send_record(s, SC_REC_OWNER_CMD, p, sizeof(p));
+	sc_buf_init(&b, p, sizeof(p));
+	if (sc_buf_put_u8(&b, cmd) < 0 ||
+	    sc_buf_put_bytes(&b, key != NULL ? key : none, SC_KEY_LEN) < 0 ||
+	    sc_buf_put_u8(&b, flags) < 0)
+		return SC_ERR_INTERNAL;
+	return sess_send_record(s, SC_REC_OWNER_CMD, b.data, b.len);
 }
 
 /* Keepalive PING payload: SESS_KA_TAG, then the sequence number (u64 BE). */
@@ -76,11 +77,12 @@ sess_owner_cmd(struct sess *s, uint8_t cmd, const uint8_t key[SC_KEY_LEN],
 static void
 ka_payload(uint64_t seq, uint8_t out[SESS_KA_LEN])
 {
-	int i;
+	struct sc_buf b;
 
-	memcpy(out, SESS_KA_TAG, SESS_KA_TAG_LEN);
-	for (i = 0; i < 8; i++)
-		out[SESS_KA_TAG_LEN + i] = (uint8_t)(seq >> (56 - 8 * i));
+	sc_buf_init(&b, out, SESS_KA_LEN);
+	/* cannot fail: SESS_KA_LEN is exactly these */
+	(void)!sc_buf_put_bytes(&b, SESS_KA_TAG, SESS_KA_TAG_LEN);
+	(void)!sc_buf_put_u64(&b, seq);
 }
 
 /* A PONG: the answer to our keepalive in flight ends a stall. */
