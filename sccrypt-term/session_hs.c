@@ -15,61 +15,35 @@
 #include "core/buf.h"
 #include "core/crypto.h"
 #include "core/err.h"
+#include "core/handshake.h"
 #include "log.h"
 #include "secmem.h"
 #include "session.h"
 #include "session_int.h"
 
-int
-sess_parse_hs2(const uint8_t *p, size_t len, uint8_t *flags,
-    uint32_t *history_kept, uint64_t *lost)
-{
-	struct sc_buf b;
-	uint8_t version;
-	int r;
-
-	sc_buf_init_ro(&b, p, len);
-	if ((r = sc_buf_get_u8(&b, &version)) < 0 ||
-	    (r = sc_buf_get_u8(&b, flags)) < 0 ||
-	    (r = sc_buf_get_u32(&b, history_kept)) < 0 ||
-	    (r = sc_buf_get_u64(&b, lost)) < 0 ||
-	    (r = sc_buf_expect_end(&b)) < 0)
-		return r;
-	if (version != SC_PROTOCOL_VERSION)
-		return SC_ERR_VERSION;
-	return 0;
-}
-
+/* HS_INIT: Noise message 1 with the HS1 payload (core/handshake.h). */
 static int
 start_handshake(struct sess *s)
 {
-	const struct sc_noise_pattern *pat;
-	uint8_t prologue[SC_PROTOCOL_ID_LEN + SC_UUID_LEN + SC_KEY_LEN];
-	uint8_t hs1[SC_HS1_PAYLOAD_LEN];
+	const struct sc_hs1 hs1 = { .flags = s->cfg.hs1_flags,
+	    .history_wanted = s->cfg.history_wanted };
+	uint8_t pay[SC_HS1_PAYLOAD_LEN];
 	uint8_t msg[SC_HS1_MSG_LEN + 16];
 	struct sc_buf pb, mb;
 	int r;
 
 	if (s->cfg.user_sk == NULL || s->cfg.psk == NULL)
 		return sess_fail(s, SESS_X_LOCAL, SC_ERR_INVAL, "no user key or VM secret");
-	if ((pat = sc_noise_pattern_lookup(SC_NOISE_PROTOCOL)) == NULL)
-		return sess_fail(s, SESS_X_LOCAL, SC_ERR_UNSUPPORTED,
+	r = sc_hs_init(&s->hs, sc_crypto_sodium(), true, s->hello.uuid,
+	    s->hello.hv_pubkey, s->cfg.user_sk, s->cfg.psk);
+	if (r == SC_ERR_UNSUPPORTED)
+		return sess_fail(s, SESS_X_LOCAL, r,
 		    "%s is not supported by this build", SC_NOISE_PROTOCOL);
-	memcpy(prologue, SC_PROTOCOL_ID, SC_PROTOCOL_ID_LEN);
-	memcpy(prologue + SC_PROTOCOL_ID_LEN, s->hello.uuid, SC_UUID_LEN);
-	memcpy(prologue + SC_PROTOCOL_ID_LEN + SC_UUID_LEN, s->hello.hv_pubkey,
-	    SC_KEY_LEN);
-	r = sc_noise_hs_init(&s->hs, sc_crypto_sodium(), pat, true,
-	    prologue, sizeof(prologue), s->cfg.user_sk, s->hello.hv_pubkey,
-	    s->cfg.psk, 1);
 	if (r < 0)
 		return sess_fail(s, SESS_X_VERIFY, r, "handshake setup failed: %s",
 		    sc_err(r));
-
-	sc_buf_init(&pb, hs1, sizeof(hs1));
-	if ((r = sc_buf_put_u8(&pb, SC_PROTOCOL_VERSION)) < 0 ||
-	    (r = sc_buf_put_u8(&pb, s->cfg.hs1_flags)) < 0 ||
-	    (r = sc_buf_put_u32(&pb, s->cfg.history_wanted)) < 0)
+	sc_buf_init(&pb, pay, sizeof(pay));
+	if ((r = sc_hs1_put(&pb, &hs1)) < 0)
 		return sess_fail(s, SESS_X_LOCAL, r, "HS1 payload: %s", sc_err(r));
 	sc_buf_init(&mb, msg, sizeof(msg));
 	if ((r = sc_noise_hs_write(&s->hs, pb.data, pb.len, &mb)) < 0)
@@ -210,7 +184,8 @@ sess_on_hs_resp(struct sess *s, const uint8_t *p, size_t len)
 {
 	struct sc_noise_transport t;
 	uint8_t pay[SC_HS2_PAYLOAD_LEN + 64];
-	struct sc_buf pb;
+	struct sc_buf pb, rb;
+	struct sc_hs2 hs2;
 	int r;
 
 	sc_buf_init(&pb, pay, sizeof(pay));
@@ -221,10 +196,13 @@ sess_on_hs_resp(struct sess *s, const uint8_t *p, size_t len)
 		    "or tampered with)");
 	if (!sc_noise_hs_complete(&s->hs))
 		return sess_fail(s, SESS_X_PROTOCOL, SC_ERR_STATE, "handshake incomplete");
-	if ((r = sess_parse_hs2(pb.data, pb.len, &s->hs2_flags,
-	    &s->history_kept, &s->lost_bytes)) < 0)
+	sc_buf_init_ro(&rb, pb.data, pb.len);
+	if ((r = sc_hs2_get(&rb, &hs2)) < 0)
 		return sess_fail(s, SESS_X_PROTOCOL, r, "bad handshake payload: %s",
 		    sc_err(r));
+	s->hs2_flags = hs2.flags;
+	s->history_kept = hs2.history_kept;
+	s->lost_bytes = hs2.lost_bytes;
 	if ((r = sc_noise_hs_split(&s->hs, &t)) < 0)
 		return sess_fail(s, SESS_X_LOCAL, r, "split: %s", sc_err(r));
 	sc_record_init(&s->rl, &t);

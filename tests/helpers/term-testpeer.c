@@ -44,6 +44,7 @@
 #include "core/crypto.h"
 #include "core/err.h"
 #include "core/frame.h"
+#include "core/handshake.h"
 #include "core/noise.h"
 #include "core/record.h"
 #include "io.h"
@@ -336,14 +337,14 @@ enum hs_end {
 static enum hs_end
 handshake(struct peer *p)
 {
+	const struct sc_hs2 hs2 = { .flags = SC_HS2_F_OWNER,
+	    .history_kept = 65536 };
 	struct sc_noise_handshake hs;
 	struct sc_noise_transport t;
 	struct sc_frame f;
-	uint8_t prologue[SC_PROTOCOL_ID_LEN + SC_UUID_LEN + SC_KEY_LEN];
-	uint8_t pay[64], msg[256];
-	uint8_t hs2[SC_HS2_PAYLOAD_LEN] = { SC_PROTOCOL_VERSION,
-	    SC_HS2_F_OWNER, 0, 1, 0, 0 };
-	struct sc_buf pb, mb;
+	struct sc_hs1 hs1;
+	uint8_t pay[64], msg[256], out[SC_HS2_PAYLOAD_LEN];
+	struct sc_buf pb, mb, ob;
 
 	if (sc_frame_decoder_init(&dec, SC_ENCODING_BINARY) < 0)
 		die("decoder");
@@ -352,23 +353,23 @@ handshake(struct peer *p)
 			return HS_EOF;
 	if (f.type != SC_FRAME_HS_INIT)
 		die("expected HS_INIT");
-	memcpy(prologue, SC_PROTOCOL_ID, SC_PROTOCOL_ID_LEN);
-	memcpy(prologue + SC_PROTOCOL_ID_LEN, p->vmf->uuid, SC_UUID_LEN);
-	memcpy(prologue + SC_PROTOCOL_ID_LEN + SC_UUID_LEN, p->hv_pk, SC_KEY_LEN);
-	if (sc_noise_hs_init(&hs, sc_crypto_sodium(),
-	    sc_noise_pattern_lookup(SC_NOISE_PROTOCOL), false, prologue,
-	    sizeof(prologue), p->hv_sk, NULL, p->vmf->secret, 1) < 0)
+	if (sc_hs_init(&hs, sc_crypto_sodium(), false, p->vmf->uuid, p->hv_pk,
+	    p->hv_sk, p->vmf->secret) < 0)
 		die("hs init");
 	sc_buf_init(&pb, pay, sizeof(pay));
 	if (sc_noise_hs_read(&hs, f.body, f.len, &pb) < 0)
 		die("hs read");
+	if (sc_hs1_get(&pb, &hs1) < 0)
+		die("malformed HS1 payload");
 	if (sodium_memcmp(sc_noise_hs_remote_static(&hs), p->user_pk,
 	    SC_KEY_LEN) != 0) {
 		send_error(-SC_ERR_PERM, "key not in the ACL");
 		return HS_REFUSED;
 	}
+	sc_buf_init(&ob, out, sizeof(out));
 	sc_buf_init(&mb, msg, sizeof(msg));
-	if (sc_noise_hs_write(&hs, hs2, sizeof(hs2), &mb) < 0 ||
+	if (sc_hs2_put(&ob, &hs2) < 0 ||
+	    sc_noise_hs_write(&hs, ob.data, ob.len, &mb) < 0 ||
 	    sc_noise_hs_split(&hs, &t) < 0)
 		die("hs write");
 	sc_record_init(&p->rl, &t);
