@@ -360,18 +360,14 @@ esc_command(void *ctx, enum esc_cmd cmd, uint8_t arg)
 void
 app_sess_sink(struct app *a, struct sess_sink *sink)
 {
-	sink->ctx = a;
-	sink->to_term = sink_to_term;
-	sink->to_wire = sink_to_wire;
-	sink->notice = sink_notice;
-	sink->event = sink_event;
-	sink->clear_to_term = sink_clear_to_term;
+	*sink = (struct sess_sink){ .ctx = a, .to_term = sink_to_term,
+	    .to_wire = sink_to_wire, .notice = sink_notice, .event = sink_event,
+	    .clear_to_term = sink_clear_to_term };
 }
 
 void
 app_esc_sink(struct app *a, struct esc_sink *sink)
 {
-	sink->ctx = a;
-	sink->data = esc_data;
-	sink->cmd = esc_command;
+	*sink = (struct esc_sink){ .ctx = a, .data = esc_data,
+	    .cmd = esc_command };
 }
