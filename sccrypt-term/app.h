@@ -1,6 +1,9 @@
 /*
  * app.h — sccrypt-term's program state, shared by main.c (options and
- * verbs), loop.c (the interactive session) and cmdline.c (~C).
+ * verbs), loop.c (the interactive session's poll loop), sinks.c (what the
+ * session and the escape processor ask of it), info.c (~I), hints.c and
+ * cmdline.c (~C).  Calls go one way: loop.c -> sinks.c -> cmdline.c,
+ * hints.c, info.c; none of those calls back into loop.c.
  */
 #ifndef SCCRYPT_TERM_APP_H
 #define SCCRYPT_TERM_APP_H
@@ -13,6 +16,7 @@
 #include "core/wire.h"
 #include "vmfile.h"
 #include "escape.h"
+#include "outq.h"
 #include "log.h"
 #include "policy.h"
 #include "session.h"
@@ -32,6 +36,8 @@
 #define APP_LINGER_MAX_MS	86400000UL
 /* After our CLOSE: how long to wait for the hv's (the close handshake). */
 #define APP_CLOSE_WAIT_MS	15000
+/* Remote stderr after the HELLO: at most this many bytes per notice. */
+#define APP_STDERR_LINE_MAX	200
 /* A read-only viewer's typing: one notice per burst after this pause. */
 #define APP_VIEWER_HINT_PAUSE_MS	2000
 
@@ -80,6 +86,9 @@ struct app {
 	struct transport tr;
 	struct sess	sess;
 	struct esc	esc;
+	struct outq	outq;		/* bytes for the transport */
+	uint8_t		errline[APP_STDERR_LINE_MAX];	/* remote stderr */
+	size_t		errline_len;	/* a partial line, waiting */
 	struct policy	pol;
 	uint8_t		*user_sk;	/* sc_secure_alloc'd */
 	struct sc_vmfile *vm;		/* sc_secure_alloc'd */
@@ -101,8 +110,22 @@ struct app {
 /* loop.c */
 int	app_run_session(struct app *a, enum sess_mode mode,
 	    const struct sess_config *extra);
-void	app_info(struct app *a);
 int	app_exit_code(enum sess_exit x);
+
+/* sinks.c */
+void	app_sess_sink(struct app *a, struct sess_sink *sink);
+void	app_esc_sink(struct app *a, struct esc_sink *sink);
+/* Clear output settles SESS_CLEAR_SETTLE_MS after the last of it: the poll
+ * timeout until then (-1: nothing in flight). */
+int	app_settle_clear(struct app *a);
+/* Start reading the user's side (a terminal goes raw). */
+void	app_start_reading_user(struct app *a);
+/* Our CLOSE, then wait APP_CLOSE_WAIT_MS for the hv's. */
+void	app_close(struct app *a);
+void	app_update_status(struct app *a);
+
+/* info.c */
+void	app_info(struct app *a);
 const char *app_host_for_policy(const struct app *a);
 
 /* hints.c */

@@ -3,9 +3,16 @@
  * terminal (term.c), the escape processor (escape.c), the protocol session
  * (session.c) and a transport (transport*.c).
  *
- * Writes to the transport are queued and made non-blocking so that a large
- * paste can never deadlock against the echo coming back; the user's
+ * Writes to the transport are queued (outq.h) and made non-blocking so that
+ * a large paste can never deadlock against the echo coming back; the user's
  * terminal is not read while the queue is over OUTQ_HIGH (back-pressure).
+ *
+ * app_run_session() sets up the user's side, the transport and the session,
+ * then runs the loop: each pass polls the descriptors that matter now
+ * (poll_set), with the nearest deadline (loop_timeout), and hands each ready
+ * one to its handler (on_signals, on_wire_writable, on_wire_readable,
+ * on_stderr_readable, on_user_readable).  finish() tears down and turns the
+ * session's end into the exit code.
  */
 #include "config.h"
 
@@ -28,73 +35,12 @@
 #include "prompt.h"
 #include "secmem.h"
 #include "term.h"
-#include "encode.h"
+#include "outq.h"
 
 #define OUTQ_HIGH	(256 * 1024)
 #define READ_CHUNK	16384
 #define FLUSH_MS	3000
 #define STDERR_DRAIN_MS	500	/* remote stderr after the wire's EOF */
-#define STDERR_LINE_MAX	200	/* bytes of remote stderr per notice */
-
-/* The transport output queue (ciphertext and clear-phase bytes only). */
-static struct {
-	uint8_t		*buf;
-	size_t		len, cap, off;
-} outq;
-
-static int
-outq_push(const uint8_t *p, size_t len)
-{
-	if (outq.off > 0 && outq.off == outq.len)
-		outq.off = outq.len = 0;
-	if (outq.len + len > outq.cap) {
-		size_t ncap = outq.cap ? outq.cap : 65536;
-		uint8_t *n;
-
-		if (outq.off > 0) {
-			memmove(outq.buf, outq.buf + outq.off, outq.len - outq.off);
-			outq.len -= outq.off;
-			outq.off = 0;
-		}
-		while (outq.len + len > ncap)
-			ncap *= 2;
-		if (ncap != outq.cap) {
-			if ((n = realloc(outq.buf, ncap)) == NULL)
-				return SC_ERR_ALLOC;
-			outq.buf = n;
-			outq.cap = ncap;
-		}
-	}
-	memcpy(outq.buf + outq.len, p, len);
-	outq.len += len;
-	return 0;
-}
-
-static size_t
-outq_pending(void)
-{
-	return outq.len - outq.off;
-}
-
-/* Write what the transport takes now; negative on a hard error. */
-static int
-outq_flush(int fd)
-{
-	while (outq_pending() > 0) {
-		ssize_t w = write(fd, outq.buf + outq.off, outq_pending());
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			return SC_ERR_SYSTEM;
-		}
-		outq.off += (size_t)w;
-	}
-	outq.off = outq.len = 0;
-	return 0;
-}
 
 int
 app_exit_code(enum sess_exit x)
@@ -111,397 +57,31 @@ app_exit_code(enum sess_exit x)
 	return EXIT_LOCAL;
 }
 
-const char *
-app_host_for_policy(const struct app *a)
-{
-	if (a->host != NULL)
-		return a->host;
-	if (a->tr.host[0] != '\0')
-		return a->tr.host;
-	return NULL;
-}
-
-/* ---- sinks ---- */
-
-static void
-sink_to_term(void *ctx, const uint8_t *p, size_t len)
-{
-	struct app *a = ctx;
-
-	if (sess_is_open(&a->sess)) {
-		a->shown += len;
-		if (a->log_fd >= 0 && sc_write_all(a->log_fd, p, len) < 0) {
-			close(a->log_fd);
-			a->log_fd = -1;
-			tty_notice("console log write failed: logging stopped");
-		}
-	}
-	tty_guest_write(p, len);
-}
-
-/* dom0's clear text: inert and marked (term.h), and the time noted. */
-static void
-sink_clear_to_term(void *ctx, const uint8_t *p, size_t len)
-{
-	struct app *a = ctx;
-
-	a->clear_out_ms = sc_now_ms();
-	tty_clear_write(p, len);
-}
-
 /*
- * Clear output settles SESS_CLEAR_SETTLE_MS after the last of it: by then
- * the terminal has answered anything it could answer.  Returns the poll
- * timeout until then (-1: nothing in flight).
+ * read(2) for the loop: > 0 bytes read, 0 at the end (EOF, or an error
+ * that ends the descriptor, such as EIO from a pty whose child exited),
+ * -1 when there is nothing now (EINTR, EAGAIN).
  */
-static int
-settle_clear(struct app *a)
+static ssize_t
+read_some(int fd, uint8_t *buf, size_t len)
 {
-	unsigned long long now = sc_now_ms(),
-	    end = a->clear_out_ms + SESS_CLEAR_SETTLE_MS;
+	ssize_t n = read(fd, buf, len);
 
-	if (!a->sess.clear_in_flight)
-		return -1;
-	if (now >= end) {
-		sess_clear_settled(&a->sess);
-		return -1;
-	}
-	return (int)(end - now);
-}
-
-static int
-sink_to_wire(void *ctx, const uint8_t *p, size_t len)
-{
-	return outq_push(p, len);
-}
-
-static void
-sink_notice(void *ctx, const char *text)
-{
-	struct app *a = ctx;
-
-	/* A subcommand's output is its result; notices go to stderr. */
-	if (a->batch != BATCH_NONE) {
-		fprintf(stderr, "sccrypt-term: %s\n", text);
-		return;
-	}
-	tty_notice(text);
-}
-
-static void
-update_status(struct app *a)
-{
-	char s[768];
-	const char *st = sess_state_name(a->sess.state);
-
-	if (!a->status_line)
-		return;
-	/* Before the handshake completes nothing on the screen is protected:
-	 * say so in the one row dom0 cannot write to. */
-	switch (a->sess.state) {
-	case SESS_CLEAR:
-		st = "NOT ENCRYPTED: clear text from dom0";
-		break;
-	case SESS_WAIT_HELLO:
-	case SESS_HANDSHAKE:
-	case SESS_PROTECTING:
-		st = "NOT ENCRYPTED yet: handshake";
-		break;
-	default:
-		break;
-	}
-	snprintf(s, sizeof(s), "sccrypt: %s%s%s | %s%s",
-	    a->vmname, app_host_for_policy(a) ? " @ " : "",
-	    app_host_for_policy(a) ? app_host_for_policy(a) : "",
-	    st, a->esc_char != ESC_NONE ? " | ~? help" : "");
-	tty_status_set(s);
-}
-
-/*
- * Start reading the user's side.  A terminal goes raw.  A non-terminal
- * stdin (a script, a pipe) is not read at all until the session is open:
- * it cannot be answering a prompt, so none of it may cross dom0 in clear,
- * and unread input waits in the pipe (or file) rather than in a buffer of
- * ours, so nothing is dropped however much there is.  It is then read as
- * it is, and its EOF ends the session once the console has been quiet for
- * a->linger_ms (there is no half-close).
- */
-/*
- * End the session in order: our CLOSE, then wait (APP_CLOSE_WAIT_MS) for
- * the hv's, which says that everything we sent arrived.  Without it the
- * session fails (exit 5): the end of the input cannot be known to be there.
- */
-static void
-app_close(struct app *a)
-{
-	if (sess_close(&a->sess) < 0 || a->sess.state != SESS_CLOSING) {
-		a->quitting = true;
-		return;
-	}
-	if (a->close_deadline_ms == 0)
-		a->close_deadline_ms = sc_now_ms() + APP_CLOSE_WAIT_MS;
-}
-
-static void
-start_reading_user(struct app *a)
-{
-	if (a->read_user || a->user_eof || !a->user_input)
-		return;
-	if (!a->interactive && !sess_is_open(&a->sess))
-		return;
-	if (a->interactive && tty_raw() < 0)
-		sc_warn("cannot put the terminal in raw mode");
-	a->read_user = true;
-}
-
-static void
-sink_event(void *ctx, enum sess_event ev)
-{
-	struct app *a = ctx;
-
-	switch (ev) {
-	case SESS_EV_HELLO:
-		tty_clear_end();
-		transport_set_raw(&a->tr);
-		/*
-		 * Pipe mode has not read the terminal so far: what waits there
-		 * was typed before the HELLO.  If clear text was still in flight
-		 * it may hold the terminal's answers to it: discard it.
-		 */
-		if (a->mode == MODE_PIPE && a->interactive && !a->read_user &&
-		    settle_clear(a) >= 0 && tcflush(tty_in(), TCIFLUSH) == 0)
-			tty_notice("input typed while dom0's clear text was "
-			    "arriving was discarded");
-		if (a->mode == MODE_PIPE)
-			start_reading_user(a);
-		break;
-	case SESS_EV_OPEN:
-		a->opened_at = time(NULL);
-		start_reading_user(a);
-		if (!a->quiet && a->interactive) {
-			char line[256];
-
-			snprintf(line, sizeof(line), "encrypted console to %s "
-			    "(hv key %s, %s)%s", a->vmname, a->pol.fp,
-			    policy_how_name(a->pol.how),
-			    a->esc_char == '~' ? "; ~? for help" : "");
-			tty_notice(line);
-		}
-		if (a->batch == BATCH_ACL &&
-		    sess_owner_cmd(&a->sess, a->batch_cmd,
-		    a->batch_cmd == SC_OWNER_ACL_LIST ? NULL : a->batch_key,
-		    a->batch_flags) < 0)
-			a->quitting = true;
-		break;
-	case SESS_EV_OWNER_RESULT: {
-		struct sess *s = &a->sess;
-		char fp[SC_FINGERPRINT_LEN], line[256];
-		unsigned i;
-
-		if (s->owner_status < 0)
-			snprintf(line, sizeof(line), "owner command refused by "
-			    "the hypervisor: %s", sc_err(s->owner_status));
-		else
-			snprintf(line, sizeof(line), "owner command done; the "
-			    "access list has %u key(s):", s->owner_count);
-		if (a->batch == BATCH_ACL)
-			printf("%s\n", line);
-		else
-			tty_notice(line);
-		for (i = 0; i < s->owner_count; i++) {
-			sc_fingerprint(s->owner_keys[i], SC_KEY_LEN, fp);
-			snprintf(line, sizeof(line), "  %s%s", fp,
-			    (s->owner_keys[i][SC_KEY_LEN] & SC_ACL_F_OWNER) ?
-			    " (owner)" : "");
-			if (a->batch == BATCH_ACL)
-				printf("%s\n", line);
-			else
-				tty_notice(line);
-		}
-		if (a->batch == BATCH_ACL) {
-			fflush(stdout);
-			a->batch_status = s->owner_status;
-			a->batch_done = true;
-			app_close(a);
-		}
-		break;
-	}
-	case SESS_EV_CLOSED:
-	case SESS_EV_FAILED:
-		a->quitting = true;
-		break;
-	}
-	update_status(a);
-}
-
-/* ---- escapes ---- */
-
-/*
- * Ctrl-C typed before the encrypted session is open, when it would not go
- * to a clear prompt of dom0's (it would only be held for the VM): the user
- * wants out, as ssh(1) lets one out while it connects.
- */
-static bool
-interrupt_before_open(const struct app *a, const uint8_t *p, size_t len)
-{
-	const struct sess *s = &a->sess;
-
-	if (!a->interactive || memchr(p, 0x03, len) == NULL)
-		return false;
-	switch (s->state) {
-	case SESS_CLEAR:
-		return !(s->prompt_showing &&
-		    s->cfg.clear_input == SESS_CLEAR_PROMPT);
-	case SESS_WAIT_HELLO:
-	case SESS_HANDSHAKE:
-	case SESS_PROTECTING:
-		return true;
-	default:
-		return false;
-	}
-}
-
-static void
-esc_data(void *ctx, const uint8_t *p, size_t len)
-{
-	struct app *a = ctx;
-
-	if (interrupt_before_open(a, p, len)) {
-		a->interrupted = true;
-		a->quitting = true;
-		return;
-	}
-	a->typed += len;
-	(void)!sess_user_input(&a->sess, p, len);
-	app_viewer_typed(a);
-}
-
-void
-app_info(struct app *a)
-{
-	struct sess *s = &a->sess;
-	char line[512], uuid[37];
-	const struct sc_record_stats *st = &s->rl.stats;
-
-	snprintf(line, sizeof(line), "VM %s on %s, state %s", a->vmname,
-	    app_host_for_policy(a) ? app_host_for_policy(a) : "(host unknown)",
-	    sess_state_name(s->state));
-	tty_notice(line);
-	if (s->have_hello) {
-		sc_uuid_format(s->hello.uuid, uuid);
-		snprintf(line, sizeof(line), "domain %s, hv key %s (%s)", uuid,
-		    a->pol.fp, policy_how_name(a->pol.how));
-		tty_notice(line);
-		if (a->pol.cert_valid) {
-			long long left = (long long)a->pol.cert.expires -
-			    (long long)time(NULL);
-
-			snprintf(line, sizeof(line), "certificate for %s, expires "
-			    "in %lldh%02lldm", a->pol.cert.host, left / 3600,
-			    (left % 3600) / 60);
-			tty_notice(line);
-		}
-	}
-	snprintf(line, sizeof(line), "cipher %s, encoding %s",
-	    SC_NOISE_PROTOCOL, s->encoding == SC_ENCODING_ARMOR ? "armored" :
-	    s->encoding == SC_ENCODING_BINARY ? "binary" : "-");
-	tty_notice(line);
-	if (s->have_rl) {
-		snprintf(line, sizeof(line), "records sent %llu / received %llu, "
-		    "payload bytes sent %llu / received %llu, rekeys %llu / %llu",
-		    (unsigned long long)st->records_sent,
-		    (unsigned long long)st->records_recv,
-		    (unsigned long long)st->bytes_sent,
-		    (unsigned long long)st->bytes_recv,
-		    (unsigned long long)st->rekeys_sent,
-		    (unsigned long long)st->rekeys_recv);
-		tty_notice(line);
-	}
-	if (a->opened_at != 0) {
-		long age = (long)(time(NULL) - a->opened_at);
-
-		snprintf(line, sizeof(line), "session age %ldh%02ldm%02lds%s%s",
-		    age / 3600, (age / 60) % 60, age % 60,
-		    (s->hs2_flags & SC_HS2_F_OWNER) ? ", you are an owner" : "",
-		    (s->hs2_flags & SC_HS2_F_VIEWER) ? ", read-only viewer" : "");
-		tty_notice(line);
-	}
-}
-
-static void
-esc_command(void *ctx, enum esc_cmd cmd, uint8_t arg)
-{
-	struct app *a = ctx;
-	char help[1024];
-	int r;
-
-	switch (cmd) {
-	case ESC_CMD_DISCONNECT:
-		if (a->sess.state == SESS_CLOSING) {
-			sess_close_abandon(&a->sess, "you disconnected again "
-			    "before it answered");
-			break;
-		}
-		tty_notice("disconnecting");
-		app_close(a);
-		break;
-	case ESC_CMD_BREAK_PENDING:
-		tty_notice("break: press the SysRq key (Enter: plain break, Esc: cancel)");
-		break;
-	case ESC_CMD_BREAK_CANCEL:
-		tty_notice("break cancelled");
-		break;
-	case ESC_CMD_BREAK:
-		if (!sess_break_key_ok(arg))
-			tty_notice("not a SysRq key (a printable character, or "
-			    "Enter for a plain break): break not sent");
-		else if ((r = sess_send_break(&a->sess, arg)) == SC_ERR_PERM)
-			tty_notice("read-only viewer: break not sent");
-		else if (r < 0)
-			tty_notice("no encrypted session: break not sent");
-		break;
-	case ESC_CMD_REKEY:
-		if (sess_rekey(&a->sess) < 0)
-			tty_notice("no encrypted session: nothing to rekey");
-		else
-			tty_notice("rekeyed (send direction)");
-		break;
-	case ESC_CMD_INFO:
-		app_info(a);
-		break;
-	case ESC_CMD_HELP:
-		esc_help(&a->esc, help, sizeof(help));
-		tty_write("\r\n", 2);
-		tty_write(help, strlen(help));
-		break;
-	case ESC_CMD_CMDLINE:
-		app_cmdline(a);
-		break;
-	case ESC_CMD_SUSPEND:
-		tty_suspend();
-		update_status(a);
-		break;
-	case ESC_CMD_WINSIZE:
-		app_type_winsize(a);
-		break;
-	}
+	if (n >= 0)
+		return n;
+	return errno == EINTR || errno == EAGAIN ? -1 : 0;
 }
 
 /*
  * Remote stderr: clear text before the HELLO; after it, one sanitised
  * notice per line (not per write: a lone newline is no notice of its own),
- * at most STDERR_LINE_MAX bytes each; a partial line waits for its end, for
+ * at most APP_STDERR_LINE_MAX bytes each; a partial line waits for its end, for
  * more to come, or for show_stderr_flush.
  */
-static struct {
-	uint8_t	buf[STDERR_LINE_MAX];
-	size_t	len;
-} errl;
-
 static void
 stderr_notice(const uint8_t *p, size_t len)
 {
-	char line[1024], tmp[4 * STDERR_LINE_MAX + 1];
+	char line[1024], tmp[4 * APP_STDERR_LINE_MAX + 1];
 
 	if (len == 0)
 		return;
@@ -511,10 +91,10 @@ stderr_notice(const uint8_t *p, size_t len)
 }
 
 static void
-show_stderr_flush(void)
+show_stderr_flush(struct app *a)
 {
-	stderr_notice(errl.buf, errl.len);
-	errl.len = 0;
+	stderr_notice(a->errline, a->errline_len);
+	a->errline_len = 0;
 }
 
 static void
@@ -530,12 +110,12 @@ show_stderr(struct app *a, const uint8_t *p, size_t len)
 	}
 	for (i = 0; i < len; i++) {
 		if (p[i] == '\n' || p[i] == '\r') {
-			show_stderr_flush();
+			show_stderr_flush(a);
 			continue;
 		}
-		if (errl.len == sizeof(errl.buf))
-			show_stderr_flush();
-		errl.buf[errl.len++] = p[i];
+		if (a->errline_len == sizeof(a->errline))
+			show_stderr_flush(a);
+		a->errline[a->errline_len++] = p[i];
 	}
 }
 
@@ -544,25 +124,32 @@ show_stderr(struct app *a, const uint8_t *p, size_t len)
  * refusal's reason) may still be in the pipe.  Show it first, for up to
  * STDERR_DRAIN_MS, so that the reason comes before our verdict.
  */
+/* One read of the remote's stderr, shown; at its end, the descriptor closed. */
+static void
+read_stderr(struct app *a)
+{
+	uint8_t buf[READ_CHUNK];
+	ssize_t n = read_some(a->tr.efd, buf, sizeof(buf));
+
+	if (n > 0)
+		show_stderr(a, buf, (size_t)n);
+	else if (n == 0) {
+		show_stderr_flush(a);
+		close(a->tr.efd);
+		a->tr.efd = -1;
+	}
+}
+
 static void
 drain_stderr(struct app *a)
 {
 	unsigned long long until = sc_now_ms() + STDERR_DRAIN_MS;
-	uint8_t b[4096];
 
 	while (a->tr.efd >= 0 && sc_now_ms() < until) {
 		struct pollfd p = { .fd = a->tr.efd, .events = POLLIN };
-		ssize_t n;
 
-		if (poll(&p, 1, 50) <= 0)
-			continue;
-		n = read(a->tr.efd, b, sizeof(b));
-		if (n > 0)
-			show_stderr(a, b, (size_t)n);
-		else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-			close(a->tr.efd);
-			a->tr.efd = -1;
-		}
+		if (poll(&p, 1, 50) > 0)
+			read_stderr(a);
 	}
 }
 
@@ -590,10 +177,11 @@ drain_output(struct app *a)
 {
 	unsigned long long until = sc_now_ms() + FLUSH_MS;
 
-	while (outq_pending() > 0 && a->tr.wfd >= 0 && sc_now_ms() < until) {
+	while (outq_pending(&a->outq) > 0 && a->tr.wfd >= 0 &&
+	    sc_now_ms() < until) {
 		struct pollfd p = { .fd = a->tr.wfd, .events = POLLOUT };
 
-		if (poll(&p, 1, 100) > 0 && outq_flush(a->tr.wfd) < 0)
+		if (poll(&p, 1, 100) > 0 && outq_flush(&a->outq, a->tr.wfd) < 0)
 			break;
 	}
 }
@@ -618,41 +206,58 @@ dom0_refusal(int status)
 	return NULL;
 }
 
-int
-app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *extra)
-{
-	struct sess_config cfg;
-	struct sess_sink sink = { a, sink_to_term, sink_to_wire, sink_notice,
-	    sink_event, sink_clear_to_term };
-	struct esc_sink esink = { a, esc_data, esc_command };
-	static uint8_t buf[READ_CHUNK];
-	char msg[512];
-	int uin, uout, r, code = EXIT_OK_;
-	bool wire_eof = false;
+/* ---- the loop ---- */
 
-	a->log_fd = -1;
-	open_user_tty(a, &uin, &uout);
-	if (tty_init(uin >= 0 ? uin : uout, uout) < 0) {
+/* What one session's loop keeps beside struct app. */
+struct loop {
+	struct app	*a;
+	int		uin, uout;	/* the user's side (uin -1: none) */
+	bool		wire_eof;	/* the transport's read side ended */
+	struct esc_sink	esink;
+};
+
+/* The descriptors of one poll pass: index into the pollfd array, or -1. */
+struct loop_fds {
+	int		sig, user, wire_in, wire_err, wire_out;
+};
+#define LOOP_NFDS	5
+#define LOOP_AGAIN	(-2)	/* loop_timeout: state changed, poll again */
+#define IN_EVENTS	(POLLIN | POLLHUP | POLLERR)
+
+/* The user's terminal (or /dev/tty), and what may be read from it. */
+static int
+setup_user(struct loop *l, enum sess_mode mode)
+{
+	struct app *a = l->a;
+
+	open_user_tty(a, &l->uin, &l->uout);
+	if (tty_init(l->uin >= 0 ? l->uin : l->uout, l->uout) < 0) {
 		sc_error("cannot set up the terminal");
 		return EXIT_LOCAL;
 	}
-	a->user_input = uin >= 0 && a->batch == BATCH_NONE &&
+	a->user_input = l->uin >= 0 && a->batch == BATCH_NONE &&
 	    mode == SESS_MODE_CONSOLE;
-	a->interactive = a->user_input && tty_is_tty() && isatty(uin);
+	a->interactive = a->user_input && tty_is_tty() && isatty(l->uin);
 	esc_init(&a->esc, a->esc_char);
+	return EXIT_OK_;
+}
 
-	/* The transport.  Prompts (ssh) happen in cooked mode, before raw. */
+/*
+ * Start the transport.  Prompts (ssh) happen in cooked mode, before raw;
+ * connecting (ssh: TCP, host key, authentication) blocks, and Ctrl-C must
+ * still end it at once.  Returns EXIT_OK_ or the exit code of the failure.
+ */
+static int
+start_transport(struct app *a)
+{
+	char msg[512], why[300];
+	bool ssh_host = a->mode == MODE_SSH && a->ssh.host != NULL;
+	int r;
+
 	msg[0] = '\0';
-	/* Connecting (ssh: TCP, host key, authentication) blocks: Ctrl-C
-	 * must still end it at once. */
-	{
-		char why[300];
-
-		snprintf(why, sizeof(why), "while connecting%s%s",
-		    a->mode == MODE_SSH && a->ssh.host ? " to " : "",
-		    a->mode == MODE_SSH && a->ssh.host ? a->ssh.host : "");
-		tty_abort_on_interrupt(why);
-	}
+	snprintf(why, sizeof(why), "while connecting%s%s",
+	    ssh_host ? " to " : "", ssh_host ? a->ssh.host : "");
+	tty_abort_on_interrupt(why);
 	switch (a->mode) {
 	case MODE_PIPE:
 		r = transport_pipe_start(&a->tr, a->cmd);
@@ -675,13 +280,23 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 		if (msg[0] != '\0')
 			fprintf(stderr, "sccrypt-term: %s\n", msg);
 		else
-			fprintf(stderr, "sccrypt-term: cannot start the transport: %s\n",
-			    sc_err(r));
+			sc_report_r(r, "cannot start the transport");
 		return (r == SC_ERR_UNTRUSTED || r == SC_ERR_PERM) ? EXIT_VERIFY :
 		    r == SC_ERR_INVAL ? EXIT_USAGE : EXIT_TRANSPORT;
 	}
 	if (sc_set_nonblock(a->tr.wfd, 1) < 0 || sc_set_nonblock(a->tr.rfd, 1) < 0)
 		sc_warn("cannot make the transport non-blocking");
+	return EXIT_OK_;
+}
+
+/* The trust policy and the session, once the transport is up. */
+static void
+start_session(struct loop *l, enum sess_mode mode,
+    const struct sess_config *extra)
+{
+	struct app *a = l->a;
+	struct sess_config cfg;
+	struct sess_sink sink;
 
 	/* The trust policy needs the host the transport resolved. */
 	a->pol.host = app_host_for_policy(a);
@@ -708,183 +323,254 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 	cfg.clear_input = a->interactive ? SESS_CLEAR_PROMPT : SESS_CLEAR_HOLD;
 	cfg.verify = policy_verify;
 	cfg.verify_ctx = &a->pol;
+	app_sess_sink(a, &sink);
 	sess_init(&a->sess, &cfg, &sink);
 
 	if (a->status_line && a->interactive)
 		tty_status_enable(true);
-	update_status(a);
+	app_update_status(a);
 	if (a->mode == MODE_WRAP || a->mode == MODE_SSH)
-		start_reading_user(a);
-	else if (!a->interactive && a->user_input && uin != STDIN_FILENO)
+		app_start_reading_user(a);
+	else if (!a->interactive && a->user_input && l->uin != STDIN_FILENO)
 		a->user_input = false;	/* no terminal behind /dev/tty */
+}
+
+static int
+poll_add(struct pollfd *p, int *np, int fd, short events)
+{
+	p[*np].fd = fd;
+	p[*np].events = events;
+	p[*np].revents = 0;
+	return (*np)++;
+}
+
+/* The descriptors that matter in this pass. */
+static int
+poll_set(struct loop *l, struct pollfd *p, struct loop_fds *ix)
+{
+	struct app *a = l->a;
+	int np = 0;
+
+	ix->user = ix->wire_in = ix->wire_err = ix->wire_out = -1;
+	ix->sig = poll_add(p, &np, tty_sigfd(), POLLIN);
+	if (a->read_user && l->uin >= 0 && outq_pending(&a->outq) < OUTQ_HIGH)
+		ix->user = poll_add(p, &np, l->uin, POLLIN);
+	if (!l->wire_eof)
+		ix->wire_in = poll_add(p, &np, a->tr.rfd, POLLIN);
+	if (a->tr.efd >= 0)
+		ix->wire_err = poll_add(p, &np, a->tr.efd, POLLIN);
+	if (outq_pending(&a->outq) > 0)
+		ix->wire_out = poll_add(p, &np, a->tr.wfd, POLLOUT);
+	return np;
+}
+
+static int
+min_timeout(int t, int u)
+{
+	return u >= 0 && (t < 0 || u < t) ? u : t;
+}
+
+/*
+ * The poll timeout: the nearest of the clear text settling, the keepalive,
+ * the end of a non-terminal input's linger, and the close handshake's
+ * deadline.  LOOP_AGAIN when one of the last two was due (and done).
+ */
+static int
+loop_timeout(struct loop *l)
+{
+	struct app *a = l->a;
+	unsigned long long now;
+	int timeout = app_settle_clear(a);
+
+	/* stalled-session detection (PROTOCOL.md §10) */
+	timeout = min_timeout(timeout, sess_keepalive(&a->sess, sc_now_ms()));
+	if (a->user_eof && sess_is_open(&a->sess)) {
+		/* Input is over: close once it has all gone out and the
+		 * console has been quiet for linger_ms. */
+		unsigned long long end = a->last_output_ms + a->linger_ms;
+
+		now = sc_now_ms();
+		if (outq_pending(&a->outq) == 0 && now >= end) {
+			app_close(a);
+			return LOOP_AGAIN;
+		}
+		if (timeout < 0 || timeout > 100)
+			timeout = outq_pending(&a->outq) > 0 || end - now > 100 ?
+			    100 : (int)(end - now);
+	}
+	if (a->sess.state == SESS_CLOSING) {
+		now = sc_now_ms();
+		if (now >= a->close_deadline_ms) {
+			char why[64];
+
+			snprintf(why, sizeof(why), "no answer within %d s",
+			    APP_CLOSE_WAIT_MS / 1000);
+			sess_close_abandon(&a->sess, why);
+			return LOOP_AGAIN;
+		}
+		timeout = min_timeout(timeout, (int)(a->close_deadline_ms - now));
+	}
+	return timeout;
+}
+
+static void
+on_signals(struct loop *l)
+{
+	struct app *a = l->a;
+	unsigned sig = tty_take_signals();
+
+	if (sig & (TTY_SIG_TERM | TTY_SIG_INT)) {
+		(void)!sess_close(&a->sess);
+		a->quitting = true;
+	}
+	if (sig & TTY_SIG_WINCH) {
+		struct winsize ws;
+
+		if (tty_winsize(&ws) == 0)
+			transport_winch(&a->tr, &ws);
+		tty_status_resized();
+	}
+}
+
+/* The transport is gone for writing: what waits is lost, and so is it. */
+static void
+on_wire_writable(struct loop *l)
+{
+	struct app *a = l->a;
+
+	if (outq_flush(&a->outq, a->tr.wfd) < 0) {
+		outq_clear(&a->outq);
+		l->wire_eof = true;
+		(void)!sess_wire_eof(&a->sess);
+	}
+}
+
+static void
+on_wire_readable(struct loop *l)
+{
+	struct app *a = l->a;
+	uint8_t buf[READ_CHUNK];
+	ssize_t n = read_some(a->tr.rfd, buf, sizeof(buf));
+
+	if (n > 0) {
+		a->last_output_ms = sc_now_ms();
+		(void)!sess_from_wire(&a->sess, buf, (size_t)n);
+	} else if (n == 0) {
+		l->wire_eof = true;
+		if (!sess_is_open(&a->sess))
+			drain_stderr(a);
+		(void)!sess_wire_eof(&a->sess);
+	}
+}
+
+static void
+on_stderr_readable(struct loop *l)
+{
+	read_stderr(l->a);
+}
+
+/* Keystrokes: through the escape processor to the session, then wiped. */
+static void
+on_user_readable(struct loop *l)
+{
+	struct app *a = l->a;
+	uint8_t buf[READ_CHUNK];
+	ssize_t n;
+
+	(void)app_settle_clear(a);
+	n = read_some(l->uin, buf, sizeof(buf));
+	if (n > 0) {
+		esc_feed(&a->esc, buf, (size_t)n, &l->esink);
+		sc_memzero(buf, (size_t)n);
+	} else if (n == 0) {
+		a->read_user = false;
+		if (a->interactive) {
+			/* the terminal went away: close like ~. */
+			app_close(a);
+		} else {
+			a->user_eof = true;
+			a->last_output_ms = sc_now_ms();
+		}
+	}
+}
+
+static bool
+ready(const struct pollfd *p, int i, short events)
+{
+	return i >= 0 && (p[i].revents & events) != 0;
+}
+
+/* Returns EXIT_OK_, or EXIT_LOCAL if poll itself failed. */
+static int
+run_loop(struct loop *l)
+{
+	struct app *a = l->a;
 
 	while (!a->quitting) {
-		struct pollfd p[5];
-		int np = 0, iu = -1, it = -1, ie = -1, is, iw = -1;
-		int timeout = -1;
-		unsigned sig;
+		struct pollfd p[LOOP_NFDS];
+		struct loop_fds ix;
+		int np, timeout;
 
-		p[np].fd = tty_sigfd(); p[np].events = POLLIN; is = np++;
-		if (a->read_user && uin >= 0 && outq_pending() < OUTQ_HIGH) {
-			p[np].fd = uin; p[np].events = POLLIN; iu = np++;
-		}
-		if (!wire_eof) {
-			p[np].fd = a->tr.rfd; p[np].events = POLLIN; it = np++;
-		}
-		if (a->tr.efd >= 0) {
-			p[np].fd = a->tr.efd; p[np].events = POLLIN; ie = np++;
-		}
-		if (outq_pending() > 0) {
-			p[np].fd = a->tr.wfd; p[np].events = POLLOUT; iw = np++;
-		}
-		if (wire_eof && a->tr.efd < 0)
+		np = poll_set(l, p, &ix);
+		if (l->wire_eof && a->tr.efd < 0)
 			break;
-		timeout = settle_clear(a);
-		{	/* stalled-session detection (PROTOCOL.md §10) */
-			int ka = sess_keepalive(&a->sess, sc_now_ms());
-
-			if (ka >= 0 && (timeout < 0 || ka < timeout))
-				timeout = ka;
-		}
-		if (a->user_eof && sess_is_open(&a->sess)) {
-			/* Input is over: close once it has all gone out and
-			 * the console has been quiet for linger_ms. */
-			unsigned long long now = sc_now_ms(),
-			    end = a->last_output_ms + a->linger_ms;
-
-			if (outq_pending() == 0 && now >= end) {
-				app_close(a);
-				continue;
-			}
-			if (timeout < 0 || timeout > 100)
-				timeout = outq_pending() > 0 || end - now > 100 ?
-				    100 : (int)(end - now);
-		}
-		if (a->sess.state == SESS_CLOSING) {
-			unsigned long long now = sc_now_ms();
-
-			if (now >= a->close_deadline_ms) {
-				char why[64];
-
-				snprintf(why, sizeof(why), "no answer within %d s",
-				    APP_CLOSE_WAIT_MS / 1000);
-				sess_close_abandon(&a->sess, why);
-				continue;
-			}
-			if (timeout < 0 ||
-			    a->close_deadline_ms - now < (unsigned long long)timeout)
-				timeout = (int)(a->close_deadline_ms - now);
-		}
+		if ((timeout = loop_timeout(l)) == LOOP_AGAIN)
+			continue;
 		if (poll(p, (nfds_t)np, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			sc_error("poll: %s", strerror(errno));
-			code = EXIT_LOCAL;
-			break;
+			return EXIT_LOCAL;
 		}
-		if (p[is].revents & POLLIN) {
-			sig = tty_take_signals();
-			if (sig & (TTY_SIG_TERM | TTY_SIG_INT)) {
-				(void)!sess_close(&a->sess);
-				a->quitting = true;
-			}
-			if (sig & TTY_SIG_WINCH) {
-				struct winsize ws;
-
-				if (tty_winsize(&ws) == 0)
-					transport_winch(&a->tr, &ws);
-				tty_status_resized();
-			}
-		}
-		if (iw >= 0 && (p[iw].revents & (POLLOUT | POLLERR | POLLHUP))) {
-			if (outq_flush(a->tr.wfd) < 0) {
-				outq.off = outq.len = 0;
-				wire_eof = true;
-				(void)!sess_wire_eof(&a->sess);
-			}
-		}
-		if (it >= 0 && (p[it].revents & (POLLIN | POLLHUP | POLLERR))) {
-			ssize_t n = read(a->tr.rfd, buf, sizeof(buf));
-
-			if (n > 0) {
-				a->last_output_ms = sc_now_ms();
-				(void)!sess_from_wire(&a->sess, buf, (size_t)n);
-			} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-				/* EOF, or EIO from a pty whose child exited */
-				wire_eof = true;
-				if (!sess_is_open(&a->sess))
-					drain_stderr(a);
-				(void)!sess_wire_eof(&a->sess);
-			}
-		}
-		if (ie >= 0 && (p[ie].revents & (POLLIN | POLLHUP | POLLERR))) {
-			ssize_t n = read(a->tr.efd, buf, sizeof(buf));
-
-			if (n > 0)
-				show_stderr(a, buf, (size_t)n);
-			else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-				show_stderr_flush();
-				close(a->tr.efd);
-				a->tr.efd = -1;
-			}
-		}
-		if (iu >= 0 && !a->quitting &&
-		    (p[iu].revents & (POLLIN | POLLHUP | POLLERR))) {
-			ssize_t n;
-
-			(void)settle_clear(a);
-			n = read(uin, buf, sizeof(buf));
-
-			if (n > 0)
-				esc_feed(&a->esc, buf, (size_t)n, &esink);
-			else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-				a->read_user = false;
-				if (a->interactive) {
-					/* the terminal went away: close like ~. */
-					app_close(a);
-				} else {
-					a->user_eof = true;
-					a->last_output_ms = sc_now_ms();
-				}
-			}
-		}
-		if (outq_pending() > 0 && outq_flush(a->tr.wfd) < 0) {
-			outq.off = outq.len = 0;
-			wire_eof = true;
-			(void)!sess_wire_eof(&a->sess);
-		}
+		if (ready(p, ix.sig, POLLIN))
+			on_signals(l);
+		if (ready(p, ix.wire_out, POLLOUT | POLLERR | POLLHUP))
+			on_wire_writable(l);
+		if (ready(p, ix.wire_in, IN_EVENTS))
+			on_wire_readable(l);
+		if (ready(p, ix.wire_err, IN_EVENTS))
+			on_stderr_readable(l);
+		if (!a->quitting && ready(p, ix.user, IN_EVENTS))
+			on_user_readable(l);
+		if (outq_pending(&a->outq) > 0)	/* what this pass queued */
+			on_wire_writable(l);
 		if (a->sess.state == SESS_FAILED || a->sess.state == SESS_DONE)
 			a->quitting = true;
 	}
-	drain_output(a);
-	show_stderr_flush();
-	if (a->log_fd >= 0)
-		close(a->log_fd);
-	tty_status_enable(false);
-	tty_restore();
-	transport_close(&a->tr);
+	return EXIT_OK_;
+}
 
-	if (a->sess.state == SESS_FAILED) {
-		fprintf(stderr, "\r\nsccrypt-term: %s\n", a->sess.errmsg);
-		code = app_exit_code(a->sess.exit_class);
-		if (a->sess.exit_class == SESS_X_TRANSPORT && !a->sess.have_hello &&
-		    a->tr.reaped && WIFEXITED(a->tr.status) &&
-		    dom0_refusal(WEXITSTATUS(a->tr.status)) != NULL) {
-			fprintf(stderr, "sccrypt-term: dom0 refused the console "
-			    "of %s: %s (sccrypt-console exit status %d; dom0's "
-			    "own words, if any, are above, not authenticated)\n",
-			    a->vmname, dom0_refusal(WEXITSTATUS(a->tr.status)),
-			    WEXITSTATUS(a->tr.status));
-			code = EXIT_RELAY;
-		} else if (a->sess.exit_class == SESS_X_TRANSPORT && a->tr.reaped &&
-		    WIFEXITED(a->tr.status) && WEXITSTATUS(a->tr.status) != 0 &&
-		    a->mode != MODE_SSH)
-			fprintf(stderr, "sccrypt-term: the transport command "
-			    "exited with status %d\n", WEXITSTATUS(a->tr.status));
-	} else if (a->sess.state != SESS_DONE && code == EXIT_OK_ &&
-	    !a->quitting) {
-		code = EXIT_TRANSPORT;
+/* A failed session: its reason, and what the transport adds to it. */
+static int
+failure_verdict(struct app *a)
+{
+	int st = a->tr.reaped && WIFEXITED(a->tr.status) ?
+	    WEXITSTATUS(a->tr.status) : -1;
+
+	fprintf(stderr, "\r\nsccrypt-term: %s\n", a->sess.errmsg);
+	if (a->sess.exit_class != SESS_X_TRANSPORT || st < 0)
+		return app_exit_code(a->sess.exit_class);
+	if (!a->sess.have_hello && dom0_refusal(st) != NULL) {
+		fprintf(stderr, "sccrypt-term: dom0 refused the console of %s: "
+		    "%s (sccrypt-console exit status %d; dom0's own words, if "
+		    "any, are above, not authenticated)\n", a->vmname,
+		    dom0_refusal(st), st);
+		return EXIT_RELAY;
 	}
+	if (st != 0 && a->mode != MODE_SSH)
+		fprintf(stderr, "sccrypt-term: the transport command exited "
+		    "with status %d\n", st);
+	return app_exit_code(a->sess.exit_class);
+}
+
+/* How the session ended, as the exit code (code: the loop's own). */
+static int
+verdict(struct app *a, int code)
+{
+	if (a->sess.state == SESS_FAILED)
+		code = failure_verdict(a);
+	else if (a->sess.state != SESS_DONE && code == EXIT_OK_ && !a->quitting)
+		code = EXIT_TRANSPORT;
 	if (a->interrupted && a->sess.state != SESS_FAILED) {
 		fprintf(stderr, "\r\nsccrypt-term: interrupted (Ctrl-C) before "
 		    "the encrypted session started; nothing was sent\n");
@@ -898,8 +584,38 @@ app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *ex
 	if (a->batch == BATCH_ACL && code == EXIT_OK_ &&
 	    (!a->batch_done || a->batch_status < 0))
 		code = a->batch_done ? EXIT_VERIFY : EXIT_TRANSPORT;
-	sess_wipe(&a->sess);
-	free(outq.buf);
-	memset(&outq, 0, sizeof(outq));
 	return code;
+}
+
+/* Tear down the loop's side; then the verdict, and every secret wiped. */
+static int
+finish(struct app *a, int code)
+{
+	drain_output(a);
+	show_stderr_flush(a);
+	if (a->log_fd >= 0)
+		close(a->log_fd);
+	tty_status_enable(false);
+	tty_restore();
+	transport_close(&a->tr);
+	code = verdict(a, code);
+	sess_wipe(&a->sess);
+	outq_free(&a->outq);
+	return code;
+}
+
+int
+app_run_session(struct app *a, enum sess_mode mode, const struct sess_config *extra)
+{
+	struct loop l = { .a = a };
+	int code;
+
+	app_esc_sink(a, &l.esink);
+	a->log_fd = -1;
+	if ((code = setup_user(&l, mode)) != EXIT_OK_)
+		return code;
+	if ((code = start_transport(a)) != EXIT_OK_)
+		return code;
+	start_session(&l, mode, extra);
+	return finish(a, run_loop(&l));
 }

@@ -173,88 +173,69 @@ split_dashdash(int argc, char **argv, char ***cmd)
 	return argc;
 }
 
-int
-main(int argc, char **argv)
-{
-	static struct app a;
-	char **cmd, remote[256];
-	int ch, npos, r;
-	bool pipe_mode = false, wrap_mode = false;
-	size_t i;
+#define OPTS_GO_ON	(-1)	/* parse_options: no exit code, go on */
 
-	sc_log_init("sccrypt-term", SC_LOG_WARN, SC_LOG_TO_STDERR);
-	if (sc_lib_init() < 0) {
-		fprintf(stderr, "sccrypt-term: cannot initialise libsodium\n");
-		return EXIT_LOCAL;
-	}
-	if (sc_disable_core_dumps() < 0)
-		sc_warn("cannot disable core dumps");
-	a.esc_char = ESC_DEFAULT;
-	a.log_fd = -1;
-	a.linger_ms = APP_LINGER_MS;
+/* -o, -t and the other options into a; OPTS_GO_ON or the exit code. */
+static int
+parse_options(struct app *a, int argc, char **argv, bool *pipe_mode,
+    bool *wrap_mode)
+{
+	unsigned long v;
+	int ch;
 
 	while ((ch = getopt_long(argc, argv, "+p:l:i:F:o:c:te:qvhVH:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
-		case 'p': {
-			unsigned long port;
-
-			if (sc_parse_ulong(optarg, 10, 1, 65535, &port) != 0) {
+		case 'p':
+			if (sc_parse_ulong(optarg, 10, 1, 65535, &v) != 0) {
 				fprintf(stderr, "sccrypt-term: bad port '%s'\n", optarg);
 				return EXIT_USAGE;
 			}
-			a.ssh.port = (int)port;
+			a->ssh.port = (int)v;
 			break;
-		}
-		case 'l': a.ssh.user = optarg; break;
-		case 'i': a.ssh.identity = optarg; break;
-		case 'F': a.ssh.config = optarg; break;
-		case 'o': ssh_option(&a, optarg); break;
-		case 'c': a.remote_cmd = optarg; break;
-		case 't': a.ssh.want_pty = true; break;
+		case 'l': a->ssh.user = optarg; break;
+		case 'i': a->ssh.identity = optarg; break;
+		case 'F': a->ssh.config = optarg; break;
+		case 'o': ssh_option(a, optarg); break;
+		case 'c': a->remote_cmd = optarg; break;
+		case 't': a->ssh.want_pty = true; break;
 		case 'e':
-			if ((a.esc_char = esc_parse_char(optarg)) == -2) {
+			if ((a->esc_char = esc_parse_char(optarg)) == -2) {
 				fprintf(stderr, "sccrypt-term: bad escape character "
 				    "'%s' (one character, ^X, or none)\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;
-		case 'q': a.quiet = true; break;
+		case 'q': a->quiet = true; break;
 		case 'v':
-			a.verbose++;
-			sc_log_set_level(SC_LOG_WARN + a.verbose);
+			a->verbose++;
+			sc_log_set_level(SC_LOG_WARN + a->verbose);
 			break;
-		case 'H': a.host = optarg; break;
-		case OPT_PIPE: pipe_mode = true; break;
-		case OPT_WRAP: wrap_mode = true; break;
-		case OPT_TRUST: a.trust_fp = optarg; break;
-		case OPT_STRICT: a.strict_hv = true; break;
-		case OPT_HISTORY: {
-			unsigned long v;
-
+		case 'H': a->host = optarg; break;
+		case OPT_PIPE: *pipe_mode = true; break;
+		case OPT_WRAP: *wrap_mode = true; break;
+		case OPT_TRUST: a->trust_fp = optarg; break;
+		case OPT_STRICT: a->strict_hv = true; break;
+		case OPT_HISTORY:
 			if (sc_parse_ulong(optarg, 10, 0, 0xffffffffUL, &v) != 0) {
 				fprintf(stderr, "sccrypt-term: --history takes a number "
 				    "of bytes (0 to 4294967295)\n");
 				return EXIT_USAGE;
 			}
-			a.history = (uint32_t)v;
+			a->history = (uint32_t)v;
 			break;
-		}
-		case OPT_VIEWER: a.viewer = true; break;
-		case OPT_TAKEOVER: a.takeover = true; break;
-		case OPT_STATUS: a.status_line = true; break;
-		case OPT_KEY: a.user_key_path = optarg; break;
-		case OPT_LINGER: {
-			unsigned long v;
-
+		case OPT_VIEWER: a->viewer = true; break;
+		case OPT_TAKEOVER: a->takeover = true; break;
+		case OPT_STATUS: a->status_line = true; break;
+		case OPT_KEY: a->user_key_path = optarg; break;
+		case OPT_LINGER:
 			if (sc_parse_ulong(optarg, 10, 0, APP_LINGER_MAX_MS, &v) != 0) {
 				fprintf(stderr, "sccrypt-term: --linger takes "
 				    "milliseconds (0 to %lu)\n", APP_LINGER_MAX_MS);
 				return EXIT_USAGE;
 			}
-			a.linger_ms = v;
+			a->linger_ms = v;
 			break;
-		}
 		case 'V':
 			sc_print_version("sccrypt-term");
 			printf("protocol %d, %s\n", SC_PROTOCOL_VERSION,
@@ -266,16 +247,81 @@ main(int argc, char **argv)
 			usage(EXIT_USAGE);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (pipe_mode && wrap_mode) {
+	if (*pipe_mode && *wrap_mode) {
 		fprintf(stderr, "sccrypt-term: --pipe and --wrap exclude each other\n");
 		return EXIT_USAGE;
 	}
-	if (a.viewer && a.takeover) {
+	if (a->viewer && a->takeover) {
 		fprintf(stderr, "sccrypt-term: --viewer and --takeover exclude each other\n");
 		return EXIT_USAGE;
 	}
+	return OPTS_GO_ON;
+}
+
+/*
+ * A console session's operands: [user@]host VM, or VM with --pipe/--wrap
+ * and the transport command after "--".  OPTS_GO_ON or the exit code.
+ */
+static int
+console_operands(struct app *a, int argc, char **argv, bool pipe_mode,
+    bool wrap_mode)
+{
+	static char remote[256];
+	char **cmd;
+	int npos = split_dashdash(argc, argv, &cmd);
+
+	if (pipe_mode) {
+		if (npos != 1)
+			usage(EXIT_USAGE);
+		a->vmname = argv[0];
+		a->cmd = cmd;
+	} else if (wrap_mode || cmd != NULL) {
+		if (npos != 1 || cmd == NULL)
+			usage(EXIT_USAGE);
+		a->mode = MODE_WRAP;
+		a->vmname = argv[0];
+		a->cmd = cmd;
+	} else {
+		if (npos != 2)
+			usage(EXIT_USAGE);
+		a->dest = argv[0];
+		a->vmname = argv[1];
+		a->ssh.host = a->dest;
+	}
+	if (!sc_vmname_valid(a->vmname, strlen(a->vmname))) {
+		fprintf(stderr, "sccrypt-term: invalid VM name '%s'\n", a->vmname);
+		return EXIT_USAGE;
+	}
+	if (a->remote_cmd == NULL) {
+		snprintf(remote, sizeof(remote), "sccrypt-console %s", a->vmname);
+		a->remote_cmd = remote;
+	}
+	return OPTS_GO_ON;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct app a;
+	bool pipe_mode = false, wrap_mode = false;
+	size_t i;
+	int r;
+
+	sc_log_init("sccrypt-term", SC_LOG_WARN, SC_LOG_TO_STDERR);
+	if (sc_lib_init() < 0) {
+		fprintf(stderr, "sccrypt-term: cannot initialise libsodium\n");
+		return EXIT_LOCAL;
+	}
+	if (sc_disable_core_dumps() < 0)
+		sc_warn("cannot disable core dumps");
+	a.esc_char = ESC_DEFAULT;
+	a.log_fd = -1;
+	a.linger_ms = APP_LINGER_MS;
+	if ((r = parse_options(&a, argc, argv, &pipe_mode, &wrap_mode)) !=
+	    OPTS_GO_ON)
+		return r;
+	argc -= optind;
+	argv += optind;
 	a.ssh.verbose = a.verbose;
 	a.ssh.term = getenv("TERM");
 	a.pol.strict = a.strict_hv;
@@ -283,40 +329,14 @@ main(int argc, char **argv)
 	a.mode = pipe_mode ? MODE_PIPE : wrap_mode ? MODE_WRAP : MODE_SSH;
 
 	/* Verbs */
-	if (argc > 0) {
-		for (i = 0; i < SC_NELEM(verbs); i++)
-			if (strcmp(argv[0], verbs[i].name) == 0)
-				return verbs[i].fn(&a, argc, argv);
-	}
+	for (i = 0; argc > 0 && i < SC_NELEM(verbs); i++)
+		if (strcmp(argv[0], verbs[i].name) == 0)
+			return verbs[i].fn(&a, argc, argv);
 
 	/* Console session */
-	npos = split_dashdash(argc, argv, &cmd);
-	if (pipe_mode) {
-		if (npos != 1)
-			usage(EXIT_USAGE);
-		a.vmname = argv[0];
-		a.cmd = cmd;
-	} else if (wrap_mode || cmd != NULL) {
-		if (npos != 1 || cmd == NULL)
-			usage(EXIT_USAGE);
-		a.mode = MODE_WRAP;
-		a.vmname = argv[0];
-		a.cmd = cmd;
-	} else {
-		if (npos != 2)
-			usage(EXIT_USAGE);
-		a.dest = argv[0];
-		a.vmname = argv[1];
-		a.ssh.host = a.dest;
-	}
-	if (!sc_vmname_valid(a.vmname, strlen(a.vmname))) {
-		fprintf(stderr, "sccrypt-term: invalid VM name '%s'\n", a.vmname);
-		return EXIT_USAGE;
-	}
-	if (a.remote_cmd == NULL) {
-		snprintf(remote, sizeof(remote), "sccrypt-console %s", a.vmname);
-		a.remote_cmd = remote;
-	}
+	if ((r = console_operands(&a, argc, argv, pipe_mode, wrap_mode)) !=
+	    OPTS_GO_ON)
+		return r;
 	if ((r = app_load_keys(&a, true)) != 0)
 		return r;
 	r = app_run_session(&a, SESS_MODE_CONSOLE, NULL);

@@ -277,8 +277,4 @@ bool	sess_is_open(const struct sess *s);
 bool	sess_in_clear(const struct sess *s);
 const char *sess_state_name(enum sess_state st);
 
-/* Parse the HS2 payload (exposed for tests). */
-int	sess_parse_hs2(const uint8_t *p, size_t len, uint8_t *flags,
-	    uint32_t *history_kept, uint64_t *lost) SC_WUR;
-
 #endif /* SCCRYPT_TERM_SESSION_H */

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@
 #include "transport.h"
 
 #define PUMP_STATUS_WAIT_MS	1000	/* for the exit status after EOF */
+#define AUTH_TRIES		3	/* per interactive method, as ssh(1) */
 
 struct pump {
 	int		sock;		/* our end of the data socketpair */
@@ -237,6 +239,85 @@ known_hosts_line(const char *path, const char *host, unsigned port)
 	return found;
 }
 
+/* What a host key is called in messages. */
+struct host_key_id {
+	const char	*type;		/* "ssh-ed25519", ... */
+	const char	*fp;		/* SHA256:... */
+};
+
+/* known_hosts has another key for the host: ssh(1)'s warning, refused. */
+static int
+host_key_changed(ssh_session s, const struct ssh_opts *o, const char *host,
+    const struct host_key_id *id, char *msg, size_t msgsz)
+{
+	/* the file libssh read (-o, -F's UserKnownHostsFile or the default),
+	 * and the line there */
+	char *khf = NULL, where[64] = "";
+	unsigned port = 0, ln;
+
+	if (ssh_options_get(s, SSH_OPTIONS_KNOWNHOSTS, &khf) != SSH_OK)
+		khf = NULL;
+	(void)ssh_options_get_port(s, &port);
+	if (khf != NULL && (ln = known_hosts_line(khf, host, port)) > 0)
+		snprintf(where, sizeof(where), ", line %u", ln);
+	snprintf(msg, msgsz,
+	    "WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! "
+	    "Someone could be eavesdropping on you right now "
+	    "(man-in-the-middle attack)! The %s host key for %s is now "
+	    "%s. Host key verification failed: the key known for it is "
+	    "in %s%s (remove it with ssh-keygen -R if the change is "
+	    "expected).", id->type, host, id->fp,
+	    khf != NULL ? khf : o->known_hosts ? o->known_hosts :
+	    "~/.ssh/known_hosts", where);
+	ssh_string_free_char(khf);
+	return SC_ERR_UNTRUSTED;
+}
+
+/* Remember an accepted key, saying so as ssh(1) does. */
+static void
+host_key_add(ssh_session s, const char *host, const struct host_key_id *id)
+{
+	if (ssh_session_update_known_hosts(s) != SSH_OK)
+		fprintf(stderr, "sccrypt-term: cannot update known_hosts: %s\r\n",
+		    ssh_get_error(s));
+	else
+		fprintf(stderr, "Warning: Permanently added '%s' (%s) to the "
+		    "list of known hosts.\r\n", host, id->type);
+}
+
+/* No key known for the host: StrictHostKeyChecking decides, or the user. */
+static int
+host_key_unknown(ssh_session s, const struct ssh_opts *o, const char *host,
+    const struct host_key_id *id, char *msg, size_t msgsz)
+{
+	char q[1024];
+
+	if (o->strict_host == 2) {
+		fprintf(stderr, "Warning: Permanently added '%s' (%s) to "
+		    "the list of known hosts.\r\n", host, id->type);
+		if (ssh_session_update_known_hosts(s) != SSH_OK)
+			fprintf(stderr, "sccrypt-term: cannot update "
+			    "known_hosts: %s\r\n", ssh_get_error(s));
+		return 0;
+	}
+	if (o->strict_host == 1 || o->batch) {
+		snprintf(msg, msgsz, "No %s host key is known for %s and "
+		    "you have requested strict checking. Host key "
+		    "verification failed.", id->type, host);
+		return SC_ERR_UNTRUSTED;
+	}
+	snprintf(q, sizeof(q), "The authenticity of host '%s' can't be "
+	    "established.\n%s key fingerprint is %s.\nAre you sure you "
+	    "want to continue connecting (yes/no)? ", host, id->type, id->fp);
+	if (prompt_yesno(q) != 1) {
+		snprintf(msg, msgsz, "Host key verification failed.");
+		return SC_ERR_UNTRUSTED;
+	}
+	host_key_add(s, host, id);
+	return 0;
+}
+
+/* The server's host key against known_hosts (ssh(1)'s rules). */
 static int
 check_host_key(ssh_session s, const struct ssh_opts *o, const char *host,
     char *msg, size_t msgsz)
@@ -244,46 +325,27 @@ check_host_key(ssh_session s, const struct ssh_opts *o, const char *host,
 	ssh_key key = NULL;
 	unsigned char *hash = NULL;
 	size_t hlen = 0;
-	char *fp = NULL, q[1024];
-	const char *type;
-	enum ssh_known_hosts_e st;
-	int r = SC_ERR_UNTRUSTED, a;
+	char *fp = NULL;
+	struct host_key_id id;
+	int r = SC_ERR_UNTRUSTED;
 
 	if (ssh_get_server_publickey(s, &key) != SSH_OK) {
 		snprintf(msg, msgsz, "cannot get the server's host key");
 		return SC_ERR_UNTRUSTED;
 	}
-	type = ssh_key_type_to_char(ssh_key_type(key));
+	id.type = ssh_key_type_to_char(ssh_key_type(key));
+	if (id.type == NULL)
+		id.type = "?";
 	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) == 0)
 		fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
-	st = ssh_session_is_known_server(s);
-	switch (st) {
+	id.fp = fp != NULL ? fp : "?";
+	switch (ssh_session_is_known_server(s)) {
 	case SSH_KNOWN_HOSTS_OK:
 		r = 0;
 		break;
-	case SSH_KNOWN_HOSTS_CHANGED: {
-		/* the file libssh read (-o, -F's UserKnownHostsFile or the
-		 * default), and the line there */
-		char *khf = NULL, where[64] = "";
-		unsigned port = 0, ln;
-
-		if (ssh_options_get(s, SSH_OPTIONS_KNOWNHOSTS, &khf) != SSH_OK)
-			khf = NULL;
-		(void)ssh_options_get_port(s, &port);
-		if (khf != NULL && (ln = known_hosts_line(khf, host, port)) > 0)
-			snprintf(where, sizeof(where), ", line %u", ln);
-		snprintf(msg, msgsz,
-		    "WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! "
-		    "Someone could be eavesdropping on you right now "
-		    "(man-in-the-middle attack)! The %s host key for %s is now "
-		    "%s. Host key verification failed: the key known for it is "
-		    "in %s%s (remove it with ssh-keygen -R if the change is "
-		    "expected).", type ? type : "?", host, fp ? fp : "?",
-		    khf != NULL ? khf : o->known_hosts ? o->known_hosts :
-		    "~/.ssh/known_hosts", where);
-		ssh_string_free_char(khf);
+	case SSH_KNOWN_HOSTS_CHANGED:
+		r = host_key_changed(s, o, host, &id, msg, msgsz);
 		break;
-	}
 	case SSH_KNOWN_HOSTS_OTHER:
 		snprintf(msg, msgsz,
 		    "WARNING: the host key for %s is of another type than the "
@@ -292,37 +354,7 @@ check_host_key(ssh_session s, const struct ssh_opts *o, const char *host,
 		break;
 	case SSH_KNOWN_HOSTS_NOT_FOUND:
 	case SSH_KNOWN_HOSTS_UNKNOWN:
-		if (o->strict_host == 2) {
-			r = 0;
-			fprintf(stderr, "Warning: Permanently added '%s' (%s) to "
-			    "the list of known hosts.\r\n", host, type ? type : "?");
-			if (ssh_session_update_known_hosts(s) != SSH_OK)
-				fprintf(stderr, "sccrypt-term: cannot update "
-				    "known_hosts: %s\r\n", ssh_get_error(s));
-			break;
-		}
-		if (o->strict_host == 1 || o->batch) {
-			snprintf(msg, msgsz, "No %s host key is known for %s and "
-			    "you have requested strict checking. Host key "
-			    "verification failed.", type ? type : "?", host);
-			break;
-		}
-		snprintf(q, sizeof(q), "The authenticity of host '%s' can't be "
-		    "established.\n%s key fingerprint is %s.\nAre you sure you "
-		    "want to continue connecting (yes/no)? ", host,
-		    type ? type : "?", fp ? fp : "?");
-		a = prompt_yesno(q);
-		if (a == 1) {
-			r = 0;
-			if (ssh_session_update_known_hosts(s) != SSH_OK)
-				fprintf(stderr, "sccrypt-term: cannot update "
-				    "known_hosts: %s\r\n", ssh_get_error(s));
-			else
-				fprintf(stderr, "Warning: Permanently added '%s' "
-				    "(%s) to the list of known hosts.\r\n", host,
-				    type ? type : "?");
-		} else
-			snprintf(msg, msgsz, "Host key verification failed.");
+		r = host_key_unknown(s, o, host, &id, msg, msgsz);
 		break;
 	case SSH_KNOWN_HOSTS_ERROR:
 	default:
@@ -338,269 +370,376 @@ check_host_key(ssh_session s, const struct ssh_opts *o, const char *host,
 	return r;
 }
 
+/* Answer one round of keyboard-interactive prompts.  false: the user
+ * gave up (EOF at a prompt). */
+static bool
+kbdint_answer(ssh_session s)
+{
+	int i, n = ssh_userauth_kbdint_getnprompts(s);
+
+	for (i = 0; i < n; i++) {
+		char echo = 0, line[512], *pass;
+		const char *p = ssh_userauth_kbdint_getprompt(s, (unsigned)i,
+		    &echo);
+		int err = 0;
+
+		if (echo) {
+			if (prompt_line(p, line, sizeof(line)) < 0)
+				return false;
+			ssh_userauth_kbdint_setanswer(s, (unsigned)i, line);
+			continue;
+		}
+		if ((pass = sc_readpass(p, 0, &err)) == NULL)
+			return false;
+		ssh_userauth_kbdint_setanswer(s, (unsigned)i, pass);
+		sc_secure_free(pass);
+	}
+	return true;
+}
+
+/* keyboard-interactive, AUTH_TRIES times: an SSH_AUTH_*; *gave_up when
+ * the user ended a prompt (no other method is tried then). */
+static int
+auth_kbdint(ssh_session s, bool *gave_up)
+{
+	int r = SSH_AUTH_DENIED, tries;
+
+	for (tries = 0; tries < AUTH_TRIES; tries++) {
+		r = ssh_userauth_kbdint(s, NULL, NULL);
+		while (r == SSH_AUTH_INFO) {
+			if (!kbdint_answer(s)) {
+				*gave_up = true;
+				return SSH_AUTH_DENIED;
+			}
+			r = ssh_userauth_kbdint(s, NULL, NULL);
+		}
+		if (r == SSH_AUTH_SUCCESS || r == SSH_AUTH_ERROR)
+			return r;
+	}
+	return r;
+}
+
+/* password, AUTH_TRIES times, as ssh(1) asks for it. */
+static int
+auth_password(ssh_session s, const char *user, const char *host)
+{
+	int r = SSH_AUTH_DENIED, tries;
+
+	for (tries = 0; tries < AUTH_TRIES; tries++) {
+		char prompt[600], *pass;
+		int err = 0;
+
+		snprintf(prompt, sizeof(prompt), "%s@%s's password: ", user, host);
+		if ((pass = sc_readpass(prompt, 0, &err)) == NULL)
+			return SSH_AUTH_DENIED;
+		r = ssh_userauth_password(s, NULL, pass);
+		sc_secure_free(pass);
+		if (r == SSH_AUTH_SUCCESS || r == SSH_AUTH_ERROR)
+			return r;
+		fprintf(stderr, "Permission denied, please try again.\n");
+	}
+	return r;
+}
+
+/* Neither in nor refused for good: the next method may be tried. */
+static bool
+auth_goes_on(int r)
+{
+	return r != SSH_AUTH_SUCCESS && r != SSH_AUTH_ERROR;
+}
+
+/*
+ * none, then public keys (agent and key files), then (unless in batch mode)
+ * keyboard-interactive and password: what the server offers, in ssh(1)'s
+ * order.
+ */
 static int
 authenticate(ssh_session s, const struct ssh_opts *o, const char *user,
     const char *host, char *msg, size_t msgsz)
 {
-	int methods, r, tries;
+	bool gave_up = false;
+	int methods = 0, r;
 
 	r = ssh_userauth_none(s, NULL);
+	if (auth_goes_on(r))
+		methods = ssh_userauth_list(s, NULL);
+	if (auth_goes_on(r) && (methods & SSH_AUTH_METHOD_PUBLICKEY))
+		r = ssh_userauth_publickey_auto(s, NULL, NULL);
+	if (o->batch)		/* never prompt */
+		methods &= ~(SSH_AUTH_METHOD_INTERACTIVE | SSH_AUTH_METHOD_PASSWORD);
+	if (auth_goes_on(r) && (methods & SSH_AUTH_METHOD_INTERACTIVE))
+		r = auth_kbdint(s, &gave_up);
+	if (auth_goes_on(r) && !gave_up && (methods & SSH_AUTH_METHOD_PASSWORD))
+		r = auth_password(s, user, host);
 	if (r == SSH_AUTH_SUCCESS)
 		return 0;
-	if (r == SSH_AUTH_ERROR)
-		goto fail;
-	methods = ssh_userauth_list(s, NULL);
-	if (methods & SSH_AUTH_METHOD_PUBLICKEY) {
-		r = ssh_userauth_publickey_auto(s, NULL, NULL);
-		if (r == SSH_AUTH_SUCCESS)
-			return 0;
-		if (r == SSH_AUTH_ERROR)
-			goto fail;
+	if (r == SSH_AUTH_ERROR) {
+		snprintf(msg, msgsz, "authentication error: %s", ssh_get_error(s));
+		return SC_ERR_SYSTEM;
 	}
-	if (o->batch)
-		goto denied;
-	if (methods & SSH_AUTH_METHOD_INTERACTIVE) {
-		for (tries = 0; tries < 3; tries++) {
-			r = ssh_userauth_kbdint(s, NULL, NULL);
-			while (r == SSH_AUTH_INFO) {
-				int i, n = ssh_userauth_kbdint_getnprompts(s);
-
-				for (i = 0; i < n; i++) {
-					char echo = 0;
-					const char *p = ssh_userauth_kbdint_getprompt(s,
-					    (unsigned)i, &echo);
-					char line[512];
-
-					if (echo) {
-						if (prompt_line(p, line, sizeof(line)) < 0)
-							goto denied;
-						ssh_userauth_kbdint_setanswer(s, (unsigned)i, line);
-					} else {
-						int err = 0;
-						char *pass = sc_readpass(p, 0, &err);
-
-						if (pass == NULL)
-							goto denied;
-						ssh_userauth_kbdint_setanswer(s, (unsigned)i, pass);
-						sc_secure_free(pass);
-					}
-				}
-				r = ssh_userauth_kbdint(s, NULL, NULL);
-			}
-			if (r == SSH_AUTH_SUCCESS)
-				return 0;
-			if (r == SSH_AUTH_ERROR)
-				goto fail;
-		}
-	}
-	if (methods & SSH_AUTH_METHOD_PASSWORD) {
-		for (tries = 0; tries < 3; tries++) {
-			char prompt[600];
-			int err = 0;
-			char *pass;
-
-			snprintf(prompt, sizeof(prompt), "%s@%s's password: ",
-			    user, host);
-			if ((pass = sc_readpass(prompt, 0, &err)) == NULL)
-				goto denied;
-			r = ssh_userauth_password(s, NULL, pass);
-			sc_secure_free(pass);
-			if (r == SSH_AUTH_SUCCESS)
-				return 0;
-			if (r == SSH_AUTH_ERROR)
-				goto fail;
-			fprintf(stderr, "Permission denied, please try again.\n");
-		}
-	}
-denied:
 	snprintf(msg, msgsz, "%s@%s: Permission denied (authentication failed)",
 	    user, host);
 	return SC_ERR_PERM;
-fail:
-	snprintf(msg, msgsz, "authentication error: %s", ssh_get_error(s));
-	return SC_ERR_SYSTEM;
+}
+
+/*
+ * What transport_ssh_start builds, one step at a time, as OpenSSH's
+ * sshconnect.c does: set up, connect, verify the host key, authenticate,
+ * open the channel and run the command, hand the session to the pump.
+ * Each step returns 0 or a negative SC_ERR_* with c->msg saying why.
+ */
+struct ssh_conn {
+	ssh_session	s;
+	ssh_channel	ch;
+	char		user[256], host[256];
+	int		port;
+	int		dsock[2];	/* data: [0] the loop's, [1] the pump's */
+	int		esock[2];	/* remote stderr */
+	int		csock[2];	/* window sizes (-t only) */
+	char		*msg;
+	size_t		msgsz;
+};
+
+static int
+conn_fail(struct ssh_conn *c, int r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+conn_fail(struct ssh_conn *c, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->msg, c->msgsz, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* The session object, with ssh(1)'s option precedence: command line first,
+ * then the config file. */
+static int
+conn_setup(struct ssh_conn *c, const struct ssh_opts *o)
+{
+	static struct ssh_callbacks_struct cb;
+	int verbosity;
+
+	if (transport_parse_dest(o->host, c->user, sizeof(c->user), c->host,
+	    sizeof(c->host), &c->port) < 0)
+		return conn_fail(c, SC_ERR_INVAL, "bad destination '%s'", o->host);
+	if ((c->s = ssh_new()) == NULL)
+		return conn_fail(c, SC_ERR_ALLOC, "out of memory");
+	verbosity = o->verbose > 1 ? SSH_LOG_PROTOCOL : o->verbose ?
+	    SSH_LOG_WARN : SSH_LOG_NOLOG;
+	ssh_options_set(c->s, SSH_OPTIONS_LOG_VERBOSITY, &verbosity);
+	ssh_options_set(c->s, SSH_OPTIONS_HOST, c->host);
+	if (c->user[0] != '\0')
+		ssh_options_set(c->s, SSH_OPTIONS_USER, c->user);
+	else if (o->user != NULL)
+		ssh_options_set(c->s, SSH_OPTIONS_USER, o->user);
+	if (c->port == 0)
+		c->port = o->port;
+	if (c->port != 0)
+		ssh_options_set(c->s, SSH_OPTIONS_PORT, &c->port);
+	if (o->identity != NULL)
+		ssh_options_set(c->s, SSH_OPTIONS_ADD_IDENTITY, o->identity);
+	if (o->known_hosts != NULL)
+		ssh_options_set(c->s, SSH_OPTIONS_KNOWNHOSTS, o->known_hosts);
+	if (o->connect_timeout > 0) {
+		long to = o->connect_timeout;
+
+		ssh_options_set(c->s, SSH_OPTIONS_TIMEOUT, &to);
+	}
+	if (ssh_options_parse_config(c->s, o->config) != 0)
+		return conn_fail(c, SC_ERR_FORMAT, "cannot parse ssh config %s",
+		    o->config ? o->config : "~/.ssh/config");
+	memset(&cb, 0, sizeof(cb));
+	cb.auth_function = auth_cb;
+	ssh_callbacks_init(&cb);
+	ssh_set_callbacks(c->s, &cb);
+	return 0;
+}
+
+static int
+conn_connect(struct ssh_conn *c)
+{
+	unsigned int port = 0;
+
+	if (ssh_connect(c->s) == SSH_OK)
+		return 0;
+	(void)ssh_options_get_port(c->s, &port);
+	return conn_fail(c, SC_ERR_SYSTEM, "ssh: connect to %s port %u: %s",
+	    c->host, port, ssh_get_error(c->s));
+}
+
+static int
+conn_auth(struct ssh_conn *c, const struct ssh_opts *o)
+{
+	char *user = NULL;
+	int r;
+
+	if (ssh_options_get(c->s, SSH_OPTIONS_USER, &user) != SSH_OK)
+		user = NULL;
+	r = authenticate(c->s, o, user ? user : "?", c->host, c->msg, c->msgsz);
+	if (user != NULL)
+		ssh_string_free_char(user);
+	return r;
+}
+
+/* Ask for a pty the size of our terminal (80x24 without one). */
+static int
+conn_pty(struct ssh_conn *c, const struct ssh_opts *o)
+{
+	struct winsize ws;
+	int cols = 80, rows = 24;
+
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0) {
+		cols = ws.ws_col;
+		rows = ws.ws_row;
+	}
+	if (ssh_channel_request_pty_size(c->ch, o->term ? o->term : "xterm",
+	    cols, rows) != SSH_OK)
+		return conn_fail(c, SC_ERR_SYSTEM, "pty request failed: %s",
+		    ssh_get_error(c->s));
+	return 0;
+}
+
+/* The socketpairs to the pump, the session channel, the command. */
+static int
+conn_channel(struct ssh_conn *c, const struct ssh_opts *o, const char *cmd,
+    struct pump *pump)
+{
+	static struct ssh_channel_callbacks_struct ccb;
+	int r;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c->dsock) != 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c->esock) != 0 ||
+	    (o->want_pty &&
+	    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, c->csock) != 0))
+		return conn_fail(c, SC_ERR_SYSTEM, "socketpair: %s",
+		    strerror(errno));
+	memset(pump, 0, sizeof(*pump));
+	pump->exit_status = -1;
+	pump->sock = c->dsock[1];
+	pump->esock = c->esock[1];
+	pump->csock = c->csock[1];
+	if ((c->ch = ssh_channel_new(c->s)) == NULL ||
+	    ssh_channel_open_session(c->ch) != SSH_OK)
+		return conn_fail(c, SC_ERR_SYSTEM, "cannot open a session "
+		    "channel: %s", ssh_get_error(c->s));
+	memset(&ccb, 0, sizeof(ccb));
+	ccb.userdata = pump;
+	ccb.channel_data_function = on_channel_data;
+	ccb.channel_eof_function = on_channel_eof;
+	ccb.channel_close_function = on_channel_close;
+	ccb.channel_exit_status_function = on_exit_status;
+	ssh_callbacks_init(&ccb);
+	ssh_set_channel_callbacks(c->ch, &ccb);
+	if (o->want_pty && (r = conn_pty(c, o)) < 0)
+		return r;
+	if (ssh_channel_request_exec(c->ch, cmd) != SSH_OK)
+		return conn_fail(c, SC_ERR_SYSTEM, "cannot run '%s': %s", cmd,
+		    ssh_get_error(c->s));
+	return 0;
+}
+
+/*
+ * The parent's copy of a session the pump child owns now: dropped without
+ * telling the server anything.  /dev/null takes the socket's descriptor
+ * number, so freeing the session here closes only that.
+ */
+static void
+drop_session(ssh_session s)
+{
+	int fd = ssh_get_fd(s), nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (nul >= 0 && fd >= 0 && dup2(nul, fd) >= 0) {
+		close(nul);
+		ssh_free(s);
+	} else {
+		if (nul >= 0)
+			close(nul);
+		if (fd >= 0)
+			close(fd);	/* the session stays allocated */
+	}
+}
+
+static void
+close_pair(int sv[2])
+{
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	sv[0] = sv[1] = -1;
+}
+
+/* Fork the pump; the loop keeps the socketpairs' other ends. */
+static int
+conn_pump(struct ssh_conn *c, struct pump *pump, struct transport *t)
+{
+	pid_t pid;
+
+	if ((pid = fork()) < 0)
+		return conn_fail(c, SC_ERR_SYSTEM, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(c->dsock[0]);
+		close(c->esock[0]);
+		if (c->csock[0] >= 0)
+			close(c->csock[0]);
+		pump_run(c->s, c->ch, pump);
+	}
+	drop_session(c->s);
+	c->s = NULL;
+	close(c->dsock[1]);
+	close(c->esock[1]);
+	if (c->csock[1] >= 0)
+		close(c->csock[1]);
+	t->pid = pid;
+	t->rfd = t->wfd = c->dsock[0];
+	t->efd = c->esock[0];
+	t->cfd = c->csock[0];
+	return 0;
+}
+
+static void
+conn_free(struct ssh_conn *c)
+{
+	close_pair(c->dsock);
+	close_pair(c->esock);
+	close_pair(c->csock);
+	if (c->ch != NULL)
+		ssh_channel_free(c->ch);
+	if (c->s != NULL) {
+		ssh_disconnect(c->s);
+		ssh_free(c->s);
+	}
 }
 
 int
 transport_ssh_start(struct transport *t, const struct ssh_opts *o,
     const char *cmd, char *msg, size_t msgsz)
 {
-	ssh_session s;
-	ssh_channel ch = NULL;
-	static struct ssh_callbacks_struct cb;
-	static struct ssh_channel_callbacks_struct ccb;
 	static struct pump pump;
-	char user[256], host[256], *cuser = NULL;
-	int port = 0, dsock[2] = { -1, -1 }, esock[2] = { -1, -1 };
-	int csock[2] = { -1, -1 };
-	int r = SC_ERR_SYSTEM, verbosity;
-	pid_t pid;
+	struct ssh_conn c = { .dsock = { -1, -1 }, .esock = { -1, -1 },
+	    .csock = { -1, -1 }, .msg = msg, .msgsz = msgsz };
+	int r;
 
 	memset(t, 0, sizeof(*t));
 	t->kind = TRANSPORT_SSH;
 	t->rfd = t->wfd = t->efd = t->cfd = -1;
 	t->pid = -1;
 	msg[0] = '\0';
-	if (transport_parse_dest(o->host, user, sizeof(user), host, sizeof(host),
-	    &port) < 0) {
-		snprintf(msg, msgsz, "bad destination '%s'", o->host);
-		return SC_ERR_INVAL;
-	}
-	snprintf(t->host, sizeof(t->host), "%s", host);
-	if ((s = ssh_new()) == NULL) {
-		snprintf(msg, msgsz, "out of memory");
-		return SC_ERR_ALLOC;
-	}
-	verbosity = o->verbose > 1 ? SSH_LOG_PROTOCOL : o->verbose ? SSH_LOG_WARN :
-	    SSH_LOG_NOLOG;
-	ssh_options_set(s, SSH_OPTIONS_LOG_VERBOSITY, &verbosity);
-	ssh_options_set(s, SSH_OPTIONS_HOST, host);
-	/* ssh(1) precedence: command line first, then the config file. */
-	if (user[0] != '\0')
-		ssh_options_set(s, SSH_OPTIONS_USER, user);
-	else if (o->user != NULL)
-		ssh_options_set(s, SSH_OPTIONS_USER, o->user);
-	if (port == 0)
-		port = o->port;
-	if (port != 0)
-		ssh_options_set(s, SSH_OPTIONS_PORT, &port);
-	if (o->identity != NULL)
-		ssh_options_set(s, SSH_OPTIONS_ADD_IDENTITY, o->identity);
-	if (o->known_hosts != NULL)
-		ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, o->known_hosts);
-	if (o->connect_timeout > 0) {
-		long to = o->connect_timeout;
-
-		ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &to);
-	}
-	if (ssh_options_parse_config(s, o->config) != 0) {
-		snprintf(msg, msgsz, "cannot parse ssh config %s",
-		    o->config ? o->config : "~/.ssh/config");
-		r = SC_ERR_FORMAT;
+	if ((r = conn_setup(&c, o)) < 0)
 		goto out;
-	}
-	memset(&cb, 0, sizeof(cb));
-	cb.auth_function = auth_cb;
-	ssh_callbacks_init(&cb);
-	ssh_set_callbacks(s, &cb);
-
-	if (ssh_connect(s) != SSH_OK) {
-		unsigned int cport = 0;
-
-		(void)ssh_options_get_port(s, &cport);
-		snprintf(msg, msgsz, "ssh: connect to %s port %u: %s", host,
-		    cport, ssh_get_error(s));
-		r = SC_ERR_SYSTEM;
+	snprintf(t->host, sizeof(t->host), "%s", c.host);
+	if ((r = conn_connect(&c)) < 0 ||
+	    (r = check_host_key(c.s, o, c.host, msg, msgsz)) < 0 ||
+	    (r = conn_auth(&c, o)) < 0 ||
+	    (r = conn_channel(&c, o, cmd, &pump)) < 0 ||
+	    (r = conn_pump(&c, &pump, t)) < 0)
 		goto out;
-	}
-	if ((r = check_host_key(s, o, host, msg, msgsz)) < 0)
-		goto out;
-	if (ssh_options_get(s, SSH_OPTIONS_USER, &cuser) != SSH_OK)
-		cuser = NULL;
-	r = authenticate(s, o, cuser ? cuser : "?", host, msg, msgsz);
-	if (cuser != NULL)
-		ssh_string_free_char(cuser);
-	if (r < 0)
-		goto out;
-
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, dsock) != 0 ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, esock) != 0) {
-		snprintf(msg, msgsz, "socketpair: %s", strerror(errno));
-		r = SC_ERR_SYSTEM;
-		goto out;
-	}
-	if (o->want_pty &&
-	    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, csock) != 0) {
-		snprintf(msg, msgsz, "socketpair: %s", strerror(errno));
-		r = SC_ERR_SYSTEM;
-		goto out;
-	}
-	memset(&pump, 0, sizeof(pump));
-	pump.exit_status = -1;
-	pump.sock = dsock[1];
-	pump.esock = esock[1];
-	pump.csock = csock[1];
-	if ((ch = ssh_channel_new(s)) == NULL ||
-	    ssh_channel_open_session(ch) != SSH_OK) {
-		snprintf(msg, msgsz, "cannot open a session channel: %s",
-		    ssh_get_error(s));
-		r = SC_ERR_SYSTEM;
-		goto out;
-	}
-	memset(&ccb, 0, sizeof(ccb));
-	ccb.userdata = &pump;
-	ccb.channel_data_function = on_channel_data;
-	ccb.channel_eof_function = on_channel_eof;
-	ccb.channel_close_function = on_channel_close;
-	ccb.channel_exit_status_function = on_exit_status;
-	ssh_callbacks_init(&ccb);
-	ssh_set_channel_callbacks(ch, &ccb);
-	if (o->want_pty) {
-		struct winsize ws;
-		int cols = 80, rows = 24;
-
-		if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0) {
-			cols = ws.ws_col;
-			rows = ws.ws_row;
-		}
-		if (ssh_channel_request_pty_size(ch, o->term ? o->term : "xterm",
-		    cols, rows) != SSH_OK) {
-			snprintf(msg, msgsz, "pty request failed: %s", ssh_get_error(s));
-			r = SC_ERR_SYSTEM;
-			goto out;
-		}
-	}
-	if (ssh_channel_request_exec(ch, cmd) != SSH_OK) {
-		snprintf(msg, msgsz, "cannot run '%s': %s", cmd, ssh_get_error(s));
-		r = SC_ERR_SYSTEM;
-		goto out;
-	}
-	if ((pid = fork()) < 0) {
-		snprintf(msg, msgsz, "fork: %s", strerror(errno));
-		r = SC_ERR_SYSTEM;
-		goto out;
-	}
-	if (pid == 0) {
-		close(dsock[0]);
-		close(esock[0]);
-		if (csock[0] >= 0)
-			close(csock[0]);
-		pump_run(s, ch, &pump);
-	}
-	/*
-	 * Parent: the child owns the session now.  Drop our copy without
-	 * telling the server anything: /dev/null takes the socket's descriptor
-	 * number, so freeing the session here closes only that.
-	 */
-	{
-		int fd = ssh_get_fd(s), nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-		if (nul >= 0 && fd >= 0 && dup2(nul, fd) >= 0) {
-			close(nul);
-			ssh_free(s);
-		} else {
-			if (nul >= 0)
-				close(nul);
-			if (fd >= 0)
-				close(fd);	/* the session stays allocated */
-		}
-	}
-	close(dsock[1]);
-	close(esock[1]);
-	if (csock[1] >= 0)
-		close(csock[1]);
-	t->pid = pid;
-	t->rfd = t->wfd = dsock[0];
-	t->efd = esock[0];
-	t->cfd = csock[0];
 	return 0;
 out:
-	if (dsock[0] >= 0) { close(dsock[0]); close(dsock[1]); }
-	if (esock[0] >= 0) { close(esock[0]); close(esock[1]); }
-	if (csock[0] >= 0) { close(csock[0]); close(csock[1]); }
-	if (ch != NULL)
-		ssh_channel_free(ch);
-	ssh_disconnect(s);
-	ssh_free(s);
+	conn_free(&c);
 	return r;
 }

@@ -11,7 +11,7 @@
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/integration/term-lib.sh"
 . "$top_srcdir/tests/integration/term-real-lib.sh"
-CERTTOOL=$top_builddir/sccrypt-term/term-certtool
+CERTTOOL=$top_builddir/tests/helpers/term-certtool
 [ -x "$CERTTOOL" ] || t_skip "term-certtool not built"
 
 treal_up vm1

@@ -7,11 +7,11 @@
 #                       authorized_keys runs $SSHD_FORCED (forced command)
 #   tmux_*              a private tmux server driving the real terminal
 #                       (tests/integration/tmux-lib.sh)
-# The stand-in (sccrypt-term/term-testpeer) is used until the hvsim +
+# The stand-in (tests/helpers/term-testpeer) is used until the hvsim +
 # consoled stack is available; the client is the real program either way.
 
 TERM_BIN=$top_builddir/sccrypt-term/sccrypt-term
-PEER_BIN=$top_builddir/sccrypt-term/term-testpeer
+PEER_BIN=$top_builddir/tests/helpers/term-testpeer
 [ -x "$TERM_BIN" ] || t_skip "sccrypt-term not built (libssh/ncurses/readline missing)"
 [ -x "$PEER_BIN" ] || t_skip "term-testpeer not built"
 

@@ -26,6 +26,7 @@
 #include "core/blob.h"
 #include "core/crypto.h"
 #include "core/err.h"
+#include "core/handshake.h"
 #include "core/frame.h"
 #include "core/noise.h"
 #include "core/record.h"
@@ -220,31 +221,27 @@ hv_pump(void)
 		if (r == 0)
 			break;
 		if (f.type == SC_FRAME_HS_INIT) {
-			const struct sc_noise_pattern *pat =
-			    sc_noise_pattern_lookup(SC_NOISE_PROTOCOL);
-			uint8_t prologue[9 + 16 + 32], pay[64], msg[256];
-			struct sc_buf pb, mb;
+			const struct sc_hs2 hs2 = { .flags = SC_HS2_F_OWNER,
+			    .history_kept = 65536, .lost_bytes = 7 };
+			uint8_t pay[64], msg[256], out[SC_HS2_PAYLOAD_LEN];
+			struct sc_buf pb, mb, ob;
 			struct sc_noise_transport t;
+			struct sc_hs1 hs1;
 
-			memcpy(prologue, SC_PROTOCOL_ID, 9);
-			memcpy(prologue + 9, F.uuid, 16);
-			memcpy(prologue + 25, F.hv_pk, 32);
-			assert_int_equal(sc_noise_hs_init(&F.hs, sc_crypto_sodium(),
-			    pat, false, prologue, sizeof(prologue), F.hv_sk, NULL,
-			    F.hv_psk, 1), 0);
+			assert_int_equal(sc_hs_init(&F.hs, sc_crypto_sodium(), false,
+			    F.uuid, F.hv_pk, F.hv_sk, F.hv_psk), 0);
 			sc_buf_init(&pb, pay, sizeof(pay));
 			r = sc_noise_hs_read(&F.hs, f.body, f.len, &pb);
 			assert_int_equal(r, 0);
 			assert_int_equal(pb.len, SC_HS1_PAYLOAD_LEN);
-			F.hs1_flags = pay[1];
-			F.hs1_history = ((uint32_t)pay[2] << 24) | ((uint32_t)pay[3] << 16) |
-			    ((uint32_t)pay[4] << 8) | pay[5];
+			assert_int_equal(sc_hs1_get(&pb, &hs1), 0);
+			F.hs1_flags = hs1.flags;
+			F.hs1_history = hs1.history_wanted;
 			assert_memory_equal(sc_noise_hs_remote_static(&F.hs), F.user_pk, 32);
-			uint8_t hs2[SC_HS2_PAYLOAD_LEN] = { SC_PROTOCOL_VERSION,
-			    SC_HS2_F_OWNER, 0, 1, 0, 0,
-			    0, 0, 0, 0, 0, 0, 0, 7 };	/* lost 7 bytes */
+			sc_buf_init(&ob, out, sizeof(out));
+			assert_int_equal(sc_hs2_put(&ob, &hs2), 0);
 			sc_buf_init(&mb, msg, sizeof(msg));
-			assert_int_equal(sc_noise_hs_write(&F.hs, hs2, sizeof(hs2), &mb), 0);
+			assert_int_equal(sc_noise_hs_write(&F.hs, ob.data, ob.len, &mb), 0);
 			assert_int_equal(sc_noise_hs_split(&F.hs, &t), 0);
 			sc_record_init(&F.rl, &t);
 			F.open = true;

@@ -15,7 +15,7 @@ CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 . "$top_srcdir/tests/integration/term-lib.sh"
 . "$top_srcdir/tests/integration/term-real-lib.sh"
 w_need_gate
-CERTTOOL=$top_builddir/sccrypt-term/term-certtool
+CERTTOOL=$top_builddir/tests/helpers/term-certtool
 
 treal_up vm1
 w_start_gate

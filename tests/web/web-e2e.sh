@@ -15,7 +15,7 @@ w_need_node
 . "$top_srcdir/tests/integration/term-lib.sh"
 . "$top_srcdir/tests/integration/term-real-lib.sh"
 w_need_gate
-CERTTOOL=$top_builddir/sccrypt-term/term-certtool
+CERTTOOL=$top_builddir/tests/helpers/term-certtool
 
 treal_up vm1 vm2
 # vm2 is bound, but dom0's policy stops allowing this user to open it.
