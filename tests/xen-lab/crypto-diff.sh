@@ -136,7 +136,7 @@ done
 $CC $HOST -DSC_NOISE_IKPSK2_ONLY -I"$top" -I"$top/hv/xen" -I"$work/xen-inc" \
     -o "$work/glue-test" \
     "$top/tests/xen-lab/glue-test.c" "$top/tests/xen-lab/glue-xen.c" \
-    "$top/hv/xen/glue/sc_xen_core.c" "$top"/hv/core/ring.c "$top"/hv/core/hv.c \
+    "$top/hv/xen/glue/sc_xen_core.c" "$top"/hv/core/ring.c "$top"/hv/core/hv*.c \
     "$top"/lib/core/err.c "$top"/lib/core/buf.c "$top"/lib/core/crypto.c \
     "$top"/lib/core/noise.c "$top"/lib/core/noise_pattern.c \
     "$top"/lib/core/record.c "$top"/lib/core/blob.c \

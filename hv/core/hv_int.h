@@ -1,0 +1,111 @@
+/*
+ * hv_int.h — private to the hv ring module's files (hv.c, hv_domain.c,
+ * hv_session.c, hv_record.c, hv_ops.c); the platform sees only hv.h.
+ * The sc_hv_ prefix keeps these names apart from Xen's when the module is
+ * linked into the hypervisor.
+ *
+ * Data flow of a protected domain:
+ *
+ *   INPUT items --reassemble--> record_open --> pending plaintext --> in ring
+ *   out ring --pump--> history buffer (positions [tail, head)) --> per-session
+ *   cursors --> DATA records sealed at OUTPUT time
+ *
+ * Control records the hv sends (PONG, NOTICE, OWNER_RESULT, CLOSE) are
+ * sealed when they arise and wait in the session's ctrlq; records built at
+ * OUTPUT time are only sealed while ctrlq is empty, so ciphertexts leave in
+ * the order of their Noise counters.
+ *
+ * Plaintext exists only in d->pending, d->hist and the scratch buffers, all
+ * inside the context; it leaves the core only into the guest's ring or
+ * sealed to a session.
+ *
+ * A session is named by its domain d and its index idx in d->sess[]; the
+ * functions that may end or free it say so.  Nothing here allocates or
+ * blocks; the caller holds the context (hv.h).
+ */
+#ifndef SC_HV_HV_INT_H
+#define SC_HV_HV_INT_H
+
+#include "core/compat.h"
+#include "core/blob.h"
+#include "core/buf.h"
+#include "hv.h"
+
+/* hv_domain.c: lookup and events */
+size_t	sc_hv_strlen(const char *s);
+unsigned sc_hv_dom_home(const struct sc_hv *hv, uint32_t domid);
+struct sc_hv_domain *sc_hv_dom_find(struct sc_hv *hv, uint32_t domid);
+/* Raise events towards dom0 (session 0 = domain-wide); 0 raises nothing. */
+void	sc_hv_notify(struct sc_hv *hv, const struct sc_hv_domain *d,
+	    uint32_t session, uint32_t events);
+void	sc_hv_guest_kick(struct sc_hv *hv, const struct sc_hv_domain *d);
+
+/* hv_domain.c: the history buffer, stream positions [tail, head) */
+void	sc_hv_hist_copy_out(const struct sc_hv_domain *d, uint64_t pos,
+	    uint8_t *dst, size_t n);
+uint64_t sc_hv_hist_start(const struct sc_hv_domain *d);
+uint64_t sc_hv_hist_needed(const struct sc_hv_domain *d);
+void	sc_hv_hist_forget(struct sc_hv *hv, struct sc_hv_domain *d,
+	    uint64_t upto);
+uint64_t sc_hv_dom_lost(const struct sc_hv_domain *d);
+
+/* hv_domain.c: ring plumbing */
+int	sc_hv_dom_flush_input(struct sc_hv *hv, struct sc_hv_domain *d);
+bool	sc_hv_dom_pending_empty(const struct sc_hv_domain *d);
+int	sc_hv_dom_pump(struct sc_hv *hv, struct sc_hv_domain *d, size_t *moved);
+void	sc_hv_dom_maybe_unblock(struct sc_hv *hv, struct sc_hv_domain *d,
+	    int idx);
+/* Ends every session of d. */
+void	sc_hv_dom_mark_broken(struct sc_hv *hv, struct sc_hv_domain *d);
+uint32_t sc_hv_dom_flags(const struct sc_hv_domain *d);
+
+/* hv_domain.c: the binding's generation and ACL */
+int	sc_hv_gen_store(struct sc_hv *hv, struct sc_hv_domain *d,
+	    uint64_t generation);
+bool	sc_hv_acl_keys_differ(const struct sc_hv *hv,
+	    const struct sc_hv_domain *d, const struct sc_registration *reg);
+int	sc_hv_acl_find(const struct sc_hv *hv, const struct sc_hv_domain *d,
+	    const uint8_t *pk);
+unsigned sc_hv_acl_owners(const struct sc_hv_domain *d);
+
+/* hv_session.c: the pool and slots */
+int	sc_hv_sess_find(const struct sc_hv_domain *d, uint32_t id);
+bool	sc_hv_pool_can_take(const struct sc_hv *hv, const struct sc_hv_domain *d);
+struct sc_hv_session *sc_hv_sess_take(struct sc_hv *hv, struct sc_hv_domain *d,
+	    int idx);
+int	sc_hv_sess_slot_closing(const struct sc_hv_domain *d);
+int	sc_hv_sess_slot(const struct sc_hv_domain *d, bool reclaim);
+/* Frees the session at once (its queued CLOSE is not delivered). */
+void	sc_hv_sess_free(struct sc_hv *hv, struct sc_hv_domain *d, int idx,
+	    bool event);
+/* Queues CLOSE and stops reading; may free the session. */
+void	sc_hv_sess_begin_close(struct sc_hv *hv, struct sc_hv_domain *d,
+	    int idx, uint8_t reason, const char *text);
+
+/* hv_session.c: sealing and queueing */
+size_t	sc_hv_item_fit(const struct sc_hv_session *s, size_t room);
+int	sc_hv_sess_seal(struct sc_hv *hv, struct sc_hv_session *s, uint8_t type,
+	    const uint8_t *p, size_t n, struct sc_buf *out);
+int	sc_hv_sess_queue(struct sc_hv *hv, struct sc_hv_session *s, uint8_t type,
+	    const uint8_t *p, size_t n);
+int	sc_hv_notice_build(uint8_t *mem, size_t cap, uint16_t code,
+	    uint64_t value, const char *text, size_t *len);
+int	sc_hv_sess_notice(struct sc_hv *hv, struct sc_hv_session *s,
+	    uint16_t code, uint64_t value, const char *text);
+
+/* hv_session.c: output */
+bool	sc_hv_sess_has_output(const struct sc_hv_domain *d,
+	    const struct sc_hv_session *s);
+bool	sc_hv_sess_ready(const struct sc_hv_domain *d, int idx);
+void	sc_hv_sess_start_replay(struct sc_hv_domain *d, struct sc_hv_session *s,
+	    uint64_t wanted);
+void	sc_hv_sess_emit_ctrlq(struct sc_hv_session *s, struct sc_buf *out);
+void	sc_hv_announce_output(struct sc_hv *hv, struct sc_hv_domain *d, int skip);
+
+/* hv_record.c: the records a client sends (both may end the session) */
+int	sc_hv_item_len(const struct sc_hv_session *s, size_t *len);
+int	sc_hv_sess_record(struct sc_hv *hv, struct sc_hv_domain *d, int idx);
+int	sc_hv_sess_violation(struct sc_hv *hv, struct sc_hv_domain *d, int idx,
+	    int err, const char *why);
+
+#endif /* SC_HV_HV_INT_H */
