@@ -1,8 +1,8 @@
 /*
  * buf.c — the bounds-checked byte buffer (see buf.h for the contract).
  *
- * This file is the only place in SCCrypt that indexes wire data with
- * computed offsets.  Each function checks before it touches anything, so a
+ * This file and the inline accessors in buf.h are the only place in
+ * SCCrypt that indexes wire data with computed offsets.  Each function checks before it touches anything, so a
  * failed call leaves the buffer exactly as it was.
  */
 #include "core/compat.h"
@@ -48,39 +48,12 @@ sc_buf_compact(struct sc_buf *b)
 	b->off = 0;
 }
 
-size_t
-sc_buf_avail(const struct sc_buf *b)
-{
-	return b->len - b->off;
-}
-
-size_t
-sc_buf_room(const struct sc_buf *b)
-{
-	return b->readonly ? 0 : b->size - b->len;
-}
-
-const uint8_t *
-sc_buf_rptr(const struct sc_buf *b)
-{
-	return b->data + b->off;
-}
-
 /* ---- readers ---- */
 
 static int
 need(const struct sc_buf *b, size_t n)
 {
 	return sc_buf_avail(b) < n ? SC_ERR_TRUNCATED : 0;
-}
-
-int
-sc_buf_get_u8(struct sc_buf *b, uint8_t *v)
-{
-	if (need(b, 1) != 0)
-		return SC_ERR_TRUNCATED;
-	*v = b->data[b->off++];
-	return 0;
 }
 
 static uint64_t
@@ -138,11 +111,7 @@ name(struct sc_buf *b, type *v)					\
 	return 0;						\
 }
 
-GETTER(sc_buf_get_u16, uint16_t, 2, load_be)
-GETTER(sc_buf_get_u32, uint32_t, 4, load_be)
 GETTER(sc_buf_get_u64, uint64_t, 8, load_be)
-GETTER(sc_buf_get_u16_le, uint16_t, 2, load_le)
-GETTER(sc_buf_get_u32_le, uint32_t, 4, load_le)
 GETTER(sc_buf_get_u64_le, uint64_t, 8, load_le)
 
 int
@@ -242,16 +211,6 @@ sc_buf_expect_end(const struct sc_buf *b)
 
 /* ---- writers ---- */
 
-int
-sc_buf_reserve(struct sc_buf *b, size_t n, uint8_t **p)
-{
-	if (sc_buf_room(b) < n)
-		return SC_ERR_NOSPACE;
-	*p = b->data + b->len;
-	b->len += n;
-	return 0;
-}
-
 #define PUTTER(name, type, n, store)				\
 int								\
 name(struct sc_buf *b, type v)					\
@@ -264,22 +223,7 @@ name(struct sc_buf *b, type v)					\
 	return 0;						\
 }
 
-int
-sc_buf_put_u8(struct sc_buf *b, uint8_t v)
-{
-	uint8_t *p;
-
-	if (sc_buf_reserve(b, 1, &p) != 0)
-		return SC_ERR_NOSPACE;
-	*p = v;
-	return 0;
-}
-
-PUTTER(sc_buf_put_u16, uint16_t, 2, store_be)
-PUTTER(sc_buf_put_u32, uint32_t, 4, store_be)
 PUTTER(sc_buf_put_u64, uint64_t, 8, store_be)
-PUTTER(sc_buf_put_u16_le, uint16_t, 2, store_le)
-PUTTER(sc_buf_put_u32_le, uint32_t, 4, store_le)
 PUTTER(sc_buf_put_u64_le, uint64_t, 8, store_le)
 
 int
