@@ -3,7 +3,7 @@
  * components and calls this).  Every time is CLOCK_MONOTONIC; every figure
  * is printed as one "name value" line on stdout.
  *
- *   sc-bench rtt N LABEL CMD [LABEL CMD]...
+ *   sc-bench rtt N [--cpu HVPID,CDPID] LABEL CMD [LABEL CMD]...
  *	Run each CMD (via /bin/sh -c) with pipes on its stdin and stdout: a
  *	console client whose stdin is typed and whose stdout is the screen.
  *	Type N keystrokes into each, interleaved (ABAB.., the order flipping
@@ -11,6 +11,16 @@
  *	to the first byte of its echo ('a', or the '\b' of "\b \b").
  *	Prints rtt_LABEL_us (median), rtt_p99_LABEL_us, rtt_min_LABEL_us,
  *	rtt_mean_LABEL_us, rtt_samples_LABEL.
+ *	--cpu: then N/2 more keystrokes each, 2 ms apart, and the CPU time
+ *	(proccpu.h) that SCCrypt's processes of the path spent from each
+ *	write until 2 ms after its whole echo: the client's processes but ssh
+ *	(sccrypt-term, the filter; none for plain ssh), the dom0 shim sshd
+ *	started for it (sccrypt-console), consoled (CDPID) and hvsim (HVPID,
+ *	its guests not included).  Prints cpu_LABEL_us (mean per keystroke),
+ *	cpu_median_LABEL_us, and the mean of each part: cpu_client_LABEL_us,
+ *	cpu_shim_LABEL_us, cpu_consoled_LABEL_us, cpu_hvsim_LABEL_us, with
+ *	its times on a CPU (runs_PART_LABEL) and read/write-class system
+ *	calls (syscalls_rw_PART_LABEL) per keystroke.
  *
  *   sc-bench tput ROUNDS FILE LABEL CMD [LABEL CMD]...
  *	Same kind of clients (a shell at the other end).  Per round and
@@ -106,6 +116,7 @@
 #include "core/record.h"
 #include "core/wire.h"
 #include "io.h"
+#include "proccpu.h"
 
 #define MAX_CLIENTS	4
 #define RXBUF		(1u << 16)
@@ -183,6 +194,7 @@ struct pclient {
 	size_t		 nsamples;
 	bool		 eof_ok;	/* EOF ends reading instead of failing */
 	bool		 eof;
+	struct proccpu	 cpu_client, cpu_shim;	/* rtt --cpu */
 };
 
 static void
@@ -389,19 +401,111 @@ report_samples(const char *what, const char *label, uint64_t *s, size_t n)
 	(void)what;
 }
 
+/* The parts of a path's CPU time per keystroke (rtt --cpu). */
+enum { CPU_CLIENT, CPU_SHIM, CPU_CONSOLED, CPU_HVSIM, CPU_PARTS };
+static const char *const cpu_part_name[CPU_PARTS] = {
+	"client", "shim", "consoled", "hvsim",
+};
+
+static void
+cpu_snap(struct pclient *c, const struct proccpu *hv, const struct proccpu *cd,
+    struct proccpu_val v[CPU_PARTS])
+{
+	proccpu_read(&c->cpu_client, &v[CPU_CLIENT]);
+	proccpu_read(&c->cpu_shim, &v[CPU_SHIM]);
+	proccpu_read(cd, &v[CPU_CONSOLED]);
+	proccpu_read(hv, &v[CPU_HVSIM]);
+}
+
+/*
+ * rtt --cpu: rounds keystrokes per client, interleaved as in rtt, each
+ * followed by 2 ms of quiet, with the CPU time of the path's SCCrypt
+ * processes read before the write and after the quiet.
+ */
+static void
+rtt_cpu(struct pclient *cs, size_t nc, size_t rounds, pid_t hvpid, pid_t cdpid)
+{
+	struct proccpu_val a[CPU_PARTS], b[CPU_PARTS], part[MAX_CLIENTS][CPU_PARTS];
+	uint64_t *tot[MAX_CLIENTS], sum;
+	struct proccpu hv, cd;
+	size_t k, r, j;
+	int p;
+
+	proccpu_init(&hv);
+	proccpu_init(&cd);
+	if (proccpu_add(&hv, hvpid) != 0 || proccpu_add(&cd, cdpid) != 0)
+		die("rtt --cpu: no such process: %d or %d", (int)hvpid, (int)cdpid);
+	memset(part, 0, sizeof(part));
+	for (k = 0; k < nc; k++) {
+		proccpu_init(&cs[k].cpu_client);
+		proccpu_init(&cs[k].cpu_shim);
+		(void)proccpu_add_tree(&cs[k].cpu_client, cs[k].pid, "ssh");
+		if (proccpu_add_forced(&cs[k].cpu_shim, "sccrypt-console",
+		    cs[k].cmd) != 1)
+			die("rtt --cpu: %s: not exactly one shim found", cs[k].label);
+		if ((tot[k] = calloc(rounds, sizeof(uint64_t))) == NULL)
+			die("out of memory");
+	}
+	for (r = 0; r < rounds; r++)
+		for (k = 0; k < nc; k++) {
+			j = (r / 2) % 2 ? nc - 1 - k : k;
+			cpu_snap(&cs[j], &hv, &cd, a);
+			(void)keystroke(&cs[j], r % 2);
+			(void)pc_read(&cs[j], 2);	/* nothing more is due */
+			cpu_snap(&cs[j], &hv, &cd, b);
+			for (p = 0, sum = 0; p < CPU_PARTS; p++) {
+				part[j][p].ns += b[p].ns - a[p].ns;
+				part[j][p].runs += b[p].runs - a[p].runs;
+				part[j][p].syscalls += b[p].syscalls - a[p].syscalls;
+				sum += b[p].ns - a[p].ns;
+			}
+			tot[j][r] = sum;
+		}
+	for (k = 0; k < nc; k++) {
+		const char *l = cs[k].label;
+		double n = (double)rounds;
+
+		for (r = 0, sum = 0; r < rounds; r++)
+			sum += tot[k][r];
+		printf("cpu_%s_us %.2f\n", l, (double)sum / n / 1000.0);
+		printf("cpu_median_%s_us %.2f\n", l, (double)median(tot[k], rounds) / 1000.0);
+		for (p = 0; p < CPU_PARTS; p++) {
+			printf("cpu_%s_%s_us %.2f\n", cpu_part_name[p], l,
+			    (double)part[k][p].ns / n / 1000.0);
+			printf("runs_%s_%s %.2f\n", cpu_part_name[p], l,
+			    (double)part[k][p].runs / n);
+			printf("syscalls_rw_%s_%s %.2f\n", cpu_part_name[p], l,
+			    (double)part[k][p].syscalls / n);
+		}
+		proccpu_close(&cs[k].cpu_client);
+		proccpu_close(&cs[k].cpu_shim);
+		free(tot[k]);
+	}
+	proccpu_close(&hv);
+	proccpu_close(&cd);
+}
+
 static int
 cmd_rtt(int argc, char **argv)
 {
 	struct pclient *cs;
 	size_t nc, k, r, rounds, warm = 50;
+	long hvpid = 0, cdpid = 0;
 	char *end;
+	int first = 3;
 
 	if (argc < 5)
-		die("usage: sc-bench rtt N LABEL CMD [LABEL CMD]...");
+		die("usage: sc-bench rtt N [--cpu HVPID,CDPID] LABEL CMD [LABEL CMD]...");
 	rounds = strtoul(argv[2], &end, 10);
 	if (*end != '\0' || rounds < 2)
 		die("rtt: N must be a number >= 2");
-	nc = parse_clients(argc, argv, 3, &cs);
+	if (strcmp(argv[3], "--cpu") == 0) {
+		if (argc < 7 || sscanf(argv[4], "%ld,%ld", &hvpid, &cdpid) != 2 ||
+		    hvpid <= 0 || cdpid <= 0)
+			die("rtt: --cpu HVPID,CDPID");
+		first = 5;
+	}
+	nc = parse_clients(argc, argv, first, &cs);
 	for (k = 0; k < nc; k++) {
 		pc_start_shell(&cs[k], (unsigned)k);
 		if ((cs[k].samples = calloc(rounds, sizeof(uint64_t))) == NULL)
@@ -417,10 +521,12 @@ cmd_rtt(int argc, char **argv)
 			size_t j = (r / 2) % 2 ? nc - 1 - k : k;
 			cs[j].samples[cs[j].nsamples++] = keystroke(&cs[j], r % 2);
 		}
-	for (k = 0; k < nc; k++) {
+	for (k = 0; k < nc; k++)
 		report_samples("rtt", cs[k].label, cs[k].samples, cs[k].nsamples);
+	if (hvpid > 0)
+		rtt_cpu(cs, nc, rounds / 2, (pid_t)hvpid, (pid_t)cdpid);
+	for (k = 0; k < nc; k++)
 		pc_stop(&cs[k]);
-	}
 	return 0;
 }
 
