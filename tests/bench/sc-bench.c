@@ -20,7 +20,8 @@
  *	cpu_median_LABEL_us, and the mean of each part: cpu_client_LABEL_us,
  *	cpu_shim_LABEL_us, cpu_consoled_LABEL_us, cpu_hvsim_LABEL_us, with
  *	its times on a CPU (runs_PART_LABEL) and read/write-class system
- *	calls (syscalls_rw_PART_LABEL) per keystroke.
+ *	calls (syscalls_rw_PART_LABEL) per keystroke; cpu_se_LABEL_us is the
+ *	standard error of cpu_LABEL_us.
  *
  *   sc-bench tput ROUNDS FILE LABEL CMD [LABEL CMD]...
  *	Same kind of clients (a shell at the other end).  Per round and
@@ -91,6 +92,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <termios.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -428,6 +430,7 @@ rtt_cpu(struct pclient *cs, size_t nc, size_t rounds, pid_t hvpid, pid_t cdpid)
 	struct proccpu_val a[CPU_PARTS], b[CPU_PARTS], part[MAX_CLIENTS][CPU_PARTS];
 	uint64_t *tot[MAX_CLIENTS], sum;
 	struct proccpu hv, cd;
+	double var;
 	size_t k, r, j;
 	int p;
 
@@ -467,7 +470,14 @@ rtt_cpu(struct pclient *cs, size_t nc, size_t rounds, pid_t hvpid, pid_t cdpid)
 
 		for (r = 0, sum = 0; r < rounds; r++)
 			sum += tot[k][r];
+		for (r = 0, var = 0; r < rounds; r++) {
+			double d = (double)tot[k][r] - (double)sum / n;
+
+			var += d * d;
+		}
 		printf("cpu_%s_us %.2f\n", l, (double)sum / n / 1000.0);
+		/* Standard error of that mean: the noise a difference carries. */
+		printf("cpu_se_%s_us %.2f\n", l, sqrt(var / (n - 1) / n) / 1000.0);
 		printf("cpu_median_%s_us %.2f\n", l, (double)median(tot[k], rounds) / 1000.0);
 		for (p = 0; p < CPU_PARTS; p++) {
 			printf("cpu_%s_%s_us %.2f\n", cpu_part_name[p], l,
