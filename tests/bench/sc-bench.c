@@ -1591,6 +1591,10 @@ cmd_load(int argc, char **argv)
 		L.s[i].t_next = now_ns() + (uint64_t)randombytes_uniform(L.interval_ms * 1000u) * 1000u;
 	}
 	steal0 = steal_ms();
+	/* A mark for tracing the typing alone (docs/benchmarks.md, the load tail). */
+	fprintf(stderr, "sc-bench: load: typing into %u sessions for %u s\n",
+	    L.nsess, L.seconds);
+	fflush(stderr);
 	L.measuring = true;
 	L.t_typing = now_ns();
 	if (L.trace != NULL)
