@@ -67,3 +67,6 @@ install-exec-hook:
 	    ln -s '$(bindir)/sccrypt-console' xenconsole
 uninstall-hook:
 	rm -f '$(DESTDIR)$(pkglibexecdir)/xenconsole'
+# The shim polls once per direction per keystroke (issue 17, the load tail).
+TESTS += tests/integration/dom0-shim-polls.sh
+dist_check_SCRIPTS += tests/integration/dom0-shim-polls.sh

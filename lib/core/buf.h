@@ -38,7 +38,9 @@ void	sc_buf_compact(struct sc_buf *b);
 /*
  * The accessors on every record, op and frame header, inline (a call each
  * was ~10 % of a keystroke's own CPU, tests/bench/keystroke).  Same
- * contract as the rest: check first, change nothing on failure.
+ * contract as the rest: check first, leave the buffer unchanged on
+ * failure; a failed read also sets *v to 0 (so that no caller, and no
+ * compiler that sees through the inline code, meets an unset value).
  */
 static inline size_t
 sc_buf_avail(const struct sc_buf *b)		/* unread bytes */
@@ -73,8 +75,10 @@ sc_buf_reserve(struct sc_buf *b, size_t n, uint8_t **p)
 static inline SC_WUR int
 sc_buf_get_u8(struct sc_buf *b, uint8_t *v)
 {
-	if (sc_buf_avail(b) < 1)
+	if (sc_buf_avail(b) < 1) {
+		*v = 0;
 		return SC_ERR_TRUNCATED;
+	}
 	*v = b->data[b->off++];
 	return 0;
 }
@@ -84,8 +88,10 @@ sc_buf_get_u16(struct sc_buf *b, uint16_t *v)
 {
 	const uint8_t *p;
 
-	if (sc_buf_avail(b) < 2)
+	if (sc_buf_avail(b) < 2) {
+		*v = 0;
 		return SC_ERR_TRUNCATED;
+	}
 	p = b->data + b->off;
 	*v = (uint16_t)((uint16_t)p[0] << 8 | p[1]);
 	b->off += 2;
@@ -97,8 +103,10 @@ sc_buf_get_u32(struct sc_buf *b, uint32_t *v)
 {
 	const uint8_t *p;
 
-	if (sc_buf_avail(b) < 4)
+	if (sc_buf_avail(b) < 4) {
+		*v = 0;
 		return SC_ERR_TRUNCATED;
+	}
 	p = b->data + b->off;
 	*v = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
 	    (uint32_t)p[2] << 8 | p[3];
@@ -111,8 +119,10 @@ sc_buf_get_u16_le(struct sc_buf *b, uint16_t *v)
 {
 	const uint8_t *p;
 
-	if (sc_buf_avail(b) < 2)
+	if (sc_buf_avail(b) < 2) {
+		*v = 0;
 		return SC_ERR_TRUNCATED;
+	}
 	p = b->data + b->off;
 	*v = (uint16_t)((uint16_t)p[1] << 8 | p[0]);
 	b->off += 2;
@@ -124,8 +134,10 @@ sc_buf_get_u32_le(struct sc_buf *b, uint32_t *v)
 {
 	const uint8_t *p;
 
-	if (sc_buf_avail(b) < 4)
+	if (sc_buf_avail(b) < 4) {
+		*v = 0;
 		return SC_ERR_TRUNCATED;
+	}
 	p = b->data + b->off;
 	*v = (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 |
 	    (uint32_t)p[1] << 8 | p[0];
