@@ -26,6 +26,7 @@
 #include <sys/syscall.h>
 #include <linux/sockios.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -315,6 +316,26 @@ sock_unread(int sock)
 }
 
 /*
+ * write() that fails with EAGAIN instead of blocking, whatever the
+ * descriptor's own flags (stdout is shared with sshd's or the terminal's
+ * file description: its O_NONBLOCK is not ours to set).  Pipes and sockets
+ * take RWF_NOWAIT; a tty does not (EOPNOTSUPP), nor an old kernel.
+ */
+static ssize_t
+write_nowait(int fd, const void *p, size_t n)
+{
+#ifdef RWF_NOWAIT
+	struct iovec iov = { (void *)(uintptr_t)p, n };
+
+	return pwritev2(fd, &iov, 1, -1, RWF_NOWAIT);
+#else
+	(void)fd; (void)p; (void)n;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/*
  * Copy stdin -> sock and sock -> stdout until EOF on either side.  After
  * stdin EOF: with linger, wait until nothing came from consoled for
  * RAW_LINGER_MS; then half-close and read its last bytes.  consoled may
@@ -336,6 +357,7 @@ relay(int sock, bool linger, bool framed, uint8_t encoding, unsigned drain_s)
 	int pidfd = -1;
 	bool shut = false;
 	struct pollfd pfd[3];
+	bool up_now, down_now, out_nowait = true;
 	ssize_t r;
 	int timeout;
 
@@ -407,17 +429,26 @@ relay(int sock, bool linger, bool framed, uint8_t encoding, unsigned drain_s)
 				continue;
 			return SC_SHIM_EXIT_IO;
 		}
+		/*
+		 * What was just read is written at once, without a poll for
+		 * the other side first (it is almost always writable): one
+		 * poll per direction per keystroke, not two.  Those writes
+		 * must not block (MSG_DONTWAIT, RWF_NOWAIT); one that would
+		 * leaves its bytes for the POLLOUT path as before.
+		 */
+		up_now = down_now = false;
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			r = read(STDIN_FILENO, up, sizeof(up));
 			if (r > 0) {
 				up_len = (size_t)r;
 				up_off = 0;
+				up_now = true;
 			} else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
 				in_eof = true;
 			}
 		}
-		if (pfd[2].revents & POLLOUT && up_len > 0) {
-			r = send(sock, up + up_off, up_len, MSG_NOSIGNAL);
+		if ((pfd[2].revents & POLLOUT || up_now) && up_len > 0) {
+			r = send(sock, up + up_off, up_len, MSG_NOSIGNAL | MSG_DONTWAIT);
 			if (r > 0) {
 				up_off += (size_t)r;
 				up_len -= (size_t)r;
@@ -435,11 +466,24 @@ relay(int sock, bool linger, bool framed, uint8_t encoding, unsigned drain_s)
 				down_off = 0;
 				last_rx = sc_now_ms();
 				bye_watch_feed(&bw, down, down_len);
+				down_now = out_nowait;
 			} else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
 				sock_eof = true;
 			}
 		}
-		if (pfd[1].revents & (POLLOUT | POLLERR | POLLHUP) && down_len > 0) {
+		if (down_now && down_len > 0) {
+			r = write_nowait(STDOUT_FILENO, down + down_off, down_len);
+			if (r > 0) {
+				down_off += (size_t)r;
+				down_len -= (size_t)r;
+			} else if (r < 0 && errno == EPIPE) {
+				return SC_SHIM_EXIT_OK;	/* the client went away */
+			} else if (r < 0 && (errno == EOPNOTSUPP || errno == EINVAL ||
+			    errno == ENOSYS)) {
+				out_nowait = false;	/* a tty: poll first, as before */
+			}
+			/* Anything else: the POLLOUT path below tells. */
+		} else if (pfd[1].revents & (POLLOUT | POLLERR | POLLHUP) && down_len > 0) {
 			r = write(STDOUT_FILENO, down + down_off, down_len);
 			if (r > 0) {
 				down_off += (size_t)r;
