@@ -114,6 +114,30 @@ sc_protect_payload_put(struct sc_buf *out, const uint8_t *blob, size_t blob_len,
 }
 
 int
+sc_protect_seal(const struct sc_crypto *cp, struct sc_registration *reg,
+    const uint8_t hv_pk[SC_KEY_LEN], const uint8_t *token, struct sc_buf *out)
+{
+	size_t start, tlen = token != NULL ? SC_OWNER_TOKEN_LEN : 0;
+	int r;
+
+	if (out == NULL)
+		return SC_ERR_INVAL;
+	start = out->len;
+	if ((r = sc_blob_seal(cp, reg, hv_pk, out)) != 0)
+		return r;
+	if (sc_buf_room(out) < tlen + SC_PROTECT_TLEN_LEN) {
+		out->len = start;
+		return SC_ERR_NOSPACE;
+	}
+	if ((tlen > 0 && sc_buf_put_bytes(out, token, tlen) != 0) ||
+	    sc_buf_put_u8(out, (uint8_t)tlen) != 0) {
+		out->len = start;
+		return SC_ERR_INTERNAL;
+	}
+	return 0;
+}
+
+int
 sc_protect_payload_get(const uint8_t *p, size_t n, const uint8_t **blob,
     size_t *blob_len, const uint8_t **token)
 {

@@ -59,6 +59,14 @@ int	sc_owner_verify(const struct sc_crypto *cp, const uint8_t ca[SC_OWNER_CA_LEN
 	    const uint8_t uuid[SC_UUID_LEN], const struct sc_acl_entry *acl,
 	    unsigned n, const uint8_t *token) SC_WUR;
 
+/*
+ * Seals reg (sc_blob_seal) and appends token || tlen: the whole PROTECT
+ * payload, at most SC_PROTECT_PAYLOAD_MAX bytes.  token may be NULL.  On
+ * failure out is as it was.
+ */
+int	sc_protect_seal(const struct sc_crypto *cp, struct sc_registration *reg,
+	    const uint8_t hv_pk[SC_KEY_LEN], const uint8_t *token,
+	    struct sc_buf *out) SC_WUR;
 /* Appends blob || token || tlen to out; token may be NULL (tlen 0). */
 int	sc_protect_payload_put(struct sc_buf *out, const uint8_t *blob, size_t blob_len,
 	    const uint8_t *token) SC_WUR;

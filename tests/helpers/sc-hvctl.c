@@ -55,6 +55,7 @@
 #include "core/buf.h"
 #include "core/crypto.h"
 #include "core/blob.h"
+#include "core/owner.h"
 #include "core/ops.h"
 #include "core/wire.h"
 #include "hv/client/hvclient.h"
@@ -434,7 +435,7 @@ cmd_protect(int argc, char **argv)
 	};
 	struct sc_registration *reg;
 	struct dominfo di;
-	uint8_t hvpk[32], sk[32], confirm[32], blob[SC_BLOB_MAX];
+	uint8_t hvpk[32], sk[32], confirm[32], blob[SC_PROTECT_PAYLOAD_MAX];
 	unsigned char *dk = NULL;
 	const char *diskf = NULL, *secf = NULL, *ownf = NULL, *uuid = NULL;
 	char *pubs[SC_ACL_MAX];
@@ -509,7 +510,7 @@ cmd_protect(int argc, char **argv)
 		reg->acl[reg->acl_count++].flags = colon ? SC_ACL_F_OWNER : 0;
 	}
 	sc_buf_init(&b, blob, sizeof(blob));
-	if ((r = sc_blob_seal(sc_crypto_sodium(), reg, hvpk, &b)) != 0)
+	if ((r = sc_protect_seal(sc_crypto_sodium(), reg, hvpk, NULL, &b)) != 0)
 		die("seal: %s", sc_err(r));
 	/* SC_ERR_AGAIN: the hv is checking the disk key; ask again. */
 	for (i = 0; (st = request(SC_OP_PROTECT, di.domid, 0, 0, blob, b.len)) ==

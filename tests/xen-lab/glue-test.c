@@ -48,6 +48,7 @@
 #include "core/err.h"
 #include "core/ops.h"
 #include "core/blob.h"
+#include "core/owner.h"
 #include "core/crypto.h"
 #include "crypto/sc_crypto_ref.h"
 #include "hv/core/ring.h"
@@ -136,7 +137,7 @@ protect(struct sc_xen_core *c, uint32_t domid, const uint8_t *uuid)
 {
 	const struct sc_crypto *cp = sc_crypto_ref();
 	static struct sc_registration reg;
-	static uint8_t blob[SC_BLOB_MAX];
+	static uint8_t blob[SC_PROTECT_PAYLOAD_MAX];
 	uint8_t owner_sk[32];
 	struct sc_buf b;
 	int r;
@@ -152,7 +153,7 @@ protect(struct sc_xen_core *c, uint32_t domid, const uint8_t *uuid)
 	if (sc_x25519_keypair(cp, reg.acl[0].pubkey, owner_sk) != 0)
 		return SC_ERR_INTERNAL;
 	sc_buf_init(&b, blob, sizeof(blob));
-	if ((r = sc_blob_seal(cp, &reg, sc_xen_core_pubkey(c), &b)) != 0)
+	if ((r = sc_protect_seal(cp, &reg, sc_xen_core_pubkey(c), NULL, &b)) != 0)
 		return r;
 	sodium_memzero(&reg, sizeof(reg));
 	sodium_memzero(owner_sk, sizeof(owner_sk));
