@@ -445,6 +445,16 @@ protect_check(void *ctx, const struct sc_hello *h, int32_t status,
 		sc_report("the hypervisor holds a newer binding "
 		    "of this VM (made later, or by a machine whose clock is "
 		    "ahead of this one's): check this machine's clock");
+	if (r == 0 && status == SC_ERR_UNTRUSTED)
+		sc_report(p->token == NULL ?
+		    "this hypervisor binds a VM only with an ownership token "
+		    "from the key server's owner CA: ask its operator for one "
+		    "(sccrypt-keyserver --issue-owner-token) and pass it with "
+		    "--owner-token" :
+		    "the hypervisor did not accept this ownership token: it was "
+		    "not issued by the owner CA the hypervisor trusts, or for "
+		    "another VM or other keys (the token covers this VM's UUID "
+		    "and every key given with --acl)");
 	return r;
 }
 
