@@ -96,6 +96,18 @@ unprotected vm1 || t_fail "vm1 protected without a token"
 token=$("$KS_BIN" -s "$T_TMP/ks" --issue-owner-token "$uuid1" "$owner_pub" 2>"$T_TMP/ks.err") ||
 	{ cat "$T_TMP/ks.err" >&2; t_fail "--issue-owner-token"; }
 echo "$token" | grep -qx '[0-9a-f]\{128\}' || t_fail "token format: '$token'"
+set +e
+"$KS_BIN" -s "$T_TMP/ks" --issue-owner-token not-a-uuid "$owner_pub" >/dev/null 2>"$T_TMP/ks.err"
+[ $? = 64 ] && grep -q "not a UUID" "$T_TMP/ks.err" || { set -e; t_fail "--issue-owner-token: bad UUID"; }
+"$KS_BIN" -s "$T_TMP/ks" --issue-owner-token "$uuid1" "sccrypt-x25519 AAAA" >/dev/null 2>"$T_TMP/ks.err"
+[ $? = 64 ] && grep -q "not a public key" "$T_TMP/ks.err" || { set -e; t_fail "--issue-owner-token: bad key"; }
+"$KS_BIN" -s "$T_TMP/ks" --issue-owner-token "$uuid1" >/dev/null 2>"$T_TMP/ks.err"
+[ $? = 64 ] || { set -e; t_fail "--issue-owner-token without a key"; }
+chmod 644 "$T_TMP/ks/owner-ca.key"
+"$KS_BIN" -s "$T_TMP/ks" --print-owner-ca >/dev/null 2>"$T_TMP/ks.err"
+[ $? = 1 ] || { set -e; t_fail "an owner CA key readable by others was used"; }
+chmod 600 "$T_TMP/ks/owner-ca.key"
+set -e
 run --trust-hv-key "$fp" --pipe vm protect vm1 --owner-token "$token" -- $SHIMCMD --protect vm1
 [ "$rc" = 0 ] && grep -q "is now protected" "$T_TMP/out" ||
 	{ cat "$T_TMP/out" "$T_TMP/err" >&2; t_fail "the owner's binding with a token: exit $rc"; }
