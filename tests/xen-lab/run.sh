@@ -671,18 +671,26 @@ head -c 64 /dev/urandom >"$lab/domu1.diskkey"
 SHIM="$SSH sccrypt-console"
 
 # Issue 15 part B: dom0 as root binds credentials of its own (key, VM
-# secret, disk key: all its own) to domu1 with sccrypt-term in dom0.
+# secret, disk key: all of its choosing) to a domain.  The client runs on
+# the host (the lab's dom0 has no libssh/readline for sccrypt-term) with a
+# keystore that stands for dom0's, and reaches Xen as root through dom0's
+# shell, shim and consoled: for Xen the PROTECT is dom0's either way.
 # dom0_own_binding CHECK VM [vm protect options]: the result in $lab/CHECK.out.
 dom0_own_binding() {
 	ob_check=$1 ob_vm=$2
 	shift 2
-	$SSH "export SCCRYPT_HOME=/root/$ob_check; mkdir -p \$SCCRYPT_HOME &&
-	    chmod 700 \$SCCRYPT_HOME && sccrypt-term keygen -N >/dev/null &&
-	    head -c 64 /dev/urandom >\$SCCRYPT_HOME/disk.key &&
-	    sccrypt-term vm init $ob_vm --uuid $uuid --disk-key-file \$SCCRYPT_HOME/disk.key -N >/dev/null &&
-	    timeout 300 sccrypt-term --trust-hv-key $fp --pipe vm protect $ob_vm $* -- sccrypt-console --protect $ob_vm </dev/null;
-	    echo rc=\$?" >"$lab/$ob_check.out" 2>&1 || true
-	tr -d '\r' <"$lab/$ob_check.out" >"$lab/$ob_check.tmp" && mv "$lab/$ob_check.tmp" "$lab/$ob_check.out"
+	ob_uuid=$($SSH "xenstore-read \"\$(xenstore-read /local/domain/\$(xl domid $ob_vm)/vm)/uuid\"" 2>/dev/null | tr -d '\r') || true
+	rm -rf "$lab/$ob_check.home"
+	mkdir -m 700 "$lab/$ob_check.home"
+	head -c 64 /dev/urandom >"$lab/$ob_check.home/disk.key"
+	set +e
+	SCCRYPT_HOME=$lab/$ob_check.home "$TERMBIN" keygen -N >/dev/null &&
+	    SCCRYPT_HOME=$lab/$ob_check.home "$TERMBIN" vm init "$ob_vm" --uuid "$ob_uuid" \
+	    --disk-key-file "$lab/$ob_check.home/disk.key" -N >/dev/null &&
+	    SCCRYPT_HOME=$lab/$ob_check.home timeout 300 "$TERMBIN" --trust-hv-key "$fp" --pipe \
+	    vm protect "$ob_vm" "$@" -- $SHIM --protect "$ob_vm" </dev/null >"$lab/$ob_check.out" 2>&1
+	echo "rc=$?" >>"$lab/$ob_check.out"
+	set -e
 }
 # dom0-binds-fresh: before the owner protects it, domu1 is fresh.
 owner_check_fresh() {
