@@ -14,6 +14,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/frame.h"
+#include "core/owner.h"
 #include "encode.h"
 #include "io.h"
 #include "log.h"
@@ -318,7 +319,7 @@ cd_protect_try(struct sc_cd *cd, struct sc_cd_client *c)
 static void
 handle_protect(struct sc_cd *cd, struct sc_cd_client *c, const struct sc_frame *f)
 {
-	if (f->len == 0 || f->len > SC_BLOB_MAX) {
+	if (f->len == 0 || f->len > SC_PROTECT_PAYLOAD_MAX) {
 		cd_protocol_error(cd, c, SC_ERR_TOOLONG, "PROTECT blob has a bad size");
 		return;
 	}

@@ -109,6 +109,9 @@ tests_helpers_sc_hvctl_LDADD = $(HV_LIBS)
 # Integration: hvsim + swtpm + LUKS2 + real shells
 TESTS += tests/integration/hv-roundtrip.sh tests/integration/hv-guest-signals.sh
 dist_check_SCRIPTS += tests/integration/hv-roundtrip.sh tests/integration/hv-guest-signals.sh
+# Ownership tokens (issue 15 part B): hvsim with owner-ca, dom0's own bindings.
+TESTS += tests/integration/hv-owner.sh
+dist_check_SCRIPTS += tests/integration/hv-owner.sh
 
 dist_man_MANS += man/sccrypt-hvsim.8
 

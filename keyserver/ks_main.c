@@ -31,6 +31,7 @@
 #include "secmem.h"
 #include "pidfile.h"
 #include "ks_http.h"
+#include "ks_owner.h"
 
 #define DEFAULT_STATE_DIR	"/var/lib/sccrypt-keyserver"
 #define DEFAULT_LISTEN		"127.0.0.1:8740"
@@ -48,6 +49,9 @@ struct opts {
 	const char	*user;
 	const char	*signer_user;
 	const char	*ek_bundle;
+	const char	*owner_ca_key;
+	const char	*issue_uuid;	/* --issue-owner-token */
+	int		 print_owner_ca;
 	unsigned long	 act_lifetime;
 	unsigned long	 cert_lifetime;
 	unsigned long	 nonce_lifetime;
@@ -105,6 +109,14 @@ usage(int status)
 "                                the key (default: --user)\n"
 "      --print-pubkey            print the signing public key and exit\n"
 "      --rotate-key              generate a new signing key and exit\n"
+"      --owner-ca-key PATH       the owner CA's Ed25519 key (default\n"
+"                                DIR/owner-ca.key; made on first use)\n"
+"      --print-owner-ca          print the owner CA's public key (64 hex: the\n"
+"                                hypervisor's sccrypt-owner-ca= / owner-ca)\n"
+"      --issue-owner-token UUID OWNER-KEY [USER-KEY...]\n"
+"                                print the ownership token for VM UUID bound\n"
+"                                to these keys (the operator has checked that\n"
+"                                OWNER-KEY's holder owns the VM) and exit\n"
 "      --syslog                  log to syslog instead of stderr\n"
 "  -v, --verbose                 more logging (repeat for debug)\n"
 "  -h, --help                    this text\n"
@@ -311,6 +323,60 @@ print_pubkey(const uint8_t pk[32])
 	fprintf(stderr, "fingerprint %s\n", fp);
 }
 
+/*
+ * --print-owner-ca, --issue-owner-token: one-shot operator commands on the
+ * owner CA key (ks_owner.h); keys are the owner's key then users' keys.
+ */
+static int
+owner_ca_main(const struct opts *o, int nkeys, char **keys)
+{
+	struct sc_acl_entry acl[SC_ACL_MAX];
+	uint8_t *sk = NULL, pk[SC_OWNER_CA_LEN], uuid[SC_UUID_LEN];
+	uint8_t token[SC_OWNER_TOKEN_LEN];
+	char hex[2 * SC_OWNER_TOKEN_LEN + 1], *path;
+	int created, i, r;
+
+	if (o->issue_uuid != NULL) {
+		if (sc_uuid_parse(o->issue_uuid, uuid) != 0)
+			sc_die(SC_EXIT_USAGE, "--issue-owner-token: '%s' is not a UUID",
+			    o->issue_uuid);
+		if (nkeys < 1 || nkeys > SC_ACL_MAX)
+			sc_die(SC_EXIT_USAGE, "--issue-owner-token: the owner's key, "
+			    "then at most %d users' keys", SC_ACL_MAX - 1);
+		memset(acl, 0, sizeof(acl));
+		for (i = 0; i < nkeys; i++) {
+			if (sc_pubkey_parse(SC_PUBKEY_PREFIX, keys[i], acl[i].pubkey) < 0)
+				sc_die(SC_EXIT_USAGE, "'%s' is not a public key ("
+				    SC_PUBKEY_PREFIX " BASE64)", keys[i]);
+			acl[i].flags = i == 0 ? SC_ACL_F_OWNER : 0;
+		}
+	} else if (nkeys != 0)
+		usage(SC_EXIT_USAGE);
+	path = o->owner_ca_key != NULL ? strdup(o->owner_ca_key) :
+	    join(o->state_dir, "owner-ca.key");
+	if (path == NULL)
+		sc_die(1, "out of memory");
+	if ((r = ks_owner_ca_load(path, &sk, pk, &created)) < 0)
+		sc_die_r(1, r, "owner CA key %s", path);
+	if (created)
+		sc_info("generated a new owner CA key %s", path);
+	if (o->issue_uuid == NULL) {
+		sc_hex_encode(pk, sizeof(pk), hex, sizeof(hex));
+		printf("%s\n", hex);
+	} else {
+		r = ks_owner_token(sk, uuid, acl, (unsigned)nkeys, token);
+		if (r < 0)
+			sc_die_r(1, r, "cannot sign the ownership token");
+		sc_hex_encode(token, sizeof(token), hex, sizeof(hex));
+		printf("%s\n", hex);
+		sc_info("ownership token for VM %s: %d key(s), owner CA %s",
+		    o->issue_uuid, nkeys, path);
+	}
+	sc_secure_free(sk);
+	free(path);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -340,6 +406,9 @@ main(int argc, char **argv)
 		{ "signer-user", required_argument, NULL, 20 },
 		{ "ek-ca-bundle", required_argument, NULL, 21 },
 		{ "activation-lifetime", required_argument, NULL, 22 },
+		{ "owner-ca-key", required_argument, NULL, 23 },
+		{ "print-owner-ca", no_argument, NULL, 24 },
+		{ "issue-owner-token", required_argument, NULL, 25 },
 		{ "user", required_argument, NULL, 'u' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -415,6 +484,9 @@ main(int argc, char **argv)
 		case 21: o.ek_bundle = optarg; break;
 		case 22: o.act_lifetime = num(optarg, "--activation-lifetime",
 		    60, 30UL * 86400); break;
+		case 23: o.owner_ca_key = optarg; break;
+		case 24: o.print_owner_ca = 1; break;
+		case 25: o.issue_uuid = optarg; break;
 		case 19:
 			if (!header_name_valid(optarg))
 				sc_die(SC_EXIT_USAGE, "--proxy-header: an HTTP header name");
@@ -426,7 +498,7 @@ main(int argc, char **argv)
 		default: usage(SC_EXIT_USAGE);
 		}
 	}
-	if (optind != argc)
+	if (optind != argc && o.issue_uuid == NULL)
 		usage(SC_EXIT_USAGE);
 	sc_log_init(argv[0], SC_LOG_INFO + o.verbose,
 	    o.syslog ? SC_LOG_TO_SYSLOG : SC_LOG_TO_STDERR);
@@ -445,6 +517,8 @@ main(int argc, char **argv)
 	if (o.token == NULL)
 		o.token = owned[2] = join(o.state_dir, "operator.token");
 
+	if (o.print_owner_ca || o.issue_uuid != NULL)
+		return owner_ca_main(&o, argc - optind, argv + optind);
 	if (o.rotate) {
 		if ((r = ks_signer_rotate(o.key, pk)) < 0)
 			sc_die_r(1, r, "cannot rotate %s", o.key);

@@ -86,6 +86,15 @@ sodium_hash_final(struct sc_hash_state *st, uint8_t *out, size_t outlen)
 	return 0;
 }
 
+static int
+sodium_ed25519_verify(const uint8_t sig[64], const uint8_t *m, size_t mlen,
+    const uint8_t pk[32])
+{
+	if (crypto_sign_ed25519_verify_detached(sig, m, mlen, pk) != 0)
+		return SC_ERR_SIGNATURE;
+	return 0;
+}
+
 static void
 sodium_random(void *buf, size_t len)
 {
@@ -113,6 +122,7 @@ static const struct sc_crypto sodium_provider = {
 	.hash_init = sodium_hash_init,
 	.hash_update = sodium_hash_update,
 	.hash_final = sodium_hash_final,
+	.ed25519_verify = sodium_ed25519_verify,
 	.random = sodium_random,
 	.memzero = sodium_zero,
 	.memcmp_ct = sodium_cmp,

@@ -14,7 +14,7 @@ lib_libsccrypt_a_SOURCES = \
 # Sources of the protocol core, compiled freestanding by tests/freestanding-check.
 CORE_SRCS = lib/core/err.c lib/core/buf.c lib/core/crypto.c lib/core/noise.c \
 	lib/core/noise_pattern.c \
-	lib/core/frame.c lib/core/record.c lib/core/blob.c lib/core/ops.c lib/core/handshake.c
+	lib/core/frame.c lib/core/record.c lib/core/blob.c lib/core/owner.c lib/core/ops.c lib/core/handshake.c
 
 # Every program links this.
 SC_LIBS = lib/libsccrypt.a $(SODIUM_LIBS)

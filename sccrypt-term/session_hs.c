@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "core/blob.h"
+#include "core/owner.h"
 #include "core/buf.h"
 #include "core/crypto.h"
 #include "core/err.h"
@@ -56,7 +57,7 @@ start_handshake(struct sess *s)
 static int
 start_protect(struct sess *s)
 {
-	static uint8_t blob[SC_BLOB_MAX];
+	static uint8_t blob[SC_PROTECT_PAYLOAD_MAX];	/* blob || token || tlen */
 	struct sc_buf b;
 	int r;
 

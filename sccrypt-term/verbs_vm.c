@@ -18,6 +18,7 @@
 
 #include "app.h"
 #include "core/blob.h"
+#include "core/owner.h"
 #include "core/crypto.h"
 #include "core/err.h"
 #include "encode.h"
@@ -416,6 +417,7 @@ verb_transport(struct app *a, int argc, char **argv, int i, bool protect,
 
 struct protect_ctx {
 	struct sc_registration *reg;
+	const uint8_t	*token;		/* NULL: none (core/owner.h) */
 };
 
 static int
@@ -423,7 +425,7 @@ protect_build(void *ctx, const struct sc_hello *h, struct sc_buf *out)
 {
 	struct protect_ctx *p = ctx;
 
-	return sc_blob_seal(sc_crypto_sodium(), p->reg, h->hv_pubkey, out);
+	return sc_protect_seal(sc_crypto_sodium(), p->reg, h->hv_pubkey, p->token, out);
 }
 
 static int
@@ -443,6 +445,16 @@ protect_check(void *ctx, const struct sc_hello *h, int32_t status,
 		sc_report("the hypervisor holds a newer binding "
 		    "of this VM (made later, or by a machine whose clock is "
 		    "ahead of this one's): check this machine's clock");
+	if (r == 0 && status == SC_ERR_UNTRUSTED)
+		sc_report(p->token == NULL ?
+		    "this hypervisor binds a VM only with an ownership token "
+		    "from the key server's owner CA: ask its operator for one "
+		    "(sccrypt-keyserver --issue-owner-token) and pass it with "
+		    "--owner-token" :
+		    "the hypervisor did not accept this ownership token: it was "
+		    "not issued by the owner CA the hypervisor trusts, or for "
+		    "another VM or other keys (the token covers this VM's UUID "
+		    "and every key given with --acl)");
 	return r;
 }
 
@@ -452,6 +464,8 @@ vm_protect(struct app *a, int argc, char **argv)
 	struct sc_registration *reg = NULL;
 	struct protect_ctx pc;
 	struct sess_config extra;
+	uint8_t token[SC_OWNER_TOKEN_LEN];
+	bool have_token = false;
 	char path[PATH_MAX + 32], remote[256];
 	uint32_t history_size = 64 * 1024;
 	int i, r, code = EXIT_LOCAL;
@@ -490,6 +504,15 @@ vm_protect(struct app *a, int argc, char **argv)
 				goto out;
 			}
 			history_size = (uint32_t)hs;
+		} else if (strcmp(argv[i], "--owner-token") == 0 && i + 1 < argc) {
+			if (sc_hex_decode(argv[++i], token, sizeof(token)) != 0) {
+				sc_report("--owner-token: %d hex digits expected "
+				    "(the key server's ownership token)",
+				    2 * SC_OWNER_TOKEN_LEN);
+				code = EXIT_USAGE;
+				goto out;
+			}
+			have_token = true;
 		} else
 			break;
 	}
@@ -535,6 +558,7 @@ vm_protect(struct app *a, int argc, char **argv)
 	reg->history_size = history_size;
 
 	pc.reg = reg;
+	pc.token = have_token ? token : NULL;
 	memset(&extra, 0, sizeof(extra));
 	extra.protect_build = protect_build;
 	extra.protect_check = protect_check;
@@ -552,7 +576,8 @@ usage_free:
 	sc_secure_free(reg);
 usage:
 	fprintf(stderr, "usage: sccrypt-term [options] vm protect NAME "
-	    "[--acl KEY]... [--history-size N] (DEST | -- COMMAND...)\n");
+	    "[--acl KEY]... [--history-size N] [--owner-token HEX] "
+	    "(DEST | -- COMMAND...)\n");
 	return EXIT_USAGE;
 }
 

@@ -113,6 +113,18 @@ sc_hv_init(struct sc_hv *hv, const struct sc_crypto *cp,
 	return 0;
 }
 
+int
+sc_hv_set_owner_ca(struct sc_hv *hv, const uint8_t ca[SC_OWNER_CA_LEN])
+{
+	if (hv == NULL || ca == NULL)
+		return SC_ERR_INVAL;
+	if (hv->owner_ca_set)
+		return SC_ERR_STATE;
+	sc_memcpy(hv->owner_ca, ca, SC_OWNER_CA_LEN);
+	hv->owner_ca_set = true;
+	return 0;
+}
+
 const uint8_t *
 sc_hv_pubkey(const struct sc_hv *hv)
 {

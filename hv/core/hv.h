@@ -24,6 +24,7 @@
 #include "core/noise.h"
 #include "core/record.h"
 #include "core/blob.h"
+#include "core/owner.h"
 #include "core/ops.h"
 #include "core/handshake.h"
 #include "core/wire.h"
@@ -172,6 +173,9 @@ struct sc_hv {
 	uint8_t		sk[SC_KEY_LEN];
 	uint8_t		pk[SC_KEY_LEN];
 	uint32_t	pcr_index;
+	/* Owner CA (sc_hv_set_owner_ca): PROTECT then needs its token. */
+	bool		owner_ca_set;
+	uint8_t		owner_ca[SC_OWNER_CA_LEN];
 	uint8_t		*arena;
 	size_t		arena_len;
 	uint32_t	next_session;
@@ -213,6 +217,15 @@ int	sc_hv_init(struct sc_hv *hv, const struct sc_crypto *cp,
 /* Close everything and wipe all secrets in hv (all of its size). */
 void	sc_hv_wipe(struct sc_hv *hv);
 const uint8_t *sc_hv_pubkey(const struct sc_hv *hv);
+/*
+ * From now on every PROTECT must carry an ownership token (core/owner.h)
+ * that ca signed for the domain's UUID and the blob's ACL; without one, or
+ * with another, PROTECT fails with SC_ERR_UNTRUSTED before the blob's
+ * generation is looked at (docs/xen.md §4 item 6).  The platform takes ca
+ * from a measured place and calls this once, after sc_hv_init and before
+ * any op; it cannot be undone (SC_ERR_STATE on a second call).
+ */
+int	sc_hv_set_owner_ca(struct sc_hv *hv, const uint8_t ca[SC_OWNER_CA_LEN]) SC_WUR;
 
 /*
  * Add a domain whose console page is ring (owned by the platform, shared

@@ -156,8 +156,9 @@ op_protect(struct sc_hv *hv, struct op_ctx *o)
 {
 	struct sc_registration *reg = &hv->reg;
 	struct sc_hv_domain *d;
+	const uint8_t *blob, *token;
 	uint8_t confirm[32];
-	size_t want;
+	size_t want, blob_len;
 	bool was, wipe;
 	int i, r, st;
 
@@ -165,13 +166,16 @@ op_protect(struct sc_hv *hv, struct op_ctx *o)
 		return r;
 	if ((d = sc_hv_dom_find(hv, o->h.domid)) == NULL)
 		return SC_ERR_NOTFOUND;
-	if (o->n > SC_BLOB_MAX)
-		return SC_ERR_TOOLONG;
-	if ((r = sc_blob_open(hv->cp, hv->sk, hv->pk, o->p, o->n, reg)) != 0)
+	if ((r = sc_protect_payload_get(o->p, o->n, &blob, &blob_len, &token)) != 0)
+		return r;
+	if ((r = sc_blob_open(hv->cp, hv->sk, hv->pk, blob, blob_len, reg)) != 0)
 		return r;	/* reg is wiped */
 
 	if (hv->cp->memcmp_ct(reg->uuid, d->uuid, SC_UUID_LEN) != 0)
 		st = SC_ERR_MISMATCH;
+	else if (hv->owner_ca_set && sc_owner_verify(hv->cp, hv->owner_ca,
+	    d->uuid, reg->acl, reg->acl_count, token) != 0)
+		st = SC_ERR_UNTRUSTED;	/* not the owner's binding (owner.h) */
 	else if (reg->generation <= d->generation)
 		st = SC_ERR_EXPIRED;	/* replayed or superseded */
 	else {

@@ -173,6 +173,10 @@ hvsim_conf_parse(struct hvsim_conf *c, const char *text, size_t len,
 				if (sc_parse_ulong(v, 10, HISTORY_MIN, HISTORY_MAX, &x) != 0)
 					return F("history: %u..%u bytes expected", HISTORY_MIN, HISTORY_MAX);
 				c->history = x;
+			} else if (strcmp(k, "owner-ca") == 0) {
+				if (sc_hex_decode(v, c->owner_ca, sizeof(c->owner_ca)) != 0)
+					return F("owner-ca: 64 hex digits (an Ed25519 public key) expected");
+				c->owner_ca_set = true;
 			} else
 				return F("unknown key '%s'", k);
 			continue;

@@ -7,6 +7,7 @@
  *   tpm-tcti = swtpm:host=127.0.0.1,port=2321
  *   pcr = 15
  *   history = 65536
+ *   owner-ca = <64 hex digits: the key server's owner CA, Ed25519>
  *
  *   [domain vm1]
  *   domid = 1
@@ -20,6 +21,7 @@
 #ifndef SC_HVSIM_CONF_H
 #define SC_HVSIM_CONF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -48,6 +50,9 @@ struct hvsim_conf {
 	char		tcti[HVSIM_PATH_MAX];
 	unsigned	pcr;
 	size_t		history;
+	/* owner-ca: PROTECT then needs an ownership token (core/owner.h). */
+	bool		owner_ca_set;
+	uint8_t		owner_ca[32];
 	unsigned	ndomains;
 	struct hvsim_domain_conf dom[HVSIM_MAX_DOMAINS];
 };

@@ -762,6 +762,14 @@ hv_start(const char *pubkey_file)
 		sc_error("hv init: %s", sc_err(r));
 		return r;
 	}
+	if (S.conf.owner_ca_set) {
+		if ((r = sc_hv_set_owner_ca(S.hv, S.conf.owner_ca)) != 0) {
+			sc_error("owner CA: %s", sc_err(r));
+			return r;
+		}
+		sc_hex_encode(S.conf.owner_ca, sizeof(S.conf.owner_ca), hex, sizeof(hex));
+		sc_info("PROTECT requires an ownership token of owner CA %s", hex);
+	}
 	pk = sc_hv_pubkey(S.hv);
 	sc_fingerprint(pk, SC_KEY_LEN, fp);
 	sc_hex_encode(pk, SC_KEY_LEN, hex, sizeof(hex));

@@ -15,6 +15,10 @@
  *                appended.  decrypt returns SC_ERR_DECRYPT on a bad tag and
  *                writes no plaintext then.  In-place operation (c == m) allowed.
  *   hash_*       BLAKE2b with outlen 1..64, optional key 0..64 bytes.
+ *   ed25519_verify  pure Ed25519 (RFC 8032) detached-signature check of
+ *                m[0..mlen) under pk: 0 if it verifies, SC_ERR_SIGNATURE
+ *                otherwise (non-canonical S, small-order or non-canonical
+ *                pk or R included: libsodium's verify rules).
  *   random       cryptographically secure random bytes; cannot fail.
  *   memzero      wipes memory so the compiler cannot elide it.
  *   memcmp_ct    constant-time comparison: 0 when equal, -1 otherwise.
@@ -31,6 +35,8 @@
 #define SC_HASHLEN		64	/* BLAKE2b-512, Noise HASHLEN */
 #define SC_HASH_BLOCKLEN	128
 #define SC_HASH_STATE_SIZE	384
+#define SC_ED25519_PUB_LEN	32
+#define SC_ED25519_SIGLEN	64
 
 struct sc_hash_state {
 	SC_ALIGNED(64) uint8_t opaque[SC_HASH_STATE_SIZE];
@@ -51,6 +57,8 @@ struct sc_crypto {
 		    size_t outlen);
 	int	(*hash_update)(struct sc_hash_state *st, const uint8_t *in, size_t len);
 	int	(*hash_final)(struct sc_hash_state *st, uint8_t *out, size_t outlen);
+	int	(*ed25519_verify)(const uint8_t sig[SC_ED25519_SIGLEN],
+		    const uint8_t *m, size_t mlen, const uint8_t pk[SC_ED25519_PUB_LEN]);
 	void	(*random)(void *buf, size_t len);
 	void	(*memzero)(void *p, size_t len);
 	int	(*memcmp_ct)(const void *a, const void *b, size_t len);

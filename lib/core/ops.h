@@ -28,8 +28,11 @@
 #include "core/wire.h"
 
 #define SC_OPS_MAGIC		0x504f4353u
-/* 2: STATUS no longer carries ring indices, history fill or lost bytes. */
-#define SC_OPS_VERSION		2
+/*
+ * 2: STATUS no longer carries ring indices, history fill or lost bytes.
+ * 3: PROTECT's payload is blob || token || tlen:u8 (core/owner.h).
+ */
+#define SC_OPS_VERSION		3
 #define SC_OP_HDR_LEN		32
 #define SC_OP_PAYLOAD_MAX	32768
 #define SC_OP_MAX		(SC_OP_HDR_LEN + SC_OP_PAYLOAD_MAX)
@@ -50,6 +53,7 @@ enum sc_op {
 	SC_OP_LIST_DOMAINS	= 2,
 	/*
 	 * PROTECT   domid; payload = sealed registration blob (core/blob.h)
+	 *           || ownership token || tlen:u8 (core/owner.h)
 	 *           -> status; payload: confirm[32] (sc_blob_confirm)
 	 */
 	SC_OP_PROTECT		= 3,

@@ -1,6 +1,6 @@
 # Frames, records, sealed blobs, ops header codec and their tests (owner: proto work)
 
-lib_libsccrypt_a_SOURCES += lib/core/frame.c lib/core/record.c lib/core/blob.c \
+lib_libsccrypt_a_SOURCES += lib/core/frame.c lib/core/record.c lib/core/blob.c lib/core/owner.c \
 	lib/core/ops.c lib/core/handshake.c
 
 # Unit tests
@@ -17,6 +17,13 @@ tests_unit_test_blob_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_blob_LDADD = $(TEST_LIBS)
 UNIT_TESTS += tests/unit/test_blob
 TESTS += tests/unit/test_blob
+
+check_PROGRAMS += tests/unit/test_owner
+tests_unit_test_owner_SOURCES = tests/unit/test_owner.c
+tests_unit_test_owner_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_owner_LDADD = $(TEST_LIBS)
+UNIT_TESTS += tests/unit/test_owner
+TESTS += tests/unit/test_owner
 
 check_PROGRAMS += tests/unit/test_ops
 tests_unit_test_ops_SOURCES = tests/unit/test_ops.c
@@ -41,7 +48,7 @@ TESTS += tests/unit/test_record
 
 # libFuzzer harnesses (built with --enable-fuzzing); seeds in tests/fuzz/corpus/NAME/
 fuzz_programs += tests/fuzz/fuzz_frame tests/fuzz/fuzz_hello tests/fuzz/fuzz_record \
-	tests/fuzz/fuzz_blob tests/fuzz/fuzz_ops
+	tests/fuzz/fuzz_blob tests/fuzz/fuzz_ops tests/fuzz/fuzz_protect
 tests_fuzz_fuzz_frame_SOURCES = tests/fuzz/fuzz_frame.c
 tests_fuzz_fuzz_frame_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_fuzz_fuzz_frame_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
@@ -62,3 +69,7 @@ tests_fuzz_fuzz_ops_SOURCES = tests/fuzz/fuzz_ops.c
 tests_fuzz_fuzz_ops_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_fuzz_fuzz_ops_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_ops_LDADD = $(SC_LIBS)
+tests_fuzz_fuzz_protect_SOURCES = tests/fuzz/fuzz_protect.c
+tests_fuzz_fuzz_protect_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_fuzz_fuzz_protect_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_protect_LDADD = $(SC_LIBS)

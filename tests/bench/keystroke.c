@@ -36,6 +36,7 @@
 #include <sodium.h>
 
 #include "core/blob.h"
+#include "core/owner.h"
 #include "core/buf.h"
 #include "core/crypto.h"
 #include "core/err.h"
@@ -229,7 +230,7 @@ main(int argc, char **argv)
 	struct sc_registration reg;
 	struct sc_hvc_session cs;
 	uint8_t sk[32], user_sk[32], user_pk[32], uuid[2][16], secret[32];
-	uint8_t blob[SC_BLOB_MAX], msg1[256], *arena;
+	uint8_t blob[SC_PROTECT_PAYLOAD_MAX], msg1[256], *arena;
 	double t, t_sc, best_sc = 1e30, best_raw = 1e30, best_aead = 1e30, *work;
 	unsigned n = 5000, rounds = 21, i, k;
 	struct sc_buf b;
@@ -280,7 +281,7 @@ main(int argc, char **argv)
 	memcpy(reg.acl[0].pubkey, user_pk, 32);
 	reg.acl[0].flags = SC_ACL_F_OWNER;
 	sc_buf_init(&b, blob, sizeof(blob));
-	if ((r = sc_blob_seal(cp, &reg, sc_hv_pubkey(hv), &b)) != 0 ||
+	if ((r = sc_protect_seal(cp, &reg, sc_hv_pubkey(hv), NULL, &b)) != 0 ||
 	    (r = op(SC_OP_PROTECT, D_SC, 0, 0, blob, b.len)) != 0)
 		die("protect", r);
 	sc_buf_init(&b, msg1, sizeof(msg1));

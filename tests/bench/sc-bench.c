@@ -110,6 +110,7 @@
 #include <sodium.h>
 
 #include "core/blob.h"
+#include "core/owner.h"
 #include "core/buf.h"
 #include "core/crypto.h"
 #include "core/err.h"
@@ -1042,7 +1043,7 @@ static void
 ls_hello(struct lsess *s, const struct sc_frame *f)
 {
 	static struct sc_registration reg;
-	static uint8_t blob[SC_BLOB_MAX];
+	static uint8_t blob[SC_PROTECT_PAYLOAD_MAX];
 	uint8_t prologue[SC_PROTOCOL_ID_LEN + SC_UUID_LEN + SC_KEY_LEN];
 	uint8_t p1[SC_HS1_PAYLOAD_LEN], msg[256];
 	struct sc_buf b, pb;
@@ -1065,7 +1066,7 @@ ls_hello(struct lsess *s, const struct sc_frame *f)
 		memcpy(reg.acl[0].pubkey, L.user_pk, SC_KEY_LEN);
 		reg.acl[0].flags = SC_ACL_F_OWNER;
 		sc_buf_init(&b, blob, sizeof(blob));
-		if (sc_blob_seal(L.cp, &reg, s->hello->hv_pubkey, &b) < 0) {
+		if (sc_protect_seal(L.cp, &reg, s->hello->hv_pubkey, NULL, &b) < 0) {
 			ls_fail(s, "cannot seal the registration blob");
 			return;
 		}

@@ -35,6 +35,7 @@
 #include "core/buf.h"
 #include "core/crypto.h"
 #include "core/blob.h"
+#include "core/owner.h"
 #include "core/ops.h"
 #include "core/wire.h"
 #include "hv/core/hv.h"
@@ -111,7 +112,7 @@ protect(unsigned i)
 {
 	static uint64_t generation;
 	struct sc_registration reg;
-	uint8_t blob[SC_BLOB_MAX];
+	uint8_t blob[SC_PROTECT_PAYLOAD_MAX];
 	struct sc_op_hdr h;
 	const uint8_t *p;
 	struct sc_buf b;
@@ -128,7 +129,7 @@ protect(unsigned i)
 	memcpy(reg.acl[0].pubkey, user_pk, 32);
 	reg.acl[0].flags = SC_ACL_F_OWNER;
 	sc_buf_init(&b, blob, sizeof(blob));
-	if (sc_blob_seal(cp, &reg, sc_hv_pubkey(hv), &b) != 0)
+	if (sc_protect_seal(cp, &reg, sc_hv_pubkey(hv), NULL, &b) != 0)
 		abort();
 	(void)op(SC_OP_PROTECT, domids[i], 0, 0, blob, b.len, &h, &p);
 }

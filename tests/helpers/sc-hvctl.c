@@ -6,11 +6,12 @@
  *   info                       hv public key, fingerprint, ABI, caps, PCR
  *   list                       domains: domid uuid name flags
  *   status DOM                 one domain's STATUS
- *   protect DOM --disk-key-file F --vm-secret-file F --owner-key F
- *               [--user-pub HEX[:owner]]... [--history N] [--no-history]
- *               [--uuid UUID]
+ *   protect DOM --disk-key-file F --vm-secret-file F
+ *               (--owner-key F | --owner-pub HEX) [--user-pub HEX[:owner]]... [--history N] [--no-history]
+ *               [--uuid UUID] [--token HEX]
  *                              seal a registration blob to the hv key and
- *                              send it with PROTECT; checks the confirm
+ *                              send it with PROTECT (with an ownership
+ *                              token, core/owner.h); checks the confirm
  *   session DOM --user-key F --vm-secret-file F [--viewer] [--history N]
  *               [--uuid UUID] [STEP]...
  *                              Noise IKpsk2 initiator + records over the ops
@@ -55,6 +56,7 @@
 #include "core/buf.h"
 #include "core/crypto.h"
 #include "core/blob.h"
+#include "core/owner.h"
 #include "core/ops.h"
 #include "core/wire.h"
 #include "hv/client/hvclient.h"
@@ -430,13 +432,18 @@ cmd_protect(int argc, char **argv)
 		{ "history", required_argument, NULL, 'H' },
 		{ "no-history", no_argument, NULL, 'N' },
 		{ "uuid", required_argument, NULL, 'U' },
+		{ "token", required_argument, NULL, 'T' },
+		{ "owner-pub", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sc_registration *reg;
+	uint8_t token[SC_OWNER_TOKEN_LEN];
+	bool have_token = false;
 	struct dominfo di;
-	uint8_t hvpk[32], sk[32], confirm[32], blob[SC_BLOB_MAX];
+	uint8_t hvpk[32], sk[32], confirm[32], blob[SC_PROTECT_PAYLOAD_MAX];
 	unsigned char *dk = NULL;
 	const char *diskf = NULL, *secf = NULL, *ownf = NULL, *uuid = NULL;
+	const char *ownpub = NULL;
 	char *pubs[SC_ACL_MAX];
 	unsigned npubs = 0, i;
 	size_t dklen = 0;
@@ -450,7 +457,13 @@ cmd_protect(int argc, char **argv)
 		case 'd': diskf = optarg; break;
 		case 's': secf = optarg; break;
 		case 'o': ownf = optarg; break;
+		case 'P': ownpub = optarg; break;
 		case 'U': uuid = optarg; break;
+		case 'T':
+			if (sc_hex_decode(optarg, token, sizeof(token)) != 0)
+				die("--token: %d hex digits expected", 2 * SC_OWNER_TOKEN_LEN);
+			have_token = true;
+			break;
 		case 'N': options &= ~(uint32_t)SC_REG_OPT_HISTORY; break;
 		case 'H':
 			/* Any u32: the hv clamps it to its own bounds. */
@@ -465,10 +478,11 @@ cmd_protect(int argc, char **argv)
 		default: return 2;
 		}
 	}
-	if (optind + 1 != argc || diskf == NULL || secf == NULL || ownf == NULL) {
+	if (optind + 1 != argc || diskf == NULL || secf == NULL ||
+	    (ownf == NULL) == (ownpub == NULL)) {
 		fprintf(stderr, "usage: sc-hvctl protect DOM --disk-key-file F "
-		    "--vm-secret-file F --owner-key F [--user-pub HEX[:owner]]... "
-		    "[--history N] [--no-history] [--uuid UUID]\n");
+		    "--vm-secret-file F (--owner-key F | --owner-pub HEX) [--user-pub HEX[:owner]]... "
+		    "[--history N] [--no-history] [--uuid UUID] [--token HEX]\n");
 		return 2;
 	}
 	if ((reg = sc_secure_alloc(sizeof(*reg))) == NULL)
@@ -491,10 +505,15 @@ cmd_protect(int argc, char **argv)
 	free(dk);
 	reg->options = options;
 	reg->history_size = hist;
-	read_secret(ownf, sk);
-	if (crypto_scalarmult_curve25519_base(reg->acl[0].pubkey, sk) != 0)
-		die("bad owner key");
-	sodium_memzero(sk, sizeof(sk));
+	if (ownpub != NULL) {
+		if (sc_hex_decode(ownpub, reg->acl[0].pubkey, 32) != 0)
+			die("--owner-pub: 64 hex digits expected");
+	} else {
+		read_secret(ownf, sk);
+		if (crypto_scalarmult_curve25519_base(reg->acl[0].pubkey, sk) != 0)
+			die("bad owner key");
+		sodium_memzero(sk, sizeof(sk));
+	}
 	reg->acl[0].flags = SC_ACL_F_OWNER;
 	reg->acl_count = 1;
 	for (i = 0; i < npubs; i++) {
@@ -509,7 +528,8 @@ cmd_protect(int argc, char **argv)
 		reg->acl[reg->acl_count++].flags = colon ? SC_ACL_F_OWNER : 0;
 	}
 	sc_buf_init(&b, blob, sizeof(blob));
-	if ((r = sc_blob_seal(sc_crypto_sodium(), reg, hvpk, &b)) != 0)
+	if ((r = sc_protect_seal(sc_crypto_sodium(), reg, hvpk,
+	    have_token ? token : NULL, &b)) != 0)
 		die("seal: %s", sc_err(r));
 	/* SC_ERR_AGAIN: the hv is checking the disk key; ask again. */
 	for (i = 0; (st = request(SC_OP_PROTECT, di.domid, 0, 0, blob, b.len)) ==
@@ -888,6 +908,7 @@ usage(void)
 	    "usage: sc-hvctl [-S socket] [-D dumpfile] [-t seconds] COMMAND ...\n"
 	    "  info | list | status DOM\n"
 	    "  protect DOM --disk-key-file F --vm-secret-file F --owner-key F\n"
+	    "          [--user-pub HEX[:owner]]... [--token HEX]\n"
 	    "          [--user-pub HEX[:owner]]... [--history N] [--no-history] [--uuid U]\n"
 	    "  session DOM --user-key F --vm-secret-file F [--viewer] [--history N] [STEP]...\n"
 	    "  raw DOM [STEP]...\n"

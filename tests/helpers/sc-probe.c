@@ -48,6 +48,7 @@
 #include <sodium.h>
 
 #include "core/blob.h"
+#include "core/owner.h"
 #include "core/buf.h"
 #include "core/crypto.h"
 #include "core/err.h"
@@ -313,7 +314,7 @@ static void
 do_protect(const uint8_t user_sk[32], const uint8_t psk[32])
 {
 	static struct sc_registration reg;
-	static uint8_t blob[SC_BLOB_MAX], body[SC_FRAME_BODY_MAX];
+	static uint8_t blob[SC_PROTECT_PAYLOAD_MAX], body[SC_FRAME_BODY_MAX];
 	uint8_t confirm[32];
 	struct sc_frame f;
 	struct sc_buf b;
@@ -333,7 +334,7 @@ do_protect(const uint8_t user_sk[32], const uint8_t psk[32])
 		die(1, "bad user key");
 	reg.acl[0].flags = SC_ACL_F_OWNER;
 	sc_buf_init(&b, blob, sizeof(blob));
-	if (sc_blob_seal(cp, &reg, hello.hv_pubkey, &b) < 0)
+	if (sc_protect_seal(cp, &reg, hello.hv_pubkey, NULL, &b) < 0)
 		die(1, "cannot seal the registration blob");
 	send_frame(SC_FRAME_PROTECT, blob, b.len);
 	expect_frame(SC_FRAME_PROTECT_OK, &f, body);
@@ -359,7 +360,7 @@ static void
 do_flood(unsigned n)
 {
 	static struct sc_registration reg;
-	static uint8_t blob[SC_BLOB_MAX], body[SC_FRAME_BODY_MAX];
+	static uint8_t blob[SC_PROTECT_PAYLOAD_MAX], body[SC_FRAME_BODY_MAX];
 	char text[SC_ERRMSG_MAX + 1];
 	uint8_t sk[32];
 	struct sc_frame f;
@@ -382,7 +383,7 @@ do_flood(unsigned n)
 			die(1, "x25519");
 		reg.acl[0].flags = SC_ACL_F_OWNER;
 		sc_buf_init(&b, blob, sizeof(blob));
-		if (sc_blob_seal(cp, &reg, hello.hv_pubkey, &b) < 0)
+		if (sc_protect_seal(cp, &reg, hello.hv_pubkey, NULL, &b) < 0)
 			die(1, "cannot seal a blob");
 		send_frame(SC_FRAME_PROTECT, blob, b.len);
 	}

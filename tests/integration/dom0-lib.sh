@@ -40,6 +40,8 @@ dom0_make_disk() {
 dom0_start_hv() {
 	conf="$T_TMP/hvsim.conf"
 	printf 'socket = %s\nhistory = 65536\n' "$T_TMP/hv.sock" >"$conf"
+	# DOM0_HV_CONF: more global lines (e.g. owner-ca = HEX)
+	[ -z "${DOM0_HV_CONF:-}" ] || printf '%s\n' "$DOM0_HV_CONF" >>"$conf"
 	id=0
 	for name in "$@"; do
 		id=$((id + 1))

@@ -41,6 +41,7 @@ test_valid(void **state)
 	    "  tpm-tcti =   swtpm:host=127.0.0.1,port=2321  \n"
 	    "pcr = 14\n"
 	    "history = 4096\n"
+	    "owner-ca = 00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff\n"
 	    "\n"
 	    "[domain vm1]\n"
 	    "uuid = 6f1c1f02-2b83-4b8f-9a51-0d3f6c2b9e11\n"
@@ -59,6 +60,10 @@ test_valid(void **state)
 	assert_string_equal(c.tcti, "swtpm:host=127.0.0.1,port=2321");
 	assert_int_equal(c.pcr, 14);
 	assert_int_equal(c.history, 4096);
+	assert_true(c.owner_ca_set);
+	assert_int_equal(c.owner_ca[0], 0x00);
+	assert_int_equal(c.owner_ca[10], 0xaa);
+	assert_int_equal(c.owner_ca[31], 0xff);
 	assert_int_equal(c.ndomains, 3);
 	assert_string_equal(c.dom[0].name, "vm1");
 	assert_memory_equal(c.dom[0].uuid, u1, 16);
@@ -84,6 +89,7 @@ test_defaults(void **state)
 	assert_int_equal(c.pcr, 15);
 	assert_int_equal(c.socket_mode, 0600);
 	assert_int_equal(c.history, 65536);
+	assert_false(c.owner_ca_set);
 	assert_int_equal(c.ndomains, 0);
 }
 
@@ -116,6 +122,12 @@ test_errors(void **state)
 	bad("socket = relative\n", "absolute", 1);
 	bad("socket-mode = 0666\n", "world", 1);
 	bad("history = 100\n", "history", 1);
+	bad("owner-ca = 0011\n", "owner-ca", 1);
+	bad("owner-ca = 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00\n",
+	    "owner-ca", 1);
+	bad("owner-ca = 00112233445566778899aabbccddeeff00112233445566778899aabbccddeefg\n",
+	    "owner-ca", 1);
+	bad("owner-ca =\n", "owner-ca", 1);
 	bad("[domain vm1]\nuuid = nope\n", "uuid", 2);
 	bad("[domain vm1]\n", "has no uuid", 0);
 	bad("[domain -x]\n", "invalid domain name", 1);

@@ -16,11 +16,13 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "core/err.h"
 #include "core/buf.h"
 #include "core/crypto.h"
 #include "core/blob.h"
+#include "core/owner.h"
 #include "core/ops.h"
 #include "core/wire.h"
 #include "hv/core/hv.h"
@@ -220,7 +222,7 @@ protect_ex(struct fx *f, uint32_t domid, const uint8_t *uuid, const uint8_t *dis
     unsigned nacl, const uint8_t *hv_pk)
 {
 	struct sc_registration reg;
-	uint8_t blob[SC_BLOB_MAX];
+	uint8_t blob[SC_PROTECT_PAYLOAD_MAX];
 	struct sc_buf b;
 	unsigned i;
 	int i_dom = dom_index(domid);
@@ -239,7 +241,7 @@ protect_ex(struct fx *f, uint32_t domid, const uint8_t *uuid, const uint8_t *dis
 		reg.acl[i].flags = acl[i].flags;
 	}
 	sc_buf_init(&b, blob, sizeof(blob));
-	assert_int_equal(sc_blob_seal(f->cp, &reg, hv_pk ? hv_pk : sc_hv_pubkey(f->hv), &b), 0);
+	assert_int_equal(sc_protect_seal(f->cp, &reg, hv_pk ? hv_pk : sc_hv_pubkey(f->hv), NULL, &b), 0);
 	return protect_blob(f, domid, &reg, blob, b.len);
 }
 
@@ -619,6 +621,97 @@ test_bad_headers(void **state)
 	sc_hvc_wipe(&cs);
 }
 
+/*
+ * PROTECT of domid with generation gen, the owner's and the user's keys
+ * (plus extra, if not NULL, as a user) and a token that ca_sk signed for
+ * the UUID and token_acl entries of that list (0: no token).
+ */
+static int
+protect_tok(struct fx *f, uint32_t domid, uint64_t gen, const uint8_t *extra,
+    const uint8_t *ca_sk, unsigned token_acl, const uint8_t *secret)
+{
+	struct sc_registration reg;
+	uint8_t blob[SC_PROTECT_PAYLOAD_MAX], msg[SC_OWNER_MSG_LEN], tok[64];
+	struct sc_buf b;
+	int i_dom = dom_index(domid);
+
+	memset(&reg, 0, sizeof(reg));
+	memcpy(reg.uuid, f->uuid[i_dom], 16);
+	reg.generation = gen;
+	memcpy(reg.vm_secret, secret != NULL ? secret : f->secret[i_dom], 32);
+	memcpy(reg.disk_key, f->disk[i_dom], 32);
+	reg.disk_key_len = 32;
+	reg.acl_count = 2;
+	memcpy(reg.acl[0].pubkey, f->owner_pk, 32);
+	reg.acl[0].flags = SC_ACL_F_OWNER;
+	memcpy(reg.acl[1].pubkey, f->user_pk, 32);
+	if (extra != NULL)
+		memcpy(reg.acl[reg.acl_count++].pubkey, extra, 32);
+	if (ca_sk != NULL) {
+		assert_int_equal(sc_owner_message(f->cp, reg.uuid, reg.acl,
+		    token_acl, msg), 0);
+		crypto_sign_ed25519_detached(tok, NULL, msg, sizeof(msg), ca_sk);
+	}
+	sc_buf_init(&b, blob, sizeof(blob));
+	assert_int_equal(sc_protect_seal(f->cp, &reg, sc_hv_pubkey(f->hv),
+	    ca_sk != NULL ? tok : NULL, &b), 0);
+	return protect_blob(f, domid, &reg, blob, b.len);
+}
+
+/*
+ * Owner CA configured (docs/xen.md §4 item 6): dom0's own credentials are
+ * refused on a fresh and on a protected domain, the owner's token binds,
+ * a replayed token binds only the keys it was made for.
+ */
+static void
+test_owner_token(void **state)
+{
+	struct fx *f = *state;
+	uint8_t ca_pk[32], ca_sk[64], evil_pk[32], evil_sk[64], dom0_pk[32],
+	    dom0_sk[32], dom0_secret[32], flags[4];
+	uint64_t g = 1000;
+
+	crypto_sign_ed25519_keypair(ca_pk, ca_sk);
+	crypto_sign_ed25519_keypair(evil_pk, evil_sk);
+	assert_int_equal(sc_x25519_keypair(f->cp, dom0_pk, dom0_sk), 0);
+	randombytes_buf(dom0_secret, sizeof(dom0_secret));
+	assert_int_equal(sc_hv_set_owner_ca(f->hv, ca_pk), 0);
+	assert_int_equal(sc_hv_set_owner_ca(f->hv, evil_pk), SC_ERR_STATE);
+	/* Fresh domain: no token, a token of another key, dom0's key added. */
+	assert_int_equal(protect_tok(f, D1, g, NULL, NULL, 0, NULL), SC_ERR_UNTRUSTED);
+	assert_int_equal(f->rh.len, 32);	/* the owner learns why */
+	assert_int_equal(protect_tok(f, D1, g, NULL, evil_sk, 2, NULL), SC_ERR_UNTRUSTED);
+	assert_int_equal(protect_tok(f, D1, g, dom0_pk, ca_sk, 2, NULL), SC_ERR_UNTRUSTED);
+	assert_int_equal(op(f, SC_OP_STATUS, D1, 0, 0, NULL, 0), 0);
+	memcpy(flags, f->rp, 4);
+	assert_int_equal(flags[0] & SC_DOM_F_PROTECTED, 0);
+	/* The owner's token, same generation: the refusals did not take it. */
+	assert_int_equal(protect_tok(f, D1, g, NULL, ca_sk, 2, NULL), 0);
+	assert_int_equal(f->stored[dom_index(D1)], g);
+	/* Protected domain: dom0's own credentials with a newer generation. */
+	assert_int_equal(protect_tok(f, D1, g + 1, dom0_pk, ca_sk, 2, dom0_secret),
+	    SC_ERR_UNTRUSTED);
+	assert_int_equal(protect_tok(f, D1, g + 1, NULL, NULL, 0, dom0_secret),
+	    SC_ERR_UNTRUSTED);
+	assert_int_equal(f->stored[dom_index(D1)], g);
+	/* A token for another domain's UUID does not bind D2. */
+	assert_int_equal(protect_tok(f, D2, g, NULL, NULL, 0, NULL), SC_ERR_UNTRUSTED);
+	/*
+	 * The owner's token replayed with a VM secret of dom0's: binds the
+	 * owner's keys only, so dom0's key cannot open a session.
+	 */
+	assert_int_equal(protect_tok(f, D1, g + 2, NULL, ca_sk, 2, dom0_secret), 0);
+	{
+		struct sc_hvc_session cs;
+		uint32_t sid;
+
+		assert_true(open_ex(f, D1, f->uuid[0], sc_hv_pubkey(f->hv), dom0_sk,
+		    dom0_secret, 0, 0, &cs, &sid, NULL) < 0);
+	}
+	sodium_memzero(ca_sk, sizeof(ca_sk));
+	sodium_memzero(evil_sk, sizeof(evil_sk));
+}
+
 static void
 test_protect_rejections(void **state)
 {
@@ -649,7 +742,10 @@ test_protect_rejections(void **state)
 	/* Garbage and truncated blobs. */
 	memset(garbage, 0x41, sizeof(garbage));
 	assert_true(op(f, SC_OP_PROTECT, D1, 0, 0, garbage, sizeof(garbage)) < 0);
+	assert_int_equal(op(f, SC_OP_PROTECT, D1, 0, 0, garbage, 10), SC_ERR_FORMAT);
+	garbage[9] = 0;		/* tlen 0: a 9-byte blob */
 	assert_int_equal(op(f, SC_OP_PROTECT, D1, 0, 0, garbage, 10), SC_ERR_TRUNCATED);
+	garbage[9] = 0x41;
 	assert_int_equal(op(f, SC_OP_PROTECT, D1, 0, 0, NULL, 0), SC_ERR_TRUNCATED);
 	assert_int_equal(op(f, SC_OP_PROTECT, 55, 0, 0, garbage, 100), SC_ERR_NOTFOUND);
 	/* None of that protected D1. */
@@ -1330,8 +1426,8 @@ seal_for(struct fx *f, uint32_t domid, uint64_t gen, bool with_user,
 	memcpy(reg->acl[0].pubkey, f->owner_pk, 32);
 	reg->acl[0].flags = SC_ACL_F_OWNER;
 	memcpy(reg->acl[1].pubkey, f->user_pk, 32);
-	sc_buf_init(&b, blob, SC_BLOB_MAX);
-	assert_int_equal(sc_blob_seal(f->cp, reg, sc_hv_pubkey(f->hv), &b), 0);
+	sc_buf_init(&b, blob, SC_PROTECT_PAYLOAD_MAX);
+	assert_int_equal(sc_protect_seal(f->cp, reg, sc_hv_pubkey(f->hv), NULL, &b), 0);
 	*len = b.len;
 }
 
@@ -1359,7 +1455,7 @@ test_protect_replay(void **state)
 {
 	struct fx *f = *state;
 	static struct sc_registration reg, reg2;
-	static uint8_t blob[SC_BLOB_MAX], blob2[SC_BLOB_MAX];
+	static uint8_t blob[SC_PROTECT_PAYLOAD_MAX], blob2[SC_PROTECT_PAYLOAD_MAX];
 	static struct rx rx;
 	struct sc_hvc_session o, u;
 	size_t len, len2;
@@ -1526,7 +1622,7 @@ test_generation_store_restart(void **state)
 {
 	struct fx *f = *state;
 	static struct sc_registration r1, r2, r3;
-	static uint8_t b1[SC_BLOB_MAX], b2[SC_BLOB_MAX], b3[SC_BLOB_MAX];
+	static uint8_t b1[SC_PROTECT_PAYLOAD_MAX], b2[SC_PROTECT_PAYLOAD_MAX], b3[SC_PROTECT_PAYLOAD_MAX];
 	struct sc_hvc_session o, x;
 	size_t l1, l2, l3;
 	uint32_t so, sx;
@@ -1888,6 +1984,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_info_list_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_headers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_protect_rejections, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_owner_token, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_roundtrip_and_raw, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handshake_rejections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_rejections, setup, teardown),

@@ -28,6 +28,7 @@
 #include "core/buf.h"
 #include "core/crypto.h"
 #include "core/blob.h"
+#include "core/owner.h"
 #include "core/ops.h"
 #include "hv/core/hv.h"
 #include "hv/client/hvclient.h"
@@ -64,7 +65,7 @@ static int
 protect(struct fx *f)
 {
 	struct sc_registration reg;
-	uint8_t blob[SC_BLOB_MAX], req[SC_OP_MAX], owner_sk[32];
+	uint8_t blob[SC_PROTECT_PAYLOAD_MAX], req[SC_OP_MAX], owner_sk[32];
 	const uint8_t *rp;
 	struct sc_op_hdr rh;
 	struct sc_buf b;
@@ -81,7 +82,7 @@ protect(struct fx *f)
 	reg.acl[0].flags = SC_ACL_F_OWNER;
 	assert_int_equal(sc_x25519_keypair(f->cp, reg.acl[0].pubkey, owner_sk), 0);
 	sc_buf_init(&b, blob, sizeof(blob));
-	assert_int_equal(sc_blob_seal(f->cp, &reg, sc_hv_pubkey(f->hv), &b), 0);
+	assert_int_equal(sc_protect_seal(f->cp, &reg, sc_hv_pubkey(f->hv), NULL, &b), 0);
 	f->cp->memzero(&reg, sizeof(reg));
 	f->cp->memzero(owner_sk, sizeof(owner_sk));
 	rlen = b.len;

@@ -43,7 +43,7 @@ test_roundtrip(void **state)
 	assert_int_equal(sc_op_hdr_put(&b, &h), 0);
 	assert_int_equal(b.len, SC_OP_HDR_LEN);
 	/* Little-endian layout from ops.h. */
-	assert_memory_equal(mem, "SCOP\x02\x00\x06\x00", 8);
+	assert_memory_equal(mem, "SCOP\x03\x00\x06\x00", 8);
 	assert_memory_equal(mem + 8, "\xea\xff\xff\xff", 4);	/* -22 */
 	assert_memory_equal(mem + 12, "\x04\x03\x02\x01", 4);
 	assert_memory_equal(mem + 16, "\xd4\xc3\xb2\xa1", 4);
@@ -96,7 +96,9 @@ test_bad(void **state)
 	memcpy(bad, mem, sizeof(bad));
 	bad[4] = 1;	/* the version before STATUS lost its ring fields */
 	check_bad(bad, sizeof(bad), SC_ERR_VERSION);
-	bad[4] = 3;
+	bad[4] = 2;	/* the version before PROTECT carried a token */
+	check_bad(bad, sizeof(bad), SC_ERR_VERSION);
+	bad[4] = 4;
 	check_bad(bad, sizeof(bad), SC_ERR_VERSION);
 	bad[4] = 0;
 	check_bad(bad, sizeof(bad), SC_ERR_VERSION);

@@ -24,6 +24,7 @@
 #include "../../sccrypt-term/session.h"
 #include "cert.h"
 #include "core/blob.h"
+#include "core/owner.h"
 #include "core/crypto.h"
 #include "core/err.h"
 #include "core/handshake.h"
@@ -62,7 +63,7 @@ struct fake {
 	size_t		rx_len;
 	uint8_t		rx_types[64];
 	size_t		rx_n;
-	uint8_t		blob[SC_BLOB_MAX];
+	uint8_t		blob[SC_PROTECT_PAYLOAD_MAX];
 	size_t		blob_len;
 	bool		got_protect;
 	bool		got_close;	/* the client's CLOSE, counts checked */
@@ -1555,7 +1556,7 @@ test_known_hvs_and_trust_fp(void **state)
 static int
 protect_build(void *ctx, const struct sc_hello *h, struct sc_buf *out)
 {
-	return sc_blob_seal(sc_crypto_sodium(), ctx, h->hv_pubkey, out);
+	return sc_protect_seal(sc_crypto_sodium(), ctx, h->hv_pubkey, NULL, out);
 }
 
 static int
@@ -1604,9 +1605,10 @@ protect_case(bool forge)
 	assert_int_equal(S.state, SESS_PROTECTING);
 	hv_pump();
 	assert_true(F.got_protect);
-	/* only the hv can open it */
+	/* a PROTECT payload without a token, whose blob only the hv can open */
+	assert_int_equal(F.blob[F.blob_len - 1], 0);
 	assert_int_equal(sc_blob_open(sc_crypto_sodium(), F.hv_sk, F.hv_pk, F.blob,
-	    F.blob_len, &opened), 0);
+	    F.blob_len - 1, &opened), 0);
 	assert_memory_equal(opened.vm_secret, F.psk, 32);
 	assert_memory_equal(opened.uuid, F.uuid, 16);
 	/* PROTECT_OK: status 0 + confirm */

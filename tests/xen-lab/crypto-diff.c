@@ -12,6 +12,10 @@
  *   RFC 8439 §A.5   AEAD decryption
  *   RFC 7693 App. A BLAKE2b-512("abc"); BLAKE2 reference KAT (blake2b-kat.txt,
  *                   key 00..3f): inputs "", 00, 00..fe; unkeyed ""
+ *   RFC 8032 §7.1   Ed25519 TEST 1, 2, 3: the signature verifies, every
+ *                   single-bit change of signature, message or key does
+ *                   not; small-order and non-canonical keys, a
+ *                   non-canonical S must give SC_ERR_SIGNATURE.
  *   low-order points (the 7 of libsodium's blacklist, each also with bit 255
  *   set, and the all-zero result case) must give SC_ERR_BADKEY.
  * Differential, on inputs from a seeded deterministic generator (the seed is
@@ -19,7 +23,10 @@
  *   X25519 on random scalars x random points (also non-canonical ones),
  *   AEAD encrypt/decrypt with random lengths, in place and out of place,
  *   every single-bit tamper class (ciphertext, tag, ad, nonce, key),
- *   BLAKE2b with random key/out lengths and random update chunking.
+ *   BLAKE2b with random key/out lengths and random update chunking,
+ *   Ed25519 verify: libsodium's signatures of random messages under random
+ *   keys, with random single-bit tampering and random garbage keys and
+ *   signatures: the verdict must be libsodium's.
  * Generator: seeding refusal, determinism for a fixed source, no repeats,
  *   byte-frequency sanity.
  *
@@ -362,6 +369,81 @@ kat_blake2b(const struct sc_crypto *cp)
 	}
 }
 
+
+/*
+ * Ed25519 verification (ownership tokens).  ok = the provider's verdict
+ * must be "valid"; the same verdict is required of libsodium.
+ */
+static void
+ed_check(const struct sc_crypto *cp, const uint8_t sig[64], const uint8_t *m,
+    size_t mlen, const uint8_t pk[32], bool ok, const char *what)
+{
+	int ra = cp->ed25519_verify(sig, m, mlen, pk);
+	int rb = crypto_sign_ed25519_verify_detached(sig, m, mlen, pk);
+
+	check(ok ? ra == 0 : ra == SC_ERR_SIGNATURE, "Ed25519 %s: provider says %d",
+	    what, ra);
+	check((rb == 0) == ok, "Ed25519 %s: libsodium says %d", what, rb);
+}
+
+static void
+kat_ed25519(const struct sc_crypto *cp)
+{
+	static const struct {
+		const char *pk, *m, *sig;
+	} v[] = {
+		{ "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
+		  "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
+		  "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b" },
+		{ "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "72",
+		  "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da"
+		  "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00" },
+		{ "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025", "af82",
+		  "6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac"
+		  "18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a" },
+	};
+	/* Small order (the identity, encoded as 1) and a non-canonical y = p. */
+	static const char *bad_pk[] = {
+		"0100000000000000000000000000000000000000000000000000000000000000",
+		"edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+	};
+	uint8_t pk[32], sig[64], m[2], x[64], k[32];
+	size_t i, mlen, bit;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		mlen = strlen(v[i].m) / 2;
+		unhex(pk, 32, v[i].pk);
+		unhex(sig, 64, v[i].sig);
+		if (mlen > 0)
+			unhex(m, mlen, v[i].m);
+		ed_check(cp, sig, m, mlen, pk, true, "RFC 8032 vector");
+		for (bit = 0; bit < 64 * 8; bit += 7) {
+			memcpy(x, sig, 64);
+			x[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+			ed_check(cp, x, m, mlen, pk, false, "tampered signature");
+		}
+		for (bit = 0; bit < 32 * 8; bit += 5) {
+			memcpy(k, pk, 32);
+			k[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+			ed_check(cp, sig, m, mlen, k, false, "changed key");
+		}
+		if (mlen > 0) {
+			m[0] ^= 1;
+			ed_check(cp, sig, m, mlen, pk, false, "changed message");
+			m[0] ^= 1;
+		}
+		/* S + L (non-canonical S) must be refused, not reduced. */
+		memcpy(x, sig, 64);
+		x[63] |= 0xe0;
+		ed_check(cp, x, m, mlen, pk, false, "non-canonical S");
+	}
+	for (i = 0; i < sizeof(bad_pk) / sizeof(bad_pk[0]); i++) {
+		unhex(k, 32, bad_pk[i]);
+		unhex(sig, 64, v[0].sig);
+		ed_check(cp, sig, m, 0, k, false, "small-order or non-canonical key");
+	}
+}
+
 /* ---- differential ------------------------------------------------------ */
 
 static void
@@ -385,6 +467,50 @@ diff_x25519(const struct sc_crypto *cp, unsigned n)
 		check(ra == 0 && rb == 0 && memcmp(a, b, 32) == 0,
 		    "X25519 base differs (iteration %u)", i);
 	}
+}
+
+#define ED_MSG_MAX	512
+
+static void
+diff_ed25519(const struct sc_crypto *cp, unsigned n)
+{
+	uint8_t seed[32], pk[32], sk[64], sig[64], m[ED_MSG_MAX];
+	unsigned i;
+	size_t mlen, bit;
+	int ra, rb;
+
+	for (i = 0; i < n; i++) {
+		det_bytes(seed, sizeof(seed));
+		crypto_sign_ed25519_seed_keypair(pk, sk, seed);
+		mlen = det_u32(ED_MSG_MAX + 1);
+		det_bytes(m, mlen > 0 ? mlen : 1);
+		crypto_sign_ed25519_detached(sig, NULL, m, mlen, sk);
+		switch (i % 5) {
+		case 1:			/* one bit of the signature */
+			bit = det_u32(64 * 8);
+			sig[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+			break;
+		case 2:			/* one bit of the message */
+			if (mlen > 0) {
+				bit = det_u32((uint32_t)mlen * 8);
+				m[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+			}
+			break;
+		case 3:			/* a garbage key */
+			det_bytes(pk, sizeof(pk));
+			break;
+		case 4:			/* a garbage signature */
+			det_bytes(sig, sizeof(sig));
+			break;
+		}
+		ra = cp->ed25519_verify(sig, m, mlen, pk);
+		rb = crypto_sign_ed25519_verify_detached(sig, m, mlen, pk);
+		check((ra == 0) == (rb == 0) && (ra == 0 || ra == SC_ERR_SIGNATURE),
+		    "Ed25519 verify differs (iteration %u: %d vs %d)", i, ra, rb);
+		check(i % 5 != 0 || ra == 0, "Ed25519: an untouched signature "
+		    "fails (iteration %u)", i);
+	}
+	sodium_memzero(sk, sizeof(sk));
 }
 
 #define AEAD_MAX	4096
@@ -625,10 +751,12 @@ main(int argc, char **argv)
 	kat_low_order(cp);
 	kat_aead(cp);
 	kat_blake2b(cp);
+	kat_ed25519(cp);
 	printf("known answers: %lu checks, %lu failed\n", checks, failures);
 	diff_x25519(cp, n / 4);
 	diff_aead(cp, n);
 	diff_blake2b(cp, n);
+	diff_ed25519(cp, n / 4);
 	test_rng(cp);
 	printf("crypto-diff: %lu checks, %lu differences\n", checks, failures);
 	return failures == 0 ? 0 : 1;

@@ -139,7 +139,7 @@ $CC $HOST -DSC_NOISE_IKPSK2_ONLY -I"$top" -I"$top/hv/xen" -I"$work/xen-inc" \
     "$top/hv/xen/glue/sc_xen_core.c" "$top"/hv/core/ring.c "$top"/hv/core/hv*.c \
     "$top"/lib/core/err.c "$top"/lib/core/buf.c "$top"/lib/core/crypto.c \
     "$top"/lib/core/noise.c "$top"/lib/core/noise_pattern.c \
-    "$top"/lib/core/record.c "$top"/lib/core/blob.c \
+    "$top"/lib/core/record.c "$top"/lib/core/blob.c "$top"/lib/core/owner.c \
     "$top"/lib/core/frame.c "$top"/lib/core/ops.c "$top"/lib/core/handshake.c \
     "$work/provider.o" $(pkg-config --libs libsodium)
 if "$work/glue-test" >"$work/glue.out" 2>&1 &&

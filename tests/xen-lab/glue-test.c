@@ -31,6 +31,9 @@
  *     no byte of the core or the history arena; init enables SCCrypt only
  *     with dom0's DMA confined (IOMMU strict) or the explicit unsafe
  *     override.
+ *   - issue 15 part B: with an owner CA (sc_xen_core_set_owner_ca) PROTECT
+ *     needs that CA's ownership token (the disk-key check no longer
+ *     refuses); a malformed sccrypt-owner-ca= disables SCCrypt at boot.
  * Run by crypto-diff.sh.  Prints "glue-test: N checks, M failed".
  */
 #include <errno.h>
@@ -48,6 +51,7 @@
 #include "core/err.h"
 #include "core/ops.h"
 #include "core/blob.h"
+#include "core/owner.h"
 #include "core/crypto.h"
 #include "crypto/sc_crypto_ref.h"
 #include "hv/core/ring.h"
@@ -130,14 +134,18 @@ static const uint8_t *rpay;
 static int call(struct sc_xen_core *c, uint16_t op, uint32_t domid, uint32_t arg,
     const void *payload, size_t len);
 
-/* PROTECT domid (UUID uuid) with a fresh VM secret and one owner. */
+/*
+ * PROTECT domid (UUID uuid) with a fresh VM secret and one owner; with a
+ * token that ca_sk (Ed25519, NULL: no token) signed for that binding.
+ */
 static int
-protect(struct sc_xen_core *c, uint32_t domid, const uint8_t *uuid)
+protect_tok(struct sc_xen_core *c, uint32_t domid, const uint8_t *uuid,
+    const uint8_t *ca_sk)
 {
 	const struct sc_crypto *cp = sc_crypto_ref();
 	static struct sc_registration reg;
-	static uint8_t blob[SC_BLOB_MAX];
-	uint8_t owner_sk[32];
+	static uint8_t blob[SC_PROTECT_PAYLOAD_MAX];
+	uint8_t owner_sk[32], msg[SC_OWNER_MSG_LEN], tok[SC_OWNER_TOKEN_LEN];
 	struct sc_buf b;
 	int r;
 
@@ -151,14 +159,26 @@ protect(struct sc_xen_core *c, uint32_t domid, const uint8_t *uuid)
 	reg.acl[0].flags = SC_ACL_F_OWNER;
 	if (sc_x25519_keypair(cp, reg.acl[0].pubkey, owner_sk) != 0)
 		return SC_ERR_INTERNAL;
+	if (ca_sk != NULL) {
+		if (sc_owner_message(cp, reg.uuid, reg.acl, reg.acl_count, msg) != 0)
+			return SC_ERR_INTERNAL;
+		crypto_sign_ed25519_detached(tok, NULL, msg, sizeof(msg), ca_sk);
+	}
 	sc_buf_init(&b, blob, sizeof(blob));
-	if ((r = sc_blob_seal(cp, &reg, sc_xen_core_pubkey(c), &b)) != 0)
+	if ((r = sc_protect_seal(cp, &reg, sc_xen_core_pubkey(c),
+	    ca_sk != NULL ? tok : NULL, &b)) != 0)
 		return r;
 	sodium_memzero(&reg, sizeof(reg));
 	sodium_memzero(owner_sk, sizeof(owner_sk));
 	if ((r = call(c, SC_OP_PROTECT, domid, 0, blob, b.len)) != 0)
 		return r;
 	return rh.status;
+}
+
+static int
+protect(struct sc_xen_core *c, uint32_t domid, const uint8_t *uuid)
+{
+	return protect_tok(c, domid, uuid, NULL);
 }
 
 /* The flags word of STATUS of domid, or 0xffffffff. */
@@ -580,6 +600,44 @@ main(void)
 	check(memcmp(sc_xen_core_pubkey(c), sc_xen_core_pubkey(c2), SC_XEN_KEY_LEN) != 0,
 	    "two contexts got the same key");
 
+	/*
+	 * Issue 15 part B: a context with disk_check on and an owner CA.  Without a token, or with another CA's, PROTECT is refused
+	 * (untrusted, not unsupported); with the CA's token it binds.
+	 */
+	{
+		static struct xencons_interface page11;
+		static uint8_t arena4[1 << 16];
+		struct sc_xen_core *c4 = calloc(1, sc_xen_core_size(GT_DOMAINS));
+		uint8_t ca_pk[32], ca_sk[64], other_pk[32], other_sk[64];
+
+		check(c4 != NULL && sc_xen_core_init(c4, arena4, sizeof(arena4), true,
+		    GT_DOMAINS) == 0, "init of a context with disk_check");
+
+		crypto_sign_ed25519_keypair(ca_pk, ca_sk);
+		crypto_sign_ed25519_keypair(other_pk, other_sk);
+		sc_ring_reset(&page11);
+		randombytes_buf(uuid, sizeof(uuid));
+		check(sc_xen_core_attach(c4, 11, uuid, "vm11", &page11, 0) == 0, "attach of vm11");
+		check(protect(c4, 11, uuid) == SC_ERR_UNSUPPORTED,
+		    "disk_check without a CA: PROTECT not refused as unsupported (%d)", rh.status);
+		check(sc_xen_core_set_owner_ca(c4, ca_pk) == 0, "set the owner CA");
+		check(sc_xen_core_set_owner_ca(c4, other_pk) == SC_ERR_STATE,
+		    "the owner CA was replaced");
+		check(protect(c4, 11, uuid) == SC_ERR_UNTRUSTED,
+		    "PROTECT without a token not refused as untrusted (%d)", rh.status);
+		check(protect_tok(c4, 11, uuid, other_sk) == SC_ERR_UNTRUSTED,
+		    "PROTECT with another CA's token not refused (%d)", rh.status);
+		check(!(status_flags(c4, 11) & SC_DOM_F_PROTECTED), "vm11 protected by a refusal");
+		unchecked = 0;
+		check(protect_tok(c4, 11, uuid, ca_sk) == 0,
+		    "PROTECT with the owner CA's token refused (%d)", rh.status);
+		check(unchecked == 0, "a token binding reported as unchecked");
+		check(status_flags(c4, 11) & SC_DOM_F_PROTECTED, "vm11 not protected");
+		sodium_memzero(ca_sk, sizeof(ca_sk));
+		sodium_memzero(other_sk, sizeof(other_sk));
+		free(c4);
+	}
+
 #ifndef GX_BEFORE_ISSUE14_4
 	/*
 	 * Issue 14 item 4: the crash/restart wipe leaves nothing of a core
@@ -618,6 +676,29 @@ main(void)
 		check(m != NULL && strstr(m, "random number generator"),
 		    "sccrypt-unsafe-no-iommu=1: init stopped before the RNG (%s)",
 		    m ? m : "no message");
+		/* sccrypt-owner-ca=: exactly 64 hex digits, else disabled. */
+		{
+			static const char *bad[] = {
+				"00112233445566778899aabbccddeeff00112233445566778899aabbccddeef",
+				"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff0",
+				"00112233445566778899aabbccddeeff00112233445566778899aabbccddeefg",
+				"yes",
+			};
+			size_t k;
+
+			for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+				gx_owner_ca(bad[k]);
+				m = gx_boot(true, true, false, false);
+				check(m != NULL && strstr(m, "sccrypt-owner-ca=") &&
+				    strstr(m, "disabled"), "sccrypt-owner-ca=%s: init "
+				    "went on (%s)", bad[k], m ? m : "no message");
+			}
+			gx_owner_ca("00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff");
+			m = gx_boot(true, true, false, false);
+			check(m != NULL && strstr(m, "random number generator"),
+			    "a valid sccrypt-owner-ca= refused (%s)", m ? m : "no message");
+			gx_owner_ca(NULL);
+		}
 	}
 #endif
 

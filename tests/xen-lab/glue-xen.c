@@ -70,6 +70,7 @@ struct xen_sccrypt_detach {
 #define cf_check
 #define boolean_param(n, v)	extern int gx_unused_param
 #define size_param(n, v)	extern int gx_unused_param
+#define string_param(n, v)	extern int gx_unused_param
 #define __initcall(f)		int (*gx_initcall)(void) = (f)
 #define DEFINE_SPINLOCK(l)	struct gx_lock l
 #define spin_lock(l)		gx_spin_lock(l)
@@ -458,6 +459,16 @@ gx_boot(bool iommu, bool strict, bool passthrough, bool unsafe)
 	(void)gx_initcall();
 	opt_sccrypt = false;
 	return gx_last_printk;
+}
+
+void
+gx_owner_ca(const char *value)
+{
+	/* Xen's string_param: safe_strcpy, cut to the buffer. */
+	memset(opt_owner_ca, 0, sizeof(opt_owner_ca));
+	if (value != NULL)
+		memcpy(opt_owner_ca, value, strlen(value) < sizeof(opt_owner_ca) - 1 ?
+		    strlen(value) : sizeof(opt_owner_ca) - 1);
 }
 
 void

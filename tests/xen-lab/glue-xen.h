@@ -55,6 +55,8 @@ void	gx_kill(unsigned slot);
  * gx_boot(): sccrypt_init() with that IOMMU state and
  * sccrypt-unsafe-no-iommu; returns the format of its last printk.
  * gx_wipe(c, arena, len): sccrypt_wipe() of that core and arena.
+ * gx_owner_ca(value): sccrypt-owner-ca= as Xen's string_param stores it
+ * (NULL: not given) for the next gx_boot().
  */
 struct gx_stats {
 	unsigned long	spins;		/* spin_lock() of a lock another CPU held */
@@ -72,5 +74,6 @@ long	gx_call(void *buf, unsigned long size);
 struct gx_stats *gx_stats(void);
 const char *gx_boot(bool iommu, bool strict, bool passthrough, bool unsafe);
 void	gx_wipe(struct sc_xen_core *c, void *arena, size_t len);
+void	gx_owner_ca(const char *value);
 
 #endif

@@ -15,6 +15,7 @@
 #include "crypto_aead_chacha20poly1305.h"
 #include "crypto_generichash_blake2b.h"
 #include "crypto_scalarmult_curve25519.h"
+#include "crypto_sign_ed25519.h"
 #include "crypto_stream_chacha20.h"
 #include "utils.h"
 
@@ -27,6 +28,8 @@ _Static_assert(crypto_aead_chacha20poly1305_ietf_ABYTES == SC_AEAD_TAGLEN &&
     crypto_aead_chacha20poly1305_ietf_KEYBYTES == SC_AEAD_KEYLEN,
     "AEAD sizes");
 _Static_assert(crypto_scalarmult_curve25519_BYTES == SC_X25519_LEN, "X25519 size");
+_Static_assert(crypto_sign_ed25519_BYTES == SC_ED25519_SIGLEN &&
+    crypto_sign_ed25519_PUBLICKEYBYTES == SC_ED25519_PUB_LEN, "Ed25519 sizes");
 
 #define RNG_KEYLEN	32	/* state key and per-call stream key */
 #define RNG_HASHLEN	(2 * RNG_KEYLEN)
@@ -146,6 +149,16 @@ ref_hash_final(struct sc_hash_state *st, uint8_t *out, size_t outlen)
 	return 0;
 }
 
+static int
+ref_ed25519_verify(const uint8_t sig[SC_ED25519_SIGLEN], const uint8_t *m,
+    size_t mlen, const uint8_t pk[SC_ED25519_PUB_LEN])
+{
+	/* ref10 (open.c): canonical S, R and pk, no small-order R or pk. */
+	if (crypto_sign_ed25519_verify_detached(sig, m, mlen, pk) != 0)
+		return SC_ERR_SIGNATURE;
+	return 0;
+}
+
 /*
  * h = BLAKE2b-512(key = rng.key (if seeded), domain || counter || data ||
  * fresh entropy).  Returns the number of fresh entropy bytes mixed in.
@@ -239,6 +252,7 @@ static const struct sc_crypto ref_provider = {
 	.hash_init = ref_hash_init,
 	.hash_update = ref_hash_update,
 	.hash_final = ref_hash_final,
+	.ed25519_verify = ref_ed25519_verify,
 	.random = ref_random,
 	.memzero = ref_memzero,
 	.memcmp_ct = ref_memcmp_ct,

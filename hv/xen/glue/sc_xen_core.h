@@ -55,6 +55,14 @@ const uint8_t *sc_xen_core_pubkey(const struct sc_xen_core *c);
  * time, before any op; SC_HV_NO_PCR, the default, if none).
  */
 void	sc_xen_core_set_pcr(struct sc_xen_core *c, uint32_t pcr_index);
+/*
+ * Require an ownership token of owner CA ca (Ed25519 public key, from
+ * Xen's measured command line: sccrypt-owner-ca=) in every PROTECT
+ * (sc_hv_set_owner_ca; docs/xen.md §4 item 6).  The token takes the place
+ * of the disk-key check, which the hypervisor cannot make: with a CA,
+ * disk_check no longer refuses.  Boot time, before any op; once.
+ */
+int	sc_xen_core_set_owner_ca(struct sc_xen_core *c, const uint8_t ca[SC_XEN_KEY_LEN]);
 
 /*
  * One ops request req[0..len) -> response resp[0..cap), *resp_len bytes.

@@ -66,6 +66,16 @@ boolean_param("sccrypt", opt_sccrypt);
  */
 static bool __read_mostly opt_disk_check = true;
 boolean_param("sccrypt-disk-check", opt_disk_check);
+/*
+ * sccrypt-owner-ca=<64 hex digits>: the key server's owner CA (an Ed25519
+ * public key).  Every PROTECT must then carry that CA's ownership token
+ * (core/owner.h, docs/xen.md §4 item 6), which takes the place of the
+ * disk-key check.  It is on the measured command line (PCR 8): a host
+ * booted with another CA, or none, fails attestation.  One byte more than
+ * the key's hex, so that a longer (truncated) value is refused.
+ */
+static char __initdata opt_owner_ca[2 * SC_XEN_KEY_LEN + 2];
+string_param("sccrypt-owner-ca", opt_owner_ca);
 /* sccrypt-arena=<size>: bytes for the history buffers of all domains. */
 static unsigned long __initdata opt_arena = SCCRYPT_ARENA_DEFAULT;
 size_param("sccrypt-arena", opt_arena);
@@ -745,6 +755,38 @@ long do_sccrypt_op(unsigned int cmd, XEN_GUEST_HANDLE_PARAM(void) arg,
 
 /* ---- boot ----------------------------------------------------------------- */
 
+/*
+ * opt_owner_ca -> ca[]: 1 if a CA is configured, 0 if none, -EINVAL if the
+ * value is not exactly 64 hex digits.
+ */
+static int __init sccrypt_owner_ca_parse(uint8_t ca[SC_XEN_KEY_LEN])
+{
+	unsigned int i, j, v[2];
+	char ch;
+
+	if ( opt_owner_ca[0] == '\0' )
+		return 0;
+	if ( strlen(opt_owner_ca) != 2 * SC_XEN_KEY_LEN )
+		return -EINVAL;
+	for ( i = 0; i < SC_XEN_KEY_LEN; i++ )
+	{
+		for ( j = 0; j < 2; j++ )
+		{
+			ch = opt_owner_ca[2 * i + j];
+			if ( ch >= '0' && ch <= '9' )
+				v[j] = ch - '0';
+			else if ( ch >= 'a' && ch <= 'f' )
+				v[j] = ch - 'a' + 10;
+			else if ( ch >= 'A' && ch <= 'F' )
+				v[j] = ch - 'A' + 10;
+			else
+				return -EINVAL;
+		}
+		ca[i] = (uint8_t)(v[0] << 4 | v[1]);
+	}
+	return 1;
+}
+
 static int __init cf_check sccrypt_init(void)
 {
 	struct {
@@ -754,9 +796,10 @@ static int __init cf_check sccrypt_init(void)
 	} extra;
 	const uint8_t *pk;
 	uint8_t pcrval[SCCRYPT_TPM_DIGEST_LEN];
+	uint8_t owner_ca[SC_XEN_KEY_LEN];
 	uint32_t tpm_rc;
 	unsigned int i;
-	int rc;
+	int rc, have_ca;
 
 	if ( !opt_sccrypt )
 	{
@@ -765,6 +808,12 @@ static int __init cf_check sccrypt_init(void)
 	}
 	if ( !sccrypt_dma_confined() )
 		return 0;
+	if ( (have_ca = sccrypt_owner_ca_parse(owner_ca)) < 0 )
+	{
+		printk(XENLOG_ERR "sccrypt: sccrypt-owner-ca= is not 64 hex digits; "
+		       "SCCrypt disabled\n");
+		return 0;
+	}
 #ifdef CONFIG_X86
 	rdseed_ok = cpu_has_rdseed && rng_healthy(rdseed64);
 	rdrand_ok = cpu_has_rdrand && rng_healthy(rdrand64);
@@ -796,6 +845,11 @@ static int __init cf_check sccrypt_init(void)
 		printk(XENLOG_ERR "sccrypt: hv core initialisation failed (%d)\n", rc);
 		goto fail;
 	}
+	if ( have_ca && (rc = sc_xen_core_set_owner_ca(core, owner_ca)) != 0 )
+	{
+		printk(XENLOG_ERR "sccrypt: owner CA not set (%d)\n", rc);
+		goto fail;
+	}
 	pk = sc_xen_core_pubkey(core);
 	printk(XENLOG_INFO "sccrypt: hv key generated (entropy: %s%s), public key ",
 	       rdseed_ok ? "RDSEED " : "", rdrand_ok ? "RDRAND" : "");
@@ -825,8 +879,17 @@ static int __init cf_check sccrypt_init(void)
 		printk(XENLOG_ERR "sccrypt: measuring the hv key into PCR %u failed "
 		       "(%d, TPM response code %#x): the key is not attested\n",
 		       SCCRYPT_KEY_PCR, rc, tpm_rc);
-	printk(XENLOG_INFO "sccrypt: %lu KiB history arena, disk-key check %s\n",
-	       opt_arena >> 10, opt_disk_check ? "required" : "OFF (lab setting)");
+	printk(XENLOG_INFO "sccrypt: %lu KiB history arena, %s\n", opt_arena >> 10,
+	       have_ca ? "PROTECT requires an ownership token of the owner CA" :
+	       opt_disk_check ? "disk-key check required" :
+	       "disk-key check OFF (lab setting)");
+	if ( have_ca )
+	{
+		printk(XENLOG_INFO "sccrypt: owner CA ");
+		for ( i = 0; i < SC_XEN_KEY_LEN; i++ )
+			printk("%02x", owner_ca[i]);
+		printk("\n");
+	}
 	return 0;
 
  nomem:
