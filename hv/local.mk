@@ -91,7 +91,8 @@ tests_fuzz_fuzz_hvclient_LDADD = $(HV_LIBS)
 if BUILD_HVSIM
 sbin_PROGRAMS += hv/sim/sccrypt-hvsim
 endif
-hv_sim_sccrypt_hvsim_SOURCES = hv/sim/main.c hv/sim/conf.c hv/sim/conf.h \
+hv_sim_sccrypt_hvsim_SOURCES = hv/sim/main.c hv/sim/sim.h hv/sim/clients.c \
+	hv/sim/domains.c hv/sim/diskcheck.c hv/sim/conf.c hv/sim/conf.h \
 	hv/sim/guest.c hv/sim/guest.h hv/sim/platform.c hv/sim/platform.h
 hv_sim_sccrypt_hvsim_CPPFLAGS = $(HV_CPPFLAGS) \
 	-DSC_HVSIM_DEFAULT_CONF='"$(sysconfdir)/sccrypt/hvsim.conf"'
