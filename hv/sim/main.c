@@ -40,6 +40,7 @@
 #include "secmem.h"
 #include "conf.h"
 #include "platform.h"
+#include "guest.h"
 #include "sim.h"
 
 #define EPOLL_BATCH	64
@@ -377,7 +378,6 @@ main(int argc, char **argv)
 	int c, verbose = 0, foreground = 0, test_only = 0, ready[2] = { -1, -1 }, rc;
 	long pcr = -1;
 	unsigned long pcr_arg;
-	sigset_t set;
 	unsigned i;
 	pid_t pid;
 
@@ -486,14 +486,7 @@ main(int argc, char **argv)
 		}
 	}
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if ((hvsim.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
+	if ((hvsim.sigfd = hvsim_signalfd()) == -1)
 		sc_die(1, "signalfd: %s", strerror(errno));
 	hvsim.lfd = -1;
 	hvsim.ready_fd = ready[1];
