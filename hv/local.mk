@@ -12,12 +12,10 @@ hv_libsccrypt_hv_a_CFLAGS = $(AM_CFLAGS)
 hv_libsccrypt_hv_a_SOURCES = \
 	hv/core/xen_console_compat.h hv/core/ring.h hv/core/ring.c \
 	hv/core/hv.h hv/core/hv_int.h hv/core/hv.c hv/core/hv_domain.c \
-	hv/core/hv_session.c hv/core/hv_record.c hv/core/hv_ops.c \
-	hv/client/hvclient.h hv/client/hvclient.c
+	hv/core/hv_session.c hv/core/hv_record.c hv/core/hv_ops.c
 # Compiled with -ffreestanding -nostdinc by tests/freestanding-check.
 HV_CORE_SRCS += hv/core/ring.c hv/core/hv.c hv/core/hv_domain.c \
-	hv/core/hv_session.c hv/core/hv_record.c hv/core/hv_ops.c \
-	hv/client/hvclient.c
+	hv/core/hv_session.c hv/core/hv_record.c hv/core/hv_ops.c
 
 # The hypervisor's Noise patterns: lib/core/noise_pattern.c built with only
 # the pattern the protocol uses (IKpsk2), linked before libsccrypt so the VMM
@@ -28,6 +26,15 @@ hv_libsccrypt_hvnoise_a_SOURCES = lib/core/noise_pattern.c
 hv_libsccrypt_hvnoise_a_CPPFLAGS = $(AM_CPPFLAGS) -DSC_NOISE_IKPSK2_ONLY
 hv_libsccrypt_hvnoise_a_CFLAGS = $(AM_CFLAGS)
 HV_LIBS = hv/libsccrypt-hv.a hv/libsccrypt-hvnoise.a $(SC_LIBS)
+
+# The test client of the ops ABI (op packets, a client session), for the
+# hv tests, the fuzz harnesses, the keystroke bench and sc-hvctl only.
+noinst_LIBRARIES += tests/helpers/libhvclient.a
+tests_helpers_libhvclient_a_SOURCES = tests/helpers/hvclient.h \
+	tests/helpers/hvclient.c
+tests_helpers_libhvclient_a_CPPFLAGS = $(HV_CPPFLAGS)
+tests_helpers_libhvclient_a_CFLAGS = $(AM_CFLAGS)
+HV_TEST_LIBS = tests/helpers/libhvclient.a $(HV_LIBS)
 
 if BUILD_UNIT_TESTS
 check_PROGRAMS += tests/unit/test_noise_hv
@@ -58,7 +65,7 @@ endif
 tests_unit_test_hv_ops_SOURCES = tests/unit/test_hv_ops.c
 tests_unit_test_hv_ops_CPPFLAGS = $(HV_CPPFLAGS)
 tests_unit_test_hv_ops_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_hv_ops_LDADD = $(HV_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_hv_ops_LDADD = $(HV_TEST_LIBS) $(CMOCKA_LIBS)
 
 if BUILD_UNIT_TESTS
 check_PROGRAMS += tests/unit/test_hv_pump
@@ -69,7 +76,7 @@ tests_unit_test_hv_pump_SOURCES = tests/unit/test_hv_pump.c
 tests_unit_test_hv_pump_CPPFLAGS = $(HV_CPPFLAGS)
 tests_unit_test_hv_pump_CFLAGS = $(TEST_CFLAGS) -pthread
 tests_unit_test_hv_pump_LDFLAGS = $(AM_LDFLAGS) -pthread
-tests_unit_test_hv_pump_LDADD = $(HV_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_hv_pump_LDADD = $(HV_TEST_LIBS) $(CMOCKA_LIBS)
 
 # libFuzzer harness over the ops dispatcher
 fuzz_programs += tests/fuzz/fuzz_hv_dispatch
@@ -77,7 +84,7 @@ tests_fuzz_fuzz_hv_dispatch_SOURCES = tests/fuzz/fuzz_hv_dispatch.c
 tests_fuzz_fuzz_hv_dispatch_CPPFLAGS = $(HV_CPPFLAGS)
 tests_fuzz_fuzz_hv_dispatch_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_fuzz_fuzz_hv_dispatch_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
-tests_fuzz_fuzz_hv_dispatch_LDADD = $(HV_LIBS)
+tests_fuzz_fuzz_hv_dispatch_LDADD = $(HV_TEST_LIBS)
 
 # libFuzzer harness over the client side (op packets, HS2, OUTPUT items)
 fuzz_programs += tests/fuzz/fuzz_hvclient
@@ -85,13 +92,14 @@ tests_fuzz_fuzz_hvclient_SOURCES = tests/fuzz/fuzz_hvclient.c
 tests_fuzz_fuzz_hvclient_CPPFLAGS = $(HV_CPPFLAGS)
 tests_fuzz_fuzz_hvclient_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_fuzz_fuzz_hvclient_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
-tests_fuzz_fuzz_hvclient_LDADD = $(HV_LIBS)
+tests_fuzz_fuzz_hvclient_LDADD = $(HV_TEST_LIBS)
 
 # sccrypt-hvsim: the simulated VMM
 if BUILD_HVSIM
 sbin_PROGRAMS += hv/sim/sccrypt-hvsim
 endif
-hv_sim_sccrypt_hvsim_SOURCES = hv/sim/main.c hv/sim/conf.c hv/sim/conf.h \
+hv_sim_sccrypt_hvsim_SOURCES = hv/sim/main.c hv/sim/sim.h hv/sim/clients.c \
+	hv/sim/domains.c hv/sim/diskcheck.c hv/sim/conf.c hv/sim/conf.h \
 	hv/sim/guest.c hv/sim/guest.h hv/sim/platform.c hv/sim/platform.h
 hv_sim_sccrypt_hvsim_CPPFLAGS = $(HV_CPPFLAGS) \
 	-DSC_HVSIM_DEFAULT_CONF='"$(sysconfdir)/sccrypt/hvsim.conf"'
@@ -104,7 +112,7 @@ noinst_PROGRAMS += tests/helpers/sc-hvctl
 tests_helpers_sc_hvctl_SOURCES = tests/helpers/sc-hvctl.c
 tests_helpers_sc_hvctl_CPPFLAGS = $(HV_CPPFLAGS)
 tests_helpers_sc_hvctl_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
-tests_helpers_sc_hvctl_LDADD = $(HV_LIBS)
+tests_helpers_sc_hvctl_LDADD = $(HV_TEST_LIBS)
 
 # Integration: hvsim + swtpm + LUKS2 + real shells
 TESTS += tests/integration/hv-roundtrip.sh tests/integration/hv-guest-signals.sh

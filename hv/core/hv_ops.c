@@ -328,7 +328,8 @@ op_open(struct sc_hv *hv, struct op_ctx *o)
 	/*
 	 * IKpsk2 mixes the psk only into message 2, so message 1 does not
 	 * prove the initiator knows the VM secret.  A writer therefore takes
-	 * over when its first record authenticates (sess_confirm), not here.
+	 * over when its first record authenticates (sess_confirm in
+	 * hv_record.c), not here.
 	 */
 	if (!viewer && m2.lost_bytes > 0)
 		(void)sc_hv_sess_notice(hv, s, SC_NOTICE_LOST_OUTPUT, m2.lost_bytes,

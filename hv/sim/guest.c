@@ -422,13 +422,27 @@ flush_outq(struct gst *g)
 	kick(g);
 }
 
+int
+hvsim_signalfd(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
 void
 hvsim_guest_main(const struct hvsim_guest_args *a)
 {
 	static struct gst g;
 	struct signalfd_siginfo si;
 	struct pollfd pfd[3];
-	sigset_t set;
 	unsigned long long now;
 	uint8_t drain[256];
 	ssize_t n_in;
@@ -441,14 +455,7 @@ hvsim_guest_main(const struct hvsim_guest_args *a)
 	g.child = -1;
 	g.logfd = -1;
 	g.restart_delay = RESTART_MIN_MS;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if ((g.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
+	if ((g.sigfd = hvsim_signalfd()) == -1)
 		sc_die(1, "guest %s: signalfd: %s", a->conf->name, strerror(errno));
 	if (sc_set_nonblock(a->evfd, 1) != 0)
 		sc_die(1, "guest %s: cannot configure event channel", a->conf->name);

@@ -28,4 +28,11 @@ struct hvsim_guest_args {
 void	hvsim_guest_main(const struct hvsim_guest_args *a)
 	    __attribute__((noreturn));
 
+/*
+ * Both of hvsim's processes take their signals this way: SIGCHLD, SIGTERM,
+ * SIGINT and SIGHUP blocked and read from the returned signalfd
+ * (non-blocking, close-on-exec; -1 with errno on failure), SIGPIPE ignored.
+ */
+int	hvsim_signalfd(void);
+
 #endif /* SC_HVSIM_GUEST_H */

@@ -7,27 +7,25 @@
  * Process layout: this process is the "hypervisor".  Each domain's guest is
  * a child forked before the hv key exists, sharing only its own ring page
  * (MAP_SHARED anonymous) and an event socketpair.  dom0-side programs reach
- * the hypervisor only through the ops socket.
+ * the hypervisor only through the ops socket.  sim.h says which file does
+ * what; this one has the options, the hv key, the socket and the main loop.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -41,94 +39,19 @@
 #include "encode.h"
 #include "secmem.h"
 #include "conf.h"
-#include "guest.h"
 #include "platform.h"
+#include "guest.h"
+#include "sim.h"
 
-#define MAX_CLIENTS	16
-#define EVQ_MAX		256
 #define EPOLL_BATCH	64
-/* epoll data: what kind of fd, and its index. */
-#define EP_SIG		0u
-#define EP_LISTEN	1u
-#define EP_CLIENT	2u
-#define EP_DOM		3u
-#define EP_CHK		4u	/* a disk check's result pipe */
-#define EP_KEY(k, i)	((uint64_t)(k) << 32 | (uint32_t)(i))
-#define SEND_WAIT_MS	1000
 #ifdef SC_HVSIM_DEFAULT_CONF	/* from configure's sysconfdir (hv/local.mk) */
 #define DEFAULT_CONF	SC_HVSIM_DEFAULT_CONF
 #else
 #define DEFAULT_CONF	"/etc/sccrypt/hvsim.conf"
 #endif
-/*
- * Disk-key checks (libcryptsetup, tens of ms each) run in a child process,
- * one per domain at a time and CHK_MAX at once, so that no domain's PROTECT
- * stalls the ops of the others.  PROTECT answers SC_ERR_AGAIN until the
- * result is in; the same key then gets it (kept CHK_KEEP_MS; a check
- * that hangs, e.g. on a dead NFS image, is killed after CHK_TIMEOUT_MS and
- * counts as failed).  The last
- * CHK_BAD refused keys of each domain are remembered (keyed hash) and
- * refused again without a check.
- */
-#define CHK_MAX		4
-#define CHK_KEEP_MS	2000
-#define CHK_TIMEOUT_MS	30000	/* a check still running then is killed */
-#define CHK_BAD		8
-#define CHK_HASH_LEN	32
 #define DEFAULT_SOCKET	"/run/sccrypt/hvsim.sock"
 
-struct sim_dom {
-	const struct hvsim_domain_conf *conf;
-	struct xencons_interface *page;
-	int		 evfd;		/* hv end of the event socketpair */
-	pid_t		 guest;
-	bool		 corrupt_logged;
-	/* Disk-key check (see CHK_MAX). */
-	enum { CHK_IDLE, CHK_RUNNING, CHK_DONE } chk;
-	pid_t		 chk_pid;
-	int		 chk_fd;	/* result pipe, -1 = none */
-	uint8_t		 chk_hash[CHK_HASH_LEN];
-	int		 chk_result;
-	unsigned long long chk_done_ms;	/* or, while running, its start */
-	uint8_t		 bad[CHK_BAD][CHK_HASH_LEN];
-	unsigned	 nbad, bad_next;
-};
-
-struct client {
-	int		 fd;
-	uid_t		 uid;
-	/*
-	 * Its socket was full when an event was due: events are not queued
-	 * for it until it has taken one SC_EV_LOST (sent when it drains).
-	 */
-	bool		 owes_lost;
-};
-
-struct ev {
-	uint32_t	 domid, session, bits;
-};
-
-static struct sim {
-	struct hvsim_conf conf;
-	struct sim_dom	 dom[HVSIM_MAX_DOMAINS];
-	unsigned	 ndom;
-	struct sc_hv	*hv;
-	uint8_t		*arena;
-	size_t		 arena_len;
-	int		 lfd;
-	int		 sigfd;
-	int		 epfd;		/* every fd the main loop waits on */
-	int		 ready_fd;	/* daemon: tells the waiting parent we are up */
-	bool		 socket_made;
-	struct client	 cl[MAX_CLIENTS];
-	struct ev	 evq[EVQ_MAX];
-	unsigned	 nev;
-	bool		 ev_overflow;
-	uint8_t		 req[SC_OP_MAX + 1];
-	uint8_t		 resp[SC_OP_MAX];
-	uint8_t		*chk_key;	/* keys the hashes of disk keys */
-	unsigned	 nchk;		/* checks running */
-} S;
+struct sim hvsim;
 
 static void
 usage(FILE *f)
@@ -172,298 +95,8 @@ root_guests(const struct hvsim_conf *conf, bool fatal)
 	return n;
 }
 
-static struct sim_dom *
-dom_by_id(uint32_t domid)
-{
-	unsigned i;
-
-	for (i = 0; i < S.ndom; i++)
-		if (S.dom[i].conf->domid == domid)
-			return &S.dom[i];
-	return NULL;
-}
-
-/* ---- hv platform hooks ---- */
-
-static int ep_add(int fd, uint64_t key);
-
-/* Start checking key against d's disk in a child; SC_ERR_AGAIN or an error. */
-static int
-chk_start(struct sim_dom *d, const uint8_t *key, size_t len,
-    const uint8_t h[CHK_HASH_LEN])
-{
-	int p[2], r;
-	pid_t pid;
-
-	if (pipe2(p, O_CLOEXEC) == -1)
-		return SC_ERR_SYSTEM;
-	if ((pid = fork()) == -1) {
-		close(p[0]);
-		close(p[1]);
-		return SC_ERR_SYSTEM;
-	}
-	if (pid == 0) {
-		/* The checker: libcryptsetup, one int back, nothing else. */
-		close(p[0]);
-		r = hvsim_disk_check(d->conf->disk, key, len);
-		(void)!write(p[1], &r, sizeof(r));
-		_exit(0);
-	}
-	close(p[1]);
-	if (sc_set_nonblock(p[0], 1) != 0 ||
-	    ep_add(p[0], EP_KEY(EP_CHK, (unsigned)(d - S.dom))) != 0) {
-		close(p[0]);
-		(void)kill(pid, SIGKILL);
-		return SC_ERR_SYSTEM;	/* reap() collects the child */
-	}
-	d->chk = CHK_RUNNING;
-	d->chk_done_ms = sc_now_ms();
-	d->chk_pid = pid;
-	d->chk_fd = p[0];
-	memcpy(d->chk_hash, h, CHK_HASH_LEN);
-	S.nchk++;
-	return SC_ERR_AGAIN;
-}
-
-/* A check finished (or its child died): keep the result for the retry. */
-static void
-chk_finished(struct sim_dom *d)
-{
-	ssize_t n;
-	int r = SC_ERR_SYSTEM;
-
-	do
-		n = read(d->chk_fd, &r, sizeof(r));
-	while (n == -1 && errno == EINTR);
-	if (n == -1 && errno == EAGAIN)
-		return;			/* spurious: not yet */
-	if (n != (ssize_t)sizeof(r) || r > 0)
-		r = SC_ERR_SYSTEM;
-	close(d->chk_fd);
-	d->chk_fd = -1;
-	d->chk = CHK_DONE;
-	d->chk_result = r;
-	d->chk_done_ms = sc_now_ms();
-	S.nchk--;
-	sc_info("domain %s: disk key %s", d->conf->name,
-	    r == 0 ? "verified" : r == SC_ERR_DISKKEY ? "rejected" : "check failed");
-}
-
-static bool
-chk_known_bad(const struct sim_dom *d, const uint8_t h[CHK_HASH_LEN])
-{
-	bool bad = false;
-	unsigned i;
-
-	for (i = 0; i < d->nbad; i++)
-		if (sodium_memcmp(d->bad[i], h, CHK_HASH_LEN) == 0)
-			bad = true;
-	return bad;
-}
-
-static int
-hook_disk(void *arg, uint32_t domid, const uint8_t uuid[SC_UUID_LEN],
-    const uint8_t *key, size_t len)
-{
-	struct sim_dom *d = dom_by_id(domid);
-	uint8_t h[CHK_HASH_LEN];
-	int r;
-
-	(void)arg;
-	(void)uuid;
-	if (d == NULL)
-		return SC_ERR_NOTFOUND;
-	if (d->conf->disk[0] == '\0') {
-		sc_warn("domain %s: no disk configured: cannot be protected",
-		    d->conf->name);
-		return SC_ERR_UNSUPPORTED;
-	}
-	crypto_generichash(h, sizeof(h), key, len, S.chk_key, CHK_HASH_LEN);
-	if (chk_known_bad(d, h)) {
-		sc_info("domain %s: disk key rejected (refused before)", d->conf->name);
-		return SC_ERR_DISKKEY;
-	}
-	if (d->chk == CHK_DONE) {
-		if (sodium_memcmp(d->chk_hash, h, CHK_HASH_LEN) == 0) {
-			d->chk = CHK_IDLE;
-			r = d->chk_result;
-			if (r == SC_ERR_DISKKEY) {
-				memcpy(d->bad[d->bad_next], h, CHK_HASH_LEN);
-				d->bad_next = (d->bad_next + 1) % CHK_BAD;
-				if (d->nbad < CHK_BAD)
-					d->nbad++;
-			}
-			return r;
-		}
-		if (sc_now_ms() - d->chk_done_ms < CHK_KEEP_MS)
-			return SC_ERR_AGAIN;	/* another key's result is unclaimed */
-		d->chk = CHK_IDLE;
-	}
-	if (d->chk == CHK_RUNNING) {
-		if (sc_now_ms() - d->chk_done_ms >= CHK_TIMEOUT_MS && d->chk_pid > 0) {
-			sc_warn("domain %s: disk check hangs; killed", d->conf->name);
-			(void)kill(d->chk_pid, SIGKILL);	/* its pipe ends: failed */
-		}
-		return SC_ERR_AGAIN;
-	}
-	if (S.nchk >= CHK_MAX)
-		return SC_ERR_AGAIN;
-	return chk_start(d, key, len, h);
-}
-
-static void
-hook_guest(void *arg, uint32_t domid)
-{
-	struct sim_dom *d = dom_by_id(domid);
-	ssize_t n;
-
-	(void)arg;
-	if (d == NULL || d->evfd < 0)
-		return;
-	do
-		n = write(d->evfd, "k", 1);
-	while (n == -1 && errno == EINTR);
-	/* EAGAIN: a kick is already pending, which is all a kick means. */
-}
-
-static void
-hook_dom0(void *arg, uint32_t domid, uint32_t session, uint32_t events)
-{
-	unsigned i;
-
-	(void)arg;
-	for (i = 0; i < S.nev; i++)
-		if (S.evq[i].domid == domid && S.evq[i].session == session) {
-			S.evq[i].bits |= events;
-			return;
-		}
-	if (S.nev == EVQ_MAX) {
-		S.ev_overflow = true;
-		return;
-	}
-	S.evq[S.nev].domid = domid;
-	S.evq[S.nev].session = session;
-	S.evq[S.nev].bits = events;
-	S.nev++;
-}
-
-/* ---- clients ---- */
-
-static void
-client_close(struct client *c, const char *why)
-{
-	if (c->fd < 0)
-		return;
-	sc_verbose("ops client (uid %ld) disconnected: %s", (long)c->uid, why);
-	close(c->fd);
-	c->fd = -1;
-}
-
-/*
- * Responses may wait up to SEND_WAIT_MS for room; events never wait (a
- * full socket gives SC_ERR_AGAIN and the caller owes the client a LOST
- * event): a slow client must not stall every domain, nor lose its
- * connection for a burst of events.
- */
-static int
-client_send(struct client *c, const void *p, size_t n, bool wait)
-{
-	struct pollfd pfd;
-	ssize_t w;
-
-	for (;;) {
-		w = send(c->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (w == (ssize_t)n)
-			return 0;
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (!wait)
-				return SC_ERR_AGAIN;
-			pfd.fd = c->fd;
-			pfd.events = POLLOUT;
-			if (poll(&pfd, 1, SEND_WAIT_MS) == 1)
-				continue;
-			client_close(c, "not reading (send timeout)");
-			return SC_ERR_TIMEOUT;
-		}
-		client_close(c, w == -1 ? strerror(errno) : "short send");
-		return SC_ERR_SYSTEM;
-	}
-}
-
-static void
-client_watch_out(struct client *c, bool on)
-{
-	struct epoll_event e;
-
-	memset(&e, 0, sizeof(e));
-	e.events = EPOLLIN | (on ? EPOLLOUT : 0);
-	e.data.u64 = EP_KEY(EP_CLIENT, (unsigned)(c - S.cl));
-	if (epoll_ctl(S.epfd, EPOLL_CTL_MOD, c->fd, &e) == -1)
-		client_close(c, "epoll");
-}
-
-/*
- * One event to one client.  If its socket is full the event is dropped and
- * the client is owed SC_EV_LOST, sent (after everything it dropped) once
- * the socket has room again; nothing else is queued for it meanwhile.
- */
-static void
-client_event(struct client *c, uint32_t domid, uint32_t session, uint32_t bits)
-{
-	struct sc_op_hdr h;
-	uint8_t pkt[SC_OP_HDR_LEN];
-	struct sc_buf b;
-
-	if (c->fd < 0 || c->owes_lost)
-		return;
-	sc_op_hdr_init(&h, SC_OP_EVENT, domid, session, bits, 0);
-	sc_buf_init(&b, pkt, sizeof(pkt));
-	if (sc_op_hdr_put(&b, &h) != 0)
-		return;
-	if (client_send(c, pkt, sizeof(pkt), false) == SC_ERR_AGAIN &&
-	    c->fd >= 0) {
-		sc_verbose("ops client (uid %ld) not keeping up with events: "
-		    "owed a LOST event", (long)c->uid);
-		c->owes_lost = true;
-		client_watch_out(c, true);
-	}
-}
-
-/* The client's socket has room: pay the LOST event it is owed. */
-static void
-client_writable(struct client *c)
-{
-	if (!c->owes_lost)
-		return;
-	c->owes_lost = false;
-	client_event(c, 0, 0, SC_EV_LOST);
-	if (!c->owes_lost && c->fd >= 0)
-		client_watch_out(c, false);
-}
-
-static void
-flush_events(void)
-{
-	unsigned i, j;
-
-	if (S.ev_overflow) {
-		/* Too many distinct events: one LOST says "look at everything". */
-		S.nev = 0;
-		S.ev_overflow = false;
-		for (j = 0; j < MAX_CLIENTS; j++)
-			client_event(&S.cl[j], 0, 0, SC_EV_LOST);
-	}
-	for (i = 0; i < S.nev; i++)
-		for (j = 0; j < MAX_CLIENTS; j++)
-			client_event(&S.cl[j], S.evq[i].domid, S.evq[i].session,
-			    S.evq[i].bits);
-	S.nev = 0;
-}
-
 /* Watch fd for input (closing it removes it again). */
-static int
+int
 ep_add(int fd, uint64_t key)
 {
 	struct epoll_event e;
@@ -471,209 +104,8 @@ ep_add(int fd, uint64_t key)
 	memset(&e, 0, sizeof(e));
 	e.events = EPOLLIN;
 	e.data.u64 = key;
-	return epoll_ctl(S.epfd, EPOLL_CTL_ADD, fd, &e);
+	return epoll_ctl(hvsim.epfd, EPOLL_CTL_ADD, fd, &e);
 }
-
-static void
-client_accept(void)
-{
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	int fd, i;
-
-	if ((fd = accept4(S.lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) == -1) {
-		if (errno != EAGAIN && errno != EINTR)
-			sc_warn("accept: %s", strerror(errno));
-		return;
-	}
-	for (i = 0; i < MAX_CLIENTS; i++)
-		if (S.cl[i].fd < 0)
-			break;
-	if (i == MAX_CLIENTS) {
-		sc_warn("ops socket: too many clients, refusing one");
-		close(fd);
-		return;
-	}
-	if (ep_add(fd, EP_KEY(EP_CLIENT, i)) != 0) {
-		sc_warn("ops socket: epoll: %s", strerror(errno));
-		close(fd);
-		return;
-	}
-	S.cl[i].fd = fd;
-	S.cl[i].uid = (uid_t)-1;
-	S.cl[i].owes_lost = false;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
-		S.cl[i].uid = cred.uid;
-	sc_verbose("ops client connected (uid %ld)", (long)S.cl[i].uid);
-}
-
-static void
-client_request(struct client *c)
-{
-	size_t rlen;
-	ssize_t n;
-
-	n = recv(c->fd, S.req, sizeof(S.req), MSG_DONTWAIT);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		client_close(c, n == 0 ? "end of connection" : strerror(errno));
-		return;
-	}
-	/*
-	 * A packet over SC_OP_MAX arrives truncated to SC_OP_MAX + 1 bytes;
-	 * the dispatcher refuses it like any other malformed op.
-	 */
-	if (sc_hv_dispatch(S.hv, S.req, (size_t)n, S.resp, sizeof(S.resp), &rlen) != 0) {
-		client_close(c, "internal error");
-		return;
-	}
-	sodium_memzero(S.req, (size_t)n);
-	(void)client_send(c, S.resp, rlen, true);
-}
-
-/* ---- domains ---- */
-
-static void
-guest_gone(struct sim_dom *d, const char *why)
-{
-	if (d->evfd >= 0) {
-		close(d->evfd);
-		d->evfd = -1;
-	}
-	if (sc_hv_domain_set_running(S.hv, d->conf->domid, false) == 0)
-		sc_warn("domain %s: guest stopped (%s)", d->conf->name, why);
-	hook_dom0(NULL, d->conf->domid, 0, SC_EV_DOMAIN_GONE);
-}
-
-static void
-guest_event(struct sim_dom *d)
-{
-	uint8_t drain[256];
-	ssize_t n;
-	int r;
-
-	while ((n = read(d->evfd, drain, sizeof(drain))) > 0)
-		;
-	if (n == 0) {
-		guest_gone(d, "event channel closed");
-		return;
-	}
-	r = sc_hv_guest_event(S.hv, d->conf->domid);
-	if (r == SC_ERR_CORRUPT && !d->corrupt_logged) {
-		sc_warn("domain %s: guest corrupted its console ring; domain marked broken",
-		    d->conf->name);
-		d->corrupt_logged = true;
-	} else if (r == 0)
-		d->corrupt_logged = false;
-}
-
-static int
-start_guests(int verbose)
-{
-	struct hvsim_guest_args ga;
-	int sv[2];
-	unsigned i, j;
-	pid_t pid;
-
-	for (i = 0; i < S.ndom; i++) {
-		S.dom[i].page = mmap(NULL, SC_RING_PAGE_SIZE, PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-		if (S.dom[i].page == MAP_FAILED) {
-			sc_error("mmap: %s", strerror(errno));
-			return SC_ERR_SYSTEM;
-		}
-		sc_ring_reset(S.dom[i].page);
-		S.dom[i].evfd = -1;
-	}
-	for (i = 0; i < S.ndom; i++) {
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
-			sc_error("socketpair: %s", strerror(errno));
-			return SC_ERR_SYSTEM;
-		}
-		if ((pid = fork()) == -1) {
-			sc_error("fork: %s", strerror(errno));
-			return SC_ERR_SYSTEM;
-		}
-		if (pid == 0) {
-			/* The guest sees its own page and event channel, nothing else. */
-			close(sv[0]);
-			close(S.sigfd);
-			close(S.epfd);
-			if (S.ready_fd >= 0)
-				close(S.ready_fd);
-			for (j = 0; j < S.ndom; j++) {
-				if (j == i)
-					continue;
-				munmap(S.dom[j].page, SC_RING_PAGE_SIZE);
-				if (S.dom[j].evfd >= 0)
-					close(S.dom[j].evfd);
-			}
-			memset(&ga, 0, sizeof(ga));
-			ga.conf = S.dom[i].conf;
-			ga.ring = S.dom[i].page;
-			ga.evfd = sv[1];
-			ga.verbose = verbose;
-			hvsim_guest_main(&ga);
-		}
-		close(sv[1]);
-		S.dom[i].evfd = sv[0];
-		S.dom[i].guest = pid;
-		if (sc_set_nonblock(sv[0], 1) != 0)
-			return SC_ERR_SYSTEM;
-	}
-	return 0;
-}
-
-static void
-stop_guests(void)
-{
-	unsigned i, k;
-	int status;
-
-	for (i = 0; i < S.ndom; i++)
-		if (S.dom[i].guest > 0)
-			(void)kill(S.dom[i].guest, SIGTERM);
-	for (k = 0; k < 60; k++) {
-		bool any = false;
-		for (i = 0; i < S.ndom; i++) {
-			if (S.dom[i].guest <= 0)
-				continue;
-			if (waitpid(S.dom[i].guest, &status, WNOHANG) == S.dom[i].guest)
-				S.dom[i].guest = -1;
-			else
-				any = true;
-		}
-		if (!any)
-			return;
-		usleep(50000);
-	}
-	for (i = 0; i < S.ndom; i++)
-		if (S.dom[i].guest > 0) {
-			(void)kill(S.dom[i].guest, SIGKILL);
-			(void)waitpid(S.dom[i].guest, &status, 0);
-		}
-}
-
-static void
-reap(void)
-{
-	unsigned i;
-	pid_t pid;
-	int status;
-
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-		for (i = 0; i < S.ndom; i++) {
-			if (S.dom[i].chk_pid == pid)
-				S.dom[i].chk_pid = -1;	/* result: its pipe */
-			if (S.dom[i].guest == pid) {
-				S.dom[i].guest = -1;
-				guest_gone(&S.dom[i], "guest process exited");
-			}
-		}
-}
-
-/* ---- socket ---- */
 
 static int
 make_socket(const char *path, mode_t mode)
@@ -717,11 +149,9 @@ make_socket(const char *path, mode_t mode)
 		(void)unlink(path);
 		return -1;
 	}
-	S.socket_made = true;
+	hvsim.socket_made = true;
 	return fd;
 }
-
-/* ---- hv key, TPM ---- */
 
 static int
 hv_start(const char *pubkey_file)
@@ -731,18 +161,18 @@ hv_start(const char *pubkey_file)
 	char fp[SC_FINGERPRINT_LEN], hex[65], err[256];
 	const uint8_t *pk;
 	uint32_t pcr_index = SC_HV_NO_PCR;
-	unsigned i, slots = S.ndom ? S.ndom : 1;
+	unsigned i, slots = hvsim.ndom ? hvsim.ndom : 1;
 	int r;
 
-	S.arena_len = 0;
-	for (i = 0; i < S.ndom; i++)
-		S.arena_len += S.dom[i].conf->history ? S.dom[i].conf->history :
-		    S.conf.history;
+	hvsim.arena_len = 0;
+	for (i = 0; i < hvsim.ndom; i++)
+		hvsim.arena_len += hvsim.dom[i].conf->history ? hvsim.dom[i].conf->history :
+		    hvsim.conf.history;
 	/* One slot per configured domain: hvsim adds none at run time. */
-	if ((S.hv = sc_secure_alloc(sc_hv_size(slots, 0))) == NULL ||
-	    (S.arena = sc_secure_alloc(S.arena_len ? S.arena_len : 1)) == NULL ||
+	if ((hvsim.hv = sc_secure_alloc(sc_hv_size(slots, 0))) == NULL ||
+	    (hvsim.arena = sc_secure_alloc(hvsim.arena_len ? hvsim.arena_len : 1)) == NULL ||
 	    (sk = sc_secure_alloc(SC_KEY_LEN)) == NULL ||
-	    (S.chk_key = sc_secure_alloc(CHK_HASH_LEN)) == NULL) {
+	    (hvsim.chk_key = sc_secure_alloc(CHK_HASH_LEN)) == NULL) {
 		sc_error("cannot allocate secure memory");
 		return SC_ERR_ALLOC;
 	}
@@ -752,38 +182,38 @@ hv_start(const char *pubkey_file)
 	pf.notify_dom0 = hook_dom0;
 	/* A fresh hv key pair at every start. */
 	randombytes_buf(sk, SC_KEY_LEN);
-	randombytes_buf(S.chk_key, CHK_HASH_LEN);
-	if (S.conf.tcti[0] != '\0')
-		pcr_index = S.conf.pcr;
-	r = sc_hv_init(S.hv, sc_crypto_sodium(), &pf, sk, pcr_index, S.arena,
-	    S.arena_len, slots, 0);
+	randombytes_buf(hvsim.chk_key, CHK_HASH_LEN);
+	if (hvsim.conf.tcti[0] != '\0')
+		pcr_index = hvsim.conf.pcr;
+	r = sc_hv_init(hvsim.hv, sc_crypto_sodium(), &pf, sk, pcr_index, hvsim.arena,
+	    hvsim.arena_len, slots, 0);
 	sc_secure_free(sk);
 	if (r != 0) {
-		sc_error("hv init: %s", sc_err(r));
+		sc_error_r(r, "hv init");
 		return r;
 	}
-	if (S.conf.owner_ca_set) {
-		if ((r = sc_hv_set_owner_ca(S.hv, S.conf.owner_ca)) != 0) {
-			sc_error("owner CA: %s", sc_err(r));
+	if (hvsim.conf.owner_ca_set) {
+		if ((r = sc_hv_set_owner_ca(hvsim.hv, hvsim.conf.owner_ca)) != 0) {
+			sc_error_r(r, "owner CA");
 			return r;
 		}
-		sc_hex_encode(S.conf.owner_ca, sizeof(S.conf.owner_ca), hex, sizeof(hex));
+		sc_hex_encode(hvsim.conf.owner_ca, sizeof(hvsim.conf.owner_ca), hex, sizeof(hex));
 		sc_info("PROTECT requires an ownership token of owner CA %s", hex);
 	}
-	pk = sc_hv_pubkey(S.hv);
+	pk = sc_hv_pubkey(hvsim.hv);
 	sc_fingerprint(pk, SC_KEY_LEN, fp);
 	sc_hex_encode(pk, SC_KEY_LEN, hex, sizeof(hex));
 	sc_info("hv public key %s", hex);
 	sc_info("hv key fingerprint %s", fp);
-	if (S.conf.tcti[0] != '\0') {
-		if ((r = hvsim_pcr_extend(S.conf.tcti, S.conf.pcr, pk, pcr_value,
+	if (hvsim.conf.tcti[0] != '\0') {
+		if ((r = hvsim_pcr_extend(hvsim.conf.tcti, hvsim.conf.pcr, pk, pcr_value,
 		    err, sizeof(err))) != 0) {
 			sc_error("TPM: %s", err);
 			return r;
 		}
 		sc_hex_encode(pcr_value, 32, hex, sizeof(hex));
 		sc_info("PCR %u (sha256) extended with SHA-256 of the hv key: now %s",
-		    S.conf.pcr, hex);
+		    hvsim.conf.pcr, hex);
 	} else
 		sc_warn("no TPM configured (--tpm-tcti or TSS2_TCTI): the hv key is not measured");
 	if (pubkey_file != NULL) {
@@ -792,21 +222,21 @@ hv_start(const char *pubkey_file)
 		sc_hex_encode(pk, SC_KEY_LEN, hex, sizeof(hex));
 		snprintf(line, sizeof(line), "%s\n", hex);
 		if ((r = sc_write_file_atomic(pubkey_file, line, strlen(line), 0644)) != 0) {
-			sc_error("%s: %s", pubkey_file, sc_err(r));
+			sc_error_r(r, "%s", pubkey_file);
 			return r;
 		}
 	}
-	for (i = 0; i < S.ndom; i++) {
-		const struct hvsim_domain_conf *dc = S.dom[i].conf;
-		if ((r = sc_hv_domain_add(S.hv, dc->domid, dc->uuid, dc->name,
-		    S.dom[i].page, dc->history ? dc->history : S.conf.history)) != 0) {
-			sc_error("domain %s: %s", dc->name, sc_err(r));
+	for (i = 0; i < hvsim.ndom; i++) {
+		const struct hvsim_domain_conf *dc = hvsim.dom[i].conf;
+		if ((r = sc_hv_domain_add(hvsim.hv, dc->domid, dc->uuid, dc->name,
+		    hvsim.dom[i].page, dc->history ? dc->history : hvsim.conf.history)) != 0) {
+			sc_error_r(r, "domain %s", dc->name);
 			return r;
 		}
 	}
 	/* DOMAIN_ADDED before anyone could listen: nothing to tell. */
-	S.nev = 0;
-	S.ev_overflow = false;
+	hvsim.nev = 0;
+	hvsim.ev_overflow = false;
 	return 0;
 }
 
@@ -816,38 +246,36 @@ shutdown_all(void)
 	unsigned i;
 
 	for (i = 0; i < MAX_CLIENTS; i++)
-		client_close(&S.cl[i], "shutdown");
-	if (S.lfd >= 0) {
-		close(S.lfd);
-		S.lfd = -1;
+		client_close(&hvsim.cl[i], "shutdown");
+	if (hvsim.lfd >= 0) {
+		close(hvsim.lfd);
+		hvsim.lfd = -1;
 	}
-	if (S.socket_made)
-		(void)unlink(S.conf.socket);
-	for (i = 0; i < S.ndom; i++) {
-		if (S.dom[i].chk_pid > 0) {
-			(void)kill(S.dom[i].chk_pid, SIGKILL);
-			(void)waitpid(S.dom[i].chk_pid, NULL, 0);
+	if (hvsim.socket_made)
+		(void)unlink(hvsim.conf.socket);
+	for (i = 0; i < hvsim.ndom; i++) {
+		if (hvsim.dom[i].chk_pid > 0) {
+			(void)kill(hvsim.dom[i].chk_pid, SIGKILL);
+			(void)waitpid(hvsim.dom[i].chk_pid, NULL, 0);
 		}
-		S.dom[i].chk_pid = -1;
-		sodium_memzero(S.dom[i].bad, sizeof(S.dom[i].bad));
+		hvsim.dom[i].chk_pid = -1;
+		sodium_memzero(hvsim.dom[i].bad, sizeof(hvsim.dom[i].bad));
 	}
 	stop_guests();
-	if (S.chk_key != NULL) {
-		sc_secure_free(S.chk_key);
-		S.chk_key = NULL;
+	if (hvsim.chk_key != NULL) {
+		sc_secure_free(hvsim.chk_key);
+		hvsim.chk_key = NULL;
 	}
-	if (S.hv != NULL) {
-		sc_hv_wipe(S.hv);
-		sc_secure_free(S.hv);
-		S.hv = NULL;
+	if (hvsim.hv != NULL) {
+		sc_hv_wipe(hvsim.hv);
+		sc_secure_free(hvsim.hv);
+		hvsim.hv = NULL;
 	}
-	if (S.arena != NULL) {
-		sc_secure_free(S.arena);
-		S.arena = NULL;
+	if (hvsim.arena != NULL) {
+		sc_secure_free(hvsim.arena);
+		hvsim.arena = NULL;
 	}
 }
-
-/* ---- main loop ---- */
 
 /*
  * One epoll set holds the signalfd, the ops socket, the clients and every
@@ -862,19 +290,19 @@ run(void)
 	unsigned i, idx, kind;
 	int n, k;
 
-	if (ep_add(S.sigfd, EP_KEY(EP_SIG, 0)) != 0 ||
-	    ep_add(S.lfd, EP_KEY(EP_LISTEN, 0)) != 0) {
+	if (ep_add(hvsim.sigfd, EP_KEY(EP_SIG, 0)) != 0 ||
+	    ep_add(hvsim.lfd, EP_KEY(EP_LISTEN, 0)) != 0) {
 		sc_error("epoll: %s", strerror(errno));
 		return 1;
 	}
-	for (i = 0; i < S.ndom; i++)
-		if (S.dom[i].evfd >= 0 &&
-		    ep_add(S.dom[i].evfd, EP_KEY(EP_DOM, i)) != 0) {
+	for (i = 0; i < hvsim.ndom; i++)
+		if (hvsim.dom[i].evfd >= 0 &&
+		    ep_add(hvsim.dom[i].evfd, EP_KEY(EP_DOM, i)) != 0) {
 			sc_error("epoll: %s", strerror(errno));
 			return 1;
 		}
 	for (;;) {
-		if ((n = epoll_wait(S.epfd, evs, EPOLL_BATCH, -1)) == -1) {
+		if ((n = epoll_wait(hvsim.epfd, evs, EPOLL_BATCH, -1)) == -1) {
 			if (errno == EINTR)
 				continue;
 			sc_error("epoll_wait: %s", strerror(errno));
@@ -887,7 +315,7 @@ run(void)
 			idx = (unsigned)evs[k].data.u64;
 			switch (kind) {
 			case EP_SIG:
-				while (read(S.sigfd, &si, sizeof(si)) == sizeof(si)) {
+				while (read(hvsim.sigfd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo == SIGCHLD)
 						reap();
 					else if (si.ssi_signo == SIGTERM ||
@@ -902,7 +330,7 @@ run(void)
 				client_accept();
 				break;
 			case EP_CLIENT: {
-				struct client *c = &S.cl[idx];
+				struct client *c = &hvsim.cl[idx];
 				if (idx >= MAX_CLIENTS || c->fd < 0)
 					break;
 				if (re & EPOLLIN)
@@ -914,14 +342,14 @@ run(void)
 				break;
 			}
 			case EP_CHK: {
-				struct sim_dom *d = &S.dom[idx];
-				if (idx < S.ndom && d->chk_fd >= 0)
+				struct sim_dom *d = &hvsim.dom[idx];
+				if (idx < hvsim.ndom && d->chk_fd >= 0)
 					chk_finished(d);
 				break;
 			}
 			case EP_DOM: {
-				struct sim_dom *d = &S.dom[idx];
-				if (idx >= S.ndom || d->evfd < 0)
+				struct sim_dom *d = &hvsim.dom[idx];
+				if (idx >= hvsim.ndom || d->evfd < 0)
 					break;
 				if (re & EPOLLIN)
 					guest_event(d);
@@ -958,7 +386,6 @@ main(int argc, char **argv)
 	int c, verbose = 0, foreground = 0, test_only = 0, ready[2] = { -1, -1 }, rc;
 	long pcr = -1;
 	unsigned long pcr_arg;
-	sigset_t set;
 	unsigned i;
 	pid_t pid;
 
@@ -999,30 +426,30 @@ main(int argc, char **argv)
 	if (sc_disable_core_dumps() != 0)
 		sc_die(1, "cannot disable core dumps: %s", strerror(errno));
 
-	hvsim_conf_defaults(&S.conf);
-	if ((rc = hvsim_conf_load(&S.conf, cfg, err, sizeof(err))) != 0)
+	hvsim_conf_defaults(&hvsim.conf);
+	if ((rc = hvsim_conf_load(&hvsim.conf, cfg, err, sizeof(err))) != 0)
 		sc_die(1, "%s", err);
 	if (sock != NULL) {
-		if (strlen(sock) >= sizeof(S.conf.socket))
+		if (strlen(sock) >= sizeof(hvsim.conf.socket))
 			sc_die(SC_EXIT_USAGE, "socket path too long");
-		strcpy(S.conf.socket, sock);
+		strcpy(hvsim.conf.socket, sock);
 	}
-	if (S.conf.socket[0] == '\0')
-		strcpy(S.conf.socket, DEFAULT_SOCKET);
-	if (tcti == NULL && S.conf.tcti[0] == '\0')
+	if (hvsim.conf.socket[0] == '\0')
+		strcpy(hvsim.conf.socket, DEFAULT_SOCKET);
+	if (tcti == NULL && hvsim.conf.tcti[0] == '\0')
 		tcti = getenv("TSS2_TCTI");
 	if (tcti != NULL && tcti[0] != '\0') {
-		if (strlen(tcti) >= sizeof(S.conf.tcti))
+		if (strlen(tcti) >= sizeof(hvsim.conf.tcti))
 			sc_die(SC_EXIT_USAGE, "TCTI too long");
-		strcpy(S.conf.tcti, tcti);
+		strcpy(hvsim.conf.tcti, tcti);
 	}
 	if (pcr >= 0)
-		S.conf.pcr = (unsigned)pcr;
-	if (S.conf.ndomains == 0)
+		hvsim.conf.pcr = (unsigned)pcr;
+	if (hvsim.conf.ndomains == 0)
 		sc_warn("%s: no [domain] sections", cfg);
 	/* A console user must exist, and switching to it needs root. */
-	for (i = 0; i < S.conf.ndomains; i++) {
-		const struct hvsim_domain_conf *dc = &S.conf.dom[i];
+	for (i = 0; i < hvsim.conf.ndomains; i++) {
+		const struct hvsim_domain_conf *dc = &hvsim.conf.dom[i];
 		struct passwd *pw;
 
 		if (dc->user[0] == '\0')
@@ -1035,12 +462,12 @@ main(int argc, char **argv)
 			    "another user needs root", dc->name, dc->user);
 	}
 	if (test_only) {
-		if (root_guests(&S.conf, true) > 0)
+		if (root_guests(&hvsim.conf, true) > 0)
 			return 1;
-		printf("%s: configuration OK (%u domain(s))\n", cfg, S.conf.ndomains);
+		printf("%s: configuration OK (%u domain(s))\n", cfg, hvsim.conf.ndomains);
 		return 0;
 	}
-	(void)root_guests(&S.conf, false);
+	(void)root_guests(&hvsim.conf, false);
 
 	/* Daemon: the parent waits until we are ready (or failed). */
 	if (!foreground) {
@@ -1067,26 +494,19 @@ main(int argc, char **argv)
 		}
 	}
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if ((S.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
+	if ((hvsim.sigfd = hvsim_signalfd()) == -1)
 		sc_die(1, "signalfd: %s", strerror(errno));
-	S.lfd = -1;
-	S.ready_fd = ready[1];
-	if ((S.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+	hvsim.lfd = -1;
+	hvsim.ready_fd = ready[1];
+	if ((hvsim.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		sc_die(1, "epoll_create1: %s", strerror(errno));
 	for (i = 0; i < MAX_CLIENTS; i++)
-		S.cl[i].fd = -1;
-	S.ndom = S.conf.ndomains;
-	for (i = 0; i < S.ndom; i++) {
-		S.dom[i].conf = &S.conf.dom[i];
-		S.dom[i].chk_fd = -1;
-		S.dom[i].chk_pid = -1;
+		hvsim.cl[i].fd = -1;
+	hvsim.ndom = hvsim.conf.ndomains;
+	for (i = 0; i < hvsim.ndom; i++) {
+		hvsim.dom[i].conf = &hvsim.conf.dom[i];
+		hvsim.dom[i].chk_fd = -1;
+		hvsim.dom[i].chk_pid = -1;
 	}
 
 	/* Guests first: they must never share an address space with the key. */
@@ -1095,14 +515,14 @@ main(int argc, char **argv)
 		goto out;
 	if (hv_start(pkfile) != 0)
 		goto out;
-	if ((S.lfd = make_socket(S.conf.socket, S.conf.socket_mode)) == -1)
+	if ((hvsim.lfd = make_socket(hvsim.conf.socket, hvsim.conf.socket_mode)) == -1)
 		goto out;
-	sc_info("serving %u domain(s) on %s", S.ndom, S.conf.socket);
-	for (i = 0; i < S.ndom; i++) {
+	sc_info("serving %u domain(s) on %s", hvsim.ndom, hvsim.conf.socket);
+	for (i = 0; i < hvsim.ndom; i++) {
 		char u[37];
-		sc_uuid_format(S.dom[i].conf->uuid, u);
-		sc_info("domain %s: domid %u uuid %s%s", S.dom[i].conf->name,
-		    S.dom[i].conf->domid, u, S.dom[i].conf->disk[0] ? "" :
+		sc_uuid_format(hvsim.dom[i].conf->uuid, u);
+		sc_info("domain %s: domid %u uuid %s%s", hvsim.dom[i].conf->name,
+		    hvsim.dom[i].conf->domid, u, hvsim.dom[i].conf->disk[0] ? "" :
 		    " (no disk: cannot be protected)");
 	}
 	if (ready[1] != -1) {
@@ -1110,7 +530,7 @@ main(int argc, char **argv)
 			sc_warn("cannot signal readiness: %s", strerror(errno));
 		close(ready[1]);
 		ready[1] = -1;
-		S.ready_fd = -1;
+		hvsim.ready_fd = -1;
 	}
 	rc = run();
 out:

@@ -48,7 +48,8 @@ TESTS += tests/unit/test_record
 
 # libFuzzer harnesses (built with --enable-fuzzing); seeds in tests/fuzz/corpus/NAME/
 fuzz_programs += tests/fuzz/fuzz_frame tests/fuzz/fuzz_hello tests/fuzz/fuzz_record \
-	tests/fuzz/fuzz_blob tests/fuzz/fuzz_ops tests/fuzz/fuzz_protect
+	tests/fuzz/fuzz_blob tests/fuzz/fuzz_ops tests/fuzz/fuzz_protect \
+	tests/fuzz/fuzz_handshake
 tests_fuzz_fuzz_frame_SOURCES = tests/fuzz/fuzz_frame.c
 tests_fuzz_fuzz_frame_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_fuzz_fuzz_frame_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
@@ -73,3 +74,7 @@ tests_fuzz_fuzz_protect_SOURCES = tests/fuzz/fuzz_protect.c
 tests_fuzz_fuzz_protect_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_fuzz_fuzz_protect_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_protect_LDADD = $(SC_LIBS)
+tests_fuzz_fuzz_handshake_SOURCES = tests/fuzz/fuzz_handshake.c
+tests_fuzz_fuzz_handshake_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_fuzz_fuzz_handshake_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_handshake_LDADD = $(SC_LIBS)

@@ -43,7 +43,7 @@
 #include "core/frame.h"
 #include "core/ops.h"
 #include "core/wire.h"
-#include "hv/client/hvclient.h"
+#include "tests/helpers/hvclient.h"
 #include "hv/core/hv.h"
 #include "hv/core/ring.h"
 

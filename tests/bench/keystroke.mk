@@ -5,4 +5,4 @@ noinst_PROGRAMS += tests/bench/keystroke
 tests_bench_keystroke_SOURCES = tests/bench/keystroke.c
 tests_bench_keystroke_CPPFLAGS = $(HV_CPPFLAGS)
 tests_bench_keystroke_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
-tests_bench_keystroke_LDADD = $(HV_LIBS)
+tests_bench_keystroke_LDADD = $(HV_TEST_LIBS)

@@ -39,7 +39,7 @@
 #include "core/ops.h"
 #include "core/wire.h"
 #include "hv/core/hv.h"
-#include "hv/client/hvclient.h"
+#include "tests/helpers/hvclient.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

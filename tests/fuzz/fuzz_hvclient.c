@@ -1,6 +1,6 @@
 /*
  * fuzz_hvclient.c — libFuzzer harness for what the client side of the hv
- * ops ABI (hv/client/hvclient.c, used by sc-hvctl) parses from the ops
+ * ops ABI (tests/helpers/hvclient.c, used by sc-hvctl) parses from the ops
  * socket: op packets, handshake message 2 and OUTPUT payloads.
  *
  * Input: byte 0 selects the mode, the rest is the bytes.
@@ -31,7 +31,7 @@
 #include "core/record.h"
 #include "core/ops.h"
 #include "core/wire.h"
-#include "hv/client/hvclient.h"
+#include "tests/helpers/hvclient.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -59,7 +59,7 @@
 #include "core/owner.h"
 #include "core/ops.h"
 #include "core/wire.h"
-#include "hv/client/hvclient.h"
+#include "tests/helpers/hvclient.h"
 #include "io.h"
 #include "log.h"
 #include "opsock.h"

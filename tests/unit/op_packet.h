@@ -1,9 +1,9 @@
 /*
  * op_packet.h — ops packets (header + payload) with any status and fields,
  * for the tests' fake hypervisors (test_opsock, test_ks_req).  Requests of
- * real callers go through hv/client's sc_hvc_op_build(), which has no
- * status.  Aborts if the packet does not fit (a broken test, not a
- * result).
+ * the test clients go through sc_hvc_op_build() (tests/helpers/hvclient.h),
+ * which has no status.  Aborts if the packet does not fit (a broken test,
+ * not a result).
  */
 #ifndef TEST_OP_PACKET_H
 #define TEST_OP_PACKET_H

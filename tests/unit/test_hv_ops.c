@@ -26,7 +26,7 @@
 #include "core/ops.h"
 #include "core/wire.h"
 #include "hv/core/hv.h"
-#include "hv/client/hvclient.h"
+#include "tests/helpers/hvclient.h"
 
 #define D1	1	/* protected in most tests */
 #define D2	2	/* a second protected domain: must keep working */

@@ -31,7 +31,7 @@
 #include "core/owner.h"
 #include "core/ops.h"
 #include "hv/core/hv.h"
-#include "hv/client/hvclient.h"
+#include "tests/helpers/hvclient.h"
 
 #define DOMID		3
 #define ARENA		(128 * 1024)

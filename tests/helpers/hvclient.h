@@ -3,8 +3,10 @@
  * and parse op packets, and run a console session (Noise IKpsk2 initiator +
  * records) whose messages travel in OPEN/INPUT/OUTPUT payloads.
  *
- * Used by the op-level tests, the fuzz harness and sc-hvctl (the test/admin
- * client).  Freestanding like the hv core; all protocol work is lib/core's.
+ * Test scaffolding, in no installed program: used by the op-level unit
+ * tests, the fuzz harnesses, the keystroke bench and sc-hvctl (the test
+ * client), all linking tests/helpers/libhvclient.a.  Freestanding like the
+ * hv core; all protocol work is lib/core's (core/handshake.h, core/ops.h).
  */
 #ifndef SC_HV_CLIENT_H
 #define SC_HV_CLIENT_H
