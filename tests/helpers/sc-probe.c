@@ -54,6 +54,7 @@
 #include "core/err.h"
 #include "core/frame.h"
 #include "core/noise.h"
+#include "core/handshake.h"
 #include "core/record.h"
 #include "core/wire.h"
 #include "io.h"
@@ -414,27 +415,21 @@ handshake(const uint8_t user_sk[32], const uint8_t psk[32])
 	static struct sc_noise_handshake hs;
 	static uint8_t body[SC_FRAME_BODY_MAX];
 	struct sc_noise_transport t;
-	uint8_t prologue[SC_PROTOCOL_ID_LEN + SC_UUID_LEN + SC_KEY_LEN];
 	uint8_t p1[SC_HS1_PAYLOAD_LEN], msg[256], p2[64];
 	struct sc_buf b, pb;
 	struct sc_frame f;
-	const struct sc_noise_pattern *pat;
-	uint64_t lost;
-	uint32_t kept;
-	uint8_t ver, flags;
+	struct sc_hs1 m1 = {
+		.flags = (uint8_t)((opt.viewer ? SC_HS1_F_VIEWER : 0) |
+		    (opt.takeover ? SC_HS1_F_TAKEOVER : 0)),
+		.history_wanted = opt.history,
+	};
+	struct sc_hs2 m2;
 
-	memcpy(prologue, SC_PROTOCOL_ID, SC_PROTOCOL_ID_LEN);
-	memcpy(prologue + SC_PROTOCOL_ID_LEN, hello.uuid, SC_UUID_LEN);
-	memcpy(prologue + SC_PROTOCOL_ID_LEN + SC_UUID_LEN, hello.hv_pubkey, SC_KEY_LEN);
-	if ((pat = sc_noise_pattern_lookup(SC_NOISE_PROTOCOL)) == NULL ||
-	    sc_noise_hs_init(&hs, cp, pat, true, prologue, sizeof(prologue), user_sk,
-	    hello.hv_pubkey, psk, 1) < 0)
+	if (sc_hs_init(&hs, cp, true, hello.uuid, hello.hv_pubkey, user_sk,
+	    psk) < 0)
 		die(1, "handshake init failed");
 	sc_buf_init(&pb, p1, sizeof(p1));
-	if (sc_buf_put_u8(&pb, SC_PROTOCOL_VERSION) < 0 ||
-	    sc_buf_put_u8(&pb, (uint8_t)((opt.viewer ? SC_HS1_F_VIEWER : 0) |
-	    (opt.takeover ? SC_HS1_F_TAKEOVER : 0))) < 0 ||
-	    sc_buf_put_u32(&pb, opt.history) < 0)
+	if (sc_hs1_put(&pb, &m1) < 0)
 		die(1, "internal error");
 	sc_buf_init(&b, msg, sizeof(msg));
 	if (sc_noise_hs_write(&hs, p1, pb.len, &b) < 0)
@@ -445,14 +440,13 @@ handshake(const uint8_t user_sk[32], const uint8_t psk[32])
 	if (sc_noise_hs_read(&hs, f.body, f.len, &pb) < 0)
 		die(1, "handshake failed (wrong VM secret, key not in the ACL, or tampering)");
 	sc_buf_init_ro(&b, p2, pb.len);
-	if (sc_buf_get_u8(&b, &ver) < 0 || sc_buf_get_u8(&b, &flags) < 0 ||
-	    sc_buf_get_u32(&b, &kept) < 0 || sc_buf_get_u64(&b, &lost) < 0)
+	if (sc_hs2_get(&b, &m2) < 0)
 		die(1, "malformed HS2 payload");
 	if (sc_noise_hs_split(&hs, &t) < 0)
 		die(1, "split failed");
 	sc_record_init(&rl, &t);
-	printf("handshake ok flags=0x%x history_kept=%u lost=%llu\n", flags, kept,
-	    (unsigned long long)lost);
+	printf("handshake ok flags=0x%x history_kept=%u lost=%llu\n", m2.flags,
+	    m2.history_kept, (unsigned long long)m2.lost_bytes);
 	fflush(stdout);
 }
 
