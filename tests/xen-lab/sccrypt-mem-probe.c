@@ -1,7 +1,7 @@
 /*
  * sccrypt-mem-probe — the Xen lab's dom0 probe of a guest's memory (issue 16).
  *
- * usage: sccrypt-mem-probe DOMID CANARY [MFN]
+ * usage: sccrypt-mem-probe DOMID CANARY [MFN [ops]]
  *
  * Tries, as dom0 root, to read every page of a PV domain the way save,
  * migration and `xl dump-core` do, and looks for CANARY (a string the
@@ -15,10 +15,18 @@
  *      foreign-map the 64 frames from MFN-32 as that domain: the probe
  *      then needs nothing of the guest's own to find some of its frames
  *      (frames the domain does not own are refused in any case).
+ *   4. with "ops", two things dom0 can do to a guest without mapping it,
+ *      each made harmless by its argument: a page-table update with the
+ *      guest as page-table owner (mmu_update, foreigndom = (DOMID+1)<<16
+ *      | DOMID_SELF) of MFN 0, which no domain owns, and a
+ *      decrease_reservation on the guest's behalf of an invalid frame.
+ *      Under FLASK the policy answers first (-EACCES without remote_remap
+ *      and adjust over the guest); otherwise Xen refuses the frame.
  * Prints, one line each:
  *   meminfo: ok p2m_size=N | meminfo: refused (errno text)
  *   pages: total=N mapped=M refused=R canary-pages=K   (only after ok)
  *   window: tried=64 mapped=M eacces=A eperm=P other=O
+ *   remote-pt: rc=0 | rc=-E (text)       decrease: rc=0 | rc=-E (text)
  *   canary: found | canary: not found
  * Exit 0 when the probe ran (whatever Xen allowed), 2 on usage errors or
  * when libxenctrl/libxenforeignmemory cannot be opened.
@@ -31,6 +39,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include <xencall.h>
 #include <xenctrl.h>
 #include <xenforeignmemory.h>
 #include <xenguest.h>
@@ -73,6 +82,38 @@ map_batch(xenforeignmemory_handle *fm, uint32_t domid, const xen_pfn_t *mfns,
 		xenforeignmemory_unmap(fm, p, n);
 }
 
+/* "ops": a remote page-table update and a decrease_reservation, both of
+ * frames the guest does not have (see the top). */
+static void
+remote_ops(xc_interface *xch, uint32_t domid)
+{
+	xencall_handle *xc = xencall_open(NULL, 0);
+	struct mmu_update *u;
+	xen_pfn_t bad = (xen_pfn_t)0xfffffffffULL;
+	int rc;
+
+	if (xc == NULL || (u = xencall_alloc_buffer(xc, sizeof(*u))) == NULL) {
+		printf("remote-pt: failed to set up (%s)\n", strerror(errno));
+	} else {
+		u->ptr = 0 | MMU_NORMAL_PT_UPDATE;	/* MFN 0, offset 0 */
+		u->val = 0;
+		rc = xencall4(xc, __HYPERVISOR_mmu_update, (uintptr_t)u, 1, 0,
+		    ((domid + 1) << 16) | DOMID_SELF);
+		if (rc == 0)
+			printf("remote-pt: rc=0\n");
+		else
+			printf("remote-pt: rc=-%d (%s)\n", errno, strerror(errno));
+		xencall_free_buffer(xc, u);
+	}
+	if (xc != NULL)
+		xencall_close(xc);
+	rc = xc_domain_decrease_reservation_exact(xch, domid, 1, 0, &bad);
+	if (rc == 0)
+		printf("decrease: rc=0\n");
+	else
+		printf("decrease: rc=-%d (%s)\n", errno, strerror(errno));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -86,8 +127,8 @@ main(int argc, char **argv)
 	uint32_t domid;
 	char *end;
 
-	if (argc < 3 || argc > 4) {
-		fprintf(stderr, "usage: sccrypt-mem-probe DOMID CANARY [MFN]\n");
+	if (argc < 3 || argc > 5 || (argc == 5 && strcmp(argv[4], "ops") != 0)) {
+		fprintf(stderr, "usage: sccrypt-mem-probe DOMID CANARY [MFN [ops]]\n");
 		return 2;
 	}
 	domid = (uint32_t)strtoul(argv[1], &end, 10);
@@ -132,7 +173,7 @@ main(int argc, char **argv)
 		xc_unmap_domain_meminfo(xch, &mi);
 	}
 
-	if (argc == 4) {
+	if (argc >= 4) {
 		unsigned long long m = strtoull(argv[3], &end, 0);
 
 		if (*end != '\0' || m < PROBE_WINDOW / 2) {
@@ -146,6 +187,8 @@ main(int argc, char **argv)
 		printf("window: tried=%u mapped=%lu eacces=%lu eperm=%lu other=%lu\n",
 		    PROBE_WINDOW, wmapped, wacc, wperm, wother);
 	}
+	if (argc == 5)
+		remote_ops(xch, domid);
 	printf("canary: %s\n", hits + whits > 0 ? "found" : "not found");
 	xenforeignmemory_close(fm);
 	xc_interface_close(xch);
