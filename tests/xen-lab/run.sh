@@ -1205,7 +1205,7 @@ sccrypt-hcall-probe xs-read:data/sccrypt-ping xs-write:data/sccrypt-pong=PONG-\$
 	fi
 	# Expected in flask-avc: what the checks above were refused, dom0_t over
 	# sccrypt_domU_t, and only permissions the policy must never grant.
-	memre="avc: +denied +\\{ (map_read|map_write|remote_remap|adjust|pageinfo|getvcpucontext|setdebugging|logdirty|enable|gethvmc)( [a-z_]+)* \\} for .*scontext=system_u:system_r:dom0_t +tcontext=system_u:system_r:sccrypt_domU_t +tclass=(mmu|domain|shadow|hvm)"
+	memre="avc: +denied +\\{ (map_read|map_write|remote_remap|adjust|stat|pageinfo|getvcpucontext|setdebugging|logdirty|enable|gethvmc)( [a-z_]+)* \\} for .*scontext=system_u:system_r:dom0_t +tcontext=system_u:system_r:sccrypt_domU_t +tclass=(mmu|domain|shadow|hvm)"
 }
 [ "$xsm" != flask ] || mem_checks
 
