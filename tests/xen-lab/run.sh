@@ -249,6 +249,11 @@ cc -O2 -Wall -Wextra -Werror -o "$stage/usr/local/sbin/sccrypt-xen-probe" \
 cc -O2 -Wall -Wextra -Werror -I"$top/lib" -o "$stage/usr/local/sbin/sccrypt-page-probe" \
     "$top/tests/xen-lab/sccrypt-page-probe.c" -lxenctrl -lxencall -lpthread ||
     xl_die "cannot build the dom0 page probe"
+# The memory probe (issue 16): maps every page of a domain as save and
+# dump-core do and looks for the guest's canary.
+cc -O2 -Wall -Wextra -Werror -o "$stage/usr/local/sbin/sccrypt-mem-probe" \
+    "$top/tests/xen-lab/sccrypt-mem-probe.c" -lxenguest -lxenforeignmemory -lxenctrl -lxencall ||
+    xl_die "cannot build the dom0 memory probe"
 # The hypercall probe: static, so the same binary runs in dom0 and in the
 # busybox domU (access control of sccrypt_op, the xsm-dummy check).
 cc -static -O2 -Wall -Wextra -Werror -I"$top/lib" \
@@ -321,6 +326,11 @@ mount -t devtmpfs devtmpfs /dev
 # restriction to a target domain), so that a refusal is Xen's.
 insmod /lib/xen-privcmd.ko unrestricted=1 || echo "DOMU: insmod xen-privcmd failed"
 echo "DOMU-INIT-MARKER: $(uname -r)"
+# Issue 16: a canary in the guest's RAM (the init shell's variable and a
+# file in the initramfs root, i.e. page cache), computed here so that it is
+# in no image dom0 built; mem_checks() looks for it from dom0.
+canary="SCCANARY-$((0x5cc0de * 7919))-$((0x1f2e3d * 104729))"
+for i in 1 2 3 4 5 6 7 8; do echo "$canary"; done >/canary
 # Issue 14 items 8 (domu3: close the attached console port, reuse it) and
 # 1 (domu4: storm the attached console); other domUs run neither.
 case " $(cat /proc/cmdline) " in
@@ -393,6 +403,16 @@ sed -e 's/^name = "domu1"/name = "domu3"/' \
 sed -e 's/^name = "domu1"/name = "domu4"/' -e 's/^vcpus = 1/vcpus = 2/' \
     -e 's/^extra = "console=hvc0 quiet"/extra = "console=hvc0 quiet sccrypt_console_storm"/' \
     "$d0/etc/xen/domu1.cfg" >"$d0/etc/xen/domu4.cfg"
+# Issue 16: under FLASK the protected domu1 is built as
+# sccrypt_domU_t_building and relabelled sccrypt_domU_t by libxl before
+# `xl create -p` returns (patch 0040): dom0 cannot map its memory after the
+# build.  (domu3 and domu4, copies of domu1.cfg, stay domU_t.)
+if [ "$xsm" = flask ]; then
+	cat >>"$d0/etc/xen/domu1.cfg" <<EOF
+init_seclabel = "system_u:system_r:sccrypt_domU_t_building"
+seclabel = "system_u:system_r:sccrypt_domU_t"
+EOF
+fi
 cp "$lab/id_lab.pub" "$d0/root/.ssh/authorized_keys"
 chmod 700 "$d0/root/.ssh"
 # sccrypt-console policy: root (the ssh user) may reach domu1.
@@ -468,8 +488,8 @@ if [ "$xsm" = flask ]; then
 	esac
 	if [ "$fl_ok" -eq 1 ] && [ "$fe" = Enforcing ] &&
 	    [ "$lab0" = system_u:system_r:dom0_t ] &&
-	    [ "$lab1" = system_u:system_r:domU_t ] && [ "$lab2" = system_u:system_r:domU_t ]; then
-		result PASS flask-enforcing "Xen: '${fl#*"(XEN) "}'; xl getenforce: $fe; xl list -Z: Domain-0 $lab0, domu1 and domu2 (no seclabel in their configuration) $lab2"
+	    [ "$lab1" = system_u:system_r:sccrypt_domU_t ] && [ "$lab2" = system_u:system_r:domU_t ]; then
+		result PASS flask-enforcing "Xen: '${fl#*"(XEN) "}'; xl getenforce: $fe; xl list -Z: Domain-0 $lab0, the protected domu1 $lab1 (relabelled after its build), domu2 (no seclabel in its configuration) $lab2"
 	else
 		result FAIL flask-enforcing "serial: '${fl:-no Flask line}'; xl getenforce: '$fe'; labels: Domain-0 '$lab0' domu1 '$lab1' domu2 '$lab2'"
 	fi
@@ -943,13 +963,18 @@ page_checks() {
 	session copy-after "
 echo $cmarker-\$((6*9))
 "
-	if [ "$(hline "$pc1" copy)" = "copy: rc=-1 (EPERM)" ] &&
-	    [ "$(hline "$pc1" clear)" = "clear: rc=-1 (EPERM)" ] &&
-	    [ "$(hline "$pc1" hcall-init)" = "hcall-init: rc=-1 (EPERM)" ] &&
+	# Under FLASK domu1 is sccrypt_domU_t (issue 16): the policy refuses
+	# these ops (no mmu mmuext_op, domain hypercall over it) before the
+	# patched paths look at the page.
+	pref1="rc=-1 (EPERM)"
+	[ "$xsm" != flask ] || pref1="rc=-13 (EACCES)"
+	if [ "$(hline "$pc1" copy)" = "copy: $pref1" ] &&
+	    [ "$(hline "$pc1" clear)" = "clear: $pref1" ] &&
+	    [ "$(hline "$pc1" hcall-init)" = "hcall-init: $pref1" ] &&
 	    [ "$(hline "$pc2" copy)" = "copy: rc=0" ] && [ "$(hline "$pc2" clear)" = "clear: rc=0" ] &&
 	    [ "$(hline "$pc2" hcall-init)" = "hcall-init: rc=0" ] &&
 	    grep -q "$cmarker-54" "$lab/copy-after.out"; then
-		result PASS copy-protected "dom0's MMUEXT_COPY_PAGE and MMUEXT_CLEAR_PAGE (foreigndom domu1) and XEN_DOMCTL_hypercall_init on domu1's console page: -EPERM, and a session afterwards still works; the same ops succeed on domu2's and the paused domu3's pages"
+		result PASS copy-protected "dom0's MMUEXT_COPY_PAGE and MMUEXT_CLEAR_PAGE (foreigndom domu1) and XEN_DOMCTL_hypercall_init on domu1's console page: ${pref1#rc=}, and a session afterwards still works; the same ops succeed on domu2's and the paused domu3's pages"
 	else
 		result FAIL copy-protected "domu1: $(printf '%s' "$pc1" | tr '\n' ' ') control: $(printf '%s' "$pc2" | tr '\n' ' ') session: $(tail -n 2 "$lab/copy-after.err" 2>/dev/null | tr '\n' ' ')"
 	fi
@@ -1080,6 +1105,110 @@ case $up in
 *)	result FAIL unpatched-refused "$up" ;;
 esac
 
+# Issue 16 (FLASK): the protected guest's memory.  Under FLASK domu1 runs as
+# sccrypt_domU_t (built as sccrypt_domU_t_building, relabelled by libxl
+# before `xl create -p` returned; patch 0040), domu2 as domU_t.  Both guests'
+# /init keep a canary in RAM, computed at run time (in no image dom0 built).
+#  mem-control    sccrypt-mem-probe (dom0 root) maps every page of domu2
+#                 the way save/dump-core do and finds the canary, and
+#                 `xl dump-core domu2` writes it out: the probe and the
+#                 dump can see it where the policy lets them.
+#  mem-protected  the same probe gets nothing of domu1: mapping its P2M is
+#                 refused, every frame of a window around its console frame
+#                 is refused -EACCES, no canary; Xen logged the AVC denial
+#                 of mmu { map_read } for dom0_t over sccrypt_domU_t;
+#                 a page-table update with domu1 as page-table owner and a
+#                 decrease_reservation on its behalf are -EACCES (harmless
+#                 arguments: the policy answers before Xen looks at them).
+#                 Before patch 0040 and the seclabel, domu1 was domU_t and
+#                 the probe read it all, as it reads domu2.
+#  save-dump      `xl dump-core domu1` and `xl save -c domu1` fail, and
+#                 neither left a file holding the canary; domu1 still runs
+#                 (an encrypted session afterwards works).
+#  mem-xenstore   what the policy keeps: domu1's xenstore ring (granted to
+#                 xenstored) still works both ways after all that: dom0
+#                 writes a node, the guest reads it and writes one back
+#                 through its own /dev/xen/xenbus (commands typed over the
+#                 encrypted console), dom0 reads it.  The lab gives the
+#                 domUs no disk or network backends (vif = [], disk = []).
+memre=
+mem_canary() { echo "SCCANARY-$((0x5cc0de * 7919))-$((0x1f2e3d * 104729))"; }
+mem_checks() {
+	mc=$(mem_canary)
+	md1=$($SSH 'xl domid domu1' 2>/dev/null | tr -d '\r') || true
+	md2=$($SSH 'xl domid domu2' 2>/dev/null | tr -d '\r') || true
+	mm1=$($SSH "xenstore-read /local/domain/$md1/console/ring-ref" 2>/dev/null | tr -d '\r') || true
+	mm2=$($SSH "xenstore-read /local/domain/$md2/console/ring-ref" 2>/dev/null | tr -d '\r') || true
+	mp2=$($SSH "sccrypt-mem-probe $md2 $mc $mm2" 2>&1 | tr -d '\r') || true
+	mp1=$($SSH "sccrypt-mem-probe $md1 $mc $mm1 ops" 2>&1 | tr -d '\r') || true
+	printf 'domu2:\n%s\ndomu1:\n%s\n' "$mp2" "$mp1" >"$lab/mem-probe.out"
+	mline() { printf '%s\n' "$1" | sed -n "s/^$2: //p" | head -n 1; }
+	avcmap="avc: +denied +\\{ map_read \\} for .*scontext=system_u:system_r:dom0_t +tcontext=system_u:system_r:sccrypt_domU_t +tclass=mmu"
+	i=0
+	until grep -a -q -E "$avcmap" "$lab/serial.log"; do
+		i=$((i + 2)); [ "$i" -lt 60 ] || break; sleep 2
+	done
+	nmap=$(grep -a -c -E "$avcmap" "$lab/serial.log" || true)
+	case $(mline "$mp2" meminfo):$(mline "$mp2" canary) in
+	ok*:found)
+		result PASS mem-control "dom0 root mapped domu2 (domU_t): $(mline "$mp2" pages), canary found" ;;
+	*)	result FAIL mem-control "$(printf '%s' "$mp2" | tr '\n' ' ')" ;;
+	esac
+	case $(mline "$mp1" meminfo):$(mline "$mp1" window):$(mline "$mp1" canary):$(mline "$mp1" remote-pt):$(mline "$mp1" decrease) in
+	refused*:"tried=64 mapped=0 eacces=64 "*:"not found":"rc=-13 "*:"rc=-13 "*)
+		if [ "${nmap:-0}" -ge 1 ]; then
+			result PASS mem-protected "dom0 root cannot map domu1 (sccrypt_domU_t): P2M $(mline "$mp1" meminfo), 64 frames around its console frame all -EACCES, no canary; $nmap AVC denial(s) of mmu { map_read } logged; a page-table update as domu1 and a decrease_reservation for it: -EACCES"
+		else
+			result FAIL mem-protected "refused, but no AVC denial of mmu { map_read } over sccrypt_domU_t in Xen's log: $(printf '%s' "$mp1" | tr '\n' ' ')"
+		fi ;;
+	*)	result FAIL mem-protected "$(printf '%s' "$mp1" | tr '\n' ' ')" ;;
+	esac
+
+	sd=$($SSH "for d in domu1 domu2; do
+		xl dump-core \$d /tmp/mem-\$d.core >/tmp/mem-dc-\$d.out 2>&1; echo \"dump-\$d-rc=\$?\"
+		echo \"dump-\$d-bytes=\$(stat -c %s /tmp/mem-\$d.core 2>/dev/null || echo none)\"
+		grep -a -q '$mc' /tmp/mem-\$d.core 2>/dev/null && echo dump-\$d-canary=yes || echo dump-\$d-canary=no
+		echo \"dump-\$d-err=\$(grep -a -i -m 1 -e error -e fail /tmp/mem-dc-\$d.out)\"
+		rm -f /tmp/mem-\$d.core
+	done
+	xl save -c domu1 /tmp/mem-domu1.save >/tmp/mem-sv.out 2>&1; echo save-rc=\$?
+	echo \"save-bytes=\$(stat -c %s /tmp/mem-domu1.save 2>/dev/null || echo none)\"
+	grep -a -q '$mc' /tmp/mem-domu1.save 2>/dev/null && echo save-canary=yes || echo save-canary=no
+	echo \"save-err=\$(grep -a -i -m 1 -e error -e fail /tmp/mem-sv.out)\"
+	rm -f /tmp/mem-domu1.save
+	echo \"state=\$(xl list domu1 | awk 'NR == 2 {print \$5}')\"" 2>&1 | tr -d '\r') || true
+	printf '%s\n' "$sd" >"$lab/save-dump.out"
+	sdl() { printf '%s\n' "$sd" | sed -n "s/^$1=//p" | head -n 1; }
+	smarker="MEM$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')"
+	pmarker="PING$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')"
+	xw=$($SSH "xenstore-write /local/domain/$md1/data/sccrypt-ping $pmarker &&
+	    xenstore-chmod /local/domain/$md1/data/sccrypt-ping n0 r$md1; echo xs-rc=\$?" 2>&1 | tr -d '\r') || true
+	session mem-after "
+echo $smarker-\$((9*9))
+sccrypt-hcall-probe xs-read:data/sccrypt-ping xs-write:data/sccrypt-pong=PONG-\$((6*7))
+"
+	xr=$($SSH "xenstore-read /local/domain/$md1/data/sccrypt-pong" 2>&1 | tr -d '\r') || true
+	printf '%s\npong=%s\n' "$xw" "$xr" >>"$lab/save-dump.out"
+	if [ "$(sdl dump-domu1-rc)" != 0 ] && [ "$(sdl dump-domu1-canary)" = no ] &&
+	    [ "$(sdl save-rc)" != 0 ] && [ "$(sdl save-canary)" = no ] &&
+	    [ "$(sdl dump-domu2-rc)" = 0 ] && [ "$(sdl dump-domu2-canary)" = yes ] &&
+	    grep -q "$smarker-81" "$lab/mem-after.out"; then
+		result PASS save-dump "xl dump-core domu1 failed ($(sdl dump-domu1-err); file: $(sdl dump-domu1-bytes) bytes, no canary), xl save -c domu1 failed ($(sdl save-err); file: $(sdl save-bytes) bytes, no canary); domu1 still runs (state $(sdl state), a session works); xl dump-core domu2 wrote the canary ($(sdl dump-domu2-bytes) bytes)"
+	else
+		result FAIL save-dump "$(printf '%s' "$sd" | tr '\n' ' ') session: $(tail -n 2 "$lab/mem-after.err" 2>/dev/null | tr '\n' ' ')"
+	fi
+	if printf '%s' "$xw" | grep -q '^xs-rc=0$' && grep -q "xs-read: ok $pmarker" "$lab/mem-after.out" &&
+	    grep -q "xs-write: ok" "$lab/mem-after.out" && [ "$xr" = PONG-42 ]; then
+		result PASS mem-xenstore "domu1 (sccrypt_domU_t) read the node dom0 wrote ($pmarker) and wrote data/sccrypt-pong = $xr, which dom0 read: its xenstore ring works"
+	else
+		result FAIL mem-xenstore "dom0 write: $(printf '%s' "$xw" | tr '\n' ' '); guest: $(grep -a 'xs-' "$lab/mem-after.out" | tr -d '\r' | tr '\n' ' '); dom0 read: $xr"
+	fi
+	# Expected in flask-avc: what the checks above were refused, dom0_t over
+	# sccrypt_domU_t, and only permissions the policy must never grant.
+	memre="avc: +denied +\\{ (map_read|map_write|remote_remap|adjust|stat|pageinfo|getvcpucontext|setdebugging|logdirty|enable|gethvmc)( [a-z_]+)* \\} for .*scontext=system_u:system_r:dom0_t +tcontext=system_u:system_r:sccrypt_domU_t +tclass=(mmu|domain|shadow|hvm)"
+}
+[ "$xsm" != flask ] || mem_checks
+
 # Issue 14 item 1: a guest cannot hold a CPU in Xen, or make others queue
 # behind it, through its console.  domu4 (2 vCPUs, attached) runs
 # `sccrypt-hcall-probe console-storm` from its /init: one vCPU signals its
@@ -1161,10 +1290,11 @@ storm_end
 # this lab does (dom0's toolstack, xenconsoled, sccrypt-consoled,
 # attach/detach, the probes), even where the check that caused it passed.
 if [ "$xsm" = flask ]; then
-	lsev_re="avc: +denied +\{ status \} for +current=d0 +scontext=system_u:system_r:domU_t +tcontext=system_u:system_r:unlabeled_t +tclass=event"
+	lsev_re="avc: +denied +\{ status \} for +current=d0 +scontext=system_u:system_r:(sccrypt_)?domU_t +tcontext=system_u:system_r:unlabeled_t +tclass=event"
 	grep -a -E 'avc: +(denied|granted)' "$lab/serial.log" | tr -d '\r' >"$lab/avc.log" || true
 	nlsev=$(grep -c -E "$lsev_re" "$lab/avc.log" || true)
 	other=$(grep -v -E "$avc_re" "$lab/avc.log" | grep -v -E "$lsev_re" |
+	    { if [ -n "$memre" ]; then grep -v -E "$memre"; else cat; fi; } |
 	    { if [ -n "$ccre" ]; then grep -v -E "$ccre"; else cat; fi; } || true)
 	if [ ! -s "$lab/avc.log" ]; then
 		result FAIL flask-avc "no AVC message in Xen's log at all (domu2's refused calls should have left some)"

@@ -34,6 +34,10 @@
  *                   then: one process signals the console port in a loop,
  *                   the other keeps setting out_prod = out_cons + 2048
  *                   (issue 14 item 1)
+ *   xs-read:PATH    (issue 16: xenstore of a FLASK-labelled protected domU)
+ *   xs-write:PATH=V one xenstore request over /dev/xen/xenbus, a path
+ *                   relative to this domain's home:
+ *                   "xs-read: ok VALUE" / "xs-write: ok" / "xs-...: failed"
  *
  * One line per command:
  *   NAME: rc=0 status=S [hv-public-key=HEX]    the hypercall returned 0
@@ -280,6 +284,42 @@ xs_req(int fd, uint32_t type, const char *a, size_t alen, const char *b, size_t 
 	return 0;
 }
 
+/* xs-read:PATH or xs-write:PATH=VALUE (issue 16). */
+static void
+xs_cmd(const char *a)
+{
+	char path[128], v[128];
+	const char *eq;
+	int fd, wr = a[3] == 'w', rc;
+	size_t plen;
+
+	a += wr ? 9 : 8;
+	eq = wr ? strchr(a, '=') : NULL;
+	plen = eq ? (size_t)(eq - a) : strlen(a);
+	if ((wr && eq == NULL) || plen == 0 || plen >= sizeof(path)) {
+		printf("xs-%s: failed (bad argument)\n", wr ? "write" : "read");
+		return;
+	}
+	memcpy(path, a, plen);
+	path[plen] = '\0';
+	if ((fd = open("/dev/xen/xenbus", O_RDWR)) < 0) {
+		printf("xs-%s: failed (/dev/xen/xenbus: %s)\n", wr ? "write" : "read",
+		    strerror(errno));
+		return;
+	}
+	if (wr)
+		rc = xs_req(fd, XS_WRITE, path, plen + 1, eq + 1, strlen(eq + 1), v, sizeof(v));
+	else
+		rc = xs_req(fd, XS_READ, path, plen + 1, NULL, 0, v, sizeof(v));
+	close(fd);
+	if (rc != 0)
+		printf("xs-%s: failed\n", wr ? "write" : "read");
+	else if (wr)
+		printf("xs-write: ok\n");
+	else
+		printf("xs-read: ok %s\n", v);
+}
+
 static void
 console_storm(void)
 {
@@ -415,6 +455,9 @@ main(int argc, char **argv)
 				printf("detach: rc=0\n");
 			else
 				print_err("detach", rc);
+		} else if (strncmp(a, "xs-read:", 8) == 0 ||
+		    strncmp(a, "xs-write:", 9) == 0) {
+			xs_cmd(a);
 		} else if (strcmp(a, "console-storm") == 0) {
 			console_storm();
 		} else if (strcmp(a, "console-reuse") == 0) {
