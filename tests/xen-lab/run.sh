@@ -1068,11 +1068,15 @@ serial = "pty"'
 	printf 'name = "%s"\ntype = "%s"\nkernel = "/var/lib/xen/images/vmlinuz"\nramdisk = "/var/lib/xen/images/domu-initrd.gz"\nextra = "console=hvc0 quiet"\nmemory = %s\nvcpus = 1\nvif = []\ndisk = []\n%s\n' \
 	    "$xv" "$xt" "$3" "$xextra" >"$lab/$xv.cfg"
 	$SSHO root@127.0.0.1 "cat >/etc/xen/$xv.cfg" <"$lab/$xv.cfg" || true
+	xpre=
+	[ "$xt" != hvm ] || xpre='memtype:$id:$g:ro memtype:$id:$g:rw'
 	xa=$($SSH "echo 'allow root $xv' >>/etc/sccrypt/sccrypt.conf; kill -HUP \$(pidof sccrypt-consoled)
 	xl create -p /etc/xen/$xv.cfg >/tmp/$xv.create 2>&1; echo \"create-rc=\$?\"; tail -n 3 /tmp/$xv.create
 	id=\$(xl domid $xv); echo \"id=\$id\"
 	echo \"gfn=\$(xenstore-read /local/domain/\$id/console/ring-ref)\"
 	echo \"libxl-type=\$(xenstore-read /libxl/\$id/type)\"
+	g=\$(xenstore-read /local/domain/\$id/console/ring-ref)
+	sccrypt-p2m-probe param:\$id:\$g $xpre | sed 's/^/pre-/'
 	sccrypt-xenctl attach $xv 2>&1; echo \"attach-rc=\$?\"
 	xl unpause $xv" 2>&1 | tr -d '\r') || true
 	printf '%s\n' "$xa" >"$lab/$xv-attach.out"
@@ -1144,7 +1148,15 @@ echo $xm-\$((6*7))
 	xg_session "$xv-p2m-after" "$xv" "
 echo $xm2-\$((7*7))
 "
+	# Control, before the attach: the same probe changed the same gfn of
+	# the same (paused) guest: its param (to the same value) and, HVM, its
+	# type to ram_ro and back.
 	xok=1
+	[ "$(hline "$xa" pre-param)" = "pre-param: rc=0" ] || xok=0
+	if [ "$xt" = hvm ]; then
+		[ "$(hline "$xa" pre-memtype-ro)" = "pre-memtype-ro: rc=0" ] || xok=0
+		[ "$(hline "$xa" pre-memtype-rw)" = "pre-memtype-rw: rc=0" ] || xok=0
+	fi
 	for c in decrease populate param; do
 		[ "$(hline "$xq" $c)" = "$c: rc=-1 (EPERM)" ] || xok=0
 	done
@@ -1162,7 +1174,7 @@ echo $xm2-\$((7*7))
 	! grep -q "$xm2" "$lab/$xv-p2m-after.cap.c2s" "$lab/$xv-p2m-after.cap.s2c" || xok=0
 	grep -a -q "sccrypt: d$xid: p2m change of the protected console gfn" "$lab/serial.log" || xok=0
 	if [ "$xok" -eq 1 ]; then
-		result PASS "$xv-p2m" "dom0 on the pinned console gfn $xgfn: decrease_reservation, populate_physmap, HVM_PARAM_CONSOLE_PFN set elsewhere -EPERM$([ "$xt" != hvm ] || echo ", DMOP set_mem_type to ram_ro and to ioreq_server (dom0's ioreq server created and mapped) -EPERM while gfn 0 went ro and back"), attach with another gfn -EINVAL, Xen logged the refusals; $(hline "$xq" altp2m) (SVM); a session afterwards still works encrypted (49 came back)"
+		result PASS "$xv-p2m" "dom0 on the pinned console gfn $xgfn: decrease_reservation, populate_physmap, HVM_PARAM_CONSOLE_PFN set elsewhere -EPERM$([ "$xt" != hvm ] || echo ", DMOP set_mem_type to ram_ro and to ioreq_server (dom0's ioreq server created and mapped) -EPERM while gfn 0 went ro and back"), attach with another gfn -EINVAL, Xen logged the refusals (before the attach the same probe set the param$([ "$xt" != hvm ] || echo " and the type ro and back") of that gfn: rc=0); $(hline "$xq" altp2m) (SVM); a session afterwards still works encrypted (49 came back)"
 	else
 		result FAIL "$xv-p2m" "$(printf '%s' "$xq" | tr '\n' ' ') after: $(tail -n 2 "$lab/$xv-p2m-after.err" | tr '\n' ' ')"
 	fi
