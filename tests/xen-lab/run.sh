@@ -1071,7 +1071,7 @@ serial = "pty"'
 	xpre=
 	[ "$xt" != hvm ] || xpre='memtype:$id:$g:ro memtype:$id:$g:rw'
 	xa=$($SSH "echo 'allow root $xv' >>/etc/sccrypt/sccrypt.conf; kill -HUP \$(pidof sccrypt-consoled)
-	xl create -p /etc/xen/$xv.cfg >/tmp/$xv.create 2>&1; echo \"create-rc=\$?\"; tail -n 3 /tmp/$xv.create
+	lab-xl-create -p /etc/xen/$xv.cfg >/tmp/$xv.create 2>&1; echo \"create-rc=\$?\"; tail -n 3 /tmp/$xv.create
 	id=\$(xl domid $xv); echo \"id=\$id\"
 	echo \"gfn=\$(xenstore-read /local/domain/\$id/console/ring-ref)\"
 	echo \"libxl-type=\$(xenstore-read /libxl/\$id/type)\"
