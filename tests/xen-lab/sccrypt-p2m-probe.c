@@ -7,6 +7,8 @@
  *   decrease:DOMID:GFN  XENMEM_decrease_reservation of GFN on DOMID's behalf
  *   populate:DOMID:GFN  XENMEM_populate_physmap of GFN (a new page at a gfn
  *                       that is mapped: the old entry is replaced)
+ *                       (both print the extents Xen did: a refused change
+ *                       of one gfn is "extents=0", not an error code)
  *   memtype:DOMID:GFN:T XEN_DMOP_set_mem_type of GFN to T = ro | rw |
  *                       ioreq (for ioreq, first an ioreq server of dom0 is
  *                       created and HVMMEM_ioreq_server mapped to it for
@@ -18,7 +20,7 @@
  *                       could map the console gfn elsewhere)
  *   getparam:DOMID      print HVM_PARAM_CONSOLE_PFN and _EVTCHN
  *
- * One line per command:  NAME: rc=0 | rc=-E (ENAME)  (ioreq: the setup
+ * One line per command:  NAME: rc=0 | rc=-E (ENAME) | extents=N  (ioreq: the setup
  * steps print their own lines first); getparam: pfn=P evtchn=E.
  * Exit 0 when every command was issued, 2 on usage or setup errors.
  */
@@ -61,6 +63,16 @@ report(const char *name, int rc)
 		printf("%s: rc=0\n", name);
 	else
 		printf("%s: rc=-%d (%s)\n", name, errno, ename(errno));
+}
+
+/* XENMEM_{decrease_reservation,populate_physmap}: extents done, or -1. */
+static void
+extents(const char *name, int rc)
+{
+	if (rc < 0)
+		report(name, rc);
+	else
+		printf("%s: extents=%d\n", name, rc);
 }
 
 static void
@@ -149,10 +161,10 @@ main(int argc, char **argv)
 			goto usage;
 		gfn = (xen_pfn_t)v2;
 		if (strcmp(name, "decrease") == 0 && k == 3)
-			report("decrease", xc_domain_decrease_reservation_exact(
-			    xch, (uint32_t)v1, 1, 0, &gfn));
+			extents("decrease", xc_domain_decrease_reservation(xch,
+			    (uint32_t)v1, 1, 0, &gfn));
 		else if (strcmp(name, "populate") == 0 && k == 3)
-			report("populate", xc_domain_populate_physmap_exact(xch,
+			extents("populate", xc_domain_populate_physmap(xch,
 			    (uint32_t)v1, 1, 0, 0, &gfn));
 		else if (strcmp(name, "memtype") == 0 && k == 4)
 			memtype((uint32_t)v1, v2, a3);
