@@ -1094,16 +1094,21 @@ serial = "pty"'
 		return 0
 	fi
 
-	xuuid=$($SSH "xenstore-read \"\$(xenstore-read /local/domain/$xid/vm)/uuid\"" 2>/dev/null | tr -d '\r') || true
+	# (ssh into a loaded TCG dom0 is refused now and then: try again)
+	i=0
+	until xuuid=$($SSH "xenstore-read \"\$(xenstore-read /local/domain/$xid/vm)/uuid\"" 2>>"$lab/$xv-protect.err" | tr -d '\r') &&
+	    [ -n "$xuuid" ]; do
+		i=$((i + 1)); [ "$i" -lt 5 ] || break; sleep 5
+	done
 	head -c 64 /dev/urandom >"$lab/$xv.diskkey"
-	"$TERMBIN" vm init "$xv" --uuid "$xuuid" --disk-key-file "$lab/$xv.diskkey" -N >/dev/null 2>&1 || true
+	"$TERMBIN" vm init "$xv" --uuid "$xuuid" --disk-key-file "$lab/$xv.diskkey" -N >/dev/null 2>>"$lab/$xv-protect.err" || true
 	# The owner's binding needs the key server's ownership token for this
 	# guest's UUID (issue 15 part B), as domu1's.
 	xtok=$("$KSBIN" -s "$lab/ks" --issue-owner-token "$xuuid" \
 	    "$(cat "$SCCRYPT_HOME/id_x25519.pub")" 2>>"$lab/ks.log") || xtok=none
 	set +e
 	timeout 300 "$TERMBIN" --trust-hv-key "$fp" --pipe vm protect "$xv" --owner-token "$xtok" \
-	    -- $SHIM --protect "$xv" </dev/null >"$lab/$xv-protect.out" 2>"$lab/$xv-protect.err"
+	    -- $SHIM --protect "$xv" </dev/null >"$lab/$xv-protect.out" 2>>"$lab/$xv-protect.err"
 	set -e
 	# The guest boots meanwhile (HVM: hvmloader, SeaBIOS, the kernel):
 	# retry the round trip until its shell answers.
