@@ -470,9 +470,60 @@ main(void)
 		check(xr == -ESRCH, "attach with another domain's UUID: %ld, not -ESRCH", xr);
 		check(pc.calls == 0 && !gx_mfn_protected(0x32000),
 		    "a UUID mismatch got as far as the protection");
-		xr = gx_attach_ex(2, 32, 0x32000, &page32, false, uuid, uuid, false,
-		    GX_PAGE_RAM, &pc);
-		check(xr == -EOPNOTSUPP, "attach of a non-PV domain: %ld, not -EOPNOTSUPP", xr);
+		/*
+		 * Issue 16: an HVM domain's console is a gfn: it must be the
+		 * domain's HVM_PARAM_CONSOLE_PFN, map RAM (p2m_ram_rw), no altp2m;
+		 * an entry that changes while the attach pins it is refused.
+		 * Each refusal leaves nothing protected or pinned.
+		 */
+		xr = gx_hvm_attach(2, 32, 0x32000, 0xfefff, p2m_ram_rw, false, false,
+		    &page32, uuid);
+		check(xr == -EINVAL, "HVM attach of a gfn that is not its console's: %ld, not -EINVAL", xr);
+		check(!gx_mfn_protected(0x32000) && !gx_hvm_pinned(2),
+		    "HVM attach of another gfn protected or pinned it");
+		xr = gx_hvm_attach(2, 32, 0x32000, 0x32000, p2m_map_foreign, false, false,
+		    &page32, uuid);
+		check(xr == -EPERM, "HVM attach of a p2m_map_foreign gfn: %ld, not -EPERM", xr);
+		xr = gx_hvm_attach(2, 32, 0x32000, 0x32000, p2m_grant_map_rw, false, false,
+		    &page32, uuid);
+		check(xr == -EPERM, "HVM attach of a grant-mapped gfn: %ld, not -EPERM", xr);
+		xr = gx_hvm_attach(2, 32, 0x32000, 0x32000, p2m_ioreq_server, false, false,
+		    &page32, uuid);
+		check(xr == -EPERM, "HVM attach of an ioreq_server gfn: %ld, not -EPERM", xr);
+		xr = gx_hvm_attach(2, 32, 0x32000, 0x32000, p2m_ram_rw, false, true,
+		    &page32, uuid);
+		check(xr == -EPERM, "HVM attach with altp2m active: %ld, not -EPERM", xr);
+		check(!gx_mfn_protected(0x32000) && !gx_hvm_pinned(2),
+		    "a refused HVM attach protected or pinned the gfn");
+		xr = gx_hvm_attach(2, 32, 0x32000, 0x32000, p2m_ram_rw, true, false,
+		    &page32, uuid);
+		check(xr == -EBUSY, "HVM attach whose p2m entry changed meanwhile: %ld, not -EBUSY", xr);
+		check(!gx_mfn_protected(0x32000) && !gx_hvm_pinned(2),
+		    "a raced HVM attach left the gfn protected or pinned");
+		xr = gx_hvm_attach(2, 32, 0x32000, 0x32000, p2m_ram_rw, false, false,
+		    &page32, uuid);
+		check(xr == 0 && gx_mfn_protected(0x32000) && gx_hvm_pinned(2),
+		    "HVM attach of its RAM console gfn: %ld (protected %d, pinned %d)", xr,
+		    gx_mfn_protected(0x32000), gx_hvm_pinned(2));
+		check(!gx_p2m_change_ok(2, 0x32000, ~0ULL, 1, p2m_ram_rw) &&
+		    !gx_p2m_change_ok(2, 0x31f00, ~0ULL, 512, p2m_ram_rw),
+		    "the pinned gfn may be removed (decrease_reservation)");
+		check(!gx_p2m_change_ok(2, 0x32000, 0x99000, 1, p2m_ram_rw),
+		    "the pinned gfn may map another frame (populate)");
+		check(!gx_p2m_change_ok(2, 0x32000, 0x32000, 1, p2m_ioreq_server) &&
+		    !gx_p2m_change_ok(2, 0x32000, 0x32000, 1, p2m_ram_ro),
+		    "the pinned gfn may be retyped (set_mem_type)");
+		check(gx_p2m_change_ok(2, 0x32000, 0x32000, 1, p2m_ram_logdirty) &&
+		    gx_p2m_change_ok(2, 0x32000, 0x32000, 1, p2m_ram_rw) &&
+		    gx_p2m_change_ok(2, 0x31f00, 0x31f00, 512, p2m_ram_logdirty) &&
+		    gx_p2m_change_ok(2, 0x31fff, ~0ULL, 1, p2m_ram_rw) &&
+		    gx_p2m_change_ok(2, 0x32001, 0x5000, 1, p2m_ram_ro),
+		    "a change that keeps the pinned frame, or misses the gfn, refused");
+		check(gx_detach(32) == 0 && !gx_hvm_pinned(2) && !gx_mfn_protected(0x32000) &&
+		    gx_p2m_change_ok(2, 0x32000, ~0ULL, 1, p2m_ram_rw),
+		    "detach of the unprotected HVM domain did not unpin it");
+		while (call(c, SC_OP_EVENT, 0, 0, NULL, 0) == 0 && rh.status == 0)
+			;
 		xr = gx_attach_ex(2, 32, 0x32000, &page32, false, uuid, uuid, true,
 		    GX_PAGE_SPECIAL, &pc);
 		check(xr == -EPERM, "attach of a Xen heap page (shared_info): %ld, not -EPERM", xr);

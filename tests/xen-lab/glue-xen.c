@@ -33,6 +33,13 @@ struct domain {
 	bool		is_dying;
 	bool		is_pv;
 	uint8_t		handle[16];
+	/* issue 16: translated (PVH/HVM) domains, patch 0030's fields */
+	bool		sccrypt_pinned;
+	unsigned long	sccrypt_gfn;
+	unsigned long	sccrypt_mfn;
+	bool		vpic;		/* HVM (emulated PIC), else PVH */
+	bool		altp2m;		/* altp2m_active() */
+	struct { struct { uint64_t params[20]; } hvm; } arch;
 };
 struct vcpu {
 	struct domain	*domain;
@@ -97,6 +104,19 @@ struct xen_sccrypt_detach {
 #define set_bit(b, p)		((void)__atomic_fetch_or(GX_WORD(b, p), GX_BIT(b), __ATOMIC_SEQ_CST))
 #define clear_bit(b, p)		((void)__atomic_fetch_and(GX_WORD(b, p), ~GX_BIT(b), __ATOMIC_SEQ_CST))
 #define is_pv_domain(d)		((d)->is_pv)
+/* Issue 16: the HVM side of sccrypt.c, over a one-entry p2m per slot. */
+#define CONFIG_HVM		1
+#define is_hvm_domain(d)	(!(d)->is_pv)
+#define has_vpic(d)		((d)->vpic)
+#define altp2m_active(d)	((d)->altp2m)
+#define HVM_PARAM_CONSOLE_PFN	17
+#define HVM_PARAM_CONSOLE_EVTCHN 18
+#define INVALID_MFN		((mfn_t){ ~0UL })
+#define mfn_eq(a, b)		((a).m == (b).m)
+#define smp_wmb()		__atomic_thread_fence(__ATOMIC_RELEASE)
+#define smp_rmb()		__atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define put_gfn(d, g)		((void)(d), (void)(g))
+typedef enum gx_p2m_type p2m_type_t;
 #define is_special_page(p)	((p)->special)
 #define page_get_owner(p)	((p)->owner)
 #define page_to_mfn(p)		((mfn_t){ (p)->mfn })
@@ -197,6 +217,10 @@ static void *gx_va[GX_DOMAINS];
 static bool gx_pinned[GX_DOMAINS];
 static enum gx_page gx_kind[GX_DOMAINS];
 static struct gx_pin_check gx_last;
+/* The p2m entry of each slot's console gfn: type, and a change in flight. */
+static enum gx_p2m_type gx_p2m_type[GX_DOMAINS];
+static bool gx_p2m_race[GX_DOMAINS];
+static unsigned gx_p2m_queries[GX_DOMAINS];
 
 static struct domain *
 rcu_lock_domain_by_id(domid_t id)
@@ -258,6 +282,22 @@ prepare_ring_for_helper(struct domain *d, uint64_t gfn, struct page_info **page,
 	*page = &gx_pages[i];
 	*va = gx_va[i];
 	return 0;
+}
+
+/*
+ * The slot's p2m: its gfn maps the page prepare_ring_for_helper() gave
+ * (mfn = gfn here) with gx_p2m_type; with gx_p2m_race, every query after
+ * the first sees another frame (a change that was in flight).
+ */
+static mfn_t
+get_gfn_query(struct domain *d, unsigned long gfn, p2m_type_t *t)
+{
+	unsigned i = (unsigned)(d - gx_doms);
+
+	*t = gx_p2m_type[i];
+	if (gx_p2m_queries[i]++ > 0 && gx_p2m_race[i])
+		return (mfn_t){ gfn + 1 };
+	return (mfn_t){ gfn };
 }
 
 static void
@@ -384,6 +424,56 @@ gx_attach_ex(unsigned slot, uint16_t domid, uint64_t mfn, void *page, bool pinne
 	rc = sccrypt_attach(&a);
 	*pc = gx_last;
 	return rc;
+}
+
+long
+gx_hvm_attach(unsigned slot, uint16_t domid, uint64_t gfn, uint64_t param_gfn,
+    enum gx_p2m_type t, bool race, bool altp2m, void *page, const uint8_t *uuid)
+{
+	struct xen_sccrypt_attach a;
+
+	if (slot >= GX_DOMAINS)
+		return -EINVAL;
+	memset(&gx_doms[slot], 0, sizeof(gx_doms[slot]));
+	gx_doms[slot].domain_id = domid;
+	gx_doms[slot].vpic = true;
+	gx_doms[slot].altp2m = altp2m;
+	gx_doms[slot].arch.hvm.params[HVM_PARAM_CONSOLE_PFN] = param_gfn;
+	gx_doms[slot].arch.hvm.params[HVM_PARAM_CONSOLE_EVTCHN] = 2;
+	memcpy(gx_doms[slot].handle, uuid, sizeof(gx_doms[slot].handle));
+	gx_va[slot] = page;
+	gx_pinned[slot] = false;
+	gx_kind[slot] = GX_PAGE_RAM;
+	gx_p2m_type[slot] = t;
+	gx_p2m_race[slot] = race;
+	gx_p2m_queries[slot] = 0;
+	memset(&a, 0, sizeof(a));
+	a.domid = domid;
+	a.port = 2;
+	a.gfn = gfn;
+	memcpy(a.uuid, uuid, sizeof(a.uuid));
+	memcpy(a.name, "gx", 2);
+	return sccrypt_attach(&a);
+}
+
+bool
+gx_hvm_pinned(unsigned slot)
+{
+	return sccrypt_p2m_pinned(&gx_doms[slot]);
+}
+
+bool
+gx_p2m_change_ok(unsigned slot, unsigned long gfn, uint64_t mfn,
+    unsigned long nr, enum gx_p2m_type t)
+{
+	return sccrypt_p2m_change_ok(&gx_doms[slot], gfn,
+	    (mfn_t){ (unsigned long)mfn }, nr, t);
+}
+
+long
+gx_detach(uint16_t domid)
+{
+	return sccrypt_detach(domid);
 }
 
 bool

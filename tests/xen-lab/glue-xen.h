@@ -38,6 +38,16 @@ enum gx_page {
 	GX_PAGE_FOREIGN,	/* a page another domain owns */
 };
 
+/* Issue 16: p2m types of a translated domain's console gfn (asm/p2m.h). */
+enum gx_p2m_type {
+	p2m_ram_rw,
+	p2m_ram_logdirty,
+	p2m_ram_ro,
+	p2m_grant_map_rw,
+	p2m_map_foreign,
+	p2m_ioreq_server,
+};
+
 void	gx_setup(struct sc_xen_core *c);
 long	gx_attach(unsigned slot, uint16_t domid, uint64_t mfn, void *page, bool pinned,
 	    const uint8_t *uuid, struct gx_pin_check *pc);
@@ -45,6 +55,18 @@ long	gx_attach_ex(unsigned slot, uint16_t domid, uint64_t mfn, void *page,
 	    bool pinned, const uint8_t *uuid, const uint8_t *handle, bool pv,
 	    enum gx_page kind, struct gx_pin_check *pc);
 bool	gx_mfn_protected(uint64_t mfn);
+/*
+ * Issue 16: attach of an HVM domain in slot whose HVM_PARAM_CONSOLE_PFN is
+ * param_gfn and whose p2m maps gfn with type t (race: the entry changes
+ * between the attach's first look and its look after pinning); the pin as
+ * p2m_set_entry() asks it; DETACH.
+ */
+long	gx_hvm_attach(unsigned slot, uint16_t domid, uint64_t gfn, uint64_t param_gfn,
+	    enum gx_p2m_type t, bool race, bool altp2m, void *page, const uint8_t *uuid);
+bool	gx_hvm_pinned(unsigned slot);
+bool	gx_p2m_change_ok(unsigned slot, unsigned long gfn, uint64_t mfn,
+	    unsigned long nr, enum gx_p2m_type t);
+long	gx_detach(uint16_t domid);
 void	gx_kill(unsigned slot);
 
 /*

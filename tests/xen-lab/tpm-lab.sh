@@ -91,7 +91,7 @@ tl_boot() {
 	tl_swtpm_pid=$(cat "$lab/swtpm.pid")
 	cp "$TL_OVMF_VARS" "$lab/$1-vars.fd"
 	timeout "${XL_TIMEOUT:-2400}" qemu-system-x86_64 -accel tcg,thread=multi \
-	    -cpu Haswell-noTSX -m 2048 -smp 2 -nographic -no-reboot \
+	    -cpu "$XL_CPU" -m 2048 -smp 2 -nographic -no-reboot \
 	    -drive if=pflash,format=raw,unit=0,readonly=on,file="$TL_OVMF_CODE" \
 	    -drive if=pflash,format=raw,unit=1,file="$lab/$1-vars.fd" \
 	    -drive if=none,id=esp,format=raw,readonly=on,file="$lab/$1-esp.img" \

@@ -42,6 +42,11 @@
 #include <xsm/xsm.h>
 #include <public/sccrypt.h>
 #include <asm/page.h>
+#ifdef CONFIG_HVM
+#include <asm/p2m.h>
+#include <asm/altp2m.h>
+#include <public/hvm/params.h>
+#endif
 
 #include "sc_xen_core.h"
 #include "sccrypt_tpm.h"
@@ -263,6 +268,123 @@ static void prot_clear(struct page_info *page)
 	smp_mb();
 }
 
+/* ---- translated (PVH/HVM) domains: the console gfn ---------------------- */
+
+/*
+ * A PV guest names its console page by frame; a PVH/HVM guest by a gfn
+ * (HVM_PARAM_CONSOLE_PFN) that its p2m translates, and dom0 can change
+ * that p2m.  While attached the gfn is pinned: d->sccrypt_{gfn,mfn} and
+ * the flag (patch 0030), which p2m_set_entry() asks through
+ * sccrypt_p2m_change_ok() for every change of the host p2m, and altp2m,
+ * mem_access and HVM_PARAM_CONSOLE_* through sccrypt_p2m_pinned().
+ */
+bool sccrypt_p2m_pinned(const struct domain *d)
+{
+	return ACCESS_ONCE(d->sccrypt_pinned);
+}
+
+bool sccrypt_p2m_change_ok(const struct domain *d, unsigned long gfn,
+                           mfn_t mfn, unsigned long nr, unsigned int t)
+{
+#ifdef CONFIG_HVM
+	unsigned long cg;
+
+	if ( likely(!ACCESS_ONCE(d->sccrypt_pinned)) )
+		return true;
+	smp_rmb();
+	cg = d->sccrypt_gfn;
+	if ( cg < gfn || cg - gfn >= nr )
+		return true;
+	/* Same frame, still RAM the guest writes (log-dirty is that too). */
+	if ( !mfn_eq(mfn, INVALID_MFN) &&
+	     mfn_x(mfn) + (cg - gfn) == d->sccrypt_mfn &&
+	     (t == p2m_ram_rw || t == p2m_ram_logdirty) )
+		return true;
+	printk(XENLOG_G_WARNING "sccrypt: d%d: p2m change of the protected "
+	       "console gfn %#lx refused (to %s mfn, type %u)\n", d->domain_id,
+	       cg, mfn_eq(mfn, INVALID_MFN) ? "no" : "another", t);
+	return false;
+#else
+	return true;
+#endif
+}
+
+#ifdef CONFIG_HVM
+/*
+ * The console frame of a translated domain: the gfn must be the one the
+ * guest finds (HVM_PARAM_CONSOLE_PFN; dom0 passes what it read from
+ * xenstore), and the port HVM_PARAM_CONSOLE_EVTCHN.  The p2m type must be
+ * p2m_ram_rw: not a grant or foreign mapping (another domain's page: a
+ * p2m_map_foreign gfn would hand Xen a third domain's frame), MMIO,
+ * paged or shared, read-only or an ioreq server's.  No altp2m view may be
+ * active (the guest could be running in one that maps the gfn elsewhere).
+ */
+static long hvm_console_check(struct domain *d,
+                              const struct xen_sccrypt_attach *a)
+{
+	if ( a->gfn != d->arch.hvm.params[HVM_PARAM_CONSOLE_PFN] ||
+	     a->port != d->arch.hvm.params[HVM_PARAM_CONSOLE_EVTCHN] )
+	{
+		gprintk(XENLOG_WARNING, "sccrypt: attach of d%d: gfn %#"PRIx64
+		        " port %u are not its HVM_PARAM_CONSOLE_PFN %#"PRIx64
+		        " / EVTCHN %"PRIu64"\n", d->domain_id, a->gfn, a->port,
+		        d->arch.hvm.params[HVM_PARAM_CONSOLE_PFN],
+		        d->arch.hvm.params[HVM_PARAM_CONSOLE_EVTCHN]);
+		return -EINVAL;
+	}
+	if ( altp2m_active(d) )
+	{
+		gprintk(XENLOG_WARNING, "sccrypt: attach of d%d: altp2m is "
+		        "active\n", d->domain_id);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* The gfn maps page as p2m_ram_rw now (takes and drops the gfn lock). */
+static bool hvm_gfn_is_ram(struct domain *d, unsigned long gfn,
+                           struct page_info *page)
+{
+	p2m_type_t t;
+	mfn_t mfn = get_gfn_query(d, gfn, &t);
+	bool ok = t == p2m_ram_rw && mfn_eq(mfn, page_to_mfn(page));
+
+	put_gfn(d, gfn);
+	if ( !ok )
+		gprintk(XENLOG_WARNING, "sccrypt: attach of d%d: gfn %#lx is not "
+		        "ordinary RAM (p2m type %d)\n", d->domain_id, gfn, t);
+	return ok;
+}
+
+/*
+ * Pin: from here on p2m_set_entry() refuses to move or retype the gfn.
+ * Then look once more (under the gfn lock, so after any change that was
+ * in flight): a change that raced with the attach is seen, and refused.
+ */
+static long hvm_pin(struct domain *d, unsigned long gfn,
+                    struct page_info *page)
+{
+	if ( ACCESS_ONCE(d->sccrypt_pinned) )
+		return -EEXIST;
+	d->sccrypt_gfn = gfn;
+	d->sccrypt_mfn = mfn_x(page_to_mfn(page));
+	smp_wmb();
+	ACCESS_ONCE(d->sccrypt_pinned) = true;
+	smp_mb();
+	if ( hvm_gfn_is_ram(d, gfn, page) )
+		return 0;
+	ACCESS_ONCE(d->sccrypt_pinned) = false;
+	smp_mb();
+	return -EBUSY;
+}
+
+static void hvm_unpin(struct domain *d)
+{
+	ACCESS_ONCE(d->sccrypt_pinned) = false;
+	smp_mb();
+}
+#endif
+
 /* ---- the guest's console event channel ----------------------------------- */
 
 /* Move the guest's console ring of slot sd; the lock is held. */
@@ -336,6 +458,9 @@ static long detach_locked(struct sccrypt_dom *sd, bool dying)
 	if ( rc == SC_ERR_PROTECTED )
 		return -EPERM;
 	/* SC_ERR_NOTFOUND: a failed attach, the core never had it. */
+#ifdef CONFIG_HVM
+	hvm_unpin(sd->d);
+#endif
 	prot_clear(sd->page);
 	if ( !sd->d->is_dying )
 		evtchn_unbind_xen_loopback(sd->d, sd->xport, sd->gport,
@@ -400,20 +525,29 @@ static long sccrypt_attach(const struct xen_sccrypt_attach *a)
 		goto out;
 	}
 	/*
-	 * PV only.  An HVM/PVH console gfn is translated through a p2m that
-	 * dom0 can change under us (foreign, grant or MMIO entries, a later
-	 * decrease_reservation): not supported yet (docs/xen.md).
+	 * PV: a frame.  PVH/HVM: a gfn its p2m translates, which must be the
+	 * guest's console gfn, RAM, and is pinned below (issue 16).
 	 */
 	if ( !is_pv_domain(d) )
 	{
-		gprintk(XENLOG_WARNING, "sccrypt: d%d is not a PV domain: attach "
-		        "not supported\n", d->domain_id);
+#ifdef CONFIG_HVM
+		rc = hvm_console_check(d, a);
+#else
 		rc = -EOPNOTSUPP;
-		goto out;
+#endif
+		if ( rc )
+			goto out;
 	}
 	rc = prepare_ring_for_helper(d, a->gfn, &page, &va);
 	if ( rc )
 		goto out;
+#ifdef CONFIG_HVM
+	if ( !is_pv_domain(d) && !hvm_gfn_is_ram(d, a->gfn, page) )
+	{
+		rc = -EPERM;
+		goto fail_page;
+	}
+#endif
 	/*
 	 * Ordinary RAM of the domain only: not a Xen heap page it shares
 	 * (shared_info, grant table frames) nor another special page, whose
@@ -450,6 +584,10 @@ static long sccrypt_attach(const struct xen_sccrypt_attach *a)
 		rc = -EBUSY;
 		goto fail_prot;
 	}
+#ifdef CONFIG_HVM
+	if ( !is_pv_domain(d) && (rc = hvm_pin(d, a->gfn, page)) != 0 )
+		goto fail_prot;
+#endif
 
 	spin_lock(&sccrypt_lock);
 	/* domain_kill() sets is_dying before it takes the lock to detach. */
@@ -497,13 +635,19 @@ static long sccrypt_attach(const struct xen_sccrypt_attach *a)
 	/* Whatever the guest wrote before: move it now. */
 	(void)sc_xen_core_guest_event(core, d->domain_id);
 	spin_unlock(&sccrypt_lock);
-	printk(XENLOG_INFO "sccrypt: d%d attached (console gfn %#"PRIx64
-	       ", port %u)\n", d->domain_id, a->gfn, a->port);
+	printk(XENLOG_INFO "sccrypt: d%d attached (%s, console %s %#"PRIx64
+	       ", port %u)\n", d->domain_id,
+	       is_pv_domain(d) ? "PV" : has_vpic(d) ? "HVM" : "PVH",
+	       is_pv_domain(d) ? "frame" : "gfn, pinned", a->gfn, a->port);
 	rcu_unlock_domain(d);
 	return 0;
 
  fail_locked:
 	spin_unlock(&sccrypt_lock);
+#ifdef CONFIG_HVM
+	if ( !is_pv_domain(d) )
+		hvm_unpin(d);
+#endif
  fail_prot:
 	prot_clear(page);
  fail_page:

@@ -401,6 +401,18 @@ cmd_attach(xencall_handle *xc, struct xs_handle *xs, uint32_t domid,
 	free(old_type);
 	printf("domain %u (%s) attached: console gfn %llu, port %u\n", domid,
 	    a.name, gfn, port);
+	/*
+	 * An HVM guest also has an emulated UART (QEMU in dom0) and firmware
+	 * that prints there: none of it goes through Xen (docs/xen.md §2).
+	 */
+	snprintf(path, sizeof(path), "/libxl/%u/type", domid);
+	if ((v = xs_get(xs, path, 8)) != NULL && strcmp(v, "hvm") == 0)
+		printf("domain %u is an HVM guest: only its PV console is "
+		    "protected (hvc0: boot it with console=hvc0, log in there); "
+		    "its emulated serial port (ttyS0, served by QEMU in dom0) "
+		    "and firmware and boot loader output are NOT encrypted\n",
+		    domid);
+	free(v);
 	return 0;
 }
 
