@@ -128,7 +128,8 @@ fi
 # (sccrypt.c, through glue-xen.c's stubs): the Xen headers it includes are
 # empty files here.
 mkdir -p "$work/xen-inc"
-for h in $(sed -n 's/^#include <\(.*\)>.*/\1/p' "$top/hv/xen/glue/sccrypt.c"); do
+for h in $(sed -n 's/^#include <\(.*\)>.*/\1/p' "$top"/hv/xen/glue/sccrypt.c \
+    "$top"/hv/xen/glue/sccrypt_rng.c "$top"/hv/xen/glue/sccrypt_hvm.c | sort -u); do
 	mkdir -p "$work/xen-inc/$(dirname "$h")"
 	: >"$work/xen-inc/$h"
 done

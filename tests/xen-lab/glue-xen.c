@@ -376,6 +376,8 @@ gx_tpm_measure(unsigned int pcr, const uint8_t *data, size_t len,
 /* Xen builds this without -Wextra; its unused-argument callbacks are fine. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "glue/sccrypt_rng.c"
+#include "glue/sccrypt_hvm.c"
 #include "glue/sccrypt.c"
 #pragma GCC diagnostic pop
 

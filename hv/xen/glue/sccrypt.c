@@ -42,13 +42,10 @@
 #include <xsm/xsm.h>
 #include <public/sccrypt.h>
 #include <asm/page.h>
-#ifdef CONFIG_HVM
-#include <asm/p2m.h>
-#include <asm/altp2m.h>
-#include <public/hvm/params.h>
-#endif
 
 #include "sc_xen_core.h"
+#include "sccrypt_hvm.h"
+#include "sccrypt_rng.h"
 #include "sccrypt_tpm.h"
 
 /* SCCrypt error codes the glue maps to errno values (core/err.h). */
@@ -112,92 +109,6 @@ static struct sccrypt_dom doms[SCCRYPT_MAX_DOMAINS];
 static unsigned long sccrypt_pending[BITS_TO_LONGS(SCCRYPT_MAX_DOMAINS)];
 static void cf_check sccrypt_deferred(void *unused);
 static DECLARE_TASKLET(sccrypt_tasklet, sccrypt_deferred, NULL);
-
-/* ---- entropy ------------------------------------------------------------ */
-
-#ifdef CONFIG_X86
-static bool rdrand_ok, rdseed_ok;
-
-static bool rdrand64(uint64_t *v)
-{
-	unsigned int i;
-	bool ok;
-
-	for ( i = 0; i < 10; i++ )
-	{
-		asm volatile ( "rdrand %0" : "=r" (*v), "=@ccc" (ok) );
-		if ( ok )
-			return true;
-	}
-	return false;
-}
-
-static bool rdseed64(uint64_t *v)
-{
-	unsigned int i;
-	bool ok;
-
-	for ( i = 0; i < 100; i++ )
-	{
-		asm volatile ( "rdseed %0" : "=r" (*v), "=@ccc" (ok) );
-		if ( ok )
-			return true;
-		cpu_relax();
-	}
-	return false;
-}
-
-/*
- * Startup health check: a generator that fails, or repeats a value, or
- * returns all-zero / all-one words (the known failure modes of broken
- * RDRAND implementations) is not used.
- */
-static bool __init rng_healthy(bool (*fn)(uint64_t *))
-{
-	uint64_t v[8];
-	unsigned int i, j;
-
-	for ( i = 0; i < ARRAY_SIZE(v); i++ )
-	{
-		if ( !fn(&v[i]) || v[i] == 0 || v[i] == ~0ULL )
-			return false;
-		for ( j = 0; j < i; j++ )
-			if ( v[j] == v[i] )
-				return false;
-	}
-	memset(v, 0, sizeof(v));
-	return true;
-}
-
-/*
- * The entropy source of the provider's generator (hv/xen/crypto): RDSEED
- * words (full entropy, NIST SP 800-90B/C conditioned) where present, then
- * RDRAND words (output of the CPU's DRBG, reseeded by its conditioner).
- * Returns the number of bytes that came from one of the two.
- */
-static size_t cf_check sccrypt_entropy(void *arg, uint8_t *buf, size_t len)
-{
-	size_t n = 0;
-	uint64_t v;
-
-	while ( n + sizeof(v) <= len )
-	{
-		if ( !(rdseed_ok && rdseed64(&v)) && !(rdrand_ok && rdrand64(&v)) )
-			break;
-		memcpy(buf + n, &v, sizeof(v));
-		n += sizeof(v);
-	}
-	v = 0;
-	return n;
-}
-#else
-#define rdrand_ok false
-#define rdseed_ok false
-static size_t cf_check sccrypt_entropy(void *arg, uint8_t *buf, size_t len)
-{
-	return 0;
-}
-#endif
 
 /* ---- callbacks from the core (lock held) ------------------------------- */
 
@@ -267,123 +178,6 @@ static void prot_clear(struct page_info *page)
 	clear_bit(_PGC_sccrypt, &page->count_info);
 	smp_mb();
 }
-
-/* ---- translated (PVH/HVM) domains: the console gfn ---------------------- */
-
-/*
- * A PV guest names its console page by frame; a PVH/HVM guest by a gfn
- * (HVM_PARAM_CONSOLE_PFN) that its p2m translates, and dom0 can change
- * that p2m.  While attached the gfn is pinned: d->sccrypt_{gfn,mfn} and
- * the flag (patch 0030), which p2m_set_entry() asks through
- * sccrypt_p2m_change_ok() for every change of the host p2m, and altp2m,
- * mem_access and HVM_PARAM_CONSOLE_* through sccrypt_p2m_pinned().
- */
-bool sccrypt_p2m_pinned(const struct domain *d)
-{
-	return ACCESS_ONCE(d->sccrypt_pinned);
-}
-
-bool sccrypt_p2m_change_ok(const struct domain *d, unsigned long gfn,
-                           mfn_t mfn, unsigned long nr, unsigned int t)
-{
-#ifdef CONFIG_HVM
-	unsigned long cg;
-
-	if ( likely(!ACCESS_ONCE(d->sccrypt_pinned)) )
-		return true;
-	smp_rmb();
-	cg = d->sccrypt_gfn;
-	if ( cg < gfn || cg - gfn >= nr )
-		return true;
-	/* Same frame, still RAM the guest writes (log-dirty is that too). */
-	if ( !mfn_eq(mfn, INVALID_MFN) &&
-	     mfn_x(mfn) + (cg - gfn) == d->sccrypt_mfn &&
-	     (t == p2m_ram_rw || t == p2m_ram_logdirty) )
-		return true;
-	printk(XENLOG_G_WARNING "sccrypt: d%d: p2m change of the protected "
-	       "console gfn %#lx refused (to %s mfn, type %u)\n", d->domain_id,
-	       cg, mfn_eq(mfn, INVALID_MFN) ? "no" : "another", t);
-	return false;
-#else
-	return true;
-#endif
-}
-
-#ifdef CONFIG_HVM
-/*
- * The console frame of a translated domain: the gfn must be the one the
- * guest finds (HVM_PARAM_CONSOLE_PFN; dom0 passes what it read from
- * xenstore), and the port HVM_PARAM_CONSOLE_EVTCHN.  The p2m type must be
- * p2m_ram_rw: not a grant or foreign mapping (another domain's page: a
- * p2m_map_foreign gfn would hand Xen a third domain's frame), MMIO,
- * paged or shared, read-only or an ioreq server's.  No altp2m view may be
- * active (the guest could be running in one that maps the gfn elsewhere).
- */
-static long hvm_console_check(struct domain *d,
-                              const struct xen_sccrypt_attach *a)
-{
-	if ( a->gfn != d->arch.hvm.params[HVM_PARAM_CONSOLE_PFN] ||
-	     a->port != d->arch.hvm.params[HVM_PARAM_CONSOLE_EVTCHN] )
-	{
-		gprintk(XENLOG_WARNING, "sccrypt: attach of d%d: gfn %#"PRIx64
-		        " port %u are not its HVM_PARAM_CONSOLE_PFN %#"PRIx64
-		        " / EVTCHN %"PRIu64"\n", d->domain_id, a->gfn, a->port,
-		        d->arch.hvm.params[HVM_PARAM_CONSOLE_PFN],
-		        d->arch.hvm.params[HVM_PARAM_CONSOLE_EVTCHN]);
-		return -EINVAL;
-	}
-	if ( altp2m_active(d) )
-	{
-		gprintk(XENLOG_WARNING, "sccrypt: attach of d%d: altp2m is "
-		        "active\n", d->domain_id);
-		return -EPERM;
-	}
-	return 0;
-}
-
-/* The gfn maps page as p2m_ram_rw now (takes and drops the gfn lock). */
-static bool hvm_gfn_is_ram(struct domain *d, unsigned long gfn,
-                           struct page_info *page)
-{
-	p2m_type_t t;
-	mfn_t mfn = get_gfn_query(d, gfn, &t);
-	bool ok = t == p2m_ram_rw && mfn_eq(mfn, page_to_mfn(page));
-
-	put_gfn(d, gfn);
-	if ( !ok )
-		gprintk(XENLOG_WARNING, "sccrypt: attach of d%d: gfn %#lx is not "
-		        "ordinary RAM (p2m type %d)\n", d->domain_id, gfn, t);
-	return ok;
-}
-
-/*
- * Pin: from here on p2m_set_entry() refuses to move or retype the gfn.
- * Then look once more (under the gfn lock, so after any change that was
- * in flight): a change that raced with the attach is seen, and refused.
- */
-static long hvm_pin(struct domain *d, unsigned long gfn,
-                    struct page_info *page)
-{
-	if ( ACCESS_ONCE(d->sccrypt_pinned) )
-		return -EEXIST;
-	d->sccrypt_gfn = gfn;
-	d->sccrypt_mfn = mfn_x(page_to_mfn(page));
-	smp_wmb();
-	ACCESS_ONCE(d->sccrypt_pinned) = true;
-	smp_mb();
-	if ( hvm_gfn_is_ram(d, gfn, page) )
-		return 0;
-	ACCESS_ONCE(d->sccrypt_pinned) = false;
-	smp_mb();
-	return -EBUSY;
-}
-
-static void hvm_unpin(struct domain *d)
-{
-	ACCESS_ONCE(d->sccrypt_pinned) = false;
-	smp_mb();
-}
-#endif
 
 /* ---- the guest's console event channel ----------------------------------- */
 
@@ -459,7 +253,7 @@ static long detach_locked(struct sccrypt_dom *sd, bool dying)
 		return -EPERM;
 	/* SC_ERR_NOTFOUND: a failed attach, the core never had it. */
 #ifdef CONFIG_HVM
-	hvm_unpin(sd->d);
+	sccrypt_hvm_unpin(sd->d);
 #endif
 	prot_clear(sd->page);
 	if ( !sd->d->is_dying )
@@ -531,7 +325,7 @@ static long sccrypt_attach(const struct xen_sccrypt_attach *a)
 	if ( !is_pv_domain(d) )
 	{
 #ifdef CONFIG_HVM
-		rc = hvm_console_check(d, a);
+		rc = sccrypt_hvm_console_check(d, a);
 #else
 		rc = -EOPNOTSUPP;
 #endif
@@ -542,7 +336,7 @@ static long sccrypt_attach(const struct xen_sccrypt_attach *a)
 	if ( rc )
 		goto out;
 #ifdef CONFIG_HVM
-	if ( !is_pv_domain(d) && !hvm_gfn_is_ram(d, a->gfn, page) )
+	if ( !is_pv_domain(d) && !sccrypt_hvm_gfn_is_ram(d, a->gfn, page) )
 	{
 		rc = -EPERM;
 		goto fail_page;
@@ -585,7 +379,7 @@ static long sccrypt_attach(const struct xen_sccrypt_attach *a)
 		goto fail_prot;
 	}
 #ifdef CONFIG_HVM
-	if ( !is_pv_domain(d) && (rc = hvm_pin(d, a->gfn, page)) != 0 )
+	if ( !is_pv_domain(d) && (rc = sccrypt_hvm_pin(d, a->gfn, page)) != 0 )
 		goto fail_prot;
 #endif
 
@@ -646,7 +440,7 @@ static long sccrypt_attach(const struct xen_sccrypt_attach *a)
 	spin_unlock(&sccrypt_lock);
 #ifdef CONFIG_HVM
 	if ( !is_pv_domain(d) )
-		hvm_unpin(d);
+		sccrypt_hvm_unpin(d);
 #endif
  fail_prot:
 	prot_clear(page);
@@ -958,10 +752,7 @@ static int __init cf_check sccrypt_init(void)
 		       "SCCrypt disabled\n");
 		return 0;
 	}
-#ifdef CONFIG_X86
-	rdseed_ok = cpu_has_rdseed && rng_healthy(rdseed64);
-	rdrand_ok = cpu_has_rdrand && rng_healthy(rdrand64);
-#endif
+	sccrypt_rng_probe();
 	/* Timing data is mixed in but never counted as entropy. */
 	extra.tsc[0] = get_cycles();
 	extra.now = NOW();
@@ -996,7 +787,7 @@ static int __init cf_check sccrypt_init(void)
 	}
 	pk = sc_xen_core_pubkey(core);
 	printk(XENLOG_INFO "sccrypt: hv key generated (entropy: %s%s), public key ",
-	       rdseed_ok ? "RDSEED " : "", rdrand_ok ? "RDRAND" : "");
+	       sccrypt_rng_rdseed_ok ? "RDSEED " : "", sccrypt_rng_rdrand_ok ? "RDRAND" : "");
 	for ( i = 0; i < SC_XEN_KEY_LEN; i++ )
 		printk("%02x", pk[i]);
 	printk("\n");
