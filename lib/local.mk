@@ -8,6 +8,7 @@ lib_libsccrypt_a_SOURCES = \
 	lib/crypto_sodium.c \
 	lib/core/wire.h lib/core/crypto.h lib/core/buf.h lib/core/noise.h lib/core/noise_pattern.h \
 	lib/core/record.h lib/core/frame.h lib/core/blob.h lib/core/ops.h lib/core/handshake.h \
+	lib/core/owner.h \
 	lib/log.h lib/secmem.h lib/encode.h lib/keystore.h lib/keyfile.h lib/vmfile.h \
 	lib/pubkey.h lib/known_hvs.h lib/cert.h lib/readpass.h lib/io.h
 
