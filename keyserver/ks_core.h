@@ -59,6 +59,16 @@ int	ks_signer_local(const char *path, uint64_t max_lifetime,
 	    struct ks_signer **out, int *created)
 	    __attribute__((warn_unused_result));
 /*
+ * An Ed25519 key file of the key server (signing key, owner CA): load the
+ * secret key at path, or create it (0600, comment in the file) if there is
+ * none (*created = 1).  An existing file must be a regular file owned by
+ * this user and not accessible to others (SC_ERR_PERM).  *sk is
+ * sc_secure_alloc'd read-only (64 bytes), pk its public key.
+ */
+int	ks_key_load_or_create(const char *path, const char *comment,
+	    uint8_t **sk, uint8_t pk[32], int *created)
+	    __attribute__((warn_unused_result));
+/*
  * Privilege-separated signer: fork a child that holds the key (loaded or
  * created as above) and signs on request over a socketpair; the calling
  * process never maps the secret.  *pid is the child.  Call it before

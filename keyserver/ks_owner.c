@@ -3,9 +3,6 @@
  */
 #include "config.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <sodium.h>
 
 #include "core/err.h"
@@ -13,42 +10,14 @@
 #include "keyfile.h"
 #include "secmem.h"
 #include "ks_owner.h"
+#include "ks_core.h"
 
 int
 ks_owner_ca_load(const char *path, uint8_t **skp, uint8_t pk[SC_OWNER_CA_LEN],
     int *created)
 {
-	uint8_t *sk = NULL;
-	struct stat st;
-	size_t len = 0;
-	int r;
-
-	*skp = NULL;
-	*created = 0;
-	if (lstat(path, &st) == 0 && (!S_ISREG(st.st_mode) ||
-	    st.st_uid != geteuid() || (st.st_mode & 077) != 0))
-		return SC_ERR_PERM;
-	r = sc_keyfile_read(path, SC_KEY_KIND_SIGNING, NULL, &sk, &len);
-	if (r == SC_ERR_NOTFOUND) {
-		if ((sk = sc_secure_alloc(crypto_sign_SECRETKEYBYTES)) == NULL)
-			return SC_ERR_ALLOC;
-		crypto_sign_keypair(pk, sk);
-		if ((r = sc_keyfile_write(path, SC_KEY_KIND_SIGNING, sk,
-		    crypto_sign_SECRETKEYBYTES, NULL, "sccrypt-keyserver owner CA")) < 0) {
-			sc_secure_free(sk);
-			return r;
-		}
-		*created = 1;
-	} else if (r < 0) {
-		return r;
-	} else if (len != crypto_sign_SECRETKEYBYTES) {
-		sc_secure_free(sk);
-		return SC_ERR_FORMAT;
-	} else
-		crypto_sign_ed25519_sk_to_pk(pk, sk);
-	(void)sc_secure_readonly(sk);
-	*skp = sk;
-	return 0;
+	return ks_key_load_or_create(path, "sccrypt-keyserver owner CA", skp,
+	    pk, created);
 }
 
 int

@@ -50,10 +50,9 @@
 #define SIGN_RESP_MAX	(4 + 2 + KS_CERT_MAX)
 #define SIGNER_FD	3	/* the signer's end of the socketpair, in the child */
 
-/* Load the key at path, or create it; *sk is sc_secure_alloc'd. */
-static int
-key_load_or_create(const char *path, uint8_t **skp, uint8_t pk[32],
-    int *created)
+int
+ks_key_load_or_create(const char *path, const char *comment, uint8_t **skp,
+    uint8_t pk[32], int *created)
 {
 	uint8_t *sk = NULL;
 	struct stat st;
@@ -76,7 +75,7 @@ key_load_or_create(const char *path, uint8_t **skp, uint8_t pk[32],
 			return SC_ERR_ALLOC;
 		crypto_sign_keypair(pk, sk);
 		r = sc_keyfile_write(path, SC_KEY_KIND_SIGNING, sk,
-		    crypto_sign_SECRETKEYBYTES, NULL, "sccrypt-keyserver");
+		    crypto_sign_SECRETKEYBYTES, NULL, comment);
 		if (r < 0) {
 			sc_secure_free(sk);
 			return r;
@@ -146,7 +145,8 @@ ks_signer_local(const char *path, uint64_t max_lifetime,
 	*out = NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return SC_ERR_ALLOC;
-	if ((r = key_load_or_create(path, &sk, s->pk, created)) < 0) {
+	if ((r = ks_key_load_or_create(path, "sccrypt-keyserver", &sk, s->pk,
+	    created)) < 0) {
 		free(s);
 		return r;
 	}
@@ -316,7 +316,7 @@ signer_child(int fd, const char *path, int status_fd, uint64_t max_lifetime,
 	h = malloc(sizeof(*h));
 	ar = malloc(sizeof(*ar));
 	r = h == NULL || ar == NULL ? SC_ERR_ALLOC :
-	    key_load_or_create(path, &sk, pk, &created);
+	    ks_key_load_or_create(path, "sccrypt-keyserver", &sk, pk, &created);
 	/*
 	 * The key is in memory: no more need for the starting user, whose
 	 * files (the key's among them) a bug in the quote or signature
