@@ -39,7 +39,7 @@ EXTRA_DIST += \
 	hv/xen/patches/0020-sccrypt-refuse-the-paths-that-expose-Xen-s-memory-wi.patch \
 	hv/xen/patches/0021-xsm-per-target-check-of-SCCRYPT_OP_CALL-domain2-sccr.patch \
 	hv/xen/patches/0022-evtchn-loopback-binding-XSM-check-give-gport-back-to.patch \
-	hv/xen/patches/0030-x86-p2m-keep-the-SCCrypt-console-gfn-of-a-PVH-HVM-guest-pinned.patch \
+	hv/xen/patches/0030-x86-p2m-keep-the-SCCrypt-console-gfn-pinned.patch \
 	hv/xen/patches/0040-flask-sccrypt_domU_t-protected-guests-memory-not-map.patch \
 	hv/xen/patches/tools/0001-xenconsoled-release-a-console-whose-type-changes.patch \
 	tests/xen-lab/common.sh tests/xen-lab/crypto-diff.c \
