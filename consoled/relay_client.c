@@ -377,7 +377,6 @@ handle_hs_init(struct sc_cd *cd, struct sc_cd_client *c, const struct sc_frame *
 	(void)cd_emit_frame(cd, c, SC_FRAME_HS_RESP, cd->opbuf, resp.len);
 }
 
-
 static void
 handle_frame(struct sc_cd *cd, struct sc_cd_client *c, const struct sc_frame *f)
 {

@@ -7,8 +7,6 @@
 
 #include "core/err.h"
 #include "core/crypto.h"
-#include "keyfile.h"
-#include "secmem.h"
 #include "ks_owner.h"
 #include "ks_core.h"
 
