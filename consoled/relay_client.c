@@ -14,6 +14,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/frame.h"
+#include "core/handshake.h"
 #include "core/owner.h"
 #include "encode.h"
 #include "io.h"
@@ -380,6 +381,8 @@ handle_hs_init(struct sc_cd *cd, struct sc_cd_client *c, const struct sc_frame *
 static void
 handle_frame(struct sc_cd *cd, struct sc_cd_client *c, const struct sc_frame *f)
 {
+	struct sc_buf b;
+
 	switch (f->type) {
 	case SC_FRAME_HS_INIT:
 		if (c->state != SC_CD_FRAMED) {
@@ -393,19 +396,21 @@ handle_frame(struct sc_cd *cd, struct sc_cd_client *c, const struct sc_frame *f)
 			cd_protocol_error(cd, c, SC_ERR_STATE, "record before the handshake");
 			return;
 		}
-		if (f->len == 0 || f->len > SC_RECORD_CT_MAX) {
+		if (f->len < SC_RECORD_CT_MIN || f->len > SC_RECORD_CT_MAX) {
 			cd_protocol_error(cd, c, SC_ERR_TOOLONG, "record has a bad size");
 			return;
 		}
-		if (cd_buf_grow(&c->pend, &c->pend_cap, c->pend_len + 2 + f->len,
-		    SC_CD_PEND_MAX) != 0) {
+		if (cd_buf_grow(&c->pend, &c->pend_cap,
+		    c->pend_len + SC_OP_ITEM_HDR_LEN + f->len, SC_CD_PEND_MAX) != 0) {
 			cd_protocol_error(cd, c, SC_ERR_ALLOC, "out of memory");
 			return;
 		}
-		c->pend[c->pend_len] = (uint8_t)(f->len & 0xff);
-		c->pend[c->pend_len + 1] = (uint8_t)(f->len >> 8);
-		memcpy(c->pend + c->pend_len + 2, f->body, f->len);
-		c->pend_len += 2 + (size_t)f->len;
+		sc_buf_init(&b, c->pend + c->pend_len, c->pend_cap - c->pend_len);
+		if (sc_op_item_put(&b, f->body, f->len) != 0) {
+			cd_protocol_error(cd, c, SC_ERR_INTERNAL, "cannot queue the record");
+			return;
+		}
+		c->pend_len += b.len;
 		cd->stats.records_in++;
 		sc_ctlog_append(&c->dom->log, cd->conf->log_dir,
 		    cd->conf->log_max_bytes, c->dom->name, 'I', cd_now_ms(cd),

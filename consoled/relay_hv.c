@@ -11,6 +11,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/handshake.h"
 #include "log.h"
 #include <sodium.h>
 #include "relay_int.h"
@@ -255,8 +256,7 @@ cd_pull_output(struct sc_cd *cd, struct sc_cd_client *c)
 	struct sc_op_hdr resp;
 	struct sc_buf b;
 	const uint8_t *ct;
-	uint16_t l;
-	size_t room, arg;
+	size_t l, room, arg;
 	int rounds;
 	bool got = false;
 
@@ -279,8 +279,7 @@ cd_pull_output(struct sc_cd *cd, struct sc_cd_client *c)
 		}
 		sc_buf_init_ro(&b, cd->opbuf, resp.len);
 		while (sc_buf_avail(&b) > 0) {
-			if (sc_buf_get_u16_le(&b, &l) < 0 || l == 0 ||
-			    l > SC_RECORD_CT_MAX || sc_buf_get_view(&b, l, &ct) < 0) {
+			if (sc_op_item_get(&b, &ct, &l) != 0) {
 				sc_error("malformed OUTPUT from the hypervisor");
 				c->hv_closed = true;
 				resp.arg = 0;

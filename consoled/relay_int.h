@@ -24,8 +24,9 @@
 #include <sys/types.h>
 
 #include "consoled.h"
+#include "core/handshake.h"
 
-#define ITEM_MAX	(2 + SC_RECORD_CT_MAX)	/* one {len:u16, ct} op item */
+#define ITEM_MAX	SC_OP_ITEM_MAX		/* one {len:u16, ct} op item */
 #define RAW_CHUNK_MIN	1024
 #define RETRY_MS	1000			/* PROTECT asked again (SC_ERR_AGAIN) */
 

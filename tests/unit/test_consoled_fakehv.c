@@ -65,6 +65,21 @@ q_item(struct fake_sess *s, const uint8_t *ct, size_t len)
 	s->outq_len += 2 + len;
 }
 
+const uint8_t *
+fake_rec(const char *tag)
+{
+	static uint8_t recs[8][FAKE_REC];
+	static unsigned next;
+	uint8_t *r = recs[next++ % 8];
+	size_t n = strlen(tag);
+
+	if (n > FAKE_REC)
+		n = FAKE_REC;
+	memset(r, '.', FAKE_REC);
+	memcpy(r, tag, n);
+	return r;
+}
+
 void
 fake_queue_output(struct sc_backend *bk, uint32_t session, const uint8_t *ct,
     size_t len)
@@ -198,7 +213,7 @@ fake_call(struct sc_backend *bk, struct sc_op_hdr *req, const uint8_t *payload,
 				s = &fakehv.sess[i];
 				if (s->open && s->domid == d->domid && !s->closed_by_hv) {
 					s->closed_by_hv = true;
-					q_item(s, (const uint8_t *)"CLOSE-RECORD", 12);
+					q_item(s, fake_rec("CLOSE-RECORD"), FAKE_REC);
 					sc_bk_push_event(bk, d->domid, s->id,
 					    SC_EV_SESSION_CLOSED | SC_EV_OUTPUT);
 				}

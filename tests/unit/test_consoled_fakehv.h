@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "core/wire.h"
 
 #define FAKE_DOMS	8
 #define FAKE_SESS	32
@@ -60,5 +61,13 @@ void	fake_queue_output(struct sc_backend *bk, uint32_t session, const uint8_t *c
 /* The same without the event: as if the hv's event had been dropped. */
 void	fake_queue_output_quiet(uint32_t session, const uint8_t *ct, size_t len);
 struct fake_sess *fake_session(uint32_t id);
+
+/*
+ * A stand-in record ciphertext: tag, padded with '.' to FAKE_REC bytes (the
+ * smallest record, as consoled refuses shorter op items).  The result is
+ * one of 8 static buffers, reused in turn.
+ */
+#define FAKE_REC	SC_RECORD_CT_MIN
+const uint8_t *fake_rec(const char *tag);
 
 #endif

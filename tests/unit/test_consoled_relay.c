@@ -499,21 +499,35 @@ test_session_relay(void **state)
 	/* Records in: each becomes one {len:u16le ct} item, in order. */
 	for (i = 0; i < sizeof(rec); i++)
 		rec[i] = (uint8_t)i;
-	send_frame(c, SC_FRAME_RECORD, "abc", 3);
+	send_frame(c, SC_FRAME_RECORD, fake_rec("abc"), FAKE_REC);
 	send_frame(c, SC_FRAME_RECORD, rec, sizeof(rec));
 	pump();
-	assert_int_equal(s->input_len, 2 + 3 + 2 + sizeof(rec));
-	assert_memory_equal(s->input, "\x03\x00" "abc", 5);
-	assert_int_equal(s->input[5] | (s->input[6] << 8), (int)sizeof(rec));
-	assert_memory_equal(s->input + 7, rec, sizeof(rec));
+	assert_int_equal(s->input_len, 2 + FAKE_REC + 2 + sizeof(rec));
+	assert_int_equal(s->input[0] | (s->input[1] << 8), FAKE_REC);
+	assert_memory_equal(s->input + 2, fake_rec("abc"), FAKE_REC);
+	assert_int_equal(s->input[2 + FAKE_REC] | (s->input[3 + FAKE_REC] << 8),
+	    (int)sizeof(rec));
+	assert_memory_equal(s->input + 4 + FAKE_REC, rec, sizeof(rec));
+	/* A record shorter than the smallest one: refused, not passed on. */
+	{
+		struct rx rx2;
+		struct sc_cd_client *c2 = open_session(1000, "vm2", &rx2);
+		struct fake_sess *s2 = fake_session(c2->session);
+
+		send_frame(c2, SC_FRAME_RECORD, rec, SC_RECORD_CT_MIN - 1);
+		assert_true(next_frame(c2, &rx2));
+		assert_int_equal(rx2.type, SC_FRAME_ERROR);
+		assert_int_equal(s2->input_len, 0);
+		assert_int_equal(c2->state, SC_CD_CLOSING);
+	}
 	/* Records out. */
-	fake_queue_output(&bk, c->session, (const uint8_t *)"out-1", 5);
+	fake_queue_output(&bk, c->session, fake_rec("out-1"), FAKE_REC);
 	fake_queue_output(&bk, c->session, rec, sizeof(rec));
 	pump();
 	assert_true(next_frame(c, &rx));
 	assert_int_equal(rx.type, SC_FRAME_RECORD);
-	assert_int_equal(rx.len, 5);
-	assert_memory_equal(rx.body, "out-1", 5);
+	assert_int_equal(rx.len, FAKE_REC);
+	assert_memory_equal(rx.body, fake_rec("out-1"), FAKE_REC);
 	assert_true(next_frame(c, &rx));
 	assert_int_equal(rx.len, sizeof(rec));
 	assert_memory_equal(rx.body, rec, sizeof(rec));
@@ -546,7 +560,7 @@ test_lost_events(void **state)
 
 	(void)state;
 	c = open_session(1000, "vm1", &rx);
-	fake_queue_output_quiet(c->session, (const uint8_t *)"unannounced", 11);
+	fake_queue_output_quiet(c->session, fake_rec("unannounced"), FAKE_REC);
 	outputs = fakehv.ops[SC_OP_OUTPUT];
 	pump();
 	assert_false(next_frame(c, &rx));
@@ -558,8 +572,8 @@ test_lost_events(void **state)
 	pump();
 	assert_true(next_frame(c, &rx));
 	assert_int_equal(rx.type, SC_FRAME_RECORD);
-	assert_int_equal(rx.len, 11);
-	assert_memory_equal(rx.body, "unannounced", 11);
+	assert_int_equal(rx.len, FAKE_REC);
+	assert_memory_equal(rx.body, fake_rec("unannounced"), FAKE_REC);
 	assert_false(bk.evq_overflow);
 }
 
@@ -571,19 +585,21 @@ test_input_backpressure(void **state)
 	struct fake_sess *s;
 	uint8_t want[4096];
 	size_t wl = 0, i;
-	char rec[64];
+	char tag[32];
+	const uint8_t *rec;
 
 	(void)state;
 	c = open_session(1000, "vm1", &rx);
 	s = fake_session(c->session);
 	fakehv.ring_space = 10;		/* the guest reads slowly */
 	for (i = 0; i < 40; i++) {
-		int n = snprintf(rec, sizeof(rec), "keystroke-record-%02zu", i);
-		want[wl++] = (uint8_t)n;
+		snprintf(tag, sizeof(tag), "keystroke-record-%02zu", i);
+		rec = fake_rec(tag);
+		want[wl++] = FAKE_REC;
 		want[wl++] = 0;
-		memcpy(want + wl, rec, (size_t)n);
-		wl += (size_t)n;
-		send_frame(c, SC_FRAME_RECORD, rec, (size_t)n);
+		memcpy(want + wl, rec, FAKE_REC);
+		wl += FAKE_REC;
+		send_frame(c, SC_FRAME_RECORD, rec, FAKE_REC);
 	}
 	assert_int_equal(s->input_len, 10);
 	assert_true(c->input_blocked);
@@ -600,13 +616,13 @@ test_input_backpressure(void **state)
 	assert_true(cd.stats.input_retries > 0);
 	/* Without an event, the retry timer still gets input through. */
 	fakehv.ring_space = 0;
-	send_frame(c, SC_FRAME_RECORD, "late", 4);
+	send_frame(c, SC_FRAME_RECORD, fake_rec("late"), FAKE_REC);
 	assert_true(c->input_blocked);
 	fakehv.ring_space = 100;
 	fake_now += 1001;
 	(void)sc_cd_tick(&cd);
 	pump();
-	assert_int_equal(s->input_len, wl + 6);
+	assert_int_equal(s->input_len, wl + 2 + FAKE_REC);
 }
 
 static void
@@ -632,7 +648,7 @@ test_slow_reader_bounded(void **state)
 	assert_true(sc_buf_avail(&c->out) <= conf->client_buffer);
 	assert_true(s->outq_len > 0);
 	/* The other domain's session is unaffected. */
-	fake_queue_output(&bk, other->session, (const uint8_t *)"hello", 5);
+	fake_queue_output(&bk, other->session, fake_rec("hello"), FAKE_REC);
 	pump();
 	assert_true(next_frame(other, &rx2));
 	assert_memory_equal(rx2.body, "hello", 5);
@@ -677,11 +693,11 @@ test_buffers_on_demand(void **state)
 	assert_true(c->pend_cap <= SC_CD_BUF_KEEP);
 	assert_true(c->out.size <= SC_CD_BUF_KEEP);
 	/* A keystroke each way keeps them small. */
-	send_frame(c, SC_FRAME_RECORD, "k", 1);
-	fake_queue_output(&bk, c->session, (const uint8_t *)"e", 1);
+	send_frame(c, SC_FRAME_RECORD, fake_rec("k"), FAKE_REC);
+	fake_queue_output(&bk, c->session, fake_rec("e"), FAKE_REC);
 	pump();
 	assert_true(next_frame(c, &rx));
-	assert_int_equal(rx.len, 1);
+	assert_int_equal(rx.len, FAKE_REC);
 	assert_true(c->in_cap <= SC_CD_BUF_KEEP && c->pend_cap <= SC_CD_BUF_KEEP &&
 	    c->out.size <= SC_CD_BUF_KEEP);
 	/* A large record grows input and pending input; both go when taken. */
@@ -712,7 +728,7 @@ test_buffers_on_demand(void **state)
 	assert_int_equal(c->out.size, 0);
 	assert_null(c->outmem);
 	/* And grows again for the next output. */
-	fake_queue_output(&bk, c->session, (const uint8_t *)"again", 5);
+	fake_queue_output(&bk, c->session, fake_rec("again"), FAKE_REC);
 	pump();
 	assert_true(next_frame(c, &rx));
 	assert_memory_equal(rx.body, "again", 5);
@@ -732,12 +748,13 @@ test_takeover(void **state)
 	/* The old client gets the hv's CLOSE record, then BYE, then the end. */
 	assert_true(next_frame(a, &rxa));
 	assert_int_equal(rxa.type, SC_FRAME_RECORD);
+	assert_int_equal(rxa.len, FAKE_REC);
 	assert_memory_equal(rxa.body, "CLOSE-RECORD", 12);
 	assert_true(next_frame(a, &rxa));
 	assert_int_equal(rxa.type, SC_FRAME_BYE);
 	assert_true(a->dead);
 	assert_int_equal(b->state, SC_CD_SESSION);
-	fake_queue_output(&bk, b->session, (const uint8_t *)"new", 3);
+	fake_queue_output(&bk, b->session, fake_rec("new"), FAKE_REC);
 	pump();
 	assert_true(next_frame(b, &rxb));
 	assert_memory_equal(rxb.body, "new", 3);
@@ -768,7 +785,7 @@ test_malformed_input(void **state)
 
 	/* Record before the handshake, server-only frames from the client. */
 	c = open_framed(1000, "vm1", 'B', &rx);
-	send_frame(c, SC_FRAME_RECORD, "x", 1);
+	send_frame(c, SC_FRAME_RECORD, fake_rec("x"), FAKE_REC);
 	assert_int_equal(c->state, SC_CD_CLOSING);
 	c = open_framed(1000, "vm1", 'B', &rx);
 	send_frame(c, SC_FRAME_HELLO, "x", 1);
@@ -784,7 +801,7 @@ test_malformed_input(void **state)
 
 	/* The bystander is unaffected. */
 	assert_int_equal(other->state, SC_CD_SESSION);
-	fake_queue_output(&bk, other->session, (const uint8_t *)"still", 5);
+	fake_queue_output(&bk, other->session, fake_rec("still"), FAKE_REC);
 	pump();
 	assert_true(next_frame(other, &rx2));
 	assert_memory_equal(rx2.body, "still", 5);
@@ -817,13 +834,13 @@ test_eof_mid_frame(void **state)
 	c = open_session(1000, "vm1", &rx);
 	s = fake_session(c->session);
 	fakehv.ring_space = 3;
-	send_frame(c, SC_FRAME_RECORD, "queued", 6);
+	send_frame(c, SC_FRAME_RECORD, fake_rec("queued"), FAKE_REC);
 	sc_cd_client_eof(&cd, c);
 	assert_int_equal(c->state, SC_CD_SESSION);
 	fakehv.ring_space = 100;
 	sc_bk_push_event(&bk, 1, 0, SC_EV_INPUT_SPACE);
 	pump();
-	assert_int_equal(s->input_len, 8);
+	assert_int_equal(s->input_len, 2 + FAKE_REC);
 	assert_int_equal(c->state, SC_CD_CLOSING);
 
 	/*
@@ -833,7 +850,7 @@ test_eof_mid_frame(void **state)
 	c = open_session(1000, "vm1", &rx);
 	s = fake_session(c->session);
 	fakehv.ring_space = 2;
-	send_frame(c, SC_FRAME_RECORD, "slow-guest", 10);
+	send_frame(c, SC_FRAME_RECORD, fake_rec("slow-guest"), FAKE_REC);
 	send_frame(c, SC_FRAME_BYE, NULL, 0);
 	sc_cd_client_eof(&cd, c);
 	pump();
@@ -850,14 +867,14 @@ test_eof_mid_frame(void **state)
 	fake_now += 1001;
 	(void)sc_cd_tick(&cd);
 	pump();
-	assert_int_equal(s->input_len, 12);
-	assert_memory_equal(s->input + 2, "slow-guest", 10);
+	assert_int_equal(s->input_len, 2 + FAKE_REC);
+	assert_memory_equal(s->input + 2, fake_rec("slow-guest"), FAKE_REC);
 	assert_int_equal(c->state, SC_CD_CLOSING);
 	/* Input the guest never takes is dropped after stall_timeout, not before. */
 	c = open_session(1000, "vm1", &rx);
 	s = fake_session(c->session);
 	fakehv.ring_space = 0;
-	send_frame(c, SC_FRAME_RECORD, "never-read", 10);
+	send_frame(c, SC_FRAME_RECORD, fake_rec("never-read"), FAKE_REC);
 	send_frame(c, SC_FRAME_BYE, NULL, 0);
 	sc_cd_client_eof(&cd, c);
 	pump();
@@ -993,7 +1010,7 @@ test_backend_loss(void **state)
 	a = open_session(1000, "vm1", &rx);
 	b = open_framed(1000, "vm2", 'B', &rx2);
 	fakehv.fail_transport = true;
-	send_frame(a, SC_FRAME_RECORD, "x", 1);
+	send_frame(a, SC_FRAME_RECORD, fake_rec("x"), FAKE_REC);
 	assert_false(cd.bk_up);
 	assert_true(next_frame(a, &rx));
 	assert_int_equal(rx.type, SC_FRAME_ERROR);
@@ -1051,8 +1068,8 @@ test_ciphertext_log(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(conf->log_dir, sizeof(conf->log_dir), "%s", dir);
 	c = open_session(1000, "vm1", &rx);
-	send_frame(c, SC_FRAME_RECORD, "CIPHER-IN", 9);
-	fake_queue_output(&bk, c->session, (const uint8_t *)"CIPHER-OUT", 10);
+	send_frame(c, SC_FRAME_RECORD, fake_rec("CIPHER-IN"), FAKE_REC);
+	fake_queue_output(&bk, c->session, fake_rec("CIPHER-OUT"), FAKE_REC);
 	pump();
 	sc_cd_free(&cd);		/* closes the log */
 	snprintf(path, sizeof(path), "%s/vm1.sclog", dir);
@@ -1061,12 +1078,12 @@ test_ciphertext_log(void **state)
 	data = malloc(4096);
 	len = fread(data, 1, 4096, f);
 	fclose(f);
-	assert_int_equal(len, (11 + 9) + (11 + 10));
+	assert_int_equal(len, 2 * (11 + FAKE_REC));
 	assert_int_equal(data[0], 'I');
-	assert_int_equal(data[9] << 8 | data[10], 9);
-	assert_memory_equal(data + 11, "CIPHER-IN", 9);
-	assert_int_equal(data[20], 'O');
-	assert_memory_equal(data + 31, "CIPHER-OUT", 10);
+	assert_int_equal(data[9] << 8 | data[10], FAKE_REC);
+	assert_memory_equal(data + 11, fake_rec("CIPHER-IN"), FAKE_REC);
+	assert_int_equal(data[11 + FAKE_REC], 'O');
+	assert_memory_equal(data + 22 + FAKE_REC, fake_rec("CIPHER-OUT"), FAKE_REC);
 	free(data);
 	unlink(path);
 	rmdir(dir);
@@ -1179,7 +1196,7 @@ test_work_follows_activity(void **state)
 	for (i = 0; i < N; i++)
 		assert_int_equal(cl[i]->state, SC_CD_SESSION);
 	c = cl[N / 2];
-	fake_queue_output(&bk, c->session, (const uint8_t *)"one", 3);
+	fake_queue_output(&bk, c->session, fake_rec("one"), FAKE_REC);
 	sc_cd_events(&cd);
 	assert_true(sc_cd_has_work(&cd));
 	ops_before = fakehv.ops[SC_OP_OUTPUT];
