@@ -887,8 +887,12 @@ rs=$($SSH 'kill $(cat /run/xenconsoled.pid); i=0
 	    [ "$(ls -l /proc/$(cat /run/xenconsoled.pid)/fd 2>/dev/null | grep -c /dev/xen/evtchn)" -ge 1 ]; do
 		i=$((i + 1)); [ "$i" -lt 30 ] || break; sleep 1
 	done
-	sleep 2
-	p=$(cat /run/xenconsoled.pid)
+	# xenconsoled scans the domains in domid order: once it has mapped
+	# domu2 it has considered domu1 too.
+	p=$(cat /run/xenconsoled.pid); i=0
+	until [ "$(grep -c /dev/xen/gntdev /proc/$p/maps)" -ge 1 ]; do
+		i=$((i + 1)); [ "$i" -lt 60 ] || break; sleep 0.5
+	done
 	echo "evtchn-fds=$(ls -l /proc/$p/fd | grep -c /dev/xen/evtchn)"
 	echo "gntdev-maps=$(grep -c /dev/xen/gntdev /proc/$p/maps)"
 	echo "tty1=$(xenstore-read /local/domain/$(xl domid domu1)/console/tty 2>/dev/null || echo absent)"' 2>/dev/null |
@@ -1287,7 +1291,14 @@ console_reuse_check() {
 	done
 	echo "before-detach=$(port)"
 	sccrypt-xenctl detach domu3 >/tmp/domu3.detach 2>&1; echo "detach-rc=$?"
-	sleep 2
+	# DETACH is synchronous in Xen (the port is as it stays once the
+	# hypercall returns); what could still follow is xenconsoled acting
+	# on console/type: give it until it has written console/tty back or
+	# 5 s, the bound of a change that never comes when the fix holds.
+	i=0
+	until xenstore-read /local/domain/$id/console/tty >/dev/null 2>&1; do
+		i=$((i + 1)); [ "$i" -lt 25 ] || break; sleep 0.2
+	done
 	echo "after-detach=$(port)"
 	xl destroy domu3; echo "destroy-rc=$?"' 2>&1 | tr -d '\r') || true
 	printf '%s\n' "$cr" >"$lab/console-reuse.out"
@@ -1310,7 +1321,9 @@ sp=$($SSH 'lab-xl-create -p /etc/xen/domu4.cfg >/tmp/domu4.create 2>&1; echo "cr
 
 # An unpatched xenconsoled never lets go: attach times out with a clear
 # error and gives the console back (console/type restored).
-up=$($SSH 'kill $(cat /run/xenconsoled.pid); sleep 2; rm -f /run/xenconsoled.pid
+up=$($SSH 'p=$(cat /run/xenconsoled.pid); kill $p; i=0
+	while kill -0 $p 2>/dev/null; do i=$((i + 1)); [ "$i" -lt 100 ] || break; sleep 0.2; done
+	rm -f /run/xenconsoled.pid
 	/usr/lib/xen-4.17/bin/xenconsoled.debian --pid-file /run/xenconsoled.pid \
 	    --log=guest --log-dir=/var/log/xen/console
 	id=$(xl domid domu2); i=0
@@ -1319,7 +1332,10 @@ up=$($SSH 'kill $(cat /run/xenconsoled.pid); sleep 2; rm -f /run/xenconsoled.pid
 		i=$((i + 1)); [ "$i" -lt 30 ] || break; sleep 1
 	done
 	sccrypt-xenctl attach -w 3 domu2 2>&1; echo "rc=$?"
-	sleep 1
+	i=0	# attach restored console/type; xenconsoled connects the tty again
+	until xenstore-read /local/domain/$id/console/tty >/dev/null 2>&1; do
+		i=$((i + 1)); [ "$i" -lt 60 ] || break; sleep 0.5
+	done
 	echo "type=$(xenstore-read /local/domain/$id/console/type)"
 	echo "tty=$(xenstore-read /local/domain/$id/console/tty 2>/dev/null || echo absent)"' 2>&1 |
     tr -d '\r' | tr '\n' ' ') || true
