@@ -69,7 +69,8 @@
 #     (dom0-binds-fresh), the owner binds with the key server's ownership
 #     token (protect), dom0's own credentials on the protected domu1 are
 #     refused (dom0-binds-protected), the owner's token with dom0's key is
-#     refused on domu1 and domu2 (token-replay), and the owner's session
+#     refused on domu1 (token-replay) and on the fresh pvh domu5
+#     (token-replay-other), and the owner's session
 #     still runs (owner-kept);
 #  6. prints a summary; exit 0 only if every check passed.
 #
@@ -764,14 +765,11 @@ owner_check_protected() {
 		result FAIL dom0-binds-protected "$(tail -n 4 "$lab/dom0-binds-protected.out" | tr '\n' ' ')"
 	fi
 	dom0_own_binding token-replay-domu1 domu1 --owner-token "$owner_token"
-	dom0_own_binding token-replay-domu2 domu2 --owner-token "$owner_token"
 	if grep -q '^rc=4$' "$lab/token-replay-domu1.out" &&
-	    grep -q 'did not accept this ownership token' "$lab/token-replay-domu1.out" &&
-	    grep -q '^rc=4$' "$lab/token-replay-domu2.out" &&
-	    grep -q 'did not accept this ownership token' "$lab/token-replay-domu2.out"; then
-		result PASS token-replay "the owner's token with dom0's own key: refused on domu1 and on domu2 (it covers domu1's UUID and the owner's key only)"
+	    grep -q 'did not accept this ownership token' "$lab/token-replay-domu1.out"; then
+		result PASS token-replay "the owner's token with dom0's own key: refused on domu1 (it covers the owner's key only; on another domain: token-replay-other)"
 	else
-		result FAIL token-replay "$(tail -n 3 "$lab/token-replay-domu1.out" "$lab/token-replay-domu2.out" | tr '\n' ' ')"
+		result FAIL token-replay "$(tail -n 3 "$lab/token-replay-domu1.out" | tr '\n' ' ')"
 	fi
 	# The owner's session still works: dom0's attempts changed nothing.
 	session owner-after "
@@ -1129,6 +1127,19 @@ serial = "pty"'
 	    [ -n "$xuuid" ]; do
 		i=$((i + 1)); [ "$i" -lt 5 ] || break; sleep 5
 	done
+	# token-replay-other: the first of these guests is attached and not
+	# protected yet; dom0 tries domu1's token on it with its own key (the
+	# token covers domu1's UUID): Xen must refuse.  (domu2 cannot serve:
+	# xenconsoled keeps it, Xen never sees a PROTECT for it.)
+	if [ "$xv" = domu5 ] && [ -n "${owner_token:-}" ]; then
+		dom0_own_binding token-replay-other "$xv" --owner-token "$owner_token"
+		if grep -q '^rc=4$' "$lab/token-replay-other.out" &&
+		    grep -q 'did not accept this ownership token' "$lab/token-replay-other.out"; then
+			result PASS token-replay-other "domu1's token with dom0's own key on the fresh, attached $xv: refused by Xen (the token covers domu1's UUID)"
+		else
+			result FAIL token-replay-other "$(tail -n 3 "$lab/token-replay-other.out" | tr '\n' ' ')"
+		fi
+	fi
 	head -c 64 /dev/urandom >"$lab/$xv.diskkey"
 	"$TERMBIN" vm init "$xv" --uuid "$xuuid" --disk-key-file "$lab/$xv.diskkey" -N >/dev/null 2>>"$lab/$xv-protect.err" || true
 	# The owner's binding needs the key server's ownership token for this
