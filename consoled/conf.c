@@ -60,6 +60,7 @@ static const struct key keys[] = {
 	{ "handshake_timeout",	K_UINT, F(handshake_timeout), 1, 86400 },
 	{ "stall_timeout",	K_UINT, F(stall_timeout), 1, SC_CTL_STALL_MAX },
 	{ "raw_backlog",	K_UINT, F(raw_backlog), 0, 1u << 20 },
+	{ "guest_output_rate",	K_SIZE, F(guest_output_rate), 0, UINT64_C(1) << 40 },
 	{ "log_level",		K_LEVEL, F(log_level), 0, 0 },
 };
 
@@ -83,6 +84,7 @@ sc_conf_defaults(struct sc_conf *c)
 	c->handshake_timeout = 300;
 	c->stall_timeout = SC_CTL_STALL_DEFAULT;
 	c->raw_backlog = 16384;
+	c->guest_output_rate = 256u << 10;
 	c->log_level = SC_LOG_INFO;
 }
 

@@ -58,6 +58,7 @@ struct sc_conf {
 	unsigned	handshake_timeout;	/* s from HELLO to HS_INIT/PROTECT */
 	unsigned	stall_timeout;		/* s a client may leave output unread */
 	unsigned	raw_backlog;		/* bytes kept for unprotected domains */
+	uint64_t	guest_output_rate;	/* bytes/s drained per unwatched unprotected domain, 0 = unlimited */
 	int		log_level;
 	size_t		nrules;
 	struct sc_policy_rule rules[SC_CONF_RULES_MAX];

@@ -150,6 +150,9 @@ struct sc_cd_domain {
 	uint8_t		*backlog;
 	size_t		backlog_len;
 	bool		raw_want;		/* raw output pending */
+	/* guest_output_rate while no client watches: bucket, refill due at */
+	double		raw_tokens;
+	unsigned long long raw_tokens_ms, raw_wait;
 	struct sc_ctlog	log;			/* ciphertext log (log_dir) */
 	TAILQ_ENTRY(sc_cd_domain) raw_link;	/* cd->rawq: RAW drain pending */
 	bool		raw_queued;
@@ -184,6 +187,7 @@ struct sc_cd {
 	struct sc_cd_clist touched;		/* timers to re-key */
 	struct sc_cd_clist changed;		/* for the daemon */
 	struct sc_cd_dlist rawq;		/* unprotected domains to drain */
+	unsigned long long raw_wait_min;	/* earliest doms[].raw_wait, 0 = none */
 	struct sc_cd_client **heap;		/* min-heap on tkey */
 	size_t		heap_len, heap_cap;
 };

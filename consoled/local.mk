@@ -79,7 +79,9 @@ dist_check_SCRIPTS += tests/integration/dom0-churn.sh
 TESTS += tests/integration/dom0-instance.sh
 dist_check_SCRIPTS += tests/integration/dom0-instance.sh
 TESTS += tests/integration/dom0-eof.sh
+TESTS += tests/integration/dom0-guest-flood.sh
 dist_check_SCRIPTS += tests/integration/dom0-eof.sh
+dist_check_SCRIPTS += tests/integration/dom0-guest-flood.sh
 TESTS += tests/integration/fault-sclog.sh tests/integration/fault-consoled.sh \
 	tests/integration/fault-sshd.sh
 dist_check_SCRIPTS += tests/integration/fault-sclog.sh \

@@ -695,12 +695,15 @@ sc_cd_tick(struct sc_cd *cd)
 		cd_heap_remove(cd, c);
 		client_timeout(cd, c, t);
 	}
+	(void)cd_raw_wakeups(cd, t);
 	cd_settle(cd);
 	if (sc_cd_has_work(cd))
 		return 0;
 	next = t + 1000;
 	if (cd->heap_len > 0 && cd->heap[0]->tkey < next)
 		next = cd->heap[0]->tkey;
+	if (cd->raw_wait_min != 0 && cd->raw_wait_min < next)
+		next = cd->raw_wait_min;
 	return next > t ? (int)(next - t) : 0;
 }
 

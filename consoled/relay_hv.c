@@ -375,6 +375,8 @@ cd_raw_drain(struct sc_cd *cd, struct sc_cd_domain *d)
 		} else {
 			arg = SC_MAX((size_t)cd->conf->raw_backlog, (size_t)RAW_CHUNK_MIN);
 			arg = SC_MIN(arg, (size_t)SC_OP_PAYLOAD_MAX);
+			if ((arg = cd_raw_budget(cd, d, arg)) == 0)
+				return false;	/* cd_raw_wakeups() resumes it */
 		}
 		if (cd_bk_call(cd, SC_OP_RAW_OUTPUT, d->domid, 0, (uint32_t)arg, NULL, 0,
 		    &resp) < 0)
@@ -392,10 +394,12 @@ cd_raw_drain(struct sc_cd *cd, struct sc_cd_domain *d)
 		}
 		if (resp.len > arg)
 			resp.len = (uint32_t)arg;
-		if (c != NULL)
+		if (c != NULL) {
 			(void)cd_out_put(cd, c, cd->opbuf, resp.len);
-		else
+		} else {
 			backlog_add(cd, d, cd->opbuf, resp.len);
+			cd_raw_spent(cd, d, resp.len);
+		}
 		d->raw_want = (resp.arg & SC_OUT_F_MORE) != 0;
 		got = resp.len > 0;
 	}

@@ -37,6 +37,9 @@ void	cd_make_ready(struct sc_cd *cd, struct sc_cd_client *c);
 void	cd_set_dead(struct sc_cd *cd, struct sc_cd_client *c);
 void	cd_raw_ready(struct sc_cd *cd, struct sc_cd_domain *d);
 void	cd_raw_unqueue(struct sc_cd *cd, struct sc_cd_domain *d);
+size_t	cd_raw_budget(struct sc_cd *cd, struct sc_cd_domain *d, size_t want);
+void	cd_raw_spent(struct sc_cd *cd, struct sc_cd_domain *d, size_t n);
+unsigned long long cd_raw_wakeups(struct sc_cd *cd, unsigned long long t);
 void	cd_heap_remove(struct sc_cd *cd, struct sc_cd_client *c);
 void	cd_refill(struct sc_cd *cd, struct sc_cd_client *c,
 	    unsigned long long t);

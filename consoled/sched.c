@@ -188,6 +188,71 @@ heap_key(struct sc_cd *cd, struct sc_cd_client *c, unsigned long long key)
 	}
 }
 
+/*
+ * guest_output_rate: an unprotected domain nobody watches is drained into
+ * its backlog at most this fast (as xenconsoled rate-limits a guest), so a
+ * guest that keeps its ring full and signals in a loop costs dom0 a
+ * bounded share of a CPU; beyond it the guest waits for its ring.  The
+ * bucket holds 200 ms' worth (at least two chunks).  A domain out of
+ * budget keeps raw_want and is queued again by cd_raw_wakeups().
+ */
+size_t
+cd_raw_budget(struct sc_cd *cd, struct sc_cd_domain *d, size_t want)
+{
+	unsigned long long t = cd_now_ms(cd), k;
+	double rate = (double)cd->conf->guest_output_rate, burst;
+
+	if (cd->conf->guest_output_rate == 0)
+		return want;
+	burst = SC_MAX(rate / 5.0, 2.0 * RAW_CHUNK_MIN);
+	if (t > d->raw_tokens_ms) {
+		d->raw_tokens += (double)(t - d->raw_tokens_ms) * rate / 1000.0;
+		if (d->raw_tokens > burst || d->raw_tokens_ms == 0)
+			d->raw_tokens = burst;
+		d->raw_tokens_ms = t;
+	}
+	if (d->raw_tokens >= (double)RAW_CHUNK_MIN)
+		return SC_MIN(want, (size_t)d->raw_tokens);
+	k = t + 1 + (unsigned long long)(((double)RAW_CHUNK_MIN - d->raw_tokens) *
+	    1000.0 / rate);
+	d->raw_wait = k;
+	if (cd->raw_wait_min == 0 || k < cd->raw_wait_min)
+		cd->raw_wait_min = k;
+	return 0;
+}
+
+void
+cd_raw_spent(struct sc_cd *cd, struct sc_cd_domain *d, size_t n)
+{
+	if (cd->conf->guest_output_rate != 0)
+		d->raw_tokens -= (double)n;
+}
+
+/* Queue the domains whose budget is due at t; the next due time (0: none). */
+unsigned long long
+cd_raw_wakeups(struct sc_cd *cd, unsigned long long t)
+{
+	size_t i;
+
+	if (cd->raw_wait_min == 0 || t < cd->raw_wait_min)
+		return cd->raw_wait_min;
+	cd->raw_wait_min = 0;
+	for (i = 0; i < cd->ndoms; i++) {
+		struct sc_cd_domain *d = &cd->doms[i];
+
+		if (d->raw_wait == 0)
+			continue;
+		if (d->raw_wait <= t) {
+			d->raw_wait = 0;
+			if (d->raw_want)
+				cd_raw_ready(cd, d);
+		} else if (cd->raw_wait_min == 0 || d->raw_wait < cd->raw_wait_min) {
+			cd->raw_wait_min = d->raw_wait;
+		}
+	}
+	return cd->raw_wait_min;
+}
+
 /* Refill c's input-rate bucket up to t. */
 void
 cd_refill(struct sc_cd *cd, struct sc_cd_client *c, unsigned long long t)

@@ -330,10 +330,18 @@ sc_hv_guest_event(struct sc_hv *hv, uint32_t domid)
 				events |= SC_EV_OUTPUT;
 			}
 	} else {
+		/*
+		 * One event until dom0 reads (RAW_OUTPUT): a guest that keeps
+		 * its ring full and signals in a loop would otherwise wake dom0
+		 * once per signal, and dom0 that chose not to read (consoled's
+		 * guest_output_rate) would be woken for nothing.
+		 */
 		if ((r = sc_ring_out_avail(d->ring, &avail)) != 0)
 			goto corrupt;
-		if (avail > 0)
+		if (avail > 0 && !d->raw_evented) {
+			d->raw_evented = true;
 			events |= SC_EV_OUTPUT;
+		}
 	}
 	sc_hv_notify(hv, d, 0, events);
 	sc_hv_dom_maybe_unblock(hv, d, -1);

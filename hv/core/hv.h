@@ -132,6 +132,7 @@ struct sc_hv_domain {
 	bool		broken;		/* the guest corrupted the ring indices */
 	bool		protected;
 	bool		in_blocked;	/* dom0 was told to wait for INPUT_SPACE */
+	bool		raw_evented;	/* unprotected: dom0 told of output, not read since */
 	uint32_t	domid;
 	uint8_t		uuid[SC_UUID_LEN];
 	char		name[SC_VMNAME_MAX + 1];

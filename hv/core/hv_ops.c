@@ -608,6 +608,7 @@ op_raw_output(struct sc_hv *hv, struct op_ctx *o)
 
 	if ((r = raw_domain(hv, o, USES_DOMID | USES_ARG, &d)) != 0)
 		return r;
+	d->raw_evented = false;		/* dom0 is reading: the next output tells it */
 	max = o->h.arg ? SC_MIN((size_t)o->h.arg, (size_t)SC_OP_PAYLOAD_MAX) :
 	    SC_OP_PAYLOAD_MAX;
 	max = SC_MIN(max, sc_buf_room(&o->out));

@@ -929,6 +929,56 @@ test_handshake_refused(void **state)
 	assert_int_equal(c->state, SC_CD_CLOSING);
 }
 
+/*
+ * guest_output_rate: a guest that keeps its console full while nobody
+ * watches is drained into the backlog at that rate, not as fast as it
+ * writes (the Xen lab's console storm kept dom0 busy); a plaintext client
+ * that attaches reads at its own pace.
+ */
+static void
+test_guest_output_rate(void **state)
+{
+	struct sc_cd_client *c;
+	char line[64];
+	size_t total = 60000, taken, i;
+	int next;
+
+	(void)state;
+	conf->guest_output_rate = 10240;	/* burst 2048 (200 ms' worth) */
+	memset(fakehv.raw_out, 'y', total);
+	fakehv.raw_out_len = total;
+	sc_bk_push_event(&bk, 3, 0, SC_EV_OUTPUT);
+	pump();
+	taken = total - fakehv.raw_out_len;
+	assert_true(taken > 0 && taken <= 2048);
+	/* More events do not buy more: the budget does. */
+	for (i = 0; i < 10; i++) {
+		sc_bk_push_event(&bk, 3, 0, SC_EV_OUTPUT);
+		pump();
+	}
+	assert_int_equal(total - fakehv.raw_out_len, taken);
+	next = sc_cd_tick(&cd);
+	assert_true(next > 0 && next <= 101);
+	/* Ten seconds later, ~10 s' worth more, queued again by the tick alone. */
+	for (i = 0; i < 100; i++) {
+		fake_now += 100;
+		(void)sc_cd_tick(&cd);
+		pump();
+	}
+	taken = total - fakehv.raw_out_len;
+	assert_true(taken >= 10 * 10240 / 2 && taken <= 2048 + 10 * 10240 + 1024);
+	/* A plaintext client reads at its own pace: the rest comes. */
+	c = sc_cd_client_new(&cd, -1, 1000, 1);
+	send_bytes(c, "SCCRYPT/1 auto plain B\n", 23);
+	take_line(c, line, sizeof(line));
+	assert_string_equal(line, "OK raw\n");
+	for (i = 0; i < 100 && fakehv.raw_out_len > 0; i++) {
+		sc_cd_client_wrote(&cd, c, sc_buf_avail(&c->out));
+		pump();
+	}
+	assert_int_equal(fakehv.raw_out_len, 0);
+}
+
 static void
 test_unprotected(void **state)
 {
@@ -1254,6 +1304,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_eof_mid_frame, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handshake_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unprotected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guest_output_rate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backend_loss, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_domain_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ciphertext_log, setup, teardown),

@@ -796,6 +796,24 @@ test_session_roundtrip_and_raw(void **state)
 	assert_int_equal(op(f, SC_OP_RAW_OUTPUT, D3, 0, 0, NULL, 0), 0);
 	assert_int_equal(f->rh.len, 4);
 	assert_memory_equal(f->rp, "out!", 4);
+	/*
+	 * A guest signalling in a loop while its output waits wakes dom0 once
+	 * until dom0 reads (issue 14 item 1: the lab's console storm).
+	 */
+	f->events[D3] = 0;
+	assert_int_equal(guest_write(f, D3, "a", 1), 1);
+	assert_true(f->events[D3] & SC_EV_OUTPUT);
+	f->events[D3] = 0;
+	for (n = 0; n < 100; n++) {
+		assert_int_equal(guest_write(f, D3, "b", 1), 1);
+		assert_int_equal(sc_hv_guest_event(f->hv, D3), 0);
+	}
+	assert_int_equal(f->events[D3] & SC_EV_OUTPUT, 0);
+	assert_int_equal(op(f, SC_OP_RAW_OUTPUT, D3, 0, 0, NULL, 0), 0);
+	assert_int_equal(f->rh.len, 101);
+	assert_int_equal(guest_write(f, D3, "c", 1), 1);
+	assert_true(f->events[D3] & SC_EV_OUTPUT);
+	assert_int_equal(op(f, SC_OP_RAW_OUTPUT, D3, 0, 0, NULL, 0), 0);
 	/* CLOSE, then the id is gone. */
 	assert_int_equal(op(f, SC_OP_CLOSE, D1, sid, 0, NULL, 0), 0);
 	assert_int_equal(op(f, SC_OP_INPUT, D1, sid, 0, NULL, 0), SC_ERR_NOTFOUND);
