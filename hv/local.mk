@@ -70,6 +70,16 @@ tests_unit_test_hv_ops_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_hv_ops_LDADD = $(HV_TEST_LIBS) $(CMOCKA_LIBS)
 
 if BUILD_UNIT_TESTS
+check_PROGRAMS += tests/unit/test_hv_phases
+UNIT_TESTS += tests/unit/test_hv_phases
+TESTS += tests/unit/test_hv_phases
+endif
+tests_unit_test_hv_phases_SOURCES = tests/unit/test_hv_phases.c
+tests_unit_test_hv_phases_CPPFLAGS = $(HV_CPPFLAGS)
+tests_unit_test_hv_phases_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_hv_phases_LDADD = $(HV_TEST_LIBS) $(CMOCKA_LIBS)
+
+if BUILD_UNIT_TESTS
 check_PROGRAMS += tests/unit/test_hv_pump
 UNIT_TESTS += tests/unit/test_hv_pump
 TESTS += tests/unit/test_hv_pump
