@@ -12,10 +12,12 @@ hv_libsccrypt_hv_a_CFLAGS = $(AM_CFLAGS)
 hv_libsccrypt_hv_a_SOURCES = \
 	hv/core/xen_console_compat.h hv/core/ring.h hv/core/ring.c \
 	hv/core/hv.h hv/core/hv_int.h hv/core/hv.c hv/core/hv_domain.c \
-	hv/core/hv_session.c hv/core/hv_record.c hv/core/hv_ops.c
+	hv/core/hv_session.c hv/core/hv_record.c hv/core/hv_ops.c \
+	hv/core/hv_call.c
 # Compiled with -ffreestanding -nostdinc by tests/freestanding-check.
 HV_CORE_SRCS += hv/core/ring.c hv/core/hv.c hv/core/hv_domain.c \
-	hv/core/hv_session.c hv/core/hv_record.c hv/core/hv_ops.c
+	hv/core/hv_session.c hv/core/hv_record.c hv/core/hv_ops.c \
+	hv/core/hv_call.c
 
 # The hypervisor's Noise patterns: lib/core/noise_pattern.c built with only
 # the pattern the protocol uses (IKpsk2), linked before libsccrypt so the VMM
@@ -66,6 +68,16 @@ tests_unit_test_hv_ops_SOURCES = tests/unit/test_hv_ops.c
 tests_unit_test_hv_ops_CPPFLAGS = $(HV_CPPFLAGS)
 tests_unit_test_hv_ops_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_hv_ops_LDADD = $(HV_TEST_LIBS) $(CMOCKA_LIBS)
+
+if BUILD_UNIT_TESTS
+check_PROGRAMS += tests/unit/test_hv_phases
+UNIT_TESTS += tests/unit/test_hv_phases
+TESTS += tests/unit/test_hv_phases
+endif
+tests_unit_test_hv_phases_SOURCES = tests/unit/test_hv_phases.c
+tests_unit_test_hv_phases_CPPFLAGS = $(HV_CPPFLAGS)
+tests_unit_test_hv_phases_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_hv_phases_LDADD = $(HV_TEST_LIBS) $(CMOCKA_LIBS)
 
 if BUILD_UNIT_TESTS
 check_PROGRAMS += tests/unit/test_hv_pump

@@ -6,7 +6,8 @@
  * The module's files: hv.c, hv_domain.c (lookup, history, ring plumbing,
  * the binding's ACL), hv_session.c (the session pool, sealing, closing,
  * output bookkeeping), hv_record.c (the records a client sends), hv_ops.c
- * (the ops dom0 calls, sc_hv_dispatch).  hv_int.h is their private header
+ * (the ops dom0 calls, sc_hv_dispatch), hv_call.c (OPEN and PROTECT, in
+ * phases).  hv_int.h is their private header
  * and describes the data flow.
  */
 #include "core/compat.h"
@@ -156,7 +157,6 @@ sc_hv_wipe(struct sc_hv *hv)
 	for (i = 0; i < hv->max_domains; i++)
 		if (hv->dom[i].used)
 			dom_clear(hv, &hv->dom[i]);
-	sc_noise_hs_wipe(&hv->hs);
 	cp->memzero(hv, sc_hv_size(hv->max_domains, hv->max_sessions));
 }
 
@@ -242,6 +242,7 @@ sc_hv_domain_add(struct sc_hv *hv, uint32_t domid,
 	d->hist_max = history_max;
 	d->hist_size = history_max;
 	d->writer = -1;
+	d->epoch = ++hv->epoch;
 	sc_hv_notify(hv, d, 0, SC_EV_DOMAIN_ADDED);
 	return 0;
 }

@@ -8,7 +8,8 @@
  * caller-provided arena from which the per-domain history buffers are
  * carved.  No globals, no allocation, no blocking.  The core is
  * not thread-safe: the platform serialises every call on one context (hvsim
- * is single-threaded; inside Xen a per-context lock would do).
+ * is single-threaded; inside Xen one lock), with one exception: the crypto
+ * phase of an op in phases (sc_hv_call_crypto, below) needs no lock.
  *
  * The platform supplies:
  *   - the guest's console page for each domain (sc_hv_domain_add),
@@ -143,6 +144,12 @@ struct sc_hv_domain {
 	 * takes a blob only if its generation is above it.
 	 */
 	uint64_t	generation;
+	/*
+	 * Changes (from hv->epoch) when the domain is added and with every
+	 * binding change (PROTECT, an ACL change): an op in phases that saw
+	 * another epoch in its begin phase is refused at commit.
+	 */
+	uint64_t	epoch;
 	/* Binding (valid when protected). */
 	uint8_t		vm_secret[SC_PSK_LEN];
 	uint32_t	options;
@@ -187,9 +194,9 @@ struct sc_hv {
 	unsigned	max_sessions;
 	unsigned	pool_free_count;
 	unsigned	busy_domains;	/* domains holding at least one session */
+	/* Bumped for every domain_add and binding change (sc_hv_domain.epoch). */
+	uint64_t	epoch;
 	/* Scratch (secrets are wiped after each use). */
-	struct sc_noise_handshake hs;
-	struct sc_registration reg;
 	uint8_t		scratch_pt[1 + SC_RECORD_PAYLOAD_MAX];
 	uint8_t		scratch_ct[SC_HV_ITEM_MAX];
 	struct sc_hv_domain dom[];	/* max_domains slots */
@@ -273,5 +280,114 @@ int	sc_hv_guest_event(struct sc_hv *hv, uint32_t domid) SC_WUR;
  */
 int	sc_hv_dispatch(struct sc_hv *hv, const uint8_t *req, size_t len,
 	    uint8_t *resp, size_t cap, size_t *resp_len) SC_WUR;
+
+/*
+ * Ops in phases.  OPEN and PROTECT do public-key crypto: OPEN the Noise
+ * IKpsk2 responder (four X25519 and two fixed-base multiplications),
+ * PROTECT the opening of the blob (one of each) and the ownership token's
+ * Ed25519 check.  A platform that runs
+ * ops from several CPUs under one lock (Xen) runs that part outside it:
+ *
+ *	lock;   r = sc_hv_call_begin(hv, c, req, len, resp, cap, &rlen);  unlock;
+ *	if (r == SC_HV_CALL_CRYPTO) {
+ *		sc_hv_call_crypto(hv, c);			(no lock)
+ *		lock;   r = sc_hv_call_commit(hv, c, &rlen);  unlock;
+ *	}
+ *
+ * begin is sc_hv_dispatch for every other op (it answers at once and
+ * returns 0).  For OPEN and PROTECT it makes the checks that need no crypto
+ * (the same, in the same order, as the op in one piece), snapshots into c
+ * what the crypto needs (the domain's UUID, VM secret, ACL, epoch) and
+ * draws the random bytes it will use (the provider's generator needs the
+ * lock).  crypto reads only c, req and what never changes once ops run
+ * (the hv key pair, the owner CA, the provider), writes only c, and may run
+ * on several CPUs at once for different calls.  commit looks the domain up
+ * again and changes nothing unless what the crypto was done for still
+ * holds: OPEN is refused if the domain went (SC_ERR_NOTFOUND), its ring
+ * broke (SC_ERR_CORRUPT), another OPEN committed the same message 1
+ * (SC_ERR_DECRYPT), the key left the ACL (SC_ERR_PERM), the binding
+ * changed otherwise (SC_ERR_AGAIN: a new OPEN may be sent), or the slots
+ * or the pool filled up (SC_ERR_LIMIT, SC_ERR_ALLOC); PROTECT checks the
+ * generation, the disk key and stores the generation only at commit, so
+ * the commits order concurrent PROTECTs as if they ran one after the other.
+ * Nothing is reserved between the phases.
+ *
+ * c is the caller's (sizeof(struct sc_hv_call), it holds secrets between
+ * the phases); req[0..len) and resp[0..cap) must stay in place, unchanged,
+ * until commit.  commit, and begin when it answers at once, wipe c on every
+ * path; sc_hv_call_wipe abandons a call after begin (nothing changes).
+ * sc_hv_dispatch is the three phases back to back.
+ */
+#define SC_HV_CALL_CRYPTO	1	/* begin: run crypto, then commit */
+
+struct sc_hv_opreq {
+	struct sc_op_hdr	h;		/* request */
+	const uint8_t		*p;		/* request payload */
+	size_t			 n;
+	struct sc_buf		 out;		/* response payload (in resp) */
+	uint32_t		 session;	/* response fields */
+	uint32_t		 arg;
+	bool			 keep_payload;	/* payload survives an error status */
+};
+
+/* OPEN between its phases (hv_call.c). */
+struct sc_hv_open_call {
+	uint32_t	domid;
+	uint64_t	epoch;
+	uint8_t		uuid[SC_UUID_LEN];
+	uint8_t		vm_secret[SC_PSK_LEN];
+	uint8_t		e_sk[SC_KEY_LEN];	/* the responder's ephemeral */
+	uint32_t	options;
+	uint64_t	hist_avail;	/* bytes a replay could have */
+	uint64_t	lost;		/* sc_hv_dom_lost at begin */
+	unsigned	acl_count;
+	struct sc_acl_entry acl[SC_ACL_MAX];
+	/* The crypto phase's results. */
+	struct sc_noise_handshake hs;
+	struct sc_noise_transport t;
+	uint8_t		rs[SC_KEY_LEN];	/* the initiator's static key */
+	bool		owner, viewer;
+	uint32_t	history_kept;
+	uint8_t		msg2[SC_HS2_MSG_LEN];
+};
+
+/* PROTECT between its phases. */
+struct sc_hv_protect_call {
+	uint32_t	domid;
+	uint8_t		uuid[SC_UUID_LEN];
+	const uint8_t	*blob, *token;	/* in req */
+	size_t		blob_len;
+	bool		opened;		/* reg holds the opened blob */
+	int		st;		/* status from the crypto (UUID, token) */
+	struct sc_registration reg;
+};
+
+struct sc_hv_call {
+	struct sc_hv_opreq o;
+	uint8_t		*resp;
+	size_t		cap;
+	uint8_t		phase;		/* hv_ops.c */
+	int		status;		/* of the crypto phase */
+	union {
+		struct sc_hv_open_call	open;
+		struct sc_hv_protect_call protect;
+	} u;
+};
+
+/*
+ * Phase 1 (context held): 0 if the response is written to resp (*resp_len
+ * bytes, c wiped), SC_HV_CALL_CRYPTO if the crypto and commit phases must
+ * follow, SC_ERR_NOSPACE / SC_ERR_INVAL as sc_hv_dispatch.
+ */
+int	sc_hv_call_begin(struct sc_hv *hv, struct sc_hv_call *c,
+	    const uint8_t *req, size_t len, uint8_t *resp, size_t cap,
+	    size_t *resp_len) SC_WUR;
+/* Phase 2 (no lock needed): the crypto, after begin returned SC_HV_CALL_CRYPTO. */
+void	sc_hv_call_crypto(const struct sc_hv *hv, struct sc_hv_call *c);
+/* Phase 3 (context held): the response to resp, *resp_len bytes; c is wiped. */
+int	sc_hv_call_commit(struct sc_hv *hv, struct sc_hv_call *c,
+	    size_t *resp_len) SC_WUR;
+/* Abandon a call between its phases: c is wiped, nothing changes. */
+void	sc_hv_call_wipe(const struct sc_hv *hv, struct sc_hv_call *c);
 
 #endif /* SC_HV_HV_H */

@@ -251,7 +251,9 @@ sc_hv_dom_flags(const struct sc_hv_domain *d)
 
 /*
  * Make generation the domain's binding generation (durable first, through
- * the platform if it can persist it).  The caller has checked that it grows.
+ * the platform if it can persist it).  The caller has checked that it grows
+ * and changes the binding (PROTECT) or the ACL (an owner command) right
+ * after a success: the domain's epoch moves on with it (hv.h).
  */
 int
 sc_hv_gen_store(struct sc_hv *hv, struct sc_hv_domain *d, uint64_t generation)
@@ -263,8 +265,10 @@ sc_hv_gen_store(struct sc_hv *hv, struct sc_hv_domain *d, uint64_t generation)
 		    generation);
 	if (r > 0)
 		r = SC_ERR_INTERNAL;
-	if (r == 0)
+	if (r == 0) {
 		d->generation = generation;
+		d->epoch = ++hv->epoch;
+	}
 	return r;
 }
 

@@ -1,6 +1,7 @@
 /*
  * hv_int.h — private to the hv ring module's files (hv.c, hv_domain.c,
- * hv_session.c, hv_record.c, hv_ops.c); the platform sees only hv.h.
+ * hv_session.c, hv_record.c, hv_ops.c, hv_call.c); the platform sees only
+ * hv.h.
  * The sc_hv_ prefix keeps these names apart from Xen's when the module is
  * linked into the hypervisor.
  *
@@ -101,6 +102,25 @@ void	sc_hv_sess_start_replay(struct sc_hv_domain *d, struct sc_hv_session *s,
 	    uint64_t wanted);
 void	sc_hv_sess_emit_ctrlq(struct sc_hv_session *s, struct sc_buf *out);
 void	sc_hv_announce_output(struct sc_hv *hv, struct sc_hv_domain *d, int skip);
+
+/* hv_ops.c: what an op uses of a request besides its op and seq */
+#define SC_HV_USES_DOMID	0x01
+#define SC_HV_USES_SESSION	0x02	/* and must name one */
+#define SC_HV_USES_ARG		0x04
+#define SC_HV_USES_PAYLOAD	0x08
+int	sc_hv_need_fields(const struct sc_hv_opreq *o, unsigned uses);
+
+/*
+ * hv_call.c: OPEN and PROTECT in phases (hv.h).  begin returns
+ * SC_HV_CALL_CRYPTO to go on, or the op's status; crypto and commit return
+ * the op's status.  Only commit changes the context.
+ */
+int	sc_hv_open_begin(struct sc_hv *hv, struct sc_hv_call *c);
+int	sc_hv_open_crypto(const struct sc_hv *hv, struct sc_hv_call *c);
+int	sc_hv_open_commit(struct sc_hv *hv, struct sc_hv_call *c);
+int	sc_hv_protect_begin(struct sc_hv *hv, struct sc_hv_call *c);
+int	sc_hv_protect_crypto(const struct sc_hv *hv, struct sc_hv_call *c);
+int	sc_hv_protect_commit(struct sc_hv *hv, struct sc_hv_call *c);
 
 /* hv_record.c: the records a client sends (both may end the session) */
 int	sc_hv_item_len(const struct sc_hv_session *s, size_t *len);

@@ -1,7 +1,9 @@
 /*
  * hv_ops.c — the ops dom0 calls (core/ops.h, PROTOCOL.md §8.2) and their
- * dispatcher, sc_hv_dispatch.  Each op_* handler validates its request's
- * fields and payload before it changes anything.
+ * dispatcher: sc_hv_call_begin / _crypto / _commit (hv.h, "Ops in phases")
+ * and sc_hv_dispatch, the three back to back.  OPEN and PROTECT are in
+ * hv_call.c.  Each op validates its request's fields and payload before it
+ * changes anything.
  */
 #include "core/compat.h"
 #include "core/err.h"
@@ -18,44 +20,28 @@
 #include "hv.h"
 #include "hv_int.h"
 
-struct op_ctx {
-	struct sc_op_hdr	h;		/* request */
-	const uint8_t		*p;		/* request payload */
-	size_t			 n;
-	struct sc_buf		 out;		/* response payload */
-	uint32_t		 session;	/* response fields */
-	uint32_t		 arg;
-	bool			 keep_payload;	/* payload survives an error status */
-};
-
-/* What an op uses of a request besides its op and seq (need_fields). */
-#define USES_DOMID	0x01
-#define USES_SESSION	0x02	/* and must name one */
-#define USES_ARG	0x04
-#define USES_PAYLOAD	0x08
-
 /*
  * A header field the op does not use must be 0 and a session op must name
  * a session (else SC_ERR_INVAL); a payload it does not take is
  * SC_ERR_FORMAT.
  */
-static int
-need_fields(const struct op_ctx *o, unsigned uses)
+int
+sc_hv_need_fields(const struct sc_hv_opreq *o, unsigned uses)
 {
-	if ((!(uses & USES_DOMID) && o->h.domid != 0) ||
-	    (!(uses & USES_SESSION) && o->h.session != 0) ||
-	    (!(uses & USES_ARG) && o->h.arg != 0))
+	if ((!(uses & SC_HV_USES_DOMID) && o->h.domid != 0) ||
+	    (!(uses & SC_HV_USES_SESSION) && o->h.session != 0) ||
+	    (!(uses & SC_HV_USES_ARG) && o->h.arg != 0))
 		return SC_ERR_INVAL;
-	if ((uses & USES_SESSION) && o->h.session == 0)
+	if ((uses & SC_HV_USES_SESSION) && o->h.session == 0)
 		return SC_ERR_INVAL;
-	if (!(uses & USES_PAYLOAD) && o->n != 0)
+	if (!(uses & SC_HV_USES_PAYLOAD) && o->n != 0)
 		return SC_ERR_FORMAT;
 	return 0;
 }
 
 /* The domain and the session (index in d->sess) a session op names. */
 static int
-op_session(struct sc_hv *hv, const struct op_ctx *o, struct sc_hv_domain **d,
+op_session(struct sc_hv *hv, const struct sc_hv_opreq *o, struct sc_hv_domain **d,
     int *idx)
 {
 	if ((*d = sc_hv_dom_find(hv, o->h.domid)) == NULL)
@@ -66,11 +52,11 @@ op_session(struct sc_hv *hv, const struct op_ctx *o, struct sc_hv_domain **d,
 }
 
 static int
-op_get_info(struct sc_hv *hv, struct op_ctx *o)
+op_get_info(struct sc_hv *hv, struct sc_hv_opreq *o)
 {
 	int r;
 
-	if ((r = need_fields(o, 0)) != 0)
+	if ((r = sc_hv_need_fields(o, 0)) != 0)
 		return r;
 	if ((r = sc_buf_put_bytes(&o->out, hv->pk, SC_KEY_LEN)) != 0 ||
 	    (r = sc_buf_put_u32_le(&o->out, SC_OPS_VERSION)) != 0 ||
@@ -83,14 +69,14 @@ op_get_info(struct sc_hv *hv, struct op_ctx *o)
 }
 
 static int
-op_list(struct sc_hv *hv, struct op_ctx *o)
+op_list(struct sc_hv *hv, struct sc_hv_opreq *o)
 {
 	uint8_t name[SC_VMNAME_MAX];
 	uint32_t count = 0, skip = o->h.arg;
 	unsigned i;
 	int r;
 
-	if ((r = need_fields(o, USES_ARG)) != 0)
+	if ((r = sc_hv_need_fields(o, SC_HV_USES_ARG)) != 0)
 		return r;
 	/* A page: the domains from index arg on, in slot order (§8.2). */
 	for (i = 0; i < hv->max_domains && count < SC_OP_LIST_PAGE; i++) {
@@ -115,13 +101,13 @@ op_list(struct sc_hv *hv, struct op_ctx *o)
 }
 
 static int
-op_status(struct sc_hv *hv, struct op_ctx *o)
+op_status(struct sc_hv *hv, struct sc_hv_opreq *o)
 {
 	struct sc_hv_domain *d;
 	uint32_t sessions = 0;
 	int i, r;
 
-	if ((r = need_fields(o, USES_DOMID)) != 0)
+	if ((r = sc_hv_need_fields(o, SC_HV_USES_DOMID)) != 0)
 		return r;
 	if ((d = sc_hv_dom_find(hv, o->h.domid)) == NULL)
 		return SC_ERR_NOTFOUND;
@@ -142,216 +128,13 @@ op_status(struct sc_hv *hv, struct op_ctx *o)
 	return 0;
 }
 
-/*
- * Bind the domain to a sealed registration blob.  The blob's generation
- * must be above the domain's (a blob bound once, or superseded by a newer
- * blob or an ACL change, never binds again, however many other blobs dom0
- * has the hv accept in between).  History survives a re-bind only if the
- * VM secret, the history size and the ACL's keys stay: a key that leaves
- * the ACL never reads what the guest printed after it left, even if it
- * comes back; a key that joins never reads what was printed before.
- */
 static int
-op_protect(struct sc_hv *hv, struct op_ctx *o)
-{
-	struct sc_registration *reg = &hv->reg;
-	struct sc_hv_domain *d;
-	const uint8_t *blob, *token;
-	uint8_t confirm[32];
-	size_t want, blob_len;
-	bool was, wipe;
-	int i, r, st;
-
-	if ((r = need_fields(o, USES_DOMID | USES_PAYLOAD)) != 0)
-		return r;
-	if ((d = sc_hv_dom_find(hv, o->h.domid)) == NULL)
-		return SC_ERR_NOTFOUND;
-	if ((r = sc_protect_payload_get(o->p, o->n, &blob, &blob_len, &token)) != 0)
-		return r;
-	if ((r = sc_blob_open(hv->cp, hv->sk, hv->pk, blob, blob_len, reg)) != 0)
-		return r;	/* reg is wiped */
-
-	if (hv->cp->memcmp_ct(reg->uuid, d->uuid, SC_UUID_LEN) != 0)
-		st = SC_ERR_MISMATCH;
-	else if (hv->owner_ca_set && sc_owner_verify(hv->cp, hv->owner_ca,
-	    d->uuid, reg->acl, reg->acl_count, token) != 0)
-		st = SC_ERR_UNTRUSTED;	/* not the owner's binding (owner.h) */
-	else if (reg->generation <= d->generation)
-		st = SC_ERR_EXPIRED;	/* replayed or superseded */
-	else {
-		st = hv->pf.check_disk_key(hv->pf.arg, d->domid, d->uuid,
-		    reg->disk_key, reg->disk_key_len);
-		if (st > 0)
-			st = SC_ERR_INTERNAL;
-		if (st == 0)
-			st = sc_hv_gen_store(hv, d, reg->generation);
-	}
-	if (st == 0) {
-		was = d->protected;
-		/* New credentials: sessions made with the old ones end. */
-		for (i = 0; i < SC_HV_MAX_SESSIONS; i++)
-			sc_hv_sess_begin_close(hv, d, i, SC_CLOSE_NORMAL,
-			    "domain credentials re-bound");
-		want = reg->history_size ? reg->history_size : SC_HV_HISTORY_DEFAULT;
-		want = SC_MAX(want, (size_t)SC_HV_HISTORY_MIN);
-		want = SC_MIN(want, d->hist_max);
-		wipe = !was || want != d->hist_size ||
-		    hv->cp->memcmp_ct(d->vm_secret, reg->vm_secret,
-		    SC_PSK_LEN) != 0 || sc_hv_acl_keys_differ(hv, d, reg);
-		sc_memcpy(d->vm_secret, reg->vm_secret, SC_PSK_LEN);
-		d->options = reg->options;
-		d->acl_count = reg->acl_count;
-		hv->cp->memzero(d->acl, sizeof(d->acl));
-		sc_memcpy(d->acl, reg->acl, reg->acl_count * sizeof(reg->acl[0]));
-		if (wipe) {
-			hv->cp->memzero(d->hist, d->hist_max);
-			d->hist_size = want;
-			d->tail = d->head;
-		}
-		if (!was) {
-			d->detached = true;
-			d->detach_pos = d->head;
-		}
-		d->protected = true;
-	}
-	if ((r = sc_blob_confirm(hv->cp, reg, hv->pk, st, confirm)) == 0 &&
-	    (r = sc_buf_put_bytes(&o->out, confirm, sizeof(confirm))) == 0)
-		o->keep_payload = true;
-	hv->cp->memzero(reg, sizeof(*reg));
-	if (st != 0)
-		return st;
-	return r;
-}
-
-static int
-op_open(struct sc_hv *hv, struct op_ctx *o)
-{
-	uint8_t hs1[SC_HS1_PAYLOAD_LEN + 16], hs2[SC_HS2_PAYLOAD_LEN];
-	struct sc_noise_transport t;
-	struct sc_buf b, pb;
-	struct sc_hv_domain *d;
-	struct sc_hv_session *s;
-	const uint8_t *rs;
-	struct sc_hs1 m1;
-	struct sc_hs2 m2;
-	bool viewer;
-	int aclidx, slot, r;
-	unsigned i;
-
-	sc_memset(&t, 0, sizeof(t));
-	if ((r = need_fields(o, USES_DOMID | USES_PAYLOAD)) != 0)
-		return r;
-	if ((d = sc_hv_dom_find(hv, o->h.domid)) == NULL)
-		return SC_ERR_NOTFOUND;
-	if (!d->protected)
-		return SC_ERR_STATE;
-	if (d->broken)
-		return SC_ERR_CORRUPT;
-	if (o->n < SC_HS1_MSG_LEN)
-		return SC_ERR_TRUNCATED;
-	if (o->n > SC_HS1_MSG_LEN)
-		return SC_ERR_TOOLONG;
-	/* A message 1 seen before is a replay: refuse before any DH. */
-	for (i = 0; i < d->seen_count; i++)
-		if (hv->cp->memcmp_ct(d->seen[i], o->p, SC_KEY_LEN) == 0)
-			return SC_ERR_DECRYPT;
-	if ((slot = sc_hv_sess_slot(d, true)) < 0)
-		return SC_ERR_LIMIT;
-	/* A free slot needs a pool entry; a reclaimed CLOSING one brings its own. */
-	if (d->sess[slot] == NULL && !sc_hv_pool_can_take(hv, d) &&
-	    (slot = sc_hv_sess_slot_closing(d)) < 0)
-		return SC_ERR_ALLOC;
-
-	if ((r = sc_hs_init(&hv->hs, hv->cp, false, d->uuid, hv->pk, hv->sk,
-	    d->vm_secret)) != 0)
-		goto out;
-	sc_buf_init(&pb, hs1, sizeof(hs1));
-	if ((r = sc_noise_hs_read(&hv->hs, o->p, o->n, &pb)) != 0)
-		goto out;
-	if ((rs = sc_noise_hs_remote_static(&hv->hs)) == NULL) {
-		r = SC_ERR_INTERNAL;
-		goto out;
-	}
-	if ((aclidx = sc_hv_acl_find(hv, d, rs)) < 0) {
-		r = SC_ERR_PERM;
-		goto out;
-	}
-	if ((r = sc_hs1_get(&pb, &m1)) != 0) {
-		if (r != SC_ERR_VERSION)
-			r = SC_ERR_FORMAT;
-		goto out;
-	}
-	viewer = (m1.flags & SC_HS1_F_VIEWER) != 0;
-	sc_memset(&m2, 0, sizeof(m2));
-	m2.flags = ((d->acl[aclidx].flags & SC_ACL_F_OWNER) ? SC_HS2_F_OWNER : 0) |
-	    (viewer ? SC_HS2_F_VIEWER : 0);
-	if (d->options & SC_REG_OPT_HISTORY)
-		m2.history_kept = (uint32_t)SC_MIN((uint64_t)m1.history_wanted,
-		    d->head - sc_hv_hist_start(d));
-	m2.lost_bytes = viewer ? 0 : sc_hv_dom_lost(d);
-	sc_buf_init(&b, hs2, sizeof(hs2));
-	if (sc_hs2_put(&b, &m2) != 0) {
-		r = SC_ERR_INTERNAL;
-		goto out;
-	}
-	if ((r = sc_noise_hs_write(&hv->hs, hs2, b.len, &o->out)) != 0 ||
-	    (r = sc_noise_hs_split(&hv->hs, &t)) != 0) {
-		o->out.len = 0;
-		goto out;
-	}
-
-	/* Committed: the session exists from here on. */
-	slot = sc_hv_sess_slot(d, false);
-	if (slot < 0 || !sc_hv_pool_can_take(hv, d)) {
-		/* Checked above: a CLOSING session of d makes room. */
-		i = (unsigned)sc_hv_sess_slot_closing(d);
-		sc_hv_sess_free(hv, d, (int)i, false);	/* its end was already signalled */
-		if (slot < 0)
-			slot = (int)i;
-	}
-	s = sc_hv_sess_take(hv, d, slot);
-	s->id = hv->next_session++;
-	if (hv->next_session == 0)
-		hv->next_session = 1;
-	s->state = SC_HV_SESS_OPEN;
-	s->viewer = viewer;
-	s->owner = (d->acl[aclidx].flags & SC_ACL_F_OWNER) != 0;
-	sc_memcpy(s->user_pk, d->acl[aclidx].pubkey, SC_KEY_LEN);
-	sc_record_init(&s->rl, &t);
-	s->out_pos = d->head;
-	if (m2.history_kept > 0)
-		sc_hv_sess_start_replay(d, s, m2.history_kept);
-	sc_memcpy(d->seen[d->seen_next], o->p, SC_KEY_LEN);
-	d->seen_next = (d->seen_next + 1) % SC_HV_SEEN_MAX;
-	if (d->seen_count < SC_HV_SEEN_MAX)
-		d->seen_count++;
-	/*
-	 * IKpsk2 mixes the psk only into message 2, so message 1 does not
-	 * prove the initiator knows the VM secret.  A writer therefore takes
-	 * over when its first record authenticates (sess_confirm in
-	 * hv_record.c), not here.
-	 */
-	if (!viewer && m2.lost_bytes > 0)
-		(void)sc_hv_sess_notice(hv, s, SC_NOTICE_LOST_OUTPUT, m2.lost_bytes,
-		    "console output lost while no session was attached");
-	o->session = s->id;
-	if (sc_hv_sess_has_output(d, s))
-		sc_hv_notify(hv, d, s->id, SC_EV_OUTPUT);
-	r = 0;
-out:
-	sc_noise_hs_wipe(&hv->hs);
-	hv->cp->memzero(&t, sizeof(t));
-	hv->cp->memzero(hs1, sizeof(hs1));
-	return r;
-}
-
-static int
-op_close(struct sc_hv *hv, struct op_ctx *o)
+op_close(struct sc_hv *hv, struct sc_hv_opreq *o)
 {
 	struct sc_hv_domain *d;
 	int idx, r;
 
-	if ((r = need_fields(o, USES_DOMID | USES_SESSION)) != 0)
+	if ((r = sc_hv_need_fields(o, SC_HV_USES_DOMID | SC_HV_USES_SESSION)) != 0)
 		return r;
 	if ((r = op_session(hv, o, &d, &idx)) != 0)
 		return r;
@@ -361,7 +144,7 @@ op_close(struct sc_hv *hv, struct op_ctx *o)
 }
 
 static int
-op_input(struct sc_hv *hv, struct op_ctx *o)
+op_input(struct sc_hv *hv, struct sc_hv_opreq *o)
 {
 	struct sc_hv_domain *d;
 	struct sc_hv_session *s;
@@ -370,7 +153,8 @@ op_input(struct sc_hv *hv, struct op_ctx *o)
 	bool blocked = false;
 	int idx, r;
 
-	if ((r = need_fields(o, USES_DOMID | USES_SESSION | USES_PAYLOAD)) != 0)
+	if ((r = sc_hv_need_fields(o, SC_HV_USES_DOMID | SC_HV_USES_SESSION |
+	    SC_HV_USES_PAYLOAD)) != 0)
 		return r;
 	if ((r = op_session(hv, o, &d, &idx)) != 0)
 		return r;
@@ -450,7 +234,7 @@ op_input(struct sc_hv *hv, struct op_ctx *o)
 }
 
 static int
-op_output(struct sc_hv *hv, struct op_ctx *o)
+op_output(struct sc_hv *hv, struct sc_hv_opreq *o)
 {
 	struct sc_hv_domain *d;
 	struct sc_hv_session *s;
@@ -460,7 +244,8 @@ op_output(struct sc_hv *hv, struct op_ctx *o)
 	uint64_t lost;
 	int idx, r;
 
-	if ((r = need_fields(o, USES_DOMID | USES_SESSION | USES_ARG)) != 0)
+	if ((r = sc_hv_need_fields(o, SC_HV_USES_DOMID | SC_HV_USES_SESSION |
+	    SC_HV_USES_ARG)) != 0)
 		return r;
 	if ((r = op_session(hv, o, &d, &idx)) != 0)
 		return r;
@@ -562,12 +347,12 @@ done:
 
 /* The domain of a RAW op: an unprotected one, with its ring intact. */
 static int
-raw_domain(struct sc_hv *hv, const struct op_ctx *o, unsigned uses,
+raw_domain(struct sc_hv *hv, const struct sc_hv_opreq *o, unsigned uses,
     struct sc_hv_domain **d)
 {
 	int r;
 
-	if ((r = need_fields(o, uses)) != 0)
+	if ((r = sc_hv_need_fields(o, uses)) != 0)
 		return r;
 	if ((*d = sc_hv_dom_find(hv, o->h.domid)) == NULL)
 		return SC_ERR_NOTFOUND;
@@ -579,13 +364,13 @@ raw_domain(struct sc_hv *hv, const struct op_ctx *o, unsigned uses,
 }
 
 static int
-op_raw_input(struct sc_hv *hv, struct op_ctx *o)
+op_raw_input(struct sc_hv *hv, struct sc_hv_opreq *o)
 {
 	struct sc_hv_domain *d;
 	size_t w;
 	int r;
 
-	if ((r = raw_domain(hv, o, USES_DOMID | USES_PAYLOAD, &d)) != 0)
+	if ((r = raw_domain(hv, o, SC_HV_USES_DOMID | SC_HV_USES_PAYLOAD, &d)) != 0)
 		return r;
 	if ((r = sc_ring_in_write(d->ring, o->p, o->n, &w)) != 0) {
 		sc_hv_dom_mark_broken(hv, d);
@@ -600,13 +385,13 @@ op_raw_input(struct sc_hv *hv, struct op_ctx *o)
 }
 
 static int
-op_raw_output(struct sc_hv *hv, struct op_ctx *o)
+op_raw_output(struct sc_hv *hv, struct sc_hv_opreq *o)
 {
 	struct sc_hv_domain *d;
 	size_t max, got, avail;
 	int r;
 
-	if ((r = raw_domain(hv, o, USES_DOMID | USES_ARG, &d)) != 0)
+	if ((r = raw_domain(hv, o, SC_HV_USES_DOMID | SC_HV_USES_ARG, &d)) != 0)
 		return r;
 	d->raw_evented = false;		/* dom0 is reading: the next output tells it */
 	max = o->h.arg ? SC_MIN((size_t)o->h.arg, (size_t)SC_OP_PAYLOAD_MAX) :
@@ -628,64 +413,146 @@ op_raw_output(struct sc_hv *hv, struct op_ctx *o)
 	return 0;
 }
 
-int
-sc_hv_dispatch(struct sc_hv *hv, const uint8_t *req, size_t len,
-    uint8_t *resp, size_t cap, size_t *resp_len)
+/* Phases of a call (hv.h). */
+enum {
+	PHASE_NONE = 0,
+	PHASE_CRYPTO,		/* begin done: crypto next */
+	PHASE_COMMIT,		/* crypto done: commit next */
+};
+
+/* Write the response header for status r; wipe the call. */
+static int
+call_respond(const struct sc_hv *hv, struct sc_hv_call *c, int r,
+    size_t *resp_len)
 {
-	struct op_ctx o;
+	struct sc_hv_opreq *o = &c->o;
 	struct sc_op_hdr rh;
-	struct sc_buf in, hb;
+	struct sc_buf hb;
+	int ret = 0;
+
+	if (r != 0 && !o->keep_payload)
+		o->out.len = 0;
+	sc_op_hdr_init(&rh, o->h.op, o->h.domid, r == 0 ? o->session : o->h.session,
+	    o->arg, o->h.seq);
+	rh.status = r;
+	rh.len = (uint32_t)o->out.len;
+	sc_buf_init(&hb, c->resp, SC_OP_HDR_LEN);
+	if (sc_op_hdr_put(&hb, &rh) != 0)
+		ret = SC_ERR_INTERNAL;
+	else
+		*resp_len = SC_OP_HDR_LEN + o->out.len;
+	sc_hv_call_wipe(hv, c);
+	return ret;
+}
+
+int
+sc_hv_call_begin(struct sc_hv *hv, struct sc_hv_call *c, const uint8_t *req,
+    size_t len, uint8_t *resp, size_t cap, size_t *resp_len)
+{
+	struct sc_hv_opreq *o;
+	struct sc_buf in;
 	int r;
 
 	if (resp_len != NULL)
 		*resp_len = 0;
-	if (hv == NULL || resp == NULL || resp_len == NULL || (req == NULL && len > 0))
+	if (hv == NULL || c == NULL || resp == NULL || resp_len == NULL ||
+	    (req == NULL && len > 0))
 		return SC_ERR_INVAL;
 	if (cap < SC_OP_HDR_LEN)
 		return SC_ERR_NOSPACE;
-	sc_memset(&o, 0, sizeof(o));
-	sc_buf_init(&o.out, resp + SC_OP_HDR_LEN,
+	sc_memset(c, 0, sizeof(*c));
+	o = &c->o;
+	c->resp = resp;
+	c->cap = cap;
+	sc_buf_init(&o->out, resp + SC_OP_HDR_LEN,
 	    SC_MIN(cap - SC_OP_HDR_LEN, (size_t)SC_OP_PAYLOAD_MAX));
 	sc_buf_init_ro(&in, req, len);
-	if ((r = sc_op_hdr_get(&in, &o.h)) != 0) {
+	if ((r = sc_op_hdr_get(&in, &o->h)) != 0) {
 		/* Answer with what the request said it was, if that much came. */
-		(void)sc_op_hdr_peek(&in, &o.h);
-		goto respond;
+		(void)sc_op_hdr_peek(&in, &o->h);
+		return call_respond(hv, c, r, resp_len);
 	}
-	o.p = sc_buf_rptr(&in);
-	o.n = sc_buf_avail(&in);
-	o.session = o.h.session;
-	if (o.n < o.h.len)
+	o->p = sc_buf_rptr(&in);
+	o->n = sc_buf_avail(&in);
+	o->session = o->h.session;
+	if (o->n < o->h.len)
 		r = SC_ERR_TRUNCATED;
-	else if (o.n > o.h.len)
+	else if (o->n > o->h.len)
 		r = SC_ERR_FORMAT;
-	else if (o.h.status != 0)
+	else if (o->h.status != 0)
 		r = SC_ERR_INVAL;
 	else {
-		switch (o.h.op) {
-		case SC_OP_GET_INFO:	r = op_get_info(hv, &o); break;
-		case SC_OP_LIST_DOMAINS: r = op_list(hv, &o); break;
-		case SC_OP_PROTECT:	r = op_protect(hv, &o); break;
-		case SC_OP_OPEN:	r = op_open(hv, &o); break;
-		case SC_OP_CLOSE:	r = op_close(hv, &o); break;
-		case SC_OP_INPUT:	r = op_input(hv, &o); break;
-		case SC_OP_OUTPUT:	r = op_output(hv, &o); break;
-		case SC_OP_STATUS:	r = op_status(hv, &o); break;
-		case SC_OP_RAW_INPUT:	r = op_raw_input(hv, &o); break;
-		case SC_OP_RAW_OUTPUT:	r = op_raw_output(hv, &o); break;
+		switch (o->h.op) {
+		case SC_OP_GET_INFO:	r = op_get_info(hv, o); break;
+		case SC_OP_LIST_DOMAINS: r = op_list(hv, o); break;
+		case SC_OP_PROTECT:	r = sc_hv_protect_begin(hv, c); break;
+		case SC_OP_OPEN:	r = sc_hv_open_begin(hv, c); break;
+		case SC_OP_CLOSE:	r = op_close(hv, o); break;
+		case SC_OP_INPUT:	r = op_input(hv, o); break;
+		case SC_OP_OUTPUT:	r = op_output(hv, o); break;
+		case SC_OP_STATUS:	r = op_status(hv, o); break;
+		case SC_OP_RAW_INPUT:	r = op_raw_input(hv, o); break;
+		case SC_OP_RAW_OUTPUT:	r = op_raw_output(hv, o); break;
 		default:		r = SC_ERR_TYPE; break;
 		}
 	}
-respond:
-	if (r != 0 && !o.keep_payload)
-		o.out.len = 0;
-	sc_op_hdr_init(&rh, o.h.op, o.h.domid, r == 0 ? o.session : o.h.session,
-	    o.arg, o.h.seq);
-	rh.status = r;
-	rh.len = (uint32_t)o.out.len;
-	sc_buf_init(&hb, resp, SC_OP_HDR_LEN);
-	if (sc_op_hdr_put(&hb, &rh) != 0)
-		return SC_ERR_INTERNAL;
-	*resp_len = SC_OP_HDR_LEN + o.out.len;
-	return 0;
+	if (r == SC_HV_CALL_CRYPTO) {
+		c->phase = PHASE_CRYPTO;
+		return SC_HV_CALL_CRYPTO;
+	}
+	return call_respond(hv, c, r, resp_len);
+}
+
+void
+sc_hv_call_crypto(const struct sc_hv *hv, struct sc_hv_call *c)
+{
+	if (c->phase != PHASE_CRYPTO) {
+		c->status = SC_ERR_INTERNAL;	/* commit answers it */
+		c->phase = PHASE_COMMIT;
+		return;
+	}
+	c->status = c->o.h.op == SC_OP_OPEN ? sc_hv_open_crypto(hv, c) :
+	    sc_hv_protect_crypto(hv, c);
+	c->phase = PHASE_COMMIT;
+}
+
+int
+sc_hv_call_commit(struct sc_hv *hv, struct sc_hv_call *c, size_t *resp_len)
+{
+	int r;
+
+	if (resp_len == NULL || c->resp == NULL) {
+		sc_hv_call_wipe(hv, c);
+		return SC_ERR_INVAL;
+	}
+	*resp_len = 0;
+	if (c->phase != PHASE_COMMIT)
+		r = SC_ERR_INTERNAL;
+	else if (c->status != 0)
+		r = c->status;
+	else if (c->o.h.op == SC_OP_OPEN)
+		r = sc_hv_open_commit(hv, c);
+	else
+		r = sc_hv_protect_commit(hv, c);
+	return call_respond(hv, c, r, resp_len);
+}
+
+void
+sc_hv_call_wipe(const struct sc_hv *hv, struct sc_hv_call *c)
+{
+	hv->cp->memzero(c, sizeof(*c));
+}
+
+int
+sc_hv_dispatch(struct sc_hv *hv, const uint8_t *req, size_t len,
+    uint8_t *resp, size_t cap, size_t *resp_len)
+{
+	struct sc_hv_call c;
+	int r;
+
+	r = sc_hv_call_begin(hv, &c, req, len, resp, cap, resp_len);
+	if (r != SC_HV_CALL_CRYPTO)
+		return r;
+	sc_hv_call_crypto(hv, &c);
+	return sc_hv_call_commit(hv, &c, resp_len);
 }

@@ -31,6 +31,10 @@
  *     no byte of the core or the history arena; init enables SCCrypt only
  *     with dom0's DMA confined (IOMMU strict) or the explicit unsafe
  *     override.
+ *   - issue 14 item 6: a PROTECT and an OPEN through sccrypt.c run in
+ *     three phases, begin and commit under sccrypt_lock, the blob's and the
+ *     handshake's public-key crypto with no lock held; a replayed OPEN is
+ *     refused before any crypto.
  *   - issue 15 part B: with an owner CA (sc_xen_core_set_owner_ca) PROTECT
  *     needs that CA's ownership token (the disk-key check no longer
  *     refuses); a malformed sccrypt-owner-ca= disables SCCrypt at boot.
@@ -53,6 +57,9 @@
 #include "core/blob.h"
 #include "core/owner.h"
 #include "core/crypto.h"
+#include "core/noise.h"
+#include "core/handshake.h"
+#include "core/wire.h"
 #include "crypto/sc_crypto_ref.h"
 #include "hv/core/ring.h"
 #include "glue/sc_xen_core.h"
@@ -173,6 +180,111 @@ protect_tok(struct sc_xen_core *c, uint32_t domid, const uint8_t *uuid,
 	if ((r = call(c, SC_OP_PROTECT, domid, 0, blob, b.len)) != 0)
 		return r;
 	return rh.status;
+}
+
+/*
+ * Issue 14 item 6: one CALL through sccrypt.c (do_sccrypt_op) in buf: the
+ * hypercall's result, the response header in rh.
+ */
+static long
+xcall(uint8_t *buf, size_t cap, uint16_t op, uint32_t domid, const void *payload,
+    size_t len)
+{
+	struct sc_op_hdr h;
+	struct sc_buf b;
+	long xr;
+
+	memset(&h, 0, sizeof(h));
+	h.magic = SC_OPS_MAGIC;
+	h.version = SC_OPS_VERSION;
+	h.op = op;
+	h.domid = domid;
+	h.len = (uint32_t)len;
+	h.seq = 900 + op;
+	sc_buf_init(&b, buf, cap);
+	if (sc_op_hdr_put(&b, &h) != 0 || (len && sc_buf_put_bytes(&b, payload, len) != 0))
+		return -1000;
+	if ((xr = gx_call(buf, cap)) != 0)
+		return xr;
+	sc_buf_init_ro(&b, buf, cap);
+	if (sc_op_hdr_get(&b, &rh) != 0 || rh.seq != h.seq)
+		return -1001;
+	rpay = buf + SC_OP_HDR_LEN;
+	return 0;
+}
+
+/*
+ * PROTECT and then OPEN domid (UUID uuid) through sccrypt.c: both run in
+ * phases, their crypto with no lock held, begin and commit under the lock;
+ * the client finishes its handshake with the hv's message 2.
+ */
+static void
+xen_protect_open(struct sc_xen_core *c, uint32_t domid, const uint8_t *uuid)
+{
+	const struct sc_crypto *cp = sc_crypto_ref();
+	static uint8_t buf[SC_XEN_OP_MAX];
+	static struct sc_registration reg;
+	static uint8_t blob[SC_PROTECT_PAYLOAD_MAX];
+	struct sc_noise_handshake hs;
+	struct gx_stats *st = gx_stats();
+	uint8_t owner_sk[32], m1[SC_HS1_MSG_LEN], pl[SC_HS1_PAYLOAD_LEN];
+	uint8_t hs2[SC_HS2_PAYLOAD_LEN + 16];
+	struct sc_hs1 h1;
+	struct sc_buf b, mb, pb;
+	long xr;
+
+	memset(&reg, 0, sizeof(reg));
+	memcpy(reg.uuid, uuid, SC_XEN_UUID_LEN);
+	cp->random(reg.vm_secret, sizeof(reg.vm_secret));
+	reg.disk_key_len = 32;
+	reg.generation = 1;
+	reg.acl_count = 1;
+	reg.acl[0].flags = SC_ACL_F_OWNER;
+	check(sc_x25519_keypair(cp, reg.acl[0].pubkey, owner_sk) == 0, "owner key");
+	sc_buf_init(&b, blob, sizeof(blob));
+	check(sc_protect_seal(cp, &reg, sc_xen_core_pubkey(c), NULL, &b) == 0, "seal");
+	memset(st->phases, 0, sizeof(st->phases));
+	memset(st->phases_locked, 0, sizeof(st->phases_locked));
+	xr = xcall(buf, sizeof(buf), SC_OP_PROTECT, domid, blob, b.len);
+	check(xr == 0 && rh.status == 0, "PROTECT through sccrypt.c: %ld status %d",
+	    xr, rh.status);
+	check(st->phases[0] == 1 && st->phases[1] == 1 && st->phases[2] == 1,
+	    "PROTECT did not run in phases (%lu %lu %lu)", st->phases[0],
+	    st->phases[1], st->phases[2]);
+	check(st->phases_locked[1] == 0, "PROTECT's blob opened with the lock held");
+	check(st->phases_locked[0] == 1 && st->phases_locked[2] == 1,
+	    "PROTECT's begin or commit ran without the lock");
+
+	check(sc_hs_init(&hs, cp, true, uuid, sc_xen_core_pubkey(c), owner_sk,
+	    reg.vm_secret) == 0, "client handshake");
+	memset(&h1, 0, sizeof(h1));
+	sc_buf_init(&pb, pl, sizeof(pl));
+	sc_buf_init(&mb, m1, sizeof(m1));
+	check(sc_hs1_put(&pb, &h1) == 0 && sc_noise_hs_write(&hs, pl, pb.len, &mb) == 0 &&
+	    mb.len == sizeof(m1), "message 1");
+	memset(st->phases, 0, sizeof(st->phases));
+	memset(st->phases_locked, 0, sizeof(st->phases_locked));
+	xr = xcall(buf, sizeof(buf), SC_OP_OPEN, domid, m1, sizeof(m1));
+	check(xr == 0 && rh.status == 0 && rh.session != 0 && rh.len == SC_HS2_MSG_LEN,
+	    "OPEN through sccrypt.c: %ld status %d", xr, rh.status);
+	sc_buf_init(&pb, hs2, sizeof(hs2));
+	check(sc_noise_hs_read(&hs, rpay, rh.len, &pb) == 0,
+	    "the client cannot read the hv's message 2");
+	check(st->phases[0] == 1 && st->phases[1] == 1 && st->phases[2] == 1,
+	    "OPEN did not run in phases (%lu %lu %lu)", st->phases[0],
+	    st->phases[1], st->phases[2]);
+	check(st->phases_locked[1] == 0, "OPEN's X25519 ran with the lock held");
+	check(st->phases_locked[0] == 1 && st->phases_locked[2] == 1,
+	    "OPEN's begin or commit ran without the lock");
+	/* A replay of message 1 is refused at begin: no crypto at all. */
+	memset(st->phases, 0, sizeof(st->phases));
+	xr = xcall(buf, sizeof(buf), SC_OP_OPEN, domid, m1, sizeof(m1));
+	check(xr == 0 && rh.status == SC_ERR_DECRYPT && st->phases[1] == 0,
+	    "a replayed OPEN: %ld status %d, %lu crypto phases", xr, rh.status,
+	    st->phases[1]);
+	sc_noise_hs_wipe(&hs);
+	sodium_memzero(&reg, sizeof(reg));
+	sodium_memzero(owner_sk, sizeof(owner_sk));
 }
 
 static int
@@ -641,6 +753,8 @@ main(void)
 		xr = gx_call(cbuf, sizeof(cbuf));
 		check(xr == 0, "GET_INFO (no target) refused with vm32 denied: %ld", xr);
 		st->deny_domid = 0;
+		/* Item 6: OPEN's and PROTECT's public-key crypto without the lock. */
+		xen_protect_open(c, 32, uuid);
 		gx_kill(2);
 		while (call(c, SC_OP_EVENT, 0, 0, NULL, 0) == 0 && rh.status == 0)
 			;

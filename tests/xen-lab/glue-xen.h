@@ -87,6 +87,12 @@ struct gx_stats {
 	unsigned long	copies_locked;	/* ... made with a lock held */
 	uint32_t	xsm_call_target; /* domain of the last per-target CALL check */
 	uint32_t	deny_domid;	/* XSM refuses CALLs naming this domain */
+	/*
+	 * Item 6: a CALL's phases (begin, crypto, commit) run, and how many
+	 * of them ran with a lock held.
+	 */
+	unsigned long	phases[3];
+	unsigned long	phases_locked[3];
 };
 
 void	gx_other_cpu_holds_lock(bool yes);

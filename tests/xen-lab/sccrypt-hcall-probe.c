@@ -34,6 +34,14 @@
  *                   then: one process signals the console port in a loop,
  *                   the other keeps setting out_prod = out_cons + 2048
  *                   (issue 14 item 1)
+ *   open-storm:DOMID:SECONDS
+ *                   (dom0, issue 14 item 6) SC_OP_OPEN requests for DOMID in
+ *                   a tight loop for SECONDS, each with a fresh garbage
+ *                   message 1 (random bytes: a new ephemeral every time, so
+ *                   the hv gets to its Diffie-Hellman before it refuses):
+ *                   "open-storm: running" first, then "open-storm: calls=N
+ *                   decrypt=D other=O rc-errors=E ms=T" (D: refused with
+ *                   SC_ERR_DECRYPT, as they must be; O: another status)
  *   xs-read:PATH    (issue 16: xenstore of a FLASK-labelled protected domU)
  *   xs-write:PATH=V one xenstore request over /dev/xen/xenbus, a path
  *                   relative to this domain's home:
@@ -56,6 +64,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* The sccrypt_op ABI and the ops header (lib/xen_abi.h, lib/core/ops.h;
  * run.sh builds with -I lib: constants only, nothing of libsccrypt). */
@@ -373,6 +382,72 @@ console_storm(void)
 		ring[3] = ring[2] + 2048;
 }
 
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Noise message 1 of the ops ABI: e, es, s, ss + payload (wire.h). */
+#define HS1_MSG_LEN	102
+
+/* OPENs with garbage message 1 for DOMID for `seconds` (see the usage). */
+static void
+open_storm(uint16_t domid, unsigned seconds)
+{
+	unsigned long calls = 0, decrypt = 0, other = 0, rcerr = 0;
+	uint64_t t0, x;
+	unsigned char seed[8];
+	int32_t st;
+	long rc;
+	int fd, k;
+
+	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) < 0 ||
+	    read(fd, seed, sizeof(seed)) != (ssize_t)sizeof(seed)) {
+		printf("open-storm: no /dev/urandom\n");
+		return;
+	}
+	close(fd);
+	memcpy(&x, seed, sizeof(x));
+	x |= 1;
+	printf("open-storm: running\n");
+	t0 = now_ms();
+	while (now_ms() - t0 < (uint64_t)seconds * 1000) {
+		memset(buf, 0, 32 + HS1_MSG_LEN);
+		put32(buf, SC_OPS_MAGIC);
+		buf[4] = SC_OPS_VERSION;
+		buf[6] = SC_OP_OPEN & 0xff;
+		buf[7] = SC_OP_OPEN >> 8;
+		put32(buf + 12, domid);
+		put32(buf + 24, HS1_MSG_LEN);
+		put32(buf + 28, (uint32_t)calls + 1);	/* seq */
+		/* xorshift64: a fresh "ephemeral key" and ciphertext each time. */
+		for (k = 0; k < HS1_MSG_LEN; k++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			buf[32 + k] = (unsigned char)(x >> 24);
+		}
+		rc = hypercall(SC_XEN_HYPERCALL, SC_XEN_OP_CALL,
+		    (uint64_t)(uintptr_t)buf, BUF_LEN);
+		calls++;
+		if (rc != 0) {
+			rcerr++;
+			continue;
+		}
+		st = (int32_t)get32(buf + 8);
+		if (st == -11)		/* SC_ERR_DECRYPT */
+			decrypt++;
+		else
+			other++;
+	}
+	printf("open-storm: calls=%lu decrypt=%lu other=%lu rc-errors=%lu ms=%llu\n",
+	    calls, decrypt, other, rcerr, (unsigned long long)(now_ms() - t0));
+}
+
 static int
 parse_domid(const char *s, uint16_t *domid)
 {
@@ -458,6 +533,22 @@ main(int argc, char **argv)
 		} else if (strncmp(a, "xs-read:", 8) == 0 ||
 		    strncmp(a, "xs-write:", 9) == 0) {
 			xs_cmd(a);
+		} else if (strncmp(a, "open-storm:", 11) == 0) {
+			char dbuf[8], *colon = strchr(a + 11, ':');
+			unsigned long secs;
+
+			if (colon == NULL || (size_t)(colon - (a + 11)) >= sizeof(dbuf)) {
+				fprintf(stderr, "sccrypt-hcall-probe: bad command %s\n", a);
+				return 2;
+			}
+			memcpy(dbuf, a + 11, (size_t)(colon - (a + 11)));
+			dbuf[colon - (a + 11)] = '\0';
+			secs = strtoul(colon + 1, NULL, 10);
+			if (parse_domid(dbuf, &domid) != 0 || secs == 0 || secs > 3600) {
+				fprintf(stderr, "sccrypt-hcall-probe: bad command %s\n", a);
+				return 2;
+			}
+			open_storm(domid, (unsigned)secs);
 		} else if (strcmp(a, "console-storm") == 0) {
 			console_storm();
 		} else if (strcmp(a, "console-reuse") == 0) {

@@ -17,6 +17,7 @@
 _Static_assert(SC_XEN_OP_MAX == SC_OP_MAX, "op size");
 _Static_assert(SC_XEN_UUID_LEN == SC_UUID_LEN, "uuid size");
 _Static_assert(SC_XEN_KEY_LEN == SC_KEY_LEN, "key size");
+_Static_assert(SC_XEN_CALL_CRYPTO == SC_HV_CALL_CRYPTO, "call phases");
 
 struct sc_xen_event {
 	uint32_t	domid;
@@ -201,9 +202,19 @@ core_event(struct sc_xen_core *c, const struct sc_op_hdr *h, uint8_t *resp,
 	return 0;
 }
 
+struct sc_xen_call {
+	struct sc_hv_call	hv;
+};
+
+size_t
+sc_xen_core_call_size(void)
+{
+	return sizeof(struct sc_xen_call);
+}
+
 int
-sc_xen_core_call(struct sc_xen_core *c, const uint8_t *req, size_t len,
-    uint8_t *resp, size_t cap, size_t *resp_len)
+sc_xen_core_call_begin(struct sc_xen_core *c, struct sc_xen_call *call,
+    const uint8_t *req, size_t len, uint8_t *resp, size_t cap, size_t *resp_len)
 {
 	struct sc_op_hdr h;
 	struct sc_buf b;
@@ -211,9 +222,44 @@ sc_xen_core_call(struct sc_xen_core *c, const uint8_t *req, size_t len,
 	*resp_len = 0;
 	sc_buf_init_ro(&b, req, len);
 	if (sc_op_hdr_get(&b, &h) == 0 && h.op == SC_OP_EVENT &&
-	    len == SC_OP_HDR_LEN + (size_t)h.len)
+	    len == SC_OP_HDR_LEN + (size_t)h.len) {
+		sc_xen_core_call_wipe(c, call);
 		return core_event(c, &h, resp, cap, resp_len);
-	return sc_hv_dispatch(c->hv, req, len, resp, cap, resp_len);
+	}
+	return sc_hv_call_begin(c->hv, &call->hv, req, len, resp, cap, resp_len);
+}
+
+void
+sc_xen_core_call_crypto(const struct sc_xen_core *c, struct sc_xen_call *call)
+{
+	sc_hv_call_crypto(c->hv, &call->hv);
+}
+
+int
+sc_xen_core_call_commit(struct sc_xen_core *c, struct sc_xen_call *call,
+    size_t *resp_len)
+{
+	return sc_hv_call_commit(c->hv, &call->hv, resp_len);
+}
+
+void
+sc_xen_core_call_wipe(const struct sc_xen_core *c, struct sc_xen_call *call)
+{
+	sc_hv_call_wipe(c->hv, &call->hv);
+}
+
+int
+sc_xen_core_call(struct sc_xen_core *c, const uint8_t *req, size_t len,
+    uint8_t *resp, size_t cap, size_t *resp_len)
+{
+	struct sc_xen_call call;
+	int r;
+
+	r = sc_xen_core_call_begin(c, &call, req, len, resp, cap, resp_len);
+	if (r != SC_XEN_CALL_CRYPTO)
+		return r;
+	sc_xen_core_call_crypto(c, &call);
+	return sc_xen_core_call_commit(c, &call, resp_len);
 }
 
 int

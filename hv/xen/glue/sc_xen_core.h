@@ -6,7 +6,9 @@
  * includer already has (Xen's <xen/types.h> or core/compat.h).
  *
  * Locking: the Xen side serialises every sc_xen_core_* call with one lock;
- * the callbacks below are made with that lock held.
+ * the callbacks below are made with that lock held.  The one exception is
+ * sc_xen_core_call_crypto(), the public-key crypto of OPEN and PROTECT,
+ * which runs without it (hv.h, "Ops in phases").
  */
 #ifndef SC_XEN_CORE_H
 #define SC_XEN_CORE_H
@@ -72,6 +74,35 @@ int	sc_xen_core_set_owner_ca(struct sc_xen_core *c, const uint8_t ca[SC_XEN_KEY_
  */
 int	sc_xen_core_call(struct sc_xen_core *c, const uint8_t *req, size_t len,
 	    uint8_t *resp, size_t cap, size_t *resp_len);
+
+/*
+ * The same in three phases, so that OPEN's and PROTECT's X25519 and
+ * Ed25519 run without the lock (sc_hv_call_begin and the rest, hv.h):
+ *
+ *	lock;   r = sc_xen_core_call_begin(c, call, req, len, resp, cap, &n);  unlock;
+ *	if (r == SC_XEN_CALL_CRYPTO) {
+ *		sc_xen_core_call_crypto(c, call);		no lock
+ *		lock;   r = sc_xen_core_call_commit(c, call, &n);  unlock;
+ *	}
+ *
+ * call: sc_xen_core_call_size() bytes of the caller's (it holds secrets
+ * between the phases; wiped by commit, and by begin when it answers at
+ * once; sc_xen_core_call_wipe() abandons one).  req and resp stay in place
+ * until commit.  Every op but OPEN and PROTECT is answered by begin.
+ * Several CPUs may be in sc_xen_core_call_crypto() at once, each with its
+ * own call: it writes only call and reads what never changes once ops run
+ * (the hv key pair, the owner CA).
+ */
+#define SC_XEN_CALL_CRYPTO	1
+struct sc_xen_call;
+size_t	sc_xen_core_call_size(void);
+int	sc_xen_core_call_begin(struct sc_xen_core *c, struct sc_xen_call *call,
+	    const uint8_t *req, size_t len, uint8_t *resp, size_t cap,
+	    size_t *resp_len);
+void	sc_xen_core_call_crypto(const struct sc_xen_core *c, struct sc_xen_call *call);
+int	sc_xen_core_call_commit(struct sc_xen_core *c, struct sc_xen_call *call,
+	    size_t *resp_len);
+void	sc_xen_core_call_wipe(const struct sc_xen_core *c, struct sc_xen_call *call);
 
 /* Add a domain whose console page is mapped at ring. */
 int	sc_xen_core_attach(struct sc_xen_core *c, uint32_t domid,

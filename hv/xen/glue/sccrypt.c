@@ -13,11 +13,18 @@
  * domain table; the core's callbacks run with it held.  It is held for one
  * core operation at a time (one ops request, one bounded pump of a ring),
  * never across a copy from or to a guest: a call copies its request into
- * its own buffer first and copies the response out after unlocking.  A
+ * its own buffer first and copies the response out after unlocking.  No
+ * public-key crypto runs under it: OPEN and PROTECT run in three phases
+ * (sc_xen_core_call_begin / _crypto / _commit), their X25519 and Ed25519
+ * in the middle one, without the lock, on the call's own state; the
+ * commit re-checks under the lock what the crypto was done for (hv.h,
+ * "Ops in phases").  What remains under it is symmetric crypto, bounded by
+ * one request (an OUTPUT seals at most 32 KiB of records; an INPUT opens
+ * what it carries; a re-bind seals one CLOSE per session).  A
  * guest's EVTCHNOP_send never spins on it: sccrypt_guest_notification()
- * only trylocks; if another CPU holds it (an OPEN's X25519, another
- * guest's pump) it marks the domain pending and schedules sccrypt_tasklet,
- * which does the work in the idle vCPU's context.  Order: core lock, then
+ * only trylocks; if another CPU holds it (another call's begin or commit,
+ * another guest's pump) it marks the domain pending and schedules
+ * sccrypt_tasklet, which does the work in the idle vCPU's context.  Order: core lock, then
  * event-channel locks (the guest path holds no event-channel lock when it
  * is called, and only trylocks).  The protection of a console page is a
  * page flag (PGC_sccrypt, patch 0005) that the mapping paths test without
@@ -584,12 +591,18 @@ static long call_target_check(const char *hdr)
  * written (a caller that faults or is slow holds up nobody): the request
  * is copied into this call's own buffer, the core runs under sccrypt_lock
  * (one request, so one bounded operation), and the response is copied out
- * after the lock is dropped.
+ * after the lock is dropped.  OPEN and PROTECT take the lock twice: for
+ * their checks (begin) and for their effect (commit); their public-key
+ * crypto (a Noise handshake, a blob and an ownership token) runs between
+ * the two without it, on this call's own state, so an OPEN storm from dom0
+ * costs every other user of the lock two short critical sections per
+ * OPEN, not its X25519 (issue 14 item 6).
  */
 static long sccrypt_call(XEN_GUEST_HANDLE_PARAM(char) buf, unsigned long size)
 {
 	size_t len, resp_len = 0;
 	char *req = NULL, *resp = NULL;
+	struct sc_xen_call *call = NULL;
 	char hdr[32];
 	long rc;
 
@@ -606,7 +619,8 @@ static long sccrypt_call(XEN_GUEST_HANDLE_PARAM(char) buf, unsigned long size)
 	len = 32 + min_t(size_t, le32_at(hdr + 24), size - 32);
 	req = xmalloc_bytes(len);
 	resp = xmalloc_bytes(size);
-	if ( req == NULL || resp == NULL )
+	call = xmalloc_bytes(sc_xen_core_call_size());
+	if ( req == NULL || resp == NULL || call == NULL )
 	{
 		rc = -ENOMEM;
 		goto out;
@@ -619,9 +633,17 @@ static long sccrypt_call(XEN_GUEST_HANDLE_PARAM(char) buf, unsigned long size)
 		goto out;
 	}
 	spin_lock(&sccrypt_lock);
-	rc = sc_xen_core_call(core, (const uint8_t *)req, len,
-	                      (uint8_t *)resp, size, &resp_len);
+	rc = sc_xen_core_call_begin(core, call, (const uint8_t *)req, len,
+	                            (uint8_t *)resp, size, &resp_len);
 	spin_unlock(&sccrypt_lock);
+	if ( rc == SC_XEN_CALL_CRYPTO )
+	{
+		/* Without the lock: this call's state, the hv key (read-only). */
+		sc_xen_core_call_crypto(core, call);
+		spin_lock(&sccrypt_lock);
+		rc = sc_xen_core_call_commit(core, call, &resp_len);
+		spin_unlock(&sccrypt_lock);
+	}
 	if ( rc || resp_len > size )
 		rc = -EINVAL;
 	else if ( copy_to_guest(buf, resp, resp_len) )
@@ -632,8 +654,12 @@ static long sccrypt_call(XEN_GUEST_HANDLE_PARAM(char) buf, unsigned long size)
 		memset(req, 0, len);
 	if ( resp != NULL )
 		memset(resp, 0, resp_len);
+	/* Wiped by the core on its every path; again for the -ENOMEM one. */
+	if ( call != NULL )
+		memset(call, 0, sc_xen_core_call_size());
 	xfree(req);
 	xfree(resp);
+	xfree(call);
 	memset(hdr, 0, sizeof(hdr));
 	return rc;
 }
