@@ -396,6 +396,13 @@ start(struct pty_run *r, int flags, enum gc_mode mode)
 	r->leader = fork();
 	assert_true(r->leader >= 0);
 	if (r->leader == 0) {
+		/*
+		 * The tests rely on the default actions of the job-control
+		 * signals; a test run started in the background by a shell
+		 * without job control inherits SIGINT and SIGQUIT ignored.
+		 */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGQUIT, SIG_DFL);
 		close(note[0]);
 		close(res[0]);
 		leader(r, note[1], res[1], flags, mode);
