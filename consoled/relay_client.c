@@ -396,7 +396,8 @@ handle_frame(struct sc_cd *cd, struct sc_cd_client *c, const struct sc_frame *f)
 			cd_protocol_error(cd, c, SC_ERR_STATE, "record before the handshake");
 			return;
 		}
-		if (f->len < SC_RECORD_CT_MIN || f->len > SC_RECORD_CT_MAX) {
+		/* Shorter than a record: the hv refuses it, authenticated. */
+		if (f->len == 0 || f->len > SC_RECORD_CT_MAX) {
 			cd_protocol_error(cd, c, SC_ERR_TOOLONG, "record has a bad size");
 			return;
 		}

@@ -168,10 +168,10 @@ item_len_check(size_t len)
 int
 sc_op_item_put(struct sc_buf *b, const uint8_t *ct, size_t len)
 {
-	int r;
-
-	if ((r = item_len_check(len)) != 0)
-		return r;
+	if (len == 0)
+		return SC_ERR_TRUNCATED;
+	if (len > SC_RECORD_CT_MAX)
+		return SC_ERR_TOOLONG;
 	if (sc_buf_room(b) < SC_OP_ITEM_HDR_LEN + len)
 		return SC_ERR_NOSPACE;
 	if (sc_buf_put_u16_le(b, (uint16_t)len) != 0 ||

@@ -15,7 +15,10 @@
  * encoding or fails and leaves the buffer unchanged (the struct is then
  * zeroed).  HS1 and HS2 are whole Noise payloads: their get refuses
  * trailing bytes.  The HS1 put writes any flags (tests send unknown ones):
- * the hv's get is what refuses them.
+ * the hv's get is what refuses them.  Likewise the item put frames any
+ * length the field carries (1..SC_RECORD_CT_MAX): consoled relays a
+ * client's record unjudged, and the hv, whose refusal is authenticated (a
+ * CLOSE the client can verify), refuses one shorter than a record.
  *
  * Errors of the gets: SC_ERR_TRUNCATED (too short), SC_ERR_FORMAT (trailing
  * bytes, unknown HS1 flag), SC_ERR_VERSION (not SC_PROTOCOL_VERSION); for
@@ -79,7 +82,7 @@ int	sc_hs2_get(struct sc_buf *b, struct sc_hs2 *m) SC_WUR;
 #define SC_OP_ITEM_HDR_LEN	2
 #define SC_OP_ITEM_MAX		(SC_OP_ITEM_HDR_LEN + SC_RECORD_CT_MAX)
 
-/* Append { len:u16le ct[len] }; len must be a record's (CT_MIN..CT_MAX). */
+/* Append { len:u16le ct[len] }; len 1..CT_MAX (the get wants CT_MIN..CT_MAX). */
 int	sc_op_item_put(struct sc_buf *b, const uint8_t *ct, size_t len) SC_WUR;
 /* Read a whole item: *ct points into b's storage, *len is its length. */
 int	sc_op_item_get(struct sc_buf *b, const uint8_t **ct, size_t *len) SC_WUR;
