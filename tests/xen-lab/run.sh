@@ -1323,38 +1323,6 @@ console_reuse_check() {
 }
 console_reuse_check
 
-# Issue 14 item 1, first half (see storm_start): domu4 created paused and
-# attached now, while the patched xenconsoled runs (it lets go of it).
-sp=$($SSH 'lab-xl-create -p /etc/xen/domu4.cfg >/tmp/domu4.create 2>&1; echo "create-rc=$?"
-	sccrypt-xenctl attach domu4 >/tmp/domu4.attach 2>&1; echo "attach-rc=$?"' 2>&1 | tr -d '\r') || true
-
-# An unpatched xenconsoled never lets go: attach times out with a clear
-# error and gives the console back (console/type restored).
-up=$($SSH 'p=$(cat /run/xenconsoled.pid); kill $p; i=0
-	while kill -0 $p 2>/dev/null; do i=$((i + 1)); [ "$i" -lt 100 ] || break; sleep 0.2; done
-	rm -f /run/xenconsoled.pid
-	/usr/lib/xen-4.17/bin/xenconsoled.debian --pid-file /run/xenconsoled.pid \
-	    --log=guest --log-dir=/var/log/xen/console
-	id=$(xl domid domu2); i=0
-	until [ -s /run/xenconsoled.pid ] &&
-	    [ "$(ls -l /proc/$(cat /run/xenconsoled.pid)/fd 2>/dev/null | grep -c /dev/xen/evtchn)" -ge 1 ]; do
-		i=$((i + 1)); [ "$i" -lt 30 ] || break; sleep 1
-	done
-	sccrypt-xenctl attach -w 3 domu2 2>&1; echo "rc=$?"
-	i=0	# attach restored console/type; xenconsoled connects the tty again
-	until xenstore-read /local/domain/$id/console/tty >/dev/null 2>&1; do
-		i=$((i + 1)); [ "$i" -lt 60 ] || break; sleep 0.5
-	done
-	echo "type=$(xenstore-read /local/domain/$id/console/type)"
-	echo "tty=$(xenstore-read /local/domain/$id/console/tty 2>/dev/null || echo absent)"' 2>&1 |
-    tr -d '\r' | tr '\n' ' ') || true
-printf '%s\n' "$up" >"$lab/xc-unpatched.out"
-case $up in
-*"not released within 3 s: console port "*" is still bound to domain 0"*rc=1*type=xenconsoled*tty=/dev/pts/*)
-	result PASS unpatched-refused "Debian's xenconsoled keeps the console: attach gave up after 3 s saying the port is still bound to domain 0, and restored console/type" ;;
-*)	result FAIL unpatched-refused "$up" ;;
-esac
-
 # Issue 16 (FLASK): the protected guest's memory.  Under FLASK domu1 runs as
 # sccrypt_domU_t (built as sccrypt_domU_t_building, relabelled by libxl
 # before `xl create -p` returned; patch 0040), domu2 as domU_t.  Both guests'
@@ -1459,8 +1427,9 @@ sccrypt-hcall-probe xs-read:data/sccrypt-ping xs-write:data/sccrypt-pong=PONG-\$
 }
 [ "$xsm" != flask ] || mem_checks
 
-# The PVH and HVM guests (issue 16), after the checks of the PV ones: a
-# dom0 that stops answering here (seen once under FLASK right after the
+# The PVH and HVM guests (issue 16), after the checks of the PV ones and
+# while the patched xenconsoled runs (it must let go of their consoles):
+# a dom0 that stops answering here (seen once under FLASK right after the
 # PVH guest's destroy) then costs only what follows.
 xg_alive() {	# xg_alive VM: dom0 still answers after VM's checks
 	if $SSH true 2>"$lab/alive-$1.err"; then
@@ -1473,6 +1442,39 @@ xg_guest domu5 pvh 128
 xg_alive domu5
 xg_guest domu6 hvm 192
 xg_alive domu6
+
+# Issue 14 item 1, first half (see storm_start): domu4 created paused and
+# attached now, while the patched xenconsoled runs (it lets go of it).
+sp=$($SSH 'lab-xl-create -p /etc/xen/domu4.cfg >/tmp/domu4.create 2>&1; echo "create-rc=$?"
+	sccrypt-xenctl attach domu4 >/tmp/domu4.attach 2>&1; echo "attach-rc=$?"' 2>&1 | tr -d '\r') || true
+
+# An unpatched xenconsoled never lets go: attach times out with a clear
+# error and gives the console back (console/type restored).
+up=$($SSH 'p=$(cat /run/xenconsoled.pid); kill $p; i=0
+	while kill -0 $p 2>/dev/null; do i=$((i + 1)); [ "$i" -lt 100 ] || break; sleep 0.2; done
+	rm -f /run/xenconsoled.pid
+	/usr/lib/xen-4.17/bin/xenconsoled.debian --pid-file /run/xenconsoled.pid \
+	    --log=guest --log-dir=/var/log/xen/console
+	id=$(xl domid domu2); i=0
+	until [ -s /run/xenconsoled.pid ] &&
+	    [ "$(ls -l /proc/$(cat /run/xenconsoled.pid)/fd 2>/dev/null | grep -c /dev/xen/evtchn)" -ge 1 ]; do
+		i=$((i + 1)); [ "$i" -lt 30 ] || break; sleep 1
+	done
+	sccrypt-xenctl attach -w 3 domu2 2>&1; echo "rc=$?"
+	i=0	# attach restored console/type; xenconsoled connects the tty again
+	until xenstore-read /local/domain/$id/console/tty >/dev/null 2>&1; do
+		i=$((i + 1)); [ "$i" -lt 60 ] || break; sleep 0.5
+	done
+	echo "type=$(xenstore-read /local/domain/$id/console/type)"
+	echo "tty=$(xenstore-read /local/domain/$id/console/tty 2>/dev/null || echo absent)"' 2>&1 |
+    tr -d '\r' | tr '\n' ' ') || true
+printf '%s\n' "$up" >"$lab/xc-unpatched.out"
+case $up in
+*"not released within 3 s: console port "*" is still bound to domain 0"*rc=1*type=xenconsoled*tty=/dev/pts/*)
+	result PASS unpatched-refused "Debian's xenconsoled keeps the console: attach gave up after 3 s saying the port is still bound to domain 0, and restored console/type" ;;
+*)	result FAIL unpatched-refused "$up" ;;
+esac
+
 
 # Issue 14 item 6: an OPEN storm from dom0 does not stall other consoles.
 # dom0 runs `sccrypt-hcall-probe open-storm:DOMU1:SECONDS`: OPENs of the
