@@ -162,6 +162,7 @@ fi
 # with ENDBR64, and no other SCCrypt function (tests/xen-lab/ibt-check.sh).
 ibt=skipped
 IBT="-fcf-protection=branch -fno-jump-tables -ffunction-sections -fdata-sections"
+# shellcheck disable=SC2086
 if echo 'int __attribute__((__cf_check__)) f(void) { return 0; }' |
     $CC -x c -c -o /dev/null -Werror $IBT -mmanual-endbr - 2>/dev/null; then
 	mkdir -p "$work/ibt"
