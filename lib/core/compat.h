@@ -23,6 +23,19 @@
 #define SC_MAX(a, b)	((a) > (b) ? (a) : (b))
 
 /*
+ * SC_CF_CHECK marks a function that is called through a pointer (a crypto
+ * provider's operation, a struct sc_hv_platform hook, an entropy callback).
+ * Empty here; Xen's build (hv/xen/glue/Makefile.xen) defines it to Xen's
+ * cf_check, which is __attribute__((__cf_check__)) with CONFIG_XEN_IBT: Xen
+ * compiles with -fcf-protection=branch -mmanual-endbr, so only marked
+ * functions begin with ENDBR64 and may be the target of an indirect call
+ * under CET-IBT.  tests/xen-lab/ibt-check.sh finds an unmarked one.
+ */
+#ifndef SC_CF_CHECK
+#define SC_CF_CHECK
+#endif
+
+/*
  * Byte copies.  In a hosted build and inside Xen the compiler lowers these to
  * memcpy/memset/memmove, which both environments provide.  None of them is
  * used to clear secrets: that is the crypto provider's memzero.

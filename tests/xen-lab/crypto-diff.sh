@@ -10,7 +10,9 @@
 #      the published Noise vectors (tests/vectors/);
 #   3. tests/xen-lab/glue-test: the core side of the Xen glue
 #      (hv/xen/glue/sc_xen_core.c) with hv/core on this provider, and the
-#      attach of its Xen side (sccrypt.c, Xen stubbed by glue-xen.c).
+#      attach of its Xen side (sccrypt.c, Xen stubbed by glue-xen.c);
+#   4. tests/xen-lab/ibt-check.sh: with Xen's CET-IBT flags, every function
+#      called through a pointer carries SC_CF_CHECK (starts with ENDBR64).
 # Prints a summary; exit 0 only if everything matched, 77 if the libsodium
 # source cannot be fetched here (see fetch-src.sh), 1 on any difference.
 #
@@ -152,11 +154,54 @@ else
 	fail=1
 fi
 
+# CET-IBT (Xen's CONFIG_XEN_IBT): the core, the glue's core side and the
+# provider built as hv/xen/glue/Makefile.xen builds them inside Xen, with
+# -mmanual-endbr and SC_CF_CHECK as Xen's cf_check; the imported libsodium
+# files keep an ENDBR64 on every function that is not static
+# (-mno-manual-endbr).  Every function whose address is taken must begin
+# with ENDBR64, and no other SCCrypt function (tests/xen-lab/ibt-check.sh).
+ibt=skipped
+IBT="-fcf-protection=branch -fno-jump-tables -ffunction-sections -fdata-sections"
+# shellcheck disable=SC2086
+if echo 'int __attribute__((__cf_check__)) f(void) { return 0; }' |
+    $CC -x c -c -o /dev/null -Werror $IBT -mmanual-endbr - 2>/dev/null; then
+	mkdir -p "$work/ibt"
+	for f in $(grep -v '^#' "$cdir/sodium-files" | grep .); do
+		# shellcheck disable=SC2086
+		$CC $FREE $IBT -mno-manual-endbr -w -c "$sodium/$f" \
+		    -o "$work/ibt/sodium_$(basename "$f" .c).o" || xl_die "ibt: cannot compile $f"
+	done
+	for f in "$top"/lib/core/*.c "$top"/hv/core/*.c "$top"/hv/xen/glue/sc_xen_core.c \
+	    "$cdir"/sc_crypto_ref.c "$cdir"/sodium_shim.c; do
+		# shellcheck disable=SC2086
+		$CC $FREE $IBT -mmanual-endbr '-DSC_CF_CHECK=__attribute__((__cf_check__))' \
+		    -DSC_NOISE_IKPSK2_ONLY -I"$top" -I"$top/hv/xen" \
+		    -Wall -Wextra -Werror -c "$f" -o "$work/ibt/sc_$(basename "$f" .c).o" ||
+		    xl_die "ibt: cannot compile $f"
+	done
+	# The provider's 11 operations and sc_xen_core.c's 3 platform hooks at
+	# least (libsodium's implementation tables add theirs).
+	own=
+	for o in "$work"/ibt/sc_*.o; do own="$own -o $o"; done
+	# shellcheck disable=SC2086
+	if "$top/tests/xen-lab/ibt-check.sh" -m 14 $own "$work"/ibt/sodium_*.o \
+	    >"$work/ibt.out" 2>&1; then
+		ibt="ok ($(tail -n 1 "$work/ibt.out" | sed 's/^ibt-check: //'))"
+	else
+		cat "$work/ibt.out"
+		ibt="FAILED ($(tail -n 1 "$work/ibt.out"))"
+		fail=1
+	fi
+else
+	xl_log "$CC has no -mmanual-endbr/cf_check: CET-IBT marks not checked"
+fi
+
 echo "=== crypto-diff summary"
 echo "provider:       $n libsodium $(xl_libsodium_version) reference files, freestanding ($CC)"
 echo "KAT + diff:     $(tail -n 1 "$work/diff.out")"
 echo "noise vectors:  $nv"
 echo "xen glue core:  $glue"
+echo "cet-ibt marks:  $ibt"
 if [ "$fail" -ne 0 ]; then
 	echo "crypto-diff: FAILED"
 	exit 1

@@ -44,13 +44,13 @@ static struct {
 	uint8_t		 key[RNG_KEYLEN];
 } rng;
 
-static void
+static void SC_CF_CHECK
 ref_memzero(void *p, size_t len)
 {
 	sodium_memzero(p, len);
 }
 
-static int
+static int SC_CF_CHECK
 ref_memcmp_ct(const void *a, const void *b, size_t len)
 {
 	const volatile uint8_t *x = a, *y = b;
@@ -63,7 +63,7 @@ ref_memcmp_ct(const void *a, const void *b, size_t len)
 	return (int)(1 & (((unsigned)d - 1) >> 8)) - 1;
 }
 
-static int
+static int SC_CF_CHECK
 ref_x25519(uint8_t out[SC_X25519_LEN], const uint8_t sk[SC_X25519_LEN],
     const uint8_t pk[SC_X25519_LEN])
 {
@@ -76,7 +76,7 @@ ref_x25519(uint8_t out[SC_X25519_LEN], const uint8_t sk[SC_X25519_LEN],
 	return 0;
 }
 
-static int
+static int SC_CF_CHECK
 ref_x25519_base(uint8_t pk[SC_X25519_LEN], const uint8_t sk[SC_X25519_LEN])
 {
 	if (crypto_scalarmult_curve25519_base(pk, sk) != 0)
@@ -84,7 +84,7 @@ ref_x25519_base(uint8_t pk[SC_X25519_LEN], const uint8_t sk[SC_X25519_LEN])
 	return 0;
 }
 
-static int
+static int SC_CF_CHECK
 ref_aead_encrypt(uint8_t *c, const uint8_t *m, size_t mlen, const uint8_t *ad,
     size_t adlen, const uint8_t nonce[SC_AEAD_NONCELEN],
     const uint8_t key[SC_AEAD_KEYLEN])
@@ -99,7 +99,7 @@ ref_aead_encrypt(uint8_t *c, const uint8_t *m, size_t mlen, const uint8_t *ad,
 	return 0;
 }
 
-static int
+static int SC_CF_CHECK
 ref_aead_decrypt(uint8_t *m, const uint8_t *c, size_t clen, const uint8_t *ad,
     size_t adlen, const uint8_t nonce[SC_AEAD_NONCELEN],
     const uint8_t key[SC_AEAD_KEYLEN])
@@ -114,7 +114,7 @@ ref_aead_decrypt(uint8_t *m, const uint8_t *c, size_t clen, const uint8_t *ad,
 	return 0;
 }
 
-static int
+static int SC_CF_CHECK
 ref_hash_init(struct sc_hash_state *st, const uint8_t *key, size_t keylen,
     size_t outlen)
 {
@@ -131,7 +131,7 @@ ref_hash_init(struct sc_hash_state *st, const uint8_t *key, size_t keylen,
 	return 0;
 }
 
-static int
+static int SC_CF_CHECK
 ref_hash_update(struct sc_hash_state *st, const uint8_t *in, size_t len)
 {
 	if (crypto_generichash_blake2b_update((crypto_generichash_blake2b_state *)st,
@@ -140,7 +140,7 @@ ref_hash_update(struct sc_hash_state *st, const uint8_t *in, size_t len)
 	return 0;
 }
 
-static int
+static int SC_CF_CHECK
 ref_hash_final(struct sc_hash_state *st, uint8_t *out, size_t outlen)
 {
 	if (crypto_generichash_blake2b_final((crypto_generichash_blake2b_state *)st,
@@ -149,7 +149,7 @@ ref_hash_final(struct sc_hash_state *st, uint8_t *out, size_t outlen)
 	return 0;
 }
 
-static int
+static int SC_CF_CHECK
 ref_ed25519_verify(const uint8_t sig[SC_ED25519_SIGLEN], const uint8_t *m,
     size_t mlen, const uint8_t pk[SC_ED25519_PUB_LEN])
 {
@@ -226,7 +226,7 @@ sc_ref_rng_seeded(void)
 	return rng.seeded;
 }
 
-static void
+static void SC_CF_CHECK
 ref_random(void *buf, size_t len)
 {
 	static const uint8_t zero_nonce[crypto_stream_chacha20_ietf_NONCEBYTES];

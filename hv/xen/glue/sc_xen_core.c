@@ -59,7 +59,7 @@ sc_xen_core_size(unsigned max_domains)
 	return hv == 0 ? 0 : CORE_HV_OFFSET + hv;
 }
 
-static int
+static int SC_CF_CHECK
 xen_check_disk_key(void *arg, uint32_t domid, const uint8_t uuid[SC_UUID_LEN],
     const uint8_t *key, size_t len)
 {
@@ -76,7 +76,7 @@ xen_check_disk_key(void *arg, uint32_t domid, const uint8_t uuid[SC_UUID_LEN],
 	return 0;
 }
 
-static void
+static void SC_CF_CHECK
 xen_notify_guest(void *arg, uint32_t domid)
 {
 	(void)arg;
@@ -84,7 +84,7 @@ xen_notify_guest(void *arg, uint32_t domid)
 }
 
 /* Queue (or merge into a queued) event; raise the VIRQ if it is new. */
-static void
+static void SC_CF_CHECK
 xen_notify_dom0(void *arg, uint32_t domid, uint32_t session, uint32_t events)
 {
 	struct sc_xen_core *c = arg;
