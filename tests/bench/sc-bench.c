@@ -308,6 +308,28 @@ pc_expect(struct pclient *c, const void *pat, size_t n, int timeout_ms)
 	}
 }
 
+/*
+ * Wait for the whole echo of an erase: "\b \b" from a tty's ECHOE (dash,
+ * hvsim's guests), "\b\033[J" or "\b\033[K" from a line editor (busybox
+ * ash on the Xen lab's guests).
+ */
+static void
+pc_expect_erase(struct pclient *c, int timeout_ms)
+{
+	static const char *const pats[] = { "\b \b", "\b\033[J", "\b\033[K" };
+	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000u;
+	size_t i;
+
+	for (;;) {
+		for (i = 0; i < sizeof(pats) / sizeof(pats[0]); i++)
+			if (c->rx_len >= 3 && memmem(c->rx, c->rx_len, pats[i], 3) != NULL)
+				return;
+		if (now_ns() >= deadline)
+			die("%s: timeout waiting for the echo of an erase", c->label);
+		(void)pc_read(c, 50);
+	}
+}
+
 static void
 pc_mark(struct pclient *c)
 {
@@ -382,9 +404,9 @@ keystroke(struct pclient *c, bool del)
 			die("%s: no echo for a keystroke", c->label);
 	}
 got:
-	/* The rest of the echo ("\b \b") must not count for the next one. */
+	/* The rest of the erase's echo must not count for the next one. */
 	if (del)
-		pc_expect(c, "\b \b", 3, STEP_TIMEOUT_MS);
+		pc_expect_erase(c, STEP_TIMEOUT_MS);
 	return t1 - t0;
 }
 
