@@ -51,7 +51,7 @@ EXTRA_DIST += \
 
 dist_noinst_SCRIPTS += tests/xen-lab/fetch-src.sh tests/xen-lab/crypto-diff.sh \
 	tests/xen-lab/build-xen.sh tests/xen-lab/build-xenconsoled.sh \
-	tests/xen-lab/run.sh tests/xen-lab/bench
+	tests/xen-lab/run.sh tests/xen-lab/bench tests/xen-lab/ibt-check.sh
 
 xen-crypto-diff:
 	CC='$(CC)' $(SHELL) $(top_srcdir)/tests/xen-lab/crypto-diff.sh
