@@ -1187,7 +1187,7 @@ serial = "pty"'
 echo $xm-\$((6*7))
 "
 		grep -q "$xm-42" "$lab/$xv-rt.out" && break
-		i=$((i + 1)); [ "$i" -lt 8 ] || break
+		i=$((i + 1)); [ "$i" -lt 20 ] || break
 		sleep 10
 	done
 	if grep -q "is now protected" "$lab/$xv-protect.out" && grep -q "$xm-42" "$lab/$xv-rt.out"; then
@@ -1456,7 +1456,10 @@ sccrypt-hcall-probe xs-read:data/sccrypt-ping xs-write:data/sccrypt-pong=PONG-\$
 	fi
 	# Expected in flask-avc: what the checks above were refused, dom0_t over
 	# sccrypt_domU_t, and only permissions the policy must never grant.
-	memre="avc: +denied +\\{ (map_read|map_write|remote_remap|adjust|stat|pageinfo|getvcpucontext|setdebugging|logdirty|enable|gethvmc)( [a-z_]+)* \\} for .*scontext=system_u:system_r:dom0_t +tcontext=system_u:system_r:sccrypt_domU_t +tclass=(mmu|domain|shadow|hvm)"
+	# Also copy-protected's MMUEXT_COPY/CLEAR_PAGE and hypercall_init on
+	# domu1 (mmu mmuext_op, domain hypercall) and save-dump's xl save
+	# asking for domu1's vNUMA layout (domain2 get_vnumainfo).
+	memre="avc: +denied +\\{ (map_read|map_write|remote_remap|adjust|stat|pageinfo|getvcpucontext|setdebugging|logdirty|enable|gethvmc|mmuext_op|hypercall|get_vnumainfo)( [a-z_]+)* \\} for .*scontext=system_u:system_r:dom0_t +tcontext=system_u:system_r:sccrypt_domU_t +tclass=(mmu|domain|domain2|shadow|hvm)"
 }
 [ "$xsm" != flask ] || mem_checks
 
