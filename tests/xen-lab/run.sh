@@ -1627,27 +1627,6 @@ open_storm_check
 # tasklet), so neither hangs.
 # (domu4 is created paused and attached by storm_prepare, earlier, while
 # the patched xenconsoled still runs.)
-# sshr CMD: $SSH CMD, tried again (3 times, 5 s apart) when the connection
-# failed before the command ran: sshd in a TCG dom0 that a guest's storm
-# keeps busy closed one connection during kex once (lab run of
-# 2026-12-07; six in a row then took ~5 s each).  Output and status as $SSH's.
-sshr() {
-	sr_n=0
-	while :; do
-		if sr_out=$($SSH "$1" 2>"$lab/sshr.err"); then sr_rc=0; else sr_rc=$?; fi
-		if [ "$sr_rc" = 255 ] && [ -z "$sr_out" ] && [ "$sr_n" -lt 3 ] &&
-		    grep -q -e kex_exchange_identification -e 'Connection closed by' \
-		    -e 'Connection reset' "$lab/sshr.err"; then
-			sr_n=$((sr_n + 1))
-			echo "xen-lab: ssh into dom0 failed before the command ran; again ($sr_n)" >&2
-			sleep 5
-			continue
-		fi
-		printf '%s\n' "$sr_out"
-		cat "$lab/sshr.err" >&2
-		return "$sr_rc"
-	done
-}
 storm_start() {
 	st=$($SSH 'id=$(xl domid domu4); echo "id=$id"
 	xl unpause domu4
@@ -1666,7 +1645,7 @@ storm_start
 # The protected domain goes when it is destroyed: domain_kill() detaches
 # it (the dying case), xl destroy completes and no zombie is left; DETACH
 # afterwards finds nothing.
-ds=$(sshr 'id=$(xl domid domu1)
+ds=$($SSH 'id=$(xl domid domu1)
 	timeout 120 xl destroy domu1; echo "destroy-rc=$?"
 	i=0
 	while xl list | grep -q -e "^domu1 " -e "(null)"; do
