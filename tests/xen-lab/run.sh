@@ -485,24 +485,33 @@ wait_serial() {	# wait_serial PATTERN SECONDS
 # check now and then closes a connection during kex, or (seen in 2 of 5
 # runs) answers the lab's own key as if it were not in authorized_keys
 # ("Permission denied (publickey,...)", sshd logging no publickey
-# failure).  The command's own failures are never retried: its output
-# goes straight through, and a run that printed anything is final.
+# failure).  ssh reports a connection closed before the session opened
+# ("Connection closed by HOST port N", "kex_exchange_identification: ...")
+# at log level INFO only, so lab-ssh runs it at INFO and drops the INFO
+# lines that are not errors (the host-key warning the throw-away
+# known_hosts causes, the "Connection to HOST closed." of a -t session,
+# -t's note that stdin is no terminal).
+# Once the session is open ("Connection to HOST closed by remote host",
+# or anything the command printed) nothing is retried: ssh has read
+# stdin by then, and the command's own failures go straight through.
 cat >"$lab/lab-ssh" <<'EOS'
 #!/bin/sh
 n=0
 err=$(mktemp)
 while :; do
-	ssh -o BatchMode=yes -o IdentitiesOnly=yes "$@" 2>"$err"
+	ssh -o LogLevel=INFO -o BatchMode=yes -o IdentitiesOnly=yes "$@" 2>"$err"
 	rc=$?
 	if [ "$rc" = 255 ] && [ "$n" -lt 3 ] &&
 	    grep -q -e kex_exchange_identification -e 'Permission denied (publickey' \
-	    -e 'Connection reset by peer' "$err"; then
+	    -e 'Connection reset by peer' -e '^Connection closed by .* port [0-9]' "$err"; then
 		n=$((n + 1))
 		echo "lab-ssh: ssh failed before the command ran ($(head -c 120 "$err" | tr '\n' ' ')); again ($n)" >&2
 		sleep 3
 		continue
 	fi
-	cat "$err" >&2
+	grep -v -e '^Warning: Permanently added .* to the list of known hosts' \
+	    -e '^Connection to .* closed\.' \
+	    -e '^Pseudo-terminal will not be allocated' "$err" >&2
 	rm -f "$err"
 	exit "$rc"
 done
@@ -1440,11 +1449,15 @@ sccrypt-hcall-probe xs-read:data/sccrypt-ping xs-write:data/sccrypt-pong=PONG-\$
 "
 	xr=$($SSH "xenstore-read /local/domain/$md1/data/sccrypt-pong" 2>&1 | tr -d '\r') || true
 	printf '%s\npong=%s\n' "$xw" "$xr" >>"$lab/save-dump.out"
+	# libxl's save asks for the vNUMA layout first and calls any error
+	# but EOPNOTSUPP "Cannot save a guest with vNUMA configured": the
+	# refusal is FLASK's if Xen logged the denial.
+	nvnuma=$(grep -a -c -E "avc: +denied +\\{ get_vnumainfo \\} for .*scontext=system_u:system_r:dom0_t +tcontext=system_u:system_r:sccrypt_domU_t +tclass=domain2" "$lab/serial.log" || true)
 	if [ "$(sdl dump-domu1-rc)" != 0 ] && [ "$(sdl dump-domu1-canary)" = no ] &&
 	    [ "$(sdl save-rc)" != 0 ] && [ "$(sdl save-canary)" = no ] &&
 	    [ "$(sdl dump-domu2-rc)" = 0 ] && [ "$(sdl dump-domu2-canary)" = yes ] &&
-	    grep -q "$smarker-81" "$lab/mem-after.out"; then
-		result PASS save-dump "xl dump-core domu1 failed ($(sdl dump-domu1-err); file: $(sdl dump-domu1-bytes) bytes, no canary), xl save -c domu1 failed ($(sdl save-err); file: $(sdl save-bytes) bytes, no canary); domu1 still runs (state $(sdl state), a session works); xl dump-core domu2 wrote the canary ($(sdl dump-domu2-bytes) bytes)"
+	    [ "${nvnuma:-0}" -ge 1 ] && grep -q "$smarker-81" "$lab/mem-after.out"; then
+		result PASS save-dump "xl dump-core domu1 failed ($(sdl dump-domu1-err); file: $(sdl dump-domu1-bytes) bytes, no canary), xl save -c domu1 failed ($(sdl save-err); file: $(sdl save-bytes) bytes, no canary) on FLASK's refusal of its first question ($nvnuma AVC denial(s) of domain2 { get_vnumainfo }; libxl reports any error of that query as vNUMA, and the page maps that would follow are mem-protected's); domu1 still runs (state $(sdl state), a session works); xl dump-core domu2 wrote the canary ($(sdl dump-domu2-bytes) bytes)"
 	else
 		result FAIL save-dump "$(printf '%s' "$sd" | tr '\n' ' ') session: $(tail -n 2 "$lab/mem-after.err" 2>/dev/null | tr '\n' ' ')"
 	fi
