@@ -1557,7 +1557,7 @@ open_storm_check() {
 		os_all=
 		for r in $(seq 1 "$2"); do
 			os_m="OS$1$r$(od -An -N2 -tx2 /dev/urandom | tr -d ' ')"
-			t0=$(date +%s%N)
+			os_t0=$(date +%s%N)
 			printf 'echo %s-$((%d+100))\n' "$os_m" "$r" >&7
 			i=0
 			until grep -aq "$os_m-$((r + 100))" "$os_out"; do
