@@ -1564,7 +1564,7 @@ open_storm_check() {
 				i=$((i + 1)); [ "$i" -lt $(($3 * 20)) ] || return 1
 				sleep 0.05
 			done
-			os_all="$os_all $(( ($(date +%s%N) - t0) / 1000000 ))"
+			os_all="$os_all $(( ($(date +%s%N) - os_t0) / 1000000 ))"
 		done
 		os_med=$(printf '%s\n' $os_all | sort -n | sed -n "$((($2 + 1) / 2))p")
 	}
