@@ -494,13 +494,26 @@ wait_serial() {	# wait_serial PATTERN SECONDS
 # Once the session is open ("Connection to HOST closed by remote host",
 # or anything the command printed) nothing is retried: ssh has read
 # stdin by then, and the command's own failures go straight through.
+# A signal to lab-ssh goes on to its ssh (a check or the bench that ends a
+# client by killing it must not leave the ssh, and the remote command
+# holding a console, behind): ssh runs in the background, on lab-ssh's
+# own stdin (fd 3: an asynchronous command's stdin is /dev/null).
 cat >"$lab/lab-ssh" <<'EOS'
 #!/bin/sh
 n=0
 err=$(mktemp)
+pid=
+trap 'if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null; fi' TERM INT HUP
+exec 3<&0
 while :; do
-	ssh -o LogLevel=INFO -o BatchMode=yes -o IdentitiesOnly=yes "$@" 2>"$err"
-	rc=$?
+	ssh -o LogLevel=INFO -o BatchMode=yes -o IdentitiesOnly=yes "$@" 2>"$err" <&3 3<&- &
+	pid=$!
+	while :; do
+		wait "$pid"
+		rc=$?
+		kill -0 "$pid" 2>/dev/null || break
+	done
+	pid=
 	if [ "$rc" = 255 ] && [ "$n" -lt 3 ] &&
 	    grep -q -e kex_exchange_identification -e 'Permission denied (publickey' \
 	    -e 'Connection reset by peer' -e '^Connection closed by .* port [0-9]' "$err"; then
