@@ -89,29 +89,39 @@ sc_hv_dom_find(struct sc_hv *hv, uint32_t domid)
 }
 
 /*
- * Lock slot d, found under TABLE (held on entry, released on return):
- * at once if its lock is free; else, unless try, with a reference that
- * keeps the slot from being freed while we wait without TABLE.
+ * Lock slot d, found under TABLE (held on entry, released on return).  At
+ * once if its lock is free: then `dead` is read with both held, since once
+ * TABLE is dropped a dead slot may be unlisted and freed (sc_hv_dom_unlist)
+ * and only a live one cannot (its removal needs the DOM lock we hold).
+ * Else, unless try, with a reference, which keeps the slot from being
+ * freed while we wait for DOM without TABLE.
  */
 static struct sc_hv_domain *
 dom_lock_found(struct sc_hv *hv, struct sc_hv_domain *d, bool try, bool *ref,
     int *busy)
 {
+	bool dead;
+
 	*ref = false;
 	if (sc_hv_trylock(hv, sc_hv_dom_lk(hv, d))) {
+		dead = d->dead;
 		sc_hv_unlock(hv, SC_HV_LOCK_TABLE);
-	} else if (try) {
+		if (!dead)
+			return d;
+		sc_hv_unlock(hv, sc_hv_dom_lk(hv, d));
+		return NULL;
+	}
+	if (try) {
 		sc_hv_unlock(hv, SC_HV_LOCK_TABLE);
 		*busy = SC_ERR_AGAIN;
 		return NULL;
-	} else {
-		d->refs++;
-		*ref = true;
-		sc_hv_unlock(hv, SC_HV_LOCK_TABLE);
-		sc_hv_lock(hv, sc_hv_dom_lk(hv, d));
 	}
+	d->refs++;
+	*ref = true;
+	sc_hv_unlock(hv, SC_HV_LOCK_TABLE);
+	sc_hv_lock(hv, sc_hv_dom_lk(hv, d));
 	if (d->dead) {		/* removed while we waited */
-		sc_hv_dom_put(hv, d, *ref);
+		sc_hv_dom_put(hv, d, true);
 		*ref = false;
 		return NULL;
 	}
