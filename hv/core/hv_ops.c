@@ -118,6 +118,7 @@ op_status(struct sc_hv *hv, struct sc_hv_opreq *o)
 
 	if ((r = sc_hv_need_fields(o, SC_HV_USES_DOMID)) != 0)
 		return r;
+	(void)hv;
 	if ((d = o->dom) == NULL)
 		return SC_ERR_NOTFOUND;
 	for (i = 0; i < SC_HV_MAX_SESSIONS; i++)

@@ -39,6 +39,7 @@ seal_item(struct sc_hv *hv, struct sc_hv_session *s, uint8_t type,
 	struct sc_buf ct;
 	int r;
 
+	(void)hv;
 	if (n > SC_RECORD_PAYLOAD_MAX)
 		return SC_ERR_TOOLONG;
 	if (sc_buf_room(out) < SC_OP_ITEM_HDR_LEN + sc_record_ct_len(n))
