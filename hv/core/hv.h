@@ -60,7 +60,8 @@
 /*
  * Domains and sessions: the platform chooses how many domains the context
  * holds and how many sessions its session pool has (sc_hv_size).  A domain
- * slot costs sizeof(struct sc_hv_domain), about 6 KiB; a pool entry
+ * slot costs sizeof(struct sc_hv_domain), about 14 KiB (8 KiB of it the
+ * domain's own scratch buffers, so domains need no shared one); a pool entry
  * sizeof(struct sc_hv_session), about 8.5 KiB (reassembly buffer and
  * control queue).  Sessions come from the pool, shared by all domains, at
  * most SC_HV_MAX_SESSIONS per domain; the pool holds at least one session
