@@ -30,6 +30,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
 #include <cmocka.h>
 #include <sodium.h>
@@ -56,6 +57,22 @@
 static pthread_mutex_t locks[SC_HV_LOCK_COUNT(SLOTS)];
 static __thread bool held_table, held_shared;
 static __thread int held_dom = -1;
+/*
+ * The race test's callers linger a little with a domain's lock just taken,
+ * so that a removal that did not wait for the op in flight would free the
+ * page (or wipe the domain) under it.
+ */
+static __thread bool lingers;
+
+static void
+linger(unsigned lk)
+{
+	int i;
+
+	if (lingers && lk >= SC_HV_LOCK_DOM(0))
+		for (i = 0; i < 20; i++)
+			sched_yield();
+}
 
 static void
 order_fail(const char *why, unsigned lk)
@@ -98,6 +115,7 @@ pf_lock(void *arg, unsigned lk)
 	if (pthread_mutex_lock(&locks[lk]) != 0)
 		abort();
 	held_set(lk, true);
+	linger(lk);
 }
 
 static bool
@@ -108,6 +126,7 @@ pf_trylock(void *arg, unsigned lk)
 	if (pthread_mutex_trylock(&locks[lk]) != 0)
 		return false;
 	held_set(lk, true);
+	linger(lk);
 	return true;
 }
 
@@ -406,6 +425,7 @@ race_caller(void *arg)
 	unsigned k = 0;
 	int st;
 
+	lingers = true;
 	while (!__atomic_load_n(&rc->stop, __ATOMIC_ACQUIRE)) {
 		switch (k++ % 6) {
 		case 0: st = sc_hv_guest_event_ex(hv, DX, SC_HV_GE_TRY); break;
@@ -440,8 +460,10 @@ test_remove_races_calls(void **state)
 	struct race rc = { .f = f };
 	struct xencons_interface *ring;
 	uint8_t uuid[SC_UUID_LEN];
+	unsigned long found;
 	pthread_t t[3];
 	unsigned i, n;
+	time_t end;
 	size_t wr;
 
 	for (i = 0; i < SC_NELEM(t); i++)
@@ -453,8 +475,14 @@ test_remove_races_calls(void **state)
 		assert_int_equal(sc_ring_guest_out_write(ring, (const uint8_t *)"boot\n",
 		    5, &wr), 0);
 		f->cp->random(uuid, sizeof(uuid));
+		found = __atomic_load_n(&rc.found, __ATOMIC_RELAXED);
 		assert_int_equal(sc_hv_domain_add(f->hv, DX, uuid, "vmx", ring,
 		    SC_HV_HISTORY_MIN), 0);
+		/* Remove only once the callers are at it (polling, bounded). */
+		end = time(NULL) + WAIT_S;
+		while (__atomic_load_n(&rc.found, __ATOMIC_RELAXED) < found + 2 &&
+		    time(NULL) <= end)
+			sched_yield();
 		/* Every 8th: protected, and let go as a dying domain. */
 		if (n % 8 == 0) {
 			assert_int_equal(protect(f, DX, uuid, 1), 0);
