@@ -90,6 +90,17 @@ tests_unit_test_hv_pump_CFLAGS = $(TEST_CFLAGS) -pthread
 tests_unit_test_hv_pump_LDFLAGS = $(AM_LDFLAGS) -pthread
 tests_unit_test_hv_pump_LDADD = $(HV_TEST_LIBS) $(CMOCKA_LIBS)
 
+if BUILD_UNIT_TESTS
+check_PROGRAMS += tests/unit/test_hv_locks
+UNIT_TESTS += tests/unit/test_hv_locks
+TESTS += tests/unit/test_hv_locks
+endif
+tests_unit_test_hv_locks_SOURCES = tests/unit/test_hv_locks.c
+tests_unit_test_hv_locks_CPPFLAGS = $(HV_CPPFLAGS)
+tests_unit_test_hv_locks_CFLAGS = $(TEST_CFLAGS) -pthread
+tests_unit_test_hv_locks_LDFLAGS = $(AM_LDFLAGS) -pthread
+tests_unit_test_hv_locks_LDADD = $(HV_TEST_LIBS) $(CMOCKA_LIBS)
+
 # libFuzzer harness over the ops dispatcher
 fuzz_programs += tests/fuzz/fuzz_hv_dispatch
 tests_fuzz_fuzz_hv_dispatch_SOURCES = tests/fuzz/fuzz_hv_dispatch.c

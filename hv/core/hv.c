@@ -212,24 +212,26 @@ sc_hv_domain_add(struct sc_hv *hv, uint32_t domid,
 		history_max = SC_HV_HISTORY_DEFAULT;
 	if (history_max < SC_HV_HISTORY_MIN)
 		return SC_ERR_INVAL;
+	sc_hv_lock(hv, SC_HV_LOCK_TABLE);
+	r = SC_ERR_BUSY;
 	for (i = 0; i < hv->max_domains; i++) {
 		const struct sc_hv_domain *o = &hv->dom[i];
-		if (!o->used)
+		if (!o->used || o->gone)
 			continue;
 		if (o->domid == domid ||
 		    hv->cp->memcmp_ct(o->uuid, uuid, SC_UUID_LEN) == 0 ||
 		    name_eq(o->name, name, namelen))
-			return SC_ERR_BUSY;
+			goto out;
 	}
+	r = SC_ERR_ALLOC;
 	if (!hv->dom[sc_hv_dom_home(hv, domid)].used)
 		d = &hv->dom[sc_hv_dom_home(hv, domid)];
 	for (i = 0; i < hv->max_domains && d == NULL; i++)
 		if (!hv->dom[i].used)
 			d = &hv->dom[i];
-	if (d == NULL)
-		return SC_ERR_ALLOC;
-	if ((r = arena_alloc(hv, history_max, &off)) != 0)
-		return r;
+	if (d == NULL || (r = arena_alloc(hv, history_max, &off)) != 0)
+		goto out;
+	/* Unreachable until used is set: no other lock is needed. */
 	sc_memset(d, 0, sizeof(*d));
 	d->used = true;
 	d->running = true;
@@ -242,72 +244,172 @@ sc_hv_domain_add(struct sc_hv *hv, uint32_t domid,
 	d->hist_max = history_max;
 	d->hist_size = history_max;
 	d->writer = -1;
-	d->epoch = ++hv->epoch;
+	d->epoch = sc_hv_epoch_next(hv);
 	sc_hv_notify(hv, d, 0, SC_EV_DOMAIN_ADDED);
-	return 0;
+	r = 0;
+out:
+	sc_hv_unlock(hv, SC_HV_LOCK_TABLE);
+	return r;
+}
+
+/* The platform's look: always with a reference, so put needs no flag. */
+struct sc_hv_domain *
+sc_hv_domain_get(struct sc_hv *hv, uint32_t domid)
+{
+	struct sc_hv_domain *d;
+
+	sc_hv_lock(hv, SC_HV_LOCK_TABLE);
+	if ((d = sc_hv_dom_find(hv, domid)) != NULL)
+		d->refs++;
+	sc_hv_unlock(hv, SC_HV_LOCK_TABLE);
+	if (d == NULL)
+		return NULL;
+	sc_hv_lock(hv, sc_hv_dom_lk(hv, d));
+	if (d->dead) {
+		sc_hv_dom_put(hv, d, true);
+		return NULL;
+	}
+	return d;
+}
+
+void
+sc_hv_domain_put(struct sc_hv *hv, struct sc_hv_domain *d)
+{
+	sc_hv_dom_put(hv, d, true);
 }
 
 int
 sc_hv_domain_set_generation(struct sc_hv *hv, uint32_t domid,
     uint64_t generation)
 {
-	struct sc_hv_domain *d = sc_hv_dom_find(hv, domid);
+	struct sc_hv_domain *d;
+	bool ref;
+	int busy;
 
-	if (d == NULL)
+	if ((d = sc_hv_dom_get(hv, domid, false, &ref, &busy)) == NULL)
 		return SC_ERR_NOTFOUND;
 	if (generation > d->generation)
 		d->generation = generation;
+	sc_hv_dom_put(hv, d, ref);
+	return 0;
+}
+
+/*
+ * Scrub the console page before the platform lets go of it.  The `in`
+ * slots outside [in_cons, in_prod) are ours (we produce `in`): the guest
+ * has consumed them or never will read them, so zeroing them races with
+ * nothing.  A protected domain's page is only given up when the domain is
+ * dying: then all of it goes, whatever the guest left unread.
+ */
+static void
+scrub_ring(struct sc_hv *hv, struct sc_hv_domain *d)
+{
+	struct xencons_interface *r = d->ring;
+	uint32_t cons, prod, used, i;
+
+	if (d->protected) {
+		hv->cp->memzero(r->in, sizeof(r->in));
+		hv->cp->memzero(r->out, sizeof(r->out));
+		SC_RING_STORE(&r->out_cons, SC_RING_LOAD(&r->out_prod));
+		return;
+	}
+	cons = SC_RING_LOAD(&r->in_cons);
+	prod = SC_RING_LOAD(&r->in_prod);
+	used = prod - cons;
+	if (used > SC_RING_IN_SIZE)	/* corrupt indices: the guest reads garbage anyway */
+		used = 0;
+	for (i = 0; i < SC_RING_IN_SIZE - used; i++)
+		r->in[(prod + i) & (SC_RING_IN_SIZE - 1)] = 0;
+}
+
+#define REMOVE_DETACH	0x1	/* sc_hv_domain_detach: refuse a protected one, scrub */
+#define REMOVE_DYING	0x2
+
+/*
+ * Removal (hv.h, "Locking"): under the domain's lock (so after the op in
+ * flight), end its sessions and wipe it; then unlist it.  The refusal,
+ * the scrub and the wipe are one critical section: a PROTECT cannot
+ * commit in between.
+ */
+static int
+dom_remove(struct sc_hv *hv, uint32_t domid, unsigned how)
+{
+	struct sc_hv_domain *d;
+	bool ref;
+	int busy, i;
+
+	if ((d = sc_hv_dom_get(hv, domid, false, &ref, &busy)) == NULL)
+		return SC_ERR_NOTFOUND;
+	if ((how & REMOVE_DETACH) && d->protected && !(how & REMOVE_DYING)) {
+		sc_hv_dom_put(hv, d, ref);
+		return SC_ERR_PROTECTED;
+	}
+	if (how & REMOVE_DETACH)
+		scrub_ring(hv, d);
+	for (i = 0; i < SC_HV_MAX_SESSIONS; i++)
+		if (d->sess[i] != NULL)
+			sc_hv_sess_free(hv, d, i, true);
+	sc_hv_notify(hv, d, 0, SC_EV_DOMAIN_GONE);
+	sc_hv_dom_kill(hv, d);
+	sc_hv_dom_put(hv, d, ref);
+	sc_hv_dom_unlist(hv, d);
 	return 0;
 }
 
 int
 sc_hv_domain_remove(struct sc_hv *hv, uint32_t domid)
 {
-	struct sc_hv_domain *d = sc_hv_dom_find(hv, domid);
-	int i;
+	return dom_remove(hv, domid, 0);
+}
 
-	if (d == NULL)
-		return SC_ERR_NOTFOUND;
-	for (i = 0; i < SC_HV_MAX_SESSIONS; i++)
-		if (d->sess[i] != NULL)
-			sc_hv_sess_free(hv, d, i, true);
-	sc_hv_notify(hv, d, 0, SC_EV_DOMAIN_GONE);
-	dom_clear(hv, d);
-	return 0;
+int
+sc_hv_domain_detach(struct sc_hv *hv, uint32_t domid, bool dying)
+{
+	return dom_remove(hv, domid, REMOVE_DETACH | (dying ? REMOVE_DYING : 0));
 }
 
 int
 sc_hv_domain_set_running(struct sc_hv *hv, uint32_t domid, bool running)
 {
-	struct sc_hv_domain *d = sc_hv_dom_find(hv, domid);
+	struct sc_hv_domain *d;
+	bool ref;
+	int busy;
 
-	if (d == NULL)
+	if ((d = sc_hv_dom_get(hv, domid, false, &ref, &busy)) == NULL)
 		return SC_ERR_NOTFOUND;
 	d->running = running;
+	sc_hv_dom_put(hv, d, ref);
 	return 0;
 }
 
 int
 sc_hv_domain_ring_reset(struct sc_hv *hv, uint32_t domid)
 {
-	struct sc_hv_domain *d = sc_hv_dom_find(hv, domid);
+	struct sc_hv_domain *d;
+	bool ref;
+	int busy;
 
-	if (d == NULL)
+	if ((d = sc_hv_dom_get(hv, domid, false, &ref, &busy)) == NULL)
 		return SC_ERR_NOTFOUND;
 	d->broken = false;
+	sc_hv_dom_put(hv, d, ref);
 	return 0;
 }
 
 int
 sc_hv_guest_event(struct sc_hv *hv, uint32_t domid)
 {
-	struct sc_hv_domain *d = sc_hv_dom_find(hv, domid);
+	return sc_hv_guest_event_ex(hv, domid, 0);
+}
+
+/* The guest event on d, locked. */
+static int
+guest_event_locked(struct sc_hv *hv, struct sc_hv_domain *d)
+{
 	uint32_t events = 0;
 	size_t moved, avail;
 	int i, r;
 
-	if (d == NULL)
-		return SC_ERR_NOTFOUND;
 	if (d->broken)
 		return SC_ERR_CORRUPT;
 	if ((r = sc_hv_dom_flush_input(hv, d)) != 0)
@@ -349,5 +451,28 @@ sc_hv_guest_event(struct sc_hv *hv, uint32_t domid)
 	return 0;
 corrupt:
 	sc_hv_dom_mark_broken(hv, d);
+	return r;
+}
+
+int
+sc_hv_guest_event_ex(struct sc_hv *hv, uint32_t domid, unsigned flags)
+{
+	struct sc_hv_domain *d;
+	bool ref;
+	int busy, r;
+
+	d = sc_hv_dom_get(hv, domid, (flags & SC_HV_GE_TRY) != 0, &ref, &busy);
+	if (d == NULL)
+		return busy != 0 ? busy : SC_ERR_NOTFOUND;
+	/*
+	 * A broken ring (the guest corrupted its indices; its sessions ended
+	 * then) is taken back at the first notification that finds them
+	 * consistent again: the guest re-initialised its console page.
+	 */
+	if ((flags & SC_HV_GE_RESET_BROKEN) && d->broken &&
+	    sc_ring_check(d->ring) == 0)
+		d->broken = false;
+	r = guest_event_locked(hv, d);
+	sc_hv_dom_put(hv, d, ref);
 	return r;
 }

@@ -6,10 +6,36 @@
  * sc_hv_size(max_domains, max_sessions) bytes that the platform allocates
  * (it holds secrets: user space puts it in sodium_malloc'd memory), plus one
  * caller-provided arena from which the per-domain history buffers are
- * carved.  No globals, no allocation, no blocking.  The core is
- * not thread-safe: the platform serialises every call on one context (hvsim
- * is single-threaded; inside Xen one lock), with one exception: the crypto
- * phase of an op in phases (sc_hv_call_crypto, below) needs no lock.
+ * carved.  No globals, no allocation; it blocks only in the platform's
+ * lock callbacks.
+ *
+ * Locking.  Without lock callbacks (struct sc_hv_platform.lock == NULL) the
+ * core is not thread-safe and the platform makes one call at a time (hvsim,
+ * single-threaded).  With them, every entry point below may be called from
+ * several CPUs at once and the core takes, through the callbacks:
+ *   SC_HV_LOCK_TABLE   the domain table: which slot holds which domain
+ *                      (add, remove, lookup), a slot's identity (domid,
+ *                      UUID, name, history extent) and reference count;
+ *                      held for a scan of the table, never across work on a
+ *                      domain;
+ *   SC_HV_LOCK_DOM(i)  everything else of the domain in slot i: its ring
+ *                      pump, sessions, history, pending input, binding;
+ *                      held for one op or one bounded pump of that domain;
+ *   SC_HV_LOCK_SHARED  a leaf for the little that all domains share: the
+ *                      session pool, session ids, the epoch counter, the
+ *                      provider's random generator and notify_dom0 (the
+ *                      platform's event queue); held for constant-time
+ *                      bookkeeping only.
+ * Order: TABLE, then a DOM, then SHARED; never the reverse, never two DOM
+ * locks, and TABLE -> DOM only as a trylock (a caller that must wait for a
+ * domain takes a reference under TABLE, drops TABLE, then waits on DOM).
+ * Domain removal vs a call on it: a slot is never reused while referenced.
+ * Removal waits for DOM (the op in flight ends), wipes the domain and marks
+ * it dead under DOM, then unlists it under TABLE; a call that took its
+ * reference before finds it dead and answers SC_ERR_NOTFOUND; the last
+ * reference frees the slot.  After sc_hv_domain_remove returns no call
+ * touches the domain's ring page again.  The crypto phase of an op in
+ * phases (sc_hv_call_crypto, below) takes no lock.
  *
  * The platform supplies:
  *   - the guest's console page for each domain (sc_hv_domain_add),
@@ -34,7 +60,8 @@
 /*
  * Domains and sessions: the platform chooses how many domains the context
  * holds and how many sessions its session pool has (sc_hv_size).  A domain
- * slot costs sizeof(struct sc_hv_domain), about 6 KiB; a pool entry
+ * slot costs sizeof(struct sc_hv_domain), about 14 KiB (8 KiB of it the
+ * domain's own scratch buffers, so domains need no shared one); a pool entry
  * sizeof(struct sc_hv_session), about 8.5 KiB (reassembly buffer and
  * control queue).  Sessions come from the pool, shared by all domains, at
  * most SC_HV_MAX_SESSIONS per domain; the pool holds at least one session
@@ -68,8 +95,26 @@
 #define SC_HV_CAPS	(SC_CAP_HISTORY | SC_CAP_VIEWER | SC_CAP_SYSRQ | \
 			 SC_CAP_OWNER_CMD | SC_CAP_RAW | SC_CAP_TAKEOVER)
 
+/* Lock identifiers passed to the lock callbacks (see the top of this file). */
+#define SC_HV_LOCK_TABLE	0u
+#define SC_HV_LOCK_SHARED	1u
+#define SC_HV_LOCK_DOM(slot)	(2u + (unsigned)(slot))
+/* Locks a platform provides for a context of max_domains slots. */
+#define SC_HV_LOCK_COUNT(max_domains)	(2u + (unsigned)(max_domains))
+
 struct sc_hv_platform {
 	void	*arg;
+	/*
+	 * Locks (optional: all three or none).  lock waits for the lock,
+	 * trylock takes it only if it is free (true) and never waits, unlock
+	 * releases it.  Not recursive.  The callbacks below may be made with
+	 * a DOM lock held (notify_guest, check_disk_key, store_generation;
+	 * they must not call into the core) or with SHARED held
+	 * (notify_dom0).
+	 */
+	void	(*lock)(void *arg, unsigned lk);
+	bool	(*trylock)(void *arg, unsigned lk);
+	void	(*unlock)(void *arg, unsigned lk);
 	/*
 	 * 0 if key[0..len) opens the disk of domain domid (whose UUID is
 	 * uuid), SC_ERR_DISKKEY if it does not, another negative code if the
@@ -124,19 +169,32 @@ struct sc_hv_session {
 	/* Sealed control records, each as { len:u16le ct[len] }. */
 	uint8_t		ctrlq[SC_HV_CTRLQ_SIZE];
 	size_t		ctrlq_len;
+	struct sc_hv_domain *dom;	/* its domain (set while taken) */
 	struct sc_hv_session *next_free;	/* pool free list (state FREE) */
 };
 
 struct sc_hv_domain {
-	bool		used;
+	/*
+	 * The slot (SC_HV_LOCK_TABLE): set by domain_add before the domain can
+	 * be found, wiped when the slot is freed; read-only in between, so
+	 * the DOM lock's holder reads the identity fields freely.
+	 */
+	bool		used;		/* the slot is taken (maybe gone) */
+	bool		gone;		/* removed: lookups skip it */
+	unsigned	refs;		/* callers waiting for or holding DOM */
+	uint32_t	domid;
+	uint8_t		uuid[SC_UUID_LEN];
+	char		name[SC_VMNAME_MAX + 1];
+	uint8_t		*hist;
+	size_t		hist_max;	/* carved from the arena */
+	size_t		arena_off;
+	/* Everything below: the domain's state (SC_HV_LOCK_DOM(slot)). */
+	bool		dead;		/* removed: wiped, only the slot remains */
 	bool		running;
 	bool		broken;		/* the guest corrupted the ring indices */
 	bool		protected;
 	bool		in_blocked;	/* dom0 was told to wait for INPUT_SPACE */
 	bool		raw_evented;	/* unprotected: dom0 told of output, not read since */
-	uint32_t	domid;
-	uint8_t		uuid[SC_UUID_LEN];
-	char		name[SC_VMNAME_MAX + 1];
 	struct xencons_interface *ring;
 	/*
 	 * Binding generation: that of the last accepted blob, plus one per
@@ -156,10 +214,7 @@ struct sc_hv_domain {
 	unsigned	acl_count;
 	struct sc_acl_entry acl[SC_ACL_MAX];
 	/* History: a circular buffer of the stream positions [tail, head). */
-	uint8_t		*hist;
-	size_t		hist_max;	/* carved from the arena */
 	size_t		hist_size;	/* in use, <= hist_max */
-	size_t		arena_off;
 	uint64_t	head, tail;
 	uint64_t	hist_floor;	/* no replay starts below (last ACL change) */
 	bool		detached;	/* no writer since detach_pos */
@@ -173,6 +228,9 @@ struct sc_hv_domain {
 	int		writer;		/* index into sess, -1 if none */
 	unsigned	nsess;		/* non-NULL entries of sess */
 	struct sc_hv_session *sess[SC_HV_MAX_SESSIONS];	/* from the pool */
+	/* Scratch of this domain's ops (secrets are wiped after each use). */
+	uint8_t		scratch_pt[1 + SC_RECORD_PAYLOAD_MAX];
+	uint8_t		scratch_ct[SC_HV_ITEM_MAX];
 };
 
 struct sc_hv {
@@ -196,9 +254,6 @@ struct sc_hv {
 	unsigned	busy_domains;	/* domains holding at least one session */
 	/* Bumped for every domain_add and binding change (sc_hv_domain.epoch). */
 	uint64_t	epoch;
-	/* Scratch (secrets are wiped after each use). */
-	uint8_t		scratch_pt[1 + SC_RECORD_PAYLOAD_MAX];
-	uint8_t		scratch_ct[SC_HV_ITEM_MAX];
 	struct sc_hv_domain dom[];	/* max_domains slots */
 };
 
@@ -255,6 +310,24 @@ int	sc_hv_domain_set_generation(struct sc_hv *hv, uint32_t domid,
 	    uint64_t generation) SC_WUR;
 /* Remove a domain: its sessions end, its secrets are wiped. */
 int	sc_hv_domain_remove(struct sc_hv *hv, uint32_t domid) SC_WUR;
+/*
+ * Remove a domain whose console page the platform then hands back (to the
+ * guest alone, or to a console daemon).  A protected domain never becomes
+ * unprotected (PROTOCOL.md §8): unless dying, it is refused with
+ * SC_ERR_PROTECTED and nothing changes.  Before removal the page is
+ * scrubbed: the `in` bytes the guest has consumed always (keystrokes),
+ * and, for a protected domain, all of `in` and `out`, with the out ring
+ * marked consumed.  The check, the scrub and the removal are one step
+ * under the domain's lock.
+ */
+int	sc_hv_domain_detach(struct sc_hv *hv, uint32_t domid, bool dying) SC_WUR;
+/*
+ * The domain domid with its lock held (NULL if there is none): for the
+ * platform's own look at a domain (tests, debug dumps).  Give it back with
+ * sc_hv_domain_put; call nothing else of the core in between.
+ */
+struct sc_hv_domain *sc_hv_domain_get(struct sc_hv *hv, uint32_t domid);
+void	sc_hv_domain_put(struct sc_hv *hv, struct sc_hv_domain *d);
 /* Running flag reported by LIST_DOMAINS/STATUS. */
 int	sc_hv_domain_set_running(struct sc_hv *hv, uint32_t domid, bool running) SC_WUR;
 /*
@@ -270,6 +343,18 @@ int	sc_hv_domain_ring_reset(struct sc_hv *hv, uint32_t domid) SC_WUR;
  * its ring (the domain is then marked broken and its sessions end).
  */
 int	sc_hv_guest_event(struct sc_hv *hv, uint32_t domid) SC_WUR;
+/*
+ * The same with flags.  SC_HV_GE_TRY: never wait for a lock (the guest's
+ * own path into the hypervisor): SC_ERR_AGAIN if the table or the
+ * domain's lock is busy, and the platform retries later (Xen: a tasklet);
+ * only the SHARED leaf, held for constant-time bookkeeping, is waited for.
+ * SC_HV_GE_RESET_BROKEN: a broken ring whose indices are consistent again
+ * (the guest re-initialised its page) is taken back first, as
+ * sc_hv_domain_ring_reset.
+ */
+#define SC_HV_GE_TRY		0x1u
+#define SC_HV_GE_RESET_BROKEN	0x2u
+int	sc_hv_guest_event_ex(struct sc_hv *hv, uint32_t domid, unsigned flags) SC_WUR;
 
 /*
  * Execute one op.  req[0..len) is one request (header + payload); the
@@ -322,6 +407,8 @@ int	sc_hv_dispatch(struct sc_hv *hv, const uint8_t *req, size_t len,
 
 struct sc_hv_opreq {
 	struct sc_op_hdr	h;		/* request */
+	struct sc_hv_domain	*dom;		/* h.domid's, its lock held; or NULL */
+	bool			 dom_ref;	/* dom holds a reference */
 	const uint8_t		*p;		/* request payload */
 	size_t			 n;
 	struct sc_buf		 out;		/* response payload (in resp) */

@@ -4,7 +4,9 @@
  * held, crypto in between without it.  hv_ops.c calls them from
  * sc_hv_call_begin / _crypto / _commit (and so from sc_hv_dispatch).
  *
- * The crypto phase sees hv only as const and reads only what never
+ * begin and commit run with the domain's lock held (hv_ops.c takes it for
+ * the domain the request names and passes it in c->o.dom); crypto holds
+ * none.  The crypto phase sees hv only as const and reads only what never
  * changes once ops run (hv->cp, hv->sk, hv->pk, the owner CA); everything
  * about the domain it works on was copied into the call at begin.  The
  * commit phase trusts nothing it snapshotted: it looks the domain up again
@@ -72,6 +74,20 @@ acl_index(const struct sc_crypto *cp, const struct sc_acl_entry *acl,
 	return found;
 }
 
+/* The checks OPEN and PROTECT begin with: the fields, then the domain. */
+static int
+call_domain(const struct sc_hv_call *c, struct sc_hv_domain **d)
+{
+	int r;
+
+	if ((r = sc_hv_need_fields(&c->o, SC_HV_USES_DOMID |
+	    SC_HV_USES_PAYLOAD)) != 0)
+		return r;
+	if ((*d = c->o.dom) == NULL)
+		return SC_ERR_NOTFOUND;
+	return 0;
+}
+
 int
 sc_hv_open_begin(struct sc_hv *hv, struct sc_hv_call *c)
 {
@@ -80,10 +96,8 @@ sc_hv_open_begin(struct sc_hv *hv, struct sc_hv_call *c)
 	struct sc_hv_domain *d;
 	int r;
 
-	if ((r = sc_hv_need_fields(o, SC_HV_USES_DOMID | SC_HV_USES_PAYLOAD)) != 0)
+	if ((r = call_domain(c, &d)) != 0)
 		return r;
-	if ((d = sc_hv_dom_find(hv, o->h.domid)) == NULL)
-		return SC_ERR_NOTFOUND;
 	if (!d->protected)
 		return SC_ERR_STATE;
 	if (d->broken)
@@ -108,7 +122,9 @@ sc_hv_open_begin(struct sc_hv *hv, struct sc_hv_call *c)
 	x->acl_count = d->acl_count;
 	sc_memcpy(x->acl, d->acl, d->acl_count * sizeof(d->acl[0]));
 	/* The provider's generator is not for several CPUs at once. */
+	sc_hv_lock(hv, SC_HV_LOCK_SHARED);
 	hv->cp->random(x->e_sk, sizeof(x->e_sk));
+	sc_hv_unlock(hv, SC_HV_LOCK_SHARED);
 	return SC_HV_CALL_CRYPTO;
 }
 
@@ -186,7 +202,7 @@ sc_hv_open_commit(struct sc_hv *hv, struct sc_hv_call *c)
 	uint64_t lost;
 	int slot, i, r;
 
-	if ((d = sc_hv_dom_find(hv, x->domid)) == NULL)
+	if ((d = o->dom) == NULL)
 		return SC_ERR_NOTFOUND;
 	if (!d->protected)
 		return SC_ERR_STATE;
@@ -210,10 +226,14 @@ sc_hv_open_commit(struct sc_hv *hv, struct sc_hv_call *c)
 		if (slot < 0)
 			slot = i;
 	}
-	s = sc_hv_sess_take(hv, d, slot);
+	/* Another domain may have taken the pool entry since open_slot. */
+	if ((s = sc_hv_sess_take(hv, d, slot)) == NULL)
+		return SC_ERR_ALLOC;
+	sc_hv_lock(hv, SC_HV_LOCK_SHARED);
 	s->id = hv->next_session++;
 	if (hv->next_session == 0)
 		hv->next_session = 1;
+	sc_hv_unlock(hv, SC_HV_LOCK_SHARED);
 	s->state = SC_HV_SESS_OPEN;
 	s->viewer = x->viewer;
 	s->owner = x->owner;
@@ -261,10 +281,9 @@ sc_hv_protect_begin(struct sc_hv *hv, struct sc_hv_call *c)
 	struct sc_hv_domain *d;
 	int r;
 
-	if ((r = sc_hv_need_fields(o, SC_HV_USES_DOMID | SC_HV_USES_PAYLOAD)) != 0)
+	(void)hv;
+	if ((r = call_domain(c, &d)) != 0)
 		return r;
-	if ((d = sc_hv_dom_find(hv, o->h.domid)) == NULL)
-		return SC_ERR_NOTFOUND;
 	if ((r = sc_protect_payload_get(o->p, o->n, &x->blob, &x->blob_len,
 	    &x->token)) != 0)
 		return r;
@@ -345,7 +364,7 @@ sc_hv_protect_commit(struct sc_hv *hv, struct sc_hv_call *c)
 
 	if (!x->opened)
 		return SC_ERR_INTERNAL;
-	if ((d = sc_hv_dom_find(hv, x->domid)) == NULL)
+	if ((d = c->o.dom) == NULL)
 		return SC_ERR_NOTFOUND;
 	if (st == 0 && hv->cp->memcmp_ct(reg->uuid, d->uuid, SC_UUID_LEN) != 0)
 		st = SC_ERR_MISMATCH;

@@ -35,6 +35,43 @@ sc_hv_dom_home(const struct sc_hv *hv, uint32_t domid)
 	return domid % hv->max_domains;
 }
 
+void
+sc_hv_lock(const struct sc_hv *hv, unsigned lk)
+{
+	if (hv->pf.lock != NULL)
+		hv->pf.lock(hv->pf.arg, lk);
+}
+
+bool
+sc_hv_trylock(const struct sc_hv *hv, unsigned lk)
+{
+	return hv->pf.trylock == NULL || hv->pf.trylock(hv->pf.arg, lk);
+}
+
+void
+sc_hv_unlock(const struct sc_hv *hv, unsigned lk)
+{
+	if (hv->pf.unlock != NULL)
+		hv->pf.unlock(hv->pf.arg, lk);
+}
+
+unsigned
+sc_hv_dom_lk(const struct sc_hv *hv, const struct sc_hv_domain *d)
+{
+	return SC_HV_LOCK_DOM(d - hv->dom);
+}
+
+uint64_t
+sc_hv_epoch_next(struct sc_hv *hv)
+{
+	uint64_t e;
+
+	sc_hv_lock(hv, SC_HV_LOCK_SHARED);
+	e = ++hv->epoch;
+	sc_hv_unlock(hv, SC_HV_LOCK_SHARED);
+	return e;
+}
+
 /* Every op looks its domain up: try the home slot before scanning. */
 struct sc_hv_domain *
 sc_hv_dom_find(struct sc_hv *hv, uint32_t domid)
@@ -42,20 +79,147 @@ sc_hv_dom_find(struct sc_hv *hv, uint32_t domid)
 	struct sc_hv_domain *h = &hv->dom[sc_hv_dom_home(hv, domid)];
 	unsigned i;
 
-	if (h->used && h->domid == domid)
+	if (h->used && !h->gone && h->domid == domid)
 		return h;
 	for (i = 0; i < hv->max_domains; i++)
-		if (hv->dom[i].used && hv->dom[i].domid == domid)
+		if (hv->dom[i].used && !hv->dom[i].gone &&
+		    hv->dom[i].domid == domid)
 			return &hv->dom[i];
 	return NULL;
+}
+
+/*
+ * Lock slot d, found under TABLE (held on entry, released on return).  At
+ * once if its lock is free: then `dead` is read with both held, since once
+ * TABLE is dropped a dead slot may be unlisted and freed (sc_hv_dom_unlist)
+ * and only a live one cannot (its removal needs the DOM lock we hold).
+ * Else, unless try, with a reference, which keeps the slot from being
+ * freed while we wait for DOM without TABLE.
+ */
+static struct sc_hv_domain *
+dom_lock_found(struct sc_hv *hv, struct sc_hv_domain *d, bool try, bool *ref,
+    int *busy)
+{
+	bool dead;
+
+	*ref = false;
+	if (sc_hv_trylock(hv, sc_hv_dom_lk(hv, d))) {
+		dead = d->dead;
+		sc_hv_unlock(hv, SC_HV_LOCK_TABLE);
+		if (!dead)
+			return d;
+		sc_hv_unlock(hv, sc_hv_dom_lk(hv, d));
+		return NULL;
+	}
+	if (try) {
+		sc_hv_unlock(hv, SC_HV_LOCK_TABLE);
+		*busy = SC_ERR_AGAIN;
+		return NULL;
+	}
+	d->refs++;
+	*ref = true;
+	sc_hv_unlock(hv, SC_HV_LOCK_TABLE);
+	sc_hv_lock(hv, sc_hv_dom_lk(hv, d));
+	if (d->dead) {		/* removed while we waited */
+		sc_hv_dom_put(hv, d, true);
+		*ref = false;
+		return NULL;
+	}
+	return d;
+}
+
+struct sc_hv_domain *
+sc_hv_dom_get(struct sc_hv *hv, uint32_t domid, bool try, bool *ref, int *busy)
+{
+	struct sc_hv_domain *d;
+
+	*ref = false;
+	*busy = 0;
+	if (try) {
+		if (!sc_hv_trylock(hv, SC_HV_LOCK_TABLE)) {
+			*busy = SC_ERR_AGAIN;
+			return NULL;
+		}
+	} else {
+		sc_hv_lock(hv, SC_HV_LOCK_TABLE);
+	}
+	if ((d = sc_hv_dom_find(hv, domid)) == NULL) {
+		sc_hv_unlock(hv, SC_HV_LOCK_TABLE);
+		return NULL;
+	}
+	return dom_lock_found(hv, d, try, ref, busy);
+}
+
+struct sc_hv_domain *
+sc_hv_dom_get_slot(struct sc_hv *hv, unsigned i, bool *ref)
+{
+	struct sc_hv_domain *d = &hv->dom[i];
+	int busy;
+
+	*ref = false;
+	sc_hv_lock(hv, SC_HV_LOCK_TABLE);
+	if (!d->used || d->gone) {
+		sc_hv_unlock(hv, SC_HV_LOCK_TABLE);
+		return NULL;
+	}
+	return dom_lock_found(hv, d, false, ref, &busy);
+}
+
+/* Free a gone slot nobody references (TABLE held). */
+static void
+slot_free(struct sc_hv *hv, struct sc_hv_domain *d)
+{
+	hv->cp->memzero(d, sizeof(*d));
+	d->writer = -1;
+}
+
+void
+sc_hv_dom_put(struct sc_hv *hv, struct sc_hv_domain *d, bool ref)
+{
+	sc_hv_unlock(hv, sc_hv_dom_lk(hv, d));
+	if (!ref)
+		return;
+	sc_hv_lock(hv, SC_HV_LOCK_TABLE);
+	if (--d->refs == 0 && d->gone)
+		slot_free(hv, d);
+	sc_hv_unlock(hv, SC_HV_LOCK_TABLE);
+}
+
+void
+sc_hv_dom_kill(struct sc_hv *hv, struct sc_hv_domain *d)
+{
+	int i;
+
+	for (i = 0; i < SC_HV_MAX_SESSIONS; i++)
+		if (d->sess[i] != NULL)
+			sc_hv_sess_free(hv, d, i, false);
+	if (d->hist != NULL)
+		hv->cp->memzero(d->hist, d->hist_max);
+	/* The state, from `dead` on; the slot's fields stay for TABLE. */
+	hv->cp->memzero(&d->dead, sizeof(*d) - offsetof(struct sc_hv_domain, dead));
+	d->writer = -1;
+	d->dead = true;
+}
+
+void
+sc_hv_dom_unlist(struct sc_hv *hv, struct sc_hv_domain *d)
+{
+	sc_hv_lock(hv, SC_HV_LOCK_TABLE);
+	d->gone = true;
+	if (d->refs == 0)
+		slot_free(hv, d);
+	sc_hv_unlock(hv, SC_HV_LOCK_TABLE);
 }
 
 void
 sc_hv_notify(struct sc_hv *hv, const struct sc_hv_domain *d, uint32_t session,
     uint32_t events)
 {
-	if (events != 0 && hv->pf.notify_dom0 != NULL)
-		hv->pf.notify_dom0(hv->pf.arg, d->domid, session, events);
+	if (events == 0 || hv->pf.notify_dom0 == NULL)
+		return;
+	sc_hv_lock(hv, SC_HV_LOCK_SHARED);
+	hv->pf.notify_dom0(hv->pf.arg, d->domid, session, events);
+	sc_hv_unlock(hv, SC_HV_LOCK_SHARED);
 }
 
 void
@@ -201,12 +365,12 @@ sc_hv_dom_pump(struct sc_hv *hv, struct sc_hv_domain *d, size_t *moved)
 		room = SC_MIN(room, SC_HV_PUMP_MAX - *moved);
 		if (room == 0)
 			break;
-		if ((r = sc_ring_out_read(d->ring, hv->scratch_pt, room, &got)) != 0)
+		if ((r = sc_ring_out_read(d->ring, d->scratch_pt, room, &got)) != 0)
 			break;
 		if (got == 0)
 			break;
-		hist_append(d, hv->scratch_pt, got);
-		hv->cp->memzero(hv->scratch_pt, got);
+		hist_append(d, d->scratch_pt, got);
+		hv->cp->memzero(d->scratch_pt, got);
 		*moved += got;
 	}
 	if (*moved > 0)
@@ -267,7 +431,7 @@ sc_hv_gen_store(struct sc_hv *hv, struct sc_hv_domain *d, uint64_t generation)
 		r = SC_ERR_INTERNAL;
 	if (r == 0) {
 		d->generation = generation;
-		d->epoch = ++hv->epoch;
+		d->epoch = sc_hv_epoch_next(hv);
 	}
 	return r;
 }

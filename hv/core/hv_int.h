@@ -22,7 +22,8 @@
  *
  * A session is named by its domain d and its index idx in d->sess[]; the
  * functions that may end or free it say so.  Nothing here allocates or
- * blocks; the caller holds the context (hv.h).
+ * blocks but in the lock callbacks.  Unless a function says otherwise its
+ * caller holds the lock of the domain d it is given (hv.h, "Locking").
  */
 #ifndef SC_HV_HV_INT_H
 #define SC_HV_HV_INT_H
@@ -32,10 +33,34 @@
 #include "core/buf.h"
 #include "hv.h"
 
+/* hv_domain.c: locks (no-ops without the platform's callbacks) */
+void	sc_hv_lock(const struct sc_hv *hv, unsigned lk);
+bool	sc_hv_trylock(const struct sc_hv *hv, unsigned lk);
+void	sc_hv_unlock(const struct sc_hv *hv, unsigned lk);
+unsigned sc_hv_dom_lk(const struct sc_hv *hv, const struct sc_hv_domain *d);
+
 /* hv_domain.c: lookup and events */
 size_t	sc_hv_strlen(const char *s);
 unsigned sc_hv_dom_home(const struct sc_hv *hv, uint32_t domid);
+/* The listed domain domid's slot, or NULL; TABLE held. */
 struct sc_hv_domain *sc_hv_dom_find(struct sc_hv *hv, uint32_t domid);
+/*
+ * Take domain domid with its lock held: NULL if none (or it went), and
+ * with try, SC_ERR_AGAIN in *busy if a lock was busy (never waits).
+ * *ref says whether a reference was taken; give it back with put.
+ */
+struct sc_hv_domain *sc_hv_dom_get(struct sc_hv *hv, uint32_t domid, bool try,
+	    bool *ref, int *busy);
+/* The same for slot i (LIST_DOMAINS): NULL if the slot holds no domain. */
+struct sc_hv_domain *sc_hv_dom_get_slot(struct sc_hv *hv, unsigned i,
+	    bool *ref);
+/* Unlock d and drop the reference if ref; the last one frees a gone slot. */
+void	sc_hv_dom_put(struct sc_hv *hv, struct sc_hv_domain *d, bool ref);
+/* Wipe d's state and mark it dead (DOM held); then unlist it (TABLE). */
+void	sc_hv_dom_kill(struct sc_hv *hv, struct sc_hv_domain *d);
+void	sc_hv_dom_unlist(struct sc_hv *hv, struct sc_hv_domain *d);
+/* A fresh value of hv->epoch (takes SHARED). */
+uint64_t sc_hv_epoch_next(struct sc_hv *hv);
 /* Raise events towards dom0 (session 0 = domain-wide); 0 raises nothing. */
 void	sc_hv_notify(struct sc_hv *hv, const struct sc_hv_domain *d,
 	    uint32_t session, uint32_t events);

@@ -44,7 +44,8 @@ static int
 op_session(struct sc_hv *hv, const struct sc_hv_opreq *o, struct sc_hv_domain **d,
     int *idx)
 {
-	if ((*d = sc_hv_dom_find(hv, o->h.domid)) == NULL)
+	(void)hv;
+	if ((*d = o->dom) == NULL)
 		return SC_ERR_NOTFOUND;
 	if ((*idx = sc_hv_sess_find(*d, o->h.session)) < 0)
 		return SC_ERR_NOTFOUND;
@@ -73,18 +74,23 @@ op_list(struct sc_hv *hv, struct sc_hv_opreq *o)
 {
 	uint8_t name[SC_VMNAME_MAX];
 	uint32_t count = 0, skip = o->h.arg;
+	struct sc_hv_domain *d;
 	unsigned i;
+	bool ref;
 	int r;
 
 	if ((r = sc_hv_need_fields(o, SC_HV_USES_ARG)) != 0)
 		return r;
-	/* A page: the domains from index arg on, in slot order (§8.2). */
+	/*
+	 * A page: the domains from index arg on, in slot order (§8.2), each
+	 * read under its own lock (one at a time).
+	 */
 	for (i = 0; i < hv->max_domains && count < SC_OP_LIST_PAGE; i++) {
-		const struct sc_hv_domain *d = &hv->dom[i];
-		if (!d->used)
+		if ((d = sc_hv_dom_get_slot(hv, i, &ref)) == NULL)
 			continue;
 		if (skip > 0) {
 			skip--;
+			sc_hv_dom_put(hv, d, ref);
 			continue;
 		}
 		sc_memset(name, 0, sizeof(name));
@@ -92,8 +98,11 @@ op_list(struct sc_hv *hv, struct sc_hv_opreq *o)
 		if ((r = sc_buf_put_u32_le(&o->out, d->domid)) != 0 ||
 		    (r = sc_buf_put_bytes(&o->out, d->uuid, SC_UUID_LEN)) != 0 ||
 		    (r = sc_buf_put_bytes(&o->out, name, sizeof(name))) != 0 ||
-		    (r = sc_buf_put_u32_le(&o->out, sc_hv_dom_flags(d))) != 0)
+		    (r = sc_buf_put_u32_le(&o->out, sc_hv_dom_flags(d))) != 0) {
+			sc_hv_dom_put(hv, d, ref);
 			return r;
+		}
+		sc_hv_dom_put(hv, d, ref);
 		count++;
 	}
 	o->arg = count;
@@ -109,7 +118,8 @@ op_status(struct sc_hv *hv, struct sc_hv_opreq *o)
 
 	if ((r = sc_hv_need_fields(o, SC_HV_USES_DOMID)) != 0)
 		return r;
-	if ((d = sc_hv_dom_find(hv, o->h.domid)) == NULL)
+	(void)hv;
+	if ((d = o->dom) == NULL)
 		return SC_ERR_NOTFOUND;
 	for (i = 0; i < SC_HV_MAX_SESSIONS; i++)
 		if ((d->sess[i] != NULL && d->sess[i]->state == SC_HV_SESS_OPEN))
@@ -283,11 +293,11 @@ op_output(struct sc_hv *hv, struct sc_hv_opreq *o)
 				if (fit < 2)
 					break;
 				n = SC_MIN(n, fit - 1);
-				hv->scratch_pt[0] = s->replay_pos + n == s->replay_end;
-				sc_hv_hist_copy_out(d, s->replay_pos, hv->scratch_pt + 1, n);
-				r = sc_hv_sess_seal(hv, s, SC_REC_HISTORY, hv->scratch_pt,
+				d->scratch_pt[0] = s->replay_pos + n == s->replay_end;
+				sc_hv_hist_copy_out(d, s->replay_pos, d->scratch_pt + 1, n);
+				r = sc_hv_sess_seal(hv, s, SC_REC_HISTORY, d->scratch_pt,
 				    n + 1, &o->out);
-				hv->cp->memzero(hv->scratch_pt, n + 1);
+				hv->cp->memzero(d->scratch_pt, n + 1);
 				if (r != 0)
 					break;
 				s->replay_pos += n;
@@ -313,9 +323,9 @@ op_output(struct sc_hv *hv, struct sc_hv_opreq *o)
 			n = (size_t)SC_MIN(d->head - s->out_pos,
 			    (uint64_t)SC_RECORD_PAYLOAD_MAX);
 			n = SC_MIN(n, fit);
-			sc_hv_hist_copy_out(d, s->out_pos, hv->scratch_pt, n);
-			r = sc_hv_sess_seal(hv, s, SC_REC_DATA, hv->scratch_pt, n, &o->out);
-			hv->cp->memzero(hv->scratch_pt, n);
+			sc_hv_hist_copy_out(d, s->out_pos, d->scratch_pt, n);
+			r = sc_hv_sess_seal(hv, s, SC_REC_DATA, d->scratch_pt, n, &o->out);
+			hv->cp->memzero(d->scratch_pt, n);
 			if (r != 0)
 				break;
 			s->out_pos += n;
@@ -354,7 +364,8 @@ raw_domain(struct sc_hv *hv, const struct sc_hv_opreq *o, unsigned uses,
 
 	if ((r = sc_hv_need_fields(o, uses)) != 0)
 		return r;
-	if ((*d = sc_hv_dom_find(hv, o->h.domid)) == NULL)
+	(void)hv;
+	if ((*d = o->dom) == NULL)
 		return SC_ERR_NOTFOUND;
 	if ((*d)->protected)
 		return SC_ERR_PROTECTED;
@@ -398,12 +409,12 @@ op_raw_output(struct sc_hv *hv, struct sc_hv_opreq *o)
 	    SC_OP_PAYLOAD_MAX;
 	max = SC_MIN(max, sc_buf_room(&o->out));
 	max = SC_MIN(max, (size_t)SC_RING_OUT_SIZE);
-	if ((r = sc_ring_out_read(d->ring, hv->scratch_pt, max, &got)) != 0) {
+	if ((r = sc_ring_out_read(d->ring, d->scratch_pt, max, &got)) != 0) {
 		sc_hv_dom_mark_broken(hv, d);
 		return r;
 	}
-	r = sc_buf_put_bytes(&o->out, hv->scratch_pt, got);
-	hv->cp->memzero(hv->scratch_pt, got);
+	r = sc_buf_put_bytes(&o->out, d->scratch_pt, got);
+	hv->cp->memzero(d->scratch_pt, got);
 	if (r != 0)
 		return SC_ERR_INTERNAL;
 	if (got > 0)
@@ -419,6 +430,34 @@ enum {
 	PHASE_CRYPTO,		/* begin done: crypto next */
 	PHASE_COMMIT,		/* crypto done: commit next */
 };
+
+/*
+ * The domain the request names, locked for one phase (hv.h, "Locking"):
+ * every op that uses a domain finds it in o->dom (NULL: none).  GET_INFO
+ * and LIST_DOMAINS name none (LIST_DOMAINS locks each in turn).
+ */
+static void
+call_dom_get(struct sc_hv *hv, struct sc_hv_call *c)
+{
+	struct sc_hv_opreq *o = &c->o;
+	int busy;
+
+	o->dom = NULL;
+	o->dom_ref = false;
+	if (o->h.op != SC_OP_GET_INFO && o->h.op != SC_OP_LIST_DOMAINS)
+		o->dom = sc_hv_dom_get(hv, o->h.domid, false, &o->dom_ref, &busy);
+}
+
+static void
+call_dom_put(struct sc_hv *hv, struct sc_hv_call *c)
+{
+	struct sc_hv_opreq *o = &c->o;
+
+	if (o->dom != NULL)
+		sc_hv_dom_put(hv, o->dom, o->dom_ref);
+	o->dom = NULL;
+	o->dom_ref = false;
+}
 
 /* Write the response header for status r; wipe the call. */
 static int
@@ -482,6 +521,7 @@ sc_hv_call_begin(struct sc_hv *hv, struct sc_hv_call *c, const uint8_t *req,
 	else if (o->h.status != 0)
 		r = SC_ERR_INVAL;
 	else {
+		call_dom_get(hv, c);
 		switch (o->h.op) {
 		case SC_OP_GET_INFO:	r = op_get_info(hv, o); break;
 		case SC_OP_LIST_DOMAINS: r = op_list(hv, o); break;
@@ -495,6 +535,7 @@ sc_hv_call_begin(struct sc_hv *hv, struct sc_hv_call *c, const uint8_t *req,
 		case SC_OP_RAW_OUTPUT:	r = op_raw_output(hv, o); break;
 		default:		r = SC_ERR_TYPE; break;
 		}
+		call_dom_put(hv, c);
 	}
 	if (r == SC_HV_CALL_CRYPTO) {
 		c->phase = PHASE_CRYPTO;
@@ -530,10 +571,12 @@ sc_hv_call_commit(struct sc_hv *hv, struct sc_hv_call *c, size_t *resp_len)
 		r = SC_ERR_INTERNAL;
 	else if (c->status != 0)
 		r = c->status;
-	else if (c->o.h.op == SC_OP_OPEN)
-		r = sc_hv_open_commit(hv, c);
-	else
-		r = sc_hv_protect_commit(hv, c);
+	else {
+		call_dom_get(hv, c);
+		r = c->o.h.op == SC_OP_OPEN ? sc_hv_open_commit(hv, c) :
+		    sc_hv_protect_commit(hv, c);
+		call_dom_put(hv, c);
+	}
 	return call_respond(hv, c, r, resp_len);
 }
 

@@ -212,7 +212,7 @@ sc_hv_sess_record(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
 	uint32_t wanted;
 	int r = 0;
 
-	sc_buf_init(&pb, hv->scratch_pt, sizeof(hv->scratch_pt));
+	sc_buf_init(&pb, d->scratch_pt, sizeof(d->scratch_pt));
 	sc_buf_init_ro(&ib, s->item, s->item_have);
 	if ((r = sc_op_item_get(&ib, &ct, &ctlen)) != 0 ||
 	    (r = sc_record_open(&s->rl, ct, ctlen, &type, &pb)) != 0) {
@@ -226,7 +226,7 @@ sc_hv_sess_record(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
 		return r;
 	}
 	n = pb.len;
-	sc_buf_init_ro(&rb, hv->scratch_pt, n);	/* the payload, for parsing */
+	sc_buf_init_ro(&rb, d->scratch_pt, n);	/* the payload, for parsing */
 	if (!s->confirmed)
 		sess_confirm(hv, d, idx);
 	switch (type) {
@@ -237,7 +237,7 @@ sc_hv_sess_record(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
 			break;
 		}
 		/* sc_hv_sess_ready() guaranteed an empty pending buffer. */
-		sc_memcpy(d->pending, hv->scratch_pt, n);
+		sc_memcpy(d->pending, d->scratch_pt, n);
 		d->pend_off = 0;
 		d->pend_len = n;
 		break;
@@ -276,7 +276,7 @@ sc_hv_sess_record(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
 		 * count tells it that every one of its records arrived (the
 		 * close handshake, PROTOCOL.md §5.6); then read nothing more.
 		 */
-		if (sc_record_close_parse(&s->rl, hv->scratch_pt, n, &c) != 0) {
+		if (sc_record_close_parse(&s->rl, d->scratch_pt, n, &c) != 0) {
 			r = sc_hv_sess_violation(hv, d, idx, SC_ERR_FORMAT,
 			    "malformed close record");
 			break;
@@ -290,7 +290,7 @@ sc_hv_sess_record(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
 			    "oversized ping");
 			break;
 		}
-		r = sc_hv_sess_queue(hv, s, SC_REC_PONG, hv->scratch_pt, n);
+		r = sc_hv_sess_queue(hv, s, SC_REC_PONG, d->scratch_pt, n);
 		break;
 	case SC_REC_PONG:
 	case SC_REC_REKEY:		/* the record layer rekeyed */
@@ -305,13 +305,13 @@ sc_hv_sess_record(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
 		sc_hv_sess_start_replay(d, s, wanted);
 		break;
 	case SC_REC_OWNER_CMD:
-		r = sess_owner_cmd(hv, d, idx, hv->scratch_pt, n);
+		r = sess_owner_cmd(hv, d, idx, d->scratch_pt, n);
 		break;
 	default:
 		r = sc_hv_sess_violation(hv, d, idx, SC_ERR_TYPE,
 		    "record type not accepted");
 		break;
 	}
-	hv->cp->memzero(hv->scratch_pt, n);
+	hv->cp->memzero(d->scratch_pt, n);
 	return r;
 }

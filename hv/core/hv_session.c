@@ -39,11 +39,12 @@ seal_item(struct sc_hv *hv, struct sc_hv_session *s, uint8_t type,
 	struct sc_buf ct;
 	int r;
 
+	(void)hv;
 	if (n > SC_RECORD_PAYLOAD_MAX)
 		return SC_ERR_TOOLONG;
 	if (sc_buf_room(out) < SC_OP_ITEM_HDR_LEN + sc_record_ct_len(n))
 		return SC_ERR_NOSPACE;
-	sc_buf_init(&ct, hv->scratch_ct, sizeof(hv->scratch_ct));
+	sc_buf_init(&ct, s->dom->scratch_ct, sizeof(s->dom->scratch_ct));
 	if ((r = sc_record_seal(&s->rl, type, p, n, &ct)) != 0)
 		return r;
 	return sc_op_item_put(out, ct.data, ct.len);
@@ -125,7 +126,7 @@ sess_queue_close(struct sc_hv *hv, struct sc_hv_session *s, uint8_t reason,
 	if (sc_record_need_rekey(&s->rl) &&
 	    (r = seal_item(hv, s, SC_REC_REKEY, NULL, 0, &q)) != 0)
 		return r;
-	sc_buf_init(&ct, hv->scratch_ct, sizeof(hv->scratch_ct));
+	sc_buf_init(&ct, s->dom->scratch_ct, sizeof(s->dom->scratch_ct));
 	if ((r = sc_record_seal_close(&s->rl, reason, text, &ct)) != 0 ||
 	    (r = sc_op_item_put(&q, ct.data, ct.len)) != 0)
 		return r;
@@ -184,12 +185,14 @@ sc_hv_sess_free(struct sc_hv *hv, struct sc_hv_domain *d, int idx, bool event)
 		writer_detach(d);
 	sc_record_wipe(&s->rl);
 	hv->cp->memzero(s, sizeof(*s));	/* state FREE */
+	d->sess[idx] = NULL;
+	sc_hv_lock(hv, SC_HV_LOCK_SHARED);
 	s->next_free = hv->pool_free;
 	hv->pool_free = s;
 	hv->pool_free_count++;
-	d->sess[idx] = NULL;
 	if (--d->nsess == 0)
 		hv->busy_domains--;
+	sc_hv_unlock(hv, SC_HV_LOCK_SHARED);
 	if (event)
 		sc_hv_notify(hv, d, id, SC_EV_SESSION_CLOSED);
 }
@@ -198,9 +201,10 @@ sc_hv_sess_free(struct sc_hv *hv, struct sc_hv_domain *d, int idx, bool event)
  * May d take one more session from the pool?  One entry stays free for
  * every domain slot that holds no session (other than d), so a domain's
  * first session is never refused because other domains took the pool.
+ * SHARED held.
  */
-bool
-sc_hv_pool_can_take(const struct sc_hv *hv, const struct sc_hv_domain *d)
+static bool
+pool_can_take(const struct sc_hv *hv, const struct sc_hv_domain *d)
 {
 	unsigned reserved = hv->max_domains - hv->busy_domains -
 	    (d->nsess == 0 ? 1 : 0);
@@ -208,21 +212,39 @@ sc_hv_pool_can_take(const struct sc_hv *hv, const struct sc_hv_domain *d)
 	return hv->pool_free_count > reserved;
 }
 
+/* A snapshot: sc_hv_sess_take decides again. */
+bool
+sc_hv_pool_can_take(const struct sc_hv *hv, const struct sc_hv_domain *d)
+{
+	bool ok;
+
+	sc_hv_lock(hv, SC_HV_LOCK_SHARED);
+	ok = pool_can_take(hv, d);
+	sc_hv_unlock(hv, SC_HV_LOCK_SHARED);
+	return ok;
+}
+
 /*
- * Give d's empty slot idx a zeroed session from the pool (the caller
- * checked sc_hv_pool_can_take).
+ * Give d's empty slot idx a zeroed session from the pool, or NULL if the
+ * pool cannot give d one (other domains took it since it was checked).
  */
 struct sc_hv_session *
 sc_hv_sess_take(struct sc_hv *hv, struct sc_hv_domain *d, int idx)
 {
-	struct sc_hv_session *s = hv->pool_free;
+	struct sc_hv_session *s = NULL;
 
-	hv->pool_free = s->next_free;
-	hv->pool_free_count--;
-	s->next_free = NULL;
-	d->sess[idx] = s;
-	if (d->nsess++ == 0)
-		hv->busy_domains++;
+	sc_hv_lock(hv, SC_HV_LOCK_SHARED);
+	if (pool_can_take(hv, d)) {
+		s = hv->pool_free;
+		hv->pool_free = s->next_free;
+		hv->pool_free_count--;
+		s->next_free = NULL;
+		s->dom = d;
+		d->sess[idx] = s;
+		if (d->nsess++ == 0)
+			hv->busy_domains++;
+	}
+	sc_hv_unlock(hv, SC_HV_LOCK_SHARED);
 	return s;
 }
 

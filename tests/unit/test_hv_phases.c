@@ -184,15 +184,15 @@ teardown(void **state)
 	return 0;
 }
 
+/* The core's own lookup; single-threaded, so the pointer stays valid. */
 static struct sc_hv_domain *
 dom(struct cx *c, uint32_t domid)
 {
-	unsigned i;
+	struct sc_hv_domain *d = sc_hv_domain_get(c->hv, domid);
 
-	for (i = 0; i < c->hv->max_domains; i++)
-		if (c->hv->dom[i].used && c->hv->dom[i].domid == domid)
-			return &c->hv->dom[i];
-	return NULL;
+	if (d != NULL)
+		sc_hv_domain_put(c->hv, d);
+	return d;
 }
 
 static void

@@ -32,7 +32,7 @@
  *     with dom0's DMA confined (IOMMU strict) or the explicit unsafe
  *     override.
  *   - issue 14 item 6: a PROTECT and an OPEN through sccrypt.c run in
- *     three phases, begin and commit under sccrypt_lock, the blob's and the
+ *     three phases, begin and commit under the core's locks, the blob's and the
  *     handshake's public-key crypto with no lock held; a replayed OPEN is
  *     refused before any crypto.
  *   - issue 15 part B: with an owner CA (sc_xen_core_set_owner_ca) PROTECT
@@ -399,7 +399,7 @@ main(void)
 	    w == strlen(out), "guest write");
 	virqs = 0;
 	for (i = 0; i < 3; i++)
-		check(sc_xen_core_guest_event(c, 7) == 0, "guest event");
+		check(sc_xen_core_guest_event(c, 7, false) == 0, "guest event");
 	check(virqs > 0, "guest output raised no VIRQ");
 	check(sc_xen_core_pending_events(c) == 1, "events not coalesced: %u queued",
 	    sc_xen_core_pending_events(c));
@@ -421,9 +421,9 @@ main(void)
 
 	/* A corrupted ring: an error, the domain is reported broken. */
 	page.out_prod = page.out_cons + 4096;
-	check(sc_xen_core_guest_event(c, 7) == SC_ERR_CORRUPT, "corrupt ring not detected");
+	check(sc_xen_core_guest_event(c, 7, false) == SC_ERR_CORRUPT, "corrupt ring not detected");
 	check(status_flags(c, 7) & SC_DOM_F_BROKEN, "a corrupt ring is not reported broken");
-	check(sc_xen_core_guest_event(c, 7) == SC_ERR_CORRUPT,
+	check(sc_xen_core_guest_event(c, 7, false) == SC_ERR_CORRUPT,
 	    "a ring that is still corrupt was taken back");
 	/*
 	 * Issue 14 item 10: the guest puts consistent indices back (it
@@ -431,10 +431,10 @@ main(void)
 	 * back, no longer broken, and its output flows again.
 	 */
 	page.out_prod = page.out_cons;
-	check(sc_xen_core_guest_event(c, 7) == 0, "a repaired ring was not taken back");
+	check(sc_xen_core_guest_event(c, 7, false) == 0, "a repaired ring was not taken back");
 	check(!(status_flags(c, 7) & SC_DOM_F_BROKEN), "a repaired ring is still reported broken");
 	check(sc_ring_guest_out_write(&page, (const uint8_t *)"again", 5, &w) == 0 && w == 5 &&
-	    sc_xen_core_guest_event(c, 7) == 0, "guest output after the repair");
+	    sc_xen_core_guest_event(c, 7, false) == 0, "guest output after the repair");
 	check(call(c, SC_OP_RAW_OUTPUT, 7, 0, NULL, 0) == 0 && rh.status == 0 &&
 	    rh.len == 5 && memcmp(rpay, "again", 5) == 0,
 	    "RAW_OUTPUT after the repair (status %d len %u)", rh.status, rh.len);
@@ -469,7 +469,7 @@ main(void)
 		check(status_flags(c, 9) & SC_DOM_F_PROTECTED, "vm9 not protected");
 		check(sc_ring_guest_out_write(&page9, (const uint8_t *)secret,
 		    strlen(secret), &w) == 0 && w == strlen(secret), "vm9 guest write");
-		check(sc_xen_core_guest_event(c, 9) == 0, "vm9 guest event");
+		check(sc_xen_core_guest_event(c, 9, false) == 0, "vm9 guest event");
 		memcpy(page9.in, "typed", 5);
 		page9.in_prod = page9.in_cons = 5;
 		memcpy(page9.out + (page9.out_prod & (SC_RING_OUT_SIZE - 1)), "unread", 6);
@@ -664,7 +664,7 @@ main(void)
 
 	/*
 	 * Issue 14 items 1, 6 and 9 on sccrypt.c (Xen stubbed).  vm32 is
-	 * attached; another CPU holds sccrypt_lock (an OPEN's X25519, say)
+	 * attached; another CPU holds the core's table lock (a lookup)
 	 * while vm32's guest writes output and signals: the send must not
 	 * spin, it defers; the tasklet moves the ring once the lock is free.
 	 */

@@ -70,8 +70,8 @@ long	gx_detach(uint16_t domid);
 void	gx_kill(unsigned slot);
 
 /*
- * Issue 14.  gx_other_cpu_holds_lock(yes): sccrypt_lock is (not) held by
- * another CPU.  gx_guest_send(slot): the guest of slot signals its console
+ * Issue 14.  gx_other_cpu_holds_lock(yes): the core's TABLE lock (the first
+ * one the guest path tries) is (not) held by another CPU.  gx_guest_send(slot): the guest of slot signals its console
  * port (sccrypt_guest_notification()).  gx_run_tasklet(): run the tasklet
  * if one is scheduled (false if none).  gx_call(): do_sccrypt_op(CALL).
  * gx_boot(): sccrypt_init() with that IOMMU state and

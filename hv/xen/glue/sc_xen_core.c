@@ -18,6 +18,9 @@ _Static_assert(SC_XEN_OP_MAX == SC_OP_MAX, "op size");
 _Static_assert(SC_XEN_UUID_LEN == SC_UUID_LEN, "uuid size");
 _Static_assert(SC_XEN_KEY_LEN == SC_KEY_LEN, "key size");
 _Static_assert(SC_XEN_CALL_CRYPTO == SC_HV_CALL_CRYPTO, "call phases");
+_Static_assert(SC_XEN_LOCK_TABLE == SC_HV_LOCK_TABLE &&
+    SC_XEN_LOCK_SHARED == SC_HV_LOCK_SHARED &&
+    SC_XEN_LOCK_COUNT(1) == SC_HV_LOCK_COUNT(1), "lock ids");
 
 struct sc_xen_event {
 	uint32_t	domid;
@@ -77,13 +80,37 @@ xen_check_disk_key(void *arg, uint32_t domid, const uint8_t uuid[SC_UUID_LEN],
 }
 
 static void SC_CF_CHECK
+xen_lock(void *arg, unsigned lk)
+{
+	(void)arg;
+	sc_xen_lock(lk);
+}
+
+static bool SC_CF_CHECK
+xen_trylock(void *arg, unsigned lk)
+{
+	(void)arg;
+	return sc_xen_trylock(lk);
+}
+
+static void SC_CF_CHECK
+xen_unlock(void *arg, unsigned lk)
+{
+	(void)arg;
+	sc_xen_unlock(lk);
+}
+
+static void SC_CF_CHECK
 xen_notify_guest(void *arg, uint32_t domid)
 {
 	(void)arg;
 	sc_xen_notify_guest(domid);
 }
 
-/* Queue (or merge into a queued) event; raise the VIRQ if it is new. */
+/*
+ * Queue (or merge into a queued) event; raise the VIRQ if it is new.
+ * SHARED held (the core takes it around notify_dom0).
+ */
 static void SC_CF_CHECK
 xen_notify_dom0(void *arg, uint32_t domid, uint32_t session, uint32_t events)
 {
@@ -134,6 +161,9 @@ sc_xen_core_init(struct sc_xen_core *c, uint8_t *arena, size_t arena_len,
 	pf.check_disk_key = xen_check_disk_key;
 	pf.notify_guest = xen_notify_guest;
 	pf.notify_dom0 = xen_notify_dom0;
+	pf.lock = xen_lock;
+	pf.trylock = xen_trylock;
+	pf.unlock = xen_unlock;
 	cp->random(sk, sizeof(sk));
 	r = sc_hv_init(c->hv, cp, &pf, sk, SC_HV_NO_PCR, arena, arena_len,
 	    max_domains, 0);
@@ -164,7 +194,7 @@ sc_xen_core_set_pcr(struct sc_xen_core *c, uint32_t pcr_index)
 	c->hv->pcr_index = pcr_index;
 }
 
-/* SC_OP_EVENT: hand out the oldest queued event. */
+/* SC_OP_EVENT: hand out the oldest queued event (the queue is SHARED's). */
 static int
 core_event(struct sc_xen_core *c, const struct sc_op_hdr *h, uint8_t *resp,
     size_t cap, size_t *resp_len)
@@ -178,6 +208,7 @@ core_event(struct sc_xen_core *c, const struct sc_op_hdr *h, uint8_t *resp,
 	rh.version = SC_OPS_VERSION;
 	rh.op = SC_OP_EVENT;
 	rh.seq = h->seq;
+	sc_xen_lock(SC_XEN_LOCK_SHARED);
 	if (h->len != 0 || h->status != 0) {
 		rh.status = SC_ERR_FORMAT;
 	} else if (c->evq_count > 0) {
@@ -195,6 +226,7 @@ core_event(struct sc_xen_core *c, const struct sc_op_hdr *h, uint8_t *resp,
 	} else {
 		rh.status = SC_ERR_AGAIN;
 	}
+	sc_xen_unlock(SC_XEN_LOCK_SHARED);
 	sc_buf_init(&b, resp, cap);
 	if ((r = sc_op_hdr_put(&b, &rh)) != 0)
 		return r;
@@ -277,67 +309,18 @@ sc_xen_core_attach(struct sc_xen_core *c, uint32_t domid,
 			return SC_ERR_INTERNAL;
 		return r;
 	}
-	xen_notify_dom0(c, domid, 0, SC_EV_DOMAIN_ADDED);
 	return 0;
-}
-
-static struct sc_hv_domain *
-core_domain(struct sc_xen_core *c, uint32_t domid)
-{
-	unsigned i;
-
-	for (i = 0; i < c->hv->max_domains; i++)
-		if (c->hv->dom[i].used && c->hv->dom[i].domid == domid)
-			return &c->hv->dom[i];
-	return NULL;
 }
 
 /*
- * Scrub the console page before the platform lets go of it.  The `in`
- * slots outside [in_cons, in_prod) are ours (we produce `in`): the guest
- * has consumed them or never will read them, so zeroing them races with
- * nothing.  A protected domain's page is only given up when the domain is
- * dying: then all of it goes, whatever the guest left unread.
+ * The refusal of a protected domain that is not dying, the scrub of its
+ * console page and its removal are one step under the domain's lock
+ * (sc_hv_domain_detach, hv.h).
  */
-static void
-core_scrub_ring(struct sc_xen_core *c, struct sc_hv_domain *d)
-{
-	struct xencons_interface *r = d->ring;
-	const struct sc_crypto *cp = c->hv->cp;
-	uint32_t cons, prod, used, i;
-
-	if (r == NULL)
-		return;
-	if (d->protected) {
-		cp->memzero(r->in, sizeof(r->in));
-		cp->memzero(r->out, sizeof(r->out));
-		SC_RING_STORE(&r->out_cons, SC_RING_LOAD(&r->out_prod));
-		return;
-	}
-	cons = SC_RING_LOAD(&r->in_cons);
-	prod = SC_RING_LOAD(&r->in_prod);
-	used = prod - cons;
-	if (used > SC_RING_IN_SIZE)	/* corrupt indices: the guest reads garbage anyway */
-		used = 0;
-	for (i = 0; i < SC_RING_IN_SIZE - used; i++)
-		r->in[(prod + i) & (SC_RING_IN_SIZE - 1)] = 0;
-}
-
 int
 sc_xen_core_detach(struct sc_xen_core *c, uint32_t domid, bool dying)
 {
-	struct sc_hv_domain *d = core_domain(c, domid);
-	int r;
-
-	if (d == NULL)
-		return SC_ERR_NOTFOUND;
-	if (d->protected && !dying)
-		return SC_ERR_PROTECTED;
-	core_scrub_ring(c, d);
-	if ((r = sc_hv_domain_remove(c->hv, domid)) != 0)
-		return r;
-	xen_notify_dom0(c, domid, 0, SC_EV_DOMAIN_GONE);
-	return 0;
+	return sc_hv_domain_detach(c->hv, domid, dying);
 }
 
 /*
@@ -349,15 +332,10 @@ sc_xen_core_detach(struct sc_xen_core *c, uint32_t domid, bool dying)
  * guest that breaks its ring again only ends its own sessions again.
  */
 int
-sc_xen_core_guest_event(struct sc_xen_core *c, uint32_t domid)
+sc_xen_core_guest_event(struct sc_xen_core *c, uint32_t domid, bool try)
 {
-	struct sc_hv_domain *d = core_domain(c, domid);
-	int r;
-
-	if (d != NULL && d->broken && sc_ring_check(d->ring) == 0 &&
-	    (r = sc_hv_domain_ring_reset(c->hv, domid)) != 0)
-		return r;
-	return sc_hv_guest_event(c->hv, domid);
+	return sc_hv_guest_event_ex(c->hv, domid, SC_HV_GE_RESET_BROKEN |
+	    (try ? SC_HV_GE_TRY : 0));
 }
 
 void
@@ -372,5 +350,10 @@ sc_xen_core_wipe(struct sc_xen_core *c, unsigned max_domains)
 unsigned
 sc_xen_core_pending_events(const struct sc_xen_core *c)
 {
-	return c->evq_count;
+	unsigned n;
+
+	sc_xen_lock(SC_XEN_LOCK_SHARED);
+	n = c->evq_count;
+	sc_xen_unlock(SC_XEN_LOCK_SHARED);
+	return n;
 }

@@ -5,10 +5,16 @@
  * file uses nothing but uint8_t, uint32_t, size_t and bool, which the
  * includer already has (Xen's <xen/types.h> or core/compat.h).
  *
- * Locking: the Xen side serialises every sc_xen_core_* call with one lock;
- * the callbacks below are made with that lock held.  The one exception is
- * sc_xen_core_call_crypto(), the public-key crypto of OPEN and PROTECT,
- * which runs without it (hv.h, "Ops in phases").
+ * Locking: the core locks for itself (hv.h, "Locking") through the Xen
+ * side's sc_xen_lock/trylock/unlock, SC_XEN_LOCK_COUNT(max_domains)
+ * spinlocks: TABLE (the domain table), one per domain slot, and SHARED (a
+ * leaf: session pool, RNG, the event queue).  Every sc_xen_core_* call may
+ * be made from any CPU without a lock held, except sc_xen_core_init,
+ * _set_owner_ca and _set_pcr (boot, before any other call) and
+ * sc_xen_core_wipe (no lock at all: crash paths).  The Xen side may hold
+ * its own lock (of its attach table) around a call, never take it inside
+ * a callback.  Callbacks: sc_xen_notify_guest with the domain's lock held,
+ * sc_xen_raise_virq with SHARED held.
  */
 #ifndef SC_XEN_CORE_H
 #define SC_XEN_CORE_H
@@ -20,6 +26,10 @@
 #define SC_XEN_UUID_LEN		16
 #define SC_XEN_NAME_MAX		63
 #define SC_XEN_KEY_LEN		32
+/* The core's locks (hv.h SC_HV_LOCK_*). */
+#define SC_XEN_LOCK_TABLE	0u
+#define SC_XEN_LOCK_SHARED	1u
+#define SC_XEN_LOCK_COUNT(max_domains)	(2u + (unsigned)(max_domains))
 
 struct sc_xen_core;
 
@@ -119,8 +129,13 @@ int	sc_xen_core_attach(struct sc_xen_core *c, uint32_t domid,
  * consumed.  SC_ERR_NOTFOUND if domid is not attached.
  */
 int	sc_xen_core_detach(struct sc_xen_core *c, uint32_t domid, bool dying);
-/* The guest signalled its console event channel. */
-int	sc_xen_core_guest_event(struct sc_xen_core *c, uint32_t domid);
+/*
+ * The guest signalled its console event channel.  try: never wait for the
+ * table's or the domain's lock (the guest's own EVTCHNOP_send): returns
+ * SC_ERR_AGAIN (core/err.h) if one was busy, and the caller
+ * retries later.
+ */
+int	sc_xen_core_guest_event(struct sc_xen_core *c, uint32_t domid, bool try);
 /*
  * Wipe the whole core (hv private key, sessions) of max_domains slots, as
  * sized by sc_xen_core_size(); takes no lock (crash and restart paths).
@@ -130,7 +145,11 @@ void	sc_xen_core_wipe(struct sc_xen_core *c, unsigned max_domains);
 /* Events queued, not yet fetched (for tests and the debug key). */
 unsigned sc_xen_core_pending_events(const struct sc_xen_core *c);
 
-/* Supplied by the Xen side; called with the lock held. */
+/* Supplied by the Xen side: lock lk of SC_XEN_LOCK_COUNT (not recursive). */
+void	sc_xen_lock(unsigned lk);
+bool	sc_xen_trylock(unsigned lk);
+void	sc_xen_unlock(unsigned lk);
+/* Supplied by the Xen side; called with a core lock held (above). */
 void	sc_xen_notify_guest(uint32_t domid);
 void	sc_xen_raise_virq(void);
 void	sc_xen_warn_unchecked_disk_key(uint32_t domid);

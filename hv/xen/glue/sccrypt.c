@@ -9,26 +9,35 @@
  * through sc_xen_core.h.  Copied into xen/common/sccrypt/ by
  * tests/xen-lab/build-xen.sh; docs/xen.md describes the design.
  *
- * Locks (issue 14 items 1 and 6): sccrypt_lock protects the core and the
- * domain table; the core's callbacks run with it held.  It is held for one
- * core operation at a time (one ops request, one bounded pump of a ring),
- * never across a copy from or to a guest: a call copies its request into
- * its own buffer first and copies the response out after unlocking.  No
- * public-key crypto runs under it: OPEN and PROTECT run in three phases
- * (sc_xen_core_call_begin / _crypto / _commit), their X25519 and Ed25519
- * in the middle one, without the lock, on the call's own state; the
- * commit re-checks under the lock what the crypto was done for (hv.h,
- * "Ops in phases").  What remains under it is symmetric crypto, bounded by
- * one request (an OUTPUT seals at most 32 KiB of records; an INPUT opens
- * what it carries; a re-bind seals one CLOSE per session).  A
- * guest's EVTCHNOP_send never spins on it: sccrypt_guest_notification()
- * only trylocks; if another CPU holds it (another call's begin or commit,
- * another guest's pump) it marks the domain pending and schedules
- * sccrypt_tasklet, which does the work in the idle vCPU's context.  Order: core lock, then
- * event-channel locks (the guest path holds no event-channel lock when it
- * is called, and only trylocks).  The protection of a console page is a
- * page flag (PGC_sccrypt, patch 0005) that the mapping paths test without
- * a lock.
+ * Locks (issue 14 items 1 and 6).  The core locks for itself (hv.h,
+ * "Locking"), through sc_xen_lock() on sccrypt_core_locks[]: TABLE for the
+ * core's domain table (lookup, add, remove; a scan, never work on a
+ * domain), one lock per domain for all of that domain's state (its ring
+ * pump, sessions, history; one op or one bounded pump at a time) and
+ * SHARED, a leaf held for constant-time bookkeeping (the session pool,
+ * session ids, the provider's RNG, the event queue for dom0).  So one
+ * guest's pump, or an OUTPUT sealing 32 KiB for one domain, delays only
+ * callers for that same domain; no public-key crypto runs under any lock
+ * (OPEN and PROTECT in three phases, hv.h "Ops in phases").  Order:
+ * sccrypt_lock, TABLE, one domain's lock, SHARED, then event-channel
+ * locks (notify_via_xen_event_channel under a domain's lock,
+ * send_global_virq under SHARED); TABLE -> domain only as a trylock.
+ * sccrypt_lock now guards only this file's attach table (doms[]) and
+ * serialises attach and detach; no op or guest event takes it.  Removal
+ * vs a call: the core's detach waits for the domain's lock (the op in
+ * flight ends), wipes the domain and unlists it; a call that looked it up
+ * before finds it dead (SC_ERR_NOTFOUND); so once sc_xen_core_detach()
+ * returns no CPU touches the console page, and detach_locked() lets it go.
+ * No lock is held across a copy from or to a guest: a call copies its
+ * request into its own buffer first and its response out at the end.  A
+ * guest's EVTCHNOP_send never spins on a contended lock:
+ * sccrypt_guest_notification() makes the core only trylock the table and
+ * the domain; if either is busy (another CPU's op on the same domain, an
+ * attach) it marks the domain pending and schedules sccrypt_tasklet,
+ * which does the work in the idle vCPU's context.  It may wait for
+ * SHARED, held only for bookkeeping.  The protection of a console page is
+ * a page flag (PGC_sccrypt, patch 0005) that the mapping paths test
+ * without a lock.
  */
 #include <xen/init.h>
 #include <xen/lib.h>
@@ -59,6 +68,7 @@
 #define SC_ERR_ALLOC		(-2)
 #define SC_ERR_INVAL		(-3)
 #define SC_ERR_NOTFOUND		(-19)
+#define SC_ERR_AGAIN		(-22)
 #define SC_ERR_BUSY		(-23)
 #define SC_ERR_PROTECTED	(-29)
 
@@ -107,7 +117,10 @@ struct sccrypt_dom {
 	void		*va;
 };
 
+/* This file's attach table (doms[]); attach and detach. */
 static DEFINE_SPINLOCK(sccrypt_lock);
+/* The core's locks (sc_xen_core.h): TABLE, SHARED, one per domain slot. */
+static spinlock_t sccrypt_core_locks[SC_XEN_LOCK_COUNT(SCCRYPT_MAX_DOMAINS)];
 static struct sc_xen_core *core;
 static uint8_t *arena;
 static size_t arena_len;
@@ -117,8 +130,24 @@ static unsigned long sccrypt_pending[BITS_TO_LONGS(SCCRYPT_MAX_DOMAINS)];
 static void cf_check sccrypt_deferred(void *unused);
 static DECLARE_TASKLET(sccrypt_tasklet, sccrypt_deferred, NULL);
 
-/* ---- callbacks from the core (lock held) ------------------------------- */
+/* ---- locks and callbacks from the core ------------------------------------ */
 
+void sc_xen_lock(unsigned int lk)
+{
+	spin_lock(&sccrypt_core_locks[lk]);
+}
+
+bool sc_xen_trylock(unsigned int lk)
+{
+	return spin_trylock(&sccrypt_core_locks[lk]);
+}
+
+void sc_xen_unlock(unsigned int lk)
+{
+	spin_unlock(&sccrypt_core_locks[lk]);
+}
+
+/* sccrypt_lock held. */
 static struct sccrypt_dom *dom_find(domid_t domid)
 {
 	unsigned int i;
@@ -129,12 +158,24 @@ static struct sccrypt_dom *dom_find(domid_t domid)
 	return NULL;
 }
 
+/*
+ * The core holds domid's lock, so domid is attached and stays so until
+ * the lock is dropped (detach waits for it before doms[] changes): its
+ * slot is stable.  Other slots may be changing under sccrypt_lock, which
+ * must not be taken here (it comes before the core's locks): read them
+ * once each.
+ */
 void sc_xen_notify_guest(uint32_t domid)
 {
-	struct sccrypt_dom *sd = dom_find(domid);
+	unsigned int i;
 
-	if ( sd != NULL )
-		notify_via_xen_event_channel(sd->d, sd->xport);
+	for ( i = 0; i < ARRAY_SIZE(doms); i++ )
+		if ( ACCESS_ONCE(doms[i].d) != NULL &&
+		     ACCESS_ONCE(doms[i].domid) == domid )
+		{
+			notify_via_xen_event_channel(doms[i].d, doms[i].xport);
+			return;
+		}
 }
 
 void sc_xen_raise_virq(void)
@@ -188,59 +229,64 @@ static void prot_clear(struct page_info *page)
 
 /* ---- the guest's console event channel ----------------------------------- */
 
-/* Move the guest's console ring of slot sd; the lock is held. */
-static void guest_event_locked(struct sccrypt_dom *sd)
+/* Move the guest's console ring: 0, or SC_ERR_AGAIN if try found a lock busy. */
+static int guest_event(domid_t domid, bool try)
 {
-	int rc = sc_xen_core_guest_event(core, sd->domid);
+	int rc = sc_xen_core_guest_event(core, domid, try);
 
-	if ( rc < 0 )
+	if ( rc < 0 && rc != SC_ERR_AGAIN && rc != SC_ERR_NOTFOUND )
 		printk(XENLOG_G_WARNING "sccrypt: d%u console ring: error %d\n",
-		       sd->domid, rc);
+		       domid, rc);
+	return rc;
 }
 
 /*
  * The guest signalled its console port (EVTCHNOP_send, no event-channel
  * lock held).  Never spin here: a guest must not be able to keep its vCPU
- * in Xen waiting for another CPU's OPEN, and a guest that signals in a
- * loop must not make other CPUs queue behind it.  If the lock is busy the
- * slot is marked and the tasklet moves the ring as soon as it is free; the
- * holder's own pump is bounded (sc_hv_guest_event), so nothing is lost.
+ * in Xen waiting for another CPU's op on its domain, and a guest that
+ * signals in a loop must not make other CPUs queue behind it.  The core
+ * only trylocks (the table, the domain); if either is busy the slot is
+ * marked and the tasklet moves the ring as soon as it is free; the
+ * holder's own work is bounded (sc_hv_guest_event), so nothing is lost.
+ * Another domain's lock is never involved.
  */
 static void cf_check sccrypt_guest_notification(struct vcpu *v, unsigned int port)
 {
 	struct domain *d = v->domain;
-	struct sccrypt_dom *sd;
+	unsigned int i;
 
-	if ( !spin_trylock(&sccrypt_lock) )
-	{
-		unsigned int i;
-
-		/* Unlocked lookup: a stale mark only costs the tasklet a pump. */
-		for ( i = 0; i < ARRAY_SIZE(doms); i++ )
-			if ( ACCESS_ONCE(doms[i].d) == d )
-				set_bit(i, sccrypt_pending);
-		tasklet_schedule(&sccrypt_tasklet);
+	if ( ACCESS_ONCE(core) == NULL ||
+	     guest_event(d->domain_id, true) != SC_ERR_AGAIN )
 		return;
-	}
-	if ( core != NULL && (sd = dom_find(d->domain_id)) != NULL && sd->d == d )
-	{
-		clear_bit(sd - doms, sccrypt_pending);
-		guest_event_locked(sd);
-	}
-	spin_unlock(&sccrypt_lock);
+	/* Unlocked lookup: a stale mark only costs the tasklet a pump. */
+	for ( i = 0; i < ARRAY_SIZE(doms); i++ )
+		if ( ACCESS_ONCE(doms[i].d) == d )
+			set_bit(i, sccrypt_pending);
+	tasklet_schedule(&sccrypt_tasklet);
 }
 
-/* The tasklet: the guests whose notification found the lock busy. */
+/*
+ * The tasklet: the guests whose notification found a lock busy.  It waits
+ * for each domain's lock in turn, holding none of this file's.
+ */
 static void cf_check sccrypt_deferred(void *unused)
 {
 	unsigned int i;
+	domid_t domid;
+	bool found;
 
-	spin_lock(&sccrypt_lock);
 	for ( i = 0; i < ARRAY_SIZE(doms); i++ )
-		if ( test_and_clear_bit(i, sccrypt_pending) && core != NULL &&
-		     doms[i].d != NULL )
-			guest_event_locked(&doms[i]);
-	spin_unlock(&sccrypt_lock);
+	{
+		if ( !test_and_clear_bit(i, sccrypt_pending) )
+			continue;
+		spin_lock(&sccrypt_lock);
+		found = core != NULL && doms[i].d != NULL;
+		domid = doms[i].domid;
+		spin_unlock(&sccrypt_lock);
+		/* Detached meanwhile: the core answers SC_ERR_NOTFOUND. */
+		if ( found )
+			(void)guest_event(domid, false);
+	}
 }
 
 /* ---- attach / detach --------------------------------------------------- */
@@ -434,7 +480,7 @@ static long sccrypt_attach(const struct xen_sccrypt_attach *a)
 		goto out;
 	}
 	/* Whatever the guest wrote before: move it now. */
-	(void)sc_xen_core_guest_event(core, d->domain_id);
+	(void)guest_event(d->domain_id, false);
 	spin_unlock(&sccrypt_lock);
 	printk(XENLOG_INFO "sccrypt: d%d attached (%s, console %s %#"PRIx64
 	       ", port %u)\n", d->domain_id,
@@ -589,14 +635,14 @@ static long call_target_check(const char *hdr)
 /*
  * One ops request.  No lock is held while the guest's buffer is read or
  * written (a caller that faults or is slow holds up nobody): the request
- * is copied into this call's own buffer, the core runs under sccrypt_lock
- * (one request, so one bounded operation), and the response is copied out
- * after the lock is dropped.  OPEN and PROTECT take the lock twice: for
- * their checks (begin) and for their effect (commit); their public-key
- * crypto (a Noise handshake, a blob and an ownership token) runs between
- * the two without it, on this call's own state, so an OPEN storm from dom0
- * costs every other user of the lock two short critical sections per
- * OPEN, not its X25519 (issue 14 item 6).
+ * is copied into this call's own buffer, the core runs the request under
+ * the lock of the domain it names (one request, so one bounded operation),
+ * and the response is copied out after.  OPEN and PROTECT take that lock
+ * twice: for their checks (begin) and for their effect (commit); their
+ * public-key crypto (a Noise handshake, a blob and an ownership token) runs
+ * between the two without it, on this call's own state.  Calls on other
+ * domains, and their guests' events, are not held up at all (issue 14
+ * item 6).
  */
 static long sccrypt_call(XEN_GUEST_HANDLE_PARAM(char) buf, unsigned long size)
 {
@@ -632,17 +678,14 @@ static long sccrypt_call(XEN_GUEST_HANDLE_PARAM(char) buf, unsigned long size)
 		rc = -EFAULT;
 		goto out;
 	}
-	spin_lock(&sccrypt_lock);
+	/* The core takes the table's, the domain's and SHARED as it needs. */
 	rc = sc_xen_core_call_begin(core, call, (const uint8_t *)req, len,
 	                            (uint8_t *)resp, size, &resp_len);
-	spin_unlock(&sccrypt_lock);
 	if ( rc == SC_XEN_CALL_CRYPTO )
 	{
-		/* Without the lock: this call's state, the hv key (read-only). */
+		/* No lock: this call's state, the hv key (read-only). */
 		sc_xen_core_call_crypto(core, call);
-		spin_lock(&sccrypt_lock);
 		rc = sc_xen_core_call_commit(core, call, &resp_len);
-		spin_unlock(&sccrypt_lock);
 	}
 	if ( rc || resp_len > size )
 		rc = -EINVAL;
@@ -794,6 +837,8 @@ static int __init cf_check sccrypt_init(void)
 		return 0;
 	}
 
+	for ( i = 0; i < ARRAY_SIZE(sccrypt_core_locks); i++ )
+		spin_lock_init(&sccrypt_core_locks[i]);
 	arena = vzalloc(opt_arena);
 	core = vzalloc(sc_xen_core_size(SCCRYPT_MAX_DOMAINS));
 	if ( !arena || !core )
