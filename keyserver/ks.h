@@ -30,6 +30,11 @@
 #define KS_EKCERT_MAX		4096	/* decoded DER EK certificate */
 #define KS_ACT_SECRET_LEN	32	/* activation secret (a TPM2B_DIGEST) */
 #define KS_ACT_LIFETIME_DEFAULT	(24 * 3600) /* seconds to answer a challenge */
+#define KS_UUID_LEN		16	/* VM UUID (owner tokens) */
+#define KS_X25519_LEN		32	/* owner / ephemeral X25519 keys */
+#define KS_OWNER_PROOF_LEN	32	/* BLAKE2b proof of the owner key */
+#define KS_OWNER_TOKEN_LEN	64	/* Ed25519 ownership token */
+#define KS_OWNER_ACL_MAX	16	/* ACL entries (SC_ACL_MAX) */
 #define KS_PEER_MAX		64	/* client address text (IPv6 /64: "a:b:c:d::/64") */
 
 /*
@@ -70,6 +75,9 @@ enum ks_result {
 	KS_E_ACTIVATION,	/* 403 activation_invalid */
 	KS_E_ACTIVATION_EXPIRED, /* 403 activation_expired */
 	KS_E_NO_ACTIVATION,	/* 404 no_activation: no challenge pending */
+	KS_E_OWNER_EXISTS,	/* 409 owner_exists: registered to another key */
+	KS_E_OWNER_PROOF,	/* 403 owner_proof_invalid: wrong key, unregistered
+				 * UUID, nonce unknown/used, other UUID (one code) */
 	KS_E__COUNT
 };
 

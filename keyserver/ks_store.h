@@ -104,6 +104,36 @@ struct ks_store {
 		    uint64_t now);
 
 	/*
+	 * Ownership-token challenges (schema 5): nonce_put's table, quotas
+	 * and eviction, with the VM's UUID and the ephemeral X25519 secret
+	 * the server answers with.  challenge_take consumes the row whatever
+	 * the outcome (one DELETE ... RETURNING: of racing takers one gets
+	 * it) and fills uuid and eph_sk; nonce_take never takes a challenge,
+	 * challenge_take never an attestation nonce.  SC_ERR_NOTFOUND,
+	 * SC_ERR_EXPIRED (eph_sk is then wiped).
+	 */
+	int	(*challenge_put)(struct ks_store *,
+		    const uint8_t nonce[KS_NONCE_LEN],
+		    const uint8_t uuid[KS_UUID_LEN],
+		    const uint8_t eph_sk[KS_X25519_LEN], const char *peer,
+		    uint64_t expires, uint64_t now, unsigned int max_live,
+		    unsigned int max_peer);
+	int	(*challenge_take)(struct ks_store *,
+		    const uint8_t nonce[KS_NONCE_LEN], uint64_t now,
+		    uint8_t uuid[KS_UUID_LEN], uint8_t eph_sk[KS_X25519_LEN]);
+
+	/*
+	 * Owner registrations (schema 5): VM uuid -> the owner's X25519 key.
+	 * owner_put: 0 registered, 1 already registered to this key, 2
+	 * moved to key (only with replace), SC_ERR_BUSY registered to another
+	 * key and !replace (nothing changed).  owner_get: SC_ERR_NOTFOUND.
+	 */
+	int	(*owner_put)(struct ks_store *, const uint8_t uuid[KS_UUID_LEN],
+		    const uint8_t key[KS_X25519_LEN], int replace, uint64_t now);
+	int	(*owner_get)(struct ks_store *, const uint8_t uuid[KS_UUID_LEN],
+		    uint8_t key[KS_X25519_LEN]);
+
+	/*
 	 * Store the certificate of h (replacing the current one: of two
 	 * racing puts, the later committed stays) if h is still enrolled with the same
 	 * AK and enrollment time, activated and not revoked; else SC_ERR_NOTFOUND and

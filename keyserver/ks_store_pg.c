@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include <libpq-fe.h>
+#include <sodium.h>
 
 #include "core/err.h"
 #include "ks_pg.h"
@@ -83,6 +84,14 @@ static const char *const migrations[] = {
 	 "ALTER TABLE hosts ADD COLUMN act_expires BIGINT NOT NULL DEFAULT 0;"
 	 "ALTER TABLE hosts ADD COLUMN cred_blob BYTEA;"
 	 "ALTER TABLE hosts ADD COLUMN cred_enc BYTEA;"),
+	/* 5: ownership-token challenges (a nonce with a UUID and an
+	 * ephemeral secret) and owner registrations. */
+	("ALTER TABLE nonces ADD COLUMN uuid BYTEA;"
+	 "ALTER TABLE nonces ADD COLUMN eph_sk BYTEA;"
+	 "CREATE TABLE owners ("
+	 "  uuid BYTEA PRIMARY KEY,"
+	 "  owner_key BYTEA NOT NULL,"
+	 "  registered BIGINT NOT NULL);"),
 };
 
 #define HOST_COLS	"name, ak_spki, ak_desc, ak_restricted, pcr_mask," \
@@ -118,10 +127,22 @@ static const char Q_NONCE_TOP_PEER[] = "SELECT peer, count(*) AS n"
     " FROM nonces GROUP BY peer ORDER BY n DESC LIMIT 1";
 static const char Q_NONCE_EVICT[] = "DELETE FROM nonces WHERE nonce ="
     " (SELECT nonce FROM nonces WHERE peer = $1 ORDER BY expires LIMIT 1)";
-static const char Q_NONCE_PUT[] = "INSERT INTO nonces (nonce, expires, peer)"
-    " VALUES ($1, $2, $3)";
+static const char Q_NONCE_PUT[] = "INSERT INTO nonces (nonce, expires, peer,"
+    " uuid, eph_sk) VALUES ($1, $2, $3, $4, $5)";
 static const char Q_NONCE_TAKE[] = "DELETE FROM nonces WHERE nonce = $1"
-    " RETURNING expires";
+    " AND eph_sk IS NULL RETURNING expires";
+static const char Q_CHAL_TAKE[] = "DELETE FROM nonces WHERE nonce = $1"
+    " AND eph_sk IS NOT NULL RETURNING expires, uuid, eph_sk";
+static const char Q_OWNER_GET[] = "SELECT owner_key FROM owners"
+    " WHERE uuid = $1";
+/* Row locked for the decision of owner_put. */
+static const char Q_OWNER_LOCK[] = "SELECT owner_key FROM owners"
+    " WHERE uuid = $1 FOR UPDATE";
+/* A concurrent first registration makes one of two fail (unique key). */
+static const char Q_OWNER_INS[] = "INSERT INTO owners (uuid, owner_key,"
+    " registered) VALUES ($1, $2, $3)";
+static const char Q_OWNER_MOVE[] = "UPDATE owners SET owner_key = $2,"
+    " registered = $3 WHERE uuid = $1";
 static const char Q_CERT_PUT[] = "INSERT INTO certs (host, cert, issued,"
     " expires) SELECT name, $2, $3, $4 FROM hosts WHERE name = $1"
     " AND ak_spki = $5 AND enrolled = $6 AND revoked = 0 AND ak_activated = 1"
@@ -367,6 +388,8 @@ nonce_evict(PGconn *c, int64_t mine)
 
 struct nonce_op {
 	const uint8_t	*nonce;
+	const uint8_t	*uuid;		/* challenge only, else NULL */
+	const uint8_t	*eph_sk;	/* challenge only, else NULL */
 	const char	*peer;
 	uint64_t	 expires, now;
 	unsigned int	 max_live, max_peer;
@@ -409,15 +432,149 @@ tx_nonce_put(PGconn *c, void *arg)
 	pg_bin(&a, nonce, KS_NONCE_LEN);
 	pg_int(&a, (int64_t)expires);
 	pg_text(&a, peer);
+	pg_bin(&a, o->uuid, KS_UUID_LEN);	/* NULL: SQL NULL */
+	pg_bin(&a, o->eph_sk, KS_X25519_LEN);
 	return pg_run(c, Q_NONCE_PUT, &a, NULL, NULL);
 }
+
+static int	nonce_put_op(struct ks_store *, struct nonce_op *);
 
 static int
 pg_nonce_put(struct ks_store *st, const uint8_t nonce[KS_NONCE_LEN],
     const char *peer, uint64_t expires, uint64_t now, unsigned int max_live,
     unsigned int max_peer)
 {
-	struct nonce_op o = { nonce, peer, expires, now, max_live, max_peer };
+	struct nonce_op o = { nonce, NULL, NULL, peer, expires, now, max_live,
+	    max_peer };
+
+	return nonce_put_op(st, &o);
+}
+
+static int
+pg_challenge_put(struct ks_store *st, const uint8_t nonce[KS_NONCE_LEN],
+    const uint8_t uuid[KS_UUID_LEN], const uint8_t eph_sk[KS_X25519_LEN],
+    const char *peer, uint64_t expires, uint64_t now, unsigned int max_live,
+    unsigned int max_peer)
+{
+	struct nonce_op o = { nonce, uuid, eph_sk, peer, expires, now,
+	    max_live, max_peer };
+
+	return nonce_put_op(st, &o);
+}
+
+static int
+pg_challenge_take(struct ks_store *st, const uint8_t nonce[KS_NONCE_LEN],
+    uint64_t now, uint8_t uuid[KS_UUID_LEN], uint8_t eph_sk[KS_X25519_LEN])
+{
+	struct pg_params a = { 0 };
+	PGresult *res;
+	int64_t expires = 0;
+	PG_BEGIN(st);
+
+	/* One statement: of racing takers exactly one gets the row. */
+	pg_bin(&a, nonce, KS_NONCE_LEN);
+	if ((r = pg_run(pc->conn, Q_CHAL_TAKE, &a, &res, NULL)) == 0) {
+		if (PQntuples(res) != 1)
+			r = SC_ERR_NOTFOUND;
+		else if (pg_col_i64(res, 0, 0, &expires) < 0 ||
+		    PQgetlength(res, 0, 1) != KS_UUID_LEN ||
+		    PQgetlength(res, 0, 2) != KS_X25519_LEN)
+			r = SC_ERR_CORRUPT;
+		else if ((uint64_t)expires <= now)
+			r = SC_ERR_EXPIRED;
+		else {
+			memcpy(uuid, PQgetvalue(res, 0, 1), KS_UUID_LEN);
+			memcpy(eph_sk, PQgetvalue(res, 0, 2), KS_X25519_LEN);
+		}
+		if (PQntuples(res) == 1)
+			sodium_memzero(PQgetvalue(res, 0, 2),
+			    (size_t)PQgetlength(res, 0, 2));
+		PQclear(res);
+	}
+	PG_END();
+	if (r != 0)
+		sodium_memzero(eph_sk, KS_X25519_LEN);
+	return r;
+}
+
+/* The key of uuid's row (SC_ERR_NOTFOUND) by query q. */
+static int
+owner_read(PGconn *c, const char *q, const uint8_t uuid[KS_UUID_LEN],
+    uint8_t key[KS_X25519_LEN])
+{
+	struct pg_params a = { 0 };
+	PGresult *res;
+	int r;
+
+	pg_bin(&a, uuid, KS_UUID_LEN);
+	if ((r = pg_run(c, q, &a, &res, NULL)) < 0)
+		return r;
+	if (PQntuples(res) != 1)
+		r = SC_ERR_NOTFOUND;
+	else if (PQgetlength(res, 0, 0) != KS_X25519_LEN)
+		r = SC_ERR_CORRUPT;
+	else
+		memcpy(key, PQgetvalue(res, 0, 0), KS_X25519_LEN);
+	PQclear(res);
+	return r;
+}
+
+struct owner_op {
+	const uint8_t	*uuid, *key;
+	int		 replace;
+	uint64_t	 now;
+};
+
+static int
+tx_owner_put(PGconn *c, void *arg)
+{
+	const struct owner_op *o = arg;
+	struct pg_params a = { 0 };
+	uint8_t cur[KS_X25519_LEN];
+	int r;
+
+	r = owner_read(c, Q_OWNER_LOCK, o->uuid, cur);
+	if (r == 0 && memcmp(cur, o->key, KS_X25519_LEN) == 0)
+		return 1;
+	if (r == 0 && !o->replace)
+		return SC_ERR_BUSY;
+	if (r < 0 && r != SC_ERR_NOTFOUND)
+		return r;
+	pg_bin(&a, o->uuid, KS_UUID_LEN);
+	pg_bin(&a, o->key, KS_X25519_LEN);
+	pg_int(&a, (int64_t)o->now);
+	if (r == 0)
+		return (r = pg_run(c, Q_OWNER_MOVE, &a, NULL, NULL)) < 0 ? r : 2;
+	return pg_run(c, Q_OWNER_INS, &a, NULL, NULL);
+}
+
+static int
+pg_owner_put(struct ks_store *st, const uint8_t uuid[KS_UUID_LEN],
+    const uint8_t key[KS_X25519_LEN], int replace, uint64_t now)
+{
+	struct owner_op o = { uuid, key, replace, now };
+	PG_BEGIN(st);
+
+	r = pg_tx(pc->conn, tx_owner_put, &o);
+	PG_END();
+	return r;
+}
+
+static int
+pg_owner_get(struct ks_store *st, const uint8_t uuid[KS_UUID_LEN],
+    uint8_t key[KS_X25519_LEN])
+{
+	PG_BEGIN(st);
+
+	r = owner_read(pc->conn, Q_OWNER_GET, uuid, key);
+	PG_END();
+	return r;
+}
+
+static int
+nonce_put_op(struct ks_store *st, struct nonce_op *op)
+{
+	struct nonce_op o = *op;
 	int tries;
 	PG_BEGIN(st);
 
@@ -683,6 +840,10 @@ ks_store_pg_open(const char *uri, unsigned int pool, struct ks_store **out)
 	p->store.host_list = pg_host_list;
 	p->store.nonce_put = pg_nonce_put;
 	p->store.nonce_take = pg_nonce_take;
+	p->store.challenge_put = pg_challenge_put;
+	p->store.challenge_take = pg_challenge_take;
+	p->store.owner_put = pg_owner_put;
+	p->store.owner_get = pg_owner_get;
 	p->store.host_activate = pg_host_activate;
 	p->store.cert_put = pg_cert_put;
 	p->store.cert_get = pg_cert_get;

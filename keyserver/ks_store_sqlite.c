@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "core/err.h"
@@ -66,6 +67,14 @@ static const char *const migrations[] = {
 	 "ALTER TABLE hosts ADD COLUMN act_expires INTEGER NOT NULL DEFAULT 0;"
 	 "ALTER TABLE hosts ADD COLUMN cred_blob BLOB;"
 	 "ALTER TABLE hosts ADD COLUMN cred_enc BLOB;"),
+	/* 5: ownership-token challenges (a nonce with a UUID and an
+	 * ephemeral secret) and owner registrations. */
+	("ALTER TABLE nonces ADD COLUMN uuid BLOB;"
+	 "ALTER TABLE nonces ADD COLUMN eph_sk BLOB;"
+	 "CREATE TABLE owners ("
+	 "  uuid BLOB PRIMARY KEY,"
+	 "  owner_key BLOB NOT NULL,"
+	 "  registered INTEGER NOT NULL);"),
 };
 
 #define HOST_COLS	"name, ak_spki, ak_desc, ak_restricted, pcr_mask," \
@@ -76,6 +85,7 @@ enum {
 	Q_HOST_ADD, Q_HOST_ACTIVATE, Q_HOST_GET, Q_HOST_DEL, Q_HOST_REVOKE, Q_CERT_DEL,
 	Q_HOST_LIST, Q_NONCE_PURGE, Q_NONCE_COUNT, Q_NONCE_COUNT_PEER,
 	Q_NONCE_TOP_PEER, Q_NONCE_EVICT, Q_NONCE_PUT, Q_NONCE_TAKE,
+	Q_CHAL_TAKE, Q_OWNER_GET, Q_OWNER_INS, Q_OWNER_MOVE,
 	Q_CERT_PUT, Q_CERT_GET, Q_LOG, Q_LOG_TRIM, Q_LOG_COUNT, Q_LOG_COUNT_ALL,
 	Q__COUNT
 };
@@ -104,9 +114,17 @@ static const char *const queries[Q__COUNT] = {
 	    " GROUP BY peer ORDER BY n DESC LIMIT 1",
 	[Q_NONCE_EVICT] = "DELETE FROM nonces WHERE rowid = (SELECT rowid"
 	    " FROM nonces WHERE peer = ? ORDER BY expires LIMIT 1)",
-	[Q_NONCE_PUT] = "INSERT INTO nonces (nonce, expires, peer)"
+	[Q_NONCE_PUT] = "INSERT INTO nonces (nonce, expires, peer, uuid, eph_sk)"
+	    " VALUES (?, ?, ?, ?, ?)",
+	[Q_NONCE_TAKE] = "DELETE FROM nonces WHERE nonce = ? AND eph_sk IS NULL"
+	    " RETURNING expires",
+	[Q_CHAL_TAKE] = "DELETE FROM nonces WHERE nonce = ? AND eph_sk IS NOT"
+	    " NULL RETURNING expires, uuid, eph_sk",
+	[Q_OWNER_GET] = "SELECT owner_key FROM owners WHERE uuid = ?",
+	[Q_OWNER_INS] = "INSERT INTO owners (uuid, owner_key, registered)"
 	    " VALUES (?, ?, ?)",
-	[Q_NONCE_TAKE] = "DELETE FROM nonces WHERE nonce = ? RETURNING expires",
+	[Q_OWNER_MOVE] = "UPDATE owners SET owner_key = ?2, registered = ?3"
+	    " WHERE uuid = ?1",
 	/* Only for the host as checked (same AK, not revoked). */
 	[Q_CERT_PUT] = "INSERT INTO certs (host, cert, issued, expires)"
 	    " SELECT name, ?2, ?3, ?4 FROM hosts WHERE name = ?1"
@@ -529,6 +547,8 @@ nonce_evict(struct sq *s, int64_t mine)
 
 struct nonce_op {
 	const uint8_t	*nonce;
+	const uint8_t	*uuid;		/* challenge only, else NULL */
+	const uint8_t	*eph_sk;	/* challenge only, else NULL */
 	const char	*peer;
 	uint64_t	 expires, now;
 	unsigned int	 max_live, max_peer;
@@ -556,6 +576,13 @@ tx_nonce_put(struct sq *s, void *arg)
 	sqlite3_bind_blob(st, 1, o->nonce, KS_NONCE_LEN, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (int64_t)o->expires);
 	sqlite3_bind_text(st, 3, o->peer, -1, SQLITE_STATIC);
+	if (o->eph_sk != NULL) {
+		sqlite3_bind_blob(st, 4, o->uuid, KS_UUID_LEN, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 5, o->eph_sk, KS_X25519_LEN, SQLITE_STATIC);
+	} else {
+		sqlite3_bind_null(st, 4);
+		sqlite3_bind_null(st, 5);
+	}
 	return step_done(st);
 }
 
@@ -564,9 +591,141 @@ sq_nonce_put(struct ks_store *st_, const uint8_t nonce[KS_NONCE_LEN],
     const char *peer, uint64_t expires, uint64_t now, unsigned int max_live,
     unsigned int max_peer)
 {
-	struct nonce_op o = { nonce, peer, expires, now, max_live, max_peer };
+	struct nonce_op o = { nonce, NULL, NULL, peer, expires, now, max_live,
+	    max_peer };
 
 	return with_tx(st_->impl, tx_nonce_put, &o);
+}
+
+static int
+sq_challenge_put(struct ks_store *st_, const uint8_t nonce[KS_NONCE_LEN],
+    const uint8_t uuid[KS_UUID_LEN], const uint8_t eph_sk[KS_X25519_LEN],
+    const char *peer, uint64_t expires, uint64_t now, unsigned int max_live,
+    unsigned int max_peer)
+{
+	struct nonce_op o = { nonce, uuid, eph_sk, peer, expires, now,
+	    max_live, max_peer };
+
+	return with_tx(st_->impl, tx_nonce_put, &o);
+}
+
+static int
+sq_challenge_take(struct ks_store *st_, const uint8_t nonce[KS_NONCE_LEN],
+    uint64_t now, uint8_t uuid[KS_UUID_LEN], uint8_t eph_sk[KS_X25519_LEN])
+{
+	struct sq *s = st_->impl;
+	sqlite3_stmt *st;
+	int64_t expires = 0;
+	int rc, r, found = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if ((st = stmt(s, Q_CHAL_TAKE)) == NULL) {
+		r = SC_ERR_INTERNAL;
+		goto out;
+	}
+	sqlite3_bind_blob(st, 1, nonce, KS_NONCE_LEN, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		expires = sqlite3_column_int64(st, 0);
+		found = sqlite3_column_bytes(st, 1) == KS_UUID_LEN &&
+		    sqlite3_column_bytes(st, 2) == KS_X25519_LEN ? 1 : -1;
+		if (found == 1) {
+			memcpy(uuid, sqlite3_column_blob(st, 1), KS_UUID_LEN);
+			memcpy(eph_sk, sqlite3_column_blob(st, 2), KS_X25519_LEN);
+		}
+	}
+	if (rc != SQLITE_DONE)
+		r = sq_err(rc);
+	else if (found == 0)
+		r = SC_ERR_NOTFOUND;
+	else if (found < 0)
+		r = SC_ERR_CORRUPT;
+	else if ((uint64_t)expires <= now)
+		r = SC_ERR_EXPIRED;
+	else
+		r = 0;
+ out:
+	done(st);
+	pthread_mutex_unlock(&s->lock);
+	if (r != 0)
+		sodium_memzero(eph_sk, KS_X25519_LEN);
+	return r;
+}
+
+/* Reads the key registered for uuid (SC_ERR_NOTFOUND); s->lock held. */
+static int
+owner_read(struct sq *s, const uint8_t uuid[KS_UUID_LEN],
+    uint8_t key[KS_X25519_LEN])
+{
+	sqlite3_stmt *st;
+	int rc, r = SC_ERR_NOTFOUND;
+
+	if ((st = stmt(s, Q_OWNER_GET)) == NULL)
+		return SC_ERR_INTERNAL;
+	sqlite3_bind_blob(st, 1, uuid, KS_UUID_LEN, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 0) != KS_X25519_LEN)
+			r = SC_ERR_CORRUPT;
+		else {
+			memcpy(key, sqlite3_column_blob(st, 0), KS_X25519_LEN);
+			r = 0;
+		}
+	} else if (rc != SQLITE_DONE)
+		r = sq_err(rc);
+	done(st);
+	return r;
+}
+
+struct owner_op {
+	const uint8_t	*uuid, *key;
+	int		 replace;
+	uint64_t	 now;
+};
+
+static int
+tx_owner_put(struct sq *s, void *arg)
+{
+	const struct owner_op *o = arg;
+	uint8_t cur[KS_X25519_LEN];
+	sqlite3_stmt *st;
+	int r;
+
+	r = owner_read(s, o->uuid, cur);
+	if (r == 0 && memcmp(cur, o->key, KS_X25519_LEN) == 0)
+		return 1;
+	if (r == 0 && !o->replace)
+		return SC_ERR_BUSY;
+	if (r < 0 && r != SC_ERR_NOTFOUND)
+		return r;
+	if ((st = stmt(s, r == 0 ? Q_OWNER_MOVE : Q_OWNER_INS)) == NULL)
+		return SC_ERR_INTERNAL;
+	sqlite3_bind_blob(st, 1, o->uuid, KS_UUID_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, o->key, KS_X25519_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (int64_t)o->now);
+	if (r == 0)
+		return (r = step_done(st)) < 0 ? r : 2;
+	return step_done(st);
+}
+
+static int
+sq_owner_put(struct ks_store *st_, const uint8_t uuid[KS_UUID_LEN],
+    const uint8_t key[KS_X25519_LEN], int replace, uint64_t now)
+{
+	struct owner_op o = { uuid, key, replace, now };
+
+	return with_tx(st_->impl, tx_owner_put, &o);
+}
+
+static int
+sq_owner_get(struct ks_store *st_, const uint8_t uuid[KS_UUID_LEN],
+    uint8_t key[KS_X25519_LEN])
+{
+	struct sq *s = st_->impl;
+	int r;
+
+	pthread_mutex_lock(&s->lock);
+	r = owner_read(s, uuid, key);
+	pthread_mutex_unlock(&s->lock);
+	return r;
 }
 
 static int
@@ -845,6 +1004,8 @@ ks_store_sqlite_open(const char *path, struct ks_store **out)
 	if ((r = exec(s, "PRAGMA journal_mode=WAL")) < 0 ||
 	    (r = exec(s, "PRAGMA synchronous=NORMAL")) < 0 ||
 	    (r = exec(s, "PRAGMA foreign_keys=ON")) < 0 ||
+	    /* challenges hold ephemeral secrets: overwrite deleted rows */
+	    (r = exec(s, "PRAGMA secure_delete=ON")) < 0 ||
 	    (r = migrate(s)) < 0)
 		goto fail;
 
@@ -857,6 +1018,10 @@ ks_store_sqlite_open(const char *path, struct ks_store **out)
 	s->store.host_list = sq_host_list;
 	s->store.nonce_put = sq_nonce_put;
 	s->store.nonce_take = sq_nonce_take;
+	s->store.challenge_put = sq_challenge_put;
+	s->store.challenge_take = sq_challenge_take;
+	s->store.owner_put = sq_owner_put;
+	s->store.owner_get = sq_owner_get;
 	s->store.cert_put = sq_cert_put;
 	s->store.cert_get = sq_cert_get;
 	s->store.log_attest = sq_log_attest;

@@ -46,6 +46,8 @@ static const struct {
 	[KS_E_ACTIVATION]	= { 403, "activation_invalid" },
 	[KS_E_ACTIVATION_EXPIRED] = { 403, "activation_expired" },
 	[KS_E_NO_ACTIVATION]	= { 404, "no_activation" },
+	[KS_E_OWNER_EXISTS]	= { 409, "owner_exists" },
+	[KS_E_OWNER_PROOF]	= { 403, "owner_proof_invalid" },
 };
 
 int

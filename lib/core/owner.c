@@ -173,3 +173,39 @@ sc_protect_payload_get(const uint8_t *p, size_t n, const uint8_t **blob,
 	*token = t;
 	return 0;
 }
+
+int
+sc_owner_proof(const struct sc_crypto *cp, const uint8_t sk[SC_KEY_LEN],
+    const uint8_t peer[SC_KEY_LEN], const uint8_t eph_pk[SC_KEY_LEN],
+    const uint8_t owner_pk[SC_KEY_LEN], const uint8_t nonce[SC_OWNER_NONCE_LEN],
+    const uint8_t uuid[SC_UUID_LEN], const struct sc_acl_entry *acl,
+    unsigned n, uint8_t out[SC_OWNER_PROOF_LEN])
+{
+	struct sc_hash_state st;
+	uint8_t dh[SC_X25519_LEN], digest[SC_OWNER_DIGEST_LEN];
+	int r;
+
+	if (cp == NULL || sk == NULL || peer == NULL || eph_pk == NULL ||
+	    owner_pk == NULL || nonce == NULL || uuid == NULL || out == NULL)
+		return SC_ERR_INVAL;
+	if ((r = sc_owner_acl_digest(cp, acl, n, digest)) != 0)
+		return r;
+	if ((r = cp->x25519(dh, sk, peer)) != 0) {	/* low-order peer fails */
+		r = SC_ERR_BADKEY;
+		goto out;
+	}
+	if ((r = cp->hash_init(&st, dh, sizeof(dh), SC_OWNER_PROOF_LEN)) != 0 ||
+	    (r = cp->hash_update(&st, (const uint8_t *)SC_OWNER_PROOF_DOMAIN,
+	    sizeof(SC_OWNER_PROOF_DOMAIN) - 1)) != 0 ||
+	    (r = cp->hash_update(&st, nonce, SC_OWNER_NONCE_LEN)) != 0 ||
+	    (r = cp->hash_update(&st, eph_pk, SC_KEY_LEN)) != 0 ||
+	    (r = cp->hash_update(&st, owner_pk, SC_KEY_LEN)) != 0 ||
+	    (r = cp->hash_update(&st, uuid, SC_UUID_LEN)) != 0 ||
+	    (r = cp->hash_update(&st, digest, sizeof(digest))) != 0)
+		goto out;
+	r = cp->hash_final(&st, out, SC_OWNER_PROOF_LEN);
+out:
+	cp->memzero(&st, sizeof(st));
+	cp->memzero(dh, sizeof(dh));
+	return r;
+}

@@ -41,6 +41,9 @@
 #define SC_OWNER_DIGEST_LEN	32
 #define SC_OWNER_TOKEN_LEN	SC_ED25519_SIGLEN
 #define SC_OWNER_MSG_LEN	(SC_OWNER_DOMAIN_LEN + SC_UUID_LEN + SC_OWNER_DIGEST_LEN)
+#define SC_OWNER_PROOF_DOMAIN	"SCCrypt owner proof v1"
+#define SC_OWNER_NONCE_LEN	32
+#define SC_OWNER_PROOF_LEN	32
 #define SC_PROTECT_TLEN_LEN	1	/* the trailing tlen byte */
 #define SC_PROTECT_PAYLOAD_MAX	(SC_BLOB_MAX + SC_OWNER_TOKEN_LEN + SC_PROTECT_TLEN_LEN)
 
@@ -58,6 +61,25 @@ int	sc_owner_message(const struct sc_crypto *cp, const uint8_t uuid[SC_UUID_LEN]
 int	sc_owner_verify(const struct sc_crypto *cp, const uint8_t ca[SC_OWNER_CA_LEN],
 	    const uint8_t uuid[SC_UUID_LEN], const struct sc_acl_entry *acl,
 	    unsigned n, const uint8_t *token) SC_WUR;
+
+/*
+ * The tenant's proof of possession of the registered owner key in the key
+ * server's ownership-token challenge (PROTOCOL.md §12.10):
+ *
+ *   dh    = X25519(sk, peer)        client: (owner_sk, eph_pk); server:
+ *                                   (eph_sk, owner_pk); all-zero refused
+ *   proof = BLAKE2b(key = dh, outlen = 32, "SCCrypt owner proof v1" ||
+ *                   nonce[32] || eph_pk[32] || owner_pk[32] || uuid[16] ||
+ *                   acl_digest[32])
+ *
+ * SC_ERR_BADKEY for a low-order peer key.  dh is wiped.
+ */
+int	sc_owner_proof(const struct sc_crypto *cp, const uint8_t sk[SC_KEY_LEN],
+	    const uint8_t peer[SC_KEY_LEN], const uint8_t eph_pk[SC_KEY_LEN],
+	    const uint8_t owner_pk[SC_KEY_LEN],
+	    const uint8_t nonce[SC_OWNER_NONCE_LEN],
+	    const uint8_t uuid[SC_UUID_LEN], const struct sc_acl_entry *acl,
+	    unsigned n, uint8_t out[SC_OWNER_PROOF_LEN]) SC_WUR;
 
 /*
  * Seals reg (sc_blob_seal) and appends token || tlen: the whole PROTECT
