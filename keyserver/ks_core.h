@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "cert.h"
+#include "core/blob.h"
 #include "ks.h"
 #include "ks_req.h"
 #include "ks_store.h"
@@ -40,6 +41,19 @@ struct ks_signer {
 		    const struct ks_attest_req *req, uint64_t issued,
 		    uint64_t expires, uint8_t *out, size_t outsz, size_t *outlen);
 	void	(*close)(struct ks_signer *);
+	/*
+	 * The ownership token (core/owner.h) for uuid and acl[0..n) under the
+	 * owner CA, if the signer was given one (else SC_ERR_UNSUPPORTED).
+	 * The signer cannot check who owns the VM (the registrations and the
+	 * proof's nonce are the network process's database): privilege
+	 * separation keeps the CA key out of the network process, it does
+	 * not make a compromised network process unable to get tokens.
+	 */
+	int	(*sign_owner)(struct ks_signer *, const uint8_t uuid[KS_UUID_LEN],
+		    const struct sc_acl_entry *acl, unsigned n,
+		    uint8_t token[KS_OWNER_TOKEN_LEN]);
+	int	 have_owner_ca;
+	uint8_t	 owner_ca_pk[KS_X25519_LEN];
 	/* Local signer only (tests): its clock; NULL is time(). */
 	uint64_t (*clock)(void);
 	uint64_t max_lifetime;
@@ -53,10 +67,12 @@ struct ks_signer {
  * the file does not exist; *created tells which.  An existing key must be
  * a regular file owned by this user and not accessible to others
  * (SC_ERR_PERM).  Secret kept in sc_secure_alloc'd read-only memory.
- * Certificates are signed for at most max_lifetime seconds.
+ * Certificates are signed for at most max_lifetime seconds.  With
+ * owner_ca_path (not NULL) the owner CA key is loaded (or created) the
+ * same way and sign_owner works.
  */
-int	ks_signer_local(const char *path, uint64_t max_lifetime,
-	    struct ks_signer **out, int *created)
+int	ks_signer_local(const char *path, const char *owner_ca_path,
+	    uint64_t max_lifetime, struct ks_signer **out, int *created)
 	    __attribute__((warn_unused_result));
 /*
  * An Ed25519 key file of the key server (signing key, owner CA): load the
@@ -76,7 +92,8 @@ int	ks_key_load_or_create(const char *path, const char *comment,
  * drops to user (NULL: stays) and is non-dumpable, so the network process
  * can neither open the key file nor read the child's memory.
  */
-int	ks_signer_privsep(const char *path, uint64_t max_lifetime,
+int	ks_signer_privsep(const char *path, const char *owner_ca_path,
+	    uint64_t max_lifetime,
 	    const char *user, struct ks_signer **out, int *created, int *pid)
 	    __attribute__((warn_unused_result));
 /*
@@ -203,6 +220,32 @@ int	ks_cert_fetch(struct ks_ctx *, const char *host, uint64_t now,
 int	ks_revoke(struct ks_ctx *, const char *host, uint64_t now)
 	    __attribute__((warn_unused_result));
 int	ks_delete(struct ks_ctx *, const char *host)
+	    __attribute__((warn_unused_result));
+
+/*
+ * Ownership tokens (ks_ownertok.c, PROTOCOL.md §12.10).  All three return
+ * KS_E_NOT_FOUND when the signer has no owner CA (--owner-tokens).
+ *
+ * ks_owner_register (operator): *outcome 0 registered, 1 unchanged (same
+ * key), 2 moved (req->replace); KS_E_OWNER_EXISTS if registered to
+ * another key without replace.
+ * ks_owner_challenge: a fresh nonce and ephemeral X25519 key for uuid,
+ * stored with the ephemeral secret (quotas as ks_nonce_issue), whether
+ * or not uuid is registered.
+ * ks_owner_answer: consumes the nonce, then checks the proof against the
+ * registered key (constant time; unregistered VM, other UUID than the
+ * challenge, registered key not an owner in the ACL, wrong proof: all
+ * KS_E_OWNER_PROOF), and has the signer sign the token for the ACL.
+ * KS_E_NONCE_EXPIRED for an expired nonce.
+ */
+int	ks_owner_register(struct ks_ctx *, const struct ks_owner_reg_req *,
+	    uint64_t now, int *outcome, char why[KS_WHY_MAX])
+	    __attribute__((warn_unused_result));
+int	ks_owner_challenge(struct ks_ctx *, const uint8_t uuid[KS_UUID_LEN],
+	    const char *peer, uint64_t now, struct ks_owner_challenge_resp *out,
+	    char why[KS_WHY_MAX]) __attribute__((warn_unused_result));
+int	ks_owner_answer(struct ks_ctx *, const struct ks_owner_token_req *,
+	    uint64_t now, uint8_t token[KS_OWNER_TOKEN_LEN], char why[KS_WHY_MAX])
 	    __attribute__((warn_unused_result));
 
 #endif /* SC_KS_CORE_H */

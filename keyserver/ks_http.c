@@ -433,6 +433,79 @@ do_activate(struct ks_http *srv, struct MHD_Connection *conn, struct req *rq,
 	return ret;
 }
 
+/* ---- ownership tokens (PROTOCOL.md §12.10) ---- */
+
+#define KS_UUID_TEXT_MAX	37	/* sc_uuid_format: 36 characters and NUL */
+
+static json_t *
+hex_json(const uint8_t *v, size_t n)
+{
+	char *h = sc_hex_strdup(v, n);
+	json_t *j = h != NULL ? json_string(h) : NULL;
+
+	free(h);
+	return j;
+}
+
+static json_t *
+uuid_json(const uint8_t uuid[KS_UUID_LEN])
+{
+	char u[KS_UUID_TEXT_MAX];
+
+	sc_uuid_format(uuid, u);
+	return json_string(u);
+}
+
+static enum MHD_Result
+do_owner_tokens(struct ks_http *srv, struct MHD_Connection *conn,
+    struct req *rq, const char *peer, const char *key)
+{
+	struct ks_owner_token_req *tr;
+	struct ks_owner_challenge_resp ch;
+	uint8_t token[KS_OWNER_TOKEN_LEN];
+	char why[KS_WHY_MAX], u[KS_UUID_TEXT_MAX] = "-";
+	uint64_t now = (uint64_t)time(NULL);
+	enum MHD_Result ret;
+	json_t *j = NULL;
+	int r;
+
+	if ((tr = sodium_malloc(sizeof(*tr))) == NULL)
+		return MHD_NO;
+	r = ks_parse_owner_token(rq->body, rq->len, tr, why);
+	if (r == KS_OK)
+		sc_uuid_format(tr->uuid, u);
+	if (r == KS_OK && !tr->answer) {
+		r = ks_owner_challenge(srv->ctx, tr->uuid, key, now, &ch, why);
+		if (r == KS_OK)
+			j = json_pack("{s:o, s:o, s:o, s:I}", "uuid",
+			    uuid_json(ch.uuid), "nonce",
+			    hex_json(ch.nonce, KS_NONCE_LEN),
+			    "server_key", hex_json(ch.server_key, KS_X25519_LEN), "expires",
+			    (json_int_t)ch.expires);
+	} else if (r == KS_OK) {
+		r = ks_owner_answer(srv->ctx, tr, now, token, why);
+		if (r == KS_OK) {
+			sc_info("audit: owner-token uuid=%s peer=%s keys=%u"
+			    " result=ok", u, peer, tr->acl_count);
+			j = json_pack("{s:o, s:o}", "uuid", uuid_json(tr->uuid),
+			    "token", hex_json(token,
+			    sizeof(token)));
+		}
+	}
+	if (r == KS_OK)
+		ret = send_json(conn, MHD_HTTP_OK, j);
+	else {
+		warn_limited("audit: owner-token%s uuid=%s peer=%s result=%s"
+		    " reason=\"%s\"", r == KS_E_BAD_JSON || r == KS_E_BAD_FIELD ?
+		    "" : tr->answer ? " answer" : " challenge", u, peer,
+		    ks_result_code(r), why);
+		ret = send_error(conn, r, why);
+	}
+	sodium_free(tr);
+	sc_memzero(token, sizeof(token));
+	return ret;
+}
+
 /* ---- operator endpoints ---- */
 
 static int
@@ -576,6 +649,35 @@ do_revoke(struct ks_http *srv, struct MHD_Connection *conn, const char *name,
 	    "status", delete ? "deleted" : "revoked"));
 }
 
+static enum MHD_Result
+do_owner_register(struct ks_http *srv, struct MHD_Connection *conn,
+    struct req *rq, const char *peer)
+{
+	static const char *const what[] = { "registered", "unchanged", "moved" };
+	struct ks_owner_reg_req rr;
+	char why[KS_WHY_MAX], u[KS_UUID_TEXT_MAX] = "-", fp[SC_FINGERPRINT_LEN];
+	int r, outcome = -1;
+
+	r = ks_parse_owner_reg(rq->body, rq->len, &rr, why);
+	if (r == KS_OK) {
+		sc_uuid_format(rr.uuid, u);
+		r = ks_owner_register(srv->ctx, &rr, (uint64_t)time(NULL),
+		    &outcome, why);
+	}
+	if (r != KS_OK) {
+		sc_warn("audit: owner-register uuid=%s peer=%s result=%s"
+		    " reason=\"%s\"", u, peer, ks_result_code(r), why);
+		return send_error(conn, r, why);
+	}
+	sc_fingerprint(rr.owner_key, KS_X25519_LEN, fp);
+	sc_info("audit: owner-register uuid=%s peer=%s owner_key=%s result=%s",
+	    u, peer, fp, what[outcome]);
+	return send_json(conn, outcome == 0 ? MHD_HTTP_CREATED : MHD_HTTP_OK,
+	    json_pack("{s:o, s:o, s:s}", "uuid", uuid_json(rr.uuid), "owner_key",
+	    hex_json(rr.owner_key, KS_X25519_LEN), "status",
+	    what[outcome]));
+}
+
 /* ---- routing ---- */
 
 /* "/v1/hosts/NAME[/tail]": copy NAME, point *tail at "" or "/tail". */
@@ -659,6 +761,20 @@ route(struct listener *l, struct MHD_Connection *conn, const char *url,
 		return post ? do_activate(srv, conn, rq, peer) :
 		    method_not_allowed(conn, "POST");
 
+	if (strcmp(url, KS_API_PREFIX "/owner-tokens") == 0)
+		return post ? do_owner_tokens(srv, conn, rq, peer, key) :
+		    method_not_allowed(conn, "POST");
+	if (strcmp(url, KS_API_PREFIX "/owners") == 0) {
+		if (!post)
+			return method_not_allowed(conn, "POST");
+		if (!operator_ok(srv, conn, l->local)) {
+			warn_limited("audit: %s %s peer=%s refused: no operator"
+			    " credential", method, url, peer);
+			return send_error(conn, KS_E_UNAUTHORIZED,
+			    "operator token required");
+		}
+		return do_owner_register(srv, conn, rq, peer);
+	}
 	if (strcmp(url, HOSTS_PATH) == 0) {
 		if (!get && !post)
 			return method_not_allowed(conn, "GET, POST");

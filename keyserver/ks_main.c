@@ -52,6 +52,7 @@ struct opts {
 	const char	*owner_ca_key;
 	const char	*issue_uuid;	/* --issue-owner-token */
 	int		 print_owner_ca;
+	int		 owner_tokens;	/* serve POST /v1/owner-tokens */
 	unsigned long	 act_lifetime;
 	unsigned long	 cert_lifetime;
 	unsigned long	 nonce_lifetime;
@@ -113,6 +114,9 @@ usage(int status)
 "                                DIR/owner-ca.key; made on first use)\n"
 "      --print-owner-ca          print the owner CA's public key (64 hex: the\n"
 "                                hypervisor's sccrypt-owner-ca= / owner-ca)\n"
+"      --owner-tokens            serve ownership tokens to registered owners\n"
+"                                (POST /v1/owners, /v1/owner-tokens); the\n"
+"                                signing process holds the owner CA key\n"
 "      --issue-owner-token UUID OWNER-KEY [USER-KEY...]\n"
 "                                print the ownership token for VM UUID bound\n"
 "                                to these keys (the operator has checked that\n"
@@ -409,6 +413,7 @@ main(int argc, char **argv)
 		{ "owner-ca-key", required_argument, NULL, 23 },
 		{ "print-owner-ca", no_argument, NULL, 24 },
 		{ "issue-owner-token", required_argument, NULL, 25 },
+		{ "owner-tokens", no_argument, NULL, 26 },
 		{ "user", required_argument, NULL, 'u' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -422,7 +427,8 @@ main(int argc, char **argv)
 	struct ks_store *store = NULL;
 	struct ks_signer *signer = NULL;
 	uint8_t token_hash[32], pk[32];
-	char fp[SC_FINGERPRINT_LEN], *owned[3] = { NULL, NULL, NULL };
+	char fp[SC_FINGERPRINT_LEN], *owned[4] = { NULL, NULL, NULL, NULL };
+	const char *owner_ca = NULL;
 	char *pidpath = NULL;
 	long other = 0;
 	int pidfd = -1;
@@ -487,6 +493,7 @@ main(int argc, char **argv)
 		case 23: o.owner_ca_key = optarg; break;
 		case 24: o.print_owner_ca = 1; break;
 		case 25: o.issue_uuid = optarg; break;
+		case 26: o.owner_tokens = 1; break;
 		case 19:
 			if (!header_name_valid(optarg))
 				sc_die(SC_EXIT_USAGE, "--proxy-header: an HTTP header name");
@@ -557,12 +564,18 @@ main(int argc, char **argv)
 	 * process keeps that user, so once the network process has dropped
 	 * to another one it cannot open the key file.
 	 */
+	if (o.owner_tokens && !o.print_pubkey)
+		owner_ca = o.owner_ca_key != NULL ? o.owner_ca_key :
+		    (owned[3] = join(o.state_dir, "owner-ca.key"));
 	r = o.privsep && !o.print_pubkey ?
-	    ks_signer_privsep(o.key, o.cert_lifetime, o.signer_user != NULL ?
-	    o.signer_user : o.user, &signer, &created, &signer_pid) :
-	    ks_signer_local(o.key, o.cert_lifetime, &signer, &created);
+	    ks_signer_privsep(o.key, owner_ca, o.cert_lifetime,
+	    o.signer_user != NULL ? o.signer_user : o.user, &signer, &created,
+	    &signer_pid) :
+	    ks_signer_local(o.key, owner_ca, o.cert_lifetime, &signer, &created);
 	if (r < 0)
-		sc_die(1, "signing key %s: %s%s", o.key, sc_err(r),
+		sc_die(1, "signing key %s%s%s: %s%s", o.key,
+		    owner_ca != NULL ? " or owner CA key " : "",
+		    owner_ca != NULL ? owner_ca : "", sc_err(r),
 		    r == SC_ERR_PERM ? " (must be a regular file of this user,"
 		    " mode 0600; or the signing process could not switch to its"
 		    " user)" : "");
@@ -574,6 +587,10 @@ main(int argc, char **argv)
 			sc_die(1, "user %s can open the signing key %s: it must"
 			    " belong to the user starting the server (e.g. root)"
 			    " and not be readable by %s", o.user, o.key, o.user);
+		if (signer_pid != 0 && owner_ca != NULL && key_openable(owner_ca))
+			sc_die(1, "user %s can open the owner CA key %s: it must"
+			    " belong to the user starting the server (e.g. root)"
+			    " and not be readable by %s", o.user, owner_ca, o.user);
 	} else if (!o.print_pubkey) {
 		sc_warn("no --user: the network process runs as the signing key's"
 		    " owner; start as root with --user so it cannot read the key");
@@ -677,5 +694,6 @@ main(int argc, char **argv)
 	free(owned[0]);
 	free(owned[1]);
 	free(owned[2]);
+	free(owned[3]);
 	return 0;
 }

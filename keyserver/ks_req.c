@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "encode.h"
 #include "ks_req.h"
 
 #define WHY(...)	snprintf(why, KS_WHY_MAX, __VA_ARGS__)
@@ -670,4 +671,179 @@ ks_pcr_list_format(uint32_t mask, char *out, size_t outsz)
 			return;
 		off += (size_t)n;
 	}
+}
+
+/* ---- ownership tokens (PROTOCOL.md §12.10) ---- */
+
+#define UUID_TEXT_LEN	36
+
+static int
+get_uuid(json_t *obj, const char *name, uint8_t out[KS_UUID_LEN], char *why)
+{
+	const char *s;
+	size_t slen;
+	int r;
+
+	if ((r = get_string(obj, name, 1, UUID_TEXT_LEN, &s, &slen, why)) != KS_OK)
+		return r;
+	if (slen != UUID_TEXT_LEN || strlen(s) != slen ||
+	    sc_uuid_parse(s, out) != 0) {
+		WHY("field '%s' must be a UUID (8-4-4-4-12 hex digits)", name);
+		return KS_E_BAD_FIELD;
+	}
+	return KS_OK;
+}
+
+static int
+get_bool(json_t *obj, const char *name, int *out, char *why)
+{
+	json_t *v = json_object_get(obj, name);
+
+	*out = 0;
+	if (v == NULL)
+		return KS_OK;
+	if (!json_is_boolean(v)) {
+		WHY("field '%s' must be true or false", name);
+		return KS_E_BAD_FIELD;
+	}
+	*out = json_is_true(v);
+	return KS_OK;
+}
+
+int
+ks_parse_owner_reg(const void *body, size_t len, struct ks_owner_reg_req *req,
+    char why[KS_WHY_MAX])
+{
+	static const char *const top[] = { "uuid", "owner_key", "replace", NULL };
+	json_t *root = NULL;
+	int r;
+
+	memset(req, 0, sizeof(*req));
+	why[0] = '\0';
+	if ((r = load(body, len, &root, why)) != KS_OK)
+		return r;
+	if ((r = check_members(root, top, "request", why)) == KS_OK &&
+	    (r = get_uuid(root, "uuid", req->uuid, why)) == KS_OK &&
+	    (r = get_hex(root, "owner_key", req->owner_key, KS_X25519_LEN,
+	    why)) == KS_OK)
+		r = get_bool(root, "replace", &req->replace, why);
+	json_decref(root);
+	return r;
+}
+
+static int
+get_acl(json_t *root, struct ks_owner_token_req *req, char *why)
+{
+	static const char *const entry[] = { "key", "owner", NULL };
+	json_t *a = json_object_get(root, "acl"), *e;
+	unsigned int i, j, owners = 0;
+	size_t n;
+	int r, owner;
+
+	if (a == NULL || !json_is_array(a) || (n = json_array_size(a)) == 0 ||
+	    n > KS_OWNER_ACL_MAX) {
+		WHY("field 'acl' must be an array of 1..%d entries",
+		    KS_OWNER_ACL_MAX);
+		return KS_E_BAD_FIELD;
+	}
+	for (i = 0; i < n; i++) {
+		e = json_array_get(a, i);
+		if (!json_is_object(e)) {
+			WHY("an 'acl' entry must be an object");
+			return KS_E_BAD_FIELD;
+		}
+		if ((r = check_members(e, entry, "acl entry", why)) != KS_OK ||
+		    (r = get_hex(e, "key", req->acl[i].key, KS_X25519_LEN,
+		    why)) != KS_OK || (r = get_bool(e, "owner", &owner, why)) !=
+		    KS_OK)
+			return r;
+		req->acl[i].flags = owner ? 1 : 0;
+		owners += owner != 0;
+		for (j = 0; j < i; j++)
+			if (memcmp(req->acl[j].key, req->acl[i].key,
+			    KS_X25519_LEN) == 0) {
+				WHY("a key appears twice in 'acl'");
+				return KS_E_BAD_FIELD;
+			}
+	}
+	if (owners == 0) {
+		WHY("'acl' has no owner entry");
+		return KS_E_BAD_FIELD;
+	}
+	req->acl_count = (unsigned int)n;
+	return KS_OK;
+}
+
+int
+ks_parse_owner_token(const void *body, size_t len,
+    struct ks_owner_token_req *req, char why[KS_WHY_MAX])
+{
+	static const char *const top[] = { "uuid", "nonce", "acl", "proof",
+	    NULL };
+	json_t *root = NULL;
+	int r;
+
+	memset(req, 0, sizeof(*req));
+	why[0] = '\0';
+	if ((r = load(body, len, &root, why)) != KS_OK)
+		return r;
+	if ((r = check_members(root, top, "request", why)) != KS_OK ||
+	    (r = get_uuid(root, "uuid", req->uuid, why)) != KS_OK)
+		goto out;
+	req->answer = json_object_size(root) > 1;
+	if (!req->answer)
+		goto out;
+	if ((r = get_hex(root, "nonce", req->nonce, KS_NONCE_LEN, why)) != KS_OK ||
+	    (r = get_hex(root, "proof", req->proof, KS_OWNER_PROOF_LEN, why)) !=
+	    KS_OK)
+		goto out;
+	r = get_acl(root, req, why);
+ out:
+	json_decref(root);
+	if (r != KS_OK)
+		sodium_memzero(req, sizeof(*req));
+	return r;
+}
+
+int
+ks_parse_owner_challenge_resp(const void *body, size_t len,
+    struct ks_owner_challenge_resp *resp, char why[KS_WHY_MAX])
+{
+	static const char *const top[] = { "uuid", "nonce", "server_key",
+	    "expires", NULL };
+	json_t *root = NULL;
+	int r;
+
+	memset(resp, 0, sizeof(*resp));
+	why[0] = '\0';
+	if ((r = load(body, len, &root, why)) != KS_OK)
+		return r;
+	if ((r = check_members(root, top, "response", why)) == KS_OK &&
+	    (r = get_uuid(root, "uuid", resp->uuid, why)) == KS_OK &&
+	    (r = get_hex(root, "nonce", resp->nonce, KS_NONCE_LEN, why)) ==
+	    KS_OK && (r = get_hex(root, "server_key", resp->server_key,
+	    KS_X25519_LEN, why)) == KS_OK)
+		r = get_uint(root, "expires", 1, INT64_MAX, &resp->expires, NULL,
+		    why);
+	json_decref(root);
+	return r;
+}
+
+int
+ks_parse_owner_token_resp(const void *body, size_t len,
+    struct ks_owner_token_resp *resp, char why[KS_WHY_MAX])
+{
+	static const char *const top[] = { "uuid", "token", NULL };
+	json_t *root = NULL;
+	int r;
+
+	memset(resp, 0, sizeof(*resp));
+	why[0] = '\0';
+	if ((r = load(body, len, &root, why)) != KS_OK)
+		return r;
+	if ((r = check_members(root, top, "response", why)) == KS_OK &&
+	    (r = get_uuid(root, "uuid", resp->uuid, why)) == KS_OK)
+		r = get_hex(root, "token", resp->token, KS_OWNER_TOKEN_LEN, why);
+	json_decref(root);
+	return r;
 }

@@ -91,6 +91,44 @@ struct ks_cert_resp {
 	uint64_t	expires;
 };
 
+/* POST /v1/owners (operator): register VM uuid -> owner key. */
+struct ks_owner_reg_req {
+	uint8_t		uuid[KS_UUID_LEN];
+	uint8_t		owner_key[KS_X25519_LEN];
+	int		replace;	/* "replace": true moves a registered VM */
+};
+
+/*
+ * POST /v1/owner-tokens.  Step 1 (challenge) carries only "uuid"; step 2
+ * (answer) carries "uuid", "nonce", "acl" and "proof" (PROTOCOL.md §12.10).
+ */
+struct ks_owner_acl_entry {
+	uint8_t		key[KS_X25519_LEN];
+	uint8_t		flags;		/* SC_ACL_F_OWNER (1) or 0 */
+};
+struct ks_owner_token_req {
+	uint8_t		uuid[KS_UUID_LEN];
+	int		answer;		/* 0: challenge request, 1: answer */
+	uint8_t		nonce[KS_NONCE_LEN];
+	uint8_t		proof[KS_OWNER_PROOF_LEN];
+	unsigned int	acl_count;	/* 1..KS_OWNER_ACL_MAX, keys distinct */
+	struct ks_owner_acl_entry acl[KS_OWNER_ACL_MAX];
+};
+
+/* Response of the challenge step (read by the tenant's client). */
+struct ks_owner_challenge_resp {
+	uint8_t		uuid[KS_UUID_LEN];
+	uint8_t		nonce[KS_NONCE_LEN];
+	uint8_t		server_key[KS_X25519_LEN];	/* ephemeral X25519 */
+	uint64_t	expires;
+};
+
+/* Response of the answer step. */
+struct ks_owner_token_resp {
+	uint8_t		uuid[KS_UUID_LEN];
+	uint8_t		token[KS_OWNER_TOKEN_LEN];
+};
+
 /* Error body {"error": code, "message": text} (read by sccrypt-attest). */
 struct ks_error_resp {
 	char		code[48];
@@ -115,6 +153,18 @@ int	ks_parse_nonce_resp(const void *body, size_t len, struct ks_nonce_resp *r,
 	    char why[KS_WHY_MAX]) __attribute__((warn_unused_result));
 int	ks_parse_cert_resp(const void *body, size_t len, struct ks_cert_resp *r,
 	    char why[KS_WHY_MAX]) __attribute__((warn_unused_result));
+int	ks_parse_owner_reg(const void *body, size_t len,
+	    struct ks_owner_reg_req *r, char why[KS_WHY_MAX])
+	    __attribute__((warn_unused_result));
+int	ks_parse_owner_token(const void *body, size_t len,
+	    struct ks_owner_token_req *r, char why[KS_WHY_MAX])
+	    __attribute__((warn_unused_result));
+int	ks_parse_owner_challenge_resp(const void *body, size_t len,
+	    struct ks_owner_challenge_resp *r, char why[KS_WHY_MAX])
+	    __attribute__((warn_unused_result));
+int	ks_parse_owner_token_resp(const void *body, size_t len,
+	    struct ks_owner_token_resp *r, char why[KS_WHY_MAX])
+	    __attribute__((warn_unused_result));
 int	ks_parse_error_resp(const void *body, size_t len, struct ks_error_resp *r)
 	    __attribute__((warn_unused_result));
 

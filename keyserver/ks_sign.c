@@ -20,6 +20,14 @@
  *             pcr_mask:u32 pcrs[32 per mask bit] hv_pubkey[32]
  *             issued:u64 expires:u64
  *   response: status:u32 (0 or -SC_ERR_*) cert:str16
+ *
+ * and, when the child holds the owner CA key, ownership tokens:
+ *
+ *   request:  0x00 uuid[16] count:u8 { pubkey[32] flags:u8 }[count]
+ *   response: status:u32 token:str16
+ *
+ * (a certificate request starts with a host name of 1..253 bytes, so
+ * never with 0x00).
  */
 #include "config.h"
 
@@ -45,10 +53,13 @@
 #include "keyfile.h"
 #include "secmem.h"
 #include "ks_core.h"
+#include "ks_owner.h"
 
 #define SIGN_REQ_MAX	KS_SIGN_REQ_MAX
 #define SIGN_RESP_MAX	(4 + 2 + KS_CERT_MAX)
-#define SIGNER_FD	3	/* the signer's end of the socketpair, in the child */
+#define SIGNER_FD	3
+#define OWNER_REQ_TAG	0x00
+#define OWNER_REQ_MAX	(1 + KS_UUID_LEN + 1 + KS_OWNER_ACL_MAX * (SC_KEY_LEN + 1))	/* the signer's end of the socketpair, in the child */
 
 int
 ks_key_load_or_create(const char *path, const char *comment, uint8_t **skp,
@@ -114,6 +125,11 @@ check_and_sign(const uint8_t *sk, const uint8_t pk[32], uint64_t max_lifetime,
 
 /* ---- local signer ---- */
 
+struct local {
+	uint8_t	*sk;
+	uint8_t	*owner_sk;	/* NULL: no owner CA */
+};
+
 static int
 local_sign(struct ks_signer *s, const struct ks_host *h,
     const struct ks_attest_req *req, uint64_t issued, uint64_t expires,
@@ -121,36 +137,64 @@ local_sign(struct ks_signer *s, const struct ks_host *h,
 {
 	uint64_t now = s->clock != NULL ? s->clock() : (uint64_t)time(NULL);
 
-	return check_and_sign(s->impl, s->pk, s->max_lifetime, now, h, req,
+	return check_and_sign(((struct local *)s->impl)->sk, s->pk,
+	    s->max_lifetime, now, h, req,
 	    issued, expires, out, outsz, outlen);
+}
+
+static int
+local_sign_owner(struct ks_signer *s, const uint8_t uuid[KS_UUID_LEN],
+    const struct sc_acl_entry *acl, unsigned n,
+    uint8_t token[KS_OWNER_TOKEN_LEN])
+{
+	struct local *l = s->impl;
+
+	if (l->owner_sk == NULL)
+		return SC_ERR_UNSUPPORTED;
+	return ks_owner_token(l->owner_sk, uuid, acl, n, token);
 }
 
 static void
 local_close(struct ks_signer *s)
 {
+	struct local *l;
+
 	if (s == NULL)
 		return;
-	sc_secure_free(s->impl);
+	l = s->impl;
+	sc_secure_free(l->sk);
+	sc_secure_free(l->owner_sk);
+	free(l);
 	free(s);
 }
 
 int
-ks_signer_local(const char *path, uint64_t max_lifetime,
-    struct ks_signer **out, int *created)
+ks_signer_local(const char *path, const char *owner_ca_path,
+    uint64_t max_lifetime, struct ks_signer **out, int *created)
 {
 	struct ks_signer *s;
-	uint8_t *sk;
-	int r;
+	struct local *l;
+	int r, ocreated;
 
 	*out = NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return SC_ERR_ALLOC;
-	if ((r = ks_key_load_or_create(path, "sccrypt-keyserver", &sk, s->pk,
-	    created)) < 0) {
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		free(s);
+		return SC_ERR_ALLOC;
+	}
+	if ((r = ks_key_load_or_create(path, "sccrypt-keyserver", &l->sk,
+	    s->pk, created)) < 0 || (owner_ca_path != NULL &&
+	    (r = ks_owner_ca_load(owner_ca_path, &l->owner_sk, s->owner_ca_pk,
+	    &ocreated)) < 0)) {
+		sc_secure_free(l->sk);
+		free(l);
 		free(s);
 		return r;
 	}
-	s->impl = sk;
+	s->have_owner_ca = l->owner_sk != NULL;
+	s->sign_owner = local_sign_owner;
+	s->impl = l;
 	s->max_lifetime = max_lifetime;
 	s->sign = local_sign;
 	s->close = local_close;
@@ -283,13 +327,45 @@ ks_drop_privileges(const char *user)
 	return 0;
 }
 
+/* An owner request (after its tag) -> status, token in out. */
+static int
+child_owner(const uint8_t *owner_sk, const uint8_t *req, size_t len,
+    uint8_t *out, size_t *outlen)
+{
+	struct sc_acl_entry acl[KS_OWNER_ACL_MAX];
+	const uint8_t *uuid;
+	struct sc_buf b;
+	uint8_t n;
+	unsigned i;
+	int r;
+
+	*outlen = 0;
+	if (owner_sk == NULL)
+		return SC_ERR_UNSUPPORTED;
+	sc_buf_init_ro(&b, req, len);
+	if ((r = sc_buf_get_view(&b, KS_UUID_LEN, &uuid)) < 0 ||
+	    (r = sc_buf_get_u8(&b, &n)) < 0)
+		return r;
+	if (n == 0 || n > KS_OWNER_ACL_MAX)
+		return SC_ERR_FORMAT;
+	for (i = 0; i < n; i++)
+		if ((r = sc_buf_get_bytes(&b, acl[i].pubkey, SC_KEY_LEN)) < 0 ||
+		    (r = sc_buf_get_u8(&b, &acl[i].flags)) < 0)
+			return r;
+	if ((r = sc_buf_expect_end(&b)) < 0 ||
+	    (r = ks_owner_token(owner_sk, uuid, acl, n, out)) < 0)
+		return r;
+	*outlen = KS_OWNER_TOKEN_LEN;
+	return 0;
+}
+
 static void __attribute__((noreturn))
-signer_child(int fd, const char *path, int status_fd, uint64_t max_lifetime,
-    const char *user)
+signer_child(int fd, const char *path, const char *owner_path, int status_fd,
+    uint64_t max_lifetime, const char *user)
 {
 	static uint8_t req[SIGN_REQ_MAX + 1];
 	uint8_t resp[SIGN_RESP_MAX], cert[KS_CERT_MAX];
-	uint8_t pk[32], *sk = NULL;
+	uint8_t pk[32], *sk = NULL, opk[32], *owner_sk = NULL;
 	struct ks_host *h;
 	struct ks_attest_req *ar;
 	struct sc_buf b;
@@ -297,7 +373,7 @@ signer_child(int fd, const char *path, int status_fd, uint64_t max_lifetime,
 	size_t certlen;
 	ssize_t n;
 	int32_t st;
-	int created = 0, r;
+	int created = 0, ocreated = 0, r;
 
 	if (sc_disable_core_dumps() < 0)
 		_exit(1);
@@ -317,6 +393,8 @@ signer_child(int fd, const char *path, int status_fd, uint64_t max_lifetime,
 	ar = malloc(sizeof(*ar));
 	r = h == NULL || ar == NULL ? SC_ERR_ALLOC :
 	    ks_key_load_or_create(path, "sccrypt-keyserver", &sk, pk, &created);
+	if (r == 0 && owner_path != NULL)
+		r = ks_owner_ca_load(owner_path, &owner_sk, opk, &ocreated);
 	/*
 	 * The key is in memory: no more need for the starting user, whose
 	 * files (the key's among them) a bug in the quote or signature
@@ -326,11 +404,13 @@ signer_child(int fd, const char *path, int status_fd, uint64_t max_lifetime,
 	if (r == 0 && user != NULL && (r = ks_drop_privileges(user)) == 0 &&
 	    sc_disable_core_dumps() < 0)
 		r = SC_ERR_SYSTEM;
-	/* Startup report: status:u32 created:u8 pk[32]. */
+	/* Startup report: status:u32 created:u8 pk[32] owner:u8 [opk[32]]. */
 	sc_buf_init(&b, resp, sizeof(resp));
 	if (sc_buf_put_u32(&b, (uint32_t)r) < 0 ||
 	    sc_buf_put_u8(&b, (uint8_t)created) < 0 ||
 	    sc_buf_put_bytes(&b, pk, sizeof(pk)) < 0 ||
+	    sc_buf_put_u8(&b, owner_sk != NULL) < 0 ||
+	    (owner_sk != NULL && sc_buf_put_bytes(&b, opk, sizeof(opk)) < 0) ||
 	    send(status_fd, resp, b.len, MSG_NOSIGNAL) != (ssize_t)b.len || r < 0)
 		_exit(1);
 	for (;;) {
@@ -342,6 +422,9 @@ signer_child(int fd, const char *path, int status_fd, uint64_t max_lifetime,
 		certlen = 0;
 		if ((size_t)n > SIGN_REQ_MAX)
 			st = SC_ERR_TOOLONG;
+		else if (req[0] == OWNER_REQ_TAG)
+			st = child_owner(owner_sk, req + 1, (size_t)n - 1, cert,
+			    &certlen);
 		else if ((st = ks_sign_req_decode(req, (size_t)n, h, ar, &issued,
 		    &expires)) == 0)
 			st = check_and_sign(sk, pk, max_lifetime,
@@ -355,36 +438,27 @@ signer_child(int fd, const char *path, int status_fd, uint64_t max_lifetime,
 			break;
 	}
 	sc_secure_free(sk);
+	sc_secure_free(owner_sk);
 	free(h);
 	free(ar);
 	_exit(0);
 }
 
+/* One request/response with the child: the response's str16 into out. */
 static int
-ps_sign(struct ks_signer *s, const struct ks_host *h,
-    const struct ks_attest_req *ar, uint64_t issued, uint64_t expires,
-    uint8_t *out, size_t outsz, size_t *outlen)
+ps_exchange(struct ps *p, const uint8_t *req, size_t len, uint8_t *out,
+    size_t outsz, size_t *outlen)
 {
-	struct ps *p = s->impl;
-	uint8_t *req, resp[SIGN_RESP_MAX];
+	uint8_t resp[SIGN_RESP_MAX];
 	const uint8_t *cert;
 	struct sc_buf b;
 	uint32_t st;
-	size_t len, clen;
+	size_t clen;
 	ssize_t n;
-	int r;
 
 	*outlen = 0;
-	if ((req = malloc(SIGN_REQ_MAX)) == NULL)
-		return SC_ERR_ALLOC;
-	if ((r = ks_sign_req_encode(h, ar, issued, expires, req, SIGN_REQ_MAX,
-	    &len)) < 0) {
-		free(req);
-		return r;
-	}
 	pthread_mutex_lock(&p->lock);
 	n = send(p->fd, req, len, MSG_NOSIGNAL);
-	free(req);
 	if (n != (ssize_t)len) {
 		pthread_mutex_unlock(&p->lock);
 		return SC_ERR_CLOSED;
@@ -409,6 +483,55 @@ ps_sign(struct ks_signer *s, const struct ks_host *h,
 	return 0;
 }
 
+static int
+ps_sign(struct ks_signer *s, const struct ks_host *h,
+    const struct ks_attest_req *ar, uint64_t issued, uint64_t expires,
+    uint8_t *out, size_t outsz, size_t *outlen)
+{
+	uint8_t *req;
+	size_t len;
+	int r;
+
+	*outlen = 0;
+	if ((req = malloc(SIGN_REQ_MAX)) == NULL)
+		return SC_ERR_ALLOC;
+	if ((r = ks_sign_req_encode(h, ar, issued, expires, req, SIGN_REQ_MAX,
+	    &len)) == 0)
+		r = ps_exchange(s->impl, req, len, out, outsz, outlen);
+	free(req);
+	return r;
+}
+
+static int
+ps_sign_owner(struct ks_signer *s, const uint8_t uuid[KS_UUID_LEN],
+    const struct sc_acl_entry *acl, unsigned n,
+    uint8_t token[KS_OWNER_TOKEN_LEN])
+{
+	uint8_t req[OWNER_REQ_MAX];
+	struct sc_buf b;
+	size_t len;
+	unsigned i;
+	int r;
+
+	if (!s->have_owner_ca)
+		return SC_ERR_UNSUPPORTED;
+	if (n == 0 || n > KS_OWNER_ACL_MAX)
+		return SC_ERR_INVAL;
+	sc_buf_init(&b, req, sizeof(req));
+	if ((r = sc_buf_put_u8(&b, OWNER_REQ_TAG)) < 0 ||
+	    (r = sc_buf_put_bytes(&b, uuid, KS_UUID_LEN)) < 0 ||
+	    (r = sc_buf_put_u8(&b, (uint8_t)n)) < 0)
+		return r;
+	for (i = 0; i < n; i++)
+		if ((r = sc_buf_put_bytes(&b, acl[i].pubkey, SC_KEY_LEN)) < 0 ||
+		    (r = sc_buf_put_u8(&b, acl[i].flags)) < 0)
+			return r;
+	if ((r = ps_exchange(s->impl, req, b.len, token, KS_OWNER_TOKEN_LEN,
+	    &len)) < 0)
+		return r;
+	return len == KS_OWNER_TOKEN_LEN ? 0 : SC_ERR_FORMAT;
+}
+
 static void
 ps_close(struct ks_signer *s)
 {
@@ -426,12 +549,13 @@ ps_close(struct ks_signer *s)
 }
 
 int
-ks_signer_privsep(const char *path, uint64_t max_lifetime, const char *user,
-    struct ks_signer **out, int *created, int *pid)
+ks_signer_privsep(const char *path, const char *owner_ca_path,
+    uint64_t max_lifetime, const char *user, struct ks_signer **out,
+    int *created, int *pid)
 {
 	struct ks_signer *s = NULL;
 	struct ps *p = NULL;
-	uint8_t report[4 + 1 + 32];
+	uint8_t report[4 + 1 + 32 + 1 + 32], have_owner;
 	struct sc_buf b;
 	uint32_t st;
 	uint8_t cr;
@@ -450,7 +574,8 @@ ks_signer_privsep(const char *path, uint64_t max_lifetime, const char *user,
 	}
 	if (child == 0) {
 		close(sv[0]);
-		signer_child(sv[1], path, sv[1], max_lifetime, user);
+		signer_child(sv[1], path, owner_ca_path, sv[1], max_lifetime,
+		    user);
 	}
 	close(sv[1]);
 	do {
@@ -471,7 +596,9 @@ ks_signer_privsep(const char *path, uint64_t max_lifetime, const char *user,
 		goto fail;
 	}
 	if (sc_buf_get_u8(&b, &cr) < 0 ||
-	    sc_buf_get_bytes(&b, s->pk, sizeof(s->pk)) < 0) {
+	    sc_buf_get_bytes(&b, s->pk, sizeof(s->pk)) < 0 ||
+	    sc_buf_get_u8(&b, &have_owner) < 0 || (have_owner &&
+	    sc_buf_get_bytes(&b, s->owner_ca_pk, sizeof(s->owner_ca_pk)) < 0)) {
 		r = SC_ERR_FORMAT;
 		goto fail;
 	}
@@ -481,6 +608,8 @@ ks_signer_privsep(const char *path, uint64_t max_lifetime, const char *user,
 	s->impl = p;
 	s->max_lifetime = max_lifetime;
 	s->sign = ps_sign;
+	s->sign_owner = ps_sign_owner;
+	s->have_owner_ca = have_owner != 0;
 	s->close = ps_close;
 	*created = cr;
 	*pid = (int)child;

@@ -10,7 +10,7 @@ KS_SERVER_SRCS = keyserver/ks_tpm.h keyserver/ks_tpm.c \
 	keyserver/ks_store_pg.c keyserver/ks_pg.c keyserver/ks_pg.h \
 	keyserver/ks_cred.h keyserver/ks_cred.c \
 	keyserver/ks_core.h keyserver/ks_core.c keyserver/ks_activate.c keyserver/ks_sign.c \
-	keyserver/ks_peer.h keyserver/ks_peer.c keyserver/ks_owner.h keyserver/ks_owner.c
+	keyserver/ks_peer.h keyserver/ks_peer.c keyserver/ks_owner.h keyserver/ks_owner.c keyserver/ks_ownertok.c
 
 KS_SERVER_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(TSS2_CFLAGS) $(LIBCRYPTO_CFLAGS) \
 	$(SQLITE_CFLAGS) $(LIBPQ_CFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS)

@@ -232,7 +232,7 @@ setup(void **state)
 	snprintf(path, sizeof(path), "%s/ks.db", tmpdir);
 	assert_int_equal(ks_store_sqlite_open(path, &f->store), 0);
 	snprintf(path, sizeof(path), "%s/signing.key", tmpdir);
-	assert_int_equal(ks_signer_local(path, 3600, &f->signer, &created), 0);
+	assert_int_equal(ks_signer_local(path, NULL, 3600, &f->signer, &created), 0);
 	assert_int_equal(created, 1);
 	f->signer->clock = fixed_now;
 	f->ctx.store = f->store;
@@ -1048,7 +1048,7 @@ test_signers(void **state)
 
 	snprintf(path, sizeof(path), "%s/signing.key", tmpdir);
 	/* The separate signing process loads the same key. */
-	assert_int_equal(ks_signer_privsep(path, 3600, NULL, &ps, &created, &pid), 0);
+	assert_int_equal(ks_signer_privsep(path, NULL, 3600, NULL, &ps, &created, &pid), 0);
 	assert_int_equal(created, 0);
 	assert_true(pid > 0);
 	assert_memory_equal(ps->pk, f->signer->pk, 32);
@@ -1080,12 +1080,12 @@ test_signers(void **state)
 
 	/* A key others can read, or that is not ours, is refused. */
 	assert_int_equal(chmod(path, 0640), 0);
-	assert_int_equal(ks_signer_local(path, 3600, &ps, &created),
+	assert_int_equal(ks_signer_local(path, NULL, 3600, &ps, &created),
 	    SC_ERR_PERM);
 	assert_int_equal(chmod(path, 0600), 0);
 	if (geteuid() == 0) {
 		assert_int_equal(chown(path, 65534, (gid_t)-1), 0);
-		assert_int_equal(ks_signer_local(path, 3600, &ps, &created),
+		assert_int_equal(ks_signer_local(path, NULL, 3600, &ps, &created),
 		    SC_ERR_PERM);
 		assert_int_equal(chown(path, 0, (gid_t)-1), 0);
 	}
@@ -1095,7 +1095,7 @@ test_signers(void **state)
 	snprintf(old, sizeof(old), "%s.old", path);
 	assert_int_equal(stat(old, &st), 0);
 	assert_memory_not_equal(pk_new, f->signer->pk, 32);
-	assert_int_equal(ks_signer_local(path, 3600, &ps, &created), 0);
+	assert_int_equal(ks_signer_local(path, NULL, 3600, &ps, &created), 0);
 	assert_int_equal(created, 0);
 	assert_memory_equal(ps->pk, pk_new, 32);
 	ps->close(ps);
