@@ -245,6 +245,67 @@ test_nonces(void **state)
 	s->close(s);
 }
 
+/*
+ * Ownership-token challenges share the nonce table (and its quotas) but
+ * neither kind of take returns the other kind; single use, expiry, the
+ * UUID and ephemeral secret come back as stored.  Owner registrations:
+ * first wins, the same key again is a no-op, another key only with
+ * replace.
+ */
+static void
+test_owners(void **state)
+{
+	struct ks_store *s;
+	uint8_t n1[32], n2[32], n3[32], u1[16], u2[16], k1[32], k2[32];
+	uint8_t uo[16], eo[32], ko[32];
+
+	(void)state;
+	randombytes_buf(n1, 32);
+	randombytes_buf(n2, 32);
+	randombytes_buf(n3, 32);
+	randombytes_buf(u1, 16);
+	randombytes_buf(u2, 16);
+	randombytes_buf(k1, 32);
+	randombytes_buf(k2, 32);
+	assert_int_equal(open_store(&s), 0);
+	assert_int_equal(s->challenge_put(s, n1, u1, k1, "a", 200, 100, 3, 2), 0);
+	assert_int_equal(s->challenge_put(s, n2, u2, k2, "a", 110, 100, 3, 2), 0);
+	/* The per-address quota counts challenges and nonces together. */
+	assert_int_equal(s->nonce_put(s, n3, "a", 200, 100, 3, 2), SC_ERR_LIMIT);
+	assert_int_equal(s->nonce_put(s, n3, "b", 200, 100, 3, 2), 0);
+	/* Kinds do not mix: neither take consumes the other kind. */
+	assert_int_equal(s->nonce_take(s, n1, 32, 150), SC_ERR_NOTFOUND);
+	assert_int_equal(s->challenge_take(s, n3, 150, uo, eo), SC_ERR_NOTFOUND);
+	assert_int_equal(s->nonce_take(s, n3, 32, 150), 0);
+	/* Single use, with what was stored. */
+	assert_int_equal(s->challenge_take(s, n1, 150, uo, eo), 0);
+	assert_memory_equal(uo, u1, 16);
+	assert_memory_equal(eo, k1, 32);
+	assert_int_equal(s->challenge_take(s, n1, 150, uo, eo), SC_ERR_NOTFOUND);
+	/* Expired: refused, secret not returned, gone. */
+	memset(eo, 0xaa, sizeof(eo));
+	assert_int_equal(s->challenge_take(s, n2, 110, uo, eo), SC_ERR_EXPIRED);
+	assert_memory_not_equal(eo, k2, 32);
+	assert_int_equal(s->challenge_take(s, n2, 100, uo, eo), SC_ERR_NOTFOUND);
+
+	assert_int_equal(s->owner_get(s, u1, ko), SC_ERR_NOTFOUND);
+	assert_int_equal(s->owner_put(s, u1, k1, 0, 100), 0);
+	assert_int_equal(s->owner_put(s, u1, k1, 0, 101), 1);
+	assert_int_equal(s->owner_put(s, u1, k2, 0, 102), SC_ERR_BUSY);
+	assert_int_equal(s->owner_get(s, u1, ko), 0);
+	assert_memory_equal(ko, k1, 32);
+	assert_int_equal(s->owner_put(s, u1, k2, 1, 103), 2);
+	assert_int_equal(s->owner_get(s, u1, ko), 0);
+	assert_memory_equal(ko, k2, 32);
+	assert_int_equal(s->owner_get(s, u2, ko), SC_ERR_NOTFOUND);
+	/* Registrations survive a restart. */
+	s->close(s);
+	assert_int_equal(open_store(&s), 0);
+	assert_int_equal(s->owner_get(s, u1, ko), 0);
+	assert_memory_equal(ko, k2, 32);
+	s->close(s);
+}
+
 /* The audit trail keeps at most keep rows per host, the newest. */
 static void
 test_audit_trim(void **state)
@@ -285,7 +346,7 @@ test_schema(void **state)
 	struct stat sb;
 
 	(void)state;
-	assert_int_equal(ks_store_sqlite_schema_version(), 4);
+	assert_int_equal(ks_store_sqlite_schema_version(), 5);
 	/* A version-1 database (as the first release wrote it) is migrated. */
 	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
@@ -328,7 +389,7 @@ test_schema(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT version FROM"
 	    " schema_version", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 4);
+	assert_int_equal(sqlite3_column_int(st, 0), 5);
 	sqlite3_finalize(st);
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT result FROM attest_log",
 	    -1, &st, NULL), SQLITE_OK);
@@ -667,7 +728,7 @@ test_pg_schema(void **state)
 	assert_int_equal(open_store(&s), 0);
 	s->close(s);
 	assert_int_equal(pg_sql("DO $$ BEGIN IF (SELECT version FROM"
-	    " schema_version) <> 4 OR (SELECT peer FROM nonces) <> '' OR"
+	    " schema_version) <> 5 OR (SELECT peer FROM nonces) <> '' OR"
 	    " (SELECT ak_activated FROM hosts) <> 1 OR"
 	    " (SELECT ak_ek FROM hosts) <> 0 THEN"
 	    " RAISE 'not migrated'; END IF; END $$"), 0);
@@ -698,6 +759,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_hosts_and_certs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nonces, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_owners, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_trim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_activation, setup, teardown),
@@ -710,6 +772,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_hosts_and_certs, setup_pg,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_nonces, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_owners, setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_trim, setup_pg,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_activation, setup_pg,

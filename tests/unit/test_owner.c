@@ -195,6 +195,98 @@ test_payload(void **state)
 	assert_int_equal(sc_protect_payload_put(&o, blob, SC_BLOB_MAX + 1, NULL), SC_ERR_TOOLONG);
 }
 
+/*
+ * The owner proof (owner.h) written out with libsodium: both sides (owner
+ * with its secret and the server's ephemeral public key, server with the
+ * ephemeral secret and the owner's public key) get the spec's value, and
+ * every input changes it.
+ */
+static void
+spec_proof(const uint8_t dh[32], const uint8_t nonce[32],
+    const uint8_t eph_pk[32], const uint8_t owner_pk[32],
+    const uint8_t uuid[16], const struct sc_acl_entry *acl, unsigned n,
+    uint8_t out[32])
+{
+	crypto_generichash_blake2b_state st;
+	uint8_t msg[SC_OWNER_MSG_LEN];
+	uint8_t sig[64];
+
+	/* acl_digest via the token spec: msg = domain || uuid || digest. */
+	spec_token(ca_sk, uuid, acl, n, sig);
+	assert_int_equal(sc_owner_message(cp, uuid, acl, n, msg), 0);
+	assert_int_equal(crypto_sign_ed25519_verify_detached(sig, msg,
+	    sizeof(msg), ca_pk), 0);
+	crypto_generichash_blake2b_init(&st, dh, 32, 32);
+	crypto_generichash_blake2b_update(&st,
+	    (const uint8_t *)"SCCrypt owner proof v1", 22);
+	crypto_generichash_blake2b_update(&st, nonce, 32);
+	crypto_generichash_blake2b_update(&st, eph_pk, 32);
+	crypto_generichash_blake2b_update(&st, owner_pk, 32);
+	crypto_generichash_blake2b_update(&st, uuid, 16);
+	crypto_generichash_blake2b_update(&st, msg + 36, 32);
+	crypto_generichash_blake2b_final(&st, out, 32);
+}
+
+static void
+test_proof(void **state)
+{
+	struct sc_acl_entry acl[SC_ACL_MAX], rev[SC_ACL_MAX];
+	uint8_t osk[32], opk[32], esk[32], epk[32], nonce[32], uuid[16], dh[32];
+	uint8_t want[32], a[32], b[32], c[32], low[32] = { 0 };
+	unsigned n, i;
+
+	(void)state;
+	for (n = 1; n <= SC_ACL_MAX; n++) {
+		randombytes_buf(osk, 32);
+		randombytes_buf(esk, 32);
+		randombytes_buf(nonce, 32);
+		randombytes_buf(uuid, 16);
+		crypto_scalarmult_curve25519_base(opk, osk);
+		crypto_scalarmult_curve25519_base(epk, esk);
+		fill_acl(acl, n);
+		assert_int_equal(crypto_scalarmult_curve25519(dh, osk, epk), 0);
+		spec_proof(dh, nonce, epk, opk, uuid, acl, n, want);
+		/* The owner's side and the server's side. */
+		assert_int_equal(sc_owner_proof(cp, osk, epk, epk, opk, nonce,
+		    uuid, acl, n, a), 0);
+		assert_int_equal(sc_owner_proof(cp, esk, opk, epk, opk, nonce,
+		    uuid, acl, n, b), 0);
+		assert_memory_equal(a, want, 32);
+		assert_memory_equal(b, want, 32);
+		for (i = 0; i < n; i++)
+			rev[i] = acl[n - 1 - i];
+		assert_int_equal(sc_owner_proof(cp, osk, epk, epk, opk, nonce,
+		    uuid, rev, n, c), 0);
+		assert_memory_equal(c, want, 32);	/* order-free ACL */
+		/* Each input counts. */
+		nonce[0] ^= 1;
+		assert_int_equal(sc_owner_proof(cp, osk, epk, epk, opk, nonce,
+		    uuid, acl, n, c), 0);
+		assert_memory_not_equal(c, want, 32);
+		nonce[0] ^= 1;
+		uuid[15] ^= 1;
+		assert_int_equal(sc_owner_proof(cp, osk, epk, epk, opk, nonce,
+		    uuid, acl, n, c), 0);
+		assert_memory_not_equal(c, want, 32);
+		uuid[15] ^= 1;
+		acl[n - 1].flags ^= SC_ACL_F_OWNER;
+		assert_int_equal(sc_owner_proof(cp, osk, epk, epk, opk, nonce,
+		    uuid, acl, n, c), 0);
+		assert_memory_not_equal(c, want, 32);
+		acl[n - 1].flags ^= SC_ACL_F_OWNER;
+		/* Another owner key (the wrong tenant) gives another value. */
+		randombytes_buf(osk, 32);
+		assert_int_equal(sc_owner_proof(cp, osk, epk, epk, opk, nonce,
+		    uuid, acl, n, c), 0);
+		assert_memory_not_equal(c, want, 32);
+	}
+	/* A low-order peer key is refused, not hashed as an all-zero key. */
+	assert_int_equal(sc_owner_proof(cp, osk, low, epk, opk, nonce, uuid,
+	    acl, 1, c), SC_ERR_BADKEY);
+	assert_int_equal(sc_owner_proof(cp, osk, epk, epk, opk, nonce, uuid,
+	    acl, SC_ACL_MAX + 1, c), SC_ERR_INVAL);
+}
+
 int
 main(void)
 {
@@ -202,6 +294,7 @@ main(void)
 		cmocka_unit_test(test_token_spec),
 		cmocka_unit_test(test_token_refusals),
 		cmocka_unit_test(test_payload),
+		cmocka_unit_test(test_proof),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
