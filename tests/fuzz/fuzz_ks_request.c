@@ -12,6 +12,13 @@
  * an enrollment has exactly one of an EK certificate (1..KS_EKCERT_MAX
  * bytes) and insecure_ak; an activation answer names a valid host; the
  * error text is always a NUL-terminated string; parsing is deterministic.
+ *
+ * Selector bytes 0xf0..0xff (older seeds keep their meaning) pick the
+ * ownership-token bodies (PROTOCOL.md §12.10): the operator's
+ * registration, the tenant's challenge/answer request and both
+ * responses.  Invariants: a parsed answer has 1..KS_OWNER_ACL_MAX entries,
+ * distinct keys, at least one owner, flags 0 or 1; a refused request is
+ * wiped (it may hold a proof); parsing is deterministic.
  */
 #include "config.h"
 
@@ -29,6 +36,64 @@ check_why(const char *why)
 {
 	if (memchr(why, '\0', KS_WHY_MAX) == NULL)
 		abort();
+}
+
+#define OWNER_SELECTOR	0xf0
+
+static void
+owner_bodies(uint8_t sel, const uint8_t *body, size_t len)
+{
+	static struct ks_owner_token_req tr, tr2;
+	static const struct ks_owner_token_req zero;
+	struct ks_owner_reg_req rr;
+	struct ks_owner_challenge_resp ch;
+	struct ks_owner_token_resp tk;
+	char why[KS_WHY_MAX];
+	unsigned int i, j, owners;
+	int r, r2;
+
+	switch (sel % 4) {
+	case 0:
+		r = ks_parse_owner_token(body, len, &tr, why);
+		check_why(why);
+		if (r != KS_OK && memcmp(&tr, &zero, sizeof(tr)) != 0)
+			abort();	/* a refused body leaves nothing behind */
+		if (r == KS_OK && tr.answer) {
+			if (tr.acl_count == 0 || tr.acl_count > KS_OWNER_ACL_MAX)
+				abort();
+			for (i = 0, owners = 0; i < tr.acl_count; i++) {
+				if (tr.acl[i].flags > 1)
+					abort();
+				owners += tr.acl[i].flags;
+				for (j = 0; j < i; j++)
+					if (memcmp(tr.acl[i].key, tr.acl[j].key,
+					    KS_X25519_LEN) == 0)
+						abort();
+			}
+			if (owners == 0)
+				abort();
+		}
+		if (r == KS_OK && !tr.answer && tr.acl_count != 0)
+			abort();
+		r2 = ks_parse_owner_token(body, len, &tr2, why);
+		if (r != r2 || (r == KS_OK && memcmp(&tr, &tr2, sizeof(tr)) != 0))
+			abort();
+		break;
+	case 1:
+		r = ks_parse_owner_reg(body, len, &rr, why);
+		check_why(why);
+		if (r == KS_OK && rr.replace != 0 && rr.replace != 1)
+			abort();
+		break;
+	case 2:
+		(void)ks_parse_owner_challenge_resp(body, len, &ch, why);
+		check_why(why);
+		break;
+	case 3:
+		(void)ks_parse_owner_token_resp(body, len, &tk, why);
+		check_why(why);
+		break;
+	}
 }
 
 int
@@ -51,6 +116,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body = data + 1;
 	len = size - 1;
 	(void)ks_json_depth(body, len);
+	if (data[0] >= OWNER_SELECTOR) {
+		owner_bodies(data[0], body, len);
+		return 0;
+	}
 	switch (data[0] % 7) {
 	case 0:
 		r = ks_parse_attest(body, len, &ar, why);
