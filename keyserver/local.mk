@@ -4,7 +4,8 @@
 # libksserver: TPM quote checks, storage, signer, decisions (server side).
 
 KS_COMMON_SRCS = keyserver/ks.h keyserver/ks_util.c keyserver/ks_req.h keyserver/ks_req.c \
-	keyserver/at_http.h keyserver/at_http.c keyserver/at_hv.h keyserver/at_hv.c
+	keyserver/at_http.h keyserver/at_http.c keyserver/at_hv.h keyserver/at_hv.c \
+	keyserver/ks_ownercli.h keyserver/ks_ownercli.c
 KS_SERVER_SRCS = keyserver/ks_tpm.h keyserver/ks_tpm.c \
 	keyserver/ks_store.h keyserver/ks_store.c keyserver/ks_store_sqlite.c \
 	keyserver/ks_store_pg.c keyserver/ks_pg.c keyserver/ks_pg.h \

@@ -34,6 +34,12 @@ sccrypt_term_sccrypt_term_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(LIBSSH_CFLAGS
 	$(NCURSES_CFLAGS) $(READLINE_CFLAGS) -DSC_WEB_HTML='"$(pkgdatadir)/sccrypt-web.html"'
 sccrypt_term_sccrypt_term_LDADD = $(SC_LIBS) $(LIBSSH_LIBS) $(NCURSES_LIBS) \
 	$(READLINE_LIBS) $(LIBS)
+if BUILD_ATTEST
+# vm protect --keyserver: the ownership-token client (keyserver/ks_ownercli.c)
+sccrypt_term_sccrypt_term_CFLAGS += -DSC_TERM_OWNER_TOKENS $(JANSSON_CFLAGS) \
+	-I$(top_srcdir)/keyserver
+sccrypt_term_sccrypt_term_LDADD += keyserver/libkscommon.a $(SC_LIBS) $(JANSSON_LIBS)
+endif
 
 # Test scaffolding (tests/helpers/, never installed): dom0 + hv for one
 # session on stdin/stdout, and a tool that re-signs a real VMM certificate

@@ -31,6 +31,10 @@
 #include "verbs.h"
 #include "verbs_int.h"
 #include "vmfile.h"
+#ifdef SC_TERM_OWNER_TOKENS
+#include "ks_ownercli.h"
+#define OWNER_FETCH_TIMEOUT_MS	15000
+#endif
 
 extern char **environ;
 
@@ -466,6 +470,7 @@ vm_protect(struct app *a, int argc, char **argv)
 	struct sess_config extra;
 	uint8_t token[SC_OWNER_TOKEN_LEN];
 	bool have_token = false;
+	const char *keyserver = NULL;
 	char path[PATH_MAX + 32], remote[256];
 	uint32_t history_size = 64 * 1024;
 	int i, r, code = EXIT_LOCAL;
@@ -513,9 +518,24 @@ vm_protect(struct app *a, int argc, char **argv)
 				goto out;
 			}
 			have_token = true;
+		} else if (strcmp(argv[i], "--keyserver") == 0 && i + 1 < argc) {
+			keyserver = argv[++i];
 		} else
 			break;
 	}
+	if (keyserver != NULL && have_token) {
+		sc_report("--keyserver and --owner-token: give one of them");
+		code = EXIT_USAGE;
+		goto out;
+	}
+#ifndef SC_TERM_OWNER_TOKENS
+	if (keyserver != NULL) {
+		sc_report("--keyserver: this sccrypt-term was built without the "
+		    "key server client (jansson); use --owner-token");
+		code = EXIT_USAGE;
+		goto out;
+	}
+#endif
 	if (verb_transport(a, argc, argv, i, true, remote,
 	    sizeof(remote)) != 0)
 		goto usage_free;
@@ -557,6 +577,29 @@ vm_protect(struct app *a, int argc, char **argv)
 	reg->options = history_size > 0 ? SC_REG_OPT_HISTORY : 0;
 	reg->history_size = history_size;
 
+#ifdef SC_TERM_OWNER_TOKENS
+	if (keyserver != NULL) {
+		struct at_url url;
+		char msg[KS_OWNER_MSG_MAX];
+
+		if (at_url_parse(keyserver, &url) < 0) {
+			sc_report("--keyserver: '%s' is not http://HOST[:PORT]",
+			    keyserver);
+			code = EXIT_USAGE;
+			goto out;
+		}
+		/* The proof is keyed with this user's key, the ACL's owner. */
+		if ((r = ks_owner_token_fetch(&url, a->user_sk, reg->uuid,
+		    reg->acl, reg->acl_count, OWNER_FETCH_TIMEOUT_MS, token,
+		    msg)) < 0) {
+			sc_report("no ownership token from the key server %s: %s%s",
+			    keyserver, msg, r == SC_ERR_UNTRUSTED ? " (is this VM "
+			    "registered to your key? ask the cloud's operator)" : "");
+			goto out;
+		}
+		have_token = true;
+	}
+#endif
 	pc.reg = reg;
 	pc.token = have_token ? token : NULL;
 	memset(&extra, 0, sizeof(extra));
@@ -576,7 +619,8 @@ usage_free:
 	sc_secure_free(reg);
 usage:
 	fprintf(stderr, "usage: sccrypt-term [options] vm protect NAME "
-	    "[--acl KEY]... [--history-size N] [--owner-token HEX] "
+	    "[--acl KEY]... [--history-size N] [--owner-token HEX | "
+	    "--keyserver URL] "
 	    "(DEST | -- COMMAND...)\n");
 	return EXIT_USAGE;
 }
