@@ -101,6 +101,8 @@ ks_owner_token_fetch(const struct at_url *u, const uint8_t owner_sk[32],
 	int r;
 
 	msg[0] = '\0';
+	if (owner_sk == NULL || uuid == NULL || acl == NULL || token == NULL)
+		return SC_ERR_INVAL;
 	sc_uuid_format(uuid, ustr);
 	if ((r = cp->x25519_base(owner_pk, owner_sk)) != 0)
 		return r;

@@ -46,13 +46,13 @@ TESTS += tests/integration/ks-attest.sh tests/integration/ks-hvsim.sh \
 	tests/integration/ks-store-pg.sh tests/integration/ks-pg.sh \
 	tests/integration/ks-cred.sh tests/integration/ks-ek.sh \
 	tests/integration/ks-ek-pg.sh tests/integration/ks-owner.sh \
-	tests/integration/ks-owner-pg.sh
+	tests/integration/ks-owner-pg.sh tests/integration/hv-owner-ks.sh
 dist_check_SCRIPTS += tests/integration/ks-attest.sh tests/integration/ks-hvsim.sh \
 	tests/integration/ks-limits.sh tests/integration/ks-privsep.sh \
 	tests/integration/ks-store-pg.sh tests/integration/ks-pg.sh \
 	tests/integration/ks-cred.sh tests/integration/ks-ek.sh \
 	tests/integration/ks-ek-pg.sh tests/integration/ks-owner.sh \
-	tests/integration/ks-owner-pg.sh
+	tests/integration/ks-owner-pg.sh tests/integration/hv-owner-ks.sh
 EXTRA_DIST += tests/integration/ks-pglib.sh tests/integration/ks-eklib.sh \
 	tests/integration/ks-owner-client.py
 

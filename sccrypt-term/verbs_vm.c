@@ -539,7 +539,8 @@ vm_protect(struct app *a, int argc, char **argv)
 	if (verb_transport(a, argc, argv, i, true, remote,
 	    sizeof(remote)) != 0)
 		goto usage_free;
-	if ((r = app_load_keys(a, false)) != 0) {
+	/* The user's secret key keys the proof to the key server. */
+	if ((r = app_load_keys(a, keyserver != NULL)) != 0) {
 		code = r;
 		goto out;
 	}

@@ -1,0 +1,107 @@
+#!/bin/sh
+# hv-owner-ks.sh — the tenant's self-service ownership token end to end on
+# the simulated cloud: sccrypt-hvsim with the key server's owner CA
+# (owner-ca), the key server with --owner-tokens on 127.0.0.1.  The
+# operator registers vm1 -> the owner's key; the owner's `vm protect
+# --keyserver` fetches the token through POST /v1/owner-tokens and binds
+# vm1; dom0, with a key of its own (and vm1's disk key: the worst case),
+# gets no token for vm1 and binds nothing; an unregistered VM gets no
+# token either.
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/integration/dom0-lib.sh"
+dom0_need_stack
+TERM_BIN=$top_builddir/sccrypt-term/sccrypt-term
+KS_BIN=$top_builddir/keyserver/sccrypt-keyserver
+for p in "$TERM_BIN" "$KS_BIN"; do
+	[ -x "$p" ] || t_skip "$(basename "$p") not built"
+done
+"$TERM_BIN" vm protect x --keyserver http://127.0.0.1:1 -- true 2>&1 |
+	grep -q "built without the key server client" &&
+	t_skip "sccrypt-term built without the key server client (jansson)"
+t_need_cmds curl
+
+# ---- the key server, serving ownership tokens --------------------------------
+KSPORT=$(t_free_port)
+URL=http://127.0.0.1:$KSPORT
+mkdir -p "$T_TMP/ks"
+chmod 700 "$T_TMP/ks"
+t_bg "$KS_BIN" -s "$T_TMP/ks" -l 127.0.0.1:$KSPORT --owner-tokens 2>>"$T_TMP/ks.log"
+t_wait 100 curl -sf -m 2 "$URL/v1/pubkey" -o /dev/null ||
+	{ cat "$T_TMP/ks.log" >&2; t_fail "key server did not start"; }
+OPTOKEN=$(cat "$T_TMP/ks/operator.token")
+ca=$("$KS_BIN" -s "$T_TMP/ks" --print-owner-ca 2>/dev/null)
+echo "$ca" | grep -qx '[0-9a-f]\{64\}' || t_fail "--print-owner-ca: '$ca'"
+
+me=$(id -u)
+DOM0_HV_CONF="owner-ca = $ca" dom0_start_hv vm1 vm2
+dom0_start_consoled <<EOC
+allow $me vm1
+allow $me vm2
+EOC
+uuid1=$(sed -n '/^\[domain vm1\]/,/^\[/s/^uuid = //p' "$T_TMP/hvsim.conf")
+uuid2=$(sed -n '/^\[domain vm2\]/,/^\[/s/^uuid = //p' "$T_TMP/hvsim.conf")
+fp=$(sed -n 's/.*hv key fingerprint \(SC256:[A-Za-z0-9+\/]*\).*/\1/p' "$T_TMP/hvsim.log" | head -1)
+[ -n "$uuid1" ] && [ -n "$uuid2" ] && [ -n "$fp" ] || t_fail "hvsim.conf / hvsim.log"
+SHIMCMD="$SHIM -f $T_TMP/sccrypt.conf"
+
+run() {	# run HOME ARGS...: a client with its own keystore; $rc, out, err
+	h=$1; shift
+	set +e
+	SCCRYPT_HOME=$h "$TERM_BIN" "$@" </dev/null >"$T_TMP/out" 2>"$T_TMP/err"
+	rc=$?
+	set -e
+}
+newuser() {	# newuser HOME VM UUID: keys and the VM file (with VM's disk key)
+	mkdir -p "$1"; chmod 700 "$1"
+	SCCRYPT_HOME=$1 "$TERM_BIN" keygen -N >/dev/null
+	SCCRYPT_HOME=$1 "$TERM_BIN" vm init "$2" --uuid "$3" \
+		--disk-key-file "$T_TMP/$2.vk" -N >/dev/null
+}
+pubhex() { awk '{ print $2 }' "$1/id_x25519.pub" | base64 -d | od -An -tx1 | tr -d ' \n'; }
+
+OWNER=$T_TMP/owner
+DOM0=$T_TMP/dom0
+newuser "$OWNER" vm1 "$uuid1"
+newuser "$DOM0" vm1 "$uuid1"
+
+# ---- the operator registers vm1 -> the owner's key ---------------------------
+ST=$(curl -s -m 10 -o "$T_TMP/resp" -w '%{http_code}' -H "Authorization: Bearer $OPTOKEN" \
+	--data-binary "{\"uuid\": \"$uuid1\", \"owner_key\": \"$(pubhex "$OWNER")\"}" "$URL/v1/owners")
+[ "$ST" = 201 ] || { cat "$T_TMP/resp" >&2; t_fail "registration: HTTP $ST"; }
+t_pass "operator registered vm1 to the owner's key"
+
+# ---- dom0, with a key of its own, asks first ---------------------------------
+run "$DOM0" --trust-hv-key "$fp" --pipe vm protect vm1 --keyserver "$URL" -- $SHIMCMD --protect vm1
+[ "$rc" != 0 ] && grep -q "no ownership token from the key server" "$T_TMP/err" &&
+    grep -q "owner_proof_invalid" "$T_TMP/err" ||
+	{ cat "$T_TMP/out" "$T_TMP/err" >&2; t_fail "dom0's key got a token for vm1 (exit $rc)"; }
+grep -q "is now protected" "$T_TMP/out" && t_fail "dom0 bound vm1"
+t_pass "dom0's key gets no token for vm1, binds nothing"
+
+# ---- the owner: token through the endpoint, vm protect succeeds --------------
+run "$OWNER" --trust-hv-key "$fp" --pipe vm protect vm1 --keyserver "$URL" -- $SHIMCMD --protect vm1
+[ "$rc" = 0 ] && grep -q "is now protected" "$T_TMP/out" ||
+	{ cat "$T_TMP/out" "$T_TMP/err" "$T_TMP/ks.log" >&2; t_fail "the owner's vm protect --keyserver: exit $rc"; }
+grep -q "audit: owner-token uuid=$uuid1 .*result=ok" "$T_TMP/ks.log" ||
+	t_fail "no audit line for the owner's token"
+printf 'echo OWN$((40+2))ER\n' >"$T_TMP/in1"
+set +e
+SCCRYPT_HOME=$OWNER "$TERM_BIN" --trust-hv-key "$fp" --pipe vm1 -- $SHIMCMD vm1 \
+	<"$T_TMP/in1" >"$T_TMP/s1.out" 2>"$T_TMP/s1.err" &
+spid=$!
+set -e
+t_wait 300 grep -q OWN42ER "$T_TMP/s1.out" ||
+	{ cat "$T_TMP/s1.err" >&2; t_fail "the owner's session after binding"; }
+kill "$spid" 2>/dev/null || true
+wait "$spid" 2>/dev/null || true
+t_pass "the owner's vm protect fetched its token from the key server and bound vm1"
+
+# ---- dom0 again, now on the protected VM; and an unregistered VM -------------
+run "$DOM0" --trust-hv-key "$fp" --pipe vm protect vm1 --keyserver "$URL" -- $SHIMCMD --protect vm1
+[ "$rc" != 0 ] && grep -q "owner_proof_invalid" "$T_TMP/err" ||
+	{ cat "$T_TMP/out" "$T_TMP/err" >&2; t_fail "dom0 on the protected vm1 (exit $rc)"; }
+newuser "$T_TMP/owner2" vm2 "$uuid2"
+run "$T_TMP/owner2" --trust-hv-key "$fp" --pipe vm protect vm2 --keyserver "$URL" -- $SHIMCMD --protect vm2
+[ "$rc" != 0 ] && grep -q "owner_proof_invalid" "$T_TMP/err" ||
+	{ cat "$T_TMP/out" "$T_TMP/err" >&2; t_fail "unregistered vm2 got a token (exit $rc)"; }
+t_pass "no token for dom0 on the protected VM, nor for an unregistered VM"
