@@ -598,6 +598,14 @@ main(int argc, char **argv)
 	sc_fingerprint(signer->pk, sizeof(signer->pk), fp);
 	if (created)
 		sc_info("generated a new signing key %s (%s)", o.key, fp);
+	if (signer->have_owner_ca) {
+		char ca[2 * sizeof(signer->owner_ca_pk) + 1];
+
+		sc_hex_encode(signer->owner_ca_pk, sizeof(signer->owner_ca_pk),
+		    ca, sizeof(ca));
+		sc_info("serving ownership tokens (POST /v1/owner-tokens) of owner"
+		    " CA %s (%s)", ca, owner_ca);
+	}
 	if (o.print_pubkey) {
 		print_pubkey(signer->pk);
 		signer->close(signer);

@@ -79,6 +79,8 @@ stop_ks
 start_ks --owner-tokens
 [ "$(stat -c %a "$T_TMP/ks/owner-ca.key")" = 600 ] || t_fail "owner CA key mode"
 CA=$("$KS" -s "$T_TMP/ks" --print-owner-ca) || t_fail "--print-owner-ca"
+grep -q "serving ownership tokens .* of owner CA $CA" "$T_TMP/ks.log" ||
+	t_fail "the server does not log the owner CA it serves"
 t_pass "owner CA made by the signing process, 0600"
 
 U1=0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b
@@ -202,7 +204,16 @@ $PY answer "$T_TMP/b.sk" "$T_TMP/ch10" "$U1" "$PB:o" >"$T_TMP/ans10"
 answer "$T_TMP/ans10"
 expect 200 "" "the new owner gets its token"
 
-# ---- an expired nonce (registrations survive the restart) ----
+# ---- without privilege separation (registrations survive the restart) ----
+stop_ks
+start_ks --owner-tokens --no-privsep
+challenge "$U2" "$T_TMP/ch12"
+$PY answer "$T_TMP/a.sk" "$T_TMP/ch12" "$U2" "$PA:o" >"$T_TMP/ans12"
+answer "$T_TMP/ans12"
+expect 200 "" "token from the in-process signer (--no-privsep)"
+$PY verify "$CA" "$U2" "$PA:o" "$T_TMP/resp" || t_fail "no-privsep token"
+
+# ---- an expired nonce ----
 stop_ks
 start_ks --owner-tokens --nonce-lifetime 1
 challenge "$U2" "$T_TMP/ch11"
