@@ -524,8 +524,13 @@ main(int argc, char **argv)
 	if (o.token == NULL)
 		o.token = owned[2] = join(o.state_dir, "operator.token");
 
-	if (o.print_owner_ca || o.issue_uuid != NULL)
-		return owner_ca_main(&o, argc - optind, argv + optind);
+	if (o.print_owner_ca || o.issue_uuid != NULL) {
+		r = owner_ca_main(&o, argc - optind, argv + optind);
+		free(owned[0]);
+		free(owned[1]);
+		free(owned[2]);
+		return r;
+	}
 	if (o.rotate) {
 		if ((r = ks_signer_rotate(o.key, pk)) < 0)
 			sc_die_r(1, r, "cannot rotate %s", o.key);
