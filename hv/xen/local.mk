@@ -21,6 +21,7 @@ hv_xen_tools_sccrypt_xenctl_LDADD = $(SC_LIBS) $(XEN_LIBS)
 EXTRA_DIST += \
 	hv/xen/crypto/sc_crypto_ref.h hv/xen/crypto/sc_crypto_ref.c \
 	hv/xen/crypto/sodium_shim.c hv/xen/crypto/sodium-files \
+	hv/xen/crypto/sodium_cf_check.h \
 	hv/xen/crypto/shim/assert.h hv/xen/crypto/shim/limits.h \
 	hv/xen/crypto/shim/stdio.h hv/xen/crypto/shim/stdlib.h \
 	hv/xen/crypto/shim/string.h hv/xen/crypto/shim/sys/types.h \

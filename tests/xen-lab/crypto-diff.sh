@@ -12,7 +12,8 @@
 #      (hv/xen/glue/sc_xen_core.c) with hv/core on this provider, and the
 #      attach of its Xen side (sccrypt.c, Xen stubbed by glue-xen.c);
 #   4. tests/xen-lab/ibt-check.sh: with Xen's CET-IBT flags, every function
-#      called through a pointer carries SC_CF_CHECK (starts with ENDBR64).
+#      called through a pointer carries SC_CF_CHECK (starts with ENDBR64),
+#      libsodium's included (sodium_cf_check.h), and no other function does.
 # Prints a summary; exit 0 only if everything matched, 77 if the libsodium
 # source cannot be fetched here (see fetch-src.sh), 1 on any difference.
 #
@@ -58,13 +59,19 @@ FREE="-ffreestanding -fno-builtin -nostdinc -isystem $($CC -print-file-name=incl
  -std=gnu11 -O2 -fno-strict-aliasing -fPIE $arch_flags $defs \
  -I$cdir/shim -I$sodium/include/sodium -I$top/lib -I$cdir"
 
+# A libsodium file's flags as Makefile.xen gives them: its SC_SODIUM_<file>
+# and the CET-IBT marks of sodium_cf_check.h (empty without SC_CF_CHECK).
+sodium_flags() {
+	echo "-DSC_SODIUM_$(basename "$1" .c | tr - _) -include $cdir/sodium_cf_check.h"
+}
+
 mkdir -p "$work/obj"
 n=0
 for f in $(grep -v '^#' "$cdir/sodium-files" | grep .); do
 	[ -f "$sodium/$f" ] || xl_die "$sodium/$f missing from the source package"
 	# Third-party code: its warnings are shown, not fatal.
 	# shellcheck disable=SC2086
-	$CC $FREE -c "$sodium/$f" -o "$work/obj/sodium_$(basename "$f" .c).o" ||
+	$CC $FREE $(sodium_flags "$f") -c "$sodium/$f" -o "$work/obj/sodium_$(basename "$f" .c).o" ||
 	    xl_die "cannot compile $f freestanding"
 	n=$((n + 1))
 done
@@ -154,41 +161,38 @@ else
 	fail=1
 fi
 
-# CET-IBT (Xen's CONFIG_XEN_IBT): the core, the glue's core side and the
-# provider built as hv/xen/glue/Makefile.xen builds them inside Xen, with
-# -mmanual-endbr and SC_CF_CHECK as Xen's cf_check; the imported libsodium
-# files keep an ENDBR64 on every function that is not static
-# (-mno-manual-endbr).  Every function whose address is taken must begin
-# with ENDBR64, and no other SCCrypt function (tests/xen-lab/ibt-check.sh).
+# CET-IBT (Xen's CONFIG_XEN_IBT): the core, the glue's core side, the
+# provider and the libsodium files built as hv/xen/glue/Makefile.xen builds
+# them inside Xen, all with -mmanual-endbr and SC_CF_CHECK as Xen's
+# cf_check (the libsodium files marked by sodium_cf_check.h).  Every
+# function whose address is taken must begin with ENDBR64, and no other
+# one (tests/xen-lab/ibt-check.sh).
 ibt=skipped
-IBT="-fcf-protection=branch -fno-jump-tables -ffunction-sections -fdata-sections"
+IBT="-fcf-protection=branch -mmanual-endbr -fno-jump-tables -ffunction-sections -fdata-sections"
+CFC='-DSC_CF_CHECK=__attribute__((__cf_check__))'
 # shellcheck disable=SC2086
 if echo 'int __attribute__((__cf_check__)) f(void) { return 0; }' |
-    $CC -x c -c -o /dev/null -Werror $IBT -mmanual-endbr - 2>/dev/null; then
+    $CC -x c -c -o /dev/null -Werror $IBT - 2>/dev/null; then
 	mkdir -p "$work/ibt"
 	for f in $(grep -v '^#' "$cdir/sodium-files" | grep .); do
 		# shellcheck disable=SC2086
-		$CC $FREE $IBT -mno-manual-endbr -w -c "$sodium/$f" \
+		$CC $FREE $IBT "$CFC" $(sodium_flags "$f") -w -c "$sodium/$f" \
 		    -o "$work/ibt/sodium_$(basename "$f" .c).o" || xl_die "ibt: cannot compile $f"
 	done
 	for f in "$top"/lib/core/*.c "$top"/hv/core/*.c "$top"/hv/xen/glue/sc_xen_core.c \
 	    "$cdir"/sc_crypto_ref.c "$cdir"/sodium_shim.c; do
 		# shellcheck disable=SC2086
-		$CC $FREE $IBT -mmanual-endbr '-DSC_CF_CHECK=__attribute__((__cf_check__))' \
-		    -DSC_NOISE_IKPSK2_ONLY -I"$top" -I"$top/hv/xen" \
+		$CC $FREE $IBT "$CFC" -DSC_NOISE_IKPSK2_ONLY -I"$top" -I"$top/hv/xen" \
 		    -Wall -Wextra -Werror -c "$f" -o "$work/ibt/sc_$(basename "$f" .c).o" ||
 		    xl_die "ibt: cannot compile $f"
 	done
-	# The provider's 11 operations and sc_xen_core.c's 3 platform hooks at
-	# least (libsodium's implementation tables add theirs).
-	own=
-	for o in "$work"/ibt/sc_*.o; do own="$own -o $o"; done
-	# shellcheck disable=SC2086
-	if "$top/tests/xen-lab/ibt-check.sh" -m 14 $own "$work"/ibt/sodium_*.o \
+	# The provider's 11 operations, sc_xen_core.c's 3 platform hooks and
+	# the 12 functions of libsodium's implementation tables at least.
+	if "$top/tests/xen-lab/ibt-check.sh" -m 26 "$work"/ibt/*.o \
 	    >"$work/ibt.out" 2>&1; then
 		ibt="ok ($(tail -n 1 "$work/ibt.out" | sed 's/^ibt-check: //'))"
 	else
-		cat "$work/ibt.out"
+		grep -v '^ok' "$work/ibt.out"
 		ibt="FAILED ($(tail -n 1 "$work/ibt.out"))"
 		fail=1
 	fi

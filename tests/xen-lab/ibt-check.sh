@@ -14,34 +14,30 @@
 #     .data.rel.ro, .init.*, ...) holds that address (pointer tables such as
 #     the crypto provider's struct sc_crypto, initcalls);
 #   * each such function must start with endbr64; the check names every one
-#     that does not, with where its address is taken.
-# The functions of an object named with -o (SCCrypt's own, built with
-# -mmanual-endbr) must not begin with ENDBR64 unless their address is
-# taken: an unneeded one is a valid indirect-branch target for nothing
-# (what -mno-manual-endbr did to all of them).  In the other objects
-# (imported libsodium, -mno-manual-endbr) such functions are only counted.
+#     that does not, with where its address is taken;
+#   * no other function may begin with ENDBR64: an unneeded one is a valid
+#     indirect-branch target for nothing (what -mno-manual-endbr does to
+#     every function that is not static).  This holds for every object
+#     given, SCCrypt's own and the imported libsodium files alike (built
+#     with -mmanual-endbr; hv/xen/crypto/sodium_cf_check.h marks the
+#     libsodium functions that their implementation tables point to).
 #
-# usage: tests/xen-lab/ibt-check.sh [-m MIN] [-o OWN-OBJECT]... OBJECT...
+# usage: tests/xen-lab/ibt-check.sh [-m MIN] OBJECT...
 #   -m MIN  also fail if fewer than MIN address-taken functions are found
 #           (the caller's floor: a check that finds nothing checks nothing)
-#   -o OBJ  an object of SCCrypt's own (linked too): no unneeded ENDBR64
-# Exit 0 if every address-taken function starts with endbr64 and no own
-# function has an unneeded one, 1 otherwise.
+# Exit 0 if every address-taken function starts with endbr64 and no other
+# function does, 1 otherwise.
 set -eu
 
-usage() { echo "usage: $0 [-m MIN] [-o OWN-OBJECT]... OBJECT..." >&2; exit 2; }
+usage() { echo "usage: $0 [-m MIN] OBJECT..." >&2; exit 2; }
 min=1
-own=
-while getopts m:o: opt; do
+while getopts m: opt; do
 	case $opt in
 	m) min=$OPTARG ;;
-	o) own="$own $OPTARG" ;;
 	*) usage ;;
 	esac
 done
 shift $((OPTIND - 1))
-# shellcheck disable=SC2086
-set -- $own "$@"
 [ "$#" -gt 0 ] || usage
 
 LD=${LD:-ld}
@@ -137,22 +133,8 @@ while read -r sec addr; do
 	}' >>"$w/data"
 done <"$w/datasecs"
 
-# Function names defined only in the own objects (a static name that an
-# other object defines too is left out).
-: >"$w/own"
-if [ -n "$own" ]; then
-	# shellcheck disable=SC2086
-	"$NM" --defined-only $own | awk '$2 ~ /^[tTwW]$/ { print $3 }' | LC_ALL=C sort -u >"$w/own.all"
-	for o in "$@"; do
-		case " $own " in *" $o "*) continue ;; esac
-		"$NM" --defined-only "$o"
-	done | awk '$2 ~ /^[tTwW]$/ { print $3 }' | LC_ALL=C sort -u >"$w/other.all"
-	LC_ALL=C comm -23 "$w/own.all" "$w/other.all" >"$w/own"
-fi
-
 awk -v MIN="$min" '
-FILENAME == ARGV[1] { ownfn[$1] = 1; next }
-FILENAME == ARGV[2] { name[$1] = $2; next }
+FILENAME == ARGV[1] { name[$1] = $2; next }
 $1 == "F" { firsti[$2] = $3; next }
 $1 == "R" && ($2 in name) {
 	if (!($2 in where)) { where[$2] = $3; order[++n] = $2 }
@@ -169,22 +151,17 @@ END {
 		}
 		taken[a] = 1
 	}
-	extra = 0
 	unneeded = 0
 	for (a in firsti) {
 		if (firsti[a] == "endbr64" && !(a in taken)) {
-			if (name[a] in ownfn) {
-				printf "FAIL  %-40s starts with endbr64, but nothing takes its address\n", name[a]
-				unneeded++
-				bad++
-			} else {
-				extra++
-			}
+			printf "FAIL  %-40s starts with endbr64, but nothing takes its address\n", name[a]
+			unneeded++
+			bad++
 		}
 	}
-	printf "ibt-check: %d address-taken functions, %d without endbr64; %d unneeded endbr64 in own objects, %d in others\n", n, bad - unneeded, unneeded, extra
+	printf "ibt-check: %d address-taken functions, %d without endbr64; %d functions with an unneeded endbr64\n", n, bad - unneeded, unneeded
 	exit bad > 0 ? 1 : (n < MIN ? 3 : 0)
-}' "$w/own" "$w/funcs" "$w/code" "$w/data" || {
+}' "$w/funcs" "$w/code" "$w/data" || {
 	rc=$?
 	[ "$rc" -eq 3 ] && echo "ibt-check: fewer than $min address-taken functions: the check found nothing to check" >&2
 	exit 1
