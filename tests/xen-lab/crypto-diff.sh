@@ -70,7 +70,7 @@ n=0
 for f in $(grep -v '^#' "$cdir/sodium-files" | grep .); do
 	[ -f "$sodium/$f" ] || xl_die "$sodium/$f missing from the source package"
 	# Third-party code: its warnings are shown, not fatal.
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2046,SC2086
 	$CC $FREE $(sodium_flags "$f") -c "$sodium/$f" -o "$work/obj/sodium_$(basename "$f" .c).o" ||
 	    xl_die "cannot compile $f freestanding"
 	n=$((n + 1))
@@ -175,7 +175,7 @@ if echo 'int __attribute__((__cf_check__)) f(void) { return 0; }' |
     $CC -x c -c -o /dev/null -Werror $IBT - 2>/dev/null; then
 	mkdir -p "$work/ibt"
 	for f in $(grep -v '^#' "$cdir/sodium-files" | grep .); do
-		# shellcheck disable=SC2086
+		# shellcheck disable=SC2046,SC2086
 		$CC $FREE $IBT "$CFC" $(sodium_flags "$f") -w -c "$sodium/$f" \
 		    -o "$work/ibt/sodium_$(basename "$f" .c).o" || xl_die "ibt: cannot compile $f"
 	done
