@@ -186,7 +186,7 @@ if echo 'int __attribute__((__cf_check__)) f(void) { return 0; }' |
 		    -Wall -Wextra -Werror -c "$f" -o "$work/ibt/sc_$(basename "$f" .c).o" ||
 		    xl_die "ibt: cannot compile $f"
 	done
-	# The provider's 11 operations, sc_xen_core.c's 3 platform hooks and
+	# The provider's 11 operations, sc_xen_core.c's 3 (or more) platform hooks and
 	# the 12 functions of libsodium's implementation tables at least.
 	if "$top/tests/xen-lab/ibt-check.sh" -m 26 "$work"/ibt/*.o \
 	    >"$work/ibt.out" 2>&1; then
