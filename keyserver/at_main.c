@@ -28,9 +28,9 @@
 #include "pubkey.h"
 #include "log.h"
 #include "secmem.h"
-#include "ks.h"
-#include "ks_req.h"
-#include "at_http.h"
+#include "ks/ks.h"
+#include "ks/ks_req.h"
+#include "ks/at_http.h"
 #include "at_hv.h"
 #include "at_tpm.h"
 

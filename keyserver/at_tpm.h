@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ks.h"
+#include "ks/ks.h"
 
 #define AT_AK_HANDLE_DEFAULT	0x81010002u
 #define AT_AKPUB_MAX		KS_AKPUB_MAX

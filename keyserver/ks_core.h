@@ -14,8 +14,8 @@
 
 #include "cert.h"
 #include "core/blob.h"
-#include "ks.h"
-#include "ks_req.h"
+#include "ks/ks.h"
+#include "ks/ks_req.h"
 #include "ks_store.h"
 #include "ks_tpm.h"
 

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "ks.h"
+#include "ks/ks.h"
 
 #define KS_PROXIES_MAX		8
 #define KS_PROXY_HEADER_DEFAULT	"X-Forwarded-For"

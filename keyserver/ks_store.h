@@ -17,9 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ks.h"
+#include "ks/ks.h"
 #include "ks_cred.h"
-#include "ks_req.h"
+#include "ks/ks_req.h"
 
 struct ks_host {
 	char		name[KS_HOST_MAX + 1];

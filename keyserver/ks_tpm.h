@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ks.h"
+#include "ks/ks.h"
 
 #define KS_EXTRA_MAX	64	/* sizeof TPMU_HA: TPM2B_DATA maximum */
 

@@ -1,11 +1,9 @@
 # keyserver build rules (included from the top Makefile.am)
 #
-# libkscommon: JSON bodies and shared tables, used by both programs.
 # libksserver: TPM quote checks, storage, signer, decisions (server side).
+# libkscommon (request bodies, tables, the HTTP and owner-token clients, also
+# used by sccrypt-term) lives in lib/ks/ (lib/ks/ks.mk).
 
-KS_COMMON_SRCS = keyserver/ks.h keyserver/ks_util.c keyserver/ks_req.h keyserver/ks_req.c \
-	keyserver/at_http.h keyserver/at_http.c keyserver/at_hv.h keyserver/at_hv.c \
-	keyserver/ks_ownercli.h keyserver/ks_ownercli.c
 KS_SERVER_SRCS = keyserver/ks_tpm.h keyserver/ks_tpm.c \
 	keyserver/ks_store.h keyserver/ks_store.c keyserver/ks_store_sqlite.c \
 	keyserver/ks_store_pg.c keyserver/ks_pg.c keyserver/ks_pg.h \
@@ -15,18 +13,15 @@ KS_SERVER_SRCS = keyserver/ks_tpm.h keyserver/ks_tpm.c \
 
 KS_SERVER_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(TSS2_CFLAGS) $(LIBCRYPTO_CFLAGS) \
 	$(SQLITE_CFLAGS) $(LIBPQ_CFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS)
-KS_SERVER_LIBS = keyserver/libksserver.a keyserver/libkscommon.a $(SC_LIBS) \
-	$(MHD_LIBS) $(SQLITE_LIBS) $(LIBPQ_LIBS) $(JANSSON_LIBS) $(TSS2_LIBS) $(LIBCRYPTO_LIBS) -lpthread
+KS_SERVER_LIBS = keyserver/libksserver.a $(KS_COMMON_LIBS) \
+	$(MHD_LIBS) $(SQLITE_LIBS) $(LIBPQ_LIBS) $(TSS2_LIBS) $(LIBCRYPTO_LIBS) -lpthread
 
 if BUILD_ATTEST
-noinst_LIBRARIES += keyserver/libkscommon.a
-keyserver_libkscommon_a_SOURCES = $(KS_COMMON_SRCS)
-keyserver_libkscommon_a_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(JANSSON_CFLAGS)
-
 sbin_PROGRAMS += keyserver/sccrypt-attest
-keyserver_sccrypt_attest_SOURCES = keyserver/at_main.c keyserver/at_tpm.h keyserver/at_tpm.c
+keyserver_sccrypt_attest_SOURCES = keyserver/at_main.c keyserver/at_tpm.h keyserver/at_tpm.c \
+	keyserver/at_hv.h keyserver/at_hv.c
 keyserver_sccrypt_attest_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(TSS2_CFLAGS) $(JANSSON_CFLAGS)
-keyserver_sccrypt_attest_LDADD = keyserver/libkscommon.a $(SC_LIBS) $(TSS2_LIBS) $(JANSSON_LIBS)
+keyserver_sccrypt_attest_LDADD = $(KS_COMMON_LIBS) $(TSS2_LIBS)
 endif
 
 if BUILD_KEYSERVER
@@ -84,9 +79,10 @@ endif
 if BUILD_ATTEST
 if BUILD_UNIT_TESTS
 check_PROGRAMS += tests/unit/test_ks_req
-tests_unit_test_ks_req_SOURCES = tests/unit/test_ks_req.c tests/unit/op_packet.h
+tests_unit_test_ks_req_SOURCES = tests/unit/test_ks_req.c tests/unit/op_packet.h \
+	keyserver/at_hv.c
 tests_unit_test_ks_req_CFLAGS = $(TEST_CFLAGS) $(JANSSON_CFLAGS) -I$(top_srcdir)/keyserver
-tests_unit_test_ks_req_LDADD = keyserver/libkscommon.a $(SC_LIBS) $(JANSSON_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_ks_req_LDADD = $(KS_COMMON_LIBS) $(CMOCKA_LIBS)
 UNIT_TESTS += tests/unit/test_ks_req
 TESTS += tests/unit/test_ks_req
 endif
@@ -96,13 +92,13 @@ endif
 if BUILD_ATTEST
 fuzz_programs += tests/fuzz/fuzz_ks_request tests/fuzz/fuzz_ks_http
 tests_fuzz_fuzz_ks_request_SOURCES = tests/fuzz/fuzz_ks_request.c
-tests_fuzz_fuzz_ks_request_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(JANSSON_CFLAGS) -I$(top_srcdir)/keyserver
+tests_fuzz_fuzz_ks_request_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(JANSSON_CFLAGS)
 tests_fuzz_fuzz_ks_request_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
-tests_fuzz_fuzz_ks_request_LDADD = keyserver/libkscommon.a $(SC_LIBS) $(JANSSON_LIBS)
-tests_fuzz_fuzz_ks_http_SOURCES = tests/fuzz/fuzz_ks_http.c
+tests_fuzz_fuzz_ks_request_LDADD = $(KS_COMMON_LIBS)
+tests_fuzz_fuzz_ks_http_SOURCES = tests/fuzz/fuzz_ks_http.c keyserver/at_hv.c
 tests_fuzz_fuzz_ks_http_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/keyserver
 tests_fuzz_fuzz_ks_http_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
-tests_fuzz_fuzz_ks_http_LDADD = keyserver/libkscommon.a $(SC_LIBS) $(JANSSON_LIBS)
+tests_fuzz_fuzz_ks_http_LDADD = $(KS_COMMON_LIBS)
 endif
 if BUILD_KEYSERVER
 fuzz_programs += tests/fuzz/fuzz_ks_quote

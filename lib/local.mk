@@ -23,6 +23,7 @@ SC_LIBS = lib/libsccrypt.a $(SODIUM_LIBS)
 include lib/core/noise.mk
 include lib/core/proto.mk
 include lib/user.mk
+include lib/ks/ks.mk
 
 # The libsodium provider against the crypto.h contract.
 check_PROGRAMS += tests/unit/test_crypto

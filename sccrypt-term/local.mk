@@ -35,10 +35,9 @@ sccrypt_term_sccrypt_term_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(LIBSSH_CFLAGS
 sccrypt_term_sccrypt_term_LDADD = $(SC_LIBS) $(LIBSSH_LIBS) $(NCURSES_LIBS) \
 	$(READLINE_LIBS) $(LIBS)
 if BUILD_ATTEST
-# vm protect --keyserver: the ownership-token client (keyserver/ks_ownercli.c)
-sccrypt_term_sccrypt_term_CFLAGS += -DSC_TERM_OWNER_TOKENS $(JANSSON_CFLAGS) \
-	-I$(top_srcdir)/keyserver
-sccrypt_term_sccrypt_term_LDADD += keyserver/libkscommon.a $(SC_LIBS) $(JANSSON_LIBS)
+# vm protect --keyserver: the ownership-token client (lib/ks/ks_ownercli.c)
+sccrypt_term_sccrypt_term_CFLAGS += -DSC_TERM_OWNER_TOKENS $(JANSSON_CFLAGS)
+sccrypt_term_sccrypt_term_LDADD += $(KS_COMMON_LIBS)
 endif
 
 # Test scaffolding (tests/helpers/, never installed): dom0 + hv for one

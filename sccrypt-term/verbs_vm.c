@@ -32,7 +32,7 @@
 #include "verbs_int.h"
 #include "vmfile.h"
 #ifdef SC_TERM_OWNER_TOKENS
-#include "ks_ownercli.h"
+#include "ks/ks_ownercli.h"
 #define OWNER_FETCH_TIMEOUT_MS	15000
 #endif
 

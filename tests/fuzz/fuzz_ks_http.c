@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "at_http.h"
+#include "ks/at_http.h"
 #include "at_hv.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

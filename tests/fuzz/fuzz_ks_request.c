@@ -1,6 +1,6 @@
 /*
  * fuzz_ks_request.c — libFuzzer harness for every JSON body the key server
- * and sccrypt-attest parse (keyserver/ks_req.c): enroll and attest
+ * and sccrypt-attest parse (lib/ks/ks_req.c): enroll and attest
  * requests, nonce, certificate and error responses, EK activation answers
  * (POST /v1/activate) and challenges (GET /v1/hosts/NAME/activation).
  *
@@ -26,8 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ks.h"
-#include "ks_req.h"
+#include "ks/ks.h"
+#include "ks/ks_req.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

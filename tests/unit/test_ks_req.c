@@ -26,9 +26,9 @@
 #include "core/err.h"
 #include "core/ops.h"
 #include "secmem.h"
-#include "ks.h"
-#include "ks_req.h"
-#include "at_http.h"
+#include "ks/ks.h"
+#include "ks/ks_req.h"
+#include "ks/at_http.h"
 #include "at_hv.h"
 #include "op_packet.h"
 

@@ -42,9 +42,9 @@
 
 #include "io.h"
 #include "secmem.h"
-#include "ks_req.h"
+#include "ks/ks_req.h"
 #include "ks_tpm.h"
-#include "at_http.h"
+#include "ks/at_http.h"
 
 #define KEY_PCR		15
 #define BUF_MAX		(64 * 1024)

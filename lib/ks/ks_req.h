@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ks.h"
+#include "ks/ks.h"
 
 #define KS_WHY_MAX	160
 

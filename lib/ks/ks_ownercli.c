@@ -14,8 +14,8 @@
 #include "core/crypto.h"
 #include "core/owner.h"
 #include "encode.h"
-#include "ks_ownercli.h"
-#include "ks_req.h"
+#include "ks/ks_ownercli.h"
+#include "ks/ks_req.h"
 
 #define OWNER_TOKENS_PATH	"/v1/owner-tokens"
 

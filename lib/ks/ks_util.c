@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "ks.h"
+#include "ks/ks.h"
 
 static const struct {
 	int		 status;

@@ -16,7 +16,7 @@
 #include <sodium.h>
 
 #include "encode.h"
-#include "ks_req.h"
+#include "ks/ks_req.h"
 
 #define WHY(...)	snprintf(why, KS_WHY_MAX, __VA_ARGS__)
 

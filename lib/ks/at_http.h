@@ -1,5 +1,6 @@
 /*
- * at_http.h — the small HTTP/1.1 client of sccrypt-attest.
+ * at_http.h — the small HTTP/1.1 client of sccrypt-attest (also used by
+ * ks_ownercli.c, sccrypt-term's ownership-token client).
  *
  * Plain HTTP to the key server: nothing the agent sends or receives is
  * secret (nonce, quote, PCR values, public keys) and the certificate it

@@ -16,8 +16,8 @@
 #include <stdint.h>
 
 #include "core/blob.h"
-#include "ks.h"
-#include "at_http.h"
+#include "ks/ks.h"
+#include "ks/at_http.h"
 
 #define KS_OWNER_MSG_MAX	256	/* refusal text for the caller */
 

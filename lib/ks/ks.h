@@ -1,7 +1,7 @@
 /*
- * ks.h — limits and result codes shared by sccrypt-keyserver and
- * sccrypt-attest.  PROTOCOL.md §12 is the normative prose form;
- * every number here appears there.
+ * ks.h — limits and result codes shared by sccrypt-keyserver,
+ * sccrypt-attest and sccrypt-term (through ks_ownercli.h).  PROTOCOL.md
+ * §12 is the normative prose form; every number here appears there.
  */
 #ifndef SC_KS_H
 #define SC_KS_H

@@ -20,7 +20,7 @@
 
 #include "core/err.h"
 #include "io.h"
-#include "at_http.h"
+#include "ks/at_http.h"
 
 #define HDR_LINE_MAX	8192
 
