@@ -1343,7 +1343,9 @@ console_reuse_check() {
 	echo "id=$id"; echo "gport=$gp"
 	sccrypt-xenctl attach domu3 >/tmp/domu3.attach 2>&1; echo "attach-rc=$?"
 	xl unpause domu3
-	port() { /usr/lib/xen-4.17/bin/lsevtchn $id 2>/dev/null | grep "^ *$gp: " | head -n 1; }
+	# lsevtchn bounded and read to its end: one run (2026-12-07, load 6)
+	# hung for 15 min in a futex of its own while head had closed the pipe.
+	port() { l=$(timeout 20 /usr/lib/xen-4.17/bin/lsevtchn $id 2>/dev/null); printf "%s\n" "$l" | grep "^ *$gp: " | head -n 1; }
 	i=0
 	until port | grep -q "Waiting connection) - Remote Domain $id\$"; do
 		i=$((i + 1)); [ "$i" -lt 120 ] || break; sleep 2
