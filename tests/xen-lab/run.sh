@@ -188,6 +188,9 @@ xen_args="spec-ctrl=gds-mit=no sccrypt-unsafe-no-iommu=1"
 #            failed ... 0f 01 f9" (TCG has no nrip-save and Xen cannot
 #            decode the RDTSCP exit).
 XL_CPU=EPYC,+svm,+npt,-smap,-monitor,-rdtscp
+# XL_XEN_EXTRA: more of Xen's command line, for experiments (appended, so a
+# later spec-ctrl=... overrides an earlier one).
+[ -z "${XL_XEN_EXTRA:-}" ] || xen_args="$xen_args $XL_XEN_EXTRA"
 if [ "$xsm" = flask ]; then
 	step "hypervisor (XSM/FLASK, built-in policy)"
 	# The same -c lines in the same order as documented: they are part of
@@ -281,6 +284,10 @@ cc -static -O2 -Wall -Wextra -Werror -I"$top/lib" \
     -o "$stage/usr/local/sbin/sccrypt-hcall-probe" \
     "$top/tests/xen-lab/sccrypt-hcall-probe.c" ||
     xl_die "cannot build the hypercall probe (static; libc6-dev's libc.a)"
+# The FPU probe (fpu-state): does dom0 keep its SIMD registers under Xen?
+cc -static -O2 -Wall -Wextra -Werror -o "$stage/usr/local/sbin/sccrypt-fpu-probe" \
+    "$top/tests/xen-lab/sccrypt-fpu-probe.c" ||
+    xl_die "cannot build the FPU probe (static; libc6-dev's libc.a)"
 # Issue 15: tpm2-tools for dom0-extends-pcr (its libraries follow below),
 # and the TCTI module libtss2-tctildr loads at run time.
 cp /usr/bin/tpm2 "$stage/usr/local/sbin/tpm2"
@@ -552,6 +559,23 @@ until $SSH true 2>/dev/null; do
 	[ "$i" -lt 30 ] || xl_die "no ssh into dom0"
 	sleep 5
 done
+
+# fpu-state: dom0's processes keep their SIMD registers while Xen switches
+# vCPUs (sccrypt-fpu-probe: 4 processes on dom0's 2 vCPUs, each checking
+# its xmm/ymm registers after a spin, X = SSE/AVX/AVX2 instructions).
+# Xen's own FPU policy comes from its spec-ctrl line ("Other: ... EAGER_FPU").
+fpu_check() {
+	fo=$($SSH 'sccrypt-fpu-probe 40 4; echo rc=$?' 2>&1 | tr -d '\r') || true
+	printf '%s\n' "$fo" >"$lab/fpu-state.out"
+	eager=lazy
+	grep -a 'Xen settings:' "$lab/serial.log" | grep -q EAGER_FPU && eager=eager
+	if printf '%s\n' "$fo" | grep -q '^rc=0$'; then
+		result PASS fpu-state "$eager FPU switching: $(printf '%s\n' "$fo" | grep -c 'rounds .* bad 0$') dom0 processes x 40 s, every SSE/AVX/AVX2 round kept its registers"
+	else
+		result FAIL fpu-state "$eager FPU switching: $(printf '%s\n' "$fo" | grep -E 'X=|rounds|rc=' | head -n 6 | tr '\n' ' ')"
+	fi
+}
+fpu_check
 
 # FLASK: Xen started enforcing with its built-in policy, dom0 sees the same,
 # and the domains carry the labels the policy's rules are written for
