@@ -171,7 +171,16 @@ mkdir -p "$cache"
 # sccrypt-owner-ca= (added once the host's key server is up, section 3): the
 # owner CA whose ownership token every PROTECT needs (issue 15 part B), in
 # place of the lab's former sccrypt-disk-check=0.
-xen_args="spec-ctrl=gds-mit=no sccrypt-unsafe-no-iommu=1"
+# spec-ctrl=eager-fpu: Xen saves and restores every vCPU's FPU/SIMD state
+# on each switch instead of lazily (CR0.TS, #NM).  Xen chooses lazy on the
+# AMD EPYC model below (eager only for Intel parts affected by LazyFP), and
+# under QEMU 7.2's TCG the lazy switch loses or mixes up vCPUs' SIMD
+# registers: the fpu-state check fails in every lazy run (4 dom0 processes,
+# ~60 bad rounds each in 40 s, ymm registers zeroed or holding another
+# process's values), and dom0 broke in lab runs (sshd segfaults in libc,
+# ssh "incorrect signature", xz failures, AEAD failures of relayed records,
+# a futex hang).  A machine fault, not SCCrypt's; docs/xen.md §6.
+xen_args="spec-ctrl=gds-mit=no,eager-fpu sccrypt-unsafe-no-iommu=1"
 # The CPU QEMU emulates (tl_boot), issue 16: an AMD EPYC with SVM and
 # nested paging, so that Xen brings up HVM with HAP (xl info: virt_caps
 # "pv hvm hap shadow ...") and runs the PVH and HVM guests; with
