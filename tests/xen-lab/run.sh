@@ -572,12 +572,12 @@ done
 # fpu-state: dom0's processes keep their SIMD registers while Xen switches
 # vCPUs (sccrypt-fpu-probe: 4 processes on dom0's 2 vCPUs, each checking
 # its xmm/ymm registers after a spin, X = SSE/AVX/AVX2 instructions).
-# Xen's own FPU policy comes from its spec-ctrl line ("Other: ... EAGER_FPU").
+# Xen's FPU policy from its log ("Support for PV VMs: ... EAGER_FPU").
 fpu_check() {
 	fo=$($SSH 'sccrypt-fpu-probe 40 4; echo rc=$?' 2>&1 | tr -d '\r') || true
 	printf '%s\n' "$fo" >"$lab/fpu-state.out"
 	eager=lazy
-	grep -a 'Xen settings:' "$lab/serial.log" | grep -q EAGER_FPU && eager=eager
+	grep -a 'Support for PV VMs:' "$lab/serial.log" | grep -q EAGER_FPU && eager=eager
 	if printf '%s\n' "$fo" | grep -q '^rc=0$'; then
 		result PASS fpu-state "$eager FPU switching: $(printf '%s\n' "$fo" | grep -c 'rounds .* bad 0$') dom0 processes x 40 s, every SSE/AVX/AVX2 round kept its registers"
 	else
