@@ -9,7 +9,8 @@
 #     (xen-utils-4.17, openssh-server, ...) packed as an initramfs with
 #     SCCrypt and the patched xenconsoled installed, and a busybox PV domU
 #     initramfs;
-#  3. boots Xen + dom0 in qemu-system-x86_64 (TCG, Haswell-noTSX, 2 vCPUs,
+#  3. boots Xen (spec-ctrl=eager-fpu, see xen_args) + dom0 in
+#     qemu-system-x86_64 (TCG, an AMD EPYC model, see XL_CPU; 2 vCPUs,
 #     2 GiB) with sshd reachable through a host-forwarded port, as a
 #     measured boot (tpm-lab.sh): OVMF -> GRUB (tpm module: files into
 #     PCR 9, commands incl. Xen's command line into PCR 8) -> Xen, which
@@ -20,7 +21,9 @@
 #     (xenconsoled connects its console), hands its console to the
 #     hypervisor (sccrypt-xenctl attach: xenconsoled lets go, Xen takes
 #     over), unpauses it, and creates domu2, which stays xenconsoled's;
-#  5. from the host: checks that xenconsoled had domu1's console and let go
+#  5. from the host: checks that dom0's processes keep their SIMD
+#     registers (fpu-state: the machine itself is sound);
+#     that xenconsoled had domu1's console and let go
 #     of it completely (grant mapping, event channel, console/tty; its own
 #     log line) and that `xl console` works for domu2;
 #     that the sccrypt_op hypercall is refused to a domU: root in domu2
