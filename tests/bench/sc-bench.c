@@ -607,17 +607,20 @@ cmd_tput(int argc, char **argv)
 			if (c->rx_total < fsize)
 				die("%s: only %llu of %zu bytes arrived", c->label,
 				    (unsigned long long)c->rx_total, fsize);
-			/* bytes per microsecond = MB/s; kept as MB/s * 1000 */
-			res[j].v[res[j].n++] = (uint64_t)((double)fsize * 1e6 /
+			/*
+			 * bytes per microsecond = MB/s; kept as MB/s * 10^6, so
+			 * that the lab's ~0.03 MB/s keeps 4 significant digits.
+			 */
+			res[j].v[res[j].n++] = (uint64_t)((double)fsize * 1e9 /
 			    (double)(t1 - t0));
 			pc_quiet(c, 200);
 		}
 	for (k = 0; k < nc; k++) {
 		uint64_t med = median(res[k].v, res[k].n);
-		printf("tput_%s_MBps %.2f\n", cs[k].label, (double)med / 1000.0);
-		printf("tput_min_%s_MBps %.2f\n", cs[k].label, (double)res[k].v[0] / 1000.0);
-		printf("tput_max_%s_MBps %.2f\n", cs[k].label,
-		    (double)res[k].v[res[k].n - 1] / 1000.0);
+		printf("tput_%s_MBps %.4f\n", cs[k].label, (double)med / 1e6);
+		printf("tput_min_%s_MBps %.4f\n", cs[k].label, (double)res[k].v[0] / 1e6);
+		printf("tput_max_%s_MBps %.4f\n", cs[k].label,
+		    (double)res[k].v[res[k].n - 1] / 1e6);
 		pc_stop(&cs[k]);
 	}
 	return 0;
