@@ -179,3 +179,20 @@ dom0_owner_stack() {
 	[ -n "$uuid1" ] && [ -n "$uuid2" ] && [ -n "$fp" ] || t_fail "hvsim.conf / hvsim.log"
 	SHIMCMD="$SHIM -f $T_TMP/sccrypt.conf"
 }
+
+# dom0_owner_session HOME VM: after dom0_owner_stack, $TERM_BIN (trusting
+# $fp; SCCRYPT_HOME=HOME, empty: the caller's) opens a session on VM
+# through the shim and sees the guest's answer to a typed command (30 s at
+# most); else t_fail.
+dom0_owner_session() {
+	printf 'echo OWN$((40+2))ER\n' >"$T_TMP/in1"
+	set +e
+	env ${1:+SCCRYPT_HOME=$1} "$TERM_BIN" --trust-hv-key "$fp" --pipe "$2" -- \
+	    $SHIMCMD "$2" <"$T_TMP/in1" >"$T_TMP/s1.out" 2>"$T_TMP/s1.err" &
+	spid=$!
+	set -e
+	t_wait 300 grep -q OWN42ER "$T_TMP/s1.out" ||
+	    { cat "$T_TMP/s1.err" >&2; t_fail "the owner's session after binding"; }
+	kill "$spid" 2>/dev/null || true
+	wait "$spid" 2>/dev/null || true
+}

@@ -63,16 +63,7 @@ run "$OWNER" --trust-hv-key "$fp" --pipe vm protect vm1 --keyserver "$URL" -- $S
 	{ cat "$T_TMP/out" "$T_TMP/err" "$T_TMP/ks.log" >&2; t_fail "the owner's vm protect --keyserver: exit $rc"; }
 grep -q "audit: owner-token uuid=$uuid1 .*result=ok" "$T_TMP/ks.log" ||
 	t_fail "no audit line for the owner's token"
-printf 'echo OWN$((40+2))ER\n' >"$T_TMP/in1"
-set +e
-SCCRYPT_HOME=$OWNER "$TERM_BIN" --trust-hv-key "$fp" --pipe vm1 -- $SHIMCMD vm1 \
-	<"$T_TMP/in1" >"$T_TMP/s1.out" 2>"$T_TMP/s1.err" &
-spid=$!
-set -e
-t_wait 300 grep -q OWN42ER "$T_TMP/s1.out" ||
-	{ cat "$T_TMP/s1.err" >&2; t_fail "the owner's session after binding"; }
-kill "$spid" 2>/dev/null || true
-wait "$spid" 2>/dev/null || true
+dom0_owner_session "$OWNER" vm1
 t_pass "the owner's vm protect fetched its token from the key server and bound vm1"
 
 # ---- dom0 again, now on the protected VM; and an unregistered VM -------------
