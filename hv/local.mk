@@ -37,6 +37,8 @@ tests_helpers_libhvclient_a_SOURCES = tests/helpers/hvclient.h \
 tests_helpers_libhvclient_a_CPPFLAGS = $(HV_CPPFLAGS)
 tests_helpers_libhvclient_a_CFLAGS = $(AM_CFLAGS)
 HV_TEST_LIBS = tests/helpers/libhvclient.a $(HV_LIBS)
+# The hv unit tests' shared context and disk-key hook (cmocka).
+HV_TEST_PLATFORM = tests/unit/hv_test_platform.h tests/unit/hv_test_platform.c
 
 if BUILD_UNIT_TESTS
 check_PROGRAMS += tests/unit/test_noise_hv
@@ -64,7 +66,8 @@ check_PROGRAMS += tests/unit/test_hv_ops
 UNIT_TESTS += tests/unit/test_hv_ops
 TESTS += tests/unit/test_hv_ops
 endif
-tests_unit_test_hv_ops_SOURCES = tests/unit/test_hv_ops.c
+tests_unit_test_hv_ops_SOURCES = tests/unit/test_hv_ops.c \
+	$(HV_TEST_PLATFORM)
 tests_unit_test_hv_ops_CPPFLAGS = $(HV_CPPFLAGS)
 tests_unit_test_hv_ops_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_hv_ops_LDADD = $(HV_TEST_LIBS) $(CMOCKA_LIBS)
@@ -74,7 +77,8 @@ check_PROGRAMS += tests/unit/test_hv_phases
 UNIT_TESTS += tests/unit/test_hv_phases
 TESTS += tests/unit/test_hv_phases
 endif
-tests_unit_test_hv_phases_SOURCES = tests/unit/test_hv_phases.c
+tests_unit_test_hv_phases_SOURCES = tests/unit/test_hv_phases.c \
+	$(HV_TEST_PLATFORM)
 tests_unit_test_hv_phases_CPPFLAGS = $(HV_CPPFLAGS)
 tests_unit_test_hv_phases_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_hv_phases_LDADD = $(HV_TEST_LIBS) $(CMOCKA_LIBS)
@@ -84,7 +88,8 @@ check_PROGRAMS += tests/unit/test_hv_pump
 UNIT_TESTS += tests/unit/test_hv_pump
 TESTS += tests/unit/test_hv_pump
 endif
-tests_unit_test_hv_pump_SOURCES = tests/unit/test_hv_pump.c
+tests_unit_test_hv_pump_SOURCES = tests/unit/test_hv_pump.c \
+	$(HV_TEST_PLATFORM)
 tests_unit_test_hv_pump_CPPFLAGS = $(HV_CPPFLAGS)
 tests_unit_test_hv_pump_CFLAGS = $(TEST_CFLAGS) -pthread
 tests_unit_test_hv_pump_LDFLAGS = $(AM_LDFLAGS) -pthread
@@ -95,7 +100,8 @@ check_PROGRAMS += tests/unit/test_hv_locks
 UNIT_TESTS += tests/unit/test_hv_locks
 TESTS += tests/unit/test_hv_locks
 endif
-tests_unit_test_hv_locks_SOURCES = tests/unit/test_hv_locks.c
+tests_unit_test_hv_locks_SOURCES = tests/unit/test_hv_locks.c \
+	$(HV_TEST_PLATFORM)
 tests_unit_test_hv_locks_CPPFLAGS = $(HV_CPPFLAGS)
 tests_unit_test_hv_locks_CFLAGS = $(TEST_CFLAGS) -pthread
 tests_unit_test_hv_locks_LDFLAGS = $(AM_LDFLAGS) -pthread

@@ -118,6 +118,22 @@ int	ks_sign_req_encode(const struct ks_host *h,
 int	ks_sign_req_decode(const uint8_t *buf, size_t len, struct ks_host *h,
 	    struct ks_attest_req *req, uint64_t *issued, uint64_t *expires)
 	    __attribute__((warn_unused_result));
+/*
+ * The signer's ownership-token request (layout in ks_sign.c), the same way:
+ * decoding accepts only the canonical encoding of uuid and an ACL a blob
+ * can carry (1..KS_OWNER_ACL_MAX entries, flags only SC_ACL_F_OWNER, at
+ * least one owner, no key twice), so the signing process signs no token
+ * the network process could not have been asked for: SC_ERR_FORMAT
+ * otherwise.  Encoding refuses what decoding would (SC_ERR_INVAL).
+ */
+#define KS_OWNER_REQ_MAX (1 + KS_UUID_LEN + 1 + KS_OWNER_ACL_MAX * \
+			  (SC_KEY_LEN + 1))
+int	ks_owner_req_encode(const uint8_t uuid[KS_UUID_LEN],
+	    const struct sc_acl_entry *acl, unsigned n, uint8_t *buf,
+	    size_t bufsz, size_t *len) __attribute__((warn_unused_result));
+int	ks_owner_req_decode(const uint8_t *buf, size_t len,
+	    uint8_t uuid[KS_UUID_LEN], struct sc_acl_entry acl[KS_OWNER_ACL_MAX],
+	    unsigned *n) __attribute__((warn_unused_result));
 /* Generate a new key at path, moving an existing one to path.old. */
 int	ks_signer_rotate(const char *path, uint8_t pk[SC_ED25519_PK_LEN])
 	    __attribute__((warn_unused_result));

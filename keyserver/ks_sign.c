@@ -57,9 +57,8 @@
 
 #define SIGN_REQ_MAX	KS_SIGN_REQ_MAX
 #define SIGN_RESP_MAX	(4 + 2 + KS_CERT_MAX)
-#define SIGNER_FD	3
+#define SIGNER_FD	3	/* the signer's end of the socketpair, in the child */
 #define OWNER_REQ_TAG	0x00
-#define OWNER_REQ_MAX	(1 + KS_UUID_LEN + 1 + KS_OWNER_ACL_MAX * (SC_KEY_LEN + 1))	/* the signer's end of the socketpair, in the child */
 
 int
 ks_key_load_or_create(const char *path, const char *comment, uint8_t **skp,
@@ -123,6 +122,25 @@ check_and_sign(const uint8_t *sk, const uint8_t pk[32], uint64_t max_lifetime,
 	return sc_cert_sign(&c, sk, out, outsz, outlen);
 }
 
+/* An ACL a blob can carry (core/blob.h): what an owner request may name. */
+static int
+owner_acl_valid(const struct sc_acl_entry *acl, unsigned n)
+{
+	unsigned i, j, owners = 0;
+
+	if (n == 0 || n > KS_OWNER_ACL_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if ((acl[i].flags & ~SC_ACL_F_OWNER) != 0)
+			return 0;
+		owners += acl[i].flags & SC_ACL_F_OWNER;
+		for (j = 0; j < i; j++)
+			if (memcmp(acl[i].pubkey, acl[j].pubkey, SC_KEY_LEN) == 0)
+				return 0;
+	}
+	return owners != 0;
+}
+
 /* ---- local signer ---- */
 
 struct local {
@@ -151,6 +169,8 @@ local_sign_owner(struct ks_signer *s, const uint8_t uuid[KS_UUID_LEN],
 
 	if (l->owner_sk == NULL)
 		return SC_ERR_UNSUPPORTED;
+	if (!owner_acl_valid(acl, n))
+		return SC_ERR_INVAL;	/* as the privsep signer's encoding */
 	return ks_owner_token(l->owner_sk, uuid, acl, n, token);
 }
 
@@ -327,32 +347,70 @@ ks_drop_privileges(const char *user)
 	return 0;
 }
 
-/* An owner request (after its tag) -> status, token in out. */
+int
+ks_owner_req_encode(const uint8_t uuid[KS_UUID_LEN],
+    const struct sc_acl_entry *acl, unsigned n, uint8_t *buf, size_t bufsz,
+    size_t *len)
+{
+	struct sc_buf b;
+	unsigned i;
+	int r;
+
+	*len = 0;
+	if (!owner_acl_valid(acl, n))
+		return SC_ERR_INVAL;
+	sc_buf_init(&b, buf, bufsz);
+	if ((r = sc_buf_put_u8(&b, OWNER_REQ_TAG)) < 0 ||
+	    (r = sc_buf_put_bytes(&b, uuid, KS_UUID_LEN)) < 0 ||
+	    (r = sc_buf_put_u8(&b, (uint8_t)n)) < 0)
+		return r;
+	for (i = 0; i < n; i++)
+		if ((r = sc_buf_put_bytes(&b, acl[i].pubkey, SC_KEY_LEN)) < 0 ||
+		    (r = sc_buf_put_u8(&b, acl[i].flags)) < 0)
+			return r;
+	*len = b.len;
+	return 0;
+}
+
+int
+ks_owner_req_decode(const uint8_t *buf, size_t len, uint8_t uuid[KS_UUID_LEN],
+    struct sc_acl_entry acl[KS_OWNER_ACL_MAX], unsigned *n)
+{
+	struct sc_buf b;
+	uint8_t tag, count;
+	unsigned i;
+
+	*n = 0;
+	sc_buf_init_ro(&b, buf, len);
+	if (sc_buf_get_u8(&b, &tag) < 0 || tag != OWNER_REQ_TAG ||
+	    sc_buf_get_bytes(&b, uuid, KS_UUID_LEN) < 0 ||
+	    sc_buf_get_u8(&b, &count) < 0 || count == 0 ||
+	    count > KS_OWNER_ACL_MAX)
+		return SC_ERR_FORMAT;
+	for (i = 0; i < count; i++)
+		if (sc_buf_get_bytes(&b, acl[i].pubkey, SC_KEY_LEN) < 0 ||
+		    sc_buf_get_u8(&b, &acl[i].flags) < 0)
+			return SC_ERR_FORMAT;
+	if (sc_buf_expect_end(&b) < 0 || !owner_acl_valid(acl, count))
+		return SC_ERR_FORMAT;
+	*n = count;
+	return 0;
+}
+
+/* An owner request -> status, token in out. */
 static int
 child_owner(const uint8_t *owner_sk, const uint8_t *req, size_t len,
     uint8_t *out, size_t *outlen)
 {
 	struct sc_acl_entry acl[KS_OWNER_ACL_MAX];
-	const uint8_t *uuid;
-	struct sc_buf b;
-	uint8_t n;
-	unsigned i;
+	uint8_t uuid[KS_UUID_LEN];
+	unsigned n;
 	int r;
 
 	*outlen = 0;
 	if (owner_sk == NULL)
 		return SC_ERR_UNSUPPORTED;
-	sc_buf_init_ro(&b, req, len);
-	if ((r = sc_buf_get_view(&b, KS_UUID_LEN, &uuid)) < 0 ||
-	    (r = sc_buf_get_u8(&b, &n)) < 0)
-		return r;
-	if (n == 0 || n > KS_OWNER_ACL_MAX)
-		return SC_ERR_FORMAT;
-	for (i = 0; i < n; i++)
-		if ((r = sc_buf_get_bytes(&b, acl[i].pubkey, SC_KEY_LEN)) < 0 ||
-		    (r = sc_buf_get_u8(&b, &acl[i].flags)) < 0)
-			return r;
-	if ((r = sc_buf_expect_end(&b)) < 0 ||
+	if ((r = ks_owner_req_decode(req, len, uuid, acl, &n)) < 0 ||
 	    (r = ks_owner_token(owner_sk, uuid, acl, n, out)) < 0)
 		return r;
 	*outlen = KS_OWNER_TOKEN_LEN;
@@ -423,8 +481,7 @@ signer_child(int fd, const char *path, const char *owner_path, int status_fd,
 		if ((size_t)n > SIGN_REQ_MAX)
 			st = SC_ERR_TOOLONG;
 		else if (req[0] == OWNER_REQ_TAG)
-			st = child_owner(owner_sk, req + 1, (size_t)n - 1, cert,
-			    &certlen);
+			st = child_owner(owner_sk, req, (size_t)n, cert, &certlen);
 		else if ((st = ks_sign_req_decode(req, (size_t)n, h, ar, &issued,
 		    &expires)) == 0)
 			st = check_and_sign(sk, pk, max_lifetime,
@@ -507,26 +564,14 @@ ps_sign_owner(struct ks_signer *s, const uint8_t uuid[KS_UUID_LEN],
     const struct sc_acl_entry *acl, unsigned n,
     uint8_t token[KS_OWNER_TOKEN_LEN])
 {
-	uint8_t req[OWNER_REQ_MAX];
-	struct sc_buf b;
+	uint8_t req[KS_OWNER_REQ_MAX];
 	size_t len;
-	unsigned i;
 	int r;
 
 	if (!s->have_owner_ca)
 		return SC_ERR_UNSUPPORTED;
-	if (n == 0 || n > KS_OWNER_ACL_MAX)
-		return SC_ERR_INVAL;
-	sc_buf_init(&b, req, sizeof(req));
-	if ((r = sc_buf_put_u8(&b, OWNER_REQ_TAG)) < 0 ||
-	    (r = sc_buf_put_bytes(&b, uuid, KS_UUID_LEN)) < 0 ||
-	    (r = sc_buf_put_u8(&b, (uint8_t)n)) < 0)
-		return r;
-	for (i = 0; i < n; i++)
-		if ((r = sc_buf_put_bytes(&b, acl[i].pubkey, SC_KEY_LEN)) < 0 ||
-		    (r = sc_buf_put_u8(&b, acl[i].flags)) < 0)
-			return r;
-	if ((r = ps_exchange(s->impl, req, b.len, token, KS_OWNER_TOKEN_LEN,
+	if ((r = ks_owner_req_encode(uuid, acl, n, req, sizeof(req), &len)) < 0 ||
+	    (r = ps_exchange(s->impl, req, len, token, KS_OWNER_TOKEN_LEN,
 	    &len)) < 0)
 		return r;
 	return len == KS_OWNER_TOKEN_LEN ? 0 : SC_ERR_FORMAT;

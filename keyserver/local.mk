@@ -49,6 +49,7 @@ dist_check_SCRIPTS += tests/integration/ks-attest.sh tests/integration/ks-hvsim.
 	tests/integration/ks-ek-pg.sh tests/integration/ks-owner.sh \
 	tests/integration/ks-owner-pg.sh tests/integration/hv-owner-ks.sh
 EXTRA_DIST += tests/integration/ks-pglib.sh tests/integration/ks-eklib.sh \
+	tests/integration/ks-lib.sh \
 	tests/integration/ks-owner-client.py
 
 # Unit tests (cmocka).

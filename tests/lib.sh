@@ -12,10 +12,13 @@ TPMPORT=""
 # SIGKILL; the scratch directory is removed once nothing writes into it any
 # more (a process that was still exiting, e.g. an sshd session child, can
 # create a file between rm's scan and its rmdir: "Directory not empty").
-t_gone() {	# none of $T_PIDS is left (a zombie, not yet reaped, is gone)
+t_pid_gone() {	# PID is gone (a zombie, not yet reaped, is gone)
+	t_st=$(sed -n 's/^[0-9]* (.*) \([A-Z]\).*/\1/p' "/proc/$1/stat" 2>/dev/null) || return 0
+	[ -z "$t_st" ] || [ "$t_st" = Z ]
+}
+t_gone() {	# none of $T_PIDS is left
 	for p in $T_PIDS; do
-		st=$(sed -n 's/^[0-9]* (.*) \([A-Z]\).*/\1/p' "/proc/$p/stat" 2>/dev/null) || continue
-		[ -z "$st" ] || [ "$st" = Z ] || return 1
+		t_pid_gone "$p" || return 1
 	done
 	return 0
 }

@@ -5,9 +5,15 @@
  * (ks_json_depth, before jansson), jansson with duplicate keys rejected,
  * then every member checked for type, size and charset; unknown members are
  * refused so a typo never silently weakens a request.
+ *
+ * Each body's members are one table (struct field, in the order they are
+ * checked), read by one getter, get_field(); a parser adds only what a
+ * table cannot say (exclusive or conditional members, ACL entries).
  */
 #include "config.h"
 
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +25,23 @@
 #include "ks/ks_req.h"
 
 #define WHY(...)	snprintf(why, KS_WHY_MAX, __VA_ARGS__)
+
+#define UUID_TEXT_LEN	36
+#define BANK_TEXT_MAX	16
+#define MESSAGE_MAX	4096	/* longest "message" of an error body read */
+#define B64_VARIANT	sodium_base64_VARIANT_ORIGINAL
+
+/* Say why (constant text and field names only) and refuse the field. */
+static int __attribute__((format(printf, 2, 3)))
+bad(char *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, KS_WHY_MAX, fmt, ap);
+	va_end(ap);
+	return KS_E_BAD_FIELD;
+}
 
 int
 ks_json_depth(const void *body, size_t len)
@@ -95,27 +118,62 @@ load(const void *body, size_t len, json_t **root, char *why)
 	return KS_OK;
 }
 
-/* Refuse members not in allowed[] (NULL-terminated) and oversized objects. */
+/*
+ * A member of a JSON object: its name, what it may hold and where it goes
+ * in the parsed struct (out + off).  Text members are strings of a bounded
+ * length first, then decoded; a refusal names the member.
+ */
+enum field_kind {
+	F_HOST,		/* host name: char[size], at most size - 1 characters */
+	F_B64,		/* base64 of 1..size bytes: uint8_t[size], length at aux */
+	F_B64_EXACT,	/* base64 of exactly size bytes: uint8_t[size] */
+	F_HEX,		/* exactly 2 * size hex digits: uint8_t[size] */
+	F_UUID,		/* 8-4-4-4-12 hex digits: uint8_t[KS_UUID_LEN] */
+	F_UINT,		/* integer 0..max: uint64_t or unsigned int (size) */
+	F_BOOL,		/* optional true or false: int (absent: 0) */
+	F_BANK,		/* optional, only "sha256": nothing stored */
+	F_PCR_MAP,	/* {"index": hex value}: uint32_t mask, values at aux */
+	F_OWN,		/* allowed; the parser reads it itself */
+};
+
+struct field {
+	const char	*name;
+	enum field_kind	 kind;
+	size_t		 off;
+	size_t		 aux;
+	size_t		 size;
+	uint64_t	 max;
+};
+
+#define MEMBER_SIZE(T, m)	sizeof(((T *)0)->m)
+#define FIELD(k, n, T, m)	{ n, k, offsetof(T, m), 0, MEMBER_SIZE(T, m), 0 }
+#define FIELD_B64(n, T, m, l)	{ n, F_B64, offsetof(T, m), offsetof(T, l), \
+				  MEMBER_SIZE(T, m), 0 }
+#define FIELD_UINT(n, T, m, mx)	{ n, F_UINT, offsetof(T, m), 0, \
+				  MEMBER_SIZE(T, m), mx }
+#define FIELD_PCRS(n, T, m, v)	{ n, F_PCR_MAP, offsetof(T, m), offsetof(T, v), \
+				  0, 0 }
+#define FIELD_BANK		{ "bank", F_BANK, 0, 0, 0, 0 }
+#define FIELD_OWN(n)		{ n, F_OWN, 0, 0, 0, 0 }
+#define NFIELDS(a)		(sizeof(a) / sizeof((a)[0]))
+
+/* Refuse members not in f[] and oversized objects. */
 static int
-check_members(json_t *obj, const char *const *allowed, const char *what,
+check_members(json_t *obj, const struct field *f, size_t n, const char *what,
     char *why)
 {
 	const char *key;
 	json_t *v;
 	size_t i;
 
-	if (json_object_size(obj) > KS_JSON_KEYS_MAX) {
-		WHY("%s has too many members", what);
-		return KS_E_BAD_FIELD;
-	}
+	if (json_object_size(obj) > KS_JSON_KEYS_MAX)
+		return bad(why, "%s has too many members", what);
 	json_object_foreach(obj, key, v) {
-		for (i = 0; allowed[i] != NULL; i++)
-			if (strcmp(key, allowed[i]) == 0)
+		for (i = 0; i < n; i++)
+			if (strcmp(key, f[i].name) == 0)
 				break;
-		if (allowed[i] == NULL) {
-			WHY("%s has an unknown member", what);
-			return KS_E_BAD_FIELD;
-		}
+		if (i == n)
+			return bad(why, "%s has an unknown member", what);
 	}
 	return KS_OK;
 }
@@ -128,23 +186,15 @@ get_string(json_t *obj, const char *name, int required, size_t maxlen,
 
 	*s = NULL;
 	*slen = 0;
-	if (v == NULL) {
-		if (required) {
-			WHY("missing field '%s'", name);
-			return KS_E_BAD_FIELD;
-		}
-		return KS_OK;
-	}
-	if (!json_is_string(v)) {
-		WHY("field '%s' must be a string", name);
-		return KS_E_BAD_FIELD;
-	}
+	if (v == NULL)
+		return required ? bad(why, "missing field '%s'", name) : KS_OK;
+	if (!json_is_string(v))
+		return bad(why, "field '%s' must be a string", name);
 	*s = json_string_value(v);
 	*slen = json_string_length(v);
-	if (*slen > maxlen) {
-		WHY("field '%s' is longer than %zu characters", name, maxlen);
-		return KS_E_BAD_FIELD;
-	}
+	if (*slen > maxlen)
+		return bad(why, "field '%s' is longer than %zu characters", name,
+		    maxlen);
 	return KS_OK;
 }
 
@@ -156,41 +206,13 @@ get_uint(json_t *obj, const char *name, int required, uint64_t max,
 
 	if (present != NULL)
 		*present = v != NULL;
-	if (v == NULL) {
-		if (required) {
-			WHY("missing field '%s'", name);
-			return KS_E_BAD_FIELD;
-		}
-		return KS_OK;
-	}
+	if (v == NULL)
+		return required ? bad(why, "missing field '%s'", name) : KS_OK;
 	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-	    (uint64_t)json_integer_value(v) > max) {
-		WHY("field '%s' must be an integer 0..%llu", name,
+	    (uint64_t)json_integer_value(v) > max)
+		return bad(why, "field '%s' must be an integer 0..%llu", name,
 		    (unsigned long long)max);
-		return KS_E_BAD_FIELD;
-	}
 	*out = (uint64_t)json_integer_value(v);
-	return KS_OK;
-}
-
-static int
-get_b64(json_t *obj, const char *name, uint8_t *out, size_t outsz,
-    size_t *outlen, char *why)
-{
-	const char *s, *end;
-	size_t slen;
-	int r;
-
-	if ((r = get_string(obj, name, 1, sodium_base64_ENCODED_LEN(outsz,
-	    sodium_base64_VARIANT_ORIGINAL), &s, &slen, why)) != KS_OK)
-		return r;
-	if (sodium_base642bin(out, outsz, s, slen, NULL, outlen, &end,
-	    sodium_base64_VARIANT_ORIGINAL) != 0 || end != s + slen ||
-	    *outlen == 0) {
-		WHY("field '%s' is not valid base64 of at most %zu bytes", name,
-		    outsz);
-		return KS_E_BAD_FIELD;
-	}
 	return KS_OK;
 }
 
@@ -206,39 +228,6 @@ hex_exact(const char *s, size_t slen, uint8_t *out, size_t outlen)
 	    got != outlen || end != s + slen)
 		return -1;
 	return 0;
-}
-
-static int
-get_hex(json_t *obj, const char *name, uint8_t *out, size_t outlen, char *why)
-{
-	const char *s;
-	size_t slen;
-	int r;
-
-	if ((r = get_string(obj, name, 1, 2 * outlen, &s, &slen, why)) != KS_OK)
-		return r;
-	if (hex_exact(s, slen, out, outlen) != 0) {
-		WHY("field '%s' must be %zu hex digits", name, 2 * outlen);
-		return KS_E_BAD_FIELD;
-	}
-	return KS_OK;
-}
-
-static int
-get_host(json_t *obj, const char *name, char out[KS_HOST_MAX + 1], char *why)
-{
-	const char *s;
-	size_t slen;
-	int r;
-
-	if ((r = get_string(obj, name, 1, KS_HOST_MAX, &s, &slen, why)) != KS_OK)
-		return r;
-	if (slen != strlen(s) || !ks_host_valid(s)) {
-		WHY("field '%s' is not a valid host name", name);
-		return KS_E_BAD_FIELD;
-	}
-	memcpy(out, s, slen + 1);
-	return KS_OK;
 }
 
 /* Decimal PCR index "0".."23", no sign, no leading zero. */
@@ -271,49 +260,171 @@ get_pcr_map(json_t *obj, const char *name, uint32_t *mask,
 	unsigned int idx;
 
 	*mask = 0;
-	if (m == NULL || !json_is_object(m)) {
-		WHY("field '%s' must be an object of PCR index to hex value", name);
-		return KS_E_BAD_FIELD;
-	}
-	if (json_object_size(m) > KS_PCR_COUNT) {
-		WHY("field '%s' has more than %d PCRs", name, KS_PCR_COUNT);
-		return KS_E_BAD_FIELD;
-	}
+	if (m == NULL || !json_is_object(m))
+		return bad(why, "field '%s' must be an object of PCR index to hex"
+		    " value", name);
+	if (json_object_size(m) > KS_PCR_COUNT)
+		return bad(why, "field '%s' has more than %d PCRs", name,
+		    KS_PCR_COUNT);
 	json_object_foreach(m, key, v) {
-		if (pcr_index(key, &idx) != 0) {
-			WHY("field '%s': PCR index must be 0..%d", name,
-			    KS_PCR_COUNT - 1);
-			return KS_E_BAD_FIELD;
-		}
+		if (pcr_index(key, &idx) != 0)
+			return bad(why, "field '%s': PCR index must be 0..%d",
+			    name, KS_PCR_COUNT - 1);
 		if (!json_is_string(v) || hex_exact(json_string_value(v),
-		    json_string_length(v), values[idx], KS_DIGEST_LEN) != 0) {
-			WHY("field '%s': PCR %u must be %d hex digits", name, idx,
-			    2 * KS_DIGEST_LEN);
-			return KS_E_BAD_FIELD;
-		}
+		    json_string_length(v), values[idx], KS_DIGEST_LEN) != 0)
+			return bad(why, "field '%s': PCR %u must be %d hex digits",
+			    name, idx, 2 * KS_DIGEST_LEN);
 		*mask |= 1u << idx;
 	}
-	if (*mask == 0) {
-		WHY("field '%s' is empty", name);
-		return KS_E_BAD_FIELD;
-	}
+	if (*mask == 0)
+		return bad(why, "field '%s' is empty", name);
 	return KS_OK;
 }
 
-static int
-check_bank(json_t *obj, char *why)
+/* The longest text a string member of f's kind may be; 0: not a string. */
+static size_t
+text_max(const struct field *f)
 {
-	const char *s;
-	size_t slen;
+	switch (f->kind) {
+	case F_HOST:
+		return f->size - 1;
+	case F_B64:
+	case F_B64_EXACT:
+		return sodium_base64_ENCODED_LEN(f->size, B64_VARIANT);
+	case F_HEX:
+		return 2 * f->size;
+	case F_UUID:
+		return UUID_TEXT_LEN;
+	case F_BANK:
+		return BANK_TEXT_MAX;
+	default:
+		return 0;
+	}
+}
+
+/* The one getter: member f of obj into out (the parsed struct). */
+static int
+get_field(json_t *obj, const struct field *f, void *out, char *why)
+{
+	uint8_t *p = (uint8_t *)out + f->off;
+	const char *s = NULL, *end;
+	size_t slen = 0, n, max = text_max(f);
+	json_t *v;
+	uint64_t u;
+	unsigned int ui;
 	int r;
 
-	if ((r = get_string(obj, "bank", 0, 16, &s, &slen, why)) != KS_OK)
+	if (max != 0 && ((r = get_string(obj, f->name, f->kind != F_BANK, max,
+	    &s, &slen, why)) != KS_OK || s == NULL))
 		return r;
-	if (s != NULL && strcmp(s, "sha256") != 0) {
-		WHY("field 'bank': only \"sha256\" is supported");
-		return KS_E_BAD_FIELD;
+	switch (f->kind) {
+	case F_HOST:
+		if (slen != strlen(s) || !ks_host_valid(s))
+			return bad(why, "field '%s' is not a valid host name",
+			    f->name);
+		memcpy(p, s, slen + 1);
+		return KS_OK;
+	case F_B64:
+	case F_B64_EXACT:
+		n = 0;
+		r = sodium_base642bin(p, f->size, s, slen, NULL, &n, &end,
+		    B64_VARIANT);
+		if (f->kind == F_B64)
+			memcpy((uint8_t *)out + f->aux, &n, sizeof(n));
+		if (r != 0 || end != s + slen || n == 0)
+			return bad(why, "field '%s' is not valid base64 of at most"
+			    " %zu bytes", f->name, f->size);
+		if (f->kind == F_B64_EXACT && n != f->size)
+			return bad(why, "field '%s' must be %zu bytes", f->name,
+			    f->size);
+		return KS_OK;
+	case F_HEX:
+		if (hex_exact(s, slen, p, f->size) != 0)
+			return bad(why, "field '%s' must be %zu hex digits",
+			    f->name, 2 * f->size);
+		return KS_OK;
+	case F_UUID:
+		if (slen != UUID_TEXT_LEN || strlen(s) != slen ||
+		    sc_uuid_parse(s, p) != 0)
+			return bad(why, "field '%s' must be a UUID (8-4-4-4-12 hex"
+			    " digits)", f->name);
+		return KS_OK;
+	case F_BANK:
+		if (strcmp(s, "sha256") != 0)
+			return bad(why, "field '%s': only \"sha256\" is supported",
+			    f->name);
+		return KS_OK;
+	case F_UINT:
+		if ((r = get_uint(obj, f->name, 1, f->max, &u, NULL, why)) !=
+		    KS_OK)
+			return r;
+		if (f->size == sizeof(u)) {
+			memcpy(p, &u, sizeof(u));
+		} else {
+			ui = (unsigned int)u;	/* max fits: the table's */
+			memcpy(p, &ui, sizeof(ui));
+		}
+		return KS_OK;
+	case F_BOOL:
+		v = json_object_get(obj, f->name);
+		if (v != NULL && !json_is_boolean(v))
+			return bad(why, "field '%s' must be true or false",
+			    f->name);
+		r = v != NULL && json_is_true(v);
+		memcpy(p, &r, sizeof(r));
+		return KS_OK;
+	case F_PCR_MAP:
+		return get_pcr_map(obj, f->name, (uint32_t *)(void *)p,
+		    (uint8_t (*)[KS_DIGEST_LEN])((uint8_t *)out + f->aux), why);
+	case F_OWN:
+		return KS_OK;
 	}
+	return bad(why, "field '%s': unknown kind", f->name);
+}
+
+/*
+ * The members f[0..n) of obj into out, in table order; with what (the
+ * object's name in why[]), members not in f[] are refused first.
+ */
+static int
+get_fields(json_t *obj, const struct field *f, size_t n, const char *what,
+    void *out, char *why)
+{
+	size_t i;
+	int r;
+
+	if (what != NULL && (r = check_members(obj, f, n, what, why)) != KS_OK)
+		return r;
+	for (i = 0; i < n; i++)
+		if ((r = get_field(obj, &f[i], out, why)) != KS_OK)
+			return r;
 	return KS_OK;
+}
+
+/*
+ * Zero out (outsz bytes), load body and read f[] from its object (what as in
+ * get_fields).  With rootp, a parser that reads on gets the object on KS_OK
+ * (it json_decref()s it; NULL on error); without, the object is freed.
+ */
+static int
+parse(const void *body, size_t len, const struct field *f, size_t n,
+    const char *what, void *out, size_t outsz, json_t **rootp, char *why)
+{
+	json_t *root;
+	int r;
+
+	memset(out, 0, outsz);
+	why[0] = '\0';
+	if (rootp != NULL)
+		*rootp = NULL;
+	if ((r = load(body, len, &root, why)) != KS_OK)
+		return r;
+	r = get_fields(root, f, n, what, out, why);
+	if (r == KS_OK && rootp != NULL)
+		*rootp = root;
+	else
+		json_decref(root);
+	return r;
 }
 
 int
@@ -322,34 +433,49 @@ ks_policy_check(const struct ks_policy *p, char why[KS_WHY_MAX])
 	uint32_t key = 1u << p->key_pcr;
 
 	why[0] = '\0';
-	if (p->key_pcr >= KS_PCR_COUNT) {
-		WHY("policy: key_pcr must be 0..%d", KS_PCR_COUNT - 1);
-		return KS_E_BAD_FIELD;
-	}
-	if (key & KS_PCR_RESETTABLE) {
-		WHY("policy: key_pcr %u can be reset from any locality",
-		    p->key_pcr);
-		return KS_E_BAD_FIELD;
-	}
+	if (p->key_pcr >= KS_PCR_COUNT)
+		return bad(why, "policy: key_pcr must be 0..%d", KS_PCR_COUNT - 1);
+	if (key & KS_PCR_RESETTABLE)
+		return bad(why, "policy: key_pcr %u can be reset from any"
+		    " locality", p->key_pcr);
 	if ((key & KS_PCR_DRTM) &&
-	    !(p->pcr_mask & (1u << KS_PCR_DRTM_LAUNCH))) {
-		WHY("policy: key_pcr %u is reset by a dynamic launch; use it only"
-		    " with PCR %d in the policy", p->key_pcr, KS_PCR_DRTM_LAUNCH);
-		return KS_E_BAD_FIELD;
-	}
-	if (p->pcr_mask & key) {
-		WHY("policy: key_pcr must not also be a policy PCR");
-		return KS_E_BAD_FIELD;
-	}
-	if (p->pcr_mask & KS_PCR_RESETTABLE) {
-		WHY("policy: PCRs 16 and 23 can be reset from any locality");
-		return KS_E_BAD_FIELD;
-	}
-	if (!(p->pcr_mask & KS_PCR_STATIC)) {
-		WHY("policy: pcrs must pin the boot chain (at least one of PCRs"
-		    " 0..15)");
-		return KS_E_BAD_FIELD;
-	}
+	    !(p->pcr_mask & (1u << KS_PCR_DRTM_LAUNCH)))
+		return bad(why, "policy: key_pcr %u is reset by a dynamic launch;"
+		    " use it only with PCR %d in the policy", p->key_pcr,
+		    KS_PCR_DRTM_LAUNCH);
+	if (p->pcr_mask & key)
+		return bad(why, "policy: key_pcr must not also be a policy PCR");
+	if (p->pcr_mask & KS_PCR_RESETTABLE)
+		return bad(why, "policy: PCRs 16 and 23 can be reset from any"
+		    " locality");
+	if (!(p->pcr_mask & KS_PCR_STATIC))
+		return bad(why, "policy: pcrs must pin the boot chain (at least"
+		    " one of PCRs 0..15)");
+	return KS_OK;
+}
+
+/* "ak_public": PEM text as it is, or base64 of a TPM2B_PUBLIC. */
+static int
+get_ak(json_t *root, struct ks_enroll_req *req, char *why)
+{
+	static const char pem_tag[] = "-----BEGIN ";
+	static const struct field b64 = { "ak_public", F_B64,
+	    offsetof(struct ks_enroll_req, ak),
+	    offsetof(struct ks_enroll_req, ak_len), KS_AKPUB_MAX, 0 };
+	const char *s;
+	size_t slen;
+	int r;
+
+	if ((r = get_string(root, "ak_public", 1, KS_AKPEM_MAX - 1, &s, &slen,
+	    why)) != KS_OK)
+		return r;
+	if (slen < sizeof(pem_tag) - 1 ||
+	    memcmp(s, pem_tag, sizeof(pem_tag) - 1) != 0)
+		return get_field(root, &b64, req, why);
+	if (slen != strlen(s))
+		return bad(why, "field 'ak_public' contains NUL");
+	memcpy(req->ak, s, slen);
+	req->ak_len = slen;
 	return KS_OK;
 }
 
@@ -357,79 +483,51 @@ int
 ks_parse_enroll(const void *body, size_t len, struct ks_enroll_req *req,
     char why[KS_WHY_MAX])
 {
-	static const char *const top[] = { "name", "ak_public", "policy",
-	    "ek_certificate", "insecure_ak", NULL };
-	static const char *const pol[] = { "bank", "pcrs", "key_pcr", NULL };
-	static const char pem_tag[] = "-----BEGIN ";
-	json_t *root = NULL, *policy, *insecure;
-	const char *s;
-	size_t slen;
-	uint64_t key_pcr;
+	static const struct field top[] = {
+		FIELD(F_HOST, "name", struct ks_enroll_req, name),
+		FIELD_OWN("ak_public"), FIELD_OWN("policy"),
+		FIELD_OWN("ek_certificate"), FIELD_OWN("insecure_ak"),
+	};
+	static const struct field pol[] = {
+		FIELD_BANK,
+		FIELD_PCRS("pcrs", struct ks_policy, pcr_mask, pcrs),
+		FIELD_UINT("key_pcr", struct ks_policy, key_pcr,
+		    KS_PCR_COUNT - 1),
+	};
+	static const struct field ek = FIELD_B64("ek_certificate",
+	    struct ks_enroll_req, ek_cert, ek_cert_len);
+	json_t *root, *policy, *insecure;
 	int r;
 
-	memset(req, 0, sizeof(*req));
-	why[0] = '\0';
-	if ((r = load(body, len, &root, why)) != KS_OK)
+	if ((r = parse(body, len, top, NFIELDS(top), "request", req,
+	    sizeof(*req), &root, why)) != KS_OK)
 		return r;
-	if ((r = check_members(root, top, "request", why)) != KS_OK ||
-	    (r = get_host(root, "name", req->name, why)) != KS_OK)
+	if ((r = get_ak(root, req, why)) != KS_OK)
 		goto out;
-
-	if ((r = get_string(root, "ak_public", 1, KS_AKPEM_MAX - 1, &s, &slen,
-	    why)) != KS_OK)
-		goto out;
-	if (slen >= sizeof(pem_tag) - 1 &&
-	    memcmp(s, pem_tag, sizeof(pem_tag) - 1) == 0) {
-		if (slen != strlen(s)) {
-			WHY("field 'ak_public' contains NUL");
-			r = KS_E_BAD_FIELD;
-			goto out;
-		}
-		memcpy(req->ak, s, slen);
-		req->ak_len = slen;
-	} else if ((r = get_b64(root, "ak_public", req->ak, KS_AKPUB_MAX,
-	    &req->ak_len, why)) != KS_OK)
-		goto out;
-
 	policy = json_object_get(root, "policy");
 	if (policy == NULL || !json_is_object(policy)) {
-		WHY("field 'policy' must be an object");
-		r = KS_E_BAD_FIELD;
+		r = bad(why, "field 'policy' must be an object");
 		goto out;
 	}
-	if ((r = check_members(policy, pol, "policy", why)) != KS_OK ||
-	    (r = check_bank(policy, why)) != KS_OK ||
-	    (r = get_pcr_map(policy, "pcrs", &req->policy.pcr_mask,
-	    req->policy.pcrs, why)) != KS_OK ||
-	    (r = get_uint(policy, "key_pcr", 1, KS_PCR_COUNT - 1, &key_pcr, NULL,
-	    why)) != KS_OK)
-		goto out;
-	req->policy.key_pcr = (unsigned int)key_pcr;
-	if ((r = ks_policy_check(&req->policy, why)) != KS_OK)
+	if ((r = get_fields(policy, pol, NFIELDS(pol), "policy", &req->policy,
+	    why)) != KS_OK ||
+	    (r = ks_policy_check(&req->policy, why)) != KS_OK)
 		goto out;
 
 	/* The AK's provenance: an EK certificate, or an explicit opt-out. */
 	insecure = json_object_get(root, "insecure_ak");
 	if (insecure != NULL && !json_is_true(insecure)) {
-		WHY("field 'insecure_ak' can only be true");
-		r = KS_E_BAD_FIELD;
+		r = bad(why, "field 'insecure_ak' can only be true");
 		goto out;
 	}
 	req->insecure_ak = insecure != NULL;
-	if (json_object_get(root, "ek_certificate") != NULL) {
-		if (req->insecure_ak) {
-			WHY("fields 'ek_certificate' and 'insecure_ak' exclude"
-			    " each other");
-			r = KS_E_BAD_FIELD;
-			goto out;
-		}
-		r = get_b64(root, "ek_certificate", req->ek_cert,
-		    sizeof(req->ek_cert), &req->ek_cert_len, why);
-	} else if (!req->insecure_ak) {
-		WHY("missing field 'ek_certificate' (a bare AK needs"
+	if (json_object_get(root, "ek_certificate") != NULL)
+		r = req->insecure_ak ? bad(why, "fields 'ek_certificate' and"
+		    " 'insecure_ak' exclude each other") :
+		    get_field(root, &ek, req, why);
+	else if (!req->insecure_ak)
+		r = bad(why, "missing field 'ek_certificate' (a bare AK needs"
 		    " \"insecure_ak\": true)");
-		r = KS_E_BAD_FIELD;
-	}
  out:
 	json_decref(root);
 	return r;
@@ -439,84 +537,48 @@ int
 ks_parse_activate(const void *body, size_t len, struct ks_activate_req *req,
     char why[KS_WHY_MAX])
 {
-	static const char *const top[] = { "host", "secret", NULL };
-	json_t *root = NULL;
-	size_t n;
-	int r;
+	static const struct field top[] = {
+		FIELD(F_HOST, "host", struct ks_activate_req, host),
+		FIELD(F_B64_EXACT, "secret", struct ks_activate_req, secret),
+	};
 
-	memset(req, 0, sizeof(*req));
-	why[0] = '\0';
-	if ((r = load(body, len, &root, why)) != KS_OK)
-		return r;
-	if ((r = check_members(root, top, "request", why)) != KS_OK ||
-	    (r = get_host(root, "host", req->host, why)) != KS_OK ||
-	    (r = get_b64(root, "secret", req->secret, sizeof(req->secret), &n,
-	    why)) != KS_OK)
-		goto out;
-	if (n != sizeof(req->secret)) {
-		WHY("field 'secret' must be %d bytes", KS_ACT_SECRET_LEN);
-		r = KS_E_BAD_FIELD;
-	}
- out:
-	json_decref(root);
-	return r;
+	return parse(body, len, top, NFIELDS(top), "request", req, sizeof(*req),
+	    NULL, why);
 }
 
 int
 ks_parse_activation_resp(const void *body, size_t len,
     struct ks_activation_resp *resp, char why[KS_WHY_MAX])
 {
-	static const char *const top[] = { "host", "credential_blob",
-	    "encrypted_secret", "expires", NULL };
-	json_t *root = NULL;
-	int r;
+	static const struct field top[] = {
+		FIELD_OWN("host"),
+		FIELD_B64("credential_blob", struct ks_activation_resp, blob,
+		    blob_len),
+		FIELD_B64("encrypted_secret", struct ks_activation_resp, enc,
+		    enc_len),
+		FIELD_UINT("expires", struct ks_activation_resp, expires,
+		    INT64_MAX),
+	};
 
-	memset(resp, 0, sizeof(*resp));
-	why[0] = '\0';
-	if ((r = load(body, len, &root, why)) != KS_OK)
-		return r;
-	if ((r = check_members(root, top, "response", why)) != KS_OK ||
-	    (r = get_b64(root, "credential_blob", resp->blob,
-	    sizeof(resp->blob), &resp->blob_len, why)) != KS_OK ||
-	    (r = get_b64(root, "encrypted_secret", resp->enc,
-	    sizeof(resp->enc), &resp->enc_len, why)) != KS_OK ||
-	    (r = get_uint(root, "expires", 1, INT64_MAX, &resp->expires, NULL,
-	    why)) != KS_OK)
-		goto out;
- out:
-	json_decref(root);
-	return r;
+	return parse(body, len, top, NFIELDS(top), "response", resp,
+	    sizeof(*resp), NULL, why);
 }
 
 int
 ks_parse_attest(const void *body, size_t len, struct ks_attest_req *req,
     char why[KS_WHY_MAX])
 {
-	static const char *const top[] = { "host", "quote", "signature", "bank",
-	    "pcrs", "hv_pubkey", NULL };
-	json_t *root = NULL;
-	int r;
+	static const struct field top[] = {
+		FIELD(F_HOST, "host", struct ks_attest_req, host),
+		FIELD_B64("quote", struct ks_attest_req, quote, quote_len),
+		FIELD_B64("signature", struct ks_attest_req, sig, sig_len),
+		FIELD_BANK,
+		FIELD_PCRS("pcrs", struct ks_attest_req, pcr_mask, pcrs),
+		FIELD(F_HEX, "hv_pubkey", struct ks_attest_req, hv_pubkey),
+	};
 
-	memset(req, 0, sizeof(*req));
-	why[0] = '\0';
-	if ((r = load(body, len, &root, why)) != KS_OK)
-		return r;
-	if ((r = check_members(root, top, "request", why)) != KS_OK ||
-	    (r = get_host(root, "host", req->host, why)) != KS_OK ||
-	    (r = get_b64(root, "quote", req->quote, sizeof(req->quote),
-	    &req->quote_len, why)) != KS_OK ||
-	    (r = get_b64(root, "signature", req->sig, sizeof(req->sig),
-	    &req->sig_len, why)) != KS_OK ||
-	    (r = check_bank(root, why)) != KS_OK ||
-	    (r = get_pcr_map(root, "pcrs", &req->pcr_mask, req->pcrs,
-	    why)) != KS_OK ||
-	    (r = get_hex(root, "hv_pubkey", req->hv_pubkey, KS_HV_PUBKEY_LEN,
-	    why)) != KS_OK)
-		goto out;
-	r = KS_OK;
- out:
-	json_decref(root);
-	return r;
+	return parse(body, len, top, NFIELDS(top), "request", req, sizeof(*req),
+	    NULL, why);
 }
 
 static int
@@ -526,71 +588,57 @@ get_pcr_array(json_t *obj, const char *name, uint32_t *mask, char *why)
 	size_t i;
 
 	*mask = 0;
-	if (!json_is_array(a) || json_array_size(a) > KS_PCR_COUNT) {
-		WHY("field '%s' must be an array of PCR indices", name);
-		return KS_E_BAD_FIELD;
-	}
+	if (!json_is_array(a) || json_array_size(a) > KS_PCR_COUNT)
+		return bad(why, "field '%s' must be an array of PCR indices", name);
 	json_array_foreach(a, i, v) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		    json_integer_value(v) >= KS_PCR_COUNT) {
-			WHY("field '%s' must be an array of PCR indices", name);
-			return KS_E_BAD_FIELD;
-		}
+		    json_integer_value(v) >= KS_PCR_COUNT)
+			return bad(why, "field '%s' must be an array of PCR"
+			    " indices", name);
 		*mask |= 1u << json_integer_value(v);
 	}
 	return KS_OK;
 }
 
+/* A response: members other than these are ignored. */
 int
 ks_parse_nonce_resp(const void *body, size_t len, struct ks_nonce_resp *resp,
     char why[KS_WHY_MAX])
 {
-	json_t *root = NULL;
+	static const struct field top[] = {
+		FIELD(F_HEX, "nonce", struct ks_nonce_resp, nonce),
+		FIELD_UINT("expires", struct ks_nonce_resp, expires, INT64_MAX),
+	};
+	json_t *root;
 	uint64_t v;
 	int r, present;
 
-	memset(resp, 0, sizeof(*resp));
-	why[0] = '\0';
-	if ((r = load(body, len, &root, why)) != KS_OK)
+	if ((r = parse(body, len, top, NFIELDS(top), NULL, resp, sizeof(*resp),
+	    &root, why)) != KS_OK)
 		return r;
-	if ((r = get_hex(root, "nonce", resp->nonce, KS_NONCE_LEN, why)) != KS_OK ||
-	    (r = get_uint(root, "expires", 1, INT64_MAX, &resp->expires, NULL,
-	    why)) != KS_OK ||
-	    (r = get_uint(root, "key_pcr", 0, KS_PCR_COUNT - 1, &v, &present,
-	    why)) != KS_OK)
-		goto out;
-	if (present) {
+	if ((r = get_uint(root, "key_pcr", 0, KS_PCR_COUNT - 1, &v, &present,
+	    why)) == KS_OK && present) {
 		resp->key_pcr = (unsigned int)v;
-		if ((r = get_pcr_array(root, "pcrs", &resp->pcr_mask, why)) != KS_OK)
-			goto out;
-		resp->have_policy = 1;
+		if ((r = get_pcr_array(root, "pcrs", &resp->pcr_mask, why)) ==
+		    KS_OK)
+			resp->have_policy = 1;
 	}
-	r = KS_OK;
- out:
 	json_decref(root);
 	return r;
 }
 
+/* A response: members other than these are ignored. */
 int
 ks_parse_cert_resp(const void *body, size_t len, struct ks_cert_resp *resp,
     char why[KS_WHY_MAX])
 {
-	json_t *root = NULL;
-	int r;
+	static const struct field top[] = {
+		FIELD_B64("certificate", struct ks_cert_resp, cert, cert_len),
+		FIELD_UINT("expires", struct ks_cert_resp, expires, INT64_MAX),
+	};
 
-	memset(resp, 0, sizeof(*resp));
-	why[0] = '\0';
-	if ((r = load(body, len, &root, why)) != KS_OK)
-		return r;
-	if ((r = get_b64(root, "certificate", resp->cert, sizeof(resp->cert),
-	    &resp->cert_len, why)) != KS_OK ||
-	    (r = get_uint(root, "expires", 1, INT64_MAX, &resp->expires, NULL,
-	    why)) != KS_OK)
-		goto out;
-	r = KS_OK;
- out:
-	json_decref(root);
-	return r;
+	return parse(body, len, top, NFIELDS(top), NULL, resp, sizeof(*resp),
+	    NULL, why);
 }
 
 /* Copy printable ASCII only; anything else becomes '?'. */
@@ -620,8 +668,8 @@ ks_parse_error_resp(const void *body, size_t len, struct ks_error_resp *resp)
 	    why)) != KS_OK)
 		goto out;
 	copy_printable(resp->code, sizeof(resp->code), s);
-	if (get_string(root, "message", 0, 4096, &s, &slen, why) == KS_OK &&
-	    s != NULL)
+	if (get_string(root, "message", 0, MESSAGE_MAX, &s, &slen, why) ==
+	    KS_OK && s != NULL)
 		copy_printable(resp->message, sizeof(resp->message), s);
 	r = KS_OK;
  out:
@@ -675,101 +723,61 @@ ks_pcr_list_format(uint32_t mask, char *out, size_t outsz)
 
 /* ---- ownership tokens (PROTOCOL.md §12.10) ---- */
 
-#define UUID_TEXT_LEN	36
-
-static int
-get_uuid(json_t *obj, const char *name, uint8_t out[KS_UUID_LEN], char *why)
-{
-	const char *s;
-	size_t slen;
-	int r;
-
-	if ((r = get_string(obj, name, 1, UUID_TEXT_LEN, &s, &slen, why)) != KS_OK)
-		return r;
-	if (slen != UUID_TEXT_LEN || strlen(s) != slen ||
-	    sc_uuid_parse(s, out) != 0) {
-		WHY("field '%s' must be a UUID (8-4-4-4-12 hex digits)", name);
-		return KS_E_BAD_FIELD;
-	}
-	return KS_OK;
-}
-
-static int
-get_bool(json_t *obj, const char *name, int *out, char *why)
-{
-	json_t *v = json_object_get(obj, name);
-
-	*out = 0;
-	if (v == NULL)
-		return KS_OK;
-	if (!json_is_boolean(v)) {
-		WHY("field '%s' must be true or false", name);
-		return KS_E_BAD_FIELD;
-	}
-	*out = json_is_true(v);
-	return KS_OK;
-}
-
 int
 ks_parse_owner_reg(const void *body, size_t len, struct ks_owner_reg_req *req,
     char why[KS_WHY_MAX])
 {
-	static const char *const top[] = { "uuid", "owner_key", "replace", NULL };
-	json_t *root = NULL;
-	int r;
+	static const struct field top[] = {
+		FIELD(F_UUID, "uuid", struct ks_owner_reg_req, uuid),
+		FIELD(F_HEX, "owner_key", struct ks_owner_reg_req, owner_key),
+		FIELD(F_BOOL, "replace", struct ks_owner_reg_req, replace),
+	};
 
-	memset(req, 0, sizeof(*req));
-	why[0] = '\0';
-	if ((r = load(body, len, &root, why)) != KS_OK)
-		return r;
-	if ((r = check_members(root, top, "request", why)) == KS_OK &&
-	    (r = get_uuid(root, "uuid", req->uuid, why)) == KS_OK &&
-	    (r = get_hex(root, "owner_key", req->owner_key, KS_X25519_LEN,
-	    why)) == KS_OK)
-		r = get_bool(root, "replace", &req->replace, why);
-	json_decref(root);
-	return r;
+	return parse(body, len, top, NFIELDS(top), "request", req, sizeof(*req),
+	    NULL, why);
 }
+
+/* One "acl" entry as read, before it becomes a struct ks_owner_acl_entry. */
+struct acl_in {
+	uint8_t		key[KS_X25519_LEN];
+	int		owner;
+};
 
 static int
 get_acl(json_t *root, struct ks_owner_token_req *req, char *why)
 {
-	static const char *const entry[] = { "key", "owner", NULL };
+	static const struct field entry[] = {
+		FIELD(F_HEX, "key", struct acl_in, key),
+		FIELD(F_BOOL, "owner", struct acl_in, owner),
+	};
 	json_t *a = json_object_get(root, "acl"), *e;
 	unsigned int i, j, owners = 0;
+	struct acl_in in;
 	size_t n;
-	int r, owner;
+	int r;
 
 	if (a == NULL || !json_is_array(a) || (n = json_array_size(a)) == 0 ||
-	    n > KS_OWNER_ACL_MAX) {
-		WHY("field 'acl' must be an array of 1..%d entries",
+	    n > KS_OWNER_ACL_MAX)
+		return bad(why, "field 'acl' must be an array of 1..%d entries",
 		    KS_OWNER_ACL_MAX);
-		return KS_E_BAD_FIELD;
-	}
 	for (i = 0; i < n; i++) {
 		e = json_array_get(a, i);
-		if (!json_is_object(e)) {
-			WHY("an 'acl' entry must be an object");
-			return KS_E_BAD_FIELD;
-		}
-		if ((r = check_members(e, entry, "acl entry", why)) != KS_OK ||
-		    (r = get_hex(e, "key", req->acl[i].key, KS_X25519_LEN,
-		    why)) != KS_OK || (r = get_bool(e, "owner", &owner, why)) !=
-		    KS_OK)
+		if (!json_is_object(e))
+			return bad(why, "an 'acl' entry must be an object");
+		memset(&in, 0, sizeof(in));
+		if ((r = get_fields(e, entry, NFIELDS(entry), "acl entry", &in,
+		    why)) != KS_OK)
 			return r;
-		req->acl[i].flags = owner ? 1 : 0;
-		owners += owner != 0;
+		memcpy(req->acl[i].key, in.key, KS_X25519_LEN);
+		req->acl[i].flags = in.owner ? 1 : 0;
+		owners += in.owner != 0;
 		for (j = 0; j < i; j++)
 			if (memcmp(req->acl[j].key, req->acl[i].key,
-			    KS_X25519_LEN) == 0) {
-				WHY("a key appears twice in 'acl'");
-				return KS_E_BAD_FIELD;
-			}
+			    KS_X25519_LEN) == 0)
+				return bad(why, "a key appears twice in 'acl'");
 	}
-	if (owners == 0) {
-		WHY("'acl' has no owner entry");
-		return KS_E_BAD_FIELD;
-	}
+	if (owners == 0)
+		return bad(why, "'acl' has no owner entry");
 	req->acl_count = (unsigned int)n;
 	return KS_OK;
 }
@@ -778,28 +786,28 @@ int
 ks_parse_owner_token(const void *body, size_t len,
     struct ks_owner_token_req *req, char why[KS_WHY_MAX])
 {
-	static const char *const top[] = { "uuid", "nonce", "acl", "proof",
-	    NULL };
-	json_t *root = NULL;
+	static const struct field top[] = {
+		FIELD(F_UUID, "uuid", struct ks_owner_token_req, uuid),
+		FIELD_OWN("nonce"), FIELD_OWN("acl"), FIELD_OWN("proof"),
+	};
+	/* The answer step's members, read when more than "uuid" came. */
+	static const struct field answer[] = {
+		FIELD(F_HEX, "nonce", struct ks_owner_token_req, nonce),
+		FIELD(F_HEX, "proof", struct ks_owner_token_req, proof),
+	};
+	json_t *root;
 	int r;
 
-	memset(req, 0, sizeof(*req));
-	why[0] = '\0';
-	if ((r = load(body, len, &root, why)) != KS_OK)
-		return r;
-	if ((r = check_members(root, top, "request", why)) != KS_OK ||
-	    (r = get_uuid(root, "uuid", req->uuid, why)) != KS_OK)
+	if ((r = parse(body, len, top, NFIELDS(top), "request", req,
+	    sizeof(*req), &root, why)) != KS_OK)
 		goto out;
 	req->answer = json_object_size(root) > 1;
-	if (!req->answer)
-		goto out;
-	if ((r = get_hex(root, "nonce", req->nonce, KS_NONCE_LEN, why)) != KS_OK ||
-	    (r = get_hex(root, "proof", req->proof, KS_OWNER_PROOF_LEN, why)) !=
+	if (req->answer &&
+	    (r = get_fields(root, answer, NFIELDS(answer), NULL, req, why)) ==
 	    KS_OK)
-		goto out;
-	r = get_acl(root, req, why);
- out:
+		r = get_acl(root, req, why);
 	json_decref(root);
+ out:
 	if (r != KS_OK)
 		sodium_memzero(req, sizeof(*req));
 	return r;
@@ -809,41 +817,28 @@ int
 ks_parse_owner_challenge_resp(const void *body, size_t len,
     struct ks_owner_challenge_resp *resp, char why[KS_WHY_MAX])
 {
-	static const char *const top[] = { "uuid", "nonce", "server_key",
-	    "expires", NULL };
-	json_t *root = NULL;
-	int r;
+	static const struct field top[] = {
+		FIELD(F_UUID, "uuid", struct ks_owner_challenge_resp, uuid),
+		FIELD(F_HEX, "nonce", struct ks_owner_challenge_resp, nonce),
+		FIELD(F_HEX, "server_key", struct ks_owner_challenge_resp,
+		    server_key),
+		FIELD_UINT("expires", struct ks_owner_challenge_resp, expires,
+		    INT64_MAX),
+	};
 
-	memset(resp, 0, sizeof(*resp));
-	why[0] = '\0';
-	if ((r = load(body, len, &root, why)) != KS_OK)
-		return r;
-	if ((r = check_members(root, top, "response", why)) == KS_OK &&
-	    (r = get_uuid(root, "uuid", resp->uuid, why)) == KS_OK &&
-	    (r = get_hex(root, "nonce", resp->nonce, KS_NONCE_LEN, why)) ==
-	    KS_OK && (r = get_hex(root, "server_key", resp->server_key,
-	    KS_X25519_LEN, why)) == KS_OK)
-		r = get_uint(root, "expires", 1, INT64_MAX, &resp->expires, NULL,
-		    why);
-	json_decref(root);
-	return r;
+	return parse(body, len, top, NFIELDS(top), "response", resp,
+	    sizeof(*resp), NULL, why);
 }
 
 int
 ks_parse_owner_token_resp(const void *body, size_t len,
     struct ks_owner_token_resp *resp, char why[KS_WHY_MAX])
 {
-	static const char *const top[] = { "uuid", "token", NULL };
-	json_t *root = NULL;
-	int r;
+	static const struct field top[] = {
+		FIELD(F_UUID, "uuid", struct ks_owner_token_resp, uuid),
+		FIELD(F_HEX, "token", struct ks_owner_token_resp, token),
+	};
 
-	memset(resp, 0, sizeof(*resp));
-	why[0] = '\0';
-	if ((r = load(body, len, &root, why)) != KS_OK)
-		return r;
-	if ((r = check_members(root, top, "response", why)) == KS_OK &&
-	    (r = get_uuid(root, "uuid", resp->uuid, why)) == KS_OK)
-		r = get_hex(root, "token", resp->token, KS_OWNER_TOKEN_LEN, why);
-	json_decref(root);
-	return r;
+	return parse(body, len, top, NFIELDS(top), "response", resp,
+	    sizeof(*resp), NULL, why);
 }

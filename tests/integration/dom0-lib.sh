@@ -58,6 +58,13 @@ dom0_start_hv() {
 	    { cat "$T_TMP/hvsim.log" >&2; t_fail "sccrypt-hvsim did not start"; }
 }
 
+# dom0_uuid NAME: domain NAME's UUID in hvsim.conf.
+dom0_uuid() { sed -n "/^\[domain $1\]/,/^\[/s/^uuid = //p" "$T_TMP/hvsim.conf"; }
+# dom0_hv_fp: the hv key fingerprint hvsim logged.
+dom0_hv_fp() {
+	sed -n 's/.*hv key fingerprint \(SC256:[A-Za-z0-9+\/]*\).*/\1/p' "$T_TMP/hvsim.log" | head -1
+}
+
 # dom0_start_consoled [extra config lines on stdin]
 dom0_start_consoled() {
 	{
@@ -156,4 +163,36 @@ exec ssh -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes \\
 EOC
 	chmod +x "$T_TMP/ssh"
 	SSH="$T_TMP/ssh"
+}
+
+# dom0_owner_stack CA: sccrypt-hvsim with vm1 and vm2 whose PROTECT needs an
+# ownership token of owner CA CA (hex), and consoled letting this user at
+# both; sets uuid1, uuid2, fp (the hv key fingerprint) and SHIMCMD.
+dom0_owner_stack() {
+	DOM0_HV_CONF="owner-ca = $1" dom0_start_hv vm1 vm2
+	grep -q "PROTECT requires an ownership token of owner CA $1" "$T_TMP/hvsim.log" ||
+	    { cat "$T_TMP/hvsim.log" >&2; t_fail "hvsim did not take the owner CA"; }
+	printf 'allow %s vm1\nallow %s vm2\n' "$(id -u)" "$(id -u)" | dom0_start_consoled
+	uuid1=$(dom0_uuid vm1)
+	uuid2=$(dom0_uuid vm2)
+	fp=$(dom0_hv_fp)
+	[ -n "$uuid1" ] && [ -n "$uuid2" ] && [ -n "$fp" ] || t_fail "hvsim.conf / hvsim.log"
+	SHIMCMD="$SHIM -f $T_TMP/sccrypt.conf"
+}
+
+# dom0_owner_session HOME VM: after dom0_owner_stack, $TERM_BIN (trusting
+# $fp; SCCRYPT_HOME=HOME, empty: the caller's) opens a session on VM
+# through the shim and sees the guest's answer to a typed command (30 s at
+# most); else t_fail.
+dom0_owner_session() {
+	printf 'echo OWN$((40+2))ER\n' >"$T_TMP/in1"
+	set +e
+	env ${1:+SCCRYPT_HOME=$1} "$TERM_BIN" --trust-hv-key "$fp" --pipe "$2" -- \
+	    $SHIMCMD "$2" <"$T_TMP/in1" >"$T_TMP/s1.out" 2>"$T_TMP/s1.err" &
+	spid=$!
+	set -e
+	t_wait 300 grep -q OWN42ER "$T_TMP/s1.out" ||
+	    { cat "$T_TMP/s1.err" >&2; t_fail "the owner's session after binding"; }
+	kill "$spid" 2>/dev/null || true
+	wait "$spid" 2>/dev/null || true
 }

@@ -9,10 +9,10 @@
 # token either.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/integration/dom0-lib.sh"
+. "$top_srcdir/tests/integration/ks-lib.sh"
 dom0_need_stack
 TERM_BIN=$top_builddir/sccrypt-term/sccrypt-term
-KS_BIN=$top_builddir/keyserver/sccrypt-keyserver
-for p in "$TERM_BIN" "$KS_BIN"; do
+for p in "$TERM_BIN" "$KS"; do
 	[ -x "$p" ] || t_skip "$(basename "$p") not built"
 done
 "$TERM_BIN" vm protect x --keyserver http://127.0.0.1:1 -- true 2>&1 |
@@ -21,28 +21,9 @@ done
 t_need_cmds curl
 
 # ---- the key server, serving ownership tokens --------------------------------
-KSPORT=$(t_free_port)
-URL=http://127.0.0.1:$KSPORT
-mkdir -p "$T_TMP/ks"
-chmod 700 "$T_TMP/ks"
-t_bg "$KS_BIN" -s "$T_TMP/ks" -l 127.0.0.1:$KSPORT --owner-tokens 2>>"$T_TMP/ks.log"
-t_wait 100 curl -sf -m 2 "$URL/v1/pubkey" -o /dev/null ||
-	{ cat "$T_TMP/ks.log" >&2; t_fail "key server did not start"; }
-OPTOKEN=$(cat "$T_TMP/ks/operator.token")
-ca=$("$KS_BIN" -s "$T_TMP/ks" --print-owner-ca 2>/dev/null)
-echo "$ca" | grep -qx '[0-9a-f]\{64\}' || t_fail "--print-owner-ca: '$ca'"
-
-me=$(id -u)
-DOM0_HV_CONF="owner-ca = $ca" dom0_start_hv vm1 vm2
-dom0_start_consoled <<EOC
-allow $me vm1
-allow $me vm2
-EOC
-uuid1=$(sed -n '/^\[domain vm1\]/,/^\[/s/^uuid = //p' "$T_TMP/hvsim.conf")
-uuid2=$(sed -n '/^\[domain vm2\]/,/^\[/s/^uuid = //p' "$T_TMP/hvsim.conf")
-fp=$(sed -n 's/.*hv key fingerprint \(SC256:[A-Za-z0-9+\/]*\).*/\1/p' "$T_TMP/hvsim.log" | head -1)
-[ -n "$uuid1" ] && [ -n "$uuid2" ] && [ -n "$fp" ] || t_fail "hvsim.conf / hvsim.log"
-SHIMCMD="$SHIM -f $T_TMP/sccrypt.conf"
+ks_start --owner-tokens
+ks_owner_ca
+dom0_owner_stack "$ca"
 
 run() {	# run HOME ARGS...: a client with its own keystore; $rc, out, err
 	h=$1; shift
@@ -65,10 +46,8 @@ newuser "$OWNER" vm1 "$uuid1"
 newuser "$DOM0" vm1 "$uuid1"
 
 # ---- the operator registers vm1 -> the owner's key ---------------------------
-ST=$(curl -s -m 10 -o "$T_TMP/resp" -w '%{http_code}' -H "Authorization: Bearer $OPTOKEN" \
-	--data-binary "{\"uuid\": \"$uuid1\", \"owner_key\": \"$(pubhex "$OWNER")\"}" "$URL/v1/owners")
-[ "$ST" = 201 ] || { cat "$T_TMP/resp" >&2; t_fail "registration: HTTP $ST"; }
-t_pass "operator registered vm1 to the owner's key"
+register "$uuid1" "$(pubhex "$OWNER")"
+expect 201 "" "operator registered vm1 to the owner's key"
 
 # ---- dom0, with a key of its own, asks first ---------------------------------
 run "$DOM0" --trust-hv-key "$fp" --pipe vm protect vm1 --keyserver "$URL" -- $SHIMCMD --protect vm1
@@ -84,16 +63,7 @@ run "$OWNER" --trust-hv-key "$fp" --pipe vm protect vm1 --keyserver "$URL" -- $S
 	{ cat "$T_TMP/out" "$T_TMP/err" "$T_TMP/ks.log" >&2; t_fail "the owner's vm protect --keyserver: exit $rc"; }
 grep -q "audit: owner-token uuid=$uuid1 .*result=ok" "$T_TMP/ks.log" ||
 	t_fail "no audit line for the owner's token"
-printf 'echo OWN$((40+2))ER\n' >"$T_TMP/in1"
-set +e
-SCCRYPT_HOME=$OWNER "$TERM_BIN" --trust-hv-key "$fp" --pipe vm1 -- $SHIMCMD vm1 \
-	<"$T_TMP/in1" >"$T_TMP/s1.out" 2>"$T_TMP/s1.err" &
-spid=$!
-set -e
-t_wait 300 grep -q OWN42ER "$T_TMP/s1.out" ||
-	{ cat "$T_TMP/s1.err" >&2; t_fail "the owner's session after binding"; }
-kill "$spid" 2>/dev/null || true
-wait "$spid" 2>/dev/null || true
+dom0_owner_session "$OWNER" vm1
 t_pass "the owner's vm protect fetched its token from the key server and bound vm1"
 
 # ---- dom0 again, now on the protected VM; and an unregistered VM -------------

@@ -15,36 +15,20 @@
 #     only: dom0's key still opens no session.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/integration/dom0-lib.sh"
+. "$top_srcdir/tests/integration/ks-lib.sh"
 dom0_need_stack
 TERM_BIN=$top_builddir/sccrypt-term/sccrypt-term
-KS_BIN=$top_builddir/keyserver/sccrypt-keyserver
 CTL=$top_builddir/tests/helpers/sc-hvctl
-for p in "$TERM_BIN" "$KS_BIN" "$CTL"; do
+for p in "$TERM_BIN" "$KS" "$CTL"; do
 	[ -x "$p" ] || t_skip "$(basename "$p") not built"
 done
 
 # The key server's owner CA (made on first use) into hvsim's configuration.
-mkdir -p "$T_TMP/ks"
-ca=$("$KS_BIN" -s "$T_TMP/ks" --print-owner-ca 2>"$T_TMP/ks.err") ||
-	{ cat "$T_TMP/ks.err" >&2; t_fail "--print-owner-ca"; }
-echo "$ca" | grep -qx '[0-9a-f]\{64\}' || t_fail "--print-owner-ca: '$ca'"
+ks_owner_ca
 [ "$(stat -c %a "$T_TMP/ks/owner-ca.key")" = 600 ] || t_fail "owner CA key mode"
-[ "$("$KS_BIN" -s "$T_TMP/ks" --print-owner-ca 2>/dev/null)" = "$ca" ] ||
+[ "$("$KS" -s "$T_TMP/ks" --print-owner-ca 2>/dev/null)" = "$ca" ] ||
 	t_fail "the owner CA key changed between runs"
-
-me=$(id -u)
-DOM0_HV_CONF="owner-ca = $ca" dom0_start_hv vm1 vm2
-grep -q "PROTECT requires an ownership token of owner CA $ca" "$T_TMP/hvsim.log" ||
-	{ cat "$T_TMP/hvsim.log" >&2; t_fail "hvsim did not take the owner CA"; }
-dom0_start_consoled <<EOC
-allow $me vm1
-allow $me vm2
-EOC
-uuid1=$(sed -n '/^\[domain vm1\]/,/^\[/s/^uuid = //p' "$T_TMP/hvsim.conf")
-uuid2=$(sed -n '/^\[domain vm2\]/,/^\[/s/^uuid = //p' "$T_TMP/hvsim.conf")
-fp=$(sed -n 's/.*hv key fingerprint \(SC256:[A-Za-z0-9+\/]*\).*/\1/p' "$T_TMP/hvsim.log" | head -1)
-[ -n "$uuid1" ] && [ -n "$uuid2" ] && [ -n "$fp" ] || t_fail "hvsim.conf / hvsim.log"
-SHIMCMD="$SHIM -f $T_TMP/sccrypt.conf"
+dom0_owner_stack "$ca"
 
 ctl() {	# ctl ARGS...: sc-hvctl on the ops socket (dom0); $rc, out, err
 	set +e
@@ -93,33 +77,25 @@ run --trust-hv-key "$fp" --pipe vm protect vm1 -- $SHIMCMD --protect vm1
 [ "$rc" = 4 ] && grep -q "ownership token" "$T_TMP/err" ||
 	{ cat "$T_TMP/out" "$T_TMP/err" >&2; t_fail "vm protect without a token: exit $rc"; }
 unprotected vm1 || t_fail "vm1 protected without a token"
-token=$("$KS_BIN" -s "$T_TMP/ks" --issue-owner-token "$uuid1" "$owner_pub" 2>"$T_TMP/ks.err") ||
+token=$("$KS" -s "$T_TMP/ks" --issue-owner-token "$uuid1" "$owner_pub" 2>"$T_TMP/ks.err") ||
 	{ cat "$T_TMP/ks.err" >&2; t_fail "--issue-owner-token"; }
 echo "$token" | grep -qx '[0-9a-f]\{128\}' || t_fail "token format: '$token'"
 set +e
-"$KS_BIN" -s "$T_TMP/ks" --issue-owner-token not-a-uuid "$owner_pub" >/dev/null 2>"$T_TMP/ks.err"
+"$KS" -s "$T_TMP/ks" --issue-owner-token not-a-uuid "$owner_pub" >/dev/null 2>"$T_TMP/ks.err"
 [ $? = 64 ] && grep -q "not a UUID" "$T_TMP/ks.err" || { set -e; t_fail "--issue-owner-token: bad UUID"; }
-"$KS_BIN" -s "$T_TMP/ks" --issue-owner-token "$uuid1" "sccrypt-x25519 AAAA" >/dev/null 2>"$T_TMP/ks.err"
+"$KS" -s "$T_TMP/ks" --issue-owner-token "$uuid1" "sccrypt-x25519 AAAA" >/dev/null 2>"$T_TMP/ks.err"
 [ $? = 64 ] && grep -q "not a public key" "$T_TMP/ks.err" || { set -e; t_fail "--issue-owner-token: bad key"; }
-"$KS_BIN" -s "$T_TMP/ks" --issue-owner-token "$uuid1" >/dev/null 2>"$T_TMP/ks.err"
+"$KS" -s "$T_TMP/ks" --issue-owner-token "$uuid1" >/dev/null 2>"$T_TMP/ks.err"
 [ $? = 64 ] || { set -e; t_fail "--issue-owner-token without a key"; }
 chmod 644 "$T_TMP/ks/owner-ca.key"
-"$KS_BIN" -s "$T_TMP/ks" --print-owner-ca >/dev/null 2>"$T_TMP/ks.err"
+"$KS" -s "$T_TMP/ks" --print-owner-ca >/dev/null 2>"$T_TMP/ks.err"
 [ $? = 1 ] || { set -e; t_fail "an owner CA key readable by others was used"; }
 chmod 600 "$T_TMP/ks/owner-ca.key"
 set -e
 run --trust-hv-key "$fp" --pipe vm protect vm1 --owner-token "$token" -- $SHIMCMD --protect vm1
 [ "$rc" = 0 ] && grep -q "is now protected" "$T_TMP/out" ||
 	{ cat "$T_TMP/out" "$T_TMP/err" >&2; t_fail "the owner's binding with a token: exit $rc"; }
-printf 'echo OWN$((40+2))ER\n' >"$T_TMP/in1"
-set +e
-"$TERM_BIN" --trust-hv-key "$fp" --pipe vm1 -- $SHIMCMD vm1 <"$T_TMP/in1" >"$T_TMP/s1.out" 2>"$T_TMP/s1.err" &
-spid=$!
-set -e
-t_wait 300 grep -q OWN42ER "$T_TMP/s1.out" ||
-	{ cat "$T_TMP/s1.err" >&2; t_fail "the owner's session after binding"; }
-kill "$spid" 2>/dev/null || true
-wait "$spid" 2>/dev/null || true
+dom0_owner_session "" vm1
 t_pass "the owner's vm protect: refused without a token (exit 4), bound with the key server's token"
 
 # ---- 3. the protected domain: dom0 re-binds with its own keys ---------------

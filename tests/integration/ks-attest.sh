@@ -6,7 +6,8 @@
 # ks-hvsim.sh covers sccrypt-hvsim doing it.
 . "$top_srcdir/tests/lib.sh"
 
-KS=$top_builddir/keyserver/sccrypt-keyserver
+KS_ARGS="--max-body 16384"
+. "$top_srcdir/tests/integration/ks-lib.sh"
 AT=$top_builddir/keyserver/sccrypt-attest
 [ -x "$KS" ] && [ -x "$AT" ] || t_skip "keyserver/attest not built"
 t_need_cmds swtpm curl python3 tpm2_pcrextend sha256sum
@@ -15,19 +16,7 @@ t_need_cmds swtpm curl python3 tpm2_pcrextend sha256sum
 t_start_swtpm
 
 # ---- the key server ----
-KSPORT=$(t_free_port)
-URL=http://127.0.0.1:$KSPORT
-mkdir -p "$T_TMP/ks"
-chmod 700 "$T_TMP/ks"
-start_ks() {
-	t_bg "$KS" -s "$T_TMP/ks" -l 127.0.0.1:$KSPORT -S "$T_TMP/ks/op.sock" \
-		--max-body 16384 "$@" 2>>"$T_TMP/ks.log"
-	KSPID=$!
-	t_wait 100 curl -sf -m 2 "$URL/v1/pubkey" -o /dev/null ||
-		{ cat "$T_TMP/ks.log" >&2; t_fail "key server did not start"; }
-}
-start_ks
-TOKEN=$(cat "$T_TMP/ks/operator.token")
+ks_start
 [ "$(stat -c %a "$T_TMP/ks/operator.token")" = 600 ] || t_fail "token file mode"
 [ "$(stat -c %a "$T_TMP/ks/signing.key")" = 600 ] || t_fail "signing key mode"
 curl -sf -m 5 "$URL/v1/pubkey" |
@@ -47,23 +36,6 @@ nfd=$(ls /proc/$SIGNER/fd | wc -l)
 t_pass "signing process keeps only its socketpair"
 
 # ---- helpers ----
-# req METHOD PATH [curl args...]: status in $ST, body in $T_TMP/resp
-req() {
-	m=$1; p=$2; shift 2
-	ST=$(curl -s -m 10 -o "$T_TMP/resp" -w '%{http_code}' -X "$m" "$@" "$URL$p")
-}
-op() { req "$@" -H "Authorization: Bearer $TOKEN"; }
-expect() {	# expect STATUS [ERRORCODE] what
-	st=$1; code=$2; what=$3
-	[ "$ST" = "$st" ] || { cat "$T_TMP/resp" >&2; t_fail "$what: HTTP $ST, want $st"; }
-	if [ -n "$code" ]; then
-		grep -q "\"error\":\"$code\"" "$T_TMP/resp" ||
-			{ cat "$T_TMP/resp" >&2; t_fail "$what: want error $code"; }
-		grep -q '"message":"' "$T_TMP/resp" || t_fail "$what: no message"
-		! grep -q '"certificate":' "$T_TMP/resp" || t_fail "$what: certificate in a refusal"
-	fi
-	t_pass "$what"
-}
 attest_post() { req POST /v1/attest --data-binary @"$1"; }
 # mkreq FILE HOST [agent args...]: a fresh, correctly quoted request
 mkreq() {
@@ -290,8 +262,8 @@ expect 404 not_found "unknown endpoint"
 
 # ---- restart: same key, same database ----
 PK1=$(cat "$T_TMP/ks.pub")
-kill "$KSPID"; wait "$KSPID" 2>/dev/null || true
-start_ks --no-privsep --per-ip-connections 2 --timeout 2
+ks_stop
+ks_start --no-privsep --per-ip-connections 2 --timeout 2
 curl -sf -m 5 "$URL/v1/pubkey" | grep -q "$(echo "$PK1" | cut -d' ' -f2)" ||
 	t_fail "signing key changed across a restart"
 req GET /v1/hosts/host-rsapss/certificate
@@ -340,7 +312,7 @@ grep -q "audit: attest host=host1 .*result=key_pcr_mismatch" "$T_TMP/ks.log" ||
 t_pass "audit lines present, no secrets in the log"
 
 # A clean stop; in sanitizer builds, no report from the server.
-kill "$KSPID"; wait "$KSPID" 2>/dev/null || true
+ks_stop
 ! grep -q "Sanitizer" "$T_TMP/ks.log" || { cat "$T_TMP/ks.log" >&2; t_fail "sanitizer report"; }
 grep -q "shutting down" "$T_TMP/ks.log" || t_fail "no clean shutdown"
 exit 0

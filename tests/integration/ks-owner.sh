@@ -9,56 +9,19 @@
 # KS_OWNER_DB=pg runs it on PostgreSQL (ks-owner-pg.sh).
 . "$top_srcdir/tests/lib.sh"
 
-KS=$top_builddir/keyserver/sccrypt-keyserver
+KS_GRANT=token
+. "$top_srcdir/tests/integration/ks-lib.sh"
 PY="python3 $top_srcdir/tests/integration/ks-owner-client.py"
 [ -x "$KS" ] || t_skip "keyserver not built"
 t_need_cmds curl python3
 python3 -c 'import cryptography.hazmat.primitives.asymmetric.x25519' 2>/dev/null ||
 	t_skip "python3 cryptography not installed"
-DBARG=""
 if [ "${KS_OWNER_DB:-}" = pg ]; then
 	. "$top_srcdir/tests/integration/ks-pglib.sh"
 	ks_pg_start
-	DBARG="--db $PGURI"
+	KS_ARGS="--db $PGURI"
 fi
 
-KSPORT=$(t_free_port)
-URL=http://127.0.0.1:$KSPORT
-mkdir -p "$T_TMP/ks"
-chmod 700 "$T_TMP/ks"
-start_ks() {
-	t_bg "$KS" -s "$T_TMP/ks" -l 127.0.0.1:$KSPORT -S "$T_TMP/ks/op.sock" \
-		$DBARG "$@" 2>>"$T_TMP/ks.log"
-	KSPID=$!
-	t_wait 100 curl -sf -m 2 "$URL/v1/pubkey" -o /dev/null ||
-		{ cat "$T_TMP/ks.log" >&2; t_fail "key server did not start"; }
-}
-stop_ks() {
-	kill "$KSPID"
-	t_wait 100 sh -c "! kill -0 $KSPID 2>/dev/null" || t_fail "key server did not stop"
-}
-# req METHOD PATH [curl args...]: status in $ST, body in $T_TMP/resp
-req() {
-	m=$1; p=$2; shift 2
-	ST=$(curl -s -m 10 -o "$T_TMP/resp" -w '%{http_code}' -X "$m" "$@" "$URL$p")
-}
-op() { req "$@" -H "Authorization: Bearer $TOKEN"; }
-expect() {	# expect STATUS [ERRORCODE] what
-	st=$1; code=$2; what=$3
-	[ "$ST" = "$st" ] || { cat "$T_TMP/resp" >&2; t_fail "$what: HTTP $ST, want $st"; }
-	if [ -n "$code" ]; then
-		grep -q "\"error\":\"$code\"" "$T_TMP/resp" ||
-			{ cat "$T_TMP/resp" >&2; t_fail "$what: want error $code"; }
-		! grep -q '"token":' "$T_TMP/resp" || t_fail "$what: token in a refusal"
-	fi
-	t_pass "$what"
-}
-register() {	# register UUID PUBHEX [replace]
-	r=""
-	[ -z "${3:-}" ] || r=', "replace": true'
-	op POST /v1/owners -H 'Content-Type: application/json' \
-		--data-binary "{\"uuid\": \"$1\", \"owner_key\": \"$2\"$r}"
-}
 challenge() {	# challenge UUID FILE
 	req POST /v1/owner-tokens --data-binary "{\"uuid\": \"$1\"}"
 	[ "$ST" = 200 ] || { cat "$T_TMP/resp" >&2; t_fail "challenge for $1: HTTP $ST"; }
@@ -69,17 +32,16 @@ answer() {	# answer BODYFILE
 }
 
 # Not enabled: no endpoint, and the owner CA key is not made.
-start_ks
-TOKEN=$(cat "$T_TMP/ks/operator.token")
+ks_start
 req POST /v1/owner-tokens --data-binary '{"uuid": "11111111-2222-3333-4444-555555555555"}'
 expect 404 not_found "without --owner-tokens there is no token endpoint"
 [ ! -e "$T_TMP/ks/owner-ca.key" ] || t_fail "owner CA key made without --owner-tokens"
-stop_ks
+ks_stop
 
-start_ks --owner-tokens
+ks_start --owner-tokens
 [ "$(stat -c %a "$T_TMP/ks/owner-ca.key")" = 600 ] || t_fail "owner CA key mode"
-CA=$("$KS" -s "$T_TMP/ks" --print-owner-ca) || t_fail "--print-owner-ca"
-grep -q "serving ownership tokens .* of owner CA $CA" "$T_TMP/ks.log" ||
+ks_owner_ca
+grep -q "serving ownership tokens .* of owner CA $ca" "$T_TMP/ks.log" ||
 	t_fail "the server does not log the owner CA it serves"
 t_pass "owner CA made by the signing process, 0600"
 
@@ -116,7 +78,7 @@ $PY answer "$T_TMP/a.sk" "$T_TMP/ch1" "$U1" "$ACL" >"$T_TMP/ans1"
 answer "$T_TMP/ans1"
 expect 200 "" "owner's answer gets the token"
 cp "$T_TMP/resp" "$T_TMP/tok1"
-$PY verify "$CA" "$U1" "$ACL" "$T_TMP/tok1" ||
+$PY verify "$ca" "$U1" "$ACL" "$T_TMP/tok1" ||
 	t_fail "the token is not the owner CA's signature for U1 and the ACL"
 t_pass "token verifies under the owner CA for exactly U1 and the ACL"
 want=$("$KS" -s "$T_TMP/ks" --issue-owner-token "$U1" "$($PY b64 "$PA")" \
@@ -205,17 +167,17 @@ answer "$T_TMP/ans10"
 expect 200 "" "the new owner gets its token"
 
 # ---- without privilege separation (registrations survive the restart) ----
-stop_ks
-start_ks --owner-tokens --no-privsep
+ks_stop
+ks_start --owner-tokens --no-privsep
 challenge "$U2" "$T_TMP/ch12"
 $PY answer "$T_TMP/a.sk" "$T_TMP/ch12" "$U2" "$PA:o" >"$T_TMP/ans12"
 answer "$T_TMP/ans12"
 expect 200 "" "token from the in-process signer (--no-privsep)"
-$PY verify "$CA" "$U2" "$PA:o" "$T_TMP/resp" || t_fail "no-privsep token"
+$PY verify "$ca" "$U2" "$PA:o" "$T_TMP/resp" || t_fail "no-privsep token"
 
 # ---- an expired nonce ----
-stop_ks
-start_ks --owner-tokens --nonce-lifetime 1
+ks_stop
+ks_start --owner-tokens --nonce-lifetime 1
 challenge "$U2" "$T_TMP/ch11"
 exp=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["expires"])' "$T_TMP/ch11")
 t_wait 100 sh -c "[ \$(date +%s) -gt $exp ]" || t_fail "clock did not pass the expiry"

@@ -43,6 +43,7 @@
 #include "core/wire.h"
 #include "hv/core/hv.h"
 #include "tests/helpers/hvclient.h"
+#include "tests/unit/hv_test_platform.h"
 
 #define DA	1
 #define DB	2
@@ -139,17 +140,6 @@ pf_unlock(void *arg, unsigned lk)
 		abort();
 }
 
-static int
-hook_disk(void *arg, uint32_t domid, const uint8_t uuid[16], const uint8_t *key,
-    size_t len)
-{
-	(void)arg;
-	(void)domid;
-	(void)uuid;
-	(void)key;
-	return len == 32 ? 0 : SC_ERR_DISKKEY;
-}
-
 /* notify_dom0 runs under SHARED: count what arrives, nothing more. */
 static unsigned long dom0_events;
 
@@ -168,8 +158,7 @@ hook_dom0(void *arg, uint32_t domid, uint32_t session, uint32_t events)
 /* ---- fixture -------------------------------------------------------------- */
 
 struct fx {
-	struct sc_hv	*hv;
-	uint8_t		*arena;
+	struct hvt	 t;
 	const struct sc_crypto *cp;
 	struct xencons_interface ring[2];	/* DA, DB */
 	uint8_t		 sk[32];
@@ -226,10 +215,10 @@ protect(struct fx *f, uint32_t domid, const uint8_t uuid[SC_UUID_LEN],
 	memcpy(reg.acl[0].pubkey, f->owner_pk, 32);
 	reg.acl[0].flags = SC_ACL_F_OWNER;
 	sc_buf_init(&b, blob, sizeof(blob));
-	assert_int_equal(sc_protect_seal(f->cp, &reg, sc_hv_pubkey(f->hv), NULL,
+	assert_int_equal(sc_protect_seal(f->cp, &reg, sc_hv_pubkey(f->t.hv), NULL,
 	    &b), 0);
 	sodium_memzero(&reg, sizeof(reg));
-	return op(f->hv, SC_OP_PROTECT, domid, 0, 0, blob, b.len, NULL, NULL);
+	return op(f->t.hv, SC_OP_PROTECT, domid, 0, 0, blob, b.len, NULL, NULL);
 }
 
 static int
@@ -252,29 +241,22 @@ setup(void **state)
 	f->cp->random(f->uuid, sizeof(f->uuid));
 	f->cp->random(f->secret, SC_PSK_LEN);
 	assert_int_equal(sc_x25519_keypair(f->cp, f->owner_pk, f->owner_sk), 0);
-	f->hv = calloc(1, sc_hv_size(SLOTS, 0));
-	f->arena = calloc(1, ARENA);
-	assert_non_null(f->hv);
-	assert_non_null(f->arena);
-	memset(&pf, 0, sizeof(pf));
-	pf.check_disk_key = hook_disk;
+	hvt_platform(&f->t, &pf, f);
 	pf.notify_dom0 = hook_dom0;
 	pf.lock = pf_lock;
 	pf.trylock = pf_trylock;
 	pf.unlock = pf_unlock;
-	assert_int_equal(sc_hv_init(f->hv, f->cp, &pf, f->sk, SC_HV_NO_PCR,
-	    f->arena, ARENA, SLOTS, 0), 0);
+	hvt_init(&f->t, f->cp, &pf, f->sk, SC_HV_NO_PCR, ARENA, SLOTS, 0);
 	for (i = 0; i < 2; i++) {
-		sc_ring_reset(&f->ring[i]);
-		assert_int_equal(sc_hv_domain_add(f->hv, i == 0 ? DA : DB,
-		    f->uuid[i], i == 0 ? "vma" : "vmb", &f->ring[i], 16384), 0);
+		hvt_domain_add(&f->t, i == 0 ? DA : DB, f->uuid[i],
+		    i == 0 ? "vma" : "vmb", &f->ring[i], 16384, NULL);
 		assert_int_equal(protect(f, i == 0 ? DA : DB, f->uuid[i], 1), 0);
 	}
 	/* A writer session on DB. */
 	sc_buf_init(&b, m1, sizeof(m1));
-	assert_int_equal(sc_hvc_hs1(&f->cs, f->cp, f->uuid[1], sc_hv_pubkey(f->hv),
+	assert_int_equal(sc_hvc_hs1(&f->cs, f->cp, f->uuid[1], sc_hv_pubkey(f->t.hv),
 	    f->owner_sk, f->secret, 0, 0, &b), 0);
-	assert_int_equal(op(f->hv, SC_OP_OPEN, DB, 0, 0, m1, b.len, resp, &rlen), 0);
+	assert_int_equal(op(f->t.hv, SC_OP_OPEN, DB, 0, 0, m1, b.len, resp, &rlen), 0);
 	assert_int_equal(sc_hvc_op_parse(resp, rlen, &rh, &rp), 0);
 	assert_int_equal(sc_hvc_hs2(&f->cs, rp, rh.len), 0);
 	f->sid = rh.session;
@@ -289,9 +271,7 @@ teardown(void **state)
 	unsigned i;
 
 	sc_hvc_wipe(&f->cs);
-	sc_hv_wipe(f->hv);
-	free(f->hv);
-	free(f->arena);
+	hvt_free(&f->t);
 	free(f);
 	for (i = 0; i < SC_NELEM(locks); i++)
 		(void)pthread_mutex_destroy(&locks[i]);
@@ -302,12 +282,12 @@ teardown(void **state)
 static unsigned
 dom_lock_id(struct fx *f, uint32_t domid)
 {
-	struct sc_hv_domain *d = sc_hv_domain_get(f->hv, domid);
+	struct sc_hv_domain *d = sc_hv_domain_get(f->t.hv, domid);
 	unsigned lk;
 
 	assert_non_null(d);
-	lk = SC_HV_LOCK_DOM(d - f->hv->dom);
-	sc_hv_domain_put(f->hv, d);
+	lk = SC_HV_LOCK_DOM(d - f->t.hv->dom);
+	sc_hv_domain_put(f->t.hv, d);
 	return lk;
 }
 
@@ -347,16 +327,16 @@ b_thread(void *arg)
 	if (sc_ring_guest_out_write(&f->ring[1], (const uint8_t *)"hello\n", 6,
 	    &wr) != 0)
 		abort();
-	w->st_event = sc_hv_guest_event_ex(f->hv, DB, SC_HV_GE_TRY);
+	w->st_event = sc_hv_guest_event_ex(f->t.hv, DB, SC_HV_GE_TRY);
 	sc_buf_init(&b, items, sizeof(items));
 	if (sc_hvc_seal(&f->cs, SC_REC_DATA, (const uint8_t *)"ls\n", 3, &b) != 0)
 		abort();
-	w->st_input = op(f->hv, SC_OP_INPUT, DB, f->sid, 0, items, b.len, NULL,
+	w->st_input = op(f->t.hv, SC_OP_INPUT, DB, f->sid, 0, items, b.len, NULL,
 	    NULL);
-	w->st_output = op(f->hv, SC_OP_OUTPUT, DB, f->sid, 0, NULL, 0, NULL, NULL);
-	w->st_status = op(f->hv, SC_OP_STATUS, DB, 0, 0, NULL, 0, NULL, NULL);
+	w->st_output = op(f->t.hv, SC_OP_OUTPUT, DB, f->sid, 0, NULL, 0, NULL, NULL);
+	w->st_status = op(f->t.hv, SC_OP_STATUS, DB, 0, 0, NULL, 0, NULL, NULL);
 	/* The guest path on A: never waits for A's lock. */
-	w->st_try_a = sc_hv_guest_event_ex(f->hv, DA, SC_HV_GE_TRY);
+	w->st_try_a = sc_hv_guest_event_ex(f->t.hv, DA, SC_HV_GE_TRY);
 	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
@@ -372,7 +352,7 @@ a_thread(void *arg)
 	struct a_work *w = arg;
 
 	__atomic_store_n(&w->started, 1, __ATOMIC_RELEASE);
-	w->st = op(w->f->hv, SC_OP_STATUS, DA, 0, 0, NULL, 0, NULL, NULL);
+	w->st = op(w->f->t.hv, SC_OP_STATUS, DA, 0, 0, NULL, 0, NULL, NULL);
 	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
@@ -405,7 +385,7 @@ test_busy_domain_does_not_stall_others(void **state)
 	assert_int_equal(pthread_join(ta, NULL), 0);
 	assert_int_equal(pthread_join(tb, NULL), 0);
 	/* The try path, now that A is free, works. */
-	assert_int_equal(sc_hv_guest_event_ex(f->hv, DA, SC_HV_GE_TRY), 0);
+	assert_int_equal(sc_hv_guest_event_ex(f->t.hv, DA, SC_HV_GE_TRY), 0);
 }
 
 /* ---- destroy vs call ------------------------------------------------------ */
@@ -420,7 +400,7 @@ static void *
 race_caller(void *arg)
 {
 	struct race *rc = arg;
-	struct sc_hv *hv = rc->f->hv;
+	struct sc_hv *hv = rc->f->t.hv;
 	uint8_t in[4] = { 'x', 'y', 'z', '\n' };
 	unsigned k = 0;
 	int st;
@@ -476,7 +456,7 @@ test_remove_races_calls(void **state)
 		    5, &wr), 0);
 		f->cp->random(uuid, sizeof(uuid));
 		found = __atomic_load_n(&rc.found, __ATOMIC_RELAXED);
-		assert_int_equal(sc_hv_domain_add(f->hv, DX, uuid, "vmx", ring,
+		assert_int_equal(sc_hv_domain_add(f->t.hv, DX, uuid, "vmx", ring,
 		    SC_HV_HISTORY_MIN), 0);
 		/* Remove only once the callers are at it (polling, bounded). */
 		end = time(NULL) + WAIT_S;
@@ -486,13 +466,13 @@ test_remove_races_calls(void **state)
 		/* Every 8th: protected, and let go as a dying domain. */
 		if (n % 8 == 0) {
 			assert_int_equal(protect(f, DX, uuid, 1), 0);
-			assert_int_equal(sc_hv_domain_detach(f->hv, DX, false),
+			assert_int_equal(sc_hv_domain_detach(f->t.hv, DX, false),
 			    SC_ERR_PROTECTED);
-			assert_int_equal(sc_hv_domain_detach(f->hv, DX, true), 0);
+			assert_int_equal(sc_hv_domain_detach(f->t.hv, DX, true), 0);
 		} else if (n % 2 == 0) {
-			assert_int_equal(sc_hv_domain_detach(f->hv, DX, false), 0);
+			assert_int_equal(sc_hv_domain_detach(f->t.hv, DX, false), 0);
 		} else {
-			assert_int_equal(sc_hv_domain_remove(f->hv, DX), 0);
+			assert_int_equal(sc_hv_domain_remove(f->t.hv, DX), 0);
 		}
 		/* No call may touch the page from here on (ASan: use after free). */
 		free(ring);
@@ -504,14 +484,14 @@ test_remove_races_calls(void **state)
 	print_message("%lu calls raced %u removals, %lu found the domain\n",
 	    rc.calls, CYCLES, rc.found);
 	/* No slot leaked: DA, DB and SLOTS - 2 new domains fit, no more. */
-	assert_null(sc_hv_domain_get(f->hv, DX));
+	assert_null(sc_hv_domain_get(f->t.hv, DX));
 	for (i = 0; i <= SLOTS - 2; i++) {
 		char name[16];
 
 		snprintf(name, sizeof(name), "s%u", i);
 		f->cp->random(uuid, sizeof(uuid));
 		/* Never pumped: the page is the test's, shared by all. */
-		assert_int_equal(sc_hv_domain_add(f->hv, 100 + i, uuid, name,
+		assert_int_equal(sc_hv_domain_add(f->t.hv, 100 + i, uuid, name,
 		    &f->ring[0], SC_HV_HISTORY_MIN),
 		    i < SLOTS - 2 ? 0 : SC_ERR_ALLOC);
 	}

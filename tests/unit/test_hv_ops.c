@@ -27,6 +27,7 @@
 #include "core/wire.h"
 #include "hv/core/hv.h"
 #include "tests/helpers/hvclient.h"
+#include "tests/unit/hv_test_platform.h"
 
 #define D1	1	/* protected in most tests */
 #define D2	2	/* a second protected domain: must keep working */
@@ -35,8 +36,7 @@
 #define FX_DOMAINS 16	/* slots of the fixture's context */
 
 struct fx {
-	struct sc_hv		*hv;
-	uint8_t			*arena;
+	struct hvt		 t;
 	const struct sc_crypto	*cp;
 	struct xencons_interface ring[3];
 	uint8_t			 uuid[3][SC_UUID_LEN];
@@ -67,24 +67,10 @@ dom_index(uint32_t domid)
 	return domid == D1 ? 0 : domid == D2 ? 1 : 2;
 }
 
-static int
-hook_disk(void *arg, uint32_t domid, const uint8_t uuid[16], const uint8_t *key,
-    size_t len)
-{
-	struct fx *f = arg;
-	int i = dom_index(domid);
-
-	if (memcmp(uuid, f->uuid[i], 16) != 0)
-		return SC_ERR_INTERNAL;
-	if (len != 32 || memcmp(key, f->disk[i], 32) != 0)
-		return SC_ERR_DISKKEY;
-	return 0;
-}
-
 static void
 hook_guest(void *arg, uint32_t domid)
 {
-	struct fx *f = arg;
+	struct fx *f = hvt_arg(arg);
 
 	(void)domid;
 	f->kicks++;
@@ -93,7 +79,7 @@ hook_guest(void *arg, uint32_t domid)
 static void
 hook_dom0(void *arg, uint32_t domid, uint32_t session, uint32_t events)
 {
-	struct fx *f = arg;
+	struct fx *f = hvt_arg(arg);
 
 	f->events[domid & 7] |= events;
 	if ((events & SC_EV_SESSION_CLOSED) && f->nclosed < 16)
@@ -103,7 +89,7 @@ hook_dom0(void *arg, uint32_t domid, uint32_t session, uint32_t events)
 static int
 hook_store_gen(void *arg, uint32_t domid, const uint8_t uuid[16], uint64_t gen)
 {
-	struct fx *f = arg;
+	struct fx *f = hvt_arg(arg);
 	int i = dom_index(domid);
 
 	assert_memory_equal(uuid, f->uuid[i], 16);
@@ -120,36 +106,26 @@ setup(void **state)
 {
 	struct sc_hv_platform pf;
 	struct fx *f = calloc(1, sizeof(*f));
-	uint8_t sk[32];
 	int i;
 
 	assert_non_null(f);
 	f->cp = sc_crypto_sodium();
-	f->hv = calloc(1, sc_hv_size(FX_DOMAINS, 0));
-	f->arena = calloc(1, ARENA);
-	assert_non_null(f->hv);
-	assert_non_null(f->arena);
 	for (i = 0; i < 3; i++) {
 		f->cp->random(f->uuid[i], 16);
 		f->cp->random(f->disk[i], 32);
 		f->cp->random(f->secret[i], 32);
-		sc_ring_reset(&f->ring[i]);
 	}
 	assert_int_equal(sc_x25519_keypair(f->cp, f->owner_pk, f->owner_sk), 0);
 	assert_int_equal(sc_x25519_keypair(f->cp, f->user_pk, f->user_sk), 0);
 	assert_int_equal(sc_x25519_keypair(f->cp, f->other_pk, f->other_sk), 0);
-	memset(&pf, 0, sizeof(pf));
-	pf.arg = f;
-	pf.check_disk_key = hook_disk;
+	hvt_platform(&f->t, &pf, f);
 	pf.notify_guest = hook_guest;
 	pf.notify_dom0 = hook_dom0;
 	pf.store_generation = hook_store_gen;
-	f->cp->random(sk, 32);
-	assert_int_equal(sc_hv_init(f->hv, f->cp, &pf, sk, 15, f->arena, ARENA,
-	    FX_DOMAINS, 0), 0);
-	assert_int_equal(sc_hv_domain_add(f->hv, D1, f->uuid[0], "vm1", &f->ring[0], 0), 0);
-	assert_int_equal(sc_hv_domain_add(f->hv, D2, f->uuid[1], "vm2", &f->ring[1], 8192), 0);
-	assert_int_equal(sc_hv_domain_add(f->hv, D3, f->uuid[2], "plain", &f->ring[2], 0), 0);
+	hvt_init(&f->t, f->cp, &pf, NULL, 15, ARENA, FX_DOMAINS, 0);
+	hvt_domain_add(&f->t, D1, f->uuid[0], "vm1", &f->ring[0], 0, f->disk[0]);
+	hvt_domain_add(&f->t, D2, f->uuid[1], "vm2", &f->ring[1], 8192, f->disk[1]);
+	hvt_domain_add(&f->t, D3, f->uuid[2], "plain", &f->ring[2], 0, f->disk[2]);
 	*state = f;
 	return 0;
 }
@@ -159,9 +135,7 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
-	sc_hv_wipe(f->hv);
-	free(f->hv);
-	free(f->arena);
+	hvt_free(&f->t);
 	free(f);
 	return 0;
 }
@@ -177,7 +151,7 @@ op_full(struct fx *f, uint16_t op, uint32_t domid, uint32_t session,
 
 	sc_buf_init(&b, req, sizeof(req));
 	assert_int_equal(sc_hvc_op_build(&b, op, domid, session, arg, ++f->seq, p, n), 0);
-	assert_int_equal(sc_hv_dispatch(f->hv, req, b.len, f->resp, cap, &rlen), 0);
+	assert_int_equal(sc_hv_dispatch(f->t.hv, req, b.len, f->resp, cap, &rlen), 0);
 	assert_int_equal(sc_hvc_op_parse(f->resp, rlen, &f->rh, &f->rp), 0);
 	assert_int_equal(f->rh.seq, f->seq);
 	assert_int_equal(f->rh.op, op);
@@ -209,7 +183,7 @@ protect_blob(struct fx *f, uint32_t domid, const struct sc_registration *reg,
 	st = op(f, SC_OP_PROTECT, domid, 0, 0, blob, len);
 	if (f->rh.len == 32) {
 		/* The answer is authenticated with the VM secret, status included. */
-		assert_int_equal(sc_blob_confirm(f->cp, reg, sc_hv_pubkey(f->hv), st,
+		assert_int_equal(sc_blob_confirm(f->cp, reg, sc_hv_pubkey(f->t.hv), st,
 		    confirm), 0);
 		assert_memory_equal(confirm, f->rp, 32);
 	}
@@ -241,7 +215,7 @@ protect_ex(struct fx *f, uint32_t domid, const uint8_t *uuid, const uint8_t *dis
 		reg.acl[i].flags = acl[i].flags;
 	}
 	sc_buf_init(&b, blob, sizeof(blob));
-	assert_int_equal(sc_protect_seal(f->cp, &reg, hv_pk ? hv_pk : sc_hv_pubkey(f->hv), NULL, &b), 0);
+	assert_int_equal(sc_protect_seal(f->cp, &reg, hv_pk ? hv_pk : sc_hv_pubkey(f->t.hv), NULL, &b), 0);
 	return protect_blob(f, domid, &reg, blob, b.len);
 }
 
@@ -288,7 +262,7 @@ open_s(struct fx *f, uint32_t domid, const uint8_t *user_sk, uint8_t flags,
 {
 	int i = dom_index(domid);
 
-	return open_ex(f, domid, f->uuid[i], sc_hv_pubkey(f->hv), user_sk,
+	return open_ex(f, domid, f->uuid[i], sc_hv_pubkey(f->t.hv), user_sk,
 	    f->secret[i], flags, hist, cs, sid, NULL);
 }
 
@@ -411,7 +385,7 @@ guest_write(struct fx *f, uint32_t domid, const void *p, size_t n)
 	size_t w;
 
 	assert_int_equal(sc_ring_guest_out_write(&f->ring[dom_index(domid)], p, n, &w), 0);
-	assert_int_equal(sc_hv_guest_event(f->hv, domid), 0);
+	assert_int_equal(sc_hv_guest_event(f->t.hv, domid), 0);
 	return w;
 }
 
@@ -463,7 +437,7 @@ test_info_list_status(void **state)
 	assert_int_equal(f->rh.len, 32 + 5 * 4);
 	sc_buf_init_ro(&b, f->rp, f->rh.len);
 	assert_int_equal(sc_buf_get_bytes(&b, pk, 32), 0);
-	assert_memory_equal(pk, sc_hv_pubkey(f->hv), 32);
+	assert_memory_equal(pk, sc_hv_pubkey(f->t.hv), 32);
 	assert_int_equal(sc_buf_get_u32_le(&b, &v), 0);
 	assert_int_equal(v, SC_OPS_VERSION);
 	assert_int_equal(sc_buf_get_u32_le(&b, &v), 0);
@@ -559,31 +533,31 @@ test_bad_headers(void **state)
 	/* Short packet, bad magic, bad version, len mismatch, status set. */
 	sc_buf_init(&b, req, sizeof(req));
 	assert_int_equal(sc_hvc_op_build(&b, SC_OP_GET_INFO, 0, 0, 0, 5, NULL, 0), 0);
-	assert_int_equal(sc_hv_dispatch(f->hv, req, 31, f->resp, sizeof(f->resp), &rlen), 0);
+	assert_int_equal(sc_hv_dispatch(f->t.hv, req, 31, f->resp, sizeof(f->resp), &rlen), 0);
 	assert_int_equal(sc_hvc_op_parse(f->resp, rlen, &h, &p), 0);
 	assert_int_equal(h.status, SC_ERR_TRUNCATED);
 	req[0] ^= 1;
-	assert_int_equal(sc_hv_dispatch(f->hv, req, 32, f->resp, sizeof(f->resp), &rlen), 0);
+	assert_int_equal(sc_hv_dispatch(f->t.hv, req, 32, f->resp, sizeof(f->resp), &rlen), 0);
 	assert_int_equal(sc_hvc_op_parse(f->resp, rlen, &h, &p), 0);
 	assert_int_equal(h.status, SC_ERR_MAGIC);
 	assert_int_equal(h.seq, 5);	/* echoed even for a bad header */
 	req[0] ^= 1;
 	req[4] = SC_OPS_VERSION + 1;
-	assert_int_equal(sc_hv_dispatch(f->hv, req, 32, f->resp, sizeof(f->resp), &rlen), 0);
+	assert_int_equal(sc_hv_dispatch(f->t.hv, req, 32, f->resp, sizeof(f->resp), &rlen), 0);
 	assert_int_equal(sc_hvc_op_parse(f->resp, rlen, &h, &p), 0);
 	assert_int_equal(h.status, SC_ERR_VERSION);
 	req[4] = SC_OPS_VERSION;
 	req[24] = 4;			/* len 4, but no payload */
-	assert_int_equal(sc_hv_dispatch(f->hv, req, 32, f->resp, sizeof(f->resp), &rlen), 0);
+	assert_int_equal(sc_hv_dispatch(f->t.hv, req, 32, f->resp, sizeof(f->resp), &rlen), 0);
 	assert_int_equal(sc_hvc_op_parse(f->resp, rlen, &h, &p), 0);
 	assert_int_equal(h.status, SC_ERR_TRUNCATED);
 	req[24] = 0;
 	req[32] = 'x';			/* trailing byte */
-	assert_int_equal(sc_hv_dispatch(f->hv, req, 33, f->resp, sizeof(f->resp), &rlen), 0);
+	assert_int_equal(sc_hv_dispatch(f->t.hv, req, 33, f->resp, sizeof(f->resp), &rlen), 0);
 	assert_int_equal(sc_hvc_op_parse(f->resp, rlen, &h, &p), 0);
 	assert_int_equal(h.status, SC_ERR_FORMAT);
 	req[8] = 0xff;			/* status in a request */
-	assert_int_equal(sc_hv_dispatch(f->hv, req, 32, f->resp, sizeof(f->resp), &rlen), 0);
+	assert_int_equal(sc_hv_dispatch(f->t.hv, req, 32, f->resp, sizeof(f->resp), &rlen), 0);
 	assert_int_equal(sc_hvc_op_parse(f->resp, rlen, &h, &p), 0);
 	assert_int_equal(h.status, SC_ERR_INVAL);
 	/* Oversize: len over SC_OP_PAYLOAD_MAX. */
@@ -591,12 +565,12 @@ test_bad_headers(void **state)
 	assert_int_equal(sc_hvc_op_build(&b, SC_OP_RAW_INPUT, D3, 0, 0, 6, NULL, 0), 0);
 	req[24] = 0x01; req[25] = 0x80; req[26] = 0; req[27] = 0;	/* 32769 */
 	memset(req + 32, 'A', SC_OP_PAYLOAD_MAX + 1);
-	assert_int_equal(sc_hv_dispatch(f->hv, req, 32 + SC_OP_PAYLOAD_MAX + 1,
+	assert_int_equal(sc_hv_dispatch(f->t.hv, req, 32 + SC_OP_PAYLOAD_MAX + 1,
 	    f->resp, sizeof(f->resp), &rlen), 0);
 	assert_int_equal(sc_hvc_op_parse(f->resp, rlen, &h, &p), 0);
 	assert_int_equal(h.status, SC_ERR_TOOLONG);
 	/* Response buffer too small for a header. */
-	assert_int_equal(sc_hv_dispatch(f->hv, req, 32, resp, 31, &rlen), SC_ERR_NOSPACE);
+	assert_int_equal(sc_hv_dispatch(f->t.hv, req, 32, resp, 31, &rlen), SC_ERR_NOSPACE);
 
 	/* Fields an op does not use must be zero; unknown ops refused. */
 	assert_int_equal(op(f, SC_OP_GET_INFO, 1, 0, 0, NULL, 0), SC_ERR_INVAL);
@@ -653,7 +627,7 @@ protect_tok(struct fx *f, uint32_t domid, uint64_t gen, const uint8_t *extra,
 		crypto_sign_ed25519_detached(tok, NULL, msg, sizeof(msg), ca_sk);
 	}
 	sc_buf_init(&b, blob, sizeof(blob));
-	assert_int_equal(sc_protect_seal(f->cp, &reg, sc_hv_pubkey(f->hv),
+	assert_int_equal(sc_protect_seal(f->cp, &reg, sc_hv_pubkey(f->t.hv),
 	    ca_sk != NULL ? tok : NULL, &b), 0);
 	return protect_blob(f, domid, &reg, blob, b.len);
 }
@@ -675,8 +649,8 @@ test_owner_token(void **state)
 	crypto_sign_ed25519_keypair(evil_pk, evil_sk);
 	assert_int_equal(sc_x25519_keypair(f->cp, dom0_pk, dom0_sk), 0);
 	randombytes_buf(dom0_secret, sizeof(dom0_secret));
-	assert_int_equal(sc_hv_set_owner_ca(f->hv, ca_pk), 0);
-	assert_int_equal(sc_hv_set_owner_ca(f->hv, evil_pk), SC_ERR_STATE);
+	assert_int_equal(sc_hv_set_owner_ca(f->t.hv, ca_pk), 0);
+	assert_int_equal(sc_hv_set_owner_ca(f->t.hv, evil_pk), SC_ERR_STATE);
 	/* Fresh domain: no token, a token of another key, dom0's key added. */
 	assert_int_equal(protect_tok(f, D1, g, NULL, NULL, 0, NULL), SC_ERR_UNTRUSTED);
 	assert_int_equal(f->rh.len, 32);	/* the owner learns why */
@@ -705,7 +679,7 @@ test_owner_token(void **state)
 		struct sc_hvc_session cs;
 		uint32_t sid;
 
-		assert_true(open_ex(f, D1, f->uuid[0], sc_hv_pubkey(f->hv), dom0_sk,
+		assert_true(open_ex(f, D1, f->uuid[0], sc_hv_pubkey(f->t.hv), dom0_sk,
 		    dom0_secret, 0, 0, &cs, &sid, NULL) < 0);
 	}
 	sodium_memzero(ca_sk, sizeof(ca_sk));
@@ -806,7 +780,7 @@ test_session_roundtrip_and_raw(void **state)
 	f->events[D3] = 0;
 	for (n = 0; n < 100; n++) {
 		assert_int_equal(guest_write(f, D3, "b", 1), 1);
-		assert_int_equal(sc_hv_guest_event(f->hv, D3), 0);
+		assert_int_equal(sc_hv_guest_event(f->t.hv, D3), 0);
 	}
 	assert_int_equal(f->events[D3] & SC_EV_OUTPUT, 0);
 	assert_int_equal(op(f, SC_OP_RAW_OUTPUT, D3, 0, 0, NULL, 0), 0);
@@ -844,7 +818,7 @@ test_handshake_rejections(void **state)
 	assert_int_equal(open_s(f, D2, f->owner_sk, 0, 0, &cs, &sid), 0);
 	memcpy(bad_secret, f->secret[1], 32);
 	bad_secret[31] ^= 0x80;
-	assert_int_equal(open_ex(f, D2, f->uuid[1], sc_hv_pubkey(f->hv), f->owner_sk,
+	assert_int_equal(open_ex(f, D2, f->uuid[1], sc_hv_pubkey(f->t.hv), f->owner_sk,
 	    bad_secret, SC_HS1_F_TAKEOVER, 0, &tmp, &sid, NULL), SC_ERR_DECRYPT);
 	sc_hvc_wipe(&tmp);
 	roundtrip(f, D2, sid2, &cs2, "d2 writer kept\n");
@@ -857,7 +831,7 @@ test_handshake_rejections(void **state)
 	roundtrip(f, D2, sid2, &cs2, "d2 writer still kept\n");
 	sc_hvc_wipe(&cs);
 	/* Wrong prologue: another domain's UUID (handshake spliced onto D1). */
-	assert_int_equal(open_ex(f, D1, f->uuid[1], sc_hv_pubkey(f->hv), f->owner_sk,
+	assert_int_equal(open_ex(f, D1, f->uuid[1], sc_hv_pubkey(f->t.hv), f->owner_sk,
 	    f->secret[0], 0, 0, &tmp, &sid, NULL), SC_ERR_DECRYPT);
 	sc_hvc_wipe(&tmp);
 	/* Wrong hv key in the prologue / as the responder static. */
@@ -870,7 +844,7 @@ test_handshake_rejections(void **state)
 	assert_int_equal(op(f, SC_OP_OPEN, D1, 0, 0, msg1, SC_HS1_MSG_LEN - 1), SC_ERR_TRUNCATED);
 	assert_int_equal(op(f, SC_OP_OPEN, D1, 0, 0, f->resp, SC_HS1_MSG_LEN + 1), SC_ERR_TOOLONG);
 	/* A valid one, then its replay. */
-	assert_int_equal(open_ex(f, D1, f->uuid[0], sc_hv_pubkey(f->hv), f->owner_sk,
+	assert_int_equal(open_ex(f, D1, f->uuid[0], sc_hv_pubkey(f->t.hv), f->owner_sk,
 	    f->secret[0], 0, 0, &cs, &sid, msg1), 0);
 	assert_int_equal(op(f, SC_OP_OPEN, D1, 0, 0, msg1, sizeof(msg1)), SC_ERR_DECRYPT);
 	/* The replay took nothing over: the original session still works. */
@@ -1004,7 +978,7 @@ test_backpressure(void **state)
 		/* The guest reads a little, then signals. */
 		n = guest_read(f, D1, got + ngot, SC_MIN((size_t)300, sizeof(got) - ngot));
 		ngot += n;
-		assert_int_equal(sc_hv_guest_event(f->hv, D1), 0);
+		assert_int_equal(sc_hv_guest_event(f->t.hv, D1), 0);
 		assert_true(++rounds < 10000);
 	}
 	assert_int_equal(ngot, sizeof(stream));
@@ -1119,7 +1093,7 @@ test_blocked_then_event(void **state)
 	f->events[D1] = 0;
 	n = guest_read(f, D1, buf, sizeof(buf));
 	assert_int_equal(n, 1024);
-	assert_int_equal(sc_hv_guest_event(f->hv, D1), 0);
+	assert_int_equal(sc_hv_guest_event(f->t.hv, D1), 0);
 	assert_true(f->events[D1] & SC_EV_INPUT_SPACE);
 	assert_int_equal(op(f, SC_OP_INPUT, D1, sid, 0, items + b.len - 1, 1), 0);
 	assert_int_equal(f->rh.arg, 1);
@@ -1445,7 +1419,7 @@ seal_for(struct fx *f, uint32_t domid, uint64_t gen, bool with_user,
 	reg->acl[0].flags = SC_ACL_F_OWNER;
 	memcpy(reg->acl[1].pubkey, f->user_pk, 32);
 	sc_buf_init(&b, blob, SC_PROTECT_PAYLOAD_MAX);
-	assert_int_equal(sc_protect_seal(f->cp, reg, sc_hv_pubkey(f->hv), NULL, &b), 0);
+	assert_int_equal(sc_protect_seal(f->cp, reg, sc_hv_pubkey(f->t.hv), NULL, &b), 0);
 	*len = b.len;
 }
 
@@ -1604,8 +1578,8 @@ test_rebind_wipes_history(void **state)
 	 * which the owner still had to receive, was kept in memory. */
 	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 1000, &o, &so), 0);
 	assert_int_equal(o.history_kept, 0);
-	assert_int_equal(f->hv->dom[D1 % FX_DOMAINS].tail + 7,
-	    f->hv->dom[D1 % FX_DOMAINS].head);
+	assert_int_equal(f->t.hv->dom[D1 % FX_DOMAINS].tail + 7,
+	    f->t.hv->dom[D1 % FX_DOMAINS].head);
 
 	/* Removed, then added back while a viewer lags: what the guest printed
 	 * in between stays the viewer's, but the user never replays it. */
@@ -1678,11 +1652,11 @@ test_generation_store_restart(void **state)
 	/* hv restart: the domain comes back with a fresh slot; the platform
 	 * restores the stored generation (a lower value never lowers it). */
 	g = f->stored[0];
-	assert_int_equal(sc_hv_domain_remove(f->hv, D1), 0);
-	assert_int_equal(sc_hv_domain_add(f->hv, D1, f->uuid[0], "vm1", &f->ring[0], 0), 0);
-	assert_int_equal(sc_hv_domain_set_generation(f->hv, D1, g), 0);
-	assert_int_equal(sc_hv_domain_set_generation(f->hv, D1, 1), 0);
-	assert_int_equal(sc_hv_domain_set_generation(f->hv, 55, g), SC_ERR_NOTFOUND);
+	assert_int_equal(sc_hv_domain_remove(f->t.hv, D1), 0);
+	assert_int_equal(sc_hv_domain_add(f->t.hv, D1, f->uuid[0], "vm1", &f->ring[0], 0), 0);
+	assert_int_equal(sc_hv_domain_set_generation(f->t.hv, D1, g), 0);
+	assert_int_equal(sc_hv_domain_set_generation(f->t.hv, D1, 1), 0);
+	assert_int_equal(sc_hv_domain_set_generation(f->t.hv, 55, g), SC_ERR_NOTFOUND);
 	assert_int_equal(protect_blob(f, D1, &r1, b1, l1), SC_ERR_EXPIRED);
 	assert_int_equal(protect_blob(f, D1, &r2, b2, l2), SC_ERR_EXPIRED);
 	/* The withheld blob 200 is above: it binds (it is the owner's newest). */
@@ -1691,8 +1665,8 @@ test_generation_store_restart(void **state)
 	assert_int_equal(f->stored[0], 200);
 
 	/* A domain never seen (no stored generation) takes any valid blob. */
-	assert_int_equal(sc_hv_domain_remove(f->hv, D1), 0);
-	assert_int_equal(sc_hv_domain_add(f->hv, D1, f->uuid[0], "vm1", &f->ring[0], 0), 0);
+	assert_int_equal(sc_hv_domain_remove(f->t.hv, D1), 0);
+	assert_int_equal(sc_hv_domain_add(f->t.hv, D1, f->uuid[0], "vm1", &f->ring[0], 0), 0);
 	f->stored[0] = 0;
 	assert_int_equal(protect_blob(f, D1, &r1, b1, l1), 0);
 	memset(&r1, 0, sizeof(r1));
@@ -1742,7 +1716,7 @@ test_corrupt_ring(void **state)
 	assert_int_equal(open_s(f, D2, f->owner_sk, 0, 0, &cs2, &sid2), 0);
 	/* The guest of D1 scribbles over its indices. */
 	f->ring[0].out_prod = f->ring[0].out_cons + 5000;
-	assert_int_equal(sc_hv_guest_event(f->hv, D1), SC_ERR_CORRUPT);
+	assert_int_equal(sc_hv_guest_event(f->t.hv, D1), SC_ERR_CORRUPT);
 	assert_int_equal(op(f, SC_OP_STATUS, D1, 0, 0, NULL, 0), 0);
 	memcpy(&flags, f->rp, 4);
 	assert_true(flags & SC_DOM_F_BROKEN);
@@ -1758,7 +1732,7 @@ test_corrupt_ring(void **state)
 	/* Others unaffected; a ring reset (guest reboot) restores D1. */
 	roundtrip(f, D2, sid2, &cs2, "d2 alive\n");
 	sc_ring_reset(&f->ring[0]);
-	assert_int_equal(sc_hv_domain_ring_reset(f->hv, D1), 0);
+	assert_int_equal(sc_hv_domain_ring_reset(f->t.hv, D1), 0);
 	sc_hvc_wipe(&cs);
 	assert_int_equal(open_s(f, D1, f->owner_sk, 0, 0, &cs, &sid), 0);
 	roundtrip(f, D1, sid, &cs, "d1 back\n");
@@ -1774,21 +1748,21 @@ test_domains_and_arena(void **state)
 	uint8_t u[16];
 
 	memset(u, 9, sizeof(u));
-	assert_int_equal(sc_hv_domain_add(f->hv, D1, u, "again", &r[0], 0), SC_ERR_BUSY);
-	assert_int_equal(sc_hv_domain_add(f->hv, 20, f->uuid[0], "again", &r[0], 0), SC_ERR_BUSY);
-	assert_int_equal(sc_hv_domain_add(f->hv, 20, u, "vm1", &r[0], 0), SC_ERR_BUSY);
-	assert_int_equal(sc_hv_domain_add(f->hv, 20, u, "-bad", &r[0], 0), SC_ERR_INVAL);
-	assert_int_equal(sc_hv_domain_add(f->hv, 20, u, "small", &r[0], 100), SC_ERR_INVAL);
+	assert_int_equal(sc_hv_domain_add(f->t.hv, D1, u, "again", &r[0], 0), SC_ERR_BUSY);
+	assert_int_equal(sc_hv_domain_add(f->t.hv, 20, f->uuid[0], "again", &r[0], 0), SC_ERR_BUSY);
+	assert_int_equal(sc_hv_domain_add(f->t.hv, 20, u, "vm1", &r[0], 0), SC_ERR_BUSY);
+	assert_int_equal(sc_hv_domain_add(f->t.hv, 20, u, "-bad", &r[0], 0), SC_ERR_INVAL);
+	assert_int_equal(sc_hv_domain_add(f->t.hv, 20, u, "small", &r[0], 100), SC_ERR_INVAL);
 	/* Arena: 256 KiB - (64 + 8 + 64) KiB used = 120 KiB free. */
-	assert_int_equal(sc_hv_domain_add(f->hv, 20, u, "huge", &r[0], 200 * 1024), SC_ERR_ALLOC);
-	assert_int_equal(sc_hv_domain_add(f->hv, 20, u, "fits", &r[0], 120 * 1024), 0);
+	assert_int_equal(sc_hv_domain_add(f->t.hv, 20, u, "huge", &r[0], 200 * 1024), SC_ERR_ALLOC);
+	assert_int_equal(sc_hv_domain_add(f->t.hv, 20, u, "fits", &r[0], 120 * 1024), 0);
 	u[0] = 1;
-	assert_int_equal(sc_hv_domain_add(f->hv, 21, u, "full", &r[1], 4096), SC_ERR_ALLOC);
+	assert_int_equal(sc_hv_domain_add(f->t.hv, 21, u, "full", &r[1], 4096), SC_ERR_ALLOC);
 	/* Removing frees the space for reuse. */
-	assert_int_equal(sc_hv_domain_remove(f->hv, D2), 0);
+	assert_int_equal(sc_hv_domain_remove(f->t.hv, D2), 0);
 	assert_true(f->events[D2] & SC_EV_DOMAIN_GONE);
-	assert_int_equal(sc_hv_domain_add(f->hv, 21, u, "reuse", &r[1], 8192), 0);
-	assert_int_equal(sc_hv_domain_remove(f->hv, 99), SC_ERR_NOTFOUND);
+	assert_int_equal(sc_hv_domain_add(f->t.hv, 21, u, "reuse", &r[1], 8192), 0);
+	assert_int_equal(sc_hv_domain_remove(f->t.hv, 99), SC_ERR_NOTFOUND);
 	assert_int_equal(op(f, SC_OP_LIST_DOMAINS, 0, 0, 0, NULL, 0), 0);
 	assert_int_equal(f->rh.arg, 4);
 }
@@ -1805,7 +1779,7 @@ test_domain_table_and_paging(void **state)
 	struct fx *f = *state;
 	struct xencons_interface *rings;
 	struct sc_hv_platform pf;
-	struct sc_hv *big, *saved = f->hv;
+	struct sc_hv *big, *saved = f->t.hv;
 	static bool seen[N * 7 + 4];
 	uint8_t sk[32], u[16], *arena;
 	uint32_t first, domid, total = 0;
@@ -1827,9 +1801,7 @@ test_domain_table_and_paging(void **state)
 	assert_non_null(big = calloc(1, sc_hv_size(N, 0)));
 	assert_non_null(rings = calloc(N + 1, sizeof(*rings)));
 	assert_non_null(arena = calloc(N + 1, SC_HV_HISTORY_MIN));
-	memset(&pf, 0, sizeof(pf));
-	pf.arg = f;
-	pf.check_disk_key = hook_disk;
+	hvt_platform(&f->t, &pf, f);
 	pf.notify_dom0 = hook_dom0;
 	f->cp->random(sk, sizeof(sk));
 	assert_int_equal(sc_hv_init(big, f->cp, &pf, sk, 15, arena,
@@ -1845,7 +1817,7 @@ test_domain_table_and_paging(void **state)
 		assert_int_equal(sc_hv_domain_add(big, i * 7 + 3, u, name, &rings[i],
 		    SC_HV_HISTORY_MIN), i < N ? 0 : SC_ERR_ALLOC);
 	}
-	f->hv = big;
+	f->t.hv = big;
 	for (i = 0; i < N; i++)
 		assert_int_equal(op(f, SC_OP_STATUS, i * 7 + 3, 0, 0, NULL, 0), 0);
 	assert_int_equal(op(f, SC_OP_STATUS, N * 7 + 3, 0, 0, NULL, 0), SC_ERR_NOTFOUND);
@@ -1886,7 +1858,7 @@ test_domain_table_and_paging(void **state)
 	assert_int_equal(op(f, SC_OP_STATUS, 100000, 0, 0, NULL, 0), 0);
 	assert_int_equal(op(f, SC_OP_STATUS, 3, 0, 0, NULL, 0), SC_ERR_NOTFOUND);
 
-	f->hv = saved;
+	f->t.hv = saved;
 	sc_hv_wipe(big);
 	free(big);
 	free(rings);
@@ -1904,7 +1876,7 @@ test_session_pool(void **state)
 {
 	struct fx *f = *state;
 	struct sc_hv_platform pf;
-	struct sc_hv *small, *saved = f->hv;
+	struct sc_hv *small, *saved = f->t.hv;
 	struct sc_hvc_session a, v, w, x, y, z;
 	static struct rx rx;
 	uint32_t sa, sv, sw, sx, sy, sz;
@@ -1913,22 +1885,20 @@ test_session_pool(void **state)
 
 	/* Three domain slots, four sessions: one to spare. */
 	assert_non_null(small = calloc(1, sc_hv_size(3, 4)));
-	memset(&pf, 0, sizeof(pf));
-	pf.arg = f;
-	pf.check_disk_key = hook_disk;
+	hvt_platform(&f->t, &pf, f);
 	pf.notify_guest = hook_guest;
 	pf.notify_dom0 = hook_dom0;
 	f->cp->random(sk, sizeof(sk));
-	assert_int_equal(sc_hv_init(small, f->cp, &pf, sk, 15, f->arena, ARENA,
+	assert_int_equal(sc_hv_init(small, f->cp, &pf, sk, 15, f->t.arena, ARENA,
 	    3, 2), SC_ERR_INVAL);
-	assert_int_equal(sc_hv_init(small, f->cp, &pf, sk, 15, f->arena, ARENA,
+	assert_int_equal(sc_hv_init(small, f->cp, &pf, sk, 15, f->t.arena, ARENA,
 	    3, 4), 0);
 	for (i = 0; i < 3; i++)
 		sc_ring_reset(&f->ring[i]);
 	assert_int_equal(sc_hv_domain_add(small, D1, f->uuid[0], "vm1", &f->ring[0], 0), 0);
 	assert_int_equal(sc_hv_domain_add(small, D2, f->uuid[1], "vm2", &f->ring[1], 0), 0);
 	assert_int_equal(sc_hv_domain_add(small, D3, f->uuid[2], "vm3", &f->ring[2], 0), 0);
-	f->hv = small;
+	f->t.hv = small;
 	assert_int_equal(protect(f, D1, 0, 0), 0);
 	assert_int_equal(protect(f, D2, 0, 0), 0);
 	assert_int_equal(protect(f, D3, 0, 0), 0);
@@ -1984,7 +1954,7 @@ test_session_pool(void **state)
 	roundtrip(f, D3, sy, &y, "d3 again\n");
 	roundtrip(f, D1, sa, &a, "d1 after all that\n");
 
-	f->hv = saved;
+	f->t.hv = saved;
 	sc_hv_wipe(small);
 	free(small);
 	sc_hvc_wipe(&a);

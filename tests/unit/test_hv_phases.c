@@ -40,6 +40,7 @@
 #include "core/wire.h"
 #include "hv/core/hv.h"
 #include "tests/helpers/hvclient.h"
+#include "tests/unit/hv_test_platform.h"
 
 #define D1	1
 #define D2	2
@@ -70,9 +71,8 @@ static void det_random0(void *buf, size_t len) { det_fill(0, buf, len); }
 static void det_random1(void *buf, size_t len) { det_fill(1, buf, len); }
 
 struct cx {
-	struct sc_hv		*hv;
+	struct hvt		 t;
 	const struct sc_crypto	*cp;
-	uint8_t			*arena;
 	struct xencons_interface ring[NDOM];
 	uint64_t		 gen_stored;
 };
@@ -96,20 +96,9 @@ struct fx {
 };
 
 static int
-hook_disk(void *arg, uint32_t domid, const uint8_t uuid[16], const uint8_t *key,
-    size_t len)
-{
-	(void)arg;
-	(void)domid;
-	(void)uuid;
-	(void)key;
-	return len == 32 ? 0 : SC_ERR_DISKKEY;
-}
-
-static int
 hook_store_gen(void *arg, uint32_t domid, const uint8_t uuid[16], uint64_t gen)
 {
-	struct cx *c = arg;
+	struct cx *c = hvt_arg(arg);
 
 	(void)domid;
 	(void)uuid;
@@ -124,32 +113,12 @@ cx_init(struct fx *f, struct cx *c, const struct sc_crypto *cp)
 	int i;
 
 	c->cp = cp;
-	c->hv = calloc(1, sc_hv_size(SLOTS, 0));
-	c->arena = calloc(1, ARENA);
-	assert_non_null(c->hv);
-	assert_non_null(c->arena);
-	memset(&pf, 0, sizeof(pf));
-	pf.arg = c;
-	pf.check_disk_key = hook_disk;
+	hvt_platform(&c->t, &pf, c);
 	pf.store_generation = hook_store_gen;
-	assert_int_equal(sc_hv_init(c->hv, cp, &pf, f->sk, SC_HV_NO_PCR, c->arena,
-	    ARENA, SLOTS, 0), 0);
-	for (i = 0; i < NDOM; i++) {
-		sc_ring_reset(&c->ring[i]);
-		assert_int_equal(sc_hv_domain_add(c->hv, (uint32_t)(i + 1), f->uuid[i],
-		    i == 0 ? "vm1" : "vm2", &c->ring[i], 8192), 0);
-	}
-}
-
-static void
-cx_free(struct cx *c)
-{
-	if (c->hv == NULL)
-		return;
-	sc_hv_wipe(c->hv);
-	free(c->hv);
-	free(c->arena);
-	c->hv = NULL;
+	hvt_init(&c->t, cp, &pf, f->sk, SC_HV_NO_PCR, ARENA, SLOTS, 0);
+	for (i = 0; i < NDOM; i++)
+		hvt_domain_add(&c->t, (uint32_t)(i + 1), f->uuid[i],
+		    i == 0 ? "vm1" : "vm2", &c->ring[i], 8192, NULL);
 }
 
 static int
@@ -178,8 +147,8 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
-	cx_free(&f->a);
-	cx_free(&f->b);
+	hvt_free(&f->a.t);
+	hvt_free(&f->b.t);
 	free(f);
 	return 0;
 }
@@ -188,10 +157,10 @@ teardown(void **state)
 static struct sc_hv_domain *
 dom(struct cx *c, uint32_t domid)
 {
-	struct sc_hv_domain *d = sc_hv_domain_get(c->hv, domid);
+	struct sc_hv_domain *d = sc_hv_domain_get(c->t.hv, domid);
 
 	if (d != NULL)
-		sc_hv_domain_put(c->hv, d);
+		sc_hv_domain_put(c->t.hv, d);
 	return d;
 }
 
@@ -222,7 +191,7 @@ op(struct fx *f, struct cx *c, uint16_t o, uint32_t domid, uint32_t session,
 	size_t len;
 
 	req_build(f, req, sizeof(req), &len, o, domid, session, p, n);
-	assert_int_equal(sc_hv_dispatch(c->hv, req, len, f->resp, sizeof(f->resp),
+	assert_int_equal(sc_hv_dispatch(c->t.hv, req, len, f->resp, sizeof(f->resp),
 	    &f->rlen), 0);
 	return parse(f);
 }
@@ -245,7 +214,7 @@ seal(struct fx *f, int i, uint64_t gen, bool with_user, uint8_t *blob,
 	reg->acl[0].flags = SC_ACL_F_OWNER;
 	memcpy(reg->acl[1].pubkey, f->user_pk, 32);
 	sc_buf_init(&b, blob, SC_PROTECT_PAYLOAD_MAX);
-	assert_int_equal(sc_protect_seal(f->cp, reg, sc_hv_pubkey(f->a.hv), NULL, &b), 0);
+	assert_int_equal(sc_protect_seal(f->cp, reg, sc_hv_pubkey(f->a.t.hv), NULL, &b), 0);
 	return b.len;
 }
 
@@ -268,7 +237,7 @@ msg1(struct fx *f, struct cx *c, uint32_t domid, const uint8_t *user_sk,
 	struct sc_buf b;
 
 	sc_buf_init(&b, m, SC_HS1_MSG_LEN);
-	assert_int_equal(sc_hvc_hs1(cs, f->cp, f->uuid[domid - 1], sc_hv_pubkey(c->hv),
+	assert_int_equal(sc_hvc_hs1(cs, f->cp, f->uuid[domid - 1], sc_hv_pubkey(c->t.hv),
 	    user_sk, f->secret[domid - 1], flags, 0, &b), 0);
 	assert_int_equal(b.len, SC_HS1_MSG_LEN);
 }
@@ -301,9 +270,9 @@ begin_crypto(struct fx *f, struct cx *c, struct pending *pc, uint16_t o,
 	size_t len;
 
 	req_build(f, pc->req, sizeof(pc->req), &len, o, domid, 0, p, n);
-	assert_int_equal(sc_hv_call_begin(c->hv, &pc->call, pc->req, len, pc->resp,
+	assert_int_equal(sc_hv_call_begin(c->t.hv, &pc->call, pc->req, len, pc->resp,
 	    sizeof(pc->resp), &pc->rlen), SC_HV_CALL_CRYPTO);
-	sc_hv_call_crypto(c->hv, &pc->call);
+	sc_hv_call_crypto(c->t.hv, &pc->call);
 }
 
 static bool
@@ -322,7 +291,7 @@ all_zero(const void *p, size_t n)
 static int
 commit(struct fx *f, struct cx *c, struct pending *pc)
 {
-	assert_int_equal(sc_hv_call_commit(c->hv, &pc->call, &pc->rlen), 0);
+	assert_int_equal(sc_hv_call_commit(c->t.hv, &pc->call, &pc->rlen), 0);
 	assert_true(all_zero(&pc->call, sizeof(pc->call)));
 	memcpy(f->resp, pc->resp, pc->rlen);
 	f->rlen = pc->rlen;
@@ -344,10 +313,10 @@ snap(struct cx *c, uint32_t domid)
 	struct snap s;
 
 	memset(&s, 0, sizeof(s));
-	s.pool_free = c->hv->pool_free_count;
+	s.pool_free = c->t.hv->pool_free_count;
 	s.nsess = d ? d->nsess : 0;
 	s.seen = d ? d->seen_count : 0;
-	s.next_session = c->hv->next_session;
+	s.next_session = c->t.hv->next_session;
 	return s;
 }
 
@@ -385,7 +354,7 @@ test_phases_equal_dispatch(void **state)
 	unsigned i, k = 0, phased = 0;
 	int r;
 
-	cx_free(&f->a);
+	hvt_free(&f->a.t);
 	det_ctr[0] = det_ctr[1] = 0;
 	det_cp[0] = *sc_crypto_sodium();
 	det_cp[0].random = det_random0;
@@ -423,13 +392,13 @@ test_phases_equal_dispatch(void **state)
 	sodium_memzero(&reg, sizeof(reg));
 
 	for (i = 0; i < k; i++) {
-		assert_int_equal(sc_hv_dispatch(f->a.hv, reqs[i], lens[i], ra, sizeof(ra),
+		assert_int_equal(sc_hv_dispatch(f->a.t.hv, reqs[i], lens[i], ra, sizeof(ra),
 		    &la), 0);
-		r = sc_hv_call_begin(f->b.hv, &call, reqs[i], lens[i], rb, sizeof(rb), &lb);
+		r = sc_hv_call_begin(f->b.t.hv, &call, reqs[i], lens[i], rb, sizeof(rb), &lb);
 		if (r == SC_HV_CALL_CRYPTO) {
 			phased++;
-			sc_hv_call_crypto(f->b.hv, &call);
-			r = sc_hv_call_commit(f->b.hv, &call, &lb);
+			sc_hv_call_crypto(f->b.t.hv, &call);
+			r = sc_hv_call_commit(f->b.t.hv, &call, &lb);
 		}
 		assert_int_equal(r, 0);
 		assert_true(all_zero(&call, sizeof(call)));
@@ -443,9 +412,9 @@ test_phases_equal_dispatch(void **state)
 			/* It gets the boot output (and a LOST notice), the same from both. */
 			req_build(f, reqs[15], SC_OP_MAX, &lens[15], SC_OP_OUTPUT, D1, sid,
 			    NULL, 0);
-			assert_int_equal(sc_hv_dispatch(f->a.hv, reqs[15], lens[15], ra,
+			assert_int_equal(sc_hv_dispatch(f->a.t.hv, reqs[15], lens[15], ra,
 			    sizeof(ra), &la), 0);
-			assert_int_equal(sc_hv_call_begin(f->b.hv, &call, reqs[15], lens[15],
+			assert_int_equal(sc_hv_call_begin(f->b.t.hv, &call, reqs[15], lens[15],
 			    rb, sizeof(rb), &lb), 0);
 			assert_int_equal(la, lb);
 			assert_true(la > SC_OP_HDR_LEN);
@@ -476,11 +445,11 @@ test_crypto_writes_no_context(void **state)
 	assert_int_equal(protect(f, &f->a, D1, true), 0);
 	msg1(f, &f->a, D1, f->user_sk, 0, &cs, m);
 	req_build(f, pc.req, sizeof(pc.req), &len, SC_OP_OPEN, D1, 0, m, sizeof(m));
-	assert_int_equal(sc_hv_call_begin(f->a.hv, &pc.call, pc.req, len, pc.resp,
+	assert_int_equal(sc_hv_call_begin(f->a.t.hv, &pc.call, pc.req, len, pc.resp,
 	    sizeof(pc.resp), &pc.rlen), SC_HV_CALL_CRYPTO);
-	memcpy(copy, f->a.hv, size);
-	sc_hv_call_crypto(f->a.hv, &pc.call);
-	assert_memory_equal(copy, f->a.hv, size);
+	memcpy(copy, f->a.t.hv, size);
+	sc_hv_call_crypto(f->a.t.hv, &pc.call);
+	assert_memory_equal(copy, f->a.t.hv, size);
 	/* The handshake's secrets are gone already; the transport keys wait for commit. */
 	assert_true(all_zero(&pc.call.u.open.hs, sizeof(pc.call.u.open.hs)));
 	assert_true(all_zero(pc.call.u.open.e_sk, sizeof(pc.call.u.open.e_sk)));
@@ -491,14 +460,14 @@ test_crypto_writes_no_context(void **state)
 	/* PROTECT: the blob opens in the crypto phase, nothing binds before commit. */
 	n = seal(f, 0, ++f->gen, false, blob, &reg);
 	req_build(f, pc.req, sizeof(pc.req), &len, SC_OP_PROTECT, D1, 0, blob, n);
-	assert_int_equal(sc_hv_call_begin(f->a.hv, &pc.call, pc.req, len, pc.resp,
+	assert_int_equal(sc_hv_call_begin(f->a.t.hv, &pc.call, pc.req, len, pc.resp,
 	    sizeof(pc.resp), &pc.rlen), SC_HV_CALL_CRYPTO);
-	memcpy(copy, f->a.hv, size);
-	sc_hv_call_crypto(f->a.hv, &pc.call);
-	assert_memory_equal(copy, f->a.hv, size);
+	memcpy(copy, f->a.t.hv, size);
+	sc_hv_call_crypto(f->a.t.hv, &pc.call);
+	assert_memory_equal(copy, f->a.t.hv, size);
 	assert_true(pc.call.u.protect.opened);
 	/* Abandoned: wiped, nothing bound (the user is still in the ACL). */
-	sc_hv_call_wipe(f->a.hv, &pc.call);
+	sc_hv_call_wipe(f->a.t.hv, &pc.call);
 	assert_true(all_zero(&pc.call, sizeof(pc.call)));
 	assert_int_equal(dom(&f->a, D1)->acl_count, 2);
 	sodium_memzero(&reg, sizeof(reg));
@@ -520,19 +489,19 @@ test_open_domain_gone(void **state)
 	assert_int_equal(protect(f, &f->a, D1, true), 0);
 	msg1(f, &f->a, D1, f->owner_sk, 0, &cs, m);
 	begin_crypto(f, &f->a, &pc, SC_OP_OPEN, D1, m, sizeof(m));
-	assert_int_equal(sc_hv_domain_remove(f->a.hv, D1), 0);
+	assert_int_equal(sc_hv_domain_remove(f->a.t.hv, D1), 0);
 	before = snap(&f->a, D1);
 	assert_int_equal(commit(f, &f->a, &pc), SC_ERR_NOTFOUND);
 	assert_nothing_leaked(f, &f->a, D1, &before);
 
 	/* Added again under the same domid and UUID, then protected again. */
-	assert_int_equal(sc_hv_domain_add(f->a.hv, D1, f->uuid[0], "vm1", &f->a.ring[0],
+	assert_int_equal(sc_hv_domain_add(f->a.t.hv, D1, f->uuid[0], "vm1", &f->a.ring[0],
 	    8192), 0);
 	assert_int_equal(protect(f, &f->a, D1, true), 0);
 	msg1(f, &f->a, D1, f->owner_sk, 0, &cs, m);
 	begin_crypto(f, &f->a, &pc, SC_OP_OPEN, D1, m, sizeof(m));
-	assert_int_equal(sc_hv_domain_remove(f->a.hv, D1), 0);
-	assert_int_equal(sc_hv_domain_add(f->a.hv, D1, f->uuid[0], "vm1", &f->a.ring[0],
+	assert_int_equal(sc_hv_domain_remove(f->a.t.hv, D1), 0);
+	assert_int_equal(sc_hv_domain_add(f->a.t.hv, D1, f->uuid[0], "vm1", &f->a.ring[0],
 	    8192), 0);
 	before = snap(&f->a, D1);
 	assert_int_equal(commit(f, &f->a, &pc), SC_ERR_STATE);	/* not protected (yet) */
@@ -545,8 +514,8 @@ test_open_domain_gone(void **state)
 	assert_int_equal(protect(f, &f->a, D1, true), 0);
 	gen = dom(&f->a, D1)->generation;
 	begin_crypto(f, &f->a, &pc, SC_OP_OPEN, D1, m, sizeof(m));
-	assert_int_equal(sc_hv_domain_remove(f->a.hv, D1), 0);
-	assert_int_equal(sc_hv_domain_add(f->a.hv, D1, f->uuid[0], "vm1", &f->a.ring[0],
+	assert_int_equal(sc_hv_domain_remove(f->a.t.hv, D1), 0);
+	assert_int_equal(sc_hv_domain_add(f->a.t.hv, D1, f->uuid[0], "vm1", &f->a.ring[0],
 	    8192), 0);
 	f->gen = gen - 1;
 	assert_int_equal(protect(f, &f->a, D1, true), 0);
@@ -674,7 +643,7 @@ test_open_broken_or_full(void **state)
 	msg1(f, &f->a, D2, f->owner_sk, 0, &cs, m);
 	begin_crypto(f, &f->a, &pc, SC_OP_OPEN, D2, m, sizeof(m));
 	f->a.ring[1].out_prod = f->a.ring[1].out_cons + 4096;
-	assert_int_equal(sc_hv_guest_event(f->a.hv, D2), SC_ERR_CORRUPT);
+	assert_int_equal(sc_hv_guest_event(f->a.t.hv, D2), SC_ERR_CORRUPT);
 	before = snap(&f->a, D2);
 	assert_int_equal(commit(f, &f->a, &pc), SC_ERR_CORRUPT);
 	assert_nothing_leaked(f, &f->a, D2, &before);
@@ -703,7 +672,7 @@ test_protect_phases(void **state)
 	assert_int_equal(op(f, &f->a, SC_OP_PROTECT, D1, 0, other, on), 0);
 	assert_int_equal(commit(f, &f->a, &pc), SC_ERR_EXPIRED);
 	assert_int_equal(f->rh.len, 32);	/* the refusal is confirmed to the owner */
-	assert_int_equal(sc_blob_confirm(f->cp, &reg, sc_hv_pubkey(f->a.hv),
+	assert_int_equal(sc_blob_confirm(f->cp, &reg, sc_hv_pubkey(f->a.t.hv),
 	    SC_ERR_EXPIRED, confirm), 0);
 	assert_memory_equal(confirm, f->rp, 32);
 	assert_int_equal(dom(&f->a, D1)->generation, 11);
@@ -724,18 +693,18 @@ test_protect_phases(void **state)
 	gen = f->a.gen_stored;
 	n = seal(f, 1, 20, true, blob, &reg);
 	begin_crypto(f, &f->a, &pc, SC_OP_PROTECT, D2, blob, n);
-	assert_int_equal(sc_hv_domain_remove(f->a.hv, D2), 0);
+	assert_int_equal(sc_hv_domain_remove(f->a.t.hv, D2), 0);
 	assert_int_equal(commit(f, &f->a, &pc), SC_ERR_NOTFOUND);
 	assert_int_equal(f->rh.len, 0);
 	assert_int_equal(f->a.gen_stored, gen);
 
 	/* Another domain (another UUID) at D2's domid: the blob is not its. */
-	assert_int_equal(sc_hv_domain_add(f->a.hv, D2, f->uuid[1], "vm2", &f->a.ring[1],
+	assert_int_equal(sc_hv_domain_add(f->a.t.hv, D2, f->uuid[1], "vm2", &f->a.ring[1],
 	    8192), 0);
 	begin_crypto(f, &f->a, &pc, SC_OP_PROTECT, D2, blob, n);
-	assert_int_equal(sc_hv_domain_remove(f->a.hv, D2), 0);
+	assert_int_equal(sc_hv_domain_remove(f->a.t.hv, D2), 0);
 	f->cp->random(f->uuid[1], SC_UUID_LEN);
-	assert_int_equal(sc_hv_domain_add(f->a.hv, D2, f->uuid[1], "vm2", &f->a.ring[1],
+	assert_int_equal(sc_hv_domain_add(f->a.t.hv, D2, f->uuid[1], "vm2", &f->a.ring[1],
 	    8192), 0);
 	assert_int_equal(commit(f, &f->a, &pc), SC_ERR_MISMATCH);
 	assert_int_equal(f->rh.len, 32);
@@ -758,14 +727,14 @@ test_call_misuse(void **state)
 	assert_int_equal(protect(f, &f->a, D1, true), 0);
 	msg1(f, &f->a, D1, f->owner_sk, 0, &cs, m);
 	req_build(f, pc.req, sizeof(pc.req), &len, SC_OP_OPEN, D1, 0, m, sizeof(m));
-	assert_int_equal(sc_hv_call_begin(f->a.hv, &pc.call, pc.req, len, pc.resp,
+	assert_int_equal(sc_hv_call_begin(f->a.t.hv, &pc.call, pc.req, len, pc.resp,
 	    sizeof(pc.resp), &pc.rlen), SC_HV_CALL_CRYPTO);
 	assert_int_equal(commit(f, &f->a, &pc), SC_ERR_INTERNAL);	/* no crypto */
 	assert_int_equal(dom(&f->a, D1)->nsess, 0);
 	/* An op answered at once leaves a wiped call too. */
 	req_build(f, pc.req, sizeof(pc.req), &len, SC_OP_GET_INFO, 0, 0, NULL, 0);
 	memset(&pc.call, 0xa5, sizeof(pc.call));
-	assert_int_equal(sc_hv_call_begin(f->a.hv, &pc.call, pc.req, len, pc.resp,
+	assert_int_equal(sc_hv_call_begin(f->a.t.hv, &pc.call, pc.req, len, pc.resp,
 	    sizeof(pc.resp), &pc.rlen), 0);
 	assert_true(all_zero(&pc.call, sizeof(pc.call)));
 	sc_hvc_wipe(&cs);

@@ -32,6 +32,7 @@
 #include "core/ops.h"
 #include "hv/core/hv.h"
 #include "tests/helpers/hvclient.h"
+#include "tests/unit/hv_test_platform.h"
 
 #define DOMID		3
 #define ARENA		(128 * 1024)
@@ -39,26 +40,13 @@
 #define DEADLINE_S	120		/* a broken build must not hang the suite */
 
 struct fx {
-	struct sc_hv		*hv;
-	uint8_t			*arena;
+	struct hvt		 t;
 	const struct sc_crypto	*cp;
 	struct xencons_interface ring;
 	uint8_t			 uuid[SC_UUID_LEN];
 	uint8_t			 disk[32];
 	uint8_t			 resp[SC_OP_MAX];
 };
-
-static int
-hook_disk(void *arg, uint32_t domid, const uint8_t uuid[16], const uint8_t *key,
-    size_t len)
-{
-	struct fx *f = arg;
-
-	(void)domid;
-	if (memcmp(uuid, f->uuid, 16) != 0 || len != 32 || memcmp(key, f->disk, 32) != 0)
-		return SC_ERR_DISKKEY;
-	return 0;
-}
 
 /* PROTECT DOMID with one owner, history replay on; returns the status. */
 static int
@@ -82,13 +70,13 @@ protect(struct fx *f)
 	reg.acl[0].flags = SC_ACL_F_OWNER;
 	assert_int_equal(sc_x25519_keypair(f->cp, reg.acl[0].pubkey, owner_sk), 0);
 	sc_buf_init(&b, blob, sizeof(blob));
-	assert_int_equal(sc_protect_seal(f->cp, &reg, sc_hv_pubkey(f->hv), NULL, &b), 0);
+	assert_int_equal(sc_protect_seal(f->cp, &reg, sc_hv_pubkey(f->t.hv), NULL, &b), 0);
 	f->cp->memzero(&reg, sizeof(reg));
 	f->cp->memzero(owner_sk, sizeof(owner_sk));
 	rlen = b.len;
 	sc_buf_init(&b, req, sizeof(req));
 	assert_int_equal(sc_hvc_op_build(&b, SC_OP_PROTECT, DOMID, 0, 0, 1, blob, rlen), 0);
-	assert_int_equal(sc_hv_dispatch(f->hv, req, b.len, f->resp, sizeof(f->resp), &rlen), 0);
+	assert_int_equal(sc_hv_dispatch(f->t.hv, req, b.len, f->resp, sizeof(f->resp), &rlen), 0);
 	assert_int_equal(sc_hvc_op_parse(f->resp, rlen, &rh, &rp), 0);
 	return rh.status;
 }
@@ -98,25 +86,14 @@ setup(void **state)
 {
 	struct sc_hv_platform pf;
 	struct fx *f = calloc(1, sizeof(*f));
-	uint8_t sk[32];
 
 	assert_non_null(f);
 	f->cp = sc_crypto_sodium();
-	f->hv = calloc(1, sc_hv_size(4, 0));
-	f->arena = calloc(1, ARENA);
-	assert_non_null(f->hv);
-	assert_non_null(f->arena);
 	f->cp->random(f->uuid, sizeof(f->uuid));
 	f->cp->random(f->disk, sizeof(f->disk));
-	sc_ring_reset(&f->ring);
-	memset(&pf, 0, sizeof(pf));
-	pf.arg = f;
-	pf.check_disk_key = hook_disk;
-	f->cp->random(sk, sizeof(sk));
-	assert_int_equal(sc_hv_init(f->hv, f->cp, &pf, sk, SC_HV_NO_PCR, f->arena,
-	    ARENA, 4, 0), 0);
-	f->cp->memzero(sk, sizeof(sk));
-	assert_int_equal(sc_hv_domain_add(f->hv, DOMID, f->uuid, "vm3", &f->ring, 0), 0);
+	hvt_platform(&f->t, &pf, f);
+	hvt_init(&f->t, f->cp, &pf, NULL, SC_HV_NO_PCR, ARENA, 4, 0);
+	hvt_domain_add(&f->t, DOMID, f->uuid, "vm3", &f->ring, 0, f->disk);
 	assert_int_equal(protect(f), 0);
 	*state = f;
 	return 0;
@@ -127,9 +104,7 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
-	sc_hv_wipe(f->hv);
-	free(f->hv);
-	free(f->arena);
+	hvt_free(&f->t);
 	free(f);
 	return 0;
 }
@@ -167,11 +142,11 @@ hammer_main(void *arg)
 static const struct sc_hv_domain *
 dom(const struct fx *f)
 {
-	struct sc_hv_domain *d = sc_hv_domain_get(f->hv, DOMID);
+	struct sc_hv_domain *d = sc_hv_domain_get(f->t.hv, DOMID);
 
 	if (d == NULL)
 		fail_msg("domain %d is not in the table", DOMID);
-	sc_hv_domain_put(f->hv, d);
+	sc_hv_domain_put(f->t.hv, d);
 	return d;
 }
 
@@ -198,7 +173,7 @@ test_guest_event_bounded(void **state)
 			break;
 		}
 		before = d->head;
-		assert_int_equal(sc_hv_guest_event(f->hv, DOMID), 0);
+		assert_int_equal(sc_hv_guest_event(f->t.hv, DOMID), 0);
 		moved = d->head - before;
 		total += moved;
 		if (moved > max)
@@ -228,11 +203,11 @@ test_guest_event_full_ring(void **state)
 
 	memset(data, 'x', sizeof(data));
 	assert_int_equal(sc_ring_guest_out_write(&f->ring, data, 100, &w), 0);
-	assert_int_equal(sc_hv_guest_event(f->hv, DOMID), 0);
+	assert_int_equal(sc_hv_guest_event(f->t.hv, DOMID), 0);
 	/* Wrapped: the next write spans the end of the ring. */
 	assert_int_equal(sc_ring_guest_out_write(&f->ring, data, sizeof(data), &w), 0);
 	assert_int_equal(w, sizeof(data));
-	assert_int_equal(sc_hv_guest_event(f->hv, DOMID), 0);
+	assert_int_equal(sc_hv_guest_event(f->t.hv, DOMID), 0);
 	assert_int_equal(d->head - before, 100 + sizeof(data));
 	assert_int_equal(sc_ring_out_avail(&f->ring, &avail), 0);
 	assert_int_equal(avail, 0);
@@ -271,7 +246,7 @@ test_guest_event_scrubs_input(void **state)
 		assert_int_equal(sc_ring_guest_in_read(&f->ring, got, n - keep, &g), 0);
 		assert_int_equal(g, n - keep);
 		assert_memory_equal(got, cmd, g);
-		assert_int_equal(sc_hv_guest_event(f->hv, DOMID), 0);
+		assert_int_equal(sc_hv_guest_event(f->t.hv, DOMID), 0);
 		assert_false(d->broken);
 		/* Consumed (and never written) slots: zero; unread: intact. */
 		for (i = 0; i < n - keep; i++)
@@ -287,7 +262,7 @@ test_guest_event_scrubs_input(void **state)
 		assert_int_equal(sc_ring_guest_in_read(&f->ring, got, sizeof(got), &g), 0);
 		assert_int_equal(g, keep);
 		assert_memory_equal(got, cmd + n - keep, keep);
-		assert_int_equal(sc_hv_guest_event(f->hv, DOMID), 0);
+		assert_int_equal(sc_hv_guest_event(f->t.hv, DOMID), 0);
 		for (i = 0; i < SC_RING_IN_SIZE; i++)
 			assert_int_equal(f->ring.in[i], 0);
 	}

@@ -35,7 +35,9 @@
 #include <tss2/tss2_mu.h>
 
 #include "cert.h"
+#include "core/crypto.h"
 #include "core/err.h"
+#include "core/owner.h"
 #include "secmem.h"
 #include "ks_core.h"
 #include "ks_peer.h"
@@ -1101,6 +1103,102 @@ test_signers(void **state)
 	ps->close(ps);
 }
 
+/*
+ * The signer's ownership-token request (ks_owner_req_decode):
+ * canonical round trip; the signing process refuses, from a network
+ * process it does not trust, every request that is not one: other tag,
+ * truncated, trailing bytes, 0 or too many entries, and an ACL no blob can
+ * carry (unknown flag, no owner, a key twice); the privsep signer's token
+ * verifies under its owner CA, and it keeps serving after refusals.
+ */
+static void
+test_owner_req(void **state)
+{
+	struct sc_acl_entry acl[KS_OWNER_ACL_MAX], got[KS_OWNER_ACL_MAX];
+	uint8_t uuid[KS_UUID_LEN], u2[KS_UUID_LEN], buf[KS_OWNER_REQ_MAX + 1];
+	uint8_t bad[KS_OWNER_REQ_MAX + 1], token[KS_OWNER_TOKEN_LEN];
+	struct ks_signer *ps;
+	char path[256], opath[256];
+	size_t len, i;
+	unsigned n;
+	int created = 0, pid = 0;
+
+	(void)state;
+	memset(acl, 0, sizeof(acl));
+	randombytes_buf(uuid, sizeof(uuid));
+	randombytes_buf(acl[0].pubkey, SC_KEY_LEN);
+	randombytes_buf(acl[1].pubkey, SC_KEY_LEN);
+	acl[0].flags = SC_ACL_F_OWNER;
+	assert_int_equal(ks_owner_req_encode(uuid, acl, 2, buf, sizeof(buf),
+	    &len), 0);
+	assert_int_equal(len, 1 + KS_UUID_LEN + 1 + 2 * (SC_KEY_LEN + 1));
+	assert_int_equal(ks_owner_req_decode(buf, len, u2, got, &n), 0);
+	assert_int_equal(n, 2);
+	assert_memory_equal(u2, uuid, KS_UUID_LEN);
+	assert_memory_equal(got, acl, 2 * sizeof(acl[0]));
+
+	/* Not a request: every shorter prefix, a byte more, another tag. */
+	for (i = 0; i < len; i++)
+		assert_int_equal(ks_owner_req_decode(buf, i, u2, got, &n),
+		    SC_ERR_FORMAT);
+	memcpy(bad, buf, len);
+	bad[len] = 0;
+	assert_int_equal(ks_owner_req_decode(bad, len + 1, u2, got, &n),
+	    SC_ERR_FORMAT);
+	bad[0] = 1;
+	assert_int_equal(ks_owner_req_decode(bad, len, u2, got, &n),
+	    SC_ERR_FORMAT);
+	/* Counts out of 1..KS_OWNER_ACL_MAX. */
+	memcpy(bad, buf, len);
+	bad[1 + KS_UUID_LEN] = 0;
+	assert_int_equal(ks_owner_req_decode(bad, 1 + KS_UUID_LEN + 1, u2, got,
+	    &n), SC_ERR_FORMAT);
+	memset(bad, 0, sizeof(bad));
+	bad[1 + KS_UUID_LEN] = KS_OWNER_ACL_MAX + 1;
+	for (i = 0; i <= KS_OWNER_ACL_MAX; i++)
+		bad[1 + KS_UUID_LEN + 1 + i * (SC_KEY_LEN + 1)] = (uint8_t)i;
+	assert_int_equal(ks_owner_req_decode(bad, sizeof(bad), u2, got, &n),
+	    SC_ERR_FORMAT);
+	/* ACLs no blob can carry: the signer signs none of them. */
+	memcpy(bad, buf, len);
+	bad[1 + KS_UUID_LEN + 1 + SC_KEY_LEN] = SC_ACL_F_OWNER | 0x02;
+	assert_int_equal(ks_owner_req_decode(bad, len, u2, got, &n),
+	    SC_ERR_FORMAT);
+	bad[1 + KS_UUID_LEN + 1 + SC_KEY_LEN] = 0;
+	assert_int_equal(ks_owner_req_decode(bad, len, u2, got, &n),
+	    SC_ERR_FORMAT);			/* no owner */
+	memcpy(bad, buf, len);
+	memcpy(bad + 1 + KS_UUID_LEN + 1 + SC_KEY_LEN + 1,
+	    bad + 1 + KS_UUID_LEN + 1, SC_KEY_LEN);
+	assert_int_equal(ks_owner_req_decode(bad, len, u2, got, &n),
+	    SC_ERR_FORMAT);			/* the owner's key twice */
+	assert_int_equal(n, 0);
+	/* The network side encodes none of them either. */
+	acl[1].flags = 0x02;
+	assert_int_equal(ks_owner_req_encode(uuid, acl, 2, buf, sizeof(buf),
+	    &len), SC_ERR_INVAL);
+	acl[1].flags = 0;
+	assert_int_equal(ks_owner_req_encode(uuid, acl, 0, buf, sizeof(buf),
+	    &len), SC_ERR_INVAL);
+
+	/* End to end through the signing process. */
+	snprintf(path, sizeof(path), "%s/signing.key", tmpdir);
+	snprintf(opath, sizeof(opath), "%s/owner-ca.key", tmpdir);
+	assert_int_equal(ks_signer_privsep(path, opath, 3600, NULL, &ps,
+	    &created, &pid), 0);
+	assert_true(ps->have_owner_ca);
+	assert_int_equal(ps->sign_owner(ps, uuid, acl, 2, token), 0);
+	assert_int_equal(sc_owner_verify(sc_crypto_sodium(), ps->owner_ca_pk,
+	    uuid, acl, 2, token), 0);
+	memcpy(acl[1].pubkey, acl[0].pubkey, SC_KEY_LEN);
+	assert_int_equal(ps->sign_owner(ps, uuid, acl, 2, token), SC_ERR_INVAL);
+	randombytes_buf(acl[1].pubkey, SC_KEY_LEN);
+	assert_int_equal(ps->sign_owner(ps, uuid, acl, 2, token), 0);
+	assert_int_equal(sc_owner_verify(sc_crypto_sodium(), ps->owner_ca_pk,
+	    uuid, acl, 2, token), 0);
+	ps->close(ps);
+}
+
 /* Issue 13 item 10: the client address, behind a trusted proxy or not. */
 static void
 test_peer(void **state)
@@ -1191,6 +1289,7 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ak_import, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_owner_req, setup, teardown),
 	};
 
 	if (sc_lib_init() < 0)
