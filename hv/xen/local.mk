@@ -47,6 +47,7 @@ EXTRA_DIST += \
 	tests/xen-lab/nv-provider.c tests/xen-lab/sccrypt-xen-probe.c \
 	tests/xen-lab/sccrypt-hcall-probe.c tests/xen-lab/sccrypt-page-probe.c \
 	tests/xen-lab/sccrypt-mem-probe.c tests/xen-lab/sccrypt-p2m-probe.c \
+	tests/xen-lab/sccrypt-fpu-probe.c \
 	tests/xen-lab/glue-test.c tests/xen-lab/glue-xen.c tests/xen-lab/glue-xen.h \
 	tests/xen-lab/dom0-init.sh tests/xen-lab/tpm-lab.sh tests/xen-lab/lab-xl-create
 
