@@ -271,7 +271,8 @@ cd_refill(struct sc_cd *cd, struct sc_cd_client *c, unsigned long long t)
 /*
  * c's earliest timer at time t: its deadline, the end of its stall grace
  * (output pending and not drained since stall_since), the INPUT retry of
- * blocked input, the refill of its input-rate bucket to one byte.  0 = none.
+ * blocked input, the deferred OUTPUT pull, the refill of its input-rate
+ * bucket to one byte.  0 = none.
  */
 static unsigned long long
 client_timer(struct sc_cd *cd, struct sc_cd_client *c, unsigned long long t)
@@ -289,6 +290,8 @@ client_timer(struct sc_cd *cd, struct sc_cd_client *c, unsigned long long t)
 		key = c->deadline;
 	if (c->protect_at != 0 && (key == 0 || c->protect_at < key))
 		key = c->protect_at;
+	if (c->pull_at != 0 && (key == 0 || c->pull_at < key))
+		key = c->pull_at;
 	/* An INPUT_SPACE event may have unblocked c already: no retry then. */
 	if (c->input_blocked && c->retry_at != 0 && (key == 0 || c->retry_at < key))
 		key = c->retry_at;

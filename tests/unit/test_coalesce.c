@@ -1,0 +1,218 @@
+/*
+ * test_coalesce — sccrypt-consoled's output coalescing decision
+ * (consoled/coalesce.h, issue 16 "xenconsoled"): a table of cases, one per
+ * rule, and two streams replayed through sc_coalesce_pulled(): a slow
+ * stream is pulled in fewer, larger pulls; a fast one is never held back.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "coalesce.h"
+
+#define T0	1000000ULL	/* a monotonic time far from 0 */
+#define FULL	SC_COALESCE_FULL
+
+struct tcase {
+	const char	*name;
+	struct sc_coalesce s;
+	unsigned long long now;
+	unsigned	iv;
+	bool		now_;		/* expected: pull now */
+	unsigned long long at;		/* expected time otherwise */
+	enum sc_coalesce_why why;
+};
+
+/* { last_ms, prev_ms, last_bytes, last_more, input_ms, want_ms } */
+static const struct tcase cases[] = {
+	{ "off: interval 0 never defers", { T0, T0 - 5, 300, false, 0, 0 }, T0 + 1, 0,
+	    true, 0, SC_COALESCE_OFF },
+	{ "never pulled: at once", { 0, 0, 0, false, 0, 0 }, T0, 20,
+	    true, 0, SC_COALESCE_QUIET },
+	{ "first output after quiet (last pull an interval ago)",
+	    { T0, T0 - 100, 300, false, 0, 0 }, T0 + 20, 20, true, 0, SC_COALESCE_QUIET },
+	{ "input relayed just now: the echo at once",
+	    { T0, T0 - 3, 80, false, T0 + 1, 0 }, T0 + 2, 20, true, 0, SC_COALESCE_INPUT },
+	{ "input 19 ms ago, interval 20: still the answer to it",
+	    { T0 + 5, T0 + 2, 80, false, T0, 0 }, T0 + 19, 20, true, 0, SC_COALESCE_INPUT },
+	{ "input 20 ms ago: no longer counts, stream deferred",
+	    { T0 + 15, T0 + 10, 300, false, T0, 0 }, T0 + 20, 20,
+	    false, T0 + 15 + 20, SC_COALESCE_DEFER },
+	{ "input before the last pull but within the interval",
+	    { T0 + 2, T0 + 1, 300, false, T0 + 1, 0 }, T0 + 4, 20, true, 0, SC_COALESCE_INPUT },
+	{ "MORE left in the hv: at once",
+	    { T0, T0 - 1, 300, true, 0, 0 }, T0 + 1, 20, true, 0, SC_COALESCE_MORE },
+	{ "a full record pulled: at once",
+	    { T0, T0 - 1, FULL, false, 0, 0 }, T0 + 1, 20, true, 0, SC_COALESCE_FULL_REC },
+	{ "several records, a full record's worth: at once",
+	    { T0, T0 - 2, 4 * 1040, false, 0, 0 }, T0 + 1, 20, true, 0, SC_COALESCE_FULL_REC },
+	{ "slow stream: 274 B per 5 ms needs 76 ms for a record, capped at 20",
+	    { T0, T0 - 5, 274, false, 0, 0 }, T0 + 5, 20, false, T0 + 20, SC_COALESCE_DEFER },
+	{ "faster: 1042 B in 2 ms fills a record in 8 ms (rounded up)",
+	    { T0, T0 - 2, 1042, false, 0, 0 }, T0 + 1, 20, false, T0 + 8, SC_COALESCE_DEFER },
+	{ "that deferral has passed: due",
+	    { T0, T0 - 2, 1042, false, 0, 0 }, T0 + 8, 20, true, 0, SC_COALESCE_DUE },
+	{ "pulled twice in the same ms: the window counts as 1 ms",
+	    { T0, T0, 2100, false, 0, 0 }, T0, 20, false, T0 + 2, SC_COALESCE_DEFER },
+	{ "after quiet, next write 6 ms later: 274 B / 6 ms, capped at 20",
+	    { T0, T0 - 60000, 274, false, 0, T0 + 6 }, T0 + 6, 20, false, T0 + 20,
+	    SC_COALESCE_DEFER },
+	{ "after quiet, next write 1 ms later: 1040 B / ms fills a record in 4 ms",
+	    { T0, T0 - 60000, 1040, false, 0, T0 + 1 }, T0 + 1, 20, false, T0 + 4,
+	    SC_COALESCE_DEFER },
+	{ "after quiet, the pace is when output was first pending, not now",
+	    { T0, T0 - 60000, 1040, false, 0, T0 + 1 }, T0 + 3, 20, false, T0 + 4,
+	    SC_COALESCE_DEFER },
+	{ "after quiet, not yet marked pending: now is the pace",
+	    { T0, T0 - 60000, 274, false, 0, 0 }, T0 + 1, 20, false, T0 + 16,
+	    SC_COALESCE_DEFER },
+	{ "first pull ever (no prev): the pace of the next write",
+	    { T0, 0, 274, false, 0, T0 + 5 }, T0 + 5, 20, false, T0 + 20, SC_COALESCE_DEFER },
+	{ "pulls exactly an interval apart: a stream, rate over that interval",
+	    { T0, T0 - 20, 2100, false, 0, T0 + 1 }, T0 + 1, 20, false, T0 + 20,
+	    SC_COALESCE_DEFER },
+	{ "larger interval: capped there",
+	    { T0, T0 - 10, 82, false, 0, 0 }, T0 + 1, 200, false, T0 + 200, SC_COALESCE_DEFER },
+	{ "larger interval, rate fills a record in 50 ms",
+	    { T0, T0 - 50, FULL - 1, false, 0, 0 }, T0 + 1, 200, false, T0 + 51, SC_COALESCE_DEFER },
+	{ "a clock behind the last pull: quiet, at once",
+	    { T0, T0 - 5, 274, false, 0, 0 }, T0 - 1, 20, true, 0, SC_COALESCE_QUIET },
+	{ "a clock behind the last input: at once",
+	    { T0, T0 - 5, 274, false, T0 + 5, 0 }, T0 + 1, 20, true, 0, SC_COALESCE_QUIET },
+};
+
+static void
+test_table(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct tcase *t = &cases[i];
+		struct sc_coalesce_decision d = sc_coalesce_decide(&t->s, t->now, t->iv);
+
+		if (d.now != t->now_ || d.why != t->why || (!d.now && d.at != t->at) ||
+		    (!d.now && d.at <= t->now)) {
+			print_error("case %zu \"%s\": got now=%d at=%llu why=%s, want "
+			    "now=%d at=%llu why=%s\n", i, t->name, d.now, d.at,
+			    sc_coalesce_why_str(d.why), t->now_, t->at,
+			    sc_coalesce_why_str(t->why));
+			fail();
+		}
+		/* Never held beyond one interval after the last pull. */
+		if (!d.now)
+			assert_true(d.at <= t->s.last_ms + t->iv);
+	}
+}
+
+static void
+test_pulled_and_input(void **state)
+{
+	struct sc_coalesce s = { 0 };
+
+	(void)state;
+	sc_coalesce_pulled(&s, T0, 0, false);		/* empty: ignored */
+	assert_int_equal(s.last_ms, 0);
+	sc_coalesce_pulled(&s, T0, 300, false);
+	sc_coalesce_pulled(&s, T0 + 7, 1040, true);
+	assert_int_equal(s.prev_ms, T0);
+	assert_int_equal(s.last_ms, T0 + 7);
+	assert_int_equal(s.last_bytes, 1040);
+	assert_true(s.last_more);
+	sc_coalesce_input(&s, T0 + 9);
+	assert_int_equal(s.input_ms, T0 + 9);
+	assert_string_equal(sc_coalesce_why_str(SC_COALESCE_DEFER), "defer");
+}
+
+/*
+ * Replay a producer writing `chunk` bytes (padded as records of the sizes
+ * a pull of that much would give) every `every` ms for `ms` ms, with the
+ * hv raising an event at each write while none is pending, and count the
+ * pulls.  Returns the pulls; *max_wait is the longest time a written byte
+ * waited in the hv.
+ */
+static unsigned
+replay(unsigned iv, unsigned chunk, unsigned every, unsigned ms,
+    unsigned long long *max_wait)
+{
+	struct sc_coalesce s = { 0 };
+	unsigned long long t, at = 0, oldest = 0;
+	size_t pending = 0;
+	unsigned pulls = 0;
+
+	*max_wait = 0;
+	for (t = T0; t < T0 + ms + 1000; t++) {
+		bool event = false;
+		if (t < T0 + ms && (t - T0) % every == 0) {
+			if (pending == 0)
+				oldest = t;
+			pending += chunk;
+			event = true;
+		}
+		if (pending == 0)
+			continue;
+		if (event || (at != 0 && t >= at)) {
+			struct sc_coalesce_decision d;
+
+			sc_coalesce_wanted(&s, t);
+			d = sc_coalesce_decide(&s, t, iv);
+			if (!d.now) {
+				at = d.at;
+				continue;
+			}
+			at = 0;
+			pulls++;
+			if (t - oldest > *max_wait)
+				*max_wait = t - oldest;
+			/* the bytes a pull returns: records of at most 4096 B */
+			sc_coalesce_pulled(&s, t, pending + 16 * (pending / 4096 + 1), false);
+			pending = 0;
+		}
+	}
+	return pulls;
+}
+
+static void
+test_streams(void **state)
+{
+	unsigned long long w_off, w_on;
+	unsigned off, on;
+
+	(void)state;
+	/* hvc_xen's pattern under TCG: 256 B every 6 ms for 3 s. */
+	off = replay(0, 256, 6, 3000, &w_off);
+	on = replay(20, 256, 6, 3000, &w_on);
+	assert_int_equal(off, 500);
+	assert_true(on * 3 <= off);		/* fewer, larger pulls */
+	assert_true(w_on <= 20);		/* none waits beyond the interval */
+	/* A fast producer: 4 KiB every ms; every pull is full, never deferred. */
+	off = replay(0, 4096, 1, 1000, &w_off);
+	on = replay(20, 4096, 1, 1000, &w_on);
+	assert_int_equal(on, off);
+	assert_int_equal(w_on, 0);
+	/* 1 KiB every ms: held at most the few ms a record takes to fill,
+	 * from the start of the stream on. */
+	on = replay(20, 1024, 1, 1000, &w_on);
+	assert_true(w_on <= 4);
+	off = replay(0, 1024, 1, 1000, &w_off);
+	assert_true(on * 2 <= off);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_pulled_and_input),
+		cmocka_unit_test(test_streams),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
