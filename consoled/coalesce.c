@@ -15,7 +15,7 @@ pull_now(enum sc_coalesce_why why)
 
 struct sc_coalesce_decision
 sc_coalesce_decide(const struct sc_coalesce *s, unsigned long long now,
-    unsigned interval_ms)
+    unsigned interval_ms, size_t fill)
 {
 	struct sc_coalesce_decision d = { false, 0, SC_COALESCE_DEFER };
 	unsigned long long iv = interval_ms, window, delay, want;
@@ -33,14 +33,16 @@ sc_coalesce_decide(const struct sc_coalesce *s, unsigned long long now,
 		return pull_now(SC_COALESCE_QUIET);
 	if (s->last_more)
 		return pull_now(SC_COALESCE_MORE);
-	if (s->last_bytes >= SC_COALESCE_FULL)
+	if (fill == 0 || fill > SC_COALESCE_FULL)
+		fill = SC_COALESCE_FULL;
+	if (s->last_bytes >= fill)
 		return pull_now(SC_COALESCE_FULL_REC);
 	/*
 	 * The rate: last_bytes over the time they took.  In a stream (the
 	 * pull before was at most an interval earlier) that is the time since
 	 * that pull.  After quiet, the last pull took what the guest wrote at
 	 * once, and the guest wrote again by want_ms: one write per that gap.
-	 * At least 1 ms, at most the interval; D = FULL / rate, rounded up,
+	 * At least 1 ms, at most the interval; D = fill / rate, rounded up,
 	 * at most the interval.
 	 */
 	if (s->prev_ms != 0 && s->last_ms >= s->prev_ms && s->last_ms - s->prev_ms <= iv) {
@@ -56,13 +58,21 @@ sc_coalesce_decide(const struct sc_coalesce *s, unsigned long long now,
 	if (s->last_bytes == 0)
 		delay = iv;
 	else
-		delay = (SC_COALESCE_FULL * window + s->last_bytes - 1) / s->last_bytes;
+		delay = (fill * window + s->last_bytes - 1) / s->last_bytes;
 	if (delay > iv)
 		delay = iv;
 	d.at = s->last_ms + delay;
 	if (d.at <= now)
 		return pull_now(SC_COALESCE_DUE);
 	return d;
+}
+
+size_t
+sc_coalesce_fill(size_t history)
+{
+	if (history == 0 || history / 4 >= SC_COALESCE_FULL)
+		return SC_COALESCE_FULL;
+	return history / 4 > 0 ? history / 4 : 1;
 }
 
 void

@@ -18,17 +18,20 @@
  *       what was typed and the answer to it are never held back;
  *     - the last pull is I or more ago: the first output after quiet;
  *     - the last pull left output in the hv (SC_OUT_F_MORE) or returned at
- *       least one full record: the producer is fast, records fill by
- *       themselves, and waiting would only hold it back;
+ *       least one full record (the fill): the producer is fast, records
+ *       fill by themselves, and waiting would only hold it back;
  *   otherwise pull at (last pull + D), D = the time the rate seen by the
- *   last pull takes to fill one full record, capped at I.  The rate is the
+ *   last pull takes to fill one full record (or a quarter of the hv's
+ *   history for the domain, if that is less: sc_coalesce_fill()), capped
+ *   at I.  The rate is the
  *   last pull's bytes over the time since the pull before; after quiet
  *   (no pull in the I before it) over the time until output was pending
  *   again (the guest's next write: its pace).
  * So a session is held back at most I after its previous pull, a producer
- * of rate r at most one record's worth (SC_RECORD_CT_MAX / r): the hv's
- * history (64 KiB by default, 16 records) fills because of the deferral
- * only if a producer speeds up sixteenfold within one D.  Sizes are the
+ * of rate r at most one fill's worth (fill / r): the hv's history (64 KiB
+ * by default, 16 records) fills because of the deferral only if a
+ * producer speeds up sixteenfold (fourfold with a history of less than 16
+ * KiB) within one D.  Sizes are the
  * ciphertext bytes the pulls returned, an upper bound of the plaintext
  * (padding), so the rate is overestimated and D errs short.
  *
@@ -75,9 +78,20 @@ struct sc_coalesce_decision {
 	enum sc_coalesce_why why;
 };
 
-/* Pull now, or when?  interval_ms 0 = never defer. */
+/*
+ * Pull now, or when?  interval_ms 0 = never defer; fill = what a pull
+ * should carry (sc_coalesce_fill(); 0 or more than SC_COALESCE_FULL:
+ * SC_COALESCE_FULL).
+ */
 struct sc_coalesce_decision sc_coalesce_decide(const struct sc_coalesce *s,
-	    unsigned long long now, unsigned interval_ms);
+	    unsigned long long now, unsigned interval_ms, size_t fill);
+/*
+ * The fill for a domain whose hv keeps history bytes of output (STATUS;
+ * 0 = unknown): one full record, or a quarter of a smaller history, so
+ * that the output held back never fills what the hv keeps for the writer
+ * (the guest would wait) unless its rate quadruples within one deferral.
+ */
+size_t	sc_coalesce_fill(size_t history);
 /* A pull at now returned bytes (> 0) of ciphertext; more = SC_OUT_F_MORE. */
 void	sc_coalesce_pulled(struct sc_coalesce *s, unsigned long long now,
 	    size_t bytes, bool more);

@@ -147,6 +147,7 @@ struct sc_cd_domain {
 	uint8_t		uuid[SC_UUID_LEN];
 	char		name[SC_VMNAME_MAX + 1];
 	uint32_t	flags;			/* SC_DOM_F_* as last seen */
+	uint32_t	history;		/* the hv's history size (STATUS), 0 = unknown */
 	bool		present;		/* in the last listing */
 	struct sc_cd_client *clients;
 	unsigned	nclients;

@@ -150,23 +150,24 @@ sc_cd_rescan(struct sc_cd *cd)
 	return 0;
 }
 
-/* STATUS op: refresh flags, return the history size (0 if unknown). */
+/* STATUS op: refresh flags and the history size, return the latter (0 if unknown). */
 uint32_t
 cd_domain_status(struct sc_cd *cd, struct sc_cd_domain *d)
 {
 	struct sc_op_hdr resp;
 	struct sc_buf b;
-	uint32_t flags, sessions, used;
+	uint32_t flags, sessions, history;
 
 	if (cd_bk_call(cd, SC_OP_STATUS, d->domid, 0, 0, NULL, 0, &resp) < 0 ||
 	    resp.status < 0)
 		return 0;
 	sc_buf_init_ro(&b, cd->opbuf, resp.len);
 	if (sc_buf_get_u32_le(&b, &flags) < 0 || sc_buf_get_u32_le(&b, &sessions) < 0 ||
-	    sc_buf_get_u32_le(&b, &used) < 0)
+	    sc_buf_get_u32_le(&b, &history) < 0)
 		return 0;
 	d->flags = flags;
-	return used;
+	d->history = history;
+	return history;
 }
 
 /* ---- backend lifecycle -------------------------------------------------- */
@@ -262,7 +263,8 @@ pull_due(struct sc_cd *cd, struct sc_cd_client *c, enum sc_coalesce_why *why)
 	}
 	t = cd_now_ms(cd);
 	sc_coalesce_wanted(&c->co, t);
-	d = sc_coalesce_decide(&c->co, t, cd->conf->output_coalesce_ms);
+	d = sc_coalesce_decide(&c->co, t, cd->conf->output_coalesce_ms,
+	    sc_coalesce_fill(c->dom->history));
 	*why = d.why;
 	if (d.now) {
 		c->pull_at = 0;

@@ -28,64 +28,73 @@ struct tcase {
 	bool		now_;		/* expected: pull now */
 	unsigned long long at;		/* expected time otherwise */
 	enum sc_coalesce_why why;
+	size_t		fill;		/* 0 = a full record */
 };
 
 /* { last_ms, prev_ms, last_bytes, last_more, input_ms, want_ms } */
 static const struct tcase cases[] = {
 	{ "off: interval 0 never defers", { T0, T0 - 5, 300, false, 0, 0 }, T0 + 1, 0,
-	    true, 0, SC_COALESCE_OFF },
+	    true, 0, SC_COALESCE_OFF, 0 },
 	{ "never pulled: at once", { 0, 0, 0, false, 0, 0 }, T0, 20,
-	    true, 0, SC_COALESCE_QUIET },
+	    true, 0, SC_COALESCE_QUIET, 0 },
 	{ "first output after quiet (last pull an interval ago)",
-	    { T0, T0 - 100, 300, false, 0, 0 }, T0 + 20, 20, true, 0, SC_COALESCE_QUIET },
+	    { T0, T0 - 100, 300, false, 0, 0 }, T0 + 20, 20, true, 0, SC_COALESCE_QUIET, 0 },
 	{ "input relayed just now: the echo at once",
-	    { T0, T0 - 3, 80, false, T0 + 1, 0 }, T0 + 2, 20, true, 0, SC_COALESCE_INPUT },
+	    { T0, T0 - 3, 80, false, T0 + 1, 0 }, T0 + 2, 20, true, 0, SC_COALESCE_INPUT, 0 },
 	{ "input 19 ms ago, interval 20: still the answer to it",
-	    { T0 + 5, T0 + 2, 80, false, T0, 0 }, T0 + 19, 20, true, 0, SC_COALESCE_INPUT },
+	    { T0 + 5, T0 + 2, 80, false, T0, 0 }, T0 + 19, 20, true, 0, SC_COALESCE_INPUT, 0 },
 	{ "input 20 ms ago: no longer counts, stream deferred",
 	    { T0 + 15, T0 + 10, 300, false, T0, 0 }, T0 + 20, 20,
-	    false, T0 + 15 + 20, SC_COALESCE_DEFER },
+	    false, T0 + 15 + 20, SC_COALESCE_DEFER, 0 },
 	{ "input before the last pull but within the interval",
-	    { T0 + 2, T0 + 1, 300, false, T0 + 1, 0 }, T0 + 4, 20, true, 0, SC_COALESCE_INPUT },
+	    { T0 + 2, T0 + 1, 300, false, T0 + 1, 0 }, T0 + 4, 20, true, 0, SC_COALESCE_INPUT, 0 },
 	{ "MORE left in the hv: at once",
-	    { T0, T0 - 1, 300, true, 0, 0 }, T0 + 1, 20, true, 0, SC_COALESCE_MORE },
+	    { T0, T0 - 1, 300, true, 0, 0 }, T0 + 1, 20, true, 0, SC_COALESCE_MORE, 0 },
 	{ "a full record pulled: at once",
-	    { T0, T0 - 1, FULL, false, 0, 0 }, T0 + 1, 20, true, 0, SC_COALESCE_FULL_REC },
+	    { T0, T0 - 1, FULL, false, 0, 0 }, T0 + 1, 20, true, 0, SC_COALESCE_FULL_REC, 0 },
 	{ "several records, a full record's worth: at once",
-	    { T0, T0 - 2, 4 * 1040, false, 0, 0 }, T0 + 1, 20, true, 0, SC_COALESCE_FULL_REC },
+	    { T0, T0 - 2, 4 * 1040, false, 0, 0 }, T0 + 1, 20, true, 0, SC_COALESCE_FULL_REC, 0 },
 	{ "slow stream: 274 B per 5 ms needs 76 ms for a record, capped at 20",
-	    { T0, T0 - 5, 274, false, 0, 0 }, T0 + 5, 20, false, T0 + 20, SC_COALESCE_DEFER },
+	    { T0, T0 - 5, 274, false, 0, 0 }, T0 + 5, 20, false, T0 + 20, SC_COALESCE_DEFER, 0 },
 	{ "faster: 1042 B in 2 ms fills a record in 8 ms (rounded up)",
-	    { T0, T0 - 2, 1042, false, 0, 0 }, T0 + 1, 20, false, T0 + 8, SC_COALESCE_DEFER },
+	    { T0, T0 - 2, 1042, false, 0, 0 }, T0 + 1, 20, false, T0 + 8, SC_COALESCE_DEFER, 0 },
 	{ "that deferral has passed: due",
-	    { T0, T0 - 2, 1042, false, 0, 0 }, T0 + 8, 20, true, 0, SC_COALESCE_DUE },
+	    { T0, T0 - 2, 1042, false, 0, 0 }, T0 + 8, 20, true, 0, SC_COALESCE_DUE, 0 },
 	{ "pulled twice in the same ms: the window counts as 1 ms",
-	    { T0, T0, 2100, false, 0, 0 }, T0, 20, false, T0 + 2, SC_COALESCE_DEFER },
+	    { T0, T0, 2100, false, 0, 0 }, T0, 20, false, T0 + 2, SC_COALESCE_DEFER, 0 },
 	{ "after quiet, next write 6 ms later: 274 B / 6 ms, capped at 20",
 	    { T0, T0 - 60000, 274, false, 0, T0 + 6 }, T0 + 6, 20, false, T0 + 20,
-	    SC_COALESCE_DEFER },
+	    SC_COALESCE_DEFER, 0 },
 	{ "after quiet, next write 1 ms later: 1040 B / ms fills a record in 4 ms",
 	    { T0, T0 - 60000, 1040, false, 0, T0 + 1 }, T0 + 1, 20, false, T0 + 4,
-	    SC_COALESCE_DEFER },
+	    SC_COALESCE_DEFER, 0 },
 	{ "after quiet, the pace is when output was first pending, not now",
 	    { T0, T0 - 60000, 1040, false, 0, T0 + 1 }, T0 + 3, 20, false, T0 + 4,
-	    SC_COALESCE_DEFER },
+	    SC_COALESCE_DEFER, 0 },
 	{ "after quiet, not yet marked pending: now is the pace",
 	    { T0, T0 - 60000, 274, false, 0, 0 }, T0 + 1, 20, false, T0 + 16,
-	    SC_COALESCE_DEFER },
+	    SC_COALESCE_DEFER, 0 },
 	{ "first pull ever (no prev): the pace of the next write",
-	    { T0, 0, 274, false, 0, T0 + 5 }, T0 + 5, 20, false, T0 + 20, SC_COALESCE_DEFER },
+	    { T0, 0, 274, false, 0, T0 + 5 }, T0 + 5, 20, false, T0 + 20, SC_COALESCE_DEFER, 0 },
 	{ "pulls exactly an interval apart: a stream, rate over that interval",
 	    { T0, T0 - 20, 2100, false, 0, T0 + 1 }, T0 + 1, 20, false, T0 + 20,
-	    SC_COALESCE_DEFER },
+	    SC_COALESCE_DEFER, 0 },
 	{ "larger interval: capped there",
-	    { T0, T0 - 10, 82, false, 0, 0 }, T0 + 1, 200, false, T0 + 200, SC_COALESCE_DEFER },
+	    { T0, T0 - 10, 82, false, 0, 0 }, T0 + 1, 200, false, T0 + 200, SC_COALESCE_DEFER, 0 },
 	{ "larger interval, rate fills a record in 50 ms",
-	    { T0, T0 - 50, FULL - 1, false, 0, 0 }, T0 + 1, 200, false, T0 + 51, SC_COALESCE_DEFER },
+	    { T0, T0 - 50, FULL - 1, false, 0, 0 }, T0 + 1, 200, false, T0 + 51, SC_COALESCE_DEFER, 0 },
+	{ "small history (fill 512): a pull of 600 B is full",
+	    { T0, T0 - 5, 600, false, 0, 0 }, T0 + 1, 20, true, 0, SC_COALESCE_FULL_REC, 512 },
+	{ "small history: 272 B / 5 ms fills 512 B in 10 ms",
+	    { T0, T0 - 5, 272, false, 0, 0 }, T0 + 1, 20, false, T0 + 10,
+	    SC_COALESCE_DEFER, 512 },
+	{ "a fill above a record counts as a record",
+	    { T0, T0 - 5, FULL, false, 0, 0 }, T0 + 1, 20, true, 0, SC_COALESCE_FULL_REC,
+	    100000 },
 	{ "a clock behind the last pull: quiet, at once",
-	    { T0, T0 - 5, 274, false, 0, 0 }, T0 - 1, 20, true, 0, SC_COALESCE_QUIET },
+	    { T0, T0 - 5, 274, false, 0, 0 }, T0 - 1, 20, true, 0, SC_COALESCE_QUIET, 0 },
 	{ "a clock behind the last input: at once",
-	    { T0, T0 - 5, 274, false, T0 + 5, 0 }, T0 + 1, 20, true, 0, SC_COALESCE_QUIET },
+	    { T0, T0 - 5, 274, false, T0 + 5, 0 }, T0 + 1, 20, true, 0, SC_COALESCE_QUIET, 0 },
 };
 
 static void
@@ -96,7 +105,7 @@ test_table(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct tcase *t = &cases[i];
-		struct sc_coalesce_decision d = sc_coalesce_decide(&t->s, t->now, t->iv);
+		struct sc_coalesce_decision d = sc_coalesce_decide(&t->s, t->now, t->iv, t->fill);
 
 		if (d.now != t->now_ || d.why != t->why || (!d.now && d.at != t->at) ||
 		    (!d.now && d.at <= t->now)) {
@@ -129,6 +138,12 @@ test_pulled_and_input(void **state)
 	sc_coalesce_input(&s, T0 + 9);
 	assert_int_equal(s.input_ms, T0 + 9);
 	assert_string_equal(sc_coalesce_why_str(SC_COALESCE_DEFER), "defer");
+	/* The fill: a record, or a quarter of a smaller history. */
+	assert_int_equal(sc_coalesce_fill(0), FULL);
+	assert_int_equal(sc_coalesce_fill(65536), FULL);
+	assert_int_equal(sc_coalesce_fill(16384), 4096);
+	assert_int_equal(sc_coalesce_fill(2048), 512);
+	assert_int_equal(sc_coalesce_fill(3), 1);
 }
 
 /*
@@ -162,7 +177,7 @@ replay(unsigned iv, unsigned chunk, unsigned every, unsigned ms,
 			struct sc_coalesce_decision d;
 
 			sc_coalesce_wanted(&s, t);
-			d = sc_coalesce_decide(&s, t, iv);
+			d = sc_coalesce_decide(&s, t, iv, 0);
 			if (!d.now) {
 				at = d.at;
 				continue;
