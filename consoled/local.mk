@@ -119,3 +119,5 @@ tests_unit_test_coalesce_SOURCES = tests/unit/test_coalesce.c \
 	consoled/coalesce.c consoled/coalesce.h
 tests_unit_test_coalesce_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/consoled
 tests_unit_test_coalesce_LDADD = $(TEST_LIBS)
+TESTS += tests/integration/dom0-coalesce.sh
+dist_check_SCRIPTS += tests/integration/dom0-coalesce.sh
