@@ -42,8 +42,12 @@ sc_coalesce_decide(const struct sc_coalesce *s, unsigned long long now,
 	 * pull before was at most an interval earlier) that is the time since
 	 * that pull.  After quiet, the last pull took what the guest wrote at
 	 * once, and the guest wrote again by want_ms: one write per that gap.
-	 * At least 1 ms, at most the interval; D = fill / rate, rounded up,
-	 * at most the interval.
+	 * A time of 0 or 1 ms is below what the clock measures (0.01 ms
+	 * across a tick reads as 1): the rate may be any multiple of the
+	 * estimate, and a deferral could fill the hv's history while the
+	 * guest waits for it: a fast producer, pulled at once.  From 2 ms
+	 * on the estimate is at most half the rate.  D = fill / rate,
+	 * rounded up, at most the interval.
 	 */
 	if (s->prev_ms != 0 && s->last_ms >= s->prev_ms && s->last_ms - s->prev_ms <= iv) {
 		window = s->last_ms - s->prev_ms;
@@ -51,10 +55,10 @@ sc_coalesce_decide(const struct sc_coalesce *s, unsigned long long now,
 		want = s->want_ms != 0 ? s->want_ms : now;
 		window = want >= s->last_ms ? want - s->last_ms : iv;
 	}
+	if (window <= 1)
+		return pull_now(SC_COALESCE_FAST);
 	if (window > iv)
 		window = iv;
-	if (window == 0)
-		window = 1;
 	if (s->last_bytes == 0)
 		delay = iv;
 	else
@@ -79,13 +83,13 @@ void
 sc_coalesce_pulled(struct sc_coalesce *s, unsigned long long now, size_t bytes,
     bool more)
 {
+	s->want_ms = 0;		/* what was pending has been asked for */
 	if (bytes == 0)
 		return;		/* an empty answer tells nothing of the rate */
 	s->prev_ms = s->last_ms;
 	s->last_ms = now;
 	s->last_bytes = bytes;
 	s->last_more = more;
-	s->want_ms = 0;
 }
 
 void
@@ -110,6 +114,7 @@ sc_coalesce_why_str(enum sc_coalesce_why why)
 	case SC_COALESCE_QUIET:		return "quiet";
 	case SC_COALESCE_MORE:		return "more";
 	case SC_COALESCE_FULL_REC:	return "full";
+	case SC_COALESCE_FAST:		return "fast";
 	case SC_COALESCE_DUE:		return "due";
 	case SC_COALESCE_DEFER:		return "defer";
 	}

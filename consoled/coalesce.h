@@ -18,8 +18,10 @@
  *       what was typed and the answer to it are never held back;
  *     - the last pull is I or more ago: the first output after quiet;
  *     - the last pull left output in the hv (SC_OUT_F_MORE) or returned at
- *       least one full record (the fill): the producer is fast, records
- *       fill by themselves, and waiting would only hold it back;
+ *       least one full record (the fill), or the time the rate is measured
+ *       over (below) is under 2 ms, too short for a millisecond clock: the
+ *       producer is fast, records fill by themselves, and waiting would
+ *       only hold it back;
  *   otherwise pull at (last pull + D), D = the time the rate seen by the
  *   last pull takes to fill one full record (or a quarter of the hv's
  *   history for the domain, if that is less: sc_coalesce_fill()), capped
@@ -68,6 +70,7 @@ enum sc_coalesce_why {
 	SC_COALESCE_QUIET,	/* the last pull is an interval old, or none */
 	SC_COALESCE_MORE,	/* the last pull left output in the hv */
 	SC_COALESCE_FULL_REC,	/* the last pull returned a full record */
+	SC_COALESCE_FAST,	/* output again within 1 ms: too fast to measure */
 	SC_COALESCE_DUE,	/* the deferral has passed */
 	SC_COALESCE_DEFER,	/* not now: at .at */
 };

@@ -60,19 +60,27 @@ static const struct tcase cases[] = {
 	    { T0, T0 - 2, 1042, false, 0, 0 }, T0 + 1, 20, false, T0 + 8, SC_COALESCE_DEFER, 0 },
 	{ "that deferral has passed: due",
 	    { T0, T0 - 2, 1042, false, 0, 0 }, T0 + 8, 20, true, 0, SC_COALESCE_DUE, 0 },
-	{ "pulled twice in the same ms: the window counts as 1 ms",
-	    { T0, T0, 2100, false, 0, 0 }, T0, 20, false, T0 + 2, SC_COALESCE_DEFER, 0 },
+	{ "pulled twice in the same ms: too fast to measure, at once",
+	    { T0, T0, 2100, false, 0, 0 }, T0, 20, true, 0, SC_COALESCE_FAST, 0 },
+	{ "pulls 1 ms apart: at once (0.01 ms across a tick reads 1)",
+	    { T0, T0 - 1, 300, false, 0, 0 }, T0 + 1, 20, true, 0, SC_COALESCE_FAST, 0 },
+	{ "pulls 2 ms apart: measured, 300 B / 2 ms fills a record in 28 ms, capped",
+	    { T0, T0 - 2, 300, false, 0, 0 }, T0 + 1, 20, false, T0 + 20,
+	    SC_COALESCE_DEFER, 0 },
 	{ "after quiet, next write 6 ms later: 274 B / 6 ms, capped at 20",
 	    { T0, T0 - 60000, 274, false, 0, T0 + 6 }, T0 + 6, 20, false, T0 + 20,
 	    SC_COALESCE_DEFER, 0 },
-	{ "after quiet, next write 1 ms later: 1040 B / ms fills a record in 4 ms",
-	    { T0, T0 - 60000, 1040, false, 0, T0 + 1 }, T0 + 1, 20, false, T0 + 4,
+	{ "after quiet, next write within 1 ms: too fast to measure, at once",
+	    { T0, T0 - 60000, 1040, false, 0, T0 + 1 }, T0 + 1, 20, true, 0,
+	    SC_COALESCE_FAST, 0 },
+	{ "after quiet, next write 2 ms later: 1040 B / 2 ms fills a record in 8 ms",
+	    { T0, T0 - 60000, 1040, false, 0, T0 + 2 }, T0 + 2, 20, false, T0 + 8,
 	    SC_COALESCE_DEFER, 0 },
 	{ "after quiet, the pace is when output was first pending, not now",
-	    { T0, T0 - 60000, 1040, false, 0, T0 + 1 }, T0 + 3, 20, false, T0 + 4,
+	    { T0, T0 - 60000, 1040, false, 0, T0 + 2 }, T0 + 5, 20, false, T0 + 8,
 	    SC_COALESCE_DEFER, 0 },
 	{ "after quiet, not yet marked pending: now is the pace",
-	    { T0, T0 - 60000, 274, false, 0, 0 }, T0 + 1, 20, false, T0 + 16,
+	    { T0, T0 - 60000, 2100, false, 0, 0 }, T0 + 3, 20, false, T0 + 6,
 	    SC_COALESCE_DEFER, 0 },
 	{ "first pull ever (no prev): the pace of the next write",
 	    { T0, 0, 274, false, 0, T0 + 5 }, T0 + 5, 20, false, T0 + 20, SC_COALESCE_DEFER, 0 },
@@ -127,8 +135,12 @@ test_pulled_and_input(void **state)
 	struct sc_coalesce s = { 0 };
 
 	(void)state;
-	sc_coalesce_pulled(&s, T0, 0, false);		/* empty: ignored */
+	sc_coalesce_wanted(&s, T0);
+	sc_coalesce_wanted(&s, T0 + 1);		/* the first time is kept */
+	assert_int_equal(s.want_ms, T0);
+	sc_coalesce_pulled(&s, T0, 0, false);	/* empty: no rate, but asked */
 	assert_int_equal(s.last_ms, 0);
+	assert_int_equal(s.want_ms, 0);
 	sc_coalesce_pulled(&s, T0, 300, false);
 	sc_coalesce_pulled(&s, T0 + 7, 1040, true);
 	assert_int_equal(s.prev_ms, T0);
@@ -212,12 +224,16 @@ test_streams(void **state)
 	on = replay(20, 4096, 1, 1000, &w_on);
 	assert_int_equal(on, off);
 	assert_int_equal(w_on, 0);
-	/* 1 KiB every ms: held at most the few ms a record takes to fill,
-	 * from the start of the stream on. */
+	/* 1 KiB every ms: faster than the ms clock measures, never held. */
 	on = replay(20, 1024, 1, 1000, &w_on);
-	assert_true(w_on <= 4);
-	off = replay(0, 1024, 1, 1000, &w_off);
-	assert_true(on * 2 <= off);
+	assert_int_equal(w_on, 0);
+	/* 1 KiB every 2 ms: held at most the few ms a record takes to fill,
+	 * from the start of the stream on, in fewer pulls. */
+	on = replay(20, 1024, 2, 1000, &w_on);
+	off = replay(0, 1024, 2, 1000, &w_off);
+	print_message("1 KiB / 2 ms: %u pulls on, %u off, longest wait %llu ms\n", on, off, w_on);
+	assert_true(w_on <= 8);
+	assert_true(on * 3 <= off * 2);
 }
 
 int
