@@ -18,18 +18,18 @@ sc_coalesce_decide(const struct sc_coalesce *s, unsigned long long now,
     unsigned interval_ms, size_t fill)
 {
 	struct sc_coalesce_decision d = { false, 0, SC_COALESCE_DEFER };
-	unsigned long long iv = interval_ms, window, delay, want;
+	unsigned long long iv = (unsigned long long)interval_ms * 1000, window, delay, want;
 
 	if (iv == 0)
 		return pull_now(SC_COALESCE_OFF);
-	if (s->last_ms == 0)
+	if (s->last_us == 0)
 		return pull_now(SC_COALESCE_QUIET);	/* never pulled yet */
 	/* A clock that went back (it is monotonic: never) counts as quiet. */
-	if (now < s->last_ms || (s->input_ms != 0 && now < s->input_ms))
+	if (now < s->last_us || (s->input_us != 0 && now < s->input_us))
 		return pull_now(SC_COALESCE_QUIET);
-	if (s->input_ms != 0 && now - s->input_ms < iv)
+	if (s->input_us != 0 && now - s->input_us < iv)
 		return pull_now(SC_COALESCE_INPUT);
-	if (now - s->last_ms >= iv)
+	if (now - s->last_us >= iv)
 		return pull_now(SC_COALESCE_QUIET);
 	if (s->last_more)
 		return pull_now(SC_COALESCE_MORE);
@@ -41,31 +41,27 @@ sc_coalesce_decide(const struct sc_coalesce *s, unsigned long long now,
 	 * The rate: last_bytes over the time they took.  In a stream (the
 	 * pull before was at most an interval earlier) that is the time since
 	 * that pull.  After quiet, the last pull took what the guest wrote at
-	 * once, and the guest wrote again by want_ms: one write per that gap.
-	 * A time of 0 or 1 ms is below what the clock measures (0.01 ms
-	 * across a tick reads as 1): the rate may be any multiple of the
-	 * estimate, and a deferral could fill the hv's history while the
-	 * guest waits for it: a fast producer, pulled at once.  From 2 ms
-	 * on the estimate is at most half the rate.  D = fill / rate,
-	 * rounded up, at most the interval.
+	 * once, and the guest wrote again by want_us: one write per that gap.
+	 * At least 1 us, at most the interval; D = fill / rate, rounded up,
+	 * at most the interval.
 	 */
-	if (s->prev_ms != 0 && s->last_ms >= s->prev_ms && s->last_ms - s->prev_ms <= iv) {
-		window = s->last_ms - s->prev_ms;
+	if (s->prev_us != 0 && s->last_us >= s->prev_us && s->last_us - s->prev_us <= iv) {
+		window = s->last_us - s->prev_us;
 	} else {
-		want = s->want_ms != 0 ? s->want_ms : now;
-		window = want >= s->last_ms ? want - s->last_ms : iv;
+		want = s->want_us != 0 ? s->want_us : now;
+		window = want >= s->last_us ? want - s->last_us : iv;
 	}
-	if (window <= 1)
-		return pull_now(SC_COALESCE_FAST);
 	if (window > iv)
 		window = iv;
+	if (window == 0)
+		window = 1;
 	if (s->last_bytes == 0)
 		delay = iv;
 	else
 		delay = (fill * window + s->last_bytes - 1) / s->last_bytes;
 	if (delay > iv)
 		delay = iv;
-	d.at = s->last_ms + delay;
+	d.at = s->last_us + delay;
 	if (d.at <= now)
 		return pull_now(SC_COALESCE_DUE);
 	return d;
@@ -83,11 +79,11 @@ void
 sc_coalesce_pulled(struct sc_coalesce *s, unsigned long long now, size_t bytes,
     bool more)
 {
-	s->want_ms = 0;		/* what was pending has been asked for */
+	s->want_us = 0;		/* what was pending has been asked for */
 	if (bytes == 0)
 		return;		/* an empty answer tells nothing of the rate */
-	s->prev_ms = s->last_ms;
-	s->last_ms = now;
+	s->prev_us = s->last_us;
+	s->last_us = now;
 	s->last_bytes = bytes;
 	s->last_more = more;
 }
@@ -95,14 +91,14 @@ sc_coalesce_pulled(struct sc_coalesce *s, unsigned long long now, size_t bytes,
 void
 sc_coalesce_wanted(struct sc_coalesce *s, unsigned long long now)
 {
-	if (s->want_ms == 0)
-		s->want_ms = now;
+	if (s->want_us == 0)
+		s->want_us = now;
 }
 
 void
 sc_coalesce_input(struct sc_coalesce *s, unsigned long long now)
 {
-	s->input_ms = now;
+	s->input_us = now;
 }
 
 const char *
@@ -114,7 +110,6 @@ sc_coalesce_why_str(enum sc_coalesce_why why)
 	case SC_COALESCE_QUIET:		return "quiet";
 	case SC_COALESCE_MORE:		return "more";
 	case SC_COALESCE_FULL_REC:	return "full";
-	case SC_COALESCE_FAST:		return "fast";
 	case SC_COALESCE_DUE:		return "due";
 	case SC_COALESCE_DEFER:		return "defer";
 	}

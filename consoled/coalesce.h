@@ -18,24 +18,23 @@
  *       what was typed and the answer to it are never held back;
  *     - the last pull is I or more ago: the first output after quiet;
  *     - the last pull left output in the hv (SC_OUT_F_MORE) or returned at
- *       least one full record (the fill), or the time the rate is measured
- *       over (below) is under 2 ms, too short for a millisecond clock: the
- *       producer is fast, records fill by themselves, and waiting would
- *       only hold it back;
+ *       least one full record (the fill): the producer is fast, records
+ *       fill by themselves, and waiting would only hold it back;
  *   otherwise pull at (last pull + D), D = the time the rate seen by the
  *   last pull takes to fill one full record (or a quarter of the hv's
  *   history for the domain, if that is less: sc_coalesce_fill()), capped
- *   at I.  The rate is the
- *   last pull's bytes over the time since the pull before; after quiet
- *   (no pull in the I before it) over the time until output was pending
- *   again (the guest's next write: its pace).
+ *   at I.  The rate is the last pull's bytes over the time since the pull
+ *   before; after quiet (no pull in the I before it) over the time until
+ *   output was pending again (the guest's next write: its pace).
  * So a session is held back at most I after its previous pull, a producer
  * of rate r at most one fill's worth (fill / r): the hv's history (64 KiB
  * by default, 16 records) fills because of the deferral only if a
  * producer speeds up sixteenfold (fourfold with a history of less than 16
- * KiB) within one D.  Sizes are the
- * ciphertext bytes the pulls returned, an upper bound of the plaintext
- * (padding), so the rate is overestimated and D errs short.
+ * KiB) within one D.  Times are in microseconds: a millisecond clock
+ * cannot tell a fast producer (two writes 10 us apart read as 0 or 1 ms)
+ * from a slow one.  Sizes are the ciphertext bytes the pulls returned, an
+ * upper bound of the plaintext (padding): the rate is overestimated and D
+ * errs short.  The caller's timer rounds the time to pull up to its tick.
  *
  * The decision is per session: deferring one session delays no other.
  * Pure functions of their arguments (no clock, no I/O): unit-tested by
@@ -54,14 +53,14 @@
 #define SC_COALESCE_MS_DEFAULT	20
 #define SC_COALESCE_MS_MAX	1000
 
-/* What a session's past tells (all times in ms, 0 = never). */
+/* What a session's past tells (all times in us, 0 = never). */
 struct sc_coalesce {
-	unsigned long long last_ms;	/* the last pull that returned output */
-	unsigned long long prev_ms;	/* the one before it */
+	unsigned long long last_us;	/* the last pull that returned output */
+	unsigned long long prev_us;	/* the one before it */
 	size_t		last_bytes;	/* ciphertext bytes the last pull returned */
 	bool		last_more;	/* it left output in the hv */
-	unsigned long long input_ms;	/* client input last relayed to the hv */
-	unsigned long long want_ms;	/* output first known pending since then */
+	unsigned long long input_us;	/* client input last relayed to the hv */
+	unsigned long long want_us;	/* output first known pending since then */
 };
 
 enum sc_coalesce_why {
@@ -70,19 +69,18 @@ enum sc_coalesce_why {
 	SC_COALESCE_QUIET,	/* the last pull is an interval old, or none */
 	SC_COALESCE_MORE,	/* the last pull left output in the hv */
 	SC_COALESCE_FULL_REC,	/* the last pull returned a full record */
-	SC_COALESCE_FAST,	/* output again within 1 ms: too fast to measure */
 	SC_COALESCE_DUE,	/* the deferral has passed */
 	SC_COALESCE_DEFER,	/* not now: at .at */
 };
 
 struct sc_coalesce_decision {
 	bool		now;		/* pull now */
-	unsigned long long at;		/* else: pull at this time (> the now given) */
+	unsigned long long at;		/* else: pull at this time, us (> the now given) */
 	enum sc_coalesce_why why;
 };
 
 /*
- * Pull now, or when?  interval_ms 0 = never defer; fill = what a pull
+ * Pull now (us), or when?  interval_ms 0 = never defer; fill = what a pull
  * should carry (sc_coalesce_fill(); 0 or more than SC_COALESCE_FULL:
  * SC_COALESCE_FULL).
  */
@@ -95,12 +93,12 @@ struct sc_coalesce_decision sc_coalesce_decide(const struct sc_coalesce *s,
  * (the guest would wait) unless its rate quadruples within one deferral.
  */
 size_t	sc_coalesce_fill(size_t history);
-/* A pull at now returned bytes (> 0) of ciphertext; more = SC_OUT_F_MORE. */
+/* A pull at now (us) returned bytes of ciphertext; more = SC_OUT_F_MORE. */
 void	sc_coalesce_pulled(struct sc_coalesce *s, unsigned long long now,
 	    size_t bytes, bool more);
-/* The hv has output for the session at now (an event): kept until a pull. */
+/* The hv has output for the session at now (us): kept until a pull. */
 void	sc_coalesce_wanted(struct sc_coalesce *s, unsigned long long now);
-/* Client input was relayed to the hv at now. */
+/* Client input was relayed to the hv at now (us). */
 void	sc_coalesce_input(struct sc_coalesce *s, unsigned long long now);
 /* A word for the log. */
 const char *sc_coalesce_why_str(enum sc_coalesce_why why);

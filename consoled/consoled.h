@@ -112,7 +112,7 @@ struct sc_cd_client {
 	size_t		out_max;		/* bound of out.size: client_buffer */
 	bool		want_output;		/* the hv has output for this session */
 	struct sc_coalesce co;			/* its pulls and input (coalesce.h) */
-	unsigned long long pull_at;		/* output_coalesce_ms: pull then, 0 = none */
+	unsigned long long pull_at;		/* output_coalesce_ms: pull then (ms), 0 = none */
 	bool		hv_closed;		/* hv ended the session: drain, then BYE */
 
 	unsigned long long deadline;		/* request/handshake/flush deadline, 0 = none */

@@ -254,14 +254,14 @@ static bool
 pull_due(struct sc_cd *cd, struct sc_cd_client *c, enum sc_coalesce_why *why)
 {
 	struct sc_coalesce_decision d;
-	unsigned long long t;
+	unsigned long long t, at;
 
 	if (!c->want_output || c->hv_closed) {
 		*why = SC_COALESCE_OFF;
 		c->pull_at = 0;
 		return true;
 	}
-	t = cd_now_ms(cd);
+	t = cd_now_us(cd);
 	sc_coalesce_wanted(&c->co, t);
 	d = sc_coalesce_decide(&c->co, t, cd->conf->output_coalesce_ms,
 	    sc_coalesce_fill(c->dom->history));
@@ -270,10 +270,11 @@ pull_due(struct sc_cd *cd, struct sc_cd_client *c, enum sc_coalesce_why *why)
 		c->pull_at = 0;
 		return true;
 	}
-	if (c->pull_at != d.at) {
-		sc_debug("client %llu: OUTPUT deferred %llu ms",
+	at = (d.at + 999) / 1000;		/* the timers' ms, rounded up */
+	if (c->pull_at != at) {
+		sc_debug("client %llu: OUTPUT deferred %llu us",
 		    (unsigned long long)c->id, d.at - t);
-		c->pull_at = d.at;
+		c->pull_at = at;
 		cd_touch(cd, c);
 	}
 	return false;
@@ -344,7 +345,7 @@ cd_pull_output(struct sc_cd *cd, struct sc_cd_client *c)
 		}
 	}
 	/* This pass is one pull for coalescing: what it got, what it left. */
-	sc_coalesce_pulled(&c->co, cd_now_ms(cd), total, c->want_output);
+	sc_coalesce_pulled(&c->co, cd_now_us(cd), total, c->want_output);
 	if (c->hv_closed && !c->want_output && c->state == SC_CD_SESSION) {
 		sc_info("client %llu: session %u ended by the hypervisor",
 		    (unsigned long long)c->id, c->session);

@@ -17,92 +17,107 @@
 
 #include "coalesce.h"
 
-#define T0	1000000ULL	/* a monotonic time far from 0 */
+#define T0	1000000000ULL	/* a monotonic time (us) far from 0 */
+#define MS(x)	((unsigned long long)(x) * 1000)
 #define FULL	SC_COALESCE_FULL
 
 struct tcase {
 	const char	*name;
 	struct sc_coalesce s;
 	unsigned long long now;
-	unsigned	iv;
+	unsigned	iv;		/* ms */
 	bool		now_;		/* expected: pull now */
 	unsigned long long at;		/* expected time otherwise */
 	enum sc_coalesce_why why;
 	size_t		fill;		/* 0 = a full record */
 };
 
-/* { last_ms, prev_ms, last_bytes, last_more, input_ms, want_ms } */
+/*
+ * Times in us.  { last_us, prev_us, last_bytes, last_more, input_us,
+ * want_us }.  D = ceil(fill * window / last_bytes), at most the interval.
+ */
 static const struct tcase cases[] = {
-	{ "off: interval 0 never defers", { T0, T0 - 5, 300, false, 0, 0 }, T0 + 1, 0,
-	    true, 0, SC_COALESCE_OFF, 0 },
+	{ "off: interval 0 never defers", { T0, T0 - MS(5), 300, false, 0, 0 },
+	    T0 + MS(1), 0, true, 0, SC_COALESCE_OFF, 0 },
 	{ "never pulled: at once", { 0, 0, 0, false, 0, 0 }, T0, 20,
 	    true, 0, SC_COALESCE_QUIET, 0 },
 	{ "first output after quiet (last pull an interval ago)",
-	    { T0, T0 - 100, 300, false, 0, 0 }, T0 + 20, 20, true, 0, SC_COALESCE_QUIET, 0 },
+	    { T0, T0 - MS(100), 300, false, 0, 0 }, T0 + MS(20), 20,
+	    true, 0, SC_COALESCE_QUIET, 0 },
 	{ "input relayed just now: the echo at once",
-	    { T0, T0 - 3, 80, false, T0 + 1, 0 }, T0 + 2, 20, true, 0, SC_COALESCE_INPUT, 0 },
-	{ "input 19 ms ago, interval 20: still the answer to it",
-	    { T0 + 5, T0 + 2, 80, false, T0, 0 }, T0 + 19, 20, true, 0, SC_COALESCE_INPUT, 0 },
+	    { T0, T0 - MS(3), 80, false, T0 + MS(1), 0 }, T0 + MS(1) + 300, 20,
+	    true, 0, SC_COALESCE_INPUT, 0 },
+	{ "input 19.999 ms ago, interval 20: still the answer to it",
+	    { T0 + MS(5), T0 + MS(2), 80, false, T0, 0 }, T0 + MS(20) - 1, 20,
+	    true, 0, SC_COALESCE_INPUT, 0 },
 	{ "input 20 ms ago: no longer counts, stream deferred",
-	    { T0 + 15, T0 + 10, 300, false, T0, 0 }, T0 + 20, 20,
-	    false, T0 + 15 + 20, SC_COALESCE_DEFER, 0 },
+	    { T0 + MS(15), T0 + MS(10), 300, false, T0, 0 }, T0 + MS(20), 20,
+	    false, T0 + MS(35), SC_COALESCE_DEFER, 0 },
 	{ "input before the last pull but within the interval",
-	    { T0 + 2, T0 + 1, 300, false, T0 + 1, 0 }, T0 + 4, 20, true, 0, SC_COALESCE_INPUT, 0 },
+	    { T0 + MS(2), T0 + MS(1), 300, false, T0 + MS(1), 0 }, T0 + MS(4), 20,
+	    true, 0, SC_COALESCE_INPUT, 0 },
 	{ "MORE left in the hv: at once",
-	    { T0, T0 - 1, 300, true, 0, 0 }, T0 + 1, 20, true, 0, SC_COALESCE_MORE, 0 },
+	    { T0, T0 - MS(1), 300, true, 0, 0 }, T0 + MS(1), 20,
+	    true, 0, SC_COALESCE_MORE, 0 },
 	{ "a full record pulled: at once",
-	    { T0, T0 - 1, FULL, false, 0, 0 }, T0 + 1, 20, true, 0, SC_COALESCE_FULL_REC, 0 },
+	    { T0, T0 - MS(1), FULL, false, 0, 0 }, T0 + MS(1), 20,
+	    true, 0, SC_COALESCE_FULL_REC, 0 },
 	{ "several records, a full record's worth: at once",
-	    { T0, T0 - 2, 4 * 1040, false, 0, 0 }, T0 + 1, 20, true, 0, SC_COALESCE_FULL_REC, 0 },
-	{ "slow stream: 274 B per 5 ms needs 76 ms for a record, capped at 20",
-	    { T0, T0 - 5, 274, false, 0, 0 }, T0 + 5, 20, false, T0 + 20, SC_COALESCE_DEFER, 0 },
-	{ "faster: 1042 B in 2 ms fills a record in 8 ms (rounded up)",
-	    { T0, T0 - 2, 1042, false, 0, 0 }, T0 + 1, 20, false, T0 + 8, SC_COALESCE_DEFER, 0 },
+	    { T0, T0 - MS(2), 4 * 1040, false, 0, 0 }, T0 + MS(1), 20,
+	    true, 0, SC_COALESCE_FULL_REC, 0 },
+	{ "slow stream: 274 B per 5 ms needs 75 ms for a record, capped at 20",
+	    { T0, T0 - MS(5), 274, false, 0, 0 }, T0 + MS(5), 20,
+	    false, T0 + MS(20), SC_COALESCE_DEFER, 0 },
+	{ "faster: 1042 B in 2 ms fills a record in 7899 us (rounded up)",
+	    { T0, T0 - MS(2), 1042, false, 0, 0 }, T0 + MS(1), 20,
+	    false, T0 + 7899, SC_COALESCE_DEFER, 0 },
 	{ "that deferral has passed: due",
-	    { T0, T0 - 2, 1042, false, 0, 0 }, T0 + 8, 20, true, 0, SC_COALESCE_DUE, 0 },
-	{ "pulled twice in the same ms: too fast to measure, at once",
-	    { T0, T0, 2100, false, 0, 0 }, T0, 20, true, 0, SC_COALESCE_FAST, 0 },
-	{ "pulls 1 ms apart: at once (0.01 ms across a tick reads 1)",
-	    { T0, T0 - 1, 300, false, 0, 0 }, T0 + 1, 20, true, 0, SC_COALESCE_FAST, 0 },
-	{ "pulls 2 ms apart: measured, 300 B / 2 ms fills a record in 28 ms, capped",
-	    { T0, T0 - 2, 300, false, 0, 0 }, T0 + 1, 20, false, T0 + 20,
-	    SC_COALESCE_DEFER, 0 },
+	    { T0, T0 - MS(2), 1042, false, 0, 0 }, T0 + 7899, 20,
+	    true, 0, SC_COALESCE_DUE, 0 },
+	{ "a fast producer: 2100 B 10 us after the pull before, held 20 us",
+	    { T0, T0 - 10, 2100, false, 0, 0 }, T0 + 5, 20,
+	    false, T0 + 20, SC_COALESCE_DEFER, 0 },
+	{ "pulled twice in the same us: the window counts as 1 us",
+	    { T0, T0, 2100, false, 0, 0 }, T0, 20, false, T0 + 2, SC_COALESCE_DEFER, 0 },
 	{ "after quiet, next write 6 ms later: 274 B / 6 ms, capped at 20",
-	    { T0, T0 - 60000, 274, false, 0, T0 + 6 }, T0 + 6, 20, false, T0 + 20,
-	    SC_COALESCE_DEFER, 0 },
-	{ "after quiet, next write within 1 ms: too fast to measure, at once",
-	    { T0, T0 - 60000, 1040, false, 0, T0 + 1 }, T0 + 1, 20, true, 0,
-	    SC_COALESCE_FAST, 0 },
-	{ "after quiet, next write 2 ms later: 1040 B / 2 ms fills a record in 8 ms",
-	    { T0, T0 - 60000, 1040, false, 0, T0 + 2 }, T0 + 2, 20, false, T0 + 8,
-	    SC_COALESCE_DEFER, 0 },
+	    { T0, T0 - MS(60000), 274, false, 0, T0 + MS(6) }, T0 + MS(6), 20,
+	    false, T0 + MS(20), SC_COALESCE_DEFER, 0 },
+	{ "after quiet, next write 100 us later: 1040 B / 100 us fills a record in 396 us",
+	    { T0, T0 - MS(60000), 1040, false, 0, T0 + 100 }, T0 + 100, 20,
+	    false, T0 + 396, SC_COALESCE_DEFER, 0 },
 	{ "after quiet, the pace is when output was first pending, not now",
-	    { T0, T0 - 60000, 1040, false, 0, T0 + 2 }, T0 + 5, 20, false, T0 + 8,
-	    SC_COALESCE_DEFER, 0 },
+	    { T0, T0 - MS(60000), 1040, false, 0, T0 + 100 }, T0 + 300, 20,
+	    false, T0 + 396, SC_COALESCE_DEFER, 0 },
 	{ "after quiet, not yet marked pending: now is the pace",
-	    { T0, T0 - 60000, 2100, false, 0, 0 }, T0 + 3, 20, false, T0 + 6,
-	    SC_COALESCE_DEFER, 0 },
+	    { T0, T0 - MS(60000), 2100, false, 0, 0 }, T0 + MS(3), 20,
+	    false, T0 + 5879, SC_COALESCE_DEFER, 0 },
 	{ "first pull ever (no prev): the pace of the next write",
-	    { T0, 0, 274, false, 0, T0 + 5 }, T0 + 5, 20, false, T0 + 20, SC_COALESCE_DEFER, 0 },
+	    { T0, 0, 274, false, 0, T0 + MS(5) }, T0 + MS(5), 20,
+	    false, T0 + MS(20), SC_COALESCE_DEFER, 0 },
 	{ "pulls exactly an interval apart: a stream, rate over that interval",
-	    { T0, T0 - 20, 2100, false, 0, T0 + 1 }, T0 + 1, 20, false, T0 + 20,
-	    SC_COALESCE_DEFER, 0 },
+	    { T0, T0 - MS(20), 2100, false, 0, T0 + 100 }, T0 + 100, 20,
+	    false, T0 + MS(20), SC_COALESCE_DEFER, 0 },
 	{ "larger interval: capped there",
-	    { T0, T0 - 10, 82, false, 0, 0 }, T0 + 1, 200, false, T0 + 200, SC_COALESCE_DEFER, 0 },
-	{ "larger interval, rate fills a record in 50 ms",
-	    { T0, T0 - 50, FULL - 1, false, 0, 0 }, T0 + 1, 200, false, T0 + 51, SC_COALESCE_DEFER, 0 },
+	    { T0, T0 - MS(10), 82, false, 0, 0 }, T0 + MS(1), 200,
+	    false, T0 + MS(200), SC_COALESCE_DEFER, 0 },
+	{ "larger interval, rate fills a record in 50.013 ms",
+	    { T0, T0 - MS(50), FULL - 1, false, 0, 0 }, T0 + MS(1), 200,
+	    false, T0 + 50013, SC_COALESCE_DEFER, 0 },
 	{ "small history (fill 512): a pull of 600 B is full",
-	    { T0, T0 - 5, 600, false, 0, 0 }, T0 + 1, 20, true, 0, SC_COALESCE_FULL_REC, 512 },
-	{ "small history: 272 B / 5 ms fills 512 B in 10 ms",
-	    { T0, T0 - 5, 272, false, 0, 0 }, T0 + 1, 20, false, T0 + 10,
-	    SC_COALESCE_DEFER, 512 },
+	    { T0, T0 - MS(5), 600, false, 0, 0 }, T0 + MS(1), 20,
+	    true, 0, SC_COALESCE_FULL_REC, 512 },
+	{ "small history: 272 B / 5 ms fills 512 B in 9412 us",
+	    { T0, T0 - MS(5), 272, false, 0, 0 }, T0 + MS(1), 20,
+	    false, T0 + 9412, SC_COALESCE_DEFER, 512 },
 	{ "a fill above a record counts as a record",
-	    { T0, T0 - 5, FULL, false, 0, 0 }, T0 + 1, 20, true, 0, SC_COALESCE_FULL_REC,
-	    100000 },
+	    { T0, T0 - MS(5), FULL, false, 0, 0 }, T0 + MS(1), 20,
+	    true, 0, SC_COALESCE_FULL_REC, 100000 },
 	{ "a clock behind the last pull: quiet, at once",
-	    { T0, T0 - 5, 274, false, 0, 0 }, T0 - 1, 20, true, 0, SC_COALESCE_QUIET, 0 },
+	    { T0, T0 - MS(5), 274, false, 0, 0 }, T0 - 1, 20,
+	    true, 0, SC_COALESCE_QUIET, 0 },
 	{ "a clock behind the last input: at once",
-	    { T0, T0 - 5, 274, false, T0 + 5, 0 }, T0 + 1, 20, true, 0, SC_COALESCE_QUIET, 0 },
+	    { T0, T0 - MS(5), 274, false, T0 + MS(5), 0 }, T0 + MS(1), 20,
+	    true, 0, SC_COALESCE_QUIET, 0 },
 };
 
 static void
@@ -125,7 +140,7 @@ test_table(void **state)
 		}
 		/* Never held beyond one interval after the last pull. */
 		if (!d.now)
-			assert_true(d.at <= t->s.last_ms + t->iv);
+			assert_true(d.at <= t->s.last_us + MS(t->iv));
 	}
 }
 
@@ -137,18 +152,18 @@ test_pulled_and_input(void **state)
 	(void)state;
 	sc_coalesce_wanted(&s, T0);
 	sc_coalesce_wanted(&s, T0 + 1);		/* the first time is kept */
-	assert_int_equal(s.want_ms, T0);
+	assert_int_equal(s.want_us, T0);
 	sc_coalesce_pulled(&s, T0, 0, false);	/* empty: no rate, but asked */
-	assert_int_equal(s.last_ms, 0);
-	assert_int_equal(s.want_ms, 0);
+	assert_int_equal(s.last_us, 0);
+	assert_int_equal(s.want_us, 0);
 	sc_coalesce_pulled(&s, T0, 300, false);
 	sc_coalesce_pulled(&s, T0 + 7, 1040, true);
-	assert_int_equal(s.prev_ms, T0);
-	assert_int_equal(s.last_ms, T0 + 7);
+	assert_int_equal(s.prev_us, T0);
+	assert_int_equal(s.last_us, T0 + 7);
 	assert_int_equal(s.last_bytes, 1040);
 	assert_true(s.last_more);
 	sc_coalesce_input(&s, T0 + 9);
-	assert_int_equal(s.input_ms, T0 + 9);
+	assert_int_equal(s.input_us, T0 + 9);
 	assert_string_equal(sc_coalesce_why_str(SC_COALESCE_DEFER), "defer");
 	/* The fill: a record, or a quarter of a smaller history. */
 	assert_int_equal(sc_coalesce_fill(0), FULL);
@@ -158,82 +173,115 @@ test_pulled_and_input(void **state)
 	assert_int_equal(sc_coalesce_fill(3), 1);
 }
 
+struct replay {
+	unsigned	pulls;
+	unsigned long long max_wait;	/* us a written byte waited in the hv */
+	size_t		max_pending;	/* bytes the hv held at most */
+};
+
 /*
- * Replay a producer writing `chunk` bytes (padded as records of the sizes
- * a pull of that much would give) every `every` ms for `ms` ms, with the
- * hv raising an event at each write while none is pending, and count the
- * pulls.  Returns the pulls; *max_wait is the longest time a written byte
- * waited in the hv.
+ * Replay a producer writing `chunk` bytes every `every` us for `len` us
+ * (and 2 more bytes `gap` us after each, if gap is not 0),
+ * the hv raising an event at each write (consoled acting on it at once),
+ * a deferred pull firing at the first whole ms at or after its time (the
+ * daemon's timers), in 10 us steps.  A pull returns what is pending, as
+ * records of at most 4096 B (16 B of tag each).
  */
-static unsigned
-replay(unsigned iv, unsigned chunk, unsigned every, unsigned ms,
-    unsigned long long *max_wait)
+static struct replay
+replay2(unsigned iv, size_t chunk, unsigned every, unsigned len, unsigned gap)
 {
 	struct sc_coalesce s = { 0 };
+	struct replay r = { 0, 0, 0 };
 	unsigned long long t, at = 0, oldest = 0;
 	size_t pending = 0;
-	unsigned pulls = 0;
 
-	*max_wait = 0;
-	for (t = T0; t < T0 + ms + 1000; t++) {
+	for (t = T0; t < T0 + len + MS(1000); t += 10) {
 		bool event = false;
-		if (t < T0 + ms && (t - T0) % every == 0) {
+
+		if (t < T0 + len && ((t - T0) % every == 0 ||
+		    (gap != 0 && (t - T0) % every == gap))) {
 			if (pending == 0)
 				oldest = t;
-			pending += chunk;
+			pending += (t - T0) % every == 0 ? chunk : 2;
 			event = true;
+			if (pending > r.max_pending)
+				r.max_pending = pending;
 		}
 		if (pending == 0)
 			continue;
-		if (event || (at != 0 && t >= at)) {
+		if (event || (at != 0 && t >= (at + 999) / 1000 * 1000)) {
 			struct sc_coalesce_decision d;
 
 			sc_coalesce_wanted(&s, t);
 			d = sc_coalesce_decide(&s, t, iv, 0);
 			if (!d.now) {
+				assert_true(d.at > t);
 				at = d.at;
 				continue;
 			}
 			at = 0;
-			pulls++;
-			if (t - oldest > *max_wait)
-				*max_wait = t - oldest;
-			/* the bytes a pull returns: records of at most 4096 B */
+			r.pulls++;
+			if (t - oldest > r.max_wait)
+				r.max_wait = t - oldest;
 			sc_coalesce_pulled(&s, t, pending + 16 * (pending / 4096 + 1), false);
 			pending = 0;
 		}
 	}
-	return pulls;
+	return r;
+}
+
+static struct replay
+replay(unsigned iv, size_t chunk, unsigned every, unsigned len)
+{
+	return replay2(iv, chunk, every, len, 0);
 }
 
 static void
 test_streams(void **state)
 {
-	unsigned long long w_off, w_on;
-	unsigned off, on;
+	struct replay off, on;
 
 	(void)state;
 	/* hvc_xen's pattern under TCG: 256 B every 6 ms for 3 s. */
-	off = replay(0, 256, 6, 3000, &w_off);
-	on = replay(20, 256, 6, 3000, &w_on);
-	assert_int_equal(off, 500);
-	assert_true(on * 3 <= off);		/* fewer, larger pulls */
-	assert_true(w_on <= 20);		/* none waits beyond the interval */
-	/* A fast producer: 4 KiB every ms; every pull is full, never deferred. */
-	off = replay(0, 4096, 1, 1000, &w_off);
-	on = replay(20, 4096, 1, 1000, &w_on);
-	assert_int_equal(on, off);
-	assert_int_equal(w_on, 0);
-	/* 1 KiB every ms: faster than the ms clock measures, never held. */
-	on = replay(20, 1024, 1, 1000, &w_on);
-	assert_int_equal(w_on, 0);
-	/* 1 KiB every 2 ms: held at most the few ms a record takes to fill,
-	 * from the start of the stream on, in fewer pulls. */
-	on = replay(20, 1024, 2, 1000, &w_on);
-	off = replay(0, 1024, 2, 1000, &w_off);
-	print_message("1 KiB / 2 ms: %u pulls on, %u off, longest wait %llu ms\n", on, off, w_on);
-	assert_true(w_on <= 8);
-	assert_true(on * 3 <= off * 2);
+	off = replay(0, 256, MS(6), MS(3000));
+	on = replay(20, 256, MS(6), MS(3000));
+	print_message("256 B / 6 ms: %u pulls on, %u off\n", on.pulls, off.pulls);
+	assert_int_equal(off.pulls, 500);
+	assert_true(on.pulls * 3 <= off.pulls);		/* fewer, larger pulls */
+	assert_true(on.max_wait <= MS(20));	/* none waits beyond the interval */
+	/* 4 KiB every ms: every pull is full, never deferred. */
+	off = replay(0, 4096, MS(1), MS(1000));
+	on = replay(20, 4096, MS(1), MS(1000));
+	assert_int_equal(on.pulls, off.pulls);
+	assert_int_equal(on.max_wait, 0);
+	/* 20 MB/s (2 KiB every 100 us): held less than the ms timer's tick
+	 * plus the first record, far from filling a 64 KiB history. */
+	on = replay(20, 2048, 100, MS(1000));
+	print_message("2 KiB / 100 us: %u pulls, longest wait %llu us, most held %zu B\n",
+	    on.pulls, on.max_wait, on.max_pending);
+	assert_true(on.max_wait <= MS(1));
+	assert_true(on.max_pending <= 65536 / 2);
+	/* 1 KiB every 1 or 2 ms: held at most the few ms a record takes to
+	 * fill, from the start of the stream on, in fewer pulls. */
+	on = replay(20, 1024, MS(1), MS(1000));
+	off = replay(0, 1024, MS(1), MS(1000));
+	print_message("1 KiB / ms: %u pulls on, %u off, longest wait %llu us\n",
+	    on.pulls, off.pulls, on.max_wait);
+	assert_true(on.max_wait <= MS(4));
+	assert_true(on.pulls * 2 <= off.pulls);
+	on = replay(20, 1024, MS(2), MS(1000));
+	off = replay(0, 1024, MS(2), MS(1000));
+	print_message("1 KiB / 2 ms: %u pulls on, %u off, longest wait %llu us\n",
+	    on.pulls, off.pulls, on.max_wait);
+	assert_true(on.max_wait <= MS(8));
+	assert_true(on.pulls * 3 <= off.pulls * 2);
+	/* Writes in pairs (a line, then its newline 100 us later) every 5
+	 * ms: the pair does not make the stream look fast. */
+	on = replay2(20, 130, MS(5), MS(1000), 100);
+	off = replay2(0, 130, MS(5), MS(1000), 100);
+	print_message("130 B + 2 B 100 us later / 5 ms: %u pulls on, %u off\n",
+	    on.pulls, off.pulls);
+	assert_true(on.pulls * 3 <= off.pulls);
 }
 
 int
