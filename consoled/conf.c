@@ -23,6 +23,7 @@
 #include "confsect.h"
 #include "ctl.h"
 #include "conf.h"
+#include "coalesce.h"
 
 #define CONF_FILE_MAX	(1u << 20)
 
@@ -61,6 +62,7 @@ static const struct key keys[] = {
 	{ "stall_timeout",	K_UINT, F(stall_timeout), 1, SC_CTL_STALL_MAX },
 	{ "raw_backlog",	K_UINT, F(raw_backlog), 0, 1u << 20 },
 	{ "guest_output_rate",	K_SIZE, F(guest_output_rate), 0, UINT64_C(1) << 40 },
+	{ "output_coalesce_ms",	K_UINT, F(output_coalesce_ms), 0, SC_COALESCE_MS_MAX },
 	{ "log_level",		K_LEVEL, F(log_level), 0, 0 },
 };
 
@@ -85,6 +87,7 @@ sc_conf_defaults(struct sc_conf *c)
 	c->stall_timeout = SC_CTL_STALL_DEFAULT;
 	c->raw_backlog = 16384;
 	c->guest_output_rate = 256u << 10;
+	c->output_coalesce_ms = SC_COALESCE_MS_DEFAULT;
 	c->log_level = SC_LOG_INFO;
 }
 

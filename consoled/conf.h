@@ -59,6 +59,7 @@ struct sc_conf {
 	unsigned	stall_timeout;		/* s a client may leave output unread */
 	unsigned	raw_backlog;		/* bytes kept for unprotected domains */
 	uint64_t	guest_output_rate;	/* bytes/s drained per unwatched unprotected domain, 0 = unlimited */
+	unsigned	output_coalesce_ms;	/* protected sessions' output pulls (coalesce.h), 0 = off */
 	int		log_level;
 	size_t		nrules;
 	struct sc_policy_rule rules[SC_CONF_RULES_MAX];

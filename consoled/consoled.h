@@ -13,7 +13,8 @@
  *     input, freed output room, timers); sc_cd_service() runs only those,
  *     and a domain ready list for the plaintext (RAW) drain;
  *   - timer heap: one entry per client keyed by its earliest deadline
- *     (request/handshake/flush deadline, stall timer, input-rate refill);
+ *     (request/handshake/flush deadline, stall timer, input-rate refill,
+ *     deferred output pull);
  *     sc_cd_tick() pops only the due ones;
  *   - changed list: clients whose wanted I/O (read budget, pending output)
  *     or liveness may have changed, for the daemon to update its epoll set
@@ -44,6 +45,7 @@
 #include "core/frame.h"
 #include "core/ops.h"
 #include "backend.h"
+#include "coalesce.h"
 #include "conf.h"
 #include "ctl.h"
 #include "ctlog.h"
@@ -109,6 +111,8 @@ struct sc_cd_client {
 	struct sc_buf	out;			/* encoded bytes for the client */
 	size_t		out_max;		/* bound of out.size: client_buffer */
 	bool		want_output;		/* the hv has output for this session */
+	struct sc_coalesce co;			/* its pulls and input (coalesce.h) */
+	unsigned long long pull_at;		/* output_coalesce_ms: pull then (ms), 0 = none */
 	bool		hv_closed;		/* hv ended the session: drain, then BYE */
 
 	unsigned long long deadline;		/* request/handshake/flush deadline, 0 = none */
@@ -143,6 +147,7 @@ struct sc_cd_domain {
 	uint8_t		uuid[SC_UUID_LEN];
 	char		name[SC_VMNAME_MAX + 1];
 	uint32_t	flags;			/* SC_DOM_F_* as last seen */
+	uint32_t	history;		/* the hv's history size (STATUS), 0 = unknown */
 	bool		present;		/* in the last listing */
 	struct sc_cd_client *clients;
 	unsigned	nclients;

@@ -6,7 +6,7 @@ CONSOLED_CORE_SRCS = \
 	consoled/relay_client.c consoled/relay_hv.c consoled/sched.c \
 	consoled/policy.c consoled/ctlog.c consoled/ctlog.h \
 	consoled/backend.c consoled/backend_sim.c consoled/backend.h \
-	consoled/conf.c consoled/conf.h
+	consoled/conf.c consoled/conf.h consoled/coalesce.c consoled/coalesce.h
 
 sbin_PROGRAMS += consoled/sccrypt-consoled
 consoled_sccrypt_consoled_SOURCES = consoled/main.c consoled/daemon.c \
@@ -54,7 +54,7 @@ tests_fuzz_fuzz_consoled_client_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) -I$(top_s
 tests_fuzz_fuzz_consoled_client_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_consoled_client_LDADD = $(SC_LIBS)
 tests_fuzz_fuzz_consoled_conf_SOURCES = tests/fuzz/fuzz_consoled_conf.c \
-	consoled/conf.c
+	consoled/conf.c consoled/coalesce.h
 tests_fuzz_fuzz_consoled_conf_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/consoled
 tests_fuzz_fuzz_consoled_conf_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_consoled_conf_LDADD = $(SC_LIBS)
@@ -108,3 +108,16 @@ tests_unit_test_consoled_conf_SOURCES = tests/unit/test_consoled_conf.c \
 	$(CONSOLED_CORE_SRCS)
 tests_unit_test_consoled_conf_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/consoled
 tests_unit_test_consoled_conf_LDADD = $(TEST_LIBS)
+
+# Output coalescing: the decision table (coalesce.h)
+if BUILD_UNIT_TESTS
+check_PROGRAMS += tests/unit/test_coalesce
+UNIT_TESTS += tests/unit/test_coalesce
+TESTS += tests/unit/test_coalesce
+endif
+tests_unit_test_coalesce_SOURCES = tests/unit/test_coalesce.c \
+	consoled/coalesce.c consoled/coalesce.h
+tests_unit_test_coalesce_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/consoled
+tests_unit_test_coalesce_LDADD = $(TEST_LIBS)
+TESTS += tests/integration/dom0-coalesce.sh
+dist_check_SCRIPTS += tests/integration/dom0-coalesce.sh

@@ -638,6 +638,11 @@ client_timeout(struct sc_cd *cd, struct sc_cd_client *c, unsigned long long t)
 		if (c->dead || c->state == SC_CD_CLOSING)
 			return;
 	}
+	if (c->pull_at != 0 && t >= c->pull_at) {
+		/* Coalesced output is due: cd_pull_output() pulls it. */
+		c->pull_at = 0;
+		cd_make_ready(cd, c);
+	}
 	if (c->retry_at != 0 && t >= c->retry_at) {
 		/* No INPUT_SPACE event yet: retry anyway. */
 		c->retry_at = 0;

@@ -243,6 +243,8 @@ cd_flush_input(struct sc_cd *cd, struct sc_cd_client *c)
 			c->want_output = true;
 			return;
 		}
+		if (resp.arg > 0)
+			sc_coalesce_input(&c->co, cd_now_us(cd));
 		memmove(c->pend, c->pend + resp.arg, c->pend_len - resp.arg);
 		c->pend_len -= resp.arg;
 		cd_buf_shrink(&c->pend, &c->pend_cap, c->pend_len);

@@ -150,23 +150,24 @@ sc_cd_rescan(struct sc_cd *cd)
 	return 0;
 }
 
-/* STATUS op: refresh flags, return the history size (0 if unknown). */
+/* STATUS op: refresh flags and the history size, return the latter (0 if unknown). */
 uint32_t
 cd_domain_status(struct sc_cd *cd, struct sc_cd_domain *d)
 {
 	struct sc_op_hdr resp;
 	struct sc_buf b;
-	uint32_t flags, sessions, used;
+	uint32_t flags, sessions, history;
 
 	if (cd_bk_call(cd, SC_OP_STATUS, d->domid, 0, 0, NULL, 0, &resp) < 0 ||
 	    resp.status < 0)
 		return 0;
 	sc_buf_init_ro(&b, cd->opbuf, resp.len);
 	if (sc_buf_get_u32_le(&b, &flags) < 0 || sc_buf_get_u32_le(&b, &sessions) < 0 ||
-	    sc_buf_get_u32_le(&b, &used) < 0)
+	    sc_buf_get_u32_le(&b, &history) < 0)
 		return 0;
 	d->flags = flags;
-	return used;
+	d->history = history;
+	return history;
 }
 
 /* ---- backend lifecycle -------------------------------------------------- */
@@ -245,10 +246,46 @@ sc_cd_backend_down(struct sc_cd *cd, int err)
 /* ---- hv -> client -------------------------------------------------------- */
 
 /*
- * Pull up to SC_CD_OUTPUT_ROUNDS OUTPUT ops for c.  Returns true when it
- * stopped at that limit with more output pending, room for it and data in
- * the last round (so another pass is sure to make progress); a client
- * without room is resumed by sc_cd_client_wrote(), an idle one by events.
+ * Is it time to pull c's output (output_coalesce_ms, coalesce.h)?  If not,
+ * c->pull_at is set: its timer makes c ready then.  A session the hv ended
+ * is pulled at once (its CLOSE record).
+ */
+static bool
+pull_due(struct sc_cd *cd, struct sc_cd_client *c, enum sc_coalesce_why *why)
+{
+	struct sc_coalesce_decision d;
+	unsigned long long t, at;
+
+	if (!c->want_output || c->hv_closed) {
+		*why = SC_COALESCE_OFF;
+		c->pull_at = 0;
+		return true;
+	}
+	t = cd_now_us(cd);
+	sc_coalesce_wanted(&c->co, t);
+	d = sc_coalesce_decide(&c->co, t, cd->conf->output_coalesce_ms,
+	    sc_coalesce_fill(c->dom->history));
+	*why = d.why;
+	if (d.now) {
+		c->pull_at = 0;
+		return true;
+	}
+	at = (d.at + 999) / 1000;		/* the timers' ms, rounded up */
+	if (c->pull_at != at) {
+		sc_debug("client %llu: OUTPUT deferred %llu us",
+		    (unsigned long long)c->id, d.at - t);
+		c->pull_at = at;
+		cd_touch(cd, c);
+	}
+	return false;
+}
+
+/*
+ * Pull up to SC_CD_OUTPUT_ROUNDS OUTPUT ops for c, now or when coalescing
+ * says (pull_due()).  Returns true when it stopped at that limit with more
+ * output pending, room for it and data in the last round (so another pass
+ * is sure to make progress); a client without room is resumed by
+ * sc_cd_client_wrote(), an idle one by events, a deferred one by its timer.
  */
 bool
 cd_pull_output(struct sc_cd *cd, struct sc_cd_client *c)
@@ -256,10 +293,14 @@ cd_pull_output(struct sc_cd *cd, struct sc_cd_client *c)
 	struct sc_op_hdr resp;
 	struct sc_buf b;
 	const uint8_t *ct;
-	size_t l, room, arg;
+	size_t l, room, arg, total = 0;
 	int rounds;
 	bool got = false;
+	enum sc_coalesce_why why = SC_COALESCE_OFF;
 
+	if (c->want_output && c->state == SC_CD_SESSION && !c->dead &&
+	    !pull_due(cd, c, &why))
+		return false;
 	for (rounds = 0; c->want_output && c->state == SC_CD_SESSION && !c->dead &&
 	    rounds < SC_CD_OUTPUT_ROUNDS; rounds++) {
 		room = cd_out_room(c);
@@ -294,13 +335,17 @@ cd_pull_output(struct sc_cd *cd, struct sc_cd_client *c)
 		}
 		c->want_output = (resp.arg & SC_OUT_F_MORE) != 0;
 		got = resp.len > 0;
-		sc_debug("client %llu: OUTPUT %u bytes, flags 0x%x, room %zu",
-		    (unsigned long long)c->id, resp.len, resp.arg, room);
+		total += resp.len;
+		sc_debug("client %llu: OUTPUT %u bytes, flags 0x%x, room %zu (%s)",
+		    (unsigned long long)c->id, resp.len, resp.arg, room,
+		    sc_coalesce_why_str(rounds == 0 ? why : SC_COALESCE_MORE));
 		if (resp.arg & SC_OUT_F_CLOSED) {
 			c->hv_closed = true;
 			c->want_output = false;
 		}
 	}
+	/* This pass is one pull for coalescing: what it got, what it left. */
+	sc_coalesce_pulled(&c->co, cd_now_us(cd), total, c->want_output);
 	if (c->hv_closed && !c->want_output && c->state == SC_CD_SESSION) {
 		sc_info("client %llu: session %u ended by the hypervisor",
 		    (unsigned long long)c->id, c->session);

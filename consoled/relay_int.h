@@ -32,6 +32,7 @@
 
 /* sched.c: time and scheduling (ready list, timer heap, rate budget) */
 unsigned long long cd_now_ms(struct sc_cd *cd);
+unsigned long long cd_now_us(struct sc_cd *cd);
 void	cd_touch(struct sc_cd *cd, struct sc_cd_client *c);
 void	cd_make_ready(struct sc_cd *cd, struct sc_cd_client *c);
 void	cd_set_dead(struct sc_cd *cd, struct sc_cd_client *c);

@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <time.h>
+
 #include "core/buf.h"
 #include "io.h"
 #include "relay_int.h"
@@ -15,6 +17,25 @@ cd_now_ms(struct sc_cd *cd)
 	if (cd->t_fixed)
 		return cd->t_now;
 	return cd->now != NULL ? cd->now() : sc_now_ms();
+}
+
+/*
+ * Microseconds, for output coalescing only (coalesce.h: a rate needs a finer
+ * clock than the timers): read each time, not once per loop iteration, from
+ * the clock sc_now_ms() reads, so a timer due at ms t finds at least t * 1000.
+ * A substituted clock (cd->now: tests, the fuzzer) counts in whole ms.
+ */
+unsigned long long
+cd_now_us(struct sc_cd *cd)
+{
+	struct timespec ts;
+
+	if (cd->now != NULL)
+		return cd->now() * 1000;
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return cd_now_ms(cd) * 1000;
+	return (unsigned long long)ts.tv_sec * 1000000ULL +
+	    (unsigned long long)ts.tv_nsec / 1000ULL;
 }
 
 void
@@ -271,7 +292,8 @@ cd_refill(struct sc_cd *cd, struct sc_cd_client *c, unsigned long long t)
 /*
  * c's earliest timer at time t: its deadline, the end of its stall grace
  * (output pending and not drained since stall_since), the INPUT retry of
- * blocked input, the refill of its input-rate bucket to one byte.  0 = none.
+ * blocked input, the deferred OUTPUT pull, the refill of its input-rate
+ * bucket to one byte.  0 = none.
  */
 static unsigned long long
 client_timer(struct sc_cd *cd, struct sc_cd_client *c, unsigned long long t)
@@ -289,6 +311,8 @@ client_timer(struct sc_cd *cd, struct sc_cd_client *c, unsigned long long t)
 		key = c->deadline;
 	if (c->protect_at != 0 && (key == 0 || c->protect_at < key))
 		key = c->protect_at;
+	if (c->pull_at != 0 && (key == 0 || c->pull_at < key))
+		key = c->pull_at;
 	/* An INPUT_SPACE event may have unblocked c already: no retry then. */
 	if (c->input_blocked && c->retry_at != 0 && (key == 0 || c->retry_at < key))
 		key = c->retry_at;

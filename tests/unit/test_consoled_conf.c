@@ -143,6 +143,32 @@ test_shim_view_agrees(void **state)
 	assert_null(strstr(why, "secret"));
 }
 
+/* output_coalesce_ms: default 20, 0 (off) .. 1000, a plain number. */
+static void
+test_output_coalesce_bounds(void **state)
+{
+	unsigned line;
+	const char *why;
+
+	(void)state;
+	assert_int_equal(parse("", &line, &why), 0);
+	assert_int_equal(C.output_coalesce_ms, 20);
+	assert_int_equal(parse("output_coalesce_ms = 0\n", &line, &why), 0);
+	assert_int_equal(C.output_coalesce_ms, 0);
+	assert_int_equal(parse("output_coalesce_ms = 1000\n", &line, &why), 0);
+	assert_int_equal(C.output_coalesce_ms, 1000);
+	assert_true(parse("output_coalesce_ms = 1001\n", &line, &why) < 0);
+	assert_non_null(strstr(why, "output_coalesce_ms"));
+	assert_true(parse("output_coalesce_ms = -1\n", &line, &why) < 0);
+	assert_true(parse("output_coalesce_ms = 20ms\n", &line, &why) < 0);
+	assert_true(parse("output_coalesce_ms = 5\noutput_coalesce_ms = 6\n",
+	    &line, &why) < 0);
+	assert_int_equal(line, 2);
+	assert_true(parse("output_coalesce = 5\n", &line, &why) < 0);
+	assert_string_equal(why,
+	    "unknown key 'output_coalesce'; did you mean 'output_coalesce_ms'?");
+}
+
 int
 main(void)
 {
@@ -151,6 +177,7 @@ main(void)
 		cmocka_unit_test(test_bad_value_names_key),
 		cmocka_unit_test(test_every_error_reported),
 		cmocka_unit_test(test_shim_view_agrees),
+		cmocka_unit_test(test_output_coalesce_bounds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -659,7 +659,9 @@ test_slow_reader_bounded(void **state)
 	while (next_frame(c, &rx))
 		pump();
 	assert_int_equal(s->outq_len, 0);
-	/* A client that reads nothing for stall_timeout is dropped. */
+	/* A client that reads nothing for stall_timeout is dropped.  (The
+	 * output comes after quiet: pulled at once, not coalesced.) */
+	fake_now += conf->output_coalesce_ms;
 	fake_queue_output(&bk, c->session, rec, sizeof(rec));
 	pump();
 	assert_true(sc_buf_avail(&c->out) > 0);
@@ -1291,6 +1293,89 @@ test_rate_timer(void **state)
 	assert_true(sc_cd_client_read_budget(&cd, c) > 0);
 }
 
+/*
+ * Output coalescing (output_coalesce_ms, consoled/coalesce.h): a small
+ * pull soon after another is deferred to a timer of that session only;
+ * the timer pulls it; output that answers client input, and any output
+ * with coalescing off, is pulled at once.
+ */
+static void
+test_output_coalescing(void **state)
+{
+	struct rx rx, rx2;
+	struct sc_cd_client *c, *other;
+	unsigned outs;
+	int next;
+
+	(void)state;
+	assert_int_equal(conf->output_coalesce_ms, SC_COALESCE_MS_DEFAULT);
+	c = open_session(1000, "vm1", &rx);
+	other = open_session(1000, "vm2", &rx2);
+	fake_now += 1000;			/* quiet since the handshake */
+	/* The first output after quiet: at once. */
+	fake_queue_output(&bk, c->session, fake_rec("o1"), FAKE_REC);
+	pump();
+	assert_true(next_frame(c, &rx));
+	assert_memory_equal(rx.body, "o1", 2);
+	/* A small one right after: deferred, to a timer within the interval. */
+	outs = fakehv.ops[SC_OP_OUTPUT];
+	fake_now += 2;
+	fake_queue_output(&bk, c->session, fake_rec("o2"), FAKE_REC);
+	pump();
+	assert_false(next_frame(c, &rx));
+	assert_int_equal(fakehv.ops[SC_OP_OUTPUT], outs);
+	assert_true(c->pull_at > fake_now);
+	assert_true(c->pull_at <= fake_now - 2 + conf->output_coalesce_ms);
+	/* Another session is not held by c's deferral. */
+	fake_queue_output(&bk, other->session, fake_rec("x1"), FAKE_REC);
+	pump();
+	assert_true(next_frame(other, &rx2));
+	assert_memory_equal(rx2.body, "x1", 2);
+	/* More output meanwhile joins the deferred pull. */
+	fake_queue_output_quiet(c->session, fake_rec("o3"), FAKE_REC);
+	next = sc_cd_tick(&cd);
+	assert_int_equal((unsigned long long)next, c->pull_at - fake_now);
+	fake_now += (unsigned long long)next - 1;
+	(void)sc_cd_tick(&cd);
+	pump();
+	assert_false(next_frame(c, &rx));	/* not yet */
+	fake_now += 1;
+	(void)sc_cd_tick(&cd);
+	pump();
+	assert_int_equal(fakehv.ops[SC_OP_OUTPUT], outs + 2);	/* x1, then o2+o3 */
+	assert_true(next_frame(c, &rx));
+	assert_memory_equal(rx.body, "o2", 2);
+	assert_true(next_frame(c, &rx));
+	assert_memory_equal(rx.body, "o3", 2);
+	assert_int_equal(c->pull_at, 0);
+	/* The echo of a keystroke: at once, however soon after a pull. */
+	fake_now += 1;
+	send_frame(c, SC_FRAME_RECORD, fake_rec("k"), FAKE_REC);
+	fake_queue_output(&bk, c->session, fake_rec("e1"), FAKE_REC);
+	pump();
+	assert_true(next_frame(c, &rx));
+	assert_memory_equal(rx.body, "e1", 2);
+	/* And what follows within the interval of that input, too. */
+	fake_now += conf->output_coalesce_ms - 1;
+	fake_queue_output(&bk, c->session, fake_rec("e2"), FAKE_REC);
+	pump();
+	assert_true(next_frame(c, &rx));
+	assert_memory_equal(rx.body, "e2", 2);
+	/* Coalescing off: a small pull right after another is not deferred. */
+	conf->output_coalesce_ms = 0;
+	fake_now += 1000;
+	fake_queue_output(&bk, c->session, fake_rec("f1"), FAKE_REC);
+	pump();
+	fake_now += 1;
+	fake_queue_output(&bk, c->session, fake_rec("f2"), FAKE_REC);
+	pump();
+	assert_true(next_frame(c, &rx));
+	assert_memory_equal(rx.body, "f1", 2);
+	assert_true(next_frame(c, &rx));
+	assert_memory_equal(rx.body, "f2", 2);
+	assert_int_equal(c->pull_at, 0);
+}
+
 int
 main(void)
 {
@@ -1314,6 +1399,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_timer_heap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_work_follows_activity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_timer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_output_coalescing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_protect_retry_and_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_revocation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admission, setup, teardown),
