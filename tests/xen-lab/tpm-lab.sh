@@ -90,7 +90,9 @@ tl_boot() {
 	    xl_die "swtpm did not start"
 	tl_swtpm_pid=$(cat "$lab/swtpm.pid")
 	cp "$TL_OVMF_VARS" "$lab/$1-vars.fd"
-	timeout "${XL_TIMEOUT:-2400}" qemu-system-x86_64 -accel tcg,thread=multi \
+	# XL_TCG_THREAD=single: one host thread for both vCPUs (experiments:
+	# does a fault need multi-threaded TCG?).
+	timeout "${XL_TIMEOUT:-2400}" qemu-system-x86_64 -accel tcg,thread="${XL_TCG_THREAD:-multi}" \
 	    -cpu "$XL_CPU" -m 2048 -smp 2 -nographic -no-reboot \
 	    -drive if=pflash,format=raw,unit=0,readonly=on,file="$TL_OVMF_CODE" \
 	    -drive if=pflash,format=raw,unit=1,file="$lab/$1-vars.fd" \
