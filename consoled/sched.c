@@ -5,8 +5,6 @@
  */
 #include "config.h"
 
-#include <time.h>
-
 #include "core/buf.h"
 #include "io.h"
 #include "relay_int.h"
@@ -22,20 +20,14 @@ cd_now_ms(struct sc_cd *cd)
 /*
  * Microseconds, for output coalescing only (coalesce.h: a rate needs a finer
  * clock than the timers): read each time, not once per loop iteration, from
- * the clock sc_now_ms() reads, so a timer due at ms t finds at least t * 1000.
- * A substituted clock (cd->now: tests, the fuzzer) counts in whole ms.
+ * the clock sc_now_ms() reads (sc_now_us()), so a timer due at ms t finds at
+ * least t * 1000.  A substituted clock (cd->now: tests, the fuzzer) counts
+ * in whole ms.
  */
 unsigned long long
 cd_now_us(struct sc_cd *cd)
 {
-	struct timespec ts;
-
-	if (cd->now != NULL)
-		return cd->now() * 1000;
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		return cd_now_ms(cd) * 1000;
-	return (unsigned long long)ts.tv_sec * 1000000ULL +
-	    (unsigned long long)ts.tv_nsec / 1000ULL;
+	return cd->now != NULL ? cd->now() * 1000 : sc_now_us();
 }
 
 void

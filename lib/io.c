@@ -328,14 +328,20 @@ sc_parse_ulong(const char *s, int base, unsigned long min, unsigned long max,
 }
 
 unsigned long long
-sc_now_ms(void)
+sc_now_us(void)
 {
 	struct timespec ts;
 
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
 		return 0;
-	return (unsigned long long)ts.tv_sec * 1000ULL +
-	    (unsigned long long)ts.tv_nsec / 1000000ULL;
+	return (unsigned long long)ts.tv_sec * 1000000ULL +
+	    (unsigned long long)ts.tv_nsec / 1000ULL;
+}
+
+unsigned long long
+sc_now_ms(void)
+{
+	return sc_now_us() / 1000ULL;
 }
 
 uint64_t

@@ -26,8 +26,9 @@ int	sc_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
  */
 int	sc_parse_ulong(const char *s, int base, unsigned long min,
 	    unsigned long max, unsigned long *out) __attribute__((warn_unused_result));
-/* Monotonic milliseconds. */
+/* Monotonic milliseconds, and the same clock in microseconds (0: no clock). */
 unsigned long long sc_now_ms(void);
+unsigned long long sc_now_us(void);
 /*
  * A registration blob's generation (core/blob.h): wall-clock microseconds
  * since the epoch, at least 1, so a blob sealed later on a sane clock binds
