@@ -246,9 +246,9 @@ sc_cd_backend_down(struct sc_cd *cd, int err)
 /* ---- hv -> client -------------------------------------------------------- */
 
 /*
- * Is it time to pull c's output (output_coalesce_ms, coalesce.h)?  If not,
- * c->pull_at is set: its timer makes c ready then.  A session the hv ended
- * is pulled at once (its CLOSE record).
+ * c has output in the hv: is it time to pull it (output_coalesce_ms,
+ * coalesce.h)?  If not, c->pull_at is set: its timer makes c ready then.  A
+ * session the hv ended is pulled at once (its CLOSE record).
  */
 static bool
 pull_due(struct sc_cd *cd, struct sc_cd_client *c, enum sc_coalesce_why *why)
@@ -256,7 +256,7 @@ pull_due(struct sc_cd *cd, struct sc_cd_client *c, enum sc_coalesce_why *why)
 	struct sc_coalesce_decision d;
 	unsigned long long t, at;
 
-	if (!c->want_output || c->hv_closed) {
+	if (c->hv_closed) {
 		*why = SC_COALESCE_OFF;
 		c->pull_at = 0;
 		return true;
