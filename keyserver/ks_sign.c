@@ -49,6 +49,7 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "core/crypto.h"
 #include "core/err.h"
 #include "keyfile.h"
 #include "secmem.h"
@@ -122,23 +123,11 @@ check_and_sign(const uint8_t *sk, const uint8_t pk[32], uint64_t max_lifetime,
 	return sc_cert_sign(&c, sk, out, outsz, outlen);
 }
 
-/* An ACL a blob can carry (core/blob.h): what an owner request may name. */
+/* An ACL a blob can carry (sc_acl_check()): what an owner request may name. */
 static int
 owner_acl_valid(const struct sc_acl_entry *acl, unsigned n)
 {
-	unsigned i, j, owners = 0;
-
-	if (n == 0 || n > KS_OWNER_ACL_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		if ((acl[i].flags & ~SC_ACL_F_OWNER) != 0)
-			return 0;
-		owners += acl[i].flags & SC_ACL_F_OWNER;
-		for (j = 0; j < i; j++)
-			if (memcmp(acl[i].pubkey, acl[j].pubkey, SC_KEY_LEN) == 0)
-				return 0;
-	}
-	return owners != 0;
+	return n <= KS_OWNER_ACL_MAX && sc_acl_check(sc_crypto_sodium(), acl, n) == 0;
 }
 
 /* ---- local signer ---- */

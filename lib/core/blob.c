@@ -34,39 +34,48 @@
 
 static const uint8_t blob_magic[BLOB_MAGIC_LEN] = { 'S', 'C', 'B', '1' };
 
-/*
- * The registration rules shared by sealing and opening: generation >= 1,
- * disk key 1..SC_DISK_KEY_MAX bytes, 1..SC_ACL_MAX ACL entries with only known flags,
- * no key listed twice, at least one owner, only known options.
- */
-static int
-reg_check(const struct sc_crypto *cp, const struct sc_registration *reg)
+int
+sc_acl_check(const struct sc_crypto *cp, const struct sc_acl_entry *acl,
+    unsigned n)
 {
 	unsigned i, j, owners = 0;
 
-	if (reg->generation == 0)
+	if (n < 1)
 		return SC_ERR_FORMAT;
-	if (reg->disk_key_len < 1 || reg->disk_key_len > SC_DISK_KEY_MAX)
-		return reg->disk_key_len < 1 ? SC_ERR_FORMAT : SC_ERR_TOOLONG;
-	if (reg->acl_count < 1)
-		return SC_ERR_FORMAT;
-	if (reg->acl_count > SC_ACL_MAX)
+	if (n > SC_ACL_MAX)
 		return SC_ERR_TOOLONG;
-	if ((reg->options & ~(uint32_t)REG_OPTS_KNOWN) != 0)
-		return SC_ERR_FORMAT;
-	for (i = 0; i < reg->acl_count; i++) {
-		if ((reg->acl[i].flags & ~ACL_FLAGS_KNOWN) != 0)
+	for (i = 0; i < n; i++) {
+		if ((acl[i].flags & ~ACL_FLAGS_KNOWN) != 0)
 			return SC_ERR_FORMAT;
-		if (reg->acl[i].flags & SC_ACL_F_OWNER)
+		if (acl[i].flags & SC_ACL_F_OWNER)
 			owners++;
 		for (j = 0; j < i; j++)
-			if (cp->memcmp_ct(reg->acl[i].pubkey, reg->acl[j].pubkey,
+			if (cp->memcmp_ct(acl[i].pubkey, acl[j].pubkey,
 			    SC_KEY_LEN) == 0)
 				return SC_ERR_FORMAT;
 	}
 	if (owners == 0)
 		return SC_ERR_PERM;
 	return 0;
+}
+
+/*
+ * The registration rules shared by sealing and opening: generation >= 1,
+ * disk key 1..SC_DISK_KEY_MAX bytes, only known options, an ACL a blob can
+ * carry (sc_acl_check()).
+ */
+static int
+reg_check(const struct sc_crypto *cp, const struct sc_registration *reg)
+{
+	if (reg->generation == 0)
+		return SC_ERR_FORMAT;
+	if (reg->disk_key_len < 1 || reg->disk_key_len > SC_DISK_KEY_MAX)
+		return reg->disk_key_len < 1 ? SC_ERR_FORMAT : SC_ERR_TOOLONG;
+	/* The ACL's size is judged before the options, its entries after. */
+	if (reg->acl_count >= 1 && reg->acl_count <= SC_ACL_MAX &&
+	    (reg->options & ~(uint32_t)REG_OPTS_KNOWN) != 0)
+		return SC_ERR_FORMAT;
+	return sc_acl_check(cp, reg->acl, reg->acl_count);
 }
 
 /* k = BLAKE2b-256(key = dh, label || epk || hv_pk) */

@@ -58,6 +58,15 @@ struct sc_registration {
 	uint8_t		blob_id[SC_BLOB_ID_LEN];
 };
 
+/*
+ * An ACL a blob can carry: 1..SC_ACL_MAX entries (SC_ERR_FORMAT /
+ * SC_ERR_TOOLONG), only known flags and no key twice (SC_ERR_FORMAT), at
+ * least one owner (SC_ERR_PERM).  Sealing and opening check it; so does
+ * whatever signs an ACL for a blob (the key server's owner tokens).
+ */
+int	sc_acl_check(const struct sc_crypto *cp, const struct sc_acl_entry *acl,
+	    unsigned n) SC_WUR;
+
 /* Seals reg (all fields but blob_id) and sets reg->blob_id. */
 int	sc_blob_seal(const struct sc_crypto *cp, struct sc_registration *reg,
 	    const uint8_t hv_pk[SC_KEY_LEN], struct sc_buf *out) SC_WUR;
